@@ -1,0 +1,61 @@
+# Thin wrappers over CMake and CTest. The two commands of the quick start: make run, make test.
+JOBS     ?= 2
+CMAKE    ?= cmake
+BUILD    ?= build
+SAN      ?= build-san
+FUZZB    ?= build-fuzz
+FUZZ_SECONDS ?= 60
+CONFIG   ?= configs/stsb-glove.yaml
+
+.PHONY: all build deps run test test-fast test-san test-fuzz bench fuzz clean format
+
+all: build
+
+deps:
+	@scripts/deps.sh build
+
+$(BUILD)/CMakeCache.txt: | deps
+	$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/CMakeCache.txt
+	$(CMAKE) --build $(BUILD) -j $(JOBS)
+
+run: build
+	@scripts/deps.sh run
+	$(BUILD)/prle run $(CONFIG)
+
+# Everything: the normal build, then ASan+UBSan, then short libFuzzer runs.
+test: test-fast test-san test-fuzz
+
+test-fast: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow
+
+test-san: deps
+	$(CMAKE) -S . -B $(SAN) -DCMAKE_BUILD_TYPE=Debug -DPRLE_SANITIZE=ON
+	$(CMAKE) --build $(SAN) -j $(JOBS)
+	cd $(SAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --output-on-failure -j $(JOBS) -LE slow
+
+test-fuzz: deps
+	$(CMAKE) -S . -B $(FUZZB) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
+		-DPRLE_BUILD_FUZZ=ON -DPRLE_BUILD_TESTS=OFF -DPRLE_OPENMP=OFF -DPRLE_FUZZ_SECONDS=10
+	$(CMAKE) --build $(FUZZB) -j $(JOBS)
+	cd $(FUZZB) && ctest --output-on-failure -L fuzz
+
+# Each fuzzer for FUZZ_SECONDS (default 60), corpus kept in $(FUZZB)/corpus.
+fuzz: deps
+	$(CMAKE) -S . -B $(FUZZB) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
+		-DPRLE_BUILD_FUZZ=ON -DPRLE_BUILD_TESTS=OFF -DPRLE_OPENMP=OFF -DPRLE_FUZZ_SECONDS=$(FUZZ_SECONDS)
+	$(CMAKE) --build $(FUZZB) -j $(JOBS)
+	cd $(FUZZB) && ctest --output-on-failure -L fuzz
+
+bench: deps
+	$(CMAKE) -S . -B $(BUILD) -DPRLE_BUILD_BENCH=ON
+	$(CMAKE) --build $(BUILD) -j $(JOBS)
+	@for b in $(BUILD)/bench/bench_*; do [ -x "$$b" ] && "$$b" || exit 1; done
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(SAN) $(FUZZB)

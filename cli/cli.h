@@ -1,0 +1,56 @@
+/* Shared pieces of the prle command: the command table and error reporting. */
+#ifndef PRLE_CLI_H
+#define PRLE_CLI_H
+
+#include <stdio.h>
+
+#include "prle/prle.h"
+
+/** Exit codes (SPEC.md §8). */
+enum { CLI_OK = 0, CLI_RUNTIME = 1, CLI_USAGE = 2 };
+
+/** A command: a main-like function given argv[0] = the command's name. */
+typedef int (*cli_cmd_fn)(int argc, char **argv);
+
+typedef struct cli_cmd {
+    const char *name;
+    cli_cmd_fn fn;       /* NULL: not built yet */
+    const char *args;    /* usage after the name */
+    const char *summary; /* one line for `prle --help` */
+    int issue;           /* for commands not built yet: the issue that builds them */
+} cli_cmd;
+
+/** Options every command understands, set by main before dispatch. */
+typedef struct cli_globals {
+    int verbose; /* -v */
+    int quiet;   /* -q */
+} cli_globals;
+extern cli_globals cli_opts;
+
+/** Prints "prle: <prle_last_error()>" to stderr; returns the exit code for `status`. */
+int cli_fail(int status);
+
+/** Prints "prle: <message>" to stderr and returns `exit_code`. */
+int cli_error(int exit_code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/** Usage of one command on `out` ("usage: prle NAME ARGS" + summary). */
+void cli_usage(FILE *out, const char *name);
+
+/** True when argv[i] is -h or --help. */
+int cli_is_help(const char *arg);
+
+/** The table, ended by a zeroed entry (commands.c). */
+extern const cli_cmd cli_commands[];
+
+/** The command named `name`, or NULL. */
+const cli_cmd *cli_find(const char *name);
+
+/* Commands, one file each (cmd_<name>.c), except help and version in main.c. */
+int cmd_help(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+#endif

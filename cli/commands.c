@@ -1,0 +1,29 @@
+/* The command table (STYLE.md §13): one line per command of SPEC.md §8. */
+#include "cli.h"
+
+#include <string.h>
+
+const cli_cmd cli_commands[] = {
+    {"run", NULL, "CONFIG [key=value...]", "all stages, evaluation and report (the main job)", 5},
+    {"embed", NULL, "CONFIG [key=value...]", "stage 0: texts to embeddings (cached)", 3},
+    {"kernel", NULL, "CONFIG [key=value...]", "stage 1: train the kernel, write value space", 4},
+    {"train", NULL, "CONFIG [key=value...]", "stages 1-2 on cached embeddings", 5},
+    {"eval", NULL, "RUN [--split test]", "re-score a saved run", 5},
+    {"predict", NULL, "RUN [--input FILE | --text A [--text2 B]] [--explain K]",
+     "predict with explanations", 5},
+    {"baselines", NULL, "CONFIG [--space retrieval|value]", "grid-searched wrapper baselines", 6},
+    {"analyze", NULL, "RUN", "distance-label correlation, oracle MoE, t-SNE", 6},
+    {"report", NULL, "RUN", "write report.html for a run", 6},
+    {"vectors", NULL, "import SRC DST", "word vectors to the binary cache", 3},
+    {"help", cmd_help, "[COMMAND]", "show help for prle or a command", 0},
+    {"version", cmd_version, "", "print the version", 0},
+    {NULL, NULL, NULL, NULL, 0},
+};
+
+const cli_cmd *cli_find(const char *name)
+{
+    for (const cli_cmd *c = cli_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}

@@ -1,0 +1,131 @@
+/* prle: the command-line tool, a thin layer over libprle. Only cli/ prints or exits. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+cli_globals cli_opts;
+
+int cli_error(int exit_code, const char *fmt, ...)
+{
+    va_list ap;
+    fputs("prle: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return exit_code;
+}
+
+int cli_fail(int status)
+{
+    const char *msg = prle_last_error();
+    fprintf(stderr, "prle: %s\n", *msg ? msg : prle_status_name(status));
+    switch (status) {
+    case PRLE_EINVAL:
+    case PRLE_EFORMAT:
+    case PRLE_ESHAPE:
+    case PRLE_ENOTFOUND:
+        return CLI_USAGE; /* bad input: the user can fix it */
+    default:
+        return CLI_RUNTIME;
+    }
+}
+
+int cli_is_help(const char *arg)
+{
+    return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}
+
+static void main_usage(FILE *out)
+{
+    fprintf(out, "usage: prle [-v | -q] <command> [options] [args]\n\n"
+                 "Prototypical Regression with Local Experts: interpretable regression on text.\n\n"
+                 "commands:\n");
+    for (const cli_cmd *c = cli_commands; c->name; c++) {
+        fprintf(out, "  %-10s %s", c->name, c->summary);
+        if (!c->fn)
+            fprintf(out, " (not built yet, issue #%d)", c->issue);
+        fputc('\n', out);
+    }
+    fprintf(out, "\noptions:\n"
+                 "  -h, --help     show this help ('prle help COMMAND' for a command)\n"
+                 "  --version      print the version\n"
+                 "  -v, --verbose  show progress even when not on a terminal\n"
+                 "  -q, --quiet    no progress output\n"
+                 "\nexit codes: 0 ok, 1 runtime failure, 2 usage or input error\n");
+}
+
+void cli_usage(FILE *out, const char *name)
+{
+    const cli_cmd *c = cli_find(name);
+    if (!c)
+        return;
+    fprintf(out, "usage: prle %s %s\n\n%s\n", c->name, c->args, c->summary);
+}
+
+int cmd_help(int argc, char **argv)
+{
+    if (argc < 2) {
+        main_usage(stdout);
+        return CLI_OK;
+    }
+    if (!cli_find(argv[1])) {
+        cli_error(CLI_USAGE, "unknown command '%s'", argv[1]);
+        main_usage(stderr);
+        return CLI_USAGE;
+    }
+    cli_usage(stdout, argv[1]);
+    return CLI_OK;
+}
+
+int cmd_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("prle %s\n", prle_version());
+    return CLI_OK;
+}
+
+int main(int argc, char **argv)
+{
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        if (cli_is_help(a)) {
+            main_usage(stdout);
+            return CLI_OK;
+        } else if (strcmp(a, "--version") == 0) {
+            return cmd_version(0, NULL);
+        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+            cli_opts.verbose = 1;
+        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            cli_opts.quiet = 1;
+        } else {
+            cli_error(CLI_USAGE, "unknown option '%s'", a);
+            main_usage(stderr);
+            return CLI_USAGE;
+        }
+    }
+    if (i >= argc) {
+        main_usage(stderr);
+        return CLI_USAGE;
+    }
+    const cli_cmd *cmd = cli_find(argv[i]);
+    if (!cmd) {
+        cli_error(CLI_USAGE, "unknown command '%s'", argv[i]);
+        main_usage(stderr);
+        return CLI_USAGE;
+    }
+    if (!cmd->fn)
+        return cli_error(CLI_RUNTIME, "'%s' is not built yet (issue #%d)", cmd->name, cmd->issue);
+    /* A command's --help is answered here, so every command has it. */
+    for (int j = i + 1; j < argc; j++)
+        if (cli_is_help(argv[j])) {
+            cli_usage(stdout, cmd->name);
+            return CLI_OK;
+        }
+    prle_init(0);
+    return cmd->fn(argc - i, argv + i);
+}

@@ -1,0 +1,38 @@
+# Every outside library is found here and nowhere else (STYLE.md §14).
+# Each becomes an IMPORTED target prle::<name>.
+find_package(PkgConfig REQUIRED)
+
+# OpenBLAS: prefer Debian's OpenMP build, which runs single-threaded inside an
+# OpenMP parallel region instead of oversubscribing the cores (STYLE.md §10).
+set(_arch_dir "/usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}")
+set(_arch_inc "/usr/include/${CMAKE_LIBRARY_ARCHITECTURE}")
+find_library(PRLE_OPENBLAS_LIB NAMES openblas
+    PATHS "${_arch_dir}/openblas-openmp" NO_DEFAULT_PATH)
+find_path(PRLE_CBLAS_INCLUDE cblas.h
+    PATHS "${_arch_inc}/openblas-openmp" NO_DEFAULT_PATH)
+if(NOT PRLE_OPENBLAS_LIB OR NOT PRLE_CBLAS_INCLUDE)
+    pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
+    add_library(prle::openblas ALIAS PkgConfig::OPENBLAS)
+else()
+    add_library(prle_openblas INTERFACE)
+    target_link_libraries(prle_openblas INTERFACE "${PRLE_OPENBLAS_LIB}")
+    target_include_directories(prle_openblas SYSTEM INTERFACE "${PRLE_CBLAS_INCLUDE}")
+    add_library(prle::openblas ALIAS prle_openblas)
+endif()
+
+pkg_check_modules(LAPACKE REQUIRED IMPORTED_TARGET lapacke)
+pkg_check_modules(YAML REQUIRED IMPORTED_TARGET yaml-0.1)
+pkg_check_modules(CJSON REQUIRED IMPORTED_TARGET libcjson)
+pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
+
+find_path(PRLE_SVM_INCLUDE svm.h PATH_SUFFIXES libsvm REQUIRED)
+find_library(PRLE_SVM_LIB NAMES svm REQUIRED)
+add_library(prle_svm INTERFACE)
+target_link_libraries(prle_svm INTERFACE "${PRLE_SVM_LIB}")
+target_include_directories(prle_svm SYSTEM INTERFACE "${PRLE_SVM_INCLUDE}")
+add_library(prle::svm ALIAS prle_svm)
+
+if(PRLE_OPENMP)
+    find_package(OpenMP REQUIRED COMPONENTS C)
+endif()
+find_package(Threads REQUIRED)

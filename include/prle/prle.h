@@ -1,0 +1,9 @@
+/* PRLE umbrella header: includes every public header. */
+#ifndef PRLE_PRLE_H
+#define PRLE_PRLE_H
+
+#include "prle/common.h"
+#include "prle/matrix.h"
+#include "prle/rng.h"
+
+#endif

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages PRLE needs to build and test, when any is missing.
+# Usage: scripts/deps.sh [build|run|peers]   (build: compilers and libraries; run adds npm)
+set -euo pipefail
+what=${1:-build}
+pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
+      libopenblas-openmp-dev liblapacke-dev libyaml-dev libsvm-dev libcjson-dev
+      libcurl4-openssl-dev)
+case "$what" in
+  build) ;;
+  run) pkgs+=(nodejs npm) ;;
+  peers) pkgs+=(python3-numpy python3-scipy python3-sklearn) ;;
+  *) echo "deps.sh: unknown set '$what' (build, run, peers)" >&2; exit 2 ;;
+esac
+missing=()
+for p in "${pkgs[@]}"; do
+  # npm/node may come from outside Debian (nvm, NodeSource): a working command is enough.
+  case "$p" in nodejs) command -v node >/dev/null && continue ;; npm) command -v npm >/dev/null && continue ;; esac
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "deps.sh: installing ${missing[*]}" >&2
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=()
+elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+  sudo=(sudo -n)
+else
+  echo "deps.sh: missing Debian packages: ${missing[*]}" >&2
+  echo "deps.sh: run as root: apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

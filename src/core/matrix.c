@@ -1,0 +1,63 @@
+#include "prle/matrix.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "core/error.h"
+
+void *prle_aligned_alloc(size_t n)
+{
+    void *p = NULL;
+    if (n == 0)
+        n = 64;
+    if (posix_memalign(&p, 64, n) != 0)
+        return NULL;
+    return p;
+}
+
+void prle_free(void *p)
+{
+    free(p);
+}
+
+int prle_matrix_alloc(prle_matrix *out, size_t rows, size_t cols)
+{
+    size_t n, bytes;
+    if (!prle__mul_ok(&n, rows, cols) || !prle__mul_ok(&bytes, n, sizeof(float)))
+        return prle__error_set(PRLE_ENOMEM, "matrix (%zu, %zu) is too large", rows, cols);
+    float *d = prle_aligned_alloc(bytes);
+    if (!d)
+        return prle__error_set(PRLE_ENOMEM, "out of memory for a (%zu, %zu) matrix", rows, cols);
+    memset(d, 0, bytes);
+    *out = (prle_matrix){.data = d, .rows = rows, .cols = cols};
+    return 0;
+}
+
+int prle_matrix_copy(prle_matrix *out, const prle_matrix *src)
+{
+    prle_matrix m = {0};
+    int err = prle_matrix_alloc(&m, src->rows, src->cols);
+    if (err < 0)
+        return err;
+    if (src->rows && src->cols)
+        memcpy(m.data, src->data, src->rows * src->cols * sizeof(float));
+    *out = m;
+    return 0;
+}
+
+void prle_matrix_dispose(prle_matrix *m)
+{
+    if (!m)
+        return;
+    if (m->map_base_)
+        munmap(m->map_base_, m->map_len_);
+    else
+        prle_free(m->data);
+    *m = (prle_matrix){0};
+}
+
+bool prle_matrix_is_mapped(const prle_matrix *m)
+{
+    return m->map_base_ != NULL;
+}

@@ -1,0 +1,14 @@
+/* prle_init: the process-wide settings, made once (STYLE.md §10). */
+#include "prle/common.h"
+
+#include "baselines/svr.h"
+#include "core/threads.h"
+#include "math/blas.h"
+
+int prle_init(int n_threads)
+{
+    int n = prle__threads_set(n_threads);
+    prle__blas_set_threads(n);
+    prle__svr_global_init();
+    return 0;
+}
