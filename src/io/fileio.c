@@ -1,0 +1,124 @@
+#include "io/fileio.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/error.h"
+
+int prle__error_errno(const char *path)
+{
+    int e = errno;
+    int code = (e == ENOENT || e == ENOTDIR) ? PRLE_ENOTFOUND : PRLE_EIO;
+    return prle__error_set(code, "%s: %s", path, strerror(e));
+}
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+int prle__afile_open(prle__afile *f, const char *path)
+{
+    *f = (prle__afile){0};
+    size_t n = strlen(path) + 32;
+    f->path = dup_str(path);
+    f->tmp = malloc(n);
+    if (!f->path || !f->tmp) {
+        prle__afile_abort(f);
+        return prle__error_nomem("output path");
+    }
+    snprintf(f->tmp, n, "%s.tmp.%ld", path, (long)getpid());
+    if (!(f->fp = fopen(f->tmp, "wb"))) {
+        int err = prle__error_errno(f->tmp);
+        prle__afile_abort(f);
+        return err;
+    }
+    return 0;
+}
+
+static void afile_dispose(prle__afile *f)
+{
+    free(f->path);
+    free(f->tmp);
+    *f = (prle__afile){0};
+}
+
+int prle__afile_commit(prle__afile *f)
+{
+    int err = 0;
+    if (!f->fp)
+        return prle__error_set(PRLE_EIO, "%s: output file is not open", f->path ? f->path : "?");
+    bool bad = fflush(f->fp) != 0 || ferror(f->fp);
+    if (!bad && fsync(fileno(f->fp)) != 0 && errno != EINVAL)
+        bad = true;
+    int saved = errno;
+    if (fclose(f->fp) != 0)
+        bad = true, saved = errno;
+    f->fp = NULL;
+    if (bad) {
+        errno = saved;
+        err = prle__error_set(PRLE_EIO, "%s: write failed: %s", f->path, strerror(saved));
+    } else if (rename(f->tmp, f->path) != 0) {
+        err = prle__error_errno(f->path);
+    }
+    if (err < 0)
+        remove(f->tmp);
+    afile_dispose(f);
+    return err;
+}
+
+void prle__afile_abort(prle__afile *f)
+{
+    if (!f)
+        return;
+    if (f->fp) {
+        fclose(f->fp);
+        remove(f->tmp);
+    }
+    afile_dispose(f);
+}
+
+int prle__read_file(char **out, size_t *len, const char *path, size_t max_bytes)
+{
+    int err = 0;
+    char *buf = NULL;
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return prle__error_errno(path);
+    if (fseek(fp, 0, SEEK_END) != 0) {
+        err = prle__error_errno(path);
+        goto done;
+    }
+    long size = ftell(fp);
+    if (size < 0 || fseek(fp, 0, SEEK_SET) != 0) {
+        err = prle__error_errno(path);
+        goto done;
+    }
+    if (max_bytes && (size_t)size > max_bytes) {
+        err = prle__error_set(PRLE_EFORMAT, "%s: file is %ld bytes, more than the %zu allowed",
+                              path, size, max_bytes);
+        goto done;
+    }
+    if (!(buf = malloc((size_t)size + 1))) {
+        err = prle__error_nomem(path);
+        goto done;
+    }
+    if (fread(buf, 1, (size_t)size, fp) != (size_t)size) {
+        err = prle__error_set(PRLE_EIO, "%s: short read", path);
+        goto done;
+    }
+    buf[size] = '\0';
+    *out = buf;
+    *len = (size_t)size;
+    buf = NULL;
+done:
+    free(buf);
+    fclose(fp);
+    return err;
+}

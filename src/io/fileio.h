@@ -1,0 +1,42 @@
+/* File helpers shared by every reader and writer: whole-file reads and atomic writes. */
+#ifndef PRLE_IO_FILEIO_H
+#define PRLE_IO_FILEIO_H
+
+#include <stdio.h>
+
+#include "prle/common.h"
+
+/**
+ * An output file written under a temporary name in the same folder ("PATH.tmp.PID") and
+ * renamed over PATH by prle__afile_commit, so a crash never leaves a half-written file
+ * (SPEC.md §2). Write with stdio on `fp`.
+ */
+typedef struct prle__afile {
+    FILE *fp;
+    char *path;
+    char *tmp;
+} prle__afile;
+
+/** Opens the temporary file for `path`. PRLE_EIO / PRLE_ENOTFOUND naming the path. */
+int prle__afile_open(prle__afile *f, const char *path);
+
+/**
+ * Flushes, checks for write errors, closes and renames onto the final path. On failure the
+ * temporary file is removed and the error names the path. Always leaves `f` disposed.
+ */
+int prle__afile_commit(prle__afile *f);
+
+/** Closes and removes the temporary file; a zeroed or committed `f` is left as it is. */
+void prle__afile_abort(prle__afile *f);
+
+/**
+ * Reads a whole file into a NUL-terminated heap buffer (`*len` excludes the NUL); free()
+ * it. Refuses files over `max_bytes` (0 = no limit) with PRLE_EFORMAT. A missing file is
+ * PRLE_ENOTFOUND, any other failure PRLE_EIO; messages name the path.
+ */
+int prle__read_file(char **out, size_t *len, const char *path, size_t max_bytes);
+
+/** Sets the error for a failed fopen/open of `path` from errno and returns the code. */
+int prle__error_errno(const char *path);
+
+#endif
