@@ -1,0 +1,661 @@
+/* Text tables: CSV / TSV (RFC 4180 quoting optional) and JSON Lines into rows of strings.
+ *
+ * Memory: CSV/TSV fields are unquoted in place inside the file buffer (unquoting never makes
+ * text longer, and each field gives up at least its terminator byte for the NUL), so a table
+ * is one text buffer plus a field array (offset, length) and a row array. JSONL values are
+ * appended to a fresh arena instead, as a number's text can be longer than its source. */
+#include "prle/table.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "io/fileio.h"
+#include "io/json.h"
+
+#define ABSENT SIZE_MAX /* tfield.off of a field a row does not have (JSONL) */
+#define MSG_MAX 512
+
+typedef struct tfield {
+    size_t off, len; /* into prle_table.text */
+} tfield;
+
+typedef struct trow {
+    size_t first, n, line; /* fields[first .. first + n), 1-based start line */
+} trow;
+
+struct prle_table {
+    char *text; /* NUL-terminated field texts */
+    size_t text_len, text_cap;
+    tfield *fields;
+    size_t n_fields, cap_fields;
+    trow *rows;
+    size_t n_rows, cap_rows;
+    tfield *cols; /* column names (header or JSON keys) */
+    size_t n_cols, cap_cols;
+    bool named;
+    size_t width; /* most fields in a row */
+    char *name;
+    size_t n_skipped;
+    size_t skipped[PRLE_TABLE_SKIPPED_KEEP];
+    char skip_reason[MSG_MAX];
+};
+
+/* ---- params ------------------------------------------------------------------------- */
+
+prle_table_params prle_table_default_params(void)
+{
+    prle_table_params p = {0};
+    p.format = PRLE_TABLE_CSV;
+    p.delimiter = 0;
+    p.quoting = PRLE_QUOTING_AUTO;
+    p.min_fields = 0;
+    p.on_bad_row = PRLE_BAD_ROW_ERROR;
+    p.header = true;
+    p.strict_fields = false;
+    return p;
+}
+
+static char eff_delim(const prle_table_params *p)
+{
+    return p->delimiter ? p->delimiter : (p->format == PRLE_TABLE_TSV ? '\t' : ',');
+}
+
+static bool eff_quoting(const prle_table_params *p)
+{
+    return p->quoting == PRLE_QUOTING_ON ||
+           (p->quoting == PRLE_QUOTING_AUTO && p->format == PRLE_TABLE_CSV);
+}
+
+int prle_table_params_check(const prle_table_params *p)
+{
+    if (!p)
+        return prle__error_set(PRLE_EINVAL, "table params: NULL");
+    if ((unsigned)p->format > PRLE_TABLE_JSONL)
+        return prle__error_set(PRLE_EINVAL, "table params: format %d is not csv, tsv or jsonl",
+                               (int)p->format);
+    if ((unsigned)p->quoting > PRLE_QUOTING_OFF)
+        return prle__error_set(PRLE_EINVAL, "table params: quoting %d is not auto, on or off",
+                               (int)p->quoting);
+    if ((unsigned)p->on_bad_row > PRLE_BAD_ROW_SKIP)
+        return prle__error_set(PRLE_EINVAL, "table params: on_bad_row %d is not error or skip",
+                               (int)p->on_bad_row);
+    char d = eff_delim(p);
+    if (d == '\n' || d == '\r')
+        return prle__error_set(PRLE_EINVAL, "table params: delimiter cannot be a line break");
+    if (d == '"' && eff_quoting(p))
+        return prle__error_set(PRLE_EINVAL,
+                               "table params: delimiter '\"' needs quoting off (it is the quote)");
+    return 0;
+}
+
+/* ---- growing arrays ----------------------------------------------------------------- */
+
+static bool grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return true;
+    size_t c = *cap ? *cap : 64, bytes;
+    while (c < need) {
+        if (c > SIZE_MAX / 2)
+            return false;
+        c *= 2;
+    }
+    if (!prle__mul_ok(&bytes, c, elem))
+        return false;
+    void *np = realloc(*p, bytes);
+    if (!np)
+        return false;
+    *p = np;
+    *cap = c;
+    return true;
+}
+
+static int push_field(prle_table *t, size_t off, size_t len)
+{
+    if (t->n_fields == t->cap_fields &&
+        !grow((void **)&t->fields, &t->cap_fields, t->n_fields + 1, sizeof *t->fields))
+        return prle__error_nomem("table fields");
+    t->fields[t->n_fields++] = (tfield){off, len};
+    return 0;
+}
+
+static int push_row(prle_table *t, size_t first, size_t n, size_t line)
+{
+    if (t->n_rows == t->cap_rows &&
+        !grow((void **)&t->rows, &t->cap_rows, t->n_rows + 1, sizeof *t->rows))
+        return prle__error_nomem("table rows");
+    t->rows[t->n_rows++] = (trow){first, n, line};
+    if (n > t->width)
+        t->width = n;
+    return 0;
+}
+
+static int push_col(prle_table *t, tfield f)
+{
+    if (t->n_cols == t->cap_cols &&
+        !grow((void **)&t->cols, &t->cap_cols, t->n_cols + 1, sizeof *t->cols))
+        return prle__error_nomem("table columns");
+    t->cols[t->n_cols++] = f;
+    return 0;
+}
+
+/* Appends `len` bytes and a NUL to the text arena (JSONL); the offset goes to *off. */
+static int arena_add(prle_table *t, const char *s, size_t len, size_t *off)
+{
+    size_t need;
+    if (!prle__add_ok(&need, t->text_len, len) || !prle__add_ok(&need, need, 1) ||
+        !grow((void **)&t->text, &t->text_cap, need, 1))
+        return prle__error_nomem("table text");
+    memcpy(t->text + t->text_len, s, len);
+    t->text[t->text_len + len] = '\0';
+    *off = t->text_len;
+    t->text_len = need;
+    return 0;
+}
+
+/* ---- bad rows ----------------------------------------------------------------------- */
+
+/* A bad row at `line`: an error (returned, < 0) or, when skipping, counted (returns 1). */
+static int bad_row(prle_table *t, const prle_table_params *p, size_t line, const char *fmt, ...)
+    PRLE__PRINTF(4, 5);
+
+static int bad_row(prle_table *t, const prle_table_params *p, size_t line, const char *fmt, ...)
+{
+    char what[MSG_MAX / 2];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (p->on_bad_row != PRLE_BAD_ROW_SKIP)
+        return prle__error_set(PRLE_EFORMAT, "%s:%zu: %s", t->name, line, what);
+    if (t->n_skipped == 0)
+        snprintf(t->skip_reason, sizeof t->skip_reason, "%s:%zu: %s", t->name, line, what);
+    if (t->n_skipped < PRLE_TABLE_SKIPPED_KEEP)
+        t->skipped[t->n_skipped] = line;
+    t->n_skipped++;
+    return 1;
+}
+
+static size_t skip_bom(const char *s, size_t n)
+{
+    return (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) ? 3 : 0;
+}
+
+/* ---- CSV / TSV ---------------------------------------------------------------------- */
+
+typedef struct count_rule {
+    size_t expect, expect_line; /* strict: fields every row must have, and where that came from */
+    bool set;
+} count_rule;
+
+/* 0 good, 1 skipped, < 0 error. */
+static int check_count(prle_table *t, const prle_table_params *p, count_rule *r, size_t nf,
+                       size_t line)
+{
+    if (p->min_fields && nf < p->min_fields)
+        return bad_row(t, p, line, "expected at least %zu fields, found %zu", p->min_fields, nf);
+    if (p->strict_fields) {
+        if (!r->set) {
+            *r = (count_rule){nf, line, true};
+        } else if (nf != r->expect) {
+            if (t->named)
+                return bad_row(t, p, line, "expected %zu fields like the header, found %zu",
+                               r->expect, nf);
+            return bad_row(t, p, line, "expected %zu fields like line %zu, found %zu", r->expect,
+                           r->expect_line, nf);
+        }
+    }
+    return 0;
+}
+
+/* Unquotes one record starting at s[*ip] into s[*wp...] (in place, *wp <= *ip), pushing its
+ * fields. *line advances over every newline consumed. */
+static int parse_record(prle_table *t, size_t *ip, size_t *wp, size_t *line, size_t rec_line,
+                        char delim, bool quoting)
+{
+    char *s = t->text;
+    size_t n = t->text_len, i = *ip, w = *wp;
+    int err;
+    for (;;) {
+        size_t start = w;
+        if (quoting && i < n && s[i] == '"') {
+            size_t qline = *line;
+            i++;
+            for (;;) {
+                if (i >= n) {
+                    if (qline == rec_line)
+                        return prle__error_set(PRLE_EFORMAT,
+                                               "%s:%zu: unterminated quote: the quoted field "
+                                               "opened on this line never closes",
+                                               t->name, qline);
+                    return prle__error_set(PRLE_EFORMAT,
+                                           "%s:%zu: unterminated quote: the quoted field "
+                                           "opened on this line (record from line %zu) never "
+                                           "closes",
+                                           t->name, qline, rec_line);
+                }
+                char c = s[i];
+                if (c == '"') {
+                    if (i + 1 < n && s[i + 1] == '"') {
+                        s[w++] = '"';
+                        i += 2;
+                        continue;
+                    }
+                    i++;
+                    break;
+                }
+                if (c == '\n')
+                    (*line)++;
+                s[w++] = c;
+                i++;
+            }
+        }
+        size_t tail = w; /* unquoted text (after a closing quote: appended, like Python) */
+        if (w == i) {
+            while (i < n && s[i] != delim && s[i] != '\n')
+                i++;
+            w = i;
+        } else {
+            while (i < n && s[i] != delim && s[i] != '\n')
+                s[w++] = s[i++];
+        }
+        bool eol = i >= n || s[i] == '\n';
+        if (eol && w > tail && s[w - 1] == '\r')
+            w--; /* CRLF */
+        if (i < n) {
+            if (s[i] == '\n')
+                (*line)++;
+            i++; /* past the delimiter or newline, read before the NUL below may cover it */
+        }
+        s[w] = '\0';
+        if ((err = push_field(t, start, w - start)) < 0)
+            return err;
+        w++;
+        if (eol)
+            break;
+    }
+    *ip = i;
+    *wp = w;
+    return 0;
+}
+
+static int parse_delimited(prle_table *t, const prle_table_params *p)
+{
+    const char delim = eff_delim(p);
+    const bool quoting = eff_quoting(p);
+    char *s = t->text;
+    size_t n = t->text_len, i = skip_bom(s, n), w = i, line = 1;
+    bool need_header = p->header, any = false;
+    count_rule rule = {0};
+    int err;
+
+    while (i < n) {
+        if (s[i] == '\n') { /* empty line */
+            i++, line++;
+            continue;
+        }
+        if (s[i] == '\r' && (i + 1 == n || s[i + 1] == '\n')) {
+            if (i + 1 < n)
+                line++;
+            i += (i + 1 < n) ? 2 : 1;
+            continue;
+        }
+        size_t rec_line = line, first = t->n_fields;
+        if ((err = parse_record(t, &i, &w, &line, rec_line, delim, quoting)) < 0)
+            return err;
+        size_t nf = t->n_fields - first;
+        any = true;
+        if (need_header) {
+            if (p->min_fields && nf < p->min_fields)
+                return prle__error_set(PRLE_EFORMAT,
+                                       "%s:%zu: the header has %zu fields, at least %zu needed",
+                                       t->name, rec_line, nf, p->min_fields);
+            for (size_t k = first; k < t->n_fields; k++)
+                if ((err = push_col(t, t->fields[k])) < 0)
+                    return err;
+            t->n_fields = first;
+            t->named = true;
+            need_header = false;
+            if (p->strict_fields)
+                rule = (count_rule){nf, rec_line, true};
+            continue;
+        }
+        int rc = check_count(t, p, &rule, nf, rec_line);
+        if (rc < 0)
+            return rc;
+        if (rc > 0) {
+            t->n_fields = first;
+            continue;
+        }
+        if ((err = push_row(t, first, nf, rec_line)) < 0)
+            return err;
+    }
+    if (!any)
+        return prle__error_set(PRLE_EFORMAT, "%s: empty file", t->name);
+    return 0;
+}
+
+/* ---- JSON Lines --------------------------------------------------------------------- */
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static int find_or_add_col(prle_table *t, const char *key, size_t *col)
+{
+    int err;
+    for (size_t k = 0; k < t->n_cols; k++)
+        if (strcmp(t->text + t->cols[k].off, key) == 0) {
+            *col = k;
+            return 0;
+        }
+    tfield f = {0, strlen(key)};
+    if ((err = arena_add(t, key, f.len, &f.off)) < 0 || (err = push_col(t, f)) < 0)
+        return err;
+    *col = t->n_cols - 1;
+    return 0;
+}
+
+/* The text a JSON value stands for; *absent for null. *heap is set when *s must be freed. */
+static int json_value_text(const cJSON *v, const char **s, size_t *len, char *num, char **heap,
+                           bool *absent)
+{
+    *heap = NULL;
+    *absent = false;
+    switch (v->type & 0xFF) {
+    case cJSON_String:
+        *s = v->valuestring ? v->valuestring : "";
+        *len = strlen(*s);
+        return 0;
+    case cJSON_Number:
+        if (isfinite(v->valuedouble)) {
+            *len = prle__json_fmt_double(num, v->valuedouble);
+        } else {
+            const char *name = isnan(v->valuedouble) ? "nan" : v->valuedouble > 0 ? "inf" : "-inf";
+            *len = strlen(name);
+            memcpy(num, name, *len + 1);
+        }
+        *s = num;
+        return 0;
+    case cJSON_True:
+        *s = "true", *len = 4;
+        return 0;
+    case cJSON_False:
+        *s = "false", *len = 5;
+        return 0;
+    case cJSON_Array:
+    case cJSON_Object: {
+        int err = prle__json_print(heap, len, v, false);
+        *s = *heap;
+        return err;
+    }
+    default:
+        *absent = true;
+        return 0; /* null */
+    }
+}
+
+static int add_json_row(prle_table *t, const cJSON *obj, size_t line)
+{
+    int err;
+    size_t first = t->n_fields, nf = 0;
+    for (const cJSON *c = obj->child; c; c = c->next) {
+        size_t col;
+        if ((err = find_or_add_col(t, c->string ? c->string : "", &col)) < 0)
+            return err;
+        for (; nf <= col; nf++)
+            if ((err = push_field(t, ABSENT, 0)) < 0)
+                return err;
+        if (t->fields[first + col].off != ABSENT)
+            continue; /* a repeated key: the first one counts, as with cJSON_GetObjectItem */
+        char num[PRLE__JSON_NUMBUF], *heap = NULL;
+        const char *s = NULL;
+        size_t len = 0, off = 0;
+        bool absent;
+        if ((err = json_value_text(c, &s, &len, num, &heap, &absent)) < 0)
+            return err;
+        if (!absent) {
+            err = arena_add(t, s, len, &off);
+            if (err == 0)
+                t->fields[first + col] = (tfield){off, len};
+        }
+        free(heap);
+        if (err < 0)
+            return err;
+    }
+    return push_row(t, first, nf, line);
+}
+
+/* Parses buf (len bytes, buf[len] writable) line by line; values go to the arena. */
+static int parse_jsonl(prle_table *t, const prle_table_params *p, char *buf, size_t len)
+{
+    size_t i = skip_bom(buf, len), line = 0;
+    bool any = false;
+    int err = 0;
+    while (i < len && err >= 0) {
+        line++;
+        size_t ls = i;
+        const char *nl = memchr(buf + i, '\n', len - i);
+        size_t e = nl ? (size_t)(nl - buf) : len;
+        i = nl ? e + 1 : len;
+        size_t a = ls;
+        while (a < e && is_space(buf[a]))
+            a++;
+        if (a == e)
+            continue; /* blank line */
+        any = true;
+        buf[e] = '\0';
+        const char *end = NULL;
+        cJSON *obj = cJSON_ParseWithLengthOpts(buf + ls, e - ls, &end, 0);
+        size_t at = (end && end >= buf + ls && end <= buf + e) ? (size_t)(end - (buf + ls)) : 0;
+        if (obj)
+            while (ls + at < e && is_space(buf[ls + at]))
+                at++;
+        if (!obj)
+            err = bad_row(t, p, line, "invalid JSON at column %zu", at + 1);
+        else if (ls + at < e)
+            err = bad_row(t, p, line, "invalid JSON: trailing characters at column %zu", at + 1);
+        else if (!cJSON_IsObject(obj))
+            err =
+                bad_row(t, p, line, "expected a JSON object, found %s", prle__json_type_name(obj));
+        else
+            err = add_json_row(t, obj, line);
+        cJSON_Delete(obj);
+    }
+    if (err < 0)
+        return err;
+    if (!any)
+        return prle__error_set(PRLE_EFORMAT, "%s: empty file", t->name);
+    t->named = true;
+    return 0;
+}
+
+/* ---- entry points ------------------------------------------------------------------- */
+
+/* Takes ownership of `buf` (len bytes plus one writable byte at buf[len]). */
+static int table_build(prle_table **out, char *buf, size_t len, const char *name,
+                       const prle_table_params *p)
+{
+    int err;
+    prle_table *t = calloc(1, sizeof *t);
+    size_t nlen = strlen(name) + 1;
+    if (!t || !(t->name = malloc(nlen))) {
+        free(buf);
+        prle_table_free(t);
+        return prle__error_nomem("table");
+    }
+    memcpy(t->name, name, nlen);
+    if (p->format == PRLE_TABLE_JSONL) {
+        err = parse_jsonl(t, p, buf, len);
+        free(buf);
+    } else {
+        t->text = buf;
+        t->text_len = len;
+        t->text_cap = len + 1;
+        err = parse_delimited(t, p);
+    }
+    if (err < 0) {
+        prle_table_free(t);
+        return err;
+    }
+    *out = t;
+    return 0;
+}
+
+int prle_table_read(prle_table **out, const char *path, const prle_table_params *params)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    int err = prle_table_params_check(params);
+    if (err < 0)
+        return err;
+    if ((err = prle__read_file(&buf, &len, path, 0)) < 0)
+        return err;
+    return table_build(out, buf, len, path, params);
+}
+
+int prle_table_read_buffer(prle_table **out, const void *data, size_t len, const char *name,
+                           const prle_table_params *params)
+{
+    int err = prle_table_params_check(params);
+    if (err < 0)
+        return err;
+    if (len == SIZE_MAX)
+        return prle__error_nomem("table buffer");
+    char *buf = malloc(len + 1);
+    if (!buf)
+        return prle__error_nomem("table buffer");
+    if (len)
+        memcpy(buf, data, len);
+    buf[len] = '\0';
+    return table_build(out, buf, len, name ? name : "<buffer>", params);
+}
+
+void prle_table_free(prle_table *t)
+{
+    if (!t)
+        return;
+    free(t->text);
+    free(t->fields);
+    free(t->rows);
+    free(t->cols);
+    free(t->name);
+    free(t);
+}
+
+/* ---- accessors ---------------------------------------------------------------------- */
+
+const char *prle_table_name(const prle_table *t)
+{
+    return t->name;
+}
+
+size_t prle_table_n_rows(const prle_table *t)
+{
+    return t->n_rows;
+}
+
+size_t prle_table_n_cols(const prle_table *t)
+{
+    return t->named ? t->n_cols : t->width;
+}
+
+size_t prle_table_row_n_fields(const prle_table *t, size_t row)
+{
+    return row < t->n_rows ? t->rows[row].n : 0;
+}
+
+size_t prle_table_row_line(const prle_table *t, size_t row)
+{
+    return row < t->n_rows ? t->rows[row].line : 0;
+}
+
+static const tfield *field_at(const prle_table *t, size_t row, size_t col)
+{
+    if (row >= t->n_rows || col >= t->rows[row].n)
+        return NULL;
+    const tfield *f = &t->fields[t->rows[row].first + col];
+    return f->off == ABSENT ? NULL : f;
+}
+
+const char *prle_table_field(const prle_table *t, size_t row, size_t col)
+{
+    const tfield *f = field_at(t, row, col);
+    return f ? t->text + f->off : NULL;
+}
+
+size_t prle_table_field_len(const prle_table *t, size_t row, size_t col)
+{
+    const tfield *f = field_at(t, row, col);
+    return f ? f->len : 0;
+}
+
+const char *prle_table_col_name(const prle_table *t, size_t col)
+{
+    return (t->named && col < t->n_cols) ? t->text + t->cols[col].off : NULL;
+}
+
+int prle_table_column(size_t *out, const prle_table *t, const char *spec)
+{
+    if (!spec)
+        return prle__error_set(PRLE_EINVAL, "%s: column name is NULL", t->name);
+    if (t->named)
+        for (size_t k = 0; k < t->n_cols; k++)
+            if (strcmp(t->text + t->cols[k].off, spec) == 0) {
+                *out = k;
+                return 0;
+            }
+    size_t nd = strspn(spec, "0123456789");
+    size_t ncols = prle_table_n_cols(t);
+    if (nd > 0 && spec[nd] == '\0') {
+        size_t v = 0;
+        bool big = nd > 18;
+        for (size_t k = 0; k < nd && !big; k++)
+            v = v * 10 + (size_t)(spec[k] - '0');
+        if (!big && v < ncols) {
+            *out = v;
+            return 0;
+        }
+        return prle__error_set(PRLE_ENOTFOUND, "%s: no column %s (the table has %zu columns)",
+                               t->name, spec, ncols);
+    }
+    if (!t->named)
+        return prle__error_set(PRLE_ENOTFOUND,
+                               "%s: no column \"%s\": the table has no header, give a 0-based "
+                               "column number",
+                               t->name, spec);
+    char list[256];
+    size_t used = 0;
+    list[0] = '\0';
+    for (size_t k = 0; k < t->n_cols && used < sizeof list - 1; k++) {
+        int m = snprintf(list + used, sizeof list - used, "%s\"%s\"", k ? ", " : "",
+                         t->text + t->cols[k].off);
+        if (m < 0)
+            break;
+        used += (size_t)m;
+    }
+    if (used >= sizeof list - 1)
+        memcpy(list + sizeof list - 4, "...", 4);
+    return prle__error_set(PRLE_ENOTFOUND, "%s: no column \"%s\" (columns: %s)", t->name, spec,
+                           list);
+}
+
+size_t prle_table_n_skipped(const prle_table *t)
+{
+    return t->n_skipped;
+}
+
+const size_t *prle_table_skipped_lines(const prle_table *t, size_t *n)
+{
+    *n = t->n_skipped < PRLE_TABLE_SKIPPED_KEEP ? t->n_skipped : PRLE_TABLE_SKIPPED_KEEP;
+    return t->skipped;
+}
+
+const char *prle_table_skip_reason(const prle_table *t)
+{
+    return t->skip_reason;
+}
