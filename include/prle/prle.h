@@ -4,6 +4,9 @@
 
 #include "prle/common.h"
 #include "prle/matrix.h"
+#include "prle/npy.h"
 #include "prle/rng.h"
+#include "prle/safetensors.h"
+#include "prle/table.h"
 
 #endif
