@@ -49,8 +49,18 @@ extern const cli_cmd cli_commands[];
 /** The command named `name`, or NULL. */
 const cli_cmd *cli_find(const char *name);
 
+/**
+ * The front of every config-taking command (config_args.c): argv[0] is CONFIG, the rest are
+ * key=value overrides (a command strips its own options first). Loads the file over the
+ * defaults, applies the overrides in order and prints the notices to stderr as
+ * "prle: notice: ...". Returns CLI_OK with `out` filled (dispose it), or the exit code after
+ * printing the error ("prle: <message>"; 2 for a bad config or usage) with `out` zeroed.
+ */
+int cli_config_load(prle_config *out, int argc, char **argv);
+
 /* Commands, one file each (cmd_<name>.c), except help and version in main.c. */
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 
 #endif

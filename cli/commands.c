@@ -15,6 +15,7 @@ const cli_cmd cli_commands[] = {
     {"analyze", NULL, "RUN", "distance-label correlation, oracle MoE, t-SNE", 6},
     {"report", NULL, "RUN", "write report.html for a run", 6},
     {"vectors", NULL, "import SRC DST", "word vectors to the binary cache", 3},
+    {"config", cmd_config, "CONFIG [key=value...]", "print the resolved configuration", 0},
     {"help", cmd_help, "[COMMAND]", "show help for prle or a command", 0},
     {"version", cmd_version, "", "print the version", 0},
     {NULL, NULL, NULL, NULL, 0},

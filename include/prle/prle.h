@@ -3,6 +3,7 @@
 #define PRLE_PRLE_H
 
 #include "prle/common.h"
+#include "prle/config.h"
 #include "prle/matrix.h"
 #include "prle/npy.h"
 #include "prle/rng.h"

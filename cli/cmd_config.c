@@ -1,0 +1,17 @@
+/* prle config CONFIG [key=value...]: print the resolved configuration as YAML. */
+#include "cli.h"
+
+int cmd_config(int argc, char **argv)
+{
+    prle_config cfg;
+    int rc = cli_config_load(&cfg, argc - 1, argv + 1);
+    if (rc != CLI_OK)
+        return rc;
+    int err = prle_config_write(&cfg, stdout);
+    prle_config_dispose(&cfg);
+    if (err < 0)
+        return cli_fail(err);
+    if (fflush(stdout) != 0 || ferror(stdout))
+        return cli_error(CLI_RUNTIME, "writing to standard output failed");
+    return CLI_OK;
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# prle config CONFIG [key=value...]: the resolved config on stdout, errors as exit 2 naming
+# file:line:col and the key, W&B notices on stderr (SPEC.md §8, §10).
+# Usage: config.sh /path/to/prle
+set -u
+prle=$1
+data=${PRLE_TEST_DATA:-$(dirname "$0")/../data}/config
+fails=0; passes=0
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+check() { # name, expected exit code, command...
+  local name=$1 want=$2; shift 2
+  "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
+  if [ "$got" -ne "$want" ]; then
+    echo "FAIL $name: exit $got, expected $want"; cat "$tmp/err"; fails=$((fails+1))
+  else passes=$((passes+1)); fi
+}
+contains() { # name, file, fixed string
+  if grep -qF -- "$3" "$tmp/$2"; then passes=$((passes+1)); else
+    echo "FAIL $1: $2 lacks '$3'"; cat "$tmp/$2"; fails=$((fails+1)); fi
+}
+lacks() { # name, file, fixed string
+  if ! grep -qF -- "$3" "$tmp/$2"; then passes=$((passes+1)); else
+    echo "FAIL $1: $2 has '$3'"; cat "$tmp/$2"; fails=$((fails+1)); fi
+}
+empty() { # name, file
+  if [ ! -s "$tmp/$2" ]; then passes=$((passes+1)); else
+    echo "FAIL $1: $2 not empty"; cat "$tmp/$2"; fails=$((fails+1)); fi
+}
+
+check help 0 "$prle" help config
+contains help out "usage: prle config CONFIG [key=value...]"
+check listed 0 "$prle" --help
+contains listed out "  config "
+
+# a good config: every section printed, values from the file, notices on stderr
+check good 0 "$prle" config "$data/good.yaml"
+contains good out "  gating_strategy: knn"
+contains good out "  knn_k: 4"
+contains good out "  tau_init: 1.5"
+contains good out "  learning_rate: 0.0002"
+contains good out "  stages: [kernel, experts]"
+contains good out "  run_name: \"good\""
+contains good out "  embedding_cache_dir: \"$(pwd)/embed_cache\""   # a default: from the cwd
+contains good err "prle: notice: $data/good.yaml:8:3: ignoring W&B key logging.project_name"
+lacks good out "project_name"
+
+# overrides change the printed values; relative paths come from the current directory
+check override 0 "$prle" config "$data/good.yaml" model.tau_init=2.5 train.seed=7 \
+  'pipeline.stages=[experts]' data.embedding_cache_dir=cache/stsb
+contains override out "  tau_init: 2.5"
+contains override out "  seed: 7"
+contains override out "  stages: [experts]"
+contains override out "  embedding_cache_dir: \"$(pwd)/cache/stsb\""
+
+# the output reads back to the same configuration
+"$prle" config "$data/good.yaml" model.knn_k=6 >"$tmp/resolved.yaml" 2>/dev/null
+check reload 0 "$prle" config "$tmp/resolved.yaml"
+if cmp -s "$tmp/out" "$tmp/resolved.yaml"; then passes=$((passes+1)); else
+  echo "FAIL reload: output differs after a round trip"; diff "$tmp/resolved.yaml" "$tmp/out"
+  fails=$((fails+1)); fi
+empty reload err
+
+# errors: exit 2, one line "prle: FILE:LINE:COL: message" naming the key, nothing on stdout
+check unknown-key 2 "$prle" config "$data/bad_key.yaml"
+contains unknown-key err "prle: $data/bad_key.yaml:4:3: unknown key 'model.gatting_strategy'"
+empty unknown-key out
+printf 'model:\n  knn_k: three\n' >"$tmp/bad_type.yaml"
+check bad-type 2 "$prle" config "$tmp/bad_type.yaml"
+contains bad-type err "prle: $tmp/bad_type.yaml:2:10: expected an integer for 'model.knn_k', got 'three'"
+printf 'data:\n  name: [unclosed\n' >"$tmp/bad_syntax.yaml"
+check bad-syntax 2 "$prle" config "$tmp/bad_syntax.yaml"
+contains bad-syntax err "prle: $tmp/bad_syntax.yaml:3:1:"
+check unknown-override 2 "$prle" config "$data/good.yaml" model.foo=1
+contains unknown-override err "prle: override 'model.foo=1': unknown key 'model.foo'"
+empty unknown-override out
+check bad-override 2 "$prle" config "$data/good.yaml" model.tau_init=abc
+contains bad-override err "expected a number for 'model.tau_init', got 'abc'"
+check not-assignment 2 "$prle" config "$data/good.yaml" extra
+contains not-assignment err "expected key=value after CONFIG, got 'extra'"
+check no-config 2 "$prle" config
+contains no-config err "missing CONFIG"
+check missing-file 2 "$prle" config "$tmp/none.yaml"
+contains missing-file err "$tmp/none.yaml"
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]
