@@ -40,14 +40,14 @@ test-fuzz: deps
 	$(CMAKE) -S . -B $(FUZZB) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
 		-DPRLE_BUILD_FUZZ=ON -DPRLE_BUILD_TESTS=OFF -DPRLE_OPENMP=OFF -DPRLE_FUZZ_SECONDS=10
 	$(CMAKE) --build $(FUZZB) -j $(JOBS)
-	cd $(FUZZB) && ctest --output-on-failure -L fuzz
+	cd $(FUZZB) && ctest --output-on-failure -j $(JOBS) -L fuzz
 
 # Each fuzzer for FUZZ_SECONDS (default 60), corpus kept in $(FUZZB)/corpus.
 fuzz: deps
 	$(CMAKE) -S . -B $(FUZZB) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
 		-DPRLE_BUILD_FUZZ=ON -DPRLE_BUILD_TESTS=OFF -DPRLE_OPENMP=OFF -DPRLE_FUZZ_SECONDS=$(FUZZ_SECONDS)
 	$(CMAKE) --build $(FUZZB) -j $(JOBS)
-	cd $(FUZZB) && ctest --output-on-failure -L fuzz
+	cd $(FUZZB) && ctest --output-on-failure -j $(JOBS) -L fuzz
 
 bench: deps
 	$(CMAKE) -S . -B $(BUILD) -DPRLE_BUILD_BENCH=ON

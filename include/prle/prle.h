@@ -5,6 +5,7 @@
 #include "prle/common.h"
 #include "prle/config.h"
 #include "prle/matrix.h"
+#include "prle/metrics.h"
 #include "prle/npy.h"
 #include "prle/rng.h"
 #include "prle/safetensors.h"

@@ -1,0 +1,128 @@
+/* Shared helpers for bench/bench_<thing>.c: medians, CPU time, and the SGEMM rate that later
+ * benches compare a training step against ("the GEMM rate make bench measures").
+ *
+ *   bench_gemm_result g = bench_sgemm_rate(false, true, 5749, 500, 500, 2, 20);
+ *   printf("%.1f GFLOP/s\n", g.gflops);
+ */
+#ifndef PRLE_BENCH_UTIL_H
+#define PRLE_BENCH_UTIL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "prle/prle.h"
+
+#include "core/progress.h"
+#include "math/blas.h"
+
+/** Median of v[0..n) (sorts v in place); 0 if n is 0. */
+static inline double bench_median(double *v, size_t n)
+{
+    if (n == 0)
+        return 0.0;
+    for (size_t i = 1; i < n; i++) /* insertion sort: n is a few dozen */
+        for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            double t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/** CPU seconds used by the whole process (all threads). */
+static inline double bench_cpu_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/** Repetitions from $PRLE_BENCH_REPS if set (>= 1), else `dflt`. */
+static inline int bench_reps(int dflt)
+{
+    const char *s = getenv("PRLE_BENCH_REPS");
+    int v = s ? atoi(s) : 0;
+    return v >= 1 ? v : dflt;
+}
+
+/** Deterministic fill in [-1, 1). */
+static inline void bench_fill(float *x, size_t n, uint64_t seed)
+{
+    prle_rng r;
+    prle_rng_init(&r, seed, "bench.fill", 0);
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)(2.0 * prle_rng_uniform(&r) - 1.0);
+}
+
+typedef struct bench_gemm_result {
+    double median_ms; /**< median wall time of one prle__sgemm call */
+    double gflops;    /**< 2 m n k / median seconds / 1e9 */
+    double cpu_ratio; /**< process CPU time / wall time over the timed reps (~threads used) */
+    int threads;      /**< OpenBLAS's thread count during the run */
+    int reps;         /**< timed calls */
+} bench_gemm_result;
+
+/** Timed calls: at least `min_reps`, and enough for about BENCH_MIN_SECONDS, at most 2000. */
+#define BENCH_MIN_SECONDS 0.3
+
+/**
+ * Times C (m, n) = op(A) op(B), op(A) (m, k), op(B) (k, n), row-major, through prle__sgemm with
+ * OpenBLAS at `threads` threads: a 50 ms pause, 2 warm-up calls, then the median of at least
+ * `min_reps` calls spread over at least BENCH_MIN_SECONDS (a median over a longer span rides
+ * out short slow spells of a shared machine). Restores the previous OpenBLAS thread count.
+ * gflops is 0 if memory ran out.
+ */
+static inline bench_gemm_result bench_sgemm_rate(bool ta, bool tb, size_t m, size_t n, size_t k,
+                                                 int threads, int min_reps)
+{
+    bench_gemm_result res = {0};
+    float *a = malloc(m * k * sizeof *a), *b = malloc(k * n * sizeof *b);
+    float *c = malloc(m * n * sizeof *c);
+    double *ms = NULL;
+    if (!a || !b || !c || min_reps < 1)
+        goto done;
+    bench_fill(a, m * k, 1);
+    bench_fill(b, k * n, 2);
+    memset(c, 0, m * n * sizeof *c);
+
+    int before = prle__blas_threads();
+    prle__blas_set_threads(threads);
+    res.threads = prle__blas_threads();
+    /* idle OpenMP workers spin for some ms after a parallel region (libgomp's GOMP_SPINCOUNT);
+     * let them settle so cpu_ratio counts this case's threads only */
+    nanosleep(&(struct timespec){.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000}, NULL);
+    size_t lda = ta ? m : k, ldb = tb ? k : n;
+    double once = 0;
+    for (int w = 0; w < 2; w++) {
+        double t0 = prle__now();
+        prle__sgemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
+        once = prle__now() - t0;
+    }
+    int reps = min_reps;
+    if (once > 0 && BENCH_MIN_SECONDS / once > reps)
+        reps = BENCH_MIN_SECONDS / once > 2000 ? 2000 : (int)(BENCH_MIN_SECONDS / once) + 1;
+    if (!(ms = malloc((size_t)reps * sizeof *ms))) {
+        prle__blas_set_threads(before);
+        goto done;
+    }
+    double wall0 = prle__now(), cpu0 = bench_cpu_seconds();
+    for (int r = 0; r < reps; r++) {
+        double t0 = prle__now();
+        prle__sgemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
+        ms[r] = 1e3 * (prle__now() - t0);
+    }
+    double wall = prle__now() - wall0, cpu = bench_cpu_seconds() - cpu0;
+    prle__blas_set_threads(before);
+
+    res.reps = reps;
+    res.median_ms = bench_median(ms, (size_t)reps);
+    res.gflops = 2.0 * (double)m * (double)n * (double)k / (res.median_ms * 1e-3) / 1e9;
+    res.cpu_ratio = wall > 0 ? cpu / wall : 0.0;
+done:
+    free(a), free(b), free(c), free(ms);
+    return res;
+}
+
+#endif
