@@ -1,0 +1,49 @@
+/* Stage 0 encoders: texts to retrieval embeddings (SPEC.md §3). */
+#ifndef PRLE_ENCODER_H
+#define PRLE_ENCODER_H
+
+#include "prle/config.h"
+#include "prle/matrix.h"
+
+PRLE_BEGIN_DECL
+
+/** An encoder chosen by `model.encoder_type` (glove | hashing | npy). Opaque. */
+typedef struct prle_encoder prle_encoder;
+
+/**
+ * Creates the encoder the config names, with its settings (vectors path, pooling, sif_a,
+ * remove_pc, hidden_dim, seed...). Loads what it needs (word vectors, fetched and imported
+ * into the user cache when the default vectors are missing). PRLE_EINVAL for an unknown or
+ * unbuilt encoder type. Free with prle_encoder_free.
+ */
+PRLE_API int prle_encoder_new(prle_encoder **out, const prle_config *cfg);
+
+/** Frees the encoder; NULL does nothing. */
+PRLE_API void prle_encoder_free(prle_encoder *enc);
+
+/**
+ * Fits what an encoder learns from training texts (SIF principal component, TF-IDF document
+ * frequencies). `texts` are all texts of the train split (both sides of pairs). Encoders that
+ * learn nothing return 0. Must be called once before encode for encoders that need it.
+ */
+PRLE_API int prle_encoder_fit(prle_encoder *enc, const char *const *texts, size_t n);
+
+/**
+ * Encodes `n` texts into `out` (n, dim), allocated here. Rows of texts with no known token
+ * are zero; their count goes to `*n_empty` (may be NULL). Thread-safe for concurrent calls
+ * after fit (it only reads the encoder).
+ */
+PRLE_API int prle_encoder_encode(const prle_encoder *enc, prle_matrix *out,
+                                 const char *const *texts, size_t n, size_t *n_empty);
+
+/** Output width of one text. */
+PRLE_API size_t prle_encoder_dim(const prle_encoder *enc);
+
+/** The encoder's name and every setting that changes its output, as a one-line string for
+ * cache manifests, e.g. "glove vectors=/x/glove.pvec(sha256=...) pooling=sif a=0.001 pc=1".
+ * Borrowed; valid while the encoder lives. */
+PRLE_API const char *prle_encoder_describe(const prle_encoder *enc);
+
+PRLE_END_DECL
+
+#endif

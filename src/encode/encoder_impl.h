@@ -1,0 +1,26 @@
+/* The encoder vtable: each backend (glove.c, hashing.c) fills one. Internal. */
+#ifndef PRLE_ENCODE_ENCODER_IMPL_H
+#define PRLE_ENCODE_ENCODER_IMPL_H
+
+#include "prle/encoder.h"
+
+typedef struct prle__encoder_ops {
+    const char *name;
+    int (*fit)(prle_encoder *enc, const char *const *texts, size_t n);
+    int (*encode)(const prle_encoder *enc, prle_matrix *out, const char *const *texts, size_t n,
+                  size_t *n_empty);
+    void (*free)(prle_encoder *enc); /* frees `state` only */
+} prle__encoder_ops;
+
+struct prle_encoder {
+    const prle__encoder_ops *ops;
+    void *state;     /* the backend's own */
+    size_t dim;      /* output width */
+    char *describe;  /* manifest line, heap */
+};
+
+/* Backends: each fills `enc` (ops, state, dim, describe) from the config. */
+int prle__glove_encoder_init(prle_encoder *enc, const prle_config *cfg);
+int prle__hashing_encoder_init(prle_encoder *enc, const prle_config *cfg);
+
+#endif
