@@ -62,5 +62,7 @@ int cli_config_load(prle_config *out, int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_embed(int argc, char **argv);
+int cmd_vectors(int argc, char **argv);
 
 #endif

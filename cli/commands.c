@@ -5,7 +5,8 @@
 
 const cli_cmd cli_commands[] = {
     {"run", NULL, "CONFIG [key=value...]", "all stages, evaluation and report (the main job)", 5},
-    {"embed", NULL, "CONFIG [key=value...]", "stage 0: texts to embeddings (cached)", 3},
+    {"embed", cmd_embed, "CONFIG [key=value...] [--force]", "stage 0: texts to embeddings (cached)",
+     0},
     {"kernel", NULL, "CONFIG [key=value...]", "stage 1: train the kernel, write value space", 4},
     {"train", NULL, "CONFIG [key=value...]", "stages 1-2 on cached embeddings", 5},
     {"eval", NULL, "RUN [--split test]", "re-score a saved run", 5},
@@ -14,7 +15,8 @@ const cli_cmd cli_commands[] = {
     {"baselines", NULL, "CONFIG [--space retrieval|value]", "grid-searched wrapper baselines", 6},
     {"analyze", NULL, "RUN", "distance-label correlation, oracle MoE, t-SNE", 6},
     {"report", NULL, "RUN", "write report.html for a run", 6},
-    {"vectors", NULL, "import SRC DST", "word vectors to the binary cache", 3},
+    {"vectors", cmd_vectors, "import SRC DST | fetch | info FILE",
+     "word vectors to the binary cache", 0},
     {"config", cmd_config, "CONFIG [key=value...]", "print the resolved configuration", 0},
     {"help", cmd_help, "[COMMAND]", "show help for prle or a command", 0},
     {"version", cmd_version, "", "print the version", 0},

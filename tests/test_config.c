@@ -119,6 +119,7 @@ static void test_config__defaults_match_spec(void)
     PT_CHECK(c.data.text_fields.n == 0);
     PT_CHECK(c.data.split.ratios.n == 3 && c.data.split.stratify);
     PT_CHECK(c.data.name == NULL && c.data.format == NULL && c.logging.run_name == NULL);
+    PT_CHECK(c.data.data_dir == NULL);
     PT_CHECK(c.n_notices == 0);
     prle_config_dispose(&c);
     prle_config_dispose(&c); /* twice is harmless */
@@ -145,6 +146,7 @@ static void test_config__load_full(void)
     PT_EQ_STR(c.data.files.validation, joined(dir, "pairs-dev.tsv"));
     PT_EQ_STR(c.data.files.test, joined(dir, "sub/pairs-test.tsv"));
     PT_EQ_STR(c.data.file, joined(dir, "all.csv"));
+    PT_EQ_STR(c.data.data_dir, joined(dir, "../datasets"));
     PT_CHECK(c.data.split.ratios.n == 3 && c.data.split.ratios.items[0] == 0.8);
     PT_CHECK(!c.data.split.stratify);
     PT_EQ_INT(c.data.text_fields.n, 3);
@@ -638,6 +640,30 @@ static void test_config__example_full_is_the_defaults(void)
     prle_config_dispose(&d);
 }
 
+/* docs/config.md names every key (a section's `prefix.*` row covers the keys under it). */
+static void test_config__every_key_documented(void)
+{
+    char path[2100];
+    snprintf(path, sizeof path, "%s/../../docs/config.md", pt_data(""));
+    FILE *fp = fopen(path, "rb");
+    PT_CHECK(fp != NULL);
+    if (!fp)
+        return;
+    static char doc[1 << 18];
+    size_t n = fread(doc, 1, sizeof doc - 1, fp);
+    doc[n] = '\0';
+    fclose(fp);
+    for (size_t i = 0; i < prle__cfg_nkeys; i++) {
+        const char *name = prle__cfg_keys[i].name;
+        char exact[160], star[160];
+        snprintf(exact, sizeof exact, "`%s`", name);
+        const char *dot = strrchr(name, '.');
+        snprintf(star, sizeof star, "`%.*s.*`", (int)(dot - name), name);
+        if (!strstr(doc, exact) && !strstr(doc, star))
+            PT_FAIL_AT("docs/config.md does not describe %s", name);
+    }
+}
+
 static void test_config__write_layout(void)
 {
     prle_config c;
@@ -681,6 +707,7 @@ int main(void)
     PT_RUN(test_config__round_trip);
     PT_RUN(test_config__override_makes_paths_absolute);
     PT_RUN(test_config__example_full_is_the_defaults);
+    PT_RUN(test_config__every_key_documented);
     PT_RUN(test_config__write_layout);
     return pt_report();
 }

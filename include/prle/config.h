@@ -72,6 +72,8 @@ typedef struct prle_data_split {
 /** Stage 0: the dataset and how texts are built (`data.*`). */
 typedef struct prle_data_config {
     char *name;                    /**< a preset (stsb, ruddit, mlqe-<pair>) or free text */
+    char *data_dir;                /**< presets' data folder (path); NULL = PRLE_DATA_DIR, else
+                                        the user cache (include/prle/dataset.h) */
     char *format;                  /**< csv | tsv | jsonl; NULL = preset or file extension */
     int header;                    /**< first row names the columns: 1, 0 or PRLE_CONFIG_UNSET */
     int quoting;                   /**< honour "..." quoting (RFC 4180): 1, 0 or unset */

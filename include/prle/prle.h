@@ -4,11 +4,15 @@
 
 #include "prle/common.h"
 #include "prle/config.h"
+#include "prle/dataset.h"
+#include "prle/embed.h"
+#include "prle/encoder.h"
 #include "prle/matrix.h"
 #include "prle/metrics.h"
 #include "prle/npy.h"
 #include "prle/rng.h"
 #include "prle/safetensors.h"
 #include "prle/table.h"
+#include "prle/vectors.h"
 
 #endif

@@ -77,6 +77,7 @@ static const char *const stages[] = {"kernel", "experts", NULL};
 const prle__cfg_key prle__cfg_keys[] = {
     /* data: stage 0 */
     STR("data.name", data.name, NULL, NUL),
+    PATH("data.data_dir", data.data_dir, NULL),
     ENUM("data.format", data.format, NULL, formats, NULL, NUL),
     TRI("data.header", data.header),
     TRI("data.quoting", data.quoting),

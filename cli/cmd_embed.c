@@ -1,0 +1,131 @@
+/* prle embed CONFIG [key=value...]: stage 0, texts to cached embeddings (SPEC.md §3). */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* Progress on stderr: a rewritten line on a terminal, plain lines with -v in a pipe. */
+typedef struct progress_state {
+    bool tty;
+    bool open; /* a \r line is showing */
+} progress_state;
+
+static bool on_progress(const prle_progress *p, void *ud)
+{
+    progress_state *ps = ud;
+    double rate = p->seconds > 0 ? (double)p->done / p->seconds : 0;
+    if (ps->tty) {
+        fprintf(stderr, "\r\033[K%s: %zu/%zu (%.0f/s, %.1f s)", p->stage, p->done, p->total, rate,
+                p->seconds);
+        ps->open = p->done < p->total;
+        if (!ps->open)
+            fputc('\n', stderr);
+    } else {
+        fprintf(stderr, "prle: %s: %zu/%zu (%.1f s)\n", p->stage, p->done, p->total, p->seconds);
+    }
+    fflush(stderr);
+    return true;
+}
+
+static void progress_close(progress_state *ps)
+{
+    if (ps->open)
+        fputc('\n', stderr);
+    ps->open = false;
+}
+
+static void print_report(const prle_dataset *ds, const prle_embed_report *r)
+{
+    size_t empty = 0;
+    printf("dataset   %s (%s; %zu / %zu / %zu rows)\n", prle_dataset_name(ds),
+           prle_dataset_n_texts(ds) == 2 ? "pairs" : "single texts",
+           prle_dataset_n_rows(ds, PRLE_SPLIT_TRAIN),
+           prle_dataset_n_rows(ds, PRLE_SPLIT_VALIDATION),
+           prle_dataset_n_rows(ds, PRLE_SPLIT_TEST));
+    printf("encoder   %s\n", r->encoder);
+    if (r->is_input)
+        printf("inputs    %s: checked (precomputed .npy files, no manifest)\n", r->dir);
+    else if (r->reused)
+        printf("cache     %s: reused (manifest matches; checked in %.2f s)\n", r->dir,
+               r->seconds_setup);
+    else
+        printf("cache     %s: %s (%s)\n", r->dir, r->stale ? "rebuilt" : "built", r->reason);
+    printf("%-12s %8s %7s %8s %12s\n", "split", "rows", "width", "seconds", "empty texts");
+    for (int s = 0; s < PRLE_N_SPLITS; s++) {
+        const prle_embed_split_report *sp = &r->splits[s];
+        printf("%-12s %8zu %7zu %8.3f %12zu\n", prle_split_name((prle_split)s), sp->rows, sp->cols,
+               sp->seconds, sp->n_empty);
+        empty += sp->n_empty;
+    }
+    if (empty > 0)
+        printf("texts with no known word (zero vectors): %zu\n", empty);
+    printf("total     %.2f s\n", r->seconds);
+}
+
+int cmd_embed(int argc, char **argv)
+{
+    prle_config cfg = {0};
+    prle_dataset *ds = NULL;
+    prle_embed_report rep = {0};
+    prle_embed_params ep = prle_embed_default_params();
+    prle_dataset_params dp = prle_dataset_default_params();
+    progress_state ps = {isatty(STDERR_FILENO) != 0, false};
+    bool show = !cli_opts.quiet && (ps.tty || cli_opts.verbose);
+    int rc, err;
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    int nrest = 0;
+    if (!rest)
+        return cli_error(CLI_RUNTIME, "out of memory");
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--force") == 0) {
+            ep.force = true;
+        } else if (argv[i][0] == '-' && argv[i][1] == '-') {
+            free(rest);
+            cli_error(CLI_USAGE, "embed: unknown option '%s'", argv[i]);
+            cli_usage(stderr, "embed");
+            return CLI_USAGE;
+        } else {
+            rest[nrest++] = argv[i];
+        }
+    }
+    if ((rc = cli_config_load(&cfg, nrest, rest)) != CLI_OK)
+        goto done;
+    prle_init(cfg.train.threads);
+    if (show) {
+        dp.progress = ep.progress = on_progress;
+        dp.progress_ud = ep.progress_ud = &ps;
+    }
+    if ((err = prle_dataset_load(&ds, &cfg.data, cfg.train.seed, &dp)) < 0) {
+        progress_close(&ps);
+        rc = cli_fail(err);
+        goto done;
+    }
+    if (prle_dataset_n_skipped(ds) > 0) {
+        const char *first = "";
+        for (int s = PRLE_N_SPLITS - 1; s >= 0; s--) {
+            const prle_dataset_split_info *in = prle_dataset_info(ds, (prle_split)s);
+            if (in && in->skip_reason && in->skip_reason[0])
+                first = in->skip_reason;
+        }
+        fprintf(stderr, "prle: notice: skipped %zu bad rows (data.on_bad_row: skip)%s%s\n",
+                prle_dataset_n_skipped(ds), first[0] ? "; first: " : "", first);
+    }
+    err = prle_embed(&rep, &cfg, ds, &ep);
+    progress_close(&ps);
+    if (err < 0) {
+        rc = cli_fail(err);
+        goto done;
+    }
+    if (rep.stale)
+        fprintf(stderr, "prle: notice: rebuilding the cache in %s: %s\n", rep.dir, rep.reason);
+    print_report(ds, &rep);
+    rc = CLI_OK;
+done:
+    prle_embed_report_dispose(&rep);
+    prle_dataset_free(ds);
+    prle_config_dispose(&cfg);
+    free(rest);
+    return rc;
+}

@@ -1,0 +1,697 @@
+/* Loading a dataset: read each file once (its bytes give the sha256 of the fingerprint), parse
+ * it with the table reader, pick the text and label columns, check every row, and cut one
+ * file into splits when needed (split.c). Presets and folders: presets.c. */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/error.h"
+#include "data/dataset_internal.h"
+#include "data/download.h"
+#include "io/fileio.h"
+
+#define MAX_FILES PRLE_N_SPLITS
+#define KEEP PRLE_TABLE_SKIPPED_KEEP
+
+typedef struct ds_file {
+    char *path;
+    prle_table *table; /* owns every text the splits point at */
+    uint64_t size;
+    char sha256[65];
+    size_t n_rows, n_skipped, n_dropped;
+    char skip_reason[512];
+    size_t skipped[KEEP];
+    size_t n_skipped_lines;
+} ds_file;
+
+/* Rows in file order: texts point into a table. */
+typedef struct ds_rows {
+    size_t n;
+    const char **texts[2];
+    double *labels;
+    size_t *lines;
+} ds_rows;
+
+typedef struct ds_split {
+    ds_rows rows;
+    float *labels;
+    int file;
+    prle_dataset_split_info info;
+} ds_split;
+
+struct prle_dataset {
+    char *name;
+    bool preset;
+    size_t n_texts;
+    double label_min, label_max;
+    ds_file files[MAX_FILES];
+    size_t n_files;
+    ds_split splits[PRLE_N_SPLITS];
+};
+
+/* ---- small helpers ---------------------------------------------------------------------- */
+
+static void rows_dispose(ds_rows *r)
+{
+    free(r->texts[0]);
+    free(r->texts[1]);
+    free(r->labels);
+    free(r->lines);
+    *r = (ds_rows){0};
+}
+
+static int rows_alloc(ds_rows *r, size_t n, size_t n_texts)
+{
+    size_t m = n ? n : 1;
+    *r = (ds_rows){0};
+    r->texts[0] = calloc(m, sizeof(char *));
+    r->texts[1] = n_texts > 1 ? calloc(m, sizeof(char *)) : NULL;
+    r->labels = calloc(m, sizeof(double));
+    r->lines = calloc(m, sizeof(size_t));
+    if (!r->texts[0] || (n_texts > 1 && !r->texts[1]) || !r->labels || !r->lines) {
+        rows_dispose(r);
+        return prle__error_nomem("dataset rows");
+    }
+    return 0;
+}
+
+/* A value for a message: at most 40 bytes, control characters as '?'. */
+static void show(char *out, size_t cap, const char *s)
+{
+    size_t n = 0, len = strlen(s);
+    for (; n < len && n < 40 && n + 4 < cap; n++)
+        out[n] = ((unsigned char)s[n] < 0x20 || s[n] == 0x7f) ? '?' : s[n];
+    if (n < len && n + 4 < cap)
+        out[n++] = '.', out[n++] = '.', out[n++] = '.';
+    out[n] = '\0';
+}
+
+/* A decimal number with optional surrounding spaces: [+-]digits[.digits][(e|E)[+-]digits].
+ * No hex, inf or nan (strtod would take them). */
+static bool parse_label(double *out, const char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t len = strlen(s);
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r'))
+        len--;
+    if (len == 0 || len > 64)
+        return false;
+    char buf[72];
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    size_t i = 0, digits = 0;
+    if (buf[i] == '+' || buf[i] == '-')
+        i++;
+    for (; isdigit((unsigned char)buf[i]); i++)
+        digits++;
+    if (buf[i] == '.')
+        for (i++; isdigit((unsigned char)buf[i]); i++)
+            digits++;
+    if (!digits)
+        return false;
+    if (buf[i] == 'e' || buf[i] == 'E') {
+        i++;
+        if (buf[i] == '+' || buf[i] == '-')
+            i++;
+        if (!isdigit((unsigned char)buf[i]))
+            return false;
+        while (isdigit((unsigned char)buf[i]))
+            i++;
+    }
+    if (buf[i] != '\0')
+        return false;
+    char *end;
+    double v = strtod(buf, &end);
+    if (*end != '\0' || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+static int format_from_ext(prle_table_format *out, const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    char ext[16] = "";
+    if (dot && strlen(dot + 1) < sizeof ext)
+        for (size_t i = 0; dot[1 + i]; i++)
+            ext[i] = (char)tolower((unsigned char)dot[1 + i]), ext[i + 1] = '\0';
+    if (strcmp(ext, "csv") == 0)
+        *out = PRLE_TABLE_CSV;
+    else if (strcmp(ext, "tsv") == 0 || strcmp(ext, "tab") == 0)
+        *out = PRLE_TABLE_TSV;
+    else if (strcmp(ext, "jsonl") == 0 || strcmp(ext, "ndjson") == 0)
+        *out = PRLE_TABLE_JSONL;
+    else
+        return prle__error_set(PRLE_EINVAL,
+                               "%s: cannot tell the format from the file name; set data.format "
+                               "(csv, tsv or jsonl)",
+                               path);
+    return 0;
+}
+
+/* "field 'score' (column 4)", "column 4", or for JSONL "field 'score'". */
+static void field_desc(char *out, size_t cap, const prle_table *t, size_t col, bool jsonl)
+{
+    const char *name = prle_table_col_name(t, col);
+    char shown[64];
+    if (name) {
+        show(shown, sizeof shown, name);
+        if (jsonl)
+            snprintf(out, cap, "field '%s'", shown);
+        else
+            snprintf(out, cap, "field '%s' (column %zu)", shown, col);
+    } else {
+        snprintf(out, cap, "column %zu", col);
+    }
+}
+
+static int find_column(size_t *col, const prle_table *t, const prle__ds_field *f, const char *key)
+{
+    if (f->name)
+        return prle_table_column(col, t, f->name);
+    size_t ncols = prle_table_n_cols(t);
+    if (f->index < 0 || (uint64_t)f->index >= ncols)
+        return prle__error_set(PRLE_ENOTFOUND, "%s: no column %lld for %s (the file has %zu)",
+                               prle_table_name(t), (long long)f->index, key, ncols);
+    *col = (size_t)f->index;
+    return 0;
+}
+
+/* ---- reading one file ------------------------------------------------------------------- */
+
+/* Records a bad row when skipping (returns 1) or fails with its message. */
+static int row_bad(ds_file *f, const prle__ds_spec *spec, size_t line, const char *what)
+{
+    if (!spec->skip_bad_rows)
+        return prle__error_set(PRLE_EFORMAT, "%s:%zu: %s", f->path, line, what);
+    if (f->n_skipped == 0 || !f->skip_reason[0])
+        snprintf(f->skip_reason, sizeof f->skip_reason, "%s:%zu: %s", f->path, line, what);
+    f->n_skipped++;
+    if (f->n_skipped_lines < KEEP)
+        f->skipped[f->n_skipped_lines++] = line;
+    return 1;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The table's own skipped rows (field counts) and ours (labels, texts) in one list. */
+static void merge_skips(ds_file *f, const prle_table *t, size_t own_first_line)
+{
+    size_t nt, all[2 * KEEP], n = 0;
+    const size_t *tl = prle_table_skipped_lines(t, &nt);
+    for (size_t i = 0; i < nt; i++)
+        all[n++] = tl[i];
+    for (size_t i = 0; i < f->n_skipped_lines; i++)
+        all[n++] = f->skipped[i];
+    qsort(all, n, sizeof all[0], cmp_size);
+    f->n_skipped_lines = n < KEEP ? n : KEEP;
+    memcpy(f->skipped, all, f->n_skipped_lines * sizeof all[0]);
+    size_t tn = prle_table_n_skipped(t);
+    if (tn && (!f->n_skipped || (nt && tl[0] < own_first_line)))
+        snprintf(f->skip_reason, sizeof f->skip_reason, "%s", prle_table_skip_reason(t));
+    f->n_skipped += tn;
+}
+
+static bool deleted_body(const char *s)
+{
+    return s[0] == '\0' || strcmp(s, "[deleted]") == 0 || strcmp(s, "[removed]") == 0;
+}
+
+static int read_rows(ds_file *f, ds_rows *out, const prle__ds_spec *spec)
+{
+    int err;
+    char *bytes = NULL;
+    size_t len = 0;
+    prle_table *t = NULL;
+    ds_rows r = {0};
+
+    struct stat st;
+    if (stat(f->path, &st) == 0 && S_ISDIR(st.st_mode))
+        return prle__error_set(PRLE_EIO, "%s: is a folder, not a data file", f->path);
+    if ((err = prle__read_file(&bytes, &len, f->path, 0)) < 0)
+        return err;
+    f->size = len;
+    if ((err = prle__sha256_hex(f->sha256, bytes, len)) < 0)
+        goto done;
+
+    prle_table_params tp = prle_table_default_params();
+    if (spec->format_set)
+        tp.format = spec->format;
+    else if ((err = format_from_ext(&tp.format, f->path)) < 0)
+        goto done;
+    bool jsonl = tp.format == PRLE_TABLE_JSONL;
+    tp.header = jsonl || spec->header != 0; /* unset: a header row */
+    tp.quoting = spec->quoting == PRLE_CONFIG_UNSET ? PRLE_QUOTING_AUTO
+                 : spec->quoting                    ? PRLE_QUOTING_ON
+                                                    : PRLE_QUOTING_OFF;
+    tp.delimiter = spec->delimiter;
+    tp.on_bad_row = spec->skip_bad_rows ? PRLE_BAD_ROW_SKIP : PRLE_BAD_ROW_ERROR;
+    if (!jsonl && tp.header) {
+        tp.strict_fields = true; /* every row as wide as the header */
+    } else if (!jsonl) {
+        /* without a header: wide enough for every column used (STS-B: 7; 9 is fine) */
+        int64_t widest = spec->label_field.index;
+        for (size_t i = 0; i < spec->n_texts; i++)
+            if (!spec->text_fields[i].name && spec->text_fields[i].index > widest)
+                widest = spec->text_fields[i].index;
+        tp.min_fields = widest >= 0 ? (size_t)widest + 1 : 0;
+    }
+    err = prle_table_read_buffer(&t, bytes, len, f->path, &tp);
+    free(bytes);
+    bytes = NULL;
+    if (err < 0)
+        goto done;
+
+    size_t tcol[2] = {0, 0}, lcol = 0;
+    for (size_t i = 0; i < spec->n_texts; i++)
+        if ((err = find_column(&tcol[i], t, &spec->text_fields[i], "data.text_fields")) < 0)
+            goto done;
+    if ((err = find_column(&lcol, t, &spec->label_field, "data.label_field")) < 0)
+        goto done;
+    char tdesc[2][160], ldesc[160];
+    for (size_t i = 0; i < spec->n_texts; i++)
+        field_desc(tdesc[i], sizeof tdesc[i], t, tcol[i], jsonl);
+    field_desc(ldesc, sizeof ldesc, t, lcol, jsonl);
+
+    size_t nt = prle_table_n_rows(t), first_own = 0;
+    if ((err = rows_alloc(&r, nt, spec->n_texts)) < 0)
+        goto done;
+    for (size_t row = 0; row < nt; row++) {
+        size_t line = prle_table_row_line(t, row);
+        char what[400], shown[64];
+        const char *text[2] = {NULL, NULL};
+        const char *lab = prle_table_field(t, row, lcol);
+        int rc = 0;
+        for (size_t i = 0; i < spec->n_texts && rc == 0; i++) {
+            text[i] = prle_table_field(t, row, tcol[i]);
+            if (!text[i]) {
+                snprintf(what, sizeof what, "missing text: no %s in this row", tdesc[i]);
+                rc = 1;
+            } else if (strlen(text[i]) != prle_table_field_len(t, row, tcol[i])) {
+                snprintf(what, sizeof what, "text in %s holds a NUL character", tdesc[i]);
+                rc = 1;
+            }
+        }
+        double v = 0;
+        if (rc == 0 && (!lab || !*lab)) {
+            snprintf(what, sizeof what, "missing label: %s is %s", ldesc, lab ? "empty" : "absent");
+            rc = 1;
+        } else if (rc == 0 && !parse_label(&v, lab)) {
+            show(shown, sizeof shown, lab);
+            snprintf(what, sizeof what, "label '%s' in %s is not a number", shown, ldesc);
+            rc = 1;
+        }
+        if (rc) {
+            if (f->n_skipped == 0)
+                first_own = line;
+            if ((err = row_bad(f, spec, line, what)) < 0)
+                goto done;
+            continue;
+        }
+        if (spec->drop_deleted && deleted_body(text[0])) {
+            f->n_dropped++;
+            continue;
+        }
+        for (size_t i = 0; i < spec->n_texts; i++)
+            r.texts[i][r.n] = text[i];
+        r.labels[r.n] = v;
+        r.lines[r.n] = line;
+        r.n++;
+    }
+    merge_skips(f, t, first_own);
+    f->n_rows = r.n;
+    if (r.n == 0) {
+        if (f->n_skipped)
+            err = prle__error_set(PRLE_EFORMAT,
+                                  "%s: no data rows left: %zu bad rows skipped "
+                                  "(first: %s)",
+                                  f->path, f->n_skipped, f->skip_reason);
+        else
+            err = prle__error_set(PRLE_EFORMAT, "%s: no data rows", f->path);
+        goto done;
+    }
+    f->table = t;
+    t = NULL;
+    *out = r;
+    r = (ds_rows){0};
+done:
+    free(bytes);
+    prle_table_free(t);
+    rows_dispose(&r);
+    return err;
+}
+
+/* ---- building the splits ---------------------------------------------------------------- */
+
+static int rows_sha256(char out[65], const ds_rows *r, const float *labels, size_t n_texts)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        for (size_t k = 0; k < n_texts; k++)
+            total += strlen(r->texts[k][i]) + 1;
+        total += 4;
+    }
+    char *buf = malloc(total ? total : 1), *p = buf;
+    if (!buf)
+        return prle__error_nomem("row hash");
+    for (size_t i = 0; i < r->n; i++) {
+        for (size_t k = 0; k < n_texts; k++) {
+            size_t m = strlen(r->texts[k][i]) + 1; /* with its NUL */
+            memcpy(p, r->texts[k][i], m);
+            p += m;
+        }
+        uint32_t bits;
+        memcpy(&bits, &labels[i], 4);
+        for (int b = 0; b < 4; b++) /* little-endian float32 */
+            *p++ = (char)(bits >> (8 * b) & 0xff);
+    }
+    int err = prle__sha256_hex(out, buf, total);
+    free(buf);
+    return err;
+}
+
+static int finish_split(prle_dataset *ds, prle_split s, ds_rows *rows, int file)
+{
+    ds_split *sp = &ds->splits[s];
+    sp->rows = *rows;
+    *rows = (ds_rows){0};
+    sp->file = file;
+    sp->labels = malloc((sp->rows.n ? sp->rows.n : 1) * sizeof(float));
+    if (!sp->labels)
+        return prle__error_nomem("labels");
+    for (size_t i = 0; i < sp->rows.n; i++)
+        sp->labels[i] = (float)sp->rows.labels[i];
+    const ds_file *f = &ds->files[file];
+    prle_dataset_split_info *in = &sp->info;
+    in->path = f->path;
+    in->size = f->size;
+    memcpy(in->sha256, f->sha256, 65);
+    in->n_rows = sp->rows.n;
+    in->n_file_rows = f->n_rows;
+    in->n_skipped = f->n_skipped;
+    in->n_dropped = f->n_dropped;
+    in->skip_reason = f->skip_reason;
+    in->skipped_lines = f->skipped;
+    in->n_skipped_lines = f->n_skipped_lines;
+    return rows_sha256(in->rows_sha256, &sp->rows, sp->labels, ds->n_texts);
+}
+
+static int cut_one_file(prle_dataset *ds, ds_rows *all, const prle__ds_spec *spec, uint64_t seed)
+{
+    int err;
+    unsigned char *which = malloc(all->n);
+    ds_rows part[PRLE_N_SPLITS] = {{0}};
+    if (!which)
+        return prle__error_nomem("split");
+    if ((err = prle__split_assign(which, all->labels, all->n, spec->ratios, spec->stratify, seed)) <
+        0)
+        goto done;
+    size_t count[PRLE_N_SPLITS] = {0};
+    for (size_t i = 0; i < all->n; i++)
+        count[which[i]]++;
+    for (int s = 0; s < PRLE_N_SPLITS; s++) {
+        if (count[s] == 0 && spec->ratios[s] > 0) {
+            err = prle__error_set(PRLE_EINVAL,
+                                  "%s: %zu rows are too few for data.split.ratios: the %s split "
+                                  "would be empty",
+                                  ds->files[0].path, all->n, prle_split_name((prle_split)s));
+            goto done;
+        }
+        if ((err = rows_alloc(&part[s], count[s], ds->n_texts)) < 0)
+            goto done;
+    }
+    for (size_t i = 0; i < all->n; i++) { /* file order within each split */
+        ds_rows *p = &part[which[i]];
+        for (size_t k = 0; k < ds->n_texts; k++)
+            p->texts[k][p->n] = all->texts[k][i];
+        p->labels[p->n] = all->labels[i];
+        p->lines[p->n] = all->lines[i];
+        p->n++;
+    }
+    for (int s = 0; s < PRLE_N_SPLITS; s++)
+        if ((err = finish_split(ds, (prle_split)s, &part[s], 0)) < 0)
+            goto done;
+done:
+    for (int s = 0; s < PRLE_N_SPLITS; s++)
+        rows_dispose(&part[s]);
+    free(which);
+    return err;
+}
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+prle_dataset_params prle_dataset_default_params(void)
+{
+    prle_dataset_params p = {0};
+    p.allow_download = true;
+    return p;
+}
+
+int prle_dataset_load(prle_dataset **out, const prle_data_config *data, uint64_t seed,
+                      const prle_dataset_params *params)
+{
+    int err;
+    prle__ds_spec spec = {0};
+    prle_dataset *ds = NULL;
+    ds_rows rows = {0};
+    prle_dataset_params defaults = prle_dataset_default_params();
+    if (!out || !data)
+        return prle__error_set(PRLE_EINVAL, "prle_dataset_load: NULL argument");
+    if (!params)
+        params = &defaults;
+    if ((err = prle__ds_spec_resolve(&spec, data, params)) < 0)
+        goto done;
+    if (!(ds = calloc(1, sizeof *ds)) || !(ds->name = dup_str(spec.name ? spec.name : ""))) {
+        err = prle__error_nomem("dataset");
+        goto done;
+    }
+    ds->preset = spec.preset;
+    ds->n_texts = spec.n_texts;
+    if (spec.file) {
+        ds->n_files = 1;
+        if (!(ds->files[0].path = dup_str(spec.file))) {
+            err = prle__error_nomem("dataset");
+            goto done;
+        }
+        if ((err = read_rows(&ds->files[0], &rows, &spec)) < 0 ||
+            (err = cut_one_file(ds, &rows, &spec, seed)) < 0)
+            goto done;
+    } else {
+        ds->n_files = PRLE_N_SPLITS;
+        for (int s = 0; s < PRLE_N_SPLITS; s++) {
+            if (!(ds->files[s].path = dup_str(spec.files[s]))) {
+                err = prle__error_nomem("dataset");
+                goto done;
+            }
+            if ((err = read_rows(&ds->files[s], &rows, &spec)) < 0 ||
+                (err = finish_split(ds, (prle_split)s, &rows, s)) < 0)
+                goto done;
+        }
+    }
+    /* the label range: config, preset, else the train split's */
+    const ds_split *tr = &ds->splits[PRLE_SPLIT_TRAIN];
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < tr->rows.n; i++) {
+        lo = fmin(lo, tr->rows.labels[i]);
+        hi = fmax(hi, tr->rows.labels[i]);
+    }
+    ds->label_min = isnan(spec.label_min) ? lo : spec.label_min;
+    ds->label_max = isnan(spec.label_max) ? hi : spec.label_max;
+    if (!(ds->label_min < ds->label_max)) {
+        err = prle__error_set(PRLE_EINVAL,
+                              "label range [%g, %g] is empty: set data.label_min and "
+                              "data.label_max (the train labels of %s span only that)",
+                              ds->label_min, ds->label_max, tr->info.path);
+        goto done;
+    }
+    *out = ds;
+    ds = NULL;
+done:
+    rows_dispose(&rows);
+    prle_dataset_free(ds);
+    prle__ds_spec_dispose(&spec);
+    return err;
+}
+
+void prle_dataset_free(prle_dataset *ds)
+{
+    if (!ds)
+        return;
+    for (int s = 0; s < PRLE_N_SPLITS; s++) {
+        rows_dispose(&ds->splits[s].rows);
+        free(ds->splits[s].labels);
+    }
+    for (size_t i = 0; i < MAX_FILES; i++) {
+        free(ds->files[i].path);
+        prle_table_free(ds->files[i].table);
+    }
+    free(ds->name);
+    free(ds);
+}
+
+/* ---- accessors -------------------------------------------------------------------------- */
+
+const char *prle_split_name(prle_split split)
+{
+    switch (split) {
+    case PRLE_SPLIT_TRAIN:
+        return "train";
+    case PRLE_SPLIT_VALIDATION:
+        return "validation";
+    case PRLE_SPLIT_TEST:
+        return "test";
+    }
+    return "?";
+}
+
+static const ds_split *get_split(const prle_dataset *ds, prle_split s)
+{
+    return (ds && (unsigned)s < PRLE_N_SPLITS) ? &ds->splits[s] : NULL;
+}
+
+const char *prle_dataset_name(const prle_dataset *ds)
+{
+    return ds ? ds->name : "";
+}
+
+bool prle_dataset_is_preset(const prle_dataset *ds)
+{
+    return ds && ds->preset;
+}
+
+size_t prle_dataset_n_texts(const prle_dataset *ds)
+{
+    return ds ? ds->n_texts : 0;
+}
+
+size_t prle_dataset_n_rows(const prle_dataset *ds, prle_split split)
+{
+    const ds_split *sp = get_split(ds, split);
+    return sp ? sp->rows.n : 0;
+}
+
+const char *prle_dataset_text(const prle_dataset *ds, prle_split split, size_t row, size_t field)
+{
+    const ds_split *sp = get_split(ds, split);
+    if (!sp || row >= sp->rows.n || field >= ds->n_texts)
+        return NULL;
+    return sp->rows.texts[field][row];
+}
+
+const char *const *prle_dataset_texts(const prle_dataset *ds, prle_split split, size_t field)
+{
+    const ds_split *sp = get_split(ds, split);
+    if (!sp || !sp->rows.n || field >= ds->n_texts)
+        return NULL;
+    return (const char *const *)sp->rows.texts[field];
+}
+
+int prle_dataset_join_texts(char ***out, const prle_dataset *ds, prle_split split,
+                            const char *token)
+{
+    const ds_split *sp = get_split(ds, split);
+    if (!out || !sp || !token)
+        return prle__error_set(PRLE_EINVAL, "prle_dataset_join_texts: bad split or NULL argument");
+    *out = NULL;
+    size_t n = sp->rows.n;
+    if (n == 0)
+        return 0;
+    char **v = calloc(n, sizeof *v);
+    if (!v)
+        return prle__error_nomem("joined texts");
+    size_t tl = strlen(token);
+    for (size_t i = 0; i < n; i++) {
+        const char *a = sp->rows.texts[0][i];
+        size_t la = strlen(a);
+        if (ds->n_texts == 1) {
+            v[i] = malloc(la + 1);
+            if (v[i])
+                memcpy(v[i], a, la + 1);
+        } else {
+            const char *b = sp->rows.texts[1][i];
+            size_t lb = strlen(b);
+            v[i] = malloc(la + tl + lb + 3);
+            if (v[i]) {
+                char *p = v[i];
+                memcpy(p, a, la), p += la, *p++ = ' ';
+                memcpy(p, token, tl), p += tl, *p++ = ' ';
+                memcpy(p, b, lb + 1);
+            }
+        }
+        if (!v[i]) {
+            prle_dataset_texts_free(v, i);
+            return prle__error_nomem("joined texts");
+        }
+    }
+    *out = v;
+    return 0;
+}
+
+void prle_dataset_texts_free(char **texts, size_t n)
+{
+    if (!texts)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(texts[i]);
+    free(texts);
+}
+
+const float *prle_dataset_labels(const prle_dataset *ds, prle_split split)
+{
+    const ds_split *sp = get_split(ds, split);
+    return (sp && sp->rows.n) ? sp->labels : NULL;
+}
+
+double prle_dataset_label_min(const prle_dataset *ds)
+{
+    return ds ? ds->label_min : NAN;
+}
+
+double prle_dataset_label_max(const prle_dataset *ds)
+{
+    return ds ? ds->label_max : NAN;
+}
+
+const char *prle_dataset_source_file(const prle_dataset *ds, prle_split split, size_t row)
+{
+    const ds_split *sp = get_split(ds, split);
+    return (sp && row < sp->rows.n) ? ds->files[sp->file].path : NULL;
+}
+
+size_t prle_dataset_source_line(const prle_dataset *ds, prle_split split, size_t row)
+{
+    const ds_split *sp = get_split(ds, split);
+    return (sp && row < sp->rows.n) ? sp->rows.lines[row] : 0;
+}
+
+const prle_dataset_split_info *prle_dataset_info(const prle_dataset *ds, prle_split split)
+{
+    const ds_split *sp = get_split(ds, split);
+    return sp ? &sp->info : NULL;
+}
+
+size_t prle_dataset_n_skipped(const prle_dataset *ds)
+{
+    size_t n = 0;
+    if (ds)
+        for (size_t i = 0; i < ds->n_files; i++)
+            n += ds->files[i].n_skipped;
+    return n;
+}

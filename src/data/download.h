@@ -1,0 +1,57 @@
+/* Fetching public data: URL to file (libcurl) with a sha256 check, archive members to files
+ * (libarchive), sha256 helpers (OpenSSL EVP). Every output is written to a temporary name and
+ * renamed, so a failed or interrupted fetch leaves nothing behind. Internal. */
+#ifndef PRLE_DATA_DOWNLOAD_H
+#define PRLE_DATA_DOWNLOAD_H
+
+#include "prle/common.h"
+
+/** Lower-case hex sha256 of `n` bytes. PRLE_ENOMEM / PRLE_ERROR if OpenSSL fails. */
+int prle__sha256_hex(char out[65], const void *data, size_t n);
+
+/** Hex sha256 and size of a file's bytes. PRLE_ENOTFOUND / PRLE_EIO naming the path. */
+int prle__sha256_file(char out[65], uint64_t *size, const char *path);
+
+/** Creates `path` and its missing parents (mode 0777 before umask). PRLE_EIO naming it. */
+int prle__mkdir_p(const char *path);
+
+/** How a download reports progress. */
+typedef struct prle__download_opts {
+    const char *stage;         /* progress stage, e.g. "download:stsb" (NULL: "download") */
+    prle_progress_fn progress; /* bytes done / total (0 if unknown); may be NULL */
+    void *progress_ud;
+    long connect_timeout_s; /* 0: 30 s */
+    long stall_timeout_s;   /* give up after this long below 1 byte/s; 0: 60 s */
+} prle__download_opts;
+
+/**
+ * Downloads `url` (http, https; redirects followed) to `path` through "path.tmp.PID". When
+ * `sha256` (64 hex digits) is given, the body must hash to it. Errors name the URL:
+ * PRLE_EIO for network failures, an HTTP status >= 400 ("HTTP 404") or a body shorter than
+ * announced; PRLE_EFORMAT for a sha256 mismatch; PRLE_EABORTED when the progress callback
+ * says stop. On any failure no file is left at `path` or its temporary name. `opts` may be
+ * NULL.
+ */
+int prle__download(const char *url, const char *path, const char *sha256,
+                   const prle__download_opts *opts);
+
+/** One member to take out of an archive. */
+typedef struct prle__archive_member {
+    const char *name;   /* path inside the archive, e.g. "stsbenchmark/sts-train.csv" */
+    const char *dest;   /* output file */
+    const char *sha256; /* required hex sha256 of its bytes; NULL = a member not checked */
+    bool optional;      /* a missing member is not an error */
+} prle__archive_member;
+
+/**
+ * Extracts `n` members of the archive at `archive_path` (any format and filter libarchive
+ * reads: .tar.gz, .zip, ...). All-or-nothing as far as checks go: every required member must
+ * be present and match its sha256 before any file is written; each file is then written
+ * atomically. Errors name the archive and member: PRLE_EFORMAT for a corrupt or truncated
+ * archive, a missing member or a sha256 mismatch; PRLE_EIO when writing fails; PRLE_EFORMAT
+ * for a member over `max_member_bytes` (0: 1 GiB).
+ */
+int prle__archive_extract(const char *archive_path, const prle__archive_member *members, size_t n,
+                          size_t max_member_bytes);
+
+#endif

@@ -1,0 +1,604 @@
+/* The embedding cache (SPEC.md §2-§3): {dir}/{split}_embeds.npy + embeds_manifest.json.
+ *
+ * The manifest records everything the .npy files depend on (encoder describe() line, text
+ * construction, per split the data file's path/size/sha256 and the sha256 of the rows as
+ * loaded) and what was written (rows, width, size and sha256 of each .npy). A cache is
+ * reused only when all of it matches; otherwise it is rebuilt and `reason` says why. The old
+ * manifest goes first and the new one is written last, so an interrupted build never leaves
+ * a cache that looks complete.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "core/progress.h"
+#include "data/download.h"
+#include "encode/embed_internal.h"
+#include "io/json.h"
+#include "prle/encoder.h"
+#include "prle/npy.h"
+
+#define FORMAT_NAME "prle-embed-cache"
+#define FORMAT_VERSION 1
+#define CHUNK 4096 /* texts per encode call, between progress reports */
+
+typedef enum { TEXT_SINGLE, TEXT_JOINED, TEXT_PAIR } text_mode;
+
+static const char *const mode_names[] = {"single", "joined", "pair [u, v, u+v, |u-v|, u*v]"};
+
+static char *xprintf(const char *fmt, ...) PRLE__PRINTF(1, 2);
+static char *xprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (!s)
+        return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+prle_embed_params prle_embed_default_params(void)
+{
+    return (prle_embed_params){NULL, NULL, false};
+}
+
+void prle_embed_report_dispose(prle_embed_report *r)
+{
+    if (!r)
+        return;
+    free(r->dir), free(r->manifest_path), free(r->encoder), free(r->reason);
+    *r = (prle_embed_report){0};
+}
+
+int prle_embed_path(char **out, const prle_config *cfg, prle_split split)
+{
+    const char *dir = cfg->data.embedding_cache_dir;
+    if (!dir || !*dir)
+        return prle__error_set(PRLE_EINVAL, "data.embedding_cache_dir is not set");
+    if ((int)split < 0 || (int)split >= PRLE_N_SPLITS)
+        return prle__error_set(PRLE_EINVAL, "embeddings: bad split %d", (int)split);
+    if (!(*out = xprintf("%s/%s_embeds.npy", dir, prle_split_name(split))))
+        return prle__error_nomem("embeddings path");
+    return 0;
+}
+
+int prle_embed_load(prle_matrix *out, const prle_config *cfg, const prle_dataset *ds,
+                    prle_split split)
+{
+    char *path = NULL;
+    prle_matrix m = {0};
+    int err = prle_embed_path(&path, cfg, split);
+    if (err < 0 || (err = prle_npy_load(&m, path)) < 0)
+        goto done;
+    if (ds && m.rows != prle_dataset_n_rows(ds, split)) {
+        err = prle__error_set(PRLE_ESHAPE, "%s: %zu rows, the %s split has %zu", path, m.rows,
+                              prle_split_name(split), prle_dataset_n_rows(ds, split));
+        goto done;
+    }
+    *out = m;
+    m = (prle_matrix){0};
+done:
+    prle_matrix_dispose(&m);
+    free(path);
+    return err;
+}
+
+/* ---- what this call would build -------------------------------------------------------- */
+
+static text_mode mode_of(const prle_config *cfg, const prle_dataset *ds)
+{
+    if (prle_dataset_n_texts(ds) < 2)
+        return TEXT_SINGLE;
+    return cfg->data.combine_fields ? TEXT_JOINED : TEXT_PAIR;
+}
+
+/* model.normalize_embeddings (or the mean-pool encoder's model.normalize): each text's
+ * vector is L2-normalised before pair features are built. */
+static bool normalize_of(const prle_config *cfg)
+{
+    return cfg->model.normalize_embeddings || cfg->model.normalize;
+}
+
+static void l2_normalize_rows(prle_matrix *m)
+{
+    for (size_t i = 0; i < m->rows; i++) {
+        float *r = prle_matrix_row(m, i);
+        double ss = 0;
+        for (size_t j = 0; j < m->cols; j++)
+            ss += (double)r[j] * r[j];
+        if (ss > 0) {
+            double inv = 1.0 / sqrt(ss);
+            for (size_t j = 0; j < m->cols; j++)
+                r[j] = (float)(r[j] * inv);
+        }
+    }
+}
+
+static cJSON *text_json(const prle_config *cfg, const prle_dataset *ds)
+{
+    text_mode mode = mode_of(cfg, ds);
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    const char *tok = cfg->data.combine_separator_token ? cfg->data.combine_separator_token : "";
+    if (prle__json_add_int(o, "texts_per_row", (int64_t)prle_dataset_n_texts(ds)) < 0 ||
+        prle__json_add_string(o, "construction", mode_names[mode]) < 0 ||
+        prle__json_add(o, "separator_token",
+                       mode == TEXT_JOINED ? cJSON_CreateString(tok) : cJSON_CreateNull()) < 0 ||
+        prle__json_add_bool(o, "l2_normalize", normalize_of(cfg)) < 0) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+static cJSON *data_json(const prle_dataset *ds, prle_split s)
+{
+    const prle_dataset_split_info *in = prle_dataset_info(ds, s);
+    cJSON *o = cJSON_CreateObject();
+    if (!o || !in || prle__json_add_string(o, "path", in->path ? in->path : "") < 0 ||
+        prle__json_add_int(o, "size", (int64_t)in->size) < 0 ||
+        prle__json_add_string(o, "sha256", in->sha256) < 0 ||
+        prle__json_add_string(o, "rows_sha256", in->rows_sha256) < 0 ||
+        prle__json_add_int(o, "rows", (int64_t)in->n_rows) < 0) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* ---- checking a cache ------------------------------------------------------------------ */
+
+static bool str_eq(const cJSON *obj, const char *key, const char *want)
+{
+    const char *s;
+    return prle__json_get_string(&s, obj, key) == 0 && strcmp(s, want) == 0;
+}
+
+static bool size_eq(const cJSON *obj, const char *key, size_t want)
+{
+    size_t v;
+    return prle__json_get_size(&v, obj, key) == 0 && v == want;
+}
+
+static char *compact(const cJSON *o)
+{
+    char *s = NULL;
+    if (!o)
+        return xprintf("(none)");
+    return prle__json_print(&s, NULL, o, false) < 0 ? NULL : s;
+}
+
+/* Sets `*r` (heap; NULL if memory ran out) to why the stored split `sp` does not match and
+ * returns true, or returns false on a match. */
+static bool split_mismatch(char **r, const cJSON *sp, const prle_dataset *ds, prle_split s,
+                           const char *dir)
+{
+    const char *name = prle_split_name(s);
+    const prle_dataset_split_info *in = prle_dataset_info(ds, s);
+    const cJSON *data = NULL, *npy = NULL;
+    const char *file, *sha;
+    size_t size;
+    if (!sp || prle__json_get_object(&data, sp, "data") < 0 ||
+        prle__json_get_object(&npy, sp, "npy") < 0 ||
+        prle__json_get_string(&file, npy, "file") < 0 ||
+        prle__json_get_string(&sha, npy, "sha256") < 0 ||
+        prle__json_get_size(&size, npy, "size") < 0)
+        *r = xprintf("the manifest has no complete entry for the %s split", name);
+    else if (!str_eq(data, "path", in->path ? in->path : ""))
+        *r = xprintf("the %s data file is now %s", name, in->path);
+    else if (!size_eq(data, "size", (size_t)in->size) || !str_eq(data, "sha256", in->sha256))
+        *r = xprintf("the %s data file %s changed (size or sha256)", name, in->path);
+    else if (!str_eq(data, "rows_sha256", in->rows_sha256) || !size_eq(data, "rows", in->n_rows))
+        *r = xprintf("the %s rows as loaded changed (fields, filters, split or seed)", name);
+    else {
+        char got[65], *path = xprintf("%s/%s", dir, file);
+        uint64_t got_size = 0;
+        if (!path) {
+            *r = NULL;
+            return true;
+        }
+        int rc = prle__sha256_file(got, &got_size, path);
+        if (rc == 0 && got_size == size && strcmp(got, sha) == 0) {
+            free(path);
+            return false;
+        }
+        if (rc == PRLE_ENOTFOUND)
+            *r = xprintf("%s is missing", path);
+        else if (rc < 0)
+            *r = xprintf("%s is unreadable: %s", path, prle_last_error());
+        else
+            *r = xprintf("%s does not match the manifest (changed or truncated)", path);
+        free(path);
+    }
+    return true;
+}
+
+static bool file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Sets `*r` (heap; NULL if memory ran out) to why the cache does not match and returns
+ * true, or returns false on a match (then `*stored` holds the parsed manifest); `*stale`
+ * when something was there. */
+static bool cache_mismatch(char **r, bool *stale, cJSON **stored, const char *path, const char *dir,
+                           const char *encoder, const cJSON *text, const prle_dataset *ds,
+                           const prle_config *cfg)
+{
+    cJSON *m = NULL;
+    char *a = NULL, *b = NULL;
+    bool mismatch = true;
+    *r = NULL;
+    *stale = true;
+    int rc = prle__json_read_file(&m, path);
+    if (rc == PRLE_ENOTFOUND) {
+        bool any = false;
+        for (int s = 0; s < PRLE_N_SPLITS; s++) {
+            char *p = NULL;
+            if (prle_embed_path(&p, cfg, (prle_split)s) == 0)
+                any |= file_exists(p);
+            free(p);
+        }
+        *stale = any;
+        *r = any ? xprintf("%s is missing beside existing .npy files (made elsewhere, or an "
+                           "interrupted build)",
+                           path)
+                 : xprintf("no cache yet");
+        goto done;
+    }
+    if (rc < 0) {
+        *r = xprintf("the manifest is unreadable: %s", prle_last_error());
+        goto done;
+    }
+    int64_t version = 0;
+    const char *enc_was = "";
+    const cJSON *splits = NULL, *stored_text = NULL;
+    if (!str_eq(m, "format", FORMAT_NAME) || prle__json_get_int(&version, m, "version") < 0 ||
+        version != FORMAT_VERSION) {
+        *r = xprintf("%s is not a version %d %s manifest", path, FORMAT_VERSION, FORMAT_NAME);
+        goto done;
+    }
+    if (prle__json_get_string(&enc_was, m, "encoder") < 0 || strcmp(enc_was, encoder) != 0) {
+        *r = xprintf("the encoder settings changed (were \"%s\", now \"%s\")", enc_was, encoder);
+        goto done;
+    }
+    (void)prle__json_get_object(&stored_text, m, "text");
+    a = compact(stored_text), b = compact(text);
+    if (!a || !b)
+        goto done;
+    if (strcmp(a, b) != 0) {
+        *r = xprintf("the text construction changed (was %s, now %s)", a, b);
+        goto done;
+    }
+    if (prle__json_get_object(&splits, m, "splits") < 0) {
+        *r = xprintf("the manifest has no splits");
+        goto done;
+    }
+    mismatch = false;
+    for (int s = 0; s < PRLE_N_SPLITS && !mismatch; s++) {
+        const cJSON *sp = cJSON_GetObjectItemCaseSensitive(splits, prle_split_name((prle_split)s));
+        mismatch = split_mismatch(r, sp, ds, (prle_split)s, dir);
+    }
+done:
+    free(a), free(b);
+    if (mismatch)
+        cJSON_Delete(m);
+    else
+        *stored = m;
+    return mismatch;
+}
+
+/* Fills the report's splits from a matching manifest. */
+static void report_from_manifest(prle_embed_report *rep, const cJSON *m)
+{
+    const cJSON *splits = cJSON_GetObjectItemCaseSensitive(m, "splits");
+    for (int s = 0; s < PRLE_N_SPLITS; s++) {
+        const cJSON *sp = cJSON_GetObjectItemCaseSensitive(splits, prle_split_name((prle_split)s));
+        const cJSON *npy = cJSON_GetObjectItemCaseSensitive(sp, "npy");
+        prle_embed_split_report *r = &rep->splits[s];
+        (void)prle__json_get_size(&r->rows, npy, "rows");
+        (void)prle__json_get_size(&r->cols, npy, "cols");
+        (void)prle__json_get_size(&r->n_texts, sp, "texts");
+        (void)prle__json_get_size(&r->n_empty, sp, "empty_texts");
+    }
+}
+
+/* ---- building -------------------------------------------------------------------------- */
+
+typedef struct progress_ctx {
+    prle_progress_fn fn;
+    void *ud;
+} progress_ctx;
+
+/* Encodes `n` texts into `out` (n, d) in chunks, reporting progress as `stage`. */
+static int encode_texts(prle_matrix *out, size_t *n_empty, size_t *done, size_t total,
+                        const prle_encoder *enc, const char *const *texts, size_t n,
+                        const char *stage, const progress_ctx *pc, double t0)
+{
+    prle_matrix m = {0};
+    int err = prle_matrix_alloc(&m, n, prle_encoder_dim(enc));
+    for (size_t i = 0; err == 0 && i < n; i += CHUNK) {
+        size_t c = n - i < CHUNK ? n - i : CHUNK, e = 0;
+        prle_matrix part = {0};
+        if ((err = prle_encoder_encode(enc, &part, texts + i, c, &e)) < 0)
+            break;
+        if (part.rows != c || part.cols != m.cols) {
+            prle_matrix_dispose(&part);
+            err = prle__error_set(PRLE_ESHAPE, "encoder gave (%zu, %zu) for %zu texts of width %zu",
+                                  part.rows, part.cols, c, m.cols);
+            break;
+        }
+        if (c)
+            memcpy(prle_matrix_row(&m, i), part.data, c * m.cols * sizeof(float));
+        prle_matrix_dispose(&part);
+        *n_empty += e;
+        *done += c;
+        err = prle__progress(pc->fn, pc->ud, stage, *done, total, t0, NULL);
+    }
+    if (err < 0) {
+        prle_matrix_dispose(&m);
+        return err;
+    }
+    *out = m;
+    return 0;
+}
+
+/* One split's embeddings into `out` per `mode`. */
+static int embed_split(prle_matrix *out, prle_embed_split_report *r, const prle_encoder *enc,
+                       const prle_dataset *ds, prle_split s, text_mode mode, const prle_config *cfg,
+                       const progress_ctx *pc)
+{
+    int err = 0;
+    size_t n = prle_dataset_n_rows(ds, s), done = 0;
+    char stage[32];
+    char **joined = NULL;
+    prle_matrix u = {0}, v = {0};
+    double t0 = prle__now();
+    snprintf(stage, sizeof stage, "embed:%s", prle_split_name(s));
+    r->rows = n;
+    r->n_texts = mode == TEXT_PAIR ? 2 * n : n;
+    const char *const *t0s = prle_dataset_texts(ds, s, 0);
+    if (mode == TEXT_JOINED) {
+        if ((err = prle_dataset_join_texts(&joined, ds, s, cfg->data.combine_separator_token)) < 0)
+            return err;
+        t0s = (const char *const *)joined;
+    }
+    if ((err = encode_texts(&u, &r->n_empty, &done, r->n_texts, enc, t0s, n, stage, pc, t0)) < 0)
+        goto done;
+    if (normalize_of(cfg))
+        l2_normalize_rows(&u);
+    if (mode == TEXT_PAIR) {
+        if ((err = encode_texts(&v, &r->n_empty, &done, r->n_texts, enc,
+                                prle_dataset_texts(ds, s, 1), n, stage, pc, t0)) < 0)
+            goto done;
+        if (normalize_of(cfg))
+            l2_normalize_rows(&v);
+        if ((err = prle__pair_features(out, &u, &v, cfg->train.threads)) < 0)
+            goto done;
+    } else {
+        *out = u;
+        u = (prle_matrix){0};
+    }
+    r->cols = out->cols;
+done:
+    prle_dataset_texts_free(joined, n);
+    prle_matrix_dispose(&u);
+    prle_matrix_dispose(&v);
+    return err;
+}
+
+/* Fits the encoder on the train texts: both sides of pairs, the joined texts, or the texts. */
+static int fit_encoder(prle_encoder *enc, const prle_dataset *ds, text_mode mode,
+                       const prle_config *cfg, const progress_ctx *pc)
+{
+    size_t n = prle_dataset_n_rows(ds, PRLE_SPLIT_TRAIN), nt = mode == TEXT_PAIR ? 2 * n : n;
+    const char **texts = NULL;
+    char **joined = NULL;
+    double t0 = prle__now();
+    int err = prle__progress(pc->fn, pc->ud, "embed:fit", 0, nt, t0, NULL);
+    if (err < 0)
+        return err;
+    if (mode == TEXT_JOINED) {
+        if ((err = prle_dataset_join_texts(&joined, ds, PRLE_SPLIT_TRAIN,
+                                           cfg->data.combine_separator_token)) < 0)
+            return err;
+        err = prle_encoder_fit(enc, (const char *const *)joined, n);
+    } else if (mode == TEXT_PAIR) {
+        if (!(texts = malloc((nt ? nt : 1) * sizeof *texts)))
+            return prle__error_nomem("train texts");
+        for (size_t f = 0; f < 2; f++) {
+            const char *const *side = prle_dataset_texts(ds, PRLE_SPLIT_TRAIN, f);
+            if (n)
+                memcpy(texts + f * n, side, n * sizeof *texts);
+        }
+        err = prle_encoder_fit(enc, texts, nt);
+    } else {
+        err = prle_encoder_fit(enc, prle_dataset_texts(ds, PRLE_SPLIT_TRAIN, 0), n);
+    }
+    free(texts);
+    prle_dataset_texts_free(joined, n);
+    if (err == 0)
+        err = prle__progress(pc->fn, pc->ud, "embed:fit", nt, nt, t0, NULL);
+    return err;
+}
+
+static cJSON *npy_json(const char *file, const prle_matrix *m, uint64_t size, const char *sha)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o || prle__json_add_string(o, "file", file) < 0 ||
+        prle__json_add_int(o, "rows", (int64_t)m->rows) < 0 ||
+        prle__json_add_int(o, "cols", (int64_t)m->cols) < 0 ||
+        prle__json_add_int(o, "size", (int64_t)size) < 0 ||
+        prle__json_add_string(o, "sha256", sha) < 0) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* Fits, encodes and writes every split, then the manifest. */
+static int cache_build(prle_embed_report *rep, prle_encoder *enc, const prle_config *cfg,
+                       const prle_dataset *ds, cJSON *text, const progress_ctx *pc)
+{
+    text_mode mode = mode_of(cfg, ds);
+    char *paths[PRLE_N_SPLITS] = {0};
+    bool written[PRLE_N_SPLITS] = {0};
+    cJSON *root = cJSON_CreateObject(), *splits = cJSON_CreateObject();
+    int err = 0;
+    if (!root || !splits) {
+        cJSON_Delete(splits);
+        err = prle__error_nomem("manifest");
+        goto done;
+    }
+    if ((err = prle__json_add_string(root, "format", FORMAT_NAME)) < 0 ||
+        (err = prle__json_add_int(root, "version", FORMAT_VERSION)) < 0 ||
+        (err = prle__json_add_string(root, "prle_version", prle_version())) < 0 ||
+        (err = prle__json_add_string(root, "encoder_type", cfg->model.encoder_type)) < 0 ||
+        (err = prle__json_add_string(root, "encoder", prle_encoder_describe(enc))) < 0 ||
+        (err = prle__json_add(root, "encoder_name", /* free text, not compared */
+                              cfg->model.encoder_name ? cJSON_CreateString(cfg->model.encoder_name)
+                                                      : cJSON_CreateNull())) < 0 ||
+        (err = prle__json_add(root, "text", cJSON_Duplicate(text, true))) < 0 ||
+        (err = prle__json_add_string(root, "dataset", prle_dataset_name(ds))) < 0 ||
+        (err = prle__json_add(root, "splits", splits)) < 0)
+        goto done;
+    if ((err = prle__mkdir_p(cfg->data.embedding_cache_dir)) < 0)
+        goto done;
+    if (unlink(rep->manifest_path) != 0 && errno != ENOENT) {
+        err =
+            prle__error_set(PRLE_EIO, "%s: cannot remove: %s", rep->manifest_path, strerror(errno));
+        goto done;
+    }
+    if ((err = fit_encoder(enc, ds, mode, cfg, pc)) < 0)
+        goto done;
+    for (int s = 0; s < PRLE_N_SPLITS; s++) {
+        prle_embed_split_report *r = &rep->splits[s];
+        prle_matrix m = {0};
+        char sha[65];
+        uint64_t size = 0;
+        double t0 = prle__now();
+        cJSON *sp = cJSON_CreateObject();
+        if (!sp || (err = prle__json_add(splits, prle_split_name((prle_split)s), sp)) < 0) {
+            err = prle__error_nomem("manifest");
+            goto done;
+        }
+        if ((err = prle_embed_path(&paths[s], cfg, (prle_split)s)) < 0 ||
+            (err = embed_split(&m, r, enc, ds, (prle_split)s, mode, cfg, pc)) < 0)
+            goto done;
+        written[s] = true; /* from here on a failure removes it */
+        err = prle_npy_save(paths[s], &m);
+        if (err == 0)
+            err = prle__sha256_file(sha, &size, paths[s]);
+        const char *file = strrchr(paths[s], '/') ? strrchr(paths[s], '/') + 1 : paths[s];
+        if (err == 0 && ((err = prle__json_add(sp, "data", data_json(ds, (prle_split)s))) < 0 ||
+                         (err = prle__json_add(sp, "npy", npy_json(file, &m, size, sha))) < 0 ||
+                         (err = prle__json_add_int(sp, "texts", (int64_t)r->n_texts)) < 0 ||
+                         (err = prle__json_add_int(sp, "empty_texts", (int64_t)r->n_empty)) < 0))
+            err = prle__error_nomem("manifest");
+        prle_matrix_dispose(&m);
+        r->seconds = prle__now() - t0;
+        if (err < 0)
+            goto done;
+    }
+    err = prle__json_write_file(rep->manifest_path, root);
+done:
+    for (int s = 0; s < PRLE_N_SPLITS; s++) {
+        if (err < 0 && written[s])
+            unlink(paths[s]);
+        free(paths[s]);
+    }
+    cJSON_Delete(root);
+    return err;
+}
+
+/* ---- the stage ------------------------------------------------------------------------- */
+
+int prle_embed(prle_embed_report *out, const prle_config *cfg, const prle_dataset *ds,
+               const prle_embed_params *params)
+{
+    prle_embed_params p = params ? *params : prle_embed_default_params();
+    progress_ctx pc = {p.progress, p.progress_ud};
+    prle_embed_report rep = {0};
+    prle_encoder *enc = NULL;
+    cJSON *text = NULL, *stored = NULL;
+    double t0 = prle__now();
+    const char *dir = cfg->data.embedding_cache_dir;
+    const char *type = cfg->model.encoder_type ? cfg->model.encoder_type : "";
+    int err = 0;
+    *out = (prle_embed_report){0};
+    if (!dir || !*dir)
+        return prle__error_set(PRLE_EINVAL, "data.embedding_cache_dir is not set");
+    if (!(rep.dir = xprintf("%s", dir))) {
+        err = prle__error_nomem("embed report");
+        goto done;
+    }
+    if (strcmp(type, "npy") == 0) {
+        rep.is_input = true;
+        if (!(rep.encoder = xprintf("npy"))) {
+            err = prle__error_nomem("embed report");
+            goto done;
+        }
+        err = prle__embed_check_inputs(&rep, cfg, ds);
+        rep.seconds_setup = prle__now() - t0;
+        goto done;
+    }
+    if ((err = prle_encoder_new(&enc, cfg)) < 0)
+        goto done;
+    if (!(rep.encoder = xprintf("%s", prle_encoder_describe(enc))) ||
+        !(rep.manifest_path = xprintf("%s/%s", dir, PRLE_EMBED_MANIFEST)) ||
+        !(text = text_json(cfg, ds))) {
+        err = prle__error_nomem("embed report");
+        goto done;
+    }
+    if (p.force) {
+        rep.stale = file_exists(rep.manifest_path);
+        if (!(rep.reason = xprintf("a rebuild was asked for")))
+            err = prle__error_nomem("embed report");
+    } else {
+        if (cache_mismatch(&rep.reason, &rep.stale, &stored, rep.manifest_path, dir, rep.encoder,
+                           text, ds, cfg) &&
+            !rep.reason)
+            err = prle__error_nomem("cache check");
+    }
+    rep.seconds_setup = prle__now() - t0;
+    if (err < 0)
+        goto done;
+    if (rep.reason && cfg->model.skip_loading_encoder) {
+        err = prle__error_set(PRLE_EINVAL,
+                              "model.skip_loading_encoder is true but the cache in %s cannot be "
+                              "used: %s",
+                              dir, rep.reason);
+        goto done;
+    }
+    if (!rep.reason) {
+        rep.reused = true;
+        rep.stale = false;
+        report_from_manifest(&rep, stored);
+        goto done;
+    }
+    err = cache_build(&rep, enc, cfg, ds, text, &pc);
+done:
+    rep.seconds = prle__now() - t0;
+    cJSON_Delete(text);
+    cJSON_Delete(stored);
+    prle_encoder_free(enc);
+    if (err < 0) {
+        prle_embed_report_dispose(&rep);
+        return err;
+    }
+    *out = rep;
+    return 0;
+}

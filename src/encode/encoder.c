@@ -1,0 +1,67 @@
+/* The encoder dispatch: model.encoder_type to a backend's vtable (encoder_impl.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "encode/encoder_impl.h"
+
+int prle_encoder_new(prle_encoder **out, const prle_config *cfg)
+{
+    const char *type = cfg->model.encoder_type ? cfg->model.encoder_type : "(null)";
+    int (*init)(prle_encoder *, const prle_config *) = NULL;
+    if (strcmp(type, "hashing") == 0)
+        init = prle__hashing_encoder_init;
+    else if (strcmp(type, "glove") == 0)
+        init = prle__glove_encoder_init;
+    else if (strcmp(type, "npy") == 0)
+        return prle__error_set(PRLE_EINVAL, "model.encoder_type: npy reads precomputed "
+                                            "embeddings and has no text encoder");
+    else
+        return prle__error_set(PRLE_EINVAL,
+                               "model.encoder_type: %s is not built in (glove, "
+                               "hashing or npy)",
+                               type);
+
+    prle_encoder *enc = calloc(1, sizeof *enc);
+    if (!enc)
+        return prle__error_nomem("encoder");
+    int err = init(enc, cfg);
+    if (err < 0) {
+        free(enc); /* a backend that fails leaves nothing allocated in `enc` */
+        return err;
+    }
+    *out = enc;
+    return 0;
+}
+
+void prle_encoder_free(prle_encoder *enc)
+{
+    if (!enc)
+        return;
+    if (enc->ops && enc->ops->free)
+        enc->ops->free(enc);
+    free(enc->describe);
+    free(enc);
+}
+
+int prle_encoder_fit(prle_encoder *enc, const char *const *texts, size_t n)
+{
+    return enc->ops->fit ? enc->ops->fit(enc, texts, n) : 0;
+}
+
+int prle_encoder_encode(const prle_encoder *enc, prle_matrix *out, const char *const *texts,
+                        size_t n, size_t *n_empty)
+{
+    size_t dummy;
+    return enc->ops->encode(enc, out, texts, n, n_empty ? n_empty : &dummy);
+}
+
+size_t prle_encoder_dim(const prle_encoder *enc)
+{
+    return enc->dim;
+}
+
+const char *prle_encoder_describe(const prle_encoder *enc)
+{
+    return enc->describe ? enc->describe : "";
+}

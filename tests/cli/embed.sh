@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# prle embed CONFIG [key=value...]: the embedding cache (SPEC.md §3) end to end: built, reused,
+# rebuilt after a data or setting change, bad input refused with exit 2 and no cache files,
+# STS-B with the hashing encoder (no network), precomputed npy inputs, GloVe with fixture
+# vectors when the glove encoder is built. Shapes are read from the .npy headers (no NumPy).
+# Usage: embed.sh /path/to/prle
+set -u
+prle=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+shared=${PRLE_SHARED_DATA:-$(dirname "$0")/../../../shared/data}
+fails=0; passes=0
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+
+check() { # name, expected exit code, command...
+  local name=$1 want=$2; shift 2
+  "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
+  if [ "$got" -ne "$want" ]; then
+    echo "FAIL $name: exit $got, expected $want"; cat "$tmp/out" "$tmp/err"; fails=$((fails+1))
+  else passes=$((passes+1)); fi
+}
+contains() { # name, file, fixed string
+  if grep -qF -- "$3" "$tmp/$2"; then passes=$((passes+1)); else
+    echo "FAIL $1: $2 lacks '$3'"; cat "$tmp/$2"; fails=$((fails+1)); fi
+}
+matches() { # name, file, extended regex
+  if grep -qE -- "$3" "$tmp/$2"; then passes=$((passes+1)); else
+    echo "FAIL $1: $2 does not match '$3'"; cat "$tmp/$2"; fails=$((fails+1)); fi
+}
+empty() { # name, file
+  if [ ! -s "$tmp/$2" ]; then passes=$((passes+1)); else
+    echo "FAIL $1: $2 not empty"; cat "$tmp/$2"; fails=$((fails+1)); fi
+}
+ok() { # name, condition...
+  local name=$1; shift
+  if "$@"; then passes=$((passes+1)); else echo "FAIL $name: $*"; fails=$((fails+1)); fi
+}
+shape() { # the shape in a .npy header, e.g. "(6, 80)"
+  head -c 256 "$1" | tr -d '\0' | grep -ao "'shape': ([0-9]*, [0-9]*)" | sed "s/'shape': //"
+}
+no_cache() { # name, folder: nothing was left there
+  if [ ! -e "$2" ] || [ -z "$(ls -A "$2")" ]; then passes=$((passes+1)); else
+    echo "FAIL $1: $2 holds $(ls "$2")"; fails=$((fails+1)); fi
+}
+
+# ---- a small paraphrase TSV with a header, from a config alone -------------------------------
+printf 's1\ts2\tscore\n' >head.tsv
+{ cat head.tsv
+  printf 'a man is playing a guitar\ta man plays the guitar\t4.5\n'
+  printf 'a woman slices an onion\tsomeone is cutting an onion\t3.8\n'
+  printf 'the cat sleeps\ta dog barks\t0.2\n'
+  printf '...\t!!!\t1.0\n'; } >train.tsv
+{ cat head.tsv; printf 'birds fly south\tthe train is late\t0.1\n'; } >dev.tsv
+{ cat head.tsv; printf 'a girl rides a horse\ta horse is ridden\t4.9\n'
+  printf 'zebra\t???\t0.0\n'; } >test.tsv
+cat >small.yaml <<'EOF'
+data:
+  name: paraphrase-fixture
+  format: tsv
+  header: true
+  files: {train: train.tsv, validation: dev.tsv, test: test.tsv}
+  text_fields: [s1, s2]
+  label_field: score
+  label_min: 0
+  label_max: 5
+  embedding_cache_dir: cache/small
+model:
+  encoder_type: hashing
+  hidden_dim: 16
+train:
+  seed: 7
+EOF
+
+check help 0 "$prle" help embed
+contains help out "usage: prle embed CONFIG [key=value...]"
+
+check build 0 "$prle" embed small.yaml
+contains build out "cache/small: built (no cache yet)"
+matches build out "^train +4 +80 "
+matches build out "^validation +1 +80 "
+matches build out "^test +2 +80 "
+contains build out "texts with no known word (zero vectors): 3"
+empty build err   # a pipe: no progress, no notice
+ok build_shape_train [ "$(shape cache/small/train_embeds.npy)" = "(4, 80)" ]
+ok build_shape_test [ "$(shape cache/small/test_embeds.npy)" = "(2, 80)" ]
+ok build_manifest [ -s cache/small/embeds_manifest.json ]
+cp cache/small/train_embeds.npy first_train.npy
+
+check reuse 0 "$prle" embed small.yaml
+contains reuse out "cache/small: reused"
+empty reuse err
+ok reuse_same cmp -s first_train.npy cache/small/train_embeds.npy
+
+# same config in another folder: byte-identical files (determinism), 1 thread or 2
+check again 0 "$prle" embed small.yaml data.embedding_cache_dir=cache/again train.threads=1
+for f in train_embeds.npy validation_embeds.npy test_embeds.npy embeds_manifest.json; do
+  ok "deterministic_$f" cmp -s "cache/small/$f" "cache/again/$f"
+done
+
+# the cache follows content, not time stamps: touching a file changes nothing
+sleep 1; touch train.tsv dev.tsv test.tsv
+check touched 0 "$prle" embed small.yaml
+contains touched out "cache/small: reused"
+
+# a changed data file rebuilds, with a notice saying why
+printf 'one more\tpair of texts\t2.0\n' >>dev.tsv
+check data_changed 0 "$prle" embed small.yaml
+contains data_changed out "cache/small: rebuilt"
+contains data_changed err "prle: notice: rebuilding the cache"
+contains data_changed err "validation data file"
+ok data_changed_shape [ "$(shape cache/small/validation_embeds.npy)" = "(2, 80)" ]
+check data_reuse 0 "$prle" embed small.yaml
+contains data_reuse out "reused"
+
+# a changed setting rebuilds; so does --force
+check setting_changed 0 "$prle" embed small.yaml model.hidden_dim=8
+contains setting_changed err "encoder settings changed"
+ok setting_shape [ "$(shape cache/small/train_embeds.npy)" = "(4, 40)" ]
+check combine 0 "$prle" embed small.yaml model.hidden_dim=8 data.combine_fields=true
+contains combine err "text construction changed"
+ok combine_shape [ "$(shape cache/small/train_embeds.npy)" = "(4, 8)" ]
+check force 0 "$prle" embed small.yaml model.hidden_dim=8 data.combine_fields=true --force
+contains force out "rebuilt (a rebuild was asked for)"
+
+# a damaged .npy is never used
+printf 'x' >>cache/small/test_embeds.npy
+check damaged 0 "$prle" embed small.yaml model.hidden_dim=8 data.combine_fields=true
+contains damaged err "test_embeds.npy does not match the manifest"
+ok damaged_fixed [ "$(shape cache/small/test_embeds.npy)" = "(2, 8)" ]
+
+# progress only with -v in a pipe
+check verbose 0 "$prle" -v embed small.yaml data.embedding_cache_dir=cache/verbose
+contains verbose err "embed:train: 8/8"
+check quiet 0 "$prle" -q embed small.yaml data.embedding_cache_dir=cache/quiet
+empty quiet err
+
+# ---- bad input: exit 2, one line naming file/line/field, no cache files ------------------------
+bad() { # name, expected message, overrides...
+  local name=$1 msg=$2; shift 2
+  rm -rf cache/bad
+  check "$name" 2 "$prle" embed small.yaml data.embedding_cache_dir=cache/bad "$@"
+  contains "$name" err "$msg"
+  ok "${name}_one_line" [ "$(wc -l <"$tmp/err")" -eq 1 ]
+  no_cache "${name}_no_cache" cache/bad
+}
+: >empty.tsv
+bad empty_file "empty.tsv: empty file" data.files.train=empty.tsv
+bad missing_column "no column \"nope\"" 'data.text_fields=[s1, nope]'
+{ cat head.tsv; printf 'a b\tc d\tlots\n'; } >badlabel.tsv
+bad non_numeric_label "badlabel.tsv:2: label 'lots'" data.files.test=badlabel.tsv
+{ cat head.tsv; printf 'a b\tc d\n'; } >short.tsv
+bad field_count "short.tsv:2: expected 3 fields" data.files.validation=short.tsv
+bad missing_file "nothere.tsv" data.files.train=nothere.tsv
+bad bad_encoder "model.encoder_type" model.encoder_type=bert
+check bad_usage 2 "$prle" embed small.yaml --nope
+check no_config 2 "$prle" embed
+
+# ---- precomputed inputs: encoder_type npy -------------------------------------------------------
+"$prle" embed small.yaml data.embedding_cache_dir=pre >/dev/null 2>&1
+rm -f pre/embeds_manifest.json
+check npy_inputs 0 "$prle" embed small.yaml model.encoder_type=npy data.embedding_cache_dir=pre
+contains npy_inputs out "checked (precomputed .npy files, no manifest)"
+matches npy_inputs out "^train +4 +80 "
+ok npy_no_manifest [ ! -e pre/embeds_manifest.json ]
+mv pre/test_embeds.npy pre/test.keep
+check npy_missing 2 "$prle" embed small.yaml model.encoder_type=npy data.embedding_cache_dir=pre
+contains npy_missing err "pre/test_embeds.npy"
+mv pre/test.keep pre/test_embeds.npy
+cp pre/train_embeds.npy pre/validation_embeds.npy
+check npy_rows 2 "$prle" embed small.yaml model.encoder_type=npy data.embedding_cache_dir=pre
+contains npy_rows err "pre/validation_embeds.npy: 4 rows, the validation split has 2"
+
+# ---- STS-B with the hashing encoder (offline, ../shared/data) -----------------------------------
+if [ -d "$shared/stsb" ]; then
+  cat >stsb.yaml <<EOF
+data:
+  name: stsb
+  data_dir: $shared
+  embedding_cache_dir: cache/stsb
+model:
+  encoder_type: hashing
+  hidden_dim: 64
+EOF
+  check stsb 0 "$prle" embed stsb.yaml
+  matches stsb out "^train +5749 +320 "
+  matches stsb out "^validation +1500 +320 "
+  matches stsb out "^test +1379 +320 "
+  ok stsb_train [ "$(shape cache/stsb/train_embeds.npy)" = "(5749, 320)" ]
+  ok stsb_validation [ "$(shape cache/stsb/validation_embeds.npy)" = "(1500, 320)" ]
+  ok stsb_test [ "$(shape cache/stsb/test_embeds.npy)" = "(1379, 320)" ]
+  check stsb_reuse 0 "$prle" embed stsb.yaml
+  contains stsb_reuse out "reused"
+  check stsb_combined 0 "$prle" embed stsb.yaml data.combine_fields=true
+  ok stsb_combined_shape [ "$(shape cache/stsb/train_embeds.npy)" = "(5749, 64)" ]
+else
+  echo "skip: no $shared/stsb"
+fi
+
+# ---- GloVe with fixture vectors (when the glove encoder is built) -------------------------------
+printf 'man 0.1 0.2 0.3\nguitar 0.5 -0.1 0.0\nplays 0.3 0.3 -0.2\nplaying 0.2 0.4 -0.1\na 0.0 0.1 0.1\n' >vec.txt
+printf 'woman -0.2 0.1 0.4\nonion 0.9 0.1 0.0\ncat 0.1 -0.5 0.2\ndog 0.2 -0.4 0.3\nthe 0.0 0.0 0.1\n' >>vec.txt
+"$prle" embed small.yaml model.encoder_type=glove model.vectors=/nonexistent/x.txt \
+  data.embedding_cache_dir=cache/glove >"$tmp/out" 2>"$tmp/err"
+if grep -q "not built yet" "$tmp/err"; then
+  echo "skip: the glove encoder is not built yet"
+else
+  check glove_bad_vectors 2 "$prle" embed small.yaml model.encoder_type=glove \
+    model.vectors=/nonexistent/x.txt data.embedding_cache_dir=cache/glove
+  contains glove_bad_vectors err "/nonexistent/x.txt"
+  no_cache glove_bad_vectors_no_cache cache/glove
+  printf 'this is not\na vectors file\n' >junk.txt
+  check glove_junk_vectors 2 "$prle" vectors import junk.txt junk.pvec
+  rm -rf cache/glove
+  XDG_CACHE_HOME="$tmp/xdg" check glove_junk_embed 2 "$prle" embed small.yaml \
+    model.encoder_type=glove model.vectors=junk.txt data.embedding_cache_dir=cache/glove
+  contains glove_junk_embed err "junk.txt"
+  no_cache glove_junk_embed_no_cache cache/glove
+  check glove_import 0 "$prle" vectors import vec.txt vec.pvec
+  check glove 0 "$prle" embed small.yaml model.encoder_type=glove model.vectors=vec.pvec \
+    model.pooling=sif data.embedding_cache_dir=cache/glove
+  ok glove_shape [ "$(shape cache/glove/train_embeds.npy)" = "(4, 15)" ]
+  check glove_reuse 0 "$prle" embed small.yaml model.encoder_type=glove model.vectors=vec.pvec \
+    model.pooling=sif data.embedding_cache_dir=cache/glove
+  contains glove_reuse out "reused"
+  check glove_pooling 0 "$prle" embed small.yaml model.encoder_type=glove model.vectors=vec.pvec \
+    model.pooling=mean data.embedding_cache_dir=cache/glove
+  contains glove_pooling err "encoder settings changed"
+fi
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]
