@@ -20,9 +20,10 @@ $(BUILD)/CMakeCache.txt: | deps
 build: deps $(BUILD)/CMakeCache.txt
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
 
+# The main job on STS-B. Until `prle run` lands (issue #5) this runs the stages built so far.
 run: build
 	@scripts/deps.sh run
-	$(BUILD)/prle run $(CONFIG)
+	$(BUILD)/prle embed $(CONFIG)
 
 # Everything: the normal build, then ASan+UBSan, then short libFuzzer runs.
 test: test-fast test-san test-fuzz
