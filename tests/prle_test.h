@@ -13,13 +13,15 @@
 
 #include "prle/prle.h"
 
+#include "io/fileio.h"
+
 static int pt_failed_checks;
 static int pt_passed, pt_failed;
 static const char *pt_current;
 
 #define PT_FAIL_AT(...)                                                                            \
     do {                                                                                           \
-        fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, pt_current);                           \
+        fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, pt_current);                            \
         fprintf(stderr, __VA_ARGS__);                                                              \
         fputc('\n', stderr);                                                                       \
         pt_failed_checks++;                                                                        \
@@ -74,7 +76,7 @@ static const char *pt_current;
             PT_FAIL_AT("%s returned %s, expected %s (message: %s)", #call,                         \
                        prle_status_name(pt_rc_), prle_status_name(code), prle_last_error());       \
         else if (pt_sub_ && !strstr(prle_last_error(), pt_sub_))                                   \
-            PT_FAIL_AT("%s: message \"%s\" lacks \"%s\"", #call, prle_last_error(), pt_sub_);     \
+            PT_FAIL_AT("%s: message \"%s\" lacks \"%s\"", #call, prle_last_error(), pt_sub_);      \
     } while (0)
 
 #define PT_RUN(fn)                                                                                 \
@@ -124,6 +126,28 @@ static inline int pt_write_file(const char *path, const char *text, size_t len)
         return -1;
     size_t w = fwrite(text, 1, len, f);
     return (fclose(f) == 0 && w == len) ? 0 : -1;
+}
+
+/** The bytes of `path` (NUL-terminated; free() them), or NULL with a failed check. */
+static inline unsigned char *pt_slurp(const char *path, size_t *len)
+{
+    char *buf = NULL;
+    if (prle__read_file(&buf, len, path, 0) < 0) {
+        PT_FAIL_AT("cannot read %s: %s", path, prle_last_error());
+        return NULL;
+    }
+    return (unsigned char *)buf;
+}
+
+/** True when the two files hold the same bytes. */
+static inline bool pt_files_equal(const char *a, const char *b)
+{
+    size_t la = 0, lb = 0;
+    unsigned char *x = pt_slurp(a, &la), *y = pt_slurp(b, &lb);
+    bool same = x && y && la == lb && memcmp(x, y, la) == 0;
+    free(x);
+    free(y);
+    return same;
 }
 
 #endif

@@ -91,29 +91,6 @@ static bool exists_in(const char *dir, const char *name)
     return stat(p, &st) == 0;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    *len = fread(b, 1, (size_t)n, f);
-    fclose(f);
-    return b;
-}
-
-static bool same_file(const char *a, const char *b)
-{
-    size_t la = 0, lb = 0;
-    char *x = slurp(a, &la), *y = slurp(b, &lb);
-    bool same = x && y && la == lb && memcmp(x, y, la) == 0;
-    free(x), free(y);
-    return same;
-}
-
 /* [u, v, u+v, |u−v|, u⊙v] against values written out by hand. */
 static void test_cache__pair_features(void)
 {
@@ -211,7 +188,7 @@ static void test_cache__build_then_reuse(void)
     char *train = NULL;
     PT_OK(prle_embed_path(&train, &cfg, PRLE_SPLIT_TRAIN));
     size_t len0 = 0;
-    char *before = slurp(train, &len0);
+    char *before = (char *)pt_slurp(train, &len0);
     PT_OK(prle_embed(&r2, &cfg, ds, NULL));
     PT_CHECK(r2.reused && !r2.stale);
     PT_CHECK(r2.reason == NULL);
@@ -222,7 +199,7 @@ static void test_cache__build_then_reuse(void)
         PT_NEAR(r2.splits[s].seconds, 0, 0);
     }
     size_t len1 = 0;
-    char *after = slurp(train, &len1);
+    char *after = (char *)pt_slurp(train, &len1);
     PT_CHECK(before && after && len0 == len1 && memcmp(before, after, len0) == 0);
     free(before), free(after), free(train);
     prle_embed_report_dispose(&r1);
@@ -400,7 +377,7 @@ static void test_cache__deterministic(void)
         char a[1200], b[1200];
         snprintf(a, sizeof a, "%s/%s", pt_tmp("cache_c"), files[i]);
         snprintf(b, sizeof b, "%s/%s", pt_tmp("cache_d"), files[i]);
-        if (!same_file(a, b))
+        if (!pt_files_equal(a, b))
             PT_FAIL_AT("%s differs between runs", files[i]);
     }
 }

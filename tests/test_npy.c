@@ -6,25 +6,6 @@
 #include "io/fileio.h"
 
 /* Reads a whole file; NULL (and a failed check) if it cannot. free() the result. */
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    char *buf = NULL;
-    int rc = prle__read_file(&buf, len, path, 0);
-    if (rc < 0)
-        PT_FAIL_AT("cannot read %s: %s", path, prle_last_error());
-    return (unsigned char *)buf;
-}
-
-static bool files_equal(const char *a, const char *b)
-{
-    size_t la = 0, lb = 0;
-    unsigned char *x = slurp(a, &la), *y = slurp(b, &lb);
-    bool same = x && y && la == lb && memcmp(x, y, la) == 0;
-    free(x);
-    free(y);
-    return same;
-}
-
 /* A .npy image with the given version and header text (unpadded) followed by `data`. */
 static size_t make_npy(unsigned char *buf, size_t cap, int major, const char *dict,
                        const void *data, size_t data_len)
@@ -154,13 +135,13 @@ static void test_npy__save_matches_numpy(void)
     PT_EQ_INT(back.cols, 3);
     PT_CHECK(back.data && memcmp(back.data, m.data, 15 * sizeof(float)) == 0);
     PT_OK(prle_npy_save(pt_tmp("ours_2d.npy"), &m));
-    PT_CHECK(files_equal(pt_tmp("ours_2d.npy"), pt_data("npy/np_save_2d.npy")));
+    PT_CHECK(pt_files_equal(pt_tmp("ours_2d.npy"), pt_data("npy/np_save_2d.npy")));
 
     float v[7];
     for (size_t k = 0; k < 7; k++)
         v[k] = (float)k * 0.125f - 1.0f;
     PT_OK(prle_npy_save_vector(pt_tmp("ours_1d.npy"), v, 7));
-    PT_CHECK(files_equal(pt_tmp("ours_1d.npy"), pt_data("npy/np_save_1d.npy")));
+    PT_CHECK(pt_files_equal(pt_tmp("ours_1d.npy"), pt_data("npy/np_save_1d.npy")));
     prle_matrix_dispose(&m);
     prle_matrix_dispose(&back);
 }
@@ -181,7 +162,7 @@ static void test_npy__round_trip(void)
     PT_CHECK(back.data && memcmp(back.data, m.data, 7 * 13 * sizeof(float)) == 0);
 
     size_t len = 0;
-    unsigned char *bytes = slurp(path, &len);
+    unsigned char *bytes = pt_slurp(path, &len);
     PT_EQ_INT(len % 4, 0);
     PT_CHECK(bytes && (bytes[8] | bytes[9] << 8) % 64 == 54); /* 10 + header = 64k */
     PT_OK(prle_npy_load_memory(&mem, bytes, len, "round"));
@@ -333,7 +314,7 @@ static void test_npy__bad_files(void)
     prle_matrix m = {0};
     prle_i64_array a = {0};
     size_t len = 0;
-    unsigned char *bytes = slurp(pt_data("npy/f4_2d.npy"), &len);
+    unsigned char *bytes = pt_slurp(pt_data("npy/f4_2d.npy"), &len);
     PT_CHECK(bytes && pt_write_file(path, (const char *)bytes, len - 1) == 0);
     PT_FAILS(prle_npy_load(&m, path), PRLE_EFORMAT, "truncated.npy: truncated .npy data");
     PT_CHECK(bytes && pt_write_file(path, (const char *)bytes, 70) == 0);

@@ -7,24 +7,6 @@
 
 #include "io/fileio.h"
 
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    char *buf = NULL;
-    if (prle__read_file(&buf, len, path, 0) < 0)
-        PT_FAIL_AT("cannot read %s: %s", path, prle_last_error());
-    return (unsigned char *)buf;
-}
-
-static bool files_equal(const char *a, const char *b)
-{
-    size_t la = 0, lb = 0;
-    unsigned char *x = slurp(a, &la), *y = slurp(b, &lb);
-    bool same = x && y && la == lb && memcmp(x, y, la) == 0;
-    free(x);
-    free(y);
-    return same;
-}
-
 static void check_info(const prle_st_file *f, const char *name, prle_st_dtype dt, size_t ndim,
                        size_t d0, size_t d1)
 {
@@ -131,9 +113,9 @@ static void test_safetensors__writer_matches_reference(void)
     PT_OK(prle_st_writer_set_metadata(w, "format", "prle"));
     const char *path = pt_tmp("ours.safetensors");
     PT_OK(prle_st_writer_save(w, path));
-    PT_CHECK(files_equal(path, pt_data("safetensors/reference.safetensors")));
+    PT_CHECK(pt_files_equal(path, pt_data("safetensors/reference.safetensors")));
     PT_OK(prle_st_writer_save(w, path)); /* saving again gives the same file */
-    PT_CHECK(files_equal(path, pt_data("safetensors/reference.safetensors")));
+    PT_CHECK(pt_files_equal(path, pt_data("safetensors/reference.safetensors")));
     prle_st_writer_free(w);
     prle_st_writer_free(NULL);
     remove(path);
@@ -154,7 +136,7 @@ static void expect_file(const prle_st_writer *w, uint64_t hlen, const char *head
     if (data_len)
         memcpy(want + 8 + hlen, data, data_len);
     PT_OK(prle_st_writer_save(w, path));
-    unsigned char *got = slurp(path, &len);
+    unsigned char *got = pt_slurp(path, &len);
     PT_EQ_INT(len, n);
     PT_CHECK(got && len == n && memcmp(got, want, n) == 0);
     free(got);
@@ -260,7 +242,7 @@ static void test_safetensors__round_trip(void)
     PT_OK(prle_st_writer_save(w, path));
     prle_st_writer_free(w);
     size_t len = 0;
-    unsigned char *bytes = slurp(path, &len);
+    unsigned char *bytes = pt_slurp(path, &len);
     PT_CHECK(bytes && len == 16 && bytes[0] == 8 && memcmp(bytes + 8, "{}      ", 8) == 0);
     free(bytes);
     PT_OK(prle_st_open(&f, path));
@@ -407,7 +389,7 @@ static void test_safetensors__bad_files(void)
     const char *path = pt_tmp("truncated.safetensors");
     prle_st_file *f = NULL;
     size_t len = 0;
-    unsigned char *bytes = slurp(pt_data("safetensors/reference.safetensors"), &len);
+    unsigned char *bytes = pt_slurp(pt_data("safetensors/reference.safetensors"), &len);
     PT_CHECK(bytes && pt_write_file(path, (const char *)bytes, len - 1) == 0);
     PT_FAILS(prle_st_open(&f, path), PRLE_EFORMAT, "truncated.safetensors: tensors cover");
     PT_CHECK(bytes && pt_write_file(path, (const char *)bytes, 100) == 0);

