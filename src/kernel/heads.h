@@ -1,0 +1,95 @@
+/* Projection heads g: R^H -> R^D over one flat parameter buffer, with hand-written backward
+ * (SPEC.md §4, STYLE.md §8). z = n(g(x)) is computed here too. */
+#ifndef PRLE_KERNEL_HEADS_H
+#define PRLE_KERNEL_HEADS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "nn/act.h"
+#include "nn/param_buf.h"
+#include "prle/kernel.h"
+#include "prle/rng.h"
+
+#define PRLE__HEAD_MAX_LAYERS 64
+#define PRLE__HEAD_MAX_TENSORS (2 * PRLE__HEAD_MAX_LAYERS + 4)
+#define PRLE__TENSOR_NAME 64
+
+/** One named tensor of the flat buffer. */
+typedef struct prle__tensor {
+    char name[PRLE__TENSOR_NAME]; /* PyTorch state_dict name, "projection_head." included */
+    size_t ndim;                  /* 1 or 2 */
+    size_t shape[2];
+    size_t size;   /* floats */
+    size_t offset; /* into prle__param_buf.params (and grads when trainable) */
+    bool trainable;
+} prle__tensor;
+
+/** The resolved architecture and where each tensor lives. Plain value, no pointers. */
+typedef struct prle__head {
+    prle_head_type type;
+    size_t d_in, d_out; /* H, D */
+    size_t hidden;      /* mlp/resmlp hidden width; rff D/2; linear 0 */
+    int n_layers;       /* Linear layers in `net` (mlp, resmlp) */
+    prle__act act;      /* mlp, resmlp */
+    float dropout;      /* resmlp */
+    bool has_out_proj;  /* resmlp: hidden != D */
+    bool residual;      /* resmlp: H == D */
+    bool learnable_rff; /* rff */
+    double sigma;       /* rff init */
+    size_t w[PRLE__HEAD_MAX_LAYERS], b[PRLE__HEAD_MAX_LAYERS]; /* tensor indices of net layers */
+    size_t out_w, out_b, ln_g, ln_b;                           /* tensor indices (resmlp) */
+    size_t n_tensors;
+    prle__tensor t[PRLE__HEAD_MAX_TENSORS];
+    size_t n_params, n_train; /* floats in the buffer; trainable prefix */
+} prle__head;
+
+/**
+ * Resolves `p` for inputs of width `in_dim` (defaults of proj_dim, hidden_dim, activation)
+ * and lays out the tensors, trainable first. PRLE_EINVAL naming the bad field, PRLE_ENOMEM
+ * if the sizes overflow.
+ */
+int prle__head_init(prle__head *h, size_t in_dim, const prle_kernel_params *p);
+
+/** Fills `params` (h->n_params floats) with the initial weights from stream (seed,
+ * "kernel.init", 0), tensors in order. */
+void prle__head_init_weights(const prle__head *h, float *params, uint64_t seed);
+
+/** Activations and backward scratch for batches of up to `cap` rows, allocated once. */
+typedef struct prle__head_acts {
+    size_t cap;
+    float *pre[PRLE__HEAD_MAX_LAYERS];  /* (cap, width_l) Linear outputs */
+    float *post[PRLE__HEAD_MAX_LAYERS]; /* (cap, width_l) after act (and dropout) */
+    float *mask[PRLE__HEAD_MAX_LAYERS]; /* (cap, hidden) dropout masks (resmlp, p > 0) */
+    float *out;                         /* (cap, D) resmlp out-projection output */
+    float *res;                         /* (cap, D) LayerNorm input */
+    float *mean, *rstd;                 /* (cap) LayerNorm statistics */
+    float *g;                           /* (cap, D) head output */
+    float *z, *norm;                    /* (cap, D) n(g), (cap) max(|g|, 1e-12) */
+    float *d[3];                        /* (cap, max width) backward scratch */
+    bool dropped;                       /* the last forward applied dropout masks */
+    void *block_;                       /* the one allocation */
+} prle__head_acts;
+
+/** Allocates acts for `cap` rows (training = with dropout masks and backward scratch). */
+int prle__head_acts_alloc(prle__head_acts *a, const prle__head *h, size_t cap, bool training);
+
+/** Frees and zeroes; a zeroed value is left as it is. */
+void prle__head_acts_dispose(prle__head_acts *a);
+
+/**
+ * Forward of n <= a->cap rows of x (n, H): a->g = g(x), a->z = n(g(x)). `drop` non-NULL
+ * means training: dropout masks are drawn from it (resmlp, p > 0). BLAS as configured by
+ * prle_init, our loops on `nt` threads.
+ */
+void prle__head_forward(const prle__head *h, const float *params, prle__head_acts *a,
+                        const float *x, size_t n, prle_rng *drop, int nt);
+
+/**
+ * Backward from dz (n, D) = dL/dz of the last forward: accumulates the trainable tensors'
+ * gradients into `grads` (h->n_train floats, same layout as params). Overwrites a->d[*].
+ */
+void prle__head_backward(const prle__head *h, const float *params, float *grads, prle__head_acts *a,
+                         const float *x, const float *dz, size_t n, int nt);
+
+#endif

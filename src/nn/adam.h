@@ -1,0 +1,27 @@
+/* Adam (Kingma & Ba 2015, Alg. 1) over flat arrays, bias-corrected, as PyTorch's torch.optim.Adam
+ * (L2 weight decay added to the gradient, not decoupled). */
+#ifndef PRLE_NN_ADAM_H
+#define PRLE_NN_ADAM_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+typedef struct prle__adam_params {
+    double lr;           /* learning rate */
+    double beta1, beta2; /* 0.9, 0.999 */
+    double eps;          /* 1e-8 */
+    double weight_decay; /* g += weight_decay * p before the moments; 0 = none */
+} prle__adam_params;
+
+/** lr 1e-3, betas 0.9 / 0.999, eps 1e-8, no weight decay (PyTorch's defaults). */
+prle__adam_params prle__adam_default_params(void);
+
+/**
+ * One step t (counting from 1) on n parameters: g' = g + wd p; m += (1 - b1)(g' - m);
+ * v = b2 v + (1 - b2) g'^2; p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+ * Element-wise, so the result does not depend on `nt`.
+ */
+void prle__adam_step(float *p, const float *g, float *m, float *v, size_t n,
+                     const prle__adam_params *ap, uint64_t t, int nt);
+
+#endif

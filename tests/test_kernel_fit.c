@@ -1,0 +1,442 @@
+/* LABELS: unit */
+/* The kernel as a whole: a tiny problem's loss goes down, keep best/last, safetensors round
+ * trip with PyTorch names, loading errors for a kernel that does not match the config,
+ * determinism (same seed: identical bytes; 1 vs 2 threads), the distance-label report
+ * against NumPy/SciPy (tools/ref/kernel_ref.py), params from a config. */
+#include <math.h>
+#include <string.h>
+
+#include "prle_test.h"
+
+#include "kernel/kernel_int.h"
+
+/* 3. of tools/ref/kernel_ref.py: E[i][c] = sin(0.37 (i d + c)) + 0.5 [c == i mod d],
+ * y_i = ((7 i) mod 11) / 10, n 20, d 4, 300 pairs, seed 7 */
+static const double REF_CORR_PEARSON = -0.068783738843909537;
+static const double REF_CORR_SPEARMAN = -0.095037979209799048;
+
+static int read_all(char **out, size_t *len, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    *out = malloc(*len);
+    size_t r = fread(*out, 1, *len, f);
+    fclose(f);
+    return r == *len ? 0 : -1;
+}
+
+/* A learnable toy: y = sigmoid(x . w) with x ~ N(0, 1) rows of width h. */
+static void toy(prle_matrix *x, float *y, size_t n, size_t h, uint64_t seed)
+{
+    prle_rng r, rw;
+    prle_matrix_alloc(x, n, h);
+    prle_rng_init(&r, seed, "test.toy", 0);
+    prle_rng_init(&rw, 99, "test.toy.w", 0);
+    float w[4096];
+    for (size_t c = 0; c < h && c < 4096; c++)
+        w[c] = (float)prle_rng_normal(&rw) / sqrtf((float)h);
+    for (size_t i = 0; i < n; i++) {
+        double s = 0;
+        for (size_t c = 0; c < h; c++) {
+            float v = (float)prle_rng_normal(&r);
+            x->data[i * h + c] = v;
+            s += (double)v * w[c % 4096];
+        }
+        y[i] = (float)(1.0 / (1.0 + exp(-2.0 * s)));
+    }
+}
+
+static bool count_epochs(const prle_kernel_epoch *e, void *ud)
+{
+    (void)e;
+    (*(int *)ud)++;
+    return true;
+}
+
+static void test_kernel_fit__loss_goes_down(void)
+{
+    prle_matrix xt = {0}, xv = {0};
+    float yt[256], yv[64];
+    toy(&xt, yt, 256, 8, 1);
+    toy(&xv, yv, 64, 8, 2);
+    prle_kernel_params p = prle_kernel_default_params();
+    p.learning_rate = 1e-2, p.max_epochs = 15, p.batch_size = 32, p.hidden_dim = 16;
+    int calls = 0;
+    p.on_epoch = count_epochs, p.on_epoch_ud = &calls;
+    prle_kernel *k = NULL;
+    PT_OK(prle_kernel_fit(&k, &xt, yt, &xv, yv, &p));
+    PT_EQ_INT(calls, 15);
+    size_t n;
+    const prle_kernel_epoch *e = prle_kernel_history(k, &n);
+    PT_EQ_INT(n, 15);
+    PT_EQ_INT(e[0].steps, 8);
+    PT_CHECK(e[n - 1].loss_pair < 0.5 * e[0].loss_pair);
+    PT_CHECK(e[n - 1].loss < e[0].loss);
+    double best = INFINITY;
+    int best_ep = 0;
+    for (size_t i = 0; i < n; i++) {
+        PT_CHECK(isfinite(e[i].val_pair) && e[i].seconds >= 0 && e[i].rows_per_s > 0);
+        PT_NEAR(e[i].loss, e[i].loss_pair + 0.01 * e[i].loss_uniform, 1e-9); /* lambda_triplet 0 */
+        if (e[i].val_pair < best)
+            best = e[i].val_pair, best_ep = e[i].epoch;
+    }
+    PT_CHECK(best < e[0].val_pair);
+    PT_EQ_INT(prle_kernel_kept_epoch(k), best_ep);
+
+    /* the kept weights give the best epoch's validation loss: distance correlation up too */
+    prle_matrix zv = {0};
+    PT_OK(prle_kernel_apply(&zv, k, &xv, 1));
+    prle_kernel_corr before, after;
+    PT_OK(prle_kernel_distance_corr(&before, &xv, yv, 2000, 1, 1));
+    PT_OK(prle_kernel_distance_corr(&after, &zv, yv, 2000, 1, 1));
+    PT_CHECK(after.pearson > before.pearson + 0.2);
+    prle_matrix_dispose(&zv);
+    prle_kernel_free(k);
+
+    p.keep = PRLE_KEEP_LAST, p.on_epoch = NULL;
+    PT_OK(prle_kernel_fit(&k, &xt, yt, &xv, yv, &p));
+    PT_EQ_INT(prle_kernel_kept_epoch(k), 15);
+    prle_kernel_free(k);
+    p.keep = PRLE_KEEP_BEST, p.max_epochs = 2;
+    PT_OK(prle_kernel_fit(&k, &xt, yt, NULL, NULL, &p)); /* no validation: the last epoch */
+    PT_EQ_INT(prle_kernel_kept_epoch(k), 2);
+    PT_CHECK(isnan(prle_kernel_history(k, &n)[0].val_pair));
+    prle_kernel_free(k);
+    prle_matrix_dispose(&xt);
+    prle_matrix_dispose(&xv);
+}
+
+static void test_kernel_fit__every_head(void)
+{
+    prle_matrix xt = {0};
+    float yt[256];
+    toy(&xt, yt, 256, 8, 4);
+    prle_head_type types[] = {PRLE_HEAD_LINEAR, PRLE_HEAD_MLP, PRLE_HEAD_RFF, PRLE_HEAD_RESMLP};
+    for (int t = 0; t < 4; t++) {
+        prle_kernel_params p = prle_kernel_default_params();
+        p.type = types[t], p.learning_rate = 1e-2, p.max_epochs = 8, p.proj_dim = 8;
+        p.learnable_rff = true, p.lambda_triplet = 0.2, p.dropout = t == 3 ? 0.1 : 0.0;
+        prle_kernel *k = NULL;
+        PT_OK(prle_kernel_fit(&k, &xt, yt, NULL, NULL, &p));
+        size_t n;
+        const prle_kernel_epoch *e = prle_kernel_history(k, &n);
+        if (!(e[n - 1].loss < e[0].loss))
+            PT_FAIL_AT("%s: loss %.5f -> %.5f", prle_head_type_name(types[t]), e[0].loss,
+                       e[n - 1].loss);
+        PT_CHECK(e[0].loss_triplet > 0);
+        prle_kernel_free(k);
+    }
+    /* rff with frozen features: nothing trains, the weights stay those of prle_kernel_new */
+    prle_kernel_params p = prle_kernel_default_params();
+    p.type = PRLE_HEAD_RFF, p.max_epochs = 2;
+    prle_kernel *k = NULL, *fresh = NULL;
+    PT_OK(prle_kernel_fit(&k, &xt, yt, NULL, NULL, &p));
+    PT_OK(prle_kernel_new(&fresh, 8, &p));
+    PT_CHECK(k && fresh && k->head.n_train == 0 &&
+             memcmp(k->pb.params, fresh->pb.params, k->head.n_params * sizeof(float)) == 0);
+    prle_kernel_free(k);
+    prle_kernel_free(fresh);
+    prle_matrix_dispose(&xt);
+}
+
+static bool stop_at_2(const prle_progress *info, void *ud)
+{
+    (void)ud;
+    return info->done < 2;
+}
+
+static void test_kernel_fit__errors(void)
+{
+    prle_matrix xt = {0}, xv = {0};
+    float yt[40], yv[10];
+    toy(&xt, yt, 40, 6, 1);
+    toy(&xv, yv, 10, 5, 2);
+    prle_kernel_params p = prle_kernel_default_params();
+    prle_kernel *k = NULL;
+    PT_FAILS(prle_kernel_fit(&k, &xt, yt, &xv, yv, &p), PRLE_ESHAPE, "5 wide");
+    p.learning_rate = 0;
+    PT_FAILS(prle_kernel_fit(&k, &xt, yt, NULL, NULL, &p), PRLE_EINVAL, "learning_rate");
+    p = prle_kernel_default_params();
+    p.label_max = p.label_min;
+    PT_FAILS(prle_kernel_fit(&k, &xt, yt, NULL, NULL, &p), PRLE_EINVAL, "label");
+    p = prle_kernel_default_params();
+    p.batch_size = 1;
+    PT_FAILS(prle_kernel_fit(&k, &xt, yt, NULL, NULL, &p), PRLE_EINVAL, "batch");
+    p = prle_kernel_default_params();
+    yt[3] = NAN;
+    PT_FAILS(prle_kernel_fit(&k, &xt, yt, NULL, NULL, &p), PRLE_EINVAL, "y_train[3]");
+    yt[3] = 0.5f;
+    p.progress = stop_at_2;
+    PT_FAILS(prle_kernel_fit(&k, &xt, yt, NULL, NULL, &p), PRLE_EABORTED, "progress");
+    PT_CHECK(k == NULL);
+    prle_matrix_dispose(&xt);
+    prle_matrix_dispose(&xv);
+}
+
+/* ---- safetensors --------------------------------------------------------------------------- */
+
+static bool same_params(const prle_kernel *a, const prle_kernel *b)
+{
+    return a->head.n_params == b->head.n_params &&
+           memcmp(a->pb.params, b->pb.params, a->head.n_params * sizeof(float)) == 0;
+}
+
+static void test_kernel_fit__save_load(void)
+{
+    const char *path = pt_tmp("kernel_rt.safetensors");
+    prle_kernel_params p = prle_kernel_default_params();
+    p.hidden_dim = 4, p.dropout = 0.2, p.seed = 5, p.num_layers = 3; /* H = D = 6 */
+    prle_kernel *k = NULL, *back = NULL;
+    PT_OK(prle_kernel_new(&k, 6, &p));
+    PT_OK(prle_kernel_save(k, path));
+    PT_OK(prle_kernel_load(&back, path, NULL, 0));
+    PT_CHECK(back && same_params(k, back));
+    PT_EQ_INT(prle_kernel_out_dim(back), 6);
+    PT_CHECK(prle_kernel_get_params(back)->seed == 5);
+    PT_NEAR(prle_kernel_get_params(back)->dropout, 0.2, 0);
+    prle_kernel_free(back);
+    PT_OK(prle_kernel_load(&back, path, &p, 6));
+    PT_CHECK(back && same_params(k, back));
+    prle_kernel_free(back);
+
+    prle_st_file *f = NULL;
+    PT_OK(prle_st_open(&f, path));
+    const char *names[] = {"projection_head.net.0.weight", "projection_head.net.3.bias",
+                           "projection_head.net.6.weight", "projection_head.out_proj.weight",
+                           "projection_head.norm.weight",  "projection_head.norm.bias"};
+    prle_st_tensor_info info;
+    for (size_t i = 0; i < 6; i++)
+        PT_OK(prle_st_find(&info, f, names[i]));
+    PT_EQ_INT(prle_st_n_tensors(f), 10);
+    PT_OK(prle_st_find(&info, f, "projection_head.out_proj.weight"));
+    PT_CHECK(info.ndim == 2 && info.shape[0] == 6 && info.shape[1] == 4);
+    PT_EQ_STR(prle_st_metadata_get(f, "projection_type"), "resmlp");
+    PT_EQ_STR(prle_st_metadata_get(f, "format"), "prle");
+    PT_EQ_STR(prle_st_metadata_get(f, "seed"), "5");
+    PT_EQ_STR(prle_st_metadata_get(f, "activation"), "relu");
+    prle_st_free(f);
+
+    /* each head type round-trips */
+    prle_head_type types[] = {PRLE_HEAD_LINEAR, PRLE_HEAD_MLP, PRLE_HEAD_RFF};
+    for (int t = 0; t < 3; t++) {
+        prle_kernel_params q = prle_kernel_default_params();
+        q.type = types[t], q.proj_dim = 8, q.learnable_rff = t == 2;
+        prle_kernel *a = NULL;
+        PT_OK(prle_kernel_new(&a, 5, &q));
+        PT_OK(prle_kernel_save(a, path));
+        PT_OK(prle_kernel_load(&back, path, NULL, 0));
+        PT_CHECK(back && same_params(a, back) && prle_kernel_type(back) == types[t]);
+        prle_kernel_free(back);
+        back = NULL;
+        prle_kernel_free(a);
+    }
+    prle_kernel_free(k);
+}
+
+static void test_kernel_fit__load_mismatch(void)
+{
+    const char *path = pt_tmp("kernel_mm.safetensors");
+    const char *bare = pt_tmp("kernel_bare.safetensors");
+    prle_kernel_params p = prle_kernel_default_params();
+    p.hidden_dim = 4;
+    prle_kernel *k = NULL, *back = NULL;
+    PT_OK(prle_kernel_new(&k, 6, &p));
+    PT_OK(prle_kernel_save(k, path));
+
+    prle_kernel_params q = p;
+    q.type = PRLE_HEAD_MLP;
+    PT_FAILS(prle_kernel_load(&back, path, &q, 6), PRLE_EINVAL, "projection type is resmlp");
+    q = p, q.hidden_dim = 5;
+    PT_FAILS(prle_kernel_load(&back, path, &q, 6), PRLE_ESHAPE, "hidden_dim is 4");
+    q = p, q.proj_dim = 8;
+    PT_FAILS(prle_kernel_load(&back, path, &q, 6), PRLE_ESHAPE, "proj_dim is 6");
+    PT_FAILS(prle_kernel_load(&back, path, &p, 7), PRLE_ESHAPE, "input width is 6");
+    q = p, q.num_layers = 3;
+    PT_FAILS(prle_kernel_load(&back, path, &q, 6), PRLE_EINVAL, "num_layers");
+    q = p, q.activation = PRLE_ACT_GELU;
+    PT_FAILS(prle_kernel_load(&back, path, &q, 6), PRLE_EINVAL, "activation");
+    q = p, q.dropout = 0.1; /* nn.Sequential numbering changes: net.3 instead of net.2 */
+    PT_FAILS(prle_kernel_load(&back, path, &q, 6), PRLE_ENOTFOUND, "net.3.weight");
+    PT_CHECK(back == NULL);
+
+    /* files without metadata (as PyTorch would write them) are read by the config alone */
+    const prle__head *h = &k->head;
+    for (int variant = 0; variant < 4; variant++) {
+        prle_st_writer *w = NULL;
+        PT_OK(prle_st_writer_new(&w));
+        for (size_t i = 0; i < h->n_tensors; i++) {
+            const prle__tensor *t = &h->t[i];
+            size_t shape[2] = {t->shape[0], t->shape[1]};
+            if (variant == 1 && i == h->ln_b)
+                continue; /* missing */
+            if (variant == 2 && i == h->w[1])
+                shape[0] = 2, shape[1] = 8; /* same count, other shape */
+            PT_OK(prle_st_writer_add_f32(w, t->name, k->pb.params + t->offset, t->ndim, shape));
+        }
+        if (variant == 3) {
+            float extra[3] = {1, 2, 3};
+            size_t s3 = 3;
+            PT_OK(prle_st_writer_add_f32(w, "projection_head.net.4.weight", extra, 1, &s3));
+        }
+        PT_OK(prle_st_writer_save(w, bare));
+        prle_st_writer_free(w);
+        if (variant == 0) {
+            PT_OK(prle_kernel_load(&back, bare, &p, 6));
+            PT_CHECK(back && same_params(k, back));
+            prle_kernel_free(back);
+            back = NULL;
+            PT_FAILS(prle_kernel_load(&back, bare, NULL, 0), PRLE_EFORMAT, "no prle metadata");
+        } else if (variant == 1) {
+            PT_FAILS(prle_kernel_load(&back, bare, &p, 6), PRLE_ENOTFOUND, "norm.bias missing");
+        } else if (variant == 2) {
+            PT_FAILS(prle_kernel_load(&back, bare, &p, 6), PRLE_ESHAPE,
+                     "net.2.weight is [2, 8], the config needs [4, 4]");
+        } else {
+            PT_FAILS(prle_kernel_load(&back, bare, &p, 6), PRLE_ESHAPE, "net.4.weight is not");
+        }
+    }
+    PT_FAILS(prle_kernel_load(&back, pt_tmp("no_such_kernel.safetensors"), &p, 6), PRLE_ENOTFOUND,
+             NULL);
+    prle_kernel_free(k);
+}
+
+/* ---- determinism ------------------------------------------------------------------------- */
+
+static prle_kernel *fit_for_determinism(const prle_matrix *xt, const float *yt, int threads)
+{
+    prle_kernel_params p = prle_kernel_default_params();
+    /* B x width >= 65536: every OpenMP loop really splits; dropout and triplets draw */
+    p.batch_size = 128, p.hidden_dim = 700, p.proj_dim = 600, p.max_epochs = 2;
+    p.dropout = 0.1, p.lambda_triplet = 0.5, p.learning_rate = 1e-3, p.n_threads = threads;
+    prle_init(threads);
+    prle_kernel *k = NULL;
+    PT_OK(prle_kernel_fit(&k, xt, yt, xt, yt, &p));
+    return k;
+}
+
+static void test_kernel_fit__determinism(void)
+{
+    prle_matrix xt = {0};
+    static float yt[400];
+    toy(&xt, yt, 400, 600, 3);
+    prle_kernel *a = fit_for_determinism(&xt, yt, 2), *b = fit_for_determinism(&xt, yt, 2);
+    prle_kernel *c = fit_for_determinism(&xt, yt, 1);
+    PT_CHECK(a && b && c);
+    if (a && b && c) {
+        const char *pa = pt_tmp("kernel_det_a.safetensors"),
+                   *pb = pt_tmp("kernel_det_b.safetensors");
+        PT_OK(prle_kernel_save(a, pa));
+        PT_OK(prle_kernel_save(b, pb));
+        char *ba = NULL, *bb = NULL;
+        size_t la = 0, lb = 0;
+        PT_CHECK(read_all(&ba, &la, pa) == 0 && read_all(&bb, &lb, pb) == 0);
+        PT_CHECK(la == lb && la > 0 && memcmp(ba, bb, la) == 0);
+        free(ba), free(bb);
+        /* 1 thread: the same bytes too (STYLE.md §9 asks 1e-5 relative; the blocked products
+         * give equality) */
+        const char *pc = pt_tmp("kernel_det_c.safetensors");
+        char *bc = NULL;
+        size_t lc = 0;
+        PT_OK(prle_kernel_save(c, pc));
+        PT_CHECK(read_all(&bc, &lc, pc) == 0);
+        ba = NULL;
+        PT_CHECK(read_all(&ba, &la, pa) == 0);
+        PT_CHECK(la == lc && memcmp(ba, bc, la) == 0);
+        double worst = 0;
+        for (size_t i = 0; i < a->head.n_params; i++) {
+            double x = a->pb.params[i], y = c->pb.params[i];
+            worst = fmax(worst, fabs(x - y) / fmax(fmax(fabs(x), fabs(y)), 1e-3));
+        }
+        PT_CHECK(worst <= 1e-5);
+        free(ba), free(bc);
+        prle_matrix z1 = {0}, z2 = {0};
+        prle_init(1);
+        PT_OK(prle_kernel_apply(&z1, a, &xt, 1));
+        prle_init(2);
+        PT_OK(prle_kernel_apply(&z2, a, &xt, 2));
+        PT_CHECK(z1.rows == z2.rows &&
+                 memcmp(z1.data, z2.data, z1.rows * z1.cols * sizeof(float)) == 0);
+        prle_matrix_dispose(&z1), prle_matrix_dispose(&z2);
+    }
+    prle_kernel_free(a), prle_kernel_free(b), prle_kernel_free(c);
+    prle_matrix_dispose(&xt);
+    prle_init(2);
+}
+
+/* ---- report ------------------------------------------------------------------------------ */
+
+static void test_kernel_fit__report_matches_numpy(void)
+{
+    enum { N = 20, D = 4 };
+    prle_matrix e = {0};
+    float y[N];
+    PT_OK(prle_matrix_alloc(&e, N, D));
+    for (size_t i = 0; i < N; i++) {
+        for (size_t c = 0; c < D; c++)
+            e.data[i * D + c] = (float)(sin(0.37 * (double)(i * D + c)) + (c == i % D ? 0.5 : 0));
+        y[i] = (float)(((i * 7) % 11) / 10.0);
+    }
+    prle_kernel_corr r1, r2;
+    PT_OK(prle_kernel_distance_corr(&r1, &e, y, 300, 7, 1));
+    PT_NEAR(r1.pearson, REF_CORR_PEARSON, 1e-9);
+    PT_NEAR(r1.spearman, REF_CORR_SPEARMAN, 1e-9);
+    PT_EQ_INT(r1.n_pairs, 300);
+    PT_OK(prle_kernel_distance_corr(&r2, &e, y, 300, 7, 2));
+    PT_CHECK(r1.pearson == r2.pearson && r1.spearman == r2.spearman);
+    PT_FAILS(prle_kernel_distance_corr(&r2, &e, y, 1, 7, 1), PRLE_EINVAL, "pairs");
+
+    prle_kernel_report rep = {r1, r1, 7};
+    const char *path = pt_tmp("kernel_report.json");
+    PT_OK(prle_kernel_report_write(path, &rep, NULL));
+    char *text = NULL;
+    size_t len = 0;
+    PT_CHECK(read_all(&text, &len, path) == 0);
+    text = realloc(text, len + 1);
+    text[len] = 0;
+    PT_CHECK(strstr(text, "\"pearson\": -0.068783738843909") != NULL);
+    PT_CHECK(strstr(text, "\"retrieval\"") && strstr(text, "\"value\""));
+    free(text);
+    prle_matrix_dispose(&e);
+}
+
+static void test_kernel_fit__params_from_config(void)
+{
+    prle_config cfg;
+    PT_OK(prle_config_default(&cfg));
+    prle_kernel_params p;
+    PT_OK(prle_kernel_params_from_config(&p, &cfg));
+    prle_kernel_params d = prle_kernel_default_params();
+    PT_CHECK(p.type == PRLE_HEAD_RESMLP && p.num_layers == 2 && p.proj_dim == 0);
+    PT_NEAR(p.learning_rate, d.learning_rate, 0);
+    PT_NEAR(p.lambda_uniform, 0.01, 0);
+    PT_EQ_INT(p.batch_size, 32);
+    PT_CHECK(p.seed == 42 && p.keep == PRLE_KEEP_BEST && p.activation == PRLE_ACT_DEFAULT);
+    /* label bounds unset in a config without a preset: the check says so */
+    if (isnan(p.label_min))
+        PT_FAILS(prle_kernel_params_check(&p), PRLE_EINVAL, "label range");
+    PT_OK(prle_config_override(&cfg, "kernel.keep=last"));
+    PT_OK(prle_config_override(&cfg, "kernel.projection_type=rbf_rff"));
+    PT_OK(prle_config_override(&cfg, "kernel.projection_kwargs.activation=gelu"));
+    PT_OK(prle_kernel_params_from_config(&p, &cfg));
+    PT_CHECK(p.keep == PRLE_KEEP_LAST && p.type == PRLE_HEAD_RFF && p.activation == PRLE_ACT_GELU);
+    prle_config_dispose(&cfg);
+    PT_EQ_STR(prle_head_type_name(PRLE_HEAD_RESMLP), "resmlp");
+}
+
+int main(void)
+{
+    prle_init(2);
+    PT_RUN(test_kernel_fit__loss_goes_down);
+    PT_RUN(test_kernel_fit__every_head);
+    PT_RUN(test_kernel_fit__errors);
+    PT_RUN(test_kernel_fit__save_load);
+    PT_RUN(test_kernel_fit__load_mismatch);
+    PT_RUN(test_kernel_fit__determinism);
+    PT_RUN(test_kernel_fit__report_matches_numpy);
+    PT_RUN(test_kernel_fit__params_from_config);
+    return pt_report();
+}
