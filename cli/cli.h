@@ -63,6 +63,8 @@ int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_embed(int argc, char **argv);
+int cmd_baselines(int argc, char **argv);
+int cmd_kernel(int argc, char **argv);
 int cmd_vectors(int argc, char **argv);
 
 #endif

@@ -1,13 +1,364 @@
+/* epsilon-SVR with an RBF kernel through libsvm (the solver scikit-learn's SVR wraps). This is
+ * the only file that includes svm.h (STYLE.md §1). The RBF kernel matrix of the standardised
+ * training rows is computed here (SGEMM for the dot products, exp in double) and given to
+ * libsvm as a PRECOMPUTED kernel: a kernel column is then a table lookup, and one matrix serves
+ * every C and epsilon of a grid. The svm_problem lives in a prle__svr_kernel; every svm_model is
+ * freed before fit returns (the prle_svr keeps copies of its support vectors), so no libsvm model
+ * outlives the problem it points into (STYLE.md §6.4). */
 #include "baselines/svr.h"
+#include "baselines/baselines_int.h"
 
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
 #include <svm.h>
+
+#include "core/error.h"
+#include "core/threads.h"
+#include "math/blas.h"
+
+enum { SVR_BLOCK = 256 };
 
 static void svm_silent(const char *s)
 {
     (void)s;
 }
 
-void prle__svr_global_init(void)
+static void svm_silence(void)
 {
     svm_set_print_string_function(svm_silent);
+}
+
+void prle__svr_global_init(void)
+{
+    svm_silence();
+}
+
+static pthread_once_t svr_once = PTHREAD_ONCE_INIT;
+
+struct prle__svr_kernel {
+    prle_matrix xs; /* (n, d) standardised training rows */
+    double *y;      /* (n) */
+    prle__scaler scaler;
+    bool standardize;
+    double gamma;
+    struct svm_node *nodes; /* n rows of n + 2: {0, serial}, {j, K(i, j-1)} j = 1..n, {-1} */
+    struct svm_node **rows; /* (n) */
+    struct svm_problem prob;
+};
+
+struct prle_svr {
+    prle_matrix sv; /* (n_sv, d) standardised support vectors */
+    double *coef;   /* (n_sv) dual coefficients */
+    double *sv_sq;  /* (n_sv) |sv|^2 */
+    double rho;
+    double gamma;
+    prle__scaler scaler;
+    prle_svr_params params;
+};
+
+prle_svr_params prle_svr_default_params(void)
+{
+    return (prle_svr_params){.C = 1.0,
+                             .epsilon = 0.1,
+                             .gamma_mode = PRLE_SVR_GAMMA_SCALE,
+                             .gamma = 0.0,
+                             .tol = 1e-3,
+                             .cache_mb = 0.0,
+                             .standardize = true,
+                             .shrinking = true};
+}
+
+int prle_svr_params_check(const prle_svr_params *p)
+{
+    if (!p)
+        return prle__error_set(PRLE_EINVAL, "svr: params is NULL");
+    if (!(p->C > 0) || !isfinite(p->C))
+        return prle__error_set(PRLE_EINVAL, "svr: C must be > 0, got %g", p->C);
+    if (!(p->epsilon >= 0) || !isfinite(p->epsilon))
+        return prle__error_set(PRLE_EINVAL, "svr: epsilon must be >= 0, got %g", p->epsilon);
+    if (p->gamma_mode != PRLE_SVR_GAMMA_SCALE && p->gamma_mode != PRLE_SVR_GAMMA_AUTO &&
+        p->gamma_mode != PRLE_SVR_GAMMA_VALUE)
+        return prle__error_set(PRLE_EINVAL, "svr: gamma_mode %d unknown", (int)p->gamma_mode);
+    if (p->gamma_mode == PRLE_SVR_GAMMA_VALUE && (!(p->gamma > 0) || !isfinite(p->gamma)))
+        return prle__error_set(PRLE_EINVAL, "svr: gamma must be > 0, got %g", p->gamma);
+    if (!(p->tol > 0))
+        return prle__error_set(PRLE_EINVAL, "svr: tol must be > 0, got %g", p->tol);
+    if (!(p->cache_mb >= 0))
+        return prle__error_set(PRLE_EINVAL, "svr: cache_mb must be >= 0, got %g", p->cache_mb);
+    return 0;
+}
+
+void prle__svr_kernel_free(prle__svr_kernel *k)
+{
+    if (!k)
+        return;
+    prle_matrix_dispose(&k->xs);
+    free(k->y);
+    prle__scaler_dispose(&k->scaler);
+    free(k->nodes);
+    free(k->rows);
+    free(k);
+}
+
+static double row_sq(const float *r, size_t d)
+{
+    double s = 0;
+    for (size_t j = 0; j < d; j++)
+        s += (double)r[j] * r[j];
+    return s;
+}
+
+int prle__svr_kernel_new(prle__svr_kernel **out, const prle_matrix *x, const float *y,
+                         prle_svr_gamma mode, double gamma, bool standardize)
+{
+    int err;
+    prle__svr_kernel *k = NULL;
+    double *sq = NULL;
+    size_t n, d, nn, bytes;
+
+    if ((err = prle__check_xy(x, y, 2, "svr")) < 0)
+        return err;
+    n = x->rows, d = x->cols;
+    if (n >= (size_t)INT32_MAX - 2 || !prle__mul_ok(&nn, n, n + 2) ||
+        !prle__mul_ok(&bytes, nn, sizeof(struct svm_node)))
+        return prle__error_nomem("svr: kernel matrix");
+    if (!(k = calloc(1, sizeof *k)))
+        return prle__error_nomem("svr");
+    k->standardize = standardize;
+    if (standardize) {
+        if ((err = prle__scaler_fit(&k->scaler, x)) < 0 ||
+            (err = prle__scaler_apply(&k->xs, &k->scaler, x)) < 0)
+            goto done;
+    } else if ((err = prle_matrix_copy(&k->xs, x)) < 0)
+        goto done;
+
+    if (mode == PRLE_SVR_GAMMA_SCALE) { /* 1 / (d * X.var()), X after standardisation */
+        double s = 0, s2 = 0, cnt = (double)n * (double)d;
+        for (size_t i = 0; i < n * d; i++)
+            s += k->xs.data[i];
+        double mean = s / cnt;
+        for (size_t i = 0; i < n * d; i++) {
+            double t = k->xs.data[i] - mean;
+            s2 += t * t;
+        }
+        double var = s2 / cnt;
+        k->gamma = var > 0 ? 1.0 / ((double)d * var) : 1.0;
+    } else if (mode == PRLE_SVR_GAMMA_AUTO)
+        k->gamma = 1.0 / (double)d;
+    else
+        k->gamma = gamma;
+
+    k->y = malloc(n * sizeof(double));
+    k->nodes = malloc(bytes);
+    k->rows = malloc(n * sizeof(struct svm_node *));
+    sq = malloc(n * sizeof(double));
+    if (!k->y || !k->nodes || !k->rows || !sq) {
+        err = prle__error_nomem("svr: kernel matrix");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        k->y[i] = y[i];
+        sq[i] = row_sq(prle_matrix_row(&k->xs, i), d);
+        k->rows[i] = k->nodes + i * (n + 2);
+    }
+    /* row blocks of K in parallel, each block's SGEMM single-threaded inside the region (no
+     * nesting with OpenBLAS's threads; the same blocks whatever the thread count) */
+    size_t n_blocks = (n + SVR_BLOCK - 1) / SVR_BLOCK;
+    int nt = prle__threads_resolve(0), failed = 0;
+    (void)nt;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+    for (size_t b = 0; b < n_blocks; b++) {
+        size_t r0 = b * SVR_BLOCK, rows = n - r0 < SVR_BLOCK ? n - r0 : SVR_BLOCK;
+        float *gb = malloc(rows * n * sizeof(float)); /* (rows, n) */
+        if (!gb) {
+#pragma omp atomic write
+            failed = 1;
+            continue;
+        }
+        prle__sgemm(false, true, rows, n, d, 1.0f, prle_matrix_row(&k->xs, r0), d, k->xs.data, d,
+                    0.0f, gb, n);
+        for (size_t i = r0; i < r0 + rows; i++) {
+            struct svm_node *r = k->rows[i];
+            const float *gi = gb + (i - r0) * n;
+            r[0].index = 0;
+            r[0].value = (double)(i + 1);
+            for (size_t j = 0; j < n; j++) {
+                double dd = sq[i] + sq[j] - 2.0 * (double)gi[j];
+                r[j + 1].index = (int)(j + 1);
+                r[j + 1].value = i == j ? 1.0 : exp(-k->gamma * (dd > 0 ? dd : 0.0));
+            }
+            r[n + 1].index = -1;
+            r[n + 1].value = 0;
+        }
+        free(gb);
+    }
+    if (failed) {
+        err = prle__error_nomem("svr: kernel block");
+        goto done;
+    }
+    /* K symmetric: the lower triangle takes the upper one's values */
+#pragma omp parallel for schedule(dynamic, 64) num_threads(nt)
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            k->rows[i][j + 1].value = k->rows[j][i + 1].value;
+    k->prob.l = (int)n;
+    k->prob.y = k->y;
+    k->prob.x = k->rows;
+    *out = k;
+    k = NULL;
+    err = 0;
+done:
+    free(sq);
+    prle__svr_kernel_free(k);
+    return err;
+}
+
+void prle_svr_free(prle_svr *m)
+{
+    if (!m)
+        return;
+    prle_matrix_dispose(&m->sv);
+    free(m->coef);
+    free(m->sv_sq);
+    prle__scaler_dispose(&m->scaler);
+    free(m);
+}
+
+int prle__svr_fit_kernel(prle_svr **out, const prle__svr_kernel *k, const prle_svr_params *params)
+{
+    int err;
+    struct svm_model *model = NULL;
+    prle_svr *m = NULL;
+    int *svi = NULL;
+    size_t n = (size_t)k->prob.l, d = k->xs.cols;
+
+    if ((err = prle_svr_params_check(params)) < 0)
+        return err;
+    pthread_once(&svr_once, svm_silence);
+    struct svm_parameter sp = {0};
+    sp.svm_type = EPSILON_SVR;
+    sp.kernel_type = PRECOMPUTED;
+    sp.gamma = k->gamma;
+    sp.C = params->C;
+    sp.p = params->epsilon;
+    sp.eps = params->tol;
+    double full = (double)n * (double)n * sizeof(float) / (1024.0 * 1024.0) + 1.0;
+    sp.cache_size = params->cache_mb > 0 ? params->cache_mb : (full < 2048 ? full : 2048);
+    sp.shrinking = params->shrinking ? 1 : 0;
+    sp.probability = 0;
+    const char *msg = svm_check_parameter(&k->prob, &sp);
+    if (msg)
+        return prle__error_set(PRLE_EINVAL, "svr: libsvm: %s", msg);
+    if (!(model = svm_train(&k->prob, &sp)))
+        return prle__error_set(PRLE_ERROR, "svr: libsvm returned no model");
+
+    size_t nsv = (size_t)svm_get_nr_sv(model);
+    if (!(m = calloc(1, sizeof *m)) || !(svi = malloc((nsv ? nsv : 1) * sizeof(int)))) {
+        err = prle__error_nomem("svr");
+        goto done;
+    }
+    m->params = *params;
+    m->params.standardize = k->standardize;
+    m->gamma = k->gamma;
+    m->rho = model->rho[0];
+    if ((err = prle_matrix_alloc(&m->sv, nsv ? nsv : 1, d)) < 0)
+        goto done;
+    m->sv.rows = nsv;
+    m->coef = malloc((nsv ? nsv : 1) * sizeof(double));
+    m->sv_sq = malloc((nsv ? nsv : 1) * sizeof(double));
+    if (!m->coef || !m->sv_sq) {
+        err = prle__error_nomem("svr");
+        goto done;
+    }
+    if (k->standardize && (err = prle__scaler_copy(&m->scaler, &k->scaler)) < 0)
+        goto done;
+    svm_get_sv_indices(model, svi);
+    for (size_t s = 0; s < nsv; s++) {
+        size_t i = (size_t)svi[s] - 1; /* 1-based row of the problem */
+        PRLE_ASSERT(i < n);
+        memcpy(prle_matrix_row(&m->sv, s), prle_matrix_row(&k->xs, i), d * sizeof(float));
+        m->coef[s] = model->sv_coef[0][s];
+        m->sv_sq[s] = row_sq(prle_matrix_row(&m->sv, s), d);
+    }
+    *out = m;
+    m = NULL;
+    err = 0;
+done:
+    svm_free_and_destroy_model(&model);
+    free(svi);
+    prle_svr_free(m);
+    return err;
+}
+
+int prle_svr_fit(prle_svr **out, const prle_matrix *x, const float *y,
+                 const prle_svr_params *params)
+{
+    int err;
+    prle__svr_kernel *k = NULL;
+    if (!out)
+        return prle__error_set(PRLE_EINVAL, "svr: out is NULL");
+    if ((err = prle_svr_params_check(params)) < 0 ||
+        (err = prle__svr_kernel_new(&k, x, y, params->gamma_mode, params->gamma,
+                                    params->standardize)) < 0)
+        return err;
+    err = prle__svr_fit_kernel(out, k, params);
+    prle__svr_kernel_free(k);
+    return err;
+}
+
+int prle_svr_predict(const prle_svr *m, const prle_matrix *x, float *y_out)
+{
+    int err;
+    prle_matrix q = {0};
+    if (!m || !x || !y_out || (x->rows && !x->data))
+        return prle__error_set(PRLE_EINVAL, "svr: NULL argument to predict");
+    size_t d = m->sv.cols, nsv = m->sv.rows, nq = x->rows;
+    if (x->cols != d)
+        return prle__error_set(PRLE_ESHAPE, "svr: x has %zu columns, fitted on %zu", x->cols, d);
+    if (nq == 0)
+        return 0;
+    if (m->params.standardize) {
+        if ((err = prle__scaler_apply(&q, &m->scaler, x)) < 0)
+            return err;
+    } else if ((err = prle_matrix_copy(&q, x)) < 0)
+        return err;
+    size_t n_blocks = (nq + SVR_BLOCK - 1) / SVR_BLOCK;
+    int nt = prle__threads_resolve(0), failed = 0;
+    (void)nt;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+    for (size_t b = 0; b < n_blocks; b++) {
+        size_t r0 = b * SVR_BLOCK, rows = nq - r0 < SVR_BLOCK ? nq - r0 : SVR_BLOCK;
+        float *g = malloc((nsv ? rows * nsv : 1) * sizeof(float)); /* (rows, n_sv) */
+        if (!g) {
+#pragma omp atomic write
+            failed = 1;
+            continue;
+        }
+        if (nsv)
+            prle__sgemm(false, true, rows, nsv, d, 1.0f, prle_matrix_row(&q, r0), d, m->sv.data, d,
+                        0.0f, g, nsv);
+        for (size_t r = 0; r < rows; r++) {
+            double qsq = row_sq(prle_matrix_row(&q, r0 + r), d), f = 0;
+            for (size_t s = 0; s < nsv; s++) {
+                double dd = qsq + m->sv_sq[s] - 2.0 * g[r * nsv + s];
+                f += m->coef[s] * exp(-m->gamma * (dd > 0 ? dd : 0.0));
+            }
+            y_out[r0 + r] = (float)(f - m->rho);
+        }
+        free(g);
+    }
+    prle_matrix_dispose(&q);
+    return failed ? prle__error_nomem("svr: predict block") : 0;
+}
+
+size_t prle_svr_n_sv(const prle_svr *m)
+{
+    return m ? m->sv.rows : 0;
+}
+
+double prle_svr_gamma_used(const prle_svr *m)
+{
+    return m ? m->gamma : 0.0;
 }

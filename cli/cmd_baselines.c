@@ -1,0 +1,179 @@
+/* prle baselines CONFIG [key=value...] [options]: the wrapper baselines of the original system
+ * (SPEC.md §7, issue 6) on the cached embeddings, each grid-searched on validation, refitted on
+ * train + validation and scored on test. Labels are put on the 0-1 scale first,
+ * (y - label_min) / (label_max - label_min), as the original (and peers/wrapperbox.py) does, so
+ * SVR's epsilon grid means the same thing; the metrics are on that scale.
+ *
+ * Writes baselines.json (atomically) to --out, default ./baselines.json (the current directory:
+ * run folders come with `prle run`, issue 5), and prints a table. --space value needs the stage 1
+ * kernel (issue 4), not built yet: it is refused with exit code 2. */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static bool on_progress(const prle_progress *p, void *ud)
+{
+    (void)ud;
+    fprintf(stderr, "prle: baselines: %s: %zu grid points, %.1f s (best %s)\n", p->stage, p->total,
+            p->seconds, p->note ? p->note : "-");
+    fflush(stderr);
+    return true;
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    cli_error(CLI_USAGE, fmt, arg);
+    cli_usage(stderr, "baselines");
+    return CLI_USAGE;
+}
+
+/* models from a comma list into kinds[]; returns the count or -1 */
+static int parse_models(prle_baseline_kind *kinds, const char *list)
+{
+    char buf[256];
+    int n = 0;
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        prle_baseline_kind k;
+        if (prle_baseline_from_name(&k, tok) < 0 || n >= PRLE_BASELINE_COUNT)
+            return -1;
+        kinds[n++] = k;
+    }
+    return n;
+}
+
+static void print_table(const prle_baseline_result *res, int n)
+{
+    printf("%-7s %8s %8s %8s %8s %8s %8s  %-44s\n", "model", "mse", "rmse", "pearson", "spearman",
+           "kendall", "seconds", "best");
+    for (int i = 0; i < n; i++) {
+        const prle_metrics *m = &res[i].test;
+        printf("%-7s %8.4f %8.4f %8.4f %8.4f %8.4f %8.2f  %s\n", prle_baseline_name(res[i].kind),
+               m->mse, m->rmse, m->pearson, m->spearman, m->kendall, res[i].seconds, res[i].best);
+    }
+}
+
+int cmd_baselines(int argc, char **argv)
+{
+    prle_config cfg = {0};
+    prle_dataset *ds = NULL;
+    prle_embed_report rep = {0};
+    prle_matrix x[PRLE_N_SPLITS] = {{0}};
+    float *y[PRLE_N_SPLITS] = {0};
+    prle_baseline_result res[PRLE_BASELINE_COUNT];
+    prle_baseline_kind kinds[PRLE_BASELINE_COUNT] = {PRLE_BASELINE_OLS,  PRLE_BASELINE_RIDGE,
+                                                     PRLE_BASELINE_KNN,  PRLE_BASELINE_SVR,
+                                                     PRLE_BASELINE_TREE, PRLE_BASELINE_FOREST};
+    int n_kinds = PRLE_BASELINE_COUNT, rc, err, nrest = 0;
+    const char *out_path = "baselines.json", *space = "retrieval";
+    prle_baselines_params bp = prle_baselines_default_params();
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    if (!rest)
+        return cli_error(CLI_RUNTIME, "out of memory");
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool has_val = i + 1 < argc;
+        if (strcmp(a, "--space") == 0 && has_val) {
+            space = argv[++i];
+        } else if (strcmp(a, "--models") == 0 && has_val) {
+            if ((n_kinds = parse_models(kinds, argv[++i])) <= 0) {
+                rc = usage_error("baselines: --models takes a comma list of linear, ridge, knn, "
+                                 "svr, dt, rf; got '%s'",
+                                 argv[i]);
+                goto done;
+            }
+        } else if (strcmp(a, "--out") == 0 && has_val) {
+            out_path = argv[++i];
+        } else if (strcmp(a, "--knn-cosine") == 0) {
+            bp.knn_cosine = true;
+        } else if (a[0] == '-' && a[1] == '-') {
+            rc = usage_error("baselines: unknown option or missing value: '%s'", a);
+            goto done;
+        } else {
+            rest[nrest++] = argv[i];
+        }
+    }
+    if (strcmp(space, "value") == 0) {
+        rc = cli_error(CLI_USAGE, "baselines: --space value needs the stage 1 kernel (issue 4), "
+                                  "which is not built yet; use --space retrieval");
+        goto done;
+    }
+    if (strcmp(space, "retrieval") != 0) {
+        rc = usage_error("baselines: --space is retrieval or value, got '%s'", space);
+        goto done;
+    }
+    if ((rc = cli_config_load(&cfg, nrest, rest)) != CLI_OK)
+        goto done;
+    prle_init(cfg.train.threads);
+    bp.n_threads = cfg.train.threads;
+    bp.seed = cfg.train.seed;
+    if (!cli_opts.quiet)
+        bp.progress = on_progress;
+
+    prle_dataset_params dp = prle_dataset_default_params();
+    prle_embed_params ep = prle_embed_default_params();
+    if ((err = prle_dataset_load(&ds, &cfg.data, cfg.train.seed, &dp)) < 0 ||
+        (err = prle_embed(&rep, &cfg, ds, &ep)) < 0) { /* reuses a matching cache */
+        rc = cli_fail(err);
+        goto done;
+    }
+    double lo = prle_dataset_label_min(ds), hi = prle_dataset_label_max(ds);
+    if (!(hi > lo)) {
+        rc = cli_error(CLI_RUNTIME, "baselines: label range [%g, %g] is empty", lo, hi);
+        goto done;
+    }
+    for (int s = 0; s < PRLE_N_SPLITS; s++) {
+        if ((err = prle_embed_load(&x[s], &cfg, ds, (prle_split)s)) < 0) {
+            rc = cli_fail(err);
+            goto done;
+        }
+        const float *raw = prle_dataset_labels(ds, (prle_split)s);
+        if (!raw || !(y[s] = malloc((x[s].rows ? x[s].rows : 1) * sizeof(float)))) {
+            rc = cli_error(CLI_RUNTIME, "baselines: no labels for the %s split",
+                           prle_split_name((prle_split)s));
+            goto done;
+        }
+        for (size_t i = 0; i < x[s].rows; i++)
+            y[s][i] = (float)((raw[i] - lo) / (hi - lo));
+    }
+    for (int k = 0; k < n_kinds; k++) {
+        if ((err = prle_baselines_run(&res[k], NULL, kinds[k], &x[0], y[0], &x[1], y[1], &x[2],
+                                      y[2], &bp)) < 0) {
+            rc = cli_fail(err);
+            goto done;
+        }
+    }
+    prle_baselines_info info = {prle_dataset_name(ds),
+                                space,
+                                "0-1: (y - label_min) / (label_max - label_min)",
+                                x[0].rows,
+                                x[1].rows,
+                                x[2].rows,
+                                x[0].cols,
+                                bp.seed};
+    if ((err = prle_baselines_save_json(out_path, &info, res, (size_t)n_kinds)) < 0) {
+        rc = cli_fail(err);
+        goto done;
+    }
+    printf("dataset %s, %s space, %zu / %zu / %zu rows, width %zu; labels on the 0-1 scale\n",
+           info.dataset, space, info.n_train, info.n_validation, info.n_test, info.width);
+    print_table(res, n_kinds);
+    printf("wrote %s\n", out_path);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        rc = cli_error(CLI_RUNTIME, "writing to standard output failed");
+        goto done;
+    }
+    rc = CLI_OK;
+done:
+    for (int s = 0; s < PRLE_N_SPLITS; s++) {
+        prle_matrix_dispose(&x[s]);
+        free(y[s]);
+    }
+    prle_embed_report_dispose(&rep);
+    prle_dataset_free(ds);
+    prle_config_dispose(&cfg);
+    free(rest);
+    return rc;
+}

@@ -1,0 +1,107 @@
+/* PRLE: Stage 2 routers: the weights W (n, P) that share each row among the prototypes
+ * (SPEC.md §5). */
+#ifndef PRLE_ROUTER_H
+#define PRLE_ROUTER_H
+
+#include "prle/common.h"
+#include "prle/config.h"
+#include "prle/matrix.h"
+
+PRLE_BEGIN_DECL
+
+/** Router kinds (`model.gating_strategy`). */
+typedef enum prle_router_type {
+    PRLE_ROUTER_SOFTMAX = 0,   /**< W = softmax(-tau d) over all prototypes, tau learnable */
+    PRLE_ROUTER_KNN = 1,       /**< softmax(-d) over the knn_k nearest, 0 elsewhere */
+    PRLE_ROUTER_RADIUS = 2,    /**< softmax(-d) over d <= radius_threshold; the nearest if none */
+    PRLE_ROUTER_MLP_SPARSE = 3 /**< not implemented yet (issue 5): params_check rejects it */
+} prle_router_type;
+
+/** Distance d between a row z and a prototype u (`model.distance`). */
+typedef enum prle_distance {
+    PRLE_DIST_COSINE = 0,   /**< d = 1 - z.u / (|z| |u|) (a zero vector has cos 0) */
+    PRLE_DIST_EUCLIDEAN = 1 /**< d = |z - u| */
+} prle_distance;
+
+/** Router settings. Start from prle_router_default_params(). */
+typedef struct prle_router_params {
+    prle_router_type type;   /**< default PRLE_ROUTER_SOFTMAX */
+    prle_distance distance;  /**< default PRLE_DIST_COSINE */
+    double tau_init;         /**< initial tau, clipped to [tau_min, tau_max]; default 1 */
+    double tau_min;          /**< > 0; default 0.5 */
+    double tau_max;          /**< >= tau_min; default 50 */
+    double tau_anneal;       /**< factor applied to tau per epoch, > 0; 1 = off; default 1 */
+    size_t knn_k;            /**< knn: prototypes kept, >= 1 (P if larger); default 3 */
+    double radius_threshold; /**< radius: distance cut-off, >= 0; default 0.5 */
+    int n_threads;           /**< threads of our own loops; 0 = prle_init's count */
+} prle_router_params;
+
+/** The defaults listed above (those of docs/config.md). */
+PRLE_API prle_router_params prle_router_default_params(void);
+
+/**
+ * Reads `model.gating_strategy`, `model.distance`, `model.tau_*`, `model.knn_k`,
+ * `model.radius_threshold` and `train.threads`. PRLE_EINVAL naming the key for an unknown
+ * value; the values themselves are checked by prle_router_params_check.
+ */
+PRLE_API int prle_router_params_from_config(prle_router_params *out, const prle_config *cfg);
+
+/** PRLE_EINVAL naming the first bad field (e.g. "router.tau_min must be > 0, got 0"). */
+PRLE_API int prle_router_params_check(const prle_router_params *p);
+
+/** "softmax", "knn", "radius", "mlp_sparse" ("?" otherwise); static. */
+PRLE_API const char *prle_router_type_name(prle_router_type t);
+
+/** A router: its params, a copy of the prototypes (P, D) and the current tau. */
+typedef struct prle_router prle_router;
+
+/**
+ * A router over the rows of `protos` (P, D), which are copied. PRLE_EINVAL (params, no rows,
+ * non-finite prototype), PRLE_ENOMEM. Free with prle_router_free.
+ */
+PRLE_API int prle_router_new(prle_router **out, const prle_matrix *protos,
+                             const prle_router_params *p);
+
+/** Frees the router; NULL does nothing. */
+PRLE_API void prle_router_free(prle_router *r);
+
+/** Number of prototypes P. */
+PRLE_API size_t prle_router_n_prototypes(const prle_router *r);
+
+/** Width D of the prototypes and of the rows routed. */
+PRLE_API size_t prle_router_dim(const prle_router *r);
+
+/** The current tau (always inside [tau_min, tau_max]). */
+PRLE_API double prle_router_tau(const prle_router *r);
+
+/** Sets tau, clipped to [tau_min, tau_max]; returns the value kept. */
+PRLE_API double prle_router_set_tau(prle_router *r, double tau);
+
+/** One epoch of annealing: tau = clip(tau * tau_anneal); returns the new tau. */
+PRLE_API double prle_router_anneal(prle_router *r);
+
+/** tau after `epochs` epochs of annealing from tau_init: clipped at each step. */
+PRLE_API double prle_router_tau_schedule(const prle_router_params *p, int epochs);
+
+/**
+ * Routing weights of the rows of `z` (n, D) into `w_out` (n, P), each row summing to 1, and
+ * the distances into `dist_out` (n, P; may be NULL), which prle_router_backward needs.
+ * Ties in knn and radius go to the lower prototype index. PRLE_ESHAPE if z's width is not D.
+ * Only reads `r`: concurrent calls are safe.
+ */
+PRLE_API int prle_router_forward(float *w_out, float *dist_out, const prle_router *r,
+                                 const prle_matrix *z);
+
+/**
+ * Backward of prle_router_forward: given dL/dW `dw` (n, P) and the forward's `w` and `dist`,
+ * adds dL/dz into `dz` (n, D; may be NULL) and dL/dtau into `*dtau` (may be NULL; softmax
+ * only, otherwise 0 is added). knn and radius are differentiated with their selection held
+ * fixed. A Euclidean distance of 0 contributes no gradient. PRLE_ESHAPE on a width mismatch.
+ */
+PRLE_API int prle_router_backward(float *dz, double *dtau, const prle_router *r,
+                                  const prle_matrix *z, const float *dw, const float *w,
+                                  const float *dist);
+
+PRLE_END_DECL
+
+#endif

@@ -1,0 +1,445 @@
+/* Barnes-Hut t-SNE: parameters, the PCA start and scikit-learn's two-phase gradient descent
+ * (sklearn/manifold/_t_sne.py `_tsne`, `_gradient_descent`, version 1.2). */
+#include <lapacke.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/tsne_int.h"
+#include "core/error.h"
+#include "core/progress.h"
+#include "core/threads.h"
+#include "math/blas.h"
+#include "prle/rng.h"
+
+/* Steps between convergence checks (scikit-learn's _N_ITER_CHECK). */
+#define N_ITER_CHECK 50
+
+struct prle_tsne {
+    prle_matrix embedding; /* (n, 2) */
+    prle_tsne_info info;
+};
+
+prle_tsne_params prle_tsne_default_params(void)
+{
+    prle_tsne_params p = {0};
+    p.perplexity = 30.0;
+    p.theta = 0.5;
+    p.n_iter = 1000;
+    p.exaggeration_iter = 250;
+    p.early_exaggeration = 12.0;
+    p.learning_rate = 0.0;
+    p.momentum_early = 0.5;
+    p.momentum = 0.8;
+    p.min_gain = 0.01;
+    p.min_grad_norm = 1e-7;
+    p.n_iter_without_progress = 300;
+    p.init = PRLE_TSNE_INIT_PCA;
+    p.seed = 42;
+    return p;
+}
+
+int prle_tsne_params_check(const prle_tsne_params *p)
+{
+    if (!(p->perplexity > 0.0) || !isfinite(p->perplexity))
+        return prle__error_set(PRLE_EINVAL, "tsne.perplexity must be > 0, got %g", p->perplexity);
+    if (!(p->theta >= 0.0 && p->theta <= 1.0))
+        return prle__error_set(PRLE_EINVAL, "tsne.theta must be in [0, 1], got %g", p->theta);
+    if (p->n_iter < 1)
+        return prle__error_set(PRLE_EINVAL, "tsne.n_iter must be >= 1, got %d", p->n_iter);
+    if (p->exaggeration_iter < 0 || p->exaggeration_iter > p->n_iter)
+        return prle__error_set(PRLE_EINVAL,
+                               "tsne.exaggeration_iter must be in [0, n_iter = %d], got %d",
+                               p->n_iter, p->exaggeration_iter);
+    if (!(p->early_exaggeration >= 1.0) || !isfinite(p->early_exaggeration))
+        return prle__error_set(PRLE_EINVAL, "tsne.early_exaggeration must be >= 1, got %g",
+                               p->early_exaggeration);
+    if (!(p->learning_rate >= 0.0) || !isfinite(p->learning_rate))
+        return prle__error_set(PRLE_EINVAL, "tsne.learning_rate must be > 0 or 0 (auto), got %g",
+                               p->learning_rate);
+    if (!(p->momentum_early >= 0.0 && p->momentum_early < 1.0))
+        return prle__error_set(PRLE_EINVAL, "tsne.momentum_early must be in [0, 1), got %g",
+                               p->momentum_early);
+    if (!(p->momentum >= 0.0 && p->momentum < 1.0))
+        return prle__error_set(PRLE_EINVAL, "tsne.momentum must be in [0, 1), got %g", p->momentum);
+    if (!(p->min_gain >= 0.0) || !isfinite(p->min_gain))
+        return prle__error_set(PRLE_EINVAL, "tsne.min_gain must be >= 0, got %g", p->min_gain);
+    if (!(p->min_grad_norm >= 0.0))
+        return prle__error_set(PRLE_EINVAL, "tsne.min_grad_norm must be >= 0, got %g",
+                               p->min_grad_norm);
+    if (p->n_iter_without_progress < 1)
+        return prle__error_set(PRLE_EINVAL, "tsne.n_iter_without_progress must be >= 1, got %d",
+                               p->n_iter_without_progress);
+    if (p->knn != PRLE_TSNE_KNN_AUTO && p->knn != PRLE_TSNE_KNN_VPTREE &&
+        p->knn != PRLE_TSNE_KNN_BRUTE)
+        return prle__error_set(PRLE_EINVAL, "tsne.knn must be auto, vptree or brute, got %d",
+                               (int)p->knn);
+    if (p->init != PRLE_TSNE_INIT_PCA && p->init != PRLE_TSNE_INIT_RANDOM)
+        return prle__error_set(PRLE_EINVAL, "tsne.init must be pca or random, got %d",
+                               (int)p->init);
+    return 0;
+}
+
+/* ---- the start ------------------------------------------------------------------------- */
+
+/* Columns k0 <= k < r of v (m, r) made orthonormal to each other (Gram-Schmidt, twice). */
+static void orthonormalize(double *v, size_t m, size_t r)
+{
+    for (size_t k = 0; k < r; k++)
+        for (int pass = 0; pass < 2; pass++) {
+            for (size_t c = 0; c < k; c++) {
+                double dot = 0.0;
+                for (size_t i = 0; i < m; i++)
+                    dot += v[i * r + c] * v[i * r + k];
+                for (size_t i = 0; i < m; i++)
+                    v[i * r + k] -= dot * v[i * r + c];
+            }
+            double nrm = 0.0;
+            for (size_t i = 0; i < m; i++)
+                nrm += v[i * r + k] * v[i * r + k];
+            nrm = sqrt(nrm);
+            for (size_t i = 0; i < m; i++) /* a vanished column stays 0 */
+                v[i * r + k] = nrm > 1e-300 ? v[i * r + k] / nrm : 0.0;
+        }
+}
+
+/* Top-2 eigenpairs of the symmetric (m, m) matrix a: subspace iteration on r = min(m, 16)
+ * vectors from stream (seed, "tsne.pca", 0) with Rayleigh-Ritz, until both residuals
+ * |A u - lambda u| are below 1e-10 lambda_1 (at most 1000 rounds). vec (m, 2) columns, val
+ * (2), descending. Plain double loops: LAPACK's dense 500 x 500 solver issues hundreds of
+ * threaded level-2 BLAS calls, each a barrier, which stall for seconds on a busy machine. */
+static int top2_eigen(double *vec, double *val, const double *a, size_t m, uint64_t seed)
+{
+    int err = 0;
+    size_t r = m < 16 ? m : 16;
+    double *v = malloc(m * r * sizeof *v), *w = malloc(m * r * sizeof *w);
+    double *t = malloc(r * r * sizeof *t), *th = malloc(r * sizeof *th);
+    if (!v || !w || !t || !th) {
+        err = prle__error_nomem("tsne pca");
+        goto done;
+    }
+    prle_rng rng;
+    prle_rng_init(&rng, seed, "tsne.pca", 0);
+    for (size_t e = 0; e < m * r; e++)
+        v[e] = prle_rng_normal(&rng);
+    orthonormalize(v, m, r);
+    for (int round = 0; round < 1000; round++) {
+        memset(w, 0, m * r * sizeof *w); /* W = A V */
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = 0; j < m; j++) {
+                double aij = a[i * m + j];
+                for (size_t k = 0; k < r; k++)
+                    w[i * r + k] += aij * v[j * r + k];
+            }
+        for (size_t p = 0; p < r; p++) /* T = V^T W, symmetrised */
+            for (size_t q = 0; q <= p; q++) {
+                double s1 = 0.0, s2 = 0.0;
+                for (size_t i = 0; i < m; i++)
+                    s1 += v[i * r + p] * w[i * r + q], s2 += v[i * r + q] * w[i * r + p];
+                t[p * r + q] = t[q * r + p] = 0.5 * (s1 + s2);
+            }
+        lapack_int info =
+            LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)r, t, (lapack_int)r, th);
+        if (info != 0) {
+            err = prle__error_set(PRLE_ERROR, "tsne pca: dsyev returned %d", (int)info);
+            goto done;
+        }
+        /* Ritz vectors u = V s and A u = W s of the two largest Ritz values */
+        double res_max = 0.0;
+        for (int c = 0; c < 2 && c < (int)r; c++) {
+            size_t col = r - 1 - (size_t)c;
+            double res = 0.0;
+            for (size_t i = 0; i < m; i++) {
+                double u = 0.0, au = 0.0;
+                for (size_t k = 0; k < r; k++)
+                    u += v[i * r + k] * t[k * r + col], au += w[i * r + k] * t[k * r + col];
+                vec[i * 2 + (size_t)c] = u;
+                res += (au - th[col] * u) * (au - th[col] * u);
+            }
+            val[c] = th[col];
+            res_max = fmax(res_max, sqrt(res));
+        }
+        if (r < 2) {
+            for (size_t i = 0; i < m; i++)
+                vec[i * 2 + 1] = 0.0;
+            val[1] = 0.0;
+        }
+        if (res_max <= 1e-10 * fabs(th[r - 1]) || r == m)
+            break;
+        memcpy(v, w, m * r * sizeof *v);
+        orthonormalize(v, m, r);
+    }
+done:
+    free(v);
+    free(w);
+    free(t);
+    free(th);
+    return err;
+}
+
+/* Covariance (d, d) or Gram (n, n), whichever is smaller, through one SGEMM; its top
+ * eigenvectors by top2_eigen. */
+int prle__tsne_pca(double *s, const prle_matrix *x, uint64_t seed)
+{
+    int err = 0;
+    size_t n = x->rows, d = x->cols, m = n < d ? n : d, nd, mm;
+    float *xc = NULL, *g = NULL;
+    double *gd = NULL, *mean = NULL, *vec = NULL, val[2];
+    if (!prle__mul_ok(&nd, n, d) || !prle__mul_ok(&mm, m, m) || mm > SIZE_MAX / sizeof(double))
+        return prle__error_nomem("tsne pca");
+    xc = malloc(nd * sizeof *xc);
+    g = malloc(mm * sizeof *g);
+    gd = malloc(mm * sizeof *gd);
+    mean = calloc(d, sizeof *mean);
+    vec = malloc(2 * m * sizeof *vec);
+    if (!xc || !g || !gd || !mean || !vec) {
+        err = prle__error_nomem("tsne pca");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++)
+            mean[j] += x->data[i * d + j];
+    for (size_t j = 0; j < d; j++)
+        mean[j] /= (double)n;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++)
+            xc[i * d + j] = (float)((double)x->data[i * d + j] - mean[j]);
+    if (m == d) /* C = Xc^T Xc (d, d) */
+        prle__sgemm(true, false, d, d, n, 1.0f, xc, d, xc, d, 0.0f, g, d);
+    else /* G = Xc Xc^T (n, n) */
+        prle__sgemm(false, true, n, n, d, 1.0f, xc, d, xc, d, 0.0f, g, n);
+    for (size_t e = 0; e < mm; e++)
+        gd[e] = g[e];
+    if ((err = top2_eigen(vec, val, gd, m, seed)) < 0)
+        goto done;
+    for (size_t c = 0; c < 2; c++) {
+        if (m == d) {
+            for (size_t i = 0; i < n; i++) {
+                double acc = 0.0;
+                for (size_t j = 0; j < d; j++)
+                    acc += (double)xc[i * d + j] * vec[j * 2 + c];
+                s[2 * i + c] = acc;
+            }
+        } else {
+            double sv = sqrt(fmax(val[c], 0.0));
+            for (size_t i = 0; i < n; i++)
+                s[2 * i + c] = vec[i * 2 + c] * sv;
+        }
+        size_t arg = 0;
+        for (size_t i = 1; i < n; i++)
+            if (fabs(s[2 * i + c]) > fabs(s[2 * arg + c]))
+                arg = i;
+        if (s[2 * arg + c] < 0.0)
+            for (size_t i = 0; i < n; i++)
+                s[2 * i + c] = -s[2 * i + c];
+    }
+done:
+    free(xc);
+    free(g);
+    free(gd);
+    free(mean);
+    free(vec);
+    return err;
+}
+
+static int tsne_start(double *y, const prle_matrix *x, const prle_tsne_params *p)
+{
+    size_t n = x->rows;
+    if (p->init == PRLE_TSNE_INIT_RANDOM) {
+        prle_rng r;
+        prle_rng_init(&r, p->seed, "tsne.init", 0);
+        for (size_t i = 0; i < 2 * n; i++)
+            y[i] = 1e-4 * prle_rng_normal(&r);
+        return 0;
+    }
+    if (x->cols < 2)
+        return prle__error_set(PRLE_EINVAL, "tsne: pca init needs at least 2 columns, got %zu",
+                               x->cols);
+    int err = prle__tsne_pca(y, x, p->seed);
+    if (err < 0)
+        return err;
+    /* scikit-learn: pca / std(pca[:, 0]) * 1e-4 (population std) */
+    double mu = 0.0, var = 0.0;
+    for (size_t i = 0; i < n; i++)
+        mu += y[2 * i];
+    mu /= (double)n;
+    for (size_t i = 0; i < n; i++)
+        var += (y[2 * i] - mu) * (y[2 * i] - mu);
+    double sd = sqrt(var / (double)n);
+    if (!(sd > 0.0))
+        return prle__error_set(PRLE_EINVAL, "tsne: pca init of constant rows (std 0); use random");
+    for (size_t i = 0; i < 2 * n; i++)
+        y[i] = y[i] / sd * 1e-4;
+    return 0;
+}
+
+/* ---- the optimisation ------------------------------------------------------------------ */
+
+typedef struct {
+    const tsne_csr *p;
+    const prle_tsne_params *prm;
+    double lr, t0;
+    int nt, total;
+    double *y, *grad, *update, *gains; /* (n, 2) each */
+} opt_state;
+
+/* One call of scikit-learn's _gradient_descent: steps [it, n_iter) at `momentum` with P
+ * scaled by `p_scale`; update and gains restart at 0 and 1. Sets *last and *error. */
+static int descend(opt_state *s, int it, int n_iter, double momentum, double p_scale,
+                   int without_progress, int *last, double *error)
+{
+    size_t n = s->p->n, n2 = 2 * n;
+    double err = INFINITY, best = INFINITY;
+    int best_iter = it, i = it;
+    int rc = 0;
+    for (size_t e = 0; e < n2; e++)
+        s->update[e] = 0.0, s->gains[e] = 1.0;
+    for (i = it; i < n_iter; i++) {
+        bool check = (i + 1) % N_ITER_CHECK == 0;
+        bool want_error = check || i == n_iter - 1;
+        if ((rc = prle__tsne_gradient(s->grad, want_error ? &err : NULL, s->p, p_scale, s->y,
+                                      s->prm->theta, s->nt)) < 0)
+            return rc;
+        for (size_t e = 0; e < n2; e++) {
+            double gn = s->gains[e];
+            gn = s->update[e] * s->grad[e] < 0.0 ? gn + 0.2 : gn * 0.8;
+            if (gn < s->prm->min_gain)
+                gn = s->prm->min_gain;
+            s->gains[e] = gn;
+            s->grad[e] *= gn;
+            s->update[e] = momentum * s->update[e] - s->lr * s->grad[e];
+            s->y[e] += s->update[e];
+        }
+        if (check) {
+            double norm = 0.0;
+            for (size_t e = 0; e < n2; e++)
+                norm += s->grad[e] * s->grad[e];
+            norm = sqrt(norm);
+            char note[64];
+            snprintf(note, sizeof note, "kl %.4f", err);
+            if ((rc = prle__progress(s->prm->progress, s->prm->progress_ud, "tsne", (size_t)i + 1,
+                                     (size_t)s->total, s->t0, note)) < 0)
+                return rc;
+            if (err < best) {
+                best = err;
+                best_iter = i;
+            } else if (i - best_iter > without_progress) {
+                break;
+            }
+            if (norm <= s->prm->min_grad_norm)
+                break;
+        }
+    }
+    *last = i < n_iter ? i : n_iter - 1;
+    *error = err;
+    return 0;
+}
+
+static int check_input(const prle_matrix *x, const prle_tsne_params *p)
+{
+    if (!x || !x->data || x->rows < 2 || x->cols < 1)
+        return prle__error_set(PRLE_EINVAL,
+                               "tsne needs at least 2 rows and 1 column, got (%zu, %zu)",
+                               x ? x->rows : 0, x ? x->cols : 0);
+    if (p->perplexity >= (double)x->rows)
+        return prle__error_set(PRLE_EINVAL,
+                               "tsne.perplexity must be less than the number of rows (%zu), got %g",
+                               x->rows, p->perplexity);
+    for (size_t i = 0; i < x->rows; i++) {
+        const float *r = prle_matrix_row(x, i);
+        for (size_t j = 0; j < x->cols; j++)
+            if (!isfinite(r[j]))
+                return prle__error_set(PRLE_EINVAL, "tsne input row %zu, column %zu is %g", i, j,
+                                       (double)r[j]);
+    }
+    return 0;
+}
+
+int prle_tsne_fit(prle_tsne **out, const prle_matrix *x, const prle_tsne_params *p)
+{
+    int err;
+    prle_tsne *t = NULL;
+    tsne_csr P = {0};
+    opt_state s = {0};
+    *out = NULL;
+    if ((err = prle_tsne_params_check(p)) < 0 || (err = check_input(x, p)) < 0)
+        return err;
+    size_t n = x->rows;
+    if (!(t = calloc(1, sizeof *t)) || (err = prle_matrix_alloc(&t->embedding, n, 2)) < 0) {
+        err = t ? err : prle__error_nomem("tsne");
+        goto done;
+    }
+    s.y = malloc(2 * n * sizeof *s.y);
+    s.grad = malloc(2 * n * sizeof *s.grad);
+    s.update = malloc(2 * n * sizeof *s.update);
+    s.gains = malloc(2 * n * sizeof *s.gains);
+    if (!s.y || !s.grad || !s.update || !s.gains) {
+        err = prle__error_nomem("tsne");
+        goto done;
+    }
+    prle_tsne_info *info = &t->info;
+    s.nt = prle__threads_resolve(p->n_threads);
+    s.t0 = prle__now();
+    s.p = &P;
+    s.prm = p;
+    s.total = p->n_iter;
+    s.lr = p->learning_rate > 0.0 ? p->learning_rate
+                                  : fmax((double)n / p->early_exaggeration / 4.0, 50.0);
+    info->learning_rate = s.lr;
+    info->n_neighbors = (size_t)fmin(floor(3.0 * p->perplexity + 1.0), (double)(n - 1));
+    if ((err = prle__tsne_affinities(&P, x, p->perplexity, p->knn, p->seed, s.nt,
+                                     &info->seconds_knn, &info->seconds_affinity)) < 0)
+        goto done;
+    double t1 = prle__now();
+    if ((err = tsne_start(s.y, x, p)) < 0)
+        goto done;
+    double t2 = prle__now();
+    info->seconds_init = t2 - t1;
+
+    /* phase 1: exaggerated P, low momentum; phase 2 restarts update and gains */
+    int last = 0, n_ex = p->exaggeration_iter;
+    double kl = NAN;
+    if (n_ex > 0 && (err = descend(&s, 0, n_ex, p->momentum_early, p->early_exaggeration, n_ex,
+                                   &last, &kl)) < 0)
+        goto done;
+    if (n_ex == 0 || last < n_ex - 1 || p->n_iter > n_ex) {
+        int start = n_ex > 0 ? last + 1 : 0;
+        if (start < p->n_iter && (err = descend(&s, start, p->n_iter, p->momentum, 1.0,
+                                                p->n_iter_without_progress, &last, &kl)) < 0)
+            goto done;
+    }
+    info->n_iter = last;
+    info->kl_divergence = kl;
+    info->seconds_optimize = prle__now() - t2;
+    for (size_t e = 0; e < 2 * n; e++)
+        t->embedding.data[e] = (float)s.y[e];
+    *out = t;
+    t = NULL;
+done:
+    prle__tsne_csr_dispose(&P);
+    free(s.y);
+    free(s.grad);
+    free(s.update);
+    free(s.gains);
+    prle_tsne_free(t);
+    return err;
+}
+
+void prle_tsne_free(prle_tsne *t)
+{
+    if (!t)
+        return;
+    prle_matrix_dispose(&t->embedding);
+    free(t);
+}
+
+const prle_matrix *prle_tsne_embedding(const prle_tsne *t)
+{
+    return &t->embedding;
+}
+
+prle_tsne_info prle_tsne_get_info(const prle_tsne *t)
+{
+    return t->info;
+}

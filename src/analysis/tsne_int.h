@@ -1,0 +1,81 @@
+/* t-SNE internals shared by tsne.c, tsne_knn.c, tsne_bh.c and tests/test_tsne.c. */
+#ifndef PRLE_ANALYSIS_TSNE_INT_H
+#define PRLE_ANALYSIS_TSNE_INT_H
+
+#include "prle/tsne.h"
+
+/** Euclidean distance of two rows of width d (float differences, 8 float partial sums). */
+double prle__tsne_dist(const float *a, const float *b, size_t d);
+
+/**
+ * Exact k nearest neighbours of every row of `x` (n, d) among the others, by
+ * prle__tsne_dist, ascending, ties by index: a vantage-point tree (Yianilos 1993) whose
+ * vantage points come from stream (seed, "tsne.vptree", 0). idx_out, dist_out (n, k);
+ * k < n. Only PRLE_ENOMEM.
+ */
+int prle__tsne_knn(size_t *idx_out, double *dist_out, const prle_matrix *x, size_t k, uint64_t seed,
+                   int n_threads);
+
+/**
+ * The same neighbours as prle__tsne_knn (same distances, same order) by blocked brute force:
+ * SGEMM products of the centred rows bound every squared distance within a rounding margin,
+ * rows that can still make the k nearest are measured with prle__tsne_dist. Only PRLE_ENOMEM.
+ */
+int prle__tsne_knn_brute(size_t *idx_out, double *dist_out, const prle_matrix *x, size_t k,
+                         int n_threads);
+
+/**
+ * scikit-learn's `_binary_search_perplexity`: per row of `sqd` (n, k) squared distances, the
+ * precision beta with entropy log(perplexity) within 1e-5 (at most 100 bisection steps, from
+ * beta = 1), and p_out (n, k) = exp(-sqd beta) / sum. beta_out (n) may be NULL.
+ */
+void prle__tsne_binary_search(double *p_out, double *beta_out, const float *sqd, size_t n, size_t k,
+                              double perplexity, int n_threads);
+
+/** Sparse symmetric joint probabilities, CSR with sorted columns, no diagonal, sum 1. */
+typedef struct tsne_csr {
+    size_t n;
+    size_t *indptr; /* (n + 1) */
+    size_t *col;    /* (nnz) */
+    double *val;    /* (nnz) */
+} tsne_csr;
+
+/** P = (C + C^T) / sum(C + C^T) of the conditional C given by rows `idx` (n, k), `cond`. */
+int prle__tsne_symmetrize(tsne_csr *out, const size_t *idx, const double *cond, size_t n, size_t k);
+
+/** Frees the arrays and zeroes `p`. */
+void prle__tsne_csr_dispose(tsne_csr *p);
+
+/**
+ * kNN (perplexity p, k = min(n-1, floor(3p+1))), binary search and symmetrisation of the rows
+ * of `x`: the P of scikit-learn's `_joint_probabilities_nn`. `t_knn`, `t_aff` receive seconds
+ * (may be NULL).
+ */
+int prle__tsne_affinities(tsne_csr *out, const prle_matrix *x, double perplexity,
+                          prle_tsne_knn method, uint64_t seed, int n_threads, double *t_knn,
+                          double *t_aff);
+
+/**
+ * Barnes-Hut repulsion at `y` (n, 2): neg_out (n, 2) = sum_j q_ij^2 (y_i - y_j) and
+ * sumq_out (n) = sum_{j != i} q_ij, q_ij = 1 / (1 + |y_i - y_j|^2), cells of squared width w^2
+ * with w^2 < theta^2 |y_i - c|^2 taken whole. theta = 0 gives the exact sums. Only PRLE_ENOMEM.
+ */
+int prle__tsne_repulsive(double *neg_out, double *sumq_out, const double *y, size_t n, double theta,
+                         int n_threads);
+
+/**
+ * The KL gradient of scikit-learn's `_kl_divergence_bh` (dof 1): grad_out (n, 2) =
+ * 4 (sum_j p_ij q_ij (y_i - y_j) - neg_i / Z) with P scaled by `p_scale` (exaggeration) and
+ * Z = sum_i sumq_i. With kl_out non-NULL, *kl_out = sum p log(max(p, tiny) / max(q / Z, tiny))
+ * over P's entries (its `error`). Only PRLE_ENOMEM.
+ */
+int prle__tsne_gradient(double *grad_out, double *kl_out, const tsne_csr *p, double p_scale,
+                        const double *y, double theta, int n_threads);
+
+/**
+ * Top-2 principal component scores of x (n, d) into s (n, 2) (centred, unscaled), signs as
+ * scikit-learn's svd_flip: the largest |score| of each component is positive. PRLE_ENOMEM.
+ */
+int prle__tsne_pca(double *s, const prle_matrix *x, uint64_t seed);
+
+#endif

@@ -1,0 +1,72 @@
+/* baselines.json: the grid-searched baselines of one run, written atomically. */
+#include "prle/baselines.h"
+
+#include "core/error.h"
+#include "io/json.h"
+
+static int add_result(cJSON *arr, const prle_baseline_result *r)
+{
+    cJSON *o = cJSON_CreateObject(), *t = NULL;
+    if (!o || !cJSON_AddItemToArray(arr, o)) {
+        cJSON_Delete(o);
+        return prle__error_nomem("baselines.json");
+    }
+    int err;
+    if ((err = prle__json_add_string(o, "name", prle_baseline_name(r->kind))) < 0 ||
+        (err = prle__json_add_string(o, "best", r->best)) < 0 ||
+        (err = prle__json_add_int(o, "n_points", (int64_t)r->n_points)) < 0 ||
+        (err = prle__json_add_number(o, "val_mse", r->val_mse)) < 0 ||
+        (err = prle__json_add_number(o, "seconds", r->seconds)) < 0)
+        return err;
+    if (!(t = cJSON_CreateObject()))
+        return prle__error_nomem("baselines.json");
+    if ((err = prle__json_add(o, "test", t)) < 0)
+        return err;
+    const prle_metrics *m = &r->test;
+    if ((err = prle__json_add_int(t, "n", (int64_t)m->n)) < 0 ||
+        (err = prle__json_add_number(t, "mse", m->mse)) < 0 ||
+        (err = prle__json_add_number(t, "rmse", m->rmse)) < 0 ||
+        (err = prle__json_add_number(t, "mae", m->mae)) < 0 ||
+        (err = prle__json_add_number(t, "r2", m->r2)) < 0 ||
+        (err = prle__json_add_number(t, "pearson", m->pearson)) < 0 ||
+        (err = prle__json_add_number(t, "spearman", m->spearman)) < 0 ||
+        (err = prle__json_add_number(t, "kendall", m->kendall)) < 0)
+        return err;
+    return 0;
+}
+
+int prle_baselines_save_json(const char *path, const prle_baselines_info *info,
+                             const prle_baseline_result *results, size_t n)
+{
+    int err;
+    cJSON *root = NULL, *arr = NULL;
+    if (!path || !info || (n && !results))
+        return prle__error_set(PRLE_EINVAL, "baselines.json: NULL argument");
+    if (!(root = cJSON_CreateObject()))
+        return prle__error_nomem("baselines.json");
+    if ((err = prle__json_add_string(root, "format", "prle-baselines")) < 0 ||
+        (err = prle__json_add_int(root, "version", 1)) < 0 ||
+        (err = prle__json_add_string(root, "dataset", info->dataset ? info->dataset : "")) < 0 ||
+        (err = prle__json_add_string(root, "space", info->space ? info->space : "")) < 0 ||
+        (err = prle__json_add_string(root, "label_scale",
+                                     info->label_scale ? info->label_scale : "")) < 0 ||
+        (err = prle__json_add_int(root, "n_train", (int64_t)info->n_train)) < 0 ||
+        (err = prle__json_add_int(root, "n_validation", (int64_t)info->n_validation)) < 0 ||
+        (err = prle__json_add_int(root, "n_test", (int64_t)info->n_test)) < 0 ||
+        (err = prle__json_add_int(root, "width", (int64_t)info->width)) < 0 ||
+        (err = prle__json_add_int(root, "seed", (int64_t)info->seed)) < 0)
+        goto done;
+    if (!(arr = cJSON_CreateArray())) {
+        err = prle__error_nomem("baselines.json");
+        goto done;
+    }
+    if ((err = prle__json_add(root, "models", arr)) < 0)
+        goto done;
+    for (size_t i = 0; i < n; i++)
+        if ((err = add_result(arr, &results[i])) < 0)
+            goto done;
+    err = prle__json_write_file(path, root);
+done:
+    cJSON_Delete(root);
+    return err;
+}

@@ -1,0 +1,187 @@
+/* OLS and ridge regression through one SVD of the centred data (LAPACKE dgesdd), in double.
+ * With X_c = U S V^T: coef = V diag(f(s)) U^T y_c, f(s) = s / (s^2 + alpha) (ridge) or 1 / s
+ * above the rcond cut (minimum-norm least squares, as LAPACK gelsd); intercept = mean(y) -
+ * mean(x) . coef, scikit-learn's fit_intercept. */
+#include "baselines/baselines_int.h"
+
+#include <float.h>
+#include <lapacke.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+
+struct prle_ridge {
+    double *coef; /* (d) */
+    double intercept;
+    size_t d;
+    prle_ridge_params params;
+};
+
+prle_ridge_params prle_ridge_default_params(void)
+{
+    return (prle_ridge_params){.alpha = 1.0, .rcond = FLT_EPSILON, .fit_intercept = true};
+}
+
+int prle_ridge_params_check(const prle_ridge_params *p)
+{
+    if (!p)
+        return prle__error_set(PRLE_EINVAL, "ridge: params is NULL");
+    if (!(p->alpha >= 0) || !isfinite(p->alpha))
+        return prle__error_set(PRLE_EINVAL, "ridge: alpha must be >= 0, got %g", p->alpha);
+    if (!(p->rcond >= 0 && p->rcond < 1))
+        return prle__error_set(PRLE_EINVAL, "ridge: rcond must be in [0, 1), got %g", p->rcond);
+    return 0;
+}
+
+int prle__ridge_fit_path(prle_ridge **outs, const double *alphas, size_t n_alpha,
+                         const prle_matrix *x, const float *y, const prle_ridge_params *base)
+{
+    int err;
+    size_t n = x->rows, d = x->cols, r = n < d ? n : d, nd;
+    double *a = NULL, *u = NULL, *vt = NULL, *s = NULL, *xm = NULL, *uty = NULL, *yc = NULL;
+    double ym = 0;
+
+    if ((err = prle_ridge_params_check(base)) < 0 || (err = prle__check_xy(x, y, 2, "ridge")) < 0)
+        return err;
+    for (size_t k = 0; k < n_alpha; k++) {
+        outs[k] = NULL;
+        if (!(alphas[k] >= 0) || !isfinite(alphas[k]))
+            return prle__error_set(PRLE_EINVAL, "ridge: alpha must be >= 0, got %g", alphas[k]);
+    }
+    if (!prle__mul_ok(&nd, n, d) || !prle__mul_ok(&nd, nd, sizeof(double)))
+        return prle__error_nomem("ridge: x");
+    a = malloc(nd);
+    u = malloc(n * r * sizeof(double));
+    vt = malloc(r * d * sizeof(double));
+    s = malloc(r * sizeof(double));
+    xm = calloc(d, sizeof(double));
+    uty = calloc(r, sizeof(double));
+    yc = malloc(n * sizeof(double));
+    if (!a || !u || !vt || !s || !xm || !uty || !yc) {
+        err = prle__error_nomem("ridge");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const float *row = prle_matrix_row(x, i);
+        for (size_t j = 0; j < d; j++) {
+            a[i * d + j] = row[j];
+            xm[j] += row[j];
+        }
+        ym += y[i];
+    }
+    if (base->fit_intercept) {
+        for (size_t j = 0; j < d; j++)
+            xm[j] /= (double)n;
+        ym /= (double)n;
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < d; j++)
+                a[i * d + j] -= xm[j];
+    } else {
+        memset(xm, 0, d * sizeof(double));
+        ym = 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        yc[i] = (double)y[i] - ym;
+
+    lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', (lapack_int)n, (lapack_int)d, a,
+                                     (lapack_int)d, s, u, (lapack_int)r, vt, (lapack_int)d);
+    if (info != 0) {
+        err = prle__error_set(info < 0 ? PRLE_EINVAL : PRLE_ERROR,
+                              "ridge: LAPACKE_dgesdd returned %d", (int)info);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) /* U^T y_c (r), rows of U in order */
+        for (size_t k = 0; k < r; k++)
+            uty[k] += u[i * r + k] * yc[i];
+
+    for (size_t m = 0; m < n_alpha; m++) {
+        prle_ridge *mod = calloc(1, sizeof *mod);
+        if (!mod || !(mod->coef = calloc(d, sizeof(double)))) {
+            free(mod);
+            err = prle__error_nomem("ridge");
+            goto done;
+        }
+        outs[m] = mod;
+        mod->d = d;
+        mod->params = *base;
+        mod->params.alpha = alphas[m];
+        double alpha = alphas[m], cut = base->rcond * (r ? s[0] : 0);
+        for (size_t k = 0; k < r; k++) {
+            double f;
+            if (alpha > 0)
+                f = s[k] / (s[k] * s[k] + alpha);
+            else
+                f = s[k] > cut && s[k] > 0 ? 1.0 / s[k] : 0.0;
+            double c = f * uty[k];
+            if (c == 0)
+                continue;
+            for (size_t j = 0; j < d; j++)
+                mod->coef[j] += c * vt[k * d + j];
+        }
+        double b = ym;
+        for (size_t j = 0; j < d; j++)
+            b -= xm[j] * mod->coef[j];
+        mod->intercept = base->fit_intercept ? b : 0.0;
+    }
+    err = 0;
+done:
+    if (err < 0)
+        for (size_t m = 0; m < n_alpha; m++) {
+            prle_ridge_free(outs[m]);
+            outs[m] = NULL;
+        }
+    free(a), free(u), free(vt), free(s), free(xm), free(uty), free(yc);
+    return err;
+}
+
+int prle_ridge_fit(prle_ridge **out, const prle_matrix *x, const float *y,
+                   const prle_ridge_params *params)
+{
+    if (!out)
+        return prle__error_set(PRLE_EINVAL, "ridge: out is NULL");
+    if (!params)
+        return prle_ridge_params_check(params);
+    return prle__ridge_fit_path(out, &params->alpha, 1, x, y, params);
+}
+
+int prle_ridge_predict(const prle_ridge *m, const prle_matrix *x, float *y_out)
+{
+    if (!m || !x || !y_out || (x->rows && !x->data))
+        return prle__error_set(PRLE_EINVAL, "ridge: NULL argument to predict");
+    if (x->cols != m->d)
+        return prle__error_set(PRLE_ESHAPE, "ridge: x has %zu columns, fitted on %zu", x->cols,
+                               m->d);
+    for (size_t i = 0; i < x->rows; i++) {
+        const float *row = prle_matrix_row(x, i);
+        double acc = m->intercept;
+        for (size_t j = 0; j < m->d; j++)
+            acc += m->coef[j] * row[j];
+        y_out[i] = (float)acc;
+    }
+    return 0;
+}
+
+const double *prle_ridge_coef(const prle_ridge *m)
+{
+    return m ? m->coef : NULL;
+}
+
+double prle_ridge_intercept(const prle_ridge *m)
+{
+    return m ? m->intercept : 0.0;
+}
+
+size_t prle_ridge_n_features(const prle_ridge *m)
+{
+    return m ? m->d : 0;
+}
+
+void prle_ridge_free(prle_ridge *m)
+{
+    if (!m)
+        return;
+    free(m->coef);
+    free(m);
+}

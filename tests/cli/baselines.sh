@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# prle baselines CONFIG: the six wrapper baselines end to end on a small generated paraphrase TSV
+# with the hashing encoder (no network): the table, baselines.json (--out), the same numbers on
+# 1 and 2 threads, --space value and bad options refused with exit 2.
+# Usage: baselines.sh /path/to/prle
+set -u
+prle=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+. "$(dirname "$0")/lib.bash"
+cd "$tmp" || exit 1
+
+words=(cat dog bird fish horse cow goat sheep lion tiger bear wolf fox deer mouse owl)
+row() { # i: two short texts that share more words the higher the score
+  local i=$1 a=${words[$((i % 16))]} b=${words[$(((i * 7) % 16))]} c=${words[$(((i * 3) % 16))]}
+  local s=$((i % 6))
+  if [ $s -ge 3 ]; then printf 'the %s and the %s\tthe %s and a %s\t%d\n' "$a" "$b" "$a" "$b" "$s"
+  else printf 'the %s and the %s\ta %s runs\t%d\n' "$a" "$b" "$c" "$s"; fi
+}
+printf 's1\ts2\tscore\n' >head.tsv
+{ cat head.tsv; for i in $(seq 0 79); do row "$i"; done; } >train.tsv
+{ cat head.tsv; for i in $(seq 80 99); do row "$i"; done; } >dev.tsv
+{ cat head.tsv; for i in $(seq 100 119); do row "$i"; done; } >test.tsv
+cat >small.yaml <<'EOF'
+data:
+  name: baselines-fixture
+  format: tsv
+  header: true
+  files: {train: train.tsv, validation: dev.tsv, test: test.tsv}
+  text_fields: [s1, s2]
+  label_field: score
+  label_min: 0
+  label_max: 5
+  embedding_cache_dir: cache/small
+model:
+  encoder_type: hashing
+  hidden_dim: 16
+train:
+  seed: 7
+EOF
+
+check help 0 "$prle" help baselines
+contains help out "usage: prle baselines CONFIG"
+
+check run 0 "$prle" -q baselines small.yaml --out b1.json
+contains run out "80 / 20 / 20 rows"
+for m in linear ridge knn svr dt rf; do
+  matches "run $m" out "^$m +[0-9.]+ +[0-9.]+ +-?[0-9.]+ +-?[0-9.]+ +-?[0-9.]+ +[0-9.]+ "
+done
+contains run out "wrote b1.json"
+empty run err
+ok json test -s b1.json
+for k in '"format": "prle-baselines"' '"space": "retrieval"' '"name": "rf"' '"pearson":' \
+  '"best": "C='; do
+  if grep -qF -- "$k" b1.json; then pass; else fail "json lacks $k"; fi
+done
+
+# 1 and 2 threads: the same numbers (seconds aside)
+check threads1 0 "$prle" -q baselines small.yaml train.threads=1 --out b2.json
+strip() { grep -v '"seconds"' "$1"; }
+ok "threads same" cmp -s <(strip b1.json) <(strip b2.json)
+
+check progress 0 "$prle" baselines small.yaml --models ridge,knn --out b3.json
+contains progress err "prle: baselines: ridge: 4 grid points"
+lines progress out 5
+
+check value 2 "$prle" baselines small.yaml --space value
+contains value err "needs the stage 1 kernel"
+check space 2 "$prle" baselines small.yaml --space other
+check models 2 "$prle" baselines small.yaml --models lasso
+contains models err "lasso"
+check option 2 "$prle" baselines small.yaml --bogus
+check config 2 "$prle" baselines missing.yaml
+finish

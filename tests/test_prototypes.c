@@ -1,0 +1,392 @@
+/* Prototype selection: k-medoids against exhaustive search and single-swap optimality,
+ * determinism, threads, k-means++ snapping, farthest-first, degenerate inputs.
+ * LABELS: unit */
+#include "prle_test.h"
+
+/* n rows of width d, normal draws L2-normalised (as value space is), from (seed, "test"). */
+static prle_matrix make_data(size_t n, size_t d, uint64_t seed)
+{
+    prle_matrix m = {0};
+    if (prle_matrix_alloc(&m, n, d) < 0)
+        return m;
+    prle_rng r;
+    prle_rng_init(&r, seed, "test.proto", 0);
+    for (size_t i = 0; i < n; i++) {
+        double s = 0;
+        for (size_t t = 0; t < d; t++) {
+            double v = prle_rng_normal(&r);
+            m.data[i * d + t] = (float)v;
+            s += v * v;
+        }
+        for (size_t t = 0; t < d; t++)
+            m.data[i * d + t] = (float)(m.data[i * d + t] / sqrt(s));
+    }
+    return m;
+}
+
+static double dist(const prle_matrix *x, size_t a, size_t b)
+{
+    double s = 0;
+    for (size_t t = 0; t < x->cols; t++) {
+        double e = (double)x->data[a * x->cols + t] - x->data[b * x->cols + t];
+        s += e * e;
+    }
+    return sqrt(s);
+}
+
+/* Sum over rows of the distance to the nearest of med[0..p), in double. */
+static double loss_of(const prle_matrix *x, const size_t *med, size_t p)
+{
+    double s = 0;
+    for (size_t o = 0; o < x->rows; o++) {
+        double m = INFINITY;
+        for (size_t j = 0; j < p; j++) {
+            double v = dist(x, o, med[j]);
+            if (v < m)
+                m = v;
+        }
+        s += m;
+    }
+    return s;
+}
+
+/* Exhaustive optimum over all p-subsets (p <= 3). */
+static double exhaustive(const prle_matrix *x, size_t p)
+{
+    size_t n = x->rows, m[3];
+    double best = INFINITY;
+    for (m[0] = 0; m[0] < n; m[0]++)
+        for (m[1] = p > 1 ? m[0] + 1 : 0; p < 2 || m[1] < n; m[1]++) {
+            for (m[2] = p > 2 ? m[1] + 1 : 0; p < 3 || m[2] < n; m[2]++) {
+                double l = loss_of(x, m, p);
+                if (l < best)
+                    best = l;
+                if (p < 3)
+                    break;
+            }
+            if (p < 2)
+                break;
+        }
+    return best;
+}
+
+static bool distinct(const size_t *idx, size_t p, size_t n)
+{
+    for (size_t i = 0; i < p; i++) {
+        if (idx[i] >= n)
+            return false;
+        for (size_t j = 0; j < i; j++)
+            if (idx[i] == idx[j])
+                return false;
+    }
+    return true;
+}
+
+/* No swap of one medoid for one non-medoid lowers the loss by more than rounding. */
+static bool swap_optimal(const prle_matrix *x, const size_t *med, size_t p, double loss)
+{
+    size_t m[64];
+    for (size_t j = 0; j < p; j++)
+        for (size_t c = 0; c < x->rows; c++) {
+            bool is_med = false;
+            for (size_t i = 0; i < p; i++)
+                is_med |= med[i] == c;
+            if (is_med)
+                continue;
+            memcpy(m, med, p * sizeof *m);
+            m[j] = c;
+            if (loss_of(x, m, p) < loss - 1e-5 * (1 + loss))
+                return false;
+        }
+    return true;
+}
+
+static void test_prototypes__kmedoids_exhaustive(void)
+{
+    int optimal = 0, cases = 0;
+    for (uint64_t seed = 1; seed <= 30; seed++)
+        for (size_t p = 1; p <= 3; p++) {
+            size_t n = 5 + seed % 8; /* 5..12 */
+            prle_matrix x = make_data(n, 3, seed);
+            double opt = exhaustive(&x, p);
+            prle_proto_params pp = prle_proto_default_params();
+            pp.n_prototypes = p;
+            pp.seed = seed;
+            size_t med[3];
+            double loss = -1;
+            PT_OK(prle_prototypes_select(med, &loss, &x, &pp));
+            PT_CHECK(distinct(med, p, n));
+            double ref = loss_of(&x, med, p);
+            PT_NEAR(loss, ref, 1e-5 * (1 + ref));
+            PT_CHECK(ref >= opt - 1e-9);
+            PT_CHECK(swap_optimal(&x, med, p, ref));
+            optimal += ref <= opt + 1e-6 * (1 + opt);
+            cases++;
+
+            /* distances computed in blocks each pass instead of kept: same guarantees */
+            pp.dense_max_rows = 0;
+            PT_OK(prle_prototypes_select(med, &loss, &x, &pp));
+            PT_CHECK(distinct(med, p, n));
+            ref = loss_of(&x, med, p);
+            PT_CHECK(ref >= opt - 1e-9);
+            PT_CHECK(swap_optimal(&x, med, p, ref));
+            pp.dense_max_rows = prle_proto_default_params().dense_max_rows;
+
+            /* alternate: never below the optimum; each medoid is its cluster's medoid */
+            pp.algo = PRLE_KMEDOIDS_ALTERNATE;
+            PT_OK(prle_prototypes_select(med, &loss, &x, &pp));
+            PT_CHECK(distinct(med, p, n));
+            PT_CHECK(loss >= opt - 1e-5);
+            prle_matrix_dispose(&x);
+        }
+    /* FasterPAM from k-medoids++ finds the optimum almost always at this size */
+    PT_CHECK(optimal >= cases * 9 / 10);
+}
+
+static void test_prototypes__kmedoids_swap_optimal_blocks(void)
+{
+    /* n > 256 crosses candidate blocks; the result must still admit no improving swap, with
+       the distance matrix kept (dense) or recomputed in blocks each pass */
+    prle_matrix x = make_data(300, 6, 7);
+    prle_proto_params pp = prle_proto_default_params();
+    pp.n_prototypes = 5;
+    size_t med[5], med_blocked[5];
+    double loss, ref = 0;
+    for (int dense = 0; dense < 2; dense++) {
+        pp.dense_max_rows = dense ? 8192 : 0;
+        PT_OK(prle_prototypes_select(dense ? med : med_blocked, &loss, &x, &pp));
+        const size_t *m = dense ? med : med_blocked;
+        PT_CHECK(distinct(m, 5, 300));
+        ref = loss_of(&x, m, 5);
+        PT_NEAR(loss, ref, 1e-5 * ref);
+        PT_CHECK(swap_optimal(&x, m, 5, ref));
+    }
+    /* alternate is never better than a swap-optimal FasterPAM by much, and is a valid set */
+    pp.algo = PRLE_KMEDOIDS_ALTERNATE;
+    double alt;
+    PT_OK(prle_prototypes_select(med, &alt, &x, &pp));
+    PT_CHECK(distinct(med, 5, 300));
+    PT_CHECK(alt >= ref * 0.98);
+    prle_matrix_dispose(&x);
+}
+
+static void run_all(size_t out[4][2][12], double loss[4][2], const prle_matrix *x, int threads,
+                    uint64_t seed, size_t dense_max_rows)
+{
+    for (int m = 0; m < 4; m++)
+        for (int a = 0; a < 2; a++) {
+            prle_proto_params pp = prle_proto_default_params();
+            pp.method = (prle_proto_method)m;
+            pp.algo = (prle_kmedoids_algo)a;
+            pp.n_prototypes = 12;
+            pp.n_threads = threads;
+            pp.seed = seed;
+            pp.dense_max_rows = dense_max_rows;
+            PT_OK(prle_prototypes_select(out[m][a], &loss[m][a], x, &pp));
+            PT_CHECK(distinct(out[m][a], 12, x->rows));
+        }
+}
+
+static void test_prototypes__deterministic_and_threads(void)
+{
+    prle_matrix x = make_data(700, 24, 3);
+    size_t a[4][2][12], b[4][2][12], c[4][2][12];
+    double la[4][2], lb[4][2], lc[4][2];
+    run_all(a, la, &x, 1, 5, 8192);
+    run_all(b, lb, &x, 2, 5, 8192);
+    run_all(c, lc, &x, 2, 5, 8192);
+    PT_CHECK(memcmp(a, b, sizeof a) == 0);
+    PT_CHECK(memcmp(b, c, sizeof b) == 0);
+    PT_CHECK(memcmp(la, lb, sizeof la) == 0);
+    PT_CHECK(memcmp(lb, lc, sizeof lb) == 0);
+    /* another seed changes the random start */
+    run_all(c, lc, &x, 2, 6, 8192);
+    PT_CHECK(memcmp(a[PRLE_PROTO_RANDOM_REAL], c[PRLE_PROTO_RANDOM_REAL], sizeof a[0]) != 0);
+    /* k-medoids beats random rows */
+    PT_CHECK(la[PRLE_PROTO_KMEDOIDS][0] < la[PRLE_PROTO_RANDOM_REAL][0]);
+    /* blocked distances: 1 and 2 threads agree too */
+    run_all(b, lb, &x, 1, 5, 0);
+    run_all(c, lc, &x, 2, 5, 0);
+    PT_CHECK(memcmp(b, c, sizeof b) == 0);
+    PT_CHECK(memcmp(lb, lc, sizeof lb) == 0);
+    prle_matrix_dispose(&x);
+}
+
+static void test_prototypes__kmeans_snapped_distinct(void)
+{
+    /* 4 tight clusters of 5 duplicates each: every centre snaps to a different row */
+    prle_matrix base = make_data(4, 5, 11), x = {0};
+    PT_OK(prle_matrix_alloc(&x, 20, 5));
+    for (size_t i = 0; i < 20; i++)
+        memcpy(x.data + i * 5, base.data + (i % 4) * 5, 5 * sizeof(float));
+    prle_proto_params pp = prle_proto_default_params();
+    pp.method = PRLE_PROTO_KMEANSPP;
+    pp.n_prototypes = 8; /* more centres than distinct points: snapping must still differ */
+    size_t idx[8];
+    double loss;
+    PT_OK(prle_prototypes_select(idx, &loss, &x, &pp));
+    PT_CHECK(distinct(idx, 8, 20));
+    PT_NEAR(loss, 0.0, 1e-6);
+    prle_matrix_dispose(&base);
+    prle_matrix_dispose(&x);
+}
+
+static double cosd(const prle_matrix *x, size_t a, size_t b)
+{
+    double ab = 0, aa = 0, bb = 0;
+    for (size_t t = 0; t < x->cols; t++) {
+        double u = x->data[a * x->cols + t], v = x->data[b * x->cols + t];
+        ab += u * v, aa += u * u, bb += v * v;
+    }
+    return 1.0 - ab / sqrt(aa * bb);
+}
+
+static void test_prototypes__farthest_first(void)
+{
+    prle_matrix x = make_data(200, 8, 4);
+    prle_proto_params pp = prle_proto_default_params();
+    pp.method = PRLE_PROTO_FARTHEST_FIRST;
+    pp.n_prototypes = 10;
+    size_t idx[10];
+    PT_OK(prle_prototypes_select(idx, NULL, &x, &pp));
+    PT_CHECK(distinct(idx, 10, 200));
+    for (size_t j = 1; j < 10; j++) { /* pick j maximises the min distance to picks < j */
+        double mine = INFINITY;
+        for (size_t i = 0; i < j; i++)
+            mine = fmin(mine, cosd(&x, idx[j], idx[i]));
+        for (size_t o = 0; o < 200; o++) {
+            double m = INFINITY;
+            for (size_t i = 0; i < j; i++)
+                m = fmin(m, cosd(&x, o, idx[i]));
+            PT_CHECK(m <= mine + 1e-5);
+        }
+    }
+    prle_matrix_dispose(&x);
+}
+
+static void test_prototypes__degenerate(void)
+{
+    prle_matrix x = make_data(6, 4, 9);
+    prle_proto_params pp = prle_proto_default_params();
+    size_t idx[7];
+    double loss;
+    for (int m = 0; m < 4; m++) {
+        pp.method = (prle_proto_method)m;
+        pp.n_prototypes = 7;
+        PT_FAILS(prle_prototypes_select(idx, &loss, &x, &pp), PRLE_EINVAL, "exceeds");
+        pp.n_prototypes = 6; /* P = n: every row, loss 0 */
+        PT_OK(prle_prototypes_select(idx, &loss, &x, &pp));
+        PT_CHECK(distinct(idx, 6, 6));
+        PT_NEAR(loss, 0.0, 1e-6);
+        pp.n_prototypes = 1; /* P = 1 */
+        PT_OK(prle_prototypes_select(idx, &loss, &x, &pp));
+        PT_NEAR(loss, loss_of(&x, idx, 1), 1e-5);
+        if (m == PRLE_PROTO_KMEDOIDS)
+            PT_NEAR(loss, exhaustive(&x, 1), 1e-5);
+    }
+    pp = prle_proto_default_params();
+    pp.n_prototypes = 0;
+    PT_FAILS(prle_prototypes_select(idx, &loss, &x, &pp), PRLE_EINVAL, "n_prototypes");
+    pp = prle_proto_default_params();
+    pp.max_iter = 0;
+    PT_FAILS(prle_proto_params_check(&pp), PRLE_EINVAL, "max_iter");
+    pp = prle_proto_default_params();
+    pp.n_prototypes = 2;
+    x.data[3 * 4 + 1] = NAN;
+    PT_FAILS(prle_prototypes_select(idx, &loss, &x, &pp), PRLE_EINVAL, "row 3");
+    prle_matrix_dispose(&x);
+
+    /* all rows identical: any P distinct rows, loss 0, every method and algorithm */
+    prle_matrix same = {0};
+    PT_OK(prle_matrix_alloc(&same, 10, 3));
+    for (size_t i = 0; i < 30; i++)
+        same.data[i] = (float)(i % 3 + 1);
+    for (int m = 0; m < 4; m++)
+        for (int a = 0; a < 2; a++) {
+            pp = prle_proto_default_params();
+            pp.method = (prle_proto_method)m;
+            pp.algo = (prle_kmedoids_algo)a;
+            pp.n_prototypes = 4;
+            PT_OK(prle_prototypes_select(idx, &loss, &same, &pp));
+            PT_CHECK(distinct(idx, 4, 10));
+            PT_NEAR(loss, 0.0, 1e-6);
+        }
+    prle_matrix_dispose(&same);
+}
+
+static void test_prototypes__duplicates(void)
+{
+    /* 3 distinct points, each repeated 4 times: P = 3 covers them exactly */
+    prle_matrix base = make_data(3, 5, 21), x = {0};
+    PT_OK(prle_matrix_alloc(&x, 12, 5));
+    for (size_t i = 0; i < 12; i++)
+        memcpy(x.data + i * 5, base.data + (i % 3) * 5, 5 * sizeof(float));
+    for (int a = 0; a < 2; a++) {
+        prle_proto_params pp = prle_proto_default_params();
+        pp.algo = (prle_kmedoids_algo)a;
+        pp.n_prototypes = 3;
+        size_t idx[3];
+        double loss;
+        PT_OK(prle_prototypes_select(idx, &loss, &x, &pp));
+        PT_CHECK(distinct(idx, 3, 12));
+        PT_NEAR(loss, 0.0, 1e-6);
+    }
+    prle_matrix_dispose(&base);
+    prle_matrix_dispose(&x);
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void test_prototypes__reference(void)
+{
+    /* optima from tools/ref/kmedoids_ref.py (exhaustive search and textbook PAM agree) */
+    static const double opt[3] = {11.516922132, 5.752226242, 2.872545329};
+    static const size_t opt_med[3][3] = {{5}, {2, 10}, {2, 5, 9}};
+    prle_matrix x = {0};
+    PT_OK(prle_npy_load(&x, pt_data("proto_small.npy")));
+    PT_EQ_INT(x.rows, 12);
+    for (size_t p = 1; p <= 3 && x.rows == 12; p++)
+        for (int a = 0; a < 2; a++) {
+            prle_proto_params pp = prle_proto_default_params();
+            pp.n_prototypes = p;
+            pp.algo = (prle_kmedoids_algo)a;
+            size_t med[3];
+            double loss;
+            PT_OK(prle_prototypes_select(med, &loss, &x, &pp));
+            PT_NEAR(loss, opt[p - 1], 1e-5);
+            qsort(med, p, sizeof *med, cmp_size);
+            for (size_t j = 0; j < p; j++)
+                PT_EQ_INT(med[j], opt_med[p - 1][j]);
+        }
+    prle_matrix_dispose(&x);
+}
+
+static void test_prototypes__from_config(void)
+{
+    prle_config cfg;
+    PT_OK(prle_config_default(&cfg));
+    prle_proto_params pp;
+    PT_OK(prle_proto_params_from_config(&pp, &cfg));
+    PT_EQ_INT(pp.method, PRLE_PROTO_KMEDOIDS);
+    PT_EQ_INT(pp.n_prototypes, cfg.model.num_prototypes);
+    PT_EQ_STR(prle_proto_method_name(PRLE_PROTO_FARTHEST_FIRST), "farthest-first");
+    prle_config_dispose(&cfg);
+}
+
+int main(void)
+{
+    PT_RUN(test_prototypes__kmedoids_exhaustive);
+    PT_RUN(test_prototypes__kmedoids_swap_optimal_blocks);
+    PT_RUN(test_prototypes__deterministic_and_threads);
+    PT_RUN(test_prototypes__kmeans_snapped_distinct);
+    PT_RUN(test_prototypes__farthest_first);
+    PT_RUN(test_prototypes__degenerate);
+    PT_RUN(test_prototypes__duplicates);
+    PT_RUN(test_prototypes__reference);
+    PT_RUN(test_prototypes__from_config);
+    return pt_report();
+}
