@@ -14,7 +14,7 @@ typedef enum prle_router_type {
     PRLE_ROUTER_SOFTMAX = 0,   /**< W = softmax(-tau d) over all prototypes, tau learnable */
     PRLE_ROUTER_KNN = 1,       /**< softmax(-d) over the knn_k nearest, 0 elsewhere */
     PRLE_ROUTER_RADIUS = 2,    /**< softmax(-d) over d <= radius_threshold; the nearest if none */
-    PRLE_ROUTER_MLP_SPARSE = 3 /**< not implemented yet (issue 5): params_check rejects it */
+    PRLE_ROUTER_MLP_SPARSE = 3 /**< logit = MLP([z; u_p; |z - u_p|; d]), Gumbel noise in training */
 } prle_router_type;
 
 /** Distance d between a row z and a prototype u (`model.distance`). */
@@ -33,6 +33,9 @@ typedef struct prle_router_params {
     double tau_anneal;       /**< factor applied to tau per epoch, > 0; 1 = off; default 1 */
     size_t knn_k;            /**< knn: prototypes kept, >= 1 (P if larger); default 3 */
     double radius_threshold; /**< radius: distance cut-off, >= 0; default 0.5 */
+    size_t gate_hidden;      /**< mlp_sparse hidden width (`model.activation_mlp_hidden_dim`), 64 */
+    double gumbel_tau;       /**< mlp_sparse training noise temperature, > 0; default 1 */
+    uint64_t seed;           /**< mlp_sparse gate init (`train.seed`); default 42 */
     int n_threads;           /**< threads of our own loops; 0 = prle_init's count */
 } prle_router_params;
 
@@ -101,6 +104,29 @@ PRLE_API int prle_router_forward(float *w_out, float *dist_out, const prle_route
 PRLE_API int prle_router_backward(float *dz, double *dtau, const prle_router *r,
                                   const prle_matrix *z, const float *dw, const float *w,
                                   const float *dist);
+
+/** Number of learnable parameters besides tau (the mlp_sparse gate; 0 for the others). */
+PRLE_API size_t prle_router_n_params(const prle_router *r);
+
+/** The learnable parameters (prle_router_n_params floats, one flat buffer), or NULL. The
+ *  tensor layout is the one prle_model_save names "router.gate.*". */
+PRLE_API float *prle_router_param_data(prle_router *r);
+
+/**
+ * The training forward: as prle_router_forward, but mlp_sparse adds Gumbel noise (temperature
+ * gumbel_tau) drawn from a generator seeded with `noise_seed`. Equal to prle_router_forward
+ * for the other routers.
+ */
+PRLE_API int prle_router_forward_train(float *w_out, float *dist_out, const prle_router *r,
+                                       const prle_matrix *z, uint64_t noise_seed);
+
+/**
+ * Adds dL/d(params) into `dparams` (prle_router_n_params floats) given dL/dW `dw` and the
+ * (training) forward's `w` and `dist`; does nothing for routers without parameters.
+ */
+PRLE_API int prle_router_backward_params(float *dparams, const prle_router *r,
+                                         const prle_matrix *z, const float *dw, const float *w,
+                                         const float *dist);
 
 PRLE_END_DECL
 

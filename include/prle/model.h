@@ -1,0 +1,168 @@
+/* PRLE: Stage 2, the model: prototypes + router + one expert per prototype, trained on the
+ * value space, predicting y = sum_p W_p(z) E_p(z) with an explanation (SPEC.md §5, §6, §12). */
+#ifndef PRLE_MODEL_H
+#define PRLE_MODEL_H
+
+#include "prle/common.h"
+#include "prle/config.h"
+#include "prle/matrix.h"
+#include "prle/prototypes.h"
+#include "prle/router.h"
+
+PRLE_BEGIN_DECL
+
+/** Expert kinds (`model.type`). */
+typedef enum prle_expert_type {
+    PRLE_EXPERT_LINEAR = 0,   /**< e_p(z) = w_p.z + c_p */
+    PRLE_EXPERT_MLP = 1,      /**< Linear(D, h) -> ReLU -> Linear(h, 1), h = mlp_hidden */
+    PRLE_EXPERT_PROTO_RBF = 2 /**< W = softmax(-tau |z - c_p|^2), y = W beta, beta closed form */
+} prle_expert_type;
+
+/** Expert initialisation (`model.expert_init_strategy`), run after the kernel (§12.2). */
+typedef enum prle_expert_init {
+    PRLE_EXPERT_INIT_RANDOM = 0,      /**< PyTorch nn.Linear default init */
+    PRLE_EXPERT_INIT_META_LINEAR = 1, /**< one ridge fit on value-space train, copied to all */
+    PRLE_EXPERT_INIT_META_SVR = 2     /**< one linear SVR on value-space train, copied to all */
+} prle_expert_init;
+
+/** The stage-2 loss weights (`loss.*`); v1 uses the mean of geom and expert phases unless
+ *  em_alt_training alternates them. */
+typedef struct prle_loss_weights {
+    bool use_v2;         /**< `model.use_v2_loss`, default true */
+    double task_main;    /**< v2 L_task, default 1 */
+    double expert_fit;   /**< v2 L_fit, default 0.5 */
+    double anchor_route; /**< v2 L_anchor, default 0.5 */
+    double balance;      /**< v2 L_bal, default 0.1 */
+    double entropy;      /**< v2 L_ent, default 0 */
+    /* v1, [0] geometry phase, [1] expert phase */
+    double task[2], metric[2], proto_self[2], local[2], consistency[2];
+    bool em_alt_training; /**< `train.em_alt_training`: alternate the two phases by epoch */
+} prle_loss_weights;
+
+/** What one stage-2 epoch did. Loss terms are means over the epoch's batches (unweighted). */
+typedef struct prle_model_epoch {
+    int epoch; /**< 1-based */
+    double loss; /**< lambda-weighted total */
+    double task, fit, anchor, balance, entropy;             /**< v2 terms (NaN under v1) */
+    double metric, proto_self, local, consistency;          /**< v1 terms (NaN under v2) */
+    double val_mse;    /**< validation MSE on the standardised scale */
+    double val_mse_raw; /**< validation MSE on the raw label scale */
+    double tau;        /**< the router's tau after the epoch (NaN when it has none) */
+    double seconds;
+    bool improved;     /**< this epoch became the best one kept */
+} prle_model_epoch;
+
+/** Called after every epoch; return false to stop (PRLE_EABORTED). */
+typedef bool (*prle_model_epoch_fn)(const prle_model_epoch *epoch, void *user_data);
+
+/** Everything a stage-2 fit needs. Start from prle_model_default_params(). */
+typedef struct prle_model_params {
+    prle_proto_params protos;   /**< prototype selection (value space, train rows) */
+    prle_router_params router;  /**< the router */
+    prle_expert_type type;      /**< default PRLE_EXPERT_LINEAR */
+    prle_expert_init init;      /**< default PRLE_EXPERT_INIT_RANDOM */
+    size_t mlp_hidden;          /**< `model.expert_mlp_hidden_dim`, default 32 */
+    prle_loss_weights loss;
+    double learning_rate;       /**< `train.learning_rate`, default 1e-4 */
+    double weight_decay;        /**< `train.weight_decay` (Adam L2, as torch.optim.Adam), 5e-7 */
+    int max_epochs;             /**< default 20 */
+    int patience;               /**< `train.early_stop_patience`, default 5; 0 = never stop */
+    double min_delta;           /**< an improvement must exceed this, default 0 */
+    size_t batch_size;          /**< `train.train_batch_size`, default 32 */
+    double label_min, label_max; /**< the dataset's range (for the 0-1 scale) */
+    uint64_t seed;              /**< `train.seed` */
+    int n_threads;              /**< 0 = prle_init's count */
+    prle_progress_fn progress;  /**< stage "experts", done = epochs; may be NULL */
+    void *progress_ud;
+    prle_model_epoch_fn on_epoch; /**< may be NULL */
+    void *on_epoch_ud;
+} prle_model_params;
+
+/** The defaults listed above. */
+PRLE_API prle_model_params prle_model_default_params(void);
+
+/** Reads model.*, loss.*, train.* (and the proto and router keys). PRLE_EINVAL naming the key. */
+PRLE_API int prle_model_params_from_config(prle_model_params *out, const prle_config *cfg);
+
+/** PRLE_EINVAL naming the first bad field. */
+PRLE_API int prle_model_params_check(const prle_model_params *p);
+
+/** "linear", "mlp", "proto_rbf"; static. */
+PRLE_API const char *prle_expert_type_name(prle_expert_type t);
+
+/** A trained model. */
+typedef struct prle_model prle_model;
+
+/**
+ * Chooses the prototypes among the rows of `ztr` (n, D; value space, L2-normalised), then
+ * trains the router and experts on standardised labels (mean and sd of `ytr`, §12.11) with
+ * early stopping on the validation rows `zva`/`yva` (nva may be 0: no early stopping, the last
+ * epoch is kept). Deterministic for a seed and thread count. PRLE_EINVAL (params, shapes,
+ * a non-finite value naming its row), PRLE_ENOMEM, PRLE_EABORTED.
+ */
+PRLE_API int prle_model_fit(prle_model **out, const prle_matrix *ztr, const float *ytr,
+                            const prle_matrix *zva, const float *yva,
+                            const prle_model_params *p);
+
+/** Frees the model; NULL does nothing. */
+PRLE_API void prle_model_free(prle_model *m);
+
+/** P, D, the expert type and router type. */
+PRLE_API size_t prle_model_n_prototypes(const prle_model *m);
+PRLE_API size_t prle_model_dim(const prle_model *m);
+PRLE_API prle_expert_type prle_model_expert_type(const prle_model *m);
+PRLE_API const prle_router *prle_model_router(const prle_model *m);
+
+/** The training-row index of each prototype (P entries, owned by the model). */
+PRLE_API const size_t *prle_model_prototype_rows(const prle_model *m);
+
+/** Label mean and sd of the training rows (the standardisation of §12.11). */
+PRLE_API void prle_model_label_stats(const prle_model *m, double *mean, double *sd);
+
+/**
+ * Predictions on the raw label scale for the rows of `z` (n, D) into `yhat` (n). `w_out`
+ * (n, P) gets the routing weights and `e_out` (n, P) the local predictions on the raw
+ * scale (either may be NULL), so that yhat_i = sum_p w_ip e_ip. PRLE_ESHAPE on a width
+ * mismatch, PRLE_EINVAL naming the first row with a non-finite value. Concurrent calls are
+ * safe.
+ */
+PRLE_API int prle_model_predict(float *yhat, float *w_out, float *e_out, const prle_model *m,
+                                const prle_matrix *z);
+
+/** One prototype's share of one prediction. */
+typedef struct prle_explain_item {
+    size_t prototype;    /**< slot 0..P-1 */
+    size_t train_row;    /**< its training-row index */
+    float weight;        /**< W_p */
+    float local;         /**< E_p on the raw scale */
+    float contribution;  /**< W_p E_p */
+} prle_explain_item;
+
+/**
+ * Explains row `z` (D floats): the k prototypes with the largest W_p |E_p| (ties to the lower
+ * slot), in that order, into `items` (min(k, P) entries); `*rest` gets the sum of the other
+ * contributions and `*yhat` the prediction, so sum(contribution) + rest = yhat. Returns the
+ * number of items written.
+ */
+PRLE_API size_t prle_model_explain(prle_explain_item *items, float *rest, float *yhat,
+                                   const prle_model *m, const float *z, size_t k);
+
+/**
+ * Writes the model as safetensors (atomically: temporary name, then rename). Tensor names:
+ * "prototypes" (P, D) f32, "prototype_rows" (P) i64, "router.tau" (1) f32 and for mlp_sparse
+ * "router.gate.{0,2}.{weight,bias}", experts "experts.weight" (P, D) / "experts.bias" (P)
+ * (linear), "experts.{0,2}.{weight,bias}" per prototype stacked (mlp), "rbf.beta" (P) and
+ * "rbf.tau" (proto_rbf); "label_mean", "label_sd" (1) f32. The metadata holds
+ * "format": "prle-model", "version": "1", the expert, router and distance names.
+ */
+PRLE_API int prle_model_save(const prle_model *m, const char *path);
+
+/**
+ * Reads a model written by prle_model_save. PRLE_EFORMAT (with the path) for a truncated or
+ * foreign file, another format version, or missing/misshapen tensors.
+ */
+PRLE_API int prle_model_load(prle_model **out, const char *path);
+
+PRLE_END_DECL
+
+#endif

@@ -1,0 +1,17 @@
+/* Stage 2 expert meta-initialisation (SPEC.md §5, §12.2): one linear model fitted on the
+ * value-space training rows, which prle_model_fit copies into every linear expert. */
+#ifndef PRLE_PRLE_META_INIT_H
+#define PRLE_PRLE_META_INIT_H
+
+#include "prle/model.h"
+
+/**
+ * Fits y ~ w.z + c on the rows of `z` (n, D) and the standardised labels `y` (n) into
+ * `w` (D) and `*c`. META_LINEAR: ridge (alpha 1e-3 on w, c unpenalised; OLS when that is
+ * well posed, through LAPACKE); META_SVR: linear epsilon-SVR (C 1, epsilon 0.1 on the
+ * standardised scale, seeded). PRLE_EINVAL for RANDOM or bad shapes, PRLE_ENOMEM.
+ */
+int prle__meta_init_linear(float *w, float *c, const prle_matrix *z, const float *y,
+                           prle_expert_init how, uint64_t seed, int n_threads);
+
+#endif
