@@ -7,12 +7,16 @@ FUZZB    ?= build-fuzz
 FUZZ_SECONDS ?= 60
 CONFIG   ?= configs/stsb-glove.yaml
 
-.PHONY: all build deps run test test-fast test-san test-fuzz bench fuzz clean format
+.PHONY: all build deps deps-test run test test-fast test-san test-fuzz bench fuzz clean format
 
 all: build
 
 deps:
 	@scripts/deps.sh build
+
+# The build set plus what the tests need beyond it (chromium for tests/browser/).
+deps-test:
+	@scripts/deps.sh test
 
 $(BUILD)/CMakeCache.txt: | deps
 	$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -20,18 +24,20 @@ $(BUILD)/CMakeCache.txt: | deps
 build: deps $(BUILD)/CMakeCache.txt
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
 
-# The main job on STS-B. Until `prle run` lands (issue #5) this runs the stages built so far.
+# The main job on STS-B: embeddings (cached), kernel, prototypes and experts, evaluation, the
+# run folder runs/stsb-glove/ with analysis and report; prints the test metrics and three
+# explained test predictions.
 run: build
 	@scripts/deps.sh run
-	$(BUILD)/prle embed $(CONFIG)
+	$(BUILD)/prle run $(CONFIG)
 
 # Everything: the normal build, then ASan+UBSan, then short libFuzzer runs.
 test: test-fast test-san test-fuzz
 
-test-fast: build
+test-fast: build deps-test
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow
 
-test-san: deps
+test-san: deps-test
 	$(CMAKE) -S . -B $(SAN) -DCMAKE_BUILD_TYPE=Debug -DPRLE_SANITIZE=ON
 	$(CMAKE) --build $(SAN) -j $(JOBS)
 	cd $(SAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \

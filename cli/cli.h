@@ -43,6 +43,9 @@ void cli_usage(FILE *out, const char *name);
 /** True when argv[i] is -h or --help. */
 int cli_is_help(const char *arg);
 
+/** More lines of help for `prle help NAME` / `NAME --help` (commands.c), or NULL. */
+const char *cli_help_text(const char *name);
+
 /** The table, ended by a zeroed entry (commands.c). */
 extern const cli_cmd cli_commands[];
 
@@ -64,7 +67,13 @@ int cmd_version(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_embed(int argc, char **argv);
 int cmd_baselines(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
 int cmd_kernel(int argc, char **argv);
 int cmd_vectors(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
 
 #endif

@@ -4,14 +4,18 @@
  * (y - label_min) / (label_max - label_min), as the original (and peers/wrapperbox.py) does, so
  * SVR's epsilon grid means the same thing; the metrics are on that scale.
  *
- * Writes baselines.json (atomically) to --out, default ./baselines.json (the current directory:
- * run folders come with `prle run`, issue 5), and prints a table. --space value needs the stage 1
- * kernel (issue 4), not built yet: it is refused with exit code 2. */
+ * --space retrieval (default) reads the stage 0 cache (built or reused through prle_embed);
+ * --space value reads the stage 1 value space of CONFIG's run folder,
+ * {train.output_dir}/{logging.run_name}/value/{split}_embeds.npy (written by prle kernel).
+ * Writes the JSON (atomically) into that run folder, baselines.json for retrieval (the folder is
+ * created when missing) and baselines_value.json for value (docs/run-folder.md), or to --out,
+ * and prints a table. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "data/download.h"
 
 static bool on_progress(const prle_progress *p, void *ud)
 {
@@ -44,6 +48,38 @@ static int parse_models(prle_baseline_kind *kinds, const char *list)
     return n;
 }
 
+/* {train.output_dir}/{logging.run_name}, as prle kernel names it; -1 when too long */
+static int run_dir_of(char *out, size_t len, const prle_config *cfg)
+{
+    int n = snprintf(out, len, "%s/%s", cfg->train.output_dir ? cfg->train.output_dir : "runs",
+                     cfg->logging.run_name ? cfg->logging.run_name : "run");
+    return (n < 0 || (size_t)n >= len) ? -1 : 0;
+}
+
+/* The value space of one split from the run folder, rows checked against the dataset. Returns a
+ * CLI exit code after printing the error. */
+static int load_value(prle_matrix *out, const char *run_dir, const prle_dataset *ds,
+                      prle_split split, const char *config_path)
+{
+    char path[4300];
+    int err;
+    snprintf(path, sizeof path, "%s/value/%s_embeds.npy", run_dir, prle_split_name(split));
+    if ((err = prle_npy_load(out, path)) == PRLE_ENOTFOUND)
+        return cli_error(CLI_USAGE,
+                         "baselines: %s not found: --space value reads the kernel's value space; "
+                         "run prle kernel %s first",
+                         path, config_path);
+    if (err < 0)
+        return cli_fail(err);
+    if (out->rows != prle_dataset_n_rows(ds, split))
+        return cli_error(CLI_USAGE,
+                         "baselines: %s has %zu rows, the %s split %zu: the run folder is from "
+                         "other data; run prle kernel %s again",
+                         path, out->rows, prle_split_name(split), prle_dataset_n_rows(ds, split),
+                         config_path);
+    return CLI_OK;
+}
+
 static void print_table(const prle_baseline_result *res, int n)
 {
     printf("%-7s %8s %8s %8s %8s %8s %8s  %-44s\n", "model", "mse", "rmse", "pearson", "spearman",
@@ -67,7 +103,8 @@ int cmd_baselines(int argc, char **argv)
                                                      PRLE_BASELINE_KNN,  PRLE_BASELINE_SVR,
                                                      PRLE_BASELINE_TREE, PRLE_BASELINE_FOREST};
     int n_kinds = PRLE_BASELINE_COUNT, rc, err, nrest = 0;
-    const char *out_path = "baselines.json", *space = "retrieval";
+    const char *out_path = NULL, *space = "retrieval";
+    char run_dir[4096], def_path[4200];
     prle_baselines_params bp = prle_baselines_default_params();
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     if (!rest)
@@ -95,17 +132,17 @@ int cmd_baselines(int argc, char **argv)
             rest[nrest++] = argv[i];
         }
     }
-    if (strcmp(space, "value") == 0) {
-        rc = cli_error(CLI_USAGE, "baselines: --space value needs the stage 1 kernel (issue 4), "
-                                  "which is not built yet; use --space retrieval");
-        goto done;
-    }
-    if (strcmp(space, "retrieval") != 0) {
+    bool value = strcmp(space, "value") == 0;
+    if (!value && strcmp(space, "retrieval") != 0) {
         rc = usage_error("baselines: --space is retrieval or value, got '%s'", space);
         goto done;
     }
     if ((rc = cli_config_load(&cfg, nrest, rest)) != CLI_OK)
         goto done;
+    if (run_dir_of(run_dir, sizeof run_dir, &cfg) < 0) {
+        rc = cli_error(CLI_USAGE, "baselines: run folder path too long");
+        goto done;
+    }
     prle_init(cfg.train.threads);
     bp.n_threads = cfg.train.threads;
     bp.seed = cfg.train.seed;
@@ -115,7 +152,7 @@ int cmd_baselines(int argc, char **argv)
     prle_dataset_params dp = prle_dataset_default_params();
     prle_embed_params ep = prle_embed_default_params();
     if ((err = prle_dataset_load(&ds, &cfg.data, cfg.train.seed, &dp)) < 0 ||
-        (err = prle_embed(&rep, &cfg, ds, &ep)) < 0) { /* reuses a matching cache */
+        (!value && (err = prle_embed(&rep, &cfg, ds, &ep)) < 0)) { /* reuses a matching cache */
         rc = cli_fail(err);
         goto done;
     }
@@ -125,7 +162,10 @@ int cmd_baselines(int argc, char **argv)
         goto done;
     }
     for (int s = 0; s < PRLE_N_SPLITS; s++) {
-        if ((err = prle_embed_load(&x[s], &cfg, ds, (prle_split)s)) < 0) {
+        if (value) {
+            if ((rc = load_value(&x[s], run_dir, ds, (prle_split)s, rest[0])) != CLI_OK)
+                goto done;
+        } else if ((err = prle_embed_load(&x[s], &cfg, ds, (prle_split)s)) < 0) {
             rc = cli_fail(err);
             goto done;
         }
@@ -141,6 +181,15 @@ int cmd_baselines(int argc, char **argv)
     for (int k = 0; k < n_kinds; k++) {
         if ((err = prle_baselines_run(&res[k], NULL, kinds[k], &x[0], y[0], &x[1], y[1], &x[2],
                                       y[2], &bp)) < 0) {
+            rc = cli_fail(err);
+            goto done;
+        }
+    }
+    if (!out_path) { /* the run folder; retrieval baselines may come before prle kernel */
+        snprintf(def_path, sizeof def_path, "%s/%s", run_dir,
+                 value ? "baselines_value.json" : "baselines.json");
+        out_path = def_path;
+        if (!value && (err = prle__mkdir_p(run_dir)) < 0) {
             rc = cli_fail(err);
             goto done;
         }

@@ -63,6 +63,9 @@ void cli_usage(FILE *out, const char *name)
     if (!c)
         return;
     fprintf(out, "usage: prle %s %s\n\n%s\n", c->name, c->args, c->summary);
+    const char *more = cli_help_text(c->name);
+    if (more && out == stdout) /* the long help for --help, not after usage errors */
+        fprintf(out, "\n%s", more);
 }
 
 int cmd_help(int argc, char **argv)

@@ -34,6 +34,14 @@ target_link_libraries(prle_svm INTERFACE "${PRLE_SVM_LIB}")
 target_include_directories(prle_svm SYSTEM INTERFACE "${PRLE_SVM_INCLUDE}")
 add_library(prle::svm ALIAS prle_svm)
 
+# liblinear: linear SVR for the experts' meta-init (src/prle/meta_init.c only).
+find_path(PRLE_LINEAR_INCLUDE linear.h PATH_SUFFIXES liblinear REQUIRED)
+find_library(PRLE_LINEAR_LIB NAMES linear REQUIRED)
+add_library(prle_linear INTERFACE)
+target_link_libraries(prle_linear INTERFACE "${PRLE_LINEAR_LIB}")
+target_include_directories(prle_linear SYSTEM INTERFACE "${PRLE_LINEAR_INCLUDE}")
+add_library(prle::linear ALIAS prle_linear)
+
 if(PRLE_OPENMP)
     find_package(OpenMP REQUIRED COMPONENTS C)
 endif()

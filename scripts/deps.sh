@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Installs the Debian packages PRLE needs to build and test, when any is missing.
-# Usage: scripts/deps.sh [build|run|peers]   (build: compilers and libraries; run adds npm)
+# Usage: scripts/deps.sh [build|run|test|peers]   (build: compilers and libraries; run adds npm;
+#        test adds chromium, a font and python3 for the browser test of the report, tests/browser/)
 set -euo pipefail
 what=${1:-build}
 pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
-      libopenblas-openmp-dev liblapacke-dev libyaml-dev libsvm-dev libcjson-dev
+      libopenblas-openmp-dev liblapacke-dev libyaml-dev libsvm-dev liblinear-dev libcjson-dev
       libcurl4-openssl-dev libssl-dev libarchive-dev)
 case "$what" in
   build) ;;
   run) pkgs+=(nodejs npm) ;;
+  test) pkgs+=(chromium fonts-dejavu-core python3) ;;
   peers) pkgs+=(python3-numpy python3-scipy python3-sklearn) ;;
-  *) echo "deps.sh: unknown set '$what' (build, run, peers)" >&2; exit 2 ;;
+  *) echo "deps.sh: unknown set '$what' (build, run, test, peers)" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

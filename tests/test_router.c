@@ -163,7 +163,11 @@ static void test_router__tau(void)
     PT_FAILS(prle_router_params_check(&p), PRLE_EINVAL, "tau_max");
     p = prle_router_default_params();
     p.type = PRLE_ROUTER_MLP_SPARSE;
-    PT_FAILS(prle_router_new(&r, &u, &p), PRLE_EINVAL, "mlp_sparse");
+    p.gate_hidden = 0;
+    PT_FAILS(prle_router_new(&r, &u, &p), PRLE_EINVAL, "gate_hidden");
+    p = prle_router_default_params();
+    p.gumbel_tau = 0;
+    PT_FAILS(prle_router_params_check(&p), PRLE_EINVAL, "gumbel_tau");
     p = prle_router_default_params();
     PT_OK(prle_router_new(&r, &u, &p));
     float zp[3] = {1, 2, 3}, w[1];
@@ -177,7 +181,12 @@ static void test_router__tau(void)
     PT_EQ_INT(p.type, PRLE_ROUTER_SOFTMAX);
     PT_NEAR(p.tau_min, cfg.model.tau_min, 0);
     PT_NEAR(p.tau_max, cfg.model.tau_max, 0);
+    PT_EQ_INT(p.gate_hidden, 64);
+    PT_EQ_INT(p.seed, cfg.train.seed);
     PT_OK(prle_router_params_check(&p));
+    cfg.model.activation_mlp_hidden_dim = 0;
+    PT_FAILS(prle_router_params_from_config(&p, &cfg), PRLE_EINVAL,
+             "model.activation_mlp_hidden_dim");
     prle_config_dispose(&cfg);
 }
 

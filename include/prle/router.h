@@ -44,7 +44,8 @@ PRLE_API prle_router_params prle_router_default_params(void);
 
 /**
  * Reads `model.gating_strategy`, `model.distance`, `model.tau_*`, `model.knn_k`,
- * `model.radius_threshold` and `train.threads`. PRLE_EINVAL naming the key for an unknown
+ * `model.radius_threshold`, `model.activation_mlp_hidden_dim` (gate_hidden), `train.seed`
+ * and `train.threads`. PRLE_EINVAL naming the key for an unknown
  * value; the values themselves are checked by prle_router_params_check.
  */
 PRLE_API int prle_router_params_from_config(prle_router_params *out, const prle_config *cfg);
@@ -109,13 +110,19 @@ PRLE_API int prle_router_backward(float *dz, double *dtau, const prle_router *r,
 PRLE_API size_t prle_router_n_params(const prle_router *r);
 
 /** The learnable parameters (prle_router_n_params floats, one flat buffer), or NULL. The
- *  tensor layout is the one prle_model_save names "router.gate.*". */
+ *  tensor layout is the one prle_model_save names "router.gate.*", packed in this order:
+ *  "router.gate.0.weight" (h, 3D+1), "router.gate.0.bias" (h), "router.gate.2.weight" (1, h),
+ *  "router.gate.2.bias" (1), h = gate_hidden; the 3D+1 inputs are [z; u_p; |z - u_p|; d]
+ *  (PyTorch's nn.Sequential(Linear, ReLU, Linear) names and shapes). Initialised like
+ *  nn.Linear from `seed`. Writable: the caller's optimiser updates it in place. */
 PRLE_API float *prle_router_param_data(prle_router *r);
 
 /**
  * The training forward: as prle_router_forward, but mlp_sparse adds Gumbel noise (temperature
  * gumbel_tau) drawn from a generator seeded with `noise_seed`. Equal to prle_router_forward
- * for the other routers.
+ * for the other routers. Row i of `z` draws from the stream (noise_seed, "router.gumbel", i),
+ * so the same seed and rows give the same bits for any thread count; pass a different
+ * noise_seed for every training step.
  */
 PRLE_API int prle_router_forward_train(float *w_out, float *dist_out, const prle_router *r,
                                        const prle_matrix *z, uint64_t noise_seed);
@@ -123,6 +130,9 @@ PRLE_API int prle_router_forward_train(float *w_out, float *dist_out, const prle
 /**
  * Adds dL/d(params) into `dparams` (prle_router_n_params floats) given dL/dW `dw` and the
  * (training) forward's `w` and `dist`; does nothing for routers without parameters.
+ * For mlp_sparse this and prle_router_backward differentiate the training forward
+ * softmax((logit + g) / gumbel_tau) at its `w` (with gumbel_tau = 1, also the evaluation
+ * forward at its `w`); both recompute the gate's hidden layer from `z`.
  */
 PRLE_API int prle_router_backward_params(float *dparams, const prle_router *r,
                                          const prle_matrix *z, const float *dw, const float *w,

@@ -9,8 +9,10 @@
  * Solves (W^T W + lambda I) beta = W^T y + lambda a for every tau of a fixed grid (log-spaced,
  * documented in proto_rbf.c), with W from the training rows `ztr` and the prototypes `protos`
  * (P, D), `a` the prototypes' own (standardised) labels, and keeps the tau whose beta gives
- * the lowest validation MSE on `zva`/`yva` (the training MSE when nva = 0). Writes `beta` (P)
- * and `*tau`. Labels are standardised. PRLE_EINVAL, PRLE_ENOMEM.
+ * the lowest validation MSE on `zva`/`yva` (the training MSE when nva = 0; `zva` may be NULL).
+ * Writes `beta` (P) and `*tau`. Labels are standardised. `lambda` (> 0; default 1e-2) is used as
+ * lambda * n / P, so its strength relative to the data does not depend on n or P (see
+ * proto_rbf.c). PRLE_EINVAL, PRLE_ENOMEM.
  */
 int prle__rbf_fit(float *beta, double *tau, const prle_matrix *protos, const prle_matrix *ztr,
                   const float *ytr, const float *a, const prle_matrix *zva, const float *yva,

@@ -1,4 +1,5 @@
-/* Routers (SPEC.md §5): softmax with learnable, clipped, annealed tau; knn; radius.
+/* Routers (SPEC.md §5): softmax with learnable, clipped, annealed tau; knn; radius; and the
+ * entry points of mlp_sparse, whose gate lives in router_mlp.c.
  * Forward W = softmax over a selected set S of -s d (s = tau for softmax, 1 otherwise);
  * backward dL/dd_j = -s w_j (g_j - sum_l w_l g_l) with g = dL/dW, S held fixed. */
 #include <math.h>
@@ -9,16 +10,7 @@
 #include "core/error.h"
 #include "core/threads.h"
 #include "math/blas.h"
-#include "prle/router.h"
-
-struct prle_router {
-    prle_router_params p;
-    size_t np, d;
-    float *protos; /* (P, D) */
-    float *unit;   /* (P, D) prototypes scaled to unit length (zero rows stay zero) */
-    float *usq;    /* (P) squared norms of protos */
-    double tau;
-};
+#include "prle/router_int.h"
 
 static const char *const type_names[] = {"softmax", "knn", "radius", "mlp_sparse"};
 
@@ -33,6 +25,9 @@ prle_router_params prle_router_default_params(void)
     p.tau_anneal = 1.0;
     p.knn_k = 3;
     p.radius_threshold = 0.5;
+    p.gate_hidden = 64;
+    p.gumbel_tau = 1.0;
+    p.seed = 42;
     p.n_threads = 0;
     return p;
 }
@@ -66,6 +61,9 @@ int prle_router_params_from_config(prle_router_params *out, const prle_config *c
     }
     if (m->knn_k < 1)
         return prle__error_set(PRLE_EINVAL, "model.knn_k must be >= 1, got %d", m->knn_k);
+    if (m->activation_mlp_hidden_dim < 1)
+        return prle__error_set(PRLE_EINVAL, "model.activation_mlp_hidden_dim must be >= 1, got %d",
+                               m->activation_mlp_hidden_dim);
     if (cfg->train.threads < 0)
         return prle__error_set(PRLE_EINVAL, "train.threads must be >= 0, got %d",
                                cfg->train.threads);
@@ -75,6 +73,8 @@ int prle_router_params_from_config(prle_router_params *out, const prle_config *c
     p.tau_anneal = m->tau_anneal;
     p.knn_k = (size_t)m->knn_k;
     p.radius_threshold = m->radius_threshold;
+    p.gate_hidden = (size_t)m->activation_mlp_hidden_dim;
+    p.seed = cfg->train.seed;
     p.n_threads = cfg->train.threads;
     *out = p;
     return 0;
@@ -84,8 +84,6 @@ int prle_router_params_check(const prle_router_params *p)
 {
     if ((unsigned)p->type > PRLE_ROUTER_MLP_SPARSE)
         return prle__error_set(PRLE_EINVAL, "router.type: unknown value %d", (int)p->type);
-    if (p->type == PRLE_ROUTER_MLP_SPARSE)
-        return prle__error_set(PRLE_EINVAL, "router.type mlp_sparse is not implemented yet");
     if ((unsigned)p->distance > PRLE_DIST_EUCLIDEAN)
         return prle__error_set(PRLE_EINVAL, "router.distance: unknown value %d", (int)p->distance);
     if (!(p->tau_min > 0) || !isfinite(p->tau_min))
@@ -102,6 +100,11 @@ int prle_router_params_check(const prle_router_params *p)
     if (!(p->radius_threshold >= 0) || !isfinite(p->radius_threshold))
         return prle__error_set(PRLE_EINVAL, "router.radius_threshold must be >= 0, got %g",
                                p->radius_threshold);
+    if (p->type == PRLE_ROUTER_MLP_SPARSE && p->gate_hidden < 1)
+        return prle__error_set(PRLE_EINVAL, "router.gate_hidden must be >= 1, got %zu",
+                               p->gate_hidden);
+    if (!(p->gumbel_tau > 0) || !isfinite(p->gumbel_tau))
+        return prle__error_set(PRLE_EINVAL, "router.gumbel_tau must be > 0, got %g", p->gumbel_tau);
     if (p->n_threads < 0)
         return prle__error_set(PRLE_EINVAL, "router.n_threads must be >= 0, got %d", p->n_threads);
     return 0;
@@ -147,6 +150,8 @@ int prle_router_new(prle_router **out, const prle_matrix *protos, const prle_rou
         for (size_t t = 0; t < d; t++)
             r->unit[j * d + t] = (float)(u[t] * inv);
     }
+    if (p->type == PRLE_ROUTER_MLP_SPARSE && (err = prle__router_gate_init(r)) < 0)
+        goto done;
     *out = r;
     r = NULL;
 done:
@@ -161,6 +166,7 @@ void prle_router_free(prle_router *r)
     free(r->protos);
     free(r->unit);
     free(r->usq);
+    free(r->gate);
     free(r);
 }
 
@@ -261,7 +267,9 @@ static double select_row(bool *sel, const float *dist, const prle_router *r)
     return 1.0;
 }
 
-int prle_router_forward(float *w_out, float *dist_out, const prle_router *r, const prle_matrix *z)
+/* The forward of every router; noise_seed (mlp_sparse only) NULL means evaluation. */
+static int forward(float *w_out, float *dist_out, const prle_router *r, const prle_matrix *z,
+                   const uint64_t *noise_seed)
 {
     int err = 0;
     size_t n = z->rows, np = r->np, d = r->d, bytes;
@@ -273,7 +281,8 @@ int prle_router_forward(float *w_out, float *dist_out, const prle_router *r, con
     if (n == 0)
         return 0;
     if (!prle__mul_ok(&bytes, n, np) || !prle__mul_ok(&bytes, bytes, sizeof(float)) ||
-        (!dist && !(dist = malloc(bytes))) || !(sel = malloc(n * np * sizeof *sel))) {
+        (!dist && !(dist = malloc(bytes))) ||
+        (r->p.type != PRLE_ROUTER_MLP_SPARSE && !(sel = malloc(n * np * sizeof *sel)))) {
         err = prle__error_nomem("router forward");
         goto done;
     }
@@ -281,6 +290,13 @@ int prle_router_forward(float *w_out, float *dist_out, const prle_router *r, con
     prle__sgemm(false, true, n, np, d, 1.0f, z->data, d, b, d, 0.0f, dist, np);
     int nt = prle__threads_resolve(r->p.n_threads);
     (void)nt;
+    if (r->p.type == PRLE_ROUTER_MLP_SPARSE) {
+#pragma omp parallel for schedule(static) num_threads(nt) if (n * np * d >= 65536)
+        for (size_t i = 0; i < n; i++)
+            row_dist(dist + i * np, z->data + i * d, r);
+        err = prle__router_mlp_forward(w_out, dist, r, z, noise_seed);
+        goto done;
+    }
 #pragma omp parallel for schedule(static) num_threads(nt) if (n * np * d >= 65536)
     for (size_t i = 0; i < n; i++) {
         float *di = dist + i * np, *wi = w_out + i * np;
@@ -306,26 +322,85 @@ done:
     return err;
 }
 
+int prle_router_forward(float *w_out, float *dist_out, const prle_router *r, const prle_matrix *z)
+{
+    return forward(w_out, dist_out, r, z, NULL);
+}
+
+int prle_router_forward_train(float *w_out, float *dist_out, const prle_router *r,
+                              const prle_matrix *z, uint64_t noise_seed)
+{
+    return forward(w_out, dist_out, r, z, &noise_seed);
+}
+
+void prle__router_dist_grad(float *dzi, const float *zi, const double *gd, const float *di,
+                            const prle_router *r)
+{
+    size_t d = r->d;
+    double zz = 0;
+    for (size_t t = 0; t < d; t++)
+        zz += (double)zi[t] * zi[t];
+    double zn = sqrt(zz), coef_z = 0;
+    for (size_t j = 0; j < r->np; j++) {
+        if (gd[j] == 0)
+            continue;
+        if (r->p.distance == PRLE_DIST_COSINE) {
+            /* d = 1 - cos: dd/dz = -(u_hat - cos z/|z|) / |z| */
+            if (zn == 0)
+                continue;
+            double cosv = 1.0 - di[j], a = -gd[j] / zn;
+            const float *u = r->unit + j * d;
+            for (size_t t = 0; t < d; t++)
+                dzi[t] += (float)(a * u[t]);
+            coef_z += gd[j] * cosv / zz;
+        } else {
+            /* d = |z - u|: dd/dz = (z - u) / d */
+            if (di[j] == 0)
+                continue;
+            double a = gd[j] / di[j];
+            const float *u = r->protos + j * d;
+            for (size_t t = 0; t < d; t++)
+                dzi[t] -= (float)(a * u[t]);
+            coef_z += a;
+        }
+    }
+    for (size_t t = 0; t < d; t++)
+        dzi[t] += (float)(coef_z * zi[t]);
+}
+
+static int check_width(const prle_router *r, const prle_matrix *z)
+{
+    if (z->cols != r->d)
+        return prle__error_set(PRLE_ESHAPE, "router: rows of width %zu, prototypes of width %zu",
+                               z->cols, r->d);
+    return 0;
+}
+
 int prle_router_backward(float *dz, double *dtau, const prle_router *r, const prle_matrix *z,
                          const float *dw, const float *w, const float *dist)
 {
-    size_t n = z->rows, np = r->np, d = r->d;
-    double *rowtau = NULL;
-    if (z->cols != d)
-        return prle__error_set(PRLE_ESHAPE, "router: rows of width %zu, prototypes of width %zu",
-                               z->cols, d);
+    int err;
+    size_t n = z->rows, np = r->np, d = r->d, bytes;
+    double *rowtau = NULL, *gd = NULL;
+    if ((err = check_width(r, z)) < 0)
+        return err;
     if (n == 0)
         return 0;
+    if (r->p.type == PRLE_ROUTER_MLP_SPARSE) /* no tau: dtau gets 0 added */
+        return dz ? prle__router_mlp_backward(dz, NULL, r, z, dw, w, dist) : 0;
     bool soft = r->p.type == PRLE_ROUTER_SOFTMAX;
     double s = soft ? r->tau : 1.0;
-    if (dtau && soft && !(rowtau = malloc(n * sizeof *rowtau)))
-        return prle__error_nomem("router backward");
+    if ((dtau && soft && !(rowtau = malloc(n * sizeof *rowtau))) ||
+        (dz && (!prle__mul_ok(&bytes, n, np) || !prle__mul_ok(&bytes, bytes, sizeof *gd) ||
+                !(gd = malloc(bytes))))) {
+        err = prle__error_nomem("router backward");
+        goto done;
+    }
     int nt = prle__threads_resolve(r->p.n_threads);
     (void)nt;
 #pragma omp parallel for schedule(static) num_threads(nt) if (n * np * d >= 65536)
     for (size_t i = 0; i < n; i++) {
         const float *gi = dw + i * np, *wi = w + i * np, *di = dist + i * np;
-        const float *zi = z->data + i * d;
         double gbar = 0, gt = 0;
         for (size_t j = 0; j < np; j++)
             gbar += (double)wi[j] * gi[j];
@@ -335,37 +410,10 @@ int prle_router_backward(float *dz, double *dtau, const prle_router *r, const pr
             rowtau[i] = gt;
         if (!dz)
             continue;
-        float *dzi = dz + i * d;
-        double zz = 0;
-        for (size_t t = 0; t < d; t++)
-            zz += (double)zi[t] * zi[t];
-        double zn = sqrt(zz), coef_z = 0;
-        for (size_t j = 0; j < np; j++) {
-            double gd = -s * wi[j] * (gi[j] - gbar); /* dL/dd_j */
-            if (gd == 0)
-                continue;
-            if (r->p.distance == PRLE_DIST_COSINE) {
-                /* d = 1 - cos: dd/dz = -(u_hat - cos z/|z|) / |z| */
-                if (zn == 0)
-                    continue;
-                double cosv = 1.0 - di[j], a = -gd / zn;
-                const float *u = r->unit + j * d;
-                for (size_t t = 0; t < d; t++)
-                    dzi[t] += (float)(a * u[t]);
-                coef_z += gd * cosv / zz;
-            } else {
-                /* d = |z - u|: dd/dz = (z - u) / d */
-                if (di[j] == 0)
-                    continue;
-                double a = gd / di[j];
-                const float *u = r->protos + j * d;
-                for (size_t t = 0; t < d; t++)
-                    dzi[t] -= (float)(a * u[t]);
-                coef_z += a;
-            }
-        }
-        for (size_t t = 0; t < d; t++)
-            dzi[t] += (float)(coef_z * zi[t]);
+        double *gdi = gd + i * np;
+        for (size_t j = 0; j < np; j++)
+            gdi[j] = -s * wi[j] * (gi[j] - gbar); /* dL/dd_j */
+        prle__router_dist_grad(dz + i * d, z->data + i * d, gdi, di, r);
     }
     if (dtau) {
         double acc = 0;
@@ -373,6 +421,29 @@ int prle_router_backward(float *dz, double *dtau, const prle_router *r, const pr
             acc += rowtau[i];
         *dtau += acc;
     }
+done:
     free(rowtau);
-    return 0;
+    free(gd);
+    return err;
+}
+
+size_t prle_router_n_params(const prle_router *r)
+{
+    return r->n_gate;
+}
+
+float *prle_router_param_data(prle_router *r)
+{
+    return r->n_gate ? r->gate : NULL;
+}
+
+int prle_router_backward_params(float *dparams, const prle_router *r, const prle_matrix *z,
+                                const float *dw, const float *w, const float *dist)
+{
+    int err;
+    if ((err = check_width(r, z)) < 0)
+        return err;
+    if (r->p.type != PRLE_ROUTER_MLP_SPARSE || z->rows == 0 || !dparams)
+        return 0;
+    return prle__router_mlp_backward(NULL, dparams, r, z, dw, w, dist);
 }

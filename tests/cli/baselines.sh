@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # prle baselines CONFIG: the six wrapper baselines end to end on a small generated paraphrase TSV
-# with the hashing encoder (no network): the table, baselines.json (--out), the same numbers on
-# 1 and 2 threads, --space value and bad options refused with exit 2.
+# with the hashing encoder (no network): the table, baselines.json (--out, or the run folder by
+# default), the same numbers on 1 and 2 threads, --space value on the value space of prle kernel
+# (refused with exit 2 before it), bad options refused with exit 2.
 # Usage: baselines.sh /path/to/prle
 set -u
 prle=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -62,8 +63,32 @@ check progress 0 "$prle" baselines small.yaml --models ridge,knn --out b3.json
 contains progress err "prle: baselines: ridge: 4 grid points"
 lines progress out 5
 
-check value 2 "$prle" baselines small.yaml --space value
-contains value err "needs the stage 1 kernel"
+# the default output: the run folder {train.output_dir}/{run_name}, created for retrieval
+check default 0 "$prle" -q baselines small.yaml --models ridge
+matches default out "^wrote /.*/runs/small/baselines.json$"
+ok default_file grep -q '"space": "retrieval"' runs/small/baselines.json
+
+# --space value: the kernel's value space of the same run folder
+check value_early 2 "$prle" baselines small.yaml --space value
+contains value_early err "runs/small/value/train_embeds.npy not found"
+contains value_early err "run prle kernel small.yaml first"
+check kernel 0 "$prle" -q kernel small.yaml kernel.max_epochs=1 kernel.projection_kwargs.hidden_dim=12
+check value 0 "$prle" -q baselines small.yaml --space value --models ridge,knn,svr
+contains value out "value space, 80 / 20 / 20 rows, width 80"
+for m in ridge knn svr; do
+  matches "value $m" out "^$m +[0-9.]+ +[0-9.]+ +-?[0-9.]+ +-?[0-9.]+ +-?[0-9.]+ +[0-9.]+ "
+done
+matches value out "^wrote /.*/runs/small/baselines_value.json$"
+ok value_file grep -q '"space": "value"' runs/small/baselines_value.json
+ok value_width grep -q '"width": 80' runs/small/baselines_value.json
+ok retrieval_kept grep -q '"space": "retrieval"' runs/small/baselines.json
+check value_out 0 "$prle" -q baselines small.yaml --space value --models ridge --out v.json
+ok value_out_file grep -q '"space": "value"' v.json
+# value rows that do not match the data: refused
+head -c 200 runs/small/value/test_embeds.npy >runs/small/value/test_embeds.npy.cut
+mv runs/small/value/test_embeds.npy.cut runs/small/value/test_embeds.npy
+check value_bad 2 "$prle" -q baselines small.yaml --space value --models ridge
+contains value_bad err "test_embeds.npy"
 check space 2 "$prle" baselines small.yaml --space other
 check models 2 "$prle" baselines small.yaml --models lasso
 contains models err "lasso"

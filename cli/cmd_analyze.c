@@ -1,0 +1,103 @@
+/* prle analyze RUN [--no-tsne] [--no-oracle]: the analysis of a run folder (SPEC.md §7):
+ * distance-label correlation of retrieval and value space, the oracle MoE (k-medoids clusters
+ * in value space, one SVR or linear model per cluster vs one global model) and t-SNE maps of
+ * both spaces. Writes RUN/analysis.json (docs/run-folder.md) and prints a small table. The
+ * thread count is the run's train.threads. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static bool on_progress(const prle_progress *p, void *ud)
+{
+    (void)ud;
+    if (strcmp(p->stage, "tsne") == 0 && p->done % 250 != 0 && p->done != p->total)
+        return true; /* t-SNE reports every 50 steps: show every 250 */
+    fprintf(stderr, "prle: analyze: %s %zu/%zu, %.1f s (%s)\n", p->stage, p->done, p->total,
+            p->seconds, p->note ? p->note : "-");
+    fflush(stderr);
+    return true;
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    cli_error(CLI_USAGE, fmt, arg);
+    cli_usage(stderr, "analyze");
+    return CLI_USAGE;
+}
+
+static void print_summary(const prle_analysis_summary *s, const char *run_dir)
+{
+    printf("run %s: %zu / %zu / %zu rows; prototypes: %s\n", run_dir, s->n_rows[0], s->n_rows[1],
+           s->n_rows[2], s->n_prototypes ? "from model.safetensors" : "none (no model yet)");
+    if (!isnan(s->corr_pearson[0]))
+        printf("distance-label correlation (train): retrieval pearson %.4f spearman %.4f; value "
+               "pearson %.4f spearman %.4f\n",
+               s->corr_pearson[0], s->corr_spearman[0], s->corr_pearson[1], s->corr_spearman[1]);
+    if (s->n_oracle) {
+        printf("oracle MoE, value space, k = %zu, fit on train + validation, test metrics on the "
+               "0-1 scale:\n",
+               s->oracle[0].k);
+        printf("%-7s %-7s %8s %8s %8s %8s   %s\n", "model", "", "mse", "pearson", "spearman",
+               "kendall", "clusters (rows)");
+        for (size_t i = 0; i < s->n_oracle; i++) {
+            const prle_oracle_result *r = &s->oracle[i];
+            const prle_metrics *m[2] = {&r->global, &r->oracle};
+            for (int j = 0; j < 2; j++) {
+                printf("%-7s %-7s %8.4f %8.4f %8.4f %8.4f",
+                       j ? "" : prle_oracle_model_name(r->model), j ? "oracle" : "global",
+                       m[j]->mse, m[j]->pearson, m[j]->spearman, m[j]->kendall);
+                if (j)
+                    printf("   %zu..%zu, %.1f s", r->min_cluster, r->max_cluster, r->seconds);
+                putchar('\n');
+            }
+        }
+    }
+    if (!isnan(s->tsne_kl[0]))
+        printf("t-SNE (perplexity 30): retrieval KL %.4f in %.1f s; value KL %.4f in %.1f s\n",
+               s->tsne_kl[0], s->tsne_seconds[0], s->tsne_kl[1], s->tsne_seconds[1]);
+    printf("wrote %s/analysis.json (%.1f s)\n", run_dir, s->seconds);
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+    const char *run_dir = NULL;
+    prle_analyze_params ap = prle_analyze_default_params();
+    prle_config cfg = {0};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--no-tsne") == 0)
+            ap.tsne = false;
+        else if (strcmp(a, "--no-oracle") == 0)
+            ap.oracle_moe = false;
+        else if (a[0] == '-' && a[1] == '-')
+            return usage_error("analyze: unknown option '%s'", a);
+        else if (run_dir)
+            return usage_error("analyze: one run folder only, got also '%s'", a);
+        else
+            run_dir = a;
+    }
+    if (!run_dir)
+        return usage_error("analyze: missing the run folder%s", "");
+
+    /* the run's thread count; the library reads the config again itself */
+    char path[4200];
+    snprintf(path, sizeof path, "%s/config.yaml", run_dir);
+    int err = prle_config_load(&cfg, path);
+    if (err < 0)
+        return cli_fail(err);
+    prle_init(cfg.train.threads);
+    ap.n_threads = cfg.train.threads;
+    prle_config_dispose(&cfg);
+    if (!cli_opts.quiet)
+        ap.progress = on_progress;
+
+    prle_analysis_summary s;
+    if ((err = prle_analyze_run_summary(&s, run_dir, &ap)) < 0)
+        return cli_fail(err);
+    print_summary(&s, run_dir);
+    if (fflush(stdout) != 0 || ferror(stdout))
+        return cli_error(CLI_RUNTIME, "writing to standard output failed");
+    return CLI_OK;
+}

@@ -1,0 +1,287 @@
+/* prle predict RUN [--text A [--text2 B] | --input FILE | --split NAME] [--explain K]
+ *                  [--interval LEVEL [--adaptive]] [--format table|json|csv]: predictions of a
+ * saved run, each optionally explained by its K largest prototype shares and given a
+ * split-conformal interval (SPEC.md §6). */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "io/json.h"
+#include "run_print.h"
+
+typedef enum { FMT_TABLE, FMT_JSON, FMT_CSV } out_format;
+
+typedef struct rows {
+    size_t n;
+    const char *const *text, *const *text2;
+    const float *label; /* NULL: none */
+    bool from_split;    /* index = row of the split */
+    prle_split split;
+    const float *yhat;    /* n predictions */
+    const float *lo, *hi; /* n interval ends, or NULL */
+} rows;
+
+/* The shortest text that reads back to `v` (as predictions_{split}.csv); empty for NaN. */
+static void csv_float(float v)
+{
+    char buf[PRLE__JSON_NUMBUF];
+    if (!isnan(v)) {
+        prle__json_fmt_float(buf, v);
+        fputs(buf, stdout);
+    }
+}
+
+static int explain_rows(prle_run_folder *rf, const prle_matrix *z, const rows *r, size_t k,
+                        out_format fmt)
+{
+    const prle_dataset *ds = prle_run_folder_dataset(rf);
+    const prle_model *m = prle_run_folder_model(rf);
+    prle_explained e = {0};
+    char *json = NULL;
+    int err = 0;
+    bool iv = r->lo != NULL;
+    if (fmt == FMT_CSV)
+        printf("row,prediction,%sitem,slot,index,label,weight,local_prediction,contribution\n",
+               iv ? "lo,hi," : "");
+    for (size_t i = 0; i < r->n && err == 0; i++) {
+        if ((err = prle_explain_row(&e, m, prle_matrix_row(z, i), k)) < 0)
+            break;
+        prle_explain_input in = {.index = r->from_split ? i : SIZE_MAX,
+                                 .text = r->text[i],
+                                 .text2 = r->text2 ? r->text2[i] : NULL,
+                                 .label = r->label ? r->label[i] : NAN,
+                                 .has_interval = iv,
+                                 .lo = iv ? r->lo[i] : NAN,
+                                 .hi = iv ? r->hi[i] : NAN};
+        char ivs[64] = "";
+        if (iv && fmt == FMT_CSV)
+            snprintf(ivs, sizeof ivs, "%.9g,%.9g,", r->lo[i], r->hi[i]);
+        else if (iv)
+            snprintf(ivs, sizeof ivs, "  interval [%.4f, %.4f]", r->lo[i], r->hi[i]);
+        if (fmt == FMT_JSON) {
+            if ((err = prle_explain_json(&json, &e, &in, ds, false)) == 0)
+                printf("%s\n", json);
+            free(json);
+            json = NULL;
+        } else if (fmt == FMT_CSV) {
+            const float *ytr = prle_dataset_labels(ds, PRLE_SPLIT_TRAIN);
+            for (size_t j = 0; j < e.n_items; j++) {
+                const prle_explain_item *it = &e.items[j];
+                printf("%zu,%.9g,%s%zu,%zu,%zu,%.9g,%.9g,%.9g,%.9g\n", i, e.prediction, ivs, j + 1,
+                       it->prototype, it->train_row, ytr[it->train_row], it->weight, it->local,
+                       it->contribution);
+            }
+            printf("%zu,%.9g,%srest,,,,%.9g,,%.9g\n", i, e.prediction, ivs, e.rest_weight,
+                   e.rest_contribution);
+        } else {
+            char title[96];
+            if (r->from_split)
+                snprintf(title, sizeof title, "%s%s row %zu%s", i ? "\n" : "",
+                         prle_split_name(r->split), i, ivs);
+            else
+                snprintf(title, sizeof title, "%sinput %zu%s", i ? "\n" : "", i, ivs);
+            cli_print_explained(stdout, title, &e, &in, ds);
+        }
+        prle_explained_dispose(&e);
+    }
+    prle_explained_dispose(&e);
+    return err;
+}
+
+static int plain_rows(prle_run_folder *rf, const rows *r, out_format fmt)
+{
+    const prle_dataset *ds = prle_run_folder_dataset(rf);
+    bool iv = r->lo != NULL;
+    char *json = NULL;
+    int err = 0;
+    if (fmt == FMT_CSV)
+        printf("index,label,prediction%s\n", iv ? ",lo,hi" : "");
+    else if (fmt == FMT_TABLE)
+        printf("%6s %8s %10s%s  %s\n", "row", "label", "prediction",
+               iv ? "         lo         hi" : "", "text");
+    for (size_t i = 0; i < r->n && err == 0; i++) {
+        float y = r->label ? r->label[i] : NAN;
+        if (fmt == FMT_CSV) {
+            printf("%zu,", i);
+            csv_float(y);
+            putchar(',');
+            csv_float(r->yhat[i]);
+            if (iv) {
+                putchar(',');
+                csv_float(r->lo[i]);
+                putchar(',');
+                csv_float(r->hi[i]);
+            }
+            putchar('\n');
+        } else if (fmt == FMT_JSON) {
+            prle_explain_input in = {.index = r->from_split ? i : SIZE_MAX,
+                                     .text = r->text[i],
+                                     .text2 = r->text2 ? r->text2[i] : NULL,
+                                     .label = y,
+                                     .prediction = r->yhat[i],
+                                     .has_interval = iv,
+                                     .lo = iv ? r->lo[i] : NAN,
+                                     .hi = iv ? r->hi[i] : NAN};
+            if ((err = prle_explain_json(&json, NULL, &in, ds, false)) == 0)
+                printf("%s\n", json);
+            free(json);
+            json = NULL;
+        } else {
+            printf("%6zu %8.4g %10.4f", i, y, r->yhat[i]);
+            if (iv)
+                printf(" %10.4f %10.4f", r->lo[i], r->hi[i]);
+            fputs("  ", stdout);
+            cli_put_pair(stdout, r->text[i], r->text2 ? r->text2[i] : NULL, 90);
+            putchar('\n');
+        }
+    }
+    return err;
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    cli_error(CLI_USAGE, fmt, arg);
+    cli_usage(stderr, "predict");
+    return CLI_USAGE;
+}
+
+int cmd_predict(int argc, char **argv)
+{
+    const char *dir = NULL, *text = NULL, *text2 = NULL, *input = NULL, *split = NULL;
+    out_format fmt = FMT_TABLE;
+    long k = -1;
+    double level = 0;
+    bool adaptive = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool has = i + 1 < argc;
+        if (!strcmp(a, "--text") && has) {
+            text = argv[++i];
+        } else if (!strcmp(a, "--text2") && has) {
+            text2 = argv[++i];
+        } else if (!strcmp(a, "--input") && has) {
+            input = argv[++i];
+        } else if (!strcmp(a, "--split") && has) {
+            split = argv[++i];
+        } else if (!strcmp(a, "--explain") && has) {
+            char *end;
+            errno = 0;
+            k = strtol(argv[++i], &end, 10);
+            if (*end || errno || k < 1)
+                return usage_error("predict: --explain %s: expected a count >= 1", argv[i]);
+        } else if (!strcmp(a, "--interval") && has) {
+            char *end;
+            level = strtod(argv[++i], &end);
+            if (*end || !(level > 0 && level < 1))
+                return usage_error("predict: --interval %s: expected a level in (0, 1), e.g. 0.9",
+                                   argv[i]);
+        } else if (!strcmp(a, "--adaptive")) {
+            adaptive = true;
+        } else if (!strcmp(a, "--format") && has) {
+            const char *f = argv[++i];
+            if (!strcmp(f, "table"))
+                fmt = FMT_TABLE;
+            else if (!strcmp(f, "json"))
+                fmt = FMT_JSON;
+            else if (!strcmp(f, "csv"))
+                fmt = FMT_CSV;
+            else
+                return usage_error("predict: --format %s: expected table, json or csv", f);
+        } else if (a[0] == '-' || dir) {
+            return usage_error("predict: unexpected argument '%s'", a);
+        } else {
+            dir = a;
+        }
+    }
+    if (!dir)
+        return usage_error("predict: missing RUN (a run folder)%s", "");
+    if ((text != NULL) + (input != NULL) + (split != NULL) != 1)
+        return usage_error("predict: give one of --text, --input or --split%s", "");
+    if (text2 && !text)
+        return usage_error("predict: --text2 needs --text%s", "");
+    if (adaptive && !level)
+        return usage_error("predict: --adaptive needs --interval%s", "");
+    prle_split sp = PRLE_SPLIT_TEST;
+    if (split) {
+        int s = 0;
+        while (s < PRLE_N_SPLITS && strcmp(split, prle_split_name((prle_split)s)))
+            s++;
+        if (s == PRLE_N_SPLITS)
+            return usage_error("predict: --split %s: expected train, validation or test", split);
+        sp = (prle_split)s;
+    }
+
+    prle_run_folder *rf = NULL;
+    prle_run_input in = {0};
+    prle_matrix z = {0};
+    rows r = {0};
+    float *yhat = NULL, *lo = NULL, *hi = NULL;
+    int err, rc = CLI_OK;
+    if ((err = prle_run_folder_open(&rf, dir)) < 0)
+        goto fail;
+    const prle_dataset *ds = prle_run_folder_dataset(rf);
+    bool pairs = prle_dataset_n_texts(ds) > 1;
+    if (text) {
+        if (pairs && !text2) {
+            rc = cli_error(CLI_USAGE,
+                           "predict: this run's dataset has text pairs: give --text2 too");
+            goto done;
+        }
+        r = (rows){.n = 1, .text = &text, .text2 = pairs ? &text2 : NULL};
+        if ((err = prle_run_folder_encode(&z, rf, r.text, r.text2, 1)) < 0)
+            goto fail;
+    } else if (input) {
+        if ((err = prle_run_input_read(&in, rf, input)) < 0)
+            goto fail;
+        r = (rows){.n = in.n,
+                   .text = (const char *const *)in.text,
+                   .text2 = (const char *const *)in.text2,
+                   .label = in.has_labels ? in.label : NULL};
+        if (in.n && (err = prle_run_folder_encode(&z, rf, r.text, r.text2, in.n)) < 0)
+            goto fail;
+    } else {
+        if ((err = prle_run_folder_value(&z, rf, sp)) < 0)
+            goto fail;
+        r = (rows){.n = z.rows,
+                   .text = prle_dataset_texts(ds, sp, 0),
+                   .text2 = pairs ? prle_dataset_texts(ds, sp, 1) : NULL,
+                   .label = prle_dataset_labels(ds, sp),
+                   .from_split = true,
+                   .split = sp};
+    }
+    size_t n1 = r.n ? r.n : 1;
+    if (!(yhat = malloc(n1 * sizeof *yhat)) ||
+        (level && (!(lo = malloc(n1 * sizeof *lo)) || !(hi = malloc(n1 * sizeof *hi))))) {
+        err = PRLE_ENOMEM;
+        goto fail;
+    }
+    if (r.n && (err = prle_model_predict(yhat, NULL, NULL, prle_run_folder_model(rf), &z)) < 0)
+        goto fail;
+    r.yhat = yhat;
+    if (level) {
+        prle_conformal c;
+        if ((err = prle_conformal_fit(&c, rf, level, adaptive)) < 0 ||
+            (r.n &&
+             (err = prle_conformal_apply(lo, hi, &c, prle_run_folder_model(rf), &z, yhat)) < 0))
+            goto fail;
+        r.lo = lo;
+        r.hi = hi;
+    }
+    err = k > 0 ? explain_rows(rf, &z, &r, (size_t)k, fmt) : plain_rows(rf, &r, fmt);
+    if (err < 0)
+        goto fail;
+    goto done;
+fail:
+    rc = cli_fail(err);
+done:
+    fflush(stdout);
+    free(yhat);
+    free(lo);
+    free(hi);
+    prle_matrix_dispose(&z);
+    prle_run_input_dispose(&in);
+    prle_run_folder_free(rf);
+    return rc;
+}

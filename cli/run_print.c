@@ -1,0 +1,136 @@
+/* Printing shared by prle run, train, kernel, eval and predict. */
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "run_print.h"
+
+void cli_progress_init(cli_progress *ps)
+{
+    ps->tty = isatty(STDERR_FILENO) != 0;
+    ps->show = !cli_opts.quiet && (ps->tty || cli_opts.verbose);
+    ps->open = false;
+}
+
+bool cli_progress_fn(const prle_progress *p, void *ud)
+{
+    cli_progress *ps = ud;
+    if (!ps->show)
+        return true;
+    if (ps->tty) {
+        fprintf(stderr, "\r\033[K%s: %zu/%zu (%.1f s)%s%s", p->stage, p->done, p->total, p->seconds,
+                p->note ? " " : "", p->note ? p->note : "");
+        ps->open = p->done < p->total || !p->total;
+        if (!ps->open)
+            fputs("\r\033[K", stderr);
+    } else {
+        fprintf(stderr, "prle: %s: %zu/%zu (%.1f s)%s%s\n", p->stage, p->done, p->total, p->seconds,
+                p->note ? " " : "", p->note ? p->note : "");
+    }
+    fflush(stderr);
+    return true;
+}
+
+void cli_progress_close(cli_progress *ps)
+{
+    if (ps->open)
+        fputs("\r\033[K", stderr);
+    ps->open = false;
+}
+
+void cli_print_stage(const prle_run_event *e, cli_progress *ps)
+{
+    cli_progress_close(ps);
+    printf("%-9s %8.2f s  %s\n", prle_run_stage_name(e->stage), e->seconds, e->note ? e->note : "");
+    fflush(stdout);
+}
+
+static void metrics_line(FILE *out, const char *split, const char *scale, const prle_metrics *m)
+{
+    fprintf(out, "%-10s %-5s %6zu %9.5f %9.5f %9.5f %9.5f %9.5f %9.5f %9.5f\n", split, scale, m->n,
+            m->mse, m->rmse, m->mae, m->r2, m->pearson, m->spearman, m->kendall);
+}
+
+void cli_print_metrics(FILE *out, const prle_run_metrics *m, unsigned split_mask)
+{
+    fprintf(out, "%-10s %-5s %6s %9s %9s %9s %9s %9s %9s %9s\n", "split", "scale", "n", "mse",
+            "rmse", "mae", "r2", "pearson", "spearman", "kendall");
+    for (int s = 0; s < PRLE_N_SPLITS; s++) {
+        const prle_split_metrics *sm = &m->splits[s];
+        if (!sm->present || !(split_mask & (1u << s)))
+            continue;
+        metrics_line(out, prle_split_name((prle_split)s), "raw", &sm->raw);
+        metrics_line(out, prle_split_name((prle_split)s), "0-1", &sm->unit);
+    }
+}
+
+/* At most `width` characters of `s` (UTF-8 sequences kept whole), "..." when cut; newlines
+ * and tabs as spaces. */
+void cli_put_text(FILE *out, const char *s, size_t width)
+{
+    size_t chars = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t len = *p < 0x80         ? 1
+                     : (*p >> 5) == 6  ? 2
+                     : (*p >> 4) == 14 ? 3
+                     : (*p >> 3) == 30 ? 4
+                                       : 1;
+        if (chars + 1 > width) {
+            fputs("...", out);
+            return;
+        }
+        if (*p == '\n' || *p == '\t' || *p == '\r') {
+            fputc(' ', out);
+            p++;
+        } else {
+            for (size_t i = 0; i < len && *p; i++)
+                fputc(*p++, out);
+        }
+        chars++;
+    }
+}
+
+void cli_put_pair(FILE *out, const char *a, const char *b, size_t width)
+{
+    if (!b) {
+        cli_put_text(out, a ? a : "", width);
+        return;
+    }
+    cli_put_text(out, a ? a : "", width / 2);
+    fputs(" | ", out);
+    cli_put_text(out, b, width / 2);
+}
+
+void cli_print_explained(FILE *out, const char *title, const prle_explained *e,
+                         const prle_explain_input *in, const prle_dataset *ds)
+{
+    const float *ytr = prle_dataset_labels(ds, PRLE_SPLIT_TRAIN);
+    bool pairs = prle_dataset_n_texts(ds) > 1;
+    fprintf(out, "%s", title);
+    if (!isnan(in->label))
+        fprintf(out, "  label %.4g", in->label);
+    fprintf(out, "  prediction %.4f\n  ", e->prediction);
+    cli_put_pair(out, in->text, in->text2, 110);
+    fprintf(out, "\n  %4s %5s %9s %7s %8s %8s %12s  %s\n", "#", "slot", "train row", "label",
+            "weight", "local", "contribution", pairs ? "prototype texts" : "prototype text");
+    double wsum = 0, csum = 0;
+    for (size_t i = 0; i < e->n_items; i++) {
+        const prle_explain_item *it = &e->items[i];
+        fprintf(out, "  %4zu %5zu %9zu %7.3f %8.4f %8.4f %12.5f  ", i + 1, it->prototype,
+                it->train_row, ytr ? ytr[it->train_row] : NAN, it->weight, it->local,
+                it->contribution);
+        cli_put_pair(out, prle_dataset_text(ds, PRLE_SPLIT_TRAIN, it->train_row, 0),
+                     pairs ? prle_dataset_text(ds, PRLE_SPLIT_TRAIN, it->train_row, 1) : NULL, 70);
+        fputc('\n', out);
+        wsum += it->weight;
+        csum += it->contribution;
+    }
+    if (e->rest_count) {
+        char rest[64];
+        snprintf(rest, sizeof rest, "rest (%zu prototypes)", e->rest_count);
+        fprintf(out, "  %-30s %8.4f %8s %12.5f\n", rest, e->rest_weight, "", e->rest_contribution);
+        wsum += e->rest_weight;
+        csum += e->rest_contribution;
+    }
+    fprintf(out, "  %-30s %8.4f %8s %12.5f  = prediction\n", "sum", wsum, "", csum);
+}

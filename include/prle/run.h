@@ -1,0 +1,369 @@
+/* PRLE: the run folder and the pipeline behind prle run / train / kernel / eval / predict
+ * (SPEC.md §1, §2, §6, §8; the file formats are docs/run-folder.md). */
+#ifndef PRLE_RUN_H
+#define PRLE_RUN_H
+
+#include "prle/common.h"
+#include "prle/config.h"
+#include "prle/dataset.h"
+#include "prle/embed.h"
+#include "prle/kernel.h"
+#include "prle/matrix.h"
+#include "prle/metrics.h"
+#include "prle/model.h"
+
+PRLE_BEGIN_DECL
+
+/** The "version" of every JSON file of the run folder this library writes and reads. */
+#define PRLE_RUN_FORMAT_VERSION 1
+
+/** The union header of train_log.csv (docs/run-folder.md), without the newline. */
+#define PRLE_TRAIN_LOG_HEADER                                                                      \
+    "stage,epoch,loss,loss_pair,loss_triplet,loss_uniform,val_pair,task,fit,anchor,balance,"       \
+    "entropy,metric,proto_self,local,consistency,val_mse,tau,seconds,rows_per_s,kept"
+
+/**
+ * The run folder of `cfg`: `{train.output_dir}/{logging.run_name}` (output_dir unset: "runs";
+ * run_name unset: "run"). `*out` is malloc'd (free()). PRLE_EINVAL for a run_name that is
+ * empty, "." or "..", or holds a '/'; PRLE_ENOMEM.
+ */
+PRLE_API int prle_run_dir(char **out, const prle_config *cfg);
+
+/* ---- metrics.json --------------------------------------------------------------------- */
+
+/** One split's metrics on the raw label scale and on the 0-1 scale. */
+typedef struct prle_split_metrics {
+    bool present;      /**< false: the split was not scored (no rows, fewer than 2, no labels) */
+    prle_metrics raw;  /**< labels and predictions as they are */
+    prle_metrics unit; /**< (y - label_min) / (label_max - label_min), predictions likewise */
+} prle_split_metrics;
+
+/** What metrics.json holds. */
+typedef struct prle_run_metrics {
+    double label_min, label_max;
+    prle_split_metrics splits[PRLE_N_SPLITS]; /**< indexed by prle_split */
+} prle_run_metrics;
+
+/**
+ * Scores `yhat` (n) against `y` (n) on both scales. PRLE_EINVAL (n < 2, a non-finite value
+ * naming its index, an empty label range), PRLE_ENOMEM.
+ */
+PRLE_API int prle_split_metrics_compute(prle_split_metrics *out, const float *y, const float *yhat,
+                                        size_t n, double label_min, double label_max);
+
+/**
+ * metrics.json as text (docs/run-folder.md: format "prle-metrics", version, label range,
+ * the present splits in split order, keys in a fixed order, doubles exact), pretty-printed
+ * with a final newline; `*out` is malloc'd (free()). The file prle_run_metrics_write writes
+ * has exactly these bytes. PRLE_ENOMEM.
+ */
+PRLE_API int prle_run_metrics_json(char **out, const prle_run_metrics *m);
+
+/** Writes prle_run_metrics_json's text to `path` atomically. PRLE_EIO, PRLE_ENOMEM. */
+PRLE_API int prle_run_metrics_write(const char *path, const prle_run_metrics *m);
+
+/**
+ * Reads metrics.json. Splits absent from the file are left not present; `n` and `flags`
+ * of the unit metrics are copied from the raw ones. PRLE_EFORMAT naming the file for
+ * another format or version, a missing key or a wrong type; PRLE_ENOTFOUND, PRLE_EIO.
+ */
+PRLE_API int prle_run_metrics_read(prle_run_metrics *out, const char *path);
+
+/* ---- predictions_{split}.csv and train_log.csv ------------------------------------------ */
+
+/**
+ * Writes `index,label,prediction` (plus `lo,hi` when both are non-NULL) for n rows
+ * atomically; numbers are the shortest text that reads back to the same float (at most
+ * %.9g's digits). `y` may be NULL (the label column is then empty). PRLE_EIO.
+ */
+PRLE_API int prle_run_predictions_write(const char *path, const float *y, const float *yhat,
+                                        const float *lo, const float *hi, size_t n);
+
+/** One stage's epoch records for train_log.csv. */
+typedef struct prle_train_log {
+    const prle_kernel_epoch *kernel; /**< may be NULL (n_kernel 0) */
+    size_t n_kernel;
+    int kernel_kept;               /**< 1-based epoch marked kept (0: none) */
+    const prle_model_epoch *model; /**< may be NULL (n_model 0) */
+    size_t n_model;
+    int model_kept;    /**< 1-based epoch marked kept (0: none) */
+    size_t model_rows; /**< training rows of stage 2, for rows_per_s */
+} prle_train_log;
+
+/**
+ * Writes train_log.csv atomically: PRLE_TRAIN_LOG_HEADER, then the kernel rows and the
+ * experts rows. A stage leaves the other's columns empty, and NaN values are empty; the
+ * experts' val_mse is on the raw label scale. PRLE_EIO.
+ */
+PRLE_API int prle_run_train_log_write(const char *path, const prle_train_log *log);
+
+/**
+ * Reads the kernel rows of a train_log.csv (this header, or any header naming the kernel
+ * columns, such as the one prle kernel wrote before the union header) into `*out`
+ * (malloc'd, free(); NULL when there are none) and the kept epoch into `*kept`. Fields a
+ * row leaves empty read as NaN. PRLE_EFORMAT naming file and line, PRLE_ENOTFOUND, PRLE_EIO.
+ */
+PRLE_API int prle_run_train_log_read_kernel(prle_kernel_epoch **out, size_t *n, int *kept,
+                                            const char *path);
+
+/* ---- the pipeline ----------------------------------------------------------------------- */
+
+/** The stages of prle_run, in order; the names are "data", "embed", "kernel", "experts",
+ *  "evaluate", "files", "analysis", "report". */
+typedef enum prle_run_stage {
+    PRLE_STAGE_DATA = 0,     /**< load the dataset */
+    PRLE_STAGE_EMBED = 1,    /**< stage 0: the embedding cache, built or reused */
+    PRLE_STAGE_KERNEL = 2,   /**< stage 1: kernel reused or trained, value space written */
+    PRLE_STAGE_EXPERTS = 3,  /**< stage 2: prototypes, router and experts (prle_model_fit) */
+    PRLE_STAGE_EVALUATE = 4, /**< predictions and metrics on validation and test */
+    PRLE_STAGE_FILES = 5,    /**< model, prototypes, explanations, log and config written */
+    PRLE_STAGE_ANALYSIS = 6, /**< prle_analyze_run */
+    PRLE_STAGE_REPORT = 7    /**< prle_report_write */
+} prle_run_stage;
+
+/** Number of stages. */
+#define PRLE_RUN_N_STAGES 8
+
+/** The stage's name (above); "?" otherwise. Static. */
+PRLE_API const char *prle_run_stage_name(prle_run_stage s);
+
+/** What a stage event reports. */
+typedef struct prle_run_event {
+    prle_run_stage stage;
+    bool done;        /**< false: the stage begins; true: it finished */
+    double seconds;   /**< done: the stage's wall time */
+    const char *note; /**< done: one line on what happened (e.g. "reused PATH"); may be NULL */
+    /* Set when the kernel stage begins to train (NULL otherwise): */
+    const prle_kernel_params *kernel; /**< the params of the fit */
+    size_t in_dim;                    /**< H */
+    size_t n_train;                   /**< training rows */
+} prle_run_event;
+
+/** Called when a stage begins and ends; return false to stop (PRLE_EABORTED). */
+typedef bool (*prle_run_event_fn)(const prle_run_event *event, void *user_data);
+
+/** Options of the pipeline that are not part of the config. Start from the defaults. */
+typedef struct prle_run_params {
+    size_t n_explain;          /**< explained test rows in explanations_test.json; default 3 */
+    size_t explain_k;          /**< prototypes listed per explained row; default 3 */
+    prle_progress_fn progress; /**< dataset download, embed, kernel, prototypes, experts,
+                                    analysis; may be NULL */
+    void *progress_ud;
+    prle_run_event_fn on_event; /**< stage begin / end; may be NULL */
+    void *on_event_ud;
+    prle_kernel_epoch_fn on_kernel_epoch; /**< each kernel epoch; may be NULL */
+    void *on_kernel_epoch_ud;
+    prle_model_epoch_fn on_model_epoch; /**< each stage-2 epoch; may be NULL */
+    void *on_model_epoch_ud;
+    bool embed;   /**< true (default): stage 0 through prle_embed, building the cache when it
+                       does not match; false (prle train): the cache must exist and match */
+    bool analyze; /**< run prle_analyze_run on the new folder; default true */
+    bool report;  /**< run prle_report_write on the new folder; default true */
+} prle_run_params;
+
+/** The defaults listed above. */
+PRLE_API prle_run_params prle_run_default_params(void);
+
+/** What a run did. Dispose with prle_run_result_dispose. */
+typedef struct prle_run_result {
+    char *dir;                         /**< the run folder */
+    double seconds[PRLE_RUN_N_STAGES]; /**< wall time per stage */
+    bool ran[PRLE_RUN_N_STAGES];       /**< which stages ran */
+    double seconds_total;
+    prle_embed_report embed;          /**< stage 0 (zeroed when it did not run) */
+    bool kernel_reused;               /**< a saved kernel matched the config */
+    char *kernel_note;                /**< one line: where the kernel came from, or why it
+                                           was trained */
+    int kernel_kept_epoch;            /**< 0 when unknown (reused without a log) */
+    prle_kernel_report kernel_report; /**< distance-label correlation on train */
+    size_t n_prototypes;              /**< P (0 when stage 2 did not run) */
+    int model_epochs;                 /**< stage-2 epochs run */
+    int model_kept_epoch;             /**< the epoch whose weights were kept */
+    prle_run_metrics metrics;         /**< validation and test (stage 2 only) */
+} prle_run_result;
+
+/** Frees what the result owns and zeroes it; a zeroed result is left as it is. */
+PRLE_API void prle_run_result_dispose(prle_run_result *r);
+
+/**
+ * The main job (prle run, prle train): dataset, stage 0 (params->embed), the stages of
+ * `pipeline.stages`, evaluation on validation and test, and every file of
+ * docs/run-folder.md that these stages own, then analysis.json and report.html as asked.
+ *
+ * The folder is built as `.{run_name}.tmp-{pid}` beside the final one and renamed over it
+ * only when everything up to the analysis succeeded; on failure the old folder is untouched
+ * and the temporary one removed. report.html, which names the folder it was made from, is
+ * written into the final folder after the rename (if it fails, the call fails but the new
+ * folder stays).
+ *
+ * Kernel: with `kernel` in pipeline.stages and pipeline.reuse_kernel true, the
+ * kernel.safetensors of the old run folder (else `{kernel.checkpoint_dir}/kernel.safetensors`)
+ * is reused when it matches the config: the same architecture (else PRLE_EINVAL or
+ * PRLE_ESHAPE naming the file and what differs), the same training settings and, when that
+ * folder holds value/train_embeds.npy, the same value embeddings of the current training
+ * rows; when the settings or embeddings differ it is trained again and kernel_note says why.
+ * Without `kernel` in the stages a saved kernel must exist and have the config's
+ * architecture. With reuse_kernel false the kernel is always trained.
+ *
+ * Embeddings with a non-finite value are PRLE_EINVAL naming the file and the row. Other
+ * errors come from the stages (PRLE_EINVAL for the config, PRLE_ENOTFOUND, PRLE_EFORMAT,
+ * PRLE_EIO, PRLE_ENOMEM, PRLE_EABORTED). Same config, seed and thread count give
+ * byte-identical model.safetensors and predictions. `params` may be NULL.
+ */
+PRLE_API int prle_run(prle_run_result *out, const prle_config *cfg, const prle_run_params *params);
+
+/**
+ * Stage 1 alone (prle kernel): stage 0, then the kernel trained (never reused), written in
+ * place into the run folder (created when missing): kernel.safetensors, value/,
+ * kernel_report.json, train_log.csv (kernel rows) and config.yaml. Other files of the folder
+ * are left as they are. `params` may be NULL.
+ */
+PRLE_API int prle_run_kernel(prle_run_result *out, const prle_config *cfg,
+                             const prle_run_params *params);
+
+/* ---- a saved run ------------------------------------------------------------------------ */
+
+/** A run folder opened for eval and predict: its config, dataset, kernel and model. */
+typedef struct prle_run_folder prle_run_folder;
+
+/**
+ * Opens `dir`: config.yaml, the dataset it names (for labels and prototype texts),
+ * kernel.safetensors and model.safetensors. PRLE_ENOTFOUND naming a missing file, PRLE_EFORMAT
+ * for a file of another format version or a truncated one (the message names the file),
+ * PRLE_ESHAPE when kernel and model disagree. Free with prle_run_folder_free.
+ */
+PRLE_API int prle_run_folder_open(prle_run_folder **out, const char *dir);
+
+/** Frees the handle; NULL does nothing. */
+PRLE_API void prle_run_folder_free(prle_run_folder *rf);
+
+/** Borrowed views, valid while the handle lives. */
+PRLE_API const char *prle_run_folder_dir(const prle_run_folder *rf);
+PRLE_API const prle_config *prle_run_folder_config(const prle_run_folder *rf);
+PRLE_API const prle_dataset *prle_run_folder_dataset(const prle_run_folder *rf);
+PRLE_API const prle_kernel *prle_run_folder_kernel(const prle_run_folder *rf);
+PRLE_API const prle_model *prle_run_folder_model(const prle_run_folder *rf);
+
+/**
+ * The value-space rows of a split (n, D): `value/{split}_embeds.npy` of the folder, or, when
+ * it is missing, the cached embeddings through the kernel. PRLE_ESHAPE when the row count
+ * differs from the dataset's.
+ */
+PRLE_API int prle_run_folder_value(prle_matrix *out, const prle_run_folder *rf, prle_split split);
+
+/**
+ * Encodes `n` new inputs as training did (the config's encoder fitted on the run's train
+ * texts, joined texts or pair features, normalisation) and maps them through the kernel
+ * into `out` (n, D). `text2` is required for datasets of pairs and ignored otherwise.
+ * PRLE_EINVAL for encoder_type npy (no texts to encode) or a missing second text.
+ * Not thread-safe (the encoder is built on first use).
+ */
+PRLE_API int prle_run_folder_encode(prle_matrix *out, prle_run_folder *rf, const char *const *text,
+                                    const char *const *text2, size_t n);
+
+/** Rows read for prediction (prle predict --input). Dispose with prle_run_input_dispose. */
+typedef struct prle_run_input {
+    size_t n;
+    char **text;     /**< n texts */
+    char **text2;    /**< n second texts (datasets of pairs), else NULL */
+    float *label;    /**< n labels, NaN where unknown */
+    bool has_labels; /**< the file has a label column */
+} prle_run_input;
+
+/**
+ * Reads `path` for prediction with the run `rf`. First as a table with a header (CSV; TSV
+ * for *.tsv, JSON Lines for *.jsonl): a column `text` or `sentence1`, for datasets of pairs
+ * also `text2` or `sentence2`, and optionally `label` (empty cells: unknown). A file without
+ * such a column is read as a file of the run's own dataset format (data.format, its text and
+ * label fields; labels required). PRLE_ENOTFOUND, PRLE_EFORMAT naming file and line,
+ * PRLE_EINVAL (pairs needed), PRLE_ENOMEM.
+ */
+PRLE_API int prle_run_input_read(prle_run_input *out, const prle_run_folder *rf, const char *path);
+
+/** Frees what `in` owns and zeroes it. */
+PRLE_API void prle_run_input_dispose(prle_run_input *in);
+
+/**
+ * Re-scores the splits whose bit (1 << split) is set in `split_mask` that have labels and
+ * at least 2 rows, from the saved model and value embeddings, into `out` (the label range
+ * from the dataset). With `write`, predictions_{split}.csv are rewritten and the splits are
+ * replaced in metrics.json (others kept). Gives the numbers the run wrote.
+ */
+PRLE_API int prle_run_eval(prle_run_metrics *out, const prle_run_folder *rf, unsigned split_mask,
+                           bool write);
+
+/* ---- split-conformal intervals (SPEC.md §6) ------------------------------------------------ */
+
+/** A calibrated interval rule. */
+typedef struct prle_conformal {
+    double level;   /**< the coverage asked for, in (0, 1) */
+    double q;       /**< the calibrated quantile of the (scaled) absolute residuals */
+    size_t n_calib; /**< validation rows it was calibrated on */
+    bool adaptive;  /**< widths scale with the router's entropy */
+} prle_conformal;
+
+/**
+ * Calibrates split-conformal intervals on the validation split of the run: scores
+ * r_i = |y_i - yhat_i| / s_i, with s_i = 1 (plain) or s_i = 1 + H_i / ln P, H_i the entropy
+ * of row i's routing weights (adaptive; s_i = 1 when P = 1); q is the ceil((n + 1) level)-th
+ * smallest score (the largest when that exceeds n). PRLE_EINVAL for a level outside (0, 1)
+ * or fewer than 2 labelled validation rows.
+ */
+PRLE_API int prle_conformal_fit(prle_conformal *out, const prle_run_folder *rf, double level,
+                                bool adaptive);
+
+/** Intervals [yhat - q s_i, yhat + q s_i] for the rows of `z` (n, D) into lo, hi (n) given
+ *  their predictions `yhat`. */
+PRLE_API int prle_conformal_apply(float *lo, float *hi, const prle_conformal *c,
+                                  const prle_model *m, const prle_matrix *z, const float *yhat);
+
+/* ---- explanations ----------------------------------------------------------------------- */
+
+/** One explained prediction (SPEC.md §6). Dispose with prle_explained_dispose. */
+typedef struct prle_explained {
+    float prediction;         /**< yhat, raw scale */
+    prle_explain_item *items; /**< the k prototypes with the largest W_p |E_p| */
+    size_t n_items;
+    size_t rest_count;       /**< the other P - n_items prototypes */
+    double rest_weight;      /**< their summed weight */
+    float rest_contribution; /**< their summed contribution: sum(items) + rest = prediction */
+} prle_explained;
+
+/** Explains row `z` (D floats) with `k` prototypes (all of them when k >= P). */
+PRLE_API int prle_explain_row(prle_explained *out, const prle_model *m, const float *z, size_t k);
+
+/** Frees the items and zeroes `e`. */
+PRLE_API void prle_explained_dispose(prle_explained *e);
+
+/** The input an explanation is about, for its JSON object. */
+typedef struct prle_explain_input {
+    size_t index;      /**< row of its split; SIZE_MAX: not from a split (no "index" key) */
+    const char *text;  /**< may be NULL */
+    const char *text2; /**< may be NULL (single-text datasets) */
+    float label;       /**< NaN: unknown (no "label" key) */
+    float prediction;  /**< written when there is no explanation (`e` NULL) */
+    bool has_interval; /**< write "lo" and "hi" after the prediction */
+    float lo, hi;
+} prle_explain_input;
+
+/**
+ * One row object of explanations_test.json / prle predict --format json: index, text,
+ * text2, label, prediction, prototypes [{index, slot, text, text2, label, weight,
+ * local_prediction, contribution}], rest {count, weight, contribution}; prototype texts and
+ * labels come from the train split of `ds`. `e` NULL gives the row with `in->prediction`
+ * and without prototypes and rest. One line (JSON Lines) unless `pretty`; no final newline. `*out`
+ * malloc'd (free()).
+ */
+PRLE_API int prle_explain_json(char **out, const prle_explained *e, const prle_explain_input *in,
+                               const prle_dataset *ds, bool pretty);
+
+/**
+ * Chooses `k` rows of `y` (n labels) spread evenly over the sorted labels: sorting by
+ * (label, index), the rows at positions floor((2i + 1) n / 2k), i = 0..k-1, into `rows` in
+ * that order. Returns the number chosen (min(k, n)).
+ */
+PRLE_API size_t prle_explain_pick(size_t *rows, const float *y, size_t n, size_t k);
+
+PRLE_END_DECL
+
+#endif

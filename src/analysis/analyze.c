@@ -1,0 +1,407 @@
+/* prle analyze RUN (SPEC.md §7): reads a run folder (docs/run-folder.md) and writes
+ * analysis.json: the distance-label correlation of retrieval and value space on the training
+ * rows (the computation of kernel_report.json), the oracle MoE in value space (SVR and linear,
+ * k = model.num_prototypes), and t-SNE maps of train + validation + test in both spaces. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/analyze_int.h"
+#include "core/error.h"
+#include "core/progress.h"
+#include "prle/config.h"
+#include "prle/dataset.h"
+#include "prle/embed.h"
+#include "prle/npy.h"
+#include "prle/safetensors.h"
+
+#define N_SPLITS 3
+
+prle_analyze_params prle_analyze_default_params(void)
+{
+    return (prle_analyze_params){.correlation = true,
+                                 .oracle_moe = true,
+                                 .tsne = true,
+                                 .n_threads = 0,
+                                 .progress = NULL,
+                                 .progress_ud = NULL,
+                                 .oracle_svr = prle_svr_default_params(),
+                                 .oracle_ridge = prle_ridge_default_params()};
+}
+
+/* What the run folder gives. */
+typedef struct run_data {
+    prle_config cfg;
+    prle_dataset *ds;
+    prle_embed_report rep;
+    prle_matrix xr[N_SPLITS]; /* retrieval */
+    prle_matrix xv[N_SPLITS]; /* value */
+    size_t n[N_SPLITS];
+    size_t *protos;
+    size_t n_protos;
+} run_data;
+
+static void run_data_dispose(run_data *r)
+{
+    for (int s = 0; s < N_SPLITS; s++) {
+        prle_matrix_dispose(&r->xr[s]);
+        prle_matrix_dispose(&r->xv[s]);
+    }
+    free(r->protos);
+    prle_embed_report_dispose(&r->rep);
+    prle_dataset_free(r->ds);
+    prle_config_dispose(&r->cfg);
+}
+
+static char *join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+static int load_value(run_data *r, const char *run_dir)
+{
+    int err = 0;
+    for (int s = 0; s < N_SPLITS && err == 0; s++) {
+        char name[64];
+        snprintf(name, sizeof name, "value/%s_embeds.npy", prle_split_name((prle_split)s));
+        char *path = join(run_dir, name);
+        if (!path)
+            return prle__error_nomem("analyze: path");
+        if ((err = prle_npy_load(&r->xv[s], path)) == PRLE_ENOTFOUND)
+            err = prle__error_set(PRLE_ENOTFOUND,
+                                  "%s not found: run prle kernel on the run's "
+                                  "config first",
+                                  path);
+        else if (err == 0 && r->xv[s].rows != r->n[s])
+            err = prle__error_set(PRLE_EFORMAT, "%s has %zu rows, the %s split %zu", path,
+                                  r->xv[s].rows, prle_split_name((prle_split)s), r->n[s]);
+        else if (err == 0 && r->xv[s].cols != r->xv[0].cols)
+            err = prle__error_set(PRLE_EFORMAT, "%s is %zu wide, the train rows %zu", path,
+                                  r->xv[s].cols, r->xv[0].cols);
+        free(path);
+    }
+    return err;
+}
+
+/* The stage 0 cache the run's config names, checked against its manifest, never rebuilt. */
+static int load_retrieval(run_data *r)
+{
+    int err;
+    bool skip = r->cfg.model.skip_loading_encoder;
+    r->cfg.model.skip_loading_encoder = true;
+    err = prle_embed(&r->rep, &r->cfg, r->ds, NULL);
+    r->cfg.model.skip_loading_encoder = skip;
+    if (err < 0)
+        return err;
+    for (int s = 0; s < N_SPLITS; s++)
+        if ((err = prle_embed_load(&r->xr[s], &r->cfg, r->ds, (prle_split)s)) < 0)
+            return err;
+    return 0;
+}
+
+/* prototype_rows of model.safetensors (i64, or integral floats); none when there is no model */
+static int load_protos(run_data *r, const char *run_dir)
+{
+    int err;
+    prle_st_file *f = NULL;
+    prle_st_tensor_info ti;
+    int64_t *v = NULL;
+    char *path = join(run_dir, "model.safetensors");
+    if (!path)
+        return prle__error_nomem("analyze: path");
+    if ((err = prle_st_open(&f, path)) == PRLE_ENOTFOUND) {
+        prle_error_clear();
+        err = 0; /* no stage 2 model: no prototypes to mark */
+        goto done;
+    }
+    if (err < 0)
+        goto done; /* the message names the file */
+    if ((err = prle_st_find(&ti, f, "prototype_rows")) < 0)
+        goto fail;
+    if (ti.numel == 0 || !(v = malloc(ti.numel * sizeof *v)) ||
+        !(r->protos = malloc(ti.numel * sizeof(size_t)))) {
+        err = ti.numel ? prle__error_nomem("analyze: prototypes")
+                       : prle__error_set(PRLE_EFORMAT, "prototype_rows is empty");
+        goto fail;
+    }
+    if ((err = prle_st_read_i64(v, ti.numel, f, "prototype_rows")) == PRLE_EFORMAT) {
+        double *dv = (double *)malloc(ti.numel * sizeof(double));
+        if (!dv) {
+            err = prle__error_nomem("analyze: prototypes");
+            goto fail;
+        }
+        if ((err = prle_st_read_f64(dv, ti.numel, f, "prototype_rows")) == 0)
+            for (size_t i = 0; i < ti.numel; i++)
+                v[i] = dv[i] == floor(dv[i]) && fabs(dv[i]) < 9e15 ? (int64_t)dv[i] : -1;
+        free(dv);
+    }
+    if (err < 0)
+        goto fail;
+    for (size_t i = 0; i < ti.numel; i++) {
+        if (v[i] < 0 || (uint64_t)v[i] >= r->n[0]) {
+            err = prle__error_set(PRLE_EFORMAT,
+                                  "prototype_rows[%zu] = %lld is not a training row "
+                                  "(%zu rows)",
+                                  i, (long long)v[i], r->n[0]);
+            goto fail;
+        }
+        r->protos[i] = (size_t)v[i];
+    }
+    r->n_protos = ti.numel;
+    goto done;
+fail:
+    if (err != PRLE_ENOMEM)
+        prle__error_prefix(err, "%s", path);
+done:
+    free(v);
+    free(path);
+    prle_st_free(f);
+    return err;
+}
+
+/* rows of three splits one after the other into a new (sum, d) matrix */
+static int stack(prle_matrix *out, const prle_matrix *x, int count)
+{
+    size_t rows = 0, d = x[0].cols, at = 0;
+    for (int s = 0; s < count; s++) {
+        if (x[s].cols != d)
+            return prle__error_set(PRLE_ESHAPE, "analyze: widths differ: %zu and %zu", d,
+                                   x[s].cols);
+        rows += x[s].rows;
+    }
+    int err = prle_matrix_alloc(out, rows, d);
+    if (err < 0)
+        return err;
+    for (int s = 0; s < count; s++) {
+        if (x[s].rows)
+            memcpy(prle_matrix_row(out, at), x[s].data, x[s].rows * d * sizeof(float));
+        at += x[s].rows;
+    }
+    return 0;
+}
+
+/* The oracle MoE in value space: k-medoids on the training rows, experts on train +
+ * validation, labels on the 0-1 scale. */
+static int run_oracle(prle__analysis *a, size_t *medoids, const run_data *r,
+                      const prle_analyze_params *p)
+{
+    int err;
+    prle_matrix fit = {0};
+    float *yfit = NULL, *ytest = NULL;
+    size_t nfit = r->n[0] + r->n[1], k = r->cfg.model.num_prototypes;
+    double lo = a->label_min, span = a->label_max - a->label_min;
+    double t0 = prle__now();
+    if (k < 1 || k > r->n[0])
+        return prle__error_set(PRLE_EINVAL,
+                               "analyze: model.num_prototypes is %zu, needs 1..%zu (training rows)",
+                               k, r->n[0]);
+    if (!(span > 0))
+        return prle__error_set(PRLE_EINVAL, "analyze: label range [%g, %g] is empty", a->label_min,
+                               a->label_max);
+    yfit = malloc(nfit * sizeof(float));
+    ytest = malloc((r->n[2] ? r->n[2] : 1) * sizeof(float));
+    if (!yfit || !ytest) {
+        err = prle__error_nomem("analyze: labels");
+        goto done;
+    }
+    for (size_t i = 0; i < nfit; i++) /* train then validation */
+        yfit[i] = (float)((a->labels[i] - lo) / span);
+    for (size_t i = 0; i < r->n[2]; i++)
+        ytest[i] = (float)((a->labels[nfit + i] - lo) / span);
+    if ((err = stack(&fit, r->xv, 2)) < 0)
+        goto done;
+    prle_oracle_params op = prle_oracle_default_params();
+    op.svr = p->oracle_svr;
+    op.ridge = p->oracle_ridge;
+    op.n_threads = p->n_threads;
+    for (int m = 0; m < 2; m++) {
+        op.model = m ? PRLE_ORACLE_LINEAR : PRLE_ORACLE_SVR;
+        if ((err = prle__progress(p->progress, p->progress_ud, "oracle", (size_t)m, 2, t0,
+                                  prle_oracle_model_name(op.model))) < 0)
+            goto done;
+        err = m ? prle_oracle_moe_eval(&a->oracle[m], NULL, NULL, &fit, yfit, medoids, k, &r->xv[2],
+                                       ytest, &op)
+                : prle_oracle_moe(&a->oracle[m], medoids, &fit, yfit, r->n[0], &r->xv[2], ytest, k,
+                                  r->cfg.train.seed, &op);
+        if (err < 0)
+            goto done;
+        if (m)
+            snprintf(a->oracle_params[m], sizeof a->oracle_params[m], "alpha=%g", op.ridge.alpha);
+        else
+            snprintf(a->oracle_params[m], sizeof a->oracle_params[m], "C=%g epsilon=%g gamma=%s",
+                     op.svr.C, op.svr.epsilon,
+                     op.svr.gamma_mode == PRLE_SVR_GAMMA_SCALE  ? "scale"
+                     : op.svr.gamma_mode == PRLE_SVR_GAMMA_AUTO ? "auto"
+                                                                : "value");
+    }
+    a->medoids = medoids;
+    a->has_oracle = true;
+    err = prle__progress(p->progress, p->progress_ud, "oracle", 2, 2, t0, "done");
+done:
+    prle_matrix_dispose(&fit);
+    free(yfit);
+    free(ytest);
+    return err;
+}
+
+typedef struct tsne_relay {
+    prle_progress_fn fn;
+    void *ud;
+    const char *space;
+} tsne_relay;
+
+static bool relay(const prle_progress *info, void *ud)
+{
+    const tsne_relay *t = ud;
+    char note[96];
+    prle_progress q = *info;
+    snprintf(note, sizeof note, "%s %s", t->space, info->note ? info->note : "");
+    q.note = note;
+    return t->fn(&q, t->ud);
+}
+
+static int run_tsne(prle__analysis *a, const run_data *r, const prle_analyze_params *p)
+{
+    static const char *const spaces[2] = {"retrieval", "value"};
+    int err = 0;
+    for (int s = 0; s < 2 && err == 0; s++) {
+        prle_matrix all = {0};
+        prle_tsne *t = NULL;
+        tsne_relay rl = {p->progress, p->progress_ud, spaces[s]};
+        prle_tsne_params tp = prle_tsne_default_params();
+        tp.perplexity = a->perplexity;
+        tp.seed = a->seed;
+        tp.n_threads = p->n_threads;
+        if (p->progress) {
+            tp.progress = relay;
+            tp.progress_ud = &rl;
+        }
+        double t0 = prle__now();
+        if ((err = stack(&all, s ? r->xv : r->xr, N_SPLITS)) == 0 &&
+            (err = prle_tsne_fit(&t, &all, &tp)) == 0 &&
+            (err = prle_matrix_copy(&a->map[s].xy, prle_tsne_embedding(t))) == 0) {
+            a->map[s].info = prle_tsne_get_info(t);
+            a->map[s].seconds = prle__now() - t0;
+        }
+        if (err < 0 && err != PRLE_ENOMEM && err != PRLE_EABORTED)
+            prle__error_prefix(err, "t-SNE of the %s space", spaces[s]);
+        prle_tsne_free(t);
+        prle_matrix_dispose(&all);
+    }
+    a->has_tsne = err == 0;
+    return err;
+}
+
+int prle_analyze_run_summary(prle_analysis_summary *out, const char *run_dir,
+                             const prle_analyze_params *p)
+{
+    int err;
+    double t0 = prle__now();
+    prle_analyze_params dflt = prle_analyze_default_params();
+    run_data r = {0};
+    prle__analysis a = {0};
+    float *labels = NULL;
+    size_t *medoids = NULL;
+    char *path = NULL;
+    if (!p)
+        p = &dflt;
+    if (!run_dir)
+        return prle__error_set(PRLE_EINVAL, "analyze: run_dir is NULL");
+    if (p->n_threads < 0)
+        return prle__error_set(PRLE_EINVAL, "analyze: n_threads must be >= 0, got %d",
+                               p->n_threads);
+
+    if (!(path = join(run_dir, "config.yaml"))) {
+        err = prle__error_nomem("analyze: path");
+        goto done;
+    }
+    if ((err = prle_config_load(&r.cfg, path)) < 0 ||
+        (err = prle_dataset_load(&r.ds, &r.cfg.data, r.cfg.train.seed, NULL)) < 0)
+        goto done;
+    size_t n_all = 0;
+    for (int s = 0; s < N_SPLITS; s++)
+        n_all += r.n[s] = prle_dataset_n_rows(r.ds, (prle_split)s);
+    if (r.n[0] < 2 || r.n[2] < 2) {
+        err = prle__error_set(PRLE_EINVAL, "analyze: needs >= 2 train and test rows, got %zu, %zu",
+                              r.n[0], r.n[2]);
+        goto done;
+    }
+    if ((err = load_value(&r, run_dir)) < 0 ||
+        ((p->correlation || p->tsne) && (err = load_retrieval(&r)) < 0) ||
+        (err = load_protos(&r, run_dir)) < 0)
+        goto done;
+
+    a.dataset = prle_dataset_name(r.ds);
+    a.label_min = prle_dataset_label_min(r.ds);
+    a.label_max = prle_dataset_label_max(r.ds);
+    memcpy(a.n, r.n, sizeof a.n);
+    a.seed = r.cfg.train.seed;
+    a.perplexity = 30;
+    a.protos = r.protos;
+    a.n_protos = r.n_protos;
+    if (!(labels = malloc(n_all * sizeof(float))) ||
+        !(medoids = malloc((r.cfg.model.num_prototypes ? r.cfg.model.num_prototypes : 1) *
+                           sizeof(size_t)))) {
+        err = prle__error_nomem("analyze");
+        goto done;
+    }
+    for (size_t s = 0, at = 0; s < N_SPLITS; at += r.n[s++])
+        if (r.n[s])
+            memcpy(labels + at, prle_dataset_labels(r.ds, (prle_split)s), r.n[s] * sizeof(float));
+    a.labels = labels;
+
+    if (p->correlation) {
+        const float *yt = prle_dataset_labels(r.ds, PRLE_SPLIT_TRAIN);
+        if ((err = prle_kernel_distance_corr(&a.corr[0], &r.xr[0], yt, PRLE_KERNEL_REPORT_PAIRS,
+                                             a.seed, p->n_threads)) < 0 ||
+            (err = prle_kernel_distance_corr(&a.corr[1], &r.xv[0], yt, PRLE_KERNEL_REPORT_PAIRS,
+                                             a.seed, p->n_threads)) < 0)
+            goto done;
+        a.has_corr = true;
+    }
+    if (p->oracle_moe && (err = run_oracle(&a, medoids, &r, p)) < 0)
+        goto done;
+    if (p->tsne && (err = run_tsne(&a, &r, p)) < 0)
+        goto done;
+
+    free(path);
+    if (!(path = join(run_dir, "analysis.json"))) {
+        err = prle__error_nomem("analyze: path");
+        goto done;
+    }
+    if ((err = prle__analysis_write(path, &a)) < 0)
+        goto done;
+    if (out) {
+        prle_analysis_summary sm = {0};
+        memcpy(sm.n_rows, r.n, sizeof sm.n_rows);
+        sm.n_prototypes = r.n_protos;
+        for (int s = 0; s < 2; s++) {
+            sm.corr_pearson[s] = a.has_corr ? a.corr[s].pearson : NAN;
+            sm.corr_spearman[s] = a.has_corr ? a.corr[s].spearman : NAN;
+            sm.tsne_kl[s] = a.has_tsne ? a.map[s].info.kl_divergence : NAN;
+            sm.tsne_seconds[s] = a.has_tsne ? a.map[s].seconds : NAN;
+            sm.oracle[s] = a.oracle[s];
+        }
+        sm.n_oracle = a.has_oracle ? 2 : 0;
+        sm.seconds = prle__now() - t0;
+        *out = sm;
+    }
+done:
+    prle_matrix_dispose(&a.map[0].xy);
+    prle_matrix_dispose(&a.map[1].xy);
+    free(labels);
+    free(medoids);
+    free(path);
+    run_data_dispose(&r);
+    return err;
+}
+
+int prle_analyze_run(const char *run_dir, const prle_analyze_params *p)
+{
+    return prle_analyze_run_summary(NULL, run_dir, p);
+}

@@ -1,0 +1,43 @@
+/* Internals of prle_analyze_run shared by analyze.c (reading the run folder, computing) and
+ * analyze_json.c (writing analysis.json, docs/run-folder.md). */
+#ifndef PRLE_ANALYSIS_ANALYZE_INT_H
+#define PRLE_ANALYSIS_ANALYZE_INT_H
+
+#include "prle/analysis.h"
+#include "prle/kernel.h"
+#include "prle/tsne.h"
+
+/** One t-SNE map of the rows train, validation, test. */
+typedef struct prle__analysis_map {
+    prle_matrix xy;      /* (n_all, 2); empty when not computed */
+    prle_tsne_info info; /* kl_divergence, n_iter, ... */
+    double seconds;      /* the whole fit */
+} prle__analysis_map;
+
+/** Everything analysis.json holds. Borrowed pointers; the writer only reads. */
+typedef struct prle__analysis {
+    const char *dataset;
+    double label_min, label_max;
+    size_t n[3]; /* rows of train, validation, test */
+
+    bool has_corr;
+    prle_kernel_corr corr[2]; /* retrieval, value; on the training rows */
+    uint64_t seed;
+
+    bool has_oracle;
+    prle_oracle_result oracle[2]; /* svr, linear */
+    char oracle_params[2][96];    /* e.g. "C=1 epsilon=0.1 gamma=scale" */
+    const size_t *medoids;        /* k training rows */
+
+    bool has_tsne;
+    double perplexity;
+    const float *labels;  /* (n_all) raw labels, train then validation then test */
+    const size_t *protos; /* prototype rows of model.safetensors, indices into the train rows */
+    size_t n_protos;      /* 0: no model (an empty list) */
+    prle__analysis_map map[2]; /* retrieval, value */
+} prle__analysis;
+
+/** Writes `a` as analysis.json to `path` atomically. PRLE_EIO, PRLE_ENOMEM. */
+int prle__analysis_write(const char *path, const prle__analysis *a);
+
+#endif

@@ -1,0 +1,186 @@
+/* analysis.json (docs/run-folder.md): correlation, oracle MoE, t-SNE maps, keys in a fixed
+ * order; doubles exact (%.17g or shorter), coordinates and labels as floats, NaN as null. */
+#include <stdlib.h>
+
+#include "analysis/analyze_int.h"
+#include "core/error.h"
+#include "io/json.h"
+
+static const char *const SPACES[2] = {"retrieval", "value"};
+
+/* obj[key] = a new object or array; NULL (PRLE_ENOMEM set) when memory runs out */
+static cJSON *add_object(cJSON *obj, const char *key)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o) {
+        prle__error_nomem("analysis.json");
+        return NULL;
+    }
+    return prle__json_add(obj, key, o) < 0 ? NULL : o;
+}
+
+static cJSON *add_array(cJSON *obj, const char *key)
+{
+    cJSON *a = cJSON_CreateArray();
+    if (!a) {
+        prle__error_nomem("analysis.json");
+        return NULL;
+    }
+    return prle__json_add(obj, key, a) < 0 ? NULL : a;
+}
+
+static int push(cJSON *arr, cJSON *item)
+{
+    if (!item || !cJSON_AddItemToArray(arr, item)) {
+        cJSON_Delete(item);
+        return prle__error_nomem("analysis.json");
+    }
+    return 0;
+}
+
+static int add_sizes(cJSON *obj, const char *key, const size_t *v, size_t n)
+{
+    int err = 0;
+    cJSON *a = add_array(obj, key);
+    if (!a)
+        return PRLE_ENOMEM;
+    for (size_t i = 0; i < n && err == 0; i++)
+        err = push(a, prle__json_int((int64_t)v[i]));
+    return err;
+}
+
+static int add_metrics(cJSON *obj, const char *key, const prle_metrics *m)
+{
+    int err;
+    cJSON *o = add_object(obj, key);
+    if (!o)
+        return PRLE_ENOMEM;
+    if ((err = prle__json_add_int(o, "n", (int64_t)m->n)) < 0 ||
+        (err = prle__json_add_number(o, "mse", m->mse)) < 0 ||
+        (err = prle__json_add_number(o, "rmse", m->rmse)) < 0 ||
+        (err = prle__json_add_number(o, "mae", m->mae)) < 0 ||
+        (err = prle__json_add_number(o, "r2", m->r2)) < 0 ||
+        (err = prle__json_add_number(o, "pearson", m->pearson)) < 0 ||
+        (err = prle__json_add_number(o, "spearman", m->spearman)) < 0 ||
+        (err = prle__json_add_number(o, "kendall", m->kendall)) < 0)
+        return err;
+    return 0;
+}
+
+static int add_correlation(cJSON *root, const prle__analysis *a)
+{
+    int err;
+    if (!a->has_corr)
+        return 0; /* skipped: the key is absent (what readers treat as "not run") */
+    cJSON *c = add_object(root, "correlation");
+    if (!c)
+        return PRLE_ENOMEM;
+    if ((err = prle__json_add_string(c, "split", "train")) < 0 ||
+        (err = prle__json_add_int(c, "pairs", (int64_t)a->corr[1].n_pairs)) < 0 ||
+        (err = prle__json_add(c, "seed", prle__json_int((int64_t)a->seed))) < 0)
+        return err;
+    for (int s = 0; s < 2; s++) {
+        cJSON *o = add_object(c, SPACES[s]);
+        if (!o)
+            return PRLE_ENOMEM;
+        if ((err = prle__json_add_number(o, "pearson", a->corr[s].pearson)) < 0 ||
+            (err = prle__json_add_number(o, "spearman", a->corr[s].spearman)) < 0)
+            return err;
+    }
+    return 0;
+}
+
+static int add_oracle(cJSON *root, const prle__analysis *a)
+{
+    int err;
+    if (!a->has_oracle)
+        return 0; /* skipped: the key is absent (what readers treat as "not run") */
+    cJSON *arr = add_array(root, "oracle_moe");
+    if (!arr)
+        return PRLE_ENOMEM;
+    for (int i = 0; i < 2; i++) {
+        const prle_oracle_result *r = &a->oracle[i];
+        cJSON *o = cJSON_CreateObject();
+        if ((err = push(arr, o)) < 0)
+            return err;
+        if ((err = prle__json_add_string(o, "model", prle_oracle_model_name(r->model))) < 0 ||
+            (err = prle__json_add_int(o, "k", (int64_t)r->k)) < 0 ||
+            (err = prle__json_add_string(o, "params", a->oracle_params[i])) < 0 ||
+            (err = prle__json_add_string(o, "label_scale", "unit")) < 0 ||
+            (err = prle__json_add_string(o, "fit", "train+validation")) < 0 ||
+            (err = add_metrics(o, "global", &r->global)) < 0 ||
+            (err = add_metrics(o, "oracle", &r->oracle)) < 0 ||
+            (err = prle__json_add_int(o, "min_cluster", (int64_t)r->min_cluster)) < 0 ||
+            (err = prle__json_add_int(o, "max_cluster", (int64_t)r->max_cluster)) < 0 ||
+            (err = prle__json_add_int(o, "constant_clusters", (int64_t)r->n_constant)) < 0 ||
+            (err = add_sizes(o, "medoids", a->medoids, r->k)) < 0 ||
+            (err = prle__json_add_number(o, "seconds", r->seconds)) < 0)
+            return err;
+    }
+    return 0;
+}
+
+static int add_map(cJSON *t, const char *key, const prle__analysis_map *m)
+{
+    int err;
+    cJSON *o = add_object(t, key);
+    if (!o)
+        return PRLE_ENOMEM;
+    if ((err = prle__json_add_number(o, "kl", m->info.kl_divergence)) < 0 ||
+        (err = prle__json_add_int(o, "n_iter", m->info.n_iter)) < 0 ||
+        (err = prle__json_add_number(o, "seconds", m->seconds)) < 0)
+        return err;
+    cJSON *xy = add_array(o, "xy");
+    if (!xy)
+        return PRLE_ENOMEM;
+    for (size_t i = 0; i < m->xy.rows; i++)
+        if ((err = push(xy, prle__json_float_array(prle_matrix_row(&m->xy, i), 2))) < 0)
+            return err;
+    return 0;
+}
+
+static int add_tsne(cJSON *root, const prle__analysis *a)
+{
+    int err;
+    static const char *const splits[3] = {"train", "validation", "test"};
+    if (!a->has_tsne)
+        return 0; /* skipped: the key is absent (what readers treat as "not run") */
+    cJSON *t = add_object(root, "tsne"), *sp;
+    if (!t)
+        return PRLE_ENOMEM;
+    size_t n_all = a->n[0] + a->n[1] + a->n[2];
+    if ((err = prle__json_add_number(t, "perplexity", a->perplexity)) < 0 ||
+        (err = prle__json_add(t, "seed", prle__json_int((int64_t)a->seed))) < 0 ||
+        !(sp = add_array(t, "splits")))
+        return err < 0 ? err : PRLE_ENOMEM;
+    for (int s = 0; s < 3; s++)
+        if ((err = push(sp, cJSON_CreateString(splits[s]))) < 0)
+            return err;
+    if ((err = add_sizes(t, "counts", a->n, 3)) < 0 ||
+        (err = prle__json_add(t, "labels", prle__json_float_array(a->labels, n_all))) < 0 ||
+        (err = add_sizes(t, "prototype_points", a->protos, a->n_protos)) < 0 ||
+        (err = add_map(t, SPACES[0], &a->map[0])) < 0 ||
+        (err = add_map(t, SPACES[1], &a->map[1])) < 0)
+        return err;
+    return 0;
+}
+
+int prle__analysis_write(const char *path, const prle__analysis *a)
+{
+    int err;
+    cJSON *root = cJSON_CreateObject();
+    if (!root)
+        return prle__error_nomem("analysis.json");
+    if ((err = prle__json_add_string(root, "format", "prle-analysis")) < 0 ||
+        (err = prle__json_add_int(root, "version", 1)) < 0 ||
+        (err = prle__json_add_string(root, "dataset", a->dataset)) < 0 ||
+        (err = prle__json_add_number(root, "label_min", a->label_min)) < 0 ||
+        (err = prle__json_add_number(root, "label_max", a->label_max)) < 0 ||
+        (err = add_correlation(root, a)) < 0 || (err = add_oracle(root, a)) < 0 ||
+        (err = add_tsne(root, a)) < 0)
+        goto done;
+    err = prle__json_write_file(path, root);
+done:
+    cJSON_Delete(root);
+    return err;
+}

@@ -1,0 +1,111 @@
+/* Internal pieces of the HTML report (SPEC.md §9): escaping and numbers (report_util.c),
+ * inline SVG charts (report_svg.c), the sections that read one run-folder file each
+ * (report_sections.c, report_tsne.c, report_protos.c) and the page (report_html.c).
+ * Every writer prints to a stdio stream; write errors surface when the file is committed. */
+#ifndef PRLE_ANALYSIS_REPORT_INT_H
+#define PRLE_ANALYSIS_REPORT_INT_H
+
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "prle/config.h"
+
+/** What every section knows about the run. */
+typedef struct prle__report_ctx {
+    const char *run_dir;    /* as given, for paths and the "run prle ..." notes */
+    const prle_config *cfg; /* config.yaml */
+    const cJSON *metrics;   /* metrics.json */
+    const cJSON *kernel;    /* kernel_report.json, NULL when absent */
+    const cJSON *analysis;  /* analysis.json, NULL when absent */
+    double label_min;       /* metrics.json: the colour scale of labels */
+    double label_max;
+} prle__report_ctx;
+
+/* ---- text and numbers (report_util.c) ------------------------------------------------- */
+
+/**
+ * Writes `s` as HTML text: & < > " ' as entities, control characters other than tab and
+ * newline dropped, and "://" as ":&#47;&#47;" so that no text reads as a link or reference
+ * (the page must never point outside itself). NULL writes nothing.
+ */
+void prle__html_text(FILE *fp, const char *s);
+
+/** `v` with `decimals` digits after the point ("%.*f"), or an em dash when not finite. */
+void prle__html_num(FILE *fp, double v, int decimals);
+
+/** "%.3g" into `buf` (an em dash when not finite); returns `buf`. */
+const char *prle__fmt_g3(char buf[32], double v);
+
+/** Viridis-like colour of t in [0, 1] (clamped; NaN is grey) as "#rrggbb". */
+void prle__report_colour(char out[8], double t);
+
+/** `name` inside the run folder, as a heap string (free it); NULL on out of memory. */
+char *prle__report_path(const prle__report_ctx *ctx, const char *name);
+
+/**
+ * Reads an optional JSON file of the run folder. A missing file gives 0 with `*out` NULL.
+ * When `format` is not NULL the file's "format" (if present) must equal it and its "version"
+ * (if present) be 1. PRLE_EFORMAT / PRLE_EIO naming the file.
+ */
+int prle__report_json(cJSON **out, const prle__report_ctx *ctx, const char *name,
+                      const char *format);
+
+/** Prefixes the current error with the run-folder file `name`; returns `err`. */
+int prle__report_file_error(int err, const prle__report_ctx *ctx, const char *name);
+
+/** The "not computed" note of a section whose input `file` is absent; `cmd` says how to make
+ *  it ("RUN" in it is replaced by the run folder). */
+void prle__report_missing(FILE *fp, const prle__report_ctx *ctx, const char *file, const char *cmd);
+
+/** A number member of `obj`, NaN when absent, null or not a number. */
+double prle__report_num(const cJSON *obj, const char *key);
+
+/** A string member of `obj`, NULL when absent or not a string. */
+const char *prle__report_str(const cJSON *obj, const char *key);
+
+/* ---- charts (report_svg.c) ------------------------------------------------------------ */
+
+/**
+ * A small line chart of one curve: `y` against `x` (n points; non-finite y are skipped),
+ * titled `title`; a dashed line marks x = `mark_x` (NaN: none).
+ */
+void prle__svg_curve(FILE *fp, const char *title, const double *x, const double *y, size_t n,
+                     double mark_x);
+
+/** One bar of prle__svg_bars. */
+typedef struct prle__svg_bar {
+    const char *label;
+    double value;
+    const char *colour; /* "#rrggbb" */
+} prle__svg_bar;
+
+/** Horizontal bars on the axis [lo, hi], the value printed with `decimals` digits. */
+void prle__svg_bars(FILE *fp, const prle__svg_bar *bars, size_t n, double lo, double hi,
+                    int decimals);
+
+/**
+ * A scatter of n points `xy` (n, 2) coloured by `t` (n, in [0, 1]; NaN grey), equal aspect,
+ * titled `title`; the rows `stars[0..n_stars)` are drawn on top as stars, each with the
+ * tooltip `star_titles[i]` (may be NULL). Rows out of range were rejected by the caller.
+ */
+void prle__svg_scatter(FILE *fp, const char *title, const double *xy, const double *t, size_t n,
+                       const size_t *stars, size_t n_stars, const char *const *star_titles);
+
+/** The colour bar of the scatters: label `lo` .. `hi`. */
+void prle__svg_legend(FILE *fp, double lo, double hi);
+
+/* ---- sections ------------------------------------------------------------------------- */
+
+/* Each writes its <section> (heading always, body or a "not computed" note); errors come
+ * only from a malformed file or out of memory. */
+int prle__report_config(FILE *fp, const prle__report_ctx *ctx, const char *yaml_text);
+int prle__report_metrics(FILE *fp, const prle__report_ctx *ctx);
+int prle__report_curves(FILE *fp, const prle__report_ctx *ctx);
+int prle__report_correlation(FILE *fp, const prle__report_ctx *ctx);
+int prle__report_tsne(FILE *fp, const prle__report_ctx *ctx);
+int prle__report_oracle(FILE *fp, const prle__report_ctx *ctx);
+int prle__report_prototypes(FILE *fp, const prle__report_ctx *ctx);
+int prle__report_explanations(FILE *fp, const prle__report_ctx *ctx);
+
+#endif

@@ -1,0 +1,240 @@
+/* The prototype cards (prototypes.json) and the explained test predictions
+ * (explanations_test.json), docs/run-folder.md. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/report_int.h"
+#include "core/error.h"
+#include "io/json.h"
+
+/* Explained rows shown at most. */
+#define MAX_EXPLAINED 8
+
+static int need_array(const cJSON **out, const cJSON *root, const char *key,
+                      const prle__report_ctx *ctx, const char *file)
+{
+    size_t n;
+    int err = prle__json_get_array(out, &n, root, key);
+    return err < 0 ? prle__report_file_error(err, ctx, file) : 0;
+}
+
+static void label_swatch(FILE *fp, const prle__report_ctx *ctx, double label)
+{
+    char col[8];
+    prle__report_colour(col, (label - ctx->label_min) / (ctx->label_max - ctx->label_min));
+    fprintf(fp, "<span class=\"sw\" style=\"background:%s\"></span>", col);
+}
+
+static void texts(FILE *fp, const cJSON *obj)
+{
+    const char *t1 = prle__report_str(obj, "text"), *t2 = prle__report_str(obj, "text2");
+    fputs("<p class=\"tx\">", fp);
+    prle__html_text(fp, t1 ? t1 : "\u2014");
+    fputs("</p>\n", fp);
+    if (t2) {
+        fputs("<p class=\"tx tx2\">", fp);
+        prle__html_text(fp, t2);
+        fputs("</p>\n", fp);
+    }
+}
+
+typedef struct card_order {
+    const cJSON *p;
+    double usage, slot;
+} card_order;
+
+static int by_usage(const void *a, const void *b)
+{
+    const card_order *x = a, *y = b;
+    double ux = isfinite(x->usage) ? x->usage : -1, uy = isfinite(y->usage) ? y->usage : -1;
+    if (ux != uy)
+        return ux > uy ? -1 : 1;
+    return (x->slot > y->slot) - (x->slot < y->slot);
+}
+
+static void card(FILE *fp, const prle__report_ctx *ctx, const cJSON *p, double max_usage)
+{
+    double label = prle__report_num(p, "label"), usage = prle__report_num(p, "usage");
+    fputs("<div class=\"card\"><div class=\"ch\"><span class=\"slot\">#", fp);
+    prle__html_num(fp, prle__report_num(p, "slot"), 0);
+    fputs("</span>", fp);
+    label_swatch(fp, ctx, label);
+    fputs("label <b>", fp);
+    prle__html_num(fp, label, 2);
+    fputs("</b></div>\n", fp);
+    texts(fp, p);
+    double w = isfinite(usage) && max_usage > 0 ? 100 * usage / max_usage : 0;
+    fprintf(fp, "<div class=\"ub\"><span style=\"width:%.1f%%\"></span></div>\n", w);
+    fputs("<table class=\"mini\"><tr><td>usage share</td><td>", fp);
+    prle__html_num(fp, 100 * usage, 1);
+    fputs("%</td></tr><tr><td>local MSE</td><td>", fp);
+    prle__html_num(fp, prle__report_num(p, "local_mse"), 4);
+    fputs("</td></tr><tr><td>expert slope</td><td>", fp);
+    prle__html_num(fp, prle__report_num(p, "expert_slope"), 4);
+    fputs("</td></tr><tr><td>training row</td><td>", fp);
+    prle__html_num(fp, prle__report_num(p, "index"), 0);
+    fputs("</td></tr></table></div>\n", fp);
+}
+
+int prle__report_prototypes(FILE *fp, const prle__report_ctx *ctx)
+{
+    static const char *const file = "prototypes.json";
+    cJSON *root = NULL;
+    const cJSON *arr;
+    card_order *ord = NULL;
+    int err;
+    fputs("<section id=\"prototypes\">\n<h2>Prototypes</h2>\n", fp);
+    if ((err = prle__report_json(&root, ctx, file, "prle-prototypes")) < 0)
+        return err;
+    if (!root) {
+        prle__report_missing(fp, ctx, file, "prle train CONFIG");
+        fputs("</section>\n", fp);
+        return 0;
+    }
+    if ((err = need_array(&arr, root, "prototypes", ctx, file)) < 0)
+        goto done;
+    size_t n = (size_t)cJSON_GetArraySize(arr), i = 0;
+    if (!(ord = malloc((n ? n : 1) * sizeof *ord))) {
+        err = prle__error_nomem("report prototypes");
+        goto done;
+    }
+    double max_usage = 0;
+    for (const cJSON *p = arr->child; p; p = p->next, i++) {
+        if (!cJSON_IsObject(p)) {
+            err = prle__error_set(PRLE_EFORMAT, "%s/%s: prototype %zu is not an object",
+                                  ctx->run_dir, file, i);
+            goto done;
+        }
+        ord[i] = (card_order){p, prle__report_num(p, "usage"), prle__report_num(p, "slot")};
+        if (isfinite(ord[i].usage))
+            max_usage = fmax(max_usage, ord[i].usage);
+    }
+    qsort(ord, n, sizeof *ord, by_usage);
+    fprintf(fp, "<p class=\"cap\">%zu prototypes (", n);
+    const char *keys[3] = {"method", "router", "expert"};
+    const char *what[3] = {"chosen by ", "router ", "experts "};
+    for (int k = 0; k < 3; k++) {
+        fputs(k ? ", " : "", fp);
+        fputs(what[k], fp);
+        const char *s = prle__report_str(root, keys[k]);
+        prle__html_text(fp, s ? s : "\u2014");
+    }
+    double tau = prle__report_num(root, "tau");
+    if (isfinite(tau)) {
+        fputs(", &#964; ", fp);
+        prle__html_num(fp, tau, 3);
+    }
+    fputs("), most used first. Usage: mean routing weight over the training rows; local MSE: "
+          "routing-weighted squared error of the prototype's expert on the test rows.</p>\n"
+          "<div class=\"cards\">\n",
+          fp);
+    for (i = 0; i < n; i++)
+        card(fp, ctx, ord[i].p, max_usage);
+    fputs("</div>\n</section>\n", fp);
+done:
+    free(ord);
+    cJSON_Delete(root);
+    return err;
+}
+
+static void explained_row(FILE *fp, const prle__report_ctx *ctx, const cJSON *row)
+{
+    double label = prle__report_num(row, "label"), pred = prle__report_num(row, "prediction");
+    fputs("<div class=\"expl\"><div class=\"eh\">test row ", fp);
+    prle__html_num(fp, prle__report_num(row, "index"), 0);
+    fputs(" \u2014 label ", fp);
+    label_swatch(fp, ctx, label);
+    fputs("<b>", fp);
+    prle__html_num(fp, label, 2);
+    fputs("</b>, prediction ", fp);
+    label_swatch(fp, ctx, pred);
+    fputs("<b>", fp);
+    prle__html_num(fp, pred, 2);
+    fputs("</b></div>\n", fp);
+    texts(fp, row);
+    fputs("<table class=\"num ex\"><tr><th class=\"l\">prototype</th><th class=\"l\">text</th>"
+          "<th>label</th><th>weight</th><th>local prediction</th><th>contribution</th></tr>\n",
+          fp);
+    const cJSON *ps = cJSON_GetObjectItemCaseSensitive(row, "prototypes");
+    double max_w = 0; /* weight bars are relative to the largest weight shown */
+    for (const cJSON *p = cJSON_IsArray(ps) ? ps->child : NULL; p; p = p->next) {
+        double w = prle__report_num(p, "weight");
+        if (isfinite(w))
+            max_w = fmax(max_w, w);
+    }
+    for (const cJSON *p = cJSON_IsArray(ps) ? ps->child : NULL; p; p = p->next) {
+        double w = prle__report_num(p, "weight");
+        const char *t2 = prle__report_str(p, "text2");
+        fputs("<tr><td class=\"l nw\">#", fp);
+        prle__html_num(fp, prle__report_num(p, "slot"), 0);
+        fputs(" <span class=\"dim\">row ", fp);
+        prle__html_num(fp, prle__report_num(p, "index"), 0);
+        fputs("</span></td><td class=\"l tx\">", fp);
+        prle__html_text(fp, prle__report_str(p, "text"));
+        if (t2) {
+            fputs(" <span class=\"dim\">/</span> ", fp);
+            prle__html_text(fp, t2);
+        }
+        fputs("</td><td>", fp);
+        prle__html_num(fp, prle__report_num(p, "label"), 2);
+        fprintf(fp, "</td><td class=\"nw\"><span class=\"wb\" style=\"width:%.0fpx\"></span>",
+                isfinite(w) && max_w > 0 ? 40 * fmax(w, 0) / max_w : 0);
+        prle__html_num(fp, w, 3);
+        fputs("</td><td>", fp);
+        prle__html_num(fp, prle__report_num(p, "local_prediction"), 3);
+        fputs("</td><td>", fp);
+        prle__html_num(fp, prle__report_num(p, "contribution"), 3);
+        fputs("</td></tr>\n", fp);
+    }
+    const cJSON *rest = cJSON_GetObjectItemCaseSensitive(row, "rest");
+    if (cJSON_IsObject(rest)) {
+        fputs("<tr class=\"rest\"><td class=\"l\" colspan=\"3\">the other ", fp);
+        prle__html_num(fp, prle__report_num(rest, "count"), 0);
+        fputs(" prototypes together</td><td>", fp);
+        prle__html_num(fp, prle__report_num(rest, "weight"), 3);
+        fputs("</td><td></td><td>", fp);
+        prle__html_num(fp, prle__report_num(rest, "contribution"), 3);
+        fputs("</td></tr>\n", fp);
+    }
+    fputs("<tr class=\"sum\"><td class=\"l\" colspan=\"5\">sum of contributions = prediction"
+          "</td><td>",
+          fp);
+    prle__html_num(fp, pred, 3);
+    fputs("</td></tr>\n</table></div>\n", fp);
+}
+
+int prle__report_explanations(FILE *fp, const prle__report_ctx *ctx)
+{
+    static const char *const file = "explanations_test.json";
+    cJSON *root = NULL;
+    const cJSON *rows;
+    int err;
+    fputs("<section id=\"explanations\">\n<h2>Explained test predictions</h2>\n", fp);
+    if ((err = prle__report_json(&root, ctx, file, "prle-explanations")) < 0)
+        return err;
+    if (!root) {
+        prle__report_missing(fp, ctx, file, "prle train CONFIG");
+        fputs("</section>\n", fp);
+        return 0;
+    }
+    if ((err = need_array(&rows, root, "rows", ctx, file)) < 0)
+        goto done;
+    fputs("<p class=\"cap\">Each prediction is the routing-weighted sum of the local experts' "
+          "predictions; the prototypes with the largest contributions are listed, the rest "
+          "summed in one line.</p>\n",
+          fp);
+    int shown = 0;
+    for (const cJSON *r = rows->child; r && shown < MAX_EXPLAINED; r = r->next, shown++) {
+        if (!cJSON_IsObject(r)) {
+            err = prle__error_set(PRLE_EFORMAT, "%s/%s: row %d is not an object", ctx->run_dir,
+                                  file, shown);
+            goto done;
+        }
+        explained_row(fp, ctx, r);
+    }
+    fputs("</section>\n", fp);
+done:
+    cJSON_Delete(root);
+    return err;
+}

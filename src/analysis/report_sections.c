@@ -1,0 +1,334 @@
+/* Report sections from the small files: the configuration, the metrics beside the
+ * baselines, the distance-label correlation and the oracle mixture of experts. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/report_int.h"
+#include "core/error.h"
+#include "io/json.h"
+
+static const char *or_dash(const char *s)
+{
+    return s && *s ? s : "\u2014";
+}
+
+static void kv_text(FILE *fp, const char *key, const char *value)
+{
+    fprintf(fp, "<tr><th>%s</th><td>", key);
+    prle__html_text(fp, or_dash(value));
+    fputs("</td></tr>\n", fp);
+}
+
+int prle__report_config(FILE *fp, const prle__report_ctx *ctx, const char *yaml_text)
+{
+    const prle_config *c = ctx->cfg;
+    char b[4][32];
+    fputs("<section id=\"config\">\n<h2>Configuration</h2>\n<table class=\"kv\">\n", fp);
+    kv_text(fp, "run", c->logging.run_name);
+    fputs("<tr><th>dataset</th><td>", fp);
+    prle__html_text(fp, or_dash(c->data.name));
+    fprintf(fp, ", labels %s to %s</td></tr>\n", prle__fmt_g3(b[0], ctx->label_min),
+            prle__fmt_g3(b[1], ctx->label_max));
+    fputs("<tr><th>encoder</th><td>", fp);
+    prle__html_text(fp, or_dash(c->model.encoder_type));
+    fprintf(fp, ", width %d", c->model.hidden_dim);
+    if (c->model.pooling && c->model.encoder_type && strcmp(c->model.encoder_type, "glove") == 0) {
+        fputs(", ", fp);
+        prle__html_text(fp, c->model.pooling);
+        fputs(" pooling", fp);
+    }
+    fputs("</td></tr>\n<tr><th>kernel</th><td>", fp);
+    prle__html_text(fp, or_dash(c->kernel.projection_type));
+    fprintf(fp, ", %d epochs, learning rate %s; &#955; pair %s, triplet %s, uniform %s; keep ",
+            c->kernel.max_epochs, prle__fmt_g3(b[0], c->kernel.learning_rate),
+            prle__fmt_g3(b[1], c->kernel.lambda_pair), prle__fmt_g3(b[2], c->kernel.lambda_triplet),
+            prle__fmt_g3(b[3], c->kernel.lambda_uniform));
+    prle__html_text(fp, or_dash(c->kernel.keep));
+    fprintf(fp, "</td></tr>\n<tr><th>prototypes</th><td>%d, ", c->model.num_prototypes);
+    prle__html_text(fp, or_dash(c->model.init_strategy));
+    fputs(", ", fp);
+    prle__html_text(fp, or_dash(c->model.distance));
+    fprintf(fp, " distance%s%s</td></tr>\n<tr><th>router</th><td>",
+            c->model.trainable_prototypes ? ", trainable" : "",
+            c->model.use_value_space ? ", in value space" : ", in retrieval space");
+    prle__html_text(fp, or_dash(c->model.gating_strategy));
+    const char *g = c->model.gating_strategy ? c->model.gating_strategy : "";
+    if (strcmp(g, "softmax") == 0)
+        fprintf(fp, ", &#964; %s in [%s, %s]", prle__fmt_g3(b[0], c->model.tau_init),
+                prle__fmt_g3(b[1], c->model.tau_min), prle__fmt_g3(b[2], c->model.tau_max));
+    else if (strcmp(g, "knn") == 0)
+        fprintf(fp, ", k %d", c->model.knn_k);
+    else if (strcmp(g, "radius") == 0)
+        fprintf(fp, ", radius %s", prle__fmt_g3(b[0], c->model.radius_threshold));
+    char threads[32] = "all cores";
+    if (c->train.threads > 0)
+        snprintf(threads, sizeof threads, "%d", c->train.threads);
+    fputs("</td></tr>\n<tr><th>experts</th><td>", fp);
+    prle__html_text(fp, or_dash(c->model.type));
+    fputs(", initialised ", fp);
+    prle__html_text(fp, or_dash(c->model.expert_init_strategy));
+    fprintf(fp,
+            "</td></tr>\n<tr><th>training</th><td>%d epochs, batch %d, learning rate %s, "
+            "weight decay %s, patience %d, seed %llu, threads %s</td></tr>\n</table>\n",
+            c->train.max_epochs, c->train.train_batch_size,
+            prle__fmt_g3(b[0], c->train.learning_rate), prle__fmt_g3(b[1], c->train.weight_decay),
+            c->train.early_stop_patience, (unsigned long long)c->train.seed, threads);
+    fputs("<details><summary>config.yaml</summary>\n<pre>", fp);
+    prle__html_text(fp, yaml_text);
+    fputs("</pre></details>\n</section>\n", fp);
+    return 0;
+}
+
+/* ---- metrics ------------------------------------------------------------------------- */
+
+enum { NM = 6 };
+static const char *const mkeys[NM] = {"mse", "rmse", "mae", "pearson", "spearman", "kendall"};
+static const char *const mnames[NM] = {"MSE", "RMSE", "MAE", "Pearson", "Spearman", "Kendall"};
+
+typedef struct mrow {
+    char name[96];
+    const char *space, *tuned;
+    double m[NM];
+} mrow;
+
+static void read_metrics(double m[NM], const cJSON *obj, double scale)
+{
+    for (int k = 0; k < NM; k++) {
+        double v = prle__report_num(obj, mkeys[k]);
+        m[k] = k == 0 ? v * scale * scale : k < 3 ? v * scale : v; /* to the 0-1 scale */
+    }
+}
+
+static void split_table(FILE *fp, const cJSON *splits)
+{
+    static const char *const keys[7] = {"mse",     "rmse",     "mae",    "r2",
+                                        "pearson", "spearman", "kendall"};
+    fputs("<table class=\"num\">\n<tr><th class=\"l\">split</th><th>n</th><th>MSE</th><th>RMSE</th>"
+          "<th>MAE</th><th>R&#178;</th><th>Pearson</th><th>Spearman</th><th>Kendall</th></tr>\n",
+          fp);
+    for (const cJSON *s = splits->child; s; s = s->next) {
+        const cJSON *raw = cJSON_GetObjectItemCaseSensitive(s, "raw");
+        fputs("<tr><td class=\"l\">", fp);
+        prle__html_text(fp, s->string);
+        fputs("</td><td>", fp);
+        prle__html_num(fp, prle__report_num(s, "n"), 0);
+        for (int k = 0; k < 7; k++) {
+            fputs("</td><td>", fp);
+            prle__html_num(fp, prle__report_num(raw, keys[k]), 4);
+        }
+        fputs("</td></tr>\n", fp);
+    }
+    fputs("</table>\n", fp);
+}
+
+/* Rows of one baselines file, converted to the 0-1 scale. */
+static int add_baselines(mrow **rows, size_t *n, const cJSON *root, const char *file,
+                         const prle__report_ctx *ctx)
+{
+    const cJSON *models;
+    size_t nm;
+    int err = prle__json_get_array(&models, &nm, root, "models");
+    if (err < 0)
+        return prle__report_file_error(err, ctx, file);
+    const char *scale_s = prle__report_str(root, "label_scale");
+    double scale = 1;
+    if (scale_s && strncmp(scale_s, "raw", 3) == 0)
+        scale = 1 / (ctx->label_max - ctx->label_min);
+    const char *space = prle__report_str(root, "space");
+    mrow *r = realloc(*rows, (*n + nm) * sizeof *r);
+    if (!r)
+        return prle__error_nomem("report baselines");
+    *rows = r;
+    for (const cJSON *m = models->child; m; m = m->next) {
+        mrow *o = &r[(*n)++];
+        const char *name = prle__report_str(m, "name");
+        snprintf(o->name, sizeof o->name, "%s", name ? name : "?");
+        o->space = space ? space : "?";
+        o->tuned = prle__report_str(m, "best");
+        read_metrics(o->m, cJSON_GetObjectItemCaseSensitive(m, "test"), scale);
+    }
+    return 0;
+}
+
+static void compare_table(FILE *fp, const mrow *rows, size_t n)
+{
+    bool best[64][NM] = {{false}};
+    for (int k = 0; k < NM; k++) {
+        double bv = NAN;
+        for (size_t i = 0; i < n && i < 64; i++) {
+            double v = rows[i].m[k];
+            if (isfinite(v) && (!isfinite(bv) || (k < 3 ? v < bv : v > bv)))
+                bv = v;
+        }
+        for (size_t i = 0; i < n && i < 64; i++)
+            best[i][k] = rows[i].m[k] == bv;
+    }
+    fputs("<table class=\"num\">\n<tr><th class=\"l\">model</th><th class=\"l\">space</th>", fp);
+    for (int k = 0; k < NM; k++)
+        fprintf(fp, "<th>%s</th>", mnames[k]);
+    fputs("</tr>\n", fp);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(fp, "<tr%s><td class=\"l\">", i == 0 ? " class=\"ours\"" : "");
+        prle__html_text(fp, rows[i].name);
+        if (rows[i].tuned) {
+            fputs(" <span class=\"dim\">", fp);
+            prle__html_text(fp, rows[i].tuned);
+            fputs("</span>", fp);
+        }
+        fputs("</td><td class=\"l\">", fp);
+        prle__html_text(fp, rows[i].space);
+        fputs("</td>", fp);
+        for (int k = 0; k < NM; k++) {
+            fputs(i < 64 && best[i][k] ? "<td><b>" : "<td>", fp);
+            prle__html_num(fp, rows[i].m[k], 4);
+            fputs(i < 64 && best[i][k] ? "</b></td>" : "</td>", fp);
+        }
+        fputs("</tr>\n", fp);
+    }
+    fputs("</table>\n", fp);
+}
+
+static void mse_bars(FILE *fp, const mrow *rows, size_t n)
+{
+    prle__svg_bar *bars = calloc(n, sizeof *bars);
+    char(*labels)[160] = calloc(n, sizeof *labels);
+    if (bars && labels) {
+        double hi = 0;
+        for (size_t i = 0; i < n; i++) {
+            snprintf(labels[i], sizeof labels[i], "%s (%s)", rows[i].name, rows[i].space);
+            bars[i] = (prle__svg_bar){labels[i], rows[i].m[0], i == 0 ? "#21918c" : "#9aa5b1"};
+            if (isfinite(rows[i].m[0]))
+                hi = fmax(hi, rows[i].m[0]);
+        }
+        fputs("<p class=\"cap\">Test MSE on the 0\u20131 scale (lower is better)</p>\n", fp);
+        prle__svg_bars(fp, bars, n, 0, hi > 0 ? hi * 1.05 : 1, 4);
+    }
+    free(bars);
+    free(labels);
+}
+
+int prle__report_metrics(FILE *fp, const prle__report_ctx *ctx)
+{
+    static const char *const files[2] = {"baselines.json", "baselines_value.json"};
+    const cJSON *splits = cJSON_GetObjectItemCaseSensitive(ctx->metrics, "splits");
+    cJSON *bl[2] = {NULL, NULL};
+    mrow *rows = calloc(1, sizeof *rows);
+    size_t n = 1;
+    int err = 0;
+    if (!rows)
+        return prle__error_nomem("report metrics");
+    fputs("<section id=\"metrics\">\n<h2>Test metrics</h2>\n", fp);
+    fputs("<p class=\"cap\">This run, raw label scale</p>\n", fp);
+    split_table(fp, splits);
+    snprintf(rows[0].name, sizeof rows[0].name, "PRLE (this run)");
+    rows[0].space = ctx->cfg->model.use_value_space ? "value" : "retrieval";
+    const cJSON *test = cJSON_GetObjectItemCaseSensitive(splits, "test");
+    read_metrics(rows[0].m, cJSON_GetObjectItemCaseSensitive(test, "unit"), 1);
+    for (int f = 0; f < 2; f++) {
+        if ((err = prle__report_json(&bl[f], ctx, files[f], "prle-baselines")) < 0)
+            goto done;
+        if (bl[f] && (err = add_baselines(&rows, &n, bl[f], files[f], ctx)) < 0)
+            goto done;
+    }
+    fputs("<h3>Beside the baselines</h3>\n", fp);
+    if (n > 1) {
+        fputs("<p class=\"cap\">Test split, 0\u20131 label scale; best value of each column in "
+              "bold</p>\n",
+              fp);
+        compare_table(fp, rows, n);
+        mse_bars(fp, rows, n);
+    }
+    if (!bl[0])
+        prle__report_missing(fp, ctx, files[0], "prle baselines CONFIG");
+    if (!bl[1])
+        prle__report_missing(fp, ctx, files[1], "prle baselines CONFIG --space value");
+    fputs("</section>\n", fp);
+done:
+    cJSON_Delete(bl[0]);
+    cJSON_Delete(bl[1]);
+    free(rows);
+    return err;
+}
+
+/* ---- correlation and oracle MoE ------------------------------------------------------- */
+
+int prle__report_correlation(FILE *fp, const prle__report_ctx *ctx)
+{
+    const cJSON *src = NULL;
+    const char *file = NULL;
+    const cJSON *ac = cJSON_GetObjectItemCaseSensitive(ctx->analysis, "correlation");
+    if (cJSON_IsObject(ac))
+        src = ac, file = "analysis.json";
+    else if (ctx->kernel)
+        src = ctx->kernel, file = "kernel_report.json";
+    fputs("<section id=\"correlation\">\n<h2>Distance\u2013label correlation</h2>\n", fp);
+    if (!src) {
+        prle__report_missing(fp, ctx, "kernel_report.json", "prle kernel CONFIG");
+        fputs("</section>\n", fp);
+        return 0;
+    }
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(src, "retrieval");
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(src, "value");
+    double vals[4] = {prle__report_num(r, "pearson"), prle__report_num(v, "pearson"),
+                      prle__report_num(r, "spearman"), prle__report_num(v, "spearman")};
+    double pairs = prle__report_num(ctx->kernel, "pairs");
+    fputs("<p class=\"cap\">Correlation between the distance of two training rows and the gap "
+          "between their labels",
+          fp);
+    if (isfinite(pairs))
+        fprintf(fp, " (%.0f random pairs)", pairs);
+    fprintf(fp,
+            ", before the kernel (retrieval space) and after it (value space); from "
+            "<code>%s</code></p>\n",
+            file);
+    prle__svg_bar bars[4] = {{"Pearson, retrieval (before)", vals[0], "#9aa5b1"},
+                             {"Pearson, value (after)", vals[1], "#21918c"},
+                             {"Spearman, retrieval (before)", vals[2], "#9aa5b1"},
+                             {"Spearman, value (after)", vals[3], "#21918c"}};
+    double lo = 0;
+    for (int k = 0; k < 4; k++)
+        if (vals[k] < 0)
+            lo = -1;
+    prle__svg_bars(fp, bars, 4, lo, 1, 3);
+    fputs("</section>\n", fp);
+    return 0;
+}
+
+int prle__report_oracle(FILE *fp, const prle__report_ctx *ctx)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(ctx->analysis, "oracle_moe");
+    fputs("<section id=\"oracle\">\n<h2>Oracle mixture of experts</h2>\n", fp);
+    if (!cJSON_IsArray(arr)) {
+        if (ctx->analysis && cJSON_GetObjectItemCaseSensitive(ctx->analysis, "oracle_moe"))
+            return prle__error_set(PRLE_EFORMAT,
+                                   "%s/analysis.json: \"oracle_moe\" is not an "
+                                   "array",
+                                   ctx->run_dir);
+        prle__report_missing(fp, ctx, "analysis.json", "prle analyze RUN");
+        fputs("</section>\n", fp);
+        return 0;
+    }
+    fputs("<p class=\"cap\">k-medoids clusters in value space, one regressor per cluster, each "
+          "row routed to its nearest medoid, against one global regressor (test split)</p>\n"
+          "<table class=\"num\">\n<tr><th class=\"l\">model</th><th>k</th><th>global MSE</th>"
+          "<th>oracle MSE</th><th>global Pearson</th><th>oracle Pearson</th></tr>\n",
+          fp);
+    for (const cJSON *m = arr->child; m; m = m->next) {
+        const cJSON *gl = cJSON_GetObjectItemCaseSensitive(m, "global");
+        const cJSON *orc = cJSON_GetObjectItemCaseSensitive(m, "oracle");
+        fputs("<tr><td class=\"l\">", fp);
+        prle__html_text(fp, or_dash(prle__report_str(m, "model")));
+        fputs("</td><td>", fp);
+        prle__html_num(fp, prle__report_num(m, "k"), 0);
+        double v[4] = {prle__report_num(gl, "mse"), prle__report_num(orc, "mse"),
+                       prle__report_num(gl, "pearson"), prle__report_num(orc, "pearson")};
+        for (int k = 0; k < 4; k++) {
+            fputs("</td><td>", fp);
+            prle__html_num(fp, v[k], 4);
+        }
+        fputs("</td></tr>\n", fp);
+    }
+    fputs("</table>\n</section>\n", fp);
+    return 0;
+}

@@ -1,0 +1,190 @@
+/* Stage-2 inference (SPEC.md §6): y_hat = sum_p W_p(z) E_p(z) in fixed blocks of rows spread
+ * over threads, and the explanation of one row by its largest contributions W_p |E_p|. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/threads.h"
+#include "nn/gemm.h"
+#include "prle/model_int.h"
+#include "prle/proto_rbf.h"
+#include "prle/router.h"
+
+/* Rows per block: fixed, so the split (and every bit of the result) does not depend on the
+ * thread count. */
+#define PREDICT_BLOCK 256
+
+int prle__model_forward(float *yhat, float *w, float *e, const prle_model *m, const float *params,
+                        const float *z, size_t n, int nt)
+{
+    int err = 0;
+    size_t np = m->np, d = m->d, bytes;
+    float *wb = w, *eb = e, *act = NULL;
+    if (n == 0)
+        return 0;
+    if (!prle__mul_ok(&bytes, n, np) || !prle__mul_ok(&bytes, bytes, sizeof(float)) ||
+        (!wb && !(wb = malloc(bytes))) || (!eb && !(eb = malloc(bytes)))) {
+        err = prle__error_nomem("model forward");
+        goto done;
+    }
+    prle_matrix zm = {.data = (float *)z, .rows = n, .cols = d};
+    if (m->params.type == PRLE_EXPERT_PROTO_RBF) {
+        prle_matrix pm = {.data = m->protos, .rows = np, .cols = d};
+        if ((err = prle__rbf_weights(wb, &pm, &zm, m->rbf_tau, nt)) < 0)
+            goto done;
+        for (size_t i = 0; i < n; i++)
+            memcpy(eb + i * np, m->rbf_beta, np * sizeof(float));
+    } else {
+        size_t na = prle__experts_act_floats(&m->ex, n);
+        if (na && (!prle__mul_ok(&bytes, na, sizeof(float)) || !(act = malloc(bytes)))) {
+            err = prle__error_nomem("model forward");
+            goto done;
+        }
+        if ((err = prle_router_forward(wb, NULL, m->router, &zm)) < 0)
+            goto done;
+        prle__experts_forward(eb, act, &m->ex, params ? params : m->ex_params, z, n, nt);
+    }
+    for (size_t i = 0; yhat && i < n; i++) {
+        double s = 0;
+        for (size_t p = 0; p < np; p++)
+            s += (double)wb[i * np + p] * eb[i * np + p];
+        yhat[i] = (float)s;
+    }
+done:
+    if (wb != w)
+        free(wb);
+    if (eb != e)
+        free(eb);
+    free(act);
+    return err;
+}
+
+/* The first row of z (n, d) holding a NaN or infinity, or n. */
+static size_t first_bad_row(const float *z, size_t n, size_t d)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < d; k++)
+            if (!isfinite(z[i * d + k]))
+                return i;
+    return n;
+}
+
+/* Raw-scale local predictions and y_hat = sum_p w e_raw of one block. */
+static void to_raw(float *yhat, float *e, const float *w, const prle_model *m, size_t n)
+{
+    size_t np = m->np;
+    for (size_t i = 0; i < n; i++) {
+        double s = 0;
+        for (size_t p = 0; p < np; p++) {
+            float er = (float)(e[i * np + p] * m->y_sd + m->y_mean);
+            e[i * np + p] = er;
+            s += (double)w[i * np + p] * er;
+        }
+        yhat[i] = (float)s;
+    }
+}
+
+int prle__model_predict_blocks(float *yhat, float *w_out, float *e_out, const prle_model *m,
+                               const float *params, const float *z, size_t n, bool raw, int nt)
+{
+    size_t np = m->np, d = m->d, nblk = (n + PREDICT_BLOCK - 1) / PREDICT_BLOCK;
+    bool failed = false;
+    prle__blas_pin_serial();
+    (void)nt;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nblk > 1)
+    for (size_t b = 0; b < nblk; b++) {
+        size_t r0 = b * PREDICT_BLOCK, nb = n - r0 < PREDICT_BLOCK ? n - r0 : PREDICT_BLOCK;
+        float *wb = w_out ? w_out + r0 * np : malloc(nb * np * sizeof(float));
+        float *eb = e_out ? e_out + r0 * np : malloc(nb * np * sizeof(float));
+        if (!wb || !eb ||
+            prle__model_forward(raw ? NULL : yhat + r0, wb, eb, m, params, z + r0 * d, nb, 1) < 0)
+            failed = true; /* only ENOMEM: reported below, on the caller's thread */
+        else if (raw)
+            to_raw(yhat + r0, eb, wb, m, nb);
+        if (!w_out)
+            free(wb);
+        if (!e_out)
+            free(eb);
+    }
+    prle__blas_unpin();
+    return failed ? prle__error_nomem("model predict") : 0;
+}
+
+int prle_model_predict(float *yhat, float *w_out, float *e_out, const prle_model *m,
+                       const prle_matrix *z)
+{
+    size_t n = z->rows, d = m->d;
+    if (z->cols != d)
+        return prle__error_set(PRLE_ESHAPE, "model: rows of width %zu, the model expects %zu",
+                               z->cols, d);
+    size_t bad = first_bad_row(z->data, n, d);
+    if (bad < n)
+        return prle__error_set(PRLE_EINVAL, "model: row %zu has a non-finite value", bad);
+    return prle__model_predict_blocks(yhat, w_out, e_out, m, NULL, z->data, n, true,
+                                      prle__threads_resolve(m->params.n_threads));
+}
+
+typedef struct ranked {
+    double score;
+    size_t slot;
+} ranked;
+
+static int by_score(const void *a, const void *b)
+{
+    const ranked *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    return x->slot < y->slot ? -1 : x->slot > y->slot;
+}
+
+size_t prle_model_explain(prle_explain_item *items, float *rest, float *yhat, const prle_model *m,
+                          const float *z, size_t k)
+{
+    size_t np = m->np, d = m->d, got = 0;
+    float *w = malloc(np * sizeof *w), *e = malloc(np * sizeof *e), y;
+    ranked *order = malloc(np * sizeof *order);
+    *rest = NAN;
+    *yhat = NAN;
+    if (!w || !e || !order) {
+        prle__error_nomem("model explain");
+        goto done;
+    }
+    if (first_bad_row(z, 1, d) < 1) {
+        prle__error_set(PRLE_EINVAL, "model explain: the row has a non-finite value");
+        goto done;
+    }
+    if (prle__model_forward(NULL, w, e, m, NULL, z, 1, 1) < 0)
+        goto done;
+    to_raw(&y, e, w, m, 1);
+    for (size_t p = 0; p < np; p++)
+        order[p] = (ranked){(double)w[p] * fabs((double)e[p]), p};
+    got = k < np ? k : np;
+    if (got > 8) {
+        qsort(order, np, sizeof *order, by_score);
+    } else { /* a few passes of "best of the rest" beat a sort */
+        for (size_t i = 0; i < got; i++) {
+            size_t b = i;
+            for (size_t j = i + 1; j < np; j++)
+                if (by_score(&order[j], &order[b]) < 0)
+                    b = j;
+            ranked t = order[i];
+            order[i] = order[b];
+            order[b] = t;
+        }
+    }
+    double shown = 0;
+    for (size_t i = 0; i < got; i++) {
+        size_t p = order[i].slot;
+        float c = (float)((double)w[p] * e[p]);
+        items[i] = (prle_explain_item){p, m->proto_rows[p], w[p], e[p], c};
+        shown += c;
+    }
+    *rest = (float)((double)y - shown);
+    *yhat = y;
+done:
+    free(w);
+    free(e);
+    free(order);
+    return got;
+}

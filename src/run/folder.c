@@ -1,0 +1,248 @@
+/* The run folder on disk: its path, the temporary folder it is built in, the rename over the
+ * old one (SPEC.md §2), and small file helpers. */
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "data/download.h"
+#include "io/fileio.h"
+#include "run/run_int.h"
+
+int prle__path_join(char *out, size_t len, const char *dir, const char *name)
+{
+    int n = snprintf(out, len, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= len)
+        return prle__error_set(PRLE_EINVAL, "%s/%s: path too long", dir, name);
+    return 0;
+}
+
+char *prle__path_dup(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+bool prle__path_exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+int prle__remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : prle__error_errno(path);
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        if (!d)
+            return prle__error_errno(path);
+        struct dirent *e;
+        int err = 0;
+        while (err == 0 && (e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            char *child = prle__path_dup(path, e->d_name);
+            err = child ? prle__remove_tree(child) : prle__error_nomem("path");
+            free(child);
+        }
+        closedir(d);
+        if (err < 0)
+            return err;
+        if (rmdir(path) != 0)
+            return prle__error_set(PRLE_EIO, "%s: cannot remove folder: %s", path, strerror(errno));
+        return 0;
+    }
+    if (unlink(path) != 0)
+        return prle__error_set(PRLE_EIO, "%s: cannot remove: %s", path, strerror(errno));
+    return 0;
+}
+
+int prle__copy_file(const char *dst, const char *src)
+{
+    FILE *in = fopen(src, "rb");
+    if (!in)
+        return prle__error_errno(src);
+    prle__afile f = {0};
+    int err = prle__afile_open(&f, dst);
+    char buf[1 << 16];
+    size_t n;
+    while (err == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, f.fp) != n)
+            err = prle__error_set(PRLE_EIO, "%s: write failed", dst);
+    if (err == 0 && ferror(in))
+        err = prle__error_set(PRLE_EIO, "%s: read failed", src);
+    fclose(in);
+    if (err < 0) {
+        prle__afile_abort(&f);
+        return err;
+    }
+    return prle__afile_commit(&f);
+}
+
+/* `final_dir` split into its parent folder and its last component. */
+static int split_dir(char **parent, const char **name, const char *final_dir)
+{
+    size_t n = strlen(final_dir);
+    while (n > 1 && final_dir[n - 1] == '/')
+        n--;
+    char *p = malloc(n + 1);
+    if (!p)
+        return prle__error_nomem("path");
+    memcpy(p, final_dir, n);
+    p[n] = '\0';
+    char *slash = strrchr(p, '/');
+    if (!slash) {
+        *name = final_dir;
+        memcpy(p, ".", 2);
+    } else {
+        *name = final_dir + (slash - p) + 1;
+        if (slash == p)
+            slash[1] = '\0';
+        else
+            *slash = '\0';
+    }
+    *parent = p;
+    return 0;
+}
+
+static char *sibling(const char *final_dir, const char *kind)
+{
+    char *parent = NULL;
+    const char *name;
+    if (split_dir(&parent, &name, final_dir) < 0)
+        return NULL;
+    size_t n = strlen(parent) + strlen(name) + strlen(kind) + 40;
+    char *out = malloc(n);
+    if (out) {
+        int len = snprintf(out, n, "%s/.%s.%s-%ld", parent, name, kind, (long)getpid());
+        /* a trailing '/' of final_dir would end up inside the name */
+        while (len > 0 && out[len - 1] == '/')
+            out[--len] = '\0';
+    }
+    free(parent);
+    return out;
+}
+
+int prle__run_tmp_dir(char **out, const char *final_dir)
+{
+    char *parent = NULL;
+    const char *name;
+    int err = split_dir(&parent, &name, final_dir);
+    if (err < 0)
+        return err;
+    err = prle__mkdir_p(parent);
+    free(parent);
+    if (err < 0)
+        return err;
+    char *tmp = sibling(final_dir, "tmp");
+    if (!tmp)
+        return prle__error_nomem("path");
+    if ((err = prle__remove_tree(tmp)) < 0 || (err = prle__mkdir_p(tmp)) < 0) {
+        free(tmp);
+        return err;
+    }
+    *out = tmp;
+    return 0;
+}
+
+int prle__run_commit_dir(const char *tmp_dir, const char *final_dir)
+{
+    char *old = NULL;
+    int err = 0;
+    if (prle__path_exists(final_dir)) {
+        if (!(old = sibling(final_dir, "old")))
+            return prle__error_nomem("path");
+        if ((err = prle__remove_tree(old)) < 0)
+            goto done;
+        if (rename(final_dir, old) != 0) {
+            err = prle__error_set(PRLE_EIO, "%s: cannot move the old run folder aside: %s",
+                                  final_dir, strerror(errno));
+            goto done;
+        }
+    }
+    if (rename(tmp_dir, final_dir) != 0) {
+        err = prle__error_set(PRLE_EIO, "%s: cannot rename %s to it: %s", final_dir, tmp_dir,
+                              strerror(errno));
+        if (old)
+            (void)rename(old, final_dir);
+        goto done;
+    }
+    if (old)
+        err = prle__remove_tree(old);
+done:
+    free(old);
+    return err;
+}
+
+int prle__check_finite(const prle_matrix *m, const char *path)
+{
+    for (size_t i = 0; i < m->rows; i++) {
+        const float *r = prle_matrix_row(m, i);
+        for (size_t j = 0; j < m->cols; j++)
+            if (!isfinite(r[j]))
+                return prle__error_set(PRLE_EINVAL, "%s: row %zu (0-based), column %zu is %s", path,
+                                       i, j, isnan(r[j]) ? "nan" : "infinite");
+    }
+    return 0;
+}
+
+int prle_run_dir(char **out, const prle_config *cfg)
+{
+    const char *base =
+        cfg->train.output_dir && *cfg->train.output_dir ? cfg->train.output_dir : "runs";
+    const char *name = cfg->logging.run_name ? cfg->logging.run_name : "run";
+    if (!*name || !strcmp(name, ".") || !strcmp(name, "..") || strchr(name, '/'))
+        return prle__error_set(PRLE_EINVAL,
+                               "logging.run_name \"%s\" cannot name a folder (empty, '.', '..' "
+                               "or a '/')",
+                               name);
+    if (!(*out = prle__path_dup(base, name)))
+        return prle__error_nomem("run folder path");
+    return 0;
+}
+
+static const char *const stage_names[PRLE_RUN_N_STAGES] = {
+    "data", "embed", "kernel", "experts", "evaluate", "files", "analysis", "report"};
+
+const char *prle_run_stage_name(prle_run_stage s)
+{
+    return (unsigned)s < PRLE_RUN_N_STAGES ? stage_names[s] : "?";
+}
+
+int prle__run_event(const prle_run_params *p, prle_run_stage stage, bool done, double seconds,
+                    const char *note)
+{
+    if (!p->on_event)
+        return 0;
+    prle_run_event e = {.stage = stage, .done = done, .seconds = seconds, .note = note};
+    if (!p->on_event(&e, p->on_event_ud))
+        return prle__error_set(PRLE_EABORTED, "%s: stopped by the event callback",
+                               prle_run_stage_name(stage));
+    return 0;
+}
+
+prle_run_params prle_run_default_params(void)
+{
+    return (prle_run_params){
+        .n_explain = 3, .explain_k = 3, .embed = true, .analyze = true, .report = true};
+}
+
+void prle_run_result_dispose(prle_run_result *r)
+{
+    if (!r)
+        return;
+    free(r->dir);
+    free(r->kernel_note);
+    prle_embed_report_dispose(&r->embed);
+    *r = (prle_run_result){0};
+}

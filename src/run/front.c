@@ -1,0 +1,128 @@
+/* The parts of a run shared by prle_run and prle_run_kernel (prle kernel): dataset and
+ * stage 0, the kernel stage's result, train_log.csv and config.yaml. No stage-2 code here. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/progress.h"
+#include "data/download.h"
+#include "run/run_int.h"
+
+int prle__run_stage_end(prle_run_result *res, const prle_run_params *p, prle_run_stage s, double t0,
+                        const char *note)
+{
+    res->seconds[s] = prle__now() - t0;
+    res->ran[s] = true;
+    return prle__run_event(p, s, true, res->seconds[s], note);
+}
+
+int prle__run_write_log_config(const char *dir, const prle_config *cfg,
+                               const prle__kernel_stage *ks, const prle_model_epoch *model_epochs,
+                               size_t n_model, const prle_run_result *res)
+{
+    char path[PRLE__RUN_PATH];
+    prle_train_log tl = {
+        .kernel = ks->epochs,
+        .n_kernel = ks->n_epochs,
+        .kernel_kept = ks->kept_epoch,
+        .model = model_epochs,
+        .n_model = n_model,
+        .model_kept = res->model_kept_epoch,
+        .model_rows = ks->z[PRLE_SPLIT_TRAIN].rows,
+    };
+    int err;
+    if ((err = prle__path_join(path, sizeof path, dir, "train_log.csv")) < 0 ||
+        (err = prle_run_train_log_write(path, &tl)) < 0 ||
+        (err = prle__path_join(path, sizeof path, dir, "config.yaml")) < 0)
+        return err;
+    return prle_config_save(cfg, path);
+}
+
+/* Dataset and stage 0, shared by prle_run and prle_run_kernel. */
+int prle__run_front(prle_dataset **ds, prle_run_result *res, const prle_config *cfg,
+                    const prle_run_params *p)
+{
+    char note[512];
+    double t0 = prle__now();
+    int err;
+    prle_dataset_params dp = prle_dataset_default_params();
+    dp.progress = p->progress;
+    dp.progress_ud = p->progress_ud;
+    if ((err = prle__run_event(p, PRLE_STAGE_DATA, false, 0, NULL)) < 0 ||
+        (err = prle_dataset_load(ds, &cfg->data, cfg->train.seed, &dp)) < 0)
+        return err;
+    snprintf(note, sizeof note, "%s: %zu / %zu / %zu rows%s", prle_dataset_name(*ds),
+             prle_dataset_n_rows(*ds, PRLE_SPLIT_TRAIN),
+             prle_dataset_n_rows(*ds, PRLE_SPLIT_VALIDATION),
+             prle_dataset_n_rows(*ds, PRLE_SPLIT_TEST),
+             prle_dataset_n_skipped(*ds) ? " (bad rows skipped)" : "");
+    if ((err = prle__run_stage_end(res, p, PRLE_STAGE_DATA, t0, note)) < 0)
+        return err;
+
+    t0 = prle__now();
+    if ((err = prle__run_event(p, PRLE_STAGE_EMBED, false, 0, NULL)) < 0)
+        return err;
+    prle_embed_params ep = prle_embed_default_params();
+    ep.progress = p->progress;
+    ep.progress_ud = p->progress_ud;
+    if (p->embed) {
+        err = prle_embed(&res->embed, cfg, *ds, &ep);
+    } else {
+        prle_config view = *cfg; /* shallow: read only */
+        view.model.skip_loading_encoder = true;
+        if ((err = prle_embed(&res->embed, &view, *ds, &ep)) < 0)
+            return prle__error_prefix(err, "the cached embeddings are needed (prle embed CONFIG "
+                                           "builds them)");
+    }
+    if (err < 0)
+        return err;
+    const prle_embed_report *r = &res->embed;
+    snprintf(note, sizeof note, "%s %s", r->dir,
+             r->is_input ? "(inputs)"
+             : r->reused ? "(reused)"
+             : r->stale  ? "(rebuilt)"
+                         : "(built)");
+    return prle__run_stage_end(res, p, PRLE_STAGE_EMBED, t0, note);
+}
+
+void prle__run_kernel_result(prle_run_result *res, prle__kernel_stage *ks)
+{
+    res->kernel_reused = ks->reused;
+    res->kernel_kept_epoch = ks->kept_epoch;
+    res->kernel_report = ks->report;
+    res->kernel_note = ks->note;
+    ks->note = NULL;
+}
+
+int prle_run_kernel(prle_run_result *out, const prle_config *cfg, const prle_run_params *params)
+{
+    prle_run_params p = params ? *params : prle_run_default_params();
+    prle_run_result res = {0};
+    prle_dataset *ds = NULL;
+    prle__kernel_stage ks = {0};
+    double t_all = prle__now();
+    int err;
+    *out = (prle_run_result){0};
+    if ((err = prle_run_dir(&res.dir, cfg)) < 0 ||
+        (err = prle__run_front(&ds, &res, cfg, &p)) < 0 || (err = prle__mkdir_p(res.dir)) < 0)
+        goto done;
+    double t0 = prle__now();
+    ks = (prle__kernel_stage){.cfg = cfg, .ds = ds, .params = &p, .out_dir = res.dir};
+    if ((err = prle__kernel_stage_run(&ks)) < 0 ||
+        (err = prle__run_stage_end(&res, &p, PRLE_STAGE_KERNEL, t0, ks.note)) < 0)
+        goto done;
+    prle__run_kernel_result(&res, &ks);
+    t0 = prle__now();
+    if ((err = prle__run_write_log_config(res.dir, cfg, &ks, NULL, 0, &res)) < 0 ||
+        (err = prle__run_stage_end(&res, &p, PRLE_STAGE_FILES, t0, NULL)) < 0)
+        goto done;
+    res.seconds_total = prle__now() - t_all;
+    *out = res;
+    res = (prle_run_result){0};
+done:
+    prle__kernel_stage_dispose(&ks);
+    prle_dataset_free(ds);
+    prle_run_result_dispose(&res);
+    return err;
+}

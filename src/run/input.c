@@ -1,0 +1,195 @@
+/* Rows for prle predict --input FILE: a table with a header naming `text` or `sentence1`
+ * (and `text2` / `sentence2`, `label`), or else a file in the run's dataset format. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "prle/table.h"
+#include "run/run_int.h"
+
+void prle_run_input_dispose(prle_run_input *in)
+{
+    if (!in)
+        return;
+    for (size_t i = 0; i < in->n; i++) {
+        free(in->text[i]);
+        if (in->text2)
+            free(in->text2[i]);
+    }
+    free(in->text);
+    free(in->text2);
+    free(in->label);
+    *in = (prle_run_input){0};
+}
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static int input_alloc(prle_run_input *in, size_t n, bool pairs)
+{
+    size_t m = n ? n : 1;
+    *in = (prle_run_input){.n = 0};
+    in->text = calloc(m, sizeof *in->text);
+    in->text2 = pairs ? calloc(m, sizeof *in->text2) : NULL;
+    in->label = malloc(m * sizeof *in->label);
+    if (!in->text || (pairs && !in->text2) || !in->label) {
+        prle_run_input_dispose(in);
+        return prle__error_nomem("input rows");
+    }
+    return 0;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && !strcmp(s + a - b, suffix);
+}
+
+/* The first of `names` that is a column of `t`; SIZE_MAX if none. */
+static size_t find_col(const prle_table *t, const char *const *names)
+{
+    for (; *names; names++)
+        for (size_t j = 0; j < prle_table_n_cols(t); j++) {
+            const char *c = prle_table_col_name(t, j);
+            if (c && !strcmp(c, *names))
+                return j;
+        }
+    return SIZE_MAX;
+}
+
+static int from_table(prle_run_input *out, const prle_table *t, size_t c1, size_t c2, size_t cl,
+                      bool pairs)
+{
+    const char *path = prle_table_name(t);
+    size_t n = prle_table_n_rows(t);
+    prle_run_input in;
+    int err = input_alloc(&in, n, pairs);
+    if (err < 0)
+        return err;
+    in.has_labels = cl != SIZE_MAX;
+    for (size_t i = 0; i < n; i++, in.n++) {
+        const char *a = prle_table_field(t, i, c1), *b = pairs ? prle_table_field(t, i, c2) : NULL;
+        size_t line = prle_table_row_line(t, i);
+        if (!a || (pairs && !b)) {
+            err = prle__error_set(PRLE_EFORMAT, "%s:%zu: %s missing", path, line,
+                                  a ? prle_table_col_name(t, c2) : prle_table_col_name(t, c1));
+            break;
+        }
+        in.label[i] = NAN;
+        if (cl != SIZE_MAX) {
+            const char *l = prle_table_field(t, i, cl);
+            char *end = NULL;
+            if (l && *l) {
+                in.label[i] = strtof(l, &end);
+                if (*end || !isfinite(in.label[i])) {
+                    err = prle__error_set(PRLE_EFORMAT, "%s:%zu: label \"%s\" is not a number",
+                                          path, line, l);
+                    break;
+                }
+            }
+        }
+        if (!(in.text[i] = dup_str(a)) || (pairs && !(in.text2[i] = dup_str(b)))) {
+            in.n++;
+            err = prle__error_nomem("input rows");
+            break;
+        }
+    }
+    if (err < 0) {
+        prle_run_input_dispose(&in);
+        return err;
+    }
+    *out = in;
+    return 0;
+}
+
+/* The file as the test split of the run's dataset (its format, fields and label). */
+static int from_dataset(prle_run_input *out, const prle_run_folder *rf, const char *path)
+{
+    char cfg_path[PRLE__RUN_PATH];
+    prle_config c = {0};
+    prle_dataset *ds = NULL;
+    int err;
+    if ((err = prle__path_join(cfg_path, sizeof cfg_path, prle_run_folder_dir(rf), "config.yaml")) <
+            0 ||
+        (err = prle_config_load(&c, cfg_path)) < 0)
+        return err;
+    prle_data_config *d = &c.data;
+    char **slots[3] = {&d->files.train, &d->files.validation, &d->files.test};
+    free(d->file);
+    d->file = NULL;
+    for (int s = 0; s < 3; s++) {
+        free(*slots[s]);
+        if (!(*slots[s] = dup_str(path))) {
+            err = prle__error_nomem("input path");
+            goto done;
+        }
+    }
+    if ((err = prle_dataset_load(&ds, d, c.train.seed, NULL)) < 0) {
+        prle__error_prefix(err,
+                           "--input %s is neither a table with a text or sentence1 column "
+                           "nor in the run's dataset format",
+                           path);
+        goto done;
+    }
+    size_t n = prle_dataset_n_rows(ds, PRLE_SPLIT_TEST);
+    bool pairs = prle_dataset_n_texts(ds) > 1;
+    prle_run_input in;
+    if ((err = input_alloc(&in, n, pairs)) < 0)
+        goto done;
+    in.has_labels = true;
+    const float *y = prle_dataset_labels(ds, PRLE_SPLIT_TEST);
+    for (size_t i = 0; i < n; i++, in.n++) {
+        in.label[i] = y[i];
+        if (!(in.text[i] = dup_str(prle_dataset_text(ds, PRLE_SPLIT_TEST, i, 0))) ||
+            (pairs && !(in.text2[i] = dup_str(prle_dataset_text(ds, PRLE_SPLIT_TEST, i, 1))))) {
+            in.n++;
+            prle_run_input_dispose(&in);
+            err = prle__error_nomem("input rows");
+            goto done;
+        }
+    }
+    *out = in;
+done:
+    prle_dataset_free(ds);
+    prle_config_dispose(&c);
+    return err;
+}
+
+int prle_run_input_read(prle_run_input *out, const prle_run_folder *rf, const char *path)
+{
+    static const char *const first[] = {"text", "sentence1", NULL};
+    static const char *const second[] = {"text2", "sentence2", NULL};
+    static const char *const label[] = {"label", NULL};
+    prle_table_params tp = prle_table_default_params();
+    tp.format = ends_with(path, ".tsv")     ? PRLE_TABLE_TSV
+                : ends_with(path, ".jsonl") ? PRLE_TABLE_JSONL
+                                            : PRLE_TABLE_CSV;
+    prle_table *t = NULL;
+    bool pairs = prle_dataset_n_texts(prle_run_folder_dataset(rf)) > 1;
+    int err = prle_table_read(&t, path, &tp);
+    if (err == PRLE_ENOTFOUND || err == PRLE_EIO)
+        return err;
+    size_t c1 = err == 0 ? find_col(t, first) : SIZE_MAX;
+    if (c1 != SIZE_MAX) {
+        size_t c2 = find_col(t, second);
+        if (pairs && c2 == SIZE_MAX)
+            err = prle__error_set(PRLE_EINVAL,
+                                  "%s: this run's dataset has text pairs: the file needs a "
+                                  "sentence2 (or text2) column beside %s",
+                                  path, prle_table_col_name(t, c1));
+        else
+            err = from_table(out, t, c1, c2, find_col(t, label), pairs);
+        prle_table_free(t);
+        return err;
+    }
+    prle_table_free(t);
+    prle_error_clear();
+    return from_dataset(out, rf, path);
+}

@@ -1,0 +1,330 @@
+/* Stage 1 inside a run: the cached embeddings loaded and checked, the kernel reused when a
+ * saved one matches the config or trained, the value space and kernel report written
+ * (SPEC.md §4, §12.3). Shared by prle_run and prle_run_kernel (prle kernel). */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/progress.h"
+#include "data/download.h"
+#include "prle/npy.h"
+#include "run/run_int.h"
+
+int prle__load_embeddings(prle_matrix *out, const prle_config *cfg, const prle_dataset *ds,
+                          prle_split split)
+{
+    char *path = NULL;
+    prle_matrix m = {0};
+    int err;
+    if ((err = prle_embed_path(&path, cfg, split)) < 0)
+        return err;
+    if ((err = prle_embed_load(&m, cfg, ds, split)) < 0 || (err = prle__check_finite(&m, path)) < 0)
+        prle_matrix_dispose(&m);
+    else
+        *out = m;
+    free(path);
+    return err;
+}
+
+void prle__kernel_stage_dispose(prle__kernel_stage *ks)
+{
+    for (int s = 0; s < PRLE_N_SPLITS; s++) {
+        prle_matrix_dispose(&ks->x[s]);
+        prle_matrix_dispose(&ks->z[s]);
+    }
+    prle_kernel_free(ks->kernel);
+    free(ks->epochs);
+    free(ks->note);
+    ks->kernel = NULL;
+    ks->epochs = NULL;
+    ks->note = NULL;
+    ks->n_epochs = 0;
+}
+
+static char *vfmt(const char *fmt, va_list ap)
+{
+    va_list aq;
+    va_copy(aq, ap);
+    int n = vsnprintf(NULL, 0, fmt, aq);
+    va_end(aq);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (s)
+        vsnprintf(s, (size_t)n + 1, fmt, ap);
+    return s;
+}
+
+static int set_note(prle__kernel_stage *ks, const char *fmt, ...) PRLE__PRINTF(2, 3);
+static int set_note(prle__kernel_stage *ks, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = vfmt(fmt, ap);
+    va_end(ap);
+    if (!s)
+        return prle__error_nomem("kernel note");
+    free(ks->note);
+    ks->note = s;
+    return 0;
+}
+
+/* The first training setting in which the saved kernel's params `got` differ from the
+ * config's `want`, as "kernel.max_epochs is 1, the saved kernel's 5"; "" when none. */
+static void setting_diff(char *buf, size_t len, const prle_kernel_params *want,
+                         const prle_kernel_params *got)
+{
+    struct {
+        const char *key;
+        double a, b;
+    } nums[] = {
+        {"kernel.learning_rate", want->learning_rate, got->learning_rate},
+        {"kernel.max_epochs", want->max_epochs, got->max_epochs},
+        {"train.train_batch_size", (double)want->batch_size, (double)got->batch_size},
+        {"train.seed", (double)want->seed, (double)got->seed},
+        {"kernel.lambda_pair", want->lambda_pair, got->lambda_pair},
+        {"kernel.lambda_triplet", want->lambda_triplet, got->lambda_triplet},
+        {"kernel.lambda_uniform", want->lambda_uniform, got->lambda_uniform},
+        {"kernel.projection_kwargs.dropout", want->dropout, got->dropout},
+        {"kernel.projection_kwargs.sigma", want->sigma, got->sigma},
+        {"data.label_min", want->label_min, got->label_min},
+        {"data.label_max", want->label_max, got->label_max},
+        {"kernel.keep", want->keep, got->keep},
+        {"kernel.projection_kwargs.learnable_rff", want->learnable_rff, got->learnable_rff},
+    };
+    buf[0] = '\0';
+    if (want->seed != got->seed) { /* doubles cannot hold every seed */
+        snprintf(buf, len, "train.seed is %llu, the saved kernel's %llu",
+                 (unsigned long long)want->seed, (unsigned long long)got->seed);
+        return;
+    }
+    for (size_t i = 0; i < sizeof nums / sizeof *nums; i++)
+        if (nums[i].a != nums[i].b) {
+            if (!strcmp(nums[i].key, "kernel.keep"))
+                snprintf(buf, len, "kernel.keep is %s, the saved kernel's %s",
+                         want->keep == PRLE_KEEP_LAST ? "last" : "best",
+                         got->keep == PRLE_KEEP_LAST ? "last" : "best");
+            else
+                snprintf(buf, len, "%s is %.17g, the saved kernel's %.17g", nums[i].key, nums[i].a,
+                         nums[i].b);
+            return;
+        }
+}
+
+/* Adds advice to the message of a failed architecture check. */
+static int mismatch_error(int err, bool must_reuse)
+{
+    char msg[2048];
+    snprintf(msg, sizeof msg, "%s", prle_last_error());
+    if (must_reuse)
+        return prle__error_set(err,
+                               "saved kernel does not fit the config: %s (pipeline.stages has no "
+                               "kernel stage, so the saved kernel must be used)",
+                               msg);
+    return prle__error_set(err,
+                           "saved kernel does not fit the config: %s (set "
+                           "pipeline.reuse_kernel=false to train a new one, or choose another "
+                           "logging.run_name)",
+                           msg);
+}
+
+/* z of every split from the kernel. */
+static int apply_all(prle__kernel_stage *ks)
+{
+    int err = 0;
+    for (int s = 0; s < PRLE_N_SPLITS && err == 0; s++) {
+        prle_matrix_dispose(&ks->z[s]);
+        if (ks->x[s].rows)
+            err = prle_kernel_apply(&ks->z[s], ks->kernel, &ks->x[s], ks->cfg->train.threads);
+    }
+    return err;
+}
+
+/* True when value/{train,validation}_embeds.npy under `dir` exist and differ from z. */
+static bool value_changed(const prle__kernel_stage *ks, const char *dir)
+{
+    char path[PRLE__RUN_PATH], name[64];
+    for (int s = 0; s < 2; s++) {
+        snprintf(name, sizeof name, "value/%s_embeds.npy", prle_split_name((prle_split)s));
+        if (prle__path_join(path, sizeof path, dir, name) < 0 || !prle__path_exists(path))
+            continue;
+        prle_matrix old = {0};
+        const prle_matrix *z = &ks->z[s];
+        bool same = prle_npy_load(&old, path) == 0 && old.rows == z->rows && old.cols == z->cols &&
+                    (!z->rows || !memcmp(old.data, z->data, z->rows * z->cols * sizeof(float)));
+        prle_matrix_dispose(&old);
+        if (!same)
+            return true;
+    }
+    prle_error_clear();
+    return false;
+}
+
+/* Tries the saved kernel in `dir`. 1: reused; 0: train (note set when there was one);
+ * negative: an error. */
+static int try_reuse(prle__kernel_stage *ks, const char *dir, const prle_kernel_params *kp)
+{
+    char path[PRLE__RUN_PATH];
+    prle_kernel *meta = NULL;
+    int err;
+    if ((err = prle__path_join(path, sizeof path, dir, "kernel.safetensors")) < 0)
+        return err;
+    if (!prle__path_exists(path))
+        return 0;
+    size_t in_dim = ks->x[PRLE_SPLIT_TRAIN].cols;
+    if ((err = prle_kernel_load(&ks->kernel, path, kp, in_dim)) < 0)
+        return mismatch_error(err, ks->must_reuse);
+    if ((err = prle_kernel_load(&meta, path, NULL, 0)) < 0) {
+        prle_error_clear(); /* no metadata: the architecture check is all there is */
+        meta = NULL;
+    }
+    char diff[512] = "";
+    if (meta)
+        setting_diff(diff, sizeof diff, kp, prle_kernel_get_params(meta));
+    prle_kernel_free(meta);
+    if ((err = apply_all(ks)) < 0)
+        return err;
+    if (!diff[0] && value_changed(ks, dir))
+        snprintf(diff, sizeof diff, "the embeddings changed since it was trained");
+    if (diff[0] && !ks->must_reuse) {
+        prle_kernel_free(ks->kernel);
+        ks->kernel = NULL;
+        return (err = set_note(ks, "trained (saved kernel %s: %s)", path, diff)) < 0 ? err : 0;
+    }
+    if (diff[0])
+        err = set_note(ks, "reused %s (pipeline.stages has no kernel stage; %s)", path, diff);
+    else
+        err = set_note(ks, "reused %s", path);
+    if (err < 0)
+        return err;
+    /* the saved kernel's bytes, report and epoch records come along */
+    char dst[PRLE__RUN_PATH], src[PRLE__RUN_PATH];
+    if (strcmp(dir, ks->out_dir)) {
+        if ((err = prle__path_join(dst, sizeof dst, ks->out_dir, "kernel.safetensors")) < 0 ||
+            (err = prle__copy_file(dst, path)) < 0)
+            return err;
+        if ((err = prle__path_join(src, sizeof src, dir, "kernel_report.json")) < 0 ||
+            (err = prle__path_join(dst, sizeof dst, ks->out_dir, "kernel_report.json")) < 0)
+            return err;
+        if (prle__path_exists(src) && (err = prle__copy_file(dst, src)) < 0)
+            return err;
+    }
+    if ((err = prle__path_join(src, sizeof src, dir, "train_log.csv")) < 0)
+        return err;
+    if (prle__path_exists(src) &&
+        prle_run_train_log_read_kernel(&ks->epochs, &ks->n_epochs, &ks->kept_epoch, src) < 0) {
+        prle_error_clear(); /* an unreadable old log only loses the epoch rows */
+        ks->epochs = NULL;
+        ks->n_epochs = 0;
+    }
+    if (!ks->kept_epoch)
+        ks->kept_epoch = prle_kernel_kept_epoch(ks->kernel);
+    ks->reused = true;
+    return 1;
+}
+
+static int train(prle__kernel_stage *ks, prle_kernel_params *kp)
+{
+    const prle_run_params *p = ks->params;
+    const prle_dataset *ds = ks->ds;
+    kp->progress = p->progress;
+    kp->progress_ud = p->progress_ud;
+    kp->on_epoch = p->on_kernel_epoch;
+    kp->on_epoch_ud = p->on_kernel_epoch_ud;
+    const prle_matrix *xt = &ks->x[PRLE_SPLIT_TRAIN], *xv = &ks->x[PRLE_SPLIT_VALIDATION];
+    if (p->on_event) {
+        prle_run_event e = {
+            .stage = PRLE_STAGE_KERNEL, .kernel = kp, .in_dim = xt->cols, .n_train = xt->rows};
+        if (!p->on_event(&e, p->on_event_ud))
+            return prle__error_set(PRLE_EABORTED, "kernel: stopped by the event callback");
+    }
+    int err = prle_kernel_fit(&ks->kernel, xt, prle_dataset_labels(ds, PRLE_SPLIT_TRAIN),
+                              xv->rows ? xv : NULL,
+                              xv->rows ? prle_dataset_labels(ds, PRLE_SPLIT_VALIDATION) : NULL, kp);
+    if (err < 0)
+        return err;
+    size_t n;
+    const prle_kernel_epoch *h = prle_kernel_history(ks->kernel, &n);
+    if (n) {
+        if (!(ks->epochs = malloc(n * sizeof *h)))
+            return prle__error_nomem("kernel epochs");
+        memcpy(ks->epochs, h, n * sizeof *h);
+        ks->n_epochs = n;
+    }
+    ks->kept_epoch = prle_kernel_kept_epoch(ks->kernel);
+    if (!ks->note &&
+        (err = set_note(ks, "trained (%s)", ks->allow_reuse ? "no saved kernel" : "reuse off")) < 0)
+        return err;
+    char path[PRLE__RUN_PATH];
+    if ((err = prle__path_join(path, sizeof path, ks->out_dir, "kernel.safetensors")) < 0 ||
+        (err = prle_kernel_save(ks->kernel, path)) < 0)
+        return err;
+    return apply_all(ks);
+}
+
+static int write_outputs(prle__kernel_stage *ks)
+{
+    char value_dir[PRLE__RUN_PATH], path[PRLE__RUN_PATH], name[64];
+    int err;
+    if ((err = prle__path_join(value_dir, sizeof value_dir, ks->out_dir, "value")) < 0 ||
+        (err = prle__mkdir_p(value_dir)) < 0)
+        return err;
+    for (int s = 0; s < PRLE_N_SPLITS; s++) {
+        if (!ks->z[s].rows)
+            continue;
+        snprintf(name, sizeof name, "%s_embeds.npy", prle_split_name((prle_split)s));
+        if ((err = prle__path_join(path, sizeof path, value_dir, name)) < 0 ||
+            (err = prle_npy_save(path, &ks->z[s])) < 0)
+            return err;
+    }
+    const prle_config *cfg = ks->cfg;
+    const float *yt = prle_dataset_labels(ks->ds, PRLE_SPLIT_TRAIN);
+    prle_kernel_report *r = &ks->report;
+    r->seed = cfg->train.seed;
+    if ((err = prle_kernel_distance_corr(&r->retrieval, &ks->x[PRLE_SPLIT_TRAIN], yt,
+                                         PRLE_KERNEL_REPORT_PAIRS, cfg->train.seed,
+                                         cfg->train.threads)) < 0 ||
+        (err = prle_kernel_distance_corr(&r->value, &ks->z[PRLE_SPLIT_TRAIN], yt,
+                                         PRLE_KERNEL_REPORT_PAIRS, cfg->train.seed,
+                                         cfg->train.threads)) < 0 ||
+        (err = prle__path_join(path, sizeof path, ks->out_dir, "kernel_report.json")) < 0)
+        return err;
+    if (ks->reused && prle__path_exists(path))
+        return 0; /* the saved kernel's report, epochs included, was copied */
+    return prle_kernel_report_write(path, r, ks->kernel);
+}
+
+int prle__kernel_stage_run(prle__kernel_stage *ks)
+{
+    const prle_config *cfg = ks->cfg;
+    int err;
+    for (int s = 0; s < PRLE_N_SPLITS; s++)
+        if (prle_dataset_n_rows(ks->ds, (prle_split)s) > 0 &&
+            (err = prle__load_embeddings(&ks->x[s], cfg, ks->ds, (prle_split)s)) < 0)
+            return err;
+    if (!ks->x[PRLE_SPLIT_TRAIN].rows)
+        return prle__error_set(PRLE_EINVAL, "the train split has no rows");
+    prle_kernel_params kp;
+    if ((err = prle_kernel_params_from_config(&kp, cfg)) < 0)
+        return err;
+    kp.label_min = prle_dataset_label_min(ks->ds);
+    kp.label_max = prle_dataset_label_max(ks->ds);
+    int reused = 0;
+    if (ks->allow_reuse || ks->must_reuse) {
+        /* the run folder's kernel first, then kernel.checkpoint_dir's; the first one found
+         * decides (reused, or trained again when its settings differ) */
+        const char *dirs[2] = {ks->old_dir, cfg->kernel.checkpoint_dir};
+        for (int i = 0; i < 2 && reused == 0 && !ks->note; i++)
+            if (dirs[i] && *dirs[i] && (reused = try_reuse(ks, dirs[i], &kp)) < 0)
+                return reused;
+        if (!reused && ks->must_reuse)
+            return prle__error_set(PRLE_ENOTFOUND,
+                                   "pipeline.stages has no kernel stage but there is no saved "
+                                   "kernel (%s/kernel.safetensors or kernel.checkpoint_dir)",
+                                   ks->old_dir ? ks->old_dir : "the run folder");
+    }
+    if (!reused && (err = train(ks, &kp)) < 0)
+        return err;
+    return write_outputs(ks);
+}

@@ -1,0 +1,229 @@
+/* A saved run folder opened for prle eval and prle predict: config, dataset, kernel, model;
+ * re-scoring the splits it was evaluated on. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "prle/npy.h"
+#include "run/run_model.h"
+
+struct prle_run_folder {
+    char *dir;
+    prle_config cfg;
+    prle_dataset *ds;
+    prle_kernel *kernel;
+    prle_model *model;
+    prle_encoder *enc; /* built on first prle_run_folder_encode */
+};
+
+void prle_run_folder_free(prle_run_folder *rf)
+{
+    if (!rf)
+        return;
+    free(rf->dir);
+    prle_config_dispose(&rf->cfg);
+    prle_dataset_free(rf->ds);
+    prle_kernel_free(rf->kernel);
+    prle_model_free(rf->model);
+    prle_encoder_free(rf->enc);
+    free(rf);
+}
+
+/* A required file of the folder: PRLE_ENOTFOUND naming it and what makes it. */
+static int need(char *path, size_t len, const char *dir, const char *name, const char *maker)
+{
+    int err = prle__path_join(path, len, dir, name);
+    if (err < 0)
+        return err;
+    if (!prle__path_exists(path))
+        return prle__error_set(PRLE_ENOTFOUND,
+                               "%s: no such file (is %s a run folder? %s writes it)", path, dir,
+                               maker);
+    return 0;
+}
+
+int prle_run_folder_open(prle_run_folder **out, const char *dir)
+{
+    char path[PRLE__RUN_PATH];
+    prle_run_folder *rf = calloc(1, sizeof *rf);
+    int err;
+    if (!rf || !(rf->dir = malloc(strlen(dir) + 1))) {
+        free(rf);
+        return prle__error_nomem("run folder");
+    }
+    strcpy(rf->dir, dir);
+    if ((err = need(path, sizeof path, dir, "config.yaml", "prle run")) < 0 ||
+        (err = prle_config_load(&rf->cfg, path)) < 0)
+        goto done;
+    if ((err = need(path, sizeof path, dir, "model.safetensors", "prle run or prle train")) < 0 ||
+        (err = prle_model_load(&rf->model, path)) < 0)
+        goto done;
+    if ((err = need(path, sizeof path, dir, "kernel.safetensors", "prle run or prle kernel")) < 0 ||
+        (err = prle_kernel_load(&rf->kernel, path, NULL, 0)) < 0)
+        goto done;
+    if (prle_kernel_out_dim(rf->kernel) != prle_model_dim(rf->model)) {
+        err = prle__error_set(PRLE_ESHAPE,
+                              "%s: kernel.safetensors gives width %zu, model.safetensors expects "
+                              "%zu (files of different runs?)",
+                              dir, prle_kernel_out_dim(rf->kernel), prle_model_dim(rf->model));
+        goto done;
+    }
+    /* metrics.json of another version means a folder of another prle */
+    if ((err = prle__path_join(path, sizeof path, dir, "metrics.json")) < 0)
+        goto done;
+    if (prle__path_exists(path)) {
+        prle_run_metrics m;
+        if ((err = prle_run_metrics_read(&m, path)) < 0)
+            goto done;
+    }
+    if ((err = prle_dataset_load(&rf->ds, &rf->cfg.data, rf->cfg.train.seed, NULL)) < 0)
+        goto done;
+    const size_t *rows = prle_model_prototype_rows(rf->model);
+    size_t ntr = prle_dataset_n_rows(rf->ds, PRLE_SPLIT_TRAIN);
+    for (size_t p = 0; p < prle_model_n_prototypes(rf->model); p++)
+        if (rows[p] >= ntr) {
+            err = prle__error_set(PRLE_EFORMAT,
+                                  "%s/model.safetensors: prototype %zu is training row %zu, but "
+                                  "the dataset has %zu training rows",
+                                  dir, p, rows[p], ntr);
+            goto done;
+        }
+    *out = rf;
+    rf = NULL;
+done:
+    prle_run_folder_free(rf);
+    return err;
+}
+
+const char *prle_run_folder_dir(const prle_run_folder *rf)
+{
+    return rf->dir;
+}
+
+const prle_config *prle_run_folder_config(const prle_run_folder *rf)
+{
+    return &rf->cfg;
+}
+
+const prle_dataset *prle_run_folder_dataset(const prle_run_folder *rf)
+{
+    return rf->ds;
+}
+
+const prle_kernel *prle_run_folder_kernel(const prle_run_folder *rf)
+{
+    return rf->kernel;
+}
+
+const prle_model *prle_run_folder_model(const prle_run_folder *rf)
+{
+    return rf->model;
+}
+
+int prle_run_folder_value(prle_matrix *out, const prle_run_folder *rf, prle_split split)
+{
+    char path[PRLE__RUN_PATH], name[64];
+    size_t n = prle_dataset_n_rows(rf->ds, split);
+    prle_matrix m = {0};
+    int err;
+    snprintf(name, sizeof name, "value/%s_embeds.npy", prle_split_name(split));
+    if ((err = prle__path_join(path, sizeof path, rf->dir, name)) < 0)
+        return err;
+    if (prle__path_exists(path)) {
+        if ((err = prle_npy_load(&m, path)) < 0)
+            return err;
+        if (m.rows != n || m.cols != prle_model_dim(rf->model)) {
+            err = prle__error_set(PRLE_ESHAPE,
+                                  "%s: shape (%zu, %zu), expected (%zu, %zu): the %s split has %zu "
+                                  "rows and the model width %zu",
+                                  path, m.rows, m.cols, n, prle_model_dim(rf->model),
+                                  prle_split_name(split), n, prle_model_dim(rf->model));
+            prle_matrix_dispose(&m);
+            return err;
+        }
+        if ((err = prle__check_finite(&m, path)) < 0) {
+            prle_matrix_dispose(&m);
+            return err;
+        }
+        *out = m;
+        return 0;
+    }
+    prle_matrix x = {0};
+    if ((err = prle__load_embeddings(&x, &rf->cfg, rf->ds, split)) < 0)
+        return err;
+    err = prle_kernel_apply(out, rf->kernel, &x, rf->cfg.train.threads);
+    prle_matrix_dispose(&x);
+    return err;
+}
+
+int prle_run_folder_encode(prle_matrix *out, prle_run_folder *rf, const char *const *text,
+                           const char *const *text2, size_t n)
+{
+    int err;
+    if (!rf->enc && (err = prle__run_encoder_new(&rf->enc, &rf->cfg, rf->ds)) < 0)
+        return err;
+    prle_matrix x = {0};
+    if ((err = prle__run_encode(&x, rf->enc, &rf->cfg, rf->ds, text, text2, n)) < 0)
+        return err;
+    err = prle_kernel_apply(out, rf->kernel, &x, rf->cfg.train.threads);
+    prle_matrix_dispose(&x);
+    return err;
+}
+
+int prle_run_eval(prle_run_metrics *out, const prle_run_folder *rf, unsigned split_mask, bool write)
+{
+    prle_run_metrics m = {.label_min = prle_dataset_label_min(rf->ds),
+                          .label_max = prle_dataset_label_max(rf->ds)};
+    char path[PRLE__RUN_PATH], name[64];
+    prle_matrix z = {0};
+    float *yhat = NULL;
+    int err = 0;
+    for (int s = 0; s < PRLE_N_SPLITS; s++) {
+        const float *y = prle_dataset_labels(rf->ds, (prle_split)s);
+        size_t n = prle_dataset_n_rows(rf->ds, (prle_split)s);
+        if (!(split_mask & (1u << s)) || !y || n < 2)
+            continue;
+        if ((err = prle_run_folder_value(&z, rf, (prle_split)s)) < 0)
+            goto done;
+        if (!(yhat = malloc(n * sizeof *yhat))) {
+            err = prle__error_nomem("predictions");
+            goto done;
+        }
+        if ((err = prle_model_predict(yhat, NULL, NULL, rf->model, &z)) < 0 ||
+            (err = prle_split_metrics_compute(&m.splits[s], y, yhat, n, m.label_min, m.label_max)) <
+                0)
+            goto done;
+        if (write) {
+            snprintf(name, sizeof name, "predictions_%s.csv", prle_split_name((prle_split)s));
+            if ((err = prle__path_join(path, sizeof path, rf->dir, name)) < 0 ||
+                (err = prle_run_predictions_write(path, y, yhat, NULL, NULL, n)) < 0)
+                goto done;
+        }
+        prle_matrix_dispose(&z);
+        free(yhat);
+        yhat = NULL;
+    }
+    if (write) {
+        prle_run_metrics all = m;
+        if ((err = prle__path_join(path, sizeof path, rf->dir, "metrics.json")) < 0)
+            goto done;
+        if (prle__path_exists(path)) {
+            prle_run_metrics old;
+            if ((err = prle_run_metrics_read(&old, path)) < 0)
+                goto done;
+            for (int s = 0; s < PRLE_N_SPLITS; s++)
+                if (!m.splits[s].present)
+                    all.splits[s] = old.splits[s];
+        }
+        if ((err = prle_run_metrics_write(path, &all)) < 0)
+            goto done;
+        m = all;
+    }
+    *out = m;
+done:
+    prle_matrix_dispose(&z);
+    free(yhat);
+    return err;
+}

@@ -1,0 +1,287 @@
+/* prle_run: dataset -> stage 0 -> stage 1 -> stage 2 -> evaluation -> the run folder
+ * (SPEC.md §1, §2), built in a temporary folder and renamed over the old one on success. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/progress.h"
+#include "prle/analysis.h"
+#include "prle/report.h"
+#include "run/run_model.h"
+
+/* Stage-2 epochs gathered for train_log.csv, passed on to the caller's callback. */
+typedef struct epoch_log {
+    prle_model_epoch *e;
+    size_t n, cap;
+    prle_model_epoch_fn user;
+    void *user_ud;
+    bool oom;
+} epoch_log;
+
+static bool collect_epoch(const prle_model_epoch *e, void *ud)
+{
+    epoch_log *log = ud;
+    if (log->n == log->cap) {
+        size_t cap = log->cap ? 2 * log->cap : 32;
+        prle_model_epoch *ne = realloc(log->e, cap * sizeof *ne);
+        if (!ne) {
+            log->oom = true;
+            return false;
+        }
+        log->e = ne;
+        log->cap = cap;
+    }
+    log->e[log->n++] = *e;
+    return log->user ? log->user(e, log->user_ud) : true;
+}
+
+static bool has_stage(const prle_config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->pipeline.stages.n; i++)
+        if (!strcmp(cfg->pipeline.stages.items[i], name))
+            return true;
+    return false;
+}
+
+/* Predictions of a split: yhat (n), and the weights and local predictions (n, P) when asked. */
+static int predict_split(float **yhat, float **w, float **e, const prle_model *m,
+                         const prle_matrix *z)
+{
+    size_t n = z->rows, P = prle_model_n_prototypes(m), nP;
+    *yhat = NULL;
+    if (w)
+        *w = NULL;
+    if (e)
+        *e = NULL;
+    if (!prle__mul_ok(&nP, n, P))
+        return prle__error_nomem("predictions");
+    if (!(*yhat = malloc((n ? n : 1) * sizeof **yhat)) ||
+        (w && !(*w = malloc((nP ? nP : 1) * sizeof **w))) ||
+        (e && !(*e = malloc((nP ? nP : 1) * sizeof **e))))
+        return prle__error_nomem("predictions");
+    return n ? prle_model_predict(*yhat, w ? *w : NULL, e ? *e : NULL, m, z) : 0;
+}
+
+/* "validation pearson 0.747 mse 1.09, test pearson 0.699 mse 1.24" */
+static const char *eval_note(char *buf, size_t len, const prle_run_metrics *m)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int s = PRLE_SPLIT_VALIDATION; s < PRLE_N_SPLITS && used < len; s++) {
+        const prle_split_metrics *sm = &m->splits[s];
+        if (!sm->present)
+            continue;
+        int n = snprintf(buf + used, len - used, "%s%s pearson %.4f mse %.4f", used ? ", " : "",
+                         prle_split_name((prle_split)s), sm->raw.pearson, sm->raw.mse);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+    return buf;
+}
+
+/* Stage 2 and everything written from it. */
+typedef struct stage2 {
+    const prle_config *cfg;
+    const prle_dataset *ds;
+    const prle_run_params *p;
+    const char *dir;
+    prle__kernel_stage *ks;
+    prle_run_result *res;
+    epoch_log log;
+} stage2;
+
+static int run_stage2(stage2 *s2)
+{
+    const prle_config *cfg = s2->cfg;
+    const prle_dataset *ds = s2->ds;
+    const prle_run_params *p = s2->p;
+    prle_run_result *res = s2->res;
+    prle__kernel_stage *ks = s2->ks;
+    prle_model *fit = NULL, *m = NULL;
+    float *yhat[PRLE_N_SPLITS] = {0}, *w_train = NULL, *w_test = NULL, *e_test = NULL;
+    char path[PRLE__RUN_PATH], name[64], note[256];
+    int err;
+
+    prle_model_params mp;
+    if ((err = prle_model_params_from_config(&mp, cfg)) < 0)
+        return err;
+    mp.label_min = prle_dataset_label_min(ds);
+    mp.label_max = prle_dataset_label_max(ds);
+    mp.progress = mp.protos.progress = p->progress;
+    mp.progress_ud = mp.protos.progress_ud = p->progress_ud;
+    s2->log.user = p->on_model_epoch;
+    s2->log.user_ud = p->on_model_epoch_ud;
+    mp.on_epoch = collect_epoch;
+    mp.on_epoch_ud = &s2->log;
+
+    double t0 = prle__now();
+    if ((err = prle__run_event(p, PRLE_STAGE_EXPERTS, false, 0, NULL)) < 0)
+        return err;
+    const prle_matrix *zt = &ks->z[PRLE_SPLIT_TRAIN], *zv = &ks->z[PRLE_SPLIT_VALIDATION];
+    err = prle_model_fit(&fit, zt, prle_dataset_labels(ds, PRLE_SPLIT_TRAIN), zv,
+                         zv->rows ? prle_dataset_labels(ds, PRLE_SPLIT_VALIDATION) : NULL, &mp);
+    if (err < 0) {
+        if (s2->log.oom)
+            err = prle__error_nomem("epoch records");
+        goto done;
+    }
+    res->model_kept_epoch = prle_model_kept_epoch(fit);
+    res->model_epochs = s2->log.n ? s2->log.e[s2->log.n - 1].epoch : 0;
+    res->n_prototypes = prle_model_n_prototypes(fit);
+    /* evaluation uses the model as saved, so prle eval gives the same numbers */
+    char model_path[PRLE__RUN_PATH];
+    if ((err = prle__path_join(model_path, sizeof model_path, s2->dir, "model.safetensors")) < 0 ||
+        (err = prle_model_save(fit, model_path)) < 0 || (err = prle_model_load(&m, model_path)) < 0)
+        goto done;
+    snprintf(note, sizeof note, "%zu prototypes (%s), %s router, %s experts, %d epoch%s, kept %d",
+             res->n_prototypes, prle_proto_method_name(mp.protos.method),
+             mp.type == PRLE_EXPERT_PROTO_RBF ? "rbf" : prle_router_type_name(mp.router.type),
+             prle_expert_type_name(mp.type),
+             res->model_epochs, res->model_epochs == 1 ? "" : "s", res->model_kept_epoch);
+    if ((err = prle__run_stage_end(res, p, PRLE_STAGE_EXPERTS, t0, note)) < 0)
+        goto done;
+
+    /* evaluation: validation and test */
+    t0 = prle__now();
+    if ((err = prle__run_event(p, PRLE_STAGE_EVALUATE, false, 0, NULL)) < 0)
+        goto done;
+    prle_run_metrics *met = &res->metrics;
+    met->label_min = mp.label_min;
+    met->label_max = mp.label_max;
+    if ((err = predict_split(&yhat[PRLE_SPLIT_TRAIN], &w_train, NULL, m, zt)) < 0)
+        goto done;
+    for (int s = PRLE_SPLIT_VALIDATION; s < PRLE_N_SPLITS; s++) {
+        const prle_matrix *z = &ks->z[s];
+        bool test = s == PRLE_SPLIT_TEST;
+        if ((err = predict_split(&yhat[s], test ? &w_test : NULL, test ? &e_test : NULL, m, z)) < 0)
+            goto done;
+        const float *y = prle_dataset_labels(ds, (prle_split)s);
+        snprintf(name, sizeof name, "predictions_%s.csv", prle_split_name((prle_split)s));
+        if ((err = prle__path_join(path, sizeof path, s2->dir, name)) < 0 ||
+            (err = prle_run_predictions_write(path, y, yhat[s], NULL, NULL, z->rows)) < 0)
+            goto done;
+        if (z->rows >= 2 && (err = prle_split_metrics_compute(&met->splits[s], y, yhat[s], z->rows,
+                                                              mp.label_min, mp.label_max)) < 0)
+            goto done;
+    }
+    if ((err = prle__path_join(path, sizeof path, s2->dir, "metrics.json")) < 0 ||
+        (err = prle_run_metrics_write(path, met)) < 0 ||
+        (err = prle__run_stage_end(res, p, PRLE_STAGE_EVALUATE, t0,
+                                   eval_note(note, sizeof note, met))) < 0)
+        goto done;
+
+    /* prototypes.json and explanations_test.json */
+    t0 = prle__now();
+    prle__stage2_view v = {
+        .model = m,
+        .params = &mp,
+        .ds = ds,
+        .z_train = zt,
+        .w_train = w_train,
+        .z_test = &ks->z[PRLE_SPLIT_TEST],
+        .y_test = prle_dataset_labels(ds, PRLE_SPLIT_TEST),
+        .w_test = w_test,
+        .e_test = e_test,
+        .n_test = ks->z[PRLE_SPLIT_TEST].rows,
+    };
+    if ((err = prle__path_join(path, sizeof path, s2->dir, "prototypes.json")) < 0 ||
+        (err = prle__write_prototypes_json(path, &v)) < 0)
+        goto done;
+    if (v.n_test && v.y_test &&
+        ((err = prle__path_join(path, sizeof path, s2->dir, "explanations_test.json")) < 0 ||
+         (err = prle__write_explanations_json(path, &v, p->n_explain, p->explain_k)) < 0))
+        goto done;
+    res->seconds[PRLE_STAGE_FILES] += prle__now() - t0;
+done:
+    for (int s = 0; s < PRLE_N_SPLITS; s++)
+        free(yhat[s]);
+    free(w_train);
+    free(w_test);
+    free(e_test);
+    prle_model_free(fit);
+    prle_model_free(m);
+    return err;
+}
+
+int prle_run(prle_run_result *out, const prle_config *cfg, const prle_run_params *params)
+{
+    prle_run_params p = params ? *params : prle_run_default_params();
+    prle_run_result res = {0};
+    prle_dataset *ds = NULL;
+    prle__kernel_stage ks = {0};
+    stage2 s2 = {0};
+    char *tmp = NULL;
+    double t_all = prle__now();
+    int err;
+    *out = (prle_run_result){0};
+    bool has_kernel = has_stage(cfg, "kernel"), has_experts = has_stage(cfg, "experts");
+    if ((err = prle_run_dir(&res.dir, cfg)) < 0 || (err = prle__run_tmp_dir(&tmp, res.dir)) < 0 ||
+        (err = prle__run_front(&ds, &res, cfg, &p)) < 0)
+        goto done;
+
+    double t0 = prle__now();
+    ks = (prle__kernel_stage){
+        .cfg = cfg,
+        .ds = ds,
+        .params = &p,
+        .out_dir = tmp,
+        .old_dir = prle__path_exists(res.dir) ? res.dir : NULL,
+        .allow_reuse = has_kernel && cfg->pipeline.reuse_kernel,
+        .must_reuse = !has_kernel,
+    };
+    if ((err = prle__kernel_stage_run(&ks)) < 0 ||
+        (err = prle__run_stage_end(&res, &p, PRLE_STAGE_KERNEL, t0, ks.note)) < 0)
+        goto done;
+    prle__run_kernel_result(&res, &ks);
+
+    s2 = (stage2){.cfg = cfg, .ds = ds, .p = &p, .dir = tmp, .ks = &ks, .res = &res};
+    if (has_experts && (err = run_stage2(&s2)) < 0)
+        goto done;
+    t0 = prle__now();
+    if ((err = prle__run_write_log_config(tmp, cfg, &ks, s2.log.e, s2.log.n, &res)) < 0)
+        goto done;
+    res.seconds[PRLE_STAGE_FILES] += prle__now() - t0;
+    res.ran[PRLE_STAGE_FILES] = true;
+    if ((err = prle__run_event(&p, PRLE_STAGE_FILES, true, res.seconds[PRLE_STAGE_FILES], NULL)) <
+        0)
+        goto done;
+
+    if (p.analyze && has_experts) {
+        t0 = prle__now();
+        prle_analyze_params ap = prle_analyze_default_params();
+        ap.n_threads = cfg->train.threads;
+        ap.progress = p.progress;
+        ap.progress_ud = p.progress_ud;
+        if ((err = prle__run_event(&p, PRLE_STAGE_ANALYSIS, false, 0, NULL)) < 0 ||
+            (err = prle_analyze_run(tmp, &ap)) < 0 ||
+            (err = prle__run_stage_end(&res, &p, PRLE_STAGE_ANALYSIS, t0, NULL)) < 0)
+            goto done;
+    }
+    if ((err = prle__run_commit_dir(tmp, res.dir)) < 0)
+        goto done;
+    free(tmp);
+    tmp = NULL;
+    /* the report names the folder it was made from: the final one */
+    if (p.report && has_experts) {
+        t0 = prle__now();
+        if ((err = prle__run_event(&p, PRLE_STAGE_REPORT, false, 0, NULL)) < 0 ||
+            (err = prle_report_write(res.dir, NULL)) < 0 ||
+            (err = prle__run_stage_end(&res, &p, PRLE_STAGE_REPORT, t0, NULL)) < 0)
+            goto done;
+    }
+    res.seconds_total = prle__now() - t_all;
+    *out = res;
+    res = (prle_run_result){0};
+done:
+    if (err < 0 && tmp)
+        (void)prle__remove_tree(tmp); /* the error message stays the first failure's */
+    free(tmp);
+    free(s2.log.e);
+    prle__kernel_stage_dispose(&ks);
+    prle_dataset_free(ds);
+    prle_run_result_dispose(&res);
+    return err;
+}

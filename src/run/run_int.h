@@ -1,0 +1,114 @@
+/* Internal pieces of src/run: folder helpers, the kernel stage, text encoding. */
+#ifndef PRLE_RUN_RUN_INT_H
+#define PRLE_RUN_RUN_INT_H
+
+#include "prle/encoder.h"
+#include "prle/run.h"
+
+/** Longest path the run code builds. */
+#define PRLE__RUN_PATH 4096
+
+/** snprintf "%s/%s" into `out`; PRLE_EINVAL "path too long" when it does not fit. */
+int prle__path_join(char *out, size_t len, const char *dir, const char *name);
+
+/** A malloc'd "%s/%s", or NULL (out of memory). */
+char *prle__path_dup(const char *dir, const char *name);
+
+/** True when `path` exists (any kind of file). */
+bool prle__path_exists(const char *path);
+
+/** Removes `path` and, for a folder, everything below it (symbolic links are not followed).
+ *  A missing path is fine. PRLE_EIO naming what could not be removed. */
+int prle__remove_tree(const char *path);
+
+/** Copies the bytes of `src` to `dst` atomically. PRLE_ENOTFOUND / PRLE_EIO naming the path. */
+int prle__copy_file(const char *dst, const char *src);
+
+/** A temporary folder `.{name}.tmp-{pid}` beside `final_dir` (created, empty: an old
+ *  leftover of that name is removed first). `*out` malloc'd. */
+int prle__run_tmp_dir(char **out, const char *final_dir);
+
+/**
+ * Puts `tmp_dir` in the place of `final_dir`: an existing final folder is moved aside
+ * (`.{name}.old-{pid}`), the new one renamed in, then the old one removed. On failure the
+ * old folder is put back. PRLE_EIO naming the folder.
+ */
+int prle__run_commit_dir(const char *tmp_dir, const char *final_dir);
+
+/** Fails with PRLE_EINVAL "PATH: row R (0-based), column C is nan" at the first non-finite
+ *  value of `m`. */
+int prle__check_finite(const prle_matrix *m, const char *path);
+
+/* ---- the kernel stage (kernel_stage.c) ------------------------------------------------ */
+
+/** Inputs and outputs of stage 1 shared by prle_run and prle_run_kernel. */
+typedef struct prle__kernel_stage {
+    /* in */
+    const prle_config *cfg;
+    const prle_dataset *ds;
+    const prle_run_params *params;
+    const char *out_dir; /* where kernel.safetensors, value/ and kernel_report.json go */
+    const char *old_dir; /* the folder a kernel may be reused from (NULL: none) */
+    bool allow_reuse;    /* pipeline.reuse_kernel and `kernel` in the stages */
+    bool must_reuse;     /* `kernel` not in the stages: a saved kernel must be loaded */
+    /* out */
+    prle_matrix x[PRLE_N_SPLITS]; /* retrieval embeddings (the cache) */
+    prle_matrix z[PRLE_N_SPLITS]; /* value space */
+    prle_kernel *kernel;
+    prle_kernel_epoch *epochs; /* the kernel's epoch records (fit or old log) */
+    size_t n_epochs;
+    int kept_epoch;
+    bool reused;
+    char *note;
+    prle_kernel_report report;
+} prle__kernel_stage;
+
+/** Loads the cached embeddings of every split (non-finite values are an error naming the
+ *  file and row), then reuses or trains the kernel and writes kernel.safetensors,
+ *  value/{split}_embeds.npy and kernel_report.json into out_dir. */
+int prle__kernel_stage_run(prle__kernel_stage *ks);
+
+/** Frees what the stage holds. */
+void prle__kernel_stage_dispose(prle__kernel_stage *ks);
+
+/** The cached embeddings of one split with the finiteness check. */
+int prle__load_embeddings(prle_matrix *out, const prle_config *cfg, const prle_dataset *ds,
+                          prle_split split);
+
+/* ---- encoding new texts (encode.c) ------------------------------------------------------- */
+
+/** The config's encoder fitted on the train texts of `ds` as prle_embed fits it. */
+int prle__run_encoder_new(prle_encoder **out, const prle_config *cfg, const prle_dataset *ds);
+
+/** Texts to retrieval embeddings as prle_embed builds them (joined, pair features,
+ *  normalisation). `text2` required for pairs. */
+int prle__run_encode(prle_matrix *out, const prle_encoder *enc, const prle_config *cfg,
+                     const prle_dataset *ds, const char *const *text, const char *const *text2,
+                     size_t n);
+
+/* ---- shared steps of prle_run and prle_run_kernel (front.c) ------------------------------- */
+
+/** Records the stage's seconds in `res` and sends its end event. */
+int prle__run_stage_end(prle_run_result *res, const prle_run_params *p, prle_run_stage s, double t0,
+                        const char *note);
+
+/** Loads the dataset and runs stage 0 (prle_embed; params->embed false: the cache must
+ *  match), with their events. */
+int prle__run_front(prle_dataset **ds, prle_run_result *res, const prle_config *cfg,
+                    const prle_run_params *p);
+
+/** Moves the kernel stage's outcome into the result. */
+void prle__run_kernel_result(prle_run_result *res, prle__kernel_stage *ks);
+
+/** train_log.csv (kernel rows of `ks`, then the stage-2 epochs) and config.yaml in `dir`. */
+int prle__run_write_log_config(const char *dir, const prle_config *cfg,
+                               const prle__kernel_stage *ks, const prle_model_epoch *model_epochs,
+                               size_t n_model, const prle_run_result *res);
+
+/* ---- stage events ------------------------------------------------------------------------ */
+
+/** Sends a stage event to params->on_event; PRLE_EABORTED when it says stop. */
+int prle__run_event(const prle_run_params *p, prle_run_stage stage, bool done, double seconds,
+                    const char *note);
+
+#endif

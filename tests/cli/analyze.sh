@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# prle analyze RUN: on a small run folder made by prle kernel (a generated paraphrase TSV, the
+# hashing encoder, no network): analysis.json parses and has the keys of docs/run-folder.md,
+# its correlation equals kernel_report.json's, the t-SNE maps have one point per row, the
+# prototype rows of a model.safetensors are marked, 1 and 2 threads give the same file, and
+# --no-tsne / --no-oracle, a missing folder or value space and bad prototype rows behave.
+# Usage: analyze.sh /path/to/prle
+set -u
+prle=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+. "$(dirname "$0")/lib.bash"
+cd "$tmp" || exit 1
+py=/usr/bin/python3; [ -x "$py" ] || py=python3 # only the json module is needed
+
+words=(cat dog bird fish horse cow goat sheep lion tiger bear wolf fox deer mouse owl)
+row() { # i: two short texts that share more words the higher the score
+  local i=$1 a=${words[$((i % 16))]} b=${words[$(((i * 7) % 16))]} c=${words[$(((i * 3) % 16))]}
+  local s=$((i % 6))
+  if [ $s -ge 3 ]; then printf 'the %s and the %s\tthe %s and a %s\t%d\n' "$a" "$b" "$a" "$b" "$s"
+  else printf 'the %s and the %s\ta %s runs\t%d\n' "$a" "$b" "$c" "$s"; fi
+}
+printf 's1\ts2\tscore\n' >head.tsv
+{ cat head.tsv; for i in $(seq 0 79); do row "$i"; done; } >train.tsv
+{ cat head.tsv; for i in $(seq 80 99); do row "$i"; done; } >dev.tsv
+{ cat head.tsv; for i in $(seq 100 119); do row "$i"; done; } >test.tsv
+cat >small.yaml <<'EOF'
+data:
+  name: analyze-fixture
+  format: tsv
+  header: true
+  files: {train: train.tsv, validation: dev.tsv, test: test.tsv}
+  text_fields: [s1, s2]
+  label_field: score
+  label_min: 0
+  label_max: 5
+  embedding_cache_dir: cache/small
+model:
+  encoder_type: hashing
+  hidden_dim: 16
+  num_prototypes: 4
+train:
+  seed: 7
+  train_batch_size: 16
+  output_dir: runs
+kernel:
+  max_epochs: 1
+  projection_kwargs:
+    hidden_dim: 12
+EOF
+
+# a safetensors file holding one I64 tensor prototype_rows (what prle_model_save writes)
+protos() { # path, rows...
+  "$py" - "$@" <<'EOF'
+import json, struct, sys
+rows = [int(v) for v in sys.argv[2:]]
+head = json.dumps({"prototype_rows": {"dtype": "I64", "shape": [len(rows)],
+                                      "data_offsets": [0, 8 * len(rows)]}}).encode()
+head += b" " * (-len(head) % 8)
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<Q", len(head)) + head + struct.pack(f"<{len(rows)}q", *rows))
+EOF
+}
+
+cat >check.py <<'EOF'
+import json, sys
+a = json.load(open(sys.argv[1]))
+k = json.load(open(sys.argv[2]))
+want_protos = [int(v) for v in sys.argv[3].split(",")] if sys.argv[3] else []
+assert a["format"] == "prle-analysis" and a["version"] == 1, "format"
+assert a["label_min"] == 0 and a["label_max"] == 5, "label range"
+for s in ("retrieval", "value"):  # the computation of kernel_report.json, the same pairs
+    for m in ("pearson", "spearman"):
+        assert a["correlation"][s][m] == k[s][m], (s, m, a["correlation"][s][m], k[s][m])
+o = a["oracle_moe"]
+assert [r["model"] for r in o] == ["svr", "linear"], "oracle models"
+for r in o:
+    assert r["k"] == 4 and len(r["medoids"]) == 4 and all(0 <= m < 80 for m in r["medoids"])
+    assert r["min_cluster"] >= 1 and r["max_cluster"] <= 100 and r["label_scale"] == "unit"
+    for side in ("global", "oracle"):
+        m = r[side]
+        assert m["n"] == 20 and 0 <= m["mse"] < 1 and -1 <= m["pearson"] <= 1, (side, m)
+t = a["tsne"]
+assert t["perplexity"] == 30 and t["seed"] == 7, "tsne params"
+assert t["splits"] == ["train", "validation", "test"] and t["counts"] == [80, 20, 20], "counts"
+assert len(t["labels"]) == 120 and t["labels"][:7] == [0, 1, 2, 3, 4, 5, 0], "labels"
+assert t["labels"][80:82] == [80 % 6, 81 % 6] and t["labels"][119] == 119 % 6, "label order"
+assert t["prototype_points"] == want_protos, t["prototype_points"]
+for s in ("retrieval", "value"):
+    xy = t[s]["xy"]
+    assert len(xy) == sum(t["counts"]) and all(len(p) == 2 for p in xy), (s, len(xy))
+    assert t[s]["kl"] > 0 and t[s]["n_iter"] >= 250, (s, t[s]["kl"])
+print("analysis.json ok")
+EOF
+
+check help 0 "$prle" help analyze
+contains help out "usage: prle analyze RUN [--no-tsne] [--no-oracle]"
+check kernel 0 "$prle" -q kernel small.yaml
+run=runs/small
+
+check analyze 0 "$prle" -q analyze $run
+contains analyze out "run runs/small: 80 / 20 / 20 rows; prototypes: none (no model yet)"
+matches analyze out "^distance-label correlation \(train\): retrieval pearson -?[0-9.]+ spearman"
+contains analyze out "oracle MoE, value space, k = 4, fit on train + validation"
+matches analyze out "^svr +global +[0-9.]+ +-?[0-9.]+ "
+matches analyze out "^linear +global +[0-9.]+ +-?[0-9.]+ "
+matches analyze out "^ +oracle +[0-9.]+ +-?[0-9.]+ +-?[0-9.]+ +-?[0-9.]+ +[0-9]+\.\.[0-9]+, "
+matches analyze out "^t-SNE \(perplexity 30\): retrieval KL [0-9.]+ in [0-9.]+ s; value KL"
+contains analyze out "wrote runs/small/analysis.json"
+empty analyze err
+check json 0 "$py" check.py $run/analysis.json $run/kernel_report.json ""
+contains json out "analysis.json ok"
+
+# the same file again (seconds aside); on 1 thread as on 2 without t-SNE, whose PCA start
+# follows OpenBLAS's thread count (include/prle/tsne.h)
+strip() { grep -v '"seconds"' "$1"; }
+cp $run/analysis.json first.json
+check again 0 "$prle" -q analyze $run
+ok again_same cmp -s <(strip first.json) <(strip $run/analysis.json)
+ok has_seconds grep -q '"seconds"' first.json
+check two_threads 0 "$prle" -q analyze $run --no-tsne
+cp $run/analysis.json two.json
+sed -i 's/^  threads: .*/  threads: 1/' $run/config.yaml
+check one_thread 0 "$prle" -q analyze $run --no-tsne
+ok threads_same cmp -s <(strip two.json) <(strip $run/analysis.json)
+
+# prototype rows from model.safetensors are marked
+protos $run/model.safetensors 5 17 42 3
+check protos 0 "$prle" -q analyze $run --no-oracle
+contains protos out "prototypes: from model.safetensors"
+lacks protos out "oracle MoE"
+check json_protos 0 "$py" - $run/analysis.json <<'EOF'
+import json, sys
+a = json.load(open(sys.argv[1]))
+assert a["tsne"]["prototype_points"] == [5, 17, 42, 3] and "oracle_moe" not in a
+assert a["correlation"]["value"]["pearson"] is not None
+print("ok")
+EOF
+protos $run/model.safetensors 5 80
+check bad_protos 2 "$prle" -q analyze $run --no-tsne --no-oracle
+contains bad_protos err "model.safetensors: prototype_rows[1] = 80 is not a training row (80 rows)"
+rm $run/model.safetensors
+
+check no_tsne 0 "$prle" analyze $run --no-tsne
+lacks no_tsne out "t-SNE"
+contains no_tsne err "prle: analyze: oracle 2/2"
+ok no_tsne_json grep -q '"oracle_moe"' $run/analysis.json
+lacks no_tsne_key runs/small/analysis.json '"tsne"'
+
+# errors
+check no_run 2 "$prle" analyze runs/missing
+contains no_run err "runs/missing/config.yaml"
+check usage 2 "$prle" analyze
+check option 2 "$prle" analyze $run --bogus
+check two_runs 2 "$prle" analyze $run $run
+rm $run/value/test_embeds.npy
+check no_value 2 "$prle" analyze $run
+contains no_value err "value/test_embeds.npy not found: run prle kernel"
+finish

@@ -1,0 +1,279 @@
+#!/usr/bin/env bash
+# prle run / train / eval / predict end to end on a small STS-B subset (the first rows of the
+# real files in $PRLE_SHARED_DATA/stsb) with the hashing encoder, kernel.max_epochs 1 and
+# train.max_epochs 2: the run folder's files and their contents, eval giving metrics.json's
+# bytes, the same bytes for the same seed, kernel reuse, explanations that add up, predict on
+# texts, files and splits, and the errors of issue 5 item 7 (exit 2, one line naming the file).
+# Usage: run.sh /path/to/prle
+set -u
+prle=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+. "$(dirname "$0")/lib.bash"
+cd "$tmp" || exit 1
+py=/usr/bin/python3
+stsb=${PRLE_SHARED_DATA:-$(dirname "$0")/../../../shared/data}/stsb
+if [ ! -f "$stsb/sts-train.csv" ]; then echo "SKIP: no STS-B files in $stsb"; exit 0; fi
+head -300 "$stsb/sts-train.csv" >train.csv
+head -100 "$stsb/sts-dev.csv" >dev.csv
+head -100 "$stsb/sts-test.csv" >test.csv
+cat >small.yaml <<'EOF'
+data:
+  name: stsb
+  files: {train: train.csv, validation: dev.csv, test: test.csv}
+  combine_fields: false
+  embedding_cache_dir: cache/small
+model:
+  encoder_type: hashing
+  hidden_dim: 32
+  num_prototypes: 8
+train:
+  seed: 7
+  train_batch_size: 32
+  output_dir: runs
+kernel:
+  learning_rate: 0.001
+EOF
+fast=(kernel.max_epochs=1 train.max_epochs=2)
+run=runs/small
+
+check help 0 "$prle" help run
+contains help out "usage: prle run CONFIG"
+contains help out "--no-analyze"
+check help_predict 0 "$prle" predict --help
+contains help_predict out "sentence1"
+contains help_predict out "--format FMT"
+
+# ---- the whole job, analysis and report included -------------------------------------------
+check run 0 "$prle" run small.yaml "${fast[@]}"
+for s in data embed kernel experts evaluate files analysis report; do
+  matches "run stage $s" out "^$s +[0-9]+\.[0-9]+ s"
+done
+matches run out "^test +raw +100 +[0-9.]+ "
+matches run out "^test +0-1 +100 +[0-9.]+ "
+contains run out "run folder: $tmp/runs/small"
+ok run_three_explained [ "$(grep -c '= prediction$' "$tmp/out")" -eq 3 ]
+for f in config.yaml kernel.safetensors kernel_report.json model.safetensors prototypes.json \
+  metrics.json predictions_validation.csv predictions_test.csv explanations_test.json \
+  train_log.csv analysis.json report.html value/train_embeds.npy value/test_embeds.npy; do
+  ok "file $f" [ -s "$run/$f" ]
+done
+ok no_tmp_left [ -z "$(ls -A runs | grep -v '^small$')" ]
+ok pred_rows [ "$(wc -l <$run/predictions_test.csv)" -eq 101 ]
+ok pred_rows_val [ "$(wc -l <$run/predictions_validation.csv)" -eq 101 ]
+ok pred_header [ "$(head -1 $run/predictions_test.csv)" = "index,label,prediction" ]
+ok log_header [ "$(head -1 $run/train_log.csv)" = "stage,epoch,loss,loss_pair,loss_triplet,loss_uniform,val_pair,task,fit,anchor,balance,entropy,metric,proto_self,local,consistency,val_mse,tau,seconds,rows_per_s,kept" ]
+ok log_kernel_rows [ "$(grep -c '^kernel,' $run/train_log.csv)" -eq 1 ]
+ok log_expert_rows [ "$(grep -c '^experts,' $run/train_log.csv)" -eq 2 ]
+
+# the files parse and agree with each other and with the dataset
+cat >checkfolder.py <<'EOF'
+import csv, json, math, sys
+run, test_file = sys.argv[1], sys.argv[2]
+bad = []
+def need(c, what):
+    if not c: bad.append(what)
+m = json.load(open(f"{run}/metrics.json"))
+need(m["format"] == "prle-metrics" and m["version"] == 1, "metrics format")
+need(m["label_min"] == 0 and m["label_max"] == 5, "label range")
+for s in ("validation", "test"):
+    sp = m["splits"][s]
+    need(sp["n"] == 100, f"{s} n")
+    need(abs(sp["unit"]["mse"] - sp["raw"]["mse"] / 25) < 1e-12, f"{s} unit mse")
+    need(abs(sp["unit"]["mae"] - sp["raw"]["mae"] / 5) < 1e-12, f"{s} unit mae")
+    rows = list(csv.DictReader(open(f"{run}/predictions_{s}.csv")))
+    y = [float(r["label"]) for r in rows]; p = [float(r["prediction"]) for r in rows]
+    mse = sum((a - b) ** 2 for a, b in zip(y, p)) / len(y)
+    need(abs(mse - sp["raw"]["mse"]) < 1e-6, f"{s} mse from the csv")
+# labels of the test CSV are column 5 of the STS-B file
+gold = [float(l.split("\t")[4]) for l in open(test_file, encoding="utf-8")]
+rows = list(csv.DictReader(open(f"{run}/predictions_test.csv")))
+need([int(r["index"]) for r in rows] == list(range(100)), "index column")
+need(all(abs(float(r["label"]) - g) < 1e-6 for r, g in zip(rows, gold)), "labels raw scale")
+pr = json.load(open(f"{run}/prototypes.json"))
+need(pr["format"] == "prle-prototypes" and len(pr["prototypes"]) == 8, "prototypes")
+need(abs(sum(p["usage"] for p in pr["prototypes"]) - 1) < 1e-5, "usage sums to 1")
+train = [l.rstrip("\n").split("\t") for l in open(sys.argv[3], encoding="utf-8")]
+for p in pr["prototypes"]:
+    t = train[p["index"]]
+    need(p["text"] == t[5] and p["text2"] == t[6], f"prototype {p['slot']} texts")
+    need(abs(p["label"] - float(t[4])) < 1e-6, f"prototype {p['slot']} label")
+    need(abs(p["norm"] - 1) < 1e-5 and p["expert_slope"] > 0, f"prototype {p['slot']} norm")
+ex = json.load(open(f"{run}/explanations_test.json"))
+need(ex["format"] == "prle-explanations" and ex["k"] == 3 and len(ex["rows"]) == 3, "explanations")
+labels = sorted(r["label"] for r in ex["rows"])
+need(labels[0] < labels[1] < labels[2], "explained rows spread over the labels")
+for r in ex["rows"]:
+    s = sum(p["contribution"] for p in r["prototypes"]) + r["rest"]["contribution"]
+    need(abs(s - r["prediction"]) < 1e-5, f"explained row {r['index']} adds up")
+    need(len(r["prototypes"]) == 3 and r["rest"]["count"] == 5, "3 + rest")
+print("bad:", bad) if bad else None
+sys.exit(1 if bad else 0)
+EOF
+check folder_contents 0 $py checkfolder.py $run test.csv train.csv
+
+# ---- eval gives the bytes of metrics.json and rewrites the same files ------------------------
+cp $run/metrics.json metrics.saved; cp $run/predictions_test.csv pred.saved
+check eval_json 0 "$prle" eval $run --json
+ok eval_same_bytes cmp -s "$tmp/out" metrics.saved
+ok eval_rewrote_same cmp -s $run/metrics.json metrics.saved
+ok eval_pred_same cmp -s $run/predictions_test.csv pred.saved
+check eval_table 0 "$prle" eval $run --split test --no-write
+matches eval_table out "^test +raw +100 "
+lacks eval_table out "validation"
+
+# ---- same config and seed: the same bytes; the kernel reused when it matches ---------------
+check run2 0 "$prle" -q run small.yaml "${fast[@]}" logging.run_name=again --no-analyze --no-report
+ok same_model cmp -s $run/model.safetensors runs/again/model.safetensors
+ok same_predictions cmp -s $run/predictions_test.csv runs/again/predictions_test.csv
+ok same_kernel cmp -s $run/kernel.safetensors runs/again/kernel.safetensors
+ok no_report_file [ ! -e runs/again/report.html ]
+check reuse 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=again --no-analyze --no-report
+matches reuse out "^kernel .* reused .*runs/again/kernel.safetensors"
+ok reuse_same_model cmp -s $run/model.safetensors runs/again/model.safetensors
+ok reuse_log_kept [ "$(grep -c '^kernel,' runs/again/train_log.csv)" -eq 1 ]
+check retrain 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=again kernel.learning_rate=0.002 \
+  --no-analyze --no-report
+matches retrain out "^kernel .* trained \(saved kernel .*kernel.learning_rate is 0.002"
+# prle train: the same stages on the cached embeddings (seed 8 below rebuilds the cache)
+check train 0 "$prle" train small.yaml "${fast[@]}" logging.run_name=trained
+ok train_model [ -s runs/trained/model.safetensors ]
+ok train_no_analysis [ ! -e runs/trained/analysis.json ]
+check train_no_cache 2 "$prle" train small.yaml data.embedding_cache_dir=cache/none logging.run_name=x
+contains train_no_cache err "prle embed CONFIG"
+ok train_no_cache_no_folder [ ! -e runs/x ]
+
+check seed 0 "$prle" -q run small.yaml "${fast[@]}" logging.run_name=seed8 train.seed=8 \
+  --no-analyze --no-report
+ok other_seed_differs bash -c "! cmp -s $run/model.safetensors runs/seed8/model.safetensors"
+
+# ---- predict ----------------------------------------------------------------------------------
+cat >sums.py <<'EOF'
+import json, sys
+k, p = int(sys.argv[1]), int(sys.argv[2])
+n = 0
+for line in sys.stdin:
+    r = json.loads(line); n += 1
+    s = sum(x["contribution"] for x in r["prototypes"]) + r["rest"]["contribution"]
+    assert abs(s - r["prediction"]) < 1e-5, (s, r["prediction"])
+    assert len(r["prototypes"]) == min(k, p) and r["rest"]["count"] == p - min(k, p)
+    w = [x["weight"] * abs(x["local_prediction"]) for x in r["prototypes"]]
+    assert w == sorted(w, reverse=True), w
+    assert all(set(x) >= {"index", "text", "label", "weight", "local_prediction", "contribution"}
+               for x in r["prototypes"])
+    if k >= p:
+        assert sorted(x["slot"] for x in r["prototypes"]) == list(range(p))
+print(n)
+EOF
+check predict_json 0 "$prle" predict $run --split test --explain 3 --format json
+ok predict_json_sums bash -c "$py sums.py 3 8 <'$tmp/out' | grep -qx 100"
+check predict_all 0 "$prle" predict $run --split test --explain 50 --format json
+ok predict_all_listed bash -c "$py sums.py 50 8 <'$tmp/out' | grep -qx 100"
+check predict_csv 0 "$prle" predict $run --split test --format csv
+cp "$tmp/out" split.csv
+ok predict_csv_rows [ "$(wc -l <split.csv)" -eq 101 ]
+ok predict_csv_matches_run cmp -s split.csv $run/predictions_test.csv
+check predict_csv_explain 0 "$prle" predict $run --split test --explain 2 --format csv
+ok predict_csv_explain_rows [ "$(grep -c ',rest,' "$tmp/out")" -eq 100 ]
+check predict_text 0 "$prle" predict $run --text "A man is playing a guitar." \
+  --text2 "A man plays the guitar." --explain 2
+contains predict_text out "= prediction"
+contains predict_text out "rest (6 prototypes)"
+check predict_text_json 0 "$prle" predict $run --text "A man is playing a guitar." \
+  --text2 "A man plays the guitar." --explain 8 --format json
+ok predict_text_sums bash -c "$py sums.py 8 8 <'$tmp/out' | grep -qx 1"
+lacks predict_text_json out '"index":'"$(printf '%s' x)"
+check predict_no_text2 2 "$prle" predict $run --text "only one"
+contains predict_no_text2 err "--text2"
+# new texts are encoded as training encoded them: a header CSV of the test rows, and the test
+# file in the dataset's own format, give the split's predictions
+$py - <<'EOF'
+import csv
+rows = [l.rstrip("\n").split("\t") for l in open("test.csv", encoding="utf-8")]
+with open("inputs.csv", "w", newline="") as f:
+    w = csv.writer(f); w.writerow(["sentence1", "sentence2", "label"])
+    for r in rows: w.writerow([r[5], r[6], r[4]])
+EOF
+check predict_input 0 "$prle" predict $run --input inputs.csv --format csv
+ok predict_input_same cmp -s "$tmp/out" split.csv
+check predict_input_native 0 "$prle" predict $run --input test.csv --format csv
+ok predict_native_same cmp -s "$tmp/out" split.csv
+# split-conformal intervals: q is the ceil(101 * 0.9) = 91st smallest validation residual
+check predict_interval 0 "$prle" predict $run --split test --interval 0.9 --format csv
+cat >interval.py <<'EOF'
+import csv, json, math, sys
+run, mode = sys.argv[1], sys.argv[2]
+def scales(path):  # 1 + H / ln P from the weights of every prototype (--explain 50)
+    out = []
+    for line in open(path):
+        w = [p["weight"] for p in json.loads(line)["prototypes"]]
+        out.append(1 + -sum(x * math.log(x) for x in w if x > 0) / math.log(len(w)))
+    return out
+val = list(csv.DictReader(open(f"{run}/predictions_validation.csv")))
+sv = scales("val_w.jsonl") if mode == "adaptive" else [1.0] * len(val)
+r = sorted(abs(float(v["label"]) - float(v["prediction"])) / s for v, s in zip(val, sv))
+q = r[math.ceil((len(r) + 1) * 0.9) - 1]
+rows = list(csv.DictReader(open("interval.csv")))
+st = scales("test_w.jsonl") if mode == "adaptive" else [1.0] * len(rows)
+assert len(rows) == 100
+for x, s in zip(rows, st):
+    p, lo, hi = float(x["prediction"]), float(x["lo"]), float(x["hi"])
+    assert abs((hi - p) - q * s) < 1e-5 and abs((p - lo) - q * s) < 1e-5, (hi - p, q * s)
+EOF
+cp "$tmp/out" interval.csv
+ok interval_width $py interval.py $run plain
+"$prle" predict $run --split validation --explain 50 --format json >val_w.jsonl
+"$prle" predict $run --split test --explain 50 --format json >test_w.jsonl
+check predict_adaptive 0 "$prle" predict $run --split test --interval 0.9 --adaptive --format csv
+cp "$tmp/out" interval.csv
+ok adaptive_width $py interval.py $run adaptive
+check predict_bad_level 2 "$prle" predict $run --split test --interval 1.5
+check predict_bad_input 2 "$prle" predict $run --input missing.csv
+check predict_two_inputs 2 "$prle" predict $run --split test --text a
+check predict_bad_format 2 "$prle" predict $run --split test --format xml
+
+# ---- bad input: exit 2, one line naming the file ------------------------------------------------
+cp -r $run broken
+head -c 3000 $run/model.safetensors >broken/model.safetensors
+check truncated 2 "$prle" predict broken --split test
+lines truncated err 1
+contains truncated err "model.safetensors"
+check truncated_eval 2 "$prle" eval broken
+contains truncated_eval err "model.safetensors"
+cp $run/model.safetensors broken/model.safetensors
+sed -i 's/"version":"1"/"version":"9"/' broken/model.safetensors
+check other_version 2 "$prle" eval broken
+lines other_version err 1
+contains other_version err "model.safetensors"
+contains other_version err "version"
+cp $run/model.safetensors broken/model.safetensors
+sed -i 's/"version": 1,/"version": 7,/' broken/metrics.json
+check other_metrics_version 2 "$prle" predict broken --split test
+contains other_metrics_version err "metrics.json"
+check not_a_run 2 "$prle" eval cache
+
+# a config whose kernel differs from the saved one: an error naming it, the old folder intact
+cp $run/model.safetensors model.before
+check kernel_type 2 "$prle" run small.yaml "${fast[@]}" kernel.projection_type=linear --no-analyze
+lines kernel_type err 1
+contains kernel_type err "$tmp/runs/small/kernel.safetensors: projection type is resmlp, the config says linear"
+contains kernel_type err "pipeline.reuse_kernel=false"
+ok kernel_type_old_kept cmp -s model.before $run/model.safetensors
+ok kernel_type_no_tmp [ -z "$(ls -A runs | grep '^\.')" ]
+check kernel_type_fresh 0 "$prle" -q run small.yaml "${fast[@]}" kernel.projection_type=linear \
+  pipeline.reuse_kernel=false logging.run_name=lin --no-analyze --no-report
+check experts_only_none 2 "$prle" run small.yaml "${fast[@]}" 'pipeline.stages=[experts]' \
+  logging.run_name=nokernel --no-analyze --no-report
+contains experts_only_none err "no saved kernel"
+
+# NaN in precomputed embeddings: an error naming the file and the row
+mkdir -p npyin
+cp cache/small/validation_embeds.npy cache/small/test_embeds.npy npyin/
+$py - <<'EOF'
+import numpy as np
+x = np.load("cache/small/train_embeds.npy"); x[41, 3] = np.nan
+np.save("npyin/train_embeds.npy", x)
+EOF
+check nan_row 2 "$prle" run small.yaml "${fast[@]}" model.encoder_type=npy \
+  data.embedding_cache_dir=npyin logging.run_name=nan --no-analyze --no-report
+lines nan_row err 1
+contains nan_row err "npyin/train_embeds.npy: row 41 (0-based), column 3 is nan"
+finish

@@ -1,0 +1,130 @@
+/* Expert meta-init: ridge (META_LINEAR) and linear SVR through liblinear (META_SVR) against
+ * scikit-learn's Ridge and LinearSVR on a fixed problem, a rank-deficient ridge, repeatability,
+ * bad input.
+ * LABELS: unit */
+#include "prle_test.h"
+
+#include "prle/meta_init.h"
+
+/* tools/ref/meta_init_ref.py (scikit-learn 1.2.1): coefficients (5) then intercept */
+/* z[0][0..1] = -0.59398824 -0.598762512, y[0] = 0.482053518, y[59] = 1.85931468 */
+static const double ref_ridge[6] = {1.2603229016983357,  -1.6526246556044828,
+                                    0.40986314366095783, -0.03072505679310478,
+                                    0.82908653343384908, -0.043344372553343724};
+static const double ref_svr[6] = {1.1794195283774747,  -1.5258168477371075,
+                                  0.39734424696732046, -0.025936775957889308,
+                                  0.77283135748038312, -0.047165221194782746};
+static const double ref_ridge4[6] = {1.0445804895657587,  -1.1124460859985554, 0.35372412029306083,
+                                     0.34704501936218141, 0.57641849186950755, 0.06602183844402193};
+
+enum { N = 60, D = 5 };
+
+static double lcg(uint32_t *x)
+{
+    *x = 1664525u * *x + 1013904223u;
+    return *x / 4294967296.0 - 0.5;
+}
+
+/* The problem of meta_init_ref.py, bit for bit up to libm rounding. */
+static void problem(float *z, float *y)
+{
+    static const double w[D] = {1.5, -2.0, 0.5, 0.0, 1.0};
+    uint32_t x = 12345;
+    double zz[N * D], yy[N], mean = 0, var = 0;
+    for (size_t i = 0; i < N; i++) {
+        double s = 0;
+        for (size_t j = 0; j < D; j++) {
+            zz[i * D + j] = lcg(&x);
+            s += zz[i * D + j] * zz[i * D + j];
+        }
+        for (size_t j = 0; j < D; j++)
+            z[i * D + j] = (float)(zz[i * D + j] / sqrt(s));
+    }
+    for (size_t i = 0; i < N; i++) {
+        double v = 0.6 * lcg(&x);
+        for (size_t j = 0; j < D; j++)
+            v += (double)z[i * D + j] * w[j];
+        yy[i] = v;
+        mean += v;
+    }
+    mean /= N;
+    for (size_t i = 0; i < N; i++)
+        var += (yy[i] - mean) * (yy[i] - mean);
+    for (size_t i = 0; i < N; i++)
+        y[i] = (float)((yy[i] - mean) / sqrt(var / N));
+}
+
+/* Every coefficient within `rel` of the reference, relative to the largest one. */
+static void check_coef(const float *w, float c, const double *ref, size_t d, double rel)
+{
+    double scale = 0;
+    for (size_t j = 0; j <= d; j++)
+        scale = fmax(scale, fabs(ref[j]));
+    for (size_t j = 0; j < d; j++)
+        PT_NEAR(w[j], ref[j], rel * fmax(fabs(ref[j]), 0.1 * scale));
+    PT_NEAR(c, ref[d], rel * fmax(fabs(ref[d]), 0.1 * scale));
+}
+
+static void test_meta_init__problem(void)
+{
+    float z[N * D], y[N];
+    problem(z, y);
+    PT_NEAR(z[0], -0.59398824, 1e-7);
+    PT_NEAR(z[1], -0.598762512, 1e-7);
+    PT_NEAR(y[0], 0.482053518, 1e-6);
+    PT_NEAR(y[59], 1.85931468, 1e-6);
+}
+
+static void test_meta_init__ridge(void)
+{
+    float z[N * D], y[N], w[D], c = 0;
+    problem(z, y);
+    prle_matrix zm = {.data = z, .rows = N, .cols = D};
+    PT_OK(prle__meta_init_linear(w, &c, &zm, y, PRLE_EXPERT_INIT_META_LINEAR, 42, 1));
+    check_coef(w, c, ref_ridge, D, 1e-5);
+    /* 4 rows, 5 columns: ridge is still unique */
+    zm.rows = 4;
+    PT_OK(prle__meta_init_linear(w, &c, &zm, y, PRLE_EXPERT_INIT_META_LINEAR, 42, 2));
+    check_coef(w, c, ref_ridge4, D, 1e-4);
+}
+
+static void test_meta_init__svr(void)
+{
+    float z[N * D], y[N], w[D], c = 0, w2[D], c2 = 0;
+    problem(z, y);
+    prle_matrix zm = {.data = z, .rows = N, .cols = D};
+    PT_OK(prle__meta_init_linear(w, &c, &zm, y, PRLE_EXPERT_INIT_META_SVR, 42, 1));
+    check_coef(w, c, ref_svr, D, 1e-3);
+    PT_OK(prle__meta_init_linear(w2, &c2, &zm, y, PRLE_EXPERT_INIT_META_SVR, 42, 2));
+    PT_CHECK(memcmp(w, w2, sizeof w) == 0 && c == c2); /* same seed: same bits */
+    /* the SVR is not the ridge: epsilon-insensitivity and C = 1 shrink it */
+    PT_CHECK(fabs(w[1] - ref_ridge[1]) > 0.05);
+}
+
+static void test_meta_init__bad_input(void)
+{
+    float z[N * D], y[N], w[D], c;
+    problem(z, y);
+    prle_matrix zm = {.data = z, .rows = N, .cols = D};
+    PT_FAILS(prle__meta_init_linear(w, &c, &zm, y, PRLE_EXPERT_INIT_RANDOM, 1, 1), PRLE_EINVAL,
+             "meta-init");
+    prle_matrix empty = {.data = z, .rows = 0, .cols = D};
+    PT_FAILS(prle__meta_init_linear(w, &c, &empty, y, PRLE_EXPERT_INIT_META_LINEAR, 1, 1),
+             PRLE_EINVAL, "no training rows");
+    z[7 * D + 2] = NAN;
+    PT_FAILS(prle__meta_init_linear(w, &c, &zm, y, PRLE_EXPERT_INIT_META_SVR, 1, 1), PRLE_EINVAL,
+             "row 7");
+    z[7 * D + 2] = 0;
+    y[3] = INFINITY;
+    PT_FAILS(prle__meta_init_linear(w, &c, &zm, y, PRLE_EXPERT_INIT_META_LINEAR, 1, 1), PRLE_EINVAL,
+             "row 3");
+}
+
+int main(void)
+{
+    PT_RUN(test_meta_init__problem);
+    PT_RUN(test_meta_init__ridge);
+    PT_RUN(test_meta_init__svr);
+    PT_RUN(test_meta_init__bad_input);
+    return pt_report();
+}

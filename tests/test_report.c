@@ -1,0 +1,423 @@
+/* LABELS: unit io */
+/* prle_report_write on the fixture run folder tests/data/report_run (written exactly per
+ * docs/run-folder.md by tools/ref/report_fixture.py): every section, escaped texts, formatted
+ * metrics (the baselines converted to the 0-1 scale), one star per prototype in each t-SNE
+ * scatter, balanced SVG, no outside references; the notes of absent optional files; the errors
+ * of a missing or malformed required or optional file; a full-size t-SNE stays small. */
+#include <sys/stat.h>
+
+#include "prle_test.h"
+
+static const char *const files[] = {
+    "config.yaml",         "metrics.json",  "kernel_report.json",     "train_log.csv",
+    "prototypes.json",     "analysis.json", "explanations_test.json", "baselines.json",
+    "baselines_value.json"};
+#define N_FILES (sizeof files / sizeof *files)
+
+/* A fresh run folder under the scratch dir holding the fixture files named in `keep`
+ * (NULL-terminated); returns its path (static buffer). */
+static const char *make_run(const char *name, const char *const *keep)
+{
+    static char dir[1024];
+    snprintf(dir, sizeof dir, "%s", pt_tmp(name));
+    mkdir(dir, 0755);
+    for (size_t i = 0; i < N_FILES; i++) {
+        char p[1200];
+        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+        remove(p);
+    }
+    for (; keep && *keep; keep++) {
+        char src[1200], dst[1200];
+        snprintf(src, sizeof src, "%s", pt_data("report_run"));
+        snprintf(src + strlen(src), sizeof src - strlen(src), "/%s", *keep);
+        snprintf(dst, sizeof dst, "%s/%s", dir, *keep);
+        size_t len = 0;
+        unsigned char *b = pt_slurp(src, &len);
+        if (!b || pt_write_file(dst, (const char *)b, len) < 0)
+            PT_FAIL_AT("cannot copy %s", *keep);
+        free(b);
+    }
+    return dir;
+}
+
+static void put(const char *dir, const char *name, const char *text)
+{
+    char p[1200];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    if (pt_write_file(p, text, strlen(text)) < 0)
+        PT_FAIL_AT("cannot write %s", p);
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0, len = strlen(needle);
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + len, needle))
+        n++;
+    return n;
+}
+
+#define HAS(html, s)                                                                               \
+    do {                                                                                           \
+        if (!strstr((html), (s)))                                                                  \
+            PT_FAIL_AT("report lacks \"%s\"", (s));                                                \
+    } while (0)
+#define LACKS(html, s)                                                                             \
+    do {                                                                                           \
+        if (strstr((html), (s)))                                                                   \
+            PT_FAIL_AT("report has \"%s\"", (s));                                                  \
+    } while (0)
+
+/* Tags between `p` and `end` nest properly (elements of inline SVG are all closed or
+ * self-closed); writes the first problem into `why`. */
+static bool tags_balanced(const char *p, const char *end, char why[128])
+{
+    char stack[32][24];
+    int depth = 0;
+    for (; p < end; p++) {
+        if (*p != '<')
+            continue;
+        bool closing = p[1] == '/';
+        const char *s = p + 1 + closing;
+        size_t n = strcspn(s, " />\n");
+        const char *gt = memchr(s, '>', (size_t)(end - s));
+        if (!gt || n == 0 || n >= sizeof stack[0]) {
+            snprintf(why, 128, "bad tag at \"%.20s\"", p);
+            return false;
+        }
+        if (closing) {
+            if (depth == 0 || strlen(stack[depth - 1]) != n || strncmp(stack[depth - 1], s, n)) {
+                snprintf(why, 128, "</%.*s> closes <%s>", (int)n, s, depth ? stack[depth - 1] : "");
+                return false;
+            }
+            depth--;
+        } else if (gt[-1] != '/') {
+            if (depth == 32) {
+                snprintf(why, 128, "nesting too deep");
+                return false;
+            }
+            memcpy(stack[depth], s, n);
+            stack[depth++][n] = '\0';
+        }
+        p = gt;
+    }
+    if (depth) {
+        snprintf(why, 128, "<%s> never closed", stack[depth - 1]);
+        return false;
+    }
+    return true;
+}
+
+/* Checks every <svg> ... </svg> of the page; returns how many; `stars[i]` gets the stars of
+ * the i-th t-SNE scatter. */
+static size_t check_svgs(const char *html, size_t stars[4], size_t *n_tsne)
+{
+    size_t n = 0;
+    *n_tsne = 0;
+    for (const char *p = strstr(html, "<svg"); p; p = strstr(p + 4, "<svg")) {
+        const char *e = strstr(p, "</svg>");
+        if (!e) {
+            PT_FAIL_AT("an <svg> is never closed");
+            break;
+        }
+        e += strlen("</svg>");
+        char why[128];
+        if (!tags_balanced(p, e, why))
+            PT_FAIL_AT("svg %zu: %s", n, why);
+        if (strncmp(p, "<svg class=\"tsne\"", 17) == 0 && *n_tsne < 4) {
+            size_t k = 0;
+            for (const char *q = strstr(p, "class=\"star\""); q && q < e;
+                 q = strstr(q + 1, "class=\"star\""))
+                k++;
+            stars[(*n_tsne)++] = k;
+        }
+        n++;
+    }
+    return n;
+}
+
+static char *write_and_read(const char *run, const char *out)
+{
+    remove(out);
+    PT_OK(prle_report_write(run, out));
+    size_t len;
+    return (char *)pt_slurp(out, &len);
+}
+
+static void test_report__fixture(void)
+{
+    const char *out = pt_tmp("report_fixture.html");
+    char *html = write_and_read(pt_data("report_run"), out);
+    if (!html)
+        return;
+    static const char *const headings[] = {"<h2>Configuration</h2>",
+                                           "<h2>Test metrics</h2>",
+                                           "<h2>Training curves</h2>",
+                                           "<h2>Distance\u2013label correlation</h2>",
+                                           "<h2>t-SNE of retrieval and value space</h2>",
+                                           "<h2>Oracle mixture of experts</h2>",
+                                           "<h2>Prototypes</h2>",
+                                           "<h2>Explained test predictions</h2>"};
+    for (size_t i = 0; i < sizeof headings / sizeof *headings; i++)
+        HAS(html, headings[i]);
+    LACKS(html, "not computed");
+    /* self-contained: no reference outside, and a policy that forbids any */
+    LACKS(html, "http://");
+    LACKS(html, "https://");
+    LACKS(html, "<script");
+    LACKS(html, "<img");
+    HAS(html, "content=\"default-src 'none'; style-src 'unsafe-inline'\"");
+    /* escaped prototype texts (and their raw forms nowhere) */
+    HAS(html, "A man says &quot;hi&quot; &amp; &lt;waves&gt;.");
+    HAS(html, "A man waves &lt;hello&gt;.");
+    HAS(html, "It&#39;s a caf\u00e9 \u2014 na\u00efve art &amp; more");
+    HAS(html, "See http:&#47;&#47;example.com/a?b=1&amp;c=2 for details");
+    HAS(html, "Two dogs run &lt;fast&gt; through &#39;snow&#39;");
+    HAS(html, "A woman says &lt;bye&gt; &amp; leaves.");
+    LACKS(html, "<waves>");
+    LACKS(html, "<fast>");
+    LACKS(html, "\"hi\"");
+    /* this run's metrics, raw scale: test, then validation rows */
+    HAS(html, "<td class=\"l\">test</td><td>10</td><td>0.6123</td><td>0.7825</td><td>0.6012</td>"
+              "<td>0.6543</td><td>0.8765</td><td>0.8554</td><td>0.6789</td>");
+    HAS(html, "<td class=\"l\">validation</td><td>10</td><td>0.5432</td>");
+    HAS(html, "test MSE 0.6123, Pearson 0.8765");
+    /* beside the baselines on the 0-1 scale: PRLE's unit metrics (best MSE, best Pearson),
+     * svr and ridge as written, knn converted from raw (0.75 / 25, 0.70 / 5) */
+    HAS(html, "PRLE (this run)</td><td class=\"l\">value</td><td><b>0.0245</b></td>");
+    HAS(html, "<td><b>0.8765</b></td>");
+    HAS(html, "svr <span class=\"dim\">C=1 epsilon=0.1 gamma=scale</span></td>"
+              "<td class=\"l\">retrieval</td><td>0.0371</td>");
+    HAS(html, "knn <span class=\"dim\">k=5 weights=distance</span></td><td class=\"l\">value</td>"
+              "<td>0.0300</td><td>0.1732</td><td>0.1400</td><td>0.8123</td>");
+    HAS(html, ">ridge (retrieval)</text>");
+    /* curves: kernel loss, loss_pair, loss_uniform, val_pair; experts loss, task, fit, anchor,
+     * balance, val_mse, tau; all-zero terms (loss_triplet, entropy) and bookkeeping left out */
+    PT_EQ_INT(count(html, "<svg class=\"curve\""), 11);
+    HAS(html, "aria-label=\"val_mse\"");
+    LACKS(html, "aria-label=\"loss_triplet\"");
+    LACKS(html, "aria-label=\"entropy\"");
+    LACKS(html, "aria-label=\"seconds\"");
+    PT_EQ_INT(count(html, "class=\"mark\""), 4 + 7); /* the kept epoch in every chart */
+    HAS(html, "kernel resmlp, 64 \u2192 64 (hidden 64), 8320 parameters, weights of epoch 3");
+    /* correlation from analysis.json (it wins over kernel_report.json) */
+    HAS(html, "from <code>analysis.json</code>");
+    HAS(html, ">0.661</text>");
+    HAS(html, ">0.035</text>");
+    HAS(html, "(50000 random pairs)");
+    /* t-SNE: two scatters, one star per prototype each, all 60 points as dots */
+    size_t stars[4] = {0}, n_tsne = 0;
+    size_t n_svg = check_svgs(html, stars, &n_tsne);
+    PT_EQ_INT(n_tsne, 2);
+    PT_EQ_INT(stars[0], 4);
+    PT_EQ_INT(stars[1], 4);
+    PT_EQ_INT(count(html, "h0"), 120);
+    PT_EQ_INT(n_svg, 11 + 2 + 2 + 1); /* curves, bars (MSE, correlation), scatters, legend */
+    HAS(html, "value space (after the kernel), KL 1.8");
+    HAS(html, "<title>prototype 0: training row 3, label 4.8</title>");
+    HAS(html, "rows: 40 train, 10 validation, 10 test");
+    /* oracle MoE */
+    HAS(html, "<td class=\"l\">svr</td><td>4</td><td>0.0371</td><td>0.0333</td><td>0.6111</td>"
+              "<td>0.6544</td>");
+    /* prototype cards, most used first; a null expert slope is a dash */
+    PT_EQ_INT(count(html, "<div class=\"card\">"), 4);
+    HAS(html, "<td>usage share</td><td>41.0%</td></tr><tr><td>local MSE</td><td>0.3101</td>"
+              "</tr><tr><td>expert slope</td><td>0.5234</td>");
+    HAS(html, "<td>expert slope</td><td>\u2014</td>");
+    const char *c0 = strstr(html, "<span class=\"slot\">#0</span>");
+    const char *c3 = strstr(html, "<span class=\"slot\">#3</span>");
+    PT_CHECK(c0 && c3 && c0 < c3);
+    HAS(html, "experts linear, &#964; 2.750)");
+    /* explanations: 0.5 * 4.1 + 0.3 * 3.0 + 0.31 = 3.26 */
+    PT_EQ_INT(count(html, "<div class=\"expl\">"), 2);
+    HAS(html, "prediction <span class=\"sw\" style=\"background:");
+    HAS(html, "<b>3.26</b>");
+    HAS(html, "width:40px\"></span>0.500</td><td>4.100</td><td>2.050</td>");
+    HAS(html, "width:24px\"></span>0.300</td>"); /* bars relative to the largest weight */
+    HAS(html, "the other 2 prototypes together</td><td>0.200</td><td></td><td>0.310</td>");
+    HAS(html, "sum of contributions = prediction</td><td>3.260</td>");
+    /* the configuration */
+    HAS(html, "<tr><th>run</th><td>report-fixture</td></tr>");
+    HAS(html, "<tr><th>dataset</th><td>fixture-pairs, labels 0 to 5</td></tr>");
+    HAS(html, "<details><summary>config.yaml</summary>");
+    /* page-level structure */
+    PT_EQ_INT(count(html, "<section"), 8);
+    PT_EQ_INT(count(html, "</section>"), 8);
+    PT_EQ_INT(count(html, "<table"), count(html, "</table>"));
+    PT_EQ_INT(count(html, "<div"), count(html, "</div>"));
+    PT_EQ_INT(count(html, "<tr"), count(html, "</tr>"));
+    /* the same folder gives the same bytes */
+    const char *out2 = pt_tmp("report_fixture2.html");
+    free(write_and_read(pt_data("report_run"), out2));
+    PT_CHECK(pt_files_equal(out, out2));
+    free(html);
+}
+
+static void test_report__default_path(void)
+{
+    static const char *const keep[] = {"config.yaml", "metrics.json", NULL};
+    const char *run = make_run("report_default", keep);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/report.html", run);
+    remove(path);
+    PT_OK(prle_report_write(run, NULL));
+    struct stat st;
+    PT_CHECK(stat(path, &st) == 0 && st.st_size > 1000);
+}
+
+static void test_report__missing_optional(void)
+{
+    static const char *const keep[] = {"config.yaml", "metrics.json", NULL};
+    const char *run = make_run("report_min", keep);
+    char *html = write_and_read(run, pt_tmp("report_min.html"));
+    if (!html)
+        return;
+    PT_EQ_INT(count(html, "<section"), 8);
+    /* baselines x2, train log, correlation, t-SNE, oracle, prototypes, explanations */
+    PT_EQ_INT(count(html, "<p class=\"missing\">not computed"), 8);
+    char want[1400];
+    snprintf(want, sizeof want,
+             "<code>analysis.json</code> is missing; run <code>prle analyze %s"
+             "</code>",
+             run);
+    PT_EQ_INT(count(html, want), 2);
+    HAS(html, "<code>baselines.json</code> is missing; run <code>prle baselines CONFIG</code>");
+    HAS(html, "run <code>prle baselines CONFIG --space value</code>");
+    HAS(html, "<code>train_log.csv</code> is missing");
+    HAS(html, "<code>kernel_report.json</code> is missing; run <code>prle kernel CONFIG</code>");
+    HAS(html, "<code>prototypes.json</code> is missing; run <code>prle train CONFIG</code>");
+    HAS(html, "<code>explanations_test.json</code> is missing");
+    PT_EQ_INT(count(html, "class=\"star\""), 0);
+    HAS(html, "<td>0.6123</td>"); /* the metrics are still there */
+    LACKS(html, "<h3>Beside the baselines</h3>\n<table");
+    free(html);
+    /* kernel_report.json alone feeds the correlation section */
+    static const char *const keep2[] = {"config.yaml", "metrics.json", "kernel_report.json", NULL};
+    run = make_run("report_min", keep2);
+    html = write_and_read(run, pt_tmp("report_min.html"));
+    if (!html)
+        return;
+    HAS(html, "from <code>kernel_report.json</code>");
+    HAS(html, ">0.650</text>");
+    HAS(html, ">0.031</text>");
+    PT_EQ_INT(count(html, "<p class=\"missing\">not computed"), 7);
+    free(html);
+}
+
+static void test_report__required_files(void)
+{
+    static const char *const cfg_only[] = {"config.yaml", NULL};
+    static const char *const metrics_only[] = {"metrics.json", NULL};
+    const char *out = pt_tmp("report_fail.html");
+    remove(out);
+    const char *run = make_run("report_req", cfg_only);
+    PT_FAILS(prle_report_write(run, out), PRLE_ENOTFOUND, "metrics.json");
+    run = make_run("report_req", metrics_only);
+    PT_FAILS(prle_report_write(run, out), PRLE_ENOTFOUND, "config.yaml");
+    PT_FAILS(prle_report_write(pt_tmp("no_such_run"), out), PRLE_ENOTFOUND, "config.yaml");
+    PT_FAILS(prle_report_write(NULL, out), PRLE_EINVAL, NULL);
+    struct stat st;
+    PT_CHECK(stat(out, &st) != 0); /* nothing written */
+}
+
+static void test_report__malformed(void)
+{
+    static const char *const keep[] = {"config.yaml", "metrics.json", NULL};
+    const char *out = pt_tmp("report_bad.html");
+    remove(out);
+    const char *run = make_run("report_bad", keep);
+    put(run, "metrics.json", "{\"format\": \"prle-metrics\", \"version\": 1, \"splits\": {");
+    PT_FAILS(prle_report_write(run, out), PRLE_EFORMAT, "metrics.json");
+    put(run, "metrics.json", "{\"label_min\": 0, \"label_max\": 5}");
+    PT_FAILS(prle_report_write(run, out), PRLE_EFORMAT, "missing key \"splits\"");
+    put(run, "metrics.json", "{\"label_min\": 5, \"label_max\": 5, \"splits\": {}}");
+    PT_FAILS(prle_report_write(run, out), PRLE_EFORMAT, "label range");
+    put(run, "metrics.json",
+        "{\"format\": \"prle-other\", \"label_min\": 0, \"label_max\": 5, "
+        "\"splits\": {}}");
+    PT_FAILS(prle_report_write(run, out), PRLE_EFORMAT, "format");
+    put(run, "metrics.json", "{\"label_min\": 0, \"label_max\": 5, \"splits\": {}}");
+    PT_OK(prle_report_write(run, out)); /* the smallest valid metrics.json */
+    remove(out);
+    put(run, "config.yaml", "model:\n  num_prototypes: [1, 2]\n");
+    PT_FAILS(prle_report_write(run, out), PRLE_EFORMAT, "config.yaml");
+    run = make_run("report_bad", keep);
+    put(run, "analysis.json",
+        "{\"format\": \"prle-analysis\", \"version\": 1, \"tsne\": "
+        "{\"labels\": [1, 2], \"prototype_points\": [2], "
+        "\"value\": {\"xy\": [[0, 0], [1, 1]]}}}");
+    PT_FAILS(prle_report_write(run, out), PRLE_EFORMAT, "prototype point");
+    put(run, "analysis.json",
+        "{\"tsne\": {\"labels\": [1, 2], \"prototype_points\": [1], "
+        "\"value\": {\"xy\": [[0, 0]]}}}");
+    PT_FAILS(prle_report_write(run, out), PRLE_EFORMAT, "xy");
+    put(run, "analysis.json", "[1, 2]");
+    PT_FAILS(prle_report_write(run, out), PRLE_EFORMAT, "analysis.json");
+    remove(pt_tmp("report_bad/analysis.json"));
+    put(run, "prototypes.json", "{\"format\": \"prle-prototypes\", \"version\": 2}");
+    PT_FAILS(prle_report_write(run, out), PRLE_EFORMAT, "prototypes.json");
+    put(run, "prototypes.json", "{\"format\": \"prle-prototypes\", \"version\": 1}");
+    PT_FAILS(prle_report_write(run, out), PRLE_EFORMAT, "prototypes.json");
+    remove(pt_tmp("report_bad/prototypes.json"));
+    put(run, "train_log.csv", "stage,epoch,loss\nkernel,1,0.5\nkernel,two,0.4\n");
+    PT_FAILS(prle_report_write(run, out), PRLE_EFORMAT, "train_log.csv:3");
+    put(run, "train_log.csv", "epoch,loss\n1,0.5\n");
+    PT_FAILS(prle_report_write(run, out), PRLE_EFORMAT, "stage and epoch");
+    struct stat st;
+    PT_CHECK(stat(out, &st) != 0); /* a failed report leaves no file behind */
+}
+
+/* STS-B size: 8,628 points in each scatter stay well under 2 MB, one dot per point. */
+static void test_report__large_tsne(void)
+{
+    static const char *const keep[] = {"config.yaml", "metrics.json", NULL};
+    const char *run = make_run("report_large", keep);
+    const size_t n = 8628;
+    char path[1200];
+    snprintf(path, sizeof path, "%s/analysis.json", run);
+    FILE *f = fopen(path, "w");
+    PT_CHECK(f != NULL);
+    if (!f)
+        return;
+    prle_rng r;
+    prle_rng_init(&r, 5, "test.report", 0);
+    fputs("{\"format\": \"prle-analysis\", \"version\": 1, \"tsne\": {\"labels\": [", f);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%s%.3f", i ? ", " : "", 5 * prle_rng_uniform(&r));
+    fputs("], \"prototype_points\": [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, "
+          "140, 150, 160, 170, 180, 190, 200, 210, 220, 230, 240]",
+          f);
+    for (int s = 0; s < 2; s++) {
+        fprintf(f, ", \"%s\": {\"kl\": 2.5, \"xy\": [", s ? "value" : "retrieval");
+        for (size_t i = 0; i < n; i++)
+            fprintf(f, "%s[%.6f, %.6f]", i ? ", " : "", 80 * prle_rng_uniform(&r) - 40,
+                    80 * prle_rng_uniform(&r) - 40);
+        fputs("]}", f);
+    }
+    fputs("}}\n", f);
+    fclose(f);
+    const char *out = pt_tmp("report_large.html");
+    char *html = write_and_read(run, out);
+    if (!html)
+        return;
+    size_t len = strlen(html);
+    PT_CHECK(len < (size_t)1 << 20);
+    PT_EQ_INT(count(html, "h0"), 2 * n);
+    size_t stars[4] = {0}, n_tsne = 0;
+    check_svgs(html, stars, &n_tsne);
+    PT_EQ_INT(n_tsne, 2);
+    PT_EQ_INT(stars[0], 25);
+    PT_EQ_INT(stars[1], 25);
+    printf("report with 2 x %zu t-SNE points: %zu bytes\n", n, len);
+    free(html);
+}
+
+int main(void)
+{
+    PT_RUN(test_report__fixture);
+    PT_RUN(test_report__default_path);
+    PT_RUN(test_report__missing_optional);
+    PT_RUN(test_report__required_files);
+    PT_RUN(test_report__malformed);
+    PT_RUN(test_report__large_tsne);
+    return pt_report();
+}

@@ -1,0 +1,416 @@
+/* LABELS: unit io */
+/* The run folder's files written by src/run (docs/run-folder.md): metrics.json round trip and
+ * its bytes, predictions CSV, train_log.csv (union header, empty columns, old headers read),
+ * the temporary folder and its rename over the old one, the finiteness check, the explained
+ * rows of a small fitted model (contributions + rest = prediction) and their JSON. */
+#include "prle_test.h"
+
+#include <math.h>
+#include <sys/stat.h>
+
+#include "io/json.h"
+#include "run/run_int.h"
+
+static const float y6[6] = {0, 1, 2, 3, 4, 5};
+static const float p6[6] = {0.5f, 1, 2.5f, 2, 4, 4.5f};
+
+static void test_run_files__metrics_values(void)
+{
+    prle_split_metrics sm;
+    PT_OK(prle_split_metrics_compute(&sm, y6, p6, 6, 0, 5));
+    /* by hand: squared errors .25 0 .25 1 0 .25, absolute .5 0 .5 1 0 .5 */
+    PT_NEAR(sm.raw.mse, 1.75 / 6, 1e-12);
+    PT_NEAR(sm.raw.mae, 2.5 / 6, 1e-12);
+    PT_NEAR(sm.unit.mse, 1.75 / 6 / 25, 1e-12);
+    PT_NEAR(sm.unit.rmse, sqrt(1.75 / 6) / 5, 1e-12);
+    PT_NEAR(sm.unit.pearson, sm.raw.pearson, 0);
+    PT_EQ_INT(sm.raw.n, 6);
+    PT_CHECK(sm.present);
+    PT_FAILS(prle_split_metrics_compute(&sm, y6, p6, 1, 0, 5), PRLE_EINVAL, NULL);
+}
+
+static void test_run_files__metrics_round_trip(void)
+{
+    prle_run_metrics m = {.label_min = -1, .label_max = 1.5}, back;
+    PT_OK(prle_split_metrics_compute(&m.splits[PRLE_SPLIT_TEST], y6, p6, 6, -1, 1.5));
+    PT_OK(prle_split_metrics_compute(&m.splits[PRLE_SPLIT_VALIDATION], p6, y6, 5, -1, 1.5));
+    const char *path = pt_tmp("run_metrics.json");
+    PT_OK(prle_run_metrics_write(path, &m));
+    PT_OK(prle_run_metrics_read(&back, path));
+    PT_CHECK(!back.splits[PRLE_SPLIT_TRAIN].present);
+    PT_NEAR(back.label_min, -1, 0);
+    PT_NEAR(back.label_max, 1.5, 0);
+    for (int s = 1; s < PRLE_N_SPLITS; s++) {
+        const prle_split_metrics *a = &m.splits[s], *b = &back.splits[s];
+        PT_CHECK(b->present);
+        PT_EQ_INT(b->raw.n, a->raw.n);
+        PT_EQ_INT(b->unit.n, a->raw.n);
+        /* doubles are written exactly */
+        PT_CHECK(memcmp(&a->raw.mse, &b->raw.mse, 7 * sizeof(double)) == 0);
+        PT_CHECK(memcmp(&a->unit.mse, &b->unit.mse, 7 * sizeof(double)) == 0);
+    }
+    /* the text of prle_run_metrics_json is the file */
+    char *text = NULL;
+    size_t len = 0;
+    PT_OK(prle_run_metrics_json(&text, &m));
+    unsigned char *file = pt_slurp(path, &len);
+    PT_CHECK(text && file && strlen(text) == len && memcmp(text, file, len) == 0);
+    PT_CHECK(text && strstr(text, "\"format\": \"prle-metrics\""));
+    PT_CHECK(text && strstr(text, "\"validation\": {\n      \"n\": 5,"));
+    /* validation comes before test, whatever the order they were computed in */
+    PT_CHECK(text && strstr(text, "\"validation\"") < strstr(text, "\"test\""));
+    free(text);
+    free(file);
+}
+
+static void test_run_files__metrics_bad(void)
+{
+    const char *path = pt_tmp("run_metrics_v2.json");
+    const char *v2 = "{\"format\": \"prle-metrics\", \"version\": 2, \"label_min\": 0, "
+                     "\"label_max\": 1, \"splits\": {}}\n";
+    PT_CHECK(pt_write_file(path, v2, strlen(v2)) == 0);
+    prle_run_metrics m;
+    PT_FAILS(prle_run_metrics_read(&m, path), PRLE_EFORMAT, "version 2");
+    const char *miss = "{\"format\": \"prle-metrics\", \"version\": 1, \"label_min\": 0, "
+                       "\"label_max\": 1, \"splits\": {\"test\": {\"n\": 3, \"raw\": {}}}}\n";
+    PT_CHECK(pt_write_file(path, miss, strlen(miss)) == 0);
+    PT_FAILS(prle_run_metrics_read(&m, path), PRLE_EFORMAT, "run_metrics_v2.json");
+    PT_FAILS(prle_run_metrics_read(&m, pt_tmp("no_such_metrics.json")), PRLE_ENOTFOUND, NULL);
+}
+
+static void test_run_files__predictions_csv(void)
+{
+    const char *path = pt_tmp("run_pred.csv");
+    float y[3] = {0.1f, NAN, 5}, yh[3] = {1.0f / 3, -2.5f, 1e-8f};
+    PT_OK(prle_run_predictions_write(path, y, yh, NULL, NULL, 3));
+    size_t len;
+    unsigned char *t = pt_slurp(path, &len);
+    PT_EQ_STR((char *)t, "index,label,prediction\n0,0.1,0.33333334\n1,,-2.5\n2,5,1e-08\n");
+    free(t);
+    /* every number reads back to the same float */
+    prle_table *tab = NULL;
+    prle_table_params tp = prle_table_default_params();
+    PT_OK(prle_table_read(&tab, path, &tp));
+    PT_EQ_INT(prle_table_n_rows(tab), 3);
+    for (size_t i = 0; tab && i < 3; i++)
+        PT_CHECK(strtof(prle_table_field(tab, i, 2), NULL) == yh[i]);
+    prle_table_free(tab);
+    float lo[1] = {0}, hi[1] = {2};
+    PT_OK(prle_run_predictions_write(path, NULL, yh, lo, hi, 1));
+    t = pt_slurp(path, &len);
+    PT_EQ_STR((char *)t, "index,label,prediction,lo,hi\n0,,0.33333334,0,2\n");
+    free(t);
+}
+
+static void test_run_files__train_log(void)
+{
+    const char *path = pt_tmp("run_train_log.csv");
+    prle_kernel_epoch k[2] = {{.epoch = 1,
+                               .loss = 0.5,
+                               .loss_pair = 0.25,
+                               .loss_triplet = 0.125,
+                               .loss_uniform = -1,
+                               .val_pair = NAN,
+                               .seconds = 1.5,
+                               .rows_per_s = 100},
+                              {.epoch = 2,
+                               .loss = 0.4,
+                               .loss_pair = 0.2,
+                               .loss_triplet = 0.1,
+                               .loss_uniform = -1.25,
+                               .val_pair = 0.3,
+                               .seconds = 2,
+                               .rows_per_s = 75}};
+    prle_model_epoch m[1] = {{.epoch = 1,
+                              .loss = 2,
+                              .task = 1,
+                              .fit = 0.5,
+                              .anchor = 0.25,
+                              .balance = 1.125,
+                              .entropy = 3,
+                              .metric = NAN,
+                              .proto_self = NAN,
+                              .local = NAN,
+                              .consistency = NAN,
+                              .val_mse = 0.5,
+                              .val_mse_raw = 0.75,
+                              .tau = 2.5,
+                              .seconds = 0.5}};
+    prle_train_log log = {.kernel = k,
+                          .n_kernel = 2,
+                          .kernel_kept = 2,
+                          .model = m,
+                          .n_model = 1,
+                          .model_kept = 1,
+                          .model_rows = 10};
+    PT_OK(prle_run_train_log_write(path, &log));
+    size_t len;
+    unsigned char *t = pt_slurp(path, &len);
+    const char *want =
+        "stage,epoch,loss,loss_pair,loss_triplet,loss_uniform,val_pair,task,fit,anchor,balance,"
+        "entropy,metric,proto_self,local,consistency,val_mse,tau,seconds,rows_per_s,kept\n"
+        "kernel,1,0.5,0.25,0.125,-1,,,,,,,,,,,,,1.500000,100.0,0\n"
+        "kernel,2,0.4,0.2,0.1,-1.25,0.3,,,,,,,,,,,,2.000000,75.0,1\n"
+        "experts,1,2,,,,,1,0.5,0.25,1.125,3,,,,,0.75,2.5,0.500000,20.0,1\n";
+    PT_EQ_STR((char *)t, want);
+    free(t);
+    /* the kernel rows read back */
+    prle_kernel_epoch *r = NULL;
+    size_t n = 0;
+    int kept = 0;
+    PT_OK(prle_run_train_log_read_kernel(&r, &n, &kept, path));
+    PT_EQ_INT(n, 2);
+    PT_EQ_INT(kept, 2);
+    if (n == 2) {
+        PT_EQ_INT(r[1].epoch, 2);
+        PT_NEAR(r[1].loss_uniform, -1.25, 0);
+        PT_CHECK(isnan(r[0].val_pair));
+        PT_NEAR(r[1].val_pair, 0.3, 0);
+        PT_NEAR(r[0].rows_per_s, 100, 0);
+    }
+    free(r);
+    /* the header prle kernel wrote before the union header */
+    const char *old = "stage,epoch,loss,loss_pair,loss_triplet,loss_uniform,val_pair,seconds,"
+                      "rows_per_s,kept\nkernel,1,0.04,0.05,0.08,-1.2,0.051,0.18,30493.2,0\n"
+                      "kernel,2,0.03,0.04,0.06,-1.3,0.049,0.19,31422.8,1\n";
+    PT_CHECK(pt_write_file(path, old, strlen(old)) == 0);
+    PT_OK(prle_run_train_log_read_kernel(&r, &n, &kept, path));
+    PT_EQ_INT(n, 2);
+    PT_EQ_INT(kept, 2);
+    if (n == 2)
+        PT_NEAR(r[0].seconds, 0.18, 0);
+    free(r);
+    const char *bad = "stage,epoch,loss\nkernel,x,1\n";
+    PT_CHECK(pt_write_file(path, bad, strlen(bad)) == 0);
+    PT_FAILS(prle_run_train_log_read_kernel(&r, &n, &kept, path), PRLE_EFORMAT, ":2: epoch");
+}
+
+static bool file_has(const char *path, const char *text)
+{
+    size_t len;
+    char *t = (char *)pt_slurp(path, &len);
+    bool ok = t && strcmp(t, text) == 0;
+    free(t);
+    return ok;
+}
+
+static void test_run_files__folder_commit(void)
+{
+    char *tmp = NULL, *old_tmp = NULL;
+    const char *final_dir = pt_tmp("runs_commit/r1");
+    PT_OK(prle__remove_tree(pt_tmp("runs_commit")));
+    /* first run: no old folder */
+    PT_OK(prle__run_tmp_dir(&tmp, final_dir));
+    PT_CHECK(tmp && strstr(tmp, "runs_commit/.r1.tmp-"));
+    char path[1024];
+    snprintf(path, sizeof path, "%s/a.txt", tmp);
+    PT_CHECK(pt_write_file(path, "one", 3) == 0);
+    PT_OK(prle__run_commit_dir(tmp, final_dir));
+    PT_CHECK(!prle__path_exists(tmp));
+    snprintf(path, sizeof path, "%s/a.txt", final_dir);
+    PT_CHECK(file_has(path, "one"));
+    /* second run replaces the whole folder: a.txt of the old one is gone */
+    old_tmp = tmp;
+    PT_OK(prle__run_tmp_dir(&tmp, final_dir));
+    PT_EQ_STR(tmp, old_tmp);
+    char sub[1024];
+    snprintf(sub, sizeof sub, "%s/value", tmp);
+    PT_CHECK(mkdir(sub, 0777) == 0);
+    snprintf(path, sizeof path, "%s/value/b.txt", tmp);
+    PT_CHECK(pt_write_file(path, "two", 3) == 0);
+    PT_OK(prle__run_commit_dir(tmp, final_dir));
+    snprintf(path, sizeof path, "%s/a.txt", final_dir);
+    PT_CHECK(!prle__path_exists(path));
+    snprintf(path, sizeof path, "%s/value/b.txt", final_dir);
+    PT_CHECK(file_has(path, "two"));
+    /* nothing is left beside it */
+    PT_CHECK(!prle__path_exists(tmp));
+    snprintf(path, sizeof path, "%s", tmp);
+    char *dot = strstr(path, ".tmp-");
+    if (dot) {
+        memcpy(dot, ".old-", 5);
+        PT_CHECK(!prle__path_exists(path));
+    }
+    /* copy */
+    snprintf(path, sizeof path, "%s/value/b.txt", final_dir);
+    PT_OK(prle__copy_file(pt_tmp("runs_commit/copy.txt"), path));
+    PT_CHECK(file_has(pt_tmp("runs_commit/copy.txt"), "two"));
+    PT_FAILS(prle__copy_file(pt_tmp("runs_commit/x"), pt_tmp("runs_commit/none")), PRLE_ENOTFOUND,
+             "none");
+    PT_OK(prle__remove_tree(pt_tmp("runs_commit")));
+    PT_CHECK(!prle__path_exists(pt_tmp("runs_commit")));
+    free(tmp);
+    free(old_tmp);
+}
+
+static void test_run_files__run_dir_and_finite(void)
+{
+    prle_config cfg;
+    PT_OK(prle_config_default(&cfg));
+    free(cfg.train.output_dir);
+    cfg.train.output_dir = strdup("/x/runs");
+    cfg.logging.run_name = strdup("stsb-glove");
+    char *dir = NULL;
+    PT_OK(prle_run_dir(&dir, &cfg));
+    PT_EQ_STR(dir, "/x/runs/stsb-glove");
+    free(dir);
+    free(cfg.logging.run_name);
+    cfg.logging.run_name = strdup("a/b");
+    PT_FAILS(prle_run_dir(&dir, &cfg), PRLE_EINVAL, "a/b");
+    prle_config_dispose(&cfg);
+
+    prle_matrix m = {0};
+    PT_OK(prle_matrix_alloc(&m, 4, 3));
+    PT_OK(prle__check_finite(&m, "e.npy"));
+    m.data[2 * 3 + 1] = NAN;
+    PT_FAILS(prle__check_finite(&m, "e.npy"), PRLE_EINVAL,
+             "e.npy: row 2 (0-based), column 1 is nan");
+    m.data[1 * 3 + 0] = INFINITY;
+    PT_FAILS(prle__check_finite(&m, "e.npy"), PRLE_EINVAL, "row 1 (0-based), column 0 is infinite");
+    prle_matrix_dispose(&m);
+}
+
+static void test_run_files__explain_pick(void)
+{
+    /* sorted by (label, index): 0:r5 1:r1 2:r2 2:r6 3:r0 4:r4 5:r3; positions (2i+1)7/6 = 1, 3, 5
+     */
+    const float y[7] = {3, 1, 2, 5, 4, 0, 2};
+    size_t rows[3];
+    PT_EQ_INT(prle_explain_pick(rows, y, 7, 3), 3);
+    PT_EQ_INT(rows[0], 1);
+    PT_EQ_INT(rows[1], 6);
+    PT_EQ_INT(rows[2], 4);
+    PT_EQ_INT(prle_explain_pick(rows, y, 2, 3), 2); /* y[0..1] = 3, 1: positions 0, 1 */
+    PT_EQ_INT(rows[0], 1);
+    PT_EQ_INT(rows[1], 0);
+    PT_EQ_INT(prle_explain_pick(rows, y, 0, 3), 0);
+}
+
+/* A small model on random unit rows whose labels depend on the first coordinate. */
+static prle_model *small_model(prle_matrix *z)
+{
+    size_t n = 60, d = 4;
+    float y[60];
+    prle_rng r;
+    prle_rng_init(&r, 5, "test.run", 0);
+    if (prle_matrix_alloc(z, n, d) < 0)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        float *row = prle_matrix_row(z, i);
+        double ss = 0;
+        for (size_t j = 0; j < d; j++) {
+            row[j] = (float)(2 * prle_rng_uniform(&r) - 1);
+            ss += row[j] * row[j];
+        }
+        for (size_t j = 0; j < d; j++)
+            row[j] = (float)(row[j] / sqrt(ss));
+        y[i] = 2.5f + 2 * row[0];
+    }
+    prle_model_params p = prle_model_default_params();
+    p.protos.n_prototypes = 5;
+    p.max_epochs = 3;
+    p.batch_size = 16;
+    p.label_min = 0;
+    p.label_max = 5;
+    prle_model *m = NULL;
+    PT_OK(prle_model_fit(&m, z, y, NULL, NULL, &p));
+    return m;
+}
+
+static void test_run_files__explain_rows(void)
+{
+    prle_matrix z = {0};
+    prle_model *m = small_model(&z);
+    PT_CHECK(m != NULL);
+    if (!m) {
+        prle_matrix_dispose(&z);
+        return;
+    }
+    for (size_t i = 0; i < 4; i++) {
+        const float *row = prle_matrix_row(&z, i * 7);
+        float yhat;
+        prle_matrix one = {.data = (float *)row, .rows = 1, .cols = z.cols};
+        PT_OK(prle_model_predict(&yhat, NULL, NULL, m, &one));
+        for (size_t k = 1; k <= 7; k += 3) { /* 1, 4 and 7 >= P = 5 */
+            prle_explained e = {0};
+            PT_OK(prle_explain_row(&e, m, row, k));
+            PT_EQ_INT(e.n_items, k < 5 ? k : 5);
+            PT_EQ_INT(e.rest_count, 5 - e.n_items);
+            double c = e.rest_contribution, w = e.rest_weight;
+            for (size_t j = 0; j < e.n_items; j++) {
+                c += e.items[j].contribution;
+                w += e.items[j].weight;
+                PT_NEAR(e.items[j].contribution, e.items[j].weight * e.items[j].local, 1e-6);
+            }
+            PT_NEAR(c, e.prediction, 1e-5);
+            PT_NEAR(w, 1, 1e-5);
+            PT_NEAR(e.prediction, yhat, 1e-6);
+            if (!e.rest_count) /* the float rounding of sum(items) vs yhat, nothing more */
+                PT_NEAR(e.rest_contribution, 0, 1e-6);
+            prle_explained_dispose(&e);
+        }
+    }
+    prle_model_free(m);
+    prle_matrix_dispose(&z);
+}
+
+static void test_run_files__explain_json(void)
+{
+    prle_explain_item items[1] = {
+        {.prototype = 2, .train_row = 0, .weight = 0.25f, .local = 4, .contribution = 1}};
+    prle_explained e = {.prediction = 3.5f,
+                        .items = items,
+                        .n_items = 1,
+                        .rest_count = 3,
+                        .rest_weight = 0.75,
+                        .rest_contribution = 2.5f};
+    prle_explain_input in = {.index = SIZE_MAX, .text = "a \"quoted\" text", .label = NAN};
+    /* a dataset with one train row to take the prototype's text and label from */
+    const char *csv = "text,score\nthe prototype,4.5\n";
+    PT_CHECK(pt_write_file(pt_tmp("run_ex_train.csv"), csv, strlen(csv)) == 0);
+    prle_config cfg;
+    PT_OK(prle_config_default(&cfg));
+    cfg.data.format = strdup("csv");
+    cfg.data.files.train = strdup(pt_tmp("run_ex_train.csv"));
+    cfg.data.files.validation = strdup(pt_tmp("run_ex_train.csv"));
+    cfg.data.files.test = strdup(pt_tmp("run_ex_train.csv"));
+    cfg.data.text_fields.items = calloc(1, sizeof(prle_field));
+    cfg.data.text_fields.items[0] = (prle_field){strdup("text"), -1};
+    cfg.data.text_fields.n = 1;
+    cfg.data.label_field = (prle_field){strdup("score"), -1};
+    cfg.data.label_min = 0;
+    cfg.data.label_max = 5;
+    prle_dataset *ds = NULL;
+    PT_OK(prle_dataset_load(&ds, &cfg.data, 1, NULL));
+    char *json = NULL;
+    if (ds)
+        PT_OK(prle_explain_json(&json, &e, &in, ds, false));
+    PT_EQ_STR(json, "{\"text\":\"a \\\"quoted\\\" text\",\"prediction\":3.5,\"prototypes\":[{"
+                    "\"index\":0,\"slot\":2,\"text\":\"the prototype\",\"label\":4.5,"
+                    "\"weight\":0.25,\"local_prediction\":4,\"contribution\":1}],"
+                    "\"rest\":{\"count\":3,\"weight\":0.75,\"contribution\":2.5}}");
+    free(json);
+    json = NULL;
+    in = (prle_explain_input){.index = 7, .text = "t", .label = 1.5f, .prediction = 2};
+    if (ds)
+        PT_OK(prle_explain_json(&json, NULL, &in, ds, false));
+    PT_EQ_STR(json, "{\"index\":7,\"text\":\"t\",\"label\":1.5,\"prediction\":2}");
+    free(json);
+    prle_dataset_free(ds);
+    prle_config_dispose(&cfg);
+}
+
+int main(void)
+{
+    PT_RUN(test_run_files__metrics_values);
+    PT_RUN(test_run_files__metrics_round_trip);
+    PT_RUN(test_run_files__metrics_bad);
+    PT_RUN(test_run_files__predictions_csv);
+    PT_RUN(test_run_files__train_log);
+    PT_RUN(test_run_files__folder_commit);
+    PT_RUN(test_run_files__run_dir_and_finite);
+    PT_RUN(test_run_files__explain_pick);
+    PT_RUN(test_run_files__explain_rows);
+    PT_RUN(test_run_files__explain_json);
+    return pt_report();
+}
