@@ -24,11 +24,13 @@ $(BUILD)/CMakeCache.txt: | deps
 build: deps $(BUILD)/CMakeCache.txt
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
 
-# The main job on STS-B: embeddings (cached), kernel, prototypes and experts, evaluation, the
-# run folder runs/stsb-glove/ with analysis and report; prints the test metrics and three
-# explained test predictions.
+# The main job on STS-B: the baselines the report compares with (ridge, kNN, SVR; kept by
+# later runs while the embeddings are unchanged), then embeddings (cached), kernel,
+# prototypes and experts, evaluation, the run folder runs/stsb-glove/ with analysis and
+# report; ends with the test metrics and three explained test predictions.
 run: build
 	@scripts/deps.sh run
+	$(BUILD)/prle baselines $(CONFIG) --models ridge,knn,svr
 	$(BUILD)/prle run $(CONFIG)
 
 # Everything: the normal build, then ASan+UBSan, then short libFuzzer runs.

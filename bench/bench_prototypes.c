@@ -1,17 +1,24 @@
 /* make bench: stage 2 prototype selection (issue 5: k-medoids P = 25 on 5,749 rows, D = 500,
  * well under 1 s on 2 cores).
  *
+ *   proto_run     the value space `prle kernel configs/stsb-glove.yaml` wrote: first one
+ *                 k-medoids run alone for its peak extra memory (growth of the max RSS), then
+ *                 every method
  *   proto_random  (5749, 500) normal rows, L2-normalised: every method, median seconds and loss
  *   proto_sif     STS-B train SIF features, L2-normalised (retrieval space)
  *   proto_value   STS-B value space z = n(g(x)) after a kernel fit (resmlp 500, 5 epochs)
  *
- * Data: $PRLE_BENCH_STSB (default /tmp/stsb-sif, see bench/bench_kernel.c); the STS-B cases are
- * skipped when it is missing. Before timing, the blocked distances are checked against direct
- * double loops. */
+ * k-medoids/fasterpam runs with the default params (blocked distances beyond 2,048 rows),
+ * fp-blocked always blocked, fp-dense with the (n, n) matrix kept. Data: $PRLE_BENCH_VALUE (default
+ * runs/stsb-glove/value/train_embeds.npy, from the repository root as `make bench` runs) and
+ * $PRLE_BENCH_STSB (default /tmp/stsb-sif, see bench/bench_kernel.c); a case is skipped when
+ * its data is missing; `bench_prototypes --run-only` stops after proto_run. Before timing, the
+ * blocked distances are checked against direct double loops. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "bench_util.h"
 #include "prle/prototypes_int.h"
@@ -53,7 +60,7 @@ static int check_dist(const prle_matrix *x)
     return bad;
 }
 
-static int run_case(const char *name, const prle_matrix *x, prle_proto_method m,
+static int run_case(const char *name, const char *label, const prle_matrix *x, prle_proto_method m,
                     prle_kmedoids_algo a, size_t dense_max_rows, int reps)
 {
     prle_proto_params p = prle_proto_default_params();
@@ -76,10 +83,8 @@ static int run_case(const char *name, const prle_matrix *x, prle_proto_method m,
         sec[r] = prle__now() - t0;
         cpu += bench_cpu_seconds() - c0;
     }
-    const char *label = m != PRLE_PROTO_KMEDOIDS       ? prle_proto_method_name(m)
-                        : a == PRLE_KMEDOIDS_ALTERNATE ? "k-medoids/alternate"
-                        : dense_max_rows == 0          ? "k-medoids/fp-blocked"
-                                                       : "k-medoids/fasterpam";
+    if (!label)
+        label = prle_proto_method_name(m);
     printf("%-13s %-20s n=%zu d=%zu P=25 threads=2  %.3f s (cpu %.3f s)  loss %.4f  (mean %.5f)\n",
            name, label, x->rows, x->cols, bench_median(sec, (size_t)reps), cpu / reps, loss,
            loss / (double)x->rows);
@@ -91,19 +96,61 @@ static int run_all(const char *name, const prle_matrix *x)
 {
     int reps = bench_reps(3), bad = 0;
     size_t dense = prle_proto_default_params().dense_max_rows;
-    bad |= run_case(name, x, PRLE_PROTO_KMEDOIDS, PRLE_KMEDOIDS_FASTERPAM, dense, reps);
-    bad |= run_case(name, x, PRLE_PROTO_KMEDOIDS, PRLE_KMEDOIDS_FASTERPAM, 0, reps);
-    bad |= run_case(name, x, PRLE_PROTO_KMEDOIDS, PRLE_KMEDOIDS_ALTERNATE, dense, reps);
-    bad |= run_case(name, x, PRLE_PROTO_KMEANSPP, 0, dense, reps);
-    bad |= run_case(name, x, PRLE_PROTO_FARTHEST_FIRST, 0, dense, reps);
-    bad |= run_case(name, x, PRLE_PROTO_RANDOM_REAL, 0, dense, reps);
+    const prle_kmedoids_algo fp = PRLE_KMEDOIDS_FASTERPAM;
+    bad |= run_case(name, "k-medoids/fasterpam", x, PRLE_PROTO_KMEDOIDS, fp, dense, reps);
+    bad |= run_case(name, "k-medoids/fp-blocked", x, PRLE_PROTO_KMEDOIDS, fp, 0, reps);
+    bad |= run_case(name, "k-medoids/fp-dense", x, PRLE_PROTO_KMEDOIDS, fp, x->rows, reps);
+    bad |= run_case(name, "k-medoids/alternate", x, PRLE_PROTO_KMEDOIDS, PRLE_KMEDOIDS_ALTERNATE,
+                    dense, reps);
+    bad |= run_case(name, NULL, x, PRLE_PROTO_KMEANSPP, fp, dense, reps);
+    bad |= run_case(name, NULL, x, PRLE_PROTO_FARTHEST_FIRST, fp, dense, reps);
+    bad |= run_case(name, NULL, x, PRLE_PROTO_RANDOM_REAL, fp, dense, reps);
     return bad;
 }
 
-int main(void)
+static double max_rss_mb(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_maxrss / 1024.0; /* KiB on Linux */
+}
+
+/* The run folder's value space: one k-medoids run first, its peak memory over the data's. */
+static int run_value_file(void)
+{
+    const char *path = getenv("PRLE_BENCH_VALUE");
+    prle_matrix v = {0};
+    if (prle_npy_load(&v, path ? path : "runs/stsb-glove/value/train_embeds.npy") < 0) {
+        printf("proto_run     skipped: %s\n", prle_last_error());
+        return 0;
+    }
+    if (check_dist(&v)) {
+        prle_matrix_dispose(&v);
+        return 1;
+    }
+    prle_proto_params p = prle_proto_default_params();
+    p.n_prototypes = 25;
+    p.n_threads = 2;
+    size_t idx[25];
+    double loss, rss0 = max_rss_mb(), t0 = prle__now();
+    int bad = prle_prototypes_select(idx, &loss, &v, &p) < 0;
+    if (bad)
+        fprintf(stderr, "bench_prototypes: %s\n", prle_last_error());
+    else
+        printf("proto_run     k-medoids/fasterpam  n=%zu d=%zu P=25 threads=2  first run %.3f s, "
+               "peak extra memory %.1f MB (max RSS growth)\n",
+               v.rows, v.cols, prle__now() - t0, max_rss_mb() - rss0);
+    bad = bad || run_all("proto_run", &v);
+    prle_matrix_dispose(&v);
+    return bad;
+}
+
+int main(int argc, char **argv)
 {
     prle_init(2);
-    int bad = 0;
+    int bad = run_value_file();
+    if (argc > 1 && !strcmp(argv[1], "--run-only")) /* just the run folder's value space */
+        return bad;
     prle_matrix x = {0}, xt = {0}, yt = {0}, z = {0};
     if (prle_matrix_alloc(&x, 5749, 500) < 0)
         return 1;

@@ -2,7 +2,8 @@
 /* The kernel as a whole: a tiny problem's loss goes down, keep best/last, safetensors round
  * trip with PyTorch names, loading errors for a kernel that does not match the config,
  * determinism (same seed: identical bytes; 1 vs 2 threads), the distance-label report
- * against NumPy/SciPy (tools/ref/kernel_ref.py), params from a config. */
+ * against NumPy/SciPy (tools/ref/kernel_ref.py), params from a config, and training step for
+ * step equal to PyTorch from the same weights and batches (tools/ref/kernel_parity.py). */
 #include <math.h>
 #include <string.h>
 
@@ -14,6 +15,49 @@
  * y_i = ((7 i) mod 11) / 10, n 20, d 4, 300 pairs, seed 7 */
 static const double REF_CORR_PEARSON = -0.068783738843909537;
 static const double REF_CORR_SPEARMAN = -0.095037979209799048;
+
+/* tools/ref/kernel_parity.py: resmlp H 6, hidden 6, N 33, B 16 (batches 16, 16, 1 skipped), lr
+ * 0.01, 3 epochs, seed 5, labels 0-5 (M 5); float64 torch */
+static const double PAR_INIT_NET0_W[4] = {0.0039373436, 0.355484337, -0.178666025, -0.012039843};
+static const double PAR_EPOCH_LOSS[3][3] = {{0.824635903, 0.841236673, -1.660077},
+                                            {0.690430285, 0.706355293, -1.5925008},
+                                            {0.645048832, 0.660334708, -1.5285876}};
+/* weights after 3 epochs, tensors in state_dict order */
+static const double PAR_W[96] = {
+    0.0498246872,  0.340359676,   -0.231583757,  -0.061693836,  0.039413135,   0.099306084,
+    0.285454036,   -0.195120775,  0.424965333,   0.363667331,   0.461728228,   -0.0790182958,
+    -0.30538756,   -0.41364922,   -0.118290569,  0.218324395,   -0.26423622,   0.0527913057,
+    -0.43500159,   0.279457251,   0.337837876,   -0.0718991587, 0.0822334025,  0.265411859,
+    -0.30238751,   0.403726473,   0.179457954,   0.300550519,   0.161838798,   -0.231437365,
+    0.0860957959,  -0.246891306,  -0.075282965,  0.447685045,   -0.212227716,  -0.208163938,
+    0.23653527,    0.163658223,   -0.126789845,  0.105596531,   0.240404601,   0.115267232,
+    -0.326335672,  0.311402275,   0.123398294,   -0.293296393,  -0.220186513,  0.290209811,
+    0.197964854,   0.367049081,   0.133298213,   0.109080849,   0.043075523,   0.271596723,
+    -0.407141864,  -0.0394910574, 0.149495751,   -0.0210137255, 0.314235479,   -0.142237261,
+    0.365280052,   -0.28688868,   -0.0864699003, 0.14894166,    0.0818980056,  0.3161382,
+    0.324519579,   -0.0371032346, -0.43363232,   -0.373404693,  -0.256356722,  0.273172049,
+    -0.115043217,  0.10390588,    0.118495788,   0.119731198,   0.0845146062,  0.0799408102,
+    -0.134702684,  0.419661025,   -0.3930825,    0.0479099767,  0.120431721,   0.3889385,
+    1.00312014,    1.05583646,    0.980556617,   0.949124164,   0.945004976,   0.941178367,
+    -0.0566914481, 0.0599991051,  -0.0593008056, -0.0154300143, -0.0571701325, 0.0593652771};
+/* the same with the loss times 1e-6 (Adam's eps matters) */
+static const double PAR_SMALL_W[96] = {
+    0.00077020567, 0.338402681,    -0.193349375,  -0.0152245564,  0.0861002598,  0.0676450377,
+    0.295187003,   -0.193875017,   0.414114046,   0.354951142,    0.44850358,    -0.0655395204,
+    -0.281705761,  -0.390909825,   -0.0814684634, 0.197151191,    -0.286379964,  0.0259972727,
+    -0.410084678,  0.290822477,    0.302566331,   -0.0972834019,  0.0549183968,  0.269694388,
+    -0.304309129,  0.403987452,    0.166413425,   0.295522968,    0.171252081,   -0.221911222,
+    0.104589739,   -0.245612126,   -0.0935269429, 0.430937051,    -0.230177275,  -0.186038501,
+    0.241318338,   0.157683768,    -0.146290075,  0.0897221574,   0.232624494,   0.105698602,
+    -0.300089166,  0.328787624,    0.146023541,   -0.269840397,   -0.197827172,  0.314028242,
+    0.192350954,   0.362389653,    0.115249921,   0.100673924,    0.0400171816,  0.260185944,
+    -0.407141864,  -0.0394910574,  0.149495751,   -0.0210137255,  0.314235479,   -0.142237261,
+    0.367272365,   -0.270266721,   -0.0632554612, 0.168481354,    0.0914216285,  0.33784122,
+    0.342597255,   -0.00350830585, -0.390849986,  -0.33842929,    -0.242127836,  0.315525686,
+    -0.128244439,  0.0907938029,   0.0873806968,  0.101297182,    0.0778161604,  0.0572427904,
+    -0.122414325,  0.418306393,    -0.3930825,    0.0542741004,   0.12810627,    0.384873263,
+    1.00378889,    1.05086057,     0.996885849,   0.961862276,    0.957704665,   0.950710016,
+    -0.0537735164, 0.0580818543,   -0.0556490311, -0.00913983519, -0.0494269491, 0.05383479};
 
 static int read_all(char **out, size_t *len, const char *path)
 {
@@ -427,6 +471,70 @@ static void test_kernel_fit__params_from_config(void)
     PT_EQ_STR(prle_head_type_name(PRLE_HEAD_RESMLP), "resmlp");
 }
 
+/* ---- parity with PyTorch --------------------------------------------------------------- */
+
+/* Largest |w - ref| over all tensors of k in order (ref: the state_dict's order). */
+static double max_weight_diff(const prle_kernel *k, const double *ref, size_t n_ref)
+{
+    double worst = 0;
+    size_t at = 0;
+    for (size_t t = 0; t < k->head.n_tensors; t++) {
+        const float *w = k->pb.params + k->head.t[t].offset;
+        for (size_t i = 0; i < k->head.t[t].size && at < n_ref; i++)
+            worst = fmax(worst, fabs(w[i] - ref[at++]));
+    }
+    return at == n_ref ? worst : INFINITY;
+}
+
+static void test_kernel_fit__torch_parity(void)
+{
+    /* The same initial weights and batches through PyTorch (nn.Linear/ReLU/LayerNorm, the
+     * peer's loss, torch.optim.Adam) in float64: per-epoch mean losses and the weights after
+     * 3 epochs agree to 1e-6 (tools/ref/kernel_parity.py: prle_torch.py's loss, labels 0-5,
+     * M = 5; we are within 1e-7). A wrong target scale, Adam bias correction or short-batch
+     * rule moves the weights by 0.04-0.25; with the loss scaled by 1e-6, an Adam eps of 1e-7
+     * instead of 1e-8 moves them by 0.03. */
+    enum { N = 33, H = 6 };
+    prle_matrix x = {0};
+    float y[N];
+    PT_OK(prle_matrix_alloc(&x, N, H));
+    for (size_t i = 0; i < N; i++) {
+        for (size_t c = 0; c < H; c++)
+            x.data[i * H + c] = (float)cos(0.9 * (double)(i * H + c) + 0.3);
+        y[i] = (float)(((7 * i) % 11) / 2.0);
+    }
+    prle_kernel_params p = prle_kernel_default_params();
+    p.hidden_dim = H, p.learning_rate = 1e-2, p.max_epochs = 3, p.batch_size = 16, p.seed = 5;
+    p.label_min = 0, p.label_max = 5, p.keep = PRLE_KEEP_LAST, p.n_threads = 1;
+    prle_kernel *k = NULL;
+    PT_OK(prle_kernel_new(&k, H, &p));
+    for (size_t i = 0; k && i < 4; i++) /* net.0.weight comes first */
+        PT_NEAR(k->pb.params[k->head.t[0].offset + i], PAR_INIT_NET0_W[i], 1e-8);
+    prle_kernel_free(k);
+    k = NULL;
+    PT_OK(prle_kernel_fit(&k, &x, y, NULL, NULL, &p));
+    if (k) {
+        size_t ne;
+        const prle_kernel_epoch *e = prle_kernel_history(k, &ne);
+        PT_EQ_INT(ne, 3);
+        for (size_t i = 0; i < ne && i < 3; i++) {
+            PT_EQ_INT(e[i].steps, 2); /* the last batch of one row is skipped, as in the peer */
+            PT_NEAR(e[i].loss, PAR_EPOCH_LOSS[i][0], 1e-6);
+            PT_NEAR(e[i].loss_pair, PAR_EPOCH_LOSS[i][1], 1e-6);
+            PT_NEAR(e[i].loss_uniform, PAR_EPOCH_LOSS[i][2], 1e-6);
+        }
+        PT_NEAR(max_weight_diff(k, PAR_W, 96), 0.0, 1e-6);
+        prle_kernel_free(k);
+        k = NULL;
+    }
+    p.lambda_pair = 1e-6, p.lambda_uniform = 1e-8;
+    PT_OK(prle_kernel_fit(&k, &x, y, NULL, NULL, &p));
+    if (k)
+        PT_NEAR(max_weight_diff(k, PAR_SMALL_W, 96), 0.0, 1e-6);
+    prle_kernel_free(k);
+    prle_matrix_dispose(&x);
+}
+
 int main(void)
 {
     prle_init(2);
@@ -438,5 +546,6 @@ int main(void)
     PT_RUN(test_kernel_fit__determinism);
     PT_RUN(test_kernel_fit__report_matches_numpy);
     PT_RUN(test_kernel_fit__params_from_config);
+    PT_RUN(test_kernel_fit__torch_parity);
     return pt_report();
 }

@@ -3,6 +3,8 @@
  * LABELS: unit */
 #include "prle_test.h"
 
+#include "prle/prototypes_int.h"
+
 /* n rows of width d, normal draws L2-normalised (as value space is), from (seed, "test"). */
 static prle_matrix make_data(size_t n, size_t d, uint64_t seed)
 {
@@ -145,28 +147,160 @@ static void test_prototypes__kmedoids_exhaustive(void)
 
 static void test_prototypes__kmedoids_swap_optimal_blocks(void)
 {
-    /* n > 256 crosses candidate blocks; the result must still admit no improving swap, with
-       the distance matrix kept (dense) or recomputed in blocks each pass */
+    /* the (n, n) matrix kept, or distances recomputed each pass in blocks of 300 (one), 64 or
+       37 candidate rows: blocks end mid-chunk and chunks restart after swaps, yet the swaps
+       are those of the sequential loop, so every variant picks the same medoids, and no single
+       swap improves on them */
     prle_matrix x = make_data(300, 6, 7);
     prle_proto_params pp = prle_proto_default_params();
     pp.n_prototypes = 5;
-    size_t med[5], med_blocked[5];
+    static const size_t dense[4] = {8192, 0, 0, 0}, rows[4] = {0, 0, 64, 37};
+    size_t med[4][5];
     double loss, ref = 0;
-    for (int dense = 0; dense < 2; dense++) {
-        pp.dense_max_rows = dense ? 8192 : 0;
-        PT_OK(prle_prototypes_select(dense ? med : med_blocked, &loss, &x, &pp));
-        const size_t *m = dense ? med : med_blocked;
-        PT_CHECK(distinct(m, 5, 300));
-        ref = loss_of(&x, m, 5);
+    for (int v = 0; v < 4; v++) {
+        pp.dense_max_rows = dense[v];
+        pp.block_rows = rows[v];
+        PT_OK(prle_prototypes_select(med[v], &loss, &x, &pp));
+        PT_CHECK(distinct(med[v], 5, 300));
+        ref = loss_of(&x, med[v], 5);
         PT_NEAR(loss, ref, 1e-5 * ref);
-        PT_CHECK(swap_optimal(&x, m, 5, ref));
+        if (v == 0 || v == 3)
+            PT_CHECK(swap_optimal(&x, med[v], 5, ref));
+        else
+            PT_CHECK(memcmp(med[v], med[0], sizeof med[0]) == 0);
     }
+    PT_CHECK(memcmp(med[3], med[0], sizeof med[0]) == 0);
     /* alternate is never better than a swap-optimal FasterPAM by much, and is a valid set */
     pp.algo = PRLE_KMEDOIDS_ALTERNATE;
     double alt;
-    PT_OK(prle_prototypes_select(med, &alt, &x, &pp));
-    PT_CHECK(distinct(med, 5, 300));
+    PT_OK(prle_prototypes_select(med[0], &alt, &x, &pp));
+    PT_CHECK(distinct(med[0], 5, 300));
     PT_CHECK(alt >= ref * 0.98);
+    prle_matrix_dispose(&x);
+}
+
+static void test_prototypes__kmedoids_blocked_equals_dense(void)
+{
+    /* 700 rows, P = 12, several seeds: the blocked search (blocks of 64 and 1 / 2 threads, and
+       the default block) makes the same swaps as the one over the kept matrix */
+    prle_matrix x = make_data(700, 24, 12);
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        prle_proto_params pp = prle_proto_default_params();
+        pp.n_prototypes = 12;
+        pp.seed = seed;
+        pp.dense_max_rows = 8192;
+        size_t want[12], got[12];
+        double lw, lg;
+        PT_OK(prle_prototypes_select(want, &lw, &x, &pp));
+        pp.dense_max_rows = 0;
+        for (int v = 0; v < 3; v++) {
+            pp.block_rows = v == 2 ? 0 : 64;
+            pp.n_threads = v == 1 ? 1 : 2;
+            PT_OK(prle_prototypes_select(got, &lg, &x, &pp));
+            PT_CHECK(memcmp(got, want, sizeof want) == 0);
+            PT_NEAR(lg, lw, 1e-6 * lw);
+        }
+    }
+    prle_matrix_dispose(&x);
+}
+
+/* Textbook sequential FasterPAM on double distances D (n, n): candidates in row order, the
+ * best slot's swap taken at once when it gains more than 1e-9 of the loss, stop on coming
+ * back to the last swap (Schubert & Rousseeuw 2021, Alg. 3, with each gain from the loss). */
+static void naive_fasterpam(size_t *med, const double *D, size_t n, size_t p)
+{
+    size_t xlast = SIZE_MAX, m[16];
+    double cur = 0;
+    for (size_t o = 0; o < n; o++) {
+        double b = INFINITY;
+        for (size_t j = 0; j < p; j++)
+            b = fmin(b, D[o * n + med[j]]);
+        cur += b;
+    }
+    for (int it = 0; it < 100; it++) {
+        bool swapped = false;
+        for (size_t xc = 0; xc < n; xc++) {
+            if (xc == xlast)
+                return;
+            bool is_med = false;
+            for (size_t j = 0; j < p; j++)
+                is_med |= med[j] == xc;
+            if (is_med)
+                continue;
+            size_t best = 0;
+            double best_loss = INFINITY;
+            for (size_t j = 0; j < p; j++) {
+                memcpy(m, med, p * sizeof *m);
+                m[j] = xc;
+                double l = 0;
+                for (size_t o = 0; o < n; o++) {
+                    double b = INFINITY;
+                    for (size_t i = 0; i < p; i++)
+                        b = fmin(b, D[o * n + m[i]]);
+                    l += b;
+                }
+                if (l < best_loss)
+                    best_loss = l, best = j;
+            }
+            if (best_loss - cur < -1e-9 * cur) {
+                med[best] = xc;
+                cur = best_loss;
+                xlast = xc;
+                swapped = true;
+            }
+        }
+        if (!swapped)
+            return;
+    }
+}
+
+static void test_prototypes__fasterpam_sequential_swaps(void)
+{
+    /* from a poor start, the P rows nearest row 0: swaps come in runs, so candidate chunks
+       restart often; the search over blocks of 37 rows (and over the kept matrix, and on one
+       thread) ends on the medoids, slot by slot, of the plain sequential loop */
+    enum { N = 300, D = 6, P = 8 };
+    prle_matrix x = make_data(N, D, 8);
+    static double dd[N * N];
+    static float full[N * N], dm[P * N];
+    float sq[N];
+    for (size_t a = 0; a < N; a++)
+        for (size_t b = 0; b < N; b++)
+            dd[a * N + b] = dist(&x, a, b);
+    size_t start[P], want[P];
+    for (size_t j = 0; j < P; j++) { /* the (j+1)-th nearest row to row 0 (distinct distances) */
+        size_t best = SIZE_MAX;
+        for (size_t o = 0; o < N; o++) {
+            bool used = false;
+            for (size_t i = 0; i < j; i++)
+                used |= start[i] == o;
+            if (!used && (best == SIZE_MAX || dd[o] < dd[best]))
+                best = o;
+        }
+        start[j] = best;
+    }
+    memcpy(want, start, sizeof want);
+    naive_fasterpam(want, dd, N, P);
+    prle__proto_sqnorms(sq, x.data, N, D, 1);
+    prle__proto_dist_full(full, x.data, sq, N, D, 1);
+    for (int v = 0; v < 3; v++) {
+        size_t med[P];
+        memcpy(med, start, sizeof med);
+        prle__kmed_ctx c = {.x = x.data,
+                            .sq = sq,
+                            .full = v == 0 ? full : NULL,
+                            .n = N,
+                            .d = D,
+                            .p = P,
+                            .block_rows = 37,
+                            .max_iter = 100,
+                            .n_threads = v == 2 ? 1 : 2};
+        for (size_t j = 0; j < P; j++)
+            prle__proto_dist(dm + j * N, N, x.data + med[j] * D, sq + med[j], 1, x.data, sq, N, D,
+                             1);
+        PT_OK(prle__kmedoids_fasterpam(med, dm, &c));
+        PT_CHECK(memcmp(med, want, sizeof med) == 0);
+    }
     prle_matrix_dispose(&x);
 }
 
@@ -374,6 +508,9 @@ static void test_prototypes__from_config(void)
     PT_EQ_INT(pp.method, PRLE_PROTO_KMEDOIDS);
     PT_EQ_INT(pp.n_prototypes, cfg.model.num_prototypes);
     PT_EQ_STR(prle_proto_method_name(PRLE_PROTO_FARTHEST_FIRST), "farthest-first");
+    /* the (n, n) matrix only up to 2,048 rows (16 MB); blocks sized automatically */
+    PT_EQ_INT(pp.dense_max_rows, 2048);
+    PT_EQ_INT(pp.block_rows, 0);
     prle_config_dispose(&cfg);
 }
 
@@ -381,6 +518,8 @@ int main(void)
 {
     PT_RUN(test_prototypes__kmedoids_exhaustive);
     PT_RUN(test_prototypes__kmedoids_swap_optimal_blocks);
+    PT_RUN(test_prototypes__kmedoids_blocked_equals_dense);
+    PT_RUN(test_prototypes__fasterpam_sequential_swaps);
     PT_RUN(test_prototypes__deterministic_and_threads);
     PT_RUN(test_prototypes__kmeans_snapped_distinct);
     PT_RUN(test_prototypes__farthest_first);

@@ -34,9 +34,12 @@ typedef struct prle_proto_params {
     int n_threads;             /**< threads of our own loops; 0 = prle_init's count */
     size_t dense_max_rows;     /**< k-medoids keeps all (n, n) distances (4 n^2 bytes) when
                                     n <= this, else computes them in blocks each pass;
-                                    0 = always blocked; default 8192 (<= 256 MB) */
+                                    0 = always blocked; default 2048 (<= 16 MB) */
     prle_progress_fn progress; /**< stage "prototypes", done = passes; may be NULL */
     void *progress_ud;
+    size_t block_rows; /**< blocked FasterPAM: candidate rows whose distances are
+                            computed by one sgemm (block_rows * n floats);
+                            0 = as many as fit in 32 MiB, 64..1024; default 0 */
 } prle_proto_params;
 
 /** The defaults listed above. */
@@ -60,9 +63,11 @@ PRLE_API const char *prle_proto_method_name(prle_proto_method m);
  * k-means++ by centre, farthest-first and random_real in the order picked. `loss_out` (may
  * be NULL) gets the sum over rows of the Euclidean distance to the nearest chosen row, for
  * every method. Distances are computed in blocks (|a|^2 + |b|^2 - 2 a.b through sgemm, clamped
- * at 0, recomputed directly when small). Memory is O(n (P + 256)) floats, plus the (n, n)
+ * at 0, recomputed directly when small). Memory is O(n (P + block_rows)) floats (block_rows
+ * 0: the most rows within 32 MiB, 64..1024, so 24 MB at n = 5,749), plus the (n, n)
  * distance matrix for k-medoids when n <= dense_max_rows (one sgemm pass over the upper
- * triangle, after which FasterPAM passes cost O(n^2) reads instead of O(n^2 d) flops).
+ * triangle, after which FasterPAM passes cost O(n^2) reads instead of O(n^2 d) flops); both
+ * paths make the same swaps unless sgemm rounds a near-tie differently.
  * Deterministic for a seed and independent of n_threads; ties go to the lower index.
  * PRLE_EINVAL (params, P > n, non-finite value naming the row), PRLE_ENOMEM, PRLE_EABORTED.
  */

@@ -1,82 +1,25 @@
-/* k-medoids in value space: blocked distances, k-medoids++ seeding, FasterPAM and alternate.
- * Memory is O(n (p + BLK)) floats: the medoids' distance rows and one block of candidate rows;
- * no (n, n) matrix is ever formed. */
+/* k-medoids in value space: k-medoids++ seeding, FasterPAM and alternate, on the (n, n)
+ * distance matrix when the caller formed it, else on distances computed in blocks: memory is
+ * then O(n (p + block_rows)) floats, the medoids' distance rows and one block of candidates. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
 #include "core/progress.h"
+#include "core/threads.h"
 #include "math/blas.h"
 #include "prle/matrix.h"
 #include "prle/prototypes_int.h"
 
-#define BLK 256       /* candidate rows whose distance rows are computed at once */
-#define BLK_FULL 1024 /* row blocks of the upper triangle (bigger products run faster) */
-
-void prle__proto_sqnorms(float *sq_out, const float *a, size_t n, size_t d, int n_threads)
-{
-    int nt = n_threads;
-    (void)nt;
-#pragma omp parallel for schedule(static) num_threads(nt) if (n * d >= 65536)
-    for (size_t i = 0; i < n; i++) {
-        const float *r = a + i * d;
-        double s = 0;
-        for (size_t t = 0; t < d; t++)
-            s += (double)r[t] * r[t];
-        sq_out[i] = (float)s;
-    }
-}
-
-void prle__proto_dist(float *out, size_t ldo, const float *a, const float *sqa, size_t m,
-                      const float *b, const float *sqb, size_t nb, size_t d, int n_threads)
-{
-    /* one product for the whole block: OpenBLAS splits the output, not the inner sum, so the
-       values do not depend on its thread count; our loop below only post-processes rows */
-    prle__sgemm(false, true, m, nb, d, -2.0f, a, d, b, d, 0.0f, out, ldo);
-    int nt = n_threads;
-    (void)nt;
-#pragma omp parallel for schedule(static) num_threads(nt) if (m * nb >= 16384)
-    for (size_t i = 0; i < m; i++) {
-        float *oi = out + i * ldo, si = sqa[i];
-        for (size_t j = 0; j < nb; j++) {
-            float base = si + sqb[j], v = oi[j] + base;
-            oi[j] = v < 1e-2f * base ? -1.0f : sqrtf(v);
-        }
-        for (size_t j = 0; j < nb; j++) {
-            if (oi[j] >= 0)
-                continue;
-            /* cancellation: recompute from the difference (identical rows give 0) */
-            const float *ai = a + i * d, *bj = b + j * d;
-            double v = 0;
-            for (size_t t = 0; t < d; t++) {
-                double e = (double)ai[t] - bj[t];
-                v += e * e;
-            }
-            oi[j] = (float)sqrt(v);
-        }
-    }
-}
-
-void prle__proto_dist_full(float *full, const float *x, const float *sq, size_t n, size_t d,
-                           int n_threads)
-{
-    for (size_t c0 = 0; c0 < n; c0 += BLK_FULL) {
-        size_t b = n - c0 < BLK_FULL ? n - c0 : BLK_FULL;
-        prle__proto_dist(full + c0 * n + c0, n, x + c0 * d, sq + c0, b, x + c0 * d, sq + c0, n - c0,
-                         d, n_threads);
-    }
-    /* lower triangle from the upper one, in 64 x 64 tiles */
-    size_t nt_ = (n + 63) / 64;
-    int nt = n_threads;
-    (void)nt;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (n >= 256)
-    for (size_t ti = 0; ti < nt_; ti++)
-        for (size_t tj = 0; tj <= ti; tj++)
-            for (size_t i = ti * 64; i < n && i < ti * 64 + 64; i++)
-                for (size_t j = tj * 64; j < i && j < tj * 64 + 64; j++)
-                    full[i * n + j] = full[j * n + i];
-}
+#define BLK 256 /* alternate: member rows whose distance rows are computed at once */
+#define BLOCK_BYTES ((size_t)32 << 20) /* FasterPAM's Gram block, when block_rows is 0 */
+#define BLOCK_MIN 64
+#define BLOCK_MAX 1024 /* bigger blocks gain little: sgemm runs near its peak from ~512 rows */
+#define CHUNK_MIN 16   /* candidates evaluated together right after a swap */
+/* Chunks this long are split over the threads; shorter ones (swaps come often) run on one, as
+ * each parallel region costs a wake-up (and much more on a busy machine). */
+#define CHUNK_PAR 64
 
 /* Distance row of data row r against all n rows into out (n). */
 static void dist_row(float *out, const prle__kmed_ctx *c, size_t r)
@@ -98,11 +41,14 @@ int prle__kmedoids_seed(size_t *med, float *dm, const prle__kmed_ctx *c, prle_rn
 {
     int err = 0;
     size_t n = c->n, p = c->p;
-    size_t trials = 2 + (size_t)floor(log((double)p));
+    size_t trials = 2 + (size_t)floor(log((double)p)), d = c->d;
+    if (trials > 64)
+        trials = 64;
     float *mind = malloc(n * sizeof *mind);
     float *cand = malloc(trials * n * sizeof *cand);
+    float *xt = c->full ? NULL : malloc(trials * d * sizeof *xt), sqt[64];
     bool *used = calloc(n, sizeof *used);
-    if (!mind || !cand || !used) {
+    if (!mind || !cand || (!c->full && !xt) || !used) {
         err = prle__error_nomem("k-medoids++ seeding");
         goto done;
     }
@@ -115,8 +61,6 @@ int prle__kmedoids_seed(size_t *med, float *dm, const prle__kmed_ctx *c, prle_rn
         for (size_t o = 0; o < n; o++)
             pot += (double)mind[o] * mind[o];
         size_t pick[64];
-        if (trials > 64)
-            trials = 64;
         for (size_t t = 0; t < trials; t++) {
             size_t r = SIZE_MAX;
             if (pot > 0) {
@@ -134,8 +78,15 @@ int prle__kmedoids_seed(size_t *med, float *dm, const prle__kmed_ctx *c, prle_rn
                 for (r = 0; used[r]; r++)
                     ;
             pick[t] = r;
-            dist_row(cand + t * n, c, r);
+            if (c->full) {
+                memcpy(cand + t * n, c->full + r * n, n * sizeof *cand);
+            } else {
+                memcpy(xt + t * d, c->x + r * d, d * sizeof *xt);
+                sqt[t] = c->sq[r];
+            }
         }
+        if (!c->full) /* the trials' distance rows from one product */
+            prle__proto_dist(cand, n, xt, sqt, trials, c->x, c->sq, n, d, c->n_threads);
         size_t best = 0;
         double best_pot = INFINITY;
         for (size_t t = 0; t < trials; t++) {
@@ -160,6 +111,7 @@ int prle__kmedoids_seed(size_t *med, float *dm, const prle__kmed_ctx *c, prle_rn
 done:
     free(mind);
     free(cand);
+    free(xt);
     free(used);
     return err;
 }
@@ -234,101 +186,242 @@ static void swap_update(uint32_t *near, float *dn, uint32_t *sec, float *ds, con
     }
 }
 
+/* The least float >= ds^2 (exactly): v >= it implies sqrtf(v) >= ds, as sqrtf rounds
+ * monotonically and ds is a float. */
+static inline float sq_bound(float ds)
+{
+    double e = (double)ds * ds; /* exact: 24-bit by 24-bit */
+    float b = (float)e;
+    return (double)b < e ? nextafterf(b, INFINITY) : b;
+}
+
+/* FasterPAM's per-row state: nearest and second-nearest medoid slot and distance, the removal
+ * loss of each slot, and the squared-distance bound below which a row can gain from a swap. */
+typedef struct fp_state {
+    uint32_t *near, *sec;
+    float *dn, *ds, *bnd; /* (n) each; bnd[o] = sq_bound(ds[o]) */
+    double *removal;      /* (p) what dropping slot j alone costs */
+    double loss;
+} fp_state;
+
+/* Where a candidate's distances come from: a row of the (n, n) matrix, or a row of -2 X X^T
+ * for the blocked path (distances then follow from the squared norms, see gram_dist). */
+typedef struct fp_row {
+    const float *dist; /* (n) distances, or NULL */
+    const float *gram; /* (n) -2 x_c . x_o when dist is NULL */
+    size_t c;          /* the candidate row */
+} fp_row;
+
+static inline float row_dist(const fp_row *r, const prle__kmed_ctx *c, size_t o)
+{
+    return r->dist ? r->dist[o]
+                   : prle__gram_dist(r->gram[o], c->sq[r->c], c->sq[o], c->x + r->c * c->d,
+                                     c->x + o * c->d, c->d);
+}
+
+/* Change of the loss if candidate r replaced the best slot (Schubert & Rousseeuw 2021, Alg. 3
+ * lines 5-12); delta is (p) scratch. Rows no nearer than their second medoid change nothing,
+ * so they are skipped on a squared-distance test before any square root; the sums visit the
+ * other rows in row order, so the result equals the full loop's bit for bit. */
+static double fp_gain(uint32_t *best_out, double *delta, const fp_row *r, const fp_state *s,
+                      const prle__kmed_ctx *c)
+{
+    size_t n = c->n, p = c->p;
+    double acc = 0;
+    if (p == 1) {
+        for (size_t o = 0; o < n; o++)
+            acc += (double)row_dist(r, c, o) - s->dn[o];
+        *best_out = 0;
+        return acc;
+    }
+    memcpy(delta, s->removal, p * sizeof *delta);
+    const uint32_t *near = s->near;
+    const float *dn = s->dn, *ds = s->ds;
+    if (r->dist) {
+        const float *row = r->dist;
+        for (size_t o = 0; o < n; o++) {
+            float doj = row[o];
+            if (doj >= ds[o])
+                continue;
+            if (doj < dn[o]) {
+                acc += (double)doj - dn[o];
+                delta[near[o]] += (double)dn[o] - ds[o];
+            } else {
+                delta[near[o]] += (double)doj - ds[o];
+            }
+        }
+    } else {
+        const float *g = r->gram, *sq = c->sq, *bnd = s->bnd;
+        float sqc = sq[r->c];
+        for (size_t o = 0; o < n; o++) {
+            float base = sqc + sq[o], v = g[o] + base;
+            if (v >= bnd[o] && !(v < 1e-2f * base))
+                continue; /* sqrtf(v) >= ds[o] */
+            float doj =
+                prle__gram_dist(g[o], sqc, sq[o], c->x + r->c * c->d, c->x + o * c->d, c->d);
+            if (doj < dn[o]) {
+                acc += (double)doj - dn[o];
+                delta[near[o]] += (double)dn[o] - ds[o];
+            } else if (doj < ds[o]) {
+                delta[near[o]] += (double)doj - ds[o];
+            }
+        }
+    }
+    uint32_t best = 0;
+    for (uint32_t j = 1; j < p; j++)
+        if (delta[j] < delta[best])
+            best = j;
+    *best_out = best;
+    return acc + delta[best];
+}
+
+/* Loss, removal losses and bounds from near/dn/sec/ds, in row order. */
+static void fp_refresh(fp_state *s, size_t n, size_t p)
+{
+    double loss = 0;
+    for (size_t o = 0; o < n; o++)
+        loss += s->dn[o];
+    s->loss = loss;
+    for (size_t j = 0; j < p; j++)
+        s->removal[j] = 0;
+    if (p > 1)
+        for (size_t o = 0; o < n; o++)
+            s->removal[s->near[o]] += (double)s->ds[o] - s->dn[o];
+    for (size_t o = 0; o < n; o++)
+        s->bnd[o] = sq_bound(s->ds[o]);
+}
+
+/* Candidates [i, e) of the block starting at c0, each against the current state, in parallel:
+ * gain and slot per candidate (block-relative), scratch (n_threads, p). */
+static void fp_eval_chunk(double *gain, uint32_t *slot, double *scratch, size_t i, size_t e,
+                          size_t c0, const float *gram, const bool *is_med, const fp_state *s,
+                          const prle__kmed_ctx *c)
+{
+    size_t n = c->n, p = c->p;
+    int nt = c->n_threads;
+    (void)nt;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (e - i >= CHUNK_PAR)
+    for (size_t xc = i; xc < e; xc++) {
+        if (is_med[xc])
+            continue;
+        size_t k = xc - c0;
+        fp_row r = {c->full ? c->full + xc * n : NULL, c->full ? NULL : gram + k * n, xc};
+        gain[k] = fp_gain(&slot[k], scratch + (size_t)prle__thread_num() * p, &r, s, c);
+    }
+}
+
+/* Candidate rows per block: the (rows, n) Gram block stays within BLOCK_BYTES. */
+static size_t fp_block_rows(const prle__kmed_ctx *c)
+{
+    size_t r = c->block_rows;
+    if (!r) {
+        r = BLOCK_BYTES / (c->n * sizeof(float));
+        r = r < BLOCK_MIN ? BLOCK_MIN : r > BLOCK_MAX ? BLOCK_MAX : r;
+    }
+    return r < c->n ? r : c->n;
+}
+
 int prle__kmedoids_fasterpam(size_t *med, float *dm, const prle__kmed_ctx *c)
 {
     int err = 0;
-    size_t n = c->n, p = c->p, d = c->d;
-    uint32_t *near = malloc(n * sizeof *near), *sec = malloc(n * sizeof *sec);
-    float *dn = malloc(n * sizeof *dn), *ds = malloc(n * sizeof *ds);
-    float *blk = c->full ? NULL : malloc((size_t)BLK * n * sizeof *blk);
-    double *removal = malloc(p * sizeof *removal), *delta = malloc(p * sizeof *delta);
+    size_t n = c->n, p = c->p, d = c->d, brows = fp_block_rows(c);
+    int nt = c->n_threads;
+    fp_state s = {0};
+    s.near = malloc(n * sizeof *s.near), s.sec = malloc(n * sizeof *s.sec);
+    s.dn = malloc(n * sizeof *s.dn), s.ds = malloc(n * sizeof *s.ds);
+    s.bnd = malloc(n * sizeof *s.bnd), s.removal = malloc(p * sizeof *s.removal);
+    float *gram = NULL;
+    double *gain = malloc(brows * sizeof *gain), *scratch = NULL;
+    uint32_t *slot = malloc(brows * sizeof *slot);
     bool *is_med = calloc(n, sizeof *is_med);
     double t0 = prle__now();
-    if (!near || !sec || !dn || !ds || (!blk && !c->full) || !removal || !delta || !is_med) {
+    size_t bytes;
+    if (!s.near || !s.sec || !s.dn || !s.ds || !s.bnd || !s.removal || !gain || !slot || !is_med ||
+        !prle__mul_ok(&bytes, (size_t)(nt > 0 ? nt : 1), p) ||
+        !prle__mul_ok(&bytes, bytes, sizeof *scratch) || !(scratch = malloc(bytes)) ||
+        (!c->full && (!prle__mul_ok(&bytes, brows, n) ||
+                      !prle__mul_ok(&bytes, bytes, sizeof *gram) || !(gram = malloc(bytes))))) {
         err = prle__error_nomem("fasterpam");
         goto done;
     }
     for (size_t j = 0; j < p; j++)
         is_med[med[j]] = true;
-    nearest2(near, dn, sec, ds, dm, med, n, p, c->n_threads);
-    double loss = 0;
-    for (size_t o = 0; o < n; o++)
-        loss += dn[o];
-    for (size_t j = 0; j < p; j++) /* removal loss: what dropping slot j alone costs */
-        removal[j] = 0;
-    if (p > 1)
-        for (size_t o = 0; o < n; o++)
-            removal[near[o]] += (double)ds[o] - dn[o];
+    nearest2(s.near, s.dn, s.sec, s.ds, dm, med, n, p, nt);
+    fp_refresh(&s, n, p);
 
+    /* Eager swaps in row order; a chunk of candidates is evaluated in parallel against the
+       current medoids, then scanned in order: the first improving one is swapped in and the
+       rest of the chunk evaluated again, so the swaps are those of the sequential loop. After
+       a swap chunks restart small (CHUNK_MIN) and double while no swap is found. */
     size_t xlast = SIZE_MAX, swaps = 0;
     for (int it = 0; it < c->max_iter && n > p; it++) {
         size_t swaps_before = swaps;
-        double lastloss = loss;
+        double lastloss = s.loss;
         bool stop = false;
-        for (size_t c0 = 0; c0 < n && !stop; c0 += BLK) {
-            size_t b = n - c0 < BLK ? n - c0 : BLK;
-            if (!c->full)
-                prle__proto_dist(blk, n, c->x + c0 * d, c->sq + c0, b, c->x, c->sq, n, d,
-                                 c->n_threads);
-            for (size_t xc = c0; xc < c0 + b; xc++) {
-                if (xc == xlast) {
-                    stop = true;
+        for (size_t c0 = 0; c0 < n && !stop; c0 += brows) {
+            size_t b = n - c0 < brows ? n - c0 : brows, chunk = CHUNK_MIN, have = b;
+            if (!c->full) {
+                /* gram rows [0, have) = -2 X[c0 ..) X^T, by OpenBLAS on both threads; up to
+                   xlast only if the pass is to end in this block (the rest if a swap comes) */
+                if (xlast >= c0 && xlast < c0 + b)
+                    have = xlast + 1 - c0;
+                prle__sgemm(false, true, have, n, d, -2.0f, c->x + c0 * d, d, c->x, d, 0.0f, gram,
+                            n);
+            }
+            for (size_t i = c0; i < c0 + b && !stop;) {
+                size_t e = c0 + b - i < chunk ? c0 + b : i + chunk;
+                if (xlast >= i && xlast < e)
+                    e = xlast + 1; /* the pass ends there unless a swap comes first */
+                if (e > c0 + have) {
+                    prle__sgemm(false, true, b - have, n, d, -2.0f, c->x + (c0 + have) * d, d, c->x,
+                                d, 0.0f, gram + have * n, n);
+                    have = b;
+                }
+                fp_eval_chunk(gain, slot, scratch, i, e, c0, gram, is_med, &s, c);
+                size_t next = e;
+                bool swapped = false;
+                for (size_t xc = i; xc < e; xc++) {
+                    if (xc == xlast) {
+                        stop = true;
+                        break;
+                    }
+                    /* a swap must gain more than rounding, or equal-cost swaps could cycle */
+                    if (is_med[xc] || !(gain[xc - c0] < -1e-9 * s.loss))
+                        continue;
+                    uint32_t j = slot[xc - c0];
+                    float *row = dm + j * n;
+                    is_med[med[j]] = false;
+                    med[j] = xc;
+                    is_med[xc] = true;
+                    if (c->full) {
+                        memcpy(row, c->full + xc * n, n * sizeof *row);
+                    } else {
+                        const float *g = gram + (xc - c0) * n;
+                        for (size_t o = 0; o < n; o++)
+                            row[o] = prle__gram_dist(g[o], c->sq[xc], c->sq[o], c->x + xc * d,
+                                                     c->x + o * d, d);
+                    }
+                    swap_update(s.near, s.dn, s.sec, s.ds, dm, med, n, p, j, row);
+                    fp_refresh(&s, n, p);
+                    xlast = xc;
+                    swaps++;
+                    next = xc + 1;
+                    swapped = true;
                     break;
                 }
-                if (is_med[xc])
-                    continue;
-                const float *row = c->full ? c->full + xc * n : blk + (xc - c0) * n;
-                double acc = 0;
-                size_t best = 0;
-                if (p == 1) {
-                    for (size_t o = 0; o < n; o++)
-                        acc += (double)row[o] - dn[o];
-                } else {
-                    memcpy(delta, removal, p * sizeof *delta);
-                    for (size_t o = 0; o < n; o++) {
-                        float doj = row[o];
-                        if (doj < dn[o]) {
-                            acc += (double)doj - dn[o];
-                            delta[near[o]] += (double)dn[o] - ds[o];
-                        } else if (doj < ds[o]) {
-                            delta[near[o]] += (double)doj - ds[o];
-                        }
-                    }
-                    for (size_t j = 1; j < p; j++)
-                        if (delta[j] < delta[best])
-                            best = j;
-                    acc += delta[best];
-                }
-                /* a swap must gain more than rounding, or equal-cost swaps could cycle */
-                if (!(acc < -1e-9 * loss))
-                    continue;
-                is_med[med[best]] = false;
-                med[best] = xc;
-                is_med[xc] = true;
-                memcpy(dm + best * n, row, n * sizeof *dm);
-                swap_update(near, dn, sec, ds, dm, med, n, p, (uint32_t)best, row);
-                loss = 0;
-                for (size_t o = 0; o < n; o++)
-                    loss += dn[o];
-                if (p > 1) {
-                    for (size_t j = 0; j < p; j++)
-                        removal[j] = 0;
-                    for (size_t o = 0; o < n; o++)
-                        removal[near[o]] += (double)ds[o] - dn[o];
-                }
-                xlast = xc;
-                swaps++;
+                i = next;
+                chunk = swapped ? CHUNK_MIN : 2 * chunk;
             }
         }
         if ((err = prle__progress(c->progress, c->progress_ud, "prototypes", (size_t)it + 1,
                                   (size_t)c->max_iter, t0, "fasterpam")) < 0)
             goto done;
-        if (swaps == swaps_before || !(loss < lastloss))
+        if (swaps == swaps_before || !(s.loss < lastloss))
             break;
     }
 done:
-    free(near), free(sec), free(dn), free(ds), free(blk), free(removal), free(delta);
-    free(is_med);
+    free(s.near), free(s.sec), free(s.dn), free(s.ds), free(s.bnd), free(s.removal);
+    free(gram), free(gain), free(scratch), free(slot), free(is_med);
     return err;
 }
 

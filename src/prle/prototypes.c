@@ -22,7 +22,8 @@ prle_proto_params prle_proto_default_params(void)
     p.kmeans_max_iter = 300;
     p.seed = 42;
     p.n_threads = 0;
-    p.dense_max_rows = 8192;
+    p.dense_max_rows = 2048;
+    p.block_rows = 0;
     return p;
 }
 
@@ -80,6 +81,74 @@ int prle_proto_params_check(const prle_proto_params *p)
         return prle__error_set(PRLE_EINVAL, "prototypes.n_threads must be >= 0, got %d",
                                p->n_threads);
     return 0;
+}
+
+/* ---- distances ------------------------------------------------------------------------------ */
+
+#define BLK_FULL 1024 /* row blocks of the upper triangle (bigger products run faster) */
+
+void prle__proto_sqnorms(float *sq_out, const float *a, size_t n, size_t d, int n_threads)
+{
+    int nt = n_threads;
+    (void)nt;
+#pragma omp parallel for schedule(static) num_threads(nt) if (n * d >= 65536)
+    for (size_t i = 0; i < n; i++) {
+        const float *r = a + i * d;
+        double s = 0;
+        for (size_t t = 0; t < d; t++)
+            s += (double)r[t] * r[t];
+        sq_out[i] = (float)s;
+    }
+}
+
+void prle__proto_dist(float *out, size_t ldo, const float *a, const float *sqa, size_t m,
+                      const float *b, const float *sqb, size_t nb, size_t d, int n_threads)
+{
+    /* one product for the whole block: OpenBLAS splits the output, not the inner sum, so the
+       values do not depend on its thread count; our loop below only post-processes rows */
+    prle__sgemm(false, true, m, nb, d, -2.0f, a, d, b, d, 0.0f, out, ldo);
+    int nt = n_threads;
+    (void)nt;
+#pragma omp parallel for schedule(static) num_threads(nt) if (m * nb >= 16384)
+    for (size_t i = 0; i < m; i++) {
+        float *oi = out + i * ldo, si = sqa[i];
+        for (size_t j = 0; j < nb; j++) {
+            float base = si + sqb[j], v = oi[j] + base;
+            oi[j] = v < 1e-2f * base ? -1.0f : sqrtf(v);
+        }
+        for (size_t j = 0; j < nb; j++) {
+            if (oi[j] >= 0)
+                continue;
+            /* cancellation: recompute from the difference (identical rows give 0) */
+            const float *ai = a + i * d, *bj = b + j * d;
+            double v = 0;
+            for (size_t t = 0; t < d; t++) {
+                double e = (double)ai[t] - bj[t];
+                v += e * e;
+            }
+            oi[j] = (float)sqrt(v);
+        }
+    }
+}
+
+void prle__proto_dist_full(float *full, const float *x, const float *sq, size_t n, size_t d,
+                           int n_threads)
+{
+    for (size_t c0 = 0; c0 < n; c0 += BLK_FULL) {
+        size_t b = n - c0 < BLK_FULL ? n - c0 : BLK_FULL;
+        prle__proto_dist(full + c0 * n + c0, n, x + c0 * d, sq + c0, b, x + c0 * d, sq + c0, n - c0,
+                         d, n_threads);
+    }
+    /* lower triangle from the upper one, in 64 x 64 tiles */
+    size_t nt_ = (n + 63) / 64;
+    int nt = n_threads;
+    (void)nt;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (n >= 256)
+    for (size_t ti = 0; ti < nt_; ti++)
+        for (size_t tj = 0; tj <= ti; tj++)
+            for (size_t i = ti * 64; i < n && i < ti * 64 + 64; i++)
+                for (size_t j = tj * 64; j < i && j < tj * 64 + 64; j++)
+                    full[i * n + j] = full[j * n + i];
 }
 
 /* ---- k-means++ then Lloyd, snapped to unused rows --------------------------------------- */
@@ -309,6 +378,7 @@ static int select_kmedoids(size_t *idx, const data_ref *r, const prle_proto_para
                         .n = r->n,
                         .d = r->d,
                         .p = r->p,
+                        .block_rows = pp->block_rows,
                         .max_iter = pp->max_iter,
                         .n_threads = r->nt,
                         .progress = pp->progress,
@@ -373,7 +443,7 @@ int prle_prototypes_select(size_t *idx_out, double *loss_out, const prle_matrix 
             PRLE_EINVAL, "prototypes.n_prototypes (%zu) exceeds the number of rows (%zu)", p, n);
     size_t bytes;
     if (!prle__mul_ok(&bytes, n, p) || !prle__mul_ok(&bytes, bytes, sizeof(double)) ||
-        !prle__mul_ok(&bytes, n, 256 * sizeof(float)))
+        !prle__mul_ok(&bytes, n, 1024 * sizeof(float)))
         return prle__error_nomem("prototypes: sizes overflow");
     for (size_t i = 0; i < n; i++)
         for (size_t t = 0; t < d; t++)

@@ -2,6 +2,8 @@
 #ifndef PRLE_PRLE_PROTOTYPES_INT_H
 #define PRLE_PRLE_PROTOTYPES_INT_H
 
+#include <math.h>
+
 #include "prle/prototypes.h"
 #include "prle/rng.h"
 
@@ -20,10 +22,29 @@ void prle__proto_dist(float *out, size_t ldo, const float *a, const float *sqa, 
 
 /**
  * The full symmetric (n, n) distance matrix of the rows of x: the upper triangle computed by
- * prle__proto_dist in blocks of 256 rows, then mirrored, so full[i][j] == full[j][i] exactly.
+ * prle__proto_dist in blocks of 1024 rows, then mirrored, so full[i][j] == full[j][i] exactly.
  */
 void prle__proto_dist_full(float *full, const float *x, const float *sq, size_t n, size_t d,
                            int n_threads);
+
+/**
+ * The distance prle__proto_dist gives for rows a and b (d) from their Gram entry g = -2 a.b
+ * (as sgemm returned it) and squared norms: sqrt(|a|^2 + |b|^2 - 2 a.b), or when that squared
+ * distance is below 1e-2 (|a|^2 + |b|^2), sqrt of the summed squared differences in double.
+ */
+static inline float prle__gram_dist(float g, float sqa, float sqb, const float *a, const float *b,
+                                    size_t d)
+{
+    float base = sqa + sqb, v = g + base;
+    if (!(v < 1e-2f * base))
+        return sqrtf(v);
+    double s = 0;
+    for (size_t t = 0; t < d; t++) {
+        double e = (double)a[t] - b[t];
+        s += e * e;
+    }
+    return (float)sqrt(s);
+}
 
 /** What the k-medoids searches share: the data and the run's settings. */
 typedef struct prle__kmed_ctx {
@@ -31,6 +52,7 @@ typedef struct prle__kmed_ctx {
     const float *sq;   /* (n) squared norms */
     const float *full; /* (n, n) all distances, or NULL: computed on the fly in blocks */
     size_t n, d, p;
+    size_t block_rows; /* FasterPAM candidate rows per Gram block; 0 = within 32 MiB */
     int max_iter;
     int n_threads;
     prle_progress_fn progress;

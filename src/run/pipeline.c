@@ -206,6 +206,27 @@ done:
     return err;
 }
 
+/* The baselines of the folder being replaced stay while their inputs are unchanged:
+ * retrieval-space ones while the embeddings were reused, value-space ones while the kernel
+ * was too (`prle baselines` is too slow to rerun with every `prle run`). */
+static int carry_over_baselines(const char *tmp, const char *old_dir, bool embed_reused,
+                                bool kernel_reused)
+{
+    static const char *const names[] = {"baselines.json", "baselines_value.json"};
+    char src[4096], dst[4096];
+    int err = 0;
+    for (int i = 0; i < 2 && old_dir && embed_reused && !err; i++) {
+        if (i == 1 && !kernel_reused)
+            break;
+        if ((err = prle__path_join(src, sizeof src, old_dir, names[i])) < 0 ||
+            !prle__path_exists(src))
+            continue;
+        if ((err = prle__path_join(dst, sizeof dst, tmp, names[i])) == 0)
+            err = prle__copy_file(dst, src);
+    }
+    return err;
+}
+
 int prle_run(prle_run_result *out, const prle_config *cfg, const prle_run_params *params)
 {
     prle_run_params p = params ? *params : prle_run_default_params();
@@ -260,7 +281,8 @@ int prle_run(prle_run_result *out, const prle_config *cfg, const prle_run_params
             (err = prle__run_stage_end(&res, &p, PRLE_STAGE_ANALYSIS, t0, NULL)) < 0)
             goto done;
     }
-    if ((err = prle__run_commit_dir(tmp, res.dir)) < 0)
+    if ((err = carry_over_baselines(tmp, ks.old_dir, res.embed.reused, ks.reused)) < 0 ||
+        (err = prle__run_commit_dir(tmp, res.dir)) < 0)
         goto done;
     free(tmp);
     tmp = NULL;
