@@ -61,6 +61,15 @@ const cli_cmd *cli_find(const char *name);
  */
 int cli_config_load(prle_config *out, int argc, char **argv);
 
+/**
+ * cli_config_load for a command with on/off options: argv[0] is the command's name; each of
+ * argv[1..] found in `flags` (NULL-ended, may be NULL) sets the matching `seen[i]` (left
+ * alone otherwise), any other "--option" is a usage error (message and usage printed,
+ * CLI_USAGE), the rest are CONFIG [key=value...].
+ */
+int cli_config_load_flags(prle_config *out, bool *seen, const char *const *flags, int argc,
+                          char **argv);
+
 /* Commands, one file each (cmd_<name>.c), except help and version in main.c. */
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);

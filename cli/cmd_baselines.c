@@ -196,7 +196,7 @@ int cmd_baselines(int argc, char **argv)
     }
     prle_baselines_info info = {prle_dataset_name(ds),
                                 space,
-                                "0-1: (y - label_min) / (label_max - label_min)",
+                                "unit", /* (y - label_min) / (label_max - label_min) */
                                 x[0].rows,
                                 x[1].rows,
                                 x[2].rows,

@@ -1,7 +1,5 @@
 /* prle embed CONFIG [key=value...]: stage 0, texts to cached embeddings (SPEC.md §3). */
 #include <stdbool.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -74,24 +72,9 @@ int cmd_embed(int argc, char **argv)
     progress_state ps = {isatty(STDERR_FILENO) != 0, false};
     bool show = !cli_opts.quiet && (ps.tty || cli_opts.verbose);
     int rc, err;
-    char **rest = calloc((size_t)argc + 1, sizeof *rest);
-    int nrest = 0;
-    if (!rest)
-        return cli_error(CLI_RUNTIME, "out of memory");
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--force") == 0) {
-            ep.force = true;
-        } else if (argv[i][0] == '-' && argv[i][1] == '-') {
-            free(rest);
-            cli_error(CLI_USAGE, "embed: unknown option '%s'", argv[i]);
-            cli_usage(stderr, "embed");
-            return CLI_USAGE;
-        } else {
-            rest[nrest++] = argv[i];
-        }
-    }
-    if ((rc = cli_config_load(&cfg, nrest, rest)) != CLI_OK)
-        goto done;
+    static const char *const flags[] = {"--force", NULL};
+    if ((rc = cli_config_load_flags(&cfg, &ep.force, flags, argc, argv)) != CLI_OK)
+        return rc;
     prle_init(cfg.train.threads);
     if (show) {
         dp.progress = ep.progress = on_progress;
@@ -126,6 +109,5 @@ done:
     prle_embed_report_dispose(&rep);
     prle_dataset_free(ds);
     prle_config_dispose(&cfg);
-    free(rest);
     return rc;
 }

@@ -51,13 +51,7 @@ int cmd_kernel(int argc, char **argv)
     prle_config cfg = {0};
     prle_run_result res = {0};
     int rc, err;
-    for (int i = 1; i < argc; i++)
-        if (argv[i][0] == '-' && argv[i][1] == '-') {
-            cli_error(CLI_USAGE, "kernel: unknown option '%s'", argv[i]);
-            cli_usage(stderr, "kernel");
-            return CLI_USAGE;
-        }
-    if ((rc = cli_config_load(&cfg, argc - 1, argv + 1)) != CLI_OK)
+    if ((rc = cli_config_load_flags(&cfg, NULL, NULL, argc, argv)) != CLI_OK)
         return rc;
     prle_init(cfg.train.threads);
     view v = {.show = !cli_opts.quiet, .cfg = &cfg};

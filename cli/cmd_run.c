@@ -5,8 +5,6 @@
  * analysis and report. Prints one line per stage, the test metrics, the run folder and three
  * explained test predictions. */
 #include <math.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "cli.h"
 #include "run_print.h"
@@ -70,34 +68,18 @@ done:
 
 static int run_or_train(int argc, char **argv, bool train)
 {
-    const char *name = argv[0];
     prle_config cfg = {0};
     prle_run_result res = {0};
     prle_run_params rp = prle_run_default_params();
     cli_progress ps;
     int rc, err;
-    char **rest = calloc((size_t)argc + 1, sizeof *rest);
-    int nrest = 0;
-    if (!rest)
-        return cli_error(CLI_RUNTIME, "out of memory");
+    static const char *const run_flags[] = {"--no-analyze", "--no-report", NULL};
+    bool off[2] = {false, false};
+    if ((rc = cli_config_load_flags(&cfg, off, train ? NULL : run_flags, argc, argv)) != CLI_OK)
+        return rc;
     rp.embed = !train;
-    rp.analyze = rp.report = !train;
-    for (int i = 1; i < argc; i++) {
-        if (!train && !strcmp(argv[i], "--no-analyze")) {
-            rp.analyze = false;
-        } else if (!train && !strcmp(argv[i], "--no-report")) {
-            rp.report = false;
-        } else if (argv[i][0] == '-' && argv[i][1] == '-') {
-            free(rest);
-            cli_error(CLI_USAGE, "%s: unknown option '%s'", name, argv[i]);
-            cli_usage(stderr, name);
-            return CLI_USAGE;
-        } else {
-            rest[nrest++] = argv[i];
-        }
-    }
-    if ((rc = cli_config_load(&cfg, nrest, rest)) != CLI_OK)
-        goto done;
+    rp.analyze = !train && !off[0];
+    rp.report = !train && !off[1];
     prle_init(cfg.train.threads);
     cli_progress_init(&ps);
     rp.progress = cli_progress_fn;
@@ -131,7 +113,6 @@ static int run_or_train(int argc, char **argv, bool train)
 done:
     prle_run_result_dispose(&res);
     prle_config_dispose(&cfg);
-    free(rest);
     return rc;
 }
 

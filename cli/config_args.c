@@ -1,4 +1,5 @@
 /* The shared front of every command that takes a run config: CONFIG [key=value...]. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -23,4 +24,32 @@ int cli_config_load(prle_config *out, int argc, char **argv)
     for (size_t i = 0; i < out->n_notices; i++)
         fprintf(stderr, "prle: notice: %s\n", out->notices[i]);
     return CLI_OK;
+}
+
+int cli_config_load_flags(prle_config *out, bool *seen, const char *const *flags, int argc,
+                          char **argv)
+{
+    *out = (prle_config){0};
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    int nrest = 0;
+    if (!rest)
+        return cli_error(CLI_RUNTIME, "out of memory");
+    for (int i = 1; i < argc; i++) {
+        size_t f = 0;
+        while (flags && flags[f] && strcmp(flags[f], argv[i]) != 0)
+            f++;
+        if (flags && flags[f]) {
+            seen[f] = true;
+        } else if (argv[i][0] == '-' && argv[i][1] == '-') {
+            free(rest);
+            cli_error(CLI_USAGE, "%s: unknown option '%s'", argv[0], argv[i]);
+            cli_usage(stderr, argv[0]);
+            return CLI_USAGE;
+        } else {
+            rest[nrest++] = argv[i];
+        }
+    }
+    int rc = cli_config_load(out, nrest, rest);
+    free(rest);
+    return rc;
 }

@@ -146,7 +146,7 @@ static void test_config__load_full(void)
     PT_EQ_STR(c.data.files.validation, joined(dir, "pairs-dev.tsv"));
     PT_EQ_STR(c.data.files.test, joined(dir, "sub/pairs-test.tsv"));
     PT_EQ_STR(c.data.file, joined(dir, "all.csv"));
-    PT_EQ_STR(c.data.data_dir, joined(dir, "../datasets"));
+    PT_EQ_STR(c.data.data_dir, pt_data("datasets")); /* "../datasets" from config/ */
     PT_CHECK(c.data.split.ratios.n == 3 && c.data.split.ratios.items[0] == 0.8);
     PT_CHECK(!c.data.split.stratify);
     PT_EQ_INT(c.data.text_fields.n, 3);
@@ -404,9 +404,9 @@ static void test_config__relative_paths(void)
     PT_OK(prle_config_load(&c, pt_data("config/paths.yaml")));
     PT_EQ_STR(c.data.file, joined(dir, "data/all.csv"));
     PT_EQ_STR(c.data.files.train, "/abs/train.tsv");
-    PT_EQ_STR(c.data.embedding_cache_dir, joined(dir, "cache/../cache/x"));
-    PT_EQ_STR(c.model.vectors, joined(dir, "../vectors/glove.bin"));
-    PT_EQ_STR(c.train.output_dir, joined(cwd_now(), "runs")); /* a default: from the cwd */
+    PT_EQ_STR(c.data.embedding_cache_dir, joined(dir, "cache/x")); /* ./cache/../cache//x */
+    PT_EQ_STR(c.model.vectors, pt_data("vectors/glove.bin"));      /* ../vectors/glove.bin */
+    PT_EQ_STR(c.train.output_dir, joined(cwd_now(), "runs"));      /* a default: from the cwd */
     PT_EQ_STR(c.logging.run_name, "paths");
     prle_config_dispose(&c);
 
@@ -434,6 +434,70 @@ static void test_config__relative_paths(void)
     PT_OK(prle_config_load_string(&c, y, strlen(y), NULL, NULL));
     PT_EQ_STR(c.data.file, joined(cwd_now(), "x.csv"));
     prle_config_dispose(&c);
+}
+
+/* Paths are normalised lexically ("configs/../runs" is "runs"), not through the file system.
+ * Expected values: tools/ref/path_norm_ref.py (Python's posixpath.normpath of the join). */
+static void test_config__path_join_norm(void)
+{
+    static const struct {
+        const char *base, *rel, *want;
+    } cases[] = {
+        {"/work/main/configs", "../runs", "/work/main/runs"},
+        {"/work/main/configs", "../cache/stsb-glove", "/work/main/cache/stsb-glove"},
+        {"/work/main/configs", "../../shared/data", "/work/shared/data"},
+        {"/work/main/configs", "/abs/x.csv", "/abs/x.csv"},
+        {"/work/main/configs", "./a/./b/", "/work/main/configs/a/b"},
+        {"/work/main/configs", "a//b///c", "/work/main/configs/a/b/c"},
+        {"/work/main/configs", "a/b/../c", "/work/main/configs/a/c"},
+        {"/work/main/configs", "a/../../../../../../x", "/x"},
+        {"/work/main/configs", "..", "/work/main"},
+        {"/work/main/configs", ".", "/work/main/configs"},
+        {"/", "..", "/"},
+        {"/a/b/", "../..", "/"},
+        {"/a/./b/../c/", "d/..", "/a/c"},
+        {"configs", "../runs", "runs"},
+        {"configs", "../../x", "../x"},
+        {"a/b", "../../..", ".."},
+        {"../a", "../b", "../b"},
+        {"..", "x/../..", "../.."},
+        {".", ".", "."},
+        {"x", "..", "."},
+        {NULL, "a/b/../c", "a/c"},
+        {NULL, "./", "."},
+        {NULL, "../../a/./b/..", "../../a"},
+        {NULL, "/..", "/"},
+        {NULL, "/../a/..", "/"},
+        {"", "a/./b", "a/b"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *got = prle__path_join_norm(cases[i].base, cases[i].rel);
+        if (!str_is(got, cases[i].want))
+            PT_FAIL_AT("join(%s, %s) = %s, expected %s", cases[i].base ? cases[i].base : "NULL",
+                       cases[i].rel, got ? got : "NULL", cases[i].want);
+        free(got);
+    }
+
+    /* through the loader: a file's relative paths, an override, a relative default */
+    const char *y = "data: {data_dir: ../../shared/data, embedding_cache_dir: ../cache/stsb}\n"
+                    "train: {output_dir: ./../runs/}\n";
+    prle_config c;
+    PT_OK(prle_config_load_string(&c, y, strlen(y), NULL, "/work/main/configs"));
+    PT_EQ_STR(c.data.data_dir, "/work/shared/data");
+    PT_EQ_STR(c.data.embedding_cache_dir, "/work/main/cache/stsb");
+    PT_EQ_STR(c.train.output_dir, "/work/main/runs");
+    PT_OK(prle_config_override(&c, "model.vectors=a/../b/./v.txt"));
+    PT_EQ_STR(c.model.vectors, joined(cwd_now(), "b/v.txt"));
+    prle_config_dispose(&c);
+
+    /* a config named "config/../config/paths.yaml" from tests/data: its folder is config/ */
+    char old[4096];
+    PT_CHECK(getcwd(old, sizeof old) != NULL);
+    PT_CHECK(chdir(pt_data("")) == 0);
+    PT_OK(prle_config_load(&c, "config/../config/paths.yaml"));
+    PT_EQ_STR(c.data.file, joined(cwd_now(), "config/data/all.csv"));
+    prle_config_dispose(&c);
+    PT_CHECK(chdir(old) == 0);
 }
 
 /* ---- overrides ------------------------------------------------------------------------ */
@@ -623,7 +687,7 @@ static void test_config__example_full_is_the_defaults(void)
             const char *v = *(char **)((char *)&c + k->offset);
             const char *def = *(char **)((char *)&d + k->offset);
             if (def) {
-                char *want = prle__cfg_join_path(dir, def);
+                char *want = prle__path_join_norm(dir, def);
                 PT_EQ_STR(v, want);
                 free(want);
             } else {
@@ -703,6 +767,7 @@ int main(void)
     PT_RUN(test_config__wandb_keys_are_notices);
     PT_RUN(test_config__model_projection_fallback);
     PT_RUN(test_config__relative_paths);
+    PT_RUN(test_config__path_join_norm);
     PT_RUN(test_config__overrides);
     PT_RUN(test_config__round_trip);
     PT_RUN(test_config__override_makes_paths_absolute);

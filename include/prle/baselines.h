@@ -240,7 +240,7 @@ PRLE_API int prle_baselines_run(prle_baseline_result *out, float *pred_out, prle
 typedef struct prle_baselines_info {
     const char *dataset;     /**< e.g. "stsb" */
     const char *space;       /**< "retrieval" or "value" */
-    const char *label_scale; /**< e.g. "0-1 ((y - min) / (max - min))" */
+    const char *label_scale; /**< "unit" ((y - min) / (max - min)) or "raw" */
     size_t n_train, n_validation, n_test, width;
     uint64_t seed;
 } prle_baselines_info;

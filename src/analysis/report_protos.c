@@ -77,6 +77,21 @@ static void card(FILE *fp, const prle__report_ctx *ctx, const cJSON *p, double m
     fputs("</td></tr></table></div>\n", fp);
 }
 
+/* Opens section `id` headed `title` and reads `file` (of `format`, written by prle train)
+ * into `*root`. A missing file gets the "not computed" note and a closed section, and leaves
+ * `*root` NULL. */
+static int open_section(cJSON **root, FILE *fp, const prle__report_ctx *ctx, const char *id,
+                        const char *title, const char *file, const char *format)
+{
+    fprintf(fp, "<section id=\"%s\">\n<h2>%s</h2>\n", id, title);
+    int err = prle__report_json(root, ctx, file, format);
+    if (err == 0 && !*root) {
+        prle__report_missing(fp, ctx, file, "prle train CONFIG");
+        fputs("</section>\n", fp);
+    }
+    return err;
+}
+
 int prle__report_prototypes(FILE *fp, const prle__report_ctx *ctx)
 {
     static const char *const file = "prototypes.json";
@@ -84,14 +99,9 @@ int prle__report_prototypes(FILE *fp, const prle__report_ctx *ctx)
     const cJSON *arr;
     card_order *ord = NULL;
     int err;
-    fputs("<section id=\"prototypes\">\n<h2>Prototypes</h2>\n", fp);
-    if ((err = prle__report_json(&root, ctx, file, "prle-prototypes")) < 0)
+    err = open_section(&root, fp, ctx, "prototypes", "Prototypes", file, "prle-prototypes");
+    if (err < 0 || !root)
         return err;
-    if (!root) {
-        prle__report_missing(fp, ctx, file, "prle train CONFIG");
-        fputs("</section>\n", fp);
-        return 0;
-    }
     if ((err = need_array(&arr, root, "prototypes", ctx, file)) < 0)
         goto done;
     size_t n = (size_t)cJSON_GetArraySize(arr), i = 0;
@@ -210,14 +220,10 @@ int prle__report_explanations(FILE *fp, const prle__report_ctx *ctx)
     cJSON *root = NULL;
     const cJSON *rows;
     int err;
-    fputs("<section id=\"explanations\">\n<h2>Explained test predictions</h2>\n", fp);
-    if ((err = prle__report_json(&root, ctx, file, "prle-explanations")) < 0)
+    err = open_section(&root, fp, ctx, "explanations", "Explained test predictions", file,
+                       "prle-explanations");
+    if (err < 0 || !root)
         return err;
-    if (!root) {
-        prle__report_missing(fp, ctx, file, "prle train CONFIG");
-        fputs("</section>\n", fp);
-        return 0;
-    }
     if ((err = need_array(&rows, root, "rows", ctx, file)) < 0)
         goto done;
     fputs("<p class=\"cap\">Each prediction is the routing-weighted sum of the local experts' "

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "core/error.h"
+#include "core/str.h"
 #include "data/dataset_internal.h"
 #include "data/download.h"
 #include "io/fileio.h"
@@ -448,15 +449,6 @@ done:
     return err;
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 prle_dataset_params prle_dataset_default_params(void)
 {
     prle_dataset_params p = {0};
@@ -478,7 +470,7 @@ int prle_dataset_load(prle_dataset **out, const prle_data_config *data, uint64_t
         params = &defaults;
     if ((err = prle__ds_spec_resolve(&spec, data, params)) < 0)
         goto done;
-    if (!(ds = calloc(1, sizeof *ds)) || !(ds->name = dup_str(spec.name ? spec.name : ""))) {
+    if (!(ds = calloc(1, sizeof *ds)) || !(ds->name = prle__strdup(spec.name ? spec.name : ""))) {
         err = prle__error_nomem("dataset");
         goto done;
     }
@@ -486,7 +478,7 @@ int prle_dataset_load(prle_dataset **out, const prle_data_config *data, uint64_t
     ds->n_texts = spec.n_texts;
     if (spec.file) {
         ds->n_files = 1;
-        if (!(ds->files[0].path = dup_str(spec.file))) {
+        if (!(ds->files[0].path = prle__strdup(spec.file))) {
             err = prle__error_nomem("dataset");
             goto done;
         }
@@ -496,7 +488,7 @@ int prle_dataset_load(prle_dataset **out, const prle_data_config *data, uint64_t
     } else {
         ds->n_files = PRLE_N_SPLITS;
         for (int s = 0; s < PRLE_N_SPLITS; s++) {
-            if (!(ds->files[s].path = dup_str(spec.files[s]))) {
+            if (!(ds->files[s].path = prle__strdup(spec.files[s]))) {
                 err = prle__error_nomem("dataset");
                 goto done;
             }

@@ -8,7 +8,6 @@
  * a cache that looks complete.
  */
 #include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 
 #include "core/error.h"
 #include "core/progress.h"
+#include "core/str.h"
 #include "data/download.h"
 #include "encode/embed_internal.h"
 #include "io/json.h"
@@ -28,9 +28,9 @@
 #define FORMAT_VERSION 1
 #define CHUNK 4096 /* texts per encode call, between progress reports */
 
-typedef enum { TEXT_SINGLE, TEXT_JOINED, TEXT_PAIR } text_mode;
-
-static const char *const mode_names[] = {"single", "joined", "pair [u, v, u+v, |u-v|, u*v]"};
+static const char *const mode_names[] = {[PRLE__TEXT_SINGLE] = "single",
+                                         [PRLE__TEXT_JOINED] = "joined",
+                                         [PRLE__TEXT_PAIR] = "pair [u, v, u+v, |u-v|, u*v]"};
 
 static char *xprintf(const char *fmt, ...) PRLE__PRINTF(1, 2);
 static char *xprintf(const char *fmt, ...)
@@ -96,47 +96,19 @@ done:
 
 /* ---- what this call would build -------------------------------------------------------- */
 
-static text_mode mode_of(const prle_config *cfg, const prle_dataset *ds)
-{
-    if (prle_dataset_n_texts(ds) < 2)
-        return TEXT_SINGLE;
-    return cfg->data.combine_fields ? TEXT_JOINED : TEXT_PAIR;
-}
-
-/* model.normalize_embeddings (or the mean-pool encoder's model.normalize): each text's
- * vector is L2-normalised before pair features are built. */
-static bool normalize_of(const prle_config *cfg)
-{
-    return cfg->model.normalize_embeddings || cfg->model.normalize;
-}
-
-static void l2_normalize_rows(prle_matrix *m)
-{
-    for (size_t i = 0; i < m->rows; i++) {
-        float *r = prle_matrix_row(m, i);
-        double ss = 0;
-        for (size_t j = 0; j < m->cols; j++)
-            ss += (double)r[j] * r[j];
-        if (ss > 0) {
-            double inv = 1.0 / sqrt(ss);
-            for (size_t j = 0; j < m->cols; j++)
-                r[j] = (float)(r[j] * inv);
-        }
-    }
-}
-
 static cJSON *text_json(const prle_config *cfg, const prle_dataset *ds)
 {
-    text_mode mode = mode_of(cfg, ds);
+    prle__text_mode mode = prle__embed_text_mode(cfg, ds);
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return NULL;
     const char *tok = cfg->data.combine_separator_token ? cfg->data.combine_separator_token : "";
+    bool joined = mode == PRLE__TEXT_JOINED;
     if (prle__json_add_int(o, "texts_per_row", (int64_t)prle_dataset_n_texts(ds)) < 0 ||
         prle__json_add_string(o, "construction", mode_names[mode]) < 0 ||
         prle__json_add(o, "separator_token",
-                       mode == TEXT_JOINED ? cJSON_CreateString(tok) : cJSON_CreateNull()) < 0 ||
-        prle__json_add_bool(o, "l2_normalize", normalize_of(cfg)) < 0) {
+                       joined ? cJSON_CreateString(tok) : cJSON_CreateNull()) < 0 ||
+        prle__json_add_bool(o, "l2_normalize", prle__embed_normalizes(cfg)) < 0) {
         cJSON_Delete(o);
         return NULL;
     }
@@ -164,6 +136,20 @@ static bool str_eq(const cJSON *obj, const char *key, const char *want)
 {
     const char *s;
     return prle__json_get_string(&s, obj, key) == 0 && strcmp(s, want) == 0;
+}
+
+/* Paths compare after lexical normalisation: manifests written before config paths were
+ * normalised hold "/a/configs/../data/x.csv" where the dataset now says "/a/data/x.csv". */
+static bool path_eq(const cJSON *obj, const char *key, const char *want)
+{
+    const char *s;
+    if (prle__json_get_string(&s, obj, key) < 0)
+        return false;
+    char *a = prle__path_join_norm(NULL, s), *b = prle__path_join_norm(NULL, want);
+    bool eq = a && b && strcmp(a, b) == 0;
+    free(a);
+    free(b);
+    return eq;
 }
 
 static bool size_eq(const cJSON *obj, const char *key, size_t want)
@@ -196,7 +182,7 @@ static bool split_mismatch(char **r, const cJSON *sp, const prle_dataset *ds, pr
         prle__json_get_string(&sha, npy, "sha256") < 0 ||
         prle__json_get_size(&size, npy, "size") < 0)
         *r = xprintf("the manifest has no complete entry for the %s split", name);
-    else if (!str_eq(data, "path", in->path ? in->path : ""))
+    else if (!path_eq(data, "path", in->path ? in->path : ""))
         *r = xprintf("the %s data file is now %s", name, in->path);
     else if (!size_eq(data, "size", (size_t)in->size) || !str_eq(data, "sha256", in->sha256))
         *r = xprintf("the %s data file %s changed (size or sha256)", name, in->path);
@@ -358,8 +344,8 @@ static int encode_texts(prle_matrix *out, size_t *n_empty, size_t *done, size_t 
 
 /* One split's embeddings into `out` per `mode`. */
 static int embed_split(prle_matrix *out, prle_embed_split_report *r, const prle_encoder *enc,
-                       const prle_dataset *ds, prle_split s, text_mode mode, const prle_config *cfg,
-                       const progress_ctx *pc)
+                       const prle_dataset *ds, prle_split s, prle__text_mode mode,
+                       const prle_config *cfg, const progress_ctx *pc)
 {
     int err = 0;
     size_t n = prle_dataset_n_rows(ds, s), done = 0;
@@ -369,23 +355,23 @@ static int embed_split(prle_matrix *out, prle_embed_split_report *r, const prle_
     double t0 = prle__now();
     snprintf(stage, sizeof stage, "embed:%s", prle_split_name(s));
     r->rows = n;
-    r->n_texts = mode == TEXT_PAIR ? 2 * n : n;
+    r->n_texts = mode == PRLE__TEXT_PAIR ? 2 * n : n;
     const char *const *t0s = prle_dataset_texts(ds, s, 0);
-    if (mode == TEXT_JOINED) {
+    if (mode == PRLE__TEXT_JOINED) {
         if ((err = prle_dataset_join_texts(&joined, ds, s, cfg->data.combine_separator_token)) < 0)
             return err;
         t0s = (const char *const *)joined;
     }
     if ((err = encode_texts(&u, &r->n_empty, &done, r->n_texts, enc, t0s, n, stage, pc, t0)) < 0)
         goto done;
-    if (normalize_of(cfg))
-        l2_normalize_rows(&u);
-    if (mode == TEXT_PAIR) {
+    if (prle__embed_normalizes(cfg))
+        prle__embed_l2_normalize_rows(&u);
+    if (mode == PRLE__TEXT_PAIR) {
         if ((err = encode_texts(&v, &r->n_empty, &done, r->n_texts, enc,
                                 prle_dataset_texts(ds, s, 1), n, stage, pc, t0)) < 0)
             goto done;
-        if (normalize_of(cfg))
-            l2_normalize_rows(&v);
+        if (prle__embed_normalizes(cfg))
+            prle__embed_l2_normalize_rows(&v);
         if ((err = prle__pair_features(out, &u, &v, cfg->train.threads)) < 0)
             goto done;
     } else {
@@ -400,36 +386,16 @@ done:
     return err;
 }
 
-/* Fits the encoder on the train texts: both sides of pairs, the joined texts, or the texts. */
-static int fit_encoder(prle_encoder *enc, const prle_dataset *ds, text_mode mode,
+/* Fits the encoder on the train texts (prle__embed_fit_encoder), with progress around it. */
+static int fit_encoder(prle_encoder *enc, const prle_dataset *ds, prle__text_mode mode,
                        const prle_config *cfg, const progress_ctx *pc)
 {
-    size_t n = prle_dataset_n_rows(ds, PRLE_SPLIT_TRAIN), nt = mode == TEXT_PAIR ? 2 * n : n;
-    const char **texts = NULL;
-    char **joined = NULL;
+    size_t n = prle_dataset_n_rows(ds, PRLE_SPLIT_TRAIN);
+    size_t nt = mode == PRLE__TEXT_PAIR ? 2 * n : n;
     double t0 = prle__now();
     int err = prle__progress(pc->fn, pc->ud, "embed:fit", 0, nt, t0, NULL);
-    if (err < 0)
-        return err;
-    if (mode == TEXT_JOINED) {
-        if ((err = prle_dataset_join_texts(&joined, ds, PRLE_SPLIT_TRAIN,
-                                           cfg->data.combine_separator_token)) < 0)
-            return err;
-        err = prle_encoder_fit(enc, (const char *const *)joined, n);
-    } else if (mode == TEXT_PAIR) {
-        if (!(texts = malloc((nt ? nt : 1) * sizeof *texts)))
-            return prle__error_nomem("train texts");
-        for (size_t f = 0; f < 2; f++) {
-            const char *const *side = prle_dataset_texts(ds, PRLE_SPLIT_TRAIN, f);
-            if (n)
-                memcpy(texts + f * n, side, n * sizeof *texts);
-        }
-        err = prle_encoder_fit(enc, texts, nt);
-    } else {
-        err = prle_encoder_fit(enc, prle_dataset_texts(ds, PRLE_SPLIT_TRAIN, 0), n);
-    }
-    free(texts);
-    prle_dataset_texts_free(joined, n);
+    if (err == 0)
+        err = prle__embed_fit_encoder(enc, cfg, ds);
     if (err == 0)
         err = prle__progress(pc->fn, pc->ud, "embed:fit", nt, nt, t0, NULL);
     return err;
@@ -453,7 +419,7 @@ static cJSON *npy_json(const char *file, const prle_matrix *m, uint64_t size, co
 static int cache_build(prle_embed_report *rep, prle_encoder *enc, const prle_config *cfg,
                        const prle_dataset *ds, cJSON *text, const progress_ctx *pc)
 {
-    text_mode mode = mode_of(cfg, ds);
+    prle__text_mode mode = prle__embed_text_mode(cfg, ds);
     char *paths[PRLE_N_SPLITS] = {0};
     bool written[PRLE_N_SPLITS] = {0};
     cJSON *root = cJSON_CreateObject(), *splits = cJSON_CreateObject();

@@ -3,6 +3,7 @@
 #ifndef PRLE_IO_CONFIG_INTERNAL_H
 #define PRLE_IO_CONFIG_INTERNAL_H
 
+#include "core/str.h" /* prle__path_join_norm: how relative paths are resolved */
 #include "prle/config.h"
 
 /** How a key's value is stored and read. */
@@ -73,9 +74,6 @@ typedef struct prle__cfg_scalar {
 int prle__cfg_assign(prle_config *cfg, const prle__cfg_key *k, const prle__cfg_scalar *items,
                      size_t n, bool is_seq, const char *base_dir, char *why, size_t why_len,
                      size_t *bad_item);
-
-/** Joins `rel` to `base` (absolute) unless `rel` is absolute, tidying "." and "//". */
-char *prle__cfg_join_path(const char *base, const char *rel);
 
 /** The current directory (malloc'd) or NULL with the error set. */
 char *prle__cfg_getcwd(void);

@@ -616,7 +616,7 @@ int prle__cfg_absolutize(prle_config *cfg, const char *base)
         char **p = at(cfg, k);
         if (k->type != PRLE__CFG_PATH || !*p || (*p)[0] == '/')
             continue;
-        char *joined = prle__cfg_join_path(base, *p);
+        char *joined = prle__path_join_norm(base, *p);
         if (!joined)
             return prle__error_nomem("config path");
         free(*p);

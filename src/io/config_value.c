@@ -241,49 +241,6 @@ static int enum_fail(const prle__cfg_key *k, const prle__cfg_scalar *s, char *wh
 
 /* ---- paths ---------------------------------------------------------------------------- */
 
-char *prle__cfg_join_path(const char *base, const char *rel)
-{
-    size_t nb = (rel[0] == '/' || !base) ? 0 : strlen(base);
-    size_t nr = strlen(rel);
-    char *joined = malloc(nb + nr + 2);
-    if (!joined)
-        return NULL;
-    memcpy(joined, base ? base : "", nb);
-    joined[nb] = '/';
-    memcpy(joined + nb + 1, rel, nr + 1);
-    const char *src = nb ? joined : joined + 1;
-    /* tidy: drop "." segments and repeated slashes; ".." is kept (symlinks) */
-    char *out = malloc(strlen(src) + 2);
-    if (!out) {
-        free(joined);
-        return NULL;
-    }
-    size_t o = 0;
-    bool absolute = src[0] == '/';
-    if (absolute)
-        out[o++] = '/';
-    for (const char *p = src; *p;) {
-        while (*p == '/')
-            p++;
-        const char *end = strchr(p, '/');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        if (n == 0)
-            break;
-        if (!(n == 1 && p[0] == '.')) {
-            if (o > 0 && out[o - 1] != '/')
-                out[o++] = '/';
-            memcpy(out + o, p, n);
-            o += n;
-        }
-        p += n;
-    }
-    if (o == 0)
-        out[o++] = '.';
-    out[o] = '\0';
-    free(joined);
-    return out;
-}
-
 char *prle__cfg_getcwd(void)
 {
     for (size_t size = 256; size <= (1u << 20); size *= 2) {
@@ -356,7 +313,7 @@ static int assign_scalar(prle_config *cfg, const prle__cfg_key *k, const prle__c
                 if (s->len == 0)
                     return fail(why, why_len, "empty path for '%s'", k->name);
                 char *raw = dup_len(s->text, s->len);
-                v = raw && base_dir ? prle__cfg_join_path(base_dir, raw) : raw;
+                v = raw && base_dir ? prle__path_join_norm(base_dir, raw) : raw;
                 if (v != raw)
                     free(raw);
             } else {

@@ -110,7 +110,7 @@ static int write_path(wctx *w, const char *path)
     }
     if (!w->cwd && !(w->cwd = prle__cfg_getcwd()))
         return prle_last_error_code();
-    char *abs = prle__cfg_join_path(w->cwd, path);
+    char *abs = prle__path_join_norm(w->cwd, path);
     if (!abs)
         return prle__error_nomem("config path");
     write_quoted(w->fp, abs);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/str.h"
 
 int prle__error_errno(const char *path)
 {
@@ -14,20 +15,11 @@ int prle__error_errno(const char *path)
     return prle__error_set(code, "%s: %s", path, strerror(e));
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 int prle__afile_open(prle__afile *f, const char *path)
 {
     *f = (prle__afile){0};
     size_t n = strlen(path) + 32;
-    f->path = dup_str(path);
+    f->path = prle__strdup(path);
     f->tmp = malloc(n);
     if (!f->path || !f->tmp) {
         prle__afile_abort(f);

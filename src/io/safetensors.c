@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/error.h"
+#include "core/str.h"
 #include "io/fileio.h"
 #include "io/safetensors_int.h"
 
@@ -41,15 +42,6 @@ struct prle_st_file {
     prle__st_meta *meta; /* sorted by key */
     size_t nmeta;
 };
-
-char *prle__st_strdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
 
 static uint64_t get_le64(const unsigned char *p)
 {
@@ -190,7 +182,7 @@ static int parse_meta(prle_st_file *f, const cJSON *m)
             return prle__error_set(PRLE_EFORMAT, "%s: metadata '%s' is not a string", f->name,
                                    c->string ? c->string : "?");
         prle__st_meta *e = &f->meta[f->nmeta++];
-        if (!(e->key = prle__st_strdup(c->string)) || !(e->value = prle__st_strdup(c->valuestring)))
+        if (!(e->key = prle__strdup(c->string)) || !(e->value = prle__strdup(c->valuestring)))
             return prle__error_nomem("safetensors metadata");
     }
     return 0;
@@ -302,7 +294,7 @@ static int st_parse(prle_st_file *f)
             continue;
         }
         prle__st_tensor *t = &f->t[f->nt++];
-        if (!(t->name = prle__st_strdup(c->string ? c->string : ""))) {
+        if (!(t->name = prle__strdup(c->string ? c->string : ""))) {
             err = prle__error_nomem("safetensors header");
             goto done;
         }
@@ -356,7 +348,7 @@ static int st_open_buf(prle_st_file **out, unsigned char *buf, size_t len, const
 {
     int err;
     prle_st_file *f = calloc(1, sizeof *f);
-    if (!f || !(f->name = prle__st_strdup(name))) {
+    if (!f || !(f->name = prle__strdup(name))) {
         free(buf);
         prle_st_free(f);
         return prle__error_nomem("safetensors file");

@@ -33,9 +33,6 @@ typedef struct prle__st_meta {
     char *key, *value;
 } prle__st_meta;
 
-/** A malloc'd copy of `s`, or NULL. */
-char *prle__st_strdup(const char *s);
-
 /** Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
 bool prle__st_utf8_valid(const unsigned char *s, size_t n);
 

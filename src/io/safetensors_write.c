@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/error.h"
+#include "core/str.h"
 #include "io/fileio.h"
 #include "io/safetensors_int.h"
 
@@ -71,7 +72,7 @@ int prle_st_writer_set_metadata(prle_st_writer *w, const char *key, const char *
     if (!prle__st_utf8_valid((const unsigned char *)key, strlen(key)) ||
         !prle__st_utf8_valid((const unsigned char *)value, strlen(value)))
         return prle__error_set(PRLE_EINVAL, "metadata '%s' is not valid UTF-8", key);
-    char *v = prle__st_strdup(value);
+    char *v = prle__strdup(value);
     if (!v)
         return prle__error_nomem("safetensors metadata");
     for (size_t i = 0; i < w->nmeta; i++) {
@@ -81,7 +82,7 @@ int prle_st_writer_set_metadata(prle_st_writer *w, const char *key, const char *
             return 0;
         }
     }
-    char *k = prle__st_strdup(key);
+    char *k = prle__strdup(key);
     if (!k || !grow((void **)&w->meta, &w->mcap, w->nmeta, sizeof *w->meta)) {
         free(k);
         free(v);
@@ -117,7 +118,7 @@ static int writer_add(prle_st_writer *w, const char *name, const prle__st_dtype_
     if (!prle__mul_ok(&t.nbytes, t.numel, dt->size))
         return prle__error_set(PRLE_ENOMEM, "tensor '%s' is too large", name);
     PRLE_ASSERT(data || t.numel == 0);
-    t.name = prle__st_strdup(name);
+    t.name = prle__strdup(name);
     t.bytes = malloc(t.nbytes ? t.nbytes : 1);
     if (!t.name || !t.bytes || !grow((void **)&w->t, &w->tcap, w->nt, sizeof *w->t)) {
         free(t.name);

@@ -487,7 +487,7 @@ int prle_config_load_string(prle_config *out, const char *text, size_t len, cons
         err = prle_last_error_code();
         goto done;
     }
-    base = base_dir ? prle__cfg_join_path(cwd, base_dir) : prle__cfg_join_path(NULL, cwd);
+    base = base_dir ? prle__path_join_norm(cwd, base_dir) : prle__path_join_norm(NULL, cwd);
     if (!base) {
         err = prle__error_nomem("config folder");
         goto done;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/str.h"
 #include "prle/table.h"
 #include "run/run_int.h"
 
@@ -21,15 +22,6 @@ void prle_run_input_dispose(prle_run_input *in)
     free(in->text2);
     free(in->label);
     *in = (prle_run_input){0};
-}
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
 }
 
 static int input_alloc(prle_run_input *in, size_t n, bool pairs)
@@ -95,7 +87,7 @@ static int from_table(prle_run_input *out, const prle_table *t, size_t c1, size_
                 }
             }
         }
-        if (!(in.text[i] = dup_str(a)) || (pairs && !(in.text2[i] = dup_str(b)))) {
+        if (!(in.text[i] = prle__strdup(a)) || (pairs && !(in.text2[i] = prle__strdup(b)))) {
             in.n++;
             err = prle__error_nomem("input rows");
             break;
@@ -126,7 +118,7 @@ static int from_dataset(prle_run_input *out, const prle_run_folder *rf, const ch
     d->file = NULL;
     for (int s = 0; s < 3; s++) {
         free(*slots[s]);
-        if (!(*slots[s] = dup_str(path))) {
+        if (!(*slots[s] = prle__strdup(path))) {
             err = prle__error_nomem("input path");
             goto done;
         }
@@ -147,8 +139,9 @@ static int from_dataset(prle_run_input *out, const prle_run_folder *rf, const ch
     const float *y = prle_dataset_labels(ds, PRLE_SPLIT_TEST);
     for (size_t i = 0; i < n; i++, in.n++) {
         in.label[i] = y[i];
-        if (!(in.text[i] = dup_str(prle_dataset_text(ds, PRLE_SPLIT_TEST, i, 0))) ||
-            (pairs && !(in.text2[i] = dup_str(prle_dataset_text(ds, PRLE_SPLIT_TEST, i, 1))))) {
+        if (!(in.text[i] = prle__strdup(prle_dataset_text(ds, PRLE_SPLIT_TEST, i, 0))) ||
+            (pairs &&
+             !(in.text2[i] = prle__strdup(prle_dataset_text(ds, PRLE_SPLIT_TEST, i, 1))))) {
             in.n++;
             prle_run_input_dispose(&in);
             err = prle__error_nomem("input rows");

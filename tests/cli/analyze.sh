@@ -11,41 +11,9 @@ prle=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 cd "$tmp" || exit 1
 py=/usr/bin/python3; [ -x "$py" ] || py=python3 # only the json module is needed
 
-words=(cat dog bird fish horse cow goat sheep lion tiger bear wolf fox deer mouse owl)
-row() { # i: two short texts that share more words the higher the score
-  local i=$1 a=${words[$((i % 16))]} b=${words[$(((i * 7) % 16))]} c=${words[$(((i * 3) % 16))]}
-  local s=$((i % 6))
-  if [ $s -ge 3 ]; then printf 'the %s and the %s\tthe %s and a %s\t%d\n' "$a" "$b" "$a" "$b" "$s"
-  else printf 'the %s and the %s\ta %s runs\t%d\n' "$a" "$b" "$c" "$s"; fi
-}
-printf 's1\ts2\tscore\n' >head.tsv
-{ cat head.tsv; for i in $(seq 0 79); do row "$i"; done; } >train.tsv
-{ cat head.tsv; for i in $(seq 80 99); do row "$i"; done; } >dev.tsv
-{ cat head.tsv; for i in $(seq 100 119); do row "$i"; done; } >test.tsv
-cat >small.yaml <<'EOF'
-data:
-  name: analyze-fixture
-  format: tsv
-  header: true
-  files: {train: train.tsv, validation: dev.tsv, test: test.tsv}
-  text_fields: [s1, s2]
-  label_field: score
-  label_min: 0
-  label_max: 5
-  embedding_cache_dir: cache/small
-model:
-  encoder_type: hashing
-  hidden_dim: 16
-  num_prototypes: 4
-train:
-  seed: 7
-  train_batch_size: 16
-  output_dir: runs
-kernel:
-  max_epochs: 1
-  projection_kwargs:
-    hidden_dim: 12
-EOF
+pairs_tsvs 80 20 20
+small_yaml analyze-fixture model.num_prototypes=4 train.train_batch_size=16 \
+  train.output_dir=runs kernel.max_epochs=1 'kernel.projection_kwargs={hidden_dim: 12}'
 
 # a safetensors file holding one I64 tensor prototype_rows (what prle_model_save writes)
 protos() { # path, rows...

@@ -9,34 +9,8 @@ prle=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 . "$(dirname "$0")/lib.bash"
 cd "$tmp" || exit 1
 
-words=(cat dog bird fish horse cow goat sheep lion tiger bear wolf fox deer mouse owl)
-row() { # i: two short texts that share more words the higher the score
-  local i=$1 a=${words[$((i % 16))]} b=${words[$(((i * 7) % 16))]} c=${words[$(((i * 3) % 16))]}
-  local s=$((i % 6))
-  if [ $s -ge 3 ]; then printf 'the %s and the %s\tthe %s and a %s\t%d\n' "$a" "$b" "$a" "$b" "$s"
-  else printf 'the %s and the %s\ta %s runs\t%d\n' "$a" "$b" "$c" "$s"; fi
-}
-printf 's1\ts2\tscore\n' >head.tsv
-{ cat head.tsv; for i in $(seq 0 79); do row "$i"; done; } >train.tsv
-{ cat head.tsv; for i in $(seq 80 99); do row "$i"; done; } >dev.tsv
-{ cat head.tsv; for i in $(seq 100 119); do row "$i"; done; } >test.tsv
-cat >small.yaml <<'EOF'
-data:
-  name: baselines-fixture
-  format: tsv
-  header: true
-  files: {train: train.tsv, validation: dev.tsv, test: test.tsv}
-  text_fields: [s1, s2]
-  label_field: score
-  label_min: 0
-  label_max: 5
-  embedding_cache_dir: cache/small
-model:
-  encoder_type: hashing
-  hidden_dim: 16
-train:
-  seed: 7
-EOF
+pairs_tsvs 80 20 20
+small_yaml baselines-fixture
 
 check help 0 "$prle" help baselines
 contains help out "usage: prle baselines CONFIG"
@@ -49,7 +23,8 @@ done
 contains run out "wrote b1.json"
 empty run err
 ok json test -s b1.json
-for k in '"format": "prle-baselines"' '"space": "retrieval"' '"name": "rf"' '"pearson":' \
+for k in '"format": "prle-baselines"' '"space": "retrieval"' '"label_scale": "unit"' \
+  '"name": "rf"' '"pearson":' \
   '"best": "C='; do
   if grep -qF -- "$k" b1.json; then pass; else fail "json lacks $k"; fi
 done

@@ -28,23 +28,7 @@ printf 's1\ts2\tscore\n' >head.tsv
 { cat head.tsv; printf 'birds fly south\tthe train is late\t0.1\n'; } >dev.tsv
 { cat head.tsv; printf 'a girl rides a horse\ta horse is ridden\t4.9\n'
   printf 'zebra\t???\t0.0\n'; } >test.tsv
-cat >small.yaml <<'EOF'
-data:
-  name: paraphrase-fixture
-  format: tsv
-  header: true
-  files: {train: train.tsv, validation: dev.tsv, test: test.tsv}
-  text_fields: [s1, s2]
-  label_field: score
-  label_min: 0
-  label_max: 5
-  embedding_cache_dir: cache/small
-model:
-  encoder_type: hashing
-  hidden_dim: 16
-train:
-  seed: 7
-EOF
+small_yaml paraphrase-fixture
 
 check help 0 "$prle" help embed
 contains help out "usage: prle embed CONFIG [key=value...]"
@@ -76,6 +60,20 @@ done
 sleep 1; touch train.tsv dev.tsv test.tsv
 check touched 0 "$prle" embed small.yaml
 contains touched out "cache/small: reused"
+
+# recorded data paths compare lexically normalised: a manifest written before config paths
+# were normalised ("DIR/./x/../train.tsv") is still reused; a path to another file is not
+man=cache/small/embeds_manifest.json
+p=$(grep -o '"path": "[^"]*/train.tsv"' $man | sed 's/^"path": "//; s/"$//')
+ok old_path_found [ -n "$p" ]
+sed -i "s|\"$p\"|\"${p%/train.tsv}/./x/../train.tsv\"|" $man
+ok old_path_edited grep -qF "/./x/../train.tsv" $man
+check old_path 0 "$prle" embed small.yaml
+contains old_path out "cache/small: reused"
+sed -i "s|/./x/../train.tsv\"|/x/../dev.tsv\"|" $man
+check other_path 0 "$prle" embed small.yaml
+contains other_path out "cache/small: rebuilt"
+contains other_path err "the train data file is now $p"
 
 # a changed data file rebuilds, with a notice saying why
 printf 'one more\tpair of texts\t2.0\n' >>dev.tsv

@@ -13,41 +13,9 @@ shape() { # the shape in a .npy header, e.g. "(6, 80)"
 }
 differ() { ! cmp -s "$1" "$2"; }
 
-words=(cat dog bird fish horse cow goat sheep lion tiger bear wolf fox deer mouse owl)
-row() { # i: two short texts that share more words the higher the score
-  local i=$1 a=${words[$((i % 16))]} b=${words[$(((i * 7) % 16))]} c=${words[$(((i * 3) % 16))]}
-  local s=$((i % 6))
-  if [ $s -ge 3 ]; then printf 'the %s and the %s\tthe %s and a %s\t%d\n' "$a" "$b" "$a" "$b" "$s"
-  else printf 'the %s and the %s\ta %s runs\t%d\n' "$a" "$b" "$c" "$s"; fi
-}
-printf 's1\ts2\tscore\n' >head.tsv
-{ cat head.tsv; for i in $(seq 0 59); do row "$i"; done; } >train.tsv
-{ cat head.tsv; for i in $(seq 60 71); do row "$i"; done; } >dev.tsv
-{ cat head.tsv; for i in $(seq 72 79); do row "$i"; done; } >test.tsv
-cat >small.yaml <<'EOF'
-data:
-  name: kernel-fixture
-  format: tsv
-  header: true
-  files: {train: train.tsv, validation: dev.tsv, test: test.tsv}
-  text_fields: [s1, s2]
-  label_field: score
-  label_min: 0
-  label_max: 5
-  embedding_cache_dir: cache/small
-model:
-  encoder_type: hashing
-  hidden_dim: 16
-train:
-  seed: 7
-  train_batch_size: 16
-  output_dir: runs
-kernel:
-  learning_rate: 0.005
-  max_epochs: 3
-  projection_kwargs:
-    hidden_dim: 24
-EOF
+pairs_tsvs 60 12 8
+small_yaml kernel-fixture train.train_batch_size=16 train.output_dir=runs \
+  kernel.learning_rate=0.005 kernel.max_epochs=3 'kernel.projection_kwargs={hidden_dim: 24}'
 
 check help 0 "$prle" help kernel
 contains help out "usage: prle kernel CONFIG [key=value...]"

@@ -39,3 +39,51 @@ finish() {
   echo "$passes passed, $fails failed"
   [ "$fails" -eq 0 ]
 }
+
+# ---- a small generated paraphrase data set and its config (no network) ----------------------
+# pairs_row I: two short texts of animal words that share more words the higher the score,
+# score I % 6 (0..5); the same I always gives the same row.
+pairs_words=(cat dog bird fish horse cow goat sheep lion tiger bear wolf fox deer mouse owl)
+pairs_row() {
+  local i=$1 a=${pairs_words[$(($1 % 16))]} b=${pairs_words[$((($1 * 7) % 16))]}
+  local c=${pairs_words[$((($1 * 3) % 16))]} s=$(($1 % 6))
+  if [ $s -ge 3 ]; then printf 'the %s and the %s\tthe %s and a %s\t%d\n' "$a" "$b" "$a" "$b" "$s"
+  else printf 'the %s and the %s\ta %s runs\t%d\n' "$a" "$b" "$c" "$s"; fi
+}
+# pairs_tsvs N_TRAIN N_DEV N_TEST: head.tsv (s1, s2, score) and train.tsv, dev.tsv, test.tsv in
+# the current folder, holding rows 0.. of pairs_row in that order.
+pairs_tsvs() {
+  local a=$1 b=$(($1 + $2)) c=$(($1 + $2 + $3)) i
+  printf 's1\ts2\tscore\n' >head.tsv
+  { cat head.tsv; for ((i = 0; i < a; i++)); do pairs_row "$i"; done; } >train.tsv
+  { cat head.tsv; for ((i = a; i < b; i++)); do pairs_row "$i"; done; } >dev.tsv
+  { cat head.tsv; for ((i = b; i < c; i++)); do pairs_row "$i"; done; } >test.tsv
+}
+# small_yaml NAME [section.key=value...]: small.yaml in the current folder, data set NAME read
+# from train.tsv / dev.tsv / test.tsv (header, texts s1 s2, label score in 0..5, cache
+# cache/small), the hashing encoder with hidden_dim 16, seed 7. Each extra setting is added to
+# its section (model, train or kernel) as "key: value", the value written as YAML, e.g.
+# train.output_dir=runs or kernel.projection_kwargs="{hidden_dim: 12}"; keys above not again.
+small_yaml() {
+  local name=$1 sec kv; shift
+  for kv in "$@"; do
+    case ${kv%%.*} in model | train | kernel) ;; *) echo "small_yaml: bad setting '$kv'" >&2
+      return 1 ;; esac
+  done
+  {
+    printf 'data:\n  name: %s\n  format: tsv\n  header: true\n' "$name"
+    printf '  files: {train: train.tsv, validation: dev.tsv, test: test.tsv}\n'
+    printf '  text_fields: [s1, s2]\n  label_field: score\n  label_min: 0\n  label_max: 5\n'
+    printf '  embedding_cache_dir: cache/small\n'
+    for sec in model train kernel; do
+      case $sec in
+        model) printf 'model:\n  encoder_type: hashing\n  hidden_dim: 16\n' ;;
+        train) printf 'train:\n  seed: 7\n' ;;
+        kernel) case " ${*%%.*} " in *" kernel "*) printf 'kernel:\n' ;; esac ;;
+      esac
+      for kv in "$@"; do
+        if [ "${kv%%.*}" = "$sec" ]; then kv=${kv#*.}; printf '  %s: %s\n' "${kv%%=*}" "${kv#*=}"; fi
+      done
+    done
+  } >small.yaml
+}

@@ -268,9 +268,16 @@ contains experts_only_none err "no saved kernel"
 mkdir -p npyin
 cp cache/small/validation_embeds.npy cache/small/test_embeds.npy npyin/
 $py - <<'EOF'
-import numpy as np
-x = np.load("cache/small/train_embeds.npy"); x[41, 3] = np.nan
-np.save("npyin/train_embeds.npy", x)
+# the standard library only (CI machines have python3, not numpy): .npy v1 is a 10-byte
+# preamble, a header of the little-endian u16 length it gives, then C-order <f4 rows
+import ast, struct
+b = bytearray(open("cache/small/train_embeds.npy", "rb").read())
+hlen = struct.unpack("<H", b[8:10])[0]
+hdr = ast.literal_eval(b[10:10 + hlen].decode("latin1"))
+assert b[6] == 1 and hdr["descr"] == "<f4" and not hdr["fortran_order"], hdr
+off = 10 + hlen + 4 * (41 * hdr["shape"][1] + 3)
+b[off:off + 4] = struct.pack("<f", float("nan"))
+open("npyin/train_embeds.npy", "wb").write(b)
 EOF
 check nan_row 2 "$prle" run small.yaml "${fast[@]}" model.encoder_type=npy \
   data.embedding_cache_dir=npyin logging.run_name=nan --no-analyze --no-report

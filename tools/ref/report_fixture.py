@@ -137,8 +137,7 @@ def bmodel(name, best, mse, mae, p, s, k, scale=1.0):
 
 base = {"format": "prle-baselines", "version": 1, "dataset": "fixture-pairs", "n_train": 40,
         "n_validation": 10, "n_test": 10, "width": 64, "seed": 7}
-dump("baselines.json", dict(base, space="retrieval",
-                            label_scale="0-1: (y - label_min) / (label_max - label_min)",
+dump("baselines.json", dict(base, space="retrieval", label_scale="unit",
                             models=[bmodel("svr", "C=1 epsilon=0.1 gamma=scale", 0.0371, 0.151,
                                            0.6111, 0.6022, 0.4433),
                                     bmodel("ridge", "alpha=10", 0.0402, 0.160, 0.5876, 0.5801,

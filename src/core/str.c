@@ -1,0 +1,67 @@
+#include "core/str.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *prle__strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+/* Appends the segments of `p` to `out` (length *o, ending in a segment or empty, or "/" for
+ * an absolute path at its root), resolving "." and ".." as prle__path_join_norm says. `root` is
+ * the length of the part no ".." may remove: 1 for "/", else 0. */
+static void push_segments(char *out, size_t *o, size_t root, const char *p)
+{
+    while (*p) {
+        while (*p == '/')
+            p++;
+        size_t n = strcspn(p, "/");
+        if (n == 0)
+            break;
+        bool dot = n == 1 && p[0] == '.', dotdot = n == 2 && p[0] == '.' && p[1] == '.';
+        if (dotdot && *o > root) {
+            size_t start = *o; /* the last segment: after the last '/' past the root */
+            while (start > root && out[start - 1] != '/')
+                start--;
+            bool last_is_dotdot = *o - start == 2 && out[start] == '.' && out[start + 1] == '.';
+            if (!last_is_dotdot) { /* "x/.." cancels; a leading "../.." stays */
+                *o = start > root ? start - 1 : root;
+                p += n;
+                continue;
+            }
+        }
+        if (!dot && !(dotdot && root == 1)) { /* "/.." is "/" */
+            if (*o > root)
+                out[(*o)++] = '/';
+            memcpy(out + *o, p, n);
+            *o += n;
+        }
+        p += n;
+    }
+}
+
+char *prle__path_join_norm(const char *base, const char *rel)
+{
+    bool use_base = base && base[0] && rel[0] != '/';
+    const char *first = use_base ? base : rel;
+    size_t cap = strlen(rel) + (use_base ? strlen(base) + 1 : 0) + 2;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    size_t o = 0, root = first[0] == '/' ? 1 : 0;
+    if (root)
+        out[o++] = '/';
+    if (use_base)
+        push_segments(out, &o, root, base);
+    push_segments(out, &o, root, rel);
+    if (o == 0)
+        out[o++] = '.';
+    out[o] = '\0';
+    return out;
+}

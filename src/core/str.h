@@ -1,0 +1,18 @@
+/* Heap strings: plain copies and lexically normalised paths. Internal. */
+#ifndef PRLE_CORE_STR_H
+#define PRLE_CORE_STR_H
+
+/** A malloc'd copy of `s` (free() it); NULL when memory runs out. */
+char *prle__strdup(const char *s);
+
+/**
+ * `rel` joined to the folder `base` unless `rel` is absolute or `base` is NULL or empty, then
+ * normalised lexically: repeated slashes and "." segments dropped, "x/.." removed ("a/b/../c"
+ * is "a/c"), ".." at the root of an absolute path dropped and kept at the front of a relative
+ * one ("../x"); no trailing slash; an empty result is ".". Symlinks are not resolved, so the
+ * result names the same file as the input only when no folder before a ".." is a symlink.
+ * malloc'd (free() it); NULL when memory runs out.
+ */
+char *prle__path_join_norm(const char *base, const char *rel);
+
+#endif
