@@ -8,6 +8,7 @@ FUZZ_SECONDS ?= 60
 CONFIG   ?= configs/stsb-glove.yaml
 
 .PHONY: all build deps deps-test run test test-fast test-san test-fuzz bench fuzz clean format
+.PHONY: bench-peers
 
 all: build
 
@@ -62,6 +63,15 @@ bench: deps
 	$(CMAKE) -S . -B $(BUILD) -DPRLE_BUILD_BENCH=ON
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
 	@for b in $(BUILD)/bench/bench_*; do [ -x "$$b" ] && "$$b" || exit 1; done
+
+# PRLE beside its peers (../shared/peers: PyTorch, scikit-learn) in one run on the same STS-B
+# features: pipeline, wrapper baselines (PEER_MODELS; rf adds the slow sklearn forest), t-SNE.
+PEER_MODELS ?= svr ridge knn
+bench-peers:
+	@scripts/deps.sh peers
+	$(CMAKE) -S . -B $(BUILD) -DPRLE_BUILD_BENCH=ON
+	$(CMAKE) --build $(BUILD) -j $(JOBS)
+	BUILD=$(BUILD) CONFIG=$(CONFIG) MODELS="$(PEER_MODELS)" bench/peers.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -11,7 +11,7 @@ case "$what" in
   build) ;;
   run) pkgs+=(nodejs npm) ;;
   test) pkgs+=(chromium fonts-dejavu-core python3) ;;
-  peers) pkgs+=(python3-numpy python3-scipy python3-sklearn) ;;
+  peers) pkgs+=(python3-numpy python3-scipy python3-sklearn python3-torch) ;;
   *) echo "deps.sh: unknown set '$what' (build, run, test, peers)" >&2; exit 2 ;;
 esac
 missing=()
