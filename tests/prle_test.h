@@ -90,6 +90,15 @@ static const char *pt_current;
             pt_failed++;                                                                           \
     } while (0)
 
+/** Fills x[0..n) with standard normal draws from the stream (seed, purpose). */
+static inline void pt_fill_normal(float *x, size_t n, uint64_t seed, const char *purpose)
+{
+    prle_rng r;
+    prle_rng_init(&r, seed, purpose, 0);
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)prle_rng_normal(&r);
+}
+
 static inline int pt_report(void)
 {
     printf("%d passed, %d failed\n", pt_passed, pt_failed);

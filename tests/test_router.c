@@ -3,14 +3,6 @@
  * LABELS: unit grad */
 #include "prle_test.h"
 
-static void fill(float *x, size_t n, uint64_t seed, const char *purpose)
-{
-    prle_rng r;
-    prle_rng_init(&r, seed, purpose, 0);
-    for (size_t i = 0; i < n; i++)
-        x[i] = (float)prle_rng_normal(&r);
-}
-
 static prle_router *make_router(prle_router_type t, prle_distance dist, size_t np, size_t d,
                                 uint64_t seed)
 {
@@ -18,7 +10,7 @@ static prle_router *make_router(prle_router_type t, prle_distance dist, size_t n
     prle_router *r = NULL;
     if (prle_matrix_alloc(&u, np, d) < 0)
         return NULL;
-    fill(u.data, np * d, seed, "test.router.protos");
+    pt_fill_normal(u.data, np * d, seed, "test.router.protos");
     prle_router_params p = prle_router_default_params();
     p.type = t;
     p.distance = dist;
@@ -36,7 +28,7 @@ static void test_router__rows_sum_to_one(void)
     const size_t n = 50, np = 7, d = 6;
     prle_matrix z = {0};
     PT_OK(prle_matrix_alloc(&z, n, d));
-    fill(z.data, n * d, 1, "test.router.z");
+    pt_fill_normal(z.data, n * d, 1, "test.router.z");
     float w[50 * 7], dist[50 * 7];
     for (int t = 0; t < 3; t++)
         for (int m = 0; m < 2; m++) {
@@ -227,9 +219,9 @@ static void gradcheck(prle_router_type t, prle_distance dist)
         return;
     prle_matrix z = {0};
     PT_OK(prle_matrix_alloc(&z, n, d));
-    fill(z.data, n * d, 8, "test.router.gz");
+    pt_fill_normal(z.data, n * d, 8, "test.router.gz");
     float c[3 * 4], w[3 * 4], di[3 * 4], dw[3 * 4], dz[3 * 5] = {0};
-    fill(c, n * np, 9, "test.router.c");
+    pt_fill_normal(c, n * np, 9, "test.router.c");
     PT_OK(prle_router_forward(w, di, r, &z));
     loss_w(dw, w, c, n * np);
     double dtau = 0;
@@ -281,12 +273,12 @@ static void test_router__threads(void)
     prle_matrix u = {0}, z = {0};
     PT_OK(prle_matrix_alloc(&u, np, d));
     PT_OK(prle_matrix_alloc(&z, n, d));
-    fill(u.data, np * d, 1, "u");
-    fill(z.data, n * d, 2, "z");
+    pt_fill_normal(u.data, np * d, 1, "u");
+    pt_fill_normal(z.data, n * d, 2, "z");
     float *w1 = malloc(n * np * sizeof(float)), *w2 = malloc(n * np * sizeof(float));
     float *di = malloc(n * np * sizeof(float)), *dw = malloc(n * np * sizeof(float));
     float *z1 = calloc(n * d, sizeof(float)), *z2 = calloc(n * d, sizeof(float));
-    fill(dw, n * np, 3, "dw");
+    pt_fill_normal(dw, n * np, 3, "dw");
     double t1 = 0, t2 = 0;
     for (int nt = 1; nt <= 2; nt++) {
         prle_router_params p = prle_router_default_params();

@@ -31,14 +31,6 @@ static const double ref_w_euclidean[12] = {0.217510061, 0.343325471, 0.029973019
                                            0.367526087, 0.305286092, 0.136536321,  0.190651499,
                                            0.258199588, 0.366974277, 0.0198706201, 0.354955515};
 
-static void fill(float *x, size_t n, uint64_t seed, const char *purpose)
-{
-    prle_rng r;
-    prle_rng_init(&r, seed, purpose, 0);
-    for (size_t i = 0; i < n; i++)
-        x[i] = (float)prle_rng_normal(&r);
-}
-
 static prle_router *make_mlp(prle_distance dist, size_t np, size_t d, size_t h, double gtau,
                              uint64_t seed)
 {
@@ -46,7 +38,7 @@ static prle_router *make_mlp(prle_distance dist, size_t np, size_t d, size_t h, 
     prle_router *r = NULL;
     if (prle_matrix_alloc(&u, np, d) < 0)
         return NULL;
-    fill(u.data, np * d, seed, "test.mlp.protos");
+    pt_fill_normal(u.data, np * d, seed, "test.mlp.protos");
     prle_router_params p = prle_router_default_params();
     p.type = PRLE_ROUTER_MLP_SPARSE;
     p.distance = dist;
@@ -88,7 +80,7 @@ static void test_router_mlp__rows_sum_to_one(void)
     const size_t n = 50, np = 7, d = 6;
     prle_matrix z = {0};
     PT_OK(prle_matrix_alloc(&z, n, d));
-    fill(z.data, n * d, 1, "test.mlp.z");
+    pt_fill_normal(z.data, n * d, 1, "test.mlp.z");
     float w[50 * 7], dist[50 * 7];
     for (int m = 0; m < 2; m++)
         for (int train = 0; train < 2; train++) {
@@ -123,7 +115,7 @@ static void test_router_mlp__gumbel_noise(void)
     prle_matrix z = {0};
     PT_OK(prle_matrix_alloc(&z, n, d));
     float z0[4];
-    fill(z0, d, 22, "test.mlp.z0");
+    pt_fill_normal(z0, d, 22, "test.mlp.z0");
     for (size_t i = 0; i < n; i++) /* one row, repeated: each copy draws its own noise */
         memcpy(z.data + i * d, z0, sizeof z0);
     float *we = malloc(n * np * sizeof(float)), *w1 = malloc(n * np * sizeof(float));
@@ -245,14 +237,14 @@ static void gradcheck(prle_distance dist)
         return;
     prle_matrix z = {0};
     PT_OK(prle_matrix_alloc(&z, n, d));
-    fill(z.data, n * d, 8, "test.mlp.gz");
+    pt_fill_normal(z.data, n * d, 8, "test.mlp.gz");
     size_t npar = prle_router_n_params(r);
     float *par = prle_router_param_data(r);
     for (size_t k = 0; k < npar; k++) /* larger weights than the init: a sharper router */
         par[k] *= 3.0f;
     float c[3 * 4], w[3 * 4], di[3 * 4], dw[3 * 4], dz[3 * 3] = {0};
     float *dpar = calloc(npar, sizeof(float));
-    fill(c, n * np, 9, "test.mlp.c");
+    pt_fill_normal(c, n * np, 9, "test.mlp.c");
     PT_OK(prle_router_forward_train(w, di, r, &z, 99));
     loss_w(dw, w, c, n * np);
     double dtau = 0;
@@ -291,7 +283,7 @@ static void gradcheck(prle_distance dist)
     /* one random direction v over all parameters and z together */
     float *v = malloc((npar + n * d) * sizeof(float));
     float *p0 = malloc(npar * sizeof(float)), z0[3 * 3];
-    fill(v, npar + n * d, 10, "test.mlp.dir");
+    pt_fill_normal(v, npar + n * d, 10, "test.mlp.dir");
     memcpy(p0, par, npar * sizeof(float));
     memcpy(z0, z.data, sizeof z0);
     double analytic = 0, l[2];
@@ -331,12 +323,12 @@ static void test_router_mlp__threads(void)
     prle_matrix u = {0}, z = {0};
     PT_OK(prle_matrix_alloc(&u, np, d));
     PT_OK(prle_matrix_alloc(&z, n, d));
-    fill(u.data, np * d, 1, "u");
-    fill(z.data, n * d, 2, "z");
+    pt_fill_normal(u.data, np * d, 1, "u");
+    pt_fill_normal(z.data, n * d, 2, "z");
     size_t nw = n * np, npar = h * (3 * d + 1) + 2 * h + 1;
     float *w[2], *dz[2], *dp[2];
     float *di = malloc(nw * sizeof(float)), *dw = malloc(nw * sizeof(float));
-    fill(dw, nw, 3, "dw");
+    pt_fill_normal(dw, nw, 3, "dw");
     for (int t = 0; t < 2; t++) {
         w[t] = malloc(nw * sizeof(float));
         dz[t] = calloc(n * d, sizeof(float));
@@ -374,10 +366,10 @@ static void test_router_mlp__other_routers(void)
     prle_matrix u = {0}, z = {0};
     PT_OK(prle_matrix_alloc(&u, np, d));
     PT_OK(prle_matrix_alloc(&z, n, d));
-    fill(u.data, np * d, 4, "u");
-    fill(z.data, n * d, 5, "z");
+    pt_fill_normal(u.data, np * d, 4, "u");
+    pt_fill_normal(z.data, n * d, 5, "z");
     float w1[20], w2[20], di[20], dw[20], dp[1] = {0};
-    fill(dw, n * np, 6, "dw");
+    pt_fill_normal(dw, n * np, 6, "dw");
     for (int t = 0; t < 3; t++) {
         prle_router_params p = prle_router_default_params();
         p.type = (prle_router_type)t;

@@ -8,6 +8,7 @@
 
 #include "analysis/tsne_int.h"
 #include "core/error.h"
+#include "core/matrix_int.h"
 #include "core/progress.h"
 #include "core/threads.h"
 #include "math/blas.h"
@@ -197,11 +198,7 @@ int prle__tsne_pca(double *s, const prle_matrix *x, uint64_t seed)
         err = prle__error_nomem("tsne pca");
         goto done;
     }
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < d; j++)
-            mean[j] += x->data[i * d + j];
-    for (size_t j = 0; j < d; j++)
-        mean[j] /= (double)n;
+    prle__matrix_col_mean(mean, x);
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < d; j++)
             xc[i * d + j] = (float)((double)x->data[i * d + j] - mean[j]);

@@ -5,6 +5,7 @@
 
 #include "analysis/tsne_int.h"
 #include "core/error.h"
+#include "core/matrix_int.h"
 #include "core/progress.h"
 #include "core/threads.h"
 #include "math/blas.h"
@@ -335,11 +336,7 @@ int prle__tsne_knn_brute(size_t *idx_out, double *dist_out, const prle_matrix *x
         goto done;
     }
     /* centred rows keep |a|^2 (and so the bound) small; distances do not change */
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < d; j++)
-            mean[j] += x->data[i * d + j];
-    for (size_t j = 0; j < d; j++)
-        mean[j] /= (double)n;
+    prle__matrix_col_mean(mean, x);
     for (size_t i = 0; i < n; i++) {
         double s = 0.0;
         for (size_t j = 0; j < d; j++) {

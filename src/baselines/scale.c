@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/matrix_int.h"
 
 int prle__check_xy(const prle_matrix *x, const float *y, size_t min_rows, const char *what)
 {
@@ -25,13 +26,7 @@ int prle__scaler_fit(prle__scaler *out, const prle_matrix *x)
         prle__scaler_dispose(&s);
         return prle__error_nomem("scaler");
     }
-    for (size_t i = 0; i < n; i++) {
-        const float *r = prle_matrix_row(x, i);
-        for (size_t j = 0; j < d; j++)
-            s.mean[j] += r[j];
-    }
-    for (size_t j = 0; j < d; j++)
-        s.mean[j] /= (double)n;
+    prle__matrix_col_mean(s.mean, x);
     for (size_t i = 0; i < n; i++) {
         const float *r = prle_matrix_row(x, i);
         for (size_t j = 0; j < d; j++) {

@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 
 #include "core/error.h"
+#include "core/matrix_int.h"
 
 void *prle_aligned_alloc(size_t n)
 {
@@ -60,4 +61,17 @@ void prle_matrix_dispose(prle_matrix *m)
 bool prle_matrix_is_mapped(const prle_matrix *m)
 {
     return m->map_base_ != NULL;
+}
+
+void prle__matrix_col_mean(double *mean, const prle_matrix *x)
+{
+    size_t n = x->rows, d = x->cols;
+    memset(mean, 0, d * sizeof *mean);
+    for (size_t i = 0; i < n; i++) {
+        const float *r = prle_matrix_row(x, i);
+        for (size_t j = 0; j < d; j++)
+            mean[j] += r[j];
+    }
+    for (size_t j = 0; j < d; j++)
+        mean[j] /= (double)n;
 }
