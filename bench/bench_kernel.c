@@ -1,17 +1,20 @@
 /* make bench: stage 1, the kernel (issue 4 targets).
  *
- *   kernel_stsb    STS-B SIF pair features (H 500), resmlp hidden 500, lr 1e-3, batch 64,
- *                  5 epochs on 2 threads: seconds of the fit (target <= 1.5 s) and the
- *                  distance-label Pearson in value space (target >= 0.65; retrieval ~0.03)
+ *   kernel_stsb    the kernel of configs/stsb-glove.yaml ($PRLE_BENCH_CONFIG) on its SIF pair
+ *                  features (H 500): resmlp hidden 500, lr 1e-3, batch 64, 5 epochs, inputs
+ *                  centered, on 2 threads: seconds of the fit (target <= 1.5 s) and the
+ *                  distance-label Pearson in value space (target >= 0.65; retrieval ~0.03),
+ *                  beside that of the original's uncentered head
  *   kernel_wide    H = 4096, hidden 4096, 5,749 rows, batch 256: GFLOP/s of a training step
  *                  against the GEMM rate measured here (target >= 60 %), and the memory the fit
  *                  adds beyond the embeddings (target <= 1.5 GB)
  *
- * Data: $PRLE_BENCH_STSB, a folder with {train,validation}_{embeds,labels}.npy (labels on
- * the 0-1 scale), default /tmp/stsb-sif, made by the measuring harness:
+ * Data: the config's dataset and warm embedding cache (prle embed CONFIG warms it; skipped
+ * with a message otherwise). $PRLE_BENCH_STSB instead names a folder with
+ * {train,validation}_{embeds,labels}.npy (labels on the 0-1 scale; the same kernel settings),
+ * e.g. the measuring harness's own features:
  *   /usr/bin/python3 ../shared/peers/glove_from_wink.py WINK_JSON /tmp/glove
- *   /usr/bin/python3 ../shared/peers/glove_features.py /tmp/glove ../shared/data/stsb /tmp/stsb-sif
- * sif kernel_stsb is skipped when it is missing. kernel_wide uses seeded random rows (the step cost
+ *   /usr/bin/python3 ../shared/peers/glove_features.py /tmp/glove ../shared/data/stsb /tmp/stsb-sif kernel_wide uses seeded random rows (the step cost
  * does not depend on the values) unless $PRLE_BENCH_WIDE names a widen.py folder. Before timing,
  * the blocked products are checked against the naive loops. */
 #include <math.h>
@@ -27,6 +30,8 @@
 #include "nn/adam.h"
 #include "math/ref_ops.h"
 #include "nn/gemm.h"
+#include "prle/dataset.h"
+#include "prle/embed.h"
 
 static int check_gemm(void)
 {
@@ -83,19 +88,83 @@ static double peak_mb(void)
     return (double)ru.ru_maxrss / 1024.0;
 }
 
-static int bench_stsb(const char *dir)
+/* The embeddings and labels of one split: the warm cache's .npy, the dataset's labels. */
+static int split_from_cache(prle_matrix *x, prle_matrix *y, const char *dir,
+                            const prle_dataset *ds, prle_split s)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s_embeds.npy", dir, prle_split_name(s));
+    if (prle_npy_load(x, path) < 0)
+        return -1;
+    size_t n = prle_dataset_n_rows(ds, s);
+    if (x->rows != n || prle_matrix_alloc(y, n, 1) < 0) {
+        prle_matrix_dispose(x);
+        return -1;
+    }
+    memcpy(y->data, prle_dataset_labels(ds, s), n * sizeof(float));
+    return 0;
+}
+
+/* Train and validation rows and the kernel params of the config: 0, or 1 when skipped. */
+static int load_config(prle_matrix *xt, prle_matrix *yt, prle_matrix *xv, prle_matrix *yv,
+                       prle_kernel_params *p)
+{
+    const char *path = getenv("PRLE_BENCH_CONFIG");
+    if (!path || !*path)
+        path = "configs/stsb-glove.yaml";
+    prle_config cfg = {0};
+    prle_dataset *ds = NULL;
+    prle_embed_report rep = {0};
+    prle_dataset_params dp = prle_dataset_default_params();
+    dp.allow_download = false;
+    int rc = 1;
+    if (access(path, R_OK) != 0 || prle_config_load(&cfg, path) < 0) {
+        printf("kernel_stsb  skipped: cannot read %s (%s)\n", path, prle_last_error());
+        return 1;
+    }
+    prle_config view = cfg;
+    view.model.skip_loading_encoder = true; /* a warm cache: nothing to encode */
+    if (prle_dataset_load(&ds, &cfg.data, cfg.train.seed, &dp) < 0 ||
+        prle_embed(&rep, &view, ds, NULL) < 0 || prle_kernel_params_from_config(p, &cfg) < 0 ||
+        split_from_cache(xt, yt, rep.dir, ds, PRLE_SPLIT_TRAIN) < 0 ||
+        split_from_cache(xv, yv, rep.dir, ds, PRLE_SPLIT_VALIDATION) < 0) {
+        printf("kernel_stsb  skipped: data or warm embedding cache missing (prle embed %s): %s\n",
+               path, prle_last_error());
+        prle_matrix_dispose(xt), prle_matrix_dispose(yt);
+        goto done;
+    }
+    p->label_min = prle_dataset_label_min(ds);
+    p->label_max = prle_dataset_label_max(ds);
+    p->n_threads = 2;
+    printf("kernel_stsb  %s, features %s\n", path, rep.dir);
+    rc = 0;
+done:
+    prle_embed_report_dispose(&rep);
+    prle_dataset_free(ds);
+    prle_config_dispose(&cfg);
+    return rc;
+}
+
+static int bench_stsb(void)
 {
     prle_matrix xt = {0}, yt = {0}, xv = {0}, yv = {0}, zt = {0};
-    if (load_split(&xt, &yt, dir, "train") < 0 || load_split(&xv, &yv, dir, "validation") < 0) {
-        printf("kernel_stsb  skipped: no %s/{train,validation}_{embeds,labels}.npy (%s); "
-               "see the top of bench/bench_kernel.c\n",
-               dir, prle_last_error());
-        prle_matrix_dispose(&xt), prle_matrix_dispose(&yt);
+    prle_kernel_params p = prle_kernel_default_params();
+    const char *dir = getenv("PRLE_BENCH_STSB");
+    if (dir && *dir) {
+        if (load_split(&xt, &yt, dir, "train") < 0 || load_split(&xv, &yv, dir, "validation") < 0) {
+            printf("kernel_stsb  skipped: no %s/{train,validation}_{embeds,labels}.npy (%s); "
+                   "see the top of bench/bench_kernel.c\n",
+                   dir, prle_last_error());
+            prle_matrix_dispose(&xt), prle_matrix_dispose(&yt);
+            return 0;
+        }
+        /* configs/stsb-glove.yaml's kernel, labels on the 0-1 scale */
+        p.hidden_dim = 500, p.learning_rate = 1e-3, p.batch_size = 64, p.max_epochs = 5;
+        p.n_threads = 2, p.seed = 42, p.keep = PRLE_KEEP_LAST, p.center_inputs = true;
+        printf("kernel_stsb  features %s\n", dir);
+    } else if (load_config(&xt, &yt, &xv, &yv, &p)) {
         return 0;
     }
-    prle_kernel_params p = prle_kernel_default_params();
-    p.hidden_dim = 500, p.learning_rate = 1e-3, p.batch_size = 64, p.max_epochs = 5;
-    p.n_threads = 2, p.seed = 42;
     int reps = bench_reps(5);
     double *sec = malloc((size_t)reps * sizeof *sec);
     prle_kernel *k = NULL;
@@ -125,24 +194,26 @@ static int bench_stsb(const char *dir)
         fprintf(stderr, "bench_kernel: %s\n", prle_last_error());
         return 1;
     }
-    /* the last epoch's weights, as the PyTorch peer keeps them */
+    /* the original's head, without centering (as the PyTorch peer trains it) */
     prle_kernel_params pl = p;
     prle_kernel *kl = NULL;
     prle_matrix zl = {0};
     prle_kernel_corr cl = {0};
-    pl.keep = PRLE_KEEP_LAST;
+    pl.center_inputs = false;
     if (prle_kernel_fit(&kl, &xt, yt.data, &xv, yv.data, &pl) < 0 ||
         prle_kernel_apply(&zl, kl, &xt, 2) < 0 ||
         prle_kernel_distance_corr(&cl, &zl, yt.data, PRLE_KERNEL_REPORT_PAIRS, 42, 2) < 0) {
         fprintf(stderr, "bench_kernel: %s\n", prle_last_error());
         return 1;
     }
-    printf("kernel_stsb  n=%zu H=%zu hidden=500 B=64 epochs=5 threads=2  median %.0f ms "
-           "(best of %d %.0f ms; target <= 1500)\n",
-           xt.rows, xt.cols, 1e3 * med, reps, 1e3 * best);
-    printf("kernel_stsb  distance-label pearson: retrieval %.4f, value %.4f (kept epoch %d; "
-           "target >= 0.65), value with the last epoch %.4f; spearman retrieval %.4f value "
-           "%.4f\n",
+    printf("kernel_stsb  n=%zu H=%zu %s hidden=%zu B=%zu lr=%g epochs=%d keep=%s center_inputs=%s "
+           "threads=2  median %.0f ms (best of %d %.0f ms; target <= 1500)\n",
+           xt.rows, xt.cols, prle_head_type_name(p.type), k->head.hidden, p.batch_size,
+           p.learning_rate, p.max_epochs, p.keep == PRLE_KEEP_LAST ? "last" : "best",
+           p.center_inputs ? "true" : "false", 1e3 * med, reps, 1e3 * best);
+    printf("kernel_stsb  distance-label pearson: retrieval %.4f, value %.4f (center_inputs, kept "
+           "epoch %d; target >= 0.65), value without centering %.4f; spearman retrieval %.4f "
+           "value %.4f\n",
            cr.pearson, cv.pearson, prle_kernel_kept_epoch(k), cl.pearson, cr.spearman, cv.spearman);
     prle_kernel_free(kl);
     prle_kernel_free(k);
@@ -290,8 +361,7 @@ int main(void)
         return 1;
     printf("bench_kernel: OpenBLAS \"%s\"; check: prle__gemm matches the naive loops\n",
            prle__blas_config());
-    const char *dir = getenv("PRLE_BENCH_STSB");
-    if (bench_stsb(dir && *dir ? dir : "/tmp/stsb-sif"))
+    if (bench_stsb())
         return 1;
     return bench_wide();
 }

@@ -118,9 +118,10 @@ echo "load average at start: $(load)"
 repeat run "$PRLE" -v run "$CONFIG" --no-analyze --no-report pipeline.reuse_kernel=false \
   "train.output_dir=$WORK/runs" "train.threads=$THREADS"
 repeat torch "$PY" "$PEERS/prle_torch.py" "$WORK/peer"
-read -r pearson mse < <($PY -c 'import json, sys
-t = json.load(open(sys.argv[1]))["splits"]["test"]["unit"]; print(t["pearson"], t["mse"])' \
-  "$(sed -n 's/^run folder: //p' "$WORK/run.1")/metrics.json")
+read -r pearson mse kcorr < <($PY -c 'import json, sys
+t = json.load(open(sys.argv[1] + "/metrics.json"))["splits"]["test"]["unit"]
+k = json.load(open(sys.argv[1] + "/kernel_report.json"))["value"]["pearson"]
+print(t["pearson"], t["mse"], k)' "$(sed -n 's/^run folder: //p' "$WORK/run.1")")
 k=$(med run stage kernel); m=$(med run kmedoids); e=$(med run stage experts)
 tk=$(med torch kv kernel_s); tm=$(med torch kv kmedoids_s); te=$(med torch kv experts_s)
 echo
@@ -132,6 +133,7 @@ row "experts s" %.2f "$(calc "$e - $m")" "$te"
 row "pipeline s (3 stages)" %.2f "$(calc "$k + $e")" "$(calc "$tk + $tm + $te")"
 row "pipeline process wall s" %.2f "$(med run wall)" "$(med torch wall)"
 row "expert epochs" %d "$(sed -n 's/.* \([0-9]*\) epochs, kept.*/\1/p' "$WORK/run.1")" "$(kv epochs "$WORK/torch.1")"
+row "kernel dist-label pearson" %.4f "$kcorr" "$(kv corr_value "$WORK/torch.1")"
 row "pipeline test pearson" %.4f "$pearson" "$(kv test_pearson "$WORK/torch.1")"
 row "pipeline test mse (0-1)" %.4f "$mse" "$(kv test_mse "$WORK/torch.1")"
 

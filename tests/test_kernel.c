@@ -200,11 +200,15 @@ static void check_head(const char *what, prle_kernel_params p, size_t in_dim)
     PT_OK(prle__head_acts_alloc(&c.a, &c.h, LN, true));
     prle__head_init_weights(&c.h, c.pb.params, 11);
     fill(c.x, LN * in_dim, 12, -1, 1);
+    if (c.h.centered) /* a frozen input mean: x - mu reaches every layer that reads x */
+        fill(c.pb.params + c.h.t[c.h.in_mean].offset, in_dim, 14, -0.5f, 0.5f);
     c.lp = (prle__loss_params){1.0, 0.5, 0.1, 1.0};
     head_loss(&c, true);
     size_t bad = 0, strict = 0, n_elem = 0, n = c.h.n_train;
     for (size_t ti = 0; ti < c.h.n_tensors; ti++) {
         const prle__tensor *t = &c.h.t[ti];
+        if (!t->trainable)
+            continue;
         for (size_t i = t->offset; i < t->offset + t->size; i++, n_elem++) {
             float keep = c.pb.params[i];
             c.pb.params[i] = keep + EPS;
@@ -263,10 +267,18 @@ static void test_kernel__head_grads(void)
     check_head("resmlp residual gelu", p, 4);
     p.hidden_dim = 3, p.dropout = 0.3, p.num_layers = 3, p.activation = PRLE_ACT_RELU;
     check_head("resmlp out_proj residual dropout", p, 4);
+    p.center_inputs = true;
+    check_head("resmlp out_proj residual dropout centered", p, 4);
+
+    p = prle_kernel_default_params();
+    p.type = PRLE_HEAD_MLP, p.proj_dim = 3, p.hidden_dim = 4, p.center_inputs = true;
+    check_head("mlp centered", p, 5);
 
     p = prle_kernel_default_params();
     p.type = PRLE_HEAD_RFF, p.proj_dim = 4, p.learnable_rff = true, p.sigma = 2.0;
     check_head("rff", p, 5);
+    p.center_inputs = true;
+    check_head("rff centered", p, 5);
 }
 
 static void test_kernel__layouts_and_names(void)

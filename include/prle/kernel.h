@@ -76,6 +76,10 @@ typedef struct prle_kernel_params {
     prle_kernel_epoch_fn on_epoch; /**< the record of each epoch; may be NULL */
     void *on_epoch_ud;
     bool learnable_rff; /**< rff: train W and b (otherwise frozen); default false */
+    /** Subtract the training rows' column mean from every input before the head, g(x - mu)
+     * (`kernel.center_inputs`, new; default false). mu is a frozen tensor of the kernel,
+     * `projection_head.input_mean` (H), set by prle_kernel_fit; 0 in prle_kernel_new. */
+    bool center_inputs;
 } prle_kernel_params;
 
 /** The defaults listed above (those of docs/config.md). */
@@ -145,17 +149,19 @@ PRLE_API int prle_kernel_apply(prle_matrix *out, const prle_kernel *k, const prl
  * linear `proj.weight` (D, H); mlp `net.{2i}.weight|bias`; resmlp `net.{s i}.weight|bias`
  * with s = 2, or 3 when dropout > 0 (nn.Sequential of [Linear, act(, Dropout)]),
  * `out_proj.weight|bias` when hidden != D, `norm.weight|bias`; rff `W` (H, D/2), `b` (D/2)
- * (buffers or parameters alike). Metadata: format "prle", kind "kernel", version "1", every
- * params field as text (not the thread count, so the bytes do not depend on it), the input
- * width and the resolved widths, the kept epoch. Atomic. PRLE_EIO, PRLE_ENOMEM.
+ * (buffers or parameters alike); `input_mean` (H), last, when center_inputs. Metadata: format
+ * "prle", kind "kernel", version "1", every params field as text (not the thread count, so the
+ * bytes do not depend on it), the input width and the resolved widths, the kept epoch. Atomic.
+ * PRLE_EIO, PRLE_ENOMEM.
  */
 PRLE_API int prle_kernel_save(const prle_kernel *k, const char *path);
 
 /**
  * Reads a kernel written by prle_kernel_save (or by PyTorch with the same names).
  * With `expect` non-NULL, the architecture is that of `expect` for inputs of width `in_dim`
- * and the file must match it exactly: a different projection type, activation or layer
- * count recorded in the metadata is PRLE_EINVAL, a missing tensor PRLE_ENOTFOUND, a tensor of
+ * and the file must match it exactly: a different projection type, activation, layer count or
+ * center_inputs recorded in the metadata is PRLE_EINVAL (a file without the center_inputs
+ * key is not centered), a missing tensor PRLE_ENOTFOUND, a tensor of
  * another shape or an extra tensor PRLE_ESHAPE, each naming the file and what differs; a file
  * without metadata is read by `expect` alone. With `expect` NULL the metadata decides
  * (missing metadata: PRLE_EFORMAT). Returns 0 and a kernel for prle_kernel_free.

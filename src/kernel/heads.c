@@ -114,6 +114,10 @@ int prle__head_init(prle__head *h, size_t in_dim, const prle_kernel_params *p)
     default:
         return prle__error_set(PRLE_EINVAL, "kernel.projection_type %d unknown", (int)p->type);
     }
+    /* a buffer of the head module (register_buffer), frozen, so after every trainable tensor */
+    h->centered = p->center_inputs;
+    if (h->centered)
+        h->in_mean = add_tensor(h, "input_mean", h->d_in, 0, false);
 
     size_t sizes[PRLE__HEAD_MAX_TENSORS], offs[PRLE__HEAD_MAX_TENSORS];
     for (size_t i = 0; i < h->n_tensors; i++)
@@ -140,6 +144,8 @@ void prle__head_init_weights(const prle__head *h, float *params, uint64_t seed)
     for (size_t i = 0; i < h->n_tensors; i++) {
         const prle__tensor *t = &h->t[i];
         float *v = params + t->offset;
+        if (h->centered && i == h->in_mean)
+            continue; /* 0 (memset above); prle_kernel_fit sets it from the training rows */
         if (h->type == PRLE_HEAD_RFF) {
             if (i == h->w[0])
                 for (size_t k = 0; k < t->size; k++)
@@ -206,6 +212,8 @@ int prle__head_acts_alloc(prle__head_acts *a, const prle__head *h, size_t cap, b
     }
     WANT(a->z, D);
     WANT(a->norm, 1);
+    if (h->centered)
+        WANT(a->xc, h->d_in);
     if (training)
         for (int i = 0; i < 3; i++)
             WANT(a->d[i], maxw);
@@ -272,11 +280,28 @@ static void add_arrays(float *y, const float *a, const float *b, size_t n, int n
         y[i] = a[i] + b[i];
 }
 
+/* a->xc = x - mu, row by row. */
+static void center_rows(const prle__head *h, const float *params, prle__head_acts *a,
+                        const float *x, size_t n, int nt)
+{
+    size_t H = h->d_in;
+    const float *mu = tp(h, params, h->in_mean);
+    (void)nt;
+#pragma omp parallel for schedule(static) num_threads(nt) if (n * H >= 65536)
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < H; j++)
+            a->xc[i * H + j] = x[i * H + j] - mu[j];
+}
+
 void prle__head_forward(const prle__head *h, const float *params, prle__head_acts *a,
                         const float *x, size_t n, prle_rng *drop, int nt)
 {
     PRLE_ASSERT(n <= a->cap);
     size_t H = h->d_in, D = h->d_out, hid = h->hidden;
+    if (h->centered) {
+        center_rows(h, params, a, x, n, nt);
+        x = a->xc;
+    }
     switch (h->type) {
     case PRLE_HEAD_LINEAR:
         prle__linear_fwd(a->g, x, tp(h, params, h->w[0]), NULL, n, H, D, nt);
@@ -371,6 +396,8 @@ void prle__head_backward(const prle__head *h, const float *params, float *grads,
                          const float *x, const float *dz, size_t n, int nt)
 {
     size_t H = h->d_in, D = h->d_out, hid = h->hidden;
+    if (h->centered)
+        x = a->xc; /* the forward's input */
     float *dg = scratch(a, NULL, NULL, n * D);
     prle__l2norm_bwd(dg, dz, a->z, a->norm, n, D, nt);
     switch (h->type) {

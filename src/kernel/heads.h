@@ -12,7 +12,7 @@
 #include "prle/rng.h"
 
 #define PRLE__HEAD_MAX_LAYERS 64
-#define PRLE__HEAD_MAX_TENSORS (2 * PRLE__HEAD_MAX_LAYERS + 4)
+#define PRLE__HEAD_MAX_TENSORS (2 * PRLE__HEAD_MAX_LAYERS + 5)
 #define PRLE__TENSOR_NAME 64
 
 /** One named tensor of the flat buffer. */
@@ -37,8 +37,10 @@ typedef struct prle__head {
     bool residual;      /* resmlp: H == D */
     bool learnable_rff; /* rff */
     double sigma;       /* rff init */
+    bool centered;      /* inputs are x - mu, mu the frozen tensor `in_mean` (the last one) */
     size_t w[PRLE__HEAD_MAX_LAYERS], b[PRLE__HEAD_MAX_LAYERS]; /* tensor indices of net layers */
     size_t out_w, out_b, ln_g, ln_b;                           /* tensor indices (resmlp) */
+    size_t in_mean;                                            /* tensor index (centered) */
     size_t n_tensors;
     prle__tensor t[PRLE__HEAD_MAX_TENSORS];
     size_t n_params, n_train; /* floats in the buffer; trainable prefix */
@@ -52,7 +54,7 @@ typedef struct prle__head {
 int prle__head_init(prle__head *h, size_t in_dim, const prle_kernel_params *p);
 
 /** Fills `params` (h->n_params floats) with the initial weights from stream (seed,
- * "kernel.init", 0), tensors in order. */
+ * "kernel.init", 0), tensors in order; the input mean (centered heads) is 0. */
 void prle__head_init_weights(const prle__head *h, float *params, uint64_t seed);
 
 /** Activations and backward scratch for batches of up to `cap` rows, allocated once. */
@@ -67,6 +69,7 @@ typedef struct prle__head_acts {
     float *g;                           /* (cap, D) head output */
     float *z, *norm;                    /* (cap, D) n(g), (cap) max(|g|, 1e-12) */
     float *d[3];                        /* (cap, max width) backward scratch */
+    float *xc;                          /* (cap, H) x - mu of the last forward (centered) */
     bool dropped;                       /* the last forward applied dropout masks */
     void *block_;                       /* the one allocation */
 } prle__head_acts;
@@ -78,7 +81,8 @@ int prle__head_acts_alloc(prle__head_acts *a, const prle__head *h, size_t cap, b
 void prle__head_acts_dispose(prle__head_acts *a);
 
 /**
- * Forward of n <= a->cap rows of x (n, H): a->g = g(x), a->z = n(g(x)). `drop` non-NULL
+ * Forward of n <= a->cap rows of x (n, H): a->g = g(x), a->z = n(g(x)) (x - mu in place of x
+ * for a centered head). `drop` non-NULL
  * means training: dropout masks are drawn from it (resmlp, p > 0). BLAS as configured by
  * prle_init, our loops on `nt` threads.
  */
@@ -87,7 +91,8 @@ void prle__head_forward(const prle__head *h, const float *params, prle__head_act
 
 /**
  * Backward from dz (n, D) = dL/dz of the last forward: accumulates the trainable tensors'
- * gradients into `grads` (h->n_train floats, same layout as params). Overwrites a->d[*].
+ * gradients into `grads` (h->n_train floats, same layout as params). Overwrites a->d[*]. A
+ * centered head reads the forward's x - mu from a->xc instead of `x`.
  */
 void prle__head_backward(const prle__head *h, const float *params, float *grads, prle__head_acts *a,
                          const float *x, const float *dz, size_t n, int nt);

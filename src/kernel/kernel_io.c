@@ -52,6 +52,7 @@ int prle_kernel_save(const prle_kernel *k, const char *path)
                 {"projection_type", prle_head_type_name(h->type)},
                 {"activation", act_name(h)},
                 {"learnable_rff", h->learnable_rff ? "true" : "false"},
+                {"center_inputs", h->centered ? "true" : "false"},
                 {"keep", p->keep == PRLE_KEEP_LAST ? "last" : "best"}};
     for (size_t i = 0; i < sizeof strs / sizeof *strs && err >= 0; i++)
         err = prle_st_writer_set_metadata(w, strs[i].key, strs[i].val);
@@ -166,6 +167,8 @@ static int params_from_meta(prle_kernel_params *p, size_t *in_dim, const prle_st
                     : !strcmp(act, "gelu") ? PRLE_ACT_GELU
                                            : PRLE_ACT_DEFAULT;
     p->learnable_rff = !strcmp(lrff, "true");
+    const char *centered = prle_st_metadata_get(f, "center_inputs"); /* absent before 2026-11 */
+    p->center_inputs = centered && !strcmp(centered, "true");
     p->keep = !strcmp(keep, "last") ? PRLE_KEEP_LAST : PRLE_KEEP_BEST;
     if (u[3] > 64 || u[4] > 1000000000)
         return prle__error_set(PRLE_EFORMAT, "%s: metadata values out of range", path);
@@ -210,6 +213,9 @@ static int compare_heads(const prle__head *want, const prle__head *got, const ch
     if ((want->type == PRLE_HEAD_MLP || want->type == PRLE_HEAD_RESMLP) && want->act != got->act)
         return prle__error_set(PRLE_EINVAL, "%s: activation is %s, the config says %s", path,
                                act_name(got), act_name(want));
+    if (want->centered != got->centered)
+        return prle__error_set(PRLE_EINVAL, "%s: center_inputs is %s, the config says %s", path,
+                               got->centered ? "true" : "false", want->centered ? "true" : "false");
     return 0;
 }
 

@@ -85,6 +85,7 @@ int prle_kernel_params_from_config(prle_kernel_params *out, const prle_config *c
     p.dropout = k->projection_kwargs.dropout;
     p.sigma = k->projection_kwargs.sigma;
     p.learnable_rff = k->projection_kwargs.learnable_rff;
+    p.center_inputs = k->center_inputs;
     p.learning_rate = k->learning_rate;
     p.max_epochs = k->max_epochs;
     p.lambda_pair = k->lambda_pair;

@@ -140,7 +140,8 @@ int prle_kernel_report_write(const char *path, const prle_kernel_report *r, cons
             (err = prle__json_add_int(kern, "out_dim", (int64_t)k->head.d_out)) < 0 ||
             (err = prle__json_add_int(kern, "hidden_dim", (int64_t)k->head.hidden)) < 0 ||
             (err = prle__json_add_int(kern, "n_params", (int64_t)prle_kernel_n_params(k))) < 0 ||
-            (err = prle__json_add_int(kern, "kept_epoch", k->kept_epoch)) < 0) {
+            (err = prle__json_add_int(kern, "kept_epoch", k->kept_epoch)) < 0 ||
+            (err = prle__json_add_bool(kern, "center_inputs", k->head.centered)) < 0) {
             cJSON_Delete(kern);
             goto done;
         }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/matrix_int.h"
 #include "core/progress.h"
 #include "core/threads.h"
 #include "kernel/kernel_int.h"
@@ -166,6 +167,21 @@ static double val_pair_loss(fit_state *s, const prle_matrix *xv, const float *yv
     return pairs > 0 ? sum / pairs : NAN;
 }
 
+/* mu = the column mean of the training rows (summed in double), for a centered head. */
+static int set_input_mean(prle_kernel *k, const prle_matrix *x)
+{
+    size_t H = x->cols;
+    double *mean = malloc(H * sizeof *mean);
+    if (!mean)
+        return prle__error_nomem("kernel input mean");
+    prle__matrix_col_mean(mean, x);
+    float *mu = k->pb.params + k->head.t[k->head.in_mean].offset;
+    for (size_t j = 0; j < H; j++)
+        mu[j] = (float)mean[j];
+    free(mean);
+    return 0;
+}
+
 static int report_epoch(const prle_kernel_params *p, const prle_kernel_epoch *e, double t0)
 {
     if (p->on_epoch && !p->on_epoch(e, p->on_epoch_ud))
@@ -202,6 +218,8 @@ int prle_kernel_fit(prle_kernel **out, const prle_matrix *x_train, const float *
     prle_kernel *k = s.k;
     const prle__head *h = &k->head;
     prle__head_init_weights(h, k->pb.params, p->seed);
+    if (h->centered && (err = set_input_mean(k, x_train)) < 0)
+        goto done;
     if ((err = prle__param_buf_alloc_train(&k->pb)) < 0 ||
         (err = prle__head_acts_alloc(&s.acts, h, B, true)) < 0)
         goto done;

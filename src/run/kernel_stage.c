@@ -173,11 +173,24 @@ static int try_reuse(prle__kernel_stage *ks, const char *dir, const prle_kernel_
     if (!prle__path_exists(path))
         return 0;
     size_t in_dim = ks->x[PRLE_SPLIT_TRAIN].cols;
-    if ((err = prle_kernel_load(&ks->kernel, path, kp, in_dim)) < 0)
-        return mismatch_error(err, ks->must_reuse);
     if ((err = prle_kernel_load(&meta, path, NULL, 0)) < 0) {
         prle_error_clear(); /* no metadata: the architecture check is all there is */
         meta = NULL;
+    }
+    /* centering is a training choice, though it adds a tensor: another value retrains */
+    bool centered = meta && prle_kernel_get_params(meta)->center_inputs;
+    if (meta && centered != kp->center_inputs && !ks->must_reuse) {
+        prle_kernel_free(meta);
+        return (err = set_note(ks, "trained (saved kernel %s: kernel.center_inputs is %s, the saved "
+                                   "kernel's %s)",
+                               path, kp->center_inputs ? "true" : "false",
+                               centered ? "true" : "false")) < 0
+                   ? err
+                   : 0;
+    }
+    if ((err = prle_kernel_load(&ks->kernel, path, kp, in_dim)) < 0) {
+        prle_kernel_free(meta);
+        return mismatch_error(err, ks->must_reuse);
     }
     char diff[512] = "";
     if (meta)

@@ -133,6 +133,14 @@ ok reuse_log_kept [ "$(grep -c '^kernel,' runs/again/train_log.csv)" -eq 1 ]
 check retrain 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=again kernel.learning_rate=0.002 \
   --no-analyze --no-report
 matches retrain out "^kernel .* trained \(saved kernel .*kernel.learning_rate is 0.002"
+# kernel.center_inputs adds a tensor (input_mean), yet flipping it retrains rather than fails
+check center 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=again kernel.center_inputs=true \
+  --no-analyze --no-report
+matches center out "^kernel .* trained \(saved kernel .*kernel.center_inputs is true, the saved kernel's false"
+contains center_tensor runs/again/kernel.safetensors '"projection_head.input_mean"'
+check center_reuse 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=again \
+  kernel.center_inputs=true --no-analyze --no-report
+matches center_reuse out "^kernel .* reused .*runs/again/kernel.safetensors"
 # prle train: the same stages on the cached embeddings (seed 8 below rebuilds the cache)
 check train 0 "$prle" train small.yaml "${fast[@]}" logging.run_name=trained
 ok train_model [ -s runs/trained/model.safetensors ]
