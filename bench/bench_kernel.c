@@ -109,34 +109,22 @@ static int split_from_cache(prle_matrix *x, prle_matrix *y, const char *dir,
 static int load_config(prle_matrix *xt, prle_matrix *yt, prle_matrix *xv, prle_matrix *yv,
                        prle_kernel_params *p)
 {
-    const char *path = getenv("PRLE_BENCH_CONFIG");
-    if (!path || !*path)
-        path = "configs/stsb-glove.yaml";
     prle_config cfg = {0};
     prle_dataset *ds = NULL;
     prle_embed_report rep = {0};
-    prle_dataset_params dp = prle_dataset_default_params();
-    dp.allow_download = false;
     int rc = 1;
-    if (access(path, R_OK) != 0 || prle_config_load(&cfg, path) < 0) {
-        printf("kernel_stsb  skipped: cannot read %s (%s)\n", path, prle_last_error());
+    if (bench_open_config(&cfg, &ds, &rep, "kernel_stsb"))
         return 1;
-    }
-    prle_config view = cfg;
-    view.model.skip_loading_encoder = true; /* a warm cache: nothing to encode */
-    if (prle_dataset_load(&ds, &cfg.data, cfg.train.seed, &dp) < 0 ||
-        prle_embed(&rep, &view, ds, NULL) < 0 || prle_kernel_params_from_config(p, &cfg) < 0 ||
+    if (prle_kernel_params_from_config(p, &cfg) < 0 ||
         split_from_cache(xt, yt, rep.dir, ds, PRLE_SPLIT_TRAIN) < 0 ||
         split_from_cache(xv, yv, rep.dir, ds, PRLE_SPLIT_VALIDATION) < 0) {
-        printf("kernel_stsb  skipped: data or warm embedding cache missing (prle embed %s): %s\n",
-               path, prle_last_error());
+        printf("kernel_stsb  skipped: %s\n", prle_last_error());
         prle_matrix_dispose(xt), prle_matrix_dispose(yt);
         goto done;
     }
     p->label_min = prle_dataset_label_min(ds);
     p->label_max = prle_dataset_label_max(ds);
     p->n_threads = 2;
-    printf("kernel_stsb  %s, features %s\n", path, rep.dir);
     rc = 0;
 done:
     prle_embed_report_dispose(&rep);

@@ -56,30 +56,14 @@ static int check_eval(const prle_run_result *res)
 
 int main(void)
 {
-    const char *path = getenv("PRLE_BENCH_CONFIG");
-    if (!path || !*path)
-        path = "configs/stsb-glove.yaml";
     prle_config cfg = {0};
     prle_dataset *ds = NULL;
     prle_embed_report rep = {0};
     char scratch[] = "/tmp/prle-bench-run-XXXXXX", over[256];
     int rc = 0;
     prle_init(0);
-    if (access(path, R_OK) != 0 || prle_config_load(&cfg, path) < 0) {
-        printf("run_stsb  skipped: cannot read %s (%s)\n", path, prle_last_error());
+    if (bench_open_config(&cfg, &ds, &rep, "run_stsb"))
         return 0;
-    }
-    /* a warm cache: its manifest matches and nothing needs encoding */
-    prle_dataset_params dp = prle_dataset_default_params();
-    dp.allow_download = false;
-    prle_config view = cfg;
-    view.model.skip_loading_encoder = true;
-    if (prle_dataset_load(&ds, &cfg.data, cfg.train.seed, &dp) < 0 ||
-        prle_embed(&rep, &view, ds, NULL) < 0) {
-        printf("run_stsb  skipped: data or warm embedding cache missing (prle embed %s): %s\n",
-               path, prle_last_error());
-        goto done;
-    }
     if (!mkdtemp(scratch)) {
         perror("bench_run: mkdtemp");
         rc = 1;

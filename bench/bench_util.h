@@ -125,4 +125,39 @@ done:
     return res;
 }
 
+/**
+ * The config of the STS-B benches ($PRLE_BENCH_CONFIG, default configs/stsb-glove.yaml), its
+ * dataset and its warm embedding cache (nothing encoded, nothing downloaded). 0; or 1 after
+ * printing "TAG  skipped: why", with everything disposed. The caller disposes of cfg, ds, rep.
+ */
+static inline int bench_open_config(prle_config *cfg, prle_dataset **ds, prle_embed_report *rep,
+                                    const char *tag)
+{
+    const char *path = getenv("PRLE_BENCH_CONFIG");
+    if (!path || !*path)
+        path = "configs/stsb-glove.yaml";
+    *ds = NULL;
+    memset(rep, 0, sizeof *rep);
+    if (prle_config_load(cfg, path) < 0) {
+        printf("%s  skipped: cannot read %s (%s)\n", tag, path, prle_last_error());
+        return 1;
+    }
+    prle_dataset_params dp = prle_dataset_default_params();
+    dp.allow_download = false;
+    prle_config view = *cfg;
+    view.model.skip_loading_encoder = true; /* a warm cache: its manifest matches */
+    if (prle_dataset_load(ds, &cfg->data, cfg->train.seed, &dp) < 0 ||
+        prle_embed(rep, &view, *ds, NULL) < 0) {
+        printf("%s  skipped: data or warm embedding cache missing (prle embed %s): %s\n", tag,
+               path, prle_last_error());
+        prle_embed_report_dispose(rep);
+        prle_dataset_free(*ds);
+        *ds = NULL;
+        prle_config_dispose(cfg);
+        return 1;
+    }
+    printf("%s  %s, features %s\n", tag, path, rep->dir);
+    return 0;
+}
+
 #endif
