@@ -99,6 +99,11 @@ static void setting_diff(char *buf, size_t len, const prle_kernel_params *want,
                  (unsigned long long)want->seed, (unsigned long long)got->seed);
         return;
     }
+    if (want->center_inputs != got->center_inputs) {
+        snprintf(buf, len, "kernel.center_inputs is %s, the saved kernel's %s",
+                 want->center_inputs ? "true" : "false", got->center_inputs ? "true" : "false");
+        return;
+    }
     for (size_t i = 0; i < sizeof nums / sizeof *nums; i++)
         if (nums[i].a != nums[i].b) {
             if (!strcmp(nums[i].key, "kernel.keep"))
@@ -177,18 +182,12 @@ static int try_reuse(prle__kernel_stage *ks, const char *dir, const prle_kernel_
         prle_error_clear(); /* no metadata: the architecture check is all there is */
         meta = NULL;
     }
-    /* centering is a training choice, though it adds a tensor: another value retrains */
-    bool centered = meta && prle_kernel_get_params(meta)->center_inputs;
-    if (meta && centered != kp->center_inputs && !ks->must_reuse) {
-        prle_kernel_free(meta);
-        return (err = set_note(ks, "trained (saved kernel %s: kernel.center_inputs is %s, the saved "
-                                   "kernel's %s)",
-                               path, kp->center_inputs ? "true" : "false",
-                               centered ? "true" : "false")) < 0
-                   ? err
-                   : 0;
-    }
-    if ((err = prle_kernel_load(&ks->kernel, path, kp, in_dim)) < 0) {
+    /* centering adds a tensor but is a training choice: the architecture is checked with the
+     * saved kernel's value, and another value retrains (setting_diff) */
+    prle_kernel_params arch = *kp;
+    if (meta)
+        arch.center_inputs = prle_kernel_get_params(meta)->center_inputs;
+    if ((err = prle_kernel_load(&ks->kernel, path, &arch, in_dim)) < 0) {
         prle_kernel_free(meta);
         return mismatch_error(err, ks->must_reuse);
     }

@@ -265,6 +265,10 @@ lines kernel_type err 1
 contains kernel_type err "$tmp/runs/small/kernel.safetensors: projection type is resmlp, the config says linear"
 contains kernel_type err "pipeline.reuse_kernel=false"
 ok kernel_type_old_kept cmp -s model.before $run/model.safetensors
+# a centering flip retrains, but not past another architecture
+check kernel_type_center 2 "$prle" run small.yaml "${fast[@]}" kernel.projection_type=linear \
+  kernel.center_inputs=true --no-analyze
+contains kernel_type_center err "projection type is resmlp, the config says linear"
 ok kernel_type_no_tmp [ -z "$(ls -A runs | grep '^\.')" ]
 check kernel_type_fresh 0 "$prle" -q run small.yaml "${fast[@]}" kernel.projection_type=linear \
   pipeline.reuse_kernel=false logging.run_name=lin --no-analyze --no-report
