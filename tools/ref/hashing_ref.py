@@ -28,6 +28,8 @@ import scipy.sparse as sp
 import sklearn
 from sklearn.feature_extraction.text import TfidfTransformer
 
+from prle_rng import Rng, splitmix64
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, '..', '..', 'tests', 'data', 'hashing')
 BITS = 20
@@ -106,26 +108,6 @@ def features(text):
     return out
 
 
-# prle_rng (src/core/rng.c): splitmix64 seeding, xoshiro256**.
-def splitmix(x):
-    x = (x + 0x9e3779b97f4a7c15) & M64
-    return x, mix64(x)
-
-
-def rng_first(seed, purpose, index):
-    x, k = splitmix(seed)
-    k ^= fnv(purpose.encode())
-    x, k = splitmix(k)
-    k ^= index
-    x = k
-    s = []
-    for _ in range(4):
-        x, v = splitmix(x)
-        s.append(v)
-    rotl = lambda v, r: ((v << r) | (v >> (64 - r))) & M64
-    return (rotl((s[1] * 5) & M64, 7) * 9) & M64
-
-
 def pattern(key, b, dim, k):
     """k distinct dims by Lemire's multiply-shift with rejection on each draw's top 32 bits;
     the sign is bit 31 of the same draw."""
@@ -134,7 +116,7 @@ def pattern(key, b, dim, k):
     dims, signs = [], []
     for _ in range(k):
         while True:
-            x, r = splitmix(x)
+            x, r = splitmix64(x)
             m = (r >> 32) * dim
             if (m & 0xffffffff) < reject:
                 continue
@@ -188,7 +170,7 @@ def main():
     used = np.unique(X.indices)
     for dim, seed in [(24, 7), (5, 7), (24, 8)]:
         k = min(NNZ, dim)
-        key = rng_first(seed, 'hashing.projection', 0)
+        key = Rng(seed, 'hashing.projection', 0).next()
         rows, cols, vals = [], [], []
         for b in used:
             d, s = pattern(key, int(b), dim, k)

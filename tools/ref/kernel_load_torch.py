@@ -8,12 +8,10 @@ buffer, `projection_head.input_mean`; the head then reads e - input_mean.
 Run:  /usr/bin/python3 tools/ref/kernel_load_torch.py RUN_DIR EMB_DIR [split]
       e.g. RUN_DIR = runs/stsb-glove, EMB_DIR = cache/stsb-glove (needs python3-torch, numpy)
 
-The safetensors file is parsed with the standard library (8-byte length, JSON header, raw
-little-endian data), so the `safetensors` package is not needed.
+The safetensors file is parsed by tools/ref/safetensors_read.py (standard library and NumPy),
+so the `safetensors` package is not needed.
 """
-import json
 import math
-import struct
 import sys
 
 import numpy as np
@@ -21,21 +19,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
-    meta = header.pop("__metadata__", {})
-    base = 8 + n
-    tensors = {}
-    for name, info in header.items():
-        assert info["dtype"] == "F32", name
-        a, b = info["data_offsets"]
-        arr = np.frombuffer(data[base + a:base + b], dtype="<f4").reshape(info["shape"])
-        tensors[name[len("projection_head."):]] = torch.tensor(arr.copy())
-    return tensors, meta
+from safetensors_read import read_safetensors
 
 
 class ResMLP(nn.Module):  # ResMLPProjectionHead
@@ -94,7 +78,8 @@ class RFF(nn.Module):  # RBFRandomFourierProjectionHead (W, b as buffers or para
 def main():
     run, emb = sys.argv[1], sys.argv[2]
     split = sys.argv[3] if len(sys.argv) > 3 else "train"
-    sd, meta = read_safetensors(f"{run}/kernel.safetensors")
+    arrays, meta = read_safetensors(f"{run}/kernel.safetensors", "projection_head.")
+    sd = {k: torch.tensor(v) for k, v in arrays.items()}
     t, H, D = meta["projection_type"], int(meta["in_dim"]), int(meta["proj_dim"])
     hid, L = int(meta["hidden_dim"]), int(meta["num_layers"])
     if t == "resmlp":

@@ -16,7 +16,8 @@ Run:  /usr/bin/python3 tools/ref/kernel_parity.py
         train_log.csv, value/train_embeds.npy) with torch on EMB_DIR/train_embeds.npy,
         EMB_DIR/train_labels.npy (labels in 0-1, e.g. from tools/ref/stsb_peer_dir.py); prints
         per-epoch losses, the largest weight differences and the value-space distance-label
-        Pearson on the report's 50,000 pairs, for float32 and float64 torch.
+        Pearson on the report's 50,000 pairs, for float32 and float64 torch. A kernel trained
+        with kernel.center_inputs holds input_mean: torch then trains on the rows minus it.
 """
 import csv
 import math
@@ -27,61 +28,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-M64 = (1 << 64) - 1
-
-
-# ---- a port of src/core/rng.c -----------------------------------------------------------------
-def _splitmix64(x):
-    x = (x + 0x9E3779B97F4A7C15) & M64
-    z = x
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
-    return x, z ^ (z >> 31)
-
-
-def _fnv1a(s):
-    h = 0xCBF29CE484222325
-    for b in s.encode():
-        h = ((h ^ b) * 0x100000001B3) & M64
-    return h
-
-
-class Rng:
-    def __init__(s, seed, purpose, index):
-        x, k = _splitmix64(seed)
-        k ^= _fnv1a(purpose)
-        x, k = _splitmix64(k)
-        k ^= index
-        x, s.s = k, []
-        for _ in range(4):
-            x, v = _splitmix64(x)
-            s.s.append(v)
-        if not any(s.s):
-            s.s[0] = 1
-
-    def next(s):
-        a = s.s
-        rotl = lambda v, k: ((v << k) | (v >> (64 - k))) & M64
-        res = (rotl((a[1] * 5) & M64, 7) * 9) & M64
-        t = (a[1] << 17) & M64
-        a[2] ^= a[0]; a[3] ^= a[1]; a[1] ^= a[2]; a[0] ^= a[3]; a[2] ^= t; a[3] = rotl(a[3], 45)
-        return res
-
-    def uniform(s):
-        return (s.next() >> 11) * 2.0 ** -53
-
-    def below(s, n):
-        limit = M64 - (M64 % n + 1) % n
-        while True:
-            r = s.next()
-            if r <= limit:
-                return r % n
-
-    def shuffle(s, idx):
-        for i in range(len(idx), 1, -1):
-            j = s.below(i)
-            idx[i - 1], idx[j] = idx[j], idx[i - 1]
-
+from prle_rng import Rng
+from safetensors_read import read_safetensors
 
 # ---- the model, PRLE's initial weights, the loss --------------------------------------------
 class ResMLP(nn.Module):  # the peer's ResMLP (= the original's ResMLPProjectionHead, p = 0)
@@ -179,26 +127,11 @@ def tiny():
     # eps, so eps and where it enters the step show in the weights
     g, hist, _ = train(X, y, H, B, lr, E, seed, M, torch.float64, 1e-6)
     w = np.concatenate([t.detach().numpy().ravel() for t in g.state_dict().values()])
-    print(f"/* the same with the loss times 1e-6 (Adam's eps matters) */")
+    print("/* the same with the loss times 1e-6 (Adam's eps matters) */")
     print(f"static const double PAR_SMALL_W[{w.size}] = {{{fmt(w)}}};")
 
 
 # ---- a run folder -----------------------------------------------------------------------------
-def read_safetensors(path):
-    import json, struct
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
-    meta = header.pop("__metadata__", {})
-    out = {}
-    for name, info in header.items():
-        a, b = info["data_offsets"]
-        arr = np.frombuffer(data[8 + n + a:8 + n + b], dtype="<f4").reshape(info["shape"])
-        out[name[len("projection_head."):]] = arr
-    return out, meta
-
-
 def report_pearson(Z, y, seed, n_pairs=50000):
     """prle_kernel_distance_corr's Pearson: pairs i != j from (seed, "kernel.report", 0),
     Euclidean distance between L2-normalised rows against |y_i - y_j|."""
@@ -214,14 +147,18 @@ def report_pearson(Z, y, seed, n_pairs=50000):
 
 
 def run(run_dir, emb_dir, seed):
-    ours, meta = read_safetensors(f"{run_dir}/kernel.safetensors")
+    ours, meta = read_safetensors(f"{run_dir}/kernel.safetensors", "projection_head.")
     X = np.load(f"{emb_dir}/train_embeds.npy")
+    mu = ours.pop("input_mean", None)  # kernel.center_inputs: the head reads x - mu
+    if mu is not None:
+        X = X - mu
     y = np.load(f"{emb_dir}/train_labels.npy").astype(np.float32)
     hid, E = int(meta["hidden_dim"]), int(meta["max_epochs"])
     B, lr = int(meta["batch_size"]), float(meta["learning_rate"])
     with open(f"{run_dir}/train_log.csv") as f:
         log = [r for r in csv.DictReader(f) if r["stage"] == "kernel"]
-    print(f"prle: seed {seed}, hidden {hid}, B {B}, lr {lr}, {E} epochs, value pearson "
+    print(f"prle: seed {seed}, hidden {hid}, B {B}, lr {lr}, {E} epochs, "
+          f"center_inputs {mu is not None}, value pearson "
           f"{report_pearson(np.load(f'{run_dir}/value/train_embeds.npy'), y, seed):.4f}")
     for r in log:
         print(f"  prle   epoch {r['epoch']}: loss {float(r['loss']):.7f} pair "

@@ -22,8 +22,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from prle_rng import Rng
+
 torch.set_default_dtype(torch.float64)
-M64 = (1 << 64) - 1
 
 
 def fill(name, n):
@@ -96,45 +97,6 @@ print(f"static const double REF_Z_MLP[9] = {{{fmt(zm)}}};")
 
 
 # ---- 3. report ------------------------------------------------------------------------------
-def splitmix64(x):
-    x = (x + 0x9E3779B97F4A7C15) & M64
-    z = x
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
-    return x, z ^ (z >> 31)
-
-
-def fnv1a(s):
-    h = 0xCBF29CE484222325
-    for b in s.encode():
-        h = ((h ^ b) * 0x100000001B3) & M64
-    return h
-
-
-class Rng:
-    def __init__(s, seed, purpose, index):
-        x, k = splitmix64(seed); k ^= fnv1a(purpose)
-        x, k = splitmix64(k); k ^= index
-        x = k; s.s = []
-        for _ in range(4):
-            x, v = splitmix64(x); s.s.append(v)
-
-    def next(s):
-        rotl = lambda v, k: ((v << k) | (v >> (64 - k))) & M64
-        a = s.s
-        res = (rotl((a[1] * 5) & M64, 7) * 9) & M64
-        t = (a[1] << 17) & M64
-        a[2] ^= a[0]; a[3] ^= a[1]; a[1] ^= a[2]; a[0] ^= a[3]; a[2] ^= t; a[3] = rotl(a[3], 45)
-        return res
-
-    def below(s, n):
-        limit = M64 - (M64 % n + 1) % n
-        while True:
-            r = s.next()
-            if r <= limit:
-                return r % n
-
-
 n, d, npairs = 20, 4, 300
 E = np.array([[math.sin(0.37 * (i * d + c)) + (0.5 if c == i % d else 0.0) for c in range(d)]
               for i in range(n)], dtype=np.float32)
