@@ -5,6 +5,7 @@
 #include "analysis/analyze_int.h"
 #include "core/error.h"
 #include "io/json.h"
+#include "io/metrics_json.h"
 
 static const char *const SPACES[2] = {"retrieval", "value"};
 
@@ -51,20 +52,7 @@ static int add_sizes(cJSON *obj, const char *key, const size_t *v, size_t n)
 
 static int add_metrics(cJSON *obj, const char *key, const prle_metrics *m)
 {
-    int err;
-    cJSON *o = add_object(obj, key);
-    if (!o)
-        return PRLE_ENOMEM;
-    if ((err = prle__json_add_int(o, "n", (int64_t)m->n)) < 0 ||
-        (err = prle__json_add_number(o, "mse", m->mse)) < 0 ||
-        (err = prle__json_add_number(o, "rmse", m->rmse)) < 0 ||
-        (err = prle__json_add_number(o, "mae", m->mae)) < 0 ||
-        (err = prle__json_add_number(o, "r2", m->r2)) < 0 ||
-        (err = prle__json_add_number(o, "pearson", m->pearson)) < 0 ||
-        (err = prle__json_add_number(o, "spearman", m->spearman)) < 0 ||
-        (err = prle__json_add_number(o, "kendall", m->kendall)) < 0)
-        return err;
-    return 0;
+    return prle__json_add(obj, key, prle__metrics_json(m, true));
 }
 
 static int add_correlation(cJSON *root, const prle__analysis *a)

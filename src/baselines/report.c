@@ -3,10 +3,11 @@
 
 #include "core/error.h"
 #include "io/json.h"
+#include "io/metrics_json.h"
 
 static int add_result(cJSON *arr, const prle_baseline_result *r)
 {
-    cJSON *o = cJSON_CreateObject(), *t = NULL;
+    cJSON *o = cJSON_CreateObject();
     if (!o || !cJSON_AddItemToArray(arr, o)) {
         cJSON_Delete(o);
         return prle__error_nomem("baselines.json");
@@ -18,21 +19,7 @@ static int add_result(cJSON *arr, const prle_baseline_result *r)
         (err = prle__json_add_number(o, "val_mse", r->val_mse)) < 0 ||
         (err = prle__json_add_number(o, "seconds", r->seconds)) < 0)
         return err;
-    if (!(t = cJSON_CreateObject()))
-        return prle__error_nomem("baselines.json");
-    if ((err = prle__json_add(o, "test", t)) < 0)
-        return err;
-    const prle_metrics *m = &r->test;
-    if ((err = prle__json_add_int(t, "n", (int64_t)m->n)) < 0 ||
-        (err = prle__json_add_number(t, "mse", m->mse)) < 0 ||
-        (err = prle__json_add_number(t, "rmse", m->rmse)) < 0 ||
-        (err = prle__json_add_number(t, "mae", m->mae)) < 0 ||
-        (err = prle__json_add_number(t, "r2", m->r2)) < 0 ||
-        (err = prle__json_add_number(t, "pearson", m->pearson)) < 0 ||
-        (err = prle__json_add_number(t, "spearman", m->spearman)) < 0 ||
-        (err = prle__json_add_number(t, "kendall", m->kendall)) < 0)
-        return err;
-    return 0;
+    return prle__json_add(o, "test", prle__metrics_json(&r->test, true));
 }
 
 int prle_baselines_save_json(const char *path, const prle_baselines_info *info,

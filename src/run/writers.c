@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "io/fileio.h"
 #include "io/json.h"
+#include "io/metrics_json.h"
 #include "prle/table.h"
 #include "run/run_int.h"
 
@@ -23,26 +24,6 @@ int prle_split_metrics_compute(prle_split_metrics *out, const float *y, const fl
         return err;
     *out = m;
     return 0;
-}
-
-static const char *const metric_keys[7] = {"mse",     "rmse",     "mae",    "r2",
-                                           "pearson", "spearman", "kendall"};
-
-static double *metric_field(prle_metrics *m, int i)
-{
-    double *f[7] = {&m->mse, &m->rmse, &m->mae, &m->r2, &m->pearson, &m->spearman, &m->kendall};
-    return f[i];
-}
-
-static cJSON *metrics_obj(const prle_metrics *m)
-{
-    cJSON *o = cJSON_CreateObject();
-    for (int i = 0; o && i < 7; i++)
-        if (prle__json_add_number(o, metric_keys[i], *metric_field((prle_metrics *)m, i)) < 0) {
-            cJSON_Delete(o);
-            return NULL;
-        }
-    return o;
 }
 
 static cJSON *metrics_tree(const prle_run_metrics *m)
@@ -61,8 +42,8 @@ static cJSON *metrics_tree(const prle_run_metrics *m)
         cJSON *o = cJSON_CreateObject();
         if (!o || prle__json_add(splits, prle_split_name((prle_split)s), o) < 0 ||
             prle__json_add_int(o, "n", (int64_t)sm->raw.n) < 0 ||
-            prle__json_add(o, "raw", metrics_obj(&sm->raw)) < 0 ||
-            prle__json_add(o, "unit", metrics_obj(&sm->unit)) < 0)
+            prle__json_add(o, "raw", prle__metrics_json(&sm->raw, false)) < 0 ||
+            prle__json_add(o, "unit", prle__metrics_json(&sm->unit, false)) < 0)
             goto fail;
     }
     return root;
@@ -107,9 +88,7 @@ static int read_metrics_obj(prle_metrics *out, const cJSON *parent, const char *
 {
     const cJSON *o;
     int err = prle__json_get_object(&o, parent, key);
-    for (int i = 0; err == 0 && i < 7; i++)
-        err = prle__json_get_number(metric_field(out, i), o, metric_keys[i]);
-    return err;
+    return err < 0 ? err : prle__metrics_from_json(out, o);
 }
 
 int prle_run_metrics_read(prle_run_metrics *out, const char *path)
