@@ -13,6 +13,19 @@ char *prle__strdup(const char *s)
     return d;
 }
 
+char *prle__join_pair(const char *a, const char *token, const char *b)
+{
+    size_t la = strlen(a), lt = strlen(token), lb = strlen(b);
+    char *v = malloc(la + lt + lb + 3);
+    if (v) {
+        char *p = v;
+        memcpy(p, a, la), p += la, *p++ = ' ';
+        memcpy(p, token, lt), p += lt, *p++ = ' ';
+        memcpy(p, b, lb + 1);
+    }
+    return v;
+}
+
 /* Appends the segments of `p` to `out` (length *o, ending in a segment or empty, or "/" for
  * an absolute path at its root), resolving "." and ".." as prle__path_join_norm says. `root` is
  * the length of the part no ".." may remove: 1 for "/", else 0. */

@@ -5,6 +5,10 @@
 /** A malloc'd copy of `s` (free() it); NULL when memory runs out. */
 char *prle__strdup(const char *s);
 
+/** "a token b", the one text of a pair with `data.combine_fields` (the original's
+ * f"{a} {token} {b}"); malloc'd (free() it); NULL when memory runs out. */
+char *prle__join_pair(const char *a, const char *token, const char *b);
+
 /**
  * `rel` joined to the folder `base` unless `rel` is absolute or `base` is NULL or empty, then
  * normalised lexically: repeated slashes and "." segments dropped, "x/.." removed ("a/b/../c"

@@ -608,25 +608,9 @@ int prle_dataset_join_texts(char ***out, const prle_dataset *ds, prle_split spli
     char **v = calloc(n, sizeof *v);
     if (!v)
         return prle__error_nomem("joined texts");
-    size_t tl = strlen(token);
     for (size_t i = 0; i < n; i++) {
         const char *a = sp->rows.texts[0][i];
-        size_t la = strlen(a);
-        if (ds->n_texts == 1) {
-            v[i] = malloc(la + 1);
-            if (v[i])
-                memcpy(v[i], a, la + 1);
-        } else {
-            const char *b = sp->rows.texts[1][i];
-            size_t lb = strlen(b);
-            v[i] = malloc(la + tl + lb + 3);
-            if (v[i]) {
-                char *p = v[i];
-                memcpy(p, a, la), p += la, *p++ = ' ';
-                memcpy(p, token, tl), p += tl, *p++ = ' ';
-                memcpy(p, b, lb + 1);
-            }
-        }
+        v[i] = ds->n_texts == 1 ? prle__strdup(a) : prle__join_pair(a, token, sp->rows.texts[1][i]);
         if (!v[i]) {
             prle_dataset_texts_free(v, i);
             return prle__error_nomem("joined texts");

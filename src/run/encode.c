@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/str.h"
 #include "encode/embed_internal.h"
 #include "run/run_int.h"
 
@@ -64,13 +65,9 @@ int prle__run_encode(prle_matrix *out, const prle_encoder *enc, const prle_confi
             cfg->data.combine_separator_token ? cfg->data.combine_separator_token : "";
         if (n && !(joined = calloc(n, sizeof *joined)))
             return prle__error_nomem("joined texts");
-        for (size_t i = 0; i < n && err == 0; i++) {
-            size_t len = strlen(text[i]) + strlen(tok) + strlen(text2[i]) + 3;
-            if (!(joined[i] = malloc(len)))
+        for (size_t i = 0; i < n && err == 0; i++)
+            if (!(joined[i] = prle__join_pair(text[i], tok, text2[i])))
                 err = prle__error_nomem("joined texts");
-            else
-                snprintf(joined[i], len, "%s %s %s", text[i], tok, text2[i]);
-        }
         if (err == 0)
             err = encode_one(out, enc, cfg, (const char *const *)joined, n);
         prle_dataset_texts_free(joined, n);
