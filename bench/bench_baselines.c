@@ -20,23 +20,6 @@
 #include "bench_util.h"
 #include "core/threads.h"
 
-static int load(prle_matrix *x, prle_matrix *y, const char *dir, const char *split)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s_embeds.npy", dir, split);
-    if (prle_npy_load(x, path) < 0)
-        return -1;
-    snprintf(path, sizeof path, "%s/%s_labels.npy", dir, split);
-    if (prle_npy_load(y, path) < 0)
-        return -1;
-    if (y->rows * y->cols != x->rows) {
-        fprintf(stderr, "bench_baselines: %s: %zu labels for %zu rows\n", split, y->rows * y->cols,
-                x->rows);
-        return -1;
-    }
-    return 0;
-}
-
 /* neighbours of the first rows of q through the fast path vs every distance in double */
 static int check_knn(const prle_matrix *x, const float *y, const prle_matrix *q)
 {
@@ -83,7 +66,7 @@ int main(int argc, char **argv)
 
     prle_init(0);
     for (int s = 0; s < 3; s++)
-        if (load(&x[s], &y[s], dir, splits[s]) < 0) {
+        if (bench_load_split(&x[s], &y[s], dir, splits[s]) < 0) {
             fprintf(stderr, "bench_baselines: %s: %s (skipped)\n", dir, prle_last_error());
             rc = 0;
             goto done;

@@ -14,9 +14,10 @@
  * {train,validation}_{embeds,labels}.npy (labels on the 0-1 scale; the same kernel settings),
  * e.g. the measuring harness's own features:
  *   /usr/bin/python3 ../shared/peers/glove_from_wink.py WINK_JSON /tmp/glove
- *   /usr/bin/python3 ../shared/peers/glove_features.py /tmp/glove ../shared/data/stsb /tmp/stsb-sif kernel_wide uses seeded random rows (the step cost
- * does not depend on the values) unless $PRLE_BENCH_WIDE names a widen.py folder. Before timing,
- * the blocked products are checked against the naive loops. */
+ *   /usr/bin/python3 ../shared/peers/glove_features.py /tmp/glove ../shared/data/stsb /tmp/stsb-sif
+ * kernel_wide uses seeded random rows (the step cost does not depend on the values) unless
+ * $PRLE_BENCH_WIDE names a widen.py folder. Before timing, the blocked products are checked against
+ * the naive loops. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,20 +54,6 @@ static int check_gemm(void)
     return bad;
 }
 
-static int load_split(prle_matrix *x, prle_matrix *y, const char *dir, const char *split)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s_embeds.npy", dir, split);
-    if (prle_npy_load(x, path) < 0)
-        return -1;
-    snprintf(path, sizeof path, "%s/%s_labels.npy", dir, split);
-    if (prle_npy_load(y, path) < 0 || y->rows != x->rows) {
-        prle_matrix_dispose(x);
-        return -1;
-    }
-    return 0;
-}
-
 /* Resident set size now, in MB. */
 static double rss_mb(void)
 {
@@ -89,8 +76,8 @@ static double peak_mb(void)
 }
 
 /* The embeddings and labels of one split: the warm cache's .npy, the dataset's labels. */
-static int split_from_cache(prle_matrix *x, prle_matrix *y, const char *dir,
-                            const prle_dataset *ds, prle_split s)
+static int split_from_cache(prle_matrix *x, prle_matrix *y, const char *dir, const prle_dataset *ds,
+                            prle_split s)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s_embeds.npy", dir, prle_split_name(s));
@@ -139,7 +126,8 @@ static int bench_stsb(void)
     prle_kernel_params p = prle_kernel_default_params();
     const char *dir = getenv("PRLE_BENCH_STSB");
     if (dir && *dir) {
-        if (load_split(&xt, &yt, dir, "train") < 0 || load_split(&xv, &yv, dir, "validation") < 0) {
+        if (bench_load_split(&xt, &yt, dir, "train") < 0 ||
+            bench_load_split(&xv, &yv, dir, "validation") < 0) {
             printf("kernel_stsb  skipped: no %s/{train,validation}_{embeds,labels}.npy (%s); "
                    "see the top of bench/bench_kernel.c\n",
                    dir, prle_last_error());
@@ -270,8 +258,8 @@ static int bench_wide(void)
     prle_matrix xt = {0}, xv = {0}, yt = {0}, yv = {0};
     const char *wide = getenv("PRLE_BENCH_WIDE");
     const char *src = "random";
-    if (wide && load_split(&xt, &yt, wide, "train") == 0 &&
-        load_split(&xv, &yv, wide, "validation") == 0 && xt.cols == H) {
+    if (wide && bench_load_split(&xt, &yt, wide, "train") == 0 &&
+        bench_load_split(&xv, &yv, wide, "validation") == 0 && xt.cols == H) {
         src = wide;
     } else {
         prle_matrix_dispose(&xt), prle_matrix_dispose(&yt);

@@ -14,6 +14,7 @@
 
 #include "prle/prle.h"
 
+#include "core/error.h"
 #include "core/progress.h"
 #include "math/blas.h"
 
@@ -126,6 +127,32 @@ done:
 }
 
 /**
+ * {dir}/{split}_embeds.npy and {dir}/{split}_labels.npy (one label per row), the folder
+ * layout of ../shared/peers/wrapperbox.py. -1 with prle_last_error() saying why, nothing left
+ * allocated.
+ */
+static inline int bench_load_split(prle_matrix *x, prle_matrix *y, const char *dir,
+                                   const char *split)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s_embeds.npy", dir, split);
+    if (prle_npy_load(x, path) < 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/%s_labels.npy", dir, split);
+    if (prle_npy_load(y, path) < 0) {
+        prle_matrix_dispose(x);
+        return -1;
+    }
+    if (y->rows * y->cols != x->rows) {
+        prle__error_set(PRLE_ESHAPE, "%s: %zu labels for %zu rows", split, y->rows * y->cols,
+                        x->rows);
+        prle_matrix_dispose(x), prle_matrix_dispose(y);
+        return -1;
+    }
+    return 0;
+}
+
+/**
  * The config of the STS-B benches ($PRLE_BENCH_CONFIG, default configs/stsb-glove.yaml), its
  * dataset and its warm embedding cache (nothing encoded, nothing downloaded). 0; or 1 after
  * printing "TAG  skipped: why", with everything disposed. The caller disposes of cfg, ds, rep.
@@ -148,8 +175,8 @@ static inline int bench_open_config(prle_config *cfg, prle_dataset **ds, prle_em
     view.model.skip_loading_encoder = true; /* a warm cache: its manifest matches */
     if (prle_dataset_load(ds, &cfg->data, cfg->train.seed, &dp) < 0 ||
         prle_embed(rep, &view, *ds, NULL) < 0) {
-        printf("%s  skipped: data or warm embedding cache missing (prle embed %s): %s\n", tag,
-               path, prle_last_error());
+        printf("%s  skipped: data or warm embedding cache missing (prle embed %s): %s\n", tag, path,
+               prle_last_error());
         prle_embed_report_dispose(rep);
         prle_dataset_free(*ds);
         *ds = NULL;
