@@ -83,12 +83,10 @@ static int split_from_cache(prle_matrix *x, prle_matrix *y, const char *dir, con
     snprintf(path, sizeof path, "%s/%s_embeds.npy", dir, prle_split_name(s));
     if (prle_npy_load(x, path) < 0)
         return -1;
-    size_t n = prle_dataset_n_rows(ds, s);
-    if (x->rows != n || prle_matrix_alloc(y, n, 1) < 0) {
+    if (x->rows != prle_dataset_n_rows(ds, s) || bench_dataset_labels(y, ds, s) < 0) {
         prle_matrix_dispose(x);
         return -1;
     }
-    memcpy(y->data, prle_dataset_labels(ds, s), n * sizeof(float));
     return 0;
 }
 

@@ -31,11 +31,8 @@ static int load_labels_from_config(prle_matrix y[3])
     if (err < 0)
         return err;
     if ((err = prle_dataset_load(&ds, &cfg.data, cfg.train.seed, NULL)) >= 0) {
-        for (int s = 0; s < 3 && err >= 0; s++) {
-            size_t n = prle_dataset_n_rows(ds, (prle_split)s);
-            if ((err = prle_matrix_alloc(&y[s], n, 1)) >= 0)
-                memcpy(y[s].data, prle_dataset_labels(ds, (prle_split)s), n * sizeof(float));
-        }
+        for (int s = 0; s < 3 && err >= 0; s++)
+            err = bench_dataset_labels(&y[s], ds, (prle_split)s);
     }
     prle_dataset_free(ds);
     prle_config_dispose(&cfg);

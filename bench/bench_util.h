@@ -126,6 +126,17 @@ done:
     return res;
 }
 
+/** The raw labels of split `s` of `ds` as an (n, 1) matrix; -1 when memory runs out. */
+static inline int bench_dataset_labels(prle_matrix *y, const prle_dataset *ds, prle_split s)
+{
+    size_t n = prle_dataset_n_rows(ds, s);
+    if (prle_matrix_alloc(y, n, 1) < 0)
+        return -1;
+    if (n)
+        memcpy(y->data, prle_dataset_labels(ds, s), n * sizeof(float));
+    return 0;
+}
+
 /**
  * {dir}/{split}_embeds.npy and {dir}/{split}_labels.npy (one label per row), the folder
  * layout of ../shared/peers/wrapperbox.py. -1 with prle_last_error() saying why, nothing left
