@@ -1,6 +1,8 @@
-/* SGEMM rate of prle__sgemm (OpenBLAS): 512^3 at 1 and 2 threads against the best rate over
- * square sizes 256..2048, and the kernel training shapes (batch x hidden x hidden, H = 500 and
- * H = 4096). One line per case: name, sizes, threads, median ms, GFLOP/s, CPU/wall.
+/* SGEMM rate of OpenBLAS's own threaded sgemm: 512^3 at 1 and 2 threads against the best rate
+ * over square sizes 256..2048; and the library's prle__gemm (fixed blocks, each one serial
+ * OpenBLAS call, so the bits do not depend on the thread count) beside it at 512^3 and the
+ * kernel training shapes (batch x hidden x hidden, H = 500 and H = 4096). One line per case:
+ * name, sizes, threads, median ms, GFLOP/s, CPU/wall.
  * Each case: 2 warm-up calls, then the median of at least 20 calls (PRLE_BENCH_REPS overrides)
  * spanning at least BENCH_MIN_SECONDS. */
 #include <math.h>
@@ -25,7 +27,7 @@ static int check_against_reference(void)
         for (int threads = 1; threads <= 2; threads++) {
             prle__blas_set_threads(threads);
             size_t ldb = tb ? k : n;
-            prle__sgemm(false, tb, m, n, k, 1.0f, a, k, b, ldb, 0.0f, c, n);
+            prle__sgemm_blas_threaded(false, tb, m, n, k, 1.0f, a, k, b, ldb, 0.0f, c, n);
             prle__ref_sgemm(false, tb, m, n, k, 1.0f, a, k, b, ldb, 0.0f, r, n);
             double worst = 0;
             for (size_t i = 0; i < m * n; i++)
@@ -44,9 +46,9 @@ done:
 static int n_starved; /* cases that got less CPU than their thread count */
 
 static bench_gemm_result run_case(const char *name, bool ta, bool tb, size_t m, size_t n, size_t k,
-                                  int threads, int reps)
+                                  int threads, int reps, bool blocked)
 {
-    bench_gemm_result g = bench_sgemm_rate(ta, tb, m, n, k, threads, reps);
+    bench_gemm_result g = bench_sgemm_rate(ta, tb, m, n, k, threads, reps, blocked);
     if (g.reps == 0) {
         fprintf(stderr, "bench_gemm: out of memory at %zux%zux%zu\n", m, n, k);
         exit(1);
@@ -64,15 +66,16 @@ int main(void)
 {
     prle_init(0);
     int reps = bench_reps(20);
-    printf("bench_gemm: config \"%s\"; %d threads after prle_init(0); median of >= %d reps\n",
+    printf("bench_gemm: config \"%s\"; OpenBLAS at %d threads; median of >= %d reps\n",
            prle__blas_config(), prle__blas_threads(), reps);
     if (check_against_reference())
         return 1;
-    printf("check: prle__sgemm matches prle__ref_sgemm (97x83x131, NN and NT, 1 and 2 threads)\n");
+    printf("check: OpenBLAS threaded sgemm matches prle__ref_sgemm (97x83x131, NN and NT, 1 and 2 "
+           "threads)\n");
 
     bench_gemm_result at512[3] = {{0}};
     for (int t = 1; t <= 2; t++)
-        at512[t] = run_case("sgemm_nn", false, false, 512, 512, 512, t, reps);
+        at512[t] = run_case("sgemm_nn", false, false, 512, 512, 512, t, reps, false);
 
     /* peak: the best over square sizes 256..2048 (512 measured above) and both thread counts */
     const size_t sq[] = {256, 512, 1024, 1536, 2048};
@@ -81,23 +84,27 @@ int main(void)
     int peak_threads = 0;
     for (size_t i = 0; i < sizeof sq / sizeof *sq; i++)
         for (int t = 1; t <= 2; t++) {
-            bench_gemm_result g =
-                sq[i] == 512 ? at512[t]
-                             : run_case("peak_nn", false, false, sq[i], sq[i], sq[i], t, reps);
+            bench_gemm_result g = sq[i] == 512 ? at512[t]
+                                               : run_case("peak_nn", false, false, sq[i], sq[i],
+                                                          sq[i], t, reps, false);
             if (g.gflops > peak)
                 peak = g.gflops, peak_size = sq[i], peak_threads = t;
             if (sq[i] == 2048)
                 big[t] = g.gflops;
         }
 
-    /* kernel training shapes, y = x W^T: forward (NT), weight gradient dy^T x (TN), dx (NN) */
-    const size_t shapes[2][2] = {{5749, 500}, {256, 4096}}; /* {batch, hidden} */
-    for (int s = 0; s < 2; s++) {
+    /* the library's blocked products: 512^3, and the kernel training shapes, y = x W^T:
+       forward (NT), weight gradient dy^T x (TN), dx (NN) */
+    bench_gemm_result blk512[3] = {{0}};
+    for (int t = 1; t <= 2; t++)
+        blk512[t] = run_case("gemm_nn", false, false, 512, 512, 512, t, reps, true);
+    const size_t shapes[3][2] = {{64, 500}, {5749, 500}, {256, 4096}}; /* {batch, hidden} */
+    for (int s = 0; s < 3; s++) {
         size_t bt = shapes[s][0], h = shapes[s][1];
         for (int t = 1; t <= 2; t++) {
-            run_case("train_fwd_nt", false, true, bt, h, h, t, reps);
-            run_case("train_dw_tn", true, false, h, h, bt, t, reps);
-            run_case("train_dx_nn", false, false, bt, h, h, t, reps);
+            run_case("train_fwd_nt", false, true, bt, h, h, t, reps, true);
+            run_case("train_dw_tn", true, false, h, h, bt, t, reps, true);
+            run_case("train_dx_nn", false, false, bt, h, h, t, reps, true);
         }
     }
 
@@ -107,6 +114,9 @@ int main(void)
            100.0 * at512[2].gflops / peak);
     printf("2-thread speedup: %.2fx at 512^3, %.2fx at 2048^3\n", at512[2].gflops / at512[1].gflops,
            big[2] / big[1]);
+    printf("prle__gemm at 512^3: %.1f GFLOP/s with 2 threads = %.0f%% of OpenBLAS's own 2-thread "
+           "rate\n",
+           blk512[2].gflops, 100.0 * blk512[2].gflops / at512[2].gflops);
     if (n_starved)
         printf("warning: %d cases got less CPU than their threads (cpu/wall < 0.9 x threads): "
                "other processes were running, so those rates are low; rerun on a quiet "

@@ -30,7 +30,7 @@
 #include "kernel/loss.h"
 #include "nn/adam.h"
 #include "math/ref_ops.h"
-#include "nn/gemm.h"
+#include "math/blas.h"
 #include "prle/dataset.h"
 #include "prle/embed.h"
 
@@ -219,7 +219,6 @@ static double step_ms(const prle_matrix *xt, const float *yt, const prle_kernel_
         goto done;
     prle__loss_params lp = {p->lambda_pair, p->lambda_triplet, p->lambda_uniform, 1.0};
     prle__adam_params ap = prle__adam_default_params();
-    prle__blas_pin_serial();
     double wall0 = prle__now(), cpu0 = bench_cpu_seconds();
     for (int r = 0; r < reps + 2; r++) { /* 2 warm-up steps */
         double t0 = prle__now();
@@ -241,7 +240,6 @@ static double step_ms(const prle_matrix *xt, const float *yt, const prle_kernel_
             wall0 = prle__now(), cpu0 = bench_cpu_seconds();
     }
     *cpu_ratio = (bench_cpu_seconds() - cpu0) / (prle__now() - wall0);
-    prle__blas_unpin();
     res = bench_median(ms, (size_t)reps);
 done:
     prle__head_acts_dispose(&acts);
@@ -275,10 +273,10 @@ static int bench_wide(void)
             yv.data[i] = 0.5f + 0.5f * yv.data[i];
     }
     /* the GEMM rate of this step's three product shapes, and the best square rate */
-    bench_gemm_result g[3] = {bench_sgemm_rate(false, true, B, H, H, 2, 10),
-                              bench_sgemm_rate(true, false, H, H, B, 2, 10),
-                              bench_sgemm_rate(false, false, B, H, H, 2, 10)};
-    bench_gemm_result sq = bench_sgemm_rate(false, false, 2048, 2048, 2048, 2, 5);
+    bench_gemm_result g[3] = {bench_sgemm_rate(false, true, B, H, H, 2, 10, false),
+                              bench_sgemm_rate(true, false, H, H, B, 2, 10, false),
+                              bench_sgemm_rate(false, false, B, H, H, 2, 10, false)};
+    bench_gemm_result sq = bench_sgemm_rate(false, false, 2048, 2048, 2048, 2, 5, false);
     double shape_rate = 3.0 / (1.0 / g[0].gflops + 1.0 / g[1].gflops + 1.0 / g[2].gflops);
     double gemm_rate = shape_rate > sq.gflops ? shape_rate : sq.gflops;
 

@@ -58,10 +58,10 @@ static inline void bench_fill(float *x, size_t n, uint64_t seed)
 }
 
 typedef struct bench_gemm_result {
-    double median_ms; /**< median wall time of one prle__sgemm call */
+    double median_ms; /**< median wall time of one call */
     double gflops;    /**< 2 m n k / median seconds / 1e9 */
     double cpu_ratio; /**< process CPU time / wall time over the timed reps (~threads used) */
-    int threads;      /**< OpenBLAS's thread count during the run */
+    int threads;      /**< threads: OpenBLAS's count in force, or prle__gemm's */
     int reps;         /**< timed calls */
 } bench_gemm_result;
 
@@ -69,14 +69,15 @@ typedef struct bench_gemm_result {
 #define BENCH_MIN_SECONDS 0.3
 
 /**
- * Times C (m, n) = op(A) op(B), op(A) (m, k), op(B) (k, n), row-major, through prle__sgemm with
- * OpenBLAS at `threads` threads: a 50 ms pause, 2 warm-up calls, then the median of at least
+ * Times C (m, n) = op(A) op(B), op(A) (m, k), op(B) (k, n), row-major: `blocked` false, OpenBLAS's
+ * own threaded sgemm at `threads` threads (the reference rate); true, the library's prle__gemm
+ * on `threads` of its threads. A 50 ms pause, 2 warm-up calls, then the median of at least
  * `min_reps` calls spread over at least BENCH_MIN_SECONDS (a median over a longer span rides
  * out short slow spells of a shared machine). Restores the previous OpenBLAS thread count.
  * gflops is 0 if memory ran out.
  */
 static inline bench_gemm_result bench_sgemm_rate(bool ta, bool tb, size_t m, size_t n, size_t k,
-                                                 int threads, int min_reps)
+                                                 int threads, int min_reps, bool blocked)
 {
     bench_gemm_result res = {0};
     float *a = malloc(m * k * sizeof *a), *b = malloc(k * n * sizeof *b);
@@ -98,7 +99,10 @@ static inline bench_gemm_result bench_sgemm_rate(bool ta, bool tb, size_t m, siz
     double once = 0;
     for (int w = 0; w < 2; w++) {
         double t0 = prle__now();
-        prle__sgemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
+        if (blocked)
+            prle__gemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n, threads);
+        else
+            prle__sgemm_blas_threaded(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
         once = prle__now() - t0;
     }
     int reps = min_reps;
@@ -111,7 +115,10 @@ static inline bench_gemm_result bench_sgemm_rate(bool ta, bool tb, size_t m, siz
     double wall0 = prle__now(), cpu0 = bench_cpu_seconds();
     for (int r = 0; r < reps; r++) {
         double t0 = prle__now();
-        prle__sgemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
+        if (blocked)
+            prle__gemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n, threads);
+        else
+            prle__sgemm_blas_threaded(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
         ms[r] = 1e3 * (prle__now() - t0);
     }
     double wall = prle__now() - wall0, cpu = bench_cpu_seconds() - cpu0;

@@ -3,12 +3,10 @@
 
 #include "baselines/svr.h"
 #include "core/threads.h"
-#include "math/blas.h"
 
 int prle_init(int n_threads)
 {
-    int n = prle__threads_set(n_threads);
-    prle__blas_set_threads(n);
+    prle__threads_set(n_threads);
     prle__svr_global_init();
     return 0;
 }

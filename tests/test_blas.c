@@ -1,7 +1,6 @@
 /* LABELS: unit */
 #include "prle_test.h"
 
-#include "core/threads.h"
 #include "math/blas.h"
 #include "math/ref_ops.h"
 
@@ -50,22 +49,98 @@ static void test_blas__sgemv_matches_reference(void)
         PT_NEAR(y[i], yr[i], 1e-6);
 }
 
-/* OpenBLAS's gemm splits the output, not the inner sum: 1 and 2 threads agree bit for bit
- * (STYLE.md §10). A BLAS that breaks this breaks reproducibility across thread counts. */
-static void test_blas__result_independent_of_threads(void)
+/* The library's products at OpenBLAS thread count 1 and 2 (the count in force, as a host
+ * program or prle_init may leave it) and at 1 and 2 threads of our own: equal bits, and the
+ * naive loops within rounding. The shapes are those of a training step at H = 500, B = 64, where
+ * OpenBLAS's own threaded sgemm gives other bits than its serial one under the Haswell and Zen
+ * kernels (OPENBLAS_CORETYPE), and a few odd ones. */
+static void test_blas__products_independent_of_threads(void)
 {
-    size_t m = 300, n = 200, k = 500;
-    float *a = malloc(m * k * sizeof *a), *b = malloc(k * n * sizeof *b);
-    float *c1 = calloc(m * n, sizeof *c1), *c2 = calloc(m * n, sizeof *c2);
-    fill(a, m * k, 6);
-    fill(b, k * n, 7);
-    prle__blas_set_threads(1);
-    prle__sgemm(false, true, m, n, k / 2, 1.0f, a, k, b, k, 0.0f, c1, n);
+    const size_t shapes[][5] = {{0, 1, 64, 500, 500},  {1, 0, 500, 500, 64},  {0, 0, 64, 500, 500},
+                                {0, 1, 64, 64, 500},   {1, 1, 37, 129, 300},  {0, 0, 2, 1000, 200},
+                                {0, 1, 128, 700, 600}, {0, 1, 300, 200, 250}, {0, 0, 3, 5, 4}};
+    int before = prle__blas_threads();
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+        bool ta = shapes[s][0], tb = shapes[s][1];
+        size_t m = shapes[s][2], n = shapes[s][3], k = shapes[s][4];
+        size_t lda = ta ? m : k, ldb = tb ? k : n;
+        float *a = malloc(m * k * sizeof *a), *b = malloc(k * n * sizeof *b);
+        float *c[4], *r = malloc(m * n * sizeof *r);
+        fill(a, m * k, 40 + s);
+        fill(b, k * n, 50 + s);
+        fill(r, m * n, 60 + s);
+        for (int v = 0; v < 4; v++) {
+            c[v] = malloc(m * n * sizeof *c[v]);
+            memcpy(c[v], r, m * n * sizeof *r);
+        }
+        /* v = 0, 1: prle__gemm on 1 and 2 of our threads; 2, 3: prle__sgemm; OpenBLAS's count
+           in force is 1 for even v, 2 for odd v */
+        for (int v = 0; v < 4; v++) {
+            prle__blas_set_threads(v % 2 ? 2 : 1);
+            if (v < 2)
+                prle__gemm(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 1.0f, c[v], n, v + 1);
+            else
+                prle__sgemm(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 1.0f, c[v], n);
+            PT_EQ_INT(prle__blas_threads(), v % 2 ? 2 : 1); /* the count in force is restored */
+        }
+        prle__ref_sgemm(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 1.0f, r, n);
+        if (memcmp(c[0], c[1], m * n * sizeof *r) != 0)
+            PT_FAIL_AT("%zux%zux%zu: prle__gemm differs between 1 and 2 threads", m, n, k);
+        if (memcmp(c[2], c[3], m * n * sizeof *r) != 0)
+            PT_FAIL_AT("%zux%zux%zu: prle__sgemm differs between OpenBLAS at 1 and 2 threads", m, n,
+                       k);
+        double worst = 0;
+        for (int v = 0; v < 4; v++)
+            for (size_t i = 0; i < m * n; i++)
+                worst = fmax(worst, fabs((double)c[v][i] - r[i]));
+        if (!(worst < 1e-5 * (double)k))
+            PT_FAIL_AT("%zux%zux%zu: differs from the naive loops by %g", m, n, k, worst);
+        for (int v = 0; v < 4; v++)
+            free(c[v]);
+        free(a), free(b), free(r);
+    }
+    prle__blas_set_threads(before);
+}
+
+/* sgemv (farthest-first's distance rows), A x and A^T u, at OpenBLAS thread count 1 and 2:
+ * equal bits. */
+static void test_blas__sgemv_independent_of_threads(void)
+{
+    size_t m = 3000, n = 500;
+    int before = prle__blas_threads();
+    float *a = malloc(m * n * sizeof *a), *x = malloc(n * sizeof *x), *u = malloc(m * sizeof *u);
+    float *y[2], *w[2];
+    fill(a, m * n, 8);
+    fill(x, n, 9);
+    fill(u, m, 10);
+    for (int t = 0; t < 2; t++) {
+        y[t] = malloc(m * sizeof *y[t]);
+        w[t] = malloc(n * sizeof *w[t]);
+        prle__blas_set_threads(t + 1);
+        prle__sgemv(false, m, n, 1.0f, a, n, x, 0.0f, y[t]);
+        prle__sgemv(true, m, n, 1.0f, a, n, u, 0.0f, w[t]);
+    }
+    PT_CHECK(memcmp(y[0], y[1], m * sizeof *y[0]) == 0);
+    PT_CHECK(memcmp(w[0], w[1], n * sizeof *w[0]) == 0);
+    prle__blas_set_threads(before);
+    free(a), free(x), free(u), free(y[0]), free(y[1]), free(w[0]), free(w[1]);
+}
+
+/* Pins nest; the last unpin restores the count in force before the first pin. */
+static void test_blas__pin_nests_and_restores(void)
+{
+    int before = prle__blas_threads();
     prle__blas_set_threads(2);
-    prle__sgemm(false, true, m, n, k / 2, 1.0f, a, k, b, k, 0.0f, c2, n);
-    PT_CHECK(memcmp(c1, c2, m * n * sizeof *c1) == 0);
-    prle__blas_set_threads(prle__threads_resolve(0));
-    free(a), free(b), free(c1), free(c2);
+    prle__blas_pin_serial();
+    prle__blas_pin_serial();
+    PT_EQ_INT(prle__blas_threads(), 1);
+    prle__blas_unpin();
+    PT_EQ_INT(prle__blas_threads(), 1);
+    prle__blas_unpin();
+    PT_EQ_INT(prle__blas_threads(), 2);
+    prle__blas_unpin(); /* unbalanced: nothing happens */
+    PT_EQ_INT(prle__blas_threads(), 2);
+    prle__blas_set_threads(before);
 }
 
 int main(void)
@@ -73,6 +148,8 @@ int main(void)
     prle_init(0);
     PT_RUN(test_blas__sgemm_matches_reference);
     PT_RUN(test_blas__sgemv_matches_reference);
-    PT_RUN(test_blas__result_independent_of_threads);
+    PT_RUN(test_blas__products_independent_of_threads);
+    PT_RUN(test_blas__sgemv_independent_of_threads);
+    PT_RUN(test_blas__pin_nests_and_restores);
     return pt_report();
 }

@@ -4,7 +4,6 @@
  * independence. */
 #include "prle_test.h"
 
-#include "nn/gemm.h"
 #include "prle/experts.h"
 
 static void fill(float *v, size_t n, uint64_t seed, double scale)
@@ -140,12 +139,10 @@ static void test_experts__threads(void)
     prle__experts_init_weights(&ex, prm, 3);
     fill(z, N * D, 4, 1.0);
     fill(g, N * P, 5, 1.0);
-    prle__blas_pin_serial();
     prle__experts_forward(e1, act, &ex, prm, z, N, 1);
     prle__experts_backward(g1, work, &ex, prm, g, act, z, N, 1);
     prle__experts_forward(e2, act, &ex, prm, z, N, 2);
     prle__experts_backward(g2, work, &ex, prm, g, act, z, N, 2);
-    prle__blas_unpin();
     PT_CHECK(memcmp(e1, e2, N * P * sizeof *e1) == 0);
     PT_CHECK(memcmp(g1, g2, ex.n_params * sizeof *g1) == 0);
     free(prm), free(z), free(g), free(e1), free(e2), free(act), free(work), free(g1), free(g2);

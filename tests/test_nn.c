@@ -9,7 +9,6 @@
 
 #include "nn/act.h"
 #include "nn/adam.h"
-#include "nn/gemm.h"
 #include "nn/l2norm.h"
 #include "nn/layernorm.h"
 #include "nn/linear.h"
@@ -368,47 +367,6 @@ static void test_nn__colsum_threads(void)
     PT_NEAR(s1[5], want, 1e-4);
 }
 
-static void test_nn__gemm_blocks_and_threads(void)
-{
-    /* the shapes of a training step at H = 500, B = 64 (where a plain OpenBLAS call differs
-     * between 1 and 2 threads) and a few odd ones: prle_init(1) with 1 thread and prle_init(2)
-     * with 2 threads pinned give equal bits, and both equal the naive loops within rounding */
-    const size_t shapes[][5] = {{0, 1, 64, 500, 500},  {1, 0, 500, 500, 64}, {0, 0, 64, 500, 500},
-                                {0, 1, 64, 64, 500},   {1, 1, 37, 129, 300}, {0, 0, 2, 1000, 200},
-                                {0, 1, 128, 700, 600}, {0, 0, 3, 5, 4}};
-    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
-        bool ta = shapes[s][0], tb = shapes[s][1];
-        size_t m = shapes[s][2], n = shapes[s][3], k = shapes[s][4];
-        float *a = malloc(m * k * sizeof *a), *b = malloc(k * n * sizeof *b);
-        float *c1 = malloc(m * n * sizeof *c1), *c2 = malloc(m * n * sizeof *c2);
-        float *r = malloc(m * n * sizeof *r);
-        fill(a, m * k, 40 + s, -1, 1);
-        fill(b, k * n, 50 + s, -1, 1);
-        fill(c1, m * n, 60 + s, -1, 1);
-        memcpy(c2, c1, m * n * sizeof *c1);
-        memcpy(r, c1, m * n * sizeof *c1);
-        size_t lda = ta ? m : k, ldb = tb ? k : n;
-        prle_init(1);
-        prle__gemm(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 1.0f, c1, n, 1);
-        prle_init(2);
-        prle__blas_pin_serial();
-        prle__blas_pin_serial(); /* nested */
-        prle__gemm(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 1.0f, c2, n, 2);
-        prle__blas_unpin();
-        PT_EQ_INT(prle__blas_threads(), 1);
-        prle__blas_unpin();
-        PT_EQ_INT(prle__blas_threads(), 2);
-        prle__ref_sgemm(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 1.0f, r, n);
-        PT_CHECK(memcmp(c1, c2, m * n * sizeof *c1) == 0);
-        double worst = 0;
-        for (size_t i = 0; i < m * n; i++)
-            worst = fmax(worst, fabs((double)c1[i] - r[i]));
-        if (!(worst < 1e-5 * (double)k))
-            PT_FAIL_AT("%zux%zux%zu: differs from the naive loops by %g", m, n, k, worst);
-        free(a), free(b), free(c1), free(c2), free(r);
-    }
-}
-
 int main(void)
 {
     prle_init(2);
@@ -421,6 +379,5 @@ int main(void)
     PT_RUN(test_nn__adam_vector_equals_scalar);
     PT_RUN(test_nn__param_buf);
     PT_RUN(test_nn__colsum_threads);
-    PT_RUN(test_nn__gemm_blocks_and_threads);
     return pt_report();
 }

@@ -374,7 +374,7 @@ static void test_tsne__pca_start(void)
         x.data[i * d + 11] += (float)(3.0 * prle_rng_normal(&r));
     }
     double *s = malloc(2 * n * sizeof *s);
-    PT_OK(prle__tsne_pca(s, &x, 42));
+    PT_OK(prle__tsne_pca(s, &x, 42, 0));
     for (int c = 0; c < 2; c++) {
         size_t axis = c == 0 ? 3 : 11, arg = 0;
         double mean = 0.0, dot = 0.0, ns = 0.0, nx = 0.0;
@@ -402,7 +402,7 @@ static void test_tsne__pca_start(void)
     /* wide rows (d > n) go through the Gram matrix */
     prle_matrix w = gaussian_rows(30, 50, 9, 3, 3.0);
     double *sw = malloc(2 * 30 * sizeof *sw);
-    PT_OK(prle__tsne_pca(sw, &w, 42));
+    PT_OK(prle__tsne_pca(sw, &w, 42, 0));
     check_pca_eigen(&w, sw);
     prle_matrix_dispose(&w);
     free(sw);

@@ -44,9 +44,11 @@ typedef enum prle_status {
 PRLE_API const char *prle_version(void);
 
 /**
- * Process-wide set-up: thread counts of OpenMP and OpenBLAS (`n_threads`, 0 = all cores),
- * libsvm's printer silenced. Call once at start, before other threads exist; calling again
- * changes the thread count. Returns 0.
+ * Process-wide set-up: the default thread count of the library's own parallel loops
+ * (`n_threads`, 0 = all cores), libsvm's printer silenced. OpenBLAS's own count is left as it
+ * is: the library runs every BLAS call on one thread and splits large products itself, so its
+ * results do not depend on any thread count. Call once at start, before other threads exist;
+ * calling again changes the thread count. Returns 0.
  */
 PRLE_API int prle_init(int n_threads);
 

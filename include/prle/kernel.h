@@ -120,8 +120,8 @@ PRLE_API int prle_kernel_new(prle_kernel **out, size_t in_dim, const prle_kernel
  *
  * Same data, params and seed give byte-identical weights whatever the thread count: products
  * run in blocks fixed by their shapes, each single-threaded, spread over n_threads (OpenBLAS
- * is held at one thread while the fit runs, which other BLAS users of the process then share;
- * its own threading changes the bits with the thread count). Returns 0 and a kernel to free
+ * is held at one thread during each product, which other BLAS users of the process then
+ * share; its own threading changes the bits with the thread count). Returns 0 and a kernel to free
  * with prle_kernel_free; PRLE_EINVAL (params, NaN labels), PRLE_ESHAPE (widths disagree),
  * PRLE_ENOMEM, PRLE_EABORTED (a callback said stop).
  * Memory: 4 copies of the trainable parameters plus one of all, and O(B * width)

@@ -132,7 +132,7 @@ typedef struct prle_model prle_model;
  * comes from (seed, "model.gumbel", step). proto_rbf trains nothing: its closed form picks
  * tau on the validation rows.
  *
- * Deterministic for a seed and thread count (and equal across thread counts in practice).
+ * Same data, params and seed give byte-identical models for any thread count.
  * PRLE_EINVAL (params, shapes, a non-finite value naming its split and row), PRLE_ESHAPE
  * (validation width), PRLE_ENOMEM, PRLE_EABORTED (callbacks). Other errors of the prototype
  * selection and meta-init pass through.
@@ -181,8 +181,8 @@ PRLE_API void prle_model_label_stats(const prle_model *m, double *mean, double *
  * (n, P) gets the routing weights and `e_out` (n, P) the local predictions on the raw
  * scale (either may be NULL), so that yhat_i = sum_p w_ip e_ip. PRLE_ESHAPE on a width
  * mismatch, PRLE_EINVAL naming the first row with a non-finite value. Rows go in fixed blocks
- * of 256 over the model's n_threads (results do not depend on the thread count); OpenBLAS
- * is held at one thread meanwhile. Concurrent calls are safe.
+ * of 256 over the model's n_threads (results do not depend on the thread count). Concurrent
+ * calls are safe.
  */
 PRLE_API int prle_model_predict(float *yhat, float *w_out, float *e_out, const prle_model *m,
                                 const prle_matrix *z);

@@ -207,8 +207,8 @@ PRLE_API void prle_run_result_dispose(prle_run_result *r);
  *
  * Embeddings with a non-finite value are PRLE_EINVAL naming the file and the row. Other
  * errors come from the stages (PRLE_EINVAL for the config, PRLE_ENOTFOUND, PRLE_EFORMAT,
- * PRLE_EIO, PRLE_ENOMEM, PRLE_EABORTED). Same config, seed and thread count give
- * byte-identical model.safetensors and predictions. `params` may be NULL.
+ * PRLE_EIO, PRLE_ENOMEM, PRLE_EABORTED). Same config and seed give byte-identical
+ * model.safetensors and predictions for any thread count on one machine. `params` may be NULL.
  */
 PRLE_API int prle_run(prle_run_result *out, const prle_config *cfg, const prle_run_params *params);
 

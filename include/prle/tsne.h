@@ -81,8 +81,8 @@ typedef struct prle_tsne_info {
  * then gradient descent with momentum and gains, repulsion from a quadtree with angle `theta`.
  *
  * Same data, params and seed give byte-identical output for any `n_threads` (every parallel
- * loop writes per-point outputs; all sums across points run in index order); the PCA start
- * uses OpenBLAS, whose thread count prle_init sets. Returns 0 and a run to free with
+ * loop writes per-point outputs; all sums across points run in index order; the PCA start's
+ * product runs in blocks fixed by its shape). Returns 0 and a run to free with
  * prle_tsne_free; PRLE_EINVAL (params, n < 2, perplexity >= n, a non-finite value: the
  * message names its row and column, PCA start with d < 2), PRLE_ENOMEM, PRLE_EABORTED.
  * Memory: O(n k) for P plus O(n d) for the PCA start. `x` is borrowed for the call.

@@ -140,8 +140,10 @@ static int top2_eigen(double *vec, double *val, const double *a, size_t m, uint6
                     s1 += v[i * r + p] * w[i * r + q], s2 += v[i * r + q] * w[i * r + p];
                 t[p * r + q] = t[q * r + p] = 0.5 * (s1 + s2);
             }
+        prle__blas_pin_serial(); /* LAPACK's BLAS on one thread (math/blas.h) */
         lapack_int info =
             LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)r, t, (lapack_int)r, th);
+        prle__blas_unpin();
         if (info != 0) {
             err = prle__error_set(PRLE_ERROR, "tsne pca: dsyev returned %d", (int)info);
             goto done;
@@ -181,8 +183,9 @@ done:
 
 /* Covariance (d, d) or Gram (n, n), whichever is smaller, through one SGEMM; its top
  * eigenvectors by top2_eigen. */
-int prle__tsne_pca(double *s, const prle_matrix *x, uint64_t seed)
+int prle__tsne_pca(double *s, const prle_matrix *x, uint64_t seed, int n_threads)
 {
+    int nt = prle__threads_resolve(n_threads);
     int err = 0;
     size_t n = x->rows, d = x->cols, m = n < d ? n : d, nd, mm;
     float *xc = NULL, *g = NULL;
@@ -203,9 +206,9 @@ int prle__tsne_pca(double *s, const prle_matrix *x, uint64_t seed)
         for (size_t j = 0; j < d; j++)
             xc[i * d + j] = (float)((double)x->data[i * d + j] - mean[j]);
     if (m == d) /* C = Xc^T Xc (d, d) */
-        prle__sgemm(true, false, d, d, n, 1.0f, xc, d, xc, d, 0.0f, g, d);
+        prle__gemm(true, false, d, d, n, 1.0f, xc, d, xc, d, 0.0f, g, d, nt);
     else /* G = Xc Xc^T (n, n) */
-        prle__sgemm(false, true, n, n, d, 1.0f, xc, d, xc, d, 0.0f, g, n);
+        prle__gemm(false, true, n, n, d, 1.0f, xc, d, xc, d, 0.0f, g, n, nt);
     for (size_t e = 0; e < mm; e++)
         gd[e] = g[e];
     if ((err = top2_eigen(vec, val, gd, m, seed)) < 0)
@@ -253,7 +256,7 @@ static int tsne_start(double *y, const prle_matrix *x, const prle_tsne_params *p
     if (x->cols < 2)
         return prle__error_set(PRLE_EINVAL, "tsne: pca init needs at least 2 columns, got %zu",
                                x->cols);
-    int err = prle__tsne_pca(y, x, p->seed);
+    int err = prle__tsne_pca(y, x, p->seed, p->n_threads);
     if (err < 0)
         return err;
     /* scikit-learn: pca / std(pca[:, 0]) * 1e-4 (population std) */

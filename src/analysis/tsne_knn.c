@@ -350,7 +350,7 @@ int prle__tsne_knn_brute(size_t *idx_out, double *dist_out, const prle_matrix *x
     double gamma = ((double)d + 16.0) * 4.0 * 5.960464477539063e-08;
     for (size_t b0 = 0; b0 < n; b0 += BRUTE_BLOCK) {
         size_t nb = n - b0 < BRUTE_BLOCK ? n - b0 : BRUTE_BLOCK;
-        prle__sgemm(false, true, nb, n, d, 1.0f, xc + b0 * d, d, xc, d, 0.0f, g, n);
+        prle__gemm(false, true, nb, n, d, 1.0f, xc + b0 * d, d, xc, d, 0.0f, g, n, nt);
 #pragma omp parallel for schedule(dynamic, 4) num_threads(nt) if (nb * n >= 65536)
         for (size_t r = 0; r < nb; r++) {
             size_t tid = (size_t)prle__thread_num(), i = b0 + r;

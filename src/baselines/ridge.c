@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "math/blas.h"
 
 struct prle_ridge {
     double *coef; /* (d) */
@@ -85,8 +86,10 @@ int prle__ridge_fit_path(prle_ridge **outs, const double *alphas, size_t n_alpha
     for (size_t i = 0; i < n; i++)
         yc[i] = (double)y[i] - ym;
 
+    prle__blas_pin_serial(); /* LAPACK's BLAS on one thread (math/blas.h) */
     lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', (lapack_int)n, (lapack_int)d, a,
                                      (lapack_int)d, s, u, (lapack_int)r, vt, (lapack_int)d);
+    prle__blas_unpin();
     if (info != 0) {
         err = prle__error_set(info < 0 ? PRLE_EINVAL : PRLE_ERROR,
                               "ridge: LAPACKE_dgesdd returned %d", (int)info);

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/error.h"
-#include "nn/gemm.h"
+#include "math/blas.h"
 #include "nn/l2norm.h"
 #include "nn/layernorm.h"
 #include "nn/linear.h"

@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "nn/gemm.h"
+#include "math/blas.h"
 
 #define UNIF_EPS 1e-8
 #define TRIP_POS 0.1    /* positive: |dy| <= 0.1 M */

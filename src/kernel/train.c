@@ -12,7 +12,7 @@
 #include "kernel/kernel_int.h"
 #include "kernel/loss.h"
 #include "nn/adam.h"
-#include "nn/gemm.h"
+#include "math/blas.h"
 
 /* ---- the handle -------------------------------------------------------------------------- */
 
@@ -211,7 +211,6 @@ int prle_kernel_fit(prle_kernel **out, const prle_matrix *x_train, const float *
         (has_val && (err = check_labels(y_val, x_val->rows, "y_val")) < 0))
         return err;
     int nt = prle__threads_resolve(p->n_threads);
-    prle__blas_pin_serial(); /* the bits must not depend on the thread count (nn/gemm.h) */
 
     if ((err = prle__kernel_alloc(&s.k, H, p)) < 0)
         goto done;
@@ -305,7 +304,6 @@ int prle_kernel_fit(prle_kernel **out, const prle_matrix *x_train, const float *
     s.k = NULL;
     err = 0;
 done:
-    prle__blas_unpin();
     fit_state_dispose(&s);
     return err;
 }
@@ -328,13 +326,11 @@ int prle_kernel_apply(prle_matrix *out, const prle_kernel *k, const prle_matrix 
     if ((err = prle_matrix_alloc(&z, x->rows, h->d_out)) < 0 ||
         (err = prle__head_acts_alloc(&acts, h, cap, false)) < 0)
         goto done;
-    prle__blas_pin_serial();
     for (size_t r0 = 0; r0 < x->rows; r0 += cap) {
         size_t nb = x->rows - r0 < cap ? x->rows - r0 : cap;
         prle__head_forward(h, k->pb.params, &acts, prle_matrix_row(x, r0), nb, NULL, nt);
         memcpy(prle_matrix_row(&z, r0), acts.z, nb * h->d_out * sizeof(float));
     }
-    prle__blas_unpin();
     *out = z;
     z = (prle_matrix){0};
 done:

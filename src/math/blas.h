@@ -1,4 +1,12 @@
-/* The one BLAS wrapper: src/math/blas.c is the only file that includes cblas.h. */
+/* The one BLAS wrapper: src/math/blas.c is the only file that includes cblas.h.
+ *
+ * Reproducibility (README "Reproducibility"): OpenBLAS picks its kernels for the processor
+ * (OPENBLAS_CORETYPE may force a type), and with some of them (Haswell, Zen) the bits of a
+ * threaded product depend on its thread count; its threaded and serial drivers also block the
+ * inner dimension differently. So the library never lets OpenBLAS thread: prle__sgemm and
+ * prle__sgemv run it on one thread whatever count is in force, and parallel products are
+ * prle__gemm's fixed blocks. A product's bits then depend on its arguments and the machine's
+ * kernels only, never on a thread count. */
 #ifndef PRLE_MATH_BLAS_H
 #define PRLE_MATH_BLAS_H
 
@@ -8,17 +16,45 @@
 /**
  * C = alpha * op(A) op(B) + beta * C, row-major; op(X) = X or X^T per trans_a / trans_b.
  * op(A) is (m, k), op(B) is (k, n), C is (m, n); lda/ldb/ldc are row strides.
- * Inside an OpenMP parallel region OpenBLAS (OpenMP build) runs single-threaded.
+ * One OpenBLAS call on one thread (prle__blas_pin_serial around it); safe inside OpenMP regions.
  */
 void prle__sgemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha,
                  const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
                  size_t ldc);
 
-/** y = alpha * op(A) x + beta * y, A (m, n) row-major. */
+/**
+ * prle__sgemm's contract, computed as fixed blocks of C's rows or columns (up to 8, chosen
+ * from m, n, k only), each one prle__sgemm call, the blocks spread over `nt` OpenMP threads:
+ * the same bits for any `nt`. Products at or below 262,144 multiply-adds are one call.
+ */
+void prle__gemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float alpha,
+                const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
+                size_t ldc, int nt);
+
+/** y = alpha * op(A) x + beta * y, A (m, n) row-major; OpenBLAS on one thread. */
 void prle__sgemv(bool trans_a, size_t m, size_t n, float alpha, const float *a, size_t lda,
                  const float *x, float beta, float *y);
 
-/** Sets OpenBLAS's own thread count (process-wide; called by prle_init only). */
+/**
+ * Holds OpenBLAS at one thread until the matching prle__blas_unpin (nestable, thread-safe:
+ * the first pin saves the count in force, the last unpin restores it). Process-wide. The
+ * wrappers above pin themselves; LAPACKE calls (which run OpenBLAS underneath) are wrapped
+ * in a pin by their callers.
+ */
+void prle__blas_pin_serial(void);
+
+/** Ends a prle__blas_pin_serial. */
+void prle__blas_unpin(void);
+
+/**
+ * OpenBLAS's own threaded sgemm at the count in force, prle__sgemm's contract: its bits may
+ * depend on that count. For bench_gemm's reference rate only; the library never calls it.
+ */
+void prle__sgemm_blas_threaded(bool trans_a, bool trans_b, size_t m, size_t n, size_t k,
+                               float alpha, const float *a, size_t lda, const float *b,
+                               size_t ldb, float beta, float *c, size_t ldc);
+
+/** Sets OpenBLAS's own thread count (process-wide; prle_init, tests and benches only). */
 void prle__blas_set_threads(int n);
 
 /** Threads OpenBLAS reports it will use. */

@@ -1,6 +1,6 @@
 #include "nn/linear.h"
 
-#include "nn/gemm.h"
+#include "math/blas.h"
 
 void prle__linear_fwd(float *y, const float *x, const float *w, const float *b, size_t n,
                       size_t din, size_t dout, int nt)

@@ -10,7 +10,6 @@
 #include "core/progress.h"
 #include "core/threads.h"
 #include "nn/adam.h"
-#include "nn/gemm.h"
 #include "prle/meta_init.h"
 #include "prle/model_int.h"
 #include "prle/proto_rbf.h"
@@ -290,7 +289,6 @@ int prle__model_fit(prle_model **out, const prle_matrix *ztr, const float *ytr,
     const prle_matrix *zv = nva ? zva : NULL;
     int nt = prle__threads_resolve(p->n_threads);
     double t0 = prle__now();
-    bool pinned = false;
     if ((err = prle__model_alloc(&m, p, np, d)) < 0)
         goto done;
     label_stats(&m->y_mean, &m->y_sd, ytr, n);
@@ -315,10 +313,6 @@ int prle__model_fit(prle_model **out, const prle_matrix *ztr, const float *ytr,
         memcpy(m->proto_rows, o->proto_rows, np * sizeof *m->proto_rows);
     else if ((err = prle_prototypes_select(m->proto_rows, NULL, ztr, &p->protos)) < 0)
         goto done;
-    /* k-medoids keeps BLAS threaded (its choice does not depend on the thread count, tests
-     * in test_prototypes.c); training must not see it (nn/gemm.h) */
-    prle__blas_pin_serial();
-    pinned = true;
     for (size_t q = 0; q < np; q++) {
         size_t row = m->proto_rows[q];
         if (row >= n || b.anchor[row] >= 0) {
@@ -350,8 +344,6 @@ int prle__model_fit(prle_model **out, const prle_matrix *ztr, const float *ytr,
     *out = m;
     m = NULL;
 done:
-    if (pinned)
-        prle__blas_unpin();
     fit_buffers_dispose(&b);
     prle_model_free(m);
     return err;

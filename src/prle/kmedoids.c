@@ -361,20 +361,20 @@ int prle__kmedoids_fasterpam(size_t *med, float *dm, const prle__kmed_ctx *c)
         for (size_t c0 = 0; c0 < n && !stop; c0 += brows) {
             size_t b = n - c0 < brows ? n - c0 : brows, chunk = CHUNK_MIN, have = b;
             if (!c->full) {
-                /* gram rows [0, have) = -2 X[c0 ..) X^T, by OpenBLAS on both threads; up to
-                   xlast only if the pass is to end in this block (the rest if a swap comes) */
+                /* gram rows [0, have) = -2 X[c0 ..) X^T, in prle__gemm's blocks; up to xlast
+                   only if the pass is to end in this block (the rest if a swap comes) */
                 if (xlast >= c0 && xlast < c0 + b)
                     have = xlast + 1 - c0;
-                prle__sgemm(false, true, have, n, d, -2.0f, c->x + c0 * d, d, c->x, d, 0.0f, gram,
-                            n);
+                prle__gemm(false, true, have, n, d, -2.0f, c->x + c0 * d, d, c->x, d, 0.0f, gram,
+                           n, nt);
             }
             for (size_t i = c0; i < c0 + b && !stop;) {
                 size_t e = c0 + b - i < chunk ? c0 + b : i + chunk;
                 if (xlast >= i && xlast < e)
                     e = xlast + 1; /* the pass ends there unless a swap comes first */
                 if (e > c0 + have) {
-                    prle__sgemm(false, true, b - have, n, d, -2.0f, c->x + (c0 + have) * d, d, c->x,
-                                d, 0.0f, gram + have * n, n);
+                    prle__gemm(false, true, b - have, n, d, -2.0f, c->x + (c0 + have) * d, d, c->x,
+                               d, 0.0f, gram + have * n, n, nt);
                     have = b;
                 }
                 fp_eval_chunk(gain, slot, scratch, i, e, c0, gram, is_med, &s, c);

@@ -26,6 +26,7 @@
 
 #include "core/error.h"
 #include "core/threads.h"
+#include "math/blas.h"
 
 #define ALPHA 1e-3
 #define SVR_C 1.0
@@ -78,8 +79,10 @@ static int fit_ridge(float *w, float *c, const prle_matrix *z, const float *y, i
     }
     for (size_t j = 0; j < d; j++)
         a[(n + j) * d + j] = sqrt(ALPHA);
+    prle__blas_pin_serial(); /* LAPACK's BLAS on one thread (math/blas.h) */
     lapack_int info = LAPACKE_dgels(LAPACK_ROW_MAJOR, 'N', (lapack_int)m, (lapack_int)d, 1, a,
                                     (lapack_int)d, b, 1);
+    prle__blas_unpin();
     if (info != 0) {
         err = prle__error_set(info < 0 ? PRLE_EINVAL : PRLE_ERROR,
                               "meta-init ridge: LAPACKE_dgels returned %d", (int)info);

@@ -36,8 +36,7 @@ int prle__model_make_router(prle_model *m);
 /**
  * Rows of z (n, D) to standardised predictions `yhat` (n), weights `w` (n, P) and standardised
  * local predictions `e` (n, P) (any of the three may be NULL), `params` the expert parameters
- * to use (NULL: the model's). Serial BLAS must be in force (prle__blas_pin_serial) when
- * `nt` > 1. PRLE_ENOMEM.
+ * to use (NULL: the model's). PRLE_ENOMEM.
  */
 int prle__model_forward(float *yhat, float *w, float *e, const prle_model *m, const float *params,
                         const float *z, size_t n, int nt);

@@ -6,7 +6,7 @@
 
 #include "core/error.h"
 #include "core/threads.h"
-#include "nn/gemm.h"
+#include "math/blas.h"
 #include "prle/model_int.h"
 #include "prle/proto_rbf.h"
 #include "prle/router.h"
@@ -90,7 +90,6 @@ int prle__model_predict_blocks(float *yhat, float *w_out, float *e_out, const pr
 {
     size_t np = m->np, d = m->d, nblk = (n + PREDICT_BLOCK - 1) / PREDICT_BLOCK;
     bool failed = false;
-    prle__blas_pin_serial();
     (void)nt;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nblk > 1)
     for (size_t b = 0; b < nblk; b++) {
@@ -107,7 +106,6 @@ int prle__model_predict_blocks(float *yhat, float *w_out, float *e_out, const pr
         if (!e_out)
             free(eb);
     }
-    prle__blas_unpin();
     return failed ? prle__error_nomem("model predict") : 0;
 }
 

@@ -33,6 +33,7 @@
 
 #include "core/error.h"
 #include "core/threads.h"
+#include "math/blas.h"
 
 #define TAU_FIRST 0.25
 #define TAU_STEPS 11
@@ -134,8 +135,10 @@ static int solve_beta(double *beta, double *g, const double *w, const float *y, 
             b += w[i * np + p] * y[i];
         beta[p] = b;
     }
+    prle__blas_pin_serial(); /* LAPACK's BLAS on one thread (math/blas.h) */
     lapack_int info =
         LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', (lapack_int)np, 1, g, (lapack_int)np, beta, 1);
+    prle__blas_unpin();
     if (info != 0)
         return prle__error_set(info < 0 ? PRLE_EINVAL : PRLE_ERROR,
                                "proto_rbf: LAPACKE_dposv returned %d", (int)info);

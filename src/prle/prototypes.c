@@ -104,11 +104,10 @@ void prle__proto_sqnorms(float *sq_out, const float *a, size_t n, size_t d, int 
 void prle__proto_dist(float *out, size_t ldo, const float *a, const float *sqa, size_t m,
                       const float *b, const float *sqb, size_t nb, size_t d, int n_threads)
 {
-    /* one product for the whole block: OpenBLAS splits the output, not the inner sum, so the
-       values do not depend on its thread count; our loop below only post-processes rows */
-    prle__sgemm(false, true, m, nb, d, -2.0f, a, d, b, d, 0.0f, out, ldo);
+    /* one product for the whole block, its bits independent of the thread count (math/blas.h);
+       our loop below only post-processes rows */
     int nt = n_threads;
-    (void)nt;
+    prle__gemm(false, true, m, nb, d, -2.0f, a, d, b, d, 0.0f, out, ldo, nt);
 #pragma omp parallel for schedule(static) num_threads(nt) if (m * nb >= 16384)
     for (size_t i = 0; i < m; i++) {
         float *oi = out + i * ldo, si = sqa[i];

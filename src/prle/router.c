@@ -287,8 +287,8 @@ static int forward(float *w_out, float *dist_out, const prle_router *r, const pr
         goto done;
     }
     const float *b = r->p.distance == PRLE_DIST_COSINE ? r->unit : r->protos;
-    prle__sgemm(false, true, n, np, d, 1.0f, z->data, d, b, d, 0.0f, dist, np);
     int nt = prle__threads_resolve(r->p.n_threads);
+    prle__gemm(false, true, n, np, d, 1.0f, z->data, d, b, d, 0.0f, dist, np, nt);
     (void)nt;
     if (r->p.type == PRLE_ROUTER_MLP_SPARSE) {
 #pragma omp parallel for schedule(static) num_threads(nt) if (n * np * d >= 65536)

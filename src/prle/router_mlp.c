@@ -8,15 +8,14 @@
  * a_ip = (W0z z_i + b0) + W0u u_p + W0a |z_i - u_p| + w0d d_ip: the first two terms are one
  * product per row and per prototype; only W0a |z_i - u_p| is per pair, computed for blocks of
  * CHUNK_PAIRS pairs by one matrix product. Backward recomputes a_ip the same way.
- * Products go through prle__gemm with OpenBLAS pinned serial and every sum runs in a fixed
- * order, so results do not depend on the thread count. */
+ * Products go through prle__gemm and every sum runs in a fixed order, so results do not depend on the thread count. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
 #include "core/threads.h"
-#include "nn/gemm.h"
+#include "math/blas.h"
 #include "prle/rng.h"
 #include "prle/router_int.h"
 
@@ -155,7 +154,6 @@ int prle__router_mlp_forward(float *w_out, const float *dist, const prle_router 
         return err;
     gate_views g = gate_point(r, r->gate);
     int nt = prle__threads_resolve(r->p.n_threads);
-    prle__blas_pin_serial();
     gate_rows(&wk, &g, r, z, nt);
     double inv_t = noise_seed ? 1.0 / r->p.gumbel_tau : 1.0;
     for (size_t i0 = 0; i0 < n; i0 += wk.rows) {
@@ -192,7 +190,6 @@ int prle__router_mlp_forward(float *w_out, const float *dist, const prle_router 
                 wi[p] = (float)(lg[p] / sum);
         }
     }
-    prle__blas_unpin();
     work_dispose(&wk);
     return 0;
 }
@@ -218,7 +215,6 @@ int prle__router_mlp_backward(float *dz, float *dparams, const prle_router *r, c
            *acc_b2 = acc_w2 + h;
     double inv_t = 1.0 / r->p.gumbel_tau;
     int nt = prle__threads_resolve(r->p.n_threads);
-    prle__blas_pin_serial();
     gate_rows(&wk, &g, r, z, nt);
     for (size_t i0 = 0; i0 < n; i0 += wk.rows) {
         size_t i1 = i0 + wk.rows < n ? i0 + wk.rows : n, m = (i1 - i0) * np;
@@ -298,7 +294,6 @@ int prle__router_mlp_backward(float *dz, float *dparams, const prle_router *r, c
         }
         db2[0] += (float)*acc_b2;
     }
-    prle__blas_unpin();
 done:
     work_dispose(&wk);
     free(srow), free(tproto), free(acc);
