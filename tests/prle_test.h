@@ -1,7 +1,10 @@
-/* A header-only test harness: PT_CHECK, PT_NEAR, PT_OK, PT_FAILS and a runner.
+/* A header-only test harness: PT_CHECK, PT_NEAR, PT_OK, PT_FAILS, PT_SKIP and a runner.
  *
  *   static void test_rng__repeatable(void) { PT_CHECK(a == b); }
  *   int main(void) { PT_RUN(test_rng__repeatable); return pt_report(); }
+ *
+ * Exit status: 1 if a case failed; else PT_SKIP_CODE (77, ctest's SKIP_RETURN_CODE) if a case
+ * was skipped, so that a missing input shows as a skipped test, never as a passed one; else 0.
  */
 #ifndef PRLE_TEST_H
 #define PRLE_TEST_H
@@ -10,14 +13,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "prle/prle.h"
 
 #include "io/fileio.h"
 
+#define PT_SKIP_CODE 77
+
 static int pt_failed_checks;
-static int pt_passed, pt_failed;
+static int pt_passed, pt_failed, pt_skipped;
 static const char *pt_current;
+static bool pt_current_skipped;
 
 #define PT_FAIL_AT(...)                                                                            \
     do {                                                                                           \
@@ -79,15 +86,27 @@ static const char *pt_current;
             PT_FAIL_AT("%s: message \"%s\" lacks \"%s\"", #call, prle_last_error(), pt_sub_);      \
     } while (0)
 
+/** Marks the current case skipped (its checks so far still count) and says why. */
+#define PT_SKIP(...)                                                                               \
+    do {                                                                                           \
+        printf("SKIP %s: ", pt_current);                                                           \
+        printf(__VA_ARGS__);                                                                       \
+        putchar('\n');                                                                             \
+        pt_current_skipped = true;                                                                 \
+    } while (0)
+
 #define PT_RUN(fn)                                                                                 \
     do {                                                                                           \
         int pt_before_ = pt_failed_checks;                                                         \
         pt_current = #fn;                                                                          \
+        pt_current_skipped = false;                                                                \
         fn();                                                                                      \
-        if (pt_failed_checks == pt_before_)                                                        \
-            pt_passed++;                                                                           \
-        else                                                                                       \
+        if (pt_failed_checks != pt_before_)                                                        \
             pt_failed++;                                                                           \
+        else if (pt_current_skipped)                                                               \
+            pt_skipped++;                                                                          \
+        else                                                                                       \
+            pt_passed++;                                                                           \
     } while (0)
 
 /** Fills x[0..n) with standard normal draws from the stream (seed, purpose). */
@@ -101,8 +120,27 @@ static inline void pt_fill_normal(float *x, size_t n, uint64_t seed, const char 
 
 static inline int pt_report(void)
 {
-    printf("%d passed, %d failed\n", pt_passed, pt_failed);
-    return pt_failed ? 1 : 0;
+    printf("%d passed, %d failed, %d skipped\n", pt_passed, pt_failed, pt_skipped);
+    return pt_failed ? 1 : pt_skipped ? PT_SKIP_CODE : 0;
+}
+
+/**
+ * A path under the shared data folder (PRLE_SHARED_DATA, else ../shared/data); static buffer.
+ * NULL, and the current case marked skipped, when it does not exist.
+ */
+static inline const char *pt_shared(const char *rel)
+{
+    static char buf[4][1024];
+    static int slot;
+    const char *dir = getenv("PRLE_SHARED_DATA");
+    char *b = buf[slot++ & 3];
+    snprintf(b, 1024, "%s%s%s", dir && *dir ? dir : "../shared/data", *rel ? "/" : "", rel);
+    struct stat st;
+    if (stat(b, &st) != 0) {
+        PT_SKIP("no %s", b);
+        return NULL;
+    }
+    return b;
 }
 
 /** A path under the test's scratch folder (PRLE_TEST_TMP, else /tmp); static buffer. */

@@ -2,33 +2,10 @@
 /* Datasets: every preset against tools/ref/dataset_ref.py and the READMEs of ../shared/data,
  * configs alone for files of one's own, the seeded split, and bad input. */
 #include <errno.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "prle_test.h"
 
 /* ---- helpers ---------------------------------------------------------------------------- */
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-/* The shared data folder, or NULL (the test prints "skipped") when it is absent. */
-static const char *shared_dir(void)
-{
-    static char buf[1024];
-    const char *dir = getenv("PRLE_SHARED_DATA");
-    struct stat st;
-    snprintf(buf, sizeof buf, "%s", dir && *dir ? dir : "../shared/data");
-    if (stat(buf, &st) != 0) {
-        printf("%s: skipped (no %s)\n", pt_current, buf);
-        return NULL;
-    }
-    return buf;
-}
 
 /* Loads a dataset from YAML text alone (paths relative to the test's scratch folder). */
 static int load_yaml(prle_dataset **ds, const char *yaml)
@@ -52,7 +29,7 @@ static int load_yaml(prle_dataset **ds, const char *yaml)
 static int load_preset(prle_dataset **ds, const char *name, const char *extra_yaml)
 {
     char yaml[2048];
-    snprintf(yaml, sizeof yaml, "data:\n  name: %s\n  data_dir: %s\n%s", name, shared_dir(),
+    snprintf(yaml, sizeof yaml, "data:\n  name: %s\n  data_dir: %s\n%s", name, pt_shared(""),
              extra_yaml ? extra_yaml : "");
     return load_yaml(ds, yaml);
 }
@@ -151,7 +128,7 @@ static const readme_ref readme[] = {
 
 static void test_dataset__presets_match_references(void)
 {
-    if (!shared_dir())
+    if (!pt_shared(""))
         return;
     for (size_t p = 0; p < sizeof readme / sizeof readme[0]; p++) {
         const readme_ref *rm = &readme[p];
@@ -200,7 +177,7 @@ static void test_dataset__presets_match_references(void)
 /* File fingerprints equal the sha256 sums and sizes the READMEs list. */
 static void test_dataset__fingerprints_match_readmes(void)
 {
-    if (!shared_dir())
+    if (!pt_shared(""))
         return;
     prle_dataset *ds = NULL;
     PT_OK(load_preset(&ds, "stsb", NULL));
@@ -248,7 +225,7 @@ static void test_dataset__fingerprints_match_readmes(void)
  * every usable row in exactly one split. */
 static void test_dataset__ruddit_split(void)
 {
-    if (!shared_dir())
+    if (!pt_shared(""))
         return;
     prle_dataset *a = NULL, *b = NULL, *c = NULL;
     PT_OK(load_preset(&a, "ruddit", NULL));
@@ -453,7 +430,7 @@ static void test_dataset__csv_and_jsonl(void)
 /* Keys set in the config win over the preset's. */
 static void test_dataset__config_overrides_preset(void)
 {
-    if (!shared_dir())
+    if (!pt_shared(""))
         return;
     prle_dataset *ds = NULL;
     PT_OK(
@@ -468,7 +445,7 @@ static void test_dataset__config_overrides_preset(void)
     /* a split file set in the config replaces only that split's preset file */
     char yaml[2048];
     snprintf(yaml, sizeof yaml, "  label_max: 6\n  files: {test: %s/stsb/sts-test.csv}\n",
-             shared_dir());
+             pt_shared(""));
     PT_OK(load_preset(&ds, "STSB", yaml));
     if (ds) {
         PT_EQ_STR(prle_dataset_name(ds), "stsb");
@@ -478,31 +455,12 @@ static void test_dataset__config_overrides_preset(void)
         prle_dataset_free(ds);
     }
     /* the data folder from PRLE_DATA_DIR when data.data_dir is unset */
-    setenv("PRLE_DATA_DIR", shared_dir(), 1);
+    setenv("PRLE_DATA_DIR", pt_shared(""), 1);
     PT_OK(load_yaml(&ds, "data: {name: mlqe-ro-en}\n"));
     unsetenv("PRLE_DATA_DIR");
     if (ds) {
         PT_EQ_INT(prle_dataset_n_rows(ds, PRLE_SPLIT_TRAIN), 7000);
         PT_EQ_STR(prle_dataset_name(ds), "mlqe-ro-en");
-        prle_dataset_free(ds);
-    }
-}
-
-/* Load times of the largest presets (printed; targets are not asserted here). */
-static void test_dataset__timing(void)
-{
-    if (!shared_dir())
-        return;
-    const char *names[] = {"stsb", "ruddit", "mlqe-si-en"};
-    for (size_t i = 0; i < 3; i++) {
-        prle_dataset *ds = NULL;
-        double t0 = now_ms();
-        PT_OK(load_preset(&ds, names[i], NULL));
-        double t1 = now_ms();
-        printf("load %-10s %7.1f ms (%zu + %zu + %zu rows)\n", names[i], t1 - t0,
-               prle_dataset_n_rows(ds, PRLE_SPLIT_TRAIN),
-               prle_dataset_n_rows(ds, PRLE_SPLIT_VALIDATION),
-               prle_dataset_n_rows(ds, PRLE_SPLIT_TEST));
         prle_dataset_free(ds);
     }
 }
@@ -674,7 +632,6 @@ int main(void)
     PT_RUN(test_dataset__tsv_with_header_from_config);
     PT_RUN(test_dataset__csv_and_jsonl);
     PT_RUN(test_dataset__config_overrides_preset);
-    PT_RUN(test_dataset__timing);
     PT_RUN(test_dataset__bad_input);
     PT_RUN(test_dataset__bad_config);
     return pt_report();

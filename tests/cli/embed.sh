@@ -166,38 +166,32 @@ EOF
   check stsb_combined 0 "$prle" embed stsb.yaml data.combine_fields=true
   ok stsb_combined_shape [ "$(shape cache/stsb/train_embeds.npy)" = "(5749, 64)" ]
 else
-  echo "skip: no $shared/stsb"
+  skip "stsb: no $shared/stsb"
 fi
 
-# ---- GloVe with fixture vectors (when the glove encoder is built) -------------------------------
+# ---- GloVe with fixture vectors ---------------------------------------------------------------------
 printf 'man 0.1 0.2 0.3\nguitar 0.5 -0.1 0.0\nplays 0.3 0.3 -0.2\nplaying 0.2 0.4 -0.1\na 0.0 0.1 0.1\n' >vec.txt
 printf 'woman -0.2 0.1 0.4\nonion 0.9 0.1 0.0\ncat 0.1 -0.5 0.2\ndog 0.2 -0.4 0.3\nthe 0.0 0.0 0.1\n' >>vec.txt
-"$prle" embed small.yaml model.encoder_type=glove model.vectors=/nonexistent/x.txt \
-  data.embedding_cache_dir=cache/glove >"$tmp/out" 2>"$tmp/err"
-if grep -q "not built yet" "$tmp/err"; then
-  echo "skip: the glove encoder is not built yet"
-else
-  check glove_bad_vectors 2 "$prle" embed small.yaml model.encoder_type=glove \
-    model.vectors=/nonexistent/x.txt data.embedding_cache_dir=cache/glove
-  contains glove_bad_vectors err "/nonexistent/x.txt"
-  no_cache glove_bad_vectors_no_cache cache/glove
-  printf 'this is not\na vectors file\n' >junk.txt
-  check glove_junk_vectors 2 "$prle" vectors import junk.txt junk.pvec
-  rm -rf cache/glove
-  XDG_CACHE_HOME="$tmp/xdg" check glove_junk_embed 2 "$prle" embed small.yaml \
-    model.encoder_type=glove model.vectors=junk.txt data.embedding_cache_dir=cache/glove
-  contains glove_junk_embed err "junk.txt"
-  no_cache glove_junk_embed_no_cache cache/glove
-  check glove_import 0 "$prle" vectors import vec.txt vec.pvec
-  check glove 0 "$prle" embed small.yaml model.encoder_type=glove model.vectors=vec.pvec \
-    model.pooling=sif data.embedding_cache_dir=cache/glove
-  ok glove_shape [ "$(shape cache/glove/train_embeds.npy)" = "(4, 15)" ]
-  check glove_reuse 0 "$prle" embed small.yaml model.encoder_type=glove model.vectors=vec.pvec \
-    model.pooling=sif data.embedding_cache_dir=cache/glove
-  contains glove_reuse out "reused"
-  check glove_pooling 0 "$prle" embed small.yaml model.encoder_type=glove model.vectors=vec.pvec \
-    model.pooling=mean data.embedding_cache_dir=cache/glove
-  contains glove_pooling err "encoder settings changed"
-fi
+check glove_bad_vectors 2 "$prle" embed small.yaml model.encoder_type=glove \
+  model.vectors=/nonexistent/x.txt data.embedding_cache_dir=cache/glove
+contains glove_bad_vectors err "/nonexistent/x.txt"
+no_cache glove_bad_vectors_no_cache cache/glove
+printf 'this is not\na vectors file\n' >junk.txt
+check glove_junk_vectors 2 "$prle" vectors import junk.txt junk.pvec
+rm -rf cache/glove
+XDG_CACHE_HOME="$tmp/xdg" check glove_junk_embed 2 "$prle" embed small.yaml \
+  model.encoder_type=glove model.vectors=junk.txt data.embedding_cache_dir=cache/glove
+contains glove_junk_embed err "junk.txt"
+no_cache glove_junk_embed_no_cache cache/glove
+check glove_import 0 "$prle" vectors import vec.txt vec.pvec
+check glove 0 "$prle" embed small.yaml model.encoder_type=glove model.vectors=vec.pvec \
+  model.pooling=sif data.embedding_cache_dir=cache/glove
+ok glove_shape [ "$(shape cache/glove/train_embeds.npy)" = "(4, 15)" ]
+check glove_reuse 0 "$prle" embed small.yaml model.encoder_type=glove model.vectors=vec.pvec \
+  model.pooling=sif data.embedding_cache_dir=cache/glove
+contains glove_reuse out "reused"
+check glove_pooling 0 "$prle" embed small.yaml model.encoder_type=glove model.vectors=vec.pvec \
+  model.pooling=mean data.embedding_cache_dir=cache/glove
+contains glove_pooling err "encoder settings changed"
 
 finish

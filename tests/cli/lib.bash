@@ -1,12 +1,14 @@
 # Shared helpers of the tests/cli/*.sh scripts (sourced, not run; not *.sh, so ctest skips it). Each check counts a pass or
-# prints "FAIL name: why" with the captured output; `finish` prints the closing line ctest reads.
-# Sets: tmp (a scratch folder removed on exit), passes, fails. Output of `check` lands in
-# $tmp/out and $tmp/err.
-fails=0; passes=0
+# prints "FAIL name: why" with the captured output; `skip` notes a part that could not run;
+# `finish` prints the closing line and exits 1 on a failure, else 77 (ctest's SKIP_RETURN_CODE)
+# if a part was skipped, else 0. Sets: tmp (a scratch folder removed on exit), passes, fails,
+# skips. Output of `check` lands in $tmp/out and $tmp/err.
+fails=0; passes=0; skips=0
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 pass() { passes=$((passes+1)); }
 fail() { echo "FAIL $*"; fails=$((fails+1)); }
+skip() { echo "SKIP $*"; skips=$((skips+1)); } # a part that could not run: the test is skipped
 
 check() { # name, expected exit code, command...
   local name=$1 want=$2; shift 2
@@ -36,8 +38,8 @@ ok() { # name, condition...
   if "$@"; then pass; else fail "$name: $*"; fi
 }
 finish() {
-  echo "$passes passed, $fails failed"
-  [ "$fails" -eq 0 ]
+  echo "$passes passed, $fails failed, $skips skipped"
+  if [ "$fails" -ne 0 ]; then return 1; elif [ "$skips" -ne 0 ]; then return 77; fi
 }
 
 # ---- a small generated paraphrase data set and its config (no network) ----------------------

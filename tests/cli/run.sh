@@ -11,7 +11,7 @@ prle=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 cd "$tmp" || exit 1
 py=/usr/bin/python3
 stsb=${PRLE_SHARED_DATA:-$(dirname "$0")/../../../shared/data}/stsb
-if [ ! -f "$stsb/sts-train.csv" ]; then echo "SKIP: no STS-B files in $stsb"; exit 0; fi
+if [ ! -f "$stsb/sts-train.csv" ]; then skip "no STS-B files in $stsb"; finish; exit; fi
 head -300 "$stsb/sts-train.csv" >train.csv
 head -100 "$stsb/sts-dev.csv" >dev.csv
 head -100 "$stsb/sts-test.csv" >test.csv
