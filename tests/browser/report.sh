@@ -30,7 +30,7 @@ fi
 # background request of the browser never leaves it.
 browse() {
   rm -f "$1.png" "$1.log"
-  timeout 120 "$chromium" --headless --no-sandbox --disable-gpu --hide-scrollbars \
+  timeout 300 "$chromium" --headless --no-sandbox --disable-gpu --hide-scrollbars \
     --user-data-dir="$tmp/profile" --no-first-run --no-default-browser-check \
     --disable-background-networking --disable-component-update --disable-sync \
     --disable-default-apps --disable-extensions --disable-breakpad \
