@@ -181,7 +181,7 @@ done:
     return err;
 }
 
-/* Covariance (d, d) or Gram (n, n), whichever is smaller, through one SGEMM; its top
+/* Covariance (d, d) or Gram (n, n), whichever is smaller, through one product; its top
  * eigenvectors by top2_eigen. */
 int prle__tsne_pca(double *s, const prle_matrix *x, uint64_t seed, int n_threads)
 {

@@ -12,7 +12,6 @@
 #include "kernel/kernel_int.h"
 #include "kernel/loss.h"
 #include "nn/adam.h"
-#include "math/blas.h"
 
 /* ---- the handle -------------------------------------------------------------------------- */
 

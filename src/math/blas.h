@@ -51,10 +51,10 @@ void prle__blas_unpin(void);
  * depend on that count. For bench_gemm's reference rate only; the library never calls it.
  */
 void prle__sgemm_blas_threaded(bool trans_a, bool trans_b, size_t m, size_t n, size_t k,
-                               float alpha, const float *a, size_t lda, const float *b,
-                               size_t ldb, float beta, float *c, size_t ldc);
+                               float alpha, const float *a, size_t lda, const float *b, size_t ldb,
+                               float beta, float *c, size_t ldc);
 
-/** Sets OpenBLAS's own thread count (process-wide; prle_init, tests and benches only). */
+/** Sets OpenBLAS's own thread count (process-wide; tests and benches only). */
 void prle__blas_set_threads(int n);
 
 /** Threads OpenBLAS reports it will use. */

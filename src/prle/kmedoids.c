@@ -365,8 +365,8 @@ int prle__kmedoids_fasterpam(size_t *med, float *dm, const prle__kmed_ctx *c)
                    only if the pass is to end in this block (the rest if a swap comes) */
                 if (xlast >= c0 && xlast < c0 + b)
                     have = xlast + 1 - c0;
-                prle__gemm(false, true, have, n, d, -2.0f, c->x + c0 * d, d, c->x, d, 0.0f, gram,
-                           n, nt);
+                prle__gemm(false, true, have, n, d, -2.0f, c->x + c0 * d, d, c->x, d, 0.0f, gram, n,
+                           nt);
             }
             for (size_t i = c0; i < c0 + b && !stop;) {
                 size_t e = c0 + b - i < chunk ? c0 + b : i + chunk;

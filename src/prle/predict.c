@@ -6,7 +6,6 @@
 
 #include "core/error.h"
 #include "core/threads.h"
-#include "math/blas.h"
 #include "prle/model_int.h"
 #include "prle/proto_rbf.h"
 #include "prle/router.h"

@@ -8,7 +8,8 @@
  * a_ip = (W0z z_i + b0) + W0u u_p + W0a |z_i - u_p| + w0d d_ip: the first two terms are one
  * product per row and per prototype; only W0a |z_i - u_p| is per pair, computed for blocks of
  * CHUNK_PAIRS pairs by one matrix product. Backward recomputes a_ip the same way.
- * Products go through prle__gemm and every sum runs in a fixed order, so results do not depend on the thread count. */
+ * Products go through prle__gemm and every sum runs in a fixed order, so results do not depend on
+ * the thread count. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
