@@ -109,6 +109,8 @@ static int run_or_train(int argc, char **argv, bool train)
         rc = cli_fail(err);
         goto done;
     }
+    fflush(stdout);
+    cli_warn_if_worse(&res.metrics);
     rc = CLI_OK;
 done:
     prle_run_result_dispose(&res);

@@ -5,42 +5,42 @@
 
 /* Longer help of prle run / train / eval / predict. */
 #define HELP_RUN                                                                                   \
-    "Writes {train.output_dir}/{logging.run_name}/ (docs/run-folder.md), built under a\n"       \
-    "temporary name and renamed over the old folder only when everything succeeded.\n"          \
-    "The kernel of the old folder (or kernel.checkpoint_dir) is reused when it matches the\n"   \
-    "config; a saved kernel of another architecture is an error (pipeline.reuse_kernel=false\n" \
-    "trains a new one). Prints one line per stage, the test metrics, the folder and three\n"   \
-    "explained test predictions.\n"                                                              \
-    "  --no-analyze  skip analysis.json (prle analyze RUN makes it later)\n"                    \
+    "Writes {train.output_dir}/{logging.run_name}/ (docs/run-folder.md), built under a\n"          \
+    "temporary name and renamed over the old folder only when everything succeeded.\n"             \
+    "The kernel of the old folder (or kernel.checkpoint_dir) is reused when it matches the\n"      \
+    "config; a saved kernel of another architecture is an error (pipeline.reuse_kernel=false\n"    \
+    "trains a new one). Prints one line per stage, the test metrics, the folder and three\n"       \
+    "explained test predictions.\n"                                                                \
+    "  --no-analyze  skip analysis.json (prle analyze RUN makes it later)\n"                       \
     "  --no-report   skip report.html (prle report RUN makes it later)\n"
 #define HELP_TRAIN                                                                                 \
-    "As prle run on the cached embeddings (prle embed CONFIG builds them; a cache that does\n"  \
+    "As prle run on the cached embeddings (prle embed CONFIG builds them; a cache that does\n"     \
     "not match the config is an error), without analysis and report.\n"
 #define HELP_EVAL                                                                                  \
-    "Re-scores the saved model on the run's value embeddings (validation and test unless\n"     \
-    "--split is given), rewrites predictions_{split}.csv and those splits of metrics.json.\n"  \
-    "  --json      print the metrics.json text instead of a table\n"                            \
+    "Re-scores the saved model on the run's value embeddings (validation and test unless\n"        \
+    "--split is given), rewrites predictions_{split}.csv and those splits of metrics.json.\n"      \
+    "  --json      print the metrics.json text instead of a table\n"                               \
     "  --no-write  change no file\n"
 #define HELP_PREDICT                                                                               \
-    "Inputs (exactly one):\n"                                                                    \
-    "  --text A [--text2 B]  one input; datasets of pairs need both texts\n"                    \
-    "  --input FILE          a table with a header: CSV (TSV for *.tsv, JSON Lines for\n"       \
-    "                        *.jsonl) with a column text or sentence1, for pairs also text2\n"  \
-    "                        or sentence2, optionally label (empty cells: unknown); a file\n"   \
-    "                        without such a column is read in the run's own dataset format\n"  \
-    "                        (data.format, its text and label fields)\n"                         \
-    "  --split NAME          the rows of train, validation or test of the run's dataset\n"      \
-    "Texts are encoded as in training (the config's encoder fitted on the train texts, pair\n"  \
-    "features) and mapped through the run's kernel.\n"                                           \
-    "  --explain K           the K prototypes with the largest share W_p |E_p| (training row,\n" \
-    "                        label, weight, local prediction, contribution) and one line for\n" \
-    "                        the rest: the contributions sum to the prediction\n"              \
-    "  --interval LEVEL      split-conformal interval lo,hi of coverage LEVEL (e.g. 0.9),\n"    \
-    "                        calibrated on the validation split's absolute residuals\n"        \
-    "  --adaptive            widths grow with the router's entropy (1 + H / ln P)\n"            \
-    "  --format FMT          table (default), csv (index,label,prediction; with --explain one\n" \
-    "                        line per prototype: row,prediction,item,slot,index,label,weight,\n" \
-    "                        local_prediction,contribution, item 'rest' last) or json (JSON\n"   \
+    "Inputs (exactly one):\n"                                                                      \
+    "  --text A [--text2 B]  one input; datasets of pairs need both texts\n"                       \
+    "  --input FILE          a table with a header: CSV (TSV for *.tsv, JSON Lines for\n"          \
+    "                        *.jsonl) with a column text or sentence1, for pairs also text2\n"     \
+    "                        or sentence2, optionally label (empty cells: unknown); a file\n"      \
+    "                        without such a column is read in the run's own dataset format\n"      \
+    "                        (data.format, its text and label fields)\n"                           \
+    "  --split NAME          the rows of train, validation or test of the run's dataset\n"         \
+    "Texts are encoded as in training (the config's encoder fitted on the train texts, pair\n"     \
+    "features) and mapped through the run's kernel.\n"                                             \
+    "  --explain K           the K prototypes with the largest share W_p |E_p| (training row,\n"   \
+    "                        label, weight, local prediction, contribution) and one line for\n"    \
+    "                        the rest: the contributions sum to the prediction\n"                  \
+    "  --interval LEVEL      split-conformal interval lo,hi of coverage LEVEL (e.g. 0.9),\n"       \
+    "                        calibrated on the validation split's absolute residuals\n"            \
+    "  --adaptive            widths grow with the router's entropy (1 + H / ln P)\n"               \
+    "  --format FMT          table (default), csv (index,label,prediction; with --explain one\n"   \
+    "                        line per prototype: row,prediction,item,slot,index,label,weight,\n"   \
+    "                        local_prediction,contribution, item 'rest' last) or json (JSON\n"     \
     "                        Lines: the row objects of explanations_test.json)\n"
 
 const cli_cmd cli_commands[] = {
@@ -84,8 +84,8 @@ const char *cli_help_text(const char *name)
 {
     static const struct {
         const char *name, *text;
-    } help[] = {{"run", HELP_RUN}, {"train", HELP_TRAIN}, {"eval", HELP_EVAL},
-                {"predict", HELP_PREDICT}};
+    } help[] = {
+        {"run", HELP_RUN}, {"train", HELP_TRAIN}, {"eval", HELP_EVAL}, {"predict", HELP_PREDICT}};
     for (size_t i = 0; i < sizeof help / sizeof *help; i++)
         if (strcmp(help[i].name, name) == 0)
             return help[i].text;

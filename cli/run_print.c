@@ -62,6 +62,36 @@ void cli_print_metrics(FILE *out, const prle_run_metrics *m, unsigned split_mask
         metrics_line(out, prle_split_name((prle_split)s), "raw", &sm->raw);
         metrics_line(out, prle_split_name((prle_split)s), "0-1", &sm->unit);
     }
+    for (int s = 0; s < PRLE_N_SPLITS; s++) {
+        const prle_weight_stats *w = &m->splits[s].weights;
+        if (!w->present || !(split_mask & (1u << s)))
+            continue;
+        fprintf(out,
+                "weights %-10s top-1 share %.3f, top-3 %.3f, 80%% of the weight in %.1f "
+                "prototypes, effective number %.1f\n",
+                prle_split_name((prle_split)s), w->top1, w->top3, w->n80, w->perplexity);
+    }
+    if (!m->ridge.present)
+        return;
+    for (int s = 0; s < PRLE_N_SPLITS; s++) {
+        const prle_split_metrics *r = &m->ridge.splits[s];
+        if (!r->present || !(split_mask & (1u << s)))
+            continue;
+        fprintf(out, "ridge   %-10s pearson %.4f, mse %.5f (0-1 scale); alpha %g, same features\n",
+                prle_split_name((prle_split)s), r->unit.pearson, r->unit.mse, m->ridge.alpha);
+    }
+}
+
+void cli_warn_if_worse(const prle_run_metrics *m)
+{
+    if (!prle_run_metrics_worse_than_ridge(m))
+        return;
+    const prle_split_metrics *a = &m->splits[PRLE_SPLIT_VALIDATION];
+    const prle_split_metrics *b = &m->ridge.splits[PRLE_SPLIT_VALIDATION];
+    fprintf(stderr,
+            "prle: warning: PRLE is worse than a ridge regression on the same features: "
+            "validation MSE %.5f against %.5f, pearson %.4f against %.4f (0-1 scale)\n",
+            a->unit.mse, b->unit.mse, a->unit.pearson, b->unit.pearson);
 }
 
 /* At most `width` characters of `s` (UTF-8 sequences kept whole), "..." when cut; newlines

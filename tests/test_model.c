@@ -493,11 +493,9 @@ static void check_predictions(const char *name, prle_model_params p)
                 PT_NEAR(it[j].weight, w[i * np + q], 1e-6);
                 PT_NEAR(it[j].local, e[i * np + q], 1e-5 * fmax(1, fabs(e[i * np + q])));
                 PT_NEAR(it[j].contribution, it[j].weight * it[j].local, 1e-6);
-                if (j)
-                    PT_CHECK(it[j - 1].weight * fabsf(it[j - 1].local) >
-                                 it[j].weight * fabsf(it[j].local) ||
-                             (it[j - 1].weight * fabsf(it[j - 1].local) ==
-                                  it[j].weight * fabsf(it[j].local) &&
+                if (j) /* heaviest first, ties to the lower slot */
+                    PT_CHECK(it[j - 1].weight > it[j].weight ||
+                             (it[j - 1].weight == it[j].weight &&
                               it[j - 1].prototype < it[j].prototype));
             }
             PT_NEAR(c, ye, 1e-5);
@@ -511,11 +509,11 @@ static void check_predictions(const char *name, prle_model_params p)
             }
         }
     }
-    /* the largest contribution comes first in a k = 1 explanation */
+    /* the heaviest prototype comes first in a k = 1 explanation, whatever its local value */
     float rest, ye;
     prle_model_explain(it, &rest, &ye, m, prle_matrix_row(&zt, 0), 1);
     for (size_t q = 0; q < np; q++)
-        PT_CHECK(w[q] * fabsf(e[q]) <= it[0].weight * fabsf(it[0].local));
+        PT_CHECK(w[q] <= it[0].weight);
     /* a non-finite input row is named */
     zt.data[17 * 6 + 4] = NAN;
     PT_FAILS(prle_model_predict(yh, NULL, NULL, m, &zt), PRLE_EINVAL, "row 17");

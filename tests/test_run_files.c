@@ -63,6 +63,116 @@ static void test_run_files__metrics_round_trip(void)
     free(file);
 }
 
+/* Weight concentration by hand: rows (0.5 0.3 0.2 0), (0.25 x 4), (1 0 0 0). */
+static void test_run_files__weight_stats(void)
+{
+    const float w[12] = {0.5f, 0.3f, 0.2f, 0, 0.25f, 0.25f, 0.25f, 0.25f, 0, 1, 0, 0};
+    prle_weight_stats st;
+    prle_weight_stats_compute(&st, w, 3, 4);
+    PT_CHECK(st.present);
+    PT_NEAR(st.top1, (0.5 + 0.25 + 1.0) / 3, 1e-7);
+    PT_NEAR(st.top3, (1.0 + 0.75 + 1.0) / 3, 1e-7);
+    PT_NEAR(st.n80, (2 + 4 + 1) / 3.0, 1e-12); /* 0.5 + 0.3 reaches 0.8 exactly */
+    double h0 = -(0.5 * log(0.5) + 0.3 * log(0.3) + 0.2 * log(0.2));
+    PT_NEAR(st.perplexity, (exp(h0) + 4.0 + 1.0) / 3, 1e-6);
+    prle_weight_stats_compute(&st, w, 0, 4);
+    PT_CHECK(!st.present && st.top1 == 0);
+}
+
+/* metrics.json with weights and the ridge yardstick: both come back, and "worse than ridge"
+ * follows the validation MSE; a file without them (an earlier run) still reads. */
+static void test_run_files__metrics_weights_ridge(void)
+{
+    prle_run_metrics m = {.label_min = 0, .label_max = 5}, back;
+    PT_OK(prle_split_metrics_compute(&m.splits[PRLE_SPLIT_VALIDATION], y6, p6, 6, 0, 5));
+    m.splits[PRLE_SPLIT_VALIDATION].weights = (prle_weight_stats){true, 0.625, 0.875, 2.5, 3.25};
+    PT_CHECK(!prle_run_metrics_worse_than_ridge(&m)); /* no ridge: never worse */
+    m.ridge.present = true;
+    m.ridge.alpha = 100;
+    PT_OK(prle_split_metrics_compute(&m.ridge.splits[PRLE_SPLIT_VALIDATION], y6, y6, 6, 0, 5));
+    PT_CHECK(prle_run_metrics_worse_than_ridge(&m)); /* ridge is exact here */
+    const char *path = pt_tmp("run_metrics_w.json");
+    PT_OK(prle_run_metrics_write(path, &m));
+    PT_OK(prle_run_metrics_read(&back, path));
+    const prle_weight_stats *w = &back.splits[PRLE_SPLIT_VALIDATION].weights;
+    PT_CHECK(w->present && w->top1 == 0.625 && w->top3 == 0.875 && w->n80 == 2.5 &&
+             w->perplexity == 3.25);
+    PT_CHECK(back.ridge.present && back.ridge.alpha == 100);
+    PT_CHECK(back.ridge.splits[PRLE_SPLIT_VALIDATION].present &&
+             !back.ridge.splits[PRLE_SPLIT_TEST].present);
+    PT_NEAR(back.ridge.splits[PRLE_SPLIT_VALIDATION].unit.mse, 0, 0);
+    PT_CHECK(!back.ridge.splits[PRLE_SPLIT_VALIDATION].weights.present);
+    PT_CHECK(prle_run_metrics_worse_than_ridge(&back));
+    m.ridge.splits[PRLE_SPLIT_VALIDATION] = m.splits[PRLE_SPLIT_VALIDATION]; /* equal: not worse */
+    PT_CHECK(!prle_run_metrics_worse_than_ridge(&m));
+    /* without both keys */
+    m.ridge.present = false;
+    m.splits[PRLE_SPLIT_VALIDATION].weights.present = false;
+    PT_OK(prle_run_metrics_write(path, &m));
+    PT_OK(prle_run_metrics_read(&back, path));
+    PT_CHECK(!back.ridge.present && !back.splits[PRLE_SPLIT_VALIDATION].weights.present);
+}
+
+/* The ridge yardstick picks the alpha of the lowest validation MSE and scores validation and
+ * test with that fit: y = 2 x0 - x1 + noise, 40 / 20 / 20 rows. */
+static void test_run_files__ridge_reference(void)
+{
+    const char *yaml = "data:\n  name: r\n  format: tsv\n  header: true\n"
+                       "  files: {train: rr.tsv, validation: rr.tsv, test: rr.tsv}\n"
+                       "  text_fields: [t]\n  label_field: y\n  label_min: -10\n"
+                       "  label_max: 10\n";
+    /* the dataset only supplies labels here: write them in a TSV and load it */
+    prle_matrix x[PRLE_N_SPLITS] = {{0}};
+    FILE *f = fopen(pt_tmp("rr.tsv"), "w");
+    prle_rng r;
+    prle_rng_init(&r, 5, "test.ridge_ref", 0);
+    PT_OK(prle_matrix_alloc(&x[0], 40, 3));
+    float yv[40];
+    fputs("t\ty\n", f);
+    for (size_t i = 0; i < 40; i++) {
+        for (int j = 0; j < 3; j++)
+            x[0].data[i * 3 + j] = (float)prle_rng_normal(&r);
+        yv[i] = 2 * x[0].data[i * 3] - x[0].data[i * 3 + 1] + 0.3f * (float)prle_rng_normal(&r);
+        fprintf(f, "row%zu\t%.9g\n", i, yv[i]);
+    }
+    fclose(f);
+    for (int s = 1; s < PRLE_N_SPLITS; s++) {
+        PT_OK(prle_matrix_alloc(&x[s], 40, 3));
+        memcpy(x[s].data, x[0].data, 40 * 3 * sizeof(float));
+    }
+    prle_config cfg;
+    prle_dataset *ds = NULL;
+    PT_OK(prle_config_load_string(&cfg, yaml, strlen(yaml), "t.yaml", pt_tmp("")));
+    prle_dataset_params dp = prle_dataset_default_params();
+    dp.allow_download = false;
+    PT_OK(prle_dataset_load(&ds, &cfg.data, 1, &dp));
+    prle_run_reference ref;
+    PT_OK(prle__run_ridge_reference(&ref, x, ds, -10, 10));
+    PT_CHECK(ref.present && ref.alpha == 1e-2); /* train = validation: the least penalty */
+    /* the same numbers as prle_ridge_fit at that alpha */
+    prle_ridge_params rp = prle_ridge_default_params();
+    rp.alpha = ref.alpha;
+    prle_ridge *rm = NULL;
+    float yh[40];
+    PT_OK(prle_ridge_fit(&rm, &x[0], yv, &rp));
+    PT_OK(prle_ridge_predict(rm, &x[PRLE_SPLIT_TEST], yh));
+    prle_split_metrics want;
+    PT_OK(prle_split_metrics_compute(&want, yv, yh, 40, -10, 10));
+    PT_NEAR(ref.splits[PRLE_SPLIT_TEST].raw.mse, want.raw.mse, 1e-9);
+    PT_NEAR(ref.splits[PRLE_SPLIT_TEST].unit.pearson, want.unit.pearson, 1e-9);
+    PT_CHECK(ref.splits[PRLE_SPLIT_TEST].raw.pearson > 0.95);
+    prle_ridge_free(rm);
+    /* fewer than two validation rows: no reference, no error */
+    x[PRLE_SPLIT_VALIDATION].rows = 1;
+    PT_OK(prle__run_ridge_reference(&ref, x, ds, -10, 10));
+    PT_CHECK(!ref.present);
+    x[PRLE_SPLIT_VALIDATION].rows = 40;
+    prle_dataset_free(ds);
+    prle_config_dispose(&cfg);
+    for (int s = 0; s < PRLE_N_SPLITS; s++)
+        prle_matrix_dispose(&x[s]);
+}
+
 static void test_run_files__metrics_bad(void)
 {
     const char *path = pt_tmp("run_metrics_v2.json");
@@ -404,6 +514,9 @@ int main(void)
 {
     PT_RUN(test_run_files__metrics_values);
     PT_RUN(test_run_files__metrics_round_trip);
+    PT_RUN(test_run_files__weight_stats);
+    PT_RUN(test_run_files__metrics_weights_ridge);
+    PT_RUN(test_run_files__ridge_reference);
     PT_RUN(test_run_files__metrics_bad);
     PT_RUN(test_run_files__predictions_csv);
     PT_RUN(test_run_files__train_log);

@@ -197,10 +197,10 @@ typedef struct prle_explain_item {
 } prle_explain_item;
 
 /**
- * Explains row `z` (D floats): the k prototypes with the largest W_p |E_p| (ties to the lower
+ * Explains row `z` (D floats): the k prototypes with the largest weight W_p (ties to the lower
  * slot), in that order, into `items` (min(k, P) entries); `*rest` gets the sum of the other
  * contributions and `*yhat` the prediction, so sum(contribution) + rest = yhat (to float
- * rounding). Scores use E_p on the raw scale. Returns the number of items written; 0 with
+ * rounding). Returns the number of items written; 0 with
  * `*rest` and `*yhat` NaN and the error set (PRLE_EINVAL for a non-finite value in `z`,
  * PRLE_ENOMEM) when it fails. Single-threaded; concurrent calls are safe.
  */

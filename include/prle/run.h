@@ -31,18 +31,51 @@ PRLE_API int prle_run_dir(char **out, const prle_config *cfg);
 
 /* ---- metrics.json --------------------------------------------------------------------- */
 
+/** How concentrated a split's routing weights are (each row of W sums to 1): how few
+ *  prototypes an explanation needs. Means over the split's rows. */
+typedef struct prle_weight_stats {
+    bool present;      /**< false: not computed (a reference model, an older metrics.json) */
+    double top1;       /**< the largest weight */
+    double top3;       /**< the sum of the three largest */
+    double n80;        /**< prototypes, heaviest first, until their weights reach 0.8 */
+    double perplexity; /**< exp(-sum_p W_p ln W_p): the effective number of prototypes */
+} prle_weight_stats;
+
 /** One split's metrics on the raw label scale and on the 0-1 scale. */
 typedef struct prle_split_metrics {
-    bool present;      /**< false: the split was not scored (no rows, fewer than 2, no labels) */
-    prle_metrics raw;  /**< labels and predictions as they are */
-    prle_metrics unit; /**< (y - label_min) / (label_max - label_min), predictions likewise */
+    bool present;              /**< false: the split was not scored (no rows, fewer than 2,
+                                    no labels) */
+    prle_metrics raw;          /**< labels and predictions as they are */
+    prle_metrics unit;         /**< (y - label_min) / (label_max - label_min), predictions
+                                    likewise */
+    prle_weight_stats weights; /**< PRLE's routing weights on the split */
 } prle_split_metrics;
+
+/** A ridge regression on the same retrieval features as the run, fitted on train with alpha
+ *  chosen on validation MSE (one SVD, alphas 1e-2 ... 1e4): the cheap yardstick `prle run`
+ *  compares PRLE with. */
+typedef struct prle_run_reference {
+    bool present;
+    double alpha;                             /**< the alpha chosen */
+    prle_split_metrics splits[PRLE_N_SPLITS]; /**< validation and test; no weights */
+} prle_run_reference;
 
 /** What metrics.json holds. */
 typedef struct prle_run_metrics {
     double label_min, label_max;
     prle_split_metrics splits[PRLE_N_SPLITS]; /**< indexed by prle_split */
+    prle_run_reference ridge;                 /**< absent when validation has < 2 rows */
 } prle_run_metrics;
+
+/**
+ * The concentration of weights `w` (n, np), row-major, rows summing to 1, into `out`
+ * (present, means over the n rows; zeroed with present false when n or np is 0).
+ */
+PRLE_API void prle_weight_stats_compute(prle_weight_stats *out, const float *w, size_t n,
+                                        size_t np);
+
+/** True when PRLE's validation MSE is above the ridge reference's (both present). */
+PRLE_API bool prle_run_metrics_worse_than_ridge(const prle_run_metrics *m);
 
 /**
  * Scores `yhat` (n) against `y` (n) on both scales. PRLE_EINVAL (n < 2, a non-finite value

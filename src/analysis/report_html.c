@@ -33,6 +33,7 @@ static const char css[] =
     "table.kv th{color:#57606a;font-weight:600;width:110px}\n"
     "tr.ours td{background:#e6f4f3}\n"
     ".dim{color:#8c959f;font-size:12px}\n"
+    ".warn{background:#fff4e5;border-left:4px solid #e8590c;padding:6px 10px}\n"
     "pre{background:#f6f8fa;border:1px solid #eaeef2;padding:10px;overflow:auto;"
     "max-height:420px;font-size:12px}\n"
     "svg{max-width:100%;height:auto}\n"

@@ -208,6 +208,72 @@ static void mse_bars(FILE *fp, const mrow *rows, size_t n)
     free(labels);
 }
 
+/* The ridge yardstick of metrics.json as a row of the comparison, and a warning paragraph
+ * when PRLE's validation MSE is above ridge's (issue 12, item 3). */
+static int add_ridge(mrow **rows, size_t *n, FILE *fp, const cJSON *metrics)
+{
+    const cJSON *ridge = cJSON_GetObjectItemCaseSensitive(metrics, "ridge");
+    const cJSON *rs = cJSON_GetObjectItemCaseSensitive(ridge, "splits");
+    const cJSON *ps = cJSON_GetObjectItemCaseSensitive(metrics, "splits");
+    if (!rs)
+        return 0;
+    mrow *r = realloc(*rows, (*n + 1) * sizeof *r);
+    if (!r)
+        return prle__error_nomem("report metrics");
+    *rows = r;
+    mrow *o = &r[(*n)++];
+    snprintf(o->name, sizeof o->name, "ridge yardstick (alpha %g, fit on train)",
+             prle__report_num(ridge, "alpha"));
+    o->space = "retrieval";
+    o->tuned = NULL;
+    read_metrics(
+        o->m,
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rs, "test"), "unit"), 1);
+    const cJSON *pv = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(ps, "validation"), "unit");
+    const cJSON *rv = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(rs, "validation"), "unit");
+    double pm = prle__report_num(pv, "mse"), rm = prle__report_num(rv, "mse");
+    if (isfinite(pm) && isfinite(rm) && pm > rm)
+        fprintf(fp,
+                "<p class=\"warn\">PRLE is worse than a ridge regression on the same features: "
+                "validation MSE %.5f against %.5f, Pearson %.4f against %.4f (0\u20131 "
+                "scale).</p>\n",
+                pm, rm, prle__report_num(pv, "pearson"), prle__report_num(rv, "pearson"));
+    return 0;
+}
+
+/* How many prototypes the explanations need, per split (metrics.json "weights"). */
+static void weights_table(FILE *fp, const cJSON *splits)
+{
+    bool any = false;
+    for (const cJSON *s = splits ? splits->child : NULL; s; s = s->next) {
+        const cJSON *w = cJSON_GetObjectItemCaseSensitive(s, "weights");
+        if (!w)
+            continue;
+        if (!any)
+            fputs("<p class=\"cap\">How concentrated the routing weights are (means over the "
+                  "split's rows): the largest weight, the three largest, how many prototypes "
+                  "reach 80 % of the weight, and the effective number exp(entropy). An "
+                  "explanation is short when top-1 is high and the counts are small.</p>\n"
+                  "<table class=\"num\">\n<tr><th class=\"l\">split</th><th>top-1 share</th>"
+                  "<th>top-3 share</th><th>prototypes to 80 %</th><th>effective number</th>"
+                  "</tr>\n",
+                  fp);
+        any = true;
+        fputs("<tr><td class=\"l\">", fp);
+        prle__html_text(fp, s->string);
+        static const char *const keys[4] = {"top1", "top3", "n80", "perplexity"};
+        for (int k = 0; k < 4; k++) {
+            fputs("</td><td>", fp);
+            prle__html_num(fp, prle__report_num(w, keys[k]), k < 2 ? 3 : 1);
+        }
+        fputs("</td></tr>\n", fp);
+    }
+    if (any)
+        fputs("</table>\n", fp);
+}
+
 int prle__report_metrics(FILE *fp, const prle__report_ctx *ctx)
 {
     static const char *const files[2] = {"baselines.json", "baselines_value.json"};
@@ -225,6 +291,9 @@ int prle__report_metrics(FILE *fp, const prle__report_ctx *ctx)
     rows[0].space = ctx->cfg->model.use_value_space ? "value" : "retrieval";
     const cJSON *test = cJSON_GetObjectItemCaseSensitive(splits, "test");
     read_metrics(rows[0].m, cJSON_GetObjectItemCaseSensitive(test, "unit"), 1);
+    weights_table(fp, splits);
+    if ((err = add_ridge(&rows, &n, fp, ctx->metrics)) < 0)
+        goto done;
     for (int f = 0; f < 2; f++) {
         if ((err = prle__report_json(&bl[f], ctx, files[f], "prle-baselines")) < 0)
             goto done;

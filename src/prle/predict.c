@@ -155,7 +155,7 @@ size_t prle_model_explain(prle_explain_item *items, float *rest, float *yhat, co
         goto done;
     to_raw(&y, e, w, m, 1);
     for (size_t p = 0; p < np; p++)
-        order[p] = (ranked){(double)w[p] * fabs((double)e[p]), p};
+        order[p] = (ranked){(double)w[p], p}; /* the heaviest prototypes explain it */
     got = k < np ? k : np;
     if (got > 8) {
         qsort(order, np, sizeof *order, by_score);

@@ -178,23 +178,26 @@ int prle_run_eval(prle_run_metrics *out, const prle_run_folder *rf, unsigned spl
                           .label_max = prle_dataset_label_max(rf->ds)};
     char path[PRLE__RUN_PATH], name[64];
     prle_matrix z = {0};
-    float *yhat = NULL;
+    float *yhat = NULL, *w = NULL;
+    size_t np = prle_model_n_prototypes(rf->model);
     int err = 0;
     for (int s = 0; s < PRLE_N_SPLITS; s++) {
         const float *y = prle_dataset_labels(rf->ds, (prle_split)s);
-        size_t n = prle_dataset_n_rows(rf->ds, (prle_split)s);
+        size_t n = prle_dataset_n_rows(rf->ds, (prle_split)s), nw;
         if (!(split_mask & (1u << s)) || !y || n < 2)
             continue;
         if ((err = prle_run_folder_value(&z, rf, (prle_split)s)) < 0)
             goto done;
-        if (!(yhat = malloc(n * sizeof *yhat))) {
+        if (!prle__mul_ok(&nw, n, np) || !(yhat = malloc(n * sizeof *yhat)) ||
+            !(w = malloc(nw * sizeof *w))) {
             err = prle__error_nomem("predictions");
             goto done;
         }
-        if ((err = prle_model_predict(yhat, NULL, NULL, rf->model, &z)) < 0 ||
+        if ((err = prle_model_predict(yhat, w, NULL, rf->model, &z)) < 0 ||
             (err = prle_split_metrics_compute(&m.splits[s], y, yhat, n, m.label_min, m.label_max)) <
                 0)
             goto done;
+        prle_weight_stats_compute(&m.splits[s].weights, w, n, np);
         if (write) {
             snprintf(name, sizeof name, "predictions_%s.csv", prle_split_name((prle_split)s));
             if ((err = prle__path_join(path, sizeof path, rf->dir, name)) < 0 ||
@@ -203,27 +206,28 @@ int prle_run_eval(prle_run_metrics *out, const prle_run_folder *rf, unsigned spl
         }
         prle_matrix_dispose(&z);
         free(yhat);
-        yhat = NULL;
+        free(w);
+        yhat = w = NULL;
     }
-    if (write) {
-        prle_run_metrics all = m;
-        if ((err = prle__path_join(path, sizeof path, rf->dir, "metrics.json")) < 0)
+    /* the ridge yardstick needs the retrieval features: it is kept from metrics.json */
+    if ((err = prle__path_join(path, sizeof path, rf->dir, "metrics.json")) < 0)
+        goto done;
+    if (prle__path_exists(path)) {
+        prle_run_metrics old;
+        if ((err = prle_run_metrics_read(&old, path)) < 0)
             goto done;
-        if (prle__path_exists(path)) {
-            prle_run_metrics old;
-            if ((err = prle_run_metrics_read(&old, path)) < 0)
-                goto done;
+        m.ridge = old.ridge;
+        if (write)
             for (int s = 0; s < PRLE_N_SPLITS; s++)
                 if (!m.splits[s].present)
-                    all.splits[s] = old.splits[s];
-        }
-        if ((err = prle_run_metrics_write(path, &all)) < 0)
-            goto done;
-        m = all;
+                    m.splits[s] = old.splits[s];
     }
+    if (write && (err = prle_run_metrics_write(path, &m)) < 0)
+        goto done;
     *out = m;
 done:
     prle_matrix_dispose(&z);
     free(yhat);
+    free(w);
     return err;
 }

@@ -139,8 +139,8 @@ static int run_stage2(stage2 *s2)
     snprintf(note, sizeof note, "%zu prototypes (%s), %s router, %s experts, %d epoch%s, kept %d",
              res->n_prototypes, prle_proto_method_name(mp.protos.method),
              mp.type == PRLE_EXPERT_PROTO_RBF ? "rbf" : prle_router_type_name(mp.router.type),
-             prle_expert_type_name(mp.type),
-             res->model_epochs, res->model_epochs == 1 ? "" : "s", res->model_kept_epoch);
+             prle_expert_type_name(mp.type), res->model_epochs, res->model_epochs == 1 ? "" : "s",
+             res->model_kept_epoch);
     if ((err = prle__run_stage_end(res, p, PRLE_STAGE_EXPERTS, t0, note)) < 0)
         goto done;
 
@@ -156,17 +156,29 @@ static int run_stage2(stage2 *s2)
     for (int s = PRLE_SPLIT_VALIDATION; s < PRLE_N_SPLITS; s++) {
         const prle_matrix *z = &ks->z[s];
         bool test = s == PRLE_SPLIT_TEST;
-        if ((err = predict_split(&yhat[s], test ? &w_test : NULL, test ? &e_test : NULL, m, z)) < 0)
+        float *w_val = NULL;
+        if ((err = predict_split(&yhat[s], test ? &w_test : &w_val, test ? &e_test : NULL, m, z)) <
+            0) {
+            free(w_val);
             goto done;
+        }
         const float *y = prle_dataset_labels(ds, (prle_split)s);
         snprintf(name, sizeof name, "predictions_%s.csv", prle_split_name((prle_split)s));
         if ((err = prle__path_join(path, sizeof path, s2->dir, name)) < 0 ||
             (err = prle_run_predictions_write(path, y, yhat[s], NULL, NULL, z->rows)) < 0)
             goto done;
         if (z->rows >= 2 && (err = prle_split_metrics_compute(&met->splits[s], y, yhat[s], z->rows,
-                                                              mp.label_min, mp.label_max)) < 0)
+                                                              mp.label_min, mp.label_max)) < 0) {
+            free(w_val);
             goto done;
+        }
+        prle_weight_stats_compute(&met->splits[s].weights, test ? w_test : w_val, z->rows,
+                                  res->n_prototypes);
+        met->splits[s].weights.present &= met->splits[s].present;
+        free(w_val);
     }
+    if ((err = prle__run_ridge_reference(&met->ridge, ks->x, ds, mp.label_min, mp.label_max)) < 0)
+        goto done;
     if ((err = prle__path_join(path, sizeof path, s2->dir, "metrics.json")) < 0 ||
         (err = prle_run_metrics_write(path, met)) < 0 ||
         (err = prle__run_stage_end(res, p, PRLE_STAGE_EVALUATE, t0,

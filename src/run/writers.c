@@ -14,38 +14,57 @@
 
 /* ---- metrics.json --------------------------------------------------------------------- */
 
-int prle_split_metrics_compute(prle_split_metrics *out, const float *y, const float *yhat, size_t n,
-                               double label_min, double label_max)
+static cJSON *weights_json(const prle_weight_stats *w)
 {
-    prle_split_metrics m = {.present = true};
-    int err;
-    if ((err = prle_metrics_compute(&m.raw, y, yhat, n)) < 0 ||
-        (err = prle_metrics_rescale(&m.unit, &m.raw, label_min, label_max)) < 0)
-        return err;
-    *out = m;
-    return 0;
+    cJSON *o = cJSON_CreateObject();
+    if (!o || prle__json_add_number(o, "top1", w->top1) < 0 ||
+        prle__json_add_number(o, "top3", w->top3) < 0 ||
+        prle__json_add_number(o, "n80", w->n80) < 0 ||
+        prle__json_add_number(o, "perplexity", w->perplexity) < 0) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
 }
 
-static cJSON *metrics_tree(const prle_run_metrics *m)
+/* {"validation": {n, raw, unit[, weights]}, "test": ...}: the present splits, in order. */
+static cJSON *splits_json(const prle_split_metrics sp[PRLE_N_SPLITS])
 {
-    cJSON *root = cJSON_CreateObject(), *splits = NULL;
-    if (!root || prle__json_add_string(root, "format", "prle-metrics") < 0 ||
-        prle__json_add_int(root, "version", PRLE_RUN_FORMAT_VERSION) < 0 ||
-        prle__json_add_number(root, "label_min", m->label_min) < 0 ||
-        prle__json_add_number(root, "label_max", m->label_max) < 0 ||
-        !(splits = cJSON_CreateObject()) || prle__json_add(root, "splits", splits) < 0)
-        goto fail;
+    cJSON *splits = cJSON_CreateObject();
+    if (!splits)
+        return NULL;
     for (int s = 0; s < PRLE_N_SPLITS; s++) {
-        const prle_split_metrics *sm = &m->splits[s];
+        const prle_split_metrics *sm = &sp[s];
         if (!sm->present)
             continue;
         cJSON *o = cJSON_CreateObject();
         if (!o || prle__json_add(splits, prle_split_name((prle_split)s), o) < 0 ||
             prle__json_add_int(o, "n", (int64_t)sm->raw.n) < 0 ||
             prle__json_add(o, "raw", prle__metrics_json(&sm->raw, false)) < 0 ||
-            prle__json_add(o, "unit", prle__metrics_json(&sm->unit, false)) < 0)
-            goto fail;
+            prle__json_add(o, "unit", prle__metrics_json(&sm->unit, false)) < 0 ||
+            (sm->weights.present && prle__json_add(o, "weights", weights_json(&sm->weights)) < 0)) {
+            cJSON_Delete(splits);
+            return NULL;
+        }
     }
+    return splits;
+}
+
+static cJSON *metrics_tree(const prle_run_metrics *m)
+{
+    cJSON *root = cJSON_CreateObject(), *ref = NULL;
+    if (!root || prle__json_add_string(root, "format", "prle-metrics") < 0 ||
+        prle__json_add_int(root, "version", PRLE_RUN_FORMAT_VERSION) < 0 ||
+        prle__json_add_number(root, "label_min", m->label_min) < 0 ||
+        prle__json_add_number(root, "label_max", m->label_max) < 0 ||
+        prle__json_add(root, "splits", splits_json(m->splits)) < 0)
+        goto fail;
+    if (m->ridge.present &&
+        (!(ref = cJSON_CreateObject()) || prle__json_add(root, "ridge", ref) < 0 ||
+         prle__json_add_string(ref, "features", "retrieval") < 0 ||
+         prle__json_add_number(ref, "alpha", m->ridge.alpha) < 0 ||
+         prle__json_add(ref, "splits", splits_json(m->ridge.splits)) < 0))
+        goto fail;
     return root;
 fail:
     cJSON_Delete(root);
@@ -91,6 +110,46 @@ static int read_metrics_obj(prle_metrics *out, const cJSON *parent, const char *
     return err < 0 ? err : prle__metrics_from_json(out, o);
 }
 
+static int read_weights(prle_weight_stats *out, const cJSON *parent)
+{
+    const cJSON *o;
+    int err;
+    if ((err = prle__json_get_object(&o, parent, "weights")) < 0 ||
+        (err = prle__json_get_number(&out->top1, o, "top1")) < 0 ||
+        (err = prle__json_get_number(&out->top3, o, "top3")) < 0 ||
+        (err = prle__json_get_number(&out->n80, o, "n80")) < 0 ||
+        (err = prle__json_get_number(&out->perplexity, o, "perplexity")) < 0)
+        return err;
+    out->present = true;
+    return 0;
+}
+
+/* The splits object of metrics.json or of its ridge: splits absent from it stay absent;
+ * "weights" is optional (metrics.json of earlier versions lacks it). */
+static int read_splits(prle_split_metrics sp[PRLE_N_SPLITS], const cJSON *splits, const char *where)
+{
+    int err = 0;
+    for (int s = 0; s < PRLE_N_SPLITS; s++) {
+        const char *name = prle_split_name((prle_split)s);
+        if (!prle__json_has(splits, name))
+            continue;
+        const cJSON *o;
+        size_t n;
+        prle_split_metrics *sm = &sp[s];
+        if ((err = prle__json_get_object(&o, splits, name)) < 0 ||
+            (err = prle__json_get_size(&n, o, "n")) < 0 ||
+            (err = read_metrics_obj(&sm->raw, o, "raw")) < 0 ||
+            (err = read_metrics_obj(&sm->unit, o, "unit")) < 0 ||
+            (prle__json_has(o, "weights") && (err = read_weights(&sm->weights, o)) < 0)) {
+            prle__error_prefix(err, "%s.%s", where, name);
+            return err;
+        }
+        sm->present = true;
+        sm->raw.n = sm->unit.n = n;
+    }
+    return 0;
+}
+
 int prle_run_metrics_read(prle_run_metrics *out, const char *path)
 {
     cJSON *root = NULL;
@@ -113,24 +172,17 @@ int prle_run_metrics_read(prle_run_metrics *out, const char *path)
     }
     if ((err = prle__json_get_number(&m.label_min, root, "label_min")) < 0 ||
         (err = prle__json_get_number(&m.label_max, root, "label_max")) < 0 ||
-        (err = prle__json_get_object(&splits, root, "splits")) < 0)
+        (err = prle__json_get_object(&splits, root, "splits")) < 0 ||
+        (err = read_splits(m.splits, splits, "splits")) < 0)
         goto bad;
-    for (int s = 0; s < PRLE_N_SPLITS; s++) {
-        const char *name = prle_split_name((prle_split)s);
-        if (!prle__json_has(splits, name))
-            continue;
-        const cJSON *o;
-        size_t n;
-        prle_split_metrics *sm = &m.splits[s];
-        if ((err = prle__json_get_object(&o, splits, name)) < 0 ||
-            (err = prle__json_get_size(&n, o, "n")) < 0 ||
-            (err = read_metrics_obj(&sm->raw, o, "raw")) < 0 ||
-            (err = read_metrics_obj(&sm->unit, o, "unit")) < 0) {
-            prle__error_prefix(err, "splits.%s", name);
+    if (prle__json_has(root, "ridge")) {
+        const cJSON *ref, *rsplits;
+        if ((err = prle__json_get_object(&ref, root, "ridge")) < 0 ||
+            (err = prle__json_get_number(&m.ridge.alpha, ref, "alpha")) < 0 ||
+            (err = prle__json_get_object(&rsplits, ref, "splits")) < 0 ||
+            (err = read_splits(m.ridge.splits, rsplits, "ridge.splits")) < 0)
             goto bad;
-        }
-        sm->present = true;
-        sm->raw.n = sm->unit.n = n;
+        m.ridge.present = true;
     }
     *out = m;
     goto done;

@@ -57,6 +57,25 @@ for f in config.yaml kernel.safetensors kernel_report.json model.safetensors pro
   ok "file $f" [ -s "$run/$f" ]
 done
 ok no_tmp_left [ -z "$(ls -A runs | grep -v '^small$')" ]
+matches run_weights out "^weights test +top-1 share 0\.[0-9]{3}, top-3 [01]\.[0-9]{3}, 80% of the weight in [0-9.]+ prototypes"
+matches run_ridge out "^ridge +test +pearson -?[0-9.]+, mse [0-9.]+ \(0-1 scale\); alpha [0-9e.+-]+, same features"
+# metrics.json carries the weights of both splits and the ridge yardstick; the warning is
+# printed exactly when PRLE's validation MSE is above ridge's
+cp "$tmp/err" run_err.txt
+check metrics_ridge 0 "$py" - $run/metrics.json run_err.txt <<'EOF'
+import json, sys
+m = json.load(open(sys.argv[1]))
+for s in ("validation", "test"):
+    w = m["splits"][s]["weights"]
+    assert 1 / 8 - 1e-9 <= w["top1"] <= w["top3"] <= 1 + 1e-9, w
+    assert 1 <= w["n80"] <= 8 and 1 <= w["perplexity"] <= 8 + 1e-6, w
+    assert m["ridge"]["splits"][s]["n"] == 100 and "weights" not in m["ridge"]["splits"][s]
+assert m["ridge"]["features"] == "retrieval" and m["ridge"]["alpha"] in (1e-2, 0.1, 1, 10, 100, 1e3, 1e4)
+worse = m["splits"]["validation"]["unit"]["mse"] > m["ridge"]["splits"]["validation"]["unit"]["mse"]
+warned = "PRLE is worse than a ridge regression" in open(sys.argv[2]).read()
+assert worse == warned, (worse, warned)
+print("ok", worse)
+EOF
 ok pred_rows [ "$(wc -l <$run/predictions_test.csv)" -eq 101 ]
 ok pred_rows_val [ "$(wc -l <$run/predictions_validation.csv)" -eq 101 ]
 ok pred_header [ "$(head -1 $run/predictions_test.csv)" = "index,label,prediction" ]
@@ -163,8 +182,10 @@ for line in sys.stdin:
     s = sum(x["contribution"] for x in r["prototypes"]) + r["rest"]["contribution"]
     assert abs(s - r["prediction"]) < 1e-5, (s, r["prediction"])
     assert len(r["prototypes"]) == min(k, p) and r["rest"]["count"] == p - min(k, p)
-    w = [x["weight"] * abs(x["local_prediction"]) for x in r["prototypes"]]
-    assert w == sorted(w, reverse=True), w
+    w = [(-x["weight"], x["slot"]) for x in r["prototypes"]]  # heaviest first, ties by slot
+    assert w == sorted(w), w
+    assert not r["prototypes"] or r["rest"]["count"] == 0 or \
+        r["rest"]["weight"] <= r["rest"]["count"] * -w[-1][0] + 1e-6  # none heavier left out
     assert all(set(x) >= {"index", "text", "label", "weight", "local_prediction", "contribution"}
                for x in r["prototypes"])
     if k >= p:

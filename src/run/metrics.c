@@ -1,0 +1,147 @@
+/* What metrics.json scores besides the predictions themselves: how concentrated the routing
+ * weights are, and a ridge on the same features as the yardstick (issue 12, items 3-4). */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "baselines/baselines_int.h"
+#include "core/error.h"
+#include "run/run_int.h"
+
+int prle_split_metrics_compute(prle_split_metrics *out, const float *y, const float *yhat, size_t n,
+                               double label_min, double label_max)
+{
+    prle_split_metrics m = {.present = true};
+    int err;
+    if ((err = prle_metrics_compute(&m.raw, y, yhat, n)) < 0 ||
+        (err = prle_metrics_rescale(&m.unit, &m.raw, label_min, label_max)) < 0)
+        return err;
+    *out = m;
+    return 0;
+}
+
+/* The three largest of w[0..np) (0 where np < 3), largest first. */
+static void top3(double t[3], const float *w, size_t np)
+{
+    t[0] = t[1] = t[2] = 0.0;
+    for (size_t p = 0; p < np; p++) {
+        double v = w[p];
+        if (v > t[0])
+            t[2] = t[1], t[1] = t[0], t[0] = v;
+        else if (v > t[1])
+            t[2] = t[1], t[1] = v;
+        else if (v > t[2])
+            t[2] = v;
+    }
+}
+
+/* Prototypes, heaviest first, until the weights reach `share` of the row's total. */
+static size_t count_to(const float *w, size_t np, double share, float *sorted)
+{
+    double total = 0.0, acc = 0.0;
+    for (size_t p = 0; p < np; p++)
+        total += w[p], sorted[p] = w[p];
+    for (size_t i = 1; i < np; i++) /* descending insertion sort: P is a few dozen */
+        for (size_t j = i; j > 0 && sorted[j - 1] < sorted[j]; j--) {
+            float t = sorted[j];
+            sorted[j] = sorted[j - 1];
+            sorted[j - 1] = t;
+        }
+    for (size_t i = 0; i < np; i++) {
+        acc += sorted[i];
+        if (acc >= share * total * (1.0 - 1e-9))
+            return i + 1;
+    }
+    return np;
+}
+
+void prle_weight_stats_compute(prle_weight_stats *out, const float *w, size_t n, size_t np)
+{
+    prle_weight_stats s = {0};
+    float *sorted = np ? malloc(np * sizeof *sorted) : NULL;
+    if (n == 0 || np == 0 || !sorted) {
+        free(sorted);
+        *out = s;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const float *r = w + i * np;
+        double t[3], h = 0.0;
+        top3(t, r, np);
+        for (size_t p = 0; p < np; p++)
+            if (r[p] > 0.0f)
+                h -= (double)r[p] * log((double)r[p]);
+        s.top1 += t[0];
+        s.top3 += t[0] + t[1] + t[2];
+        s.n80 += (double)count_to(r, np, 0.8, sorted);
+        s.perplexity += exp(h);
+    }
+    free(sorted);
+    s.top1 /= (double)n, s.top3 /= (double)n, s.n80 /= (double)n, s.perplexity /= (double)n;
+    s.present = true;
+    *out = s;
+}
+
+bool prle_run_metrics_worse_than_ridge(const prle_run_metrics *m)
+{
+    const prle_split_metrics *a = &m->splits[PRLE_SPLIT_VALIDATION];
+    const prle_split_metrics *b = &m->ridge.splits[PRLE_SPLIT_VALIDATION];
+    return m->ridge.present && a->present && b->present && a->unit.mse > b->unit.mse;
+}
+
+/* A wider grid than the baselines' (0.1 ... 100): the yardstick should be a good ridge. */
+static const double REF_ALPHAS[] = {1e-2, 1e-1, 1, 10, 100, 1e3, 1e4};
+#define N_REF_ALPHAS (sizeof REF_ALPHAS / sizeof *REF_ALPHAS)
+
+int prle__run_ridge_reference(prle_run_reference *out, const prle_matrix x[PRLE_N_SPLITS],
+                              const prle_dataset *ds, double label_min, double label_max)
+{
+    prle_run_reference ref = {0};
+    prle_ridge *path[N_REF_ALPHAS] = {0};
+    const float *ytr = prle_dataset_labels(ds, PRLE_SPLIT_TRAIN);
+    const float *yva = prle_dataset_labels(ds, PRLE_SPLIT_VALIDATION);
+    size_t nva = x[PRLE_SPLIT_VALIDATION].rows, nte = x[PRLE_SPLIT_TEST].rows;
+    size_t nmax = nva > nte ? nva : nte;
+    float *yhat = NULL;
+    int err = 0;
+    memset(out, 0, sizeof *out);
+    if (nva < 2 || !yva || !ytr || x[PRLE_SPLIT_TRAIN].rows < 2)
+        return 0; /* nothing to choose alpha on: no reference */
+    prle_ridge_params rp = prle_ridge_default_params();
+    if (!(yhat = malloc(nmax * sizeof *yhat))) {
+        err = prle__error_nomem("ridge reference");
+        goto done;
+    }
+    if ((err = prle__ridge_fit_path(path, REF_ALPHAS, N_REF_ALPHAS, &x[PRLE_SPLIT_TRAIN], ytr,
+                                    &rp)) < 0)
+        goto done;
+    size_t best = 0;
+    double best_mse = DBL_MAX;
+    for (size_t a = 0; a < N_REF_ALPHAS; a++) { /* the first of equal scores: ties to lower */
+        double mse = 0.0;
+        if ((err = prle_ridge_predict(path[a], &x[PRLE_SPLIT_VALIDATION], yhat)) < 0)
+            goto done;
+        for (size_t i = 0; i < nva; i++)
+            mse += ((double)yhat[i] - yva[i]) * ((double)yhat[i] - yva[i]);
+        if (mse < best_mse)
+            best_mse = mse, best = a;
+    }
+    ref.alpha = REF_ALPHAS[best];
+    for (int s = PRLE_SPLIT_VALIDATION; s < PRLE_N_SPLITS; s++) {
+        const float *y = prle_dataset_labels(ds, (prle_split)s);
+        if (x[s].rows < 2 || !y)
+            continue;
+        if ((err = prle_ridge_predict(path[best], &x[s], yhat)) < 0 ||
+            (err = prle_split_metrics_compute(&ref.splits[s], y, yhat, x[s].rows, label_min,
+                                              label_max)) < 0)
+            goto done;
+    }
+    ref.present = true;
+    *out = ref;
+done:
+    for (size_t a = 0; a < N_REF_ALPHAS; a++)
+        prle_ridge_free(path[a]);
+    free(yhat);
+    return err;
+}
