@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 60
 CONFIG   ?= configs/stsb-glove.yaml
 
 .PHONY: all build deps deps-test run test test-fast test-san test-fuzz bench fuzz clean format
-.PHONY: bench-peers
+.PHONY: bench-peers bench-accuracy
 
 all: build
 
@@ -63,6 +63,11 @@ bench: deps
 	$(CMAKE) -S . -B $(BUILD) -DPRLE_BUILD_BENCH=ON
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
 	@for b in $(BUILD)/bench/bench_*; do [ -x "$$b" ] && "$$b" || exit 1; done
+
+# The accuracy scoreboard (issue 12): PRLE with the library's defaults on STS-B, Ruddit and
+# MLQE-PE ru-en over SEEDS, beside ridge, kNN and SVR on the same features and split.
+bench-accuracy: build
+	BUILD=$(BUILD) bench/accuracy.sh
 
 # PRLE beside its peers (../shared/peers: PyTorch, scikit-learn) in one run on the same STS-B
 # features: pipeline, wrapper baselines (PEER_MODELS; rf adds the slow sklearn forest), t-SNE.

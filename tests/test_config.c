@@ -40,8 +40,9 @@ static void test_config__defaults_match_spec(void)
     prle_config c;
     PT_OK(prle_config_default(&c));
     /* SPEC.md §4-§5, §10 */
-    PT_NEAR(c.kernel.learning_rate, 2e-4, 0);
-    PT_EQ_INT(c.kernel.max_epochs, 5);
+    PT_NEAR(c.kernel.learning_rate, 1e-3, 0);
+    PT_EQ_INT(c.kernel.max_epochs, 0); /* from the data (issue 12) */
+    PT_EQ_INT(c.kernel.patience, 5);
     PT_EQ_STR(c.kernel.projection_type, "resmlp");
     PT_EQ_INT(c.kernel.projection_kwargs.num_layers, 2);
     PT_EQ_INT(c.kernel.proj_dim, 0);
@@ -55,8 +56,9 @@ static void test_config__defaults_match_spec(void)
     PT_EQ_STR(c.kernel.keep, "best");
     PT_CHECK(!c.kernel.center_inputs);
     PT_NEAR(c.model.tau_min, 0.5, 0);
-    PT_NEAR(c.model.tau_max, 50, 0);
-    PT_NEAR(c.model.tau_init, 1.0, 0);
+    PT_NEAR(c.model.tau_max, 1e4, 0);
+    PT_NEAR(c.model.tau_init, 0, 0); /* from the data */
+    PT_NEAR(c.model.tau_top1, 0.7, 0);
     PT_NEAR(c.model.tau_anneal, 1.0, 0);
     PT_EQ_INT(c.model.knn_k, 3);
     PT_NEAR(c.model.radius_threshold, 0.5, 0);
@@ -97,9 +99,11 @@ static void test_config__defaults_match_spec(void)
     PT_NEAR(c.loss.lambda_local_expert, 1.0, 0);
     PT_NEAR(c.loss.lambda_consistency_expert, 1.0, 0);
     PT_NEAR(c.train.weight_decay, 5e-7, 0);
-    PT_EQ_INT(c.train.early_stop_patience, 5);
+    PT_EQ_INT(c.train.early_stop_patience, 10);
+    PT_EQ_INT(c.train.max_epochs, 0);
+    PT_EQ_INT(c.train.train_batch_size, 64);
     PT_NEAR(c.train.min_delta, 0.0, 0);
-    PT_NEAR(c.train.learning_rate, 1e-4, 0);
+    PT_NEAR(c.train.learning_rate, 1e-3, 0);
     PT_CHECK(c.train.seed == 42);
     PT_CHECK(c.train.seeds.n == 1 && c.train.seeds.items[0] == 42);
     PT_EQ_INT(c.train.eval_batch_size, 0);

@@ -457,7 +457,9 @@ static void test_kernel_fit__params_from_config(void)
     PT_CHECK(p.type == PRLE_HEAD_RESMLP && p.num_layers == 2 && p.proj_dim == 0);
     PT_NEAR(p.learning_rate, d.learning_rate, 0);
     PT_NEAR(p.lambda_uniform, 0.01, 0);
-    PT_EQ_INT(p.batch_size, 32);
+    PT_EQ_INT(p.batch_size, 64);
+    PT_EQ_INT(p.max_epochs, 0);
+    PT_EQ_INT(p.patience, 5);
     PT_CHECK(p.seed == 42 && p.keep == PRLE_KEEP_BEST && p.activation == PRLE_ACT_DEFAULT);
     /* label bounds unset in a config without a preset: the check says so */
     if (isnan(p.label_min))

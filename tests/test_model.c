@@ -586,11 +586,11 @@ static void test_model__params(void)
     prle_model_params d = prle_model_default_params();
     PT_CHECK(d.type == PRLE_EXPERT_LINEAR && d.init == PRLE_EXPERT_INIT_RANDOM);
     PT_EQ_INT(d.mlp_hidden, 32);
-    PT_NEAR(d.learning_rate, 1e-4, 0);
+    PT_NEAR(d.learning_rate, 1e-3, 0);
     PT_NEAR(d.weight_decay, 5e-7, 0);
-    PT_EQ_INT(d.max_epochs, 20);
-    PT_EQ_INT(d.patience, 5);
-    PT_EQ_INT(d.batch_size, 32);
+    PT_EQ_INT(d.max_epochs, 0);
+    PT_EQ_INT(d.patience, 10);
+    PT_EQ_INT(d.batch_size, 64);
     PT_CHECK(d.loss.use_v2);
     PT_NEAR(d.loss.expert_fit + d.loss.anchor_route + d.loss.balance, 1.1, 1e-12);
     PT_OK(prle_model_params_check(&d));

@@ -77,6 +77,7 @@ static void test_router__distances(void)
     float zp[] = {3, 4, 0};
     prle_matrix z = {.data = zp, .rows = 1, .cols = 3};
     prle_router_params p = prle_router_default_params();
+    p.tau_init = 1;
     prle_router *r = NULL;
     float w[2], dist[2];
     PT_OK(prle_router_new(&r, &u, &p));
@@ -123,6 +124,28 @@ static void test_router__knn_ties(void)
     prle_router_free(r);
 }
 
+/* tau from the data: two rows with distance gaps 0.1 and 0.3 to a second prototype; the mean
+ * largest weight of softmax(-tau d) is (1/(1+e^{-0.1 tau}) + 1/(1+e^{-0.3 tau})) / 2, solved
+ * for 0.7 by scipy.optimize.brentq: tau = 4.4348 (tools/ref/router_tau_ref.py). A third
+ * prototype far away changes nothing measurable. */
+static void test_router__tau_for_top1(void)
+{
+    const float d2[4] = {0.2f, 0.3f, 0.5f, 0.8f};
+    double tau = prle_router_tau_for_top1(d2, 2, 2, 0.7);
+    PT_NEAR(tau, 4.4348, 5e-3);
+    double top = (1 / (1 + exp(-0.1 * tau)) + 1 / (1 + exp(-0.3 * tau))) / 2;
+    PT_NEAR(top, 0.7, 1e-4);
+    const float d3[6] = {0.2f, 0.3f, 40, 0.5f, 0.8f, 40};
+    PT_NEAR(prle_router_tau_for_top1(d3, 2, 3, 0.7), tau, 1e-3);
+    /* more concentration needs a larger tau */
+    PT_CHECK(prle_router_tau_for_top1(d2, 2, 2, 0.9) > tau);
+    /* unreachable targets give the ends of the range; ties cannot exceed 1/2 */
+    const float tie[2] = {0.4f, 0.4f};
+    PT_NEAR(prle_router_tau_for_top1(tie, 1, 2, 0.7), 1e7, 1);
+    PT_NEAR(prle_router_tau_for_top1(d2, 2, 2, 0.4), 1e-3, 1e-9);
+    PT_NEAR(prle_router_tau_for_top1(d2, 0, 2, 0.7), 1e-3, 1e-9);
+}
+
 static void test_router__tau(void)
 {
     prle_router_params p = prle_router_default_params();
@@ -130,6 +153,7 @@ static void test_router__tau(void)
     prle_matrix u = {.data = up, .rows = 1, .cols = 2};
     prle_router *r = NULL;
     p.tau_init = 100;
+    p.tau_max = 50;
     p.tau_anneal = 1.5;
     PT_OK(prle_router_new(&r, &u, &p));
     PT_NEAR(prle_router_tau(r), 50, 0);
@@ -302,6 +326,7 @@ int main(void)
 {
     PT_RUN(test_router__rows_sum_to_one);
     PT_RUN(test_router__distances);
+    PT_RUN(test_router__tau_for_top1);
     PT_RUN(test_router__knn_ties);
     PT_RUN(test_router__tau);
     PT_RUN(test_router__grad_softmax_cosine);

@@ -133,6 +133,7 @@ typedef struct prle_model_config {
     double tau_max;            /**< softmax router: upper clip of tau */
     double tau_init;           /**< softmax router: initial tau */
     double tau_anneal;         /**< factor applied to tau each epoch; 1 = off, > 1 sharpens */
+    double tau_top1;           /**< tau_init 0: the training rows' mean largest weight (new) */
     bool trainable_prototypes; /**< prototypes move during training */
     bool use_value_space;      /**< experts and router work in value space */
     bool use_v2_loss;          /**< v2 loss (loss.lambda_task_main ...) instead of v1 */
@@ -147,7 +148,7 @@ typedef struct prle_train_config {
     int eval_batch_size;            /**< 0 = train_batch_size */
     double learning_rate;           /**< stage-2 Adam learning rate */
     double weight_decay;            /**< stage-2 Adam weight decay */
-    int max_epochs;                 /**< stage-2 epochs at most */
+    int max_epochs;                 /**< stage-2 epochs at most; 0 = from the data */
     int early_stop_patience;        /**< epochs without improvement before stopping */
     double min_delta;               /**< smallest change of `monitor` that counts */
     uint64_t seed;                  /**< seeds everything */
@@ -165,7 +166,8 @@ typedef struct prle_kernel_config {
     int proj_dim;                             /**< value-space width D; 0 = H (rff: 256) */
     prle_projection_kwargs projection_kwargs; /**< the head's arguments */
     double learning_rate;                     /**< Adam learning rate */
-    int max_epochs;                           /**< epochs */
+    int max_epochs;                           /**< epochs at most; 0 = from the data */
+    int patience;                             /**< early stopping on val pair loss (new) */
     double lambda_pair;                       /**< weight of the pair loss */
     double lambda_triplet;                    /**< weight of the triplet loss */
     double lambda_uniform;                    /**< weight of the uniformity loss */

@@ -60,8 +60,9 @@ typedef struct prle_kernel_params {
     prle_activation activation; /**< default PRLE_ACT_DEFAULT */
     double dropout;             /**< resmlp dropout in [0, 1); default 0 */
     double sigma;               /**< rff length scale, W ~ N(0, 1/sigma^2); default 1 */
-    double learning_rate;       /**< Adam learning rate; default 2e-4 */
-    int max_epochs;             /**< epochs, >= 1; default 5 */
+    double learning_rate;       /**< Adam learning rate; default 1e-3 (the original: 2e-4) */
+    int max_epochs;             /**< epochs at most; 0 (default) = from the data: enough for
+                                     20,000 steps, within [20, 1000] */
     size_t batch_size;          /**< B, >= 2; default 32 (`train.train_batch_size`) */
     double lambda_pair;         /**< default 1 */
     double lambda_triplet;      /**< default 0 */
@@ -75,6 +76,9 @@ typedef struct prle_kernel_params {
     void *progress_ud;
     prle_kernel_epoch_fn on_epoch; /**< the record of each epoch; may be NULL */
     void *on_epoch_ud;
+    /** With validation rows: stop after this many epochs without a lower validation pair
+     *  loss (`kernel.patience`, new); 0 = never stop early. Default 5. */
+    int patience;
     bool learnable_rff; /**< rff: train W and b (otherwise frozen); default false */
     /** Subtract the training rows' column mean from every input before the head, g(x - mu)
      * (`kernel.center_inputs`, new; default false). mu is a frozen tensor of the kernel,

@@ -72,14 +72,18 @@ typedef struct prle_model_params {
     prle_expert_init init;     /**< default PRLE_EXPERT_INIT_RANDOM */
     size_t mlp_hidden;         /**< `model.expert_mlp_hidden_dim`, default 32 */
     prle_loss_weights loss;
-    double learning_rate;        /**< `train.learning_rate`, default 1e-4; tau and the mlp_sparse
-                                      gate train with the experts in one Adam */
+    double learning_rate;        /**< `train.learning_rate`, default 1e-3 (labels are
+                                      standardised and z unit-length, so one rate fits every
+                                      data set); tau and the mlp_sparse gate train with the
+                                      experts in one Adam */
     double weight_decay;         /**< `train.weight_decay` (Adam L2, as torch.optim.Adam), 5e-7 */
-    int max_epochs;              /**< default 20 */
-    int patience;                /**< `train.early_stop_patience`, default 5; 0 = never stop */
+    int max_epochs;              /**< epochs at most; 0 (default) = from the data: enough for
+                                      20,000 steps, within [20, 1000]; early stopping on
+                                      validation usually ends the fit first */
+    int patience;                /**< `train.early_stop_patience`, default 10; 0 = never stop */
     double min_delta;            /**< an improvement must exceed this, default 0 (it decides the
                                       epoch kept too) */
-    size_t batch_size;           /**< `train.train_batch_size`, default 32 */
+    size_t batch_size;           /**< `train.train_batch_size`, default 64 */
     double label_min, label_max; /**< the dataset's range (for the 0-1 scale; recorded in the
                                       model file); NaN = unknown, the default */
     uint64_t seed;               /**< `train.seed` */

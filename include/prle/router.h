@@ -27,9 +27,11 @@ typedef enum prle_distance {
 typedef struct prle_router_params {
     prle_router_type type;   /**< default PRLE_ROUTER_SOFTMAX */
     prle_distance distance;  /**< default PRLE_DIST_COSINE */
-    double tau_init;         /**< initial tau, clipped to [tau_min, tau_max]; default 1 */
+    double tau_init;         /**< initial tau, clipped to [tau_min, tau_max]; 0 (default) = from
+                                  the data: the model's fit sets the tau at which the training
+                                  rows' mean largest weight is tau_top1 */
     double tau_min;          /**< > 0; default 0.5 */
-    double tau_max;          /**< >= tau_min; default 50 */
+    double tau_max;          /**< >= tau_min; default 1e4 */
     double tau_anneal;       /**< factor applied to tau per epoch, > 0; 1 = off; default 1 */
     size_t knn_k;            /**< knn: prototypes kept, >= 1 (P if larger); default 3 */
     double radius_threshold; /**< radius: distance cut-off, >= 0; default 0.5 */
@@ -37,6 +39,8 @@ typedef struct prle_router_params {
     double gumbel_tau;       /**< mlp_sparse training noise temperature, > 0; default 1 */
     uint64_t seed;           /**< mlp_sparse gate init (`train.seed`); default 42 */
     int n_threads;           /**< threads of our own loops; 0 = prle_init's count */
+    double tau_top1;         /**< tau_init 0: the mean largest weight aimed at, in (0, 1);
+                                  default 0.7 (`model.tau_top1`, new) */
 } prle_router_params;
 
 /** The defaults listed above (those of docs/config.md). */
@@ -86,6 +90,15 @@ PRLE_API double prle_router_anneal(prle_router *r);
 
 /** tau after `epochs` epochs of annealing from tau_init: clipped at each step. */
 PRLE_API double prle_router_tau_schedule(const prle_router_params *p, int epochs);
+
+/**
+ * The softmax sharpness at which the mean over `n` rows of the largest weight of
+ * softmax(-tau dist_i) is `top1` (in (1/P, 1)): `dist` (n, P) row-major, as
+ * prle_router_forward returns it. The mean largest weight grows with tau from 1/P, so a
+ * bisection on log tau over [1e-3, 1e7] finds it (to 1e-4 relative); the ends of that range
+ * when the target lies outside what it reaches. Deterministic, single-threaded.
+ */
+PRLE_API double prle_router_tau_for_top1(const float *dist, size_t n, size_t np, double top1);
 
 /**
  * Routing weights of the rows of `z` (n, D) into `w_out` (n, P), each row summing to 1, and

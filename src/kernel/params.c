@@ -12,8 +12,9 @@ prle_kernel_params prle_kernel_default_params(void)
     p.num_layers = 2;
     p.activation = PRLE_ACT_DEFAULT;
     p.sigma = 1.0;
-    p.learning_rate = 2e-4;
-    p.max_epochs = 5;
+    p.learning_rate = 1e-3;
+    p.max_epochs = 0;
+    p.patience = 5;
     p.batch_size = 32;
     p.lambda_pair = 1.0;
     p.lambda_triplet = 0.0;
@@ -88,6 +89,7 @@ int prle_kernel_params_from_config(prle_kernel_params *out, const prle_config *c
     p.center_inputs = k->center_inputs;
     p.learning_rate = k->learning_rate;
     p.max_epochs = k->max_epochs;
+    p.patience = k->patience;
     p.lambda_pair = k->lambda_pair;
     p.lambda_triplet = k->lambda_triplet;
     p.lambda_uniform = k->lambda_uniform;
@@ -127,9 +129,11 @@ int prle_kernel_params_check(const prle_kernel_params *p)
     if (!(p->learning_rate > 0.0) || !isfinite(p->learning_rate))
         return prle__error_set(PRLE_EINVAL, "kernel.learning_rate must be > 0, got %g",
                                p->learning_rate);
-    if (p->max_epochs < 1)
-        return prle__error_set(PRLE_EINVAL, "kernel.max_epochs must be >= 1, got %d",
+    if (p->max_epochs < 0)
+        return prle__error_set(PRLE_EINVAL, "kernel.max_epochs must be >= 0, got %d",
                                p->max_epochs);
+    if (p->patience < 0)
+        return prle__error_set(PRLE_EINVAL, "kernel.patience must be >= 0, got %d", p->patience);
     if (p->batch_size < 2)
         return prle__error_set(PRLE_EINVAL,
                                "train.train_batch_size must be >= 2 for pair losses, got %zu",

@@ -181,7 +181,8 @@ static int set_input_mean(prle_kernel *k, const prle_matrix *x)
     return 0;
 }
 
-static int report_epoch(const prle_kernel_params *p, const prle_kernel_epoch *e, double t0)
+static int report_epoch(const prle_kernel_params *p, const prle_kernel_epoch *e, int epochs,
+                        double t0)
 {
     if (p->on_epoch && !p->on_epoch(e, p->on_epoch_ud))
         return prle__error_set(PRLE_EABORTED, "kernel: stopped by the epoch callback");
@@ -189,7 +190,7 @@ static int report_epoch(const prle_kernel_params *p, const prle_kernel_epoch *e,
     snprintf(note, sizeof note, "loss %.6f pair %.6f triplet %.6f uniform %.6f val_pair %.6f",
              e->loss, e->loss_pair, e->loss_triplet, e->loss_uniform, e->val_pair);
     return prle__progress(p->progress, p->progress_ud, "kernel", (size_t)e->epoch,
-                          (size_t)p->max_epochs, t0, note);
+                          (size_t)epochs, t0, note);
 }
 
 int prle_kernel_fit(prle_kernel **out, const prle_matrix *x_train, const float *y_train,
@@ -210,6 +211,7 @@ int prle_kernel_fit(prle_kernel **out, const prle_matrix *x_train, const float *
         (has_val && (err = check_labels(y_val, x_val->rows, "y_val")) < 0))
         return err;
     int nt = prle__threads_resolve(p->n_threads);
+    int epochs = p->max_epochs > 0 ? p->max_epochs : prle__epoch_budget(N, B);
 
     if ((err = prle__kernel_alloc(&s.k, H, p)) < 0)
         goto done;
@@ -230,7 +232,7 @@ int prle_kernel_fit(prle_kernel **out, const prle_matrix *x_train, const float *
     s.wval = falloc(vb, vb); /* the Gram matrix only: no gradient */
     s.yb = malloc(B * sizeof *s.yb);
     s.perm = malloc(N * sizeof *s.perm);
-    k->history = calloc((size_t)p->max_epochs, sizeof *k->history);
+    k->history = calloc((size_t)epochs, sizeof *k->history);
     if (!s.xb || !s.dz || !s.work || !s.yb || !s.perm || !k->history || !s.zval || !s.wval ||
         (has_val && p->keep == PRLE_KEEP_BEST && !s.best)) {
         err = prle__error_nomem("kernel training buffers");
@@ -243,7 +245,8 @@ int prle_kernel_fit(prle_kernel **out, const prle_matrix *x_train, const float *
     ap.lr = p->learning_rate;
     double t_start = prle__now(), best_val = INFINITY;
     uint64_t step = 0;
-    for (int ep = 1; ep <= p->max_epochs; ep++) {
+    int since_best = 0; /* epochs since the lowest validation pair loss (early stopping) */
+    for (int ep = 1; ep <= epochs; ep++) {
         double t0 = prle__now();
         prle_kernel_epoch rec = {.epoch = ep};
         prle_rng shuf;
@@ -286,18 +289,25 @@ int prle_kernel_fit(prle_kernel **out, const prle_matrix *x_train, const float *
         rec.seconds = prle__now() - t0;
         rec.rows_per_s = rec.seconds > 0 ? (double)N / rec.seconds : 0.0;
         k->history[k->n_history++] = rec;
-        if (s.best && isfinite(rec.val_pair) && rec.val_pair < best_val) {
+        if (isfinite(rec.val_pair) && rec.val_pair < best_val) {
             best_val = rec.val_pair;
-            k->kept_epoch = ep;
-            memcpy(s.best, k->pb.params, h->n_params * sizeof(float));
+            since_best = 0;
+            if (s.best) {
+                k->kept_epoch = ep;
+                memcpy(s.best, k->pb.params, h->n_params * sizeof(float));
+            }
+        } else {
+            since_best++;
         }
-        if ((err = report_epoch(p, &rec, t_start)) < 0)
+        if ((err = report_epoch(p, &rec, epochs, t_start)) < 0)
             goto done;
+        if (has_val && p->patience > 0 && since_best >= p->patience)
+            break;
     }
     if (s.best && k->kept_epoch > 0)
         memcpy(k->pb.params, s.best, h->n_params * sizeof(float));
     else
-        k->kept_epoch = p->max_epochs;
+        k->kept_epoch = (int)k->n_history;
     prle__param_buf_free_train(&k->pb);
     *out = k;
     s.k = NULL;

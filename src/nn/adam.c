@@ -66,3 +66,10 @@ void prle__adam_step(float *p, const float *g, float *m, float *v, size_t n,
         adam_range(p + i0, g + i0, m + i0, v + i0, len, &c);
     }
 }
+
+int prle__epoch_budget(size_t rows, size_t batch)
+{
+    size_t b = batch ? batch : 1, steps = rows ? (rows + b - 1) / b : 1;
+    size_t epochs = (PRLE__STEP_BUDGET + steps - 1) / steps;
+    return epochs < 20 ? 20 : epochs > 1000 ? 1000 : (int)epochs;
+}

@@ -24,4 +24,14 @@ prle__adam_params prle__adam_default_params(void);
 void prle__adam_step(float *p, const float *g, float *m, float *v, size_t n,
                      const prle__adam_params *ap, uint64_t t, int nt);
 
+/**
+ * The epoch cap of a fit whose max_epochs is 0 (auto), which early stopping on validation
+ * usually ends first: enough epochs for PRLE__STEP_BUDGET steps of `batch` rows out of
+ * `rows`, within [20, 1000]. A small data set gets many epochs, a large one at least 20.
+ */
+int prle__epoch_budget(size_t rows, size_t batch);
+
+/** Adam steps prle__epoch_budget aims at. */
+#define PRLE__STEP_BUDGET 20000
+
 #endif

@@ -66,14 +66,14 @@ static int val_mse(double *out, const prle_model *m, const float *params, const 
     return 0;
 }
 
-static int report(const prle_model_params *p, const prle_model_epoch *e, double t0)
+static int report(const prle_model_params *p, const prle_model_epoch *e, int epochs, double t0)
 {
     if (p->on_epoch && !p->on_epoch(e, p->on_epoch_ud))
         return prle__error_set(PRLE_EABORTED, "model: stopped by the epoch callback");
     char note[160];
     snprintf(note, sizeof note, "loss %.6f val_mse %.6f tau %.4g", e->loss, e->val_mse, e->tau);
     return prle__progress(p->progress, p->progress_ud, "experts", (size_t)e->epoch,
-                          (size_t)(p->type == PRLE_EXPERT_PROTO_RBF ? 1 : p->max_epochs), t0, note);
+                          (size_t)(p->type == PRLE_EXPERT_PROTO_RBF ? 1 : epochs), t0, note);
 }
 
 static prle_model_epoch epoch_nan(int ep)
@@ -111,7 +111,7 @@ static int fit_rbf(prle_model *m, const prle_matrix *ztr, const float *ys, const
     e.seconds = prle__now() - tic;
     e.improved = true;
     m->kept_epoch = 1;
-    return report(p, &e, t0);
+    return report(p, &e, 1, t0);
 }
 
 static void add_terms(prle_model_epoch *e, const prle__mix_terms *t)
@@ -168,6 +168,31 @@ static int init_experts(prle_model *m, const prle_matrix *ztr, const float *ys,
     return 0;
 }
 
+/* tau_init 0 (the default) with the softmax router: the tau at which the training rows'
+ * mean largest weight is router.tau_top1 (prle_router_tau_for_top1), so the weights start
+ * neither uniform nor one-hot whatever the spread of the value space. */
+static int auto_tau(prle_model *m, const prle_matrix *ztr)
+{
+    const prle_router_params *rp = &m->params.router;
+    if (rp->type != PRLE_ROUTER_SOFTMAX || rp->tau_init != 0)
+        return 0;
+    size_t n = ztr->rows, np = m->np, bytes;
+    float *w = NULL, *dist = NULL;
+    int err;
+    if (!prle__mul_ok(&bytes, n, np) || !prle__mul_ok(&bytes, bytes, sizeof(float)) ||
+        !(w = malloc(bytes)) || !(dist = malloc(bytes))) {
+        err = prle__error_nomem("model tau");
+        goto done;
+    }
+    if ((err = prle_router_forward(w, dist, m->router, ztr)) < 0)
+        goto done;
+    prle_router_set_tau(m->router, prle_router_tau_for_top1(dist, n, np, rp->tau_top1));
+done:
+    free(w);
+    free(dist);
+    return err;
+}
+
 /* After an Adam step: tau clipped (written back), gate copied into the router. */
 static void after_step(prle__trainer *t)
 {
@@ -197,9 +222,9 @@ static int train_epochs(prle_model *m, const prle_matrix *zva, const prle_model_
     ap.lr = p->learning_rate;
     ap.weight_decay = p->weight_decay;
     double best = INFINITY;
-    int bad = 0;
+    int bad = 0, epochs = p->max_epochs > 0 ? p->max_epochs : prle__epoch_budget(n, bs);
     uint64_t step = 0;
-    for (int ep = 1; ep <= p->max_epochs; ep++) {
+    for (int ep = 1; ep <= epochs; ep++) {
         double tic = prle__now();
         prle__phase phase = !p->loss.em_alt_training ? PRLE__PHASE_BOTH
                             : ep % 2                 ? PRLE__PHASE_EXPERTS
@@ -253,7 +278,7 @@ static int train_epochs(prle_model *m, const prle_matrix *zva, const prle_model_
             bad++;
         }
         e.seconds = prle__now() - tic;
-        if ((err = report(p, &e, t0)) < 0)
+        if ((err = report(p, &e, epochs, t0)) < 0)
             return err;
         if (has_val && p->patience > 0 && bad >= p->patience)
             break;
@@ -330,7 +355,7 @@ int prle__model_fit(prle_model **out, const prle_matrix *ztr, const float *ytr,
     } else {
         size_t bs = p->batch_size < n ? p->batch_size : n;
         /* a batch is too small to share: steps run on one thread, validation in parallel */
-        if ((err = prle__model_make_router(m)) < 0 ||
+        if ((err = prle__model_make_router(m)) < 0 || (err = auto_tau(m, ztr)) < 0 ||
             (err = init_experts(m, ztr, b.ys, o, &b, nt)) < 0 ||
             (err = prle__trainer_init(&b.tr, m, ztr, b.ys, b.anchor, b.a, bs, 1)) < 0)
             goto done;

@@ -40,12 +40,12 @@ prle_model_params prle_model_default_params(void)
     l->local[0] = 0.0, l->local[1] = 1.0;
     l->consistency[0] = 1.0, l->consistency[1] = 1.0;
     l->em_alt_training = false;
-    p.learning_rate = 1e-4;
+    p.learning_rate = 1e-3;
     p.weight_decay = 5e-7;
-    p.max_epochs = 20;
-    p.patience = 5;
+    p.max_epochs = 0;
+    p.patience = 10;
     p.min_delta = 0.0;
-    p.batch_size = 32;
+    p.batch_size = 64;
     p.label_min = NAN;
     p.label_max = NAN;
     p.seed = 42;
@@ -107,7 +107,7 @@ int prle_model_params_from_config(prle_model_params *out, const prle_config *cfg
         int v, min;
     } ints[] = {{"model.expert_mlp_hidden_dim", mc->expert_mlp_hidden_dim, 1},
                 {"train.train_batch_size", tc->train_batch_size, 1},
-                {"train.max_epochs", tc->max_epochs, 1},
+                {"train.max_epochs", tc->max_epochs, 0},
                 {"train.early_stop_patience", tc->early_stop_patience, 0},
                 {"train.threads", tc->threads, 0}};
     for (size_t i = 0; i < sizeof ints / sizeof *ints; i++)
@@ -182,8 +182,8 @@ int prle_model_params_check(const prle_model_params *p)
     if (!(p->weight_decay >= 0) || !isfinite(p->weight_decay))
         return prle__error_set(PRLE_EINVAL, "model.weight_decay must be >= 0, got %g",
                                p->weight_decay);
-    if (p->max_epochs < 1)
-        return prle__error_set(PRLE_EINVAL, "model.max_epochs must be >= 1, got %d", p->max_epochs);
+    if (p->max_epochs < 0)
+        return prle__error_set(PRLE_EINVAL, "model.max_epochs must be >= 0, got %d", p->max_epochs);
     if (p->patience < 0)
         return prle__error_set(PRLE_EINVAL, "model.patience must be >= 0, got %d", p->patience);
     if (!(p->min_delta >= 0) || !isfinite(p->min_delta))

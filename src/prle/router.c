@@ -19,9 +19,10 @@ prle_router_params prle_router_default_params(void)
     prle_router_params p = {0};
     p.type = PRLE_ROUTER_SOFTMAX;
     p.distance = PRLE_DIST_COSINE;
-    p.tau_init = 1.0;
+    p.tau_init = 0.0;
     p.tau_min = 0.5;
-    p.tau_max = 50.0;
+    p.tau_max = 1e4;
+    p.tau_top1 = 0.7;
     p.tau_anneal = 1.0;
     p.knn_k = 3;
     p.radius_threshold = 0.5;
@@ -71,6 +72,7 @@ int prle_router_params_from_config(prle_router_params *out, const prle_config *c
     p.tau_min = m->tau_min;
     p.tau_max = m->tau_max;
     p.tau_anneal = m->tau_anneal;
+    p.tau_top1 = m->tau_top1;
     p.knn_k = (size_t)m->knn_k;
     p.radius_threshold = m->radius_threshold;
     p.gate_hidden = (size_t)m->activation_mlp_hidden_dim;
@@ -91,8 +93,12 @@ int prle_router_params_check(const prle_router_params *p)
     if (!(p->tau_max >= p->tau_min) || !isfinite(p->tau_max))
         return prle__error_set(PRLE_EINVAL, "router.tau_max must be >= tau_min (%g), got %g",
                                p->tau_min, p->tau_max);
-    if (!isfinite(p->tau_init))
-        return prle__error_set(PRLE_EINVAL, "router.tau_init must be finite, got %g", p->tau_init);
+    if (!isfinite(p->tau_init) || p->tau_init < 0)
+        return prle__error_set(PRLE_EINVAL, "router.tau_init must be >= 0 (0: from the data), got %g",
+                               p->tau_init);
+    if (!(p->tau_top1 > 0 && p->tau_top1 < 1))
+        return prle__error_set(PRLE_EINVAL, "router.tau_top1 must be in (0, 1), got %g",
+                               p->tau_top1);
     if (!(p->tau_anneal > 0) || !isfinite(p->tau_anneal))
         return prle__error_set(PRLE_EINVAL, "router.tau_anneal must be > 0, got %g", p->tau_anneal);
     if (p->knn_k < 1)
@@ -113,6 +119,40 @@ int prle_router_params_check(const prle_router_params *p)
 static double clip(const prle_router_params *p, double tau)
 {
     return tau < p->tau_min ? p->tau_min : tau > p->tau_max ? p->tau_max : tau;
+}
+
+/* Mean over rows of the largest weight of softmax(-tau d_i): 1 / sum_j exp(-tau (d_ij - min)). */
+static double mean_top1(const float *dist, size_t n, size_t np, double tau)
+{
+    double acc = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        const float *d = dist + i * np;
+        float lo = d[0];
+        for (size_t j = 1; j < np; j++)
+            lo = d[j] < lo ? d[j] : lo;
+        double s = 0.0;
+        for (size_t j = 0; j < np; j++)
+            s += exp(-tau * ((double)d[j] - lo));
+        acc += 1.0 / s;
+    }
+    return n ? acc / (double)n : 0.0;
+}
+
+double prle_router_tau_for_top1(const float *dist, size_t n, size_t np, double top1)
+{
+    double lo = log(1e-3), hi = log(1e7);
+    if (n == 0 || np < 2 || mean_top1(dist, n, np, exp(lo)) >= top1)
+        return exp(lo);
+    if (mean_top1(dist, n, np, exp(hi)) <= top1)
+        return exp(hi);
+    while (hi - lo > 1e-4) {
+        double mid = 0.5 * (lo + hi);
+        if (mean_top1(dist, n, np, exp(mid)) < top1)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return exp(0.5 * (lo + hi));
 }
 
 int prle_router_new(prle_router **out, const prle_matrix *protos, const prle_router_params *p)

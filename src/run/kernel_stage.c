@@ -81,6 +81,7 @@ static void setting_diff(char *buf, size_t len, const prle_kernel_params *want,
     } nums[] = {
         {"kernel.learning_rate", want->learning_rate, got->learning_rate},
         {"kernel.max_epochs", want->max_epochs, got->max_epochs},
+        {"kernel.patience", want->patience, got->patience},
         {"train.train_batch_size", (double)want->batch_size, (double)got->batch_size},
         {"train.seed", (double)want->seed, (double)got->seed},
         {"kernel.lambda_pair", want->lambda_pair, got->lambda_pair},

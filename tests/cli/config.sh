@@ -18,7 +18,7 @@ check good 0 "$prle" config "$data/good.yaml"
 contains good out "  gating_strategy: knn"
 contains good out "  knn_k: 4"
 contains good out "  tau_init: 1.5"
-contains good out "  learning_rate: 0.0002"
+contains good out "  learning_rate: 0.001"
 contains good out "  stages: [kernel, experts]"
 contains good out "  run_name: \"good\""
 contains good out "  embedding_cache_dir: \"$(pwd)/embed_cache\""   # a default: from the cwd
