@@ -31,6 +31,10 @@ void prle__gemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float 
                 const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
                 size_t ldc, int nt);
 
+/** C (n, n) = A^T A for A (m, n) row-major, double, the upper triangle written (dsyrk);
+ *  OpenBLAS on one thread. */
+void prle__dgram(double *c, const double *a, size_t m, size_t n);
+
 /** y = alpha * op(A) x + beta * y, A (m, n) row-major; OpenBLAS on one thread. */
 void prle__sgemv(bool trans_a, size_t m, size_t n, float alpha, const float *a, size_t lda,
                  const float *x, float beta, float *y);

@@ -1,12 +1,14 @@
 /* What metrics.json scores besides the predictions themselves: how concentrated the routing
  * weights are, and a ridge on the same features as the yardstick (issue 12, items 3-4). */
 #include <float.h>
+#include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "baselines/baselines_int.h"
 #include "core/error.h"
+#include "core/matrix_int.h"
+#include "math/blas.h"
 #include "run/run_int.h"
 
 int prle_split_metrics_compute(prle_split_metrics *out, const float *y, const float *yhat, size_t n,
@@ -94,34 +96,113 @@ bool prle_run_metrics_worse_than_ridge(const prle_run_metrics *m)
 static const double REF_ALPHAS[] = {1e-2, 1e-1, 1, 10, 100, 1e3, 1e4};
 #define N_REF_ALPHAS (sizeof REF_ALPHAS / sizeof *REF_ALPHAS)
 
+/* Ridge with intercept for every alpha from one eigendecomposition of the centred Gram
+ * matrix Xc^T Xc = V diag(l) V^T (double): coef(alpha) = V diag(1 / (l + alpha)) V^T Xc^T yc.
+ * Cheaper than an SVD of X when n >> d (STS-B: 0.1 s against 0.5 s); it squares the
+ * condition number, which a yardstick whose smallest alpha is 1e-2 can afford. */
+typedef struct ridge_eig {
+    size_t d;
+    double *mean, *v, *l, *vtb; /* (d), (d, d) eigenvectors in columns, (d), V^T Xc^T yc (d) */
+    double ymean;
+} ridge_eig;
+
+static void ridge_eig_dispose(ridge_eig *r)
+{
+    free(r->mean), free(r->v), free(r->l), free(r->vtb);
+}
+
+static int ridge_eig_fit(ridge_eig *r, const prle_matrix *x, const float *y)
+{
+    size_t n = x->rows, d = x->cols, nd;
+    double *xc = NULL, *b = NULL;
+    int err = 0;
+    r->d = d;
+    if (!prle__mul_ok(&nd, n, d) || !(xc = malloc(nd * sizeof *xc)) ||
+        !(r->mean = calloc(d, sizeof *r->mean)) || !(r->v = malloc(d * d * sizeof *r->v)) ||
+        !(r->l = malloc(d * sizeof *r->l)) || !(r->vtb = calloc(d, sizeof *r->vtb)) ||
+        !(b = calloc(d, sizeof *b))) {
+        err = prle__error_nomem("ridge reference");
+        goto done;
+    }
+    prle__matrix_col_mean(r->mean, x);
+    r->ymean = 0.0;
+    for (size_t i = 0; i < n; i++)
+        r->ymean += y[i];
+    r->ymean /= (double)n;
+    for (size_t i = 0; i < n; i++) {
+        double yc = (double)y[i] - r->ymean;
+        for (size_t j = 0; j < d; j++) {
+            xc[i * d + j] = (double)x->data[i * d + j] - r->mean[j];
+            b[j] += xc[i * d + j] * yc;
+        }
+    }
+    prle__dgram(r->v, xc, n, d);
+    prle__blas_pin_serial(); /* LAPACK's BLAS on one thread (math/blas.h) */
+    lapack_int info =
+        LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)d, r->v, (lapack_int)d, r->l);
+    prle__blas_unpin();
+    if (info != 0) {
+        err = prle__error_set(PRLE_ERROR, "ridge reference: LAPACKE_dsyevd returned %d", (int)info);
+        goto done;
+    }
+    for (size_t k = 0; k < d; k++) {
+        double s = 0.0;
+        for (size_t j = 0; j < d; j++)
+            s += r->v[j * d + k] * b[j];
+        r->vtb[k] = s;
+    }
+done:
+    free(xc);
+    free(b);
+    return err;
+}
+
+/* Predictions of the ridge at `alpha` for the rows of x into yhat; coef (d) is scratch. */
+static void ridge_eig_predict(float *yhat, double *coef, const ridge_eig *r, double alpha,
+                              const prle_matrix *x)
+{
+    size_t d = r->d;
+    for (size_t j = 0; j < d; j++) {
+        double s = 0.0;
+        for (size_t k = 0; k < d; k++)
+            s += r->v[j * d + k] * r->vtb[k] / (fmax(r->l[k], 0.0) + alpha);
+        coef[j] = s;
+    }
+    for (size_t i = 0; i < x->rows; i++) {
+        double s = r->ymean;
+        for (size_t j = 0; j < d; j++)
+            s += ((double)x->data[i * d + j] - r->mean[j]) * coef[j];
+        yhat[i] = (float)s;
+    }
+}
+
 int prle__run_ridge_reference(prle_run_reference *out, const prle_matrix x[PRLE_N_SPLITS],
                               const prle_dataset *ds, double label_min, double label_max)
 {
     prle_run_reference ref = {0};
-    prle_ridge *path[N_REF_ALPHAS] = {0};
+    ridge_eig r = {0};
     const float *ytr = prle_dataset_labels(ds, PRLE_SPLIT_TRAIN);
     const float *yva = prle_dataset_labels(ds, PRLE_SPLIT_VALIDATION);
     size_t nva = x[PRLE_SPLIT_VALIDATION].rows, nte = x[PRLE_SPLIT_TEST].rows;
     size_t nmax = nva > nte ? nva : nte;
     float *yhat = NULL;
+    double *coef = NULL;
     int err = 0;
     memset(out, 0, sizeof *out);
     if (nva < 2 || !yva || !ytr || x[PRLE_SPLIT_TRAIN].rows < 2)
         return 0; /* nothing to choose alpha on: no reference */
-    prle_ridge_params rp = prle_ridge_default_params();
-    if (!(yhat = malloc(nmax * sizeof *yhat))) {
+    if (!(yhat = malloc(nmax * sizeof *yhat)) ||
+        !(coef = malloc(x[PRLE_SPLIT_TRAIN].cols * sizeof *coef))) {
         err = prle__error_nomem("ridge reference");
         goto done;
     }
-    if ((err = prle__ridge_fit_path(path, REF_ALPHAS, N_REF_ALPHAS, &x[PRLE_SPLIT_TRAIN], ytr,
-                                    &rp)) < 0)
+    if ((err = ridge_eig_fit(&r, &x[PRLE_SPLIT_TRAIN], ytr)) < 0)
         goto done;
     size_t best = 0;
     double best_mse = DBL_MAX;
     for (size_t a = 0; a < N_REF_ALPHAS; a++) { /* the first of equal scores: ties to lower */
         double mse = 0.0;
-        if ((err = prle_ridge_predict(path[a], &x[PRLE_SPLIT_VALIDATION], yhat)) < 0)
-            goto done;
+        ridge_eig_predict(yhat, coef, &r, REF_ALPHAS[a], &x[PRLE_SPLIT_VALIDATION]);
         for (size_t i = 0; i < nva; i++)
             mse += ((double)yhat[i] - yva[i]) * ((double)yhat[i] - yva[i]);
         if (mse < best_mse)
@@ -132,16 +213,16 @@ int prle__run_ridge_reference(prle_run_reference *out, const prle_matrix x[PRLE_
         const float *y = prle_dataset_labels(ds, (prle_split)s);
         if (x[s].rows < 2 || !y)
             continue;
-        if ((err = prle_ridge_predict(path[best], &x[s], yhat)) < 0 ||
-            (err = prle_split_metrics_compute(&ref.splits[s], y, yhat, x[s].rows, label_min,
+        ridge_eig_predict(yhat, coef, &r, ref.alpha, &x[s]);
+        if ((err = prle_split_metrics_compute(&ref.splits[s], y, yhat, x[s].rows, label_min,
                                               label_max)) < 0)
             goto done;
     }
     ref.present = true;
     *out = ref;
 done:
-    for (size_t a = 0; a < N_REF_ALPHAS; a++)
-        prle_ridge_free(path[a]);
+    ridge_eig_dispose(&r);
     free(yhat);
+    free(coef);
     return err;
 }
