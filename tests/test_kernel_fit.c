@@ -9,6 +9,8 @@
 
 #include "prle_test.h"
 
+#include "nn/adam.h"
+
 #include "kernel/kernel_int.h"
 
 /* 3. of tools/ref/kernel_ref.py: E[i][c] = sin(0.37 (i d + c)) + 0.5 [c == i mod d],
@@ -150,6 +152,51 @@ static void test_kernel_fit__loss_goes_down(void)
     PT_EQ_INT(prle_kernel_kept_epoch(k), 2);
     PT_CHECK(isnan(prle_kernel_history(k, &n)[0].val_pair));
     prle_kernel_free(k);
+    prle_matrix_dispose(&xt);
+    prle_matrix_dispose(&xv);
+}
+
+/* Early stopping: a large learning rate on a small noisy set overfits fast; with patience 3
+ * the fit ends 3 epochs after the lowest validation pair loss, keeps that epoch, and never
+ * runs past the budget of max_epochs 0 (prle__epoch_budget: 20,000 steps in [20, 1000]). */
+static void test_kernel_fit__early_stopping(void)
+{
+    PT_EQ_INT(prle__epoch_budget(300, 64), 1000);
+    PT_EQ_INT(prle__epoch_budget(5749, 64), 223); /* 90 steps an epoch */
+    PT_EQ_INT(prle__epoch_budget(1000000, 64), 20);
+    PT_EQ_INT(prle__epoch_budget(0, 64), 1000);
+    prle_matrix xt, xv;
+    float yt[120], yv[60];
+    toy(&xt, yt, 120, 8, 21);
+    toy(&xv, yv, 60, 8, 22);
+    for (size_t i = 0; i < 120; i++) /* labels mostly noise: validation stops improving early */
+        yt[i] = (float)((i * 37) % 17) / 17.0f;
+    prle_kernel_params p = prle_kernel_default_params();
+    p.hidden_dim = 16, p.learning_rate = 3e-2, p.batch_size = 16, p.n_threads = 1;
+    p.max_epochs = 0, p.patience = 3;
+    prle_kernel *k = NULL;
+    PT_OK(prle_kernel_fit(&k, &xt, yt, &xv, yv, &p));
+    if (k) {
+        size_t ne;
+        const prle_kernel_epoch *e = prle_kernel_history(k, &ne);
+        int kept = prle_kernel_kept_epoch(k);
+        PT_CHECK(ne < 1000 && ne >= 4);
+        PT_EQ_INT(kept, (int)ne - 3);
+        for (size_t i = 0; i < ne; i++)
+            PT_CHECK(e[i].val_pair >= e[kept - 1].val_pair);
+        prle_kernel_free(k);
+        k = NULL;
+    }
+    /* patience 0: the whole budget of max_epochs */
+    p.max_epochs = 6, p.patience = 0;
+    PT_OK(prle_kernel_fit(&k, &xt, yt, &xv, yv, &p));
+    size_t ne = 0;
+    if (k)
+        prle_kernel_history(k, &ne);
+    PT_EQ_INT(ne, 6);
+    prle_kernel_free(k);
+    p.patience = -1;
+    PT_FAILS(prle_kernel_params_check(&p), PRLE_EINVAL, "kernel.patience");
     prle_matrix_dispose(&xt);
     prle_matrix_dispose(&xv);
 }
@@ -541,6 +588,7 @@ int main(void)
 {
     prle_init(2);
     PT_RUN(test_kernel_fit__loss_goes_down);
+    PT_RUN(test_kernel_fit__early_stopping);
     PT_RUN(test_kernel_fit__every_head);
     PT_RUN(test_kernel_fit__errors);
     PT_RUN(test_kernel_fit__save_load);

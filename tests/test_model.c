@@ -7,6 +7,7 @@
 
 #include "model_fixture.h"
 #include "model_ref.h"
+#include "nn/adam.h"
 #include "prle/model_int.h"
 
 /* ---- the PyTorch reference --------------------------------------------------------------- */
@@ -333,6 +334,61 @@ static void test_model__loss_decreases(void)
     prle_model_free(m);
     prle_matrix_dispose(&z), prle_matrix_dispose(&zv);
     free(y), free(yv);
+}
+
+static bool count_model_epochs(const prle_model_epoch *e, void *ud)
+{
+    (void)e;
+    (*(int *)ud)++;
+    return true;
+}
+
+/* tau_init 0: the fit sets the tau at which the training rows' mean largest weight is
+ * router.tau_top1 (a learning rate of 1e-9 leaves it there for one epoch). Without a budget
+ * (max_epochs 0) and without validation the fit runs prle__epoch_budget's epochs. */
+static void test_model__tau_from_data(void)
+{
+    prle_matrix z = {0};
+    float *y = NULL;
+    PT_OK(mfx_problem(&z, &y, 200, 6, 7, 0.3));
+    for (int t = 0; t < 2; t++) {
+        double target = t ? 0.9 : 0.6;
+        prle_model_params p = mfx_params(5, 1);
+        p.router.tau_init = 0;
+        p.router.tau_top1 = target;
+        p.router.tau_max = 1e6;
+        p.learning_rate = 1e-9;
+        prle_model *m = NULL;
+        PT_OK(prle_model_fit(&m, &z, y, NULL, NULL, &p));
+        if (!m)
+            continue;
+        float *w = malloc(200 * 5 * sizeof *w), *yh = malloc(200 * sizeof *yh);
+        PT_OK(prle_model_predict(yh, w, NULL, m, &z));
+        double top = 0;
+        for (size_t i = 0; i < 200; i++) {
+            float b = 0;
+            for (size_t q = 0; q < 5; q++)
+                b = w[i * 5 + q] > b ? w[i * 5 + q] : b;
+            top += b / 200.0;
+        }
+        PT_NEAR(top, target, 2e-3);
+        PT_CHECK(prle_model_tau(m) > 0.5);
+        free(w);
+        free(yh);
+        prle_model_free(m);
+    }
+    /* max_epochs 0, no validation: the step budget's epochs (200 rows, batch 64: 5000 -> 1000) */
+    prle_model_params p = mfx_params(5, 0);
+    p.batch_size = 64;
+    int epochs = 0;
+    p.on_epoch = count_model_epochs;
+    p.on_epoch_ud = &epochs;
+    prle_model *m = NULL;
+    PT_OK(prle_model_fit(&m, &z, y, NULL, NULL, &p));
+    PT_EQ_INT(epochs, prle__epoch_budget(200, 64));
+    prle_model_free(m);
+    prle_matrix_dispose(&z);
+    free(y);
 }
 
 static void test_model__early_stopping_keeps_best(void)
@@ -667,6 +723,7 @@ int main(void)
     PT_RUN(test_model__reference_linear_v1);
     PT_RUN(test_model__step_gradient);
     PT_RUN(test_model__loss_decreases);
+    PT_RUN(test_model__tau_from_data);
     PT_RUN(test_model__early_stopping_keeps_best);
     PT_RUN(test_model__callbacks_and_errors);
     PT_RUN(test_model__em_alternation);
