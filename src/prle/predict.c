@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/threads.h"
+#include "math/blas.h"
 #include "prle/model_int.h"
 #include "prle/proto_rbf.h"
 #include "prle/router.h"
@@ -89,6 +90,8 @@ int prle__model_predict_blocks(float *yhat, float *w_out, float *e_out, const pr
 {
     size_t np = m->np, d = m->d, nblk = (n + PREDICT_BLOCK - 1) / PREDICT_BLOCK;
     bool failed = false;
+    /* one pin for every block: the pins of the small products inside only count (math/blas.h) */
+    prle__blas_pin_serial();
     (void)nt;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nblk > 1)
     for (size_t b = 0; b < nblk; b++) {
@@ -105,6 +108,7 @@ int prle__model_predict_blocks(float *yhat, float *w_out, float *e_out, const pr
         if (!e_out)
             free(eb);
     }
+    prle__blas_unpin();
     return failed ? prle__error_nomem("model predict") : 0;
 }
 
@@ -151,7 +155,10 @@ size_t prle_model_explain(prle_explain_item *items, float *rest, float *yhat, co
         prle__error_set(PRLE_EINVAL, "model explain: the row has a non-finite value");
         goto done;
     }
-    if (prle__model_forward(NULL, w, e, m, NULL, z, 1, 1) < 0)
+    prle__blas_pin_serial(); /* once for the row's small products (math/blas.h) */
+    int ferr = prle__model_forward(NULL, w, e, m, NULL, z, 1, 1);
+    prle__blas_unpin();
+    if (ferr < 0)
         goto done;
     to_raw(&y, e, w, m, 1);
     for (size_t p = 0; p < np; p++)
