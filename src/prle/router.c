@@ -94,8 +94,8 @@ int prle_router_params_check(const prle_router_params *p)
         return prle__error_set(PRLE_EINVAL, "router.tau_max must be >= tau_min (%g), got %g",
                                p->tau_min, p->tau_max);
     if (!isfinite(p->tau_init) || p->tau_init < 0)
-        return prle__error_set(PRLE_EINVAL, "router.tau_init must be >= 0 (0: from the data), got %g",
-                               p->tau_init);
+        return prle__error_set(
+            PRLE_EINVAL, "router.tau_init must be >= 0 (0: from the data), got %g", p->tau_init);
     if (!(p->tau_top1 > 0 && p->tau_top1 < 1))
         return prle__error_set(PRLE_EINVAL, "router.tau_top1 must be in (0, 1), got %g",
                                p->tau_top1);
