@@ -3,6 +3,9 @@
  *
  *   baselines_<kind>  rows, width, threads, seconds of the whole grid, test Pearson / MSE, best
  *                     point, and the process CPU / wall ratio (about the cores used)
+ *   oracle_linear     the oracle MoE's wall time (k = 25 k-medoids clusters of train, one ridge
+ *                     per cluster, test rows routed to their medoid) and its test Pearson, beside
+ *                     the global ridge's (the seconds tests/test_oracle_moe.c used to check)
  *
  * Targets: SVR within 0.003 Pearson of scikit-learn on the same features and >= 1.5x faster than
  * its 93 s grid; kNN and ridge within 0.002; random forest within 0.01.
@@ -99,6 +102,20 @@ int main(int argc, char **argv)
                tok, x[0].rows, x[1].rows, x[2].rows, x[0].cols, threads, r.n_points, r.seconds,
                r.test.pearson, r.test.spearman, r.test.mse, cpu / r.seconds, r.best);
         fflush(stdout);
+    }
+    if (rc == 0) {
+        prle_oracle_params op = prle_oracle_default_params();
+        op.model = PRLE_ORACLE_LINEAR;
+        prle_oracle_result o;
+        if (prle_oracle_moe(&o, NULL, &x[0], y[0].data, 0, &x[2], y[2].data, 25, 42, &op) < 0) {
+            fprintf(stderr, "bench_baselines: oracle: %s\n", prle_last_error());
+            rc = 1;
+            goto done;
+        }
+        printf("oracle_linear  n=%zu+%zu d=%zu k=%zu threads=%d seconds=%.2f pearson=%.4f "
+               "(global %.4f) clusters %zu..%zu rows\n",
+               x[0].rows, x[2].rows, x[0].cols, o.k, threads, o.seconds, o.oracle.pearson,
+               o.global.pearson, o.min_cluster, o.max_cluster);
     }
 done:
     for (int s = 0; s < 3; s++) {

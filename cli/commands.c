@@ -32,7 +32,7 @@
     "  --split NAME          the rows of train, validation or test of the run's dataset\n"         \
     "Texts are encoded as in training (the config's encoder fitted on the train texts, pair\n"     \
     "features) and mapped through the run's kernel.\n"                                             \
-    "  --explain K           the K prototypes with the largest share W_p |E_p| (training row,\n"   \
+    "  --explain K           the K heaviest prototypes, by routing weight W_p (training row,\n"    \
     "                        label, weight, local prediction, contribution) and one line for\n"    \
     "                        the rest: the contributions sum to the prediction\n"                  \
     "  --interval LEVEL      split-conformal interval lo,hi of coverage LEVEL (e.g. 0.9),\n"       \

@@ -23,39 +23,17 @@ int prle_split_metrics_compute(prle_split_metrics *out, const float *y, const fl
     return 0;
 }
 
-/* The three largest of w[0..np) (0 where np < 3), largest first. */
-static void top3(double t[3], const float *w, size_t np)
+/* The weights of one row, largest first, into `sorted` (np): P is a few dozen. */
+static void sort_desc(float *sorted, const float *w, size_t np)
 {
-    t[0] = t[1] = t[2] = 0.0;
-    for (size_t p = 0; p < np; p++) {
-        double v = w[p];
-        if (v > t[0])
-            t[2] = t[1], t[1] = t[0], t[0] = v;
-        else if (v > t[1])
-            t[2] = t[1], t[1] = v;
-        else if (v > t[2])
-            t[2] = v;
-    }
-}
-
-/* Prototypes, heaviest first, until the weights reach `share` of the row's total. */
-static size_t count_to(const float *w, size_t np, double share, float *sorted)
-{
-    double total = 0.0, acc = 0.0;
     for (size_t p = 0; p < np; p++)
-        total += w[p], sorted[p] = w[p];
-    for (size_t i = 1; i < np; i++) /* descending insertion sort: P is a few dozen */
+        sorted[p] = w[p];
+    for (size_t i = 1; i < np; i++)
         for (size_t j = i; j > 0 && sorted[j - 1] < sorted[j]; j--) {
             float t = sorted[j];
             sorted[j] = sorted[j - 1];
             sorted[j - 1] = t;
         }
-    for (size_t i = 0; i < np; i++) {
-        acc += sorted[i];
-        if (acc >= share * total * (1.0 - 1e-9))
-            return i + 1;
-    }
-    return np;
 }
 
 void prle_weight_stats_compute(prle_weight_stats *out, const float *w, size_t n, size_t np)
@@ -69,14 +47,23 @@ void prle_weight_stats_compute(prle_weight_stats *out, const float *w, size_t n,
     }
     for (size_t i = 0; i < n; i++) {
         const float *r = w + i * np;
-        double t[3], h = 0.0;
-        top3(t, r, np);
-        for (size_t p = 0; p < np; p++)
+        double h = 0.0, total = 0.0, acc = 0.0;
+        for (size_t p = 0; p < np; p++) {
+            total += r[p];
             if (r[p] > 0.0f)
                 h -= (double)r[p] * log((double)r[p]);
-        s.top1 += t[0];
-        s.top3 += t[0] + t[1] + t[2];
-        s.n80 += (double)count_to(r, np, 0.8, sorted);
+        }
+        sort_desc(sorted, r, np);
+        size_t n80 = np; /* prototypes, heaviest first, until 80 % of the row's weight */
+        for (size_t p = 0; p < np && n80 == np; p++) {
+            acc += sorted[p];
+            if (acc >= 0.8 * total * (1.0 - 1e-9))
+                n80 = p + 1;
+        }
+        double t1 = sorted[0], t2 = np > 1 ? sorted[1] : 0.0, t3 = np > 2 ? sorted[2] : 0.0;
+        s.top1 += t1;
+        s.top3 += t1 + t2 + t3;
+        s.n80 += (double)n80;
         s.perplexity += exp(h);
     }
     free(sorted);

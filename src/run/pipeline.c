@@ -101,7 +101,8 @@ static int run_stage2(stage2 *s2)
     prle_run_result *res = s2->res;
     prle__kernel_stage *ks = s2->ks;
     prle_model *fit = NULL, *m = NULL;
-    float *yhat[PRLE_N_SPLITS] = {0}, *w_train = NULL, *w_test = NULL, *e_test = NULL;
+    float *yhat[PRLE_N_SPLITS] = {0}, *w_train = NULL, *w_val = NULL, *w_test = NULL;
+    float *e_test = NULL;
     char path[PRLE__RUN_PATH], name[64], note[256];
     int err;
 
@@ -156,26 +157,20 @@ static int run_stage2(stage2 *s2)
     for (int s = PRLE_SPLIT_VALIDATION; s < PRLE_N_SPLITS; s++) {
         const prle_matrix *z = &ks->z[s];
         bool test = s == PRLE_SPLIT_TEST;
-        float *w_val = NULL;
         if ((err = predict_split(&yhat[s], test ? &w_test : &w_val, test ? &e_test : NULL, m, z)) <
-            0) {
-            free(w_val);
+            0)
             goto done;
-        }
         const float *y = prle_dataset_labels(ds, (prle_split)s);
         snprintf(name, sizeof name, "predictions_%s.csv", prle_split_name((prle_split)s));
         if ((err = prle__path_join(path, sizeof path, s2->dir, name)) < 0 ||
             (err = prle_run_predictions_write(path, y, yhat[s], NULL, NULL, z->rows)) < 0)
             goto done;
         if (z->rows >= 2 && (err = prle_split_metrics_compute(&met->splits[s], y, yhat[s], z->rows,
-                                                              mp.label_min, mp.label_max)) < 0) {
-            free(w_val);
+                                                              mp.label_min, mp.label_max)) < 0)
             goto done;
-        }
         prle_weight_stats_compute(&met->splits[s].weights, test ? w_test : w_val, z->rows,
                                   res->n_prototypes);
         met->splits[s].weights.present &= met->splits[s].present;
-        free(w_val);
     }
     if ((err = prle__run_ridge_reference(&met->ridge, ks->x, ds, mp.label_min, mp.label_max)) < 0)
         goto done;
@@ -211,6 +206,7 @@ done:
     for (int s = 0; s < PRLE_N_SPLITS; s++)
         free(yhat[s]);
     free(w_train);
+    free(w_val);
     free(w_test);
     free(e_test);
     prle_model_free(fit);
