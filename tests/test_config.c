@@ -42,7 +42,7 @@ static void test_config__defaults_match_spec(void)
     /* SPEC.md §4-§5, §10 */
     PT_NEAR(c.kernel.learning_rate, 1e-3, 0);
     PT_EQ_INT(c.kernel.max_epochs, 0); /* from the data (issue 12) */
-    PT_EQ_INT(c.kernel.patience, 5);
+    PT_EQ_INT(c.kernel.patience, -1);
     PT_EQ_STR(c.kernel.projection_type, "resmlp");
     PT_EQ_INT(c.kernel.projection_kwargs.num_layers, 2);
     PT_EQ_INT(c.kernel.proj_dim, 0);
@@ -70,7 +70,7 @@ static void test_config__defaults_match_spec(void)
     PT_CHECK(!c.model.trainable_prototypes);
     PT_CHECK(c.model.use_v2_loss);
     PT_CHECK(c.model.use_value_space);
-    PT_EQ_STR(c.model.expert_init_strategy, "random");
+    PT_EQ_STR(c.model.expert_init_strategy, "ridge");
     PT_EQ_STR(c.model.type, "linear");
     PT_EQ_STR(c.model.distance, "cosine");
     PT_EQ_STR(c.model.monitor, "val_mse");

@@ -165,6 +165,12 @@ static void test_kernel_fit__early_stopping(void)
     PT_EQ_INT(prle__epoch_budget(5749, 64), 223); /* 90 steps an epoch */
     PT_EQ_INT(prle__epoch_budget(1000000, 64), 20);
     PT_EQ_INT(prle__epoch_budget(0, 64), 1000);
+    /* patience -1: the epochs of 300 steps in [3, 50] */
+    PT_EQ_INT(prle__patience_epochs(5749, 64), 4); /* STS-B: 90 steps an epoch */
+    PT_EQ_INT(prle__patience_epochs(3960, 64), 5); /* Ruddit: 62 */
+    PT_EQ_INT(prle__patience_epochs(7000, 64), 3); /* MLQE-PE: 110 */
+    PT_EQ_INT(prle__patience_epochs(300, 64), 50); /* 5 steps: 60 epochs, capped */
+    PT_EQ_INT(prle__patience_epochs(1000000, 64), 3);
     prle_matrix xt, xv;
     float yt[120], yv[60];
     toy(&xt, yt, 120, 8, 21);
@@ -195,7 +201,18 @@ static void test_kernel_fit__early_stopping(void)
         prle_kernel_history(k, &ne);
     PT_EQ_INT(ne, 6);
     prle_kernel_free(k);
-    p.patience = -1;
+    k = NULL;
+    /* patience -1: 120 rows in batches of 16 make 8 steps an epoch, so 38 epochs (300 steps) */
+    p.max_epochs = 0, p.patience = -1;
+    PT_OK(prle_kernel_fit(&k, &xt, yt, &xv, yv, &p));
+    if (k) {
+        size_t n2;
+        prle_kernel_history(k, &n2);
+        PT_EQ_INT(prle_kernel_kept_epoch(k), (int)n2 - 38);
+        PT_EQ_INT(prle_kernel_get_params(k)->patience, -1);
+        prle_kernel_free(k);
+    }
+    p.patience = -2;
     PT_FAILS(prle_kernel_params_check(&p), PRLE_EINVAL, "kernel.patience");
     prle_matrix_dispose(&xt);
     prle_matrix_dispose(&xv);
@@ -289,7 +306,18 @@ static void test_kernel_fit__save_load(void)
     PT_EQ_INT(prle_kernel_out_dim(back), 6);
     PT_CHECK(prle_kernel_get_params(back)->seed == 5);
     PT_NEAR(prle_kernel_get_params(back)->dropout, 0.2, 0);
+    PT_EQ_INT(prle_kernel_get_params(back)->patience, -1); /* written "auto" */
     prle_kernel_free(back);
+    p.patience = 7; /* and a number as itself */
+    prle_kernel *k7 = NULL;
+    PT_OK(prle_kernel_new(&k7, 6, &p));
+    PT_OK(prle_kernel_save(k7, path));
+    PT_OK(prle_kernel_load(&back, path, NULL, 0));
+    PT_EQ_INT(back ? prle_kernel_get_params(back)->patience : 0, 7);
+    prle_kernel_free(back);
+    prle_kernel_free(k7);
+    p.patience = -1;
+    PT_OK(prle_kernel_save(k, path));
     PT_OK(prle_kernel_load(&back, path, &p, 6));
     PT_CHECK(back && same_params(k, back));
     prle_kernel_free(back);
@@ -506,7 +534,7 @@ static void test_kernel_fit__params_from_config(void)
     PT_NEAR(p.lambda_uniform, 0.01, 0);
     PT_EQ_INT(p.batch_size, 64);
     PT_EQ_INT(p.max_epochs, 0);
-    PT_EQ_INT(p.patience, 5);
+    PT_EQ_INT(p.patience, -1);
     PT_CHECK(p.seed == 42 && p.keep == PRLE_KEEP_BEST && p.activation == PRLE_ACT_DEFAULT);
     /* label bounds unset in a config without a preset: the check says so */
     if (isnan(p.label_min))

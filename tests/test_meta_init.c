@@ -1,6 +1,6 @@
 /* Expert meta-init: ridge (META_LINEAR) and linear SVR through liblinear (META_SVR) against
- * scikit-learn's Ridge and LinearSVR on a fixed problem, a rank-deficient ridge, repeatability,
- * bad input.
+ * scikit-learn's Ridge and LinearSVR on a fixed problem, a rank-deficient ridge, the warm start
+ * (RIDGE: alpha chosen on validation rows), repeatability, bad input.
  * LABELS: unit */
 #include "prle_test.h"
 
@@ -16,6 +16,13 @@ static const double ref_svr[6] = {1.1794195283774747,  -1.5258168477371075,
                                   0.77283135748038312, -0.047165221194782746};
 static const double ref_ridge4[6] = {1.0445804895657587,  -1.1124460859985554, 0.35372412029306083,
                                      0.34704501936218141, 0.57641849186950755, 0.06602183844402193};
+/* validation MSE per alpha: 0.464324 0.429432 0.232414 0.328725 0.959572 1.16624 1.19152 1.1941;
+ * chosen 0.1 */
+static const double ref_warm[6] = {0.83014160086605404,  -2.1128597909658917, 0.5607791846304192,
+                                   -0.40024465802225495, 1.0593306183093381,  -0.34985622338233957};
+static const double ref_warm1[6] = {1.1572482832564297,  -1.5166836443705609,
+                                    0.39500965209320693, -0.043891220125902533,
+                                    0.75295513006190085, -0.040054099716905406};
 
 enum { N = 60, D = 5 };
 
@@ -88,6 +95,29 @@ static void test_meta_init__ridge(void)
     check_coef(w, c, ref_ridge4, D, 1e-4);
 }
 
+/* The warm start: alpha chosen on validation rows (0.1 of the grid here, not the no-validation
+ * default 1), then alpha 1 without validation rows. */
+static void test_meta_init__ridge_warm_start(void)
+{
+    float z[N * D], y[N], y8[8], w[D], c = 0;
+    double alpha = 0;
+    problem(z, y);
+    static const float shift[3] = {0.8f, -0.8f, 0.0f};
+    for (size_t i = 0; i < 8; i++)
+        y8[i] = y[i] + shift[i % 3];
+    prle_matrix zt = {.data = z, .rows = 8, .cols = D};
+    prle_matrix zv = {.data = z + 8 * D, .rows = N - 8, .cols = D};
+    PT_OK(prle__meta_init_ridge(w, &c, &alpha, &zt, y8, &zv, y + 8));
+    PT_NEAR(alpha, 0.1, 0);
+    check_coef(w, c, ref_warm, D, 1e-4);
+    prle_matrix all = {.data = z, .rows = N, .cols = D};
+    PT_OK(prle__meta_init_ridge(w, &c, &alpha, &all, y, NULL, NULL));
+    PT_NEAR(alpha, 1.0, 0);
+    check_coef(w, c, ref_warm1, D, 1e-5);
+    zv.cols = D - 1;
+    PT_FAILS(prle__meta_init_ridge(w, &c, &alpha, &zt, y8, &zv, y + 8), PRLE_ESHAPE, "wide");
+}
+
 static void test_meta_init__svr(void)
 {
     float z[N * D], y[N], w[D], c = 0, w2[D], c2 = 0;
@@ -124,6 +154,7 @@ int main(void)
 {
     PT_RUN(test_meta_init__problem);
     PT_RUN(test_meta_init__ridge);
+    PT_RUN(test_meta_init__ridge_warm_start);
     PT_RUN(test_meta_init__svr);
     PT_RUN(test_meta_init__bad_input);
     return pt_report();

@@ -8,6 +8,7 @@
 #include "model_fixture.h"
 #include "model_ref.h"
 #include "nn/adam.h"
+#include "prle/meta_init.h"
 #include "prle/model_int.h"
 
 /* ---- the PyTorch reference --------------------------------------------------------------- */
@@ -391,6 +392,49 @@ static void test_model__tau_from_data(void)
     free(y);
 }
 
+/* The ridge warm start (the default init): every expert starts as the ridge on value-space
+ * train whose alpha the validation rows chose, so after one epoch at a negligible learning
+ * rate the model predicts what that ridge predicts. */
+static void test_model__warm_start(void)
+{
+    prle_matrix z = {0}, zv = {0};
+    float *y = NULL, *yv = NULL;
+    PT_OK(mfx_problem(&z, &y, 60, 6, 3, 0.5));
+    PT_OK(mfx_problem(&zv, &yv, 40, 6, 4, 0.5));
+    prle_model_params p = mfx_params(5, 1);
+    PT_EQ_INT(p.init, PRLE_EXPERT_INIT_RIDGE);
+    p.learning_rate = 1e-12;
+    prle_model *m = NULL;
+    PT_OK(prle_model_fit(&m, &z, y, &zv, yv, &p));
+    /* the ridge on standardised labels (population sd), as the fit makes them */
+    double mean = 0, sd = 0;
+    for (size_t i = 0; i < 60; i++)
+        mean += y[i] / 60.0;
+    for (size_t i = 0; i < 60; i++)
+        sd += (y[i] - mean) * (y[i] - mean) / 60.0;
+    sd = sqrt(sd);
+    float ys[60], yvs[40], w[6], c, yhat[40];
+    double alpha = 0;
+    for (size_t i = 0; i < 60; i++)
+        ys[i] = (float)((y[i] - mean) / sd);
+    for (size_t i = 0; i < 40; i++)
+        yvs[i] = (float)((yv[i] - mean) / sd);
+    PT_OK(prle__meta_init_ridge(w, &c, &alpha, &z, ys, &zv, yvs));
+    PT_CHECK(alpha > 0);
+    if (m) {
+        PT_OK(prle_model_predict(yhat, NULL, NULL, m, &zv));
+        for (size_t i = 0; i < 40; i++) {
+            double r = c;
+            for (size_t k = 0; k < 6; k++)
+                r += (double)w[k] * prle_matrix_row(&zv, i)[k];
+            PT_NEAR(yhat[i], mean + sd * r, 1e-4);
+        }
+    }
+    prle_model_free(m);
+    prle_matrix_dispose(&z), prle_matrix_dispose(&zv);
+    free(y), free(yv);
+}
+
 static void test_model__early_stopping_keeps_best(void)
 {
     prle_matrix z = {0}, zv = {0};
@@ -640,7 +684,7 @@ static void test_model__meta_init_copies(void)
 static void test_model__params(void)
 {
     prle_model_params d = prle_model_default_params();
-    PT_CHECK(d.type == PRLE_EXPERT_LINEAR && d.init == PRLE_EXPERT_INIT_RANDOM);
+    PT_CHECK(d.type == PRLE_EXPERT_LINEAR && d.init == PRLE_EXPERT_INIT_RIDGE);
     PT_EQ_INT(d.mlp_hidden, 32);
     PT_NEAR(d.learning_rate, 1e-3, 0);
     PT_NEAR(d.weight_decay, 5e-7, 0);
@@ -724,6 +768,7 @@ int main(void)
     PT_RUN(test_model__step_gradient);
     PT_RUN(test_model__loss_decreases);
     PT_RUN(test_model__tau_from_data);
+    PT_RUN(test_model__warm_start);
     PT_RUN(test_model__early_stopping_keeps_best);
     PT_RUN(test_model__callbacks_and_errors);
     PT_RUN(test_model__em_alternation);

@@ -24,7 +24,10 @@ typedef enum prle_expert_type {
 typedef enum prle_expert_init {
     PRLE_EXPERT_INIT_RANDOM = 0,      /**< PyTorch nn.Linear default init */
     PRLE_EXPERT_INIT_META_LINEAR = 1, /**< one ridge fit on value-space train, copied to all */
-    PRLE_EXPERT_INIT_META_SVR = 2     /**< one linear SVR on value-space train, copied to all */
+    PRLE_EXPERT_INIT_META_SVR = 2,    /**< one linear SVR on value-space train, copied to all */
+    /** One ridge on value-space train whose alpha the validation rows choose (1 without
+     *  them), copied to all: the closed-form warm start that training then specialises. */
+    PRLE_EXPERT_INIT_RIDGE = 3
 } prle_expert_init;
 
 /** The stage-2 loss weights (`loss.*`); v1 uses the mean of geom and expert phases unless
@@ -69,7 +72,7 @@ typedef struct prle_model_params {
     prle_proto_params protos;  /**< prototype selection (value space, train rows) */
     prle_router_params router; /**< the router */
     prle_expert_type type;     /**< default PRLE_EXPERT_LINEAR */
-    prle_expert_init init;     /**< default PRLE_EXPERT_INIT_RANDOM */
+    prle_expert_init init;     /**< default PRLE_EXPERT_INIT_RIDGE */
     size_t mlp_hidden;         /**< `model.expert_mlp_hidden_dim`, default 32 */
     prle_loss_weights loss;
     double learning_rate;        /**< `train.learning_rate`, default 1e-3 (labels are

@@ -42,7 +42,8 @@ static const char *const projections[] = {"linear", "mlp", "resmlp", "rff", NULL
 static const char *const projection_aliases[] = {"rbf_rff", "rff", "rbf", "rff", NULL};
 static const char *const activations[] = {"relu", "gelu", NULL};
 static const char *const gatings[] = {"softmax", "knn", "radius", "mlp_sparse", NULL};
-static const char *const expert_inits[] = {"random", "meta_linear_regression", "meta_svr", NULL};
+static const char *const expert_inits[] = {"random", "meta_linear_regression", "meta_svr", "ridge",
+                                           NULL};
 static const char *const monitors[] = {"val_mse",      "val_loss",    "val_rmse",
                                        "val_mae",      "val_r2",      "val_pearson",
                                        "val_spearman", "val_kendall", NULL};
@@ -137,7 +138,7 @@ const prle__cfg_key prle__cfg_keys[] = {
     INT("model.knn_k", model.knn_k, "3", 1, BIG, 0),
     FLT("model.radius_threshold", model.radius_threshold, "0.5", 0, DBL_MAX, 0),
     INT("model.activation_mlp_hidden_dim", model.activation_mlp_hidden_dim, "64", 1, BIG, 0),
-    ENUM("model.expert_init_strategy", model.expert_init_strategy, "random", expert_inits, NULL, 0),
+    ENUM("model.expert_init_strategy", model.expert_init_strategy, "ridge", expert_inits, NULL, 0),
     INT("model.expert_mlp_hidden_dim", model.expert_mlp_hidden_dim, "32", 1, BIG, 0),
     BOOL("model.use_v2_loss", model.use_v2_loss, "true"),
     ENUM("model.monitor", model.monitor, "val_mse", monitors, NULL, 0),
@@ -176,7 +177,7 @@ const prle__cfg_key prle__cfg_keys[] = {
     BOOL("kernel.projection_kwargs.learnable_rff", kernel.projection_kwargs.learnable_rff, "false"),
     FLT("kernel.learning_rate", kernel.learning_rate, "1e-3", 0, DBL_MAX, LO_OPEN),
     INT("kernel.max_epochs", kernel.max_epochs, "0", 0, BIG, 0),
-    INT("kernel.patience", kernel.patience, "5", 0, BIG, 0),
+    INT("kernel.patience", kernel.patience, "-1", -1, BIG, 0),
     LAMBDA("kernel.lambda_pair", kernel.lambda_pair, "1.0"),
     LAMBDA("kernel.lambda_triplet", kernel.lambda_triplet, "0.0"),
     LAMBDA("kernel.lambda_uniform", kernel.lambda_uniform, "0.01"),

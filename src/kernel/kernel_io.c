@@ -64,12 +64,14 @@ int prle_kernel_save(const prle_kernel *k, const char *path)
                 {"hidden_dim", h->hidden},
                 {"num_layers", (uint64_t)(h->n_layers > 0 ? h->n_layers : 0)},
                 {"max_epochs", (uint64_t)p->max_epochs},
-                {"patience", (uint64_t)p->patience},
                 {"batch_size", p->batch_size},
                 {"seed", p->seed},
                 {"kept_epoch", (uint64_t)k->kept_epoch}};
     for (size_t i = 0; i < sizeof ints / sizeof *ints && err >= 0; i++)
         err = put_u64(w, ints[i].key, ints[i].v);
+    if (err >= 0) /* -1 (from the data) is written "auto" */
+        err = p->patience < 0 ? prle_st_writer_set_metadata(w, "patience", "auto")
+                              : put_u64(w, "patience", (uint64_t)p->patience);
     struct {
         const char *key;
         double v;
@@ -172,11 +174,14 @@ static int params_from_meta(prle_kernel_params *p, size_t *in_dim, const prle_st
     p->center_inputs = centered && !strcmp(centered, "true");
     p->keep = !strcmp(keep, "last") ? PRLE_KEEP_LAST : PRLE_KEEP_BEST;
     uint64_t patience = 0; /* absent before 2026-12: no early stopping */
-    if (prle_st_metadata_get(f, "patience") &&
-        ((err = meta_u64(&patience, f, path, "patience")) < 0 || patience > 1000000000))
+    const char *pat = prle_st_metadata_get(f, "patience");
+    if (pat && !strcmp(pat, "auto"))
+        p->patience = -1;
+    else if (pat && ((err = meta_u64(&patience, f, path, "patience")) < 0 || patience > 1000000000))
         return err < 0 ? err
                        : prle__error_set(PRLE_EFORMAT, "%s: metadata patience out of range", path);
-    p->patience = (int)patience;
+    else
+        p->patience = (int)patience;
     if (u[3] > 64 || u[4] > 1000000000)
         return prle__error_set(PRLE_EFORMAT, "%s: metadata values out of range", path);
     *in_dim = (size_t)u[0];

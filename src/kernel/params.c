@@ -14,7 +14,7 @@ prle_kernel_params prle_kernel_default_params(void)
     p.sigma = 1.0;
     p.learning_rate = 1e-3;
     p.max_epochs = 0;
-    p.patience = 5;
+    p.patience = -1;
     p.batch_size = 32;
     p.lambda_pair = 1.0;
     p.lambda_triplet = 0.0;
@@ -132,8 +132,9 @@ int prle_kernel_params_check(const prle_kernel_params *p)
     if (p->max_epochs < 0)
         return prle__error_set(PRLE_EINVAL, "kernel.max_epochs must be >= 0, got %d",
                                p->max_epochs);
-    if (p->patience < 0)
-        return prle__error_set(PRLE_EINVAL, "kernel.patience must be >= 0, got %d", p->patience);
+    if (p->patience < -1)
+        return prle__error_set(
+            PRLE_EINVAL, "kernel.patience must be >= -1 (-1 = from the data), got %d", p->patience);
     if (p->batch_size < 2)
         return prle__error_set(PRLE_EINVAL,
                                "train.train_batch_size must be >= 2 for pair losses, got %zu",

@@ -189,8 +189,8 @@ static int report_epoch(const prle_kernel_params *p, const prle_kernel_epoch *e,
     char note[160];
     snprintf(note, sizeof note, "loss %.6f pair %.6f triplet %.6f uniform %.6f val_pair %.6f",
              e->loss, e->loss_pair, e->loss_triplet, e->loss_uniform, e->val_pair);
-    return prle__progress(p->progress, p->progress_ud, "kernel", (size_t)e->epoch,
-                          (size_t)epochs, t0, note);
+    return prle__progress(p->progress, p->progress_ud, "kernel", (size_t)e->epoch, (size_t)epochs,
+                          t0, note);
 }
 
 int prle_kernel_fit(prle_kernel **out, const prle_matrix *x_train, const float *y_train,
@@ -212,6 +212,7 @@ int prle_kernel_fit(prle_kernel **out, const prle_matrix *x_train, const float *
         return err;
     int nt = prle__threads_resolve(p->n_threads);
     int epochs = p->max_epochs > 0 ? p->max_epochs : prle__epoch_budget(N, B);
+    int patience = p->patience >= 0 ? p->patience : prle__patience_epochs(N, B);
 
     if ((err = prle__kernel_alloc(&s.k, H, p)) < 0)
         goto done;
@@ -301,7 +302,7 @@ int prle_kernel_fit(prle_kernel **out, const prle_matrix *x_train, const float *
         }
         if ((err = report_epoch(p, &rec, epochs, t_start)) < 0)
             goto done;
-        if (has_val && p->patience > 0 && since_best >= p->patience)
+        if (has_val && patience > 0 && since_best >= patience)
             break;
     }
     if (s.best && k->kept_epoch > 0)

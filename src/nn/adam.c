@@ -73,3 +73,10 @@ int prle__epoch_budget(size_t rows, size_t batch)
     size_t epochs = (PRLE__STEP_BUDGET + steps - 1) / steps;
     return epochs < 20 ? 20 : epochs > 1000 ? 1000 : (int)epochs;
 }
+
+int prle__patience_epochs(size_t rows, size_t batch)
+{
+    size_t b = batch ? batch : 1, steps = rows ? (rows + b - 1) / b : 1;
+    size_t epochs = (PRLE__PATIENCE_STEPS + steps - 1) / steps;
+    return epochs < 3 ? 3 : epochs > 50 ? 50 : (int)epochs;
+}

@@ -34,4 +34,14 @@ int prle__epoch_budget(size_t rows, size_t batch);
 /** Adam steps prle__epoch_budget aims at. */
 #define PRLE__STEP_BUDGET 20000
 
+/**
+ * The early-stopping patience of a fit whose patience is auto (-1): the epochs that make
+ * PRLE__PATIENCE_STEPS steps of `batch` rows out of `rows`, within [3, 50]. Patience in steps,
+ * like the budget: a large data set learns (and overfits) more per epoch than a small one.
+ */
+int prle__patience_epochs(size_t rows, size_t batch);
+
+/** Adam steps without a better validation loss that prle__patience_epochs allows. */
+#define PRLE__PATIENCE_STEPS 300
+
 #endif

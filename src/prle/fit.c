@@ -145,7 +145,8 @@ static void fit_buffers_dispose(fit_buffers *b)
 
 /* Random init (or the caller's), then meta-init of linear experts (mlp: random, §model.h). */
 static int init_experts(prle_model *m, const prle_matrix *ztr, const float *ys,
-                        const prle__fit_opts *o, fit_buffers *b, int nt)
+                        const prle_matrix *zv, const float *yvs, const prle__fit_opts *o,
+                        fit_buffers *b, int nt)
 {
     int err;
     const prle_model_params *p = &m->params;
@@ -159,7 +160,9 @@ static int init_experts(prle_model *m, const prle_matrix *ztr, const float *ys,
     float c = 0;
     if (!(b->meta_w = malloc(m->d * sizeof *b->meta_w)))
         return prle__error_nomem("expert meta-init");
-    if ((err = prle__meta_init_linear(b->meta_w, &c, ztr, ys, p->init, p->seed, nt)) < 0)
+    if ((err = p->init == PRLE_EXPERT_INIT_RIDGE
+                   ? prle__meta_init_ridge(b->meta_w, &c, NULL, ztr, ys, zv, yvs)
+                   : prle__meta_init_linear(b->meta_w, &c, ztr, ys, p->init, p->seed, nt)) < 0)
         return err;
     for (size_t q = 0; q < m->np; q++) {
         memcpy(m->ex_params + m->ex.w1 + q * m->d, b->meta_w, m->d * sizeof(float));
@@ -356,7 +359,7 @@ int prle__model_fit(prle_model **out, const prle_matrix *ztr, const float *ytr,
         size_t bs = p->batch_size < n ? p->batch_size : n;
         /* a batch is too small to share: steps run on one thread, validation in parallel */
         if ((err = prle__model_make_router(m)) < 0 || (err = auto_tau(m, ztr)) < 0 ||
-            (err = init_experts(m, ztr, b.ys, o, &b, nt)) < 0 ||
+            (err = init_experts(m, ztr, b.ys, zv, b.yvs, o, &b, nt)) < 0 ||
             (err = prle__trainer_init(&b.tr, m, ztr, b.ys, b.anchor, b.a, bs, 1)) < 0)
             goto done;
         if (nva && !(b.best = malloc(b.tr.pb.n * sizeof *b.best))) {

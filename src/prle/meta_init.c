@@ -27,6 +27,7 @@
 #include "core/error.h"
 #include "core/threads.h"
 #include "math/blas.h"
+#include "math/ridge_eig.h"
 
 #define ALPHA 1e-3
 #define SVR_C 1.0
@@ -156,6 +157,46 @@ done:
     if (mod)
         free_and_destroy_model(&mod);
     free(nodes), free(rows), free(yy);
+    return err;
+}
+
+static const double RIDGE_ALPHAS[] = {1e-3, 1e-2, 1e-1, 1, 10, 100, 1e3, 1e4};
+#define N_RIDGE_ALPHAS (sizeof RIDGE_ALPHAS / sizeof *RIDGE_ALPHAS)
+
+int prle__meta_init_ridge(float *w, float *c, double *alpha, const prle_matrix *z, const float *y,
+                          const prle_matrix *zv, const float *yv)
+{
+    int err;
+    if (!w || !c)
+        return prle__error_set(PRLE_EINVAL, "meta-init: NULL output");
+    if ((err = check_inputs(z, y)) < 0)
+        return err;
+    bool has_val = zv && yv && zv->rows >= 2;
+    if (has_val && zv->cols != z->cols)
+        return prle__error_set(PRLE_ESHAPE, "meta-init: validation rows are %zu wide, not %zu",
+                               zv->cols, z->cols);
+    size_t d = z->cols;
+    prle__ridge_eig r = {0};
+    double *coef = malloc(d * sizeof *coef), a = 1.0;
+    float *yhat = has_val ? malloc(zv->rows * sizeof *yhat) : NULL;
+    if (!coef || (has_val && !yhat)) {
+        err = prle__error_nomem("meta-init ridge");
+        goto done;
+    }
+    if ((err = prle__ridge_eig_fit(&r, z, y)) < 0)
+        goto done;
+    if (has_val)
+        a = RIDGE_ALPHAS[prle__ridge_eig_choose(&r, RIDGE_ALPHAS, N_RIDGE_ALPHAS, zv, yv, coef,
+                                                yhat)];
+    *c = (float)prle__ridge_eig_coef(coef, &r, a);
+    for (size_t j = 0; j < d; j++)
+        w[j] = (float)coef[j];
+    if (alpha)
+        *alpha = a;
+done:
+    prle__ridge_eig_dispose(&r);
+    free(coef);
+    free(yhat);
     return err;
 }
 

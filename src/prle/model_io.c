@@ -283,7 +283,7 @@ static int meta_names(prle_model_params *p, const prle_st_file *f, const char *p
     const char *me = prle_st_metadata_get(f, "init_strategy");
     const char *gs = prle_st_metadata_get(f, "gating_strategy");
     const char *rd = prle_st_metadata_get(f, "router_distance");
-    int t = name_index(ex, expert_n, 3), i = name_index(in, init_n, 3);
+    int t = name_index(ex, expert_n, 3), i = name_index(in, init_n, 4);
     int r = name_index(gs, router_n, 4), mi = name_index(me, method_n, 4);
     bool rbf = t == PRLE_EXPERT_PROTO_RBF;
     if (t < 0 || i < 0 || mi < 0 || r < 0 || !rd ||

@@ -7,7 +7,7 @@
 #include "prle/model.h"
 
 static const char *const expert_names[] = {"linear", "mlp", "proto_rbf"};
-static const char *const init_names[] = {"random", "meta_linear_regression", "meta_svr"};
+static const char *const init_names[] = {"random", "meta_linear_regression", "meta_svr", "ridge"};
 
 const char *prle_expert_type_name(prle_expert_type t)
 {
@@ -16,7 +16,7 @@ const char *prle_expert_type_name(prle_expert_type t)
 
 const char *prle_expert_init_name(prle_expert_init i)
 {
-    return (unsigned)i < 3 ? init_names[i] : "?";
+    return (unsigned)i < 4 ? init_names[i] : "?";
 }
 
 prle_model_params prle_model_default_params(void)
@@ -25,7 +25,7 @@ prle_model_params prle_model_default_params(void)
     p.protos = prle_proto_default_params();
     p.router = prle_router_default_params();
     p.type = PRLE_EXPERT_LINEAR;
-    p.init = PRLE_EXPERT_INIT_RANDOM;
+    p.init = PRLE_EXPERT_INIT_RIDGE;
     p.mlp_hidden = 32;
     prle_loss_weights *l = &p.loss;
     l->use_v2 = true;
@@ -96,7 +96,7 @@ int prle_model_params_from_config(prle_model_params *out, const prle_config *cfg
         p.type = (prle_expert_type)t;
     }
     if (mc->expert_init_strategy) {
-        int i = lookup(mc->expert_init_strategy, init_names, 3);
+        int i = lookup(mc->expert_init_strategy, init_names, 4);
         if (i < 0)
             return prle__error_set(PRLE_EINVAL, "model.expert_init_strategy: unknown value \"%s\"",
                                    mc->expert_init_strategy);
@@ -169,7 +169,7 @@ int prle_model_params_check(const prle_model_params *p)
         return err;
     if ((unsigned)p->type > PRLE_EXPERT_PROTO_RBF)
         return prle__error_set(PRLE_EINVAL, "model.type: unknown value %d", (int)p->type);
-    if ((unsigned)p->init > PRLE_EXPERT_INIT_META_SVR)
+    if ((unsigned)p->init > PRLE_EXPERT_INIT_RIDGE)
         return prle__error_set(PRLE_EINVAL, "model.init: unknown value %d", (int)p->init);
     if (p->type == PRLE_EXPERT_MLP && p->mlp_hidden < 1)
         return prle__error_set(PRLE_EINVAL, "model.mlp_hidden must be >= 1, got %zu",

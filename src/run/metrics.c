@@ -1,14 +1,12 @@
 /* What metrics.json scores besides the predictions themselves: how concentrated the routing
  * weights are, and a ridge on the same features as the yardstick (issue 12, items 3-4). */
-#include <float.h>
-#include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
 #include "core/matrix_int.h"
-#include "math/blas.h"
+#include "math/ridge_eig.h"
 #include "run/run_int.h"
 
 int prle_split_metrics_compute(prle_split_metrics *out, const float *y, const float *yhat, size_t n,
@@ -83,91 +81,11 @@ bool prle_run_metrics_worse_than_ridge(const prle_run_metrics *m)
 static const double REF_ALPHAS[] = {1e-2, 1e-1, 1, 10, 100, 1e3, 1e4};
 #define N_REF_ALPHAS (sizeof REF_ALPHAS / sizeof *REF_ALPHAS)
 
-/* Ridge with intercept for every alpha from one eigendecomposition of the centred Gram
- * matrix Xc^T Xc = V diag(l) V^T (double): coef(alpha) = V diag(1 / (l + alpha)) V^T Xc^T yc.
- * Cheaper than an SVD of X when n >> d (STS-B: 0.1 s against 0.5 s); it squares the
- * condition number, which a yardstick whose smallest alpha is 1e-2 can afford. */
-typedef struct ridge_eig {
-    size_t d;
-    double *mean, *v, *l, *vtb; /* (d), (d, d) eigenvectors in columns, (d), V^T Xc^T yc (d) */
-    double ymean;
-} ridge_eig;
-
-static void ridge_eig_dispose(ridge_eig *r)
-{
-    free(r->mean), free(r->v), free(r->l), free(r->vtb);
-}
-
-static int ridge_eig_fit(ridge_eig *r, const prle_matrix *x, const float *y)
-{
-    size_t n = x->rows, d = x->cols, nd;
-    double *xc = NULL, *b = NULL;
-    int err = 0;
-    r->d = d;
-    if (!prle__mul_ok(&nd, n, d) || !(xc = malloc(nd * sizeof *xc)) ||
-        !(r->mean = calloc(d, sizeof *r->mean)) || !(r->v = malloc(d * d * sizeof *r->v)) ||
-        !(r->l = malloc(d * sizeof *r->l)) || !(r->vtb = calloc(d, sizeof *r->vtb)) ||
-        !(b = calloc(d, sizeof *b))) {
-        err = prle__error_nomem("ridge reference");
-        goto done;
-    }
-    prle__matrix_col_mean(r->mean, x);
-    r->ymean = 0.0;
-    for (size_t i = 0; i < n; i++)
-        r->ymean += y[i];
-    r->ymean /= (double)n;
-    for (size_t i = 0; i < n; i++) {
-        double yc = (double)y[i] - r->ymean;
-        for (size_t j = 0; j < d; j++) {
-            xc[i * d + j] = (double)x->data[i * d + j] - r->mean[j];
-            b[j] += xc[i * d + j] * yc;
-        }
-    }
-    prle__dgram(r->v, xc, n, d);
-    prle__blas_pin_serial(); /* LAPACK's BLAS on one thread (math/blas.h) */
-    lapack_int info =
-        LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)d, r->v, (lapack_int)d, r->l);
-    prle__blas_unpin();
-    if (info != 0) {
-        err = prle__error_set(PRLE_ERROR, "ridge reference: LAPACKE_dsyevd returned %d", (int)info);
-        goto done;
-    }
-    for (size_t k = 0; k < d; k++) {
-        double s = 0.0;
-        for (size_t j = 0; j < d; j++)
-            s += r->v[j * d + k] * b[j];
-        r->vtb[k] = s;
-    }
-done:
-    free(xc);
-    free(b);
-    return err;
-}
-
-/* Predictions of the ridge at `alpha` for the rows of x into yhat; coef (d) is scratch. */
-static void ridge_eig_predict(float *yhat, double *coef, const ridge_eig *r, double alpha,
-                              const prle_matrix *x)
-{
-    size_t d = r->d;
-    for (size_t j = 0; j < d; j++) {
-        double s = 0.0;
-        for (size_t k = 0; k < d; k++)
-            s += r->v[j * d + k] * r->vtb[k] / (fmax(r->l[k], 0.0) + alpha);
-        coef[j] = s;
-    }
-    for (size_t i = 0; i < x->rows; i++) {
-        double s = r->ymean;
-        for (size_t j = 0; j < d; j++)
-            s += ((double)x->data[i * d + j] - r->mean[j]) * coef[j];
-        yhat[i] = (float)s;
-    }
-}
-
 int prle__run_ridge_reference(prle_run_reference *out, const prle_matrix x[PRLE_N_SPLITS],
                               const prle_dataset *ds, double label_min, double label_max)
 {
     prle_run_reference ref = {0};
-    ridge_eig r = {0};
+    prle__ridge_eig r = {0};
     const float *ytr = prle_dataset_labels(ds, PRLE_SPLIT_TRAIN);
     const float *yva = prle_dataset_labels(ds, PRLE_SPLIT_VALIDATION);
     size_t nva = x[PRLE_SPLIT_VALIDATION].rows, nte = x[PRLE_SPLIT_TEST].rows;
@@ -183,24 +101,16 @@ int prle__run_ridge_reference(prle_run_reference *out, const prle_matrix x[PRLE_
         err = prle__error_nomem("ridge reference");
         goto done;
     }
-    if ((err = ridge_eig_fit(&r, &x[PRLE_SPLIT_TRAIN], ytr)) < 0)
+    if ((err = prle__ridge_eig_fit(&r, &x[PRLE_SPLIT_TRAIN], ytr)) < 0)
         goto done;
-    size_t best = 0;
-    double best_mse = DBL_MAX;
-    for (size_t a = 0; a < N_REF_ALPHAS; a++) { /* the first of equal scores: ties to lower */
-        double mse = 0.0;
-        ridge_eig_predict(yhat, coef, &r, REF_ALPHAS[a], &x[PRLE_SPLIT_VALIDATION]);
-        for (size_t i = 0; i < nva; i++)
-            mse += ((double)yhat[i] - yva[i]) * ((double)yhat[i] - yva[i]);
-        if (mse < best_mse)
-            best_mse = mse, best = a;
-    }
-    ref.alpha = REF_ALPHAS[best];
+    ref.alpha = REF_ALPHAS[prle__ridge_eig_choose(&r, REF_ALPHAS, N_REF_ALPHAS,
+                                                  &x[PRLE_SPLIT_VALIDATION], yva, coef, yhat)];
+    double intercept = prle__ridge_eig_coef(coef, &r, ref.alpha);
     for (int s = PRLE_SPLIT_VALIDATION; s < PRLE_N_SPLITS; s++) {
         const float *y = prle_dataset_labels(ds, (prle_split)s);
         if (x[s].rows < 2 || !y)
             continue;
-        ridge_eig_predict(yhat, coef, &r, ref.alpha, &x[s]);
+        prle__ridge_eig_predict(yhat, coef, intercept, &x[s]);
         if ((err = prle_split_metrics_compute(&ref.splits[s], y, yhat, x[s].rows, label_min,
                                               label_max)) < 0)
             goto done;
@@ -208,7 +118,7 @@ int prle__run_ridge_reference(prle_run_reference *out, const prle_matrix x[PRLE_
     ref.present = true;
     *out = ref;
 done:
-    ridge_eig_dispose(&r);
+    prle__ridge_eig_dispose(&r);
     free(yhat);
     free(coef);
     return err;

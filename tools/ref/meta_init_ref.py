@@ -10,6 +10,10 @@ stored as float32. Fits, in float64 from the float32 values:
   - LinearSVR(loss='squared_epsilon_insensitive', dual=True, C=1, epsilon=0.1,
               fit_intercept=True, intercept_scaling=1, tol=1e-10)  (META_SVR)
   - Ridge(alpha=1e-3) on the first 4 rows only (fewer rows than columns: rank-deficient).
+  - RIDGE (the warm start): Ridge(alpha) on rows 0-7, their labels moved by +0.8, -0.8, 0,
+    +0.8, ... (float32) so that noise calls for shrinkage, for alpha in 1e-3 ... 1e4; the alpha
+    with the lowest MSE on rows 8-59 (first of equal scores); and Ridge(alpha=1) on all 60
+    rows (no validation rows).
 Prints C arrays to paste into the test.
 
 usage: /usr/bin/python3 tools/ref/meta_init_ref.py"""
@@ -40,6 +44,14 @@ svr = LinearSVR(loss='squared_epsilon_insensitive', dual=True, C=1.0, epsilon=0.
                 fit_intercept=True, intercept_scaling=1.0, tol=1e-10, max_iter=1000000,
                 random_state=0).fit(Z, Y)
 small = Ridge(alpha=1e-3, fit_intercept=True).fit(Z[:4], Y[:4])
+Y8 = (y[:8] + np.array([0.8, -0.8, 0.0] * 3, dtype=np.float32)[:8]).astype(np.float64)
+alphas = [1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1e3, 1e4]
+# y is stored as float32: the validation MSE is on the float32 predictions, as in the C code
+val = [float(np.mean((Ridge(alpha=a).fit(Z[:8], Y8).predict(Z[8:]).astype(np.float32)
+                      - Y[8:]) ** 2)) for a in alphas]
+chosen = alphas[int(np.argmin(val))]
+warm = Ridge(alpha=chosen).fit(Z[:8], Y8)
+warm1 = Ridge(alpha=1.0).fit(Z, Y)
 
 
 def arr(name, a, ctype='double', fmt='%.17g'):
@@ -53,3 +65,6 @@ print('/* z[0][0..1] = %.9g %.9g, y[0] = %.9g, y[59] = %.9g */' % (z[0, 0], z[0,
 print(arr('ref_ridge', np.append(ridge.coef_, ridge.intercept_)))
 print(arr('ref_svr', np.append(svr.coef_, svr.intercept_)))
 print(arr('ref_ridge4', np.append(small.coef_, small.intercept_)))
+print('/* validation MSE per alpha: %s; chosen %g */' % (' '.join('%.6g' % v for v in val), chosen))
+print(arr('ref_warm', np.append(warm.coef_, warm.intercept_)))
+print(arr('ref_warm1', np.append(warm1.coef_, warm1.intercept_)))
