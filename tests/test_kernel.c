@@ -12,6 +12,7 @@
 #include "kernel/heads.h"
 #include "kernel/kernel_int.h"
 #include "kernel/loss.h"
+#include "nn/adam.h"
 #include "nn/l2norm.h"
 
 /* ---- numbers from tools/ref/kernel_ref.py (PyTorch 1.13, float64) ------------------------- */
@@ -393,6 +394,72 @@ static void test_kernel__forward_matches_pytorch(void)
     check_forward(p, 5, REF_Z_MLP, 3);
 }
 
+/* prle__head_step (Adam fused into the backward for the weight matrices) against the plain
+ * sequence zero_grad, head_backward, adam_step: the same bits of params and moments after two
+ * steps, for every head kind, with weight matrices of several row blocks (PRLE__LINEAR_ADAM_ROWS)
+ * and two threads. */
+static void fused_step_case(const char *what, prle_kernel_params p, size_t in_dim)
+{
+    enum { NB = 20 };
+    prle__head h;
+    prle__param_buf a = {0}, b = {0};
+    prle__head_acts acts;
+    PT_OK(prle__head_init(&h, in_dim, &p));
+    PT_OK(prle__param_buf_alloc(&a, h.n_params, h.n_train));
+    PT_OK(prle__param_buf_alloc_train(&a));
+    PT_OK(prle__param_buf_alloc(&b, h.n_params, h.n_train));
+    PT_OK(prle__param_buf_alloc_train(&b));
+    PT_OK(prle__head_acts_alloc(&acts, &h, NB, true));
+    prle__head_init_weights(&h, a.params, 21);
+    if (h.centered)
+        fill(a.params + h.t[h.in_mean].offset, in_dim, 22, -0.5f, 0.5f);
+    memcpy(b.params, a.params, h.n_params * sizeof(float));
+    float *x = malloc(NB * in_dim * sizeof *x), *dz = malloc(NB * h.d_out * sizeof *dz);
+    float *scratch = malloc(prle__head_step_scratch(&h, 2) * sizeof *scratch);
+    fill(x, NB * in_dim, 23, -1, 1);
+    prle__adam_params ap = prle__adam_default_params();
+    ap.lr = 0.01;
+    for (uint64_t t = 1; t <= 2; t++) {
+        fill(dz, NB * h.d_out, 24 + t, -1, 1);
+        prle_rng drop;
+        prle_rng_init(&drop, 5, "test.dropout", t);
+        prle__head_forward(&h, a.params, &acts, x, NB, &drop, 2);
+        prle__param_buf_zero_grad(&a);
+        prle__head_backward(&h, a.params, a.grads, &acts, x, dz, NB, 2);
+        prle__adam_step(a.params, a.grads, a.m, a.v, h.n_train, &ap, t, 2);
+        prle_rng_init(&drop, 5, "test.dropout", t);
+        prle__head_forward(&h, b.params, &acts, x, NB, &drop, 2);
+        prle__adam_coef c = prle__adam_coef_at(&ap, t);
+        prle__head_step(&h, &b, &acts, x, dz, NB, &c, scratch, 2);
+    }
+    if (memcmp(a.params, b.params, h.n_params * sizeof(float)) ||
+        memcmp(a.m, b.m, h.n_train * sizeof(float)) || memcmp(a.v, b.v, h.n_train * sizeof(float)))
+        PT_FAIL_AT("%s: the fused step differs from backward then Adam", what);
+    PT_CHECK(memcmp(a.params, a.m, sizeof(float)) != 0); /* something moved */
+    free(x), free(dz), free(scratch);
+    prle__head_acts_dispose(&acts);
+    prle__param_buf_dispose(&a), prle__param_buf_dispose(&b);
+}
+
+static void test_kernel__fused_step(void)
+{
+    prle_kernel_params p = prle_kernel_default_params();
+    p.type = PRLE_HEAD_LINEAR, p.proj_dim = 150;
+    fused_step_case("linear", p, 70);
+    p = prle_kernel_default_params();
+    p.type = PRLE_HEAD_MLP, p.proj_dim = 130, p.hidden_dim = 90;
+    fused_step_case("mlp", p, 70);
+    p = prle_kernel_default_params();
+    p.dropout = 0.1;
+    fused_step_case("resmlp, dropout", p, 150);
+    p = prle_kernel_default_params();
+    p.hidden_dim = 40, p.center_inputs = true;
+    fused_step_case("resmlp, out_proj, centered", p, 150);
+    p = prle_kernel_default_params();
+    p.type = PRLE_HEAD_RFF, p.proj_dim = 80, p.learnable_rff = true;
+    fused_step_case("rff", p, 70);
+}
+
 static void test_kernel__apply_blocks(void)
 {
     prle_kernel_params p = prle_kernel_default_params();
@@ -435,6 +502,7 @@ int main(void)
     PT_RUN(test_kernel__layouts_and_names);
     PT_RUN(test_kernel__init_distribution);
     PT_RUN(test_kernel__forward_matches_pytorch);
+    PT_RUN(test_kernel__fused_step);
     PT_RUN(test_kernel__apply_blocks);
     return pt_report();
 }

@@ -509,7 +509,7 @@ static void test_prototypes__from_config(void)
     PT_EQ_INT(pp.n_prototypes, cfg.model.num_prototypes);
     PT_EQ_STR(prle_proto_method_name(PRLE_PROTO_FARTHEST_FIRST), "farthest-first");
     /* the (n, n) matrix only up to 2,048 rows (16 MB); blocks sized automatically */
-    PT_EQ_INT(pp.dense_max_rows, 2048);
+    PT_EQ_INT(pp.dense_max_rows, 8192);
     PT_EQ_INT(pp.block_rows, 0);
     prle_config_dispose(&cfg);
 }

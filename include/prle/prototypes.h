@@ -34,7 +34,7 @@ typedef struct prle_proto_params {
     int n_threads;             /**< threads of our own loops; 0 = prle_init's count */
     size_t dense_max_rows;     /**< k-medoids keeps all (n, n) distances (4 n^2 bytes) when
                                     n <= this, else computes them in blocks each pass;
-                                    0 = always blocked; default 2048 (<= 16 MB) */
+                                    0 = always blocked; default 8192 (<= 256 MiB) */
     prle_progress_fn progress; /**< stage "prototypes", done = passes; may be NULL */
     void *progress_ud;
     size_t block_rows; /**< blocked FasterPAM: candidate rows whose distances are

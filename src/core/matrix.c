@@ -7,11 +7,27 @@
 #include "core/error.h"
 #include "core/matrix_int.h"
 
+/* Buffers this large are aligned to it and asked to live on transparent huge pages: first
+ * touches fault 2 MiB at a time instead of 4 KiB (a 196 MB distance matrix: 100 faults, not
+ * 50,000, each costly in a virtual machine) and streaming passes (Adam over 13 MB moments)
+ * miss the TLB less. Linux leaves THP to madvise by default. */
+#define HUGE_BYTES ((size_t)2 << 20)
+
 void *prle_aligned_alloc(size_t n)
 {
     void *p = NULL;
     if (n == 0)
         n = 64;
+#ifdef MADV_HUGEPAGE
+    if (n >= HUGE_BYTES) {
+        size_t r = (n + HUGE_BYTES - 1) / HUGE_BYTES * HUGE_BYTES;
+        if (r >= n && posix_memalign(&p, HUGE_BYTES, r) == 0) {
+            (void)madvise(p, r, MADV_HUGEPAGE); /* advice only: failure is harmless */
+            return p;
+        }
+        p = NULL;
+    }
+#endif
     if (posix_memalign(&p, 64, n) != 0)
         return NULL;
     return p;

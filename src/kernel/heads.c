@@ -392,8 +392,46 @@ static void rff_backward(const prle__head *h, float *grads, prle__head_acts *a, 
         prle__colsum_add(db, dp, n, half, nt);
 }
 
-void prle__head_backward(const prle__head *h, const float *params, float *grads, prle__head_acts *a,
-                         const float *x, const float *dz, size_t n, int nt)
+/* Adam fused into the backward: buffers laid out as params, updated in place. */
+typedef struct head_adam {
+    float *params, *m, *v;
+    const prle__adam_coef *coef;
+    float *scratch;
+} head_adam;
+
+/* Whether tensor i takes its Adam step inside the backward: a weight matrix (not rff's). */
+static bool fused(const prle__head *h, size_t i)
+{
+    return h->type != PRLE_HEAD_RFF && h->t[i].ndim == 2 && h->t[i].trainable;
+}
+
+size_t prle__head_step_scratch(const prle__head *h, int nt)
+{
+    size_t w = 1;
+    for (size_t i = 0; i < h->n_tensors; i++)
+        if (fused(h, i) && h->t[i].shape[1] > w)
+            w = h->t[i].shape[1];
+    return (size_t)(nt > 0 ? nt : 1) * PRLE__LINEAR_ADAM_ROWS * w;
+}
+
+#define NO_BIAS SIZE_MAX
+
+/* One linear layer (tensors wi, bi): Adam fused on W when opt is given, else W's gradient. */
+static void lin_bwd(const prle__head *h, const float *params, float *grads, const head_adam *opt,
+                    size_t wi, size_t bi, float *dx, const float *dy, const float *x, size_t n,
+                    size_t din, size_t dout, int nt)
+{
+    float *db = bi == NO_BIAS ? NULL : gp(h, grads, bi);
+    size_t off = h->t[wi].offset;
+    if (opt && fused(h, wi))
+        prle__linear_bwd_adam(dx, db, dy, x, opt->params + off, opt->m + off, opt->v + off, n, din,
+                              dout, opt->coef, opt->scratch, nt);
+    else
+        prle__linear_bwd(dx, gp(h, grads, wi), db, dy, x, params + off, n, din, dout, nt);
+}
+
+static void backward(const prle__head *h, const float *params, float *grads, const head_adam *opt,
+                     prle__head_acts *a, const float *x, const float *dz, size_t n, int nt)
 {
     size_t H = h->d_in, D = h->d_out, hid = h->hidden;
     if (h->centered)
@@ -402,16 +440,15 @@ void prle__head_backward(const prle__head *h, const float *params, float *grads,
     prle__l2norm_bwd(dg, dz, a->z, a->norm, n, D, nt);
     switch (h->type) {
     case PRLE_HEAD_LINEAR:
-        prle__linear_bwd(NULL, gp(h, grads, h->w[0]), NULL, dg, x, tp(h, params, h->w[0]), n, H, D,
-                         nt);
+        lin_bwd(h, params, grads, opt, h->w[0], NO_BIAS, NULL, dg, x, n, H, D, nt);
         break;
     case PRLE_HEAD_MLP: {
         float *cur = dg; /* dL/d pre[l] */
         for (int l = h->n_layers - 1; l >= 0; l--) {
             size_t din = l ? hid : H, dout = l == h->n_layers - 1 ? D : hid;
             float *dprev = l ? scratch(a, cur, NULL, n * hid) : NULL;
-            prle__linear_bwd(dprev, gp(h, grads, h->w[l]), gp(h, grads, h->b[l]), cur,
-                             l ? a->post[l - 1] : x, tp(h, params, h->w[l]), n, din, dout, nt);
+            lin_bwd(h, params, grads, opt, h->w[l], h->b[l], dprev, cur, l ? a->post[l - 1] : x, n,
+                    din, dout, nt);
             if (l) {
                 float *dpre = scratch(a, dprev, NULL, n * hid);
                 prle__act_bwd(dpre, dprev, a->pre[l - 1], n * hid, h->act, nt);
@@ -427,8 +464,8 @@ void prle__head_backward(const prle__head *h, const float *params, float *grads,
         float *cur = dres; /* dL/d post[L-1]; the residual's dL/dx is not needed */
         if (h->has_out_proj) {
             float *dpost = scratch(a, dres, NULL, n * hid);
-            prle__linear_bwd(dpost, gp(h, grads, h->out_w), gp(h, grads, h->out_b), dres,
-                             a->post[h->n_layers - 1], tp(h, params, h->out_w), n, hid, D, nt);
+            lin_bwd(h, params, grads, opt, h->out_w, h->out_b, dpost, dres,
+                    a->post[h->n_layers - 1], n, hid, D, nt);
             cur = dpost;
         }
         for (int l = h->n_layers - 1; l >= 0; l--) {
@@ -440,9 +477,8 @@ void prle__head_backward(const prle__head *h, const float *params, float *grads,
             float *dpre = scratch(a, cur, NULL, n * hid);
             prle__act_bwd(dpre, cur, a->pre[l], n * hid, h->act, nt);
             float *dprev = l ? scratch(a, dpre, NULL, n * hid) : NULL;
-            prle__linear_bwd(dprev, gp(h, grads, h->w[l]), gp(h, grads, h->b[l]), dpre,
-                             l ? a->post[l - 1] : x, tp(h, params, h->w[l]), n, l ? hid : H, hid,
-                             nt);
+            lin_bwd(h, params, grads, opt, h->w[l], h->b[l], dprev, dpre, l ? a->post[l - 1] : x, n,
+                    l ? hid : H, hid, nt);
             cur = dprev;
         }
         break;
@@ -450,5 +486,26 @@ void prle__head_backward(const prle__head *h, const float *params, float *grads,
     case PRLE_HEAD_RFF:
         rff_backward(h, grads, a, x, dg, n, nt);
         break;
+    }
+}
+
+void prle__head_backward(const prle__head *h, const float *params, float *grads, prle__head_acts *a,
+                         const float *x, const float *dz, size_t n, int nt)
+{
+    backward(h, params, grads, NULL, a, x, dz, n, nt);
+}
+
+void prle__head_step(const prle__head *h, prle__param_buf *pb, prle__head_acts *a, const float *x,
+                     const float *dz, size_t n, const prle__adam_coef *c, float *scratch, int nt)
+{
+    for (size_t i = 0; i < h->n_tensors; i++)
+        if (h->t[i].trainable && !fused(h, i))
+            memset(pb->grads + h->t[i].offset, 0, h->t[i].size * sizeof(float));
+    head_adam opt = {pb->params, pb->m, pb->v, c, scratch};
+    backward(h, pb->params, pb->grads, &opt, a, x, dz, n, nt);
+    for (size_t i = 0; i < h->n_tensors; i++) {
+        size_t o = h->t[i].offset;
+        if (h->t[i].trainable && !fused(h, i))
+            prle__adam_range(pb->params + o, pb->grads + o, pb->m + o, pb->v + o, h->t[i].size, c);
     }
 }

@@ -8,6 +8,7 @@
 
 #include "nn/act.h"
 #include "nn/param_buf.h"
+#include "nn/adam.h"
 #include "prle/kernel.h"
 #include "prle/rng.h"
 
@@ -96,5 +97,19 @@ void prle__head_forward(const prle__head *h, const float *params, prle__head_act
  */
 void prle__head_backward(const prle__head *h, const float *params, float *grads, prle__head_acts *a,
                          const float *x, const float *dz, size_t n, int nt);
+
+/** Floats of scratch prle__head_step needs on `nt` threads. */
+size_t prle__head_step_scratch(const prle__head *h, int nt);
+
+/**
+ * Backward from dz and one Adam step `c` of every trainable tensor of pb (params, grads, m,
+ * v): the bits of prle__param_buf_zero_grad, prle__head_backward and prle__adam_step over the
+ * trainable prefix. The weight matrices of linear, mlp and resmlp heads take their step inside
+ * the backward (prle__linear_bwd_adam: their gradients never go through memory, which at
+ * 1280 x 1280 costs more than the products), the rest (biases, layer norm, rff) from their
+ * gradients in pb->grads.
+ */
+void prle__head_step(const prle__head *h, prle__param_buf *pb, prle__head_acts *a, const float *x,
+                     const float *dz, size_t n, const prle__adam_coef *c, float *scratch, int nt);
 
 #endif

@@ -99,7 +99,7 @@ int prle_kernel_kept_epoch(const prle_kernel *k)
 typedef struct fit_state {
     prle_kernel *k;
     prle__head_acts acts;
-    float *xb, *yb, *dz, *work, *best;
+    float *xb, *yb, *dz, *work, *best, *adam_scratch;
     float *zval, *wval; /* (VAL_BLOCK, D) value-space rows, (VAL_BLOCK, VAL_BLOCK) Gram */
     size_t *perm;
 } fit_state;
@@ -110,6 +110,7 @@ static void fit_state_dispose(fit_state *s)
     prle_free(s->xb);
     prle_free(s->dz);
     prle_free(s->work);
+    prle_free(s->adam_scratch);
     prle_free(s->best);
     prle_free(s->zval);
     prle_free(s->wval);
@@ -227,6 +228,7 @@ int prle_kernel_fit(prle_kernel **out, const prle_matrix *x_train, const float *
     s.xb = falloc(B, H);
     s.dz = falloc(B, h->d_out);
     s.work = falloc(prle__loss_work_floats(B), 1);
+    s.adam_scratch = falloc(prle__head_step_scratch(h, nt), 1);
     s.best = has_val && p->keep == PRLE_KEEP_BEST ? falloc(h->n_params, 1) : NULL;
     size_t vb = has_val ? (x_val->rows < VAL_BLOCK ? x_val->rows : VAL_BLOCK) : 1;
     s.zval = falloc(vb, h->d_out);
@@ -234,8 +236,8 @@ int prle_kernel_fit(prle_kernel **out, const prle_matrix *x_train, const float *
     s.yb = malloc(B * sizeof *s.yb);
     s.perm = malloc(N * sizeof *s.perm);
     k->history = calloc((size_t)epochs, sizeof *k->history);
-    if (!s.xb || !s.dz || !s.work || !s.yb || !s.perm || !k->history || !s.zval || !s.wval ||
-        (has_val && p->keep == PRLE_KEEP_BEST && !s.best)) {
+    if (!s.xb || !s.dz || !s.work || !s.adam_scratch || !s.yb || !s.perm || !k->history ||
+        !s.zval || !s.wval || (has_val && p->keep == PRLE_KEEP_BEST && !s.best)) {
         err = prle__error_nomem("kernel training buffers");
         goto done;
     }
@@ -271,10 +273,8 @@ int prle_kernel_fit(prle_kernel **out, const prle_matrix *x_train, const float *
             prle__kernel_loss(&t, s.dz, s.work, s.acts.z, s.yb, nb, h->d_out, &lp, &trip, nt);
             step++;
             if (h->n_train) {
-                prle__param_buf_zero_grad(&k->pb);
-                prle__head_backward(h, k->pb.params, k->pb.grads, &s.acts, s.xb, s.dz, nb, nt);
-                prle__adam_step(k->pb.params, k->pb.grads, k->pb.m, k->pb.v, h->n_train, &ap, step,
-                                nt);
+                prle__adam_coef c = prle__adam_coef_at(&ap, step);
+                prle__head_step(h, &k->pb, &s.acts, s.xb, s.dz, nb, &c, s.adam_scratch, nt);
             }
             rec.loss += t.total;
             rec.loss_pair += t.pair;
@@ -320,7 +320,7 @@ done:
 
 /* ---- applying ---------------------------------------------------------------------------- */
 
-#define APPLY_BLOCK 1024
+#define APPLY_BLOCK 256
 
 int prle_kernel_apply(prle_matrix *out, const prle_kernel *k, const prle_matrix *x, int n_threads)
 {

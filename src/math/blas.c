@@ -108,6 +108,27 @@ void prle__dgram(double *c, const double *a, size_t m, size_t n)
     prle__blas_unpin();
 }
 
+void prle__dgram_threaded(double *c, const double *a, size_t m, size_t n, int nt)
+{
+    if (n == 0)
+        return;
+    const size_t np = 16; /* panels: later ones hold more of the triangle, so more than nt */
+    size_t w = (n + np - 1) / np;
+    (void)nt;
+    prle__blas_pin_serial();
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1 && n >= 64)
+    for (size_t p = 0; p < np; p++) {
+        size_t j0 = p * w, j1 = j0 + w < n ? j0 + w : n;
+        if (j0 >= j1)
+            continue;
+        /* C[0 .. j1, j0 .. j1) = A[:, 0 .. j1)^T A[:, j0 .. j1) */
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, as_blasint(j1), as_blasint(j1 - j0),
+                    as_blasint(m), 1.0, a, as_blasint(n), a + j0, as_blasint(n), 0.0, c + j0,
+                    as_blasint(n));
+    }
+    prle__blas_unpin();
+}
+
 void prle__sgemv(bool trans_a, size_t m, size_t n, float alpha, const float *a, size_t lda,
                  const float *x, float beta, float *y)
 {

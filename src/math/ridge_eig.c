@@ -16,14 +16,14 @@ void prle__ridge_eig_dispose(prle__ridge_eig *r)
     memset(r, 0, sizeof *r);
 }
 
-int prle__ridge_eig_fit(prle__ridge_eig *r, const prle_matrix *x, const float *y)
+int prle__ridge_eig_fit(prle__ridge_eig *r, const prle_matrix *x, const float *y, int nt)
 {
     size_t n = x->rows, d = x->cols, nd;
     double *xc = NULL, *b = NULL;
     int err = 0;
     memset(r, 0, sizeof *r);
     r->d = d;
-    if (!prle__mul_ok(&nd, n, d) || !(xc = malloc(nd * sizeof *xc)) ||
+    if (!prle__mul_ok(&nd, n, d) || !(xc = prle_aligned_alloc(nd * sizeof *xc)) ||
         !(r->mean = calloc(d, sizeof *r->mean)) || !(r->v = malloc(d * d * sizeof *r->v)) ||
         !(r->l = malloc(d * sizeof *r->l)) || !(r->vtb = calloc(d, sizeof *r->vtb)) ||
         !(b = calloc(d, sizeof *b))) {
@@ -35,14 +35,17 @@ int prle__ridge_eig_fit(prle__ridge_eig *r, const prle_matrix *x, const float *y
     for (size_t i = 0; i < n; i++)
         r->ymean += y[i];
     r->ymean /= (double)n;
-    for (size_t i = 0; i < n; i++) {
-        double yc = (double)y[i] - r->ymean;
-        for (size_t j = 0; j < d; j++) {
+    (void)nt;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && nd >= 65536)
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++)
             xc[i * d + j] = (double)x->data[i * d + j] - r->mean[j];
+    for (size_t i = 0; i < n; i++) { /* rows in order, as before */
+        double yc = (double)y[i] - r->ymean;
+        for (size_t j = 0; j < d; j++)
             b[j] += xc[i * d + j] * yc;
-        }
     }
-    prle__dgram(r->v, xc, n, d);
+    prle__dgram_threaded(r->v, xc, n, d, nt);
     prle__blas_pin_serial(); /* LAPACK's BLAS on one thread (math/blas.h) */
     lapack_int info =
         LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)d, r->v, (lapack_int)d, r->l);
@@ -58,7 +61,7 @@ int prle__ridge_eig_fit(prle__ridge_eig *r, const prle_matrix *x, const float *y
         r->vtb[k] = s;
     }
 done:
-    free(xc);
+    prle_free(xc);
     free(b);
     if (err < 0)
         prle__ridge_eig_dispose(r);

@@ -17,8 +17,9 @@ typedef struct prle__ridge_eig {
     double ymean;
 } prle__ridge_eig;
 
-/** The decomposition for the rows of x (n, d) and labels y (n). PRLE_ENOMEM, PRLE_ERROR. */
-int prle__ridge_eig_fit(prle__ridge_eig *r, const prle_matrix *x, const float *y);
+/** The decomposition for the rows of x (n, d) and labels y (n), the Gram matrix on `nt`
+ *  threads (the same bits for any nt). PRLE_ENOMEM, PRLE_ERROR. */
+int prle__ridge_eig_fit(prle__ridge_eig *r, const prle_matrix *x, const float *y, int nt);
 
 /** coef (d) and the returned intercept of the ridge at `alpha` (> 0). */
 double prle__ridge_eig_coef(double *coef, const prle__ridge_eig *r, double alpha);

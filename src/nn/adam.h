@@ -24,6 +24,17 @@ prle__adam_params prle__adam_default_params(void);
 void prle__adam_step(float *p, const float *g, float *m, float *v, size_t n,
                      const prle__adam_params *ap, uint64_t t, int nt);
 
+/** The per-step constants of prle__adam_step at step t, for applying it piece by piece. */
+typedef struct prle__adam_coef {
+    float w1, b2, w2, wd, bc2s, eps, neg_step;
+} prle__adam_coef;
+
+prle__adam_coef prle__adam_coef_at(const prle__adam_params *ap, uint64_t t);
+
+/** prle__adam_step's update of n elements on the calling thread: the same bits. */
+void prle__adam_range(float *p, const float *g, float *m, float *v, size_t n,
+                      const prle__adam_coef *c);
+
 /**
  * The epoch cap of a fit whose max_epochs is 0 (auto), which early stopping on validation
  * usually ends first: enough epochs for PRLE__STEP_BUDGET steps of `batch` rows out of

@@ -2,6 +2,10 @@
 
 #include "math/blas.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 void prle__linear_fwd(float *y, const float *x, const float *w, const float *b, size_t n,
                       size_t din, size_t dout, int nt)
 {
@@ -36,13 +40,51 @@ void prle__colsum_add(float *out, const float *a, size_t n, size_t d, int nt)
     }
 }
 
+void prle__linear_bwd_adam(float *dx, float *db, const float *dy, const float *x, float *w,
+                           float *mw, float *vw, size_t n, size_t din, size_t dout,
+                           const prle__adam_coef *c, float *scratch, int nt)
+{
+    if (dx)
+        prle__gemm(false, false, n, din, dout, 1.0f, dy, dout, w, din, 1.0f, dx, din, nt);
+    if (db)
+        prle__colsum_add(db, dy, n, dout, nt);
+    const size_t R = PRLE__LINEAR_ADAM_ROWS;
+    size_t nblk = (dout + R - 1) / R;
+    (void)nt;
+#pragma omp parallel num_threads(nt) if (nblk > 1)
+    {
+#ifdef _OPENMP
+        float *g = scratch + (size_t)omp_get_thread_num() * R * din;
+#else
+        float *g = scratch;
+#endif
+#pragma omp for schedule(static)
+        for (size_t b = 0; b < nblk; b++) {
+            size_t r0 = b * R, rows = dout - r0 < R ? dout - r0 : R;
+            /* dW[r0 .. r0 + rows) = dy[:, r0 ..]^T x, one product on this thread */
+            prle__sgemm(true, false, rows, din, n, 1.0f, dy + r0, dout, x, din, 0.0f, g, din);
+            prle__adam_range(w + r0 * din, g, mw + r0 * din, vw + r0 * din, rows * din, c);
+        }
+    }
+}
+
 void prle__linear_bwd(float *dx, float *dw, float *db, const float *dy, const float *x,
                       const float *w, size_t n, size_t din, size_t dout, int nt)
 {
     if (dx)
         prle__gemm(false, false, n, din, dout, 1.0f, dy, dout, w, din, 1.0f, dx, din, nt);
-    if (dw)
-        prle__gemm(true, false, dout, din, n, 1.0f, dy, dout, x, din, 1.0f, dw, din, nt);
+    if (!dw)
+        return;
+    /* dw in the row blocks of prle__linear_bwd_adam: the same bits as its fused step */
+    const size_t R = PRLE__LINEAR_ADAM_ROWS;
+    size_t nblk = (dout + R - 1) / R;
+    (void)nt;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nblk > 1)
+    for (size_t b = 0; b < nblk; b++) {
+        size_t r0 = b * R, rows = dout - r0 < R ? dout - r0 : R;
+        prle__sgemm(true, false, rows, din, n, 1.0f, dy + r0, dout, x, din, 1.0f, dw + r0 * din,
+                    din);
+    }
     if (db)
         prle__colsum_add(db, dy, n, dout, nt);
 }

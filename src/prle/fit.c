@@ -161,7 +161,7 @@ static int init_experts(prle_model *m, const prle_matrix *ztr, const float *ys,
     if (!(b->meta_w = malloc(m->d * sizeof *b->meta_w)))
         return prle__error_nomem("expert meta-init");
     if ((err = p->init == PRLE_EXPERT_INIT_RIDGE
-                   ? prle__meta_init_ridge(b->meta_w, &c, NULL, ztr, ys, zv, yvs)
+                   ? prle__meta_init_ridge(b->meta_w, &c, NULL, ztr, ys, zv, yvs, nt)
                    : prle__meta_init_linear(b->meta_w, &c, ztr, ys, p->init, p->seed, nt)) < 0)
         return err;
     for (size_t q = 0; q < m->np; q++) {

@@ -164,7 +164,7 @@ static const double RIDGE_ALPHAS[] = {1e-3, 1e-2, 1e-1, 1, 10, 100, 1e3, 1e4};
 #define N_RIDGE_ALPHAS (sizeof RIDGE_ALPHAS / sizeof *RIDGE_ALPHAS)
 
 int prle__meta_init_ridge(float *w, float *c, double *alpha, const prle_matrix *z, const float *y,
-                          const prle_matrix *zv, const float *yv)
+                          const prle_matrix *zv, const float *yv, int n_threads)
 {
     int err;
     if (!w || !c)
@@ -183,7 +183,7 @@ int prle__meta_init_ridge(float *w, float *c, double *alpha, const prle_matrix *
         err = prle__error_nomem("meta-init ridge");
         goto done;
     }
-    if ((err = prle__ridge_eig_fit(&r, z, y)) < 0)
+    if ((err = prle__ridge_eig_fit(&r, z, y, prle__threads_resolve(n_threads))) < 0)
         goto done;
     if (has_val)
         a = RIDGE_ALPHAS[prle__ridge_eig_choose(&r, RIDGE_ALPHAS, N_RIDGE_ALPHAS, zv, yv, coef,

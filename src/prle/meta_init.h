@@ -20,6 +20,6 @@ int prle__meta_init_linear(float *w, float *c, const prle_matrix *z, const float
  * fewer than 2 rows; `*alpha` (may be NULL) gets it. PRLE_EINVAL for bad shapes.
  */
 int prle__meta_init_ridge(float *w, float *c, double *alpha, const prle_matrix *z, const float *y,
-                          const prle_matrix *zv, const float *yv);
+                          const prle_matrix *zv, const float *yv, int n_threads);
 
 #endif

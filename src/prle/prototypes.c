@@ -22,7 +22,7 @@ prle_proto_params prle_proto_default_params(void)
     p.kmeans_max_iter = 300;
     p.seed = 42;
     p.n_threads = 0;
-    p.dense_max_rows = 2048;
+    p.dense_max_rows = 8192;
     p.block_rows = 0;
     return p;
 }
@@ -365,7 +365,7 @@ static int select_kmedoids(size_t *idx, const data_ref *r, const prle_proto_para
         return prle__error_nomem("k-medoids distance rows");
     if (r->n <= pp->dense_max_rows) {
         if (!prle__mul_ok(&bytes, r->n, r->n) || !prle__mul_ok(&bytes, bytes, sizeof(float)) ||
-            !(full = malloc(bytes))) {
+            !(full = prle_aligned_alloc(bytes))) { /* huge pages: one fault per 2 MiB */
             err = prle__error_nomem("k-medoids distance matrix");
             goto done;
         }
@@ -392,7 +392,7 @@ static int select_kmedoids(size_t *idx, const data_ref *r, const prle_proto_para
         err = prle__kmedoids_alternate(idx, dm, &c);
 done:
     free(dm);
-    free(full);
+    prle_free(full);
     return err;
 }
 

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/matrix_int.h"
+#include "core/threads.h"
 #include "math/ridge_eig.h"
 #include "run/run_int.h"
 
@@ -82,7 +83,8 @@ static const double REF_ALPHAS[] = {1e-2, 1e-1, 1, 10, 100, 1e3, 1e4};
 #define N_REF_ALPHAS (sizeof REF_ALPHAS / sizeof *REF_ALPHAS)
 
 int prle__run_ridge_reference(prle_run_reference *out, const prle_matrix x[PRLE_N_SPLITS],
-                              const prle_dataset *ds, double label_min, double label_max)
+                              const prle_dataset *ds, double label_min, double label_max,
+                              int n_threads)
 {
     prle_run_reference ref = {0};
     prle__ridge_eig r = {0};
@@ -101,7 +103,8 @@ int prle__run_ridge_reference(prle_run_reference *out, const prle_matrix x[PRLE_
         err = prle__error_nomem("ridge reference");
         goto done;
     }
-    if ((err = prle__ridge_eig_fit(&r, &x[PRLE_SPLIT_TRAIN], ytr)) < 0)
+    if ((err = prle__ridge_eig_fit(&r, &x[PRLE_SPLIT_TRAIN], ytr,
+                                   prle__threads_resolve(n_threads))) < 0)
         goto done;
     ref.alpha = REF_ALPHAS[prle__ridge_eig_choose(&r, REF_ALPHAS, N_REF_ALPHAS,
                                                   &x[PRLE_SPLIT_VALIDATION], yva, coef, yhat)];

@@ -172,7 +172,8 @@ static int run_stage2(stage2 *s2)
                                   res->n_prototypes);
         met->splits[s].weights.present &= met->splits[s].present;
     }
-    if ((err = prle__run_ridge_reference(&met->ridge, ks->x, ds, mp.label_min, mp.label_max)) < 0)
+    if ((err = prle__run_ridge_reference(&met->ridge, ks->x, ds, mp.label_min, mp.label_max,
+                                         cfg->train.threads)) < 0)
         goto done;
     if ((err = prle__path_join(path, sizeof path, s2->dir, "metrics.json")) < 0 ||
         (err = prle_run_metrics_write(path, met)) < 0 ||

@@ -39,7 +39,8 @@ int prle__run_commit_dir(const char *tmp_dir, const char *final_dir);
  *  on validation, scored on validation and test. Not present (no error) without at least two
  *  labelled validation rows. PRLE_ENOMEM, PRLE_ERROR from LAPACK. */
 int prle__run_ridge_reference(prle_run_reference *out, const prle_matrix x[PRLE_N_SPLITS],
-                              const prle_dataset *ds, double label_min, double label_max);
+                              const prle_dataset *ds, double label_min, double label_max,
+                              int n_threads);
 
 /** Fails with PRLE_EINVAL "PATH: row R (0-based), column C is nan" at the first non-finite
  *  value of `m`. */
