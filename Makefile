@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 60
 CONFIG   ?= configs/stsb-glove.yaml
 
 .PHONY: all build deps deps-test run test test-fast test-san test-fuzz bench fuzz clean format
-.PHONY: bench-peers bench-accuracy
+.PHONY: bench-peers bench-accuracy bench-small
 
 all: build
 
@@ -68,6 +68,13 @@ bench: deps
 # MLQE-PE ru-en over SEEDS, beside ridge, kNN and SVR on the same features and split.
 bench-accuracy: build
 	BUILD=$(BUILD) bench/accuracy.sh
+
+# The same on two 430-row single-text sets that bench/small_sets.py writes (Ruddit comments,
+# synthetic reviews): 301 training rows each.
+bench-small: build
+	/usr/bin/python3 bench/small_sets.py ../shared/data $(BUILD)/small
+	BUILD=$(BUILD) CONFIGS=$(BUILD)/small OUT=$(BUILD)/small/runs SETS="ruddit430 reviews430" \
+	  bench/accuracy.sh
 
 # PRLE beside its peers (../shared/peers: PyTorch, scikit-learn) in one run on the same STS-B
 # features: pipeline, wrapper baselines (PEER_MODELS; rf adds the slow sklearn forest), t-SNE.

@@ -4,20 +4,22 @@
 # encoder keys only) and each seed: `prle run --no-analyze --no-report` (seconds measured
 # around it) and `prle baselines` (ridge, kNN, SVR grid-searched on validation) into one run
 # folder; then bench/accuracy_table.py prints the table the README quotes.
-# Environment: BUILD (build), SEEDS ("1 2 3 4 5"), SETS (the three configs), OUT
-# ($BUILD/accuracy), EXTRA (more key=value overrides for every command, e.g. train.threads=1:
-# the results do not depend on it, README "Reproducibility").
+# Environment: BUILD (build), SEEDS ("1 2 3 4 5"), SETS (the three configs), CONFIGS (the
+# folder holding SET.yaml, bench/accuracy), OUT ($BUILD/accuracy), EXTRA (more key=value
+# overrides for every command, e.g. train.threads=1: the results do not depend on it, README
+# "Reproducibility").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 SEEDS=${SEEDS:-"1 2 3 4 5"}
 SETS=${SETS:-"stsb-glove ruddit-glove mlqe-ru-en-hashing"}
 OUT=${OUT:-$BUILD/accuracy}
+CONFIGS=${CONFIGS:-bench/accuracy}
 prle=$BUILD/prle
 mkdir -p "$OUT"
 out=$(cd "$OUT" && pwd)
 for set in $SETS; do
-  cfg=bench/accuracy/$set.yaml
+  cfg=$CONFIGS/$set.yaml
   for seed in $SEEDS; do
     name=$set-$seed
     # shellcheck disable=SC2206 # EXTRA is a list of words

@@ -8,7 +8,7 @@
  *   proto_sif     STS-B train SIF features, L2-normalised (retrieval space)
  *   proto_value   STS-B value space z = n(g(x)) after a kernel fit (resmlp 500, 5 epochs)
  *
- * k-medoids/fasterpam runs with the default params (blocked distances beyond 2,048 rows),
+ * k-medoids/fasterpam runs with the default params (blocked distances beyond 8,192 rows),
  * fp-blocked always blocked, fp-dense with the (n, n) matrix kept. Data: $PRLE_BENCH_VALUE (default
  * runs/stsb-glove/value/train_embeds.npy, from the repository root as `make bench` runs) and
  * $PRLE_BENCH_STSB (default /tmp/stsb-sif, see bench/bench_kernel.c); a case is skipped when

@@ -1,0 +1,80 @@
+#!/usr/bin/python3
+"""Two 430-row single-text sets for make bench-small (issue 12: "300 rows of a user's own
+reviews"), written with a config each that names only its data and the GloVe encoder:
+
+  ruddit430   430 Ruddit comments drawn at random (seed 5) from ../shared/data's
+              text-freddiehorn-2023 file, deleted/removed bodies left out; label the
+              offensiveness score in [-1, 1]
+  reviews430  430 synthetic restaurant reviews (seed 3): 6-14 neutral words plus positive and
+              negative sentiment words whose counts follow the stars (1-5) with noise of one
+              word either way
+
+data.file is cut 70/15/15 by prle (301 / 65 / 64 rows).
+
+usage: small_sets.py SHARED_DATA OUT   (writes OUT/NAME.csv and OUT/NAME.yaml)"""
+import csv
+import os
+import random
+import sys
+
+POS = "great excellent wonderful delicious friendly fantastic perfect amazing lovely fresh".split()
+NEG = "terrible awful rude cold dirty slow bland horrible disappointing overpriced".split()
+NEU = ("the food service place we ordered table waiter menu dinner was and a it our lunch "
+       "staff price").split()
+
+
+def reviews(path):
+    rng = random.Random(3)
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["text", "stars"])
+        for _ in range(430):
+            stars = rng.randint(1, 5)
+            words = [rng.choice(NEU) for _ in range(rng.randint(6, 14))]
+            npos = max(0, stars - 2 + rng.choice([-1, 0, 0, 1]))
+            nneg = max(0, 4 - stars + rng.choice([-1, 0, 0, 1]))
+            words += [rng.choice(POS) for _ in range(npos)] + [rng.choice(NEG) for _ in range(nneg)]
+            rng.shuffle(words)
+            w.writerow([" ".join(words).capitalize() + ".", stars])
+
+
+def ruddit(shared, path):
+    src = os.path.join(shared, "ruddit/text-freddiehorn-2023/ruddit_with_text.csv")
+    with open(src, newline="") as f:
+        rows = [r for r in csv.DictReader(f)
+                if r["comment_body"] not in ("[deleted]", "[removed]", "")]
+    random.Random(5).shuffle(rows)
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["text", "score"])
+        for r in rows[:430]:
+            w.writerow([r["comment_body"], r["offensiveness_score"]])
+
+
+def config(out, name, label, lo, hi):
+    with open(os.path.join(out, name + ".yaml"), "w") as f:
+        f.write(f"""# make bench-small: {name}, data and encoder keys only
+data:
+  name: {name}
+  file: {name}.csv
+  text_fields: [text]
+  label_field: {label}
+  label_min: {lo}
+  label_max: {hi}
+  embedding_cache_dir: cache-{name}
+model:
+  encoder_type: glove
+""")
+
+
+def main():
+    shared, out = sys.argv[1], sys.argv[2]
+    os.makedirs(out, exist_ok=True)
+    ruddit(shared, os.path.join(out, "ruddit430.csv"))
+    reviews(os.path.join(out, "reviews430.csv"))
+    config(out, "ruddit430", "score", -1, 1)
+    config(out, "reviews430", "stars", 1, 5)
+
+
+if __name__ == "__main__":
+    main()
