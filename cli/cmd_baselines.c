@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "data/download.h"
+#include "run/run_int.h"
 
 static bool on_progress(const prle_progress *p, void *ud)
 {
@@ -189,7 +190,7 @@ int cmd_baselines(int argc, char **argv)
         snprintf(def_path, sizeof def_path, "%s/%s", run_dir,
                  value ? "baselines_value.json" : "baselines.json");
         out_path = def_path;
-        if (!value && (err = prle__mkdir_p(run_dir)) < 0) {
+        if ((err = value ? prle__run_folder_check(run_dir) : prle__run_folder_claim(run_dir)) < 0) {
             rc = cli_fail(err);
             goto done;
         }

@@ -10,7 +10,7 @@ pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
 case "$what" in
   build) ;;
   run) pkgs+=(nodejs npm) ;;
-  test) pkgs+=(chromium fonts-dejavu-core python3) ;;
+  test) pkgs+=(chromium fonts-dejavu-core python3 strace) ;;
   peers) pkgs+=(python3-numpy python3-scipy python3-sklearn python3-torch) ;;
   *) echo "deps.sh: unknown set '$what' (build, run, test, peers)" >&2; exit 2 ;;
 esac

@@ -1,6 +1,8 @@
 /* The run folder on disk: its path, the temporary folder it is built in, the rename over the
  * old one (SPEC.md §2), and small file helpers. */
+#define _GNU_SOURCE /* renameat2 and RENAME_EXCHANGE (glibc >= 2.28) */
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -133,6 +135,67 @@ static char *sibling(const char *final_dir, const char *kind)
     return out;
 }
 
+static bool has_file(const char *dir, const char *name)
+{
+    char path[4096];
+    struct stat st;
+    return snprintf(path, sizeof path, "%s/%s", dir, name) < (int)sizeof path &&
+           lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool dir_is_empty(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return false;
+    struct dirent *e;
+    bool empty = true;
+    while (empty && (e = readdir(d)))
+        empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+    closedir(d);
+    return empty;
+}
+
+int prle__run_folder_check(const char *dir)
+{
+    struct stat st;
+    if (lstat(dir, &st) != 0)
+        return errno == ENOENT ? 0 : prle__error_errno(dir);
+    const char *what = S_ISLNK(st.st_mode)    ? "a symbolic link"
+                       : !S_ISDIR(st.st_mode) ? "a file"
+                                              : NULL;
+    if (!what && (has_file(dir, PRLE__RUN_MARKER) || dir_is_empty(dir) ||
+                  (has_file(dir, "config.yaml") && has_file(dir, "train_log.csv")) ||
+                  has_file(dir, "baselines.json")))
+        return 0;
+    return prle__error_set(PRLE_EINVAL,
+                           "%s: exists and is not a PRLE run folder (%s, no %s file): a run "
+                           "replaces only its own folders; choose another train.output_dir or "
+                           "logging.run_name, or move it away",
+                           dir, what ? what : "a folder", PRLE__RUN_MARKER);
+}
+
+static int write_marker(const char *dir)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/%s", dir, PRLE__RUN_MARKER) >= (int)sizeof path)
+        return prle__error_set(PRLE_EINVAL, "%s: path too long", dir);
+    prle__afile f;
+    int err = prle__afile_open(&f, path);
+    if (err < 0)
+        return err;
+    fputs("PRLE run folder. prle run replaces this folder only because this file is here.\n", f.fp);
+    return prle__afile_commit(&f);
+}
+
+int prle__run_folder_claim(const char *dir)
+{
+    int err;
+    if ((err = prle__run_folder_check(dir)) < 0 || (err = prle__mkdir_p(dir)) < 0)
+        return err;
+    return has_file(dir, PRLE__RUN_MARKER) ? 0 : write_marker(dir);
+}
+
 int prle__run_tmp_dir(char **out, const char *final_dir)
 {
     char *parent = NULL;
@@ -147,7 +210,8 @@ int prle__run_tmp_dir(char **out, const char *final_dir)
     char *tmp = sibling(final_dir, "tmp");
     if (!tmp)
         return prle__error_nomem("path");
-    if ((err = prle__remove_tree(tmp)) < 0 || (err = prle__mkdir_p(tmp)) < 0) {
+    if ((err = prle__remove_tree(tmp)) < 0 || (err = prle__mkdir_p(tmp)) < 0 ||
+        (err = write_marker(tmp)) < 0) {
         free(tmp);
         return err;
     }
@@ -158,8 +222,16 @@ int prle__run_tmp_dir(char **out, const char *final_dir)
 int prle__run_commit_dir(const char *tmp_dir, const char *final_dir)
 {
     char *old = NULL;
-    int err = 0;
+    int err = prle__run_folder_check(final_dir);
+    if (err < 0)
+        return err;
     if (prle__path_exists(final_dir)) {
+        /* one atomic step: the new folder in place, the old one under the temporary name */
+        if (renameat2(AT_FDCWD, tmp_dir, AT_FDCWD, final_dir, RENAME_EXCHANGE) == 0)
+            return prle__remove_tree(tmp_dir);
+        if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+            return prle__error_set(PRLE_EIO, "%s: cannot exchange it with %s: %s", final_dir,
+                                   tmp_dir, strerror(errno));
         if (!(old = sibling(final_dir, "old")))
             return prle__error_nomem("path");
         if ((err = prle__remove_tree(old)) < 0)

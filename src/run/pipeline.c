@@ -248,7 +248,9 @@ int prle_run(prle_run_result *out, const prle_config *cfg, const prle_run_params
     int err;
     *out = (prle_run_result){0};
     bool has_kernel = has_stage(cfg, "kernel"), has_experts = has_stage(cfg, "experts");
-    if ((err = prle_run_dir(&res.dir, cfg)) < 0 || (err = prle__run_tmp_dir(&tmp, res.dir)) < 0 ||
+    /* a folder that is not a run's is refused before any work, and again at the commit */
+    if ((err = prle_run_dir(&res.dir, cfg)) < 0 || (err = prle__run_folder_check(res.dir)) < 0 ||
+        (err = prle__run_tmp_dir(&tmp, res.dir)) < 0 ||
         (err = prle__run_front(&ds, &res, cfg, &p)) < 0)
         goto done;
 

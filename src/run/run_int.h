@@ -24,14 +24,28 @@ int prle__remove_tree(const char *path);
 /** Copies the bytes of `src` to `dst` atomically. PRLE_ENOTFOUND / PRLE_EIO naming the path. */
 int prle__copy_file(const char *dst, const char *src);
 
+/** The file that marks a folder as a PRLE run folder (issue 13): runs replace or write into
+ *  a folder only when it holds this file, or is empty, or holds a run from before the marker
+ *  (config.yaml and train_log.csv, or baselines.json). */
+#define PRLE__RUN_MARKER ".prle-run"
+
+/** 0 when `dir` is absent or may be replaced by a run (see PRLE__RUN_MARKER); PRLE_EINVAL
+ *  naming it otherwise (a file, a link, a folder of something else). */
+int prle__run_folder_check(const char *dir);
+
+/** For commands that write into a run folder in place (prle kernel, prle baselines):
+ *  prle__run_folder_check, then creates the folder and its marker if missing. */
+int prle__run_folder_claim(const char *dir);
+
 /** A temporary folder `.{name}.tmp-{pid}` beside `final_dir` (created, empty: an old
- *  leftover of that name is removed first). `*out` malloc'd. */
+ *  leftover of that name is removed first), holding the run marker. `*out` malloc'd. */
 int prle__run_tmp_dir(char **out, const char *final_dir);
 
 /**
- * Puts `tmp_dir` in the place of `final_dir`: an existing final folder is moved aside
- * (`.{name}.old-{pid}`), the new one renamed in, then the old one removed. On failure the
- * old folder is put back. PRLE_EIO naming the folder.
+ * Puts `tmp_dir` in the place of `final_dir`, after prle__run_folder_check on it: an existing
+ * final folder is exchanged with the new one in one atomic rename (renameat2 RENAME_EXCHANGE;
+ * where the file system lacks it, moved aside as `.{name}.old-{pid}` and put back on failure),
+ * then removed. PRLE_EINVAL for a folder that is not a run's, PRLE_EIO naming the folder.
  */
 int prle__run_commit_dir(const char *tmp_dir, const char *final_dir);
 

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Run folders never destroy what is not theirs, and a kill never loses one (issue 13, findings
+# 1 and 4): a folder without the .prle-run marker (a user's data, a file, a link) at the run
+# folder's path is refused with exit 2 by prle run, prle kernel and prle baselines, untouched;
+# empty folders and runs from before the marker are replaced; the old run folder survives a
+# SIGKILL injected (strace) at every rename of a run, the final exchange included.
+# Usage: folders.sh /path/to/prle
+set -u
+prle=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+. "$(dirname "$0")/lib.bash"
+cd "$tmp" || exit 1
+stsb=${PRLE_SHARED_DATA:-$(dirname "$0")/../../../shared/data}/stsb
+if [ ! -f "$stsb/sts-train.csv" ]; then skip "no STS-B files in $stsb"; finish; exit; fi
+head -200 "$stsb/sts-train.csv" >train.csv
+head -60 "$stsb/sts-dev.csv" >dev.csv
+head -60 "$stsb/sts-test.csv" >test.csv
+cat >small.yaml <<'EOF'
+data:
+  name: stsb
+  files: {train: train.csv, validation: dev.csv, test: test.csv}
+  combine_fields: false
+  embedding_cache_dir: cache/small
+model:
+  encoder_type: hashing
+  hidden_dim: 16
+  num_prototypes: 4
+train:
+  seed: 7
+  output_dir: sb
+EOF
+fast=(kernel.max_epochs=1 train.max_epochs=1 --no-analyze --no-report)
+check embed 0 "$prle" -q embed small.yaml
+
+# ---- a folder of something else: refused, before any work, and left as it was ---------------
+mkdir -p sb/mydata && echo keep >sb/mydata/f
+check foreign_run 2 "$prle" -q run small.yaml logging.run_name=mydata "${fast[@]}"
+lines foreign_run err 1
+contains foreign_run err "sb/mydata: exists and is not a PRLE run folder"
+ok foreign_kept [ "$(cat sb/mydata/f)" = keep ]
+ok foreign_no_tmp [ -z "$(ls -A sb | grep -v '^mydata$')" ]
+check foreign_kernel 2 "$prle" -q kernel small.yaml logging.run_name=mydata kernel.max_epochs=1
+contains foreign_kernel err "not a PRLE run folder"
+check foreign_baselines 2 "$prle" -q baselines small.yaml logging.run_name=mydata --models ridge
+contains foreign_baselines err "not a PRLE run folder"
+ok foreign_still [ "$(ls -A sb/mydata)" = f ]
+echo data >sb/afile
+check file_run 2 "$prle" -q run small.yaml logging.run_name=afile "${fast[@]}"
+contains file_run err "sb/afile: exists and is not a PRLE run folder (a file"
+ln -s mydata sb/alink
+check link_run 2 "$prle" -q run small.yaml logging.run_name=alink "${fast[@]}"
+contains link_run err "(a symbolic link"
+ok link_kept [ -L sb/alink ] && ok link_target_kept [ "$(cat sb/mydata/f)" = keep ]
+
+# ---- what may be replaced: an empty folder, a marked run, a run from before the marker -------
+mkdir sb/empty
+check empty_run 0 "$prle" -q run small.yaml logging.run_name=empty "${fast[@]}"
+ok empty_marked [ -f sb/empty/.prle-run ] && ok empty_model [ -s sb/empty/model.safetensors ]
+check rerun 0 "$prle" -q run small.yaml logging.run_name=empty train.seed=8 "${fast[@]}"
+ok rerun_seed grep -q 'seed: 8' sb/empty/config.yaml
+ok rerun_no_leftover [ -z "$(ls -A sb | grep '^\.')" ]
+rm sb/empty/.prle-run
+check legacy_run 0 "$prle" -q run small.yaml logging.run_name=empty "${fast[@]}"
+ok legacy_marked [ -f sb/empty/.prle-run ]
+check kernel_new 0 "$prle" -q kernel small.yaml logging.run_name=k kernel.max_epochs=1
+ok kernel_marked [ -f sb/k/.prle-run ]
+check baselines_new 0 "$prle" -q baselines small.yaml logging.run_name=b --models ridge
+ok baselines_marked [ -f sb/b/.prle-run ] && ok baselines_file [ -s sb/b/baselines.json ]
+
+# ---- SIGKILL at each rename of a run: the old run folder is always whole ---------------------
+if ! command -v strace >/dev/null; then
+  skip "strace is missing (scripts/deps.sh test installs it)"
+else
+  old=$(sha256sum sb/empty/model.safetensors | cut -d' ' -f1)
+  # another learning rate, not another seed: the hashing encoder's cache follows the seed
+  over=(logging.run_name=empty train.learning_rate=0.01 "${fast[@]}")
+  strace -f -qq -o trace.txt -e trace=rename,renameat,renameat2 \
+    "$prle" -q run small.yaml "${over[@]}" >/dev/null 2>&1
+  n=$(grep -cE '(^|[^a-z0-9])rename(at)?\(' trace.txt)
+  ok renames_seen [ "$n" -ge 5 ]
+  ok exchange_seen grep -q 'RENAME_EXCHANGE' trace.txt
+  # the traced run replaced the folder: put the first one back as "old"
+  check old_again 0 "$prle" -q run small.yaml logging.run_name=empty "${fast[@]}"
+  old=$(sha256sum sb/empty/model.safetensors | cut -d' ' -f1)
+  for k in $(seq 1 "$n") x; do
+    if [ "$k" = x ]; then inj=renameat2:signal=KILL:when=1; else
+      inj=rename,renameat:signal=KILL:when=$k; fi
+    { (strace -f -qq -o /dev/null -e trace=rename,renameat,renameat2 -e inject=$inj \
+      "$prle" -q run small.yaml "${over[@]}" >/dev/null 2>&1); } 2>/dev/null
+    ok "kill_$k whole" [ -f sb/empty/.prle-run ] && \
+      ok "kill_$k old" [ "$(sha256sum sb/empty/model.safetensors | cut -d' ' -f1)" = "$old" ]
+  done
+  rm -rf sb/.empty.*
+fi
+check after_kills 0 "$prle" -q run small.yaml logging.run_name=empty train.learning_rate=0.01 \
+  "${fast[@]}"
+ok after_kills_new [ "$(sha256sum sb/empty/model.safetensors | cut -d' ' -f1)" != "$old" ]
+finish
