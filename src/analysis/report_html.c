@@ -110,7 +110,7 @@ static void page_head(FILE *fp, const prle__report_ctx *ctx)
 static void page_foot(FILE *fp, const prle__report_ctx *ctx)
 {
     fprintf(fp, "</main>\n<footer>prle %s \u00b7 from the run folder <code>", prle_version());
-    prle__html_text(fp, ctx->run_dir);
+    prle__html_text(fp, ctx->shown_dir);
     fputs("</code></footer>\n</body>\n</html>\n", fp);
 }
 
@@ -150,6 +150,11 @@ static int write_page(FILE *fp, const prle__report_ctx *ctx, const char *yaml)
 
 int prle_report_write(const char *run_dir, const char *out_path)
 {
+    return prle__report_write_shown(run_dir, run_dir, out_path);
+}
+
+int prle__report_write_shown(const char *run_dir, const char *shown_dir, const char *out_path)
+{
     prle__report_ctx ctx = {0};
     prle_config cfg = {0};
     cJSON *metrics = NULL, *kernel = NULL, *analysis = NULL;
@@ -160,6 +165,7 @@ int prle_report_write(const char *run_dir, const char *out_path)
     if (!run_dir || !*run_dir)
         return prle__error_set(PRLE_EINVAL, "report: no run folder given");
     ctx.run_dir = run_dir;
+    ctx.shown_dir = shown_dir ? shown_dir : run_dir;
     ctx.cfg = &cfg;
     if (!(cfg_path = prle__report_path(&ctx, "config.yaml")) ||
         !(html_path = out_path ? strdup(out_path) : prle__report_path(&ctx, "report.html"))) {

@@ -14,6 +14,7 @@
 /** What every section knows about the run. */
 typedef struct prle__report_ctx {
     const char *run_dir;    /* as given, for paths and the "run prle ..." notes */
+    const char *shown_dir;  /* the folder the footer names (the final one for prle run) */
     const prle_config *cfg; /* config.yaml */
     const cJSON *metrics;   /* metrics.json */
     const cJSON *kernel;    /* kernel_report.json, NULL when absent */
@@ -21,6 +22,10 @@ typedef struct prle__report_ctx {
     double label_min;       /* metrics.json: the colour scale of labels */
     double label_max;
 } prle__report_ctx;
+
+/** prle_report_write reading the files of `run_dir` while the footer names `shown_dir`:
+ *  prle run writes the report into its temporary folder under the final folder's name. */
+int prle__report_write_shown(const char *run_dir, const char *shown_dir, const char *out_path);
 
 /* ---- text and numbers (report_util.c) ------------------------------------------------- */
 

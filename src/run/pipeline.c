@@ -9,6 +9,7 @@
 #include "core/progress.h"
 #include "prle/analysis.h"
 #include "prle/report.h"
+#include "analysis/report_int.h"
 #include "run/run_model.h"
 
 /* Stage-2 epochs gathered for train_log.csv, passed on to the caller's callback. */
@@ -292,19 +293,20 @@ int prle_run(prle_run_result *out, const prle_config *cfg, const prle_run_params
             (err = prle__run_stage_end(&res, &p, PRLE_STAGE_ANALYSIS, t0, NULL)) < 0)
             goto done;
     }
-    if ((err = carry_over_baselines(tmp, ks.old_dir, res.embed.reused, ks.reused)) < 0 ||
-        (err = prle__run_commit_dir(tmp, res.dir)) < 0)
+    if ((err = carry_over_baselines(tmp, ks.old_dir, res.embed.reused, ks.reused)) < 0)
         goto done;
-    free(tmp);
-    tmp = NULL;
-    /* the report names the folder it was made from: the final one */
+    /* the report too is made in the temporary folder; its footer names the final one */
     if (p.report && has_experts) {
         t0 = prle__now();
         if ((err = prle__run_event(&p, PRLE_STAGE_REPORT, false, 0, NULL)) < 0 ||
-            (err = prle_report_write(res.dir, NULL)) < 0 ||
+            (err = prle__report_write_shown(tmp, res.dir, NULL)) < 0 ||
             (err = prle__run_stage_end(&res, &p, PRLE_STAGE_REPORT, t0, NULL)) < 0)
             goto done;
     }
+    if ((err = prle__run_commit_dir(tmp, res.dir)) < 0)
+        goto done;
+    free(tmp);
+    tmp = NULL;
     res.seconds_total = prle__now() - t_all;
     *out = res;
     res = (prle_run_result){0};

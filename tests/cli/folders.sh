@@ -3,7 +3,8 @@
 # 1 and 4): a folder without the .prle-run marker (a user's data, a file, a link) at the run
 # folder's path is refused with exit 2 by prle run, prle kernel and prle baselines, untouched;
 # empty folders and runs from before the marker are replaced; the old run folder survives a
-# SIGKILL injected (strace) at every rename of a run, the final exchange included.
+# SIGKILL injected (strace) at every rename of a run, the final exchange included; the report is
+# written before the exchange (finding 5).
 # Usage: folders.sh /path/to/prle
 set -u
 prle=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -72,12 +73,17 @@ if ! command -v strace >/dev/null; then
 else
   old=$(sha256sum sb/empty/model.safetensors | cut -d' ' -f1)
   # another learning rate, not another seed: the hashing encoder's cache follows the seed
-  over=(logging.run_name=empty train.learning_rate=0.01 "${fast[@]}")
+  # with the report: it is written in the temporary folder before the exchange (finding 5)
+  over=(logging.run_name=empty train.learning_rate=0.01 kernel.max_epochs=1 train.max_epochs=1
+    --no-analyze)
   strace -f -qq -o trace.txt -e trace=rename,renameat,renameat2 \
     "$prle" -q run small.yaml "${over[@]}" >/dev/null 2>&1
   n=$(grep -cE '(^|[^a-z0-9])rename(at)?\(' trace.txt)
   ok renames_seen [ "$n" -ge 5 ]
   ok exchange_seen grep -q 'RENAME_EXCHANGE' trace.txt
+  ok report_before_exchange [ "$(grep -n 'report.html' trace.txt | head -1 | cut -d: -f1)" -lt \
+    "$(grep -n 'RENAME_EXCHANGE' trace.txt | cut -d: -f1)" ]
+  ok report_in_place [ -s sb/empty/report.html ]
   # the traced run replaced the folder: put the first one back as "old"
   check old_again 0 "$prle" -q run small.yaml logging.run_name=empty "${fast[@]}"
   old=$(sha256sum sb/empty/model.safetensors | cut -d' ' -f1)
