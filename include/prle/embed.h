@@ -50,6 +50,10 @@ typedef struct prle_embed_report {
     bool stale;           /**< a cache (or stray .npy files) existed but did not match: it
                                was rebuilt, `reason` says why */
     bool is_input;        /**< encoder_type npy: the files are inputs, checked, not built */
+    /** glove / hashing: a shared flock on the cache folder, held until the report is disposed,
+     *  so no other process rebuilds the .npy files while the caller reads them */
+    bool locked;
+    int lock_fd;
 } prle_embed_report;
 
 /** Frees what the report owns and zeroes it; a zeroed report is left as it is. */
@@ -76,6 +80,13 @@ PRLE_API void prle_embed_report_dispose(prle_embed_report *report);
  *   before pair features are built (zero vectors stay zero); recorded in the manifest.
  * - model.skip_loading_encoder: a cache that cannot be reused is PRLE_EINVAL saying why,
  *   instead of a rebuild.
+ * - Whose files: a build writes `.prle-cache` into the folder first; *_embeds.npy files with
+ *   neither a manifest nor that marker were made elsewhere and are never overwritten
+ *   (PRLE_EINVAL naming the folder).
+ * - Concurrent processes: the folder is flock'ed, shared while checking and for as long as
+ *   the report lives (read the .npy files before disposing it), exclusive while building;
+ *   after a build the cache is checked again under the shared lock. Two runs with different
+ *   settings on one folder therefore take turns instead of reading each other's files.
  * - npy: the files are inputs made elsewhere; each must exist and have as many rows as its
  *   split (PRLE_ENOTFOUND / PRLE_ESHAPE naming the file), widths must agree (PRLE_ESHAPE).
  *   Nothing is written.

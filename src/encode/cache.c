@@ -6,12 +6,20 @@
  * reused only when all of it matches; otherwise it is rebuilt and `reason` says why. The old
  * manifest goes first and the new one is written last, so an interrupted build never leaves
  * a cache that looks complete.
+ *
+ * Whose files (issue 13): a build first writes MARKER into the folder; .npy files with neither
+ * a manifest nor the marker were made elsewhere and are never overwritten (an error names the
+ * folder). Who reads: prle_embed holds a flock on the folder, shared while it checks and while
+ * the report lives (the caller reads the .npy files under it), exclusive while it builds; after
+ * a build it re-checks under the shared lock, so a run never reads another run's build.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,13 +28,16 @@
 #include "core/str.h"
 #include "data/download.h"
 #include "encode/embed_internal.h"
+#include "io/fileio.h"
 #include "io/json.h"
 #include "prle/encoder.h"
 #include "prle/npy.h"
 
 #define FORMAT_NAME "prle-embed-cache"
 #define FORMAT_VERSION 1
-#define CHUNK 4096 /* texts per encode call, between progress reports */
+#define CHUNK 4096           /* texts per encode call, between progress reports */
+#define MARKER ".prle-cache" /* written before a build's first .npy: the folder is ours */
+#define LOCK_TRIES 4         /* check, build, check again: more means builds keep racing */
 
 static const char *const mode_names[] = {[PRLE__TEXT_SINGLE] = "single",
                                          [PRLE__TEXT_JOINED] = "joined",
@@ -58,6 +69,8 @@ void prle_embed_report_dispose(prle_embed_report *r)
     if (!r)
         return;
     free(r->dir), free(r->manifest_path), free(r->encoder), free(r->reason);
+    if (r->locked)
+        close(r->lock_fd); /* releases the shared lock */
     *r = (prle_embed_report){0};
 }
 
@@ -220,9 +233,9 @@ static bool file_exists(const char *path)
 /* Sets `*r` (heap; NULL if memory ran out) to why the cache does not match and returns
  * true, or returns false on a match (then `*stored` holds the parsed manifest); `*stale`
  * when something was there. */
-static bool cache_mismatch(char **r, bool *stale, cJSON **stored, const char *path, const char *dir,
-                           const char *encoder, const cJSON *text, const prle_dataset *ds,
-                           const prle_config *cfg)
+static bool cache_mismatch(char **r, bool *stale, bool *foreign, cJSON **stored, const char *path,
+                           const char *dir, const char *encoder, const cJSON *text,
+                           const prle_dataset *ds, const prle_config *cfg)
 {
     cJSON *m = NULL;
     char *a = NULL, *b = NULL;
@@ -239,9 +252,15 @@ static bool cache_mismatch(char **r, bool *stale, cJSON **stored, const char *pa
             free(p);
         }
         *stale = any;
-        *r = any ? xprintf("%s is missing beside existing .npy files (made elsewhere, or an "
-                           "interrupted build)",
-                           path)
+        char *marker = xprintf("%s/%s", dir, MARKER);
+        *foreign = any && marker && !file_exists(marker);
+        free(marker);
+        *r = *foreign ? xprintf("%s holds *_embeds.npy files that PRLE did not write (no %s, no "
+                                "%s): they are not overwritten; point data.embedding_cache_dir "
+                                "at another folder, or read them with model.encoder_type: npy",
+                                dir, PRLE_EMBED_MANIFEST, MARKER)
+             : any
+                 ? xprintf("%s is missing beside existing .npy files (an interrupted build)", path)
                  : xprintf("no cache yet");
         goto done;
     }
@@ -415,6 +434,33 @@ static cJSON *npy_json(const char *file, const prle_matrix *m, uint64_t size, co
     return o;
 }
 
+static int write_marker(const char *dir)
+{
+    char *path = xprintf("%s/%s", dir, MARKER);
+    if (!path)
+        return prle__error_nomem("cache marker");
+    int err = 0;
+    if (!file_exists(path)) {
+        FILE *f = fopen(path, "w");
+        if (!f || fputs("PRLE embedding cache: prle embed rebuilds the .npy files here.\n", f) < 0)
+            err = prle__error_errno(path);
+        if (f && fclose(f) != 0 && err == 0)
+            err = prle__error_errno(path);
+    }
+    free(path);
+    return err;
+}
+
+/* flock on the cache folder; waits for other processes. */
+static int lock_dir(int fd, int op, const char *dir)
+{
+    while (flock(fd, op) != 0)
+        if (errno != EINTR)
+            return prle__error_set(PRLE_EIO, "%s: cannot lock the cache folder: %s", dir,
+                                   strerror(errno));
+    return 0;
+}
+
 /* Fits, encodes and writes every split, then the manifest. */
 static int cache_build(prle_embed_report *rep, prle_encoder *enc, const prle_config *cfg,
                        const prle_dataset *ds, cJSON *text, const progress_ctx *pc)
@@ -441,7 +487,8 @@ static int cache_build(prle_embed_report *rep, prle_encoder *enc, const prle_con
         (err = prle__json_add_string(root, "dataset", prle_dataset_name(ds))) < 0 ||
         (err = prle__json_add(root, "splits", splits)) < 0)
         goto done;
-    if ((err = prle__mkdir_p(cfg->data.embedding_cache_dir)) < 0)
+    if ((err = prle__mkdir_p(cfg->data.embedding_cache_dir)) < 0 ||
+        (err = write_marker(rep->dir)) < 0)
         goto done;
     if (unlink(rep->manifest_path) != 0 && errno != ENOENT) {
         err =
@@ -529,33 +576,66 @@ int prle_embed(prle_embed_report *out, const prle_config *cfg, const prle_datase
         err = prle__error_nomem("embed report");
         goto done;
     }
-    if (p.force) {
-        rep.stale = file_exists(rep.manifest_path);
-        if (!(rep.reason = xprintf("a rebuild was asked for")))
-            err = prle__error_nomem("embed report");
-    } else {
-        if (cache_mismatch(&rep.reason, &rep.stale, &stored, rep.manifest_path, dir, rep.encoder,
-                           text, ds, cfg) &&
-            !rep.reason)
+    if ((err = prle__mkdir_p(dir)) < 0)
+        goto done;
+    if ((rep.lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        err = prle__error_errno(dir);
+        goto done;
+    }
+    rep.locked = true;
+    if ((err = lock_dir(rep.lock_fd, LOCK_SH, dir)) < 0)
+        goto done;
+    for (int tries = 0;; tries++) {
+        char *why = NULL;
+        bool stale = false, foreign = false;
+        cJSON_Delete(stored);
+        stored = NULL;
+        if (p.force && !rep.reason) {
+            stale = file_exists(rep.manifest_path);
+            if (!(why = xprintf("a rebuild was asked for")))
+                err = prle__error_nomem("embed report");
+        } else if (cache_mismatch(&why, &stale, &foreign, &stored, rep.manifest_path, dir,
+                                  rep.encoder, text, ds, cfg) &&
+                   !why) {
             err = prle__error_nomem("cache check");
+        }
+        if (tries == 0)
+            rep.seconds_setup = prle__now() - t0;
+        if (err == 0 && !why) { /* a match: reused, or our build still in place */
+            if (!rep.reason) {
+                rep.reused = true;
+                report_from_manifest(&rep, stored);
+            }
+            break;
+        }
+        if (err == 0 && foreign)
+            err = prle__error_set(PRLE_EINVAL, "%s", why);
+        else if (err == 0 && cfg->model.skip_loading_encoder)
+            err = prle__error_set(PRLE_EINVAL,
+                                  "model.skip_loading_encoder is true but the cache in %s cannot "
+                                  "be used: %s",
+                                  dir, why);
+        else if (err == 0 && tries >= LOCK_TRIES)
+            err = prle__error_set(PRLE_EIO,
+                                  "%s: the cache keeps changing under this run (%s): other runs "
+                                  "build it with other settings at the same time",
+                                  dir, why);
+        if (err < 0) {
+            free(why);
+            goto done;
+        }
+        if (!rep.reason) { /* why this call builds: the first mismatch */
+            rep.reason = why;
+            rep.stale = stale;
+        } else {
+            free(why);
+        }
+        /* exclusive while building (another process may build in between: built again) */
+        if ((err = lock_dir(rep.lock_fd, LOCK_EX, dir)) < 0 ||
+            (err = cache_build(&rep, enc, cfg, ds, text, &pc)) < 0 ||
+            (err = lock_dir(rep.lock_fd, LOCK_SH, dir)) < 0)
+            goto done;
     }
-    rep.seconds_setup = prle__now() - t0;
-    if (err < 0)
-        goto done;
-    if (rep.reason && cfg->model.skip_loading_encoder) {
-        err = prle__error_set(PRLE_EINVAL,
-                              "model.skip_loading_encoder is true but the cache in %s cannot be "
-                              "used: %s",
-                              dir, rep.reason);
-        goto done;
-    }
-    if (!rep.reason) {
-        rep.reused = true;
-        rep.stale = false;
-        report_from_manifest(&rep, stored);
-        goto done;
-    }
-    err = cache_build(&rep, enc, cfg, ds, text, &pc);
 done:
     rep.seconds = prle__now() - t0;
     cJSON_Delete(text);
