@@ -383,6 +383,34 @@ static void test_config__wandb_keys_are_notices(void)
     prle_config_dispose(&c);
 }
 
+/* Nesting is capped at 64 levels (issue 13: 200,000 nested '[' under an ignored W&B key took
+ * libyaml minutes); 60 levels are still skipped. */
+static void test_config__nesting_capped(void)
+{
+    enum { N = 200000 };
+    const char *head = "data:\n  name: stsb\nlogging:\n  sweep_config: ";
+    size_t h = strlen(head);
+    char *y = malloc(h + 2 * N + 2);
+    PT_CHECK(y != NULL);
+    if (!y)
+        return;
+    memcpy(y, head, h);
+    memset(y + h, '[', N);
+    memset(y + h + N, ']', N);
+    y[h + 2 * N] = '\n';
+    y[h + 2 * N + 1] = '\0';
+    prle_config c;
+    PT_FAILS(prle_config_load_string(&c, y, h + 2 * N + 1, "deep.yaml", NULL), PRLE_EINVAL,
+             "deep.yaml:4:79: mappings and lists nested deeper than 64 levels");
+    memset(y + h, '[', 60);
+    memset(y + h + 60, ']', 60);
+    y[h + 120] = '\n';
+    PT_OK(prle_config_load_string(&c, y, h + 121, "ok.yaml", NULL));
+    PT_EQ_INT(c.n_notices, 1);
+    prle_config_dispose(&c);
+    free(y);
+}
+
 static void test_config__model_projection_fallback(void)
 {
     prle_config c;
@@ -771,6 +799,7 @@ int main(void)
     PT_RUN(test_config__empty_inputs_give_defaults);
     PT_RUN(test_config__errors_name_place_and_key);
     PT_RUN(test_config__wandb_keys_are_notices);
+    PT_RUN(test_config__nesting_capped);
     PT_RUN(test_config__model_projection_fallback);
     PT_RUN(test_config__relative_paths);
     PT_RUN(test_config__path_join_norm);

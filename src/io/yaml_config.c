@@ -26,7 +26,12 @@ typedef struct pctx {
     prle_config *cfg;
     char **seen; /* dotted paths given in the input (fallbacks of model.projection_*) */
     size_t n_seen;
+    int depth; /* open mappings and lists */
 } pctx;
+
+/* Deeper nesting is refused: a config needs 4 levels, and libyaml's scanner slows down with
+ * every open flow level (200,000 nested '[' took 4 minutes before this cap). */
+#define MAX_DEPTH 64
 
 static int vfail_at(pctx *c, yaml_mark_t m, const char *fmt, va_list ap)
 {
@@ -85,6 +90,16 @@ static int next_event(pctx *c, yaml_event_t *ev)
     if (!yaml_parser_parse(&c->parser, ev)) {
         *ev = (yaml_event_t){.type = YAML_NO_EVENT};
         return syntax_error(c);
+    }
+    if (ev->type == YAML_MAPPING_START_EVENT || ev->type == YAML_SEQUENCE_START_EVENT) {
+        if (++c->depth > MAX_DEPTH) {
+            yaml_mark_t at = ev->start_mark;
+            yaml_event_delete(ev);
+            *ev = (yaml_event_t){.type = YAML_NO_EVENT};
+            return fail_at(c, at, "mappings and lists nested deeper than %d levels", MAX_DEPTH);
+        }
+    } else if (ev->type == YAML_MAPPING_END_EVENT || ev->type == YAML_SEQUENCE_END_EVENT) {
+        c->depth--;
     }
     return 0;
 }
