@@ -521,6 +521,17 @@ static void test_dataset__bad_input(void)
                  PRLE_EFORMAT, "is not a number");
     }
 
+    /* a double that float cannot hold: refused here, not later as "y_train[0] is inf" */
+    write_split_set("a\tb\tscore\nx\ty\t1\nx\ty\t1e39\n");
+    snprintf(want, sizeof want,
+             "%s:3: label '1e39' in field 'score' (column 2) is beyond float range", path);
+    PT_FAILS(load_yaml(&ds, "data:\n" SET3 "  text_fields: [a]\n  label_field: score\n"),
+             PRLE_EFORMAT, want);
+    write_split_set("a\tb\tscore\nx\ty\t1\nx\ty\t-3.3e38\n"); /* still a float */
+    PT_OK(load_yaml(&ds, "data:\n" SET3 "  text_fields: [a]\n  label_field: score\n"));
+    prle_dataset_free(ds);
+    ds = NULL;
+
     write_split_set("a\tb\tscore\nx\ty\t1\nx\t2\n");
     snprintf(want, sizeof want, "%s:3: expected 3 fields like the header, found 2", path);
     PT_FAILS(load_yaml(&ds, "data:\n" SET3 "  text_fields: [a]\n  label_field: score\n"),

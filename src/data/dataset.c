@@ -311,6 +311,11 @@ static int read_rows(ds_file *f, ds_rows *out, const prle__ds_spec *spec)
             show(shown, sizeof shown, lab);
             snprintf(what, sizeof what, "label '%s' in %s is not a number", shown, ldesc);
             rc = 1;
+        } else if (rc == 0 && !isfinite((float)v)) { /* labels are stored as float */
+            show(shown, sizeof shown, lab);
+            snprintf(what, sizeof what, "label '%s' in %s is beyond float range (|x| < 3.4e38)",
+                     shown, ldesc);
+            rc = 1;
         }
         if (rc) {
             if (f->n_skipped == 0)
