@@ -2,6 +2,7 @@
 #ifndef PRLE_CLI_H
 #define PRLE_CLI_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "prle/prle.h"
@@ -26,6 +27,11 @@ typedef struct cli_globals {
     int quiet;   /* -q */
 } cli_globals;
 extern cli_globals cli_opts;
+
+/** The signal (SIGINT, SIGTERM) that asked the command to stop, 0 if none. The progress and
+ *  event callbacks return false once it is set: the library stops at its next report and
+ *  removes its temporary files; main then exits 128 + the signal (130, 143). */
+extern volatile sig_atomic_t cli_interrupted;
 
 /** Prints "prle: <prle_last_error()>" to stderr; returns the exit code for `status`. */
 int cli_fail(int status);

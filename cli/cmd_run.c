@@ -13,7 +13,7 @@ static bool on_event(const prle_run_event *e, void *ud)
 {
     if (e->done)
         cli_print_stage(e, ud);
-    return true;
+    return !cli_interrupted;
 }
 
 static bool on_model_epoch(const prle_model_epoch *e, void *ud)
@@ -22,7 +22,7 @@ static bool on_model_epoch(const prle_model_epoch *e, void *ud)
     cli_progress_close(ps);
     fprintf(stderr, "prle: experts epoch %d: loss %.6f val_mse %.6f tau %.4g%s (%.2f s)\n",
             e->epoch, e->loss, e->val_mse_raw, e->tau, e->improved ? " *" : "", e->seconds);
-    return true;
+    return !cli_interrupted;
 }
 
 /* The three explained test predictions of the saved run, as prle predict --explain shows. */

@@ -6,6 +6,14 @@
 #include "cli.h"
 
 cli_globals cli_opts;
+volatile sig_atomic_t cli_interrupted;
+
+/* The first SIGINT or SIGTERM asks for a clean stop; a second one kills (default action). */
+static void on_signal(int sig)
+{
+    cli_interrupted = sig;
+    signal(sig, SIG_DFL);
+}
 
 int cli_error(int exit_code, const char *fmt, ...)
 {
@@ -54,7 +62,8 @@ static void main_usage(FILE *out)
                  "  --version      print the version\n"
                  "  -v, --verbose  show progress even when not on a terminal\n"
                  "  -q, --quiet    no progress output\n"
-                 "\nexit codes: 0 ok, 1 runtime failure, 2 usage or input error\n");
+                 "\nexit codes: 0 ok, 1 runtime failure, 2 usage or input error, 130 / 143\n"
+                 "stopped by SIGINT / SIGTERM (temporary files removed)\n");
 }
 
 void cli_usage(FILE *out, const char *name)
@@ -130,5 +139,16 @@ int main(int argc, char **argv)
             return CLI_OK;
         }
     prle_init(0);
-    return cmd->fn(argc - i, argv + i);
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    int rc = cmd->fn(argc - i, argv + i);
+    if (cli_interrupted) {
+        fprintf(stderr, "prle: stopped by %s; temporary files removed\n",
+                cli_interrupted == SIGINT ? "SIGINT" : "SIGTERM");
+        return 128 + (int)cli_interrupted;
+    }
+    return rc;
 }

@@ -15,6 +15,8 @@ void cli_progress_init(cli_progress *ps)
 bool cli_progress_fn(const prle_progress *p, void *ud)
 {
     cli_progress *ps = ud;
+    if (cli_interrupted)
+        return false; /* the library stops and cleans up */
     if (!ps->show)
         return true;
     if (ps->tty) {

@@ -1,6 +1,7 @@
 #include "io/fileio.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -113,4 +114,24 @@ done:
     free(buf);
     fclose(fp);
     return err;
+}
+
+bool prle__temp_of_dead_process(const char *name)
+{
+    static const char *const tags[] = {".tmp-", ".old-", ".tmp."};
+    for (size_t t = 0; t < sizeof tags / sizeof *tags; t++) {
+        const char *at = strstr(name, tags[t]), *next;
+        while (at && (next = strstr(at + 1, tags[t]))) /* the last one */
+            at = next;
+        if (!at)
+            continue;
+        const char *num = at + strlen(tags[t]);
+        char *end;
+        errno = 0;
+        long pid = strtol(num, &end, 10);
+        if (*num >= '0' && *num <= '9' && !*end && !errno && pid > 0 && pid != (long)getpid() &&
+            kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+            return true;
+    }
+    return false;
 }

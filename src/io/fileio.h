@@ -2,6 +2,7 @@
 #ifndef PRLE_IO_FILEIO_H
 #define PRLE_IO_FILEIO_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "prle/common.h"
@@ -35,6 +36,10 @@ void prle__afile_abort(prle__afile *f);
  * PRLE_ENOTFOUND, any other failure PRLE_EIO; messages name the path.
  */
 int prle__read_file(char **out, size_t *len, const char *path, size_t max_bytes);
+
+/** True when `name` ends in a temporary tag (".tmp-PID", ".old-PID" or ".tmp.PID", as the
+ *  run folder and prle__afile make them) of a process that no longer exists. */
+bool prle__temp_of_dead_process(const char *name);
 
 /** Sets the error for a failed fopen/open of `path` from errno and returns the code. */
 int prle__error_errno(const char *path);

@@ -196,6 +196,25 @@ int prle__run_folder_claim(const char *dir)
     return has_file(dir, PRLE__RUN_MARKER) ? 0 : write_marker(dir);
 }
 
+int prle__sweep_stale(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0; /* nothing to sweep */
+    struct dirent *e;
+    int err = 0;
+    while (err == 0 && (e = readdir(d))) {
+        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 ||
+            !prle__temp_of_dead_process(e->d_name))
+            continue;
+        char path[4096];
+        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path)
+            err = prle__remove_tree(path);
+    }
+    closedir(d);
+    return err;
+}
+
 int prle__run_tmp_dir(char **out, const char *final_dir)
 {
     char *parent = NULL;
@@ -204,6 +223,12 @@ int prle__run_tmp_dir(char **out, const char *final_dir)
     if (err < 0)
         return err;
     err = prle__mkdir_p(parent);
+    char *prefix = err < 0 ? NULL : malloc(strlen(name) + 3);
+    if (prefix) { /* leftovers of killed runs of this folder: ".NAME.tmp-PID", ".NAME.old-PID" */
+        snprintf(prefix, strlen(name) + 3, ".%s.", name);
+        err = prle__sweep_stale(parent, prefix);
+    }
+    free(prefix);
     free(parent);
     if (err < 0)
         return err;

@@ -37,8 +37,14 @@ int prle__run_folder_check(const char *dir);
  *  prle__run_folder_check, then creates the folder and its marker if missing. */
 int prle__run_folder_claim(const char *dir);
 
+/** Removes the entries of `dir` whose names start with `prefix` and end in a temporary tag
+ *  of a process that is gone (".tmp-PID", ".old-PID", ".tmp.PID"): what a killed run left.
+ *  A missing folder is fine. PRLE_EIO naming what could not be removed. */
+int prle__sweep_stale(const char *dir, const char *prefix);
+
 /** A temporary folder `.{name}.tmp-{pid}` beside `final_dir` (created, empty: an old
- *  leftover of that name is removed first), holding the run marker. `*out` malloc'd. */
+ *  leftover of that name, and those of killed runs, are removed first), holding the run
+ *  marker. `*out` malloc'd. */
 int prle__run_tmp_dir(char **out, const char *final_dir);
 
 /**

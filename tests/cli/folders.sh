@@ -4,7 +4,8 @@
 # folder's path is refused with exit 2 by prle run, prle kernel and prle baselines, untouched;
 # empty folders and runs from before the marker are replaced; the old run folder survives a
 # SIGKILL injected (strace) at every rename of a run, the final exchange included; the report is
-# written before the exchange (finding 5).
+# written before the exchange (finding 5); SIGINT and SIGTERM stop a run cleanly and the next
+# run sweeps what killed runs left (finding 7).
 # Usage: folders.sh /path/to/prle
 set -u
 prle=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -100,4 +101,37 @@ fi
 check after_kills 0 "$prle" -q run small.yaml logging.run_name=empty train.learning_rate=0.01 \
   "${fast[@]}"
 ok after_kills_new [ "$(sha256sum sb/empty/model.safetensors | cut -d' ' -f1)" != "$old" ]
+
+# ---- SIGINT and SIGTERM: a clean stop, exit 130 / 143, no temporary folder (finding 7) -------
+check sig_old 0 "$prle" -q run small.yaml logging.run_name=sig "${fast[@]}"
+old=$(sha256sum sb/sig/model.safetensors | cut -d' ' -f1)
+for s in INT TERM; do
+  "$prle" -v run small.yaml logging.run_name=sig train.learning_rate=0.01 kernel.max_epochs=100000 \
+    kernel.patience=0 --no-analyze --no-report >sig.out 2>sig.err &
+  pid=$!
+  for _ in $(seq 1 100); do # until the kernel trains inside the temporary folder
+    [ -n "$(ls -A sb | grep '^\.sig\.tmp-')" ] && grep -q 'kernel:' sig.err 2>/dev/null && break
+    sleep 0.1
+  done
+  kill -$s $pid
+  wait $pid
+  rc=$?
+  if [ $s = INT ]; then want=130; else want=143; fi
+  ok "sig$s exit $rc" [ $rc -eq $want ]
+  ok "sig$s message" grep -q "stopped by SIG$s; temporary files removed" sig.err
+  ok "sig$s no tmp" [ -z "$(ls -A sb | grep '^\.sig\.')" ]
+  ok "sig$s old kept" [ "$(sha256sum sb/sig/model.safetensors | cut -d' ' -f1)" = "$old" ]
+done
+
+# ---- what killed runs left is swept by the next run of that folder; a live process's is not --
+dead=999999
+while kill -0 $dead 2>/dev/null; do dead=$((dead + 1)); done
+mkdir -p sb/.sig.tmp-$dead/value sb/.sig.old-$dead sb/.sig.tmp-$$ sb/.other.tmp-$dead
+touch cache/small/train_embeds.npy.tmp.$dead cache/small/embeds_manifest.json.tmp.$$
+check sweep_run 0 "$prle" -q run small.yaml logging.run_name=sig "${fast[@]}"
+ok sweep_dead [ ! -e sb/.sig.tmp-$dead ] && ok sweep_dead_old [ ! -e sb/.sig.old-$dead ]
+ok sweep_live_kept [ -d sb/.sig.tmp-$$ ] && ok sweep_other_kept [ -d sb/.other.tmp-$dead ]
+check sweep_cache 0 "$prle" -q embed small.yaml --force
+ok sweep_cache_dead [ ! -e cache/small/train_embeds.npy.tmp.$dead ]
+ok sweep_cache_live [ -e cache/small/embeds_manifest.json.tmp.$$ ]
 finish
