@@ -318,6 +318,10 @@ static void test_config__errors_name_place_and_key(void)
                  "name)");
     expect_error("model:\n  knn_k: 0\n",
                  "2:10: value 0 for 'model.knn_k' out of range (must be >= 1)");
+    /* too large: the upper end is said, not only the lower (issue 13, finding 9) */
+    expect_error("train:\n  max_epochs: 2000000000\n",
+                 "2:15: value 2000000000 for 'train.max_epochs' out of range (must be >= 0 and <= "
+                 "1073741824)");
     expect_error("model:\n  tau_min: 0\n",
                  "2:12: value 0 for 'model.tau_min' out of range (must be > 0)");
     expect_error("kernel:\n  projection_kwargs: {dropout: 1}\n",

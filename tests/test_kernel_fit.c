@@ -214,6 +214,13 @@ static void test_kernel_fit__early_stopping(void)
     }
     p.patience = -2;
     PT_FAILS(prle_kernel_params_check(&p), PRLE_EINVAL, "kernel.patience");
+    /* a rate that blows the weights up: the stage and the remedy are named (issue 13) */
+    p.patience = -1, p.learning_rate = 1e30, p.max_epochs = 3;
+    k = NULL;
+    PT_FAILS(prle_kernel_fit(&k, &xt, yt, &xv, yv, &p), PRLE_EINVAL,
+             "kernel: training diverged at epoch 1");
+    PT_CHECK(strstr(prle_last_error(), "lower kernel.learning_rate (now 1e+30)") != NULL);
+    PT_CHECK(k == NULL);
     prle_matrix_dispose(&xt);
     prle_matrix_dispose(&xv);
 }

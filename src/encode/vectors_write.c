@@ -2,6 +2,7 @@
 #include "encode/vectors_internal.h"
 
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -262,7 +263,7 @@ int prle__vbuild_write(const prle__vbuild *words, const prle__vbuild *rows, cons
     goto done;
 
 write_failed:
-    err = prle__error_set(PRLE_EIO, "%s: write failed", dst);
+    err = prle__error_set(PRLE_EIO, "%s: write failed: %s", dst, strerror(errno));
 done:
     if (err < 0)
         prle__afile_abort(&f);

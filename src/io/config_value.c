@@ -177,8 +177,9 @@ static int range_fail(const prle__cfg_key *k, const char *value, char *why, size
     char lo[32] = "", hi[32] = "";
     if (k->lo > -1e300)
         snprintf(lo, sizeof lo, "%s %g", k->flags & PRLE__CFG_LO_OPEN ? ">" : ">=", k->lo);
-    if (k->hi < 1073741824.0) /* widths and counts: no need to print 2^30 */
-        snprintf(hi, sizeof hi, "%s %g", k->flags & PRLE__CFG_HI_OPEN ? "<" : "<=", k->hi);
+    /* widths and counts stop at 2^30: said only when that is what was broken */
+    if (k->hi < 1073741824.0 || strtod(value, NULL) > k->hi)
+        snprintf(hi, sizeof hi, "%s %.10g", k->flags & PRLE__CFG_HI_OPEN ? "<" : "<=", k->hi);
     return fail(why, why_len, "value %s for '%s' out of range (must be %s%s%s)", value, k->name, lo,
                 (*lo && *hi) ? " and " : "", hi);
 }

@@ -5,6 +5,7 @@
  * starts on a 64-byte boundary), then the raw data. */
 #include "prle/npy.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -589,8 +590,9 @@ static int save_f4(const char *path, const float *x, size_t rows, size_t cols, b
         }
     }
     if (!ok) {
+        int saved = errno; /* before the abort's own calls */
         prle__afile_abort(&f);
-        return prle__error_set(PRLE_EIO, "%s: write failed", path);
+        return prle__error_set(PRLE_EIO, "%s: write failed: %s", path, strerror(saved));
     }
     return prle__afile_commit(&f);
 }

@@ -2,6 +2,7 @@
  * writer lays them out (see prle_st_writer_save). The reader is safetensors.c. */
 #include "prle/safetensors.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,8 +273,9 @@ int prle_st_writer_save(const prle_st_writer *w, const char *path)
     for (size_t i = 0; ok && i < w->nt; i++)
         ok = ts[i]->nbytes == 0 || fwrite(ts[i]->bytes, 1, ts[i]->nbytes, af.fp) == ts[i]->nbytes;
     if (!ok) {
+        int saved = errno; /* before the abort's own calls */
         prle__afile_abort(&af);
-        err = prle__error_set(PRLE_EIO, "%s: write failed", path);
+        err = prle__error_set(PRLE_EIO, "%s: write failed: %s", path, strerror(saved));
         goto done;
     }
     err = prle__afile_commit(&af);

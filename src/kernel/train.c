@@ -287,6 +287,13 @@ int prle_kernel_fit(prle_kernel **out, const prle_matrix *x_train, const float *
             rec.loss /= ns, rec.loss_pair /= ns, rec.loss_triplet /= ns, rec.loss_uniform /= ns;
         }
         rec.val_pair = has_val ? val_pair_loss(&s, x_val, y_val, &lp, B, nt) : NAN;
+        if (!isfinite(rec.loss) || (has_val && !isfinite(rec.val_pair))) {
+            err = prle__error_set(PRLE_EINVAL,
+                                  "kernel: training diverged at epoch %d (loss %g, validation pair "
+                                  "loss %g): lower kernel.learning_rate (now %g)",
+                                  ep, rec.loss, rec.val_pair, p->learning_rate);
+            goto done;
+        }
         rec.seconds = prle__now() - t0;
         rec.rows_per_s = rec.seconds > 0 ? (double)N / rec.seconds : 0.0;
         k->history[k->n_history++] = rec;

@@ -269,6 +269,11 @@ static int train_epochs(prle_model *m, const prle_matrix *zva, const prle_model_
                 return err;
             e.val_mse_raw = e.val_mse * m->y_sd * m->y_sd;
         }
+        if (!isfinite(e.loss) || (has_val && !isfinite(e.val_mse)))
+            return prle__error_set(PRLE_EINVAL,
+                                   "experts: training diverged at epoch %d (loss %g, validation "
+                                   "MSE %g): lower train.learning_rate (now %g)",
+                                   ep, e.loss, e.val_mse, p->learning_rate);
         e.tau = p->router.type == PRLE_ROUTER_SOFTMAX ? prle_router_tau(m->router) : NAN;
         e.improved = !has_val || e.val_mse < best - p->min_delta;
         if (e.improved) {

@@ -80,9 +80,9 @@ int prle__copy_file(const char *dst, const char *src)
     size_t n;
     while (err == 0 && (n = fread(buf, 1, sizeof buf, in)) > 0)
         if (fwrite(buf, 1, n, f.fp) != n)
-            err = prle__error_set(PRLE_EIO, "%s: write failed", dst);
+            err = prle__error_set(PRLE_EIO, "%s: write failed: %s", dst, strerror(errno));
     if (err == 0 && ferror(in))
-        err = prle__error_set(PRLE_EIO, "%s: read failed", src);
+        err = prle__error_set(PRLE_EIO, "%s: read failed: %s", src, strerror(errno));
     fclose(in);
     if (err < 0) {
         prle__afile_abort(&f);

@@ -5,7 +5,7 @@
 # empty folders and runs from before the marker are replaced; the old run folder survives a
 # SIGKILL injected (strace) at every rename of a run, the final exchange included; the report is
 # written before the exchange (finding 5); SIGINT and SIGTERM stop a run cleanly and the next
-# run sweeps what killed runs left (finding 7).
+# run sweeps what killed runs left (finding 7); a failed write says why (finding 9).
 # Usage: folders.sh /path/to/prle
 set -u
 prle=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -122,6 +122,14 @@ for s in INT TERM; do
   ok "sig$s no tmp" [ -z "$(ls -A sb | grep '^\.sig\.')" ]
   ok "sig$s old kept" [ "$(sha256sum sb/sig/model.safetensors | cut -d' ' -f1)" = "$old" ]
 done
+
+# ---- a full disk (here a file-size limit): the errno text, the old folder kept (finding 9) ----
+(ulimit -f 8; trap '' XFSZ; "$prle" -q run small.yaml logging.run_name=sig train.learning_rate=0.02 \
+  "${fast[@]}" >full.out 2>full.err)
+ok full_exit [ $? -eq 1 ]
+contains full_errno full.err "write failed: File too large"
+ok full_old_kept [ "$(sha256sum sb/sig/model.safetensors | cut -d' ' -f1)" = "$old" ]
+ok full_no_tmp [ -z "$(ls -A sb | grep '^\.sig\.')" ]
 
 # ---- what killed runs left is swept by the next run of that folder; a live process's is not --
 dead=999999
