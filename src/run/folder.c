@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "data/download.h"
 #include "io/fileio.h"
+#include "io/json.h"
 #include "run/run_int.h"
 
 int prle__path_join(char *out, size_t len, const char *dir, const char *name)
@@ -175,17 +176,97 @@ int prle__run_folder_check(const char *dir)
                            dir, what ? what : "a folder", PRLE__RUN_MARKER);
 }
 
+/* The files that make the model: their sha256 go into the marker (finding 10). */
+static const char *const RECORDED[] = {"config.yaml", "kernel.safetensors", "model.safetensors"};
+#define N_RECORDED (sizeof RECORDED / sizeof *RECORDED)
+
+/* The marker, JSON: format, a note, and the size and sha256 of each RECORDED file present. */
 static int write_marker(const char *dir)
 {
     char path[4096];
     if (snprintf(path, sizeof path, "%s/%s", dir, PRLE__RUN_MARKER) >= (int)sizeof path)
         return prle__error_set(PRLE_EINVAL, "%s: path too long", dir);
-    prle__afile f;
-    int err = prle__afile_open(&f, path);
+    cJSON *root = cJSON_CreateObject(), *files = cJSON_CreateObject();
+    if (!root || !files) {
+        cJSON_Delete(root);
+        cJSON_Delete(files);
+        return prle__error_nomem("run marker");
+    }
+    int err;
+    if ((err = prle__json_add_string(root, "format", "prle-run")) < 0 ||
+        (err = prle__json_add_int(root, "version", 1)) < 0 ||
+        (err = prle__json_add_string(root, "note",
+                                     "prle run replaces this folder only because this file is "
+                                     "here; prle eval and predict check the files below")) < 0 ||
+        (err = prle__json_add(root, "files", files)) < 0)
+        goto done;
+    for (size_t i = 0; i < N_RECORDED && err == 0; i++) {
+        char fp[4096], sha[65];
+        uint64_t size = 0;
+        if (snprintf(fp, sizeof fp, "%s/%s", dir, RECORDED[i]) >= (int)sizeof fp ||
+            !has_file(dir, RECORDED[i]))
+            continue;
+        cJSON *o = cJSON_CreateObject();
+        if ((err = prle__json_add(files, RECORDED[i], o)) < 0 ||
+            (err = prle__sha256_file(sha, &size, fp)) < 0 ||
+            (err = prle__json_add_int(o, "size", (int64_t)size)) < 0 ||
+            (err = prle__json_add_string(o, "sha256", sha)) < 0)
+            break;
+    }
+    if (err == 0)
+        err = prle__json_write_file(path, root);
+done:
+    cJSON_Delete(root);
+    return err;
+}
+
+int prle__run_record(const char *dir)
+{
+    return write_marker(dir);
+}
+
+int prle__run_verify(const char *dir)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/%s", dir, PRLE__RUN_MARKER) >= (int)sizeof path)
+        return prle__error_set(PRLE_EINVAL, "%s: path too long", dir);
+    if (!has_file(dir, PRLE__RUN_MARKER))
+        return 0; /* a run from before the marker: nothing recorded */
+    cJSON *root = NULL;
+    const cJSON *files = NULL;
+    int err = prle__json_read_file(&root, path);
     if (err < 0)
         return err;
-    fputs("PRLE run folder. prle run replaces this folder only because this file is here.\n", f.fp);
-    return prle__afile_commit(&f);
+    if (prle__json_get_object(&files, root, "files") < 0) {
+        cJSON_Delete(root);
+        prle_error_clear();
+        return 0; /* nothing recorded */
+    }
+    for (size_t i = 0; i < N_RECORDED && err == 0; i++) {
+        const cJSON *o = cJSON_GetObjectItemCaseSensitive(files, RECORDED[i]);
+        const char *want;
+        int64_t want_size = 0;
+        char fp[4096], sha[65];
+        uint64_t size = 0;
+        if (!o)
+            continue;
+        if (prle__json_get_string(&want, o, "sha256") < 0 ||
+            prle__json_get_int(&want_size, o, "size") < 0) {
+            err = prle__error_set(PRLE_EFORMAT, "%s: the entry for %s is incomplete", path,
+                                  RECORDED[i]);
+            break;
+        }
+        snprintf(fp, sizeof fp, "%s/%s", dir, RECORDED[i]);
+        if ((err = prle__sha256_file(sha, &size, fp)) < 0)
+            break;
+        if ((int64_t)size != want_size || strcmp(sha, want) != 0)
+            err = prle__error_set(PRLE_EFORMAT,
+                                  "%s: its sha256 is not the one %s records: the file changed "
+                                  "after the run wrote it (run it again)",
+                                  fp, PRLE__RUN_MARKER);
+    }
+    cJSON_Delete(root);
+    return err;
 }
 
 int prle__run_folder_claim(const char *dir)

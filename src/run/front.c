@@ -116,6 +116,7 @@ int prle_run_kernel(prle_run_result *out, const prle_config *cfg, const prle_run
     prle__run_kernel_result(&res, &ks);
     t0 = prle__now();
     if ((err = prle__run_write_log_config(res.dir, cfg, &ks, NULL, 0, &res)) < 0 ||
+        (err = prle__run_record(res.dir)) < 0 ||
         (err = prle__run_stage_end(&res, &p, PRLE_STAGE_FILES, t0, NULL)) < 0)
         goto done;
     res.seconds_total = prle__now() - t_all;

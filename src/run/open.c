@@ -55,6 +55,7 @@ int prle_run_folder_open(prle_run_folder **out, const char *dir)
     }
     strcpy(rf->dir, dir);
     if ((err = need(path, sizeof path, dir, "config.yaml", "prle run")) < 0 ||
+        (err = prle__run_verify(dir)) < 0 || /* the bytes the run wrote (issue 13) */
         (err = prle_config_load(&rf->cfg, path)) < 0)
         goto done;
     if ((err = need(path, sizeof path, dir, "model.safetensors", "prle run or prle train")) < 0 ||

@@ -303,7 +303,7 @@ int prle_run(prle_run_result *out, const prle_config *cfg, const prle_run_params
             (err = prle__run_stage_end(&res, &p, PRLE_STAGE_REPORT, t0, NULL)) < 0)
             goto done;
     }
-    if ((err = prle__run_commit_dir(tmp, res.dir)) < 0)
+    if ((err = prle__run_record(tmp)) < 0 || (err = prle__run_commit_dir(tmp, res.dir)) < 0)
         goto done;
     free(tmp);
     tmp = NULL;

@@ -33,6 +33,14 @@ int prle__copy_file(const char *dst, const char *src);
  *  naming it otherwise (a file, a link, a folder of something else). */
 int prle__run_folder_check(const char *dir);
 
+/** Rewrites the marker of `dir` with the size and sha256 of the files that make its model
+ *  (config.yaml, kernel.safetensors, model.safetensors, those present). */
+int prle__run_record(const char *dir);
+
+/** Checks the files the marker records; a run from before the marker passes. PRLE_EFORMAT
+ *  naming a file whose bytes changed, PRLE_ENOTFOUND / PRLE_EIO from reading it. */
+int prle__run_verify(const char *dir);
+
 /** For commands that write into a run folder in place (prle kernel, prle baselines):
  *  prle__run_folder_check, then creates the folder and its marker if missing. */
 int prle__run_folder_claim(const char *dir);

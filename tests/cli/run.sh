@@ -259,8 +259,24 @@ check predict_bad_input 2 "$prle" predict $run --input missing.csv
 check predict_two_inputs 2 "$prle" predict $run --split test --text a
 check predict_bad_format 2 "$prle" predict $run --split test --format xml
 
+# ---- a changed byte: the marker's sha256 stops eval before it rewrites anything (issue 13) -----
+cp -r $run flipped
+$py - <<'EOF'
+b = bytearray(open("flipped/model.safetensors", "rb").read())
+b[-5] ^= 0x40 # one float of the last tensor
+open("flipped/model.safetensors", "wb").write(b)
+EOF
+metrics_before=$(sha256sum flipped/metrics.json)
+check flipped_eval 2 "$prle" eval flipped
+lines flipped_eval err 1
+contains flipped_eval err "flipped/model.safetensors: its sha256 is not the one .prle-run records"
+ok flipped_metrics_kept [ "$(sha256sum flipped/metrics.json)" = "$metrics_before" ]
+check flipped_predict 2 "$prle" predict flipped --split test
+ok run_marker_records grep -q '"kernel.safetensors"' $run/.prle-run
+
 # ---- bad input: exit 2, one line naming the file ------------------------------------------------
 cp -r $run broken
+rm broken/.prle-run # a run from before the marker: the files' own checks below
 head -c 3000 $run/model.safetensors >broken/model.safetensors
 check truncated 2 "$prle" predict broken --split test
 lines truncated err 1
