@@ -277,20 +277,26 @@ int prle__run_folder_claim(const char *dir)
     return has_file(dir, PRLE__RUN_MARKER) ? 0 : write_marker(dir);
 }
 
-int prle__sweep_stale(const char *dir, const char *prefix)
+int prle__sweep_stale(const char *dir, const char *prefix, const char *restore_to)
 {
     DIR *d = opendir(dir);
     if (!d)
         return 0; /* nothing to sweep */
     struct dirent *e;
     int err = 0;
+    size_t np = strlen(prefix);
     while (err == 0 && (e = readdir(d))) {
-        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 ||
-            !prle__temp_of_dead_process(e->d_name))
+        if (strncmp(e->d_name, prefix, np) != 0 || !prle__temp_of_dead_process(e->d_name))
             continue;
         char path[4096];
-        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path)
-            err = prle__remove_tree(path);
+        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
+            continue;
+        /* an old run folder moved aside by a swap that was killed before the new one came in
+           (file systems without RENAME_EXCHANGE): put back, not removed */
+        if (restore_to && !strncmp(e->d_name + np, "old-", 4) && !prle__path_exists(restore_to) &&
+            rename(path, restore_to) == 0)
+            continue;
+        err = prle__remove_tree(path);
     }
     closedir(d);
     return err;
@@ -307,7 +313,7 @@ int prle__run_tmp_dir(char **out, const char *final_dir)
     char *prefix = err < 0 ? NULL : malloc(strlen(name) + 3);
     if (prefix) { /* leftovers of killed runs of this folder: ".NAME.tmp-PID", ".NAME.old-PID" */
         snprintf(prefix, strlen(name) + 3, ".%s.", name);
-        err = prle__sweep_stale(parent, prefix);
+        err = prle__sweep_stale(parent, prefix, final_dir);
     }
     free(prefix);
     free(parent);

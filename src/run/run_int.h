@@ -46,9 +46,10 @@ int prle__run_verify(const char *dir);
 int prle__run_folder_claim(const char *dir);
 
 /** Removes the entries of `dir` whose names start with `prefix` and end in a temporary tag
- *  of a process that is gone (".tmp-PID", ".old-PID", ".tmp.PID"): what a killed run left.
- *  A missing folder is fine. PRLE_EIO naming what could not be removed. */
-int prle__sweep_stale(const char *dir, const char *prefix);
+ *  of a process that is gone (".tmp-PID", ".old-PID", ".tmp.PID"): what a killed run left;
+ *  a "{prefix}old-PID" folder is renamed to `restore_to` instead when that is absent (a swap
+ *  killed half-way). A missing folder is fine. PRLE_EIO naming what could not be removed. */
+int prle__sweep_stale(const char *dir, const char *prefix, const char *restore_to);
 
 /** A temporary folder `.{name}.tmp-{pid}` beside `final_dir` (created, empty: an old
  *  leftover of that name, and those of killed runs, are removed first), holding the run

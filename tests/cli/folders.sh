@@ -139,6 +139,12 @@ touch cache/small/train_embeds.npy.tmp.$dead cache/small/embeds_manifest.json.tm
 check sweep_run 0 "$prle" -q run small.yaml logging.run_name=sig "${fast[@]}"
 ok sweep_dead [ ! -e sb/.sig.tmp-$dead ] && ok sweep_dead_old [ ! -e sb/.sig.old-$dead ]
 ok sweep_live_kept [ -d sb/.sig.tmp-$$ ] && ok sweep_other_kept [ -d sb/.other.tmp-$dead ]
+# a swap killed half-way on a file system without RENAME_EXCHANGE leaves the old folder aside
+# and none in place: the next run puts it back (here a run that then fails on its data)
+mv sb/sig sb/.sig.old-$dead
+check restore_run 2 "$prle" -q run small.yaml logging.run_name=sig data.files.test=none.csv \
+  "${fast[@]}"
+ok restore_back [ -f sb/sig/model.safetensors ] && ok restore_gone [ ! -e sb/.sig.old-$dead ]
 check sweep_cache 0 "$prle" -q embed small.yaml --force
 ok sweep_cache_dead [ ! -e cache/small/train_embeds.npy.tmp.$dead ]
 ok sweep_cache_live [ -e cache/small/embeds_manifest.json.tmp.$$ ]
