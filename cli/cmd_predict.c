@@ -169,8 +169,12 @@ int cmd_predict(int argc, char **argv)
             char *end;
             errno = 0;
             k = strtol(argv[++i], &end, 10);
-            if (*end || errno || k < 1)
+            if (*end || !*argv[i] || (errno && errno != ERANGE) || (!errno && k < 1))
                 return usage_error("predict: --explain %s: expected a count >= 1", argv[i]);
+            if (errno == ERANGE) /* more than there are prototypes: all of them */
+                return usage_error("predict: --explain %s: too large (a count of at least the "
+                                   "number of prototypes lists them all)",
+                                   argv[i]);
         } else if (!strcmp(a, "--interval") && has) {
             char *end;
             level = strtod(argv[++i], &end);

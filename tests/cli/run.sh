@@ -258,6 +258,10 @@ check predict_bad_level 2 "$prle" predict $run --split test --interval 1.5
 check predict_bad_input 2 "$prle" predict $run --input missing.csv
 check predict_two_inputs 2 "$prle" predict $run --split test --text a
 check predict_bad_format 2 "$prle" predict $run --split test --format xml
+check predict_explain_huge 2 "$prle" predict $run --split test --explain 99999999999999999999
+contains predict_explain_huge err "--explain 99999999999999999999: too large"
+check predict_explain_zero 2 "$prle" predict $run --split test --explain 0
+contains predict_explain_zero err "expected a count >= 1"
 
 # ---- a changed byte: the marker's sha256 stops eval before it rewrites anything (issue 13) -----
 cp -r $run flipped
