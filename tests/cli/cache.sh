@@ -9,11 +9,7 @@ set -u
 prle=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 . "$(dirname "$0")/lib.bash"
 cd "$tmp" || exit 1
-stsb=${PRLE_SHARED_DATA:-$(dirname "$0")/../../../shared/data}/stsb
-if [ ! -f "$stsb/sts-train.csv" ]; then skip "no STS-B files in $stsb"; finish; exit; fi
-head -300 "$stsb/sts-train.csv" >train.csv
-head -80 "$stsb/sts-dev.csv" >dev.csv
-head -80 "$stsb/sts-test.csv" >test.csv
+stsb_subset 300 80 80 || { finish; exit; }
 cat >small.yaml <<'EOF'
 data:
   name: stsb

@@ -11,11 +11,7 @@ set -u
 prle=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 . "$(dirname "$0")/lib.bash"
 cd "$tmp" || exit 1
-stsb=${PRLE_SHARED_DATA:-$(dirname "$0")/../../../shared/data}/stsb
-if [ ! -f "$stsb/sts-train.csv" ]; then skip "no STS-B files in $stsb"; finish; exit; fi
-head -200 "$stsb/sts-train.csv" >train.csv
-head -60 "$stsb/sts-dev.csv" >dev.csv
-head -60 "$stsb/sts-test.csv" >test.csv
+stsb_subset 200 60 60 || { finish; exit; }
 cat >small.yaml <<'EOF'
 data:
   name: stsb

@@ -10,6 +10,14 @@ pass() { passes=$((passes+1)); }
 fail() { echo "FAIL $*"; fails=$((fails+1)); }
 skip() { echo "SKIP $*"; skips=$((skips+1)); } # a part that could not run: the test is skipped
 
+stsb_subset() { # train, dev, test rows: train.csv, dev.csv, test.csv from the real STS-B files
+  local stsb=${PRLE_SHARED_DATA:-$(dirname "$0")/../../../shared/data}/stsb
+  if [ ! -f "$stsb/sts-train.csv" ]; then skip "no STS-B files in $stsb"; return 1; fi
+  head -"$1" "$stsb/sts-train.csv" >train.csv
+  head -"$2" "$stsb/sts-dev.csv" >dev.csv
+  head -"$3" "$stsb/sts-test.csv" >test.csv
+}
+
 check() { # name, expected exit code, command...
   local name=$1 want=$2; shift 2
   "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?

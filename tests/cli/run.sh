@@ -10,11 +10,7 @@ prle=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 . "$(dirname "$0")/lib.bash"
 cd "$tmp" || exit 1
 py=/usr/bin/python3
-stsb=${PRLE_SHARED_DATA:-$(dirname "$0")/../../../shared/data}/stsb
-if [ ! -f "$stsb/sts-train.csv" ]; then skip "no STS-B files in $stsb"; finish; exit; fi
-head -300 "$stsb/sts-train.csv" >train.csv
-head -100 "$stsb/sts-dev.csv" >dev.csv
-head -100 "$stsb/sts-test.csv" >test.csv
+stsb_subset 300 100 100 || { finish; exit; }
 cat >small.yaml <<'EOF'
 data:
   name: stsb
