@@ -101,20 +101,28 @@ ok after_kills_new [ "$(sha256sum sb/empty/model.safetensors | cut -d' ' -f1)" !
 # ---- SIGINT and SIGTERM: a clean stop, exit 130 / 143, no temporary folder (finding 7) -------
 check sig_old 0 "$prle" -q run small.yaml logging.run_name=sig "${fast[@]}"
 old=$(sha256sum sb/sig/model.safetensors | cut -d' ' -f1)
-for s in INT TERM; do
-  "$prle" -v run small.yaml logging.run_name=sig train.learning_rate=0.01 kernel.max_epochs=100000 \
-    kernel.patience=0 --no-analyze --no-report >sig.out 2>sig.err &
+# at two points: while the kernel trains, and while the experts do
+for s in INT TERM INT-experts; do
+  if [ $s = INT-experts ]; then
+    at='experts epoch'
+    long=(kernel.max_epochs=1 train.max_epochs=100000 train.early_stop_patience=0)
+  else
+    at='kernel:'
+    long=(kernel.max_epochs=100000 kernel.patience=0)
+  fi
+  "$prle" -v run small.yaml logging.run_name=sig train.learning_rate=0.01 "${long[@]}" \
+    --no-analyze --no-report >sig.out 2>sig.err &
   pid=$!
-  for _ in $(seq 1 100); do # until the kernel trains inside the temporary folder
-    [ -n "$(ls -A sb | grep '^\.sig\.tmp-')" ] && grep -q 'kernel:' sig.err 2>/dev/null && break
+  for _ in $(seq 1 100); do # until that stage runs inside the temporary folder
+    [ -n "$(ls -A sb | grep '^\.sig\.tmp-')" ] && grep -q "$at" sig.err 2>/dev/null && break
     sleep 0.1
   done
-  kill -$s $pid
+  kill -${s%-experts} $pid
   wait $pid
   rc=$?
-  if [ $s = INT ]; then want=130; else want=143; fi
+  if [ $s = TERM ]; then want=143; else want=130; fi
   ok "sig$s exit $rc" [ $rc -eq $want ]
-  ok "sig$s message" grep -q "stopped by SIG$s; temporary files removed" sig.err
+  ok "sig$s message" grep -q "stopped by SIG${s%-experts}; temporary files removed" sig.err
   ok "sig$s no tmp" [ -z "$(ls -A sb | grep '^\.sig\.')" ]
   ok "sig$s old kept" [ "$(sha256sum sb/sig/model.safetensors | cut -d' ' -f1)" = "$old" ]
 done
