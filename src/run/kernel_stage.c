@@ -178,6 +178,15 @@ static int try_reuse(prle__kernel_stage *ks, const char *dir, const prle_kernel_
         return err;
     if (!prle__path_exists(path))
         return 0;
+    if ((err = prle__run_verify(dir)) < 0) { /* its bytes changed since its run wrote them */
+        if (ks->must_reuse)
+            return err;
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", prle_last_error());
+        prle_error_clear();
+        return (err = set_note(ks, "trained (the saved kernel is not used: %s)", msg)) < 0 ? err
+                                                                                           : 0;
+    }
     size_t in_dim = ks->x[PRLE_SPLIT_TRAIN].cols;
     if ((err = prle_kernel_load(&meta, path, NULL, 0)) < 0) {
         prle_error_clear(); /* no metadata: the architecture check is all there is */

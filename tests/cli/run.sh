@@ -272,6 +272,16 @@ lines flipped_eval err 1
 contains flipped_eval err "flipped/model.safetensors: its sha256 is not the one .prle-run records"
 ok flipped_metrics_kept [ "$(sha256sum flipped/metrics.json)" = "$metrics_before" ]
 check flipped_predict 2 "$prle" predict flipped --split test
+cp $run/model.safetensors flipped/model.safetensors
+$py - <<'EOF'
+b = bytearray(open("flipped/kernel.safetensors", "rb").read())
+b[-5] ^= 0x40
+open("flipped/kernel.safetensors", "wb").write(b)
+EOF
+check flipped_reuse 0 "$prle" run small.yaml "${fast[@]}" train.output_dir=. logging.run_name=flipped \
+  --no-analyze --no-report
+contains flipped_reuse out "trained (the saved kernel is not used: "
+contains flipped_reuse out "flipped/kernel.safetensors: its sha256 is not the one"
 ok run_marker_records grep -q '"kernel.safetensors"' $run/.prle-run
 
 # ---- bad input: exit 2, one line naming the file ------------------------------------------------
