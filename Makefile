@@ -7,7 +7,7 @@ FUZZB    ?= build-fuzz
 FUZZ_SECONDS ?= 60
 CONFIG   ?= configs/stsb-glove.yaml
 
-.PHONY: all build deps deps-test run test test-fast test-san test-fuzz bench fuzz clean format
+.PHONY: all build deps deps-test run test test-fast test-san test-fuzz bench fuzz clean format install
 .PHONY: bench-peers bench-accuracy bench-small
 
 all: build
@@ -84,6 +84,11 @@ bench-peers:
 	$(CMAKE) -S . -B $(BUILD) -DPRLE_BUILD_BENCH=ON
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
 	BUILD=$(BUILD) CONFIG=$(CONFIG) MODELS="$(PEER_MODELS)" bench/peers.sh
+
+# The library (libprle.so.0 and libprle.a), headers, prle.pc and the tool under PREFIX.
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
