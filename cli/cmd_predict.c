@@ -1,4 +1,5 @@
-/* prle predict RUN [--text A [--text2 B] | --input FILE | --split NAME] [--explain K]
+/* prle predict RUN [--text A [--text2 B] | --input FILE | --embeddings NPY | --split NAME]
+ * [--explain K]
  *                  [--interval LEVEL [--adaptive]] [--format table|json|csv]: predictions of a
  * saved run, each optionally explained by its K largest prototype shares and given a
  * split-conformal interval (SPEC.md §6). */
@@ -150,6 +151,7 @@ static int usage_error(const char *fmt, const char *arg)
 int cmd_predict(int argc, char **argv)
 {
     const char *dir = NULL, *text = NULL, *text2 = NULL, *input = NULL, *split = NULL;
+    const char *npy = NULL;
     out_format fmt = FMT_TABLE;
     long k = -1;
     double level = 0;
@@ -165,6 +167,8 @@ int cmd_predict(int argc, char **argv)
             input = argv[++i];
         } else if (!strcmp(a, "--split") && has) {
             split = argv[++i];
+        } else if (!strcmp(a, "--embeddings") && has) {
+            npy = argv[++i];
         } else if (!strcmp(a, "--explain") && has) {
             char *end;
             errno = 0;
@@ -201,8 +205,8 @@ int cmd_predict(int argc, char **argv)
     }
     if (!dir)
         return usage_error("predict: missing RUN (a run folder)%s", "");
-    if ((text != NULL) + (input != NULL) + (split != NULL) != 1)
-        return usage_error("predict: give one of --text, --input or --split%s", "");
+    if ((text != NULL) + (input != NULL) + (split != NULL) + (npy != NULL) != 1)
+        return usage_error("predict: give one of --text, --input, --embeddings or --split%s", "");
     if (text2 && !text)
         return usage_error("predict: --text2 needs --text%s", "");
     if (adaptive && !level)
@@ -222,6 +226,7 @@ int cmd_predict(int argc, char **argv)
     prle_matrix z = {0};
     rows r = {0};
     float *yhat = NULL, *lo = NULL, *hi = NULL;
+    const char **blank = NULL;
     int err, rc = CLI_OK;
     if ((err = prle_run_folder_open(&rf, dir)) < 0)
         goto fail;
@@ -245,6 +250,20 @@ int cmd_predict(int argc, char **argv)
                    .label = in.has_labels ? in.label : NULL};
         if (in.n && (err = prle_run_folder_encode(&z, rf, r.text, r.text2, in.n)) < 0)
             goto fail;
+    } else if (npy) {
+        prle_matrix x = {0};
+        if ((err = prle_npy_load(&x, npy)) == 0)
+            err = prle_run_folder_map(&z, rf, &x, npy);
+        prle_matrix_dispose(&x);
+        if (err < 0)
+            goto fail;
+        if (!(blank = calloc(z.rows ? z.rows : 1, sizeof *blank))) {
+            err = PRLE_ENOMEM;
+            goto fail;
+        }
+        for (size_t i = 0; i < z.rows; i++)
+            blank[i] = ""; /* no texts: rows are named by their index */
+        r = (rows){.n = z.rows, .text = blank};
     } else {
         if ((err = prle_run_folder_value(&z, rf, sp)) < 0)
             goto fail;
@@ -284,6 +303,7 @@ done:
     free(yhat);
     free(lo);
     free(hi);
+    free(blank);
     prle_matrix_dispose(&z);
     prle_run_input_dispose(&in);
     prle_run_folder_free(rf);

@@ -29,6 +29,8 @@
     "                        or sentence2, optionally label (empty cells: unknown); a file\n"      \
     "                        without such a column is read in the run's own dataset format\n"      \
     "                        (data.format, its text and label fields)\n"                           \
+    "  --embeddings NPY      retrieval embeddings of new rows made elsewhere, float32 (n, H)\n"    \
+    "                        .npy as the run's training embeddings were (encoder_type npy)\n"      \
     "  --split NAME          the rows of train, validation or test of the run's dataset\n"         \
     "Texts are encoded as in training (the config's encoder fitted on the train texts, pair\n"     \
     "features) and mapped through the run's kernel.\n"                                             \
@@ -54,7 +56,7 @@ const cli_cmd cli_commands[] = {
      "stages 1-2 on cached embeddings (no embed step, analysis or report)", 0},
     {"eval", cmd_eval, "RUN [--split NAME]... [--json] [--no-write]", "re-score a saved run", 0},
     {"predict", cmd_predict,
-     "RUN [--text A [--text2 B] | --input FILE | --split NAME] [--explain K] "
+     "RUN [--text A [--text2 B] | --input FILE | --embeddings NPY | --split NAME] [--explain K] "
      "[--interval LEVEL [--adaptive]] [--format table|json|csv]",
      "predict with explanations", 0},
     {"baselines", cmd_baselines,

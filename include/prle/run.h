@@ -285,6 +285,15 @@ PRLE_API const prle_model *prle_run_folder_model(const prle_run_folder *rf);
 PRLE_API int prle_run_folder_value(prle_matrix *out, const prle_run_folder *rf, prle_split split);
 
 /**
+ * Maps retrieval embeddings of new rows, made elsewhere (the seed's LLM caches, an
+ * `encoder_type: npy` run's own encoder), through the run's kernel into `out` (n, D).
+ * `what` names them in messages (e.g. the .npy path). PRLE_ESHAPE when their width is not the
+ * kernel's input width, PRLE_EINVAL naming the first non-finite value's row and column.
+ */
+PRLE_API int prle_run_folder_map(prle_matrix *out, const prle_run_folder *rf, const prle_matrix *x,
+                                 const char *what);
+
+/**
  * Encodes `n` new inputs as training did (the config's encoder fitted on the run's train
  * texts, joined texts or pair features, normalisation) and maps them through the kernel
  * into `out` (n, D). `text2` is required for datasets of pairs and ignored otherwise.

@@ -123,6 +123,22 @@ const prle_model *prle_run_folder_model(const prle_run_folder *rf)
     return rf->model;
 }
 
+int prle_run_folder_map(prle_matrix *out, const prle_run_folder *rf, const prle_matrix *x,
+                        const char *what)
+{
+    int err;
+    const char *name = what ? what : "embeddings";
+    size_t want = prle_kernel_in_dim(rf->kernel);
+    if (x->cols != want)
+        return prle__error_set(PRLE_ESHAPE,
+                               "%s: rows are %zu wide, the run's kernel takes %zu (the width of "
+                               "its training embeddings)",
+                               name, x->cols, want);
+    if ((err = prle__check_finite(x, name)) < 0)
+        return err;
+    return prle_kernel_apply(out, rf->kernel, x, rf->cfg.train.threads);
+}
+
 int prle_run_folder_value(prle_matrix *out, const prle_run_folder *rf, prle_split split)
 {
     char path[PRLE__RUN_PATH], name[64];

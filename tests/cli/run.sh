@@ -342,4 +342,26 @@ check nan_row 2 "$prle" run small.yaml "${fast[@]}" model.encoder_type=npy \
   data.embedding_cache_dir=npyin logging.run_name=nan --no-analyze --no-report
 lines nan_row err 1
 contains nan_row err "npyin/train_embeds.npy: row 41 (0-based), column 3 is nan"
+
+# ---- --embeddings: new rows' retrieval embeddings made elsewhere (issue 14, item 5) ----------
+check emb_split 0 "$prle" predict $run --split test --format csv
+cut -d, -f3 "$tmp/out" >want.txt
+check emb_npy 0 "$prle" predict $run --embeddings cache/small/test_embeds.npy --format csv
+cut -d, -f3 "$tmp/out" >got.txt
+ok emb_same_predictions cmp -s want.txt got.txt
+check emb_explain 0 "$prle" predict $run --embeddings cache/small/test_embeds.npy --explain 2
+contains emb_explain out "= prediction"
+check emb_nan 2 "$prle" predict $run --embeddings npyin/train_embeds.npy
+contains emb_nan err "npyin/train_embeds.npy: row 41 (0-based), column 3 is nan"
+$py - <<'EOF'
+import struct
+hdr = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }"
+hdr += " " * (64 - 10 - len(hdr) - 1) + "\n"
+open("narrow.npy", "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(hdr)) +
+                                hdr.encode() + struct.pack("<6f", *range(6)))
+EOF
+check emb_width 2 "$prle" predict $run --embeddings narrow.npy
+contains emb_width err "narrow.npy: rows are 3 wide, the run's kernel takes"
+check emb_two_inputs 2 "$prle" predict $run --embeddings narrow.npy --split test
+contains emb_two_inputs err "give one of --text, --input, --embeddings or --split"
 finish
