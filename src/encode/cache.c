@@ -474,11 +474,14 @@ static int sweep_stale(const char *dir)
     return err;
 }
 
-/* flock on the cache folder; waits for other processes. */
+/* flock on the cache folder; waits for other processes. A file system without locks (some
+ * network and FUSE mounts) is used unlocked, as before issue 13. */
 static int lock_dir(int fd, int op, const char *dir)
 {
     while (flock(fd, op) != 0)
-        if (errno != EINTR)
+        if (errno == ENOLCK || errno == EOPNOTSUPP) /* ENOTSUP too, on Linux */
+            return 0;
+        else if (errno != EINTR)
             return prle__error_set(PRLE_EIO, "%s: cannot lock the cache folder: %s", dir,
                                    strerror(errno));
     return 0;
