@@ -79,8 +79,16 @@ int prle_run_folder_open(prle_run_folder **out, const char *dir)
         if ((err = prle_run_metrics_read(&m, path)) < 0)
             goto done;
     }
-    if ((err = prle_dataset_load(&rf->ds, &rf->cfg.data, rf->cfg.train.seed, NULL)) < 0)
+    if ((err = prle_dataset_load(&rf->ds, &rf->cfg.data, rf->cfg.train.seed, NULL)) < 0) {
+        /* a moved or copied folder: its data files are not carried along (yet, issue 14) */
+        if (err == PRLE_ENOTFOUND)
+            err = prle__error_prefix(err,
+                                     "%s: the run's dataset is needed (prototype texts and "
+                                     "labels, the encoder's training texts) and is not where "
+                                     "its config.yaml says",
+                                     dir);
         goto done;
+    }
     const size_t *rows = prle_model_prototype_rows(rf->model);
     size_t ntr = prle_dataset_n_rows(rf->ds, PRLE_SPLIT_TRAIN);
     for (size_t p = 0; p < prle_model_n_prototypes(rf->model); p++)

@@ -364,4 +364,12 @@ check emb_width 2 "$prle" predict $run --embeddings narrow.npy
 contains emb_width err "narrow.npy: rows are 3 wide, the run's kernel takes"
 check emb_two_inputs 2 "$prle" predict $run --embeddings narrow.npy --split test
 contains emb_two_inputs err "give one of --text, --input, --embeddings or --split"
+
+# a copied run folder whose data files are gone says what it needs (issue 14, item 4)
+cp -r $run moved && mv train.csv train.csv.away
+check moved_eval 2 "$prle" eval moved
+lines moved_eval err 1
+contains moved_eval err "moved: the run's dataset is needed"
+contains moved_eval err "train.csv"
+mv train.csv.away train.csv
 finish
