@@ -14,6 +14,7 @@
 #include "prle/metrics.h"
 #include "prle/model.h"
 #include "prle/npy.h"
+#include "prle/predictor.h"
 #include "prle/prototypes.h"
 #include "prle/report.h"
 #include "prle/rng.h"

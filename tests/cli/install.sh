@@ -32,6 +32,6 @@ for ex in "$src"/examples/*.c; do
   check "build_$name" 0 cc -Wall -Wextra -Werror "${san[@]}" "$ex" -o "$name" \
     $(pkg-config --cflags --libs prle) -lm
   check "run_$name" 0 env LD_LIBRARY_PATH="$tmp/pfx/lib" "./$name"
-  if [ "$name" = matrix ]; then contains run_matrix out "validation R^2"; fi
+  if [ "$name" = matrix ]; then contains run_matrix out "test R^2"; fi
 done
 finish

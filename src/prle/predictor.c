@@ -1,0 +1,202 @@
+/* The predictor handle (issue 14): kernel fit, value space, experts fit, as prle run does it
+ * on matrices instead of a dataset, with one seed and one thread count for every layer. */
+#include "prle/predictor.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "prle/rng.h"
+
+struct prle_predictor {
+    prle_kernel *kernel;
+    prle_model *model;
+    size_t in_dim;
+    size_t *rows; /* training-subset row -> the caller's row (NULL: the identity) */
+};
+
+prle_predictor_params prle_predictor_default_params(void)
+{
+    return (prle_predictor_params){.kernel = prle_kernel_default_params(),
+                                   .model = prle_model_default_params(),
+                                   .seed = 42,
+                                   .label_min = NAN,
+                                   .label_max = NAN,
+                                   .val_fraction = 0.15};
+}
+
+void prle_predictor_free(prle_predictor *p)
+{
+    if (!p)
+        return;
+    prle_kernel_free(p->kernel);
+    prle_model_free(p->model);
+    free(p->rows);
+    free(p);
+}
+
+const prle_kernel *prle_predictor_kernel(const prle_predictor *p)
+{
+    return p ? p->kernel : NULL;
+}
+
+const prle_model *prle_predictor_model(const prle_predictor *p)
+{
+    return p ? p->model : NULL;
+}
+
+static int check_xy(const prle_matrix *x, const float *y, const char *what)
+{
+    if (!x || !y || !x->data)
+        return prle__error_set(PRLE_EINVAL, "predictor: no %s rows", what);
+    for (size_t i = 0; i < x->rows; i++) {
+        if (!isfinite(y[i]))
+            return prle__error_set(PRLE_EINVAL, "predictor: %s label %zu is %g", what, i,
+                                   (double)y[i]);
+        const float *r = prle_matrix_row(x, i);
+        for (size_t j = 0; j < x->cols; j++)
+            if (!isfinite(r[j]))
+                return prle__error_set(PRLE_EINVAL, "predictor: %s row %zu, column %zu is %g", what,
+                                       i, j, (double)r[j]);
+    }
+    return 0;
+}
+
+/* Rows idx[0 .. n) of x and y into fresh copies. */
+static int take(prle_matrix *xo, float **yo, const prle_matrix *x, const float *y,
+                const size_t *idx, size_t n)
+{
+    int err = prle_matrix_alloc(xo, n, x->cols);
+    if (err < 0)
+        return err;
+    if (!(*yo = malloc((n ? n : 1) * sizeof **yo)))
+        return prle__error_nomem("predictor rows");
+    for (size_t i = 0; i < n; i++) {
+        memcpy(prle_matrix_row(xo, i), prle_matrix_row(x, idx[i]), x->cols * sizeof(float));
+        (*yo)[i] = y[idx[i]];
+    }
+    return 0;
+}
+
+int prle_predictor_fit(prle_predictor **out, const prle_matrix *x, const float *y,
+                       const prle_matrix *x_val, const float *y_val,
+                       const prle_predictor_params *params)
+{
+    prle_predictor_params pp = params ? *params : prle_predictor_default_params();
+    prle_predictor *p = NULL;
+    prle_matrix xs_tr = {0}, xs_va = {0}, z_tr = {0}, z_va = {0};
+    float *ys_tr = NULL, *ys_va = NULL;
+    size_t *perm = NULL;
+    int err;
+    if (!out)
+        return prle__error_set(PRLE_EINVAL, "predictor: NULL output");
+    *out = NULL;
+    if ((err = check_xy(x, y, "training")) < 0)
+        return err;
+    if ((x_val == NULL) != (y_val == NULL))
+        return prle__error_set(PRLE_EINVAL, "predictor: give x_val and y_val together");
+    if (x_val && ((err = check_xy(x_val, y_val, "validation")) < 0))
+        return err;
+    if (x_val && x_val->cols != x->cols)
+        return prle__error_set(PRLE_ESHAPE, "predictor: validation rows are %zu wide, not %zu",
+                               x_val->cols, x->cols);
+    if (!(p = calloc(1, sizeof *p)))
+        return prle__error_nomem("predictor");
+    p->in_dim = x->cols;
+
+    /* validation rows: the caller's, or a seeded share of x */
+    const prle_matrix *xt = x, *xv = x_val;
+    const float *yt = y, *yv = y_val;
+    size_t n = x->rows, nv = 0;
+    if (!x_val && n >= 20 && pp.val_fraction > 0 && pp.val_fraction < 1)
+        nv = (size_t)floor(pp.val_fraction * (double)n + 0.5);
+    if (nv) {
+        if (!(perm = malloc(n * sizeof *perm)) || !(p->rows = malloc(n * sizeof *p->rows))) {
+            err = prle__error_nomem("predictor split");
+            goto done;
+        }
+        for (size_t i = 0; i < n; i++)
+            perm[i] = i;
+        prle_rng r;
+        prle_rng_init(&r, pp.seed, "predictor.split", 0);
+        prle_rng_shuffle(&r, perm, n);
+        memcpy(p->rows, perm + nv, (n - nv) * sizeof *perm);
+        if ((err = take(&xs_va, &ys_va, x, y, perm, nv)) < 0 ||
+            (err = take(&xs_tr, &ys_tr, x, y, perm + nv, n - nv)) < 0)
+            goto done;
+        xt = &xs_tr, yt = ys_tr, xv = &xs_va, yv = ys_va;
+    }
+
+    /* one label range, seed and thread count for both layers */
+    double lo = pp.label_min, hi = pp.label_max;
+    if (isnan(lo) || isnan(hi)) {
+        double a = INFINITY, b = -INFINITY;
+        for (size_t i = 0; i < n; i++)
+            a = fmin(a, y[i]), b = fmax(b, y[i]);
+        if (isnan(lo))
+            lo = a;
+        if (isnan(hi))
+            hi = b > a ? b : a + 1.0;
+    }
+    prle_kernel_params kp = pp.kernel;
+    kp.seed = pp.seed, kp.n_threads = pp.n_threads, kp.label_min = lo, kp.label_max = hi;
+    prle_model_params mp = pp.model;
+    mp.seed = mp.protos.seed = mp.router.seed = pp.seed;
+    mp.n_threads = mp.protos.n_threads = mp.router.n_threads = pp.n_threads;
+    mp.label_min = lo, mp.label_max = hi;
+    if (xt->rows < mp.protos.n_prototypes + 1) {
+        err = prle__error_set(PRLE_EINVAL,
+                              "predictor: %zu training rows for %zu prototypes (need more rows, or "
+                              "model.protos.n_prototypes lower)",
+                              xt->rows, mp.protos.n_prototypes);
+        goto done;
+    }
+    if ((err = prle_kernel_fit(&p->kernel, xt, yt, xv, yv, &kp)) < 0 ||
+        (err = prle_kernel_apply(&z_tr, p->kernel, xt, pp.n_threads)) < 0 ||
+        (xv && (err = prle_kernel_apply(&z_va, p->kernel, xv, pp.n_threads)) < 0) ||
+        (err = prle_model_fit(&p->model, &z_tr, yt, xv ? &z_va : NULL, xv ? yv : NULL, &mp)) < 0)
+        goto done;
+    *out = p;
+    p = NULL;
+done:
+    prle_matrix_dispose(&xs_tr), prle_matrix_dispose(&xs_va);
+    prle_matrix_dispose(&z_tr), prle_matrix_dispose(&z_va);
+    free(ys_tr), free(ys_va), free(perm);
+    prle_predictor_free(p);
+    return err;
+}
+
+int prle_predictor_predict(float *yhat, const prle_predictor *p, const prle_matrix *x)
+{
+    if (!p || !x || !yhat)
+        return prle__error_set(PRLE_EINVAL, "predictor: NULL argument");
+    if (x->cols != p->in_dim)
+        return prle__error_set(PRLE_ESHAPE, "predictor: rows are %zu wide, the fit's were %zu",
+                               x->cols, p->in_dim);
+    prle_matrix z = {0};
+    const prle_model_params *mp = prle_model_get_params(p->model);
+    int err = prle_kernel_apply(&z, p->kernel, x, mp->n_threads);
+    if (err == 0)
+        err = prle_model_predict(yhat, NULL, NULL, p->model, &z);
+    prle_matrix_dispose(&z);
+    return err;
+}
+
+size_t prle_predictor_explain(prle_explain_item *items, float *rest, float *yhat,
+                              const prle_predictor *p, const float *x, size_t k)
+{
+    *rest = *yhat = NAN;
+    if (!p || !x || !items) {
+        prle__error_set(PRLE_EINVAL, "predictor: NULL argument");
+        return 0;
+    }
+    prle_matrix row = {.data = (float *)x, .rows = 1, .cols = p->in_dim}, z = {0};
+    if (prle_kernel_apply(&z, p->kernel, &row, 1) < 0)
+        return 0;
+    size_t n = prle_model_explain(items, rest, yhat, p->model, z.data, k);
+    prle_matrix_dispose(&z);
+    for (size_t i = 0; i < n && p->rows; i++)
+        items[i].train_row = p->rows[items[i].train_row]; /* the caller's row */
+    return n;
+}

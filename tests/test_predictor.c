@@ -1,0 +1,114 @@
+/* The predictor handle (issue 14): fit on matrices with and without validation rows, predict,
+ * explain (contributions add up; train_row is the caller's row, its value-space vector the
+ * prototype), the same bits at 1 and 2 threads, label range from y, and bad input.
+ * LABELS: unit */
+#include "prle_test.h"
+
+#include "prle/predictor.h"
+
+enum { D = 6 };
+
+static float uni(uint32_t *s)
+{
+    *s = *s * 1664525u + 1013904223u;
+    return (float)(*s >> 8) / 16777216.0f * 2.0f - 1.0f;
+}
+
+/* y = 3 sin(2 x0) + x1^2 + 0.5 x2 + noise: smooth, nonlinear, in about [-3.5, 4.5] */
+static void problem(prle_matrix *x, float *y, size_t n, uint32_t seed)
+{
+    PT_OK(prle_matrix_alloc(x, n, D));
+    for (size_t i = 0; i < n; i++) {
+        float *r = prle_matrix_row(x, i);
+        for (size_t j = 0; j < D; j++)
+            r[j] = uni(&seed);
+        y[i] = 3.0f * sinf(2.0f * r[0]) + r[1] * r[1] + 0.5f * r[2] + 0.05f * uni(&seed);
+    }
+}
+
+static double r2(const float *y, const float *yhat, size_t n)
+{
+    double mean = 0, se = 0, var = 0;
+    for (size_t i = 0; i < n; i++)
+        mean += y[i] / (double)n;
+    for (size_t i = 0; i < n; i++)
+        se += (yhat[i] - y[i]) * (yhat[i] - y[i]), var += (y[i] - mean) * (y[i] - mean);
+    return 1.0 - se / var;
+}
+
+static void test_predictor__fit_predict_explain(void)
+{
+    static float y[500], yv[100], yt[200], yhat[200], yhat2[200];
+    prle_matrix x, xv, xt;
+    problem(&x, y, 500, 1);
+    problem(&xv, yv, 100, 2);
+    problem(&xt, yt, 200, 3);
+    prle_predictor_params pp = prle_predictor_default_params();
+    pp.n_threads = 1;
+    prle_predictor *p = NULL, *q = NULL;
+    PT_OK(prle_predictor_fit(&p, &x, y, &xv, yv, &pp));
+    PT_OK(prle_predictor_predict(yhat, p, &xt));
+    double got = r2(yt, yhat, 200);
+    if (!(got > 0.9))
+        PT_FAIL_AT("R^2 %.3f with validation rows", got);
+    /* label range from y */
+    float lo = y[0];
+    for (size_t i = 1; i < 500; i++)
+        lo = y[i] < lo ? y[i] : lo;
+    PT_NEAR(prle_model_get_params(prle_predictor_model(p))->label_min, lo, 1e-6);
+    /* 2 threads: the same bits */
+    pp.n_threads = 2;
+    PT_OK(prle_predictor_fit(&q, &x, y, &xv, yv, &pp));
+    PT_OK(prle_predictor_predict(yhat2, q, &xt));
+    PT_CHECK(memcmp(yhat, yhat2, sizeof yhat) == 0);
+    prle_predictor_free(q);
+    prle_predictor_free(p);
+    p = NULL;
+
+    /* no validation rows: 15 % of x held out, rows of explanations still the caller's */
+    PT_OK(prle_predictor_fit(&p, &x, y, NULL, NULL, &pp));
+    PT_OK(prle_predictor_predict(yhat, p, &xt));
+    got = r2(yt, yhat, 200);
+    if (!(got > 0.85))
+        PT_FAIL_AT("R^2 %.3f with the held-out share", got);
+    prle_explain_item items[3];
+    float rest, pred;
+    size_t k = prle_predictor_explain(items, &rest, &pred, p, prle_matrix_row(&xt, 0), 3);
+    PT_EQ_INT(k, 3);
+    PT_NEAR(pred, yhat[0], 1e-5);
+    double sum = rest;
+    for (size_t i = 0; i < k; i++)
+        sum += items[i].contribution;
+    PT_NEAR(sum, pred, 1e-4);
+    /* the heaviest prototype is the caller's row train_row, mapped by the kernel */
+    const prle_model *m = prle_predictor_model(p);
+    prle_matrix one = {.data = prle_matrix_row(&x, items[0].train_row), .rows = 1, .cols = D};
+    prle_matrix z = {0};
+    PT_CHECK(items[0].train_row < 500);
+    PT_OK(prle_kernel_apply(&z, prle_predictor_kernel(p), &one, 1));
+    const float *proto = prle_model_prototypes(m) + items[0].prototype * prle_model_dim(m);
+    for (size_t j = 0; j < prle_model_dim(m) && z.data; j++)
+        PT_NEAR(z.data[j], proto[j], 1e-6);
+    prle_matrix_dispose(&z);
+
+    /* bad input */
+    prle_matrix narrow = {.data = x.data, .rows = 10, .cols = D - 1};
+    PT_FAILS(prle_predictor_predict(yhat, p, &narrow), PRLE_ESHAPE, "wide");
+    prle_predictor_free(p);
+    p = NULL;
+    PT_FAILS(prle_predictor_fit(&p, &x, y, &xv, NULL, &pp), PRLE_EINVAL, "together");
+    y[7] = NAN;
+    PT_FAILS(prle_predictor_fit(&p, &x, y, NULL, NULL, &pp), PRLE_EINVAL, "training label 7");
+    y[7] = 0;
+    prle_matrix few = {.data = x.data, .rows = 12, .cols = D};
+    PT_FAILS(prle_predictor_fit(&p, &few, y, NULL, NULL, &pp), PRLE_EINVAL, "prototypes");
+    PT_CHECK(p == NULL);
+    prle_matrix_dispose(&x), prle_matrix_dispose(&xv), prle_matrix_dispose(&xt);
+}
+
+int main(void)
+{
+    prle_init(0);
+    PT_RUN(test_predictor__fit_predict_explain);
+    return pt_report();
+}
