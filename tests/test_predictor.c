@@ -91,6 +91,35 @@ static void test_predictor__fit_predict_explain(void)
         PT_NEAR(z.data[j], proto[j], 1e-6);
     prle_matrix_dispose(&z);
 
+    /* one file: the same bits after a load, the same rows in explanations */
+    const char *path = pt_tmp("p.prle");
+    PT_OK(prle_predictor_save(p, path));
+    prle_predictor *back = NULL;
+    PT_OK(prle_predictor_load(&back, path));
+    if (back) {
+        PT_OK(prle_predictor_predict(yhat2, back, &xt));
+        PT_CHECK(memcmp(yhat, yhat2, sizeof yhat) == 0);
+        prle_explain_item items2[3];
+        float rest2, pred2;
+        PT_EQ_INT(prle_predictor_explain(items2, &rest2, &pred2, back, prle_matrix_row(&xt, 0), 3),
+                  3);
+        PT_EQ_INT(items2[0].train_row, items[0].train_row);
+        PT_CHECK(pred2 == pred);
+        prle_predictor_free(back);
+        back = NULL;
+    }
+    size_t len = 0;
+    char *bytes = (char *)pt_slurp(path, &len);
+    PT_CHECK(bytes && len > 100);
+    if (bytes) {
+        pt_write_file(path, bytes, len - 5); /* truncated */
+        PT_FAILS(prle_predictor_load(&back, path), PRLE_EFORMAT, "p.prle");
+        pt_write_file(path, "PRLEPRD9xxxxxxxxxxxxxxxx", 24);
+        PT_FAILS(prle_predictor_load(&back, path), PRLE_EFORMAT, "not a PRLE predictor file");
+        free(bytes);
+    }
+    PT_CHECK(back == NULL);
+
     /* bad input */
     prle_matrix narrow = {.data = x.data, .rows = 10, .cols = D - 1};
     PT_FAILS(prle_predictor_predict(yhat, p, &narrow), PRLE_ESHAPE, "wide");

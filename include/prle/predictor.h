@@ -56,6 +56,16 @@ PRLE_API size_t prle_predictor_explain(prle_explain_item *items, float *rest, fl
 PRLE_API const prle_kernel *prle_predictor_kernel(const prle_predictor *p);
 PRLE_API const prle_model *prle_predictor_model(const prle_predictor *p);
 
+/**
+ * Writes the predictor to one file, atomically: kernel and experts (each a safetensors image,
+ * as prle_kernel_save and prle_model_save write them) and the row map of explanations. A loaded
+ * predictor predicts the same bits. PRLE_EIO naming the path.
+ */
+PRLE_API int prle_predictor_save(const prle_predictor *p, const char *path);
+
+/** Reads a file of prle_predictor_save. PRLE_EFORMAT naming the path and the fault. */
+PRLE_API int prle_predictor_load(prle_predictor **out, const char *path);
+
 PRLE_API void prle_predictor_free(prle_predictor *p);
 
 PRLE_END_DECL

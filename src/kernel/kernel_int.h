@@ -5,6 +5,7 @@
 #include "kernel/heads.h"
 #include "nn/param_buf.h"
 #include "prle/kernel.h"
+#include "prle/safetensors.h"
 
 struct prle_kernel {
     prle__head head;
@@ -14,6 +15,10 @@ struct prle_kernel {
     size_t n_history;
     int kept_epoch;
 };
+
+/** prle_kernel_load from an open safetensors file (`path` names it in messages). */
+int prle__kernel_load_st(prle_kernel **out, const prle_st_file *f, const char *path,
+                         const prle_kernel_params *expect, size_t in_dim);
 
 /** A kernel with the architecture of `p` for width `in_dim`, weights zeroed (not initialised). */
 int prle__kernel_alloc(prle_kernel **out, size_t in_dim, const prle_kernel_params *p);

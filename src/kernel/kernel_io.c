@@ -234,13 +234,21 @@ static int compare_heads(const prle__head *want, const prle__head *got, const ch
 int prle_kernel_load(prle_kernel **out, const char *path, const prle_kernel_params *expect,
                      size_t in_dim)
 {
-    int err;
     prle_st_file *f = NULL;
+    int err = prle_st_open(&f, path);
+    if (err == 0)
+        err = prle__kernel_load_st(out, f, path, expect, in_dim);
+    prle_st_free(f);
+    return err;
+}
+
+int prle__kernel_load_st(prle_kernel **out, const prle_st_file *f, const char *path,
+                         const prle_kernel_params *expect, size_t in_dim)
+{
+    int err;
     prle_kernel *k = NULL;
     prle_kernel_params meta_p;
     size_t meta_in = 0;
-    if ((err = prle_st_open(&f, path)) < 0)
-        return err;
     const char *fmt = prle_st_metadata_get(f, "format");
     bool has_meta = fmt != NULL;
     if (has_meta) {
@@ -323,6 +331,5 @@ int prle_kernel_load(prle_kernel **out, const char *path, const prle_kernel_para
     k = NULL;
 done:
     prle_kernel_free(k);
-    prle_st_free(f);
     return err;
 }

@@ -7,6 +7,7 @@
 #include "prle/experts.h"
 #include "prle/mix_loss.h"
 #include "prle/model.h"
+#include "prle/safetensors.h"
 
 /* Ridge lambda of the proto_rbf closed form (prle__rbf_fit), standardised labels. */
 #define PRLE__RBF_LAMBDA 1e-2
@@ -28,6 +29,9 @@ struct prle_model {
 /** A model for `p` with P prototypes of width D: the prototypes, rows and expert buffers
  *  allocated (zeroed), no router. PRLE_EINVAL, PRLE_ENOMEM. */
 int prle__model_alloc(prle_model **out, const prle_model_params *p, size_t np, size_t d);
+
+/** prle_model_load from an open safetensors file (`path` names it in messages). */
+int prle__model_load_st(prle_model **out, const prle_st_file *f, const char *path);
 
 /** m->router from m->protos and m->params.router, single-threaded (its callers split the
  *  rows). Errors of prle_router_new. */

@@ -417,14 +417,21 @@ static size_t n_tensors_expected(const prle_model *m)
 
 int prle_model_load(prle_model **out, const char *path)
 {
-    int err;
     prle_st_file *f = NULL;
+    int err = prle_st_open(&f, path);
+    if (err == 0)
+        err = prle__model_load_st(out, f, path);
+    prle_st_free(f);
+    return err;
+}
+
+int prle__model_load_st(prle_model **out, const prle_st_file *f, const char *path)
+{
+    int err;
     prle_model *m = NULL;
     prle_model_params p = prle_model_default_params();
     int kept = 0;
     double ymean, ysd, tau;
-    if ((err = prle_st_open(&f, path)) < 0)
-        return err;
     if ((err = meta_names(&p, f, path)) < 0 ||
         (err = meta_fields(&p, &kept, &ymean, &ysd, &tau, f, path)) < 0)
         goto done;
@@ -457,6 +464,5 @@ int prle_model_load(prle_model **out, const char *path)
     m = NULL;
 done:
     prle_model_free(m);
-    prle_st_free(f);
     return err;
 }

@@ -2,18 +2,30 @@
  * on matrices instead of a dataset, with one seed and one thread count for every layer. */
 #include "prle/predictor.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "core/error.h"
+#include "io/fileio.h"
+#include "kernel/kernel_int.h"
+#include "prle/model_int.h"
 #include "prle/rng.h"
+
+/* One file: MAGIC, then three length-prefixed parts (u64 little-endian byte counts): the
+ * kernel's safetensors, the model's safetensors, and the u64 map from training-subset rows
+ * to the caller's rows (empty when there is none). */
+static const char MAGIC[8] = {'P', 'R', 'L', 'E', 'P', 'R', 'D', '1'};
 
 struct prle_predictor {
     prle_kernel *kernel;
     prle_model *model;
     size_t in_dim;
     size_t *rows; /* training-subset row -> the caller's row (NULL: the identity) */
+    size_t n_rows;
 };
 
 prle_predictor_params prle_predictor_default_params(void)
@@ -122,6 +134,7 @@ int prle_predictor_fit(prle_predictor **out, const prle_matrix *x, const float *
         prle_rng_init(&r, pp.seed, "predictor.split", 0);
         prle_rng_shuffle(&r, perm, n);
         memcpy(p->rows, perm + nv, (n - nv) * sizeof *perm);
+        p->n_rows = n - nv;
         if ((err = take(&xs_va, &ys_va, x, y, perm, nv)) < 0 ||
             (err = take(&xs_tr, &ys_tr, x, y, perm + nv, n - nv)) < 0)
             goto done;
@@ -199,4 +212,147 @@ size_t prle_predictor_explain(prle_explain_item *items, float *rest, float *yhat
     for (size_t i = 0; i < n && p->rows; i++)
         items[i].train_row = p->rows[items[i].train_row]; /* the caller's row */
     return n;
+}
+
+static void put_u64le(unsigned char *b, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get_u64le(const unsigned char *b)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | b[i];
+    return v;
+}
+
+/* Writes one layer with its own saver to a temporary file beside `path` and reads it back. */
+static int layer_bytes(char **out, size_t *len, const prle_predictor *p, bool kernel,
+                       const char *path)
+{
+    size_t n = strlen(path) + 48;
+    char *tmp = malloc(n);
+    if (!tmp)
+        return prle__error_nomem("predictor save");
+    snprintf(tmp, n, "%s.%s.tmp.%ld", path, kernel ? "kernel" : "model", (long)getpid());
+    int err = kernel ? prle_kernel_save(p->kernel, tmp) : prle_model_save(p->model, tmp);
+    if (err == 0)
+        err = prle__read_file(out, len, tmp, 0);
+    unlink(tmp);
+    free(tmp);
+    return err;
+}
+
+int prle_predictor_save(const prle_predictor *p, const char *path)
+{
+    if (!p || !path)
+        return prle__error_set(PRLE_EINVAL, "predictor: NULL argument");
+    char *kb = NULL, *mb = NULL;
+    size_t kl = 0, ml = 0, nmap = p->rows ? p->n_rows : 0;
+    prle__afile f = {0};
+    int err;
+    if ((err = layer_bytes(&kb, &kl, p, true, path)) < 0 ||
+        (err = layer_bytes(&mb, &ml, p, false, path)) < 0 || (err = prle__afile_open(&f, path)) < 0)
+        goto done;
+    unsigned char len[8];
+    bool ok = fwrite(MAGIC, 1, 8, f.fp) == 8;
+    put_u64le(len, kl);
+    ok = ok && fwrite(len, 1, 8, f.fp) == 8 && fwrite(kb, 1, kl, f.fp) == kl;
+    put_u64le(len, ml);
+    ok = ok && fwrite(len, 1, 8, f.fp) == 8 && fwrite(mb, 1, ml, f.fp) == ml;
+    put_u64le(len, nmap);
+    ok = ok && fwrite(len, 1, 8, f.fp) == 8;
+    for (size_t i = 0; ok && i < nmap; i++) {
+        put_u64le(len, p->rows[i]);
+        ok = fwrite(len, 1, 8, f.fp) == 8;
+    }
+    if (!ok) {
+        int saved = errno;
+        prle__afile_abort(&f);
+        err = prle__error_set(PRLE_EIO, "%s: write failed: %s", path, strerror(saved));
+        goto done;
+    }
+    err = prle__afile_commit(&f);
+done:
+    free(kb), free(mb);
+    return err;
+}
+
+/* The next length-prefixed part of the file: `*at` moves past it. */
+static int part(const unsigned char **data, uint64_t *len, const unsigned char *buf, size_t size,
+                size_t *at, const char *path, const char *what)
+{
+    if (size - *at < 8)
+        return prle__error_set(PRLE_EFORMAT, "%s: truncated before the %s", path, what);
+    *len = get_u64le(buf + *at);
+    *at += 8;
+    if (*len > size - *at)
+        return prle__error_set(PRLE_EFORMAT, "%s: the %s runs past the end of the file", path,
+                               what);
+    *data = buf + *at;
+    *at += (size_t)*len;
+    return 0;
+}
+
+int prle_predictor_load(prle_predictor **out, const char *path)
+{
+    char *buf = NULL;
+    size_t size = 0, at = 8;
+    prle_st_file *kf = NULL, *mf = NULL;
+    prle_predictor *p = NULL;
+    const unsigned char *kd, *md, *rd;
+    uint64_t kl, ml, nmap;
+    int err;
+    if (!out || !path)
+        return prle__error_set(PRLE_EINVAL, "predictor: NULL argument");
+    *out = NULL;
+    if ((err = prle__read_file(&buf, &size, path, 0)) < 0)
+        return err;
+    const unsigned char *b = (const unsigned char *)buf;
+    if (size < 8 || memcmp(buf, MAGIC, 8) != 0) {
+        err = prle__error_set(PRLE_EFORMAT, "%s: not a PRLE predictor file", path);
+        goto done;
+    }
+    if ((err = part(&kd, &kl, b, size, &at, path, "kernel")) < 0 ||
+        (err = part(&md, &ml, b, size, &at, path, "model")) < 0)
+        goto done;
+    if (size - at < 8 || (nmap = get_u64le(b + at)) > (size - at - 8) / 8 ||
+        size - at - 8 != nmap * 8) {
+        err = prle__error_set(PRLE_EFORMAT, "%s: the row map is truncated or too long", path);
+        goto done;
+    }
+    rd = b + at + 8;
+    if (!(p = calloc(1, sizeof *p))) {
+        err = prle__error_nomem("predictor");
+        goto done;
+    }
+    if ((err = prle_st_open_memory(&kf, kd, (size_t)kl, path)) < 0 ||
+        (err = prle__kernel_load_st(&p->kernel, kf, path, NULL, 0)) < 0 ||
+        (err = prle_st_open_memory(&mf, md, (size_t)ml, path)) < 0 ||
+        (err = prle__model_load_st(&p->model, mf, path)) < 0)
+        goto done;
+    p->in_dim = prle_kernel_in_dim(p->kernel);
+    if (prle_kernel_out_dim(p->kernel) != prle_model_dim(p->model)) {
+        err = prle__error_set(PRLE_EFORMAT, "%s: the kernel's width %zu is not the model's %zu",
+                              path, prle_kernel_out_dim(p->kernel), prle_model_dim(p->model));
+        goto done;
+    }
+    if (nmap) {
+        if (!(p->rows = malloc(nmap * sizeof *p->rows))) {
+            err = prle__error_nomem("predictor rows");
+            goto done;
+        }
+        p->n_rows = (size_t)nmap;
+        for (size_t i = 0; i < nmap; i++)
+            p->rows[i] = (size_t)get_u64le(rd + 8 * i);
+    }
+    *out = p;
+    p = NULL;
+done:
+    prle_st_free(kf), prle_st_free(mf);
+    prle_predictor_free(p);
+    free(buf);
+    return err;
 }
