@@ -13,6 +13,7 @@
 #include "io/fileio.h"
 #include "kernel/kernel_int.h"
 #include "prle/model_int.h"
+#include "prle/predictor_int.h"
 #include "prle/rng.h"
 
 /* One file: MAGIC, then three length-prefixed parts (u64 little-endian byte counts): the
@@ -299,19 +300,29 @@ static int part(const unsigned char **data, uint64_t *len, const unsigned char *
 int prle_predictor_load(prle_predictor **out, const char *path)
 {
     char *buf = NULL;
-    size_t size = 0, at = 8;
+    size_t size = 0;
+    if (!out || !path)
+        return prle__error_set(PRLE_EINVAL, "predictor: NULL argument");
+    *out = NULL;
+    int err = prle__read_file(&buf, &size, path, 0);
+    if (err == 0)
+        err = prle__predictor_load_memory(out, buf, size, path);
+    free(buf);
+    return err;
+}
+
+int prle__predictor_load_memory(prle_predictor **out, const void *data, size_t size,
+                                const char *path)
+{
+    size_t at = 8;
     prle_st_file *kf = NULL, *mf = NULL;
     prle_predictor *p = NULL;
     const unsigned char *kd, *md, *rd;
     uint64_t kl, ml, nmap;
     int err;
-    if (!out || !path)
-        return prle__error_set(PRLE_EINVAL, "predictor: NULL argument");
     *out = NULL;
-    if ((err = prle__read_file(&buf, &size, path, 0)) < 0)
-        return err;
-    const unsigned char *b = (const unsigned char *)buf;
-    if (size < 8 || memcmp(buf, MAGIC, 8) != 0) {
+    const unsigned char *b = data;
+    if (size < 8 || memcmp(b, MAGIC, 8) != 0) {
         err = prle__error_set(PRLE_EFORMAT, "%s: not a PRLE predictor file", path);
         goto done;
     }
@@ -347,12 +358,20 @@ int prle_predictor_load(prle_predictor **out, const char *path)
         p->n_rows = (size_t)nmap;
         for (size_t i = 0; i < nmap; i++)
             p->rows[i] = (size_t)get_u64le(rd + 8 * i);
+        const size_t *proto = prle_model_prototype_rows(p->model);
+        for (size_t q = 0; q < prle_model_n_prototypes(p->model); q++)
+            if (proto[q] >= p->n_rows) {
+                err = prle__error_set(PRLE_EFORMAT,
+                                      "%s: prototype %zu is training row %zu, beyond the row "
+                                      "map's %zu",
+                                      path, q, proto[q], p->n_rows);
+                goto done;
+            }
     }
     *out = p;
     p = NULL;
 done:
     prle_st_free(kf), prle_st_free(mf);
     prle_predictor_free(p);
-    free(buf);
     return err;
 }
