@@ -8,6 +8,7 @@
 #include <math.h>
 #include <sys/stat.h>
 
+#include "core/matrix_int.h"
 #include "io/json.h"
 #include "run/run_int.h"
 

@@ -1,5 +1,6 @@
 #include "prle/matrix.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -90,4 +91,16 @@ void prle__matrix_col_mean(double *mean, const prle_matrix *x)
     }
     for (size_t j = 0; j < d; j++)
         mean[j] /= (double)n;
+}
+
+int prle__check_finite(const prle_matrix *m, const char *what)
+{
+    for (size_t i = 0; i < m->rows; i++) {
+        const float *r = prle_matrix_row(m, i);
+        for (size_t j = 0; j < m->cols; j++)
+            if (!isfinite(r[j]))
+                return prle__error_set(PRLE_EINVAL, "%s: row %zu (0-based), column %zu is %s", what,
+                                       i, j, isnan(r[j]) ? "nan" : "infinite");
+    }
+    return 0;
 }

@@ -7,4 +7,8 @@
 /** Column means of `x` into `mean` (x->cols doubles), summed in double row by row. */
 void prle__matrix_col_mean(double *mean, const prle_matrix *x);
 
+/** Fails with PRLE_EINVAL "WHAT: row R (0-based), column C is nan" (or "infinite") at the
+ *  first non-finite value of `m`; `what` names the rows (a path, "predictor: training rows"). */
+int prle__check_finite(const prle_matrix *m, const char *what);
+
 #endif

@@ -13,7 +13,6 @@
  * the report lives (the caller reads the .npy files under it), exclusive while it builds; after
  * a build it re-checks under the shared lock, so a run never reads another run's build.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -452,28 +451,6 @@ static int write_marker(const char *dir)
     return err;
 }
 
-/* Removes the temporary files of builds that were killed (".npy.tmp.PID" of a dead PID). */
-static int sweep_stale(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return 0;
-    struct dirent *e;
-    int err = 0;
-    while (err == 0 && (e = readdir(d))) {
-        if (!prle__temp_of_dead_process(e->d_name))
-            continue;
-        char *path = xprintf("%s/%s", dir, e->d_name);
-        if (!path)
-            err = prle__error_nomem("cache sweep");
-        else if (unlink(path) != 0 && errno != ENOENT)
-            err = prle__error_set(PRLE_EIO, "%s: cannot remove: %s", path, strerror(errno));
-        free(path);
-    }
-    closedir(d);
-    return err;
-}
-
 /* flock on the cache folder; waits for other processes. A file system without locks (some
  * network and FUSE mounts) is used unlocked, as before issue 13. */
 static int lock_dir(int fd, int op, const char *dir)
@@ -657,7 +634,8 @@ int prle_embed(prle_embed_report *out, const prle_config *cfg, const prle_datase
             free(why);
         }
         /* exclusive while building (another process may build in between: built again) */
-        if ((err = lock_dir(rep.lock_fd, LOCK_EX, dir)) < 0 || (err = sweep_stale(dir)) < 0 ||
+        if ((err = lock_dir(rep.lock_fd, LOCK_EX, dir)) < 0 ||
+            (err = prle__sweep_stale(dir, "", NULL)) < 0 || /* killed builds' temporaries */
             (err = cache_build(&rep, enc, cfg, ds, text, &pc)) < 0 ||
             (err = lock_dir(rep.lock_fd, LOCK_SH, dir)) < 0)
             goto done;

@@ -1,9 +1,12 @@
 #include "io/fileio.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/error.h"
@@ -134,4 +137,74 @@ bool prle__temp_of_dead_process(const char *name)
             return true;
     }
     return false;
+}
+
+char *prle__path_dup(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+bool prle__path_exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+int prle__remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : prle__error_errno(path);
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        if (!d)
+            return prle__error_errno(path);
+        struct dirent *e;
+        int err = 0;
+        while (err == 0 && (e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            char *child = prle__path_dup(path, e->d_name);
+            err = child ? prle__remove_tree(child) : prle__error_nomem("path");
+            free(child);
+        }
+        closedir(d);
+        if (err < 0)
+            return err;
+        if (rmdir(path) != 0)
+            return prle__error_set(PRLE_EIO, "%s: cannot remove folder: %s", path, strerror(errno));
+        return 0;
+    }
+    if (unlink(path) != 0)
+        return prle__error_set(PRLE_EIO, "%s: cannot remove: %s", path, strerror(errno));
+    return 0;
+}
+
+int prle__sweep_stale(const char *dir, const char *prefix, const char *restore_to)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0; /* nothing to sweep */
+    struct dirent *e;
+    int err = 0;
+    size_t np = strlen(prefix);
+    while (err == 0 && (e = readdir(d))) {
+        if (strncmp(e->d_name, prefix, np) != 0 || !prle__temp_of_dead_process(e->d_name))
+            continue;
+        char path[4096];
+        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
+            continue;
+        /* an old run folder moved aside by a swap that was killed before the new one came in
+           (file systems without RENAME_EXCHANGE): put back, not removed */
+        if (restore_to && !strncmp(e->d_name + np, "old-", 4) && !prle__path_exists(restore_to) &&
+            rename(path, restore_to) == 0)
+            continue;
+        err = prle__remove_tree(path);
+    }
+    closedir(d);
+    return err;
 }

@@ -37,6 +37,22 @@ void prle__afile_abort(prle__afile *f);
  */
 int prle__read_file(char **out, size_t *len, const char *path, size_t max_bytes);
 
+/** A malloc'd "%s/%s", or NULL (out of memory). */
+char *prle__path_dup(const char *dir, const char *name);
+
+/** True when `path` exists (any kind of file). */
+bool prle__path_exists(const char *path);
+
+/** Removes `path` and, for a folder, everything below it (symbolic links are not followed).
+ *  A missing path is fine. PRLE_EIO naming what could not be removed. */
+int prle__remove_tree(const char *path);
+
+/** Removes the entries of `dir` whose names start with `prefix` and end in a temporary tag
+ *  of a process that is gone (".tmp-PID", ".old-PID", ".tmp.PID"): what a killed run left;
+ *  a "{prefix}old-PID" folder is renamed to `restore_to` instead when that is absent (a swap
+ *  killed half-way). A missing folder is fine. PRLE_EIO naming what could not be removed. */
+int prle__sweep_stale(const char *dir, const char *prefix, const char *restore_to);
+
 /** True when `name` ends in a temporary tag (".tmp-PID", ".old-PID" or ".tmp.PID", as the
  *  run folder and prle__afile make them) of a process that no longer exists. */
 bool prle__temp_of_dead_process(const char *name);

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "core/error.h"
+#include "io/endian.h"
 #include "io/fileio.h"
 
 #define NPY_MAGIC "\x93NUMPY"
@@ -47,16 +48,6 @@ static bool host_is_le(void)
     return b == 1;
 }
 
-static uint32_t le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const unsigned char *p)
-{
-    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
 /* ---- header ------------------------------------------------------------------------------ */
 
 /*
@@ -78,7 +69,7 @@ static int parse_prefix(size_t *dict_off, size_t *dict_len, const unsigned char 
     size_t off = NPY_MAGIC_LEN + 2 + len_size;
     if (file_len < off)
         return prle__error_set(PRLE_EFORMAT, "%s: truncated .npy file (%zu bytes)", name, file_len);
-    size_t len = major == 1 ? (size_t)(p[8] | p[9] << 8) : (size_t)le32(p + 8);
+    size_t len = (size_t)prle__le_get(p + 8, major == 1 ? 2 : 4);
     if (len > NPY_DICT_MAX)
         return prle__error_set(PRLE_EFORMAT, "%s: .npy header of %zu bytes is too large", name,
                                len);
@@ -349,13 +340,13 @@ static void convert(npy_out *o, size_t at, const unsigned char *src, size_t n, n
             break;
         }
         for (size_t i = 0; i < n; i++) {
-            uint32_t u = le32(src + 4 * i);
+            uint32_t u = (uint32_t)prle__le_get(src + 4 * i, 4);
             memcpy(&f[i], &u, sizeof u);
         }
         break;
     case NPY_F8:
         for (size_t i = 0; i < n; i++) {
-            uint64_t u = le64(src + 8 * i);
+            uint64_t u = prle__le_get(src + 8 * i, 8);
             double d;
             memcpy(&d, &u, sizeof d);
             f[i] = (float)d;
@@ -363,7 +354,7 @@ static void convert(npy_out *o, size_t at, const unsigned char *src, size_t n, n
         break;
     case NPY_I4:
         for (size_t i = 0; i < n; i++) {
-            uint32_t u = le32(src + 4 * i);
+            uint32_t u = (uint32_t)prle__le_get(src + 4 * i, 4);
             int32_t v;
             memcpy(&v, &u, sizeof v);
             q[i] = v;
@@ -371,7 +362,7 @@ static void convert(npy_out *o, size_t at, const unsigned char *src, size_t n, n
         break;
     case NPY_I8:
         for (size_t i = 0; i < n; i++) {
-            uint64_t u = le64(src + 8 * i);
+            uint64_t u = prle__le_get(src + 8 * i, 8);
             memcpy(&q[i], &u, sizeof u);
         }
         break;
@@ -584,8 +575,8 @@ static int save_f4(const char *path, const float *x, size_t rows, size_t cols, b
         for (size_t i = 0; ok && i < n; i++) {
             uint32_t u;
             memcpy(&u, &x[i], sizeof u);
-            unsigned char b[4] = {(unsigned char)u, (unsigned char)(u >> 8),
-                                  (unsigned char)(u >> 16), (unsigned char)(u >> 24)};
+            unsigned char b[4];
+            prle__le_put(b, u, 4);
             ok = fwrite(b, 1, 4, f.fp) == 4;
         }
     }

@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "core/str.h"
+#include "io/endian.h"
 #include "io/fileio.h"
 #include "io/safetensors_int.h"
 
@@ -42,14 +43,6 @@ struct prle_st_file {
     prle__st_meta *meta; /* sorted by key */
     size_t nmeta;
 };
-
-static uint64_t get_le64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
 
 bool prle__st_utf8_valid(const unsigned char *s, size_t n)
 {
@@ -247,7 +240,7 @@ static int st_parse(prle_st_file *f)
     if (f->len < 8)
         return prle__error_set(PRLE_EFORMAT, "%s: %zu bytes is too short for a safetensors file",
                                f->name, f->len);
-    uint64_t n = get_le64(f->buf);
+    uint64_t n = prle__le_get(f->buf, 8);
     if (n > PRLE__ST_HEADER_MAX)
         return prle__error_set(PRLE_EFORMAT, "%s: header length %llu is over the %u-byte limit",
                                f->name, (unsigned long long)n, PRLE__ST_HEADER_MAX);

@@ -33,6 +33,9 @@ typedef struct prle__st_meta {
     char *key, *value;
 } prle__st_meta;
 
+/** The bytes prle_st_writer_save would write, in memory (free() them). PRLE_ENOMEM. */
+int prle__st_writer_bytes(char **out, size_t *len, const prle_st_writer *w);
+
 /** Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
 bool prle__st_utf8_valid(const unsigned char *s, size_t n);
 

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/str.h"
+#include "io/endian.h"
 #include "io/fileio.h"
 #include "io/safetensors_int.h"
 
@@ -20,12 +21,6 @@ struct prle_st_writer {
     prle__st_meta *meta;
     size_t nmeta, mcap;
 };
-
-static void put_le(unsigned char *p, uint64_t v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
 
 int prle_st_writer_new(prle_st_writer **out)
 {
@@ -135,7 +130,7 @@ static int writer_add(prle_st_writer *w, const char *name, const prle__st_dtype_
         } else {
             memcpy(&u, (const unsigned char *)data + i * 8, sizeof u);
         }
-        put_le(t.bytes + i * dt->size, u, dt->size);
+        prle__le_put(t.bytes + i * dt->size, u, dt->size);
     }
     w->t[w->nt++] = t;
     return 0;
@@ -234,12 +229,11 @@ static char *header_json(const prle__st_tensor **ts, size_t nt, const prle__st_m
     return text;
 }
 
-int prle_st_writer_save(const prle_st_writer *w, const char *path)
+/* The whole file onto `fp`; `name` (the path) names it in messages. */
+static int write_to(FILE *fp, const prle_st_writer *w, const char *name)
 {
     int err = 0;
     char *text = NULL;
-    prle__afile af = {0};
-    PRLE_ASSERT(w && path);
     const prle__st_tensor **ts = malloc((w->nt ? w->nt : 1) * sizeof *ts);
     const prle__st_meta **ms = malloc((w->nmeta ? w->nmeta : 1) * sizeof *ms);
 
@@ -260,29 +254,55 @@ int prle_st_writer_save(const prle_st_writer *w, const char *path)
     size_t n = strlen(text), pad = (8 - n % 8) % 8;
     if (n + pad > PRLE__ST_HEADER_MAX) { /* readers would refuse it */
         err = prle__error_set(PRLE_EINVAL, "%s: header of %zu bytes is over the %u-byte limit",
-                              path, n + pad, PRLE__ST_HEADER_MAX);
+                              name, n + pad, PRLE__ST_HEADER_MAX);
         goto done;
     }
     unsigned char len8[8];
-    put_le(len8, (uint64_t)(n + pad), 8);
-    if ((err = prle__afile_open(&af, path)) < 0)
-        goto done;
-    bool ok = fwrite(len8, 1, 8, af.fp) == 8 && fwrite(text, 1, n, af.fp) == n;
+    prle__le_put(len8, (uint64_t)(n + pad), 8);
+    bool ok = fwrite(len8, 1, 8, fp) == 8 && fwrite(text, 1, n, fp) == n;
     for (size_t i = 0; ok && i < pad; i++)
-        ok = fputc(' ', af.fp) != EOF;
+        ok = fputc(' ', fp) != EOF;
     for (size_t i = 0; ok && i < w->nt; i++)
-        ok = ts[i]->nbytes == 0 || fwrite(ts[i]->bytes, 1, ts[i]->nbytes, af.fp) == ts[i]->nbytes;
-    if (!ok) {
-        int saved = errno; /* before the abort's own calls */
-        prle__afile_abort(&af);
-        err = prle__error_set(PRLE_EIO, "%s: write failed: %s", path, strerror(saved));
-        goto done;
-    }
-    err = prle__afile_commit(&af);
+        ok = ts[i]->nbytes == 0 || fwrite(ts[i]->bytes, 1, ts[i]->nbytes, fp) == ts[i]->nbytes;
+    if (!ok)
+        err = prle__error_set(PRLE_EIO, "%s: write failed: %s", name, strerror(errno));
 done:
     if (text)
         cJSON_free(text);
     free(ts);
     free(ms);
     return err;
+}
+
+int prle_st_writer_save(const prle_st_writer *w, const char *path)
+{
+    prle__afile af = {0};
+    PRLE_ASSERT(w && path);
+    int err = prle__afile_open(&af, path);
+    if (err < 0)
+        return err;
+    if ((err = write_to(af.fp, w, path)) < 0) {
+        prle__afile_abort(&af);
+        return err;
+    }
+    return prle__afile_commit(&af);
+}
+
+int prle__st_writer_bytes(char **out, size_t *len, const prle_st_writer *w)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *fp = open_memstream(&buf, &n);
+    if (!fp)
+        return prle__error_nomem("safetensors image");
+    int err = write_to(fp, w, "<memory>");
+    if (fclose(fp) != 0 && err == 0)
+        err = prle__error_nomem("safetensors image");
+    if (err < 0) {
+        free(buf);
+        return err;
+    }
+    *out = buf;
+    *len = n;
+    return 0;
 }

@@ -16,6 +16,9 @@ struct prle_kernel {
     int kept_epoch;
 };
 
+/** The safetensors writer prle_kernel_save saves (tensors and metadata); free it. */
+int prle__kernel_writer(prle_st_writer **out, const prle_kernel *k);
+
 /** prle_kernel_load from an open safetensors file (`path` names it in messages). */
 int prle__kernel_load_st(prle_kernel **out, const prle_st_file *f, const char *path,
                          const prle_kernel_params *expect, size_t in_dim);

@@ -34,6 +34,16 @@ static int put_u64(prle_st_writer *w, const char *key, uint64_t v)
 
 int prle_kernel_save(const prle_kernel *k, const char *path)
 {
+    prle_st_writer *w = NULL;
+    int err = prle__kernel_writer(&w, k);
+    if (err == 0)
+        err = prle_st_writer_save(w, path);
+    prle_st_writer_free(w);
+    return err;
+}
+
+int prle__kernel_writer(prle_st_writer **out, const prle_kernel *k)
+{
     int err = 0;
     prle_st_writer *w = NULL;
     const prle__head *h = &k->head;
@@ -85,10 +95,12 @@ int prle_kernel_save(const prle_kernel *k, const char *path)
                 {"label_max", p->label_max}};
     for (size_t i = 0; i < sizeof nums / sizeof *nums && err >= 0; i++)
         err = put_num(w, nums[i].key, nums[i].v);
-    if (err >= 0)
-        err = prle_st_writer_save(w, path);
-    prle_st_writer_free(w);
-    return err;
+    if (err < 0) {
+        prle_st_writer_free(w);
+        return err;
+    }
+    *out = w;
+    return 0;
 }
 
 /* ---- loading ----------------------------------------------------------------------------- */

@@ -30,6 +30,9 @@ struct prle_model {
  *  allocated (zeroed), no router. PRLE_EINVAL, PRLE_ENOMEM. */
 int prle__model_alloc(prle_model **out, const prle_model_params *p, size_t np, size_t d);
 
+/** The safetensors writer prle_model_save saves (tensors and metadata); free it. */
+int prle__model_writer(prle_st_writer **out, const prle_model *m);
+
 /** prle_model_load from an open safetensors file (`path` names it in messages). */
 int prle__model_load_st(prle_model **out, const prle_st_file *f, const char *path);
 

@@ -139,6 +139,16 @@ static int gate_layout(size_t *in, size_t *h, const prle_model *m)
 
 int prle_model_save(const prle_model *m, const char *path)
 {
+    prle_st_writer *w = NULL;
+    int err = prle__model_writer(&w, m);
+    if (err == 0)
+        err = prle_st_writer_save(w, path);
+    prle_st_writer_free(w);
+    return err;
+}
+
+int prle__model_writer(prle_st_writer **out, const prle_model *m)
+{
     int err;
     prle_st_writer *w = NULL;
     int64_t *rows = malloc(m->np * sizeof *rows);
@@ -195,7 +205,8 @@ int prle_model_save(const prle_model *m, const char *path)
             (err = add(w, "router.gate.2.bias", g + gh * in + 2 * gh, 1, 1, 0, 0)) < 0)
             goto done;
     }
-    err = prle_st_writer_save(w, path);
+    *out = w;
+    w = NULL;
 done:
     free(rows);
     prle_st_writer_free(w);

@@ -4,13 +4,15 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <unistd.h>
-
 #include "core/error.h"
+#include "core/matrix_int.h"
+#include "io/endian.h"
 #include "io/fileio.h"
+#include "io/safetensors_int.h"
 #include "kernel/kernel_int.h"
 #include "prle/model_int.h"
 #include "prle/predictor_int.h"
@@ -24,7 +26,6 @@ static const char MAGIC[8] = {'P', 'R', 'L', 'E', 'P', 'R', 'D', '1'};
 struct prle_predictor {
     prle_kernel *kernel;
     prle_model *model;
-    size_t in_dim;
     size_t *rows; /* training-subset row -> the caller's row (NULL: the identity) */
     size_t n_rows;
 };
@@ -61,19 +62,15 @@ const prle_model *prle_predictor_model(const prle_predictor *p)
 
 static int check_xy(const prle_matrix *x, const float *y, const char *what)
 {
+    char rows[48];
     if (!x || !y || !x->data)
         return prle__error_set(PRLE_EINVAL, "predictor: no %s rows", what);
-    for (size_t i = 0; i < x->rows; i++) {
+    for (size_t i = 0; i < x->rows; i++)
         if (!isfinite(y[i]))
             return prle__error_set(PRLE_EINVAL, "predictor: %s label %zu is %g", what, i,
                                    (double)y[i]);
-        const float *r = prle_matrix_row(x, i);
-        for (size_t j = 0; j < x->cols; j++)
-            if (!isfinite(r[j]))
-                return prle__error_set(PRLE_EINVAL, "predictor: %s row %zu, column %zu is %g", what,
-                                       i, j, (double)r[j]);
-    }
-    return 0;
+    snprintf(rows, sizeof rows, "predictor: %s rows", what);
+    return prle__check_finite(x, rows);
 }
 
 /* Rows idx[0 .. n) of x and y into fresh copies. */
@@ -116,7 +113,6 @@ int prle_predictor_fit(prle_predictor **out, const prle_matrix *x, const float *
                                x_val->cols, x->cols);
     if (!(p = calloc(1, sizeof *p)))
         return prle__error_nomem("predictor");
-    p->in_dim = x->cols;
 
     /* validation rows: the caller's, or a seeded share of x */
     const prle_matrix *xt = x, *xv = x_val;
@@ -185,9 +181,10 @@ int prle_predictor_predict(float *yhat, const prle_predictor *p, const prle_matr
 {
     if (!p || !x || !yhat)
         return prle__error_set(PRLE_EINVAL, "predictor: NULL argument");
-    if (x->cols != p->in_dim)
+    size_t d = prle_kernel_in_dim(p->kernel);
+    if (x->cols != d)
         return prle__error_set(PRLE_ESHAPE, "predictor: rows are %zu wide, the fit's were %zu",
-                               x->cols, p->in_dim);
+                               x->cols, d);
     prle_matrix z = {0};
     const prle_model_params *mp = prle_model_get_params(p->model);
     int err = prle_kernel_apply(&z, p->kernel, x, mp->n_threads);
@@ -205,7 +202,8 @@ size_t prle_predictor_explain(prle_explain_item *items, float *rest, float *yhat
         prle__error_set(PRLE_EINVAL, "predictor: NULL argument");
         return 0;
     }
-    prle_matrix row = {.data = (float *)x, .rows = 1, .cols = p->in_dim}, z = {0};
+    prle_matrix row = {.data = (float *)x, .rows = 1, .cols = prle_kernel_in_dim(p->kernel)};
+    prle_matrix z = {0};
     if (prle_kernel_apply(&z, p->kernel, &row, 1) < 0)
         return 0;
     size_t n = prle_model_explain(items, rest, yhat, p->model, z.data, k);
@@ -215,34 +213,14 @@ size_t prle_predictor_explain(prle_explain_item *items, float *rest, float *yhat
     return n;
 }
 
-static void put_u64le(unsigned char *b, uint64_t v)
+/* One layer's safetensors image, as its own saver would write the file. */
+static int layer_bytes(char **out, size_t *len, const prle_predictor *p, bool kernel)
 {
-    for (int i = 0; i < 8; i++)
-        b[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get_u64le(const unsigned char *b)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | b[i];
-    return v;
-}
-
-/* Writes one layer with its own saver to a temporary file beside `path` and reads it back. */
-static int layer_bytes(char **out, size_t *len, const prle_predictor *p, bool kernel,
-                       const char *path)
-{
-    size_t n = strlen(path) + 48;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return prle__error_nomem("predictor save");
-    snprintf(tmp, n, "%s.%s.tmp.%ld", path, kernel ? "kernel" : "model", (long)getpid());
-    int err = kernel ? prle_kernel_save(p->kernel, tmp) : prle_model_save(p->model, tmp);
+    prle_st_writer *w = NULL;
+    int err = kernel ? prle__kernel_writer(&w, p->kernel) : prle__model_writer(&w, p->model);
     if (err == 0)
-        err = prle__read_file(out, len, tmp, 0);
-    unlink(tmp);
-    free(tmp);
+        err = prle__st_writer_bytes(out, len, w);
+    prle_st_writer_free(w);
     return err;
 }
 
@@ -254,19 +232,19 @@ int prle_predictor_save(const prle_predictor *p, const char *path)
     size_t kl = 0, ml = 0, nmap = p->rows ? p->n_rows : 0;
     prle__afile f = {0};
     int err;
-    if ((err = layer_bytes(&kb, &kl, p, true, path)) < 0 ||
-        (err = layer_bytes(&mb, &ml, p, false, path)) < 0 || (err = prle__afile_open(&f, path)) < 0)
+    if ((err = layer_bytes(&kb, &kl, p, true)) < 0 || (err = layer_bytes(&mb, &ml, p, false)) < 0 ||
+        (err = prle__afile_open(&f, path)) < 0)
         goto done;
     unsigned char len[8];
     bool ok = fwrite(MAGIC, 1, 8, f.fp) == 8;
-    put_u64le(len, kl);
+    prle__le_put(len, kl, 8);
     ok = ok && fwrite(len, 1, 8, f.fp) == 8 && fwrite(kb, 1, kl, f.fp) == kl;
-    put_u64le(len, ml);
+    prle__le_put(len, ml, 8);
     ok = ok && fwrite(len, 1, 8, f.fp) == 8 && fwrite(mb, 1, ml, f.fp) == ml;
-    put_u64le(len, nmap);
+    prle__le_put(len, nmap, 8);
     ok = ok && fwrite(len, 1, 8, f.fp) == 8;
     for (size_t i = 0; ok && i < nmap; i++) {
-        put_u64le(len, p->rows[i]);
+        prle__le_put(len, p->rows[i], 8);
         ok = fwrite(len, 1, 8, f.fp) == 8;
     }
     if (!ok) {
@@ -287,7 +265,7 @@ static int part(const unsigned char **data, uint64_t *len, const unsigned char *
 {
     if (size - *at < 8)
         return prle__error_set(PRLE_EFORMAT, "%s: truncated before the %s", path, what);
-    *len = get_u64le(buf + *at);
+    *len = prle__le_get(buf + *at, 8);
     *at += 8;
     if (*len > size - *at)
         return prle__error_set(PRLE_EFORMAT, "%s: the %s runs past the end of the file", path,
@@ -329,7 +307,7 @@ int prle__predictor_load_memory(prle_predictor **out, const void *data, size_t s
     if ((err = part(&kd, &kl, b, size, &at, path, "kernel")) < 0 ||
         (err = part(&md, &ml, b, size, &at, path, "model")) < 0)
         goto done;
-    if (size - at < 8 || (nmap = get_u64le(b + at)) > (size - at - 8) / 8 ||
+    if (size - at < 8 || (nmap = prle__le_get(b + at, 8)) > (size - at - 8) / 8 ||
         size - at - 8 != nmap * 8) {
         err = prle__error_set(PRLE_EFORMAT, "%s: the row map is truncated or too long", path);
         goto done;
@@ -344,7 +322,6 @@ int prle__predictor_load_memory(prle_predictor **out, const void *data, size_t s
         (err = prle_st_open_memory(&mf, md, (size_t)ml, path)) < 0 ||
         (err = prle__model_load_st(&p->model, mf, path)) < 0)
         goto done;
-    p->in_dim = prle_kernel_in_dim(p->kernel);
     if (prle_kernel_out_dim(p->kernel) != prle_model_dim(p->model)) {
         err = prle__error_set(PRLE_EFORMAT, "%s: the kernel's width %zu is not the model's %zu",
                               path, prle_kernel_out_dim(p->kernel), prle_model_dim(p->model));
@@ -357,7 +334,7 @@ int prle__predictor_load_memory(prle_predictor **out, const void *data, size_t s
         }
         p->n_rows = (size_t)nmap;
         for (size_t i = 0; i < nmap; i++)
-            p->rows[i] = (size_t)get_u64le(rd + 8 * i);
+            p->rows[i] = (size_t)prle__le_get(rd + 8 * i, 8);
         const size_t *proto = prle_model_prototype_rows(p->model);
         for (size_t q = 0; q < prle_model_n_prototypes(p->model); q++)
             if (proto[q] >= p->n_rows) {

@@ -25,51 +25,6 @@ int prle__path_join(char *out, size_t len, const char *dir, const char *name)
     return 0;
 }
 
-char *prle__path_dup(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
-bool prle__path_exists(const char *path)
-{
-    struct stat st;
-    return lstat(path, &st) == 0;
-}
-
-int prle__remove_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return errno == ENOENT ? 0 : prle__error_errno(path);
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        if (!d)
-            return prle__error_errno(path);
-        struct dirent *e;
-        int err = 0;
-        while (err == 0 && (e = readdir(d))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
-            char *child = prle__path_dup(path, e->d_name);
-            err = child ? prle__remove_tree(child) : prle__error_nomem("path");
-            free(child);
-        }
-        closedir(d);
-        if (err < 0)
-            return err;
-        if (rmdir(path) != 0)
-            return prle__error_set(PRLE_EIO, "%s: cannot remove folder: %s", path, strerror(errno));
-        return 0;
-    }
-    if (unlink(path) != 0)
-        return prle__error_set(PRLE_EIO, "%s: cannot remove: %s", path, strerror(errno));
-    return 0;
-}
-
 int prle__copy_file(const char *dst, const char *src)
 {
     FILE *in = fopen(src, "rb");
@@ -281,31 +236,6 @@ int prle__run_folder_claim(const char *dir)
     return has_file(dir, PRLE__RUN_MARKER) ? 0 : write_marker(dir);
 }
 
-int prle__sweep_stale(const char *dir, const char *prefix, const char *restore_to)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return 0; /* nothing to sweep */
-    struct dirent *e;
-    int err = 0;
-    size_t np = strlen(prefix);
-    while (err == 0 && (e = readdir(d))) {
-        if (strncmp(e->d_name, prefix, np) != 0 || !prle__temp_of_dead_process(e->d_name))
-            continue;
-        char path[4096];
-        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
-            continue;
-        /* an old run folder moved aside by a swap that was killed before the new one came in
-           (file systems without RENAME_EXCHANGE): put back, not removed */
-        if (restore_to && !strncmp(e->d_name + np, "old-", 4) && !prle__path_exists(restore_to) &&
-            rename(path, restore_to) == 0)
-            continue;
-        err = prle__remove_tree(path);
-    }
-    closedir(d);
-    return err;
-}
-
 int prle__run_tmp_dir(char **out, const char *final_dir)
 {
     char *parent = NULL;
@@ -370,18 +300,6 @@ int prle__run_commit_dir(const char *tmp_dir, const char *final_dir)
 done:
     free(old);
     return err;
-}
-
-int prle__check_finite(const prle_matrix *m, const char *path)
-{
-    for (size_t i = 0; i < m->rows; i++) {
-        const float *r = prle_matrix_row(m, i);
-        for (size_t j = 0; j < m->cols; j++)
-            if (!isfinite(r[j]))
-                return prle__error_set(PRLE_EINVAL, "%s: row %zu (0-based), column %zu is %s", path,
-                                       i, j, isnan(r[j]) ? "nan" : "infinite");
-    }
-    return 0;
 }
 
 int prle_run_dir(char **out, const prle_config *cfg)

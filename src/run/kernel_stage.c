@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/matrix_int.h"
 #include "core/progress.h"
 #include "data/download.h"
 #include "prle/npy.h"

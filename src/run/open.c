@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/matrix_int.h"
 #include "prle/npy.h"
 #include "run/run_model.h"
 

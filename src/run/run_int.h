@@ -2,6 +2,7 @@
 #ifndef PRLE_RUN_RUN_INT_H
 #define PRLE_RUN_RUN_INT_H
 
+#include "io/fileio.h"
 #include "prle/encoder.h"
 #include "prle/run.h"
 
@@ -10,16 +11,6 @@
 
 /** snprintf "%s/%s" into `out`; PRLE_EINVAL "path too long" when it does not fit. */
 int prle__path_join(char *out, size_t len, const char *dir, const char *name);
-
-/** A malloc'd "%s/%s", or NULL (out of memory). */
-char *prle__path_dup(const char *dir, const char *name);
-
-/** True when `path` exists (any kind of file). */
-bool prle__path_exists(const char *path);
-
-/** Removes `path` and, for a folder, everything below it (symbolic links are not followed).
- *  A missing path is fine. PRLE_EIO naming what could not be removed. */
-int prle__remove_tree(const char *path);
 
 /** Copies the bytes of `src` to `dst` atomically. PRLE_ENOTFOUND / PRLE_EIO naming the path. */
 int prle__copy_file(const char *dst, const char *src);
@@ -45,12 +36,6 @@ int prle__run_verify(const char *dir);
  *  prle__run_folder_check, then creates the folder and its marker if missing. */
 int prle__run_folder_claim(const char *dir);
 
-/** Removes the entries of `dir` whose names start with `prefix` and end in a temporary tag
- *  of a process that is gone (".tmp-PID", ".old-PID", ".tmp.PID"): what a killed run left;
- *  a "{prefix}old-PID" folder is renamed to `restore_to` instead when that is absent (a swap
- *  killed half-way). A missing folder is fine. PRLE_EIO naming what could not be removed. */
-int prle__sweep_stale(const char *dir, const char *prefix, const char *restore_to);
-
 /** A temporary folder `.{name}.tmp-{pid}` beside `final_dir` (created, empty: an old
  *  leftover of that name, and those of killed runs, are removed first), holding the run
  *  marker. `*out` malloc'd. */
@@ -70,10 +55,6 @@ int prle__run_commit_dir(const char *tmp_dir, const char *final_dir);
 int prle__run_ridge_reference(prle_run_reference *out, const prle_matrix x[PRLE_N_SPLITS],
                               const prle_dataset *ds, double label_min, double label_max,
                               int n_threads);
-
-/** Fails with PRLE_EINVAL "PATH: row R (0-based), column C is nan" at the first non-finite
- *  value of `m`. */
-int prle__check_finite(const prle_matrix *m, const char *path);
 
 /* ---- the kernel stage (kernel_stage.c) ------------------------------------------------ */
 
