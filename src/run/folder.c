@@ -135,19 +135,18 @@ int prle__run_folder_check(const char *dir)
 static const char *const RECORDED[] = {"config.yaml", "kernel.safetensors", "model.safetensors"};
 #define N_RECORDED (sizeof RECORDED / sizeof *RECORDED)
 
-/* The marker, JSON: format, a note, and the size and sha256 of each RECORDED file present. */
-static int write_marker(const char *dir)
+int prle__run_record(const char *dir)
 {
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s/%s", dir, PRLE__RUN_MARKER) >= (int)sizeof path)
-        return prle__error_set(PRLE_EINVAL, "%s: path too long", dir);
+    char path[PRLE__RUN_PATH];
+    int err = prle__path_join(path, sizeof path, dir, PRLE__RUN_MARKER);
+    if (err < 0)
+        return err;
     cJSON *root = cJSON_CreateObject(), *files = cJSON_CreateObject();
     if (!root || !files) {
         cJSON_Delete(root);
         cJSON_Delete(files);
         return prle__error_nomem("run marker");
     }
-    int err;
     if ((err = prle__json_add_string(root, "format", "prle-run")) < 0 ||
         (err = prle__json_add_int(root, "version", 1)) < 0 ||
         (err = prle__json_add_string(root, "note",
@@ -156,11 +155,12 @@ static int write_marker(const char *dir)
         (err = prle__json_add(root, "files", files)) < 0)
         goto done;
     for (size_t i = 0; i < N_RECORDED && err == 0; i++) {
-        char fp[4096], sha[65];
+        char fp[PRLE__RUN_PATH], sha[65];
         uint64_t size = 0;
-        if (snprintf(fp, sizeof fp, "%s/%s", dir, RECORDED[i]) >= (int)sizeof fp ||
-            !has_file(dir, RECORDED[i]))
+        if (!has_file(dir, RECORDED[i]))
             continue;
+        if ((err = prle__path_join(fp, sizeof fp, dir, RECORDED[i])) < 0)
+            break;
         cJSON *o = cJSON_CreateObject();
         if ((err = prle__json_add(files, RECORDED[i], o)) < 0 ||
             (err = prle__sha256_file(sha, &size, fp)) < 0 ||
@@ -175,21 +175,17 @@ done:
     return err;
 }
 
-int prle__run_record(const char *dir)
-{
-    return write_marker(dir);
-}
-
 int prle__run_verify(const char *dir)
 {
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s/%s", dir, PRLE__RUN_MARKER) >= (int)sizeof path)
-        return prle__error_set(PRLE_EINVAL, "%s: path too long", dir);
+    char path[PRLE__RUN_PATH];
+    int err = prle__path_join(path, sizeof path, dir, PRLE__RUN_MARKER);
+    if (err < 0)
+        return err;
     if (!has_file(dir, PRLE__RUN_MARKER))
         return 0; /* a run from before the marker: nothing recorded */
     cJSON *root = NULL;
     const cJSON *files = NULL;
-    int err = prle__json_read_file(&root, path);
+    err = prle__json_read_file(&root, path);
     if (err == PRLE_EFORMAT) { /* not JSON: a marker that records nothing */
         prle_error_clear();
         return 0;
@@ -205,7 +201,7 @@ int prle__run_verify(const char *dir)
         const cJSON *o = cJSON_GetObjectItemCaseSensitive(files, RECORDED[i]);
         const char *want;
         int64_t want_size = 0;
-        char fp[4096], sha[65];
+        char fp[PRLE__RUN_PATH], sha[65];
         uint64_t size = 0;
         if (!o)
             continue;
@@ -215,8 +211,8 @@ int prle__run_verify(const char *dir)
                                   RECORDED[i]);
             break;
         }
-        snprintf(fp, sizeof fp, "%s/%s", dir, RECORDED[i]);
-        if ((err = prle__sha256_file(sha, &size, fp)) < 0)
+        if ((err = prle__path_join(fp, sizeof fp, dir, RECORDED[i])) < 0 ||
+            (err = prle__sha256_file(sha, &size, fp)) < 0)
             break;
         if ((int64_t)size != want_size || strcmp(sha, want) != 0)
             err = prle__error_set(PRLE_EFORMAT,
@@ -233,7 +229,7 @@ int prle__run_folder_claim(const char *dir)
     int err;
     if ((err = prle__run_folder_check(dir)) < 0 || (err = prle__mkdir_p(dir)) < 0)
         return err;
-    return has_file(dir, PRLE__RUN_MARKER) ? 0 : write_marker(dir);
+    return has_file(dir, PRLE__RUN_MARKER) ? 0 : prle__run_record(dir);
 }
 
 int prle__run_tmp_dir(char **out, const char *final_dir)
@@ -257,7 +253,7 @@ int prle__run_tmp_dir(char **out, const char *final_dir)
     if (!tmp)
         return prle__error_nomem("path");
     if ((err = prle__remove_tree(tmp)) < 0 || (err = prle__mkdir_p(tmp)) < 0 ||
-        (err = write_marker(tmp)) < 0) {
+        (err = prle__run_record(tmp)) < 0) {
         free(tmp);
         return err;
     }
