@@ -198,8 +198,8 @@ static int bench_stsb(void)
     return 0;
 }
 
-/* Median wall time of one training step (batch gather, forward, loss, zero grads, backward,
- * Adam) as prle_kernel_fit runs it, over `reps` steps on successive batches. */
+/* Median wall time of one training step (batch gather, forward, loss, backward with Adam fused
+ * in: prle__head_step) as prle_kernel_fit runs it, over `reps` steps on successive batches. */
 static double step_ms(const prle_matrix *xt, const float *yt, const prle_kernel_params *p, int reps,
                       double *cpu_ratio)
 {
@@ -208,14 +208,15 @@ static double step_ms(const prle_matrix *xt, const float *yt, const prle_kernel_
     prle_kernel *k = NULL;
     prle__head_acts acts = {0};
     double *ms = malloc((size_t)reps * sizeof *ms), res = -1;
-    float *xb = malloc(B * H * sizeof *xb), *dz = NULL, *work = NULL;
+    float *xb = malloc(B * H * sizeof *xb), *dz = NULL, *work = NULL, *scratch = NULL;
     if (!ms || !xb || prle__kernel_alloc(&k, H, p) < 0)
         goto done;
     const prle__head *h = &k->head;
     prle__head_init_weights(h, k->pb.params, p->seed);
     dz = malloc(B * h->d_out * sizeof *dz);
     work = malloc(prle__loss_work_floats(B) * sizeof *work);
-    if (!dz || !work || prle__param_buf_alloc_train(&k->pb) < 0 ||
+    scratch = malloc(prle__head_step_scratch(h, nt) * sizeof *scratch);
+    if (!dz || !work || !scratch || prle__param_buf_alloc_train(&k->pb) < 0 ||
         prle__head_acts_alloc(&acts, h, B, true) < 0)
         goto done;
     prle__loss_params lp = {p->lambda_pair, p->lambda_triplet, p->lambda_uniform, 1.0};
@@ -231,10 +232,8 @@ static double step_ms(const prle_matrix *xt, const float *yt, const prle_kernel_
         prle__head_forward(h, k->pb.params, &acts, xb, B, &drop, nt);
         prle__loss_terms t;
         prle__kernel_loss(&t, dz, work, acts.z, yt + r0, B, h->d_out, &lp, &trip, nt);
-        prle__param_buf_zero_grad(&k->pb);
-        prle__head_backward(h, k->pb.params, k->pb.grads, &acts, xb, dz, B, nt);
-        prle__adam_step(k->pb.params, k->pb.grads, k->pb.m, k->pb.v, h->n_train, &ap,
-                        (uint64_t)r + 1, nt);
+        prle__adam_coef c = prle__adam_coef_at(&ap, (uint64_t)r + 1);
+        prle__head_step(h, &k->pb, &acts, xb, dz, B, &c, scratch, nt);
         if (r >= 2)
             ms[r - 2] = 1e3 * (prle__now() - t0);
         if (r == 1)
@@ -245,7 +244,7 @@ static double step_ms(const prle_matrix *xt, const float *yt, const prle_kernel_
 done:
     prle__head_acts_dispose(&acts);
     prle_kernel_free(k);
-    free(ms), free(xb), free(dz), free(work);
+    free(ms), free(xb), free(dz), free(work), free(scratch);
     return res;
 }
 

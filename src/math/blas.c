@@ -98,17 +98,7 @@ void prle__gemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float 
     prle__blas_unpin();
 }
 
-void prle__dgram(double *c, const double *a, size_t m, size_t n)
-{
-    if (n == 0)
-        return;
-    prle__blas_pin_serial();
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, as_blasint(n), as_blasint(m), 1.0, a,
-                as_blasint(n), 0.0, c, as_blasint(n));
-    prle__blas_unpin();
-}
-
-void prle__dgram_threaded(double *c, const double *a, size_t m, size_t n, int nt)
+void prle__dgram(double *c, const double *a, size_t m, size_t n, int nt)
 {
     if (n == 0)
         return;

@@ -31,16 +31,13 @@ void prle__gemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float 
                 const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
                 size_t ldc, int nt);
 
-/** C (n, n) = A^T A for A (m, n) row-major, double, the upper triangle written (dsyrk);
- *  OpenBLAS on one thread. */
-void prle__dgram(double *c, const double *a, size_t m, size_t n);
-
 /**
- * prle__dgram's upper triangle in fixed column panels of C (chosen from n only), each one
- * serial dgemm of A^T A[:, panel] over the rows it needs, the panels spread over `nt` OpenMP
- * threads: the same bits for any nt. The strictly lower triangle is left as it was.
+ * C (n, n) = A^T A for A (m, n) row-major, double, the upper triangle written in fixed column
+ * panels of C (chosen from n only), each one serial dgemm of A^T A[:, panel] over the rows it
+ * needs, the panels spread over `nt` OpenMP threads: the same bits for any nt. The strictly
+ * lower triangle is left as it was.
  */
-void prle__dgram_threaded(double *c, const double *a, size_t m, size_t n, int nt);
+void prle__dgram(double *c, const double *a, size_t m, size_t n, int nt);
 
 /** y = alpha * op(A) x + beta * y, A (m, n) row-major; OpenBLAS on one thread. */
 void prle__sgemv(bool trans_a, size_t m, size_t n, float alpha, const float *a, size_t lda,

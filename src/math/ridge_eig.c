@@ -45,7 +45,7 @@ int prle__ridge_eig_fit(prle__ridge_eig *r, const prle_matrix *x, const float *y
         for (size_t j = 0; j < d; j++)
             b[j] += xc[i * d + j] * yc;
     }
-    prle__dgram_threaded(r->v, xc, n, d, nt);
+    prle__dgram(r->v, xc, n, d, nt);
     prle__blas_pin_serial(); /* LAPACK's BLAS on one thread (math/blas.h) */
     lapack_int info =
         LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)d, r->v, (lapack_int)d, r->l);
