@@ -4,14 +4,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "prle/predictor_int.h"
+#include "prle/predictor.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     prle_predictor *p = NULL;
-    if (prle__predictor_load_memory(&p, data, size, "fuzz") < 0)
+    if (prle_predictor_load_memory(&p, data, size, "fuzz") < 0)
         return 0;
     size_t d = prle_kernel_in_dim(prle_predictor_kernel(p));
     float *x = d <= 4096 ? calloc(d ? d : 1, sizeof *x) : NULL;

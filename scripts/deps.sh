@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages PRLE needs to build and test, when any is missing.
 # Usage: scripts/deps.sh [build|run|test|peers]   (build: compilers and libraries; run adds npm;
-#        test adds chromium, a font and python3 for the browser test of the report, tests/browser/)
+#        test adds chromium and a font for the browser test of the report, tests/browser/; python3
+#        with NumPy, scikit-learn and pandas for the Python package's tests, tests/python/)
 set -euo pipefail
 what=${1:-build}
 pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
@@ -10,7 +11,7 @@ pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
 case "$what" in
   build) ;;
   run) pkgs+=(nodejs npm) ;;
-  test) pkgs+=(chromium fonts-dejavu-core python3 strace) ;;
+  test) pkgs+=(chromium fonts-dejavu-core python3 python3-numpy python3-sklearn python3-pandas strace) ;;
   peers) pkgs+=(python3-numpy python3-scipy python3-sklearn python3-torch) ;;
   *) echo "deps.sh: unknown set '$what' (build, run, test, peers)" >&2; exit 2 ;;
 esac

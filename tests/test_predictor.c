@@ -1,6 +1,7 @@
 /* The predictor handle (issue 14): fit on matrices with and without validation rows, predict,
  * explain (contributions add up; train_row is the caller's row, its value-space vector the
- * prototype), the same bits at 1 and 2 threads, label range from y, and bad input.
+ * prototype), the same bits at 1 and 2 threads, label range from y, small sets, bad input;
+ * and what bindings use: params from config keys, the file in memory, many rows explained.
  * LABELS: unit */
 #include "prle_test.h"
 
@@ -141,15 +142,104 @@ static void test_predictor__fit_predict_explain(void)
     y[7] = NAN;
     PT_FAILS(prle_predictor_fit(&p, &x, y, NULL, NULL, &pp), PRLE_EINVAL, "training label 7");
     y[7] = 0;
-    prle_matrix few = {.data = x.data, .rows = 12, .cols = D};
-    PT_FAILS(prle_predictor_fit(&p, &few, y, NULL, NULL, &pp), PRLE_EINVAL, "prototypes");
+    /* small sets work: 12 rows (none held out below 20) get 6 prototypes; 1 row is refused */
+    prle_matrix few = prle_matrix_view(x.data, 12, D);
+    PT_OK(prle_predictor_fit(&p, &few, y, NULL, NULL, &pp));
+    PT_EQ_INT(prle_predictor_n_prototypes(p), 6);
+    PT_OK(prle_predictor_predict(yhat, p, &xt));
+    PT_CHECK(isfinite(yhat[0]) && isfinite(yhat[199]));
+    prle_predictor_free(p);
+    p = NULL;
+    few.rows = 1;
+    PT_FAILS(prle_predictor_fit(&p, &few, y, NULL, NULL, &pp), PRLE_EINVAL, "need 2 or more");
     PT_CHECK(p == NULL);
     prle_matrix_dispose(&x), prle_matrix_dispose(&xv), prle_matrix_dispose(&xt);
+}
+
+/* What bindings use (python/prle): params from config keys, the file's bytes in memory, the
+ * explanations of many rows at once, the prototypes' rows. */
+static void test_predictor__bindings(void)
+{
+    static float y[300], yt[40], yhat[40];
+    prle_matrix x, xt;
+    problem(&x, y, 300, 4);
+    problem(&xt, yt, 40, 5);
+    prle_predictor_params pp;
+    const char *ov[] = {"model.num_prototypes=9", "train.seed=11",     "train.threads=1",
+                        "val_fraction=0.2",       "data.label_min=-5", "data.label_max=5"};
+    PT_CHECK(prle_predictor_params_size() == sizeof pp);
+    PT_OK(prle_predictor_params_from_overrides(&pp, ov, 6));
+    PT_EQ_INT(pp.model.protos.n_prototypes, 9);
+    PT_EQ_INT(pp.seed, 11);
+    PT_NEAR(pp.val_fraction, 0.2, 0);
+    PT_NEAR(pp.label_min, -5, 0);
+    PT_NEAR(pp.label_max, 5, 0);
+    prle_predictor_params d = prle_predictor_default_params(), none;
+    PT_OK(prle_predictor_params_from_overrides(&none, NULL, 0));
+    PT_CHECK(isnan(none.label_min) && none.seed == d.seed && none.val_fraction == d.val_fraction);
+    PT_CHECK(none.kernel.learning_rate == d.kernel.learning_rate);
+    const char *bad[] = {"model.gating_strategy=nearest"};
+    PT_FAILS(prle_predictor_params_from_overrides(&none, bad, 1), PRLE_EINVAL,
+             "model.gating_strategy");
+    const char *badf[] = {"val_fraction=1"};
+    PT_FAILS(prle_predictor_params_from_overrides(&none, badf, 1), PRLE_EINVAL, "[0, 1)");
+
+    prle_predictor *p = NULL, *back = NULL;
+    PT_OK(prle_predictor_fit(&p, &x, y, NULL, NULL, &pp));
+    if (!p)
+        goto out;
+    PT_EQ_INT(prle_predictor_n_prototypes(p), 9);
+    PT_EQ_INT(prle_predictor_in_dim(p), D);
+    PT_NEAR(prle_model_get_params(prle_predictor_model(p))->label_max, 5, 0);
+    size_t rows[9];
+    prle_predictor_prototype_rows(rows, p);
+    PT_OK(prle_predictor_predict(yhat, p, &xt));
+    /* explain_rows: per row what prle_predictor_explain gives, k capped at P */
+    prle_explain_item items[40 * 9], one[9];
+    float rest[40], pred[40], r1, p1;
+    PT_OK(prle_predictor_explain_rows(items, rest, pred, p, &xt, 20));
+    for (size_t i = 0; i < 40; i += 13) {
+        PT_EQ_INT(prle_predictor_explain(one, &r1, &p1, p, prle_matrix_row(&xt, i), 20), 9);
+        for (size_t j = 0; j < 9; j++) {
+            const prle_explain_item *a = &one[j], *b = &items[9 * i + j];
+            PT_CHECK(a->prototype == b->prototype && a->train_row == b->train_row &&
+                     a->weight == b->weight && a->local == b->local &&
+                     a->contribution == b->contribution);
+        }
+        PT_CHECK(r1 == rest[i] && p1 == pred[i]);
+        PT_NEAR(pred[i], yhat[i], 1e-5);
+    }
+    for (size_t q = 0; q < 9; q++) /* every prototype listed in row 0, each its caller's row */
+        PT_CHECK(items[q].train_row == rows[items[q].prototype] && rows[q] < 300);
+    PT_FAILS(prle_predictor_explain_rows(items, rest, pred, p, &xt, 0), PRLE_EINVAL, "k = 0");
+    /* the file's bytes in memory */
+    void *mem = NULL;
+    size_t n = 0, flen = 0;
+    const char *path = pt_tmp("b.prle");
+    PT_OK(prle_predictor_save_memory(&mem, &n, p));
+    PT_OK(prle_predictor_save(p, path));
+    char *file = (char *)pt_slurp(path, &flen);
+    PT_CHECK(file && flen == n && memcmp(file, mem, n) == 0);
+    free(file);
+    PT_OK(prle_predictor_load_memory(&back, mem, n, NULL));
+    if (back) {
+        float again[40];
+        PT_OK(prle_predictor_predict(again, back, &xt));
+        PT_CHECK(memcmp(again, yhat, sizeof again) == 0);
+        prle_predictor_free(back);
+        back = NULL;
+    }
+    PT_FAILS(prle_predictor_load_memory(&back, mem, n - 1, NULL), PRLE_EFORMAT, "<memory>");
+    prle_free(mem);
+out:
+    prle_predictor_free(p);
+    prle_matrix_dispose(&x), prle_matrix_dispose(&xt);
 }
 
 int main(void)
 {
     prle_init(0);
     PT_RUN(test_predictor__fit_predict_explain);
+    PT_RUN(test_predictor__bindings);
     return pt_report();
 }

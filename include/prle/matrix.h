@@ -19,6 +19,15 @@ typedef struct prle_matrix {
     size_t map_len_;  /* internal: mmap length */
 } prle_matrix;
 
+/**
+ * A borrowed view of the caller's row-major buffer (rows, cols): nothing is copied, and the
+ * view must not be disposed. The library's functions take it wherever they read a matrix.
+ */
+static inline prle_matrix prle_matrix_view(const float *data, size_t rows, size_t cols)
+{
+    return (prle_matrix){.data = (float *)data, .rows = rows, .cols = cols};
+}
+
 /** Allocates (rows, cols) zero-filled. Returns PRLE_ENOMEM on overflow or failure. */
 PRLE_API int prle_matrix_alloc(prle_matrix *out, size_t rows, size_t cols);
 

@@ -5,6 +5,7 @@
 #define PRLE_PREDICTOR_H
 
 #include "prle/common.h"
+#include "prle/config.h"
 #include "prle/kernel.h"
 #include "prle/matrix.h"
 #include "prle/model.h"
@@ -31,11 +32,35 @@ typedef struct prle_predictor_params {
 PRLE_API prle_predictor_params prle_predictor_default_params(void);
 
 /**
+ * The params a config's keys give, as `prle run` uses them: kernel.*, model.*, loss.*, the
+ * train.* of stage 2, train.seed and train.threads; the label range from data.label_min and
+ * data.label_max where set (else from y). Errors of prle_kernel_params_from_config and
+ * prle_model_params_from_config.
+ */
+PRLE_API int prle_predictor_params_from_config(prle_predictor_params *out, const prle_config *cfg);
+
+/**
+ * For bindings that do not mirror the structs (Python's ctypes): the defaults with `n`
+ * config overrides "KEY=VALUE" applied (prle_config_override: "model.num_prototypes=10",
+ * "train.seed=7"; and the predictor's own "val_fraction=0.2"), then
+ * prle_predictor_params_from_config, into `out`, a buffer of prle_predictor_params_size()
+ * bytes. PRLE_EINVAL "override 'KEY=VALUE': ..." for an unknown key or a bad value.
+ */
+PRLE_API int prle_predictor_params_from_overrides(prle_predictor_params *out,
+                                                  const char *const *assignments, size_t n);
+
+/** sizeof(prle_predictor_params), for bindings that allocate it. */
+PRLE_API size_t prle_predictor_params_size(void);
+
+/**
  * Fits kernel and experts on x (n, H) and y (n), borrowed (not copied). x_val / y_val are
  * the validation rows for early stopping and the experts' warm start; both NULL: a seeded
- * `val_fraction` of the rows is held out instead. PRLE_EINVAL for fewer rows than prototypes
- * plus one, a non-finite label or value, or bad params; PRLE_ESHAPE for widths that differ;
- * the layers' own errors. The same params and data give the same bits for any n_threads.
+ * `val_fraction` of the rows is held out instead. Small sets work: there are at most half as
+ * many prototypes as training rows (model.protos.n_prototypes is lowered to that), and the
+ * budgets of the layers then run without early stopping where no rows are held out.
+ * PRLE_EINVAL for fewer than 2 training rows, a non-finite label or value, or bad params;
+ * PRLE_ESHAPE for widths that differ; the layers' own errors. The same params and data give the
+ * same bits for any n_threads.
  */
 PRLE_API int prle_predictor_fit(prle_predictor **out, const prle_matrix *x, const float *y,
                                 const prle_matrix *x_val, const float *y_val,
@@ -52,6 +77,21 @@ PRLE_API int prle_predictor_predict(float *yhat, const prle_predictor *p, const 
 PRLE_API size_t prle_predictor_explain(prle_explain_item *items, float *rest, float *yhat,
                                        const prle_predictor *p, const float *x, size_t k);
 
+/**
+ * Explains the n rows of x at once: row i's min(k, P) items at items[i * min(k, P)], its
+ * `rest` and prediction at rest[i] and yhat[i] (as prle_predictor_explain, whose bits they
+ * are). PRLE_ESHAPE on a width mismatch, PRLE_EINVAL for k = 0.
+ */
+PRLE_API int prle_predictor_explain_rows(prle_explain_item *items, float *rest, float *yhat,
+                                         const prle_predictor *p, const prle_matrix *x, size_t k);
+
+/** The width of the rows the predictor was fitted on, and its number of prototypes. */
+PRLE_API size_t prle_predictor_in_dim(const prle_predictor *p);
+PRLE_API size_t prle_predictor_n_prototypes(const prle_predictor *p);
+
+/** The prototypes' rows of the fit's x (P entries, slot order) into `rows`. */
+PRLE_API void prle_predictor_prototype_rows(size_t *rows, const prle_predictor *p);
+
 /** The layers, owned by the predictor. */
 PRLE_API const prle_kernel *prle_predictor_kernel(const prle_predictor *p);
 PRLE_API const prle_model *prle_predictor_model(const prle_predictor *p);
@@ -65,6 +105,13 @@ PRLE_API int prle_predictor_save(const prle_predictor *p, const char *path);
 
 /** Reads a file of prle_predictor_save. PRLE_EFORMAT naming the path and the fault. */
 PRLE_API int prle_predictor_load(prle_predictor **out, const char *path);
+
+/** The bytes prle_predictor_save writes, in memory: `*out` (free with prle_free), `*size`. */
+PRLE_API int prle_predictor_save_memory(void **out, size_t *size, const prle_predictor *p);
+
+/** As prle_predictor_load, from `size` bytes; `name` is used in messages (NULL: "<memory>"). */
+PRLE_API int prle_predictor_load_memory(prle_predictor **out, const void *data, size_t size,
+                                        const char *name);
 
 PRLE_API void prle_predictor_free(prle_predictor *p);
 

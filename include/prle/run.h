@@ -364,7 +364,7 @@ PRLE_API int prle_conformal_apply(float *lo, float *hi, const prle_conformal *c,
 /** One explained prediction (SPEC.md §6). Dispose with prle_explained_dispose. */
 typedef struct prle_explained {
     float prediction;         /**< yhat, raw scale */
-    prle_explain_item *items; /**< the k prototypes with the largest W_p |E_p| */
+    prle_explain_item *items; /**< the k prototypes with the largest weight W_p */
     size_t n_items;
     size_t rest_count;       /**< the other P - n_items prototypes */
     double rest_weight;      /**< their summed weight */

@@ -15,7 +15,6 @@
 #include "io/safetensors_int.h"
 #include "kernel/kernel_int.h"
 #include "prle/model_int.h"
-#include "prle/predictor_int.h"
 #include "prle/rng.h"
 
 /* One file: MAGIC, then three length-prefixed parts (u64 little-endian byte counts): the
@@ -30,16 +29,6 @@ struct prle_predictor {
     size_t n_rows;
 };
 
-prle_predictor_params prle_predictor_default_params(void)
-{
-    return (prle_predictor_params){.kernel = prle_kernel_default_params(),
-                                   .model = prle_model_default_params(),
-                                   .seed = 42,
-                                   .label_min = NAN,
-                                   .label_max = NAN,
-                                   .val_fraction = 0.15};
-}
-
 void prle_predictor_free(prle_predictor *p)
 {
     if (!p)
@@ -48,6 +37,23 @@ void prle_predictor_free(prle_predictor *p)
     prle_model_free(p->model);
     free(p->rows);
     free(p);
+}
+
+size_t prle_predictor_in_dim(const prle_predictor *p)
+{
+    return p ? prle_kernel_in_dim(p->kernel) : 0;
+}
+
+size_t prle_predictor_n_prototypes(const prle_predictor *p)
+{
+    return p ? prle_model_n_prototypes(p->model) : 0;
+}
+
+void prle_predictor_prototype_rows(size_t *rows, const prle_predictor *p)
+{
+    const size_t *r = prle_model_prototype_rows(p->model);
+    for (size_t q = 0; q < prle_model_n_prototypes(p->model); q++)
+        rows[q] = p->rows ? p->rows[r[q]] : r[q];
 }
 
 const prle_kernel *prle_predictor_kernel(const prle_predictor *p)
@@ -155,13 +161,13 @@ int prle_predictor_fit(prle_predictor **out, const prle_matrix *x, const float *
     mp.seed = mp.protos.seed = mp.router.seed = pp.seed;
     mp.n_threads = mp.protos.n_threads = mp.router.n_threads = pp.n_threads;
     mp.label_min = lo, mp.label_max = hi;
-    if (xt->rows < mp.protos.n_prototypes + 1) {
-        err = prle__error_set(PRLE_EINVAL,
-                              "predictor: %zu training rows for %zu prototypes (need more rows, or "
-                              "model.protos.n_prototypes lower)",
-                              xt->rows, mp.protos.n_prototypes);
+    if (xt->rows < 2) {
+        err = prle__error_set(PRLE_EINVAL, "predictor: %zu training row%s (need 2 or more)",
+                              xt->rows, xt->rows == 1 ? "" : "s");
         goto done;
     }
+    if (mp.protos.n_prototypes > xt->rows / 2) /* at most one per two training rows */
+        mp.protos.n_prototypes = xt->rows / 2;
     if ((err = prle_kernel_fit(&p->kernel, xt, yt, xv, yv, &kp)) < 0 ||
         (err = prle_kernel_apply(&z_tr, p->kernel, xt, pp.n_threads)) < 0 ||
         (xv && (err = prle_kernel_apply(&z_va, p->kernel, xv, pp.n_threads)) < 0) ||
@@ -213,6 +219,31 @@ size_t prle_predictor_explain(prle_explain_item *items, float *rest, float *yhat
     return n;
 }
 
+int prle_predictor_explain_rows(prle_explain_item *items, float *rest, float *yhat,
+                                const prle_predictor *p, const prle_matrix *x, size_t k)
+{
+    if (!p || !x || !items || !rest || !yhat)
+        return prle__error_set(PRLE_EINVAL, "predictor: NULL argument");
+    if (k == 0)
+        return prle__error_set(PRLE_EINVAL, "predictor: explain with k = 0 prototypes");
+    size_t d = prle_kernel_in_dim(p->kernel), P = prle_model_n_prototypes(p->model);
+    size_t kk = k < P ? k : P;
+    if (x->cols != d)
+        return prle__error_set(PRLE_ESHAPE, "predictor: rows are %zu wide, the fit's were %zu",
+                               x->cols, d);
+    prle_matrix z = {0};
+    int err = prle_kernel_apply(&z, p->kernel, x, prle_model_get_params(p->model)->n_threads);
+    for (size_t i = 0; err == 0 && i < x->rows; i++) {
+        prle_explain_item *it = items + i * kk;
+        if (prle_model_explain(it, rest + i, yhat + i, p->model, prle_matrix_row(&z, i), k) == 0)
+            err = prle_last_error_code();
+        for (size_t j = 0; j < kk && p->rows; j++)
+            it[j].train_row = p->rows[it[j].train_row];
+    }
+    prle_matrix_dispose(&z);
+    return err;
+}
+
 /* One layer's safetensors image, as its own saver would write the file. */
 static int layer_bytes(char **out, size_t *len, const prle_predictor *p, bool kernel)
 {
@@ -224,30 +255,45 @@ static int layer_bytes(char **out, size_t *len, const prle_predictor *p, bool ke
     return err;
 }
 
+int prle_predictor_save_memory(void **out, size_t *size, const prle_predictor *p)
+{
+    if (!out || !size || !p)
+        return prle__error_set(PRLE_EINVAL, "predictor: NULL argument");
+    *out = NULL, *size = 0;
+    char *kb = NULL, *mb = NULL;
+    size_t kl = 0, ml = 0, nmap = p->rows ? p->n_rows : 0;
+    int err;
+    if ((err = layer_bytes(&kb, &kl, p, true)) < 0 || (err = layer_bytes(&mb, &ml, p, false)) < 0)
+        goto done;
+    size_t n = 8 + 8 + kl + 8 + ml + 8 + 8 * nmap;
+    unsigned char *b = malloc(n), *at = b;
+    if (!b) {
+        err = prle__error_nomem("predictor image");
+        goto done;
+    }
+    memcpy(at, MAGIC, 8), at += 8;
+    prle__le_put(at, kl, 8), memcpy(at + 8, kb, kl), at += 8 + kl;
+    prle__le_put(at, ml, 8), memcpy(at + 8, mb, ml), at += 8 + ml;
+    prle__le_put(at, nmap, 8), at += 8;
+    for (size_t i = 0; i < nmap; i++, at += 8)
+        prle__le_put(at, p->rows[i], 8);
+    *out = b, *size = n;
+done:
+    free(kb), free(mb);
+    return err;
+}
+
 int prle_predictor_save(const prle_predictor *p, const char *path)
 {
     if (!p || !path)
         return prle__error_set(PRLE_EINVAL, "predictor: NULL argument");
-    char *kb = NULL, *mb = NULL;
-    size_t kl = 0, ml = 0, nmap = p->rows ? p->n_rows : 0;
+    void *b = NULL;
+    size_t n = 0;
     prle__afile f = {0};
     int err;
-    if ((err = layer_bytes(&kb, &kl, p, true)) < 0 || (err = layer_bytes(&mb, &ml, p, false)) < 0 ||
-        (err = prle__afile_open(&f, path)) < 0)
+    if ((err = prle_predictor_save_memory(&b, &n, p)) < 0 || (err = prle__afile_open(&f, path)) < 0)
         goto done;
-    unsigned char len[8];
-    bool ok = fwrite(MAGIC, 1, 8, f.fp) == 8;
-    prle__le_put(len, kl, 8);
-    ok = ok && fwrite(len, 1, 8, f.fp) == 8 && fwrite(kb, 1, kl, f.fp) == kl;
-    prle__le_put(len, ml, 8);
-    ok = ok && fwrite(len, 1, 8, f.fp) == 8 && fwrite(mb, 1, ml, f.fp) == ml;
-    prle__le_put(len, nmap, 8);
-    ok = ok && fwrite(len, 1, 8, f.fp) == 8;
-    for (size_t i = 0; ok && i < nmap; i++) {
-        prle__le_put(len, p->rows[i], 8);
-        ok = fwrite(len, 1, 8, f.fp) == 8;
-    }
-    if (!ok) {
+    if (fwrite(b, 1, n, f.fp) != n) {
         int saved = errno;
         prle__afile_abort(&f);
         err = prle__error_set(PRLE_EIO, "%s: write failed: %s", path, strerror(saved));
@@ -255,7 +301,7 @@ int prle_predictor_save(const prle_predictor *p, const char *path)
     }
     err = prle__afile_commit(&f);
 done:
-    free(kb), free(mb);
+    free(b);
     return err;
 }
 
@@ -284,14 +330,18 @@ int prle_predictor_load(prle_predictor **out, const char *path)
     *out = NULL;
     int err = prle__read_file(&buf, &size, path, 0);
     if (err == 0)
-        err = prle__predictor_load_memory(out, buf, size, path);
+        err = prle_predictor_load_memory(out, buf, size, path);
     free(buf);
     return err;
 }
 
-int prle__predictor_load_memory(prle_predictor **out, const void *data, size_t size,
-                                const char *path)
+int prle_predictor_load_memory(prle_predictor **out, const void *data, size_t size,
+                               const char *path)
 {
+    if (!out || !data)
+        return prle__error_set(PRLE_EINVAL, "predictor: NULL argument");
+    if (!path)
+        path = "<memory>";
     size_t at = 8;
     prle_st_file *kf = NULL, *mf = NULL;
     prle_predictor *p = NULL;

@@ -26,12 +26,46 @@ export PKG_CONFIG_PATH=$tmp/pfx/lib/pkgconfig
 san=()
 grep -q '^PRLE_SANITIZE:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null &&
   san=(-fsanitize=address,undefined)
+# a small run folder for examples/run_folder.c (hashing encoder, pairs)
+pairs_tsvs 80 20 20
+small_yaml install-fixture model.num_prototypes=4 train.train_batch_size=16 train.output_dir=runs
+check fixture_run 0 "$prle" -q run small.yaml --no-analyze --no-report
 for ex in "$src"/examples/*.c; do
   name=$(basename "$ex" .c)
   # shellcheck disable=SC2046 # pkg-config's output is a list of words
   check "build_$name" 0 cc -Wall -Wextra -Werror "${san[@]}" "$ex" -o "$name" \
     $(pkg-config --cflags --libs prle) -lm
-  check "run_$name" 0 env LD_LIBRARY_PATH="$tmp/pfx/lib" "./$name"
-  if [ "$name" = matrix ]; then contains run_matrix out "test R^2"; fi
+  case $name in
+    matrix)
+      check run_matrix 0 env LD_LIBRARY_PATH="$tmp/pfx/lib" ./matrix
+      contains run_matrix out "test RMSE" ;;
+    run_folder)
+      check run_run_folder 0 env LD_LIBRARY_PATH="$tmp/pfx/lib" ./run_folder \
+        runs/small "the cat and the dog" "the cat and a dog"
+      # the same prediction as prle predict, and three prototypes plus the rest
+      want=$("$prle" predict runs/small --text "the cat and the dog" \
+        --text2 "the cat and a dog" --format csv | awk -F, 'NR == 2 {printf "%.4f", $3}')
+      contains run_run_folder out "prediction $want"
+      contains run_run_folder out "1 other prototypes (weight"
+      ;;
+    *) check "run_$name" 0 env LD_LIBRARY_PATH="$tmp/pfx/lib" "./$name" ;;
+  esac
 done
+# the README shows examples/matrix.c and examples/regressor.py whole, as they are
+for ex in matrix.c regressor.py; do
+  awk -v f="examples/$ex" 'index($0, "`" f "`:") {on = 1; next}
+    on && /^```/ {if (inb) exit; inb = 1; next} on && inb {print}' "$src/README.md" >"readme_$ex"
+  ok "readme_shows_$ex" cmp -s "readme_$ex" "$src/examples/$ex"
+done
+# the Python package, installed beside its library (not with a sanitized library: python3
+# would need the sanitizer runtime preloaded)
+if [ ${#san[@]} -eq 0 ]; then
+  ok installed_python [ -e pfx/lib/python3/dist-packages/prle/estimator.py ]
+  check python 0 env -u PRLE_LIBRARY PYTHONPATH="$tmp/pfx/lib/python3/dist-packages" \
+    /usr/bin/python3 -c 'import prle._lib as l; print(l.lib._name)'
+  contains python out "pfx/lib/python3/dist-packages/prle/../../../libprle.so.0"
+  check python_example 0 env -u PRLE_LIBRARY PYTHONPATH="$tmp/pfx/lib/python3/dist-packages" \
+    /usr/bin/python3 "$src/examples/regressor.py"
+  contains python_example out "test R^2 0.9"
+fi
 finish

@@ -1,0 +1,267 @@
+"""PRLERegressor: a scikit-learn estimator over libprle's predictor (prle/predictor.h)."""
+import collections
+import ctypes
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from . import _lib
+from ._lib import lib
+
+try:  # scikit-learn >= 1.6
+    from sklearn.utils.validation import validate_data as _validate
+except ImportError:  # Debian 12's 1.2
+    def _validate(est, *args, **kw):
+        return est._validate_data(*args, **kw)
+
+Explanation = collections.namedtuple(
+    "Explanation", "rows slots weights local contributions rest prediction")
+Explanation.__doc__ = """What `explain` returns for n rows and k prototypes (arrays):
+rows (n, k) the prototypes' rows of the X given to fit, heaviest first; slots (n, k) their
+prototype numbers; weights (n, k) the router's weights; local (n, k) each prototype's own
+prediction; contributions (n, k) weight x local; rest (n) the other prototypes' summed
+contribution; prediction (n) = contributions.sum(1) + rest."""
+
+# constructor argument -> the config key it sets (docs/config.md); None = the library's default
+_KEYS = {
+    "n_prototypes": "model.num_prototypes",
+    "router": "model.gating_strategy",
+    "knn_k": "model.knn_k",
+    "tau_top1": "model.tau_top1",
+    "expert": "model.type",
+    "kernel": "kernel.projection_type",
+    "value_dim": "kernel.proj_dim",
+    "kernel_learning_rate": "kernel.learning_rate",
+    "kernel_max_epochs": "kernel.max_epochs",
+    "kernel_patience": "kernel.patience",
+    "learning_rate": "train.learning_rate",
+    "max_epochs": "train.max_epochs",
+    "patience": "train.early_stop_patience",
+    "batch_size": "train.train_batch_size",
+}
+
+
+def _yaml_scalar(v):
+    if isinstance(v, (bool, np.bool_)):
+        return "true" if v else "false"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        return repr(float(v))
+    if isinstance(v, str):
+        return v
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_yaml_scalar(x) for x in v) + "]"
+    raise ValueError(f"prle: cannot pass {v!r} as a config value")
+
+
+class _Handle:
+    """Owns one prle_predictor*."""
+
+    def __init__(self, ptr):
+        self.ptr = ptr
+
+    def __del__(self):
+        if self.ptr and lib is not None:
+            lib.prle_predictor_free(self.ptr)
+            self.ptr = None
+
+    def to_bytes(self):
+        buf, size = ctypes.c_void_p(), ctypes.c_size_t()
+        _lib.check(lib.prle_predictor_save_memory(ctypes.byref(buf), ctypes.byref(size),
+                                                  self.ptr))
+        try:
+            return ctypes.string_at(buf, size.value)
+        finally:
+            lib.prle_free(buf)
+
+    @classmethod
+    def from_bytes(cls, data, name=b"<pickle>"):
+        ptr = ctypes.c_void_p()
+        _lib.check(lib.prle_predictor_load_memory(ctypes.byref(ptr), data, len(data), name))
+        return cls(ptr)
+
+
+class PRLERegressor(RegressorMixin, BaseEstimator):
+    """Prototypical regression with local experts (PRLE) on feature rows.
+
+    A metric-learning kernel maps X into a label-shaped value space; `n_prototypes` real
+    training rows become prototypes; each prediction is a weighted sum of one small expert per
+    prototype, so `explain` names the training rows it came from. Every argument left None
+    takes the library's default, derived from the data where docs/config.md says so.
+
+    Parameters (config key in brackets)
+    ----------
+    n_prototypes : int [model.num_prototypes], default 25 (at most half the training rows)
+    router : {"softmax", "knn", "radius", "mlp_sparse"} [model.gating_strategy]
+    knn_k : int [model.knn_k], prototypes kept by the knn router
+    tau_top1 : float in (0, 1) [model.tau_top1], the training rows' mean largest weight that
+        sets the softmax temperature (0.7)
+    expert : {"linear", "mlp", "proto_rbf"} [model.type]
+    kernel : {"resmlp", "mlp", "linear", "rff"} [kernel.projection_type]
+    value_dim : int [kernel.proj_dim], the value space's width (0: the input width)
+    kernel_learning_rate, kernel_max_epochs, kernel_patience : the kernel's Adam rate, epoch
+        cap (0: a step budget from the data) and early-stopping patience (-1: from the data)
+    learning_rate, max_epochs, patience : the same for the experts (stage 2)
+    batch_size : int [train.train_batch_size]
+    val_fraction : float, default 0.15, the share of rows held out for early stopping when
+        fit gets no `eval_set` (none below 20 rows)
+    label_range : (low, high) or None, the label scale; None: min and max of y
+    config : dict or None, any other config keys, e.g. {"kernel.center_inputs": True}
+    random_state : int, RandomState or None [train.seed]; an int is the seed itself
+    n_jobs : int or None [train.threads]; None or -1: every core (results do not depend on it)
+    """
+
+    def __init__(self, n_prototypes=None, router=None, knn_k=None, tau_top1=None, expert=None,
+                 kernel=None, value_dim=None, kernel_learning_rate=None, kernel_max_epochs=None,
+                 kernel_patience=None, learning_rate=None, max_epochs=None, patience=None,
+                 batch_size=None, val_fraction=None, label_range=None, config=None,
+                 random_state=None, n_jobs=None):
+        self.n_prototypes = n_prototypes
+        self.router = router
+        self.knn_k = knn_k
+        self.tau_top1 = tau_top1
+        self.expert = expert
+        self.kernel = kernel
+        self.value_dim = value_dim
+        self.kernel_learning_rate = kernel_learning_rate
+        self.kernel_max_epochs = kernel_max_epochs
+        self.kernel_patience = kernel_patience
+        self.learning_rate = learning_rate
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.batch_size = batch_size
+        self.val_fraction = val_fraction
+        self.label_range = label_range
+        self.config = config
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    # -- params -------------------------------------------------------------------------------
+    def _overrides(self):
+        out = [f"{key}={_yaml_scalar(getattr(self, arg))}" for arg, key in _KEYS.items()
+               if getattr(self, arg) is not None]
+        for key, value in (self.config or {}).items():
+            out.append(f"{key}={_yaml_scalar(value)}")
+        if self.val_fraction is not None:
+            out.append(f"val_fraction={float(self.val_fraction)!r}")
+        if self.label_range is not None:
+            lo, hi = self.label_range
+            out += [f"data.label_min={float(lo)!r}", f"data.label_max={float(hi)!r}"]
+        rs = self.random_state
+        seed = int(rs) if isinstance(rs, (int, np.integer)) and rs >= 0 else \
+            int(check_random_state(rs).randint(np.iinfo(np.int32).max))
+        threads = 0 if self.n_jobs is None or self.n_jobs < 0 else int(self.n_jobs)
+        out += [f"train.seed={seed}", f"train.threads={threads}"]
+        return out
+
+    def _params(self):
+        ov = [s.encode() for s in self._overrides()]
+        buf = ctypes.create_string_buffer(lib.prle_predictor_params_size())
+        arr = (ctypes.c_char_p * len(ov))(*ov)
+        _lib.check(lib.prle_predictor_params_from_overrides(buf, arr, len(ov)))
+        return buf
+
+    # -- fit, predict, explain ----------------------------------------------------------------
+    def fit(self, X, y, eval_set=None):
+        """Fits kernel, prototypes and experts on X (n, d) and y (n). `eval_set`, a pair
+        (X_val, y_val), is used for early stopping and the experts' warm start instead of a
+        held-out share of X (as `prle run` uses the validation split)."""
+        X, y = _validate(self, X, y, y_numeric=True, dtype=[np.float32, np.float64])
+        if X.shape[0] < 2:
+            raise ValueError(f"n_samples = {X.shape[0]}: PRLERegressor needs at least 2 "
+                             "samples (1 sample cannot be split into prototypes)")
+        x = _lib.floats(X, "X")
+        yy = _lib.floats(y, "y")
+        params = self._params()
+        xm = _lib.view(x)
+        xv = yv = None
+        if eval_set is not None:
+            X_val, y_val = eval_set
+            X_val, y_val = _validate(self, X_val, y_val, y_numeric=True, reset=False,
+                                     dtype=[np.float32, np.float64])
+            xv_arr, yv = _lib.floats(X_val, "eval_set X"), _lib.floats(y_val, "eval_set y")
+            xv = _lib.view(xv_arr)
+        ptr = ctypes.c_void_p()
+        _lib.check(lib.prle_predictor_fit(
+            ctypes.byref(ptr), ctypes.byref(xm), _lib.fptr(yy),
+            ctypes.byref(xv) if xv is not None else None,
+            _lib.fptr(yv) if yv is not None else None, params))
+        self._set_fitted(_Handle(ptr))
+        return self
+
+    def _rows(self, X):
+        check_is_fitted(self, "prototype_rows_")
+        X = _validate(self, X, reset=False, dtype=[np.float32, np.float64])
+        return _lib.floats(X, "X")
+
+    def predict(self, X):
+        """Predictions for the rows of X (n,), float64 (the library's float32 values)."""
+        x = self._rows(X)
+        out = np.empty(x.shape[0], dtype=np.float32)
+        if x.shape[0]:
+            m = _lib.view(x)
+            _lib.check(lib.prle_predictor_predict(_lib.fptr(out), self._handle.ptr,
+                                                  ctypes.byref(m)))
+        return out.astype(np.float64)
+
+    def explain(self, X, k=3):
+        """The k heaviest prototypes of each row of X, as an Explanation of arrays."""
+        x = self._rows(X)
+        n, kk = x.shape[0], min(int(k), self.n_prototypes_)
+        if k < 1:
+            raise ValueError(f"explain: k must be 1 or more, got {k}")
+        items = np.zeros(n * kk, dtype=_lib.ITEM_DTYPE)
+        rest = np.zeros(n, dtype=np.float32)
+        yhat = np.zeros(n, dtype=np.float32)
+        if n:
+            m = _lib.view(x)
+            _lib.check(lib.prle_predictor_explain_rows(
+                _lib.items_ptr(items), _lib.fptr(rest), _lib.fptr(yhat), self._handle.ptr,
+                ctypes.byref(m), kk))
+        items = items.reshape(n, kk)
+        return Explanation(items["train_row"].astype(np.int64),
+                           items["prototype"].astype(np.int64), items["weight"],
+                           items["local"], items["contribution"], rest, yhat)
+
+    def save(self, path):
+        """Writes the fitted predictor to one file (prle_predictor_save), which C programs
+        read with prle_predictor_load and Python with PRLERegressor.load."""
+        check_is_fitted(self, "prototype_rows_")
+        _lib.check(lib.prle_predictor_save(self._handle.ptr, str(path).encode()))
+
+    @classmethod
+    def load(cls, path):
+        """A fitted estimator from a predictor file (save, or prle_predictor_save in C). Its
+        constructor arguments are the defaults: the file holds the fitted model, not them."""
+        ptr = ctypes.c_void_p()
+        _lib.check(lib.prle_predictor_load(ctypes.byref(ptr), str(path).encode()))
+        est = cls()
+        est._set_fitted(_Handle(ptr))
+        return est
+
+    def _set_fitted(self, handle):
+        self._handle = handle
+        p = lib.prle_predictor_n_prototypes(handle.ptr)
+        rows = (ctypes.c_size_t * p)()
+        lib.prle_predictor_prototype_rows(rows, handle.ptr)
+        self.prototype_rows_ = np.array(rows, dtype=np.int64)
+        self.n_prototypes_ = p
+        self.n_features_in_ = lib.prle_predictor_in_dim(handle.ptr)
+
+    # -- pickling: the predictor's bytes (the same ones `save` writes) ------------------------
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        if "_handle" in state:
+            state["_handle"] = state["_handle"].to_bytes()
+        return state
+
+    def __setstate__(self, state):
+        if isinstance(state.get("_handle"), bytes):
+            state["_handle"] = _Handle.from_bytes(state["_handle"])
+        super().__setstate__(state)
+
+    def _more_tags(self):
+        return {"poor_score": False}

@@ -1,0 +1,118 @@
+"""A run folder of `prle run`, used from Python: predict and explain new texts or embeddings."""
+import ctypes
+import os
+
+import numpy as np
+
+from . import _lib
+from ._lib import lib
+from .estimator import Explanation
+
+
+SPLITS = ("train", "validation", "test")  # prle_split's order
+
+
+def load_run(path):
+    """Opens the run folder `path` (config.yaml, kernel.safetensors, model.safetensors)."""
+    return Run(path)
+
+
+class Run:
+    """An opened run folder. `predict` and `explain` take texts (the run's encoder, as `prle
+    predict --text`) or, for any run, embeddings of the retrieval space (`prle predict
+    --embeddings`)."""
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        ptr = ctypes.c_void_p()
+        _lib.check(lib.prle_run_folder_open(ctypes.byref(ptr), self.path.encode()))
+        self._rf = ptr
+        self._model = lib.prle_run_folder_model(ptr)
+        self.n_features_in_ = lib.prle_kernel_in_dim(lib.prle_run_folder_kernel(ptr))
+        self.n_prototypes = lib.prle_model_n_prototypes(self._model)
+        rows = lib.prle_model_prototype_rows(self._model)
+        self.prototype_rows = np.array(rows[:self.n_prototypes], dtype=np.int64)
+
+    def labels(self, split="train"):
+        """The labels of a split of the run's dataset ("train", "validation", "test")."""
+        s = SPLITS.index(split) if split in SPLITS else -1
+        if s < 0:
+            raise ValueError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
+        ds = lib.prle_run_folder_dataset(self._rf)
+        n = lib.prle_dataset_n_rows(ds, s)
+        y = lib.prle_dataset_labels(ds, s)
+        return np.ctypeslib.as_array(y, shape=(n,)).astype(np.float64) if n else np.zeros(0)
+
+    def close(self):
+        if getattr(self, "_rf", None):
+            lib.prle_run_folder_free(self._rf)
+            self._rf = None
+
+    def __del__(self):
+        if lib is not None:
+            self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _value(self, texts, texts2, embeddings):
+        if self._rf is None:
+            raise ValueError(f"{self.path}: the run is closed")
+        z = _lib.Matrix()
+        if (texts is None) == (embeddings is None):
+            raise ValueError("give texts or embeddings (one of them)")
+        if embeddings is not None:
+            x = np.asarray(embeddings)
+            if x.ndim != 2:
+                raise ValueError(f"embeddings must be 2-D (rows, {self.n_features_in_}), "
+                                 f"got shape {x.shape}")
+            x = _lib.floats(x, "embeddings")
+            m = _lib.view(x)
+            _lib.check(lib.prle_run_folder_map(ctypes.byref(z), self._rf, ctypes.byref(m),
+                                               b"embeddings"))
+        else:
+            if isinstance(texts, str):
+                raise ValueError("texts must be a list of strings, not one string")
+            t1 = [str(t).encode() for t in texts]
+            a1 = (ctypes.c_char_p * max(len(t1), 1))(*t1)
+            a2 = None
+            if texts2 is not None:
+                t2 = [str(t).encode() for t in texts2]
+                if len(t2) != len(t1):
+                    raise ValueError(f"{len(t1)} texts but {len(t2)} second texts")
+                a2 = (ctypes.c_char_p * max(len(t2), 1))(*t2)
+            _lib.check(lib.prle_run_folder_encode(ctypes.byref(z), self._rf, a1, a2, len(t1)))
+        return _lib.owned(z)
+
+    def predict(self, texts=None, texts2=None, embeddings=None):
+        """Predictions (n,) float64 for n texts (pairs: texts and texts2) or embeddings."""
+        z = self._value(texts, texts2, embeddings)
+        out = np.empty(z.shape[0], dtype=np.float32)
+        if z.shape[0]:
+            m = _lib.view(z)
+            _lib.check(lib.prle_model_predict(_lib.fptr(out), None, None, self._model,
+                                              ctypes.byref(m)))
+        return out.astype(np.float64)
+
+    def explain(self, texts=None, texts2=None, embeddings=None, k=3):
+        """The k heaviest prototypes of each input, as an Explanation; `rows` are rows of the
+        run's train split."""
+        if k < 1:
+            raise ValueError(f"explain: k must be 1 or more, got {k}")
+        z = self._value(texts, texts2, embeddings)
+        n, kk = z.shape[0], min(int(k), self.n_prototypes)
+        items = np.zeros((n, kk), dtype=_lib.ITEM_DTYPE)
+        rest = np.zeros(n, dtype=np.float32)
+        yhat = np.zeros(n, dtype=np.float32)
+        for i in range(n):
+            row = z[i]
+            got = lib.prle_model_explain(_lib.items_ptr(items[i]), _lib.fptr(rest[i:]),
+                                         _lib.fptr(yhat[i:]), self._model, _lib.fptr(row), kk)
+            if got == 0:
+                _lib.check(lib.prle_last_error_code() or -1)
+        return Explanation(items["train_row"].astype(np.int64),
+                           items["prototype"].astype(np.int64), items["weight"],
+                           items["local"], items["contribution"], rest, yhat)

@@ -1,0 +1,121 @@
+"""prle.PRLERegressor (python/prle) over libprle.so: scikit-learn's own estimator checks, pickling,
+explanations that sum to the predictions, the predictor file, errors.
+Run by ctest with Debian's python3, PYTHONPATH=python and PRLE_LIBRARY=the build's libprle.so."""
+import os
+import pickle
+import tempfile
+import unittest
+import warnings
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.model_selection import cross_val_score
+from sklearn.utils.estimator_checks import check_estimator
+
+import prle
+
+
+def data(n, seed, d=6):
+    """y = 3 sin(2 x0) + x1^2 on uniform [-1, 1) features, small noise."""
+    rng = np.random.RandomState(seed)
+    x = rng.uniform(-1, 1, (n, d))
+    return x, 3 * np.sin(2 * x[:, 0]) + x[:, 1] ** 2 + 0.05 * rng.randn(n)
+
+
+class Estimator(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.x, cls.y = data(600, 1)
+        cls.xt, cls.yt = data(200, 2)
+        cls.est = prle.PRLERegressor(random_state=3).fit(cls.x, cls.y)
+
+    def test_sklearn_checks(self):
+        # every check of scikit-learn's suite, none skipped by us (pandas is installed, so
+        # check_regressor_data_not_an_array runs too)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", category=UserWarning)  # e.g. a skipped check
+            check_estimator(prle.PRLERegressor())
+
+    def test_fits_the_function(self):
+        self.assertGreater(self.est.score(self.xt, self.yt), 0.9)
+        self.assertEqual(self.est.n_features_in_, 6)
+        self.assertEqual(self.est.n_prototypes_, 25)
+        self.assertEqual(len(set(self.est.prototype_rows_)), 25)
+        self.assertTrue(np.all((self.est.prototype_rows_ >= 0) & (self.est.prototype_rows_ < 600)))
+
+    def test_explain_sums_to_the_prediction(self):
+        e = self.est.explain(self.xt[:50], k=4)
+        self.assertEqual(e.rows.shape, (50, 4))
+        np.testing.assert_allclose(e.prediction, self.est.predict(self.xt[:50]), rtol=1e-5)
+        np.testing.assert_allclose(e.contributions.sum(1) + e.rest, e.prediction, atol=1e-5)
+        np.testing.assert_allclose(e.weights * e.local, e.contributions, rtol=1e-6, atol=1e-7)
+        self.assertTrue(np.all(np.diff(e.weights, axis=1) <= 0))  # heaviest first
+        self.assertTrue(np.all(np.isin(e.rows, self.est.prototype_rows_)))
+        np.testing.assert_array_equal(self.est.prototype_rows_[e.slots], e.rows)
+        full = self.est.explain(self.xt[:5], k=100)  # every prototype: rest is nothing
+        self.assertEqual(full.rows.shape, (5, 25))
+        np.testing.assert_allclose(full.weights.sum(1), 1, atol=1e-5)
+
+    def test_pickle_and_file(self):
+        p = self.est.predict(self.xt)
+        back = pickle.loads(pickle.dumps(self.est))
+        np.testing.assert_array_equal(back.predict(self.xt), p)
+        np.testing.assert_array_equal(back.prototype_rows_, self.est.prototype_rows_)
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "p.prle")
+            self.est.save(path)
+            with open(path, "rb") as f:
+                self.assertEqual(f.read(), self.est._handle.to_bytes())
+            loaded = prle.PRLERegressor.load(path)
+            np.testing.assert_array_equal(loaded.predict(self.xt), p)
+            self.assertEqual(loaded.n_features_in_, 6)
+            with open(path, "r+b") as f:
+                f.truncate(100)
+            with self.assertRaises(prle.InputError) as cm:
+                prle.PRLERegressor.load(path)
+            self.assertIn(path, str(cm.exception))
+        with self.assertRaises(prle.InputError) as cm:
+            pickle.loads(pickle.dumps(self.est).replace(b"PRLEPRD1", b"PRLEPRD9"))
+        self.assertIn("not a PRLE predictor file", str(cm.exception))
+
+    def test_same_bits_for_any_thread_count(self):
+        a = prle.PRLERegressor(random_state=5, n_jobs=1).fit(self.x[:300], self.y[:300])
+        b = prle.PRLERegressor(random_state=5, n_jobs=2).fit(self.x[:300], self.y[:300])
+        np.testing.assert_array_equal(a.predict(self.xt), b.predict(self.xt))
+        c = prle.PRLERegressor(random_state=6, n_jobs=2).fit(self.x[:300], self.y[:300])
+        self.assertFalse(np.array_equal(a.predict(self.xt), c.predict(self.xt)))
+
+    def test_params_reach_the_library(self):
+        est = prle.PRLERegressor(n_prototypes=7, router="knn", knn_k=2, expert="mlp",
+                                 random_state=0, config={"kernel.proj_dim": 3})
+        est.fit(self.x[:200], self.y[:200])
+        self.assertEqual(est.n_prototypes_, 7)
+        e = est.explain(self.xt[:20], k=7)
+        self.assertTrue(np.all((e.weights > 0).sum(1) <= 2))  # knn router, k = 2
+        self.assertEqual(clone(est).get_params()["config"], {"kernel.proj_dim": 3})
+        scores = cross_val_score(prle.PRLERegressor(random_state=0), self.x[:300], self.y[:300], cv=3)
+        self.assertTrue(np.all(scores > 0.8), scores)
+
+    def test_eval_set(self):
+        a = prle.PRLERegressor(random_state=2).fit(self.x[:400], self.y[:400],
+                                                   eval_set=(self.x[400:], self.y[400:]))
+        self.assertGreater(a.score(self.xt, self.yt), 0.9)
+        with self.assertRaises(ValueError):
+            a.fit(self.x[:400], self.y[:400], eval_set=(self.x[400:, :3], self.y[400:]))
+
+    def test_errors(self):
+        with self.assertRaises(prle.InputError) as cm:
+            prle.PRLERegressor(router="nearest").fit(self.x, self.y)
+        self.assertIn("model.gating_strategy", str(cm.exception))
+        with self.assertRaises(prle.InputError) as cm:
+            prle.PRLERegressor(val_fraction=1.5).fit(self.x, self.y)
+        self.assertIn("val_fraction must be in [0, 1)", str(cm.exception))
+        with self.assertRaises(ValueError) as cm:
+            self.est.predict(self.xt[:, :4])
+        self.assertIn("4 features", str(cm.exception))
+        with self.assertRaises(ValueError):
+            self.est.explain(self.xt, k=0)
+
+
+if __name__ == "__main__":
+    unittest.main()

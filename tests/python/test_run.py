@@ -1,0 +1,92 @@
+"""Python beside the command line on real data: a PRLERegressor fitted on the cached features of
+a `prle run` on STS-B (hashing encoder, 64 wide; defaults otherwise), with the run's seed,
+validation rows and label range, predicts what the run wrote (issue 14: to 1e-6); prle.load_run
+predicts the run's test rows from their texts and from their embeddings.
+Environment (ctest sets it): PRLE_CLI the prle binary, PRLE_SHARED_DATA, PRLE_TEST_TMP."""
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import unittest
+
+import numpy as np
+
+import prle
+
+SHARED = os.environ.get("PRLE_SHARED_DATA") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "..", "shared", "data")
+CONFIG = """data:
+  name: stsb
+  data_dir: {shared}
+  embedding_cache_dir: cache
+model:
+  encoder_type: hashing
+  hidden_dim: 64
+train:
+  output_dir: runs
+  seed: 3
+"""
+
+
+class RunFolder(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = os.path.join(os.environ.get("PRLE_TEST_TMP", "/tmp"), "python_run")
+        shutil.rmtree(cls.dir, ignore_errors=True)
+        os.makedirs(cls.dir)
+        with open(os.path.join(cls.dir, "stsb.yaml"), "w") as f:
+            f.write(CONFIG.format(shared=os.path.abspath(SHARED)))
+        subprocess.run([os.environ["PRLE_CLI"], "-q", "run", "stsb.yaml", "--no-analyze",
+                        "--no-report"], cwd=cls.dir, check=True, stdout=subprocess.DEVNULL)
+        cls.run_dir = os.path.join(cls.dir, "runs", "stsb")
+        cls.folder = prle.load_run(cls.run_dir)
+        with open(os.path.join(cls.run_dir, "predictions_test.csv")) as f:
+            cls.cli = np.array([float(r["prediction"]) for r in csv.DictReader(f)])
+        cls.x = {s: np.load(os.path.join(cls.dir, "cache", s + "_embeds.npy"))
+                 for s in prle.run.SPLITS}
+
+    def test_python_fit_is_the_cli_fit(self):
+        y = {s: self.folder.labels(s) for s in prle.run.SPLITS}
+        self.assertEqual([len(y[s]) for s in prle.run.SPLITS], [5749, 1500, 1379])
+        est = prle.PRLERegressor(random_state=3, label_range=(0, 5))
+        est.fit(self.x["train"], y["train"], eval_set=(self.x["validation"], y["validation"]))
+        p = est.predict(self.x["test"])
+        np.testing.assert_allclose(p, self.cli, rtol=0, atol=1e-6)
+        with open(os.path.join(self.run_dir, "metrics.json")) as f:
+            pearson = json.load(f)["splits"]["test"]["raw"]["pearson"]
+        self.assertAlmostEqual(np.corrcoef(p, y["test"])[0, 1], pearson, places=6)
+        np.testing.assert_array_equal(np.sort(est.prototype_rows_), np.sort(self.folder.prototype_rows))
+
+    def test_load_run_predicts_texts_and_embeddings(self):
+        np.testing.assert_allclose(self.folder.predict(embeddings=self.x["test"]), self.cli,
+                                   rtol=0, atol=1e-6)
+        out = subprocess.run([os.environ["PRLE_CLI"], "predict", self.run_dir, "--split", "test",
+                              "--format", "json"], check=True, capture_output=True, text=True)
+        rows = [json.loads(line) for line in out.stdout.splitlines()[:40]]
+        p = self.folder.predict(texts=[r["text"] for r in rows], texts2=[r["text2"] for r in rows])
+        # texts encoded one batch at a time round differently from the cached split (1e-6)
+        np.testing.assert_allclose(p, self.cli[:40], rtol=1e-5, atol=0)
+        np.testing.assert_allclose(p, [r["prediction"] for r in rows], rtol=1e-5, atol=0)
+        e = self.folder.explain(embeddings=self.x["test"][:40], k=3)
+        np.testing.assert_allclose(e.prediction, self.cli[:40], rtol=1e-5, atol=0)  # its own sum
+        np.testing.assert_allclose(e.contributions.sum(1) + e.rest, e.prediction, atol=1e-5)
+        self.assertTrue(np.all(np.isin(e.rows, self.folder.prototype_rows)))
+
+    def test_errors(self):
+        with self.assertRaises(prle.InputError) as cm:
+            self.folder.predict(embeddings=self.x["test"][:, :10])
+        self.assertIn("rows are 10 wide, the run's kernel takes 320", str(cm.exception))
+        with self.assertRaises(prle.InputError):
+            self.folder.predict(texts=["one text"])  # pairs need both texts
+        with self.assertRaises(prle.NotFoundError) as cm:
+            prle.load_run(os.path.join(self.dir, "no-such-run"))
+        self.assertIn("no-such-run", str(cm.exception))
+
+
+if __name__ == "__main__":
+    if not os.path.isfile(os.path.join(SHARED, "stsb", "sts-train.csv")):
+        print(f"skip: no STS-B files in {SHARED}/stsb")
+        sys.exit(77)
+    unittest.main()
