@@ -156,6 +156,34 @@ static void test_glove__sif_remove_pc(void)
                  true, ref_sif_pc, "sif pc");
 }
 
+/* The fitted principal component saved and read back: the same bits without a fit; the
+ * state of other settings is refused, and one with remove_pc 0 has nothing to read. */
+static void test_glove__state_round_trip(void)
+{
+    const char *const pc[] = {"model.pooling=sif", "model.remove_pc=1", NULL};
+    const char *const mean[] = {"model.pooling=mean", NULL};
+    prle_encoder *a = glove_new(pvec_path, pc), *b = glove_new(pvec_path, pc);
+    prle_encoder *c = glove_new(pvec_path, mean);
+    PT_CHECK(a && b && c);
+    if (!a || !b || !c)
+        goto out;
+    const char *path = pt_tmp("glove_state.safetensors");
+    PT_FAILS(prle_encoder_save_state(a, path), PRLE_EINVAL, "fit it");
+    PT_OK(prle_encoder_fit(a, train, N_TRAIN));
+    PT_OK(prle_encoder_save_state(a, path));
+    PT_OK(prle_encoder_load_state(b, path));
+    prle_matrix ma = {0}, mb = {0};
+    PT_OK(prle_encoder_encode(a, &ma, sents, N_SENTS, NULL));
+    PT_OK(prle_encoder_encode(b, &mb, sents, N_SENTS, NULL));
+    PT_CHECK(ma.data && mb.data && memcmp(ma.data, mb.data, N_SENTS * 4 * sizeof(float)) == 0);
+    check_against(&mb, ref_sif_pc, "sif pc from the saved state");
+    prle_matrix_dispose(&ma), prle_matrix_dispose(&mb);
+    PT_FAILS(prle_encoder_load_state(c, path), PRLE_EFORMAT, "fitted by another encoder");
+    PT_FAILS(prle_encoder_load_state(c, pt_tmp("none.safetensors")), PRLE_ENOTFOUND, "none");
+out:
+    prle_encoder_free(a), prle_encoder_free(b), prle_encoder_free(c);
+}
+
 static void test_glove__threads_agree(void)
 {
     /* many texts so that both threads get work; the result must not depend on the count */
@@ -239,6 +267,7 @@ int main(void)
     PT_RUN(test_glove__sif_zipf);
     PT_RUN(test_glove__sif_counts);
     PT_RUN(test_glove__sif_remove_pc);
+    PT_RUN(test_glove__state_round_trip);
     PT_RUN(test_glove__threads_agree);
     PT_RUN(test_glove__describe_and_settings);
     return pt_report();

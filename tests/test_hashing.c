@@ -310,6 +310,41 @@ static void test_hashing__odd_texts(void)
 }
 
 /* The dispatch: unknown and text-less encoder types are refused. */
+/* The fitted document frequencies saved and read back: the same bits without a fit; a state
+ * of another seed is refused, and a corrupt df row too. */
+static void test_hashing__state_round_trip(void)
+{
+    static const char *const train[] = {"the cat sat on the mat", "a dog ran in the park",
+                                        "the dog sat", "une phrase en français"};
+    static const char *const texts[] = {"the cat ran", "unseen words here", ""};
+    prle_encoder *a = make_encoder(32, 7, 1), *b = make_encoder(32, 7, 2);
+    prle_encoder *c = make_encoder(32, 8, 1);
+    const char *path = pt_tmp("hashing_state.safetensors");
+    PT_FAILS(prle_encoder_save_state(a, path), PRLE_EINVAL, "fit it");
+    PT_OK(prle_encoder_fit(a, train, 4));
+    PT_OK(prle_encoder_save_state(a, path));
+    PT_OK(prle_encoder_load_state(b, path));
+    prle_matrix ma = {0}, mb = {0};
+    PT_OK(prle_encoder_encode(a, &ma, texts, 3, NULL));
+    PT_OK(prle_encoder_encode(b, &mb, texts, 3, NULL));
+    PT_CHECK(ma.data && mb.data && memcmp(ma.data, mb.data, 3 * 32 * sizeof(float)) == 0);
+    prle_matrix_dispose(&ma), prle_matrix_dispose(&mb);
+    PT_FAILS(prle_encoder_load_state(c, path), PRLE_EFORMAT, "seed=7");
+    /* a document frequency above the number of texts */
+    prle_st_writer *w = NULL;
+    int64_t bad[2] = {5, 9};
+    size_t shape[2] = {1, 2};
+    PT_OK(prle_st_writer_new(&w));
+    PT_OK(prle_st_writer_set_metadata(w, "format", "prle-encoder"));
+    PT_OK(prle_st_writer_set_metadata(w, "identity", prle_encoder_describe(c)));
+    PT_OK(prle_st_writer_set_metadata(w, "n_texts", "4"));
+    PT_OK(prle_st_writer_add_i64(w, "df", bad, 2, shape));
+    PT_OK(prle_st_writer_save(w, path));
+    prle_st_writer_free(w);
+    PT_FAILS(prle_encoder_load_state(c, path), PRLE_EFORMAT, "df row 0 (5, 9) is out of range");
+    prle_encoder_free(a), prle_encoder_free(b), prle_encoder_free(c);
+}
+
 static void test_hashing__dispatch(void)
 {
     prle_config cfg;
@@ -334,6 +369,7 @@ int main(void)
     PT_RUN(test_hashing__deterministic);
     PT_RUN(test_hashing__pattern);
     PT_RUN(test_hashing__odd_texts);
+    PT_RUN(test_hashing__state_round_trip);
     PT_RUN(test_hashing__dispatch);
     return pt_report();
 }

@@ -36,6 +36,23 @@ PRLE_API int prle_encoder_fit(prle_encoder *enc, const char *const *texts, size_
 PRLE_API int prle_encoder_encode(const prle_encoder *enc, prle_matrix *out,
                                  const char *const *texts, size_t n, size_t *n_empty);
 
+/**
+ * Writes what prle_encoder_fit learned to `path` (safetensors, atomically), with the
+ * encoder's description in the metadata: glove the principal component ("pc", f64), hashing
+ * the document frequencies ("df", i64 (m, 2) bucket and count, metadata "n_texts"). A run
+ * folder keeps it as encoder.safetensors, so it encodes new texts without its training data.
+ * Also for encoders that learn nothing (no tensors). PRLE_EIO naming the path.
+ */
+PRLE_API int prle_encoder_save_state(const prle_encoder *enc, const char *path);
+
+/**
+ * Reads a file of prle_encoder_save_state into `enc`, made from the same config, instead of
+ * prle_encoder_fit: it then encodes the same bits. PRLE_EFORMAT naming the path when the
+ * file is not one, or was written by an encoder with other settings or other word vectors
+ * (their location may differ); PRLE_ENOTFOUND.
+ */
+PRLE_API int prle_encoder_load_state(prle_encoder *enc, const char *path);
+
 /** Output width of one text. */
 PRLE_API size_t prle_encoder_dim(const prle_encoder *enc);
 

@@ -260,7 +260,8 @@ PRLE_API int prle_run_kernel(prle_run_result *out, const prle_config *cfg,
 typedef struct prle_run_folder prle_run_folder;
 
 /**
- * Opens `dir`: config.yaml, the dataset it names (for labels and prototype texts),
+ * Opens `dir`: config.yaml, the dataset it names (for labels and prototype texts), or, when
+ * its files are gone, what the folder keeps of it (dataset.json; prle_run_folder_has_data),
  * kernel.safetensors and model.safetensors. PRLE_ENOTFOUND naming a missing file, PRLE_EFORMAT
  * for a file of another format version or a truncated one (the message names the file),
  * PRLE_ESHAPE when kernel and model disagree. Free with prle_run_folder_free.
@@ -269,6 +270,15 @@ PRLE_API int prle_run_folder_open(prle_run_folder **out, const char *dir);
 
 /** Frees the handle; NULL does nothing. */
 PRLE_API void prle_run_folder_free(prle_run_folder *rf);
+
+/**
+ * False for a folder opened without its data files (moved, copied, the data deleted): its
+ * dataset is then what dataset.json keeps, the prototypes' training rows (texts and labels;
+ * the other training rows have empty texts and NaN labels) and the validation labels, no test
+ * rows. It predicts, explains and gives intervals for new inputs; prle_run_eval and the
+ * splits' embeddings say PRLE_ENOTFOUND, naming the data.
+ */
+PRLE_API bool prle_run_folder_has_data(const prle_run_folder *rf);
 
 /** Borrowed views, valid while the handle lives. */
 PRLE_API const char *prle_run_folder_dir(const prle_run_folder *rf);
@@ -294,8 +304,9 @@ PRLE_API int prle_run_folder_map(prle_matrix *out, const prle_run_folder *rf, co
                                  const char *what);
 
 /**
- * Encodes `n` new inputs as training did (the config's encoder fitted on the run's train
- * texts, joined texts or pair features, normalisation) and maps them through the kernel
+ * Encodes `n` new inputs as training did (the config's encoder with the state fitted on the
+ * run's train texts, encoder.safetensors, or fitted again on them where a folder of an older
+ * prle lacks it; joined texts or pair features, normalisation) and maps them through the kernel
  * into `out` (n, D). `text2` is required for datasets of pairs and ignored otherwise.
  * PRLE_EINVAL for encoder_type npy (no texts to encode) or a missing second text.
  * Not thread-safe (the encoder is built on first use).

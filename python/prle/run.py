@@ -38,6 +38,9 @@ class Run:
         s = SPLITS.index(split) if split in SPLITS else -1
         if s < 0:
             raise ValueError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
+        if not lib.prle_run_folder_has_data(self._rf):
+            raise _lib.NotFoundError(f"{self.path}: labels() needs the run's dataset, which is "
+                                     "not where its config.yaml says", "PRLE_ENOTFOUND")
         ds = lib.prle_run_folder_dataset(self._rf)
         n = lib.prle_dataset_n_rows(ds, s)
         y = lib.prle_dataset_labels(ds, s)

@@ -11,47 +11,9 @@
 #include "core/error.h"
 #include "core/str.h"
 #include "data/dataset_internal.h"
+#include "data/dataset_struct.h"
 #include "data/download.h"
 #include "io/fileio.h"
-
-#define MAX_FILES PRLE_N_SPLITS
-#define KEEP PRLE_TABLE_SKIPPED_KEEP
-
-typedef struct ds_file {
-    char *path;
-    prle_table *table; /* owns every text the splits point at */
-    uint64_t size;
-    char sha256[65];
-    size_t n_rows, n_skipped, n_dropped;
-    char skip_reason[512];
-    size_t skipped[KEEP];
-    size_t n_skipped_lines;
-} ds_file;
-
-/* Rows in file order: texts point into a table. */
-typedef struct ds_rows {
-    size_t n;
-    const char **texts[2];
-    double *labels;
-    size_t *lines;
-} ds_rows;
-
-typedef struct ds_split {
-    ds_rows rows;
-    float *labels;
-    int file;
-    prle_dataset_split_info info;
-} ds_split;
-
-struct prle_dataset {
-    char *name;
-    bool preset;
-    size_t n_texts;
-    double label_min, label_max;
-    ds_file files[MAX_FILES];
-    size_t n_files;
-    ds_split splits[PRLE_N_SPLITS];
-};
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
@@ -540,6 +502,7 @@ void prle_dataset_free(prle_dataset *ds)
         prle_table_free(ds->files[i].table);
     }
     free(ds->name);
+    free(ds->arena);
     free(ds);
 }
 

@@ -3,6 +3,7 @@
 #define PRLE_ENCODE_ENCODER_IMPL_H
 
 #include "prle/encoder.h"
+#include "prle/safetensors.h"
 
 typedef struct prle__encoder_ops {
     const char *name;
@@ -10,6 +11,10 @@ typedef struct prle__encoder_ops {
     int (*encode)(const prle_encoder *enc, prle_matrix *out, const char *const *texts, size_t n,
                   size_t *n_empty);
     void (*free)(prle_encoder *enc); /* frees `state` only */
+    /* what fit learned, as tensors and metadata (NULL: it learns nothing); `load` reads them
+     * back in place of fit, naming `path` in messages */
+    int (*save)(const prle_encoder *enc, prle_st_writer *w);
+    int (*load)(prle_encoder *enc, const prle_st_file *f, const char *path);
 } prle__encoder_ops;
 
 struct prle_encoder {

@@ -289,7 +289,42 @@ static void glove_free(prle_encoder *enc)
     enc->state = NULL;
 }
 
-static const prle__encoder_ops glove_ops = {"glove", glove_fit, glove_encode, glove_free};
+/* The state: the principal component "pc" (d) f64 when it is removed; nothing else is fitted. */
+static int glove_save(const prle_encoder *enc, prle_st_writer *w)
+{
+    const glove_state *st = enc->state;
+    if (!st->fitted)
+        return prle__error_set(PRLE_EINVAL, "glove: fit it before saving its state");
+    size_t shape[1] = {st->d};
+    return st->pc ? prle_st_writer_add_f64(w, "pc", st->pc, 1, shape) : 0;
+}
+
+static int glove_load(prle_encoder *enc, const prle_st_file *f, const char *path)
+{
+    glove_state *st = enc->state;
+    if (st->remove_pc) {
+        prle_st_tensor_info t;
+        int err = prle_st_find(&t, f, "pc");
+        if (err < 0)
+            return err;
+        if (t.ndim != 1 || t.shape[0] != st->d)
+            return prle__error_set(PRLE_EFORMAT, "%s: pc is not a vector of %zu", path, st->d);
+        double *pc = malloc(st->d * sizeof *pc);
+        if (!pc)
+            return prle__error_nomem("glove state");
+        if ((err = prle_st_read_f64(pc, st->d, f, "pc")) < 0) {
+            free(pc);
+            return err;
+        }
+        free(st->pc);
+        st->pc = pc;
+    }
+    st->fitted = true;
+    return 0;
+}
+
+static const prle__encoder_ops glove_ops = {"glove",    glove_fit,  glove_encode,
+                                            glove_free, glove_save, glove_load};
 
 int prle__glove_encoder_init(prle_encoder *enc, const prle_config *cfg)
 {

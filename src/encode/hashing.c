@@ -303,6 +303,8 @@ typedef struct hashing_state {
     int k;        /* non-zeros per bucket */
     uint64_t key; /* projection key from the seed */
     double *idf;  /* (PRLE__HASH_BUCKETS), NULL until fitted */
+    uint32_t *df; /* (PRLE__HASH_BUCKETS) document frequencies idf came from, for save */
+    size_t n_fit; /* texts fitted on */
     int threads;
 } hashing_state;
 
@@ -373,14 +375,26 @@ static int text_runs(scratch *sc, size_t *runs, const char *text)
     return 0;
 }
 
+/* idf from the document frequencies of n texts (smooth: ln((1 + n) / (1 + df)) + 1). */
+static int set_idf(hashing_state *st, uint32_t *df, size_t n)
+{
+    double *idf = malloc(PRLE__HASH_BUCKETS * sizeof *idf);
+    if (!idf)
+        return prle__error_nomem("hashing idf");
+    for (size_t b = 0; b < PRLE__HASH_BUCKETS; b++)
+        idf[b] = log((1.0 + (double)n) / (1.0 + (double)df[b])) + 1.0;
+    free(st->idf), free(st->df);
+    st->idf = idf, st->df = df, st->n_fit = n;
+    return 0;
+}
+
 static int hashing_fit(prle_encoder *enc, const char *const *texts, size_t n)
 {
     hashing_state *st = enc->state;
     uint32_t *df = calloc(PRLE__HASH_BUCKETS, sizeof *df);
-    double *idf = malloc(PRLE__HASH_BUCKETS * sizeof *idf);
     scratch sc = {0};
     int err = 0;
-    if (!df || !idf) {
+    if (!df) {
         err = prle__error_nomem("hashing idf");
         goto done;
     }
@@ -391,14 +405,69 @@ static int hashing_fit(prle_encoder *enc, const char *const *texts, size_t n)
         for (size_t j = 0; j < r; j++)
             df[sc.f[j]]++;
     }
-    for (size_t b = 0; b < PRLE__HASH_BUCKETS; b++)
-        idf[b] = log((1.0 + (double)n) / (1.0 + (double)df[b])) + 1.0;
-    free(st->idf);
-    st->idf = idf;
-    idf = NULL;
+    if ((err = set_idf(st, df, n)) == 0)
+        df = NULL;
 done:
-    free(df), free(idf);
+    free(df);
     scratch_free(&sc);
+    return err;
+}
+
+/* The state: "df" (m, 2) i64, the buckets seen and their document frequencies, and n_texts. */
+static int hashing_save(const prle_encoder *enc, prle_st_writer *w)
+{
+    const hashing_state *st = enc->state;
+    char n[32];
+    if (!st->df)
+        return prle__error_set(PRLE_EINVAL, "hashing encoder: fit it before saving its state");
+    size_t m = 0;
+    for (size_t b = 0; b < PRLE__HASH_BUCKETS; b++)
+        m += st->df[b] != 0;
+    int64_t *pairs = malloc((m ? m : 1) * 2 * sizeof *pairs);
+    if (!pairs)
+        return prle__error_nomem("hashing state");
+    for (size_t b = 0, i = 0; b < PRLE__HASH_BUCKETS; b++)
+        if (st->df[b])
+            pairs[2 * i] = (int64_t)b, pairs[2 * i + 1] = st->df[b], i++;
+    snprintf(n, sizeof n, "%zu", st->n_fit);
+    size_t shape[2] = {m, 2};
+    int err = prle_st_writer_set_metadata(w, "n_texts", n);
+    if (err == 0)
+        err = prle_st_writer_add_i64(w, "df", pairs, 2, shape);
+    free(pairs);
+    return err;
+}
+
+static int hashing_load(prle_encoder *enc, const prle_st_file *f, const char *path)
+{
+    prle_st_tensor_info t;
+    const char *nt = prle_st_metadata_get(f, "n_texts");
+    char *end = NULL;
+    unsigned long long n = nt ? strtoull(nt, &end, 10) : 0;
+    int err = prle_st_find(&t, f, "df");
+    if (err < 0)
+        return err;
+    if (!nt || *end || t.dtype != PRLE_ST_I64 || t.ndim != 2 || t.shape[1] != 2)
+        return prle__error_set(PRLE_EFORMAT, "%s: df is not an (m, 2) i64 tensor with n_texts",
+                               path);
+    size_t m = t.shape[0];
+    int64_t *pairs = malloc((m ? m : 1) * 2 * sizeof *pairs);
+    uint32_t *df = calloc(PRLE__HASH_BUCKETS, sizeof *df);
+    if (!pairs || !df)
+        err = prle__error_nomem("hashing state");
+    else
+        err = prle_st_read_i64(pairs, 2 * m, f, "df");
+    for (size_t i = 0; err == 0 && i < m; i++) {
+        int64_t b = pairs[2 * i], c = pairs[2 * i + 1];
+        if (b < 0 || (uint64_t)b >= PRLE__HASH_BUCKETS || c < 1 || (uint64_t)c > n)
+            err = prle__error_set(PRLE_EFORMAT, "%s: df row %zu (%lld, %lld) is out of range",
+                                  path, i, (long long)b, (long long)c);
+        else
+            df[b] = (uint32_t)c;
+    }
+    if (err == 0 && (err = set_idf(enc->state, df, (size_t)n)) == 0)
+        df = NULL;
+    free(pairs), free(df);
     return err;
 }
 
@@ -497,11 +566,12 @@ static void hashing_free(prle_encoder *enc)
 {
     hashing_state *st = enc->state;
     if (st)
-        free(st->idf);
+        free(st->idf), free(st->df);
     free(st);
 }
 
-static const prle__encoder_ops hashing_ops = {"hashing", hashing_fit, hashing_encode, hashing_free};
+static const prle__encoder_ops hashing_ops = {"hashing",    hashing_fit,  hashing_encode,
+                                              hashing_free, hashing_save, hashing_load};
 
 int prle__hashing_encoder_init(prle_encoder *enc, const prle_config *cfg)
 {

@@ -30,6 +30,16 @@ int prle__run_encoder_new(prle_encoder **out, const prle_config *cfg, const prle
     return 0;
 }
 
+int prle__run_encoder_load(prle_encoder **out, const prle_config *cfg, const char *path)
+{
+    prle_encoder *enc = NULL;
+    int err = prle_encoder_new(&enc, cfg);
+    if (err == 0 && (err = prle_encoder_load_state(enc, path)) < 0)
+        prle_encoder_free(enc), enc = NULL;
+    *out = enc;
+    return err;
+}
+
 static int encode_one(prle_matrix *out, const prle_encoder *enc, const prle_config *cfg,
                       const char *const *texts, size_t n)
 {

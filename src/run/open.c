@@ -17,6 +17,7 @@ struct prle_run_folder {
     prle_kernel *kernel;
     prle_model *model;
     prle_encoder *enc; /* built on first prle_run_folder_encode */
+    bool detached;     /* the data files are gone: ds is what dataset.json keeps */
 };
 
 void prle_run_folder_free(prle_run_folder *rf)
@@ -81,14 +82,24 @@ int prle_run_folder_open(prle_run_folder **out, const char *dir)
             goto done;
     }
     if ((err = prle_dataset_load(&rf->ds, &rf->cfg.data, rf->cfg.train.seed, NULL)) < 0) {
-        /* a moved or copied folder: its data files are not carried along (yet, issue 14) */
-        if (err == PRLE_ENOTFOUND)
-            err = prle__error_prefix(err,
-                                     "%s: the run's dataset is needed (prototype texts and "
-                                     "labels, the encoder's training texts) and is not where "
-                                     "its config.yaml says",
-                                     dir);
-        goto done;
+        if (err != PRLE_ENOTFOUND)
+            goto done;
+        /* a moved or copied folder: what it keeps of its data (issue 14), if it has it */
+        if ((err = prle__path_join(path, sizeof path, dir, PRLE__RUN_DATA)) < 0)
+            goto done;
+        if (!prle__path_exists(path)) {
+            err = prle__error_set(PRLE_ENOTFOUND,
+                                  "%s: the run's dataset is needed (prototype texts and labels, "
+                                  "the encoder's training texts) and is not where its "
+                                  "config.yaml says, and the folder has no %s (a run of an "
+                                  "older prle): %s",
+                                  dir, PRLE__RUN_DATA, prle_last_error());
+            goto done;
+        }
+        prle_error_clear();
+        if ((err = prle__run_data_read(&rf->ds, dir)) < 0)
+            goto done;
+        rf->detached = true;
     }
     const size_t *rows = prle_model_prototype_rows(rf->model);
     size_t ntr = prle_dataset_n_rows(rf->ds, PRLE_SPLIT_TRAIN);
@@ -115,6 +126,26 @@ const char *prle_run_folder_dir(const prle_run_folder *rf)
 const prle_config *prle_run_folder_config(const prle_run_folder *rf)
 {
     return &rf->cfg;
+}
+
+bool prle_run_folder_has_data(const prle_run_folder *rf)
+{
+    return !rf->detached;
+}
+
+/* PRLE_ENOTFOUND for what a detached folder cannot do: `what` needs the data files. */
+static int need_data(const prle_run_folder *rf, const char *what)
+{
+    if (!rf->detached)
+        return 0;
+    return prle__error_set(PRLE_ENOTFOUND,
+                           "%s: %s needs the run's dataset (%s), which is not where its "
+                           "config.yaml says; the folder alone predicts and explains new inputs",
+                           rf->dir, what,
+                           rf->cfg.data.file                ? rf->cfg.data.file
+                           : rf->cfg.data.files.train       ? rf->cfg.data.files.train
+                           : rf->cfg.data.name              ? rf->cfg.data.name
+                                                            : "data.*");
 }
 
 const prle_dataset *prle_run_folder_dataset(const prle_run_folder *rf)
@@ -154,6 +185,9 @@ int prle_run_folder_value(prle_matrix *out, const prle_run_folder *rf, prle_spli
     size_t n = prle_dataset_n_rows(rf->ds, split);
     prle_matrix m = {0};
     int err;
+    /* a detached folder keeps the validation labels (for intervals), not the other splits */
+    if (split != PRLE_SPLIT_VALIDATION && (err = need_data(rf, "reading the rows of a split")) < 0)
+        return err;
     snprintf(name, sizeof name, "value/%s_embeds.npy", prle_split_name(split));
     if ((err = prle__path_join(path, sizeof path, rf->dir, name)) < 0)
         return err;
@@ -177,7 +211,8 @@ int prle_run_folder_value(prle_matrix *out, const prle_run_folder *rf, prle_spli
         return 0;
     }
     prle_matrix x = {0};
-    if ((err = prle__load_embeddings(&x, &rf->cfg, rf->ds, split)) < 0)
+    if ((err = need_data(rf, "reading the embeddings of a split")) < 0 ||
+        (err = prle__load_embeddings(&x, &rf->cfg, rf->ds, split)) < 0)
         return err;
     err = prle_kernel_apply(out, rf->kernel, &x, rf->cfg.train.threads);
     prle_matrix_dispose(&x);
@@ -187,9 +222,18 @@ int prle_run_folder_value(prle_matrix *out, const prle_run_folder *rf, prle_spli
 int prle_run_folder_encode(prle_matrix *out, prle_run_folder *rf, const char *const *text,
                            const char *const *text2, size_t n)
 {
+    char path[PRLE__RUN_PATH];
     int err;
-    if (!rf->enc && (err = prle__run_encoder_new(&rf->enc, &rf->cfg, rf->ds)) < 0)
-        return err;
+    if (!rf->enc) { /* the encoder's state the run kept, else fitted on the train texts again */
+        if ((err = prle__path_join(path, sizeof path, rf->dir, PRLE__RUN_ENCODER)) < 0)
+            return err;
+        if (prle__path_exists(path))
+            err = prle__run_encoder_load(&rf->enc, &rf->cfg, path);
+        else if ((err = need_data(rf, "encoding texts (no " PRLE__RUN_ENCODER ")")) == 0)
+            err = prle__run_encoder_new(&rf->enc, &rf->cfg, rf->ds);
+        if (err < 0)
+            return err;
+    }
     prle_matrix x = {0};
     if ((err = prle__run_encode(&x, rf->enc, &rf->cfg, rf->ds, text, text2, n)) < 0)
         return err;
@@ -206,7 +250,9 @@ int prle_run_eval(prle_run_metrics *out, const prle_run_folder *rf, unsigned spl
     prle_matrix z = {0};
     float *yhat = NULL, *w = NULL;
     size_t np = prle_model_n_prototypes(rf->model);
-    int err = 0;
+    int err = need_data(rf, "eval (with the labels of every split)");
+    if (err < 0)
+        return err;
     for (int s = 0; s < PRLE_N_SPLITS; s++) {
         const float *y = prle_dataset_labels(rf->ds, (prle_split)s);
         size_t n = prle_dataset_n_rows(rf->ds, (prle_split)s), nw;

@@ -138,6 +138,10 @@ static int run_stage2(stage2 *s2)
     if ((err = prle__path_join(model_path, sizeof model_path, s2->dir, "model.safetensors")) < 0 ||
         (err = prle_model_save(fit, model_path)) < 0 || (err = prle_model_load(&m, model_path)) < 0)
         goto done;
+    /* what predict and explain need when the data files are gone (issue 14) */
+    if ((err = prle__run_data_write(s2->dir, ds)) < 0 ||
+        (err = prle__run_encoder_write(s2->dir, cfg, ds)) < 0)
+        goto done;
     snprintf(note, sizeof note, "%zu prototypes (%s), %s router, %s experts, %d epoch%s, kept %d",
              res->n_prototypes, prle_proto_method_name(mp.protos.method),
              mp.type == PRLE_EXPERT_PROTO_RBF ? "rbf" : prle_router_type_name(mp.router.type),

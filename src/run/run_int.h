@@ -25,7 +25,8 @@ int prle__copy_file(const char *dst, const char *src);
 int prle__run_folder_check(const char *dir);
 
 /** Rewrites the marker of `dir` with the size and sha256 of the files that make its model
- *  (config.yaml, kernel.safetensors, model.safetensors, those present). */
+ *  (config.yaml, kernel.safetensors, model.safetensors, dataset.json, encoder.safetensors,
+ *  those present). */
 int prle__run_record(const char *dir);
 
 /** Checks the files the marker records; a run from before the marker passes. PRLE_EFORMAT
@@ -97,11 +98,32 @@ int prle__load_embeddings(prle_matrix *out, const prle_config *cfg, const prle_d
 /** The config's encoder fitted on the train texts of `ds` as prle_embed fits it. */
 int prle__run_encoder_new(prle_encoder **out, const prle_config *cfg, const prle_dataset *ds);
 
+/** The config's encoder with the state a run kept (prle_encoder_load_state of `path`). */
+int prle__run_encoder_load(prle_encoder **out, const prle_config *cfg, const char *path);
+
 /** Texts to retrieval embeddings as prle_embed builds them (joined, pair features,
  *  normalisation). `text2` required for pairs. */
 int prle__run_encode(prle_matrix *out, const prle_encoder *enc, const prle_config *cfg,
                      const prle_dataset *ds, const char *const *text, const char *const *text2,
                      size_t n);
+
+/* ---- what a folder keeps of its data (run_data.c) ---------------------------------------- */
+
+/** The file of the validation labels, label range and split sizes (the prototypes' rows are
+ *  prototypes.json's), and the file of the encoder's fitted state (docs/run-folder.md). */
+#define PRLE__RUN_DATA "dataset.json"
+#define PRLE__RUN_ENCODER "encoder.safetensors"
+
+/** Writes dir/dataset.json from the run's dataset. */
+int prle__run_data_write(const char *dir, const prle_dataset *ds);
+
+/** A detached dataset (data/detached.h) from dir/dataset.json and dir/prototypes.json;
+ *  PRLE_ENOTFOUND without them, PRLE_EFORMAT naming the file. */
+int prle__run_data_read(prle_dataset **out, const char *dir);
+
+/** Fits the config's encoder on the train texts of `ds` and writes its state to
+ *  dir/encoder.safetensors (nothing for encoder_type npy). */
+int prle__run_encoder_write(const char *dir, const prle_config *cfg, const prle_dataset *ds);
 
 /* ---- shared steps of prle_run and prle_run_kernel (front.c) ------------------------------- */
 

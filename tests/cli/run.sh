@@ -365,11 +365,14 @@ contains emb_width err "narrow.npy: rows are 3 wide, the run's kernel takes"
 check emb_two_inputs 2 "$prle" predict $run --embeddings narrow.npy --split test
 contains emb_two_inputs err "give one of --text, --input, --embeddings or --split"
 
-# a copied run folder whose data files are gone says what it needs (issue 14, item 4)
+# a copied run folder whose data files are gone: eval says what it needs, predict works
+# (issue 14, item 4; tests/cli/moved.sh has the rest)
 cp -r $run moved && mv train.csv train.csv.away
 check moved_eval 2 "$prle" eval moved
 lines moved_eval err 1
-contains moved_eval err "moved: the run's dataset is needed"
+contains moved_eval err "moved: eval (with the labels of every split) needs the run's dataset"
 contains moved_eval err "train.csv"
+check moved_predict 0 "$prle" predict moved --text "A man is playing a flute." \
+  --text2 "A man plays the flute." --explain 2
 mv train.csv.away train.csv
 finish

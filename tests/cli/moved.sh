@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Self-contained run folders (issue 14, item 4): a run folder copied elsewhere, with its data
+# files and embedding cache deleted, predicts and explains texts (with intervals) exactly as
+# before, from what it keeps (encoder.safetensors, dataset.json, prototypes.json); eval and
+# the splits' rows say that they need the data. Pairs and single texts, hashing encoder.
+# Usage: moved.sh /path/to/prle
+set -u
+prle=$1
+. "$(dirname "$0")/lib.bash"
+cd "$tmp" || exit 1
+
+pairs_tsvs 80 20 20
+small_yaml moved model.num_prototypes=4 train.train_batch_size=16 train.output_dir=runs
+check run 0 "$prle" -q run small.yaml --no-analyze --no-report
+for f in dataset.json encoder.safetensors prototypes.json; do
+  ok "kept $f" [ -s "runs/small/$f" ]
+done
+contains marker-records runs/small/.prle-run '"encoder.safetensors"'
+ask=(--text "the cat and the dog" --text2 "the cat and a dog" --explain 3 --interval 0.9)
+check before 0 "$prle" predict runs/small "${ask[@]}" --format json
+cp out before.json
+check before-table 0 "$prle" predict runs/small "${ask[@]}"
+cp out before.txt
+
+mkdir elsewhere && cp -r runs/small elsewhere/ && rm -rf runs train.tsv dev.tsv test.tsv cache
+check after 0 "$prle" predict elsewhere/small "${ask[@]}" --format json
+ok same-json cmp -s out before.json
+contains after out '"text":"the wolf and the deer"' # a prototype's text, from the folder
+check after-table 0 "$prle" predict elsewhere/small "${ask[@]}"
+ok same-table cmp -s out before.txt
+check eval 2 "$prle" eval elsewhere/small
+contains eval err "elsewhere/small: eval (with the labels of every split) needs the run's dataset"
+contains eval err "$tmp/train.tsv"
+lines eval err 1
+check split 2 "$prle" predict elsewhere/small --split test
+contains split err "reading the rows of a split needs the run's dataset"
+check report 0 "$prle" report elsewhere/small
+
+# a tampered kept file is refused as the model files are
+sed -i 's/"n_texts": 2/"n_texts": 1/' elsewhere/small/dataset.json
+check tampered 2 "$prle" predict elsewhere/small --text "a" --text2 "b"
+contains tampered err "dataset.json"
+
+# single texts (one text column), and an encoder state of other settings
+{ printf 'text\tscore\n'; for i in $(seq 0 59); do
+  printf 'word%d and the %s\t%d\n' $((i % 7)) "$( ((i % 2)) && echo cat || echo dog)" $((i % 5))
+done; } >one.tsv
+cat >one.yaml <<EOS
+data:
+  name: one
+  file: one.tsv
+  text_fields: [text]
+  label_field: score
+  embedding_cache_dir: cache/one
+model:
+  encoder_type: hashing
+  hidden_dim: 16
+  num_prototypes: 3
+train:
+  seed: 7
+  output_dir: runs
+EOS
+check one-run 0 "$prle" -q run one.yaml --no-analyze --no-report
+check one-before 0 "$prle" predict runs/one --text "word3 and the cat" --explain 2
+cp out one.txt
+mv runs/one one-moved && rm -rf one.tsv cache runs
+check one-after 0 "$prle" predict one-moved --text "word3 and the cat" --explain 2
+ok one-same cmp -s out one.txt
+finish
