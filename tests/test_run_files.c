@@ -3,6 +3,7 @@
  * its bytes, predictions CSV, train_log.csv (union header, empty columns, old headers read),
  * the temporary folder and its rename over the old one, the finiteness check, the explained
  * rows of a small fitted model (contributions + rest = prediction) and their JSON. */
+#include "run/run_files.h"
 #include "prle_test.h"
 
 #include <math.h>
@@ -36,8 +37,8 @@ static void test_run_files__metrics_round_trip(void)
     PT_OK(prle_split_metrics_compute(&m.splits[PRLE_SPLIT_TEST], y6, p6, 6, -1, 1.5));
     PT_OK(prle_split_metrics_compute(&m.splits[PRLE_SPLIT_VALIDATION], p6, y6, 5, -1, 1.5));
     const char *path = pt_tmp("run_metrics.json");
-    PT_OK(prle_run_metrics_write(path, &m));
-    PT_OK(prle_run_metrics_read(&back, path));
+    PT_OK(prle__run_metrics_write(path, &m));
+    PT_OK(prle__run_metrics_read(&back, path));
     PT_CHECK(!back.splits[PRLE_SPLIT_TRAIN].present);
     PT_NEAR(back.label_min, -1, 0);
     PT_NEAR(back.label_max, 1.5, 0);
@@ -93,8 +94,8 @@ static void test_run_files__metrics_weights_ridge(void)
     PT_OK(prle_split_metrics_compute(&m.ridge.splits[PRLE_SPLIT_VALIDATION], y6, y6, 6, 0, 5));
     PT_CHECK(prle_run_metrics_worse_than_ridge(&m)); /* ridge is exact here */
     const char *path = pt_tmp("run_metrics_w.json");
-    PT_OK(prle_run_metrics_write(path, &m));
-    PT_OK(prle_run_metrics_read(&back, path));
+    PT_OK(prle__run_metrics_write(path, &m));
+    PT_OK(prle__run_metrics_read(&back, path));
     const prle_weight_stats *w = &back.splits[PRLE_SPLIT_VALIDATION].weights;
     PT_CHECK(w->present && w->top1 == 0.625 && w->top3 == 0.875 && w->n80 == 2.5 &&
              w->perplexity == 3.25);
@@ -109,8 +110,8 @@ static void test_run_files__metrics_weights_ridge(void)
     /* without both keys */
     m.ridge.present = false;
     m.splits[PRLE_SPLIT_VALIDATION].weights.present = false;
-    PT_OK(prle_run_metrics_write(path, &m));
-    PT_OK(prle_run_metrics_read(&back, path));
+    PT_OK(prle__run_metrics_write(path, &m));
+    PT_OK(prle__run_metrics_read(&back, path));
     PT_CHECK(!back.ridge.present && !back.splits[PRLE_SPLIT_VALIDATION].weights.present);
 }
 
@@ -181,19 +182,19 @@ static void test_run_files__metrics_bad(void)
                      "\"label_max\": 1, \"splits\": {}}\n";
     PT_CHECK(pt_write_file(path, v2, strlen(v2)) == 0);
     prle_run_metrics m;
-    PT_FAILS(prle_run_metrics_read(&m, path), PRLE_EFORMAT, "version 2");
+    PT_FAILS(prle__run_metrics_read(&m, path), PRLE_EFORMAT, "version 2");
     const char *miss = "{\"format\": \"prle-metrics\", \"version\": 1, \"label_min\": 0, "
                        "\"label_max\": 1, \"splits\": {\"test\": {\"n\": 3, \"raw\": {}}}}\n";
     PT_CHECK(pt_write_file(path, miss, strlen(miss)) == 0);
-    PT_FAILS(prle_run_metrics_read(&m, path), PRLE_EFORMAT, "run_metrics_v2.json");
-    PT_FAILS(prle_run_metrics_read(&m, pt_tmp("no_such_metrics.json")), PRLE_ENOTFOUND, NULL);
+    PT_FAILS(prle__run_metrics_read(&m, path), PRLE_EFORMAT, "run_metrics_v2.json");
+    PT_FAILS(prle__run_metrics_read(&m, pt_tmp("no_such_metrics.json")), PRLE_ENOTFOUND, NULL);
 }
 
 static void test_run_files__predictions_csv(void)
 {
     const char *path = pt_tmp("run_pred.csv");
     float y[3] = {0.1f, NAN, 5}, yh[3] = {1.0f / 3, -2.5f, 1e-8f};
-    PT_OK(prle_run_predictions_write(path, y, yh, NULL, NULL, 3));
+    PT_OK(prle__run_predictions_write(path, y, yh, NULL, NULL, 3));
     size_t len;
     unsigned char *t = pt_slurp(path, &len);
     PT_EQ_STR((char *)t, "index,label,prediction\n0,0.1,0.33333334\n1,,-2.5\n2,5,1e-08\n");
@@ -207,7 +208,7 @@ static void test_run_files__predictions_csv(void)
         PT_CHECK(strtof(prle_table_field(tab, i, 2), NULL) == yh[i]);
     prle_table_free(tab);
     float lo[1] = {0}, hi[1] = {2};
-    PT_OK(prle_run_predictions_write(path, NULL, yh, lo, hi, 1));
+    PT_OK(prle__run_predictions_write(path, NULL, yh, lo, hi, 1));
     t = pt_slurp(path, &len);
     PT_EQ_STR((char *)t, "index,label,prediction,lo,hi\n0,,0.33333334,0,2\n");
     free(t);
@@ -247,14 +248,14 @@ static void test_run_files__train_log(void)
                               .val_mse_raw = 0.75,
                               .tau = 2.5,
                               .seconds = 0.5}};
-    prle_train_log log = {.kernel = k,
-                          .n_kernel = 2,
-                          .kernel_kept = 2,
-                          .model = m,
-                          .n_model = 1,
-                          .model_kept = 1,
-                          .model_rows = 10};
-    PT_OK(prle_run_train_log_write(path, &log));
+    prle__train_log log = {.kernel = k,
+                           .n_kernel = 2,
+                           .kernel_kept = 2,
+                           .model = m,
+                           .n_model = 1,
+                           .model_kept = 1,
+                           .model_rows = 10};
+    PT_OK(prle__run_train_log_write(path, &log));
     size_t len;
     unsigned char *t = pt_slurp(path, &len);
     const char *want =
@@ -269,7 +270,7 @@ static void test_run_files__train_log(void)
     prle_kernel_epoch *r = NULL;
     size_t n = 0;
     int kept = 0;
-    PT_OK(prle_run_train_log_read_kernel(&r, &n, &kept, path));
+    PT_OK(prle__run_train_log_read_kernel(&r, &n, &kept, path));
     PT_EQ_INT(n, 2);
     PT_EQ_INT(kept, 2);
     if (n == 2) {
@@ -285,7 +286,7 @@ static void test_run_files__train_log(void)
                       "rows_per_s,kept\nkernel,1,0.04,0.05,0.08,-1.2,0.051,0.18,30493.2,0\n"
                       "kernel,2,0.03,0.04,0.06,-1.3,0.049,0.19,31422.8,1\n";
     PT_CHECK(pt_write_file(path, old, strlen(old)) == 0);
-    PT_OK(prle_run_train_log_read_kernel(&r, &n, &kept, path));
+    PT_OK(prle__run_train_log_read_kernel(&r, &n, &kept, path));
     PT_EQ_INT(n, 2);
     PT_EQ_INT(kept, 2);
     if (n == 2)
@@ -293,7 +294,7 @@ static void test_run_files__train_log(void)
     free(r);
     const char *bad = "stage,epoch,loss\nkernel,x,1\n";
     PT_CHECK(pt_write_file(path, bad, strlen(bad)) == 0);
-    PT_FAILS(prle_run_train_log_read_kernel(&r, &n, &kept, path), PRLE_EFORMAT, ":2: epoch");
+    PT_FAILS(prle__run_train_log_read_kernel(&r, &n, &kept, path), PRLE_EFORMAT, ":2: epoch");
 }
 
 static bool file_has(const char *path, const char *text)

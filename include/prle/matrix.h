@@ -15,8 +15,8 @@ PRLE_BEGIN_DECL
 typedef struct prle_matrix {
     float *data;
     size_t rows, cols;
-    void *map_base_;  /* internal: mmap base, or NULL when allocated */
-    size_t map_len_;  /* internal: mmap length */
+    void *map_base_; /* internal: mmap base, or NULL when allocated */
+    size_t map_len_; /* internal: mmap length */
 } prle_matrix;
 
 /**

@@ -17,11 +17,6 @@ PRLE_BEGIN_DECL
 /** The "version" of every JSON file of the run folder this library writes and reads. */
 #define PRLE_RUN_FORMAT_VERSION 1
 
-/** The union header of train_log.csv (docs/run-folder.md), without the newline. */
-#define PRLE_TRAIN_LOG_HEADER                                                                      \
-    "stage,epoch,loss,loss_pair,loss_triplet,loss_uniform,val_pair,task,fit,anchor,balance,"       \
-    "entropy,metric,proto_self,local,consistency,val_mse,tau,seconds,rows_per_s,kept"
-
 /**
  * The run folder of `cfg`: `{train.output_dir}/{logging.run_name}` (output_dir unset: "runs";
  * run_name unset: "run"). `*out` is malloc'd (free()). PRLE_EINVAL for a run_name that is
@@ -87,57 +82,10 @@ PRLE_API int prle_split_metrics_compute(prle_split_metrics *out, const float *y,
 /**
  * metrics.json as text (docs/run-folder.md: format "prle-metrics", version, label range,
  * the present splits in split order, keys in a fixed order, doubles exact), pretty-printed
- * with a final newline; `*out` is malloc'd (free()). The file prle_run_metrics_write writes
+ * with a final newline; `*out` is malloc'd (free()). metrics.json of a run folder
  * has exactly these bytes. PRLE_ENOMEM.
  */
 PRLE_API int prle_run_metrics_json(char **out, const prle_run_metrics *m);
-
-/** Writes prle_run_metrics_json's text to `path` atomically. PRLE_EIO, PRLE_ENOMEM. */
-PRLE_API int prle_run_metrics_write(const char *path, const prle_run_metrics *m);
-
-/**
- * Reads metrics.json. Splits absent from the file are left not present; `n` and `flags`
- * of the unit metrics are copied from the raw ones. PRLE_EFORMAT naming the file for
- * another format or version, a missing key or a wrong type; PRLE_ENOTFOUND, PRLE_EIO.
- */
-PRLE_API int prle_run_metrics_read(prle_run_metrics *out, const char *path);
-
-/* ---- predictions_{split}.csv and train_log.csv ------------------------------------------ */
-
-/**
- * Writes `index,label,prediction` (plus `lo,hi` when both are non-NULL) for n rows
- * atomically; numbers are the shortest text that reads back to the same float (at most
- * %.9g's digits). `y` may be NULL (the label column is then empty). PRLE_EIO.
- */
-PRLE_API int prle_run_predictions_write(const char *path, const float *y, const float *yhat,
-                                        const float *lo, const float *hi, size_t n);
-
-/** One stage's epoch records for train_log.csv. */
-typedef struct prle_train_log {
-    const prle_kernel_epoch *kernel; /**< may be NULL (n_kernel 0) */
-    size_t n_kernel;
-    int kernel_kept;               /**< 1-based epoch marked kept (0: none) */
-    const prle_model_epoch *model; /**< may be NULL (n_model 0) */
-    size_t n_model;
-    int model_kept;    /**< 1-based epoch marked kept (0: none) */
-    size_t model_rows; /**< training rows of stage 2, for rows_per_s */
-} prle_train_log;
-
-/**
- * Writes train_log.csv atomically: PRLE_TRAIN_LOG_HEADER, then the kernel rows and the
- * experts rows. A stage leaves the other's columns empty, and NaN values are empty; the
- * experts' val_mse is on the raw label scale. PRLE_EIO.
- */
-PRLE_API int prle_run_train_log_write(const char *path, const prle_train_log *log);
-
-/**
- * Reads the kernel rows of a train_log.csv (this header, or any header naming the kernel
- * columns, such as the one prle kernel wrote before the union header) into `*out`
- * (malloc'd, free(); NULL when there are none) and the kept epoch into `*kept`. Fields a
- * row leaves empty read as NaN. PRLE_EFORMAT naming file and line, PRLE_ENOTFOUND, PRLE_EIO.
- */
-PRLE_API int prle_run_train_log_read_kernel(prle_kernel_epoch **out, size_t *n, int *kept,
-                                            const char *path);
 
 /* ---- the pipeline ----------------------------------------------------------------------- */
 

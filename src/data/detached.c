@@ -38,13 +38,12 @@ int prle__dataset_detached(prle_dataset **out, const prle__detached_spec *spec)
     int err = 0;
     *out = NULL;
     if (nt < 1 || nt > 2)
-        return prle__error_set(PRLE_EINVAL, "%s: a dataset has 1 or 2 texts, not %zu",
-                               spec->source, nt);
+        return prle__error_set(PRLE_EINVAL, "%s: a dataset has 1 or 2 texts, not %zu", spec->source,
+                               nt);
     for (size_t k = 0; k < spec->n_kept; k++) {
         if (spec->kept[k].row >= spec->n_rows[PRLE_SPLIT_TRAIN])
             return prle__error_set(PRLE_EINVAL, "%s: kept row %zu is beyond the %zu training rows",
-                                   spec->source, spec->kept[k].row,
-                                   spec->n_rows[PRLE_SPLIT_TRAIN]);
+                                   spec->source, spec->kept[k].row, spec->n_rows[PRLE_SPLIT_TRAIN]);
         for (size_t f = 0; f < nt; f++)
             bytes += strlen(spec->kept[k].text[f] ? spec->kept[k].text[f] : "") + 1;
     }
@@ -61,8 +60,8 @@ int prle__dataset_detached(prle_dataset **out, const prle__detached_spec *spec)
         ds_split *sp = &ds->splits[s];
         size_t n = s == PRLE_SPLIT_TEST ? 0 : spec->n_rows[s];
         err = split_alloc(sp, n, nt);
-        sp->info = (prle_dataset_split_info){
-            .path = ds->files[0].path, .n_rows = n, .skip_reason = EMPTY};
+        sp->info =
+            (prle_dataset_split_info){.path = ds->files[0].path, .n_rows = n, .skip_reason = EMPTY};
     }
     ds_split *tr = &ds->splits[PRLE_SPLIT_TRAIN], *va = &ds->splits[PRLE_SPLIT_VALIDATION];
     char *at = ds->arena;

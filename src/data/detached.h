@@ -15,13 +15,13 @@ typedef struct prle__kept_row {
 /** Everything a detached dataset holds. Borrowed by prle__dataset_detached (it copies). */
 typedef struct prle__detached_spec {
     const char *name;
-    const char *source;           /* the file it came from, for messages (dataset.json) */
-    size_t n_texts;               /* 1 or 2 */
+    const char *source; /* the file it came from, for messages (dataset.json) */
+    size_t n_texts;     /* 1 or 2 */
     double label_min, label_max;
     size_t n_rows[PRLE_N_SPLITS]; /* the original splits' sizes */
     const prle__kept_row *kept;   /* training rows with texts and labels (the prototypes) */
     size_t n_kept;
-    const float *val_labels;      /* n_rows[validation] labels */
+    const float *val_labels; /* n_rows[validation] labels */
 } prle__detached_spec;
 
 /**

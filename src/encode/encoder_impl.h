@@ -19,9 +19,9 @@ typedef struct prle__encoder_ops {
 
 struct prle_encoder {
     const prle__encoder_ops *ops;
-    void *state;     /* the backend's own */
-    size_t dim;      /* output width */
-    char *describe;  /* manifest line, heap */
+    void *state;    /* the backend's own */
+    size_t dim;     /* output width */
+    char *describe; /* manifest line, heap */
 };
 
 /* Backends: each fills `enc` (ops, state, dim, describe) from the config. */

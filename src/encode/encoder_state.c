@@ -59,8 +59,8 @@ int prle_encoder_load_state(prle_encoder *enc, const char *path)
     }
     if (!got || strcmp(got, id) != 0) {
         err = prle__error_set(PRLE_EFORMAT,
-                              "%s: fitted by another encoder (\"%s\"), not this one (\"%s\")",
-                              path, got ? got : "?", id);
+                              "%s: fitted by another encoder (\"%s\"), not this one (\"%s\")", path,
+                              got ? got : "?", id);
         goto done;
     }
     if (enc->ops->load)

@@ -460,8 +460,8 @@ static int hashing_load(prle_encoder *enc, const prle_st_file *f, const char *pa
     for (size_t i = 0; err == 0 && i < m; i++) {
         int64_t b = pairs[2 * i], c = pairs[2 * i + 1];
         if (b < 0 || (uint64_t)b >= PRLE__HASH_BUCKETS || c < 1 || (uint64_t)c > n)
-            err = prle__error_set(PRLE_EFORMAT, "%s: df row %zu (%lld, %lld) is out of range",
-                                  path, i, (long long)b, (long long)c);
+            err = prle__error_set(PRLE_EFORMAT, "%s: df row %zu (%lld, %lld) is out of range", path,
+                                  i, (long long)b, (long long)c);
         else
             df[b] = (uint32_t)c;
     }

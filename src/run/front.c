@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "run/run_files.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "data/download.h"
@@ -22,7 +23,7 @@ int prle__run_write_log_config(const char *dir, const prle_config *cfg,
                                size_t n_model, const prle_run_result *res)
 {
     char path[PRLE__RUN_PATH];
-    prle_train_log tl = {
+    prle__train_log tl = {
         .kernel = ks->epochs,
         .n_kernel = ks->n_epochs,
         .kernel_kept = ks->kept_epoch,
@@ -33,7 +34,7 @@ int prle__run_write_log_config(const char *dir, const prle_config *cfg,
     };
     int err;
     if ((err = prle__path_join(path, sizeof path, dir, "train_log.csv")) < 0 ||
-        (err = prle_run_train_log_write(path, &tl)) < 0 ||
+        (err = prle__run_train_log_write(path, &tl)) < 0 ||
         (err = prle__path_join(path, sizeof path, dir, "config.yaml")) < 0)
         return err;
     return prle_config_save(cfg, path);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "run/run_files.h"
 #include "core/error.h"
 #include "core/matrix_int.h"
 #include "core/progress.h"
@@ -236,7 +237,7 @@ static int try_reuse(prle__kernel_stage *ks, const char *dir, const prle_kernel_
     if ((err = prle__path_join(src, sizeof src, dir, "train_log.csv")) < 0)
         return err;
     if (prle__path_exists(src) &&
-        prle_run_train_log_read_kernel(&ks->epochs, &ks->n_epochs, &ks->kept_epoch, src) < 0) {
+        prle__run_train_log_read_kernel(&ks->epochs, &ks->n_epochs, &ks->kept_epoch, src) < 0) {
         prle_error_clear(); /* an unreadable old log only loses the epoch rows */
         ks->epochs = NULL;
         ks->n_epochs = 0;

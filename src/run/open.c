@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "run/run_files.h"
 #include "core/error.h"
 #include "core/matrix_int.h"
 #include "prle/npy.h"
@@ -78,7 +79,7 @@ int prle_run_folder_open(prle_run_folder **out, const char *dir)
         goto done;
     if (prle__path_exists(path)) {
         prle_run_metrics m;
-        if ((err = prle_run_metrics_read(&m, path)) < 0)
+        if ((err = prle__run_metrics_read(&m, path)) < 0)
             goto done;
     }
     if ((err = prle_dataset_load(&rf->ds, &rf->cfg.data, rf->cfg.train.seed, NULL)) < 0) {
@@ -142,10 +143,10 @@ static int need_data(const prle_run_folder *rf, const char *what)
                            "%s: %s needs the run's dataset (%s), which is not where its "
                            "config.yaml says; the folder alone predicts and explains new inputs",
                            rf->dir, what,
-                           rf->cfg.data.file                ? rf->cfg.data.file
-                           : rf->cfg.data.files.train       ? rf->cfg.data.files.train
-                           : rf->cfg.data.name              ? rf->cfg.data.name
-                                                            : "data.*");
+                           rf->cfg.data.file          ? rf->cfg.data.file
+                           : rf->cfg.data.files.train ? rf->cfg.data.files.train
+                           : rf->cfg.data.name        ? rf->cfg.data.name
+                                                      : "data.*");
 }
 
 const prle_dataset *prle_run_folder_dataset(const prle_run_folder *rf)
@@ -273,7 +274,7 @@ int prle_run_eval(prle_run_metrics *out, const prle_run_folder *rf, unsigned spl
         if (write) {
             snprintf(name, sizeof name, "predictions_%s.csv", prle_split_name((prle_split)s));
             if ((err = prle__path_join(path, sizeof path, rf->dir, name)) < 0 ||
-                (err = prle_run_predictions_write(path, y, yhat, NULL, NULL, n)) < 0)
+                (err = prle__run_predictions_write(path, y, yhat, NULL, NULL, n)) < 0)
                 goto done;
         }
         prle_matrix_dispose(&z);
@@ -286,7 +287,7 @@ int prle_run_eval(prle_run_metrics *out, const prle_run_folder *rf, unsigned spl
         goto done;
     if (prle__path_exists(path)) {
         prle_run_metrics old;
-        if ((err = prle_run_metrics_read(&old, path)) < 0)
+        if ((err = prle__run_metrics_read(&old, path)) < 0)
             goto done;
         m.ridge = old.ridge;
         if (write)
@@ -294,7 +295,7 @@ int prle_run_eval(prle_run_metrics *out, const prle_run_folder *rf, unsigned spl
                 if (!m.splits[s].present)
                     m.splits[s] = old.splits[s];
     }
-    if (write && (err = prle_run_metrics_write(path, &m)) < 0)
+    if (write && (err = prle__run_metrics_write(path, &m)) < 0)
         goto done;
     *out = m;
 done:

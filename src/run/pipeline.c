@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "run/run_files.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "prle/analysis.h"
@@ -168,7 +169,7 @@ static int run_stage2(stage2 *s2)
         const float *y = prle_dataset_labels(ds, (prle_split)s);
         snprintf(name, sizeof name, "predictions_%s.csv", prle_split_name((prle_split)s));
         if ((err = prle__path_join(path, sizeof path, s2->dir, name)) < 0 ||
-            (err = prle_run_predictions_write(path, y, yhat[s], NULL, NULL, z->rows)) < 0)
+            (err = prle__run_predictions_write(path, y, yhat[s], NULL, NULL, z->rows)) < 0)
             goto done;
         if (z->rows >= 2 && (err = prle_split_metrics_compute(&met->splits[s], y, yhat[s], z->rows,
                                                               mp.label_min, mp.label_max)) < 0)
@@ -181,7 +182,7 @@ static int run_stage2(stage2 *s2)
                                          cfg->train.threads)) < 0)
         goto done;
     if ((err = prle__path_join(path, sizeof path, s2->dir, "metrics.json")) < 0 ||
-        (err = prle_run_metrics_write(path, met)) < 0 ||
+        (err = prle__run_metrics_write(path, met)) < 0 ||
         (err = prle__run_stage_end(res, p, PRLE_STAGE_EVALUATE, t0,
                                    eval_note(note, sizeof note, met))) < 0)
         goto done;

@@ -33,9 +33,9 @@ int prle__run_data_write(const char *dir, const prle_dataset *ds)
         (err = prle__json_add_number(root, "label_min", prle_dataset_label_min(ds))) < 0 ||
         (err = prle__json_add_number(root, "label_max", prle_dataset_label_max(ds))) < 0 ||
         (err = prle__json_add(root, "n_rows", n)) < 0 ||
-        (err = prle__json_add(root, "validation_labels",
-                              prle__json_float_array(prle_dataset_labels(ds, PRLE_SPLIT_VALIDATION),
-                                                     nv))) < 0)
+        (err = prle__json_add(
+             root, "validation_labels",
+             prle__json_float_array(prle_dataset_labels(ds, PRLE_SPLIT_VALIDATION), nv))) < 0)
         goto done;
     err = prle__json_write_file(path, root);
 done:

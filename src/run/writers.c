@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "run/run_files.h"
 #include "core/error.h"
 #include "io/fileio.h"
 #include "io/json.h"
@@ -93,7 +94,7 @@ int prle_run_metrics_json(char **out, const prle_run_metrics *m)
     return 0;
 }
 
-int prle_run_metrics_write(const char *path, const prle_run_metrics *m)
+int prle__run_metrics_write(const char *path, const prle_run_metrics *m)
 {
     cJSON *root = metrics_tree(m);
     if (!root)
@@ -150,7 +151,7 @@ static int read_splits(prle_split_metrics sp[PRLE_N_SPLITS], const cJSON *splits
     return 0;
 }
 
-int prle_run_metrics_read(prle_run_metrics *out, const char *path)
+int prle__run_metrics_read(prle_run_metrics *out, const char *path)
 {
     cJSON *root = NULL;
     prle_run_metrics m = {0};
@@ -205,8 +206,8 @@ static void put_float(FILE *fp, float v)
     fputs(buf, fp);
 }
 
-int prle_run_predictions_write(const char *path, const float *y, const float *yhat, const float *lo,
-                               const float *hi, size_t n)
+int prle__run_predictions_write(const char *path, const float *y, const float *yhat,
+                                const float *lo, const float *hi, size_t n)
 {
     prle__afile f = {0};
     int err = prle__afile_open(&f, path);
@@ -277,13 +278,13 @@ static void log_row(FILE *fp, const char *stage, int epoch, const double v[N_COL
     fprintf(fp, ",%d\n", kept ? 1 : 0);
 }
 
-int prle_run_train_log_write(const char *path, const prle_train_log *log)
+int prle__run_train_log_write(const char *path, const prle__train_log *log)
 {
     prle__afile f = {0};
     int err = prle__afile_open(&f, path);
     if (err < 0)
         return err;
-    fputs(PRLE_TRAIN_LOG_HEADER "\n", f.fp);
+    fputs(PRLE__TRAIN_LOG_HEADER "\n", f.fp);
     double v[N_COLS];
     for (size_t i = 0; i < log->n_kernel; i++) {
         const prle_kernel_epoch *e = &log->kernel[i];
@@ -341,7 +342,7 @@ static int field_double(double *out, const prle_table *t, size_t row, const size
     return 0;
 }
 
-int prle_run_train_log_read_kernel(prle_kernel_epoch **out, size_t *n, int *kept, const char *path)
+int prle__run_train_log_read_kernel(prle_kernel_epoch **out, size_t *n, int *kept, const char *path)
 {
     prle_table *t = NULL;
     prle_kernel_epoch *e = NULL;
