@@ -40,9 +40,9 @@ static int embed_all(prle_matrix out[NSPLIT], prle_encoder *enc, const prle_data
     for (int s = 0; s < NSPLIT && err == 0; s++) {
         prle_matrix u = {0}, v = {0};
         size_t n = prle_dataset_n_rows(ds, (prle_split)s);
-        if ((err = prle_encoder_encode(enc, &u, prle_dataset_texts(ds, (prle_split)s, 0), n,
+        if ((err = prle_encoder_encode(&u, enc, prle_dataset_texts(ds, (prle_split)s, 0), n,
                                        NULL)) == 0 &&
-            (err = prle_encoder_encode(enc, &v, prle_dataset_texts(ds, (prle_split)s, 1), n,
+            (err = prle_encoder_encode(&v, enc, prle_dataset_texts(ds, (prle_split)s, 1), n,
                                        NULL)) == 0)
             err = prle__pair_features(&out[s], &u, &v, threads);
         prle_matrix_dispose(&u);

@@ -174,7 +174,7 @@ static int embed_once(const char *pvec, const char **texts, size_t n, int thread
     if (err == 0)
         err = prle_encoder_fit(enc, texts, n);
     if (err == 0)
-        err = prle_encoder_encode(enc, m, texts, n, &empty);
+        err = prle_encoder_encode(m, enc, texts, n, &empty);
     *secs = prle__now() - t0;
     prle_encoder_free(enc); /* also after a failed init: nothing but `enc` is allocated */
     prle_config_dispose(&cfg);

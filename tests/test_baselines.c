@@ -30,7 +30,7 @@ static void test_baselines__ridge_vs_sklearn(void)
         PT_NEAR(prle_ridge_coef(r)[j], ref_ridge_coef[j], 1e-9);
     PT_NEAR(prle_ridge_intercept(r), ref_ridge_icpt, 1e-9);
     float pred[REF_N];
-    PT_OK(prle_ridge_predict(r, &x, pred));
+    PT_OK(prle_ridge_predict(pred, r, &x));
     double want = ref_ridge_icpt;
     for (size_t j = 0; j < REF_D; j++)
         want += ref_ridge_coef[j] * ref_x[j];
@@ -51,7 +51,7 @@ static void test_baselines__ridge_vs_sklearn(void)
     for (size_t j = 0; r && j < REF_D + 1; j++)
         PT_NEAR(prle_ridge_coef(r)[j], ref_olsr_coef[j], 1e-6);
     PT_NEAR(prle_ridge_intercept(r), ref_olsr_icpt, 1e-6);
-    PT_FAILS(prle_ridge_predict(r, &x, pred), PRLE_ESHAPE, "columns");
+    PT_FAILS(prle_ridge_predict(pred, r, &x), PRLE_ESHAPE, "columns");
     prle_ridge_free(r);
 
     p.alpha = -1;
@@ -68,7 +68,7 @@ static void knn_case(const prle_matrix *x, const prle_matrix *q, size_t k, prle_
     prle_knn *m = NULL;
     float pred[REF_M];
     PT_OK(prle_knn_fit(&m, x, ref_y, &p));
-    PT_OK(prle_knn_predict(m, q, pred));
+    PT_OK(prle_knn_predict(pred, m, q));
     check_pred(pred, want, REF_M, 1e-5);
     prle_knn_free(m);
 }
@@ -89,7 +89,7 @@ static void test_baselines__knn_vs_sklearn(void)
     prle_matrix one = mat(ref_x + 7 * REF_D, 1, REF_D);
     float pred[1];
     PT_OK(prle_knn_fit(&m, &x, ref_y, &p));
-    PT_OK(prle_knn_predict(m, &one, pred));
+    PT_OK(prle_knn_predict(pred, m, &one));
     PT_NEAR(pred[0], ref_y[7], 1e-6);
     prle_knn_free(m);
     m = NULL;
@@ -112,7 +112,7 @@ static void test_baselines__knn_ties_by_index(void)
     prle_knn *m = NULL;
     float pred[1];
     PT_OK(prle_knn_fit(&m, &x, yv, &p));
-    PT_OK(prle_knn_predict(m, &q, pred));
+    PT_OK(prle_knn_predict(pred, m, &q));
     PT_NEAR(pred[0], 1.5, 1e-6);
     prle_knn_free(m);
     prle_matrix_dispose(&x);
@@ -126,7 +126,7 @@ static void test_baselines__svr_vs_sklearn(void)
     prle_svr *m = NULL;
     float pred[REF_M];
     PT_OK(prle_svr_fit(&m, &x, ref_y, &p));
-    PT_OK(prle_svr_predict(m, &q, pred));
+    PT_OK(prle_svr_predict(pred, m, &q));
     check_pred(pred, ref_svr1, REF_M, 1e-4);
     PT_EQ_INT(prle_svr_n_sv(m), REF_SVR1_NSV);
     prle_svr_free(m);
@@ -134,7 +134,7 @@ static void test_baselines__svr_vs_sklearn(void)
 
     p.C = 10, p.epsilon = 0.05, p.gamma_mode = PRLE_SVR_GAMMA_AUTO;
     PT_OK(prle_svr_fit(&m, &x, ref_y, &p));
-    PT_OK(prle_svr_predict(m, &q, pred));
+    PT_OK(prle_svr_predict(pred, m, &q));
     check_pred(pred, ref_svr2, REF_M, 1e-4);
     PT_EQ_INT(prle_svr_n_sv(m), REF_SVR2_NSV);
     PT_NEAR(prle_svr_gamma_used(m), 1.0 / REF_D, 1e-15);
@@ -155,7 +155,7 @@ static void test_baselines__tree_vs_sklearn(void)
     float pred[REF_N];
     PT_OK(prle_tree_fit(&t, &x, ref_y, &p));
     PT_EQ_INT(prle_tree_n_nodes(t), REF_TREE_FULL_NODES);
-    PT_OK(prle_tree_predict(t, &x, pred)); /* a full tree reproduces its training labels */
+    PT_OK(prle_tree_predict(pred, t, &x)); /* a full tree reproduces its training labels */
     check_pred(pred, ref_tree_full_train, REF_N, 1e-6);
     prle_tree_free(t);
     t = NULL;
@@ -164,7 +164,7 @@ static void test_baselines__tree_vs_sklearn(void)
     PT_OK(prle_tree_fit(&t, &x, ref_y, &p));
     PT_EQ_INT(prle_tree_n_nodes(t), REF_TREE_D3_NODES);
     PT_CHECK(prle_tree_depth(t) <= 3);
-    PT_OK(prle_tree_predict(t, &q, pred));
+    PT_OK(prle_tree_predict(pred, t, &q));
     check_pred(pred, ref_tree_d3, REF_M, 1e-6);
     prle_tree_free(t);
     t = NULL;
@@ -172,7 +172,7 @@ static void test_baselines__tree_vs_sklearn(void)
     p.max_depth = 0, p.min_samples_leaf = 4;
     PT_OK(prle_tree_fit(&t, &x, ref_y, &p));
     PT_EQ_INT(prle_tree_n_nodes(t), REF_TREE_LEAF4_NODES);
-    PT_OK(prle_tree_predict(t, &q, pred));
+    PT_OK(prle_tree_predict(pred, t, &q));
     check_pred(pred, ref_tree_leaf4, REF_M, 1e-6);
     prle_tree_free(t);
     t = NULL;
@@ -210,18 +210,18 @@ static void test_baselines__forest(void)
     prle_forest *f = NULL;
     PT_OK(prle_forest_fit(&f, &x, y, &fp));
     PT_EQ_INT(prle_forest_n_trees(f), 30);
-    PT_OK(prle_forest_predict(f, &q, p1));
+    PT_OK(prle_forest_predict(p1, f, &q));
     prle_forest_free(f);
     f = NULL;
     fp.n_threads = 2; /* same seed, other thread count: the same forest */
     PT_OK(prle_forest_fit(&f, &x, y, &fp));
-    PT_OK(prle_forest_predict(f, &q, p2));
+    PT_OK(prle_forest_predict(p2, f, &q));
     PT_CHECK(memcmp(p1, p2, sizeof p1) == 0);
     prle_forest_free(f);
     f = NULL;
     fp.seed = 43; /* another seed: other draws */
     PT_OK(prle_forest_fit(&f, &x, y, &fp));
-    PT_OK(prle_forest_predict(f, &q, p3));
+    PT_OK(prle_forest_predict(p3, f, &q));
     PT_CHECK(memcmp(p1, p3, sizeof p1) != 0);
     prle_forest_free(f);
     f = NULL;
@@ -237,8 +237,8 @@ static void test_baselines__forest(void)
     prle_tree_params tp = prle_tree_default_params();
     PT_OK(prle_forest_fit(&f, &x, y, &fp));
     PT_OK(prle_tree_fit(&t, &x, y, &tp));
-    PT_OK(prle_forest_predict(f, &q, p1));
-    PT_OK(prle_tree_predict(t, &q, p2));
+    PT_OK(prle_forest_predict(p1, f, &q));
+    PT_OK(prle_tree_predict(p2, t, &q));
     for (size_t i = 0; i < M; i++)
         PT_NEAR(p1[i], p2[i], 1e-6);
     prle_tree_free(t);

@@ -139,13 +139,13 @@ static void check_values(const prle_config *cfg, const prle_dataset *ds, bool co
         if (combine) {
             char **js = NULL;
             PT_OK(prle_dataset_join_texts(&js, ds, (prle_split)s, "[SEP]"));
-            PT_OK(prle_encoder_encode(enc, &want, (const char *const *)js, rows, NULL));
+            PT_OK(prle_encoder_encode(&want, enc, (const char *const *)js, rows, NULL));
             prle_dataset_texts_free(js, rows);
         } else {
             PT_OK(
-                prle_encoder_encode(enc, &u, prle_dataset_texts(ds, (prle_split)s, 0), rows, NULL));
+                prle_encoder_encode(&u, enc, prle_dataset_texts(ds, (prle_split)s, 0), rows, NULL));
             PT_OK(
-                prle_encoder_encode(enc, &v, prle_dataset_texts(ds, (prle_split)s, 1), rows, NULL));
+                prle_encoder_encode(&v, enc, prle_dataset_texts(ds, (prle_split)s, 1), rows, NULL));
             PT_OK(prle__pair_features(&want, &u, &v, 1));
         }
         PT_OK(prle_embed_load(&got, cfg, ds, (prle_split)s));

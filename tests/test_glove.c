@@ -126,7 +126,7 @@ static void encode_check(const char *vectors, const char *const *settings, bool 
         PT_OK(prle_encoder_fit(enc, train, N_TRAIN));
     prle_matrix m = {0};
     size_t empty = 99;
-    PT_OK(prle_encoder_encode(enc, &m, sents, N_SENTS, &empty));
+    PT_OK(prle_encoder_encode(&m, enc, sents, N_SENTS, &empty));
     PT_EQ_INT(empty, 1); /* "zzz qqq" */
     check_against(&m, ref, what);
     prle_matrix_dispose(&m);
@@ -173,8 +173,8 @@ static void test_glove__state_round_trip(void)
     PT_OK(prle_encoder_save_state(a, path));
     PT_OK(prle_encoder_load_state(b, path));
     prle_matrix ma = {0}, mb = {0};
-    PT_OK(prle_encoder_encode(a, &ma, sents, N_SENTS, NULL));
-    PT_OK(prle_encoder_encode(b, &mb, sents, N_SENTS, NULL));
+    PT_OK(prle_encoder_encode(&ma, a, sents, N_SENTS, NULL));
+    PT_OK(prle_encoder_encode(&mb, b, sents, N_SENTS, NULL));
     PT_CHECK(ma.data && mb.data && memcmp(ma.data, mb.data, N_SENTS * 4 * sizeof(float)) == 0);
     check_against(&mb, ref_sif_pc, "sif pc from the saved state");
     prle_matrix_dispose(&ma), prle_matrix_dispose(&mb);
@@ -207,7 +207,7 @@ static void test_glove__threads_agree(void)
         if (!enc)
             continue;
         PT_OK(prle_encoder_fit(enc, texts, N));
-        PT_OK(prle_encoder_encode(enc, &m[t], texts, N, NULL));
+        PT_OK(prle_encoder_encode(&m[t], enc, texts, N, NULL));
         prle_encoder_free(enc);
     }
     PT_CHECK(m[0].data && m[1].data && m[0].rows == N &&
@@ -235,7 +235,7 @@ static void test_glove__describe_and_settings(void)
         /* no texts: a (0, d) matrix */
         prle_matrix m = {0};
         size_t empty = 5;
-        PT_OK(prle_encoder_encode(enc, &m, NULL, 0, &empty));
+        PT_OK(prle_encoder_encode(&m, enc, NULL, 0, &empty));
         PT_EQ_INT(m.rows, 0);
         PT_EQ_INT(empty, 0);
         prle_matrix_dispose(&m);
@@ -251,7 +251,7 @@ static void test_glove__describe_and_settings(void)
     PT_CHECK(enc != NULL);
     if (enc) {
         prle_matrix m = {0};
-        PT_FAILS(prle_encoder_encode(enc, &m, sents, N_SENTS, NULL), PRLE_EINVAL, "fit");
+        PT_FAILS(prle_encoder_encode(&m, enc, sents, N_SENTS, NULL), PRLE_EINVAL, "fit");
         prle_encoder_free(enc);
     }
     prle_error_clear();

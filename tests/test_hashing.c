@@ -174,7 +174,7 @@ static void test_hashing__encode_matches_reference(void)
             snprintf(want, sizeof want, "(k=%d) dim=%d seed=%llu", k, dim, seed);
             PT_CHECK(strstr(prle_encoder_describe(enc), want) != NULL);
             PT_OK(prle_encoder_fit(enc, fx.train, fx.n_train));
-            PT_OK(prle_encoder_encode(enc, &y, fx.all, fx.n_all, &n_empty));
+            PT_OK(prle_encoder_encode(&y, enc, fx.all, fx.n_all, &n_empty));
             PT_EQ_INT(y.rows, fx.n_all);
             PT_EQ_INT(y.cols, dim);
             cases++;
@@ -226,7 +226,7 @@ static void test_hashing__deterministic(void)
         prle_encoder *enc = make_encoder(64, r == 2 ? 43 : 42, r == 0 ? 1 : 2);
         prle_matrix y = {0};
         PT_OK(prle_encoder_fit(enc, fx.train, fx.n_train));
-        PT_OK(prle_encoder_encode(enc, &y, many, 2000, NULL));
+        PT_OK(prle_encoder_encode(&y, enc, many, 2000, NULL));
         sums[r] = checksum(&y);
         prle_matrix_dispose(&y);
         prle_encoder_free(enc);
@@ -293,16 +293,16 @@ static void test_hashing__odd_texts(void)
     prle_encoder *enc = make_encoder(16, 1, 1);
     prle_matrix y = {0};
     size_t n_empty = 0;
-    PT_FAILS(prle_encoder_encode(enc, &y, texts, 4, &n_empty), PRLE_EINVAL, "fit");
+    PT_FAILS(prle_encoder_encode(&y, enc, texts, 4, &n_empty), PRLE_EINVAL, "fit");
     PT_OK(prle_encoder_fit(enc, train, 3));
-    PT_OK(prle_encoder_encode(enc, &y, texts, 4, &n_empty));
+    PT_OK(prle_encoder_encode(&y, enc, texts, 4, &n_empty));
     PT_EQ_INT(n_empty, 2);
     double nz = 0;
     for (size_t j = 0; j < 16; j++)
         nz += fabs(prle_matrix_row(&y, 0)[j]) + fabs(prle_matrix_row(&y, 1)[j]);
     PT_NEAR(nz, 0.0, 0.0);
     prle_matrix_dispose(&y);
-    PT_OK(prle_encoder_encode(enc, &y, texts, 0, &n_empty));
+    PT_OK(prle_encoder_encode(&y, enc, texts, 0, &n_empty));
     PT_EQ_INT(y.rows, 0);
     PT_EQ_INT(n_empty, 0);
     prle_matrix_dispose(&y);
@@ -325,8 +325,8 @@ static void test_hashing__state_round_trip(void)
     PT_OK(prle_encoder_save_state(a, path));
     PT_OK(prle_encoder_load_state(b, path));
     prle_matrix ma = {0}, mb = {0};
-    PT_OK(prle_encoder_encode(a, &ma, texts, 3, NULL));
-    PT_OK(prle_encoder_encode(b, &mb, texts, 3, NULL));
+    PT_OK(prle_encoder_encode(&ma, a, texts, 3, NULL));
+    PT_OK(prle_encoder_encode(&mb, b, texts, 3, NULL));
     PT_CHECK(ma.data && mb.data && memcmp(ma.data, mb.data, 3 * 32 * sizeof(float)) == 0);
     prle_matrix_dispose(&ma), prle_matrix_dispose(&mb);
     PT_FAILS(prle_encoder_load_state(c, path), PRLE_EFORMAT, "seed=7");

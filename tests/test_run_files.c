@@ -157,7 +157,7 @@ static void test_run_files__ridge_reference(void)
     prle_ridge *rm = NULL;
     float yh[40];
     PT_OK(prle_ridge_fit(&rm, &x[0], yv, &rp));
-    PT_OK(prle_ridge_predict(rm, &x[PRLE_SPLIT_TEST], yh));
+    PT_OK(prle_ridge_predict(yh, rm, &x[PRLE_SPLIT_TEST]));
     prle_split_metrics want;
     PT_OK(prle_split_metrics_compute(&want, yv, yh, 40, -10, 10));
     PT_NEAR(ref.splits[PRLE_SPLIT_TEST].raw.mse, want.raw.mse, 1e-9);

@@ -39,7 +39,7 @@ PRLE_API int prle_ridge_fit(prle_ridge **out, const prle_matrix *x, const float 
                             const prle_ridge_params *params);
 
 /** y_out (n) for x (n, d). PRLE_ESHAPE if d differs from the fit. Thread-safe (reads only). */
-PRLE_API int prle_ridge_predict(const prle_ridge *model, const prle_matrix *x, float *y_out);
+PRLE_API int prle_ridge_predict(float *y_out, const prle_ridge *model, const prle_matrix *x);
 
 /** Coefficients (d), borrowed until prle_ridge_free. */
 PRLE_API const double *prle_ridge_coef(const prle_ridge *model);
@@ -82,7 +82,7 @@ PRLE_API int prle_knn_fit(prle_knn **out, const prle_matrix *x, const float *y,
  * y_out (m) for x (m, d): brute-force neighbours, distances by blocks through SGEMM, the
  * best candidates re-measured in double; ties broken by the lower training index.
  */
-PRLE_API int prle_knn_predict(const prle_knn *model, const prle_matrix *x, float *y_out);
+PRLE_API int prle_knn_predict(float *y_out, const prle_knn *model, const prle_matrix *x);
 PRLE_API void prle_knn_free(prle_knn *model);
 
 /* ---- epsilon-SVR with an RBF kernel (libsvm) ---------------------------------------------- */
@@ -121,7 +121,7 @@ PRLE_API int prle_svr_fit(prle_svr **out, const prle_matrix *x, const float *y,
                           const prle_svr_params *params);
 
 /** y_out (m) for x (m, d); sums in a fixed order (deterministic). Thread-safe (reads only). */
-PRLE_API int prle_svr_predict(const prle_svr *model, const prle_matrix *x, float *y_out);
+PRLE_API int prle_svr_predict(float *y_out, const prle_svr *model, const prle_matrix *x);
 PRLE_API size_t prle_svr_n_sv(const prle_svr *model);
 /** The gamma actually used (after scale/auto). */
 PRLE_API double prle_svr_gamma_used(const prle_svr *model);
@@ -152,7 +152,7 @@ PRLE_API int prle_tree_params_check(const prle_tree_params *params);
  */
 PRLE_API int prle_tree_fit(prle_tree **out, const prle_matrix *x, const float *y,
                            const prle_tree_params *params);
-PRLE_API int prle_tree_predict(const prle_tree *model, const prle_matrix *x, float *y_out);
+PRLE_API int prle_tree_predict(float *y_out, const prle_tree *model, const prle_matrix *x);
 PRLE_API size_t prle_tree_n_nodes(const prle_tree *model);
 PRLE_API size_t prle_tree_depth(const prle_tree *model);
 PRLE_API void prle_tree_free(prle_tree *model);
@@ -178,7 +178,7 @@ PRLE_API int prle_forest_params_check(const prle_forest_params *params);
 PRLE_API int prle_forest_fit(prle_forest **out, const prle_matrix *x, const float *y,
                              const prle_forest_params *params);
 /** Mean of the trees' predictions, summed in tree order. */
-PRLE_API int prle_forest_predict(const prle_forest *model, const prle_matrix *x, float *y_out);
+PRLE_API int prle_forest_predict(float *y_out, const prle_forest *model, const prle_matrix *x);
 PRLE_API size_t prle_forest_n_trees(const prle_forest *model);
 PRLE_API void prle_forest_free(prle_forest *model);
 

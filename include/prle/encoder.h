@@ -33,7 +33,7 @@ PRLE_API int prle_encoder_fit(prle_encoder *enc, const char *const *texts, size_
  * are zero; their count goes to `*n_empty` (may be NULL). Thread-safe for concurrent calls
  * after fit (it only reads the encoder).
  */
-PRLE_API int prle_encoder_encode(const prle_encoder *enc, prle_matrix *out,
+PRLE_API int prle_encoder_encode(prle_matrix *out, const prle_encoder *enc,
                                  const char *const *texts, size_t n, size_t *n_empty);
 
 /**

@@ -82,12 +82,12 @@ static int fit_predict(float *out, const prle_oracle_params *p, const prle_matri
     if (p->model == PRLE_ORACLE_SVR) {
         prle_svr *m = NULL;
         if ((err = prle_svr_fit(&m, x, y, &p->svr)) == 0 && q->rows)
-            err = prle_svr_predict(m, q, out);
+            err = prle_svr_predict(out, m, q);
         prle_svr_free(m);
     } else {
         prle_ridge *m = NULL;
         if ((err = prle_ridge_fit(&m, x, y, &p->ridge)) == 0 && q->rows)
-            err = prle_ridge_predict(m, q, out);
+            err = prle_ridge_predict(out, m, q);
         prle_ridge_free(m);
     }
     return err;

@@ -131,7 +131,7 @@ done:
     return err;
 }
 
-int prle_forest_predict(const prle_forest *f, const prle_matrix *x, float *y_out)
+int prle_forest_predict(float *y_out, const prle_forest *f, const prle_matrix *x)
 {
     if (!f || !x || !y_out || (x->rows && !x->data))
         return prle__error_set(PRLE_EINVAL, "forest: NULL argument to predict");

@@ -151,7 +151,7 @@ static int tree_fn(void *ctx, size_t p, const grid_data *g, float *pred)
     prle_tree_params tp = tree_point(p, g->params);
     int err = prle_tree_fit(&t, g->xtr, g->ytr, &tp);
     if (err == 0)
-        err = prle_tree_predict(t, g->xva, pred);
+        err = prle_tree_predict(pred, t, g->xva);
     prle_tree_free(t);
     return err;
 }
@@ -175,7 +175,7 @@ static int forest_fn(void *ctx, size_t p, const grid_data *g, float *pred)
     prle_forest_params fp = forest_point(p, g->params, 1);
     int err = prle_forest_fit(&f, g->xtr, g->ytr, &fp);
     if (err == 0)
-        err = prle_forest_predict(f, g->xva, pred);
+        err = prle_forest_predict(pred, f, g->xva);
     prle_forest_free(f);
     return err;
 }
@@ -196,7 +196,7 @@ static int svr_fn(void *ctx, size_t p, const grid_data *g, float *pred)
     prle_svr_params sp = svr_point(p);
     int err = prle__svr_fit_kernel(&m, kerns[p % 2], &sp);
     if (err == 0)
-        err = prle_svr_predict(m, g->xva, pred);
+        err = prle_svr_predict(pred, m, g->xva);
     prle_svr_free(m);
     return err;
 }
@@ -247,7 +247,7 @@ static int run_kind(prle_baseline_result *res, float *pred, prle_baseline_kind k
             if (codes[task] < 0)
                 err = prle__error_set(codes[task], "%s", msgs[task]);
         for (size_t p = 0; err == 0 && p < np; p++) {
-            if ((err = prle_ridge_predict(rm[p], g->xva, vp)) == 0)
+            if ((err = prle_ridge_predict(vp, rm[p], g->xva)) == 0)
                 vm[p] = mse(vp, g->yva, nva);
         }
         if (err == 0) {
@@ -256,7 +256,7 @@ static int run_kind(prle_baseline_result *res, float *pred, prle_baseline_kind k
                 snprintf(res->best, sizeof res->best, "-");
             else
                 snprintf(res->best, sizeof res->best, "alpha=%g", alphas[best]);
-            err = prle_ridge_predict(rall[best], g->xte, pred);
+            err = prle_ridge_predict(pred, rall[best], g->xte);
         }
         for (size_t p = 0; p < np; p++)
             prle_ridge_free(rall[p]);
@@ -298,7 +298,7 @@ static int run_kind(prle_baseline_result *res, float *pred, prle_baseline_kind k
         snprintf(res->best, sizeof res->best, "n_neighbors=%zu weights=%s metric=%s", kp.k,
                  kp.weights ? "distance" : "uniform", kp.metric ? "cosine" : "euclidean");
         if ((err = prle_knn_fit(&km, &g->xall, g->yall, &kp)) < 0 ||
-            (err = prle_knn_predict(km, g->xte, pred)) < 0)
+            (err = prle_knn_predict(pred, km, g->xte)) < 0)
             goto done;
         break;
     }
@@ -321,7 +321,7 @@ static int run_kind(prle_baseline_result *res, float *pred, prle_baseline_kind k
         if ((err = prle_svr_fit(&m, &g->xall, g->yall, &sp)) < 0)
             goto done;
         model = m;
-        if ((err = prle_svr_predict(m, g->xte, pred)) < 0)
+        if ((err = prle_svr_predict(pred, m, g->xte)) < 0)
             goto done;
         break;
     }
@@ -337,7 +337,7 @@ static int run_kind(prle_baseline_result *res, float *pred, prle_baseline_kind k
         if ((err = prle_tree_fit(&t, &g->xall, g->yall, &tp)) < 0)
             goto done;
         model = t;
-        if ((err = prle_tree_predict(t, g->xte, pred)) < 0)
+        if ((err = prle_tree_predict(pred, t, g->xte)) < 0)
             goto done;
         break;
     }
@@ -354,7 +354,7 @@ static int run_kind(prle_baseline_result *res, float *pred, prle_baseline_kind k
         if ((err = prle_forest_fit(&f, &g->xall, g->yall, &fp)) < 0)
             goto done;
         model = f;
-        if ((err = prle_forest_predict(f, g->xte, pred)) < 0)
+        if ((err = prle_forest_predict(pred, f, g->xte)) < 0)
             goto done;
         break;
     }

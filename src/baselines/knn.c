@@ -256,7 +256,7 @@ void prle__knn_combine(float *y_out, const prle_knn *m, const size_t *idx, const
     }
 }
 
-int prle_knn_predict(const prle_knn *m, const prle_matrix *x, float *y_out)
+int prle_knn_predict(float *y_out, const prle_knn *m, const prle_matrix *x)
 {
     int err;
     size_t k = m ? m->params.k : 0;

@@ -149,7 +149,7 @@ int prle_ridge_fit(prle_ridge **out, const prle_matrix *x, const float *y,
     return prle__ridge_fit_path(out, &params->alpha, 1, x, y, params);
 }
 
-int prle_ridge_predict(const prle_ridge *m, const prle_matrix *x, float *y_out)
+int prle_ridge_predict(float *y_out, const prle_ridge *m, const prle_matrix *x)
 {
     if (!m || !x || !y_out || (x->rows && !x->data))
         return prle__error_set(PRLE_EINVAL, "ridge: NULL argument to predict");

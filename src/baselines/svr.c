@@ -308,7 +308,7 @@ int prle_svr_fit(prle_svr **out, const prle_matrix *x, const float *y,
     return err;
 }
 
-int prle_svr_predict(const prle_svr *m, const prle_matrix *x, float *y_out)
+int prle_svr_predict(float *y_out, const prle_svr *m, const prle_matrix *x)
 {
     int err;
     prle_matrix q = {0};

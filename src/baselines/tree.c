@@ -364,7 +364,7 @@ double prle__tree_predict_row(const prle_tree *t, const float *row)
     return nd->value;
 }
 
-int prle_tree_predict(const prle_tree *t, const prle_matrix *x, float *y_out)
+int prle_tree_predict(float *y_out, const prle_tree *t, const prle_matrix *x)
 {
     if (!t || !x || !y_out || (x->rows && !x->data))
         return prle__error_set(PRLE_EINVAL, "tree: NULL argument to predict");

@@ -338,7 +338,7 @@ static int encode_texts(prle_matrix *out, size_t *n_empty, size_t *done, size_t 
     for (size_t i = 0; err == 0 && i < n; i += CHUNK) {
         size_t c = n - i < CHUNK ? n - i : CHUNK, e = 0;
         prle_matrix part = {0};
-        if ((err = prle_encoder_encode(enc, &part, texts + i, c, &e)) < 0)
+        if ((err = prle_encoder_encode(&part, enc, texts + i, c, &e)) < 0)
             break;
         if (part.rows != c || part.cols != m.cols) {
             prle_matrix_dispose(&part);

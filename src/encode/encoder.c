@@ -49,7 +49,7 @@ int prle_encoder_fit(prle_encoder *enc, const char *const *texts, size_t n)
     return enc->ops->fit ? enc->ops->fit(enc, texts, n) : 0;
 }
 
-int prle_encoder_encode(const prle_encoder *enc, prle_matrix *out, const char *const *texts,
+int prle_encoder_encode(prle_matrix *out, const prle_encoder *enc, const char *const *texts,
                         size_t n, size_t *n_empty)
 {
     size_t dummy;

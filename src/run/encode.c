@@ -43,7 +43,7 @@ int prle__run_encoder_load(prle_encoder **out, const prle_config *cfg, const cha
 static int encode_one(prle_matrix *out, const prle_encoder *enc, const prle_config *cfg,
                       const char *const *texts, size_t n)
 {
-    int err = prle_encoder_encode(enc, out, texts, n, NULL);
+    int err = prle_encoder_encode(out, enc, texts, n, NULL);
     if (err < 0)
         return err;
     if (out->rows != n || out->cols != prle_encoder_dim(enc)) {
