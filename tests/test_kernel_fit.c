@@ -284,6 +284,9 @@ static void test_kernel_fit__errors(void)
     p = prle_kernel_default_params();
     yt[3] = NAN;
     PT_FAILS(prle_kernel_fit(&k, &xt, yt, NULL, NULL, &p), PRLE_EINVAL, "y_train[3]");
+    yt[3] = 4.5f; /* a 0-5 label under the default 0-1 range */
+    PT_FAILS(prle_kernel_fit(&k, &xt, yt, NULL, NULL, &p), PRLE_EINVAL,
+             "y_train[3] = 4.5 is outside the label range [0, 1]");
     yt[3] = 0.5f;
     p.progress = stop_at_2;
     PT_FAILS(prle_kernel_fit(&k, &xt, yt, NULL, NULL, &p), PRLE_EABORTED, "progress");

@@ -128,11 +128,21 @@ static float *falloc(size_t a, size_t b)
     return prle_aligned_alloc(bytes);
 }
 
-static int check_labels(const float *y, size_t n, const char *what)
+/* Finite labels; the training labels within the range the pair loss scales by (a 0-5 label
+ * under the default 0-1 range would silently weigh every pair 25 times too much; float
+ * rounding allowed). Validation labels may fall outside a range taken from the train split. */
+static int check_labels(const float *y, size_t n, const char *what, const prle_kernel_params *p)
 {
-    for (size_t i = 0; i < n; i++)
+    double slack = p ? 1e-6 * (p->label_max - p->label_min) : 0;
+    for (size_t i = 0; i < n; i++) {
         if (!isfinite(y[i]))
             return prle__error_set(PRLE_EINVAL, "%s[%zu] is %g", what, i, (double)y[i]);
+        if (p && (y[i] < p->label_min - slack || y[i] > p->label_max + slack))
+            return prle__error_set(PRLE_EINVAL,
+                                   "%s[%zu] = %g is outside the label range [%g, %g]: set "
+                                   "label_min and label_max of the kernel's params",
+                                   what, i, (double)y[i], p->label_min, p->label_max);
+    }
     return 0;
 }
 
@@ -208,8 +218,8 @@ int prle_kernel_fit(prle_kernel **out, const prle_matrix *x_train, const float *
     if (x_val && x_val->rows && x_val->cols != H)
         return prle__error_set(PRLE_ESHAPE, "validation embeddings are %zu wide, training ones %zu",
                                x_val->cols, H);
-    if ((err = check_labels(y_train, N, "y_train")) < 0 ||
-        (has_val && (err = check_labels(y_val, x_val->rows, "y_val")) < 0))
+    if ((err = check_labels(y_train, N, "y_train", p)) < 0 ||
+        (has_val && (err = check_labels(y_val, x_val->rows, "y_val", NULL)) < 0))
         return err;
     int nt = prle__threads_resolve(p->n_threads);
     int epochs = p->max_epochs > 0 ? p->max_epochs : prle__epoch_budget(N, B);
