@@ -74,7 +74,8 @@ int prle__tsne_gradient(double *grad_out, double *kl_out, const tsne_csr *p, dou
 
 /**
  * Top-2 principal component scores of x (n, d) into s (n, 2) (centred, unscaled), signs as
- * scikit-learn's svd_flip: the largest |score| of each component is positive. The product runs
+ * scikit-learn's svd_flip: the largest |score| of each component is positive (`seed` is unused:
+ * the eigensolver is deterministic). The product runs
  * on `n_threads` threads (0: the count in force), its bits independent of it. PRLE_ENOMEM.
  */
 int prle__tsne_pca(double *s, const prle_matrix *x, uint64_t seed, int n_threads);
