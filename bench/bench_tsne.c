@@ -103,6 +103,15 @@ int main(void)
     prle_tsne_params p = prle_tsne_default_params();
     const char *th = getenv("PRLE_BENCH_THREADS");
     p.n_threads = th && atoi(th) > 0 ? atoi(th) : 2;
+    /* PRLE_BENCH_TSNE_METHOD=bh|fft|auto (default auto, the library's) */
+    const char *meth = getenv("PRLE_BENCH_TSNE_METHOD");
+    if (meth && !strcmp(meth, "bh"))
+        p.method = PRLE_TSNE_BH;
+    else if (meth && !strcmp(meth, "fft"))
+        p.method = PRLE_TSNE_FFT;
+    const char *mname = p.method == PRLE_TSNE_BH    ? "bh"
+                        : p.method == PRLE_TSNE_FFT ? "fft"
+                                                    : "auto";
     for (int r = 0; r < reps; r++) {
         prle_tsne *t = NULL;
         double cpu0 = bench_cpu_seconds(), t0 = prle__now();
@@ -113,9 +122,9 @@ int main(void)
         sec[r] = prle__now() - t0;
         double cpu = bench_cpu_seconds() - cpu0;
         prle_tsne_info in = prle_tsne_get_info(t);
-        printf("tsne_stsb  n=%zu d=%zu threads=%d  %.2f s (knn %.2f, P %.2f, init %.2f, "
-               "steps %.2f; cpu %.1f s)  kl=%.4f  n_iter=%d  lr=%.2f\n",
-               x.rows, x.cols, p.n_threads, sec[r], in.seconds_knn, in.seconds_affinity,
+        printf("tsne_stsb  n=%zu d=%zu threads=%d method=%s  %.2f s (knn %.2f, P %.2f, init "
+               "%.2f, steps %.2f; cpu %.1f s)  kl=%.4f  n_iter=%d  lr=%.2f\n",
+               x.rows, x.cols, p.n_threads, mname, sec[r], in.seconds_knn, in.seconds_affinity,
                in.seconds_init, in.seconds_optimize, cpu, in.kl_divergence, in.n_iter,
                in.learning_rate);
         prle_tsne_free(t);

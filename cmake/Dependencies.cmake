@@ -26,6 +26,8 @@ pkg_check_modules(CJSON REQUIRED IMPORTED_TARGET libcjson)
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
 pkg_check_modules(CRYPTO REQUIRED IMPORTED_TARGET libcrypto)
 pkg_check_modules(ARCHIVE REQUIRED IMPORTED_TARGET libarchive)
+# FFTW (double): the t-SNE repulsion by FFT-accelerated interpolation (src/analysis/tsne_fft.c)
+pkg_check_modules(FFTW REQUIRED IMPORTED_TARGET fftw3)
 
 find_path(PRLE_SVM_INCLUDE svm.h PATH_SUFFIXES libsvm REQUIRED)
 find_library(PRLE_SVM_LIB NAMES svm REQUIRED)

@@ -7,7 +7,7 @@ set -euo pipefail
 what=${1:-build}
 pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev
       libopenblas-openmp-dev liblapacke-dev libyaml-dev libsvm-dev liblinear-dev libcjson-dev
-      libcurl4-openssl-dev libssl-dev libarchive-dev)
+      libcurl4-openssl-dev libssl-dev libarchive-dev libfftw3-dev)
 case "$what" in
   build) ;;
   run) pkgs+=(nodejs npm) ;;

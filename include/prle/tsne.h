@@ -29,12 +29,29 @@ typedef enum prle_tsne_knn {
 } prle_tsne_knn;
 
 /**
+ * How the repulsive forces are computed each step. Both are approximations of about the same
+ * accuracy (relative force error 1-2 % against the exact sums); their cost differs with the
+ * embedding's spread: the FFT grid grows with the square of the spread, the quadtree with the
+ * points.
+ */
+typedef enum prle_tsne_method {
+    PRLE_TSNE_AUTO = 0, /**< each step the cheaper one: FFT while its grid side is at most
+                             PRLE_TSNE_FFT_MAX_SIDE, else Barnes-Hut */
+    PRLE_TSNE_BH = 1,   /**< Barnes-Hut quadtree at angle `theta` (van der Maaten 2014) */
+    PRLE_TSNE_FFT = 2   /**< FFT-accelerated interpolation (Linderman et al. 2019, FIt-SNE) */
+} prle_tsne_method;
+
+/** AUTO uses the FFT while the zero-padded grid is at most this many nodes per side. */
+#define PRLE_TSNE_FFT_MAX_SIDE 480
+
+/**
  * Everything a t-SNE fit needs; start from prle_tsne_default_params(). The defaults are those
  * of scikit-learn >= 1.2 `TSNE(n_components=2, init="pca", learning_rate="auto")`.
  */
 typedef struct prle_tsne_params {
     double perplexity;           /**< > 0 and < n; default 30; neighbours k = min(n-1, 3p+1) */
     double theta;                /**< Barnes-Hut angle in [0, 1]; 0 = exact forces; default 0.5 */
+    prle_tsne_method method;     /**< the repulsion; default PRLE_TSNE_AUTO */
     int n_iter;                  /**< gradient steps in all, >= 1; default 1000 */
     int exaggeration_iter;       /**< first steps with P exaggerated, <= n_iter; default 250 */
     double early_exaggeration;   /**< >= 1; default 12 */

@@ -47,6 +47,9 @@ int prle_tsne_params_check(const prle_tsne_params *p)
         return prle__error_set(PRLE_EINVAL, "tsne.perplexity must be > 0, got %g", p->perplexity);
     if (!(p->theta >= 0.0 && p->theta <= 1.0))
         return prle__error_set(PRLE_EINVAL, "tsne.theta must be in [0, 1], got %g", p->theta);
+    if (p->method != PRLE_TSNE_AUTO && p->method != PRLE_TSNE_BH && p->method != PRLE_TSNE_FFT)
+        return prle__error_set(PRLE_EINVAL, "tsne.method must be auto, bh or fft, got %d",
+                               (int)p->method);
     if (p->n_iter < 1)
         return prle__error_set(PRLE_EINVAL, "tsne.n_iter must be >= 1, got %d", p->n_iter);
     if (p->exaggeration_iter < 0 || p->exaggeration_iter > p->n_iter)
@@ -103,9 +106,9 @@ static int top2_eigen(double *vec, double *val, double *a, size_t m)
         return prle__error_nomem("tsne pca");
     }
     prle__blas_pin_serial();
-    lapack_int info = LAPACKE_dsyevr(LAPACK_ROW_MAJOR, 'V', 'I', 'U', (lapack_int)m, a,
-                                     (lapack_int)m, 0.0, 0.0, (lapack_int)m - k + 1, (lapack_int)m,
-                                     0.0, &found, w, zz, 2, isuppz);
+    lapack_int info =
+        LAPACKE_dsyevr(LAPACK_ROW_MAJOR, 'V', 'I', 'U', (lapack_int)m, a, (lapack_int)m, 0.0, 0.0,
+                       (lapack_int)m - k + 1, (lapack_int)m, 0.0, &found, w, zz, 2, isuppz);
     prle__blas_unpin();
     int err = 0;
     if (info != 0 || found != k)
@@ -224,6 +227,7 @@ typedef struct {
     double lr, t0;
     int nt, total;
     double *y, *grad, *update, *gains; /* (n, 2) each */
+    prle__tsne_fft *fft;               /* the FFT repulsion's plans and grids */
 } opt_state;
 
 /* One call of scikit-learn's _gradient_descent: steps [it, n_iter) at `momentum` with P
@@ -241,7 +245,7 @@ static int descend(opt_state *s, int it, int n_iter, double momentum, double p_s
         bool check = (i + 1) % N_ITER_CHECK == 0;
         bool want_error = check || i == n_iter - 1;
         if ((rc = prle__tsne_gradient(s->grad, want_error ? &err : NULL, s->p, p_scale, s->y,
-                                      s->prm->theta, s->nt)) < 0)
+                                      s->prm->method, s->prm->theta, s->fft, s->nt)) < 0)
             return rc;
         for (size_t e = 0; e < n2; e++) {
             double gn = s->gains[e];
@@ -320,6 +324,8 @@ int prle_tsne_fit(prle_tsne **out, const prle_matrix *x, const prle_tsne_params 
         err = prle__error_nomem("tsne");
         goto done;
     }
+    if (p->method != PRLE_TSNE_BH && (err = prle__tsne_fft_new(&s.fft)) < 0)
+        goto done;
     prle_tsne_info *info = &t->info;
     s.nt = prle__threads_resolve(p->n_threads);
     s.t0 = prle__now();
@@ -364,6 +370,7 @@ done:
     free(s.grad);
     free(s.update);
     free(s.gains);
+    prle__tsne_fft_free(s.fft);
     prle_tsne_free(t);
     return err;
 }

@@ -240,32 +240,43 @@ static double kl_row(const tsne_csr *p, double p_scale, const double *y, size_t 
 }
 
 int prle__tsne_gradient(double *grad_out, double *kl_out, const tsne_csr *p, double p_scale,
-                        const double *y, double theta, int n_threads)
+                        const double *y, prle_tsne_method method, double theta, prle__tsne_fft *fft,
+                        int n_threads)
 {
     size_t n = p->n;
-    bh_tree t;
+    bh_tree t = {0};
     int err = 0, nt = prle__threads_resolve(n_threads);
     (void)nt;
+    bool use_fft = method == PRLE_TSNE_FFT || (method == PRLE_TSNE_AUTO &&
+                                               prle__tsne_fft_side(y, n) <= PRLE_TSNE_FFT_MAX_SIDE);
     double *neg = malloc(2 * n * sizeof *neg), *pos = malloc(2 * n * sizeof *pos);
-    double *sumq = malloc(n * sizeof *sumq);
+    double *sumq = use_fft ? NULL : malloc(n * sizeof *sumq);
     double *klrow = kl_out ? malloc(n * sizeof *klrow) : NULL;
-    if ((err = tree_build(&t, y, n)) < 0)
-        goto done;
-    if (!neg || !pos || !sumq || (kl_out && !klrow)) {
+    double z = 0.0;
+    if (!neg || !pos || (!use_fft && !sumq) || (kl_out && !klrow)) {
         err = prle__error_nomem("tsne gradient");
         goto done;
     }
-    double theta2 = theta * theta;
-    /* one parallel loop per step: repulsion and attraction of each point into its own rows */
+    if (use_fft) {
+        if ((err = prle__tsne_repulsive_fft(neg, &z, fft, y, n, nt)) < 0)
+            goto done;
 #pragma omp parallel for schedule(dynamic, 64) num_threads(nt) if (n >= 512)
-    for (size_t s = 0; s < n; s++) {
-        size_t i = t.perm[s];
-        bh_point(&t, (uint32_t)s, theta2, neg + 2 * i, sumq + i);
-        attract(pos + 2 * i, p, p_scale, y, i);
+        for (size_t i = 0; i < n; i++)
+            attract(pos + 2 * i, p, p_scale, y, i);
+    } else {
+        if ((err = tree_build(&t, y, n)) < 0)
+            goto done;
+        double theta2 = theta * theta;
+        /* one parallel loop per step: repulsion and attraction of each point into its rows */
+#pragma omp parallel for schedule(dynamic, 64) num_threads(nt) if (n >= 512)
+        for (size_t s = 0; s < n; s++) {
+            size_t i = t.perm[s];
+            bh_point(&t, (uint32_t)s, theta2, neg + 2 * i, sumq + i);
+            attract(pos + 2 * i, p, p_scale, y, i);
+        }
+        for (size_t i = 0; i < n; i++) /* in index order: the same sum for any thread count */
+            z += sumq[i];
     }
-    double z = 0.0;
-    for (size_t i = 0; i < n; i++) /* in index order: the same sum for any thread count */
-        z += sumq[i];
     z = fmax(z, DBL_EPSILON);
     for (size_t e = 0; e < 2 * n; e++)
         grad_out[e] = 4.0 * (pos[e] - neg[e] / z);

@@ -63,14 +63,34 @@ int prle__tsne_affinities(tsne_csr *out, const prle_matrix *x, double perplexity
 int prle__tsne_repulsive(double *neg_out, double *sumq_out, const double *y, size_t n, double theta,
                          int n_threads);
 
+/** The FFT-interpolation repulsion's plans and grids, kept from step to step (tsne_fft.c). */
+typedef struct prle__tsne_fft prle__tsne_fft;
+int prle__tsne_fft_new(prle__tsne_fft **out);
+void prle__tsne_fft_free(prle__tsne_fft *f);
+
+/**
+ * The repulsion of prle__tsne_repulsive by FFT-accelerated interpolation (Linderman et al.
+ * 2019): neg_out (n, 2) = sum_j q_ij^2 (y_i - y_j), *z_out = sum_{i != j} q_ij, interpolated
+ * on an equispaced grid (3 nodes per box side, boxes of width <= 0.5, at least 20 per side).
+ * PRLE_ENOMEM, PRLE_ERROR (no FFTW plan).
+ */
+int prle__tsne_repulsive_fft(double *neg_out, double *z_out, prle__tsne_fft *f, const double *y,
+                             size_t n, int n_threads);
+
 /**
  * The KL gradient of scikit-learn's `_kl_divergence_bh` (dof 1): grad_out (n, 2) =
  * 4 (sum_j p_ij q_ij (y_i - y_j) - neg_i / Z) with P scaled by `p_scale` (exaggeration) and
- * Z = sum_i sumq_i. With kl_out non-NULL, *kl_out = sum p log(max(p, tiny) / max(q / Z, tiny))
- * over P's entries (its `error`). Only PRLE_ENOMEM.
+ * Z = sum_{i != j} q_ij, the repulsion neg by `method` (Barnes-Hut at `theta`, or the FFT
+ * interpolation with the plans of `fft`, which AUTO and FFT need). With kl_out non-NULL,
+ * *kl_out = sum p log(max(p, tiny) / max(q / Z, tiny)) over P's entries (its `error`).
+ * PRLE_ENOMEM, PRLE_ERROR.
  */
 int prle__tsne_gradient(double *grad_out, double *kl_out, const tsne_csr *p, double p_scale,
-                        const double *y, double theta, int n_threads);
+                        const double *y, prle_tsne_method method, double theta, prle__tsne_fft *fft,
+                        int n_threads);
+
+/** The FFT grid's side for the embedding y (n, 2): what AUTO compares with the maximum. */
+int prle__tsne_fft_side(const double *y, size_t n);
 
 /**
  * Top-2 principal component scores of x (n, d) into s (n, 2) (centred, unscaled), signs as
