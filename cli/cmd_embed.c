@@ -1,38 +1,7 @@
 /* prle embed CONFIG [key=value...]: stage 0, texts to cached embeddings (SPEC.md §3). */
-#include <stdbool.h>
-#include <unistd.h>
 
 #include "cli.h"
-
-/* Progress on stderr: a rewritten line on a terminal, plain lines with -v in a pipe. */
-typedef struct progress_state {
-    bool tty;
-    bool open; /* a \r line is showing */
-} progress_state;
-
-static bool on_progress(const prle_progress *p, void *ud)
-{
-    progress_state *ps = ud;
-    double rate = p->seconds > 0 ? (double)p->done / p->seconds : 0;
-    if (ps->tty) {
-        fprintf(stderr, "\r\033[K%s: %zu/%zu (%.0f/s, %.1f s)", p->stage, p->done, p->total, rate,
-                p->seconds);
-        ps->open = p->done < p->total;
-        if (!ps->open)
-            fputc('\n', stderr);
-    } else {
-        fprintf(stderr, "prle: %s: %zu/%zu (%.1f s)\n", p->stage, p->done, p->total, p->seconds);
-    }
-    fflush(stderr);
-    return true;
-}
-
-static void progress_close(progress_state *ps)
-{
-    if (ps->open)
-        fputc('\n', stderr);
-    ps->open = false;
-}
+#include "run_print.h"
 
 static void print_report(const prle_dataset *ds, const prle_embed_report *r)
 {
@@ -69,19 +38,19 @@ int cmd_embed(int argc, char **argv)
     prle_embed_report rep = {0};
     prle_embed_params ep = prle_embed_default_params();
     prle_dataset_params dp = prle_dataset_default_params();
-    progress_state ps = {isatty(STDERR_FILENO) != 0, false};
-    bool show = !cli_opts.quiet && (ps.tty || cli_opts.verbose);
+    cli_progress ps;
+    cli_progress_init(&ps);
     int rc, err;
     static const char *const flags[] = {"--force", NULL};
     if ((rc = cli_config_load_flags(&cfg, &ep.force, flags, argc, argv)) != CLI_OK)
         return rc;
     prle_init(cfg.train.threads);
-    if (show) {
-        dp.progress = ep.progress = on_progress;
+    if (ps.show) {
+        dp.progress = ep.progress = cli_progress_fn;
         dp.progress_ud = ep.progress_ud = &ps;
     }
     if ((err = prle_dataset_load(&ds, &cfg.data, cfg.train.seed, &dp)) < 0) {
-        progress_close(&ps);
+        cli_progress_close(&ps);
         rc = cli_fail(err);
         goto done;
     }
@@ -96,7 +65,7 @@ int cmd_embed(int argc, char **argv)
                 prle_dataset_n_skipped(ds), first[0] ? "; first: " : "", first);
     }
     err = prle_embed(&rep, &cfg, ds, &ep);
-    progress_close(&ps);
+    cli_progress_close(&ps);
     if (err < 0) {
         rc = cli_fail(err);
         goto done;

@@ -1,5 +1,6 @@
 /* Printing shared by prle run, train, kernel, eval and predict. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -12,22 +13,53 @@ void cli_progress_init(cli_progress *ps)
     ps->open = false;
 }
 
+/* "3.4 s", "2 min 05 s": an ETA a person reads at a glance. */
+static void put_seconds(char *buf, size_t len, double s)
+{
+    if (s < 60)
+        snprintf(buf, len, "%.1f s", s);
+    else
+        snprintf(buf, len, "%d min %02d s", (int)(s / 60), (int)fmod(s, 60));
+}
+
+void cli_progress_line(char *buf, size_t len, const prle_progress *p, bool bar)
+{
+    char eta[32] = "", rate[32] = "", bars[32] = "";
+    double r = p->seconds > 0 ? (double)p->done / p->seconds : 0;
+    if (r > 0)
+        snprintf(rate, sizeof rate, r >= 100 ? ", %.0f/s" : ", %.2g/s", r);
+    if (p->total && p->done && p->done < p->total && r > 0) {
+        char t[24];
+        put_seconds(t, sizeof t, (double)(p->total - p->done) / r);
+        snprintf(eta, sizeof eta, ", ETA %s", t);
+    }
+    if (bar && p->total) { /* [#####.....] 20 cells */
+        size_t full = p->done >= p->total ? 20 : 20 * p->done / p->total;
+        bars[0] = '[';
+        for (size_t i = 0; i < 20; i++)
+            bars[1 + i] = i < full ? '#' : '.';
+        bars[21] = ']', bars[22] = ' ', bars[23] = 0;
+    }
+    snprintf(buf, len, "%s: %s%zu/%zu (%.1f s%s%s)%s%s", p->stage, bars, p->done, p->total,
+             p->seconds, rate, eta, p->note ? " " : "", p->note ? p->note : "");
+}
+
 bool cli_progress_fn(const prle_progress *p, void *ud)
 {
     cli_progress *ps = ud;
+    char line[512];
     if (cli_interrupted)
         return false; /* the library stops and cleans up */
     if (!ps->show)
         return true;
+    cli_progress_line(line, sizeof line, p, ps->tty);
     if (ps->tty) {
-        fprintf(stderr, "\r\033[K%s: %zu/%zu (%.1f s)%s%s", p->stage, p->done, p->total, p->seconds,
-                p->note ? " " : "", p->note ? p->note : "");
+        fprintf(stderr, "\r\033[K%s", line);
         ps->open = p->done < p->total || !p->total;
         if (!ps->open)
             fputs("\r\033[K", stderr);
     } else {
-        fprintf(stderr, "prle: %s: %zu/%zu (%.1f s)%s%s\n", p->stage, p->done, p->total, p->seconds,
-                p->note ? " " : "", p->note ? p->note : "");
+        fprintf(stderr, "prle: %s\n", line);
     }
     fflush(stderr);
     return true;

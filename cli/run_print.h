@@ -17,6 +17,10 @@ typedef struct cli_progress {
 /** show = not -q and (stderr is a terminal or -v). */
 void cli_progress_init(cli_progress *ps);
 
+/** One progress line: "stage: [####......] done/total (seconds, rate/s, ETA t) note"; the
+ *  bar only with `bar` and a known total, the ETA only before the end. */
+void cli_progress_line(char *buf, size_t len, const prle_progress *p, bool bar);
+
 /** A prle_progress_fn; `ud` is a cli_progress. */
 bool cli_progress_fn(const prle_progress *p, void *ud);
 

@@ -104,6 +104,13 @@ ok damaged_fixed [ "$(shape cache/small/test_embeds.npy)" = "(2, 8)" ]
 # progress only with -v in a pipe
 check verbose 0 "$prle" -v embed small.yaml data.embedding_cache_dir=cache/verbose
 contains verbose err "embed:train: 8/8"
+matches verbose err '^prle: embed:train: 8/8 \([0-9.]+ s, [0-9.e+]+/s\)$' # rate; no bar in a pipe
+# on a terminal: a bar, the rate and an ETA before the end (script gives a pseudo-terminal)
+if command -v script >/dev/null; then
+  check terminal 0 script -qec "$prle embed small.yaml data.embedding_cache_dir=cache/tty" /dev/null
+  contains terminal out "] 8/8 ("
+  matches terminal out 'embed:[a-z]+: \[#{10}\.{10}\] [0-9]+/[0-9]+ \([0-9.]+ s, [0-9.e+]+/s, ETA '
+fi
 check quiet 0 "$prle" -q embed small.yaml data.embedding_cache_dir=cache/quiet
 empty quiet err
 
