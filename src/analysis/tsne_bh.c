@@ -247,8 +247,10 @@ int prle__tsne_gradient(double *grad_out, double *kl_out, const tsne_csr *p, dou
     bh_tree t = {0};
     int err = 0, nt = prle__threads_resolve(n_threads);
     (void)nt;
-    bool use_fft = method == PRLE_TSNE_FFT || (method == PRLE_TSNE_AUTO &&
-                                               prle__tsne_fft_side(y, n) <= PRLE_TSNE_FFT_MAX_SIDE);
+    double side = method == PRLE_TSNE_AUTO ? (double)prle__tsne_fft_side(y, n) : 0.0;
+    bool use_fft =
+        method == PRLE_TSNE_FFT ||
+        (method == PRLE_TSNE_AUTO && side * side <= PRLE_TSNE_FFT_NODES_PER_ROW * (double)n);
     double *neg = malloc(2 * n * sizeof *neg), *pos = malloc(2 * n * sizeof *pos);
     double *sumq = use_fft ? NULL : malloc(n * sizeof *sumq);
     double *klrow = kl_out ? malloc(n * sizeof *klrow) : NULL;
