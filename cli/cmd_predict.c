@@ -16,6 +16,7 @@ typedef enum { FMT_TABLE, FMT_JSON, FMT_CSV } out_format;
 
 typedef struct rows {
     size_t n;
+    size_t first; /* the global index of row 0 (inputs are predicted in chunks) */
     const char *const *text, *const *text2;
     const float *label; /* NULL: none */
     bool from_split;    /* index = row of the split */
@@ -43,13 +44,27 @@ static int explain_rows(prle_run_folder *rf, const prle_matrix *z, const rows *r
     char *json = NULL;
     int err = 0;
     bool iv = r->lo != NULL;
-    if (fmt == FMT_CSV)
+    if (fmt == FMT_CSV && r->first == 0)
         printf("row,prediction,%sitem,slot,index,label,weight,local_prediction,contribution\n",
                iv ? "lo,hi," : "");
+    /* the chunk's explanations from one batched forward */
+    size_t P = prle_model_n_prototypes(m), kk = k < P ? k : P, n1 = r->n ? r->n : 1;
+    prle_explain_item *items = calloc(n1 * (kk ? kk : 1), sizeof *items);
+    float *rest = malloc(n1 * sizeof *rest), *rw = malloc(n1 * sizeof *rw);
+    float *pred = malloc(n1 * sizeof *pred);
+    if (!items || !rest || !rw || !pred)
+        err = PRLE_ENOMEM;
+    else if (r->n)
+        err = prle_model_explain_rows(items, rest, rw, pred, m, z, kk);
     for (size_t i = 0; i < r->n && err == 0; i++) {
-        if ((err = prle_explain_row(&e, m, prle_matrix_row(z, i), k)) < 0)
-            break;
-        prle_explain_input in = {.index = r->from_split ? i : SIZE_MAX,
+        size_t g = r->first + i;
+        e = (prle_explained){.prediction = pred[i],
+                             .items = items + i * kk,
+                             .n_items = kk,
+                             .rest_count = P - kk,
+                             .rest_weight = rw[i],
+                             .rest_contribution = rest[i]};
+        prle_explain_input in = {.index = r->from_split ? g : SIZE_MAX,
                                  .text = r->text[i],
                                  .text2 = r->text2 ? r->text2[i] : NULL,
                                  .label = r->label ? r->label[i] : NAN,
@@ -70,24 +85,23 @@ static int explain_rows(prle_run_folder *rf, const prle_matrix *z, const rows *r
             const float *ytr = prle_dataset_labels(ds, PRLE_SPLIT_TRAIN);
             for (size_t j = 0; j < e.n_items; j++) {
                 const prle_explain_item *it = &e.items[j];
-                printf("%zu,%.9g,%s%zu,%zu,%zu,%.9g,%.9g,%.9g,%.9g\n", i, e.prediction, ivs, j + 1,
+                printf("%zu,%.9g,%s%zu,%zu,%zu,%.9g,%.9g,%.9g,%.9g\n", g, e.prediction, ivs, j + 1,
                        it->prototype, it->train_row, ytr[it->train_row], it->weight, it->local,
                        it->contribution);
             }
-            printf("%zu,%.9g,%srest,,,,%.9g,,%.9g\n", i, e.prediction, ivs, e.rest_weight,
+            printf("%zu,%.9g,%srest,,,,%.9g,,%.9g\n", g, e.prediction, ivs, e.rest_weight,
                    e.rest_contribution);
         } else {
             char title[96];
             if (r->from_split)
-                snprintf(title, sizeof title, "%s%s row %zu%s", i ? "\n" : "",
-                         prle_split_name(r->split), i, ivs);
+                snprintf(title, sizeof title, "%s%s row %zu%s", g ? "\n" : "",
+                         prle_split_name(r->split), g, ivs);
             else
-                snprintf(title, sizeof title, "%sinput %zu%s", i ? "\n" : "", i, ivs);
+                snprintf(title, sizeof title, "%sinput %zu%s", g ? "\n" : "", g, ivs);
             cli_print_explained(stdout, title, &e, &in, ds);
         }
-        prle_explained_dispose(&e);
     }
-    prle_explained_dispose(&e);
+    free(items), free(rest), free(rw), free(pred);
     return err;
 }
 
@@ -97,15 +111,16 @@ static int plain_rows(prle_run_folder *rf, const rows *r, out_format fmt)
     bool iv = r->lo != NULL;
     char *json = NULL;
     int err = 0;
-    if (fmt == FMT_CSV)
+    if (fmt == FMT_CSV && r->first == 0)
         printf("index,label,prediction%s\n", iv ? ",lo,hi" : "");
-    else if (fmt == FMT_TABLE)
+    else if (fmt == FMT_TABLE && r->first == 0)
         printf("%6s %8s %10s%s  %s\n", "row", "label", "prediction",
                iv ? "         lo         hi" : "", "text");
     for (size_t i = 0; i < r->n && err == 0; i++) {
+        size_t g = r->first + i;
         float y = r->label ? r->label[i] : NAN;
         if (fmt == FMT_CSV) {
-            printf("%zu,", i);
+            printf("%zu,", g);
             csv_float(y);
             putchar(',');
             csv_float(r->yhat[i]);
@@ -117,7 +132,7 @@ static int plain_rows(prle_run_folder *rf, const rows *r, out_format fmt)
             }
             putchar('\n');
         } else if (fmt == FMT_JSON) {
-            prle_explain_input in = {.index = r->from_split ? i : SIZE_MAX,
+            prle_explain_input in = {.index = r->from_split ? g : SIZE_MAX,
                                      .text = r->text[i],
                                      .text2 = r->text2 ? r->text2[i] : NULL,
                                      .label = y,
@@ -130,7 +145,7 @@ static int plain_rows(prle_run_folder *rf, const rows *r, out_format fmt)
             free(json);
             json = NULL;
         } else {
-            printf("%6zu %8.4g %10.4f", i, y, r->yhat[i]);
+            printf("%6zu %8.4g %10.4f", g, y, r->yhat[i]);
             if (iv)
                 printf(" %10.4f %10.4f", r->lo[i], r->hi[i]);
             fputs("  ", stdout);
@@ -140,6 +155,35 @@ static int plain_rows(prle_run_folder *rf, const rows *r, out_format fmt)
     }
     return err;
 }
+
+/* Predictions (and intervals with `c`) of the rows of z, then the rows printed. */
+static int emit(prle_run_folder *rf, const prle_matrix *z, rows *r, const prle_conformal *c, long k,
+                out_format fmt)
+{
+    const prle_model *m = prle_run_folder_model(rf);
+    size_t n1 = r->n ? r->n : 1;
+    float *yhat = malloc(n1 * sizeof *yhat), *lo = NULL, *hi = NULL;
+    int err = 0;
+    if (!yhat || (c && (!(lo = malloc(n1 * sizeof *lo)) || !(hi = malloc(n1 * sizeof *hi))))) {
+        err = PRLE_ENOMEM;
+        goto done;
+    }
+    if (r->n && (err = prle_model_predict(yhat, NULL, NULL, m, z)) < 0)
+        goto done;
+    r->yhat = yhat;
+    if (c && r->n && (err = prle_conformal_apply(lo, hi, c, m, z, yhat)) < 0)
+        goto done;
+    r->lo = lo, r->hi = hi;
+    err = k > 0 ? explain_rows(rf, z, r, (size_t)k, fmt) : plain_rows(rf, r, fmt);
+done:
+    free(yhat), free(lo), free(hi);
+    r->yhat = r->lo = r->hi = NULL;
+    return err;
+}
+
+/* Inputs are encoded, predicted and printed this many rows at a time: memory follows the
+ * chunk, not the file, and its buffers stay in cache. */
+#define CHUNK 2048
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -225,13 +269,18 @@ int cmd_predict(int argc, char **argv)
     prle_run_input in = {0};
     prle_matrix z = {0};
     rows r = {0};
-    float *yhat = NULL, *lo = NULL, *hi = NULL;
+    prle_conformal conf, *c = NULL;
     const char **blank = NULL;
     int err, rc = CLI_OK;
     if ((err = prle_run_folder_open(&rf, dir)) < 0)
         goto fail;
     const prle_dataset *ds = prle_run_folder_dataset(rf);
     bool pairs = prle_dataset_n_texts(ds) > 1;
+    if (level) {
+        if ((err = prle_conformal_fit(&conf, rf, level, adaptive)) < 0)
+            goto fail;
+        c = &conf;
+    }
     if (text) {
         if (pairs && !text2) {
             rc = cli_error(CLI_USAGE,
@@ -244,12 +293,21 @@ int cmd_predict(int argc, char **argv)
     } else if (input) {
         if ((err = prle_run_input_read(&in, rf, input)) < 0)
             goto fail;
-        r = (rows){.n = in.n,
-                   .text = (const char *const *)in.text,
-                   .text2 = (const char *const *)in.text2,
-                   .label = in.has_labels ? in.label : NULL};
-        if (in.n && (err = prle_run_folder_encode(&z, rf, r.text, r.text2, in.n)) < 0)
-            goto fail;
+        for (size_t i0 = 0; i0 < in.n || i0 == 0; i0 += CHUNK) {
+            size_t n = in.n - i0 < CHUNK ? in.n - i0 : CHUNK;
+            r = (rows){.n = n,
+                       .first = i0,
+                       .text = (const char *const *)in.text + i0,
+                       .text2 = in.text2 ? (const char *const *)in.text2 + i0 : NULL,
+                       .label = in.has_labels ? in.label + i0 : NULL};
+            if ((n && (err = prle_run_folder_encode(&z, rf, r.text, r.text2, n)) < 0) ||
+                (err = emit(rf, &z, &r, c, k, fmt)) < 0)
+                goto fail;
+            prle_matrix_dispose(&z);
+            if (!in.n)
+                break;
+        }
+        goto done;
     } else if (npy) {
         prle_matrix x = {0};
         if ((err = prle_npy_load(&x, npy)) == 0)
@@ -274,35 +332,13 @@ int cmd_predict(int argc, char **argv)
                    .from_split = true,
                    .split = sp};
     }
-    size_t n1 = r.n ? r.n : 1;
-    if (!(yhat = malloc(n1 * sizeof *yhat)) ||
-        (level && (!(lo = malloc(n1 * sizeof *lo)) || !(hi = malloc(n1 * sizeof *hi))))) {
-        err = PRLE_ENOMEM;
-        goto fail;
-    }
-    if (r.n && (err = prle_model_predict(yhat, NULL, NULL, prle_run_folder_model(rf), &z)) < 0)
-        goto fail;
-    r.yhat = yhat;
-    if (level) {
-        prle_conformal c;
-        if ((err = prle_conformal_fit(&c, rf, level, adaptive)) < 0 ||
-            (r.n &&
-             (err = prle_conformal_apply(lo, hi, &c, prle_run_folder_model(rf), &z, yhat)) < 0))
-            goto fail;
-        r.lo = lo;
-        r.hi = hi;
-    }
-    err = k > 0 ? explain_rows(rf, &z, &r, (size_t)k, fmt) : plain_rows(rf, &r, fmt);
-    if (err < 0)
+    if ((err = emit(rf, &z, &r, c, k, fmt)) < 0)
         goto fail;
     goto done;
 fail:
     rc = cli_fail(err);
 done:
     fflush(stdout);
-    free(yhat);
-    free(lo);
-    free(hi);
     free(blank);
     prle_matrix_dispose(&z);
     prle_run_input_dispose(&in);

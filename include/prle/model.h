@@ -215,6 +215,17 @@ PRLE_API size_t prle_model_explain(prle_explain_item *items, float *rest, float 
                                    const prle_model *m, const float *z, size_t k);
 
 /**
+ * prle_model_explain for the n rows of z (n, D) at once, from one batched forward (as
+ * prle_model_predict, whose predictions `yhat` (n) are): row i's min(k, P) items at
+ * items[i * min(k, P)], its rest's contribution at rest[i] and, when `rest_weight` is not
+ * NULL, the rest's summed weight (0 when every prototype is listed). PRLE_EINVAL for k = 0
+ * or a non-finite value, PRLE_ESHAPE, PRLE_ENOMEM.
+ */
+PRLE_API int prle_model_explain_rows(prle_explain_item *items, float *rest, float *rest_weight,
+                                     float *yhat, const prle_model *m, const prle_matrix *z,
+                                     size_t k);
+
+/**
  * Writes the model as safetensors (atomically: temporary name, then rename). Tensor names:
  * "prototypes" (P, D) f32, "prototype_rows" (P) i64, "router.tau" (1) f32 and for mlp_sparse
  * "router.gate.{0,2}.{weight,bias}", experts "experts.weight" (P, D) / "experts.bias" (P)

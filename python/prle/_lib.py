@@ -118,9 +118,9 @@ _SIGNATURES = {
     "prle_model_predict":
         (ctypes.c_int, [c_float_p, c_float_p, c_float_p, ctypes.c_void_p,
                         ctypes.POINTER(Matrix)]),
-    "prle_model_explain":
-        (ctypes.c_size_t, [ctypes.POINTER(ExplainItem), c_float_p, c_float_p, ctypes.c_void_p,
-                           c_float_p, ctypes.c_size_t]),
+    "prle_model_explain_rows":
+        (ctypes.c_int, [ctypes.POINTER(ExplainItem), c_float_p, c_float_p, c_float_p,
+                        ctypes.c_void_p, ctypes.POINTER(Matrix), ctypes.c_size_t]),
 }
 for _name, (_res, _args) in _SIGNATURES.items():
     _f = getattr(lib, _name)

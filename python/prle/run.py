@@ -110,12 +110,11 @@ class Run:
         items = np.zeros((n, kk), dtype=_lib.ITEM_DTYPE)
         rest = np.zeros(n, dtype=np.float32)
         yhat = np.zeros(n, dtype=np.float32)
-        for i in range(n):
-            row = z[i]
-            got = lib.prle_model_explain(_lib.items_ptr(items[i]), _lib.fptr(rest[i:]),
-                                         _lib.fptr(yhat[i:]), self._model, _lib.fptr(row), kk)
-            if got == 0:
-                _lib.check(lib.prle_last_error_code() or -1)
+        if n:
+            m = _lib.view(z)
+            _lib.check(lib.prle_model_explain_rows(_lib.items_ptr(items), _lib.fptr(rest), None,
+                                                   _lib.fptr(yhat), self._model,
+                                                   ctypes.byref(m), kk))
         return Explanation(items["train_row"].astype(np.int64),
                            items["prototype"].astype(np.int64), items["weight"],
                            items["local"], items["contribution"], rest, yhat)

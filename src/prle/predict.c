@@ -139,6 +139,43 @@ static int by_score(const void *a, const void *b)
     return x->slot < y->slot ? -1 : x->slot > y->slot;
 }
 
+/* One row's explanation from its weights w and raw local predictions e (P each) and its
+ * prediction y: the kk heaviest prototypes into items, the rest's contribution and weight. */
+static void rank_row(prle_explain_item *items, float *rest, float *rest_weight, ranked *order,
+                     const prle_model *m, const float *w, const float *e, float y, size_t kk)
+{
+    size_t np = m->np;
+    double all = 0;
+    for (size_t p = 0; p < np; p++) {
+        order[p] = (ranked){(double)w[p], p}; /* the heaviest prototypes explain it */
+        all += w[p];
+    }
+    if (kk > 8) {
+        qsort(order, np, sizeof *order, by_score);
+    } else { /* a few passes of "best of the rest" beat a sort */
+        for (size_t i = 0; i < kk; i++) {
+            size_t b = i;
+            for (size_t j = i + 1; j < np; j++)
+                if (by_score(&order[j], &order[b]) < 0)
+                    b = j;
+            ranked t = order[i];
+            order[i] = order[b];
+            order[b] = t;
+        }
+    }
+    double shown = 0, listed = 0;
+    for (size_t i = 0; i < kk; i++) {
+        size_t p = order[i].slot;
+        float c = (float)((double)w[p] * e[p]);
+        items[i] = (prle_explain_item){p, m->proto_rows[p], w[p], e[p], c};
+        shown += c;
+        listed += w[p];
+    }
+    *rest = (float)((double)y - shown);
+    if (rest_weight)
+        *rest_weight = kk < np && all > listed ? (float)(all - listed) : 0.0f;
+}
+
 size_t prle_model_explain(prle_explain_item *items, float *rest, float *yhat, const prle_model *m,
                           const float *z, size_t k)
 {
@@ -161,34 +198,32 @@ size_t prle_model_explain(prle_explain_item *items, float *rest, float *yhat, co
     if (ferr < 0)
         goto done;
     to_raw(&y, e, w, m, 1);
-    for (size_t p = 0; p < np; p++)
-        order[p] = (ranked){(double)w[p], p}; /* the heaviest prototypes explain it */
     got = k < np ? k : np;
-    if (got > 8) {
-        qsort(order, np, sizeof *order, by_score);
-    } else { /* a few passes of "best of the rest" beat a sort */
-        for (size_t i = 0; i < got; i++) {
-            size_t b = i;
-            for (size_t j = i + 1; j < np; j++)
-                if (by_score(&order[j], &order[b]) < 0)
-                    b = j;
-            ranked t = order[i];
-            order[i] = order[b];
-            order[b] = t;
-        }
-    }
-    double shown = 0;
-    for (size_t i = 0; i < got; i++) {
-        size_t p = order[i].slot;
-        float c = (float)((double)w[p] * e[p]);
-        items[i] = (prle_explain_item){p, m->proto_rows[p], w[p], e[p], c};
-        shown += c;
-    }
-    *rest = (float)((double)y - shown);
+    rank_row(items, rest, NULL, order, m, w, e, y, got);
     *yhat = y;
 done:
     free(w);
     free(e);
     free(order);
     return got;
+}
+
+int prle_model_explain_rows(prle_explain_item *items, float *rest, float *rest_weight, float *yhat,
+                            const prle_model *m, const prle_matrix *z, size_t k)
+{
+    size_t n = z->rows, np = m->np, kk = k < np ? k : np, nw;
+    if (k == 0)
+        return prle__error_set(PRLE_EINVAL, "model explain: k = 0 prototypes");
+    if (!prle__mul_ok(&nw, n ? n : 1, np))
+        return prle__error_nomem("model explain");
+    float *w = malloc(nw * sizeof *w), *e = malloc(nw * sizeof *e);
+    ranked *order = malloc(np * sizeof *order);
+    int err = (!w || !e || !order) ? prle__error_nomem("model explain") : 0;
+    if (err == 0 && n)
+        err = prle_model_predict(yhat, w, e, m, z); /* one batched forward, the same bits */
+    for (size_t i = 0; err == 0 && i < n; i++)
+        rank_row(items + i * kk, rest + i, rest_weight ? rest_weight + i : NULL, order, m,
+                 w + i * np, e + i * np, yhat[i], kk);
+    free(w), free(e), free(order);
+    return err;
 }

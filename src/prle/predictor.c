@@ -233,13 +233,10 @@ int prle_predictor_explain_rows(prle_explain_item *items, float *rest, float *yh
                                x->cols, d);
     prle_matrix z = {0};
     int err = prle_kernel_apply(&z, p->kernel, x, prle_model_get_params(p->model)->n_threads);
-    for (size_t i = 0; err == 0 && i < x->rows; i++) {
-        prle_explain_item *it = items + i * kk;
-        if (prle_model_explain(it, rest + i, yhat + i, p->model, prle_matrix_row(&z, i), k) == 0)
-            err = prle_last_error_code();
-        for (size_t j = 0; j < kk && p->rows; j++)
-            it[j].train_row = p->rows[it[j].train_row];
-    }
+    if (err == 0 && x->rows)
+        err = prle_model_explain_rows(items, rest, NULL, yhat, p->model, &z, k);
+    for (size_t i = 0; err == 0 && p->rows && i < x->rows * kk; i++)
+        items[i].train_row = p->rows[items[i].train_row]; /* the caller's rows */
     prle_matrix_dispose(&z);
     return err;
 }

@@ -13,35 +13,21 @@ int prle_explain_row(prle_explained *out, const prle_model *m, const float *z, s
 {
     size_t P = prle_model_n_prototypes(m), kk = k < P ? k : P;
     prle_explained e = {0};
-    float *w = NULL, *ev = NULL;
-    int err = 0;
-    if (!(e.items = calloc(kk ? kk : 1, sizeof *e.items)) || !(w = malloc(P * sizeof *w)) ||
-        !(ev = malloc(P * sizeof *ev))) {
-        err = prle__error_nomem("explanation");
-        goto done;
+    prle_matrix row = prle_matrix_view(z, 1, prle_model_dim(m));
+    float rest_weight = 0;
+    if (!(e.items = calloc(kk ? kk : 1, sizeof *e.items)))
+        return prle__error_nomem("explanation");
+    int err = prle_model_explain_rows(e.items, &e.rest_contribution, &rest_weight, &e.prediction, m,
+                                      &row, kk);
+    if (err < 0) {
+        free(e.items);
+        return err;
     }
-    /* the weights of every prototype, for the rest's weight */
-    prle_matrix row = {.data = (float *)z, .rows = 1, .cols = prle_model_dim(m)};
-    float yhat;
-    if ((err = prle_model_predict(&yhat, w, ev, m, &row)) < 0)
-        goto done;
-    e.n_items = prle_model_explain(e.items, &e.rest_contribution, &e.prediction, m, z, kk);
-    e.rest_count = P - e.n_items;
-    double listed = 0, all = 0;
-    for (size_t p = 0; p < P; p++)
-        all += w[p];
-    for (size_t i = 0; i < e.n_items; i++)
-        listed += w[e.items[i].prototype];
-    e.rest_weight = e.rest_count ? all - listed : 0.0;
-    if (e.rest_weight < 0)
-        e.rest_weight = 0;
+    e.n_items = kk;
+    e.rest_count = P - kk;
+    e.rest_weight = rest_weight;
     *out = e;
-    e.items = NULL;
-done:
-    free(e.items);
-    free(w);
-    free(ev);
-    return err;
+    return 0;
 }
 
 void prle_explained_dispose(prle_explained *e)

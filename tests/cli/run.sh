@@ -221,6 +221,41 @@ check predict_input 0 "$prle" predict $run --input inputs.csv --format csv
 ok predict_input_same cmp -s "$tmp/out" split.csv
 check predict_input_native 0 "$prle" predict $run --input test.csv --format csv
 ok predict_native_same cmp -s "$tmp/out" split.csv
+# inputs are predicted in chunks of 2048 rows: 45 copies of the test rows (more than two
+# chunks) give the split's predictions in every copy (to float rounding), one header, indices
+# in order; the explanations' predictions are the predictions, their lines sum to them
+$py - <<'EOF'
+import csv
+rows = list(csv.reader(open("inputs.csv", encoding="utf-8")))
+with open("many.csv", "w", newline="") as f:
+    w = csv.writer(f); w.writerow(rows[0])
+    for _ in range(45): w.writerows(rows[1:])
+EOF
+check predict_chunks 0 "$prle" predict $run --input many.csv --format csv
+cp "$tmp/out" many_out.csv
+check predict_chunks_explain 0 "$prle" predict $run --input many.csv --format csv --explain 2
+cp "$tmp/out" many_explained.csv
+check predict_chunks_same 0 $py - <<'EOF'
+import csv
+split = list(csv.reader(open("split.csv")))[1:]
+out = list(csv.reader(open("many_out.csv")))
+assert out[0] == ["index", "label", "prediction"] and len(out) == 1 + 45 * len(split), len(out)
+for i, r in enumerate(out[1:]):  # the GEMM's rounding differs with the rows in a block: 1e-6
+    want = split[i % len(split)]
+    assert int(r[0]) == i and r[1] == want[1], (i, r, want)
+    assert abs(float(r[2]) - float(want[2])) <= 1e-6 * max(1, abs(float(want[2]))), (i, r, want)
+ex = list(csv.reader(open("many_explained.csv")))
+assert ex[0][0] == "row" and sum(r[0] == "row" for r in ex) == 1
+by_row = {}
+for r in ex[1:]:
+    by_row.setdefault(int(r[0]), []).append(r)
+assert sorted(by_row) == list(range(45 * len(split)))
+for i, lines in by_row.items():
+    pred = float(lines[0][1])
+    assert abs(pred - float(split[i % len(split)][2])) <= 1e-6 * max(1, abs(pred)), (i, pred)
+    total = sum(float(l[-1]) for l in lines)
+    assert abs(total - pred) <= 1e-4 * max(1, abs(pred)), (i, total, pred)
+EOF
 # split-conformal intervals: q is the ceil(101 * 0.9) = 91st smallest validation residual
 check predict_interval 0 "$prle" predict $run --split test --interval 0.9 --format csv
 cat >interval.py <<'EOF'
