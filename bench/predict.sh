@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Batch prediction (issue 15, item 3): `prle predict RUN --input` on 100,000 STS-B pairs (the
+# test split's 1,379 pairs repeated), plain and with --explain 3, encoding included; prints
+# seconds, rows/s and peak memory beside the targets (>= 50,000 and >= 30,000 rows/s).
+# Usage: bench/predict.sh [BUILD] [RUN]   (defaults: build, runs/stsb-glove from make run)
+set -u
+build=${1:-build} run=${2:-runs/stsb-glove}
+test_tsv=${PRLE_SHARED_DATA:-../shared/data}/stsb/sts-test.csv
+if [ ! -f "$run/model.safetensors" ] || [ ! -f "$test_tsv" ]; then
+  echo "predict_batch  skipped: needs $run (make run) and $test_tsv"; exit 0
+fi
+out=$build/bench-predict
+mkdir -p "$out"
+/usr/bin/python3 - "$test_tsv" "$out/pairs100k.csv" <<'PY'
+import csv, sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1], encoding="utf-8")]
+rows = [(r[5], r[6]) for r in rows if len(r) >= 7]
+with open(sys.argv[2], "w", newline="", encoding="utf-8") as f:
+    w = csv.writer(f); w.writerow(["sentence1", "sentence2"])
+    for i in range(100000): w.writerow(rows[i % len(rows)])
+PY
+for mode in plain explain; do
+  extra=(); target=50000
+  [ $mode = explain ] && extra=(--explain 3) && target=30000
+  best=""
+  for rep in 1 2 3; do
+    /usr/bin/time -f "%e %M" -o "$out/time" "$build/prle" predict "$run" --input "$out/pairs100k.csv" \
+      --format csv "${extra[@]}" >"$out/out.csv" || exit 1
+    read -r sec kb <"$out/time"
+    if [ -z "$best" ] || awk -v a="$sec" -v b="$best" 'BEGIN {exit !(a < b)}'; then best=$sec mem=$kb; fi
+  done
+  awk -v m=$mode -v s="$best" -v k="$mem" -v t=$target 'BEGIN {
+    printf "predict_batch  %-7s 100000 pairs  %.2f s  %6.0f rows/s (target >= %d)  peak %.0f MB  (best of 3)\n",
+      m, s, 100000 / s, t, k / 1024 }'
+done
