@@ -64,6 +64,7 @@ bench: deps
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
 	@for b in $(BUILD)/bench/bench_*; do [ -x "$$b" ] && "$$b" || exit 1; done
 	@bench/predict.sh $(BUILD)
+	@bench/busy.sh $(BUILD)
 
 # The accuracy scoreboard (issue 12): PRLE with the library's defaults on STS-B, Ruddit and
 # MLQE-PE ru-en over SEEDS, beside ridge, kNN and SVR on the same features and split.
