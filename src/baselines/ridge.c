@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "math/ridge_eig.h"
 #include "math/blas.h"
 
 struct prle_ridge {
@@ -36,6 +37,34 @@ int prle_ridge_params_check(const prle_ridge_params *p)
     return 0;
 }
 
+/* The path from one eigendecomposition of the centred Gram matrix (math/ridge_eig.h): for
+ * alphas > 0 with an intercept on tall data, 5x cheaper than the SVD of X (issue 15). */
+static int fit_path_eig(prle_ridge **outs, const double *alphas, size_t n_alpha,
+                        const prle_matrix *x, const float *y, const prle_ridge_params *base)
+{
+    prle__ridge_eig r = {0};
+    size_t d = x->cols;
+    int err = prle__ridge_eig_fit(&r, x, y, 1); /* callers run two paths side by side */
+    for (size_t m = 0; err == 0 && m < n_alpha; m++) {
+        prle_ridge *mod = calloc(1, sizeof *mod);
+        if (!mod || !(mod->coef = calloc(d, sizeof(double)))) {
+            free(mod);
+            err = prle__error_nomem("ridge");
+            break;
+        }
+        outs[m] = mod;
+        mod->d = d;
+        mod->params = *base;
+        mod->params.alpha = alphas[m];
+        mod->intercept = prle__ridge_eig_coef(mod->coef, &r, alphas[m]);
+    }
+    prle__ridge_eig_dispose(&r);
+    if (err < 0)
+        for (size_t m = 0; m < n_alpha; m++)
+            prle_ridge_free(outs[m]), outs[m] = NULL;
+    return err;
+}
+
 int prle__ridge_fit_path(prle_ridge **outs, const double *alphas, size_t n_alpha,
                          const prle_matrix *x, const float *y, const prle_ridge_params *base)
 {
@@ -51,6 +80,11 @@ int prle__ridge_fit_path(prle_ridge **outs, const double *alphas, size_t n_alpha
         if (!(alphas[k] >= 0) || !isfinite(alphas[k]))
             return prle__error_set(PRLE_EINVAL, "ridge: alpha must be >= 0, got %g", alphas[k]);
     }
+    bool all_positive = n_alpha > 0;
+    for (size_t k = 0; k < n_alpha; k++)
+        all_positive = all_positive && alphas[k] > 0;
+    if (all_positive && base->fit_intercept && n > d)
+        return fit_path_eig(outs, alphas, n_alpha, x, y, base);
     if (!prle__mul_ok(&nd, n, d) || !prle__mul_ok(&nd, nd, sizeof(double)))
         return prle__error_nomem("ridge: x");
     a = malloc(nd);
