@@ -15,16 +15,21 @@
 #include <string.h>
 
 #include "cli.h"
+#include "run_print.h"
 #include "data/download.h"
 #include "run/run_int.h"
 
+/* A grid's points as a progress bar (cli_progress), then one line per finished model. */
 static bool on_progress(const prle_progress *p, void *ud)
 {
-    (void)ud;
+    cli_progress *ps = ud;
+    if (!strncmp(p->stage, "baselines:", 10))
+        return cli_progress_fn(p, ps);
+    cli_progress_close(ps);
     fprintf(stderr, "prle: baselines: %s: %zu grid points, %.1f s (best %s)\n", p->stage, p->total,
             p->seconds, p->note ? p->note : "-");
     fflush(stderr);
-    return true;
+    return !cli_interrupted;
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -147,8 +152,12 @@ int cmd_baselines(int argc, char **argv)
     prle_init(cfg.train.threads);
     bp.n_threads = cfg.train.threads;
     bp.seed = cfg.train.seed;
-    if (!cli_opts.quiet)
+    cli_progress ps;
+    cli_progress_init(&ps);
+    if (!cli_opts.quiet) {
         bp.progress = on_progress;
+        bp.progress_ud = &ps;
+    }
 
     prle_dataset_params dp = prle_dataset_default_params();
     prle_embed_params ep = prle_embed_default_params();

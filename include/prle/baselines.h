@@ -205,7 +205,9 @@ typedef struct prle_baselines_params {
     uint64_t seed;              /**< trees and forests; default 42 */
     size_t forest_trees;        /**< default 100 */
     double forest_max_features; /**< default 1 (all features, as scikit-learn's regressor) */
-    prle_progress_fn progress;  /**< called after each grid point (stage = the kind's name) */
+    prle_progress_fn progress;  /**< during a grid ("baselines:svr", "baselines:tree",
+                                     "baselines:forest": points done of all), then once per
+                                     model (stage = the kind's name, note = the best point) */
     void *progress_ud;
     bool knn_cosine; /**< also try the cosine metric in the kNN grid (default false: the
                           wrapper's grid is Euclidean only) */

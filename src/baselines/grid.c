@@ -93,13 +93,18 @@ static int concat(grid_data *g)
 
 typedef int (*point_fn)(void *ctx, size_t p, const grid_data *g, float *val_pred);
 
-/* Runs every point; val_mse[p] gets its score. Errors: the earliest failing point's code and
+/* Runs every point; val_mse[p] gets its score. Progress (stage `stage`, points done) is reported
+ * by the calling thread only, so the callback is never called concurrently; a callback that
+ * asks to stop skips the points not started. Errors: the earliest failing point's code and
  * message (messages are per thread, so each worker copies its own). */
-static int run_points(double *val_mse, size_t n_points, point_fn fn, void *ctx, const grid_data *g)
+static int run_points(double *val_mse, size_t n_points, point_fn fn, void *ctx, const grid_data *g,
+                      const char *stage)
 {
     int *codes = calloc(n_points, sizeof(int));
     char(*msgs)[256] = calloc(n_points, sizeof *msgs);
-    int nt = g->nt, err = 0;
+    int nt = g->nt, err = 0, stop = 0;
+    size_t done = 0;
+    double t0 = prle__now();
     (void)nt;
     if (!codes || !msgs) {
         free(codes), free(msgs);
@@ -107,6 +112,14 @@ static int run_points(double *val_mse, size_t n_points, point_fn fn, void *ctx, 
     }
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
     for (size_t p = 0; p < n_points; p++) {
+        int halt;
+#pragma omp atomic read
+        halt = stop;
+        if (halt) {
+            codes[p] = PRLE_EABORTED;
+            snprintf(msgs[p], sizeof msgs[p], "baselines: stopped by the progress callback");
+            continue;
+        }
         float *pred = malloc((g->xva->rows ? g->xva->rows : 1) * sizeof(float));
         int rc = pred ? fn(ctx, p, g, pred) : prle__error_nomem("baselines: predictions");
         if (rc < 0) {
@@ -116,6 +129,16 @@ static int run_points(double *val_mse, size_t n_points, point_fn fn, void *ctx, 
         } else
             val_mse[p] = mse(pred, g->yva, g->xva->rows);
         free(pred);
+        size_t now;
+#pragma omp atomic capture
+        now = ++done;
+        if (g->params->progress && prle__thread_num() == 0 &&
+            prle__progress(g->params->progress, g->params->progress_ud, stage, now, n_points, t0,
+                           "grid points") < 0) {
+            prle_error_clear();
+#pragma omp atomic write
+            stop = 1;
+        }
     }
     for (size_t p = 0; p < n_points; p++)
         if (codes[p] < 0) {
@@ -309,7 +332,7 @@ static int run_kind(prle_baseline_result *res, float *pred, prle_baseline_kind k
                                             gm ? PRLE_SVR_GAMMA_AUTO : PRLE_SVR_GAMMA_SCALE, 0,
                                             true)) < 0)
                 goto done;
-        if ((err = run_points(vm, np, svr_fn, kerns, g)) < 0)
+        if ((err = run_points(vm, np, svr_fn, kerns, g, "baselines:svr")) < 0)
             goto done;
         prle__svr_kernel_free(kerns[0]), prle__svr_kernel_free(kerns[1]);
         kerns[0] = kerns[1] = NULL;
@@ -327,7 +350,7 @@ static int run_kind(prle_baseline_result *res, float *pred, prle_baseline_kind k
     }
     case PRLE_BASELINE_TREE: {
         np = COUNT(DT_DEPTHS) * COUNT(DT_LEAVES);
-        if ((err = run_points(vm, np, tree_fn, NULL, g)) < 0)
+        if ((err = run_points(vm, np, tree_fn, NULL, g, "baselines:tree")) < 0)
             goto done;
         best = argmin(vm, np);
         prle_tree_params tp = tree_point(best, g->params);
@@ -343,7 +366,7 @@ static int run_kind(prle_baseline_result *res, float *pred, prle_baseline_kind k
     }
     case PRLE_BASELINE_FOREST: {
         np = COUNT(RF_DEPTHS) * COUNT(RF_LEAVES);
-        if ((err = run_points(vm, np, forest_fn, NULL, g)) < 0)
+        if ((err = run_points(vm, np, forest_fn, NULL, g, "baselines:forest")) < 0)
             goto done;
         best = argmin(vm, np);
         prle_forest_params fp = forest_point(best, g->params, g->nt);
