@@ -108,6 +108,18 @@ static inline void lagrange(double w[N_INTERP], double t)
     w[2] = 0.5 * a * b;
 }
 
+/* The box of point (x, y) and the Lagrange weights of its nodes along each axis; the offset
+ * of its lower-left node in the grid (rows of `row` nodes). */
+static inline size_t locate(double wx[N_INTERP], double wy[N_INTERP], double x, double y, double lo,
+                            double w, int nb, size_t row)
+{
+    double fx = (x - lo) / w, fy = (y - lo) / w;
+    int bx = (int)fx, by = (int)fy;
+    bx = bx >= nb ? nb - 1 : bx, by = by >= nb ? nb - 1 : by;
+    lagrange(wx, (fx - bx) * N_INTERP), lagrange(wy, (fy - by) * N_INTERP);
+    return (size_t)(bx * N_INTERP) * row + (size_t)(by * N_INTERP);
+}
+
 /* The grid for the embedding: lo, box count nb and width w, FFT side M. */
 typedef struct {
     double lo, w, h;
@@ -167,15 +179,12 @@ int prle__tsne_repulsive_fft(double *neg_out, double *z_out, prle__tsne_fft *f, 
     /* spread the charges */
     for (size_t i = 0; i < n; i++) {
         double x = y[2 * i], yy = y[2 * i + 1], wx[N_INTERP], wy[N_INTERP];
-        double fx = (x - lo) / w, fy = (yy - lo) / w;
-        int bx = (int)fx, by = (int)fy;
-        bx = bx >= nb ? nb - 1 : bx, by = by >= nb ? nb - 1 : by;
-        lagrange(wx, (fx - bx) * N_INTERP), lagrange(wy, (fy - by) * N_INTERP);
+        size_t at0 = locate(wx, wy, x, yy, lo, w, nb, row);
         double u = x - c0, v = yy - c0;
         double q[N_CHARGES] = {1.0, u, v, u * u + v * v};
         for (int a = 0; a < N_INTERP; a++)
             for (int b = 0; b < N_INTERP; b++) {
-                size_t at = (size_t)(bx * N_INTERP + a) * row + (size_t)(by * N_INTERP + b);
+                size_t at = at0 + (size_t)a * row + (size_t)b;
                 double wab = wx[a] * wy[b];
                 for (int c = 0; c < N_CHARGES; c++)
                     f->grid[c][at] += wab * q[c];
@@ -201,14 +210,11 @@ int prle__tsne_repulsive_fft(double *neg_out, double *z_out, prle__tsne_fft *f, 
     double z = 0.0;
     for (size_t i = 0; i < n; i++) {
         double x = y[2 * i], yy = y[2 * i + 1], wx[N_INTERP], wy[N_INTERP];
-        double fx = (x - lo) / w, fy = (yy - lo) / w;
-        int bx = (int)fx, by = (int)fy;
-        bx = bx >= nb ? nb - 1 : bx, by = by >= nb ? nb - 1 : by;
-        lagrange(wx, (fx - bx) * N_INTERP), lagrange(wy, (fy - by) * N_INTERP);
+        size_t at0 = locate(wx, wy, x, yy, lo, w, nb, row);
         double phi[N_CHARGES] = {0, 0, 0, 0};
         for (int a = 0; a < N_INTERP; a++)
             for (int b = 0; b < N_INTERP; b++) {
-                size_t at = (size_t)(bx * N_INTERP + a) * row + (size_t)(by * N_INTERP + b);
+                size_t at = at0 + (size_t)a * row + (size_t)b;
                 double wab = wx[a] * wy[b];
                 for (int c = 0; c < N_CHARGES; c++)
                     phi[c] += wab * f->grid[c][at];
