@@ -103,7 +103,7 @@ static int run_points(double *val_mse, size_t n_points, point_fn fn, void *ctx, 
     int *codes = calloc(n_points, sizeof(int));
     char(*msgs)[256] = calloc(n_points, sizeof *msgs);
     int nt = g->nt, err = 0, stop = 0;
-    size_t done = 0;
+    size_t done = 0, shown = 0; /* shown: the last count reported (by the calling thread) */
     double t0 = prle__now();
     (void)nt;
     if (!codes || !msgs) {
@@ -132,7 +132,7 @@ static int run_points(double *val_mse, size_t n_points, point_fn fn, void *ctx, 
         size_t now;
 #pragma omp atomic capture
         now = ++done;
-        if (g->params->progress && prle__thread_num() == 0 &&
+        if (g->params->progress && prle__thread_num() == 0 && (shown = now) &&
             prle__progress(g->params->progress, g->params->progress_ud, stage, now, n_points, t0,
                            "grid points") < 0) {
             prle_error_clear();
@@ -145,6 +145,10 @@ static int run_points(double *val_mse, size_t n_points, point_fn fn, void *ctx, 
             err = prle__error_set(codes[p], "%s", msgs[p]);
             break;
         }
+    /* the end, whichever thread finished the last point */
+    if (err == 0 && g->params->progress && shown != n_points)
+        err = prle__progress(g->params->progress, g->params->progress_ud, stage, n_points, n_points,
+                             t0, "grid points");
     free(codes), free(msgs);
     return err;
 }

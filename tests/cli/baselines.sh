@@ -39,9 +39,10 @@ contains progress err "prle: baselines: ridge: 4 grid points"
 lines progress out 5
 
 # the default output: the run folder {train.output_dir}/{run_name}, created for retrieval
-# a grid's points as progress lines with -v (reported by the calling thread), then the model's
+# a grid's points as progress lines with -v (reported by the calling thread, the last one after
+# the grid), then the model's line
 check grid_progress 0 "$prle" -v baselines small.yaml --models svr --out b4.json
-matches grid_progress err '^prle: baselines:svr: [0-9]+/24 \([0-9.]+ s, .*\) grid points$'
+matches grid_progress err '^prle: baselines:svr: 24/24 \([0-9.]+ s, .*\) grid points$'
 contains grid_progress err "prle: baselines: svr: 24 grid points"
 check default 0 "$prle" -q baselines small.yaml --models ridge
 matches default out "^wrote /.*/runs/small/baselines.json$"
