@@ -8,16 +8,22 @@
 #include <string.h>
 
 #include "cli.h"
+#include "run_print.h"
 
+/* t-SNE and the oracle's models as lines; the oracle's fits one by one as a progress bar on a
+ * terminal (cli_progress: lines with -v). */
 static bool on_progress(const prle_progress *p, void *ud)
 {
-    (void)ud;
+    cli_progress *ps = ud;
+    if (strncmp(p->stage, "oracle:", 7) == 0)
+        return cli_progress_fn(p, ps);
+    cli_progress_close(ps);
     if (strcmp(p->stage, "tsne") == 0 && p->done % 250 != 0 && p->done != p->total)
         return true; /* t-SNE reports every 50 steps: show every 250 */
     fprintf(stderr, "prle: analyze: %s %zu/%zu, %.1f s (%s)\n", p->stage, p->done, p->total,
             p->seconds, p->note ? p->note : "-");
     fflush(stderr);
-    return true;
+    return !cli_interrupted;
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -90,11 +96,17 @@ int cmd_analyze(int argc, char **argv)
     prle_init(cfg.train.threads);
     ap.n_threads = cfg.train.threads;
     prle_config_dispose(&cfg);
-    if (!cli_opts.quiet)
+    cli_progress ps;
+    cli_progress_init(&ps);
+    if (!cli_opts.quiet) {
         ap.progress = on_progress;
+        ap.progress_ud = &ps;
+    }
 
     prle_analysis_summary s;
-    if ((err = prle_analyze_run_summary(&s, run_dir, &ap)) < 0)
+    err = prle_analyze_run_summary(&s, run_dir, &ap);
+    cli_progress_close(&ps);
+    if (err < 0)
         return cli_fail(err);
     print_summary(&s, run_dir);
     if (fflush(stdout) != 0 || ferror(stdout))

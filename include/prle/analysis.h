@@ -23,11 +23,15 @@ PRLE_API const char *prle_oracle_model_name(prle_oracle_model m);
 
 /** What an oracle MoE fits. Start from prle_oracle_default_params(). */
 typedef struct prle_oracle_params {
-    prle_oracle_model model; /**< default PRLE_ORACLE_SVR */
-    prle_svr_params svr;     /**< default prle_svr_default_params(): C 1, epsilon 0.1, gamma
-                                  scale, StandardScaler (fitted per cluster) */
-    prle_ridge_params ridge; /**< default prle_ridge_default_params(): alpha 1, intercept */
-    int n_threads;           /**< clusters fitted in parallel; 0 = prle_init's count */
+    prle_oracle_model model;   /**< default PRLE_ORACLE_SVR */
+    prle_svr_params svr;       /**< default prle_svr_default_params(): C 1, epsilon 0.1, gamma
+                                    scale, StandardScaler (fitted per cluster) */
+    prle_ridge_params ridge;   /**< default prle_ridge_default_params(): alpha 1, intercept */
+    int n_threads;             /**< clusters fitted in parallel; 0 = prle_init's count */
+    prle_progress_fn progress; /**< stage "oracle:svr" / "oracle:linear": fits done of k + 1
+                                    (the global model and each cluster), from the calling
+                                    thread only; NULL: none */
+    void *progress_ud;
 } prle_oracle_params;
 
 /** The defaults listed above. */
@@ -84,7 +88,8 @@ typedef struct prle_analyze_params {
     bool oracle_moe;           /**< k-medoids clusters + per-cluster SVR and linear; default true */
     bool tsne;                 /**< t-SNE of train+validation+test, both spaces; default true */
     int n_threads;             /**< 0 = prle_init's count */
-    prle_progress_fn progress; /**< stages "oracle" (note: the model) and "tsne" (note: the
+    prle_progress_fn progress; /**< stages "oracle" (note: the model), its fits one by one
+                                    ("oracle:svr", "oracle:linear") and "tsne" (note: the
                                     space); may be NULL */
     void *progress_ud;
     prle_svr_params oracle_svr;     /**< the oracle's SVR, global and per cluster; default

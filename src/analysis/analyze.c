@@ -219,6 +219,8 @@ static int run_oracle(prle__analysis *a, size_t *medoids, const run_data *r,
     op.svr = p->oracle_svr;
     op.ridge = p->oracle_ridge;
     op.n_threads = p->n_threads;
+    op.progress = p->progress; /* the fits one by one: "oracle:svr", "oracle:linear" */
+    op.progress_ud = p->progress_ud;
     for (int m = 0; m < 2; m++) {
         op.model = m ? PRLE_ORACLE_LINEAR : PRLE_ORACLE_SVR;
         if ((err = prle__progress(p->progress, p->progress_ud, "oracle", (size_t)m, 2, t0,

@@ -208,8 +208,16 @@ int prle_oracle_moe_eval(prle_oracle_result *out, float *pred_global, float *pre
     for (size_t i = 0; i < m; i++)
         cnt_test[slot_test[i]]++;
 
+    const char *stage = p->model == PRLE_ORACLE_SVR ? "oracle:svr" : "oracle:linear";
+    size_t done = 0, shown = 0;
+    int stop = 0; /* the callback asked to stop: the fits not started are skipped */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
     for (size_t t = 0; t <= k; t++) {
+        int halt;
+#pragma omp atomic read
+        halt = stop;
+        if (halt)
+            continue;
         /* task 0 the global model (the longest, so first), task 1 + s cluster s; side by side,
          * each single-threaded inside: a threaded LAPACK SVD outside the region stalls on its
          * barriers when the machine is busy */
@@ -220,7 +228,25 @@ int prle_oracle_moe_eval(prle_oracle_result *out, float *pred_global, float *pre
             codes[t] = rc;
             snprintf(msgs[t], sizeof msgs[t], "%s", prle_last_error());
         }
+        size_t now;
+#pragma omp atomic capture
+        now = ++done;
+        if (p->progress && prle__thread_num() == 0) { /* the caller's thread only */
+            shown = now;
+            prle_progress info = {stage, now, k + 1, prle__now() - t0, "fits"};
+            if (!p->progress(&info, p->progress_ud)) {
+#pragma omp atomic write
+                stop = 1;
+            }
+        }
     }
+    if (stop) {
+        err = prle__error_set(PRLE_EABORTED, "%s: stopped by the progress callback", stage);
+        goto done;
+    }
+    if (p->progress && shown != k + 1 &&
+        (err = prle__progress(p->progress, p->progress_ud, stage, k + 1, k + 1, t0, "fits")) < 0)
+        goto done;
     for (size_t t = 0; t <= k; t++)
         if (codes[t] < 0) {
             if (t)

@@ -111,6 +111,10 @@ rm $run/model.safetensors
 check no_tsne 0 "$prle" analyze $run --no-tsne
 lacks no_tsne out "t-SNE"
 contains no_tsne err "prle: analyze: oracle 2/2"
+lacks no_tsne err "oracle:svr" # the fits one by one only on a terminal or with -v
+check oracle_fits 0 "$prle" -v analyze $run --no-tsne
+contains oracle_fits err "prle: oracle:svr: 5/5 (" # the global model and 4 clusters
+contains oracle_fits err "prle: oracle:linear: 5/5 ("
 ok no_tsne_json grep -q '"oracle_moe"' $run/analysis.json
 lacks no_tsne_key runs/small/analysis.json '"tsne"'
 
