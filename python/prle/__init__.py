@@ -7,5 +7,5 @@ from ._lib import Error, InputError, NotFoundError, version as __version__
 from .estimator import Explanation, PRLERegressor
 from .run import Run, load_run
 
-__all__ = ["PRLERegressor", "Explanation", "Run", "load_run", "Error", "InputError",
+__all__ = ["PRLERegressor", "Explanation", "Run", "load_run", "Error", "InputError", "__version__",
            "NotFoundError"]
