@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "baselines/baselines_int.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "core/threads.h"
@@ -76,12 +77,14 @@ static void assign(size_t *slot_out, const prle_matrix *x, const prle_matrix *fi
 
 /* Fits one model of p->model on (x, y) and predicts the rows of q (may have 0 rows). */
 static int fit_predict(float *out, const prle_oracle_params *p, const prle_matrix *x,
-                       const float *y, const prle_matrix *q)
+                       const float *y, const prle_matrix *q, const prle__svr_kernel *k)
 {
     int err;
     if (p->model == PRLE_ORACLE_SVR) {
         prle_svr *m = NULL;
-        if ((err = prle_svr_fit(&m, x, y, &p->svr)) == 0 && q->rows)
+        if ((err = k ? prle__svr_fit_kernel(&m, k, &p->svr) : prle_svr_fit(&m, x, y, &p->svr)) ==
+                0 &&
+            q->rows)
             err = prle_svr_predict(out, m, q);
         prle_svr_free(m);
     } else {
@@ -141,7 +144,7 @@ static int fit_cluster(float *pred, const prle_oracle_params *p, const prle_matr
     }
     if ((err = gather(&xc, yc, x_fit, y_fit, slot_fit, s, n_fit_s)) < 0 ||
         (err = gather(&qc, NULL, x_test, NULL, slot_test, s, n_test_s)) < 0 ||
-        (err = fit_predict(pc, p, &xc, yc, &qc)) < 0)
+        (err = fit_predict(pc, p, &xc, yc, &qc, NULL)) < 0)
         goto done;
     for (size_t i = 0, j = 0; i < m; i++)
         if (slot_test[i] == s)
@@ -167,6 +170,7 @@ int prle_oracle_moe_eval(prle_oracle_result *out, float *pred_global, float *pre
     int *codes = NULL;
     char(*msgs)[256] = NULL;
     prle_oracle_result res = {0};
+    prle__svr_kernel *global_kernel = NULL;
 
     if (!p)
         p = &dflt;
@@ -208,6 +212,12 @@ int prle_oracle_moe_eval(prle_oracle_result *out, float *pred_global, float *pre
     for (size_t i = 0; i < m; i++)
         cnt_test[slot_test[i]]++;
 
+    /* the global SVR's kernel matrix (the largest piece of work) on every thread first; the
+     * fits then run side by side, each on one thread */
+    if (p->model == PRLE_ORACLE_SVR &&
+        (err = prle__svr_kernel_new(&global_kernel, x_fit, y_fit, p->svr.gamma_mode, p->svr.gamma,
+                                    p->svr.standardize)) < 0)
+        goto done;
     const char *stage = p->model == PRLE_ORACLE_SVR ? "oracle:svr" : "oracle:linear";
     size_t done = 0, shown = 0;
     int stop = 0; /* the callback asked to stop: the fits not started are skipped */
@@ -223,7 +233,7 @@ int prle_oracle_moe_eval(prle_oracle_result *out, float *pred_global, float *pre
          * barriers when the machine is busy */
         int rc = t ? fit_cluster(po, p, x_fit, y_fit, slot_fit, cnt_fit[t - 1], x_test, slot_test,
                                  cnt_test[t - 1], t - 1)
-                   : fit_predict(pg, p, x_fit, y_fit, x_test);
+                   : fit_predict(pg, p, x_fit, y_fit, x_test, global_kernel);
         if (rc < 0) {
             codes[t] = rc;
             snprintf(msgs[t], sizeof msgs[t], "%s", prle_last_error());
@@ -278,6 +288,7 @@ int prle_oracle_moe_eval(prle_oracle_result *out, float *pred_global, float *pre
     res.seconds = prle__now() - t0;
     *out = res;
 done:
+    prle__svr_kernel_free(global_kernel);
     free(slot_fit), free(slot_test), free(cnt_fit), free(cnt_test);
     free(pg), free(po), free(codes), free(msgs);
     return err;
