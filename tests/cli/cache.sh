@@ -10,20 +10,7 @@ prle=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 . "$(dirname "$0")/lib.bash"
 cd "$tmp" || exit 1
 stsb_subset 300 80 80 || { finish; exit; }
-cat >small.yaml <<'EOF'
-data:
-  name: stsb
-  files: {train: train.csv, validation: dev.csv, test: test.csv}
-  combine_fields: false
-  embedding_cache_dir: shared
-model:
-  encoder_type: hashing
-  hidden_dim: 16
-  num_prototypes: 4
-train:
-  output_dir: runs
-  threads: 1
-EOF
+stsb_yaml shared model.hidden_dim=16 model.num_prototypes=4 train.output_dir=runs train.threads=1
 fast=(kernel.max_epochs=1 train.max_epochs=2 --no-analyze --no-report)
 
 # ---- .npy files made elsewhere: refused, untouched -------------------------------------------

@@ -12,20 +12,7 @@ prle=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 . "$(dirname "$0")/lib.bash"
 cd "$tmp" || exit 1
 stsb_subset 200 60 60 || { finish; exit; }
-cat >small.yaml <<'EOF'
-data:
-  name: stsb
-  files: {train: train.csv, validation: dev.csv, test: test.csv}
-  combine_fields: false
-  embedding_cache_dir: cache/small
-model:
-  encoder_type: hashing
-  hidden_dim: 16
-  num_prototypes: 4
-train:
-  seed: 7
-  output_dir: sb
-EOF
+stsb_yaml cache/small model.hidden_dim=16 model.num_prototypes=4 train.seed=7 train.output_dir=sb
 fast=(kernel.max_epochs=1 train.max_epochs=1 --no-analyze --no-report)
 check embed 0 "$prle" -q embed small.yaml
 

@@ -69,31 +69,47 @@ pairs_tsvs() {
   { cat head.tsv; for ((i = a; i < b; i++)); do pairs_row "$i"; done; } >dev.tsv
   { cat head.tsv; for ((i = b; i < c; i++)); do pairs_row "$i"; done; } >test.tsv
 }
+# yaml_sections [section.key=value...]: the model, train and kernel sections of the settings, in
+# that order, each "key: value" (the value written as YAML) under its section's header; a
+# section without settings is left out. Returns 1 for a setting of another section.
+yaml_sections() {
+  local sec kv
+  for kv in "$@"; do
+    case ${kv%%.*} in model | train | kernel) ;; *) echo "yaml_sections: bad setting '$kv'" >&2
+      return 1 ;; esac
+  done
+  for sec in model train kernel; do
+    case " ${*%%.*} " in *" $sec "*) printf '%s:\n' "$sec" ;; esac
+    for kv in "$@"; do
+      if [ "${kv%%.*}" = "$sec" ]; then kv=${kv#*.}; printf '  %s: %s\n' "${kv%%=*}" "${kv#*=}"; fi
+    done
+  done
+}
 # small_yaml NAME [section.key=value...]: small.yaml in the current folder, data set NAME read
 # from train.tsv / dev.tsv / test.tsv (header, texts s1 s2, label score in 0..5, cache
 # cache/small), the hashing encoder with hidden_dim 16, seed 7. Each extra setting is added to
 # its section (model, train or kernel) as "key: value", the value written as YAML, e.g.
 # train.output_dir=runs or kernel.projection_kwargs="{hidden_dim: 12}"; keys above not again.
 small_yaml() {
-  local name=$1 sec kv; shift
-  for kv in "$@"; do
-    case ${kv%%.*} in model | train | kernel) ;; *) echo "small_yaml: bad setting '$kv'" >&2
-      return 1 ;; esac
-  done
+  local name=$1 body; shift
+  body=$(yaml_sections model.encoder_type=hashing model.hidden_dim=16 train.seed=7 "$@") || return 1
   {
     printf 'data:\n  name: %s\n  format: tsv\n  header: true\n' "$name"
     printf '  files: {train: train.tsv, validation: dev.tsv, test: test.tsv}\n'
     printf '  text_fields: [s1, s2]\n  label_field: score\n  label_min: 0\n  label_max: 5\n'
     printf '  embedding_cache_dir: cache/small\n'
-    for sec in model train kernel; do
-      case $sec in
-        model) printf 'model:\n  encoder_type: hashing\n  hidden_dim: 16\n' ;;
-        train) printf 'train:\n  seed: 7\n' ;;
-        kernel) case " ${*%%.*} " in *" kernel "*) printf 'kernel:\n' ;; esac ;;
-      esac
-      for kv in "$@"; do
-        if [ "${kv%%.*}" = "$sec" ]; then kv=${kv#*.}; printf '  %s: %s\n' "${kv%%=*}" "${kv#*=}"; fi
-      done
-    done
+    printf '%s\n' "$body"
+  } >small.yaml
+}
+# stsb_yaml CACHE [section.key=value...]: small.yaml in the current folder for the STS-B subset
+# of stsb_subset (train.csv, dev.csv, test.csv; pair features), embeddings cached in CACHE, the
+# hashing encoder, and the settings in their sections as yaml_sections writes them.
+stsb_yaml() {
+  local cache=$1 body; shift
+  body=$(yaml_sections model.encoder_type=hashing "$@") || return 1
+  {
+    printf 'data:\n  name: stsb\n  files: {train: train.csv, validation: dev.csv, test: test.csv}\n'
+    printf '  combine_fields: false\n  embedding_cache_dir: %s\n' "$cache"
+    printf '%s\n' "$body"
   } >small.yaml
 }

@@ -11,23 +11,8 @@ prle=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 cd "$tmp" || exit 1
 py=/usr/bin/python3
 stsb_subset 300 100 100 || { finish; exit; }
-cat >small.yaml <<'EOF'
-data:
-  name: stsb
-  files: {train: train.csv, validation: dev.csv, test: test.csv}
-  combine_fields: false
-  embedding_cache_dir: cache/small
-model:
-  encoder_type: hashing
-  hidden_dim: 32
-  num_prototypes: 8
-train:
-  seed: 7
-  train_batch_size: 32
-  output_dir: runs
-kernel:
-  learning_rate: 0.001
-EOF
+stsb_yaml cache/small model.hidden_dim=32 model.num_prototypes=8 train.seed=7 \
+  train.train_batch_size=32 train.output_dir=runs kernel.learning_rate=0.001
 fast=(kernel.max_epochs=1 train.max_epochs=2)
 run=runs/small
 
