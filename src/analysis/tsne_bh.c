@@ -244,7 +244,6 @@ int prle__tsne_gradient(double *grad_out, double *kl_out, const tsne_csr *p, dou
                         int n_threads)
 {
     size_t n = p->n;
-    bh_tree t = {0};
     int err = 0, nt = prle__threads_resolve(n_threads);
     (void)nt;
     double side = method == PRLE_TSNE_AUTO ? (double)prle__tsne_fft_side(y, n) : 0.0;
@@ -259,26 +258,17 @@ int prle__tsne_gradient(double *grad_out, double *kl_out, const tsne_csr *p, dou
         err = prle__error_nomem("tsne gradient");
         goto done;
     }
-    if (use_fft) {
-        if ((err = prle__tsne_repulsive_fft(neg, &z, fft, y, n, nt)) < 0)
-            goto done;
-#pragma omp parallel for schedule(dynamic, 64) num_threads(nt) if (n >= 512)
-        for (size_t i = 0; i < n; i++)
-            attract(pos + 2 * i, p, p_scale, y, i);
-    } else {
-        if ((err = tree_build(&t, y, n)) < 0)
-            goto done;
-        double theta2 = theta * theta;
-        /* one parallel loop per step: repulsion and attraction of each point into its rows */
-#pragma omp parallel for schedule(dynamic, 64) num_threads(nt) if (n >= 512)
-        for (size_t s = 0; s < n; s++) {
-            size_t i = t.perm[s];
-            bh_point(&t, (uint32_t)s, theta2, neg + 2 * i, sumq + i);
-            attract(pos + 2 * i, p, p_scale, y, i);
-        }
+    /* the repulsion, then the attraction of each point into its own rows */
+    if (use_fft)
+        err = prle__tsne_repulsive_fft(neg, &z, fft, y, n, nt);
+    else if ((err = prle__tsne_repulsive(neg, sumq, y, n, theta, nt)) == 0)
         for (size_t i = 0; i < n; i++) /* in index order: the same sum for any thread count */
             z += sumq[i];
-    }
+    if (err < 0)
+        goto done;
+#pragma omp parallel for schedule(dynamic, 64) num_threads(nt) if (n >= 512)
+    for (size_t i = 0; i < n; i++)
+        attract(pos + 2 * i, p, p_scale, y, i);
     z = fmax(z, DBL_EPSILON);
     for (size_t e = 0; e < 2 * n; e++)
         grad_out[e] = 4.0 * (pos[e] - neg[e] / z);
@@ -292,7 +282,6 @@ int prle__tsne_gradient(double *grad_out, double *kl_out, const tsne_csr *p, dou
         *kl_out = kl;
     }
 done:
-    tree_dispose(&t);
     free(neg);
     free(pos);
     free(sumq);
