@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/progress.h"
+#include "core/threads.h"
 
 static void test_core__rng_repeatable_and_keyed(void)
 {
@@ -159,6 +160,55 @@ static void test_core__progress_abort(void)
     PT_OK(prle__progress(NULL, NULL, "epoch", 3, 5, t0, NULL));
 }
 
+typedef struct task_calls {
+    size_t n, last, not_caller; /* calls, the last count seen, calls off the calling thread */
+    size_t stop_at;             /* ask to stop at this count (0: never) */
+} task_calls;
+
+static bool count_task(const prle_progress *p, void *ud)
+{
+    task_calls *c = ud;
+    c->n++, c->last = p->done;
+    c->not_caller += prle__thread_num() != 0;
+    return !c->stop_at || p->done < c->stop_at;
+}
+
+/* Items of an OpenMP loop: reports only from the calling thread, the end reported once, a stop
+ * request skips the items not started and ends in PRLE_EABORTED naming the stage. */
+static void test_core__tasks_progress(void)
+{
+    task_calls c = {0};
+    prle__tasks t = prle__tasks_begin(count_task, &c, "grid", 40, "points");
+    size_t ran = 0;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(2) reduction(+ : ran)
+    for (int i = 0; i < 40; i++)
+        if (!prle__tasks_stopped(&t)) {
+            ran++;
+            prle__tasks_done(&t);
+        }
+    PT_EQ_INT(ran, 40);
+    PT_OK(prle__tasks_end(&t));
+    PT_EQ_INT(c.last, 40); /* the end, by the calling thread if a worker finished last */
+    PT_EQ_INT(c.not_caller, 0);
+    PT_CHECK(c.n >= 1 && c.n <= 40);
+
+    c = (task_calls){.stop_at = 3};
+    t = prle__tasks_begin(count_task, &c, "grid", 10, NULL);
+    ran = 0;
+    for (int i = 0; i < 10; i++) /* on the calling thread: every item reports */
+        if (!prle__tasks_stopped(&t)) {
+            ran++;
+            prle__tasks_done(&t);
+        }
+    PT_EQ_INT(ran, 3);
+    PT_FAILS(prle__tasks_end(&t), PRLE_EABORTED, "grid: stopped by the progress callback");
+    PT_EQ_INT(c.n, 3);
+
+    t = prle__tasks_begin(NULL, NULL, "grid", 2, NULL); /* no callback: counts only */
+    prle__tasks_done(&t), prle__tasks_done(&t);
+    PT_OK(prle__tasks_end(&t));
+}
+
 int main(void)
 {
     prle_init(0);
@@ -171,5 +221,6 @@ int main(void)
     PT_RUN(test_core__matrix_overflow_is_enomem);
     PT_RUN(test_core__errors_thread_local_one_line);
     PT_RUN(test_core__progress_abort);
+    PT_RUN(test_core__tasks_progress);
     return pt_report();
 }

@@ -218,15 +218,12 @@ int prle_oracle_moe_eval(prle_oracle_result *out, float *pred_global, float *pre
         (err = prle__svr_kernel_new(&global_kernel, x_fit, y_fit, p->svr.gamma_mode, p->svr.gamma,
                                     p->svr.standardize)) < 0)
         goto done;
-    const char *stage = p->model == PRLE_ORACLE_SVR ? "oracle:svr" : "oracle:linear";
-    size_t done = 0, shown = 0;
-    int stop = 0; /* the callback asked to stop: the fits not started are skipped */
+    prle__tasks tasks = prle__tasks_begin(
+        p->progress, p->progress_ud, p->model == PRLE_ORACLE_SVR ? "oracle:svr" : "oracle:linear",
+        k + 1, "fits");
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
     for (size_t t = 0; t <= k; t++) {
-        int halt;
-#pragma omp atomic read
-        halt = stop;
-        if (halt)
+        if (prle__tasks_stopped(&tasks))
             continue;
         /* task 0 the global model (the longest, so first), task 1 + s cluster s; side by side,
          * each single-threaded inside: a threaded LAPACK SVD outside the region stalls on its
@@ -238,24 +235,9 @@ int prle_oracle_moe_eval(prle_oracle_result *out, float *pred_global, float *pre
             codes[t] = rc;
             snprintf(msgs[t], sizeof msgs[t], "%s", prle_last_error());
         }
-        size_t now;
-#pragma omp atomic capture
-        now = ++done;
-        if (p->progress && prle__thread_num() == 0) { /* the caller's thread only */
-            shown = now;
-            prle_progress info = {stage, now, k + 1, prle__now() - t0, "fits"};
-            if (!p->progress(&info, p->progress_ud)) {
-#pragma omp atomic write
-                stop = 1;
-            }
-        }
+        prle__tasks_done(&tasks);
     }
-    if (stop) {
-        err = prle__error_set(PRLE_EABORTED, "%s: stopped by the progress callback", stage);
-        goto done;
-    }
-    if (p->progress && shown != k + 1 &&
-        (err = prle__progress(p->progress, p->progress_ud, stage, k + 1, k + 1, t0, "fits")) < 0)
+    if ((err = prle__tasks_end(&tasks)) < 0)
         goto done;
     for (size_t t = 0; t <= k; t++)
         if (codes[t] < 0) {

@@ -102,9 +102,9 @@ static int run_points(double *val_mse, size_t n_points, point_fn fn, void *ctx, 
 {
     int *codes = calloc(n_points, sizeof(int));
     char(*msgs)[256] = calloc(n_points, sizeof *msgs);
-    int nt = g->nt, err = 0, stop = 0;
-    size_t done = 0, shown = 0; /* shown: the last count reported (by the calling thread) */
-    double t0 = prle__now();
+    int nt = g->nt, err = 0;
+    prle__tasks tasks = prle__tasks_begin(g->params->progress, g->params->progress_ud, stage,
+                                          n_points, "grid points");
     (void)nt;
     if (!codes || !msgs) {
         free(codes), free(msgs);
@@ -112,14 +112,8 @@ static int run_points(double *val_mse, size_t n_points, point_fn fn, void *ctx, 
     }
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
     for (size_t p = 0; p < n_points; p++) {
-        int halt;
-#pragma omp atomic read
-        halt = stop;
-        if (halt) {
-            codes[p] = PRLE_EABORTED;
-            snprintf(msgs[p], sizeof msgs[p], "baselines: stopped by the progress callback");
+        if (prle__tasks_stopped(&tasks))
             continue;
-        }
         float *pred = malloc((g->xva->rows ? g->xva->rows : 1) * sizeof(float));
         int rc = pred ? fn(ctx, p, g, pred) : prle__error_nomem("baselines: predictions");
         if (rc < 0) {
@@ -129,26 +123,15 @@ static int run_points(double *val_mse, size_t n_points, point_fn fn, void *ctx, 
         } else
             val_mse[p] = mse(pred, g->yva, g->xva->rows);
         free(pred);
-        size_t now;
-#pragma omp atomic capture
-        now = ++done;
-        if (g->params->progress && prle__thread_num() == 0 && (shown = now) &&
-            prle__progress(g->params->progress, g->params->progress_ud, stage, now, n_points, t0,
-                           "grid points") < 0) {
-            prle_error_clear();
-#pragma omp atomic write
-            stop = 1;
-        }
+        prle__tasks_done(&tasks);
     }
     for (size_t p = 0; p < n_points; p++)
         if (codes[p] < 0) {
             err = prle__error_set(codes[p], "%s", msgs[p]);
             break;
         }
-    /* the end, whichever thread finished the last point */
-    if (err == 0 && g->params->progress && shown != n_points)
-        err = prle__progress(g->params->progress, g->params->progress_ud, stage, n_points, n_points,
-                             t0, "grid points");
+    if (err == 0)
+        err = prle__tasks_end(&tasks);
     free(codes), free(msgs);
     return err;
 }
