@@ -35,11 +35,18 @@ static void csv_float(float v)
     }
 }
 
-static int explain_rows(prle_run_folder *rf, const prle_matrix *z, const rows *r, size_t k,
-                        out_format fmt)
+/* A chunk's explanations: row i's kk items at items[i * kk], its rest's contribution and
+ * weight (prle_model_explain_rows; its predictions are the rows' yhat). */
+typedef struct explained_rows {
+    prle_explain_item *items;
+    float *rest, *rest_weight;
+    size_t kk;
+} explained_rows;
+
+static int explain_rows(prle_run_folder *rf, const rows *r, const explained_rows *x, out_format fmt)
 {
     const prle_dataset *ds = prle_run_folder_dataset(rf);
-    const prle_model *m = prle_run_folder_model(rf);
+    size_t P = prle_model_n_prototypes(prle_run_folder_model(rf)), kk = x->kk;
     prle_explained e = {0};
     char *json = NULL;
     int err = 0;
@@ -47,23 +54,14 @@ static int explain_rows(prle_run_folder *rf, const prle_matrix *z, const rows *r
     if (fmt == FMT_CSV && r->first == 0)
         printf("row,prediction,%sitem,slot,index,label,weight,local_prediction,contribution\n",
                iv ? "lo,hi," : "");
-    /* the chunk's explanations from one batched forward */
-    size_t P = prle_model_n_prototypes(m), kk = k < P ? k : P, n1 = r->n ? r->n : 1;
-    prle_explain_item *items = calloc(n1 * (kk ? kk : 1), sizeof *items);
-    float *rest = malloc(n1 * sizeof *rest), *rw = malloc(n1 * sizeof *rw);
-    float *pred = malloc(n1 * sizeof *pred);
-    if (!items || !rest || !rw || !pred)
-        err = PRLE_ENOMEM;
-    else if (r->n)
-        err = prle_model_explain_rows(items, rest, rw, pred, m, z, kk);
     for (size_t i = 0; i < r->n && err == 0; i++) {
         size_t g = r->first + i;
-        e = (prle_explained){.prediction = pred[i],
-                             .items = items + i * kk,
+        e = (prle_explained){.prediction = r->yhat[i],
+                             .items = x->items + i * kk,
                              .n_items = kk,
                              .rest_count = P - kk,
-                             .rest_weight = rw[i],
-                             .rest_contribution = rest[i]};
+                             .rest_weight = x->rest_weight[i],
+                             .rest_contribution = x->rest[i]};
         prle_explain_input in = {.index = r->from_split ? g : SIZE_MAX,
                                  .text = r->text[i],
                                  .text2 = r->text2 ? r->text2[i] : NULL,
@@ -101,7 +99,6 @@ static int explain_rows(prle_run_folder *rf, const prle_matrix *z, const rows *r
             cli_print_explained(stdout, title, &e, &in, ds);
         }
     }
-    free(items), free(rest), free(rw), free(pred);
     return err;
 }
 
@@ -156,27 +153,35 @@ static int plain_rows(prle_run_folder *rf, const rows *r, out_format fmt)
     return err;
 }
 
-/* Predictions (and intervals with `c`) of the rows of z, then the rows printed. */
+/* Predictions of the rows of z (with k > 0 their explanations, from the same batched forward),
+ * intervals with `c`, then the rows printed. */
 static int emit(prle_run_folder *rf, const prle_matrix *z, rows *r, const prle_conformal *c, long k,
                 out_format fmt)
 {
     const prle_model *m = prle_run_folder_model(rf);
-    size_t n1 = r->n ? r->n : 1;
+    size_t n1 = r->n ? r->n : 1, P = prle_model_n_prototypes(m);
+    explained_rows x = {.kk = k > 0 && (size_t)k < P ? (size_t)k : P};
     float *yhat = malloc(n1 * sizeof *yhat), *lo = NULL, *hi = NULL;
     int err = 0;
-    if (!yhat || (c && (!(lo = malloc(n1 * sizeof *lo)) || !(hi = malloc(n1 * sizeof *hi))))) {
+    if (!yhat || (c && (!(lo = malloc(n1 * sizeof *lo)) || !(hi = malloc(n1 * sizeof *hi)))) ||
+        (k > 0 && (!(x.items = calloc(n1 * (x.kk ? x.kk : 1), sizeof *x.items)) ||
+                   !(x.rest = malloc(n1 * sizeof *x.rest)) ||
+                   !(x.rest_weight = malloc(n1 * sizeof *x.rest_weight))))) {
         err = PRLE_ENOMEM;
         goto done;
     }
-    if (r->n && (err = prle_model_predict(yhat, NULL, NULL, m, z)) < 0)
+    if (r->n &&
+        (err = k > 0 ? prle_model_explain_rows(x.items, x.rest, x.rest_weight, yhat, m, z, x.kk)
+                     : prle_model_predict(yhat, NULL, NULL, m, z)) < 0)
         goto done;
     r->yhat = yhat;
     if (c && r->n && (err = prle_conformal_apply(lo, hi, c, m, z, yhat)) < 0)
         goto done;
     r->lo = lo, r->hi = hi;
-    err = k > 0 ? explain_rows(rf, z, r, (size_t)k, fmt) : plain_rows(rf, r, fmt);
+    err = k > 0 ? explain_rows(rf, r, &x, fmt) : plain_rows(rf, r, fmt);
 done:
     free(yhat), free(lo), free(hi);
+    free(x.items), free(x.rest), free(x.rest_weight);
     r->yhat = r->lo = r->hi = NULL;
     return err;
 }
