@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "prle/prle.h"
@@ -151,6 +152,23 @@ static inline const char *pt_tmp(const char *name)
     const char *dir = getenv("PRLE_TEST_TMP");
     char *b = buf[slot++ & 3];
     snprintf(b, 1024, "%s/%s", dir && *dir ? dir : "/tmp", name);
+    return b;
+}
+
+/** The current folder ("" if unknown); static buffer. */
+static inline const char *pt_cwd(void)
+{
+    static char buf[4096];
+    return getcwd(buf, sizeof buf) ? buf : "";
+}
+
+/** "<dir>/<rel>" in a static buffer (four in turn). */
+static inline const char *pt_join(const char *dir, const char *rel)
+{
+    static char buf[4][8192];
+    static int slot;
+    char *b = buf[slot++ & 3];
+    snprintf(b, sizeof buf[0], "%.4095s/%.4000s", dir, rel);
     return b;
 }
 
