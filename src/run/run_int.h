@@ -57,6 +57,13 @@ int prle__run_ridge_reference(prle_run_reference *out, const prle_matrix x[PRLE_
                               const prle_dataset *ds, double label_min, double label_max,
                               int n_threads);
 
+/** metrics.json "intervals": prle_interval_stats_compute at PRLE_INTERVAL_LEVEL, plain then
+ *  adaptive, from the predictions yhat[split] and the routing weights (n, np) of validation
+ *  and test (w_te may be NULL when test has no rows). */
+int prle__run_intervals(prle_interval_stats out[2], const prle_dataset *ds,
+                        float *const yhat[PRLE_N_SPLITS], const float *w_va, const float *w_te,
+                        size_t np);
+
 /* ---- the kernel stage (kernel_stage.c) ------------------------------------------------ */
 
 /** Inputs and outputs of stage 1 shared by prle_run and prle_run_kernel. */
