@@ -100,6 +100,30 @@ void prle__svg_scatter(FILE *fp, const char *title, const double *xy, const doub
 /** The colour bar of the scatters: label `lo` .. `hi`. */
 void prle__svg_legend(FILE *fp, double lo, double hi);
 
+/* ---- charts with two labelled axes (report_plot.c) ----------------------------------- */
+
+/** The data range [x0, x1] x [y0, y1] (set by the caller before prle__plot_open) and the
+ *  pixel box it maps to (set by prle__plot_open; py0 is the top). */
+typedef struct prle__plot {
+    double x0, x1, y0, y1;
+    double px0, px1, py0, py1;
+} prle__plot;
+
+/**
+ * Opens `<svg class="plot CLS">` of `width` x `height` titled `title`: grid lines and round
+ * ticks on both axes, a frame, the axis titles `xlabel` and `ylabel` (which say the scale).
+ * Draw inside with prle__plot_x/_y, then prle__plot_close.
+ */
+void prle__plot_open(FILE *fp, prle__plot *p, const char *cls, const char *title,
+                     const char *xlabel, const char *ylabel, int width, int height);
+
+/** Pixel coordinates of data values. */
+double prle__plot_x(const prle__plot *p, double x);
+double prle__plot_y(const prle__plot *p, double y);
+
+/** Closes the <svg>. */
+void prle__plot_close(FILE *fp);
+
 /* ---- sections ------------------------------------------------------------------------- */
 
 /* Each writes its <section> (heading always, body or a "not computed" note); errors come
@@ -112,5 +136,7 @@ int prle__report_tsne(FILE *fp, const prle__report_ctx *ctx);
 int prle__report_oracle(FILE *fp, const prle__report_ctx *ctx);
 int prle__report_prototypes(FILE *fp, const prle__report_ctx *ctx);
 int prle__report_explanations(FILE *fp, const prle__report_ctx *ctx);
+int prle__report_errors(FILE *fp, const prle__report_ctx *ctx);    /* report_errors.c */
+int prle__report_intervals(FILE *fp, const prle__report_ctx *ctx); /* report_intervals.c */
 
 #endif

@@ -40,8 +40,7 @@ static double quantile(double *r, size_t n, double level)
     return r[ki ? ki - 1 : 0];
 }
 
-/* [yhat - half, yhat + half] with both ends clamped to [mn, mx] (no clamping when mx <= mn). */
-static void interval(float *lo, float *hi, double yhat, double half, double mn, double mx)
+void prle__conformal_interval(float *lo, float *hi, double yhat, double half, double mn, double mx)
 {
     double a = yhat - half, b = yhat + half;
     if (mx > mn) {
@@ -117,7 +116,8 @@ int prle_conformal_apply(float *lo, float *hi, const prle_conformal *c, const pr
         err = prle__error_nomem("intervals");
     else if (n && (err = predict_scaled(yh, s, m, z, c->adaptive)) == 0)
         for (size_t i = 0; i < n; i++)
-            interval(&lo[i], &hi[i], yhat[i], c->q * s[i], c->label_min, c->label_max);
+            prle__conformal_interval(&lo[i], &hi[i], yhat[i], c->q * s[i], c->label_min,
+                                     c->label_max);
     free(s);
     free(yh);
     return err;
@@ -128,7 +128,7 @@ static void score(prle_interval_coverage *acc, const float *y, const float *yhat
                   size_t i, double q, double mn, double mx)
 {
     float lo, hi;
-    interval(&lo, &hi, yhat[i], q * s[i], mn, mx);
+    prle__conformal_interval(&lo, &hi, yhat[i], q * s[i], mn, mx);
     acc->n++;
     acc->coverage += y[i] >= lo && y[i] <= hi;
     acc->mean_width += (double)hi - lo;
