@@ -135,8 +135,7 @@ static void weight_histogram(FILE *fp, const trow *r, size_t n)
         top = cnt[b] > top ? cnt[b] : top;
     prle__plot p = {.x0 = 0, .x1 = 1, .y0 = 0, .y1 = (double)top * 1.08};
     prle__plot_open(fp, &p, "whist", "Top-1 routing weight, test split",
-                    "weight of the heaviest prototype (0 to 1)",
-                    "test rows", 340, 340);
+                    "weight of the heaviest prototype (0 to 1)", "test rows", 340, 340);
     for (int b = 0; b < N_WEIGHT_BINS; b++) {
         if (!cnt[b])
             continue;

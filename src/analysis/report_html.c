@@ -108,7 +108,7 @@ static void page_head(FILE *fp, const prle__report_ctx *ctx)
     if (raw) {
         fputs(" \u00b7 test MSE ", fp);
         prle__html_num(fp, prle__report_num(raw, "mse"), 4);
-        fputs(", Pearson ", fp);
+        fputs(" (raw scale), Pearson ", fp);
         prle__html_num(fp, prle__report_num(raw, "pearson"), 4);
     }
     fputs("</p>\n<nav><a href=\"#config\">Configuration</a><a href=\"#metrics\">Metrics</a>"

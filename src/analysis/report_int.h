@@ -72,11 +72,12 @@ const char *prle__report_str(const cJSON *obj, const char *key);
 /* ---- charts (report_svg.c) ------------------------------------------------------------ */
 
 /**
- * A small line chart of one curve: `y` against `x` (n points; non-finite y are skipped),
- * titled `title`; a dashed line marks x = `mark_x` (NaN: none).
+ * A small line chart over epochs: `y` against `x` (n points; non-finite values are skipped),
+ * titled `title` (aria-label `name`); with `y2` (may be NULL) a second, dashed series and a
+ * legend "train" / "validation"; a dashed line marks x = `mark_x` (NaN: none).
  */
-void prle__svg_curve(FILE *fp, const char *title, const double *x, const double *y, size_t n,
-                     double mark_x);
+void prle__svg_curve(FILE *fp, const char *name, const char *title, const double *x,
+                     const double *y, const double *y2, size_t n, double mark_x);
 
 /** One bar of prle__svg_bars. */
 typedef struct prle__svg_bar {
@@ -92,7 +93,7 @@ void prle__svg_bars(FILE *fp, const prle__svg_bar *bars, size_t n, double lo, do
 /**
  * A scatter of n points `xy` (n, 2) coloured by `t` (n, in [0, 1]; NaN grey), equal aspect,
  * titled `title`; the rows `stars[0..n_stars)` are drawn on top as stars, each with the
- * tooltip `star_titles[i]` (may be NULL). Rows out of range were rejected by the caller.
+ * tooltip `star_titles[i]` (may be NULL) and its number i (the prototype's slot) beside it. Rows out of range were rejected by the caller.
  */
 void prle__svg_scatter(FILE *fp, const char *title, const double *xy, const double *t, size_t n,
                        const size_t *stars, size_t n_stars, const char *const *star_titles);
