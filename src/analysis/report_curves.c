@@ -78,9 +78,9 @@ static void kernel_val_note(FILE *fp, const prle__report_ctx *ctx, const double 
         return;
     }
     fprintf(fp,
-            "<p class=\"warn\">The validation pair loss was lowest at epoch %.0f (%.4f) and rose "
-            "afterwards, but epoch %.0f (%.4f) was kept (kernel.keep: %s): the kernel kept "
-            "overfits train; kernel.keep: best keeps epoch %.0f.</p>\n",
+            "<p class=\"warn\">The validation pair loss was lowest at epoch %.0f (%.4f), but "
+            "epoch %.0f (%.4f) was kept (kernel.keep: %s): the kernel kept is not the one that "
+            "generalised best; kernel.keep: best keeps epoch %.0f.</p>\n",
             x[best], v[best], kept, v[k], keep, x[best]);
 }
 
