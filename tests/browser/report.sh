@@ -113,11 +113,12 @@ open(out, "w", encoding="utf-8").write(
     '<!DOCTYPE html><html><head><meta charset="utf-8"><style>%s svg{width:600px;height:auto}'
     "body{margin:0;background:#fff}</style></head><body>%s</body></html>\n" % (css, svg))
 EOF
-# figure page $1, its data colour $2: at least 150 pixels of it on screen
+# figure page $1, its data colour $2: at least 200 pixels of it on screen (an axes-only
+# figure shows under 100: antialiased ticks and text)
 drawn() {
   local a; a=$("$python" "$here/png_stats.py" "$1.png" --accent "$2" | awk '{print $6}')
   echo "$1: $a pixels of $2"
-  [ "${a:-0}" -ge 150 ]
+  [ "${a:-0}" -ge 200 ]
 }
 for fig in pvt:#a0c0cc ebin:#21918c whist:#21918c cbin:#21918c; do
   cls=${fig%%:*} colour=${fig#*:}
