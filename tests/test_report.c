@@ -384,6 +384,34 @@ static void test_report__missing_optional(void)
     free(html);
 }
 
+/* A dataset without a name is named by its files; glove's width is unknown without
+ * kernel_report.json (model.hidden_dim is not it); a kept kernel epoch that is not the
+ * validation minimum is called out. */
+static void test_report__unnamed_and_kept(void)
+{
+    static const char *const keep[] = {"metrics.json", NULL};
+    const char *run = make_run("report_unnamed", keep);
+    put(run, "config.yaml",
+        "data:\n  format: tsv\n  files: {train: sub/pairs-train.tsv, validation: pairs-dev.tsv, "
+        "test: pairs-test.tsv}\n  text_fields: [a, b]\n  label_field: score\n  label_min: 0\n"
+        "  label_max: 5\nmodel:\n  encoder_type: glove\n  hidden_dim: 1024\nkernel:\n"
+        "  keep: last\n");
+    put(run, "train_log.csv",
+        "stage,epoch,loss_pair,val_pair,kept\nkernel,1,0.06,0.05,0\nkernel,2,0.04,0.045,0\n"
+        "kernel,3,0.03,0.047,1\n");
+    char *html = write_and_read(run, pt_tmp("report_unnamed.html"));
+    if (!html)
+        return;
+    HAS(html, "<tr><th>dataset</th><td>unnamed, from <code>pairs-train.tsv</code>, "
+              "<code>pairs-dev.tsv</code>, <code>pairs-test.tsv</code>, labels 0 to 5</td></tr>");
+    HAS(html, "<tr><th>encoder</th><td>glove");
+    HAS(html, "<tr><th>encoder</th><td>glove, mean pooling</td></tr>"); /* no width */
+    HAS(html, "keep last (the last epoch)");
+    HAS(html, "<p class=\"warn\">The validation pair loss was lowest at epoch 2 (0.0450), but "
+              "epoch 3 (0.0470) was kept (kernel.keep: last)");
+    free(html);
+}
+
 static void test_report__required_files(void)
 {
     static const char *const cfg_only[] = {"config.yaml", NULL};
@@ -497,6 +525,7 @@ int main(void)
     PT_RUN(test_report__fixture);
     PT_RUN(test_report__default_path);
     PT_RUN(test_report__missing_optional);
+    PT_RUN(test_report__unnamed_and_kept);
     PT_RUN(test_report__required_files);
     PT_RUN(test_report__malformed);
     PT_RUN(test_report__large_tsne);

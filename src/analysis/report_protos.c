@@ -235,8 +235,9 @@ int prle__report_explanations(FILE *fp, const prle__report_ctx *ctx)
     if ((err = need_array(&rows, root, "rows", ctx, file)) < 0)
         goto done;
     fputs("<p class=\"cap\">Each prediction is the routing-weighted sum of the local experts' "
-          "predictions; the prototypes with the largest contributions are listed, the rest "
-          "summed in one line.</p>\n",
+          "predictions; the prototypes with the largest weights are listed, the rest summed "
+          "in one line. Labels, local predictions and contributions on the raw label scale; "
+          "every test row is in the table of the errors section.</p>\n",
           fp);
     int shown = 0;
     for (const cJSON *r = rows->child; r && shown < MAX_EXPLAINED; r = r->next, shown++) {

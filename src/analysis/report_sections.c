@@ -124,7 +124,9 @@ int prle__report_config(FILE *fp, const prle__report_ctx *ctx, const char *yaml_
     prle__html_text(fp, or_dash(c->model.distance));
     fprintf(fp, " distance%s%s</td></tr>\n<tr><th>router</th><td>",
             c->model.trainable_prototypes ? ", trainable" : "",
-            c->model.use_value_space ? ", in value space" : ", in retrieval space");
+            c->model.use_value_space
+                ? ", in value space"
+                : ", in value space (model.use_value_space: false is not acted on)");
     prle__html_text(fp, or_dash(c->model.gating_strategy));
     const char *g = c->model.gating_strategy ? c->model.gating_strategy : "";
     if (strcmp(g, "softmax") == 0 && c->model.tau_init > 0)
@@ -369,7 +371,7 @@ int prle__report_metrics(FILE *fp, const prle__report_ctx *ctx)
             prle__fmt_g3(lo, ctx->label_min), prle__fmt_g3(hi, ctx->label_max));
     split_table(fp, splits);
     snprintf(rows[0].name, sizeof rows[0].name, "PRLE (this run)");
-    rows[0].space = ctx->cfg->model.use_value_space ? "value" : "retrieval";
+    rows[0].space = "value"; /* model.use_value_space: false is not acted on (docs/config.md) */
     const cJSON *test = cJSON_GetObjectItemCaseSensitive(splits, "test");
     read_metrics(rows[0].m, cJSON_GetObjectItemCaseSensitive(test, "unit"), 1);
     weights_table(fp, splits);
@@ -460,7 +462,8 @@ int prle__report_oracle(FILE *fp, const prle__report_ctx *ctx)
         return 0;
     }
     fputs("<p class=\"cap\">k-medoids clusters in value space, one regressor per cluster, each "
-          "row routed to its nearest medoid, against one global regressor (test split)</p>\n"
+          "row routed to its nearest medoid, against one global regressor (test split, MSE on the "
+          "0\u20131 label scale)</p>\n"
           "<table class=\"num\">\n<tr><th class=\"l\">model</th><th>k</th><th>global MSE</th>"
           "<th>oracle MSE</th><th>global Pearson</th><th>oracle Pearson</th></tr>\n",
           fp);
