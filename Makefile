@@ -6,6 +6,7 @@ SAN      ?= build-san
 FUZZB    ?= build-fuzz
 FUZZ_SECONDS ?= 60
 CONFIG   ?= configs/stsb-glove.yaml
+RUN      ?= runs/$(basename $(notdir $(CONFIG)))
 
 .PHONY: all build deps deps-test run test test-fast test-san test-fuzz bench fuzz clean format install
 .PHONY: bench-peers bench-accuracy bench-small
@@ -28,11 +29,14 @@ build: deps $(BUILD)/CMakeCache.txt
 # The main job on STS-B: the baselines the report compares with (ridge, kNN, SVR; kept by
 # later runs while the embeddings are unchanged), then embeddings (cached), kernel,
 # prototypes and experts, evaluation, the run folder runs/stsb-glove/ with analysis and
-# report; ends with the test metrics and three explained test predictions.
+# report; ends with the test metrics and three explained test predictions. Then the same
+# baselines in the run's value space, and the report again with them beside PRLE.
 run: build
 	@scripts/deps.sh run
 	$(BUILD)/prle baselines $(CONFIG) --models ridge,knn,svr
 	$(BUILD)/prle run $(CONFIG)
+	$(BUILD)/prle baselines $(CONFIG) --space value --models ridge,knn,svr
+	$(BUILD)/prle report $(RUN)
 
 # Everything: the normal build, then ASan+UBSan, then short libFuzzer runs.
 test: test-fast test-san test-fuzz

@@ -105,6 +105,21 @@ void cli_print_metrics(FILE *out, const prle_run_metrics *m, unsigned split_mask
                 "prototypes, effective number %.1f\n",
                 prle_split_name((prle_split)s), w->top1, w->top3, w->n80, w->perplexity);
     }
+    for (int k = 0; k < 2; k++) {
+        const prle_interval_stats *iv = &m->intervals[k];
+        if (!iv->present)
+            continue;
+        fprintf(out,
+                "interval %-8s %.0f%% split-conformal (q %.4g): validation coverage %.1f%% "
+                "(%d-fold cross-fit), mean width %.3f",
+                iv->adaptive ? "adaptive" : "plain", 100 * iv->level, iv->q,
+                100 * iv->validation.coverage, PRLE_INTERVAL_FOLDS, iv->validation.mean_width);
+        if (iv->test.n)
+            fprintf(out, "; test %.1f%%, mean width %.3f%s", 100 * iv->test.coverage,
+                    iv->test.mean_width,
+                    iv->test.coverage < iv->level ? " (short of the level)" : "");
+        fputc('\n', out);
+    }
     if (!m->ridge.present)
         return;
     for (int s = 0; s < PRLE_N_SPLITS; s++) {

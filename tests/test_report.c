@@ -8,10 +8,17 @@
 
 #include "prle_test.h"
 
-static const char *const files[] = {
-    "config.yaml",         "metrics.json",  "kernel_report.json",     "train_log.csv",
-    "prototypes.json",     "analysis.json", "explanations_test.json", "baselines.json",
-    "baselines_value.json"};
+static const char *const files[] = {"config.yaml",
+                                    "metrics.json",
+                                    "kernel_report.json",
+                                    "train_log.csv",
+                                    "prototypes.json",
+                                    "analysis.json",
+                                    "explanations_test.json",
+                                    "baselines.json",
+                                    "baselines_value.json",
+                                    "rows_test.json",
+                                    "dataset.json"};
 #define N_FILES (sizeof files / sizeof *files)
 
 /* A fresh run folder under the scratch dir holding the fixture files named in `keep`
@@ -135,6 +142,23 @@ static size_t check_svgs(const char *html, size_t stars[4], size_t *n_tsne)
     return n;
 }
 
+/* The plot <svg class="plot CLS"> is present once and holds `n` of `what`. */
+static void check_plot(const char *html, const char *cls, const char *what, size_t n)
+{
+    char open[64];
+    snprintf(open, sizeof open, "<svg class=\"plot %s\"", cls);
+    const char *p = strstr(html, open), *e = p ? strstr(p, "</svg>") : NULL;
+    if (!p || !e || strstr(p + 1, open)) {
+        PT_FAIL_AT("plot %s: not there once", cls);
+        return;
+    }
+    size_t k = 0, len = strlen(what);
+    for (const char *q = strstr(p, what); q && q < e; q = strstr(q + len, what))
+        k++;
+    if (k != n)
+        PT_FAIL_AT("plot %s: %zu of %s, expected %zu", cls, k, what, n);
+}
+
 static char *write_and_read(const char *run, const char *out)
 {
     remove(out);
@@ -154,6 +178,8 @@ static void test_report__fixture(void)
                                            "<h2>Training curves</h2>",
                                            "<h2>Distance\u2013label correlation</h2>",
                                            "<h2>t-SNE of retrieval and value space</h2>",
+                                           "<h2>Test predictions and errors</h2>",
+                                           "<h2>Prediction intervals</h2>",
                                            "<h2>Oracle mixture of experts</h2>",
                                            "<h2>Prototypes</h2>",
                                            "<h2>Explained test predictions</h2>"};
@@ -180,7 +206,8 @@ static void test_report__fixture(void)
     HAS(html, "<td class=\"l\">test</td><td>10</td><td>0.6123</td><td>0.7825</td><td>0.6012</td>"
               "<td>0.6543</td><td>0.8765</td><td>0.8554</td><td>0.6789</td>");
     HAS(html, "<td class=\"l\">validation</td><td>10</td><td>0.5432</td>");
-    HAS(html, "test MSE 0.6123, Pearson 0.8765");
+    HAS(html, "test MSE 0.6123 (raw scale), Pearson 0.8765");
+    HAS(html, "This run, raw label scale (labels 0 to 5)");
     /* beside the baselines on the 0-1 scale: PRLE's unit metrics (best MSE, best Pearson),
      * svr and ridge as written, knn converted from raw (0.75 / 25, 0.70 / 5) */
     HAS(html, "PRLE (this run)</td><td class=\"l\">value</td><td><b>0.0245</b></td>");
@@ -190,14 +217,25 @@ static void test_report__fixture(void)
     HAS(html, "knn <span class=\"dim\">k=5 weights=distance</span></td><td class=\"l\">value</td>"
               "<td>0.0300</td><td>0.1732</td><td>0.1400</td><td>0.8123</td>");
     HAS(html, ">ridge (retrieval)</text>");
-    /* curves: kernel loss, loss_pair, loss_uniform, val_pair; experts loss, task, fit, anchor,
-     * balance, val_mse, tau; all-zero terms (loss_triplet, entropy) and bookkeeping left out */
-    PT_EQ_INT(count(html, "<svg class=\"curve\""), 11);
+    /* curves: kernel loss, loss_pair with val_pair in one chart, loss_uniform; experts loss,
+     * task, fit, anchor, balance, val_mse, tau; all-zero terms (loss_triplet, entropy) and
+     * bookkeeping left out; an epoch axis on each */
+    PT_EQ_INT(count(html, "<svg class=\"curve\""), 10);
+    PT_EQ_INT(count(html, "class=\"ax\" text-anchor=\"middle\">epoch</text>"), 10);
+    LACKS(html, "aria-label=\"val_pair\"");
+    HAS(html, "aria-label=\"loss_pair\">\n<text x=\"6\" y=\"15\" class=\"ct\">pair loss</text>");
+    PT_EQ_INT(count(html, "<polyline class=\"ln2\""), 1); /* validation, dashed */
+    HAS(html, "class=\"tk\">validation</text>");
+    HAS(html, ">validation MSE, raw scale</text>");
+    HAS(html, ">task: train MSE, standardised</text>");
+    HAS(html, "The validation pair loss was lowest at epoch 3 of 3, the epoch kept "
+              "(kernel.keep: best)");
     HAS(html, "aria-label=\"val_mse\"");
     LACKS(html, "aria-label=\"loss_triplet\"");
     LACKS(html, "aria-label=\"entropy\"");
     LACKS(html, "aria-label=\"seconds\"");
-    PT_EQ_INT(count(html, "class=\"mark\""), 4 + 7); /* the kept epoch in every chart */
+    /* the kept epoch in every curve, the level in the coverage chart */
+    PT_EQ_INT(count(html, "class=\"mark\""), 3 + 7 + 1);
     HAS(html, "kernel resmlp, 64 \u2192 64 (hidden 64), 8320 parameters, weights of epoch 3");
     /* correlation from analysis.json (it wins over kernel_report.json) */
     HAS(html, "from <code>analysis.json</code>");
@@ -210,18 +248,52 @@ static void test_report__fixture(void)
     PT_EQ_INT(n_tsne, 2);
     PT_EQ_INT(stars[0], 4);
     PT_EQ_INT(stars[1], 4);
-    PT_EQ_INT(count(html, "h0"), 120);
-    PT_EQ_INT(n_svg, 11 + 2 + 2 + 1); /* curves, bars (MSE, correlation), scatters, legend */
+    PT_EQ_INT(count(html, "h0"), 120 + 10); /* and the 10 test rows predicted against true */
+    /* curves, bars (MSE, correlation), scatters, legend, the four plots with axes */
+    PT_EQ_INT(n_svg, 10 + 2 + 2 + 1 + 4);
+    PT_EQ_INT(count(html, "class=\"slotn\""), 8); /* slot numbers beside the stars */
+    HAS(html, "<text class=\"slotn\" x=\"");
     HAS(html, "value space (after the kernel), KL 1.8");
     HAS(html, "<title>prototype 0: training row 3, label 4.8</title>");
-    HAS(html, "rows: 40 train, 10 validation, 10 test");
+    HAS(html, "one map of all rows, the splits drawn alike: 40 train, 10 validation, 10 test");
+    /* the test rows: each plot present and drawn from the rows */
+    check_plot(html, "pvt", "h0", 10);
+    check_plot(html, "ebin", "class=\"bar\"", 9); /* labels in 9 of the 10 bins */
+    check_plot(html, "ebin", "class=\"mae\"", 9 + 1);
+    check_plot(html, "whist", "class=\"bar\"", 9); /* top-1 weights in 9 of 20 bins */
+    check_plot(html, "cbin", "class=\"bar\"", 9);
+    HAS(html, "<title>labels 1 to 1.5: 2 rows, mean error +1.100, mean |error| 1.100</title>");
+    HAS(html, "<title>top-1 weight 0.95 to 1.00: 2 rows</title>");
+    HAS(html, "<title>labels 4.5 to 5: 0 of 1 rows covered</title>");
+    HAS(html, "<title>labels 1 to 1.5: 1 of 2 rows covered</title>");
+    HAS(html, "gold label (raw scale, 0 to 5)</text>");
+    /* every test row, largest error first: row 3 (-2.00, outside its interval), then 6 */
+    PT_EQ_INT(count(html, "<table class=\"num rows\">"), 1);
+    const char *r3 = strstr(html, "<tr><td>3</td><td>4.80</td><td>2.80</td><td>-2.00</td>"
+                                  "<td class=\"nw\"><b>1.30\u20134.30</b></td>"
+                                  "<td class=\"nw\">#0 <span class=\"dim\">0.38</span></td>"
+                                  "<td class=\"l\">Row 3 says &lt;aaa&gt; &amp; more");
+    const char *r6 = strstr(html, "<tr><td>6</td><td>1.10</td><td>3.00</td><td>+1.90</td>");
+    const char *r5 = strstr(html, "<tr><td>5</td><td>0.60</td><td>0.10</td><td>-0.50</td>"
+                                  "<td class=\"nw\">0.00\u20131.60</td>");
+    const char *r8 = strstr(html, "<tr><td>8</td>");
+    PT_CHECK(r3 && r6 && r5 && r8 && r3 < r6 && r6 < r5 && r5 < r8); /* ties by index */
+    /* intervals: both rules, the shortfall said with its numbers */
+    HAS(html, "<td class=\"l\">plain</td><td>90.0&#160;%</td><td>1.500</td><td>90.0&#160;%</td>"
+              "<td>2.65</td><td>80.0&#160;%</td><td>2.43</td>");
+    HAS(html, "<td class=\"l\">adaptive (entropy)</td><td>90.0&#160;%</td><td>1.123</td>");
+    HAS(html, "<p class=\"warn\">The test coverage falls short: the plain 90&#160;% intervals "
+              "held the label for 80.0&#160;% of the 10 test rows (10.0 points short; the "
+              "sampling error of a coverage of 90&#160;% on 10 rows is 9.5 points)");
     /* oracle MoE */
     HAS(html, "<td class=\"l\">svr</td><td>4</td><td>0.0371</td><td>0.0333</td><td>0.6111</td>"
               "<td>0.6544</td>");
     /* prototype cards, most used first; a null expert slope is a dash */
     PT_EQ_INT(count(html, "<div class=\"card\">"), 4);
-    HAS(html, "<td>usage share</td><td>41.0%</td></tr><tr><td>local MSE</td><td>0.3101</td>"
-              "</tr><tr><td>expert slope</td><td>0.5234</td>");
+    HAS(html, "<td>usage share</td><td>41.0%</td></tr><tr><td>local MSE, raw</td><td>0.3101</td>"
+              "</tr><tr><td>local MSE, 0\u20131</td><td>0.0124</td></tr><tr><td>expert slope"
+              "</td><td>0.5234</td>");
+    HAS(html, "Expert slope: the length of a linear expert's weight vector");
     HAS(html, "<td>expert slope</td><td>\u2014</td>");
     const char *c0 = strstr(html, "<span class=\"slot\">#0</span>");
     const char *c3 = strstr(html, "<span class=\"slot\">#3</span>");
@@ -238,10 +310,15 @@ static void test_report__fixture(void)
     /* the configuration */
     HAS(html, "<tr><th>run</th><td>report-fixture</td></tr>");
     HAS(html, "<tr><th>dataset</th><td>fixture-pairs, labels 0 to 5</td></tr>");
+    /* the width is the kernel's input (64), not model.hidden_dim; tau_init given */
+    HAS(html, "<tr><th>encoder</th><td>hashing, embeddings 64 wide, pair");
+    HAS(html, "softmax, &#964;&#8320; 2.5 in [");
+    HAS(html, "resmlp, at most 3 epochs,");
+    HAS(html, "<td>at most 4 epochs, batch");
     HAS(html, "<details><summary>config.yaml</summary>");
     /* page-level structure */
-    PT_EQ_INT(count(html, "<section"), 8);
-    PT_EQ_INT(count(html, "</section>"), 8);
+    PT_EQ_INT(count(html, "<section"), 10);
+    PT_EQ_INT(count(html, "</section>"), 10);
     PT_EQ_INT(count(html, "<table"), count(html, "</table>"));
     PT_EQ_INT(count(html, "<div"), count(html, "</div>"));
     PT_EQ_INT(count(html, "<tr"), count(html, "</tr>"));
@@ -271,9 +348,13 @@ static void test_report__missing_optional(void)
     char *html = write_and_read(run, pt_tmp("report_min.html"));
     if (!html)
         return;
-    PT_EQ_INT(count(html, "<section"), 8);
-    /* baselines x2, train log, correlation, t-SNE, oracle, prototypes, explanations */
-    PT_EQ_INT(count(html, "<p class=\"missing\">not computed"), 8);
+    PT_EQ_INT(count(html, "<section"), 10);
+    /* baselines x2, train log, correlation, t-SNE, test rows, oracle, prototypes,
+     * explanations; the intervals table comes from metrics.json, without its chart */
+    PT_EQ_INT(count(html, "<p class=\"missing\">not computed"), 9);
+    HAS(html, "<code>rows_test.json</code> is missing; run <code>prle run CONFIG</code>");
+    HAS(html, "<h2>Prediction intervals</h2>\n<p class=\"cap\">Split-conformal");
+    LACKS(html, "class=\"plot");
     char want[1400];
     snprintf(want, sizeof want,
              "<code>analysis.json</code> is missing; run <code>prle analyze %s"
@@ -299,7 +380,35 @@ static void test_report__missing_optional(void)
     HAS(html, "from <code>kernel_report.json</code>");
     HAS(html, ">0.650</text>");
     HAS(html, ">0.031</text>");
-    PT_EQ_INT(count(html, "<p class=\"missing\">not computed"), 7);
+    PT_EQ_INT(count(html, "<p class=\"missing\">not computed"), 8);
+    free(html);
+}
+
+/* A dataset without a name is named by its files; glove's width is unknown without
+ * kernel_report.json (model.hidden_dim is not it); a kept kernel epoch that is not the
+ * validation minimum is called out. */
+static void test_report__unnamed_and_kept(void)
+{
+    static const char *const keep[] = {"metrics.json", NULL};
+    const char *run = make_run("report_unnamed", keep);
+    put(run, "config.yaml",
+        "data:\n  format: tsv\n  files: {train: sub/pairs-train.tsv, validation: pairs-dev.tsv, "
+        "test: pairs-test.tsv}\n  text_fields: [a, b]\n  label_field: score\n  label_min: 0\n"
+        "  label_max: 5\nmodel:\n  encoder_type: glove\n  hidden_dim: 1024\nkernel:\n"
+        "  keep: last\n");
+    put(run, "train_log.csv",
+        "stage,epoch,loss_pair,val_pair,kept\nkernel,1,0.06,0.05,0\nkernel,2,0.04,0.045,0\n"
+        "kernel,3,0.03,0.047,1\n");
+    char *html = write_and_read(run, pt_tmp("report_unnamed.html"));
+    if (!html)
+        return;
+    HAS(html, "<tr><th>dataset</th><td>unnamed, from <code>pairs-train.tsv</code>, "
+              "<code>pairs-dev.tsv</code>, <code>pairs-test.tsv</code>, labels 0 to 5</td></tr>");
+    HAS(html, "<tr><th>encoder</th><td>glove");
+    HAS(html, "<tr><th>encoder</th><td>glove, mean pooling</td></tr>"); /* no width */
+    HAS(html, "keep last (the last epoch)");
+    HAS(html, "<p class=\"warn\">The validation pair loss was lowest at epoch 2 (0.0450), but "
+              "epoch 3 (0.0470) was kept (kernel.keep: last)");
     free(html);
 }
 
@@ -416,6 +525,7 @@ int main(void)
     PT_RUN(test_report__fixture);
     PT_RUN(test_report__default_path);
     PT_RUN(test_report__missing_optional);
+    PT_RUN(test_report__unnamed_and_kept);
     PT_RUN(test_report__required_files);
     PT_RUN(test_report__malformed);
     PT_RUN(test_report__large_tsne);

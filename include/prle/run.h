@@ -55,12 +55,57 @@ typedef struct prle_run_reference {
     prle_split_metrics splits[PRLE_N_SPLITS]; /**< validation and test; no weights */
 } prle_run_reference;
 
+/** The level at which metrics.json and the report measure intervals. */
+#define PRLE_INTERVAL_LEVEL 0.9
+
+/** Folds of the cross-fit estimate of the validation coverage (rows i mod 10). */
+#define PRLE_INTERVAL_FOLDS 10
+
+/** How often intervals held the label, and how wide they were, on one split. */
+typedef struct prle_interval_coverage {
+    size_t n;          /**< rows scored */
+    double coverage;   /**< share of rows with lo <= label <= hi */
+    double mean_width; /**< mean of hi - lo, raw label scale, after clipping to the range */
+} prle_interval_coverage;
+
+/** The measured coverage of one split-conformal rule (prle_conformal_fit) at one level. */
+typedef struct prle_interval_stats {
+    bool present;  /**< false: not computed (fewer than 2 validation rows, an older file) */
+    bool adaptive; /**< widths scaled by the router's entropy (prle_conformal) */
+    double level;  /**< the coverage promised, e.g. 0.9 */
+    double q;      /**< the quantile calibrated on all validation rows */
+    size_t n_calib;
+    /** Cross-fit: row i's interval is calibrated on the validation rows of the other
+     *  PRLE_INTERVAL_FOLDS - 1 folds (fold = i mod PRLE_INTERVAL_FOLDS), so a row never
+     *  calibrates its own interval; this estimates the coverage on new rows from the
+     *  validation distribution. */
+    prle_interval_coverage validation;
+    prle_interval_coverage test; /**< calibrated on all validation rows; n 0 without test
+                                      labels */
+} prle_interval_stats;
+
 /** What metrics.json holds. */
 typedef struct prle_run_metrics {
     double label_min, label_max;
     prle_split_metrics splits[PRLE_N_SPLITS]; /**< indexed by prle_split */
     prle_run_reference ridge;                 /**< absent when validation has < 2 rows */
+    prle_interval_stats intervals[2];         /**< plain, then adaptive, at
+                                                   PRLE_INTERVAL_LEVEL */
 } prle_run_metrics;
+
+/**
+ * Measures split-conformal intervals at `level` (plain, or `adaptive`: see prle_conformal):
+ * the validation coverage cross-fit over PRLE_INTERVAL_FOLDS folds, the test coverage of the
+ * rule calibrated on all validation rows; every interval clipped to [label_min, label_max].
+ * y, yhat (n) and routing weights w (n, np) of each split; the test split may have n_te 0.
+ * `out->present` is false (no error) with fewer than PRLE_INTERVAL_FOLDS validation rows.
+ * PRLE_EINVAL for a level outside (0, 1), PRLE_ENOMEM.
+ */
+PRLE_API int prle_interval_stats_compute(prle_interval_stats *out, double level, bool adaptive,
+                                         const float *y_va, const float *yhat_va,
+                                         const float *w_va, size_t n_va, const float *y_te,
+                                         const float *yhat_te, const float *w_te, size_t n_te,
+                                         size_t np, double label_min, double label_max);
 
 /**
  * The concentration of weights `w` (n, np), row-major, rows summing to 1, into `out`
@@ -297,24 +342,29 @@ PRLE_API int prle_run_eval(prle_run_metrics *out, const prle_run_folder *rf, uns
 
 /** A calibrated interval rule. */
 typedef struct prle_conformal {
-    double level;   /**< the coverage asked for, in (0, 1) */
-    double q;       /**< the calibrated quantile of the (scaled) absolute residuals */
-    size_t n_calib; /**< validation rows it was calibrated on */
-    bool adaptive;  /**< widths scale with the router's entropy */
+    double level;     /**< the coverage asked for, in (0, 1) */
+    double q;         /**< the calibrated quantile of the (scaled) absolute residuals */
+    size_t n_calib;   /**< validation rows it was calibrated on */
+    bool adaptive;    /**< widths scale with the router's entropy */
+    double label_min; /**< intervals are clipped to [label_min, label_max], the dataset's */
+    double label_max; /*   label range (both 0: no clipping) */
 } prle_conformal;
 
 /**
  * Calibrates split-conformal intervals on the validation split of the run: scores
  * r_i = |y_i - yhat_i| / s_i, with s_i = 1 (plain) or s_i = 1 + H_i / ln P, H_i the entropy
  * of row i's routing weights (adaptive; s_i = 1 when P = 1); q is the ceil((n + 1) level)-th
- * smallest score (the largest when that exceeds n). PRLE_EINVAL for a level outside (0, 1)
- * or fewer than 2 labelled validation rows.
+ * smallest score (the largest when that exceeds n); the label range is the dataset's.
+ * The guarantee (coverage >= level) holds for rows exchangeable with the validation rows; a
+ * test split from other sources may fall short (prle_interval_stats_compute measures it).
+ * PRLE_EINVAL for a level outside (0, 1) or fewer than 2 labelled validation rows.
  */
 PRLE_API int prle_conformal_fit(prle_conformal *out, const prle_run_folder *rf, double level,
                                 bool adaptive);
 
 /** Intervals [yhat - q s_i, yhat + q s_i] for the rows of `z` (n, D) into lo, hi (n) given
- *  their predictions `yhat`. */
+ *  their predictions `yhat`, each end clipped to [label_min, label_max] (a label lies there,
+ *  so clipping never loses coverage). */
 PRLE_API int prle_conformal_apply(float *lo, float *hi, const prle_conformal *c,
                                   const prle_model *m, const prle_matrix *z, const float *yhat);
 

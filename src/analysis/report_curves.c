@@ -21,6 +21,69 @@ static bool is_bookkeeping(const char *name)
     return false;
 }
 
+/* What each logged column is, and on which scale (docs/run-folder.md, train_log.csv). */
+static const char *title_of(const char *name)
+{
+    static const char *const t[][2] = {
+        {"loss", "loss (train)"},
+        {"loss_pair", "pair loss"},
+        {"loss_triplet", "triplet loss (train)"},
+        {"loss_uniform", "uniformity loss (train)"},
+        {"val_pair", "pair loss (validation)"},
+        {"task", "task: train MSE, standardised"},
+        {"fit", "fit (train, standardised)"},
+        {"anchor", "anchor (train)"},
+        {"balance", "balance (train)"},
+        {"entropy", "entropy (train)"},
+        {"val_mse", "validation MSE, raw scale"},
+        {"tau", "router \u03c4"},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++)
+        if (strcmp(name, t[i][0]) == 0)
+            return t[i][1];
+    return name;
+}
+
+static size_t column_or_none(const prle_table *t, const char *name)
+{
+    for (size_t c = 0; c < prle_table_n_cols(t); c++) {
+        const char *s = prle_table_col_name(t, c);
+        if (s && strcmp(s, name) == 0)
+            return c;
+    }
+    return SIZE_MAX;
+}
+
+/* The kernel's validation pair loss against the epoch kept: where it was lowest, and a
+ * warning when a later epoch was kept while it rose (kernel.keep: last). */
+static void kernel_val_note(FILE *fp, const prle__report_ctx *ctx, const double *x, const double *v,
+                            size_t n, double kept)
+{
+    size_t best = SIZE_MAX, k = SIZE_MAX;
+    for (size_t i = 0; i < n; i++) {
+        if (isfinite(v[i]) && (best == SIZE_MAX || v[i] < v[best]))
+            best = i;
+        if (x[i] == kept)
+            k = i;
+    }
+    if (best == SIZE_MAX || k == SIZE_MAX)
+        return;
+    const char *keep = ctx->cfg->kernel.keep ? ctx->cfg->kernel.keep : "?";
+    if (x[best] == kept) {
+        fprintf(fp,
+                "<p class=\"cap\">The validation pair loss was lowest at epoch %.0f of %zu, "
+                "the epoch kept (kernel.keep: %s); the epochs after it fit train better and "
+                "validation worse.</p>\n",
+                kept, n, keep);
+        return;
+    }
+    fprintf(fp,
+            "<p class=\"warn\">The validation pair loss was lowest at epoch %.0f (%.4f), but "
+            "epoch %.0f (%.4f) was kept (kernel.keep: %s): the kernel kept is not the one that "
+            "generalised best; kernel.keep: best keeps epoch %.0f.</p>\n",
+            x[best], v[best], kept, v[k], keep, x[best]);
+}
+
 /* Field (row, col) as a number: empty or absent is NaN, anything unreadable PRLE_EFORMAT. */
 static int field_num(double *out, const prle_table *t, size_t row, size_t col)
 {
@@ -65,9 +128,10 @@ static int stage_charts(FILE *fp, const prle__report_ctx *ctx, const prle_table 
     size_t nr = prle_table_n_rows(t), nc = prle_table_n_cols(t), n = 0;
     size_t *rows = malloc((nr ? nr : 1) * sizeof *rows);
     double *x = malloc((nr ? nr : 1) * sizeof *x), *y = malloc((nr ? nr : 1) * sizeof *y);
+    double *y2 = malloc((nr ? nr : 1) * sizeof *y2);
     double mark = NAN;
     int err = 0;
-    if (!rows || !x || !y) {
+    if (!rows || !x || !y || !y2) {
         err = prle__error_nomem("report curves");
         goto done;
     }
@@ -88,10 +152,22 @@ static int stage_charts(FILE *fp, const prle__report_ctx *ctx, const prle_table 
     fputs(" stage</h3>\n", fp);
     if (strcmp(stage, "kernel") == 0)
         kernel_line(fp, ctx);
+    /* the pair loss on train and validation share a chart */
+    size_t c_val = column_or_none(t, "val_pair"), c_pair = column_or_none(t, "loss_pair");
+    bool merge = false;
+    if (c_val != SIZE_MAX && c_pair != SIZE_MAX) {
+        for (size_t i = 0; i < n; i++) {
+            if ((err = field_num(&y2[i], t, rows[i], c_val)) < 0)
+                goto done;
+            merge = merge || isfinite(y2[i]);
+        }
+        if (merge && strcmp(stage, "kernel") == 0)
+            kernel_val_note(fp, ctx, x, y2, n, mark);
+    }
     fputs("<div class=\"curves\">\n", fp);
     for (size_t c = 0; c < nc; c++) {
         const char *name = prle_table_col_name(t, c);
-        if (!name || is_bookkeeping(name))
+        if (!name || is_bookkeeping(name) || (merge && c == c_val))
             continue;
         bool any = false;
         for (size_t i = 0; i < n; i++) {
@@ -100,11 +176,12 @@ static int stage_charts(FILE *fp, const prle__report_ctx *ctx, const prle_table 
             any = any || (isfinite(y[i]) && y[i] != 0);
         }
         if (any) /* a column the stage does not log, or a term switched off, is left out */
-            prle__svg_curve(fp, name, x, y, n, mark);
+            prle__svg_curve(fp, name, title_of(name), x, y, merge && c == c_pair ? y2 : NULL, n,
+                            mark);
     }
     fputs("</div>\n", fp);
 done:
-    free(rows), free(x), free(y);
+    free(rows), free(x), free(y), free(y2);
     return err;
 }
 

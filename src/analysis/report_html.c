@@ -50,6 +50,18 @@ static const char css[] =
     "svg .dots path{fill:none;stroke-width:3.2;stroke-linecap:round;stroke-opacity:.8}\n"
     "svg .star{stroke:#111;stroke-width:1.1}\n"
     "svg .star-key{fill:#fff;stroke:#111;stroke-width:1.1}\n"
+    "svg .slotn{font-size:9px;font-weight:700;paint-order:stroke;stroke:#fff;stroke-width:2.5px}\n"
+    "svg .ax{font-size:11px;fill:#57606a}\n"
+    "svg .diag{stroke:#cf222e;stroke-dasharray:4 3}\n"
+    "svg .dot{fill:none;stroke:#2c728e;stroke-width:3.4;stroke-linecap:round;stroke-opacity:.45}\n"
+    "svg .bar{fill:#21918c}\n"
+    "svg .bar2{fill:#9aa5b1}\n"
+    "svg .mae{fill:#e8590c}\n"
+    "svg .ln2{fill:none;stroke:#e8590c;stroke-width:1.6;stroke-dasharray:4 2}\n"
+    "svg .pt2{fill:#e8590c}\n"
+    ".scroll{max-height:520px;overflow:auto;border:1px solid #eaeef2}\n"
+    "table.rows{margin:0;font-size:12px}table.rows thead th{position:sticky;top:0;"
+    "background:#fff}\n"
     ".curves{display:flex;flex-wrap:wrap;gap:8px}\n"
     ".curves svg{border:1px solid #eaeef2;border-radius:6px}\n"
     ".pair{display:flex;flex-wrap:wrap;gap:16px}\n"
@@ -96,12 +108,13 @@ static void page_head(FILE *fp, const prle__report_ctx *ctx)
     if (raw) {
         fputs(" \u00b7 test MSE ", fp);
         prle__html_num(fp, prle__report_num(raw, "mse"), 4);
-        fputs(", Pearson ", fp);
+        fputs(" (raw scale), Pearson ", fp);
         prle__html_num(fp, prle__report_num(raw, "pearson"), 4);
     }
     fputs("</p>\n<nav><a href=\"#config\">Configuration</a><a href=\"#metrics\">Metrics</a>"
           "<a href=\"#curves\">Training</a><a href=\"#correlation\">Correlation</a>"
-          "<a href=\"#tsne\">t-SNE</a><a href=\"#oracle\">Oracle MoE</a>"
+          "<a href=\"#tsne\">t-SNE</a><a href=\"#errors\">Errors</a>"
+          "<a href=\"#intervals\">Intervals</a><a href=\"#oracle\">Oracle MoE</a>"
           "<a href=\"#prototypes\">Prototypes</a><a href=\"#explanations\">Explanations</a></nav>"
           "\n</header>\n<main>\n",
           fp);
@@ -141,6 +154,7 @@ static int write_page(FILE *fp, const prle__report_ctx *ctx, const char *yaml)
     if ((err = prle__report_config(fp, ctx, yaml)) < 0 ||
         (err = prle__report_metrics(fp, ctx)) < 0 || (err = prle__report_curves(fp, ctx)) < 0 ||
         (err = prle__report_correlation(fp, ctx)) < 0 || (err = prle__report_tsne(fp, ctx)) < 0 ||
+        (err = prle__report_errors(fp, ctx)) < 0 || (err = prle__report_intervals(fp, ctx)) < 0 ||
         (err = prle__report_oracle(fp, ctx)) < 0 || (err = prle__report_prototypes(fp, ctx)) < 0 ||
         (err = prle__report_explanations(fp, ctx)) < 0)
         return err;

@@ -72,11 +72,12 @@ const char *prle__report_str(const cJSON *obj, const char *key);
 /* ---- charts (report_svg.c) ------------------------------------------------------------ */
 
 /**
- * A small line chart of one curve: `y` against `x` (n points; non-finite y are skipped),
- * titled `title`; a dashed line marks x = `mark_x` (NaN: none).
+ * A small line chart over epochs: `y` against `x` (n points; non-finite values are skipped),
+ * titled `title` (aria-label `name`); with `y2` (may be NULL) a second, dashed series and a
+ * legend "train" / "validation"; a dashed line marks x = `mark_x` (NaN: none).
  */
-void prle__svg_curve(FILE *fp, const char *title, const double *x, const double *y, size_t n,
-                     double mark_x);
+void prle__svg_curve(FILE *fp, const char *name, const char *title, const double *x,
+                     const double *y, const double *y2, size_t n, double mark_x);
 
 /** One bar of prle__svg_bars. */
 typedef struct prle__svg_bar {
@@ -92,13 +93,37 @@ void prle__svg_bars(FILE *fp, const prle__svg_bar *bars, size_t n, double lo, do
 /**
  * A scatter of n points `xy` (n, 2) coloured by `t` (n, in [0, 1]; NaN grey), equal aspect,
  * titled `title`; the rows `stars[0..n_stars)` are drawn on top as stars, each with the
- * tooltip `star_titles[i]` (may be NULL). Rows out of range were rejected by the caller.
+ * tooltip `star_titles[i]` (may be NULL) and its number i (the prototype's slot) beside it. Rows out of range were rejected by the caller.
  */
 void prle__svg_scatter(FILE *fp, const char *title, const double *xy, const double *t, size_t n,
                        const size_t *stars, size_t n_stars, const char *const *star_titles);
 
 /** The colour bar of the scatters: label `lo` .. `hi`. */
 void prle__svg_legend(FILE *fp, double lo, double hi);
+
+/* ---- charts with two labelled axes (report_plot.c) ----------------------------------- */
+
+/** The data range [x0, x1] x [y0, y1] (set by the caller before prle__plot_open) and the
+ *  pixel box it maps to (set by prle__plot_open; py0 is the top). */
+typedef struct prle__plot {
+    double x0, x1, y0, y1;
+    double px0, px1, py0, py1;
+} prle__plot;
+
+/**
+ * Opens `<svg class="plot CLS">` of `width` x `height` titled `title`: grid lines and round
+ * ticks on both axes, a frame, the axis titles `xlabel` and `ylabel` (which say the scale).
+ * Draw inside with prle__plot_x/_y, then prle__plot_close.
+ */
+void prle__plot_open(FILE *fp, prle__plot *p, const char *cls, const char *title,
+                     const char *xlabel, const char *ylabel, int width, int height);
+
+/** Pixel coordinates of data values. */
+double prle__plot_x(const prle__plot *p, double x);
+double prle__plot_y(const prle__plot *p, double y);
+
+/** Closes the <svg>. */
+void prle__plot_close(FILE *fp);
 
 /* ---- sections ------------------------------------------------------------------------- */
 
@@ -112,5 +137,7 @@ int prle__report_tsne(FILE *fp, const prle__report_ctx *ctx);
 int prle__report_oracle(FILE *fp, const prle__report_ctx *ctx);
 int prle__report_prototypes(FILE *fp, const prle__report_ctx *ctx);
 int prle__report_explanations(FILE *fp, const prle__report_ctx *ctx);
+int prle__report_errors(FILE *fp, const prle__report_ctx *ctx);    /* report_errors.c */
+int prle__report_intervals(FILE *fp, const prle__report_ctx *ctx); /* report_intervals.c */
 
 #endif

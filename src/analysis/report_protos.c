@@ -68,8 +68,11 @@ static void card(FILE *fp, const prle__report_ctx *ctx, const cJSON *p, double m
     fprintf(fp, "<div class=\"ub\"><span style=\"width:%.1f%%\"></span></div>\n", w);
     fputs("<table class=\"mini\"><tr><td>usage share</td><td>", fp);
     prle__html_num(fp, 100 * usage, 1);
-    fputs("%</td></tr><tr><td>local MSE</td><td>", fp);
-    prle__html_num(fp, prle__report_num(p, "local_mse"), 4);
+    double lm = prle__report_num(p, "local_mse"), range = ctx->label_max - ctx->label_min;
+    fputs("%</td></tr><tr><td>local MSE, raw</td><td>", fp);
+    prle__html_num(fp, lm, 4);
+    fputs("</td></tr><tr><td>local MSE, 0\u20131</td><td>", fp);
+    prle__html_num(fp, lm / (range * range), 4);
     fputs("</td></tr><tr><td>expert slope</td><td>", fp);
     prle__html_num(fp, prle__report_num(p, "expert_slope"), 4);
     fputs("</td></tr><tr><td>training row</td><td>", fp);
@@ -135,8 +138,13 @@ int prle__report_prototypes(FILE *fp, const prle__report_ctx *ctx)
         fputs(", &#964; ", fp);
         prle__html_num(fp, tau, 3);
     }
-    fputs("), most used first. Usage: mean routing weight over the training rows; local MSE: "
-          "routing-weighted squared error of the prototype's expert on the test rows.</p>\n"
+    fputs("), most used first. Usage share: the mean routing weight over the training rows. "
+          "Local MSE: the routing-weighted squared error of the prototype's expert on the test "
+          "rows, on the raw label scale and on the 0\u20131 scale of the metrics table. Expert "
+          "slope: the length of a linear expert's weight vector, in raw label units per unit "
+          "of value-space distance (value vectors have length 1): near 0 the expert predicts "
+          "one value wherever the row lies, a large slope means its prediction changes fast "
+          "around the prototype.</p>\n"
           "<div class=\"cards\">\n",
           fp);
     for (i = 0; i < n; i++)
@@ -227,8 +235,9 @@ int prle__report_explanations(FILE *fp, const prle__report_ctx *ctx)
     if ((err = need_array(&rows, root, "rows", ctx, file)) < 0)
         goto done;
     fputs("<p class=\"cap\">Each prediction is the routing-weighted sum of the local experts' "
-          "predictions; the prototypes with the largest contributions are listed, the rest "
-          "summed in one line.</p>\n",
+          "predictions; the prototypes with the largest weights are listed, the rest summed "
+          "in one line. Labels, local predictions and contributions on the raw label scale; "
+          "every test row is in the table of the errors section.</p>\n",
           fp);
     int shown = 0;
     for (const cJSON *r = rows->child; r && shown < MAX_EXPLAINED; r = r->next, shown++) {

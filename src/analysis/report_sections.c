@@ -20,43 +20,122 @@ static void kv_text(FILE *fp, const char *key, const char *value)
     fputs("</td></tr>\n", fp);
 }
 
-int prle__report_config(FILE *fp, const prle__report_ctx *ctx, const char *yaml_text)
+/* "at most N epochs", or "epochs from the data" for max_epochs 0 (docs/config.md). */
+static void epochs(FILE *fp, int max_epochs)
+{
+    if (max_epochs > 0)
+        fprintf(fp, "at most %d epoch%s", max_epochs, max_epochs == 1 ? "" : "s");
+    else
+        fputs("epochs from the data", fp);
+}
+
+static const char *base_name(const char *path)
+{
+    const char *s = path ? strrchr(path, '/') : NULL;
+    return s ? s + 1 : path;
+}
+
+/* data.name, else the data file(s) it was read from. */
+static void dataset_name(FILE *fp, const prle_config *c)
+{
+    if (c->data.name && *c->data.name) {
+        prle__html_text(fp, c->data.name);
+        return;
+    }
+    const char *f = c->data.file ? c->data.file : c->data.files.train;
+    if (!f) {
+        fputs("\u2014", fp);
+        return;
+    }
+    fputs("unnamed, from <code>", fp);
+    prle__html_text(fp, base_name(f));
+    fputs("</code>", fp);
+    if (!c->data.file && (c->data.files.validation || c->data.files.test)) {
+        const char *v = c->data.files.validation, *t = c->data.files.test;
+        fputs(v ? ", <code>" : "", fp);
+        prle__html_text(fp, base_name(v));
+        fputs(v ? "</code>" : "", fp);
+        fputs(t ? ", <code>" : "", fp);
+        prle__html_text(fp, base_name(t));
+        fputs(t ? "</code>" : "", fp);
+    }
+}
+
+/* The encoder, the width of its embeddings (the kernel's input width, kernel_report.json;
+ * model.hidden_dim is that width for hashing only) and how texts were made. */
+static void encoder_line(FILE *fp, const prle__report_ctx *ctx, double n_texts)
 {
     const prle_config *c = ctx->cfg;
-    char b[4][32];
-    fputs("<section id=\"config\">\n<h2>Configuration</h2>\n<table class=\"kv\">\n", fp);
-    kv_text(fp, "run", c->logging.run_name);
-    fputs("<tr><th>dataset</th><td>", fp);
-    prle__html_text(fp, or_dash(c->data.name));
-    fprintf(fp, ", labels %s to %s</td></tr>\n", prle__fmt_g3(b[0], ctx->label_min),
-            prle__fmt_g3(b[1], ctx->label_max));
-    fputs("<tr><th>encoder</th><td>", fp);
+    const char *enc = c->model.encoder_type ? c->model.encoder_type : "";
     prle__html_text(fp, or_dash(c->model.encoder_type));
-    fprintf(fp, ", width %d", c->model.hidden_dim);
-    if (c->model.pooling && c->model.encoder_type && strcmp(c->model.encoder_type, "glove") == 0) {
+    double in_dim =
+        prle__report_num(cJSON_GetObjectItemCaseSensitive(ctx->kernel, "kernel"), "in_dim");
+    if (isfinite(in_dim))
+        fprintf(fp, ", embeddings %.0f wide", in_dim);
+    else if (strcmp(enc, "hashing") == 0)
+        fprintf(fp, ", embeddings %d wide%s", c->model.hidden_dim,
+                c->data.combine_fields ? "" : " a side");
+    if (c->model.pooling && strcmp(enc, "glove") == 0) {
         fputs(", ", fp);
         prle__html_text(fp, c->model.pooling);
         fputs(" pooling", fp);
     }
+    if (n_texts == 2)
+        fputs(c->data.combine_fields ? ", pairs joined into one text"
+                                     : ", pair features [u, v, u+v, |u\u2212v|, u\u2299v]",
+              fp);
+}
+
+int prle__report_config(FILE *fp, const prle__report_ctx *ctx, const char *yaml_text)
+{
+    const prle_config *c = ctx->cfg;
+    char b[4][32];
+    cJSON *ds = NULL; /* dataset.json: single texts or pairs */
+    int err = prle__report_json(&ds, ctx, "dataset.json", "prle-run-dataset");
+    if (err < 0)
+        return err;
+    double n_texts = prle__report_num(ds, "n_texts");
+    cJSON_Delete(ds);
+    fputs("<section id=\"config\">\n<h2>Configuration</h2>\n<table class=\"kv\">\n", fp);
+    kv_text(fp, "run", c->logging.run_name);
+    fputs("<tr><th>dataset</th><td>", fp);
+    dataset_name(fp, c);
+    fprintf(fp, ", labels %s to %s</td></tr>\n", prle__fmt_g3(b[0], ctx->label_min),
+            prle__fmt_g3(b[1], ctx->label_max));
+    fputs("<tr><th>encoder</th><td>", fp);
+    encoder_line(fp, ctx, n_texts);
     fputs("</td></tr>\n<tr><th>kernel</th><td>", fp);
     prle__html_text(fp, or_dash(c->kernel.projection_type));
-    fprintf(fp, ", %d epochs, learning rate %s; &#955; pair %s, triplet %s, uniform %s; keep ",
-            c->kernel.max_epochs, prle__fmt_g3(b[0], c->kernel.learning_rate),
-            prle__fmt_g3(b[1], c->kernel.lambda_pair), prle__fmt_g3(b[2], c->kernel.lambda_triplet),
+    fputs(", ", fp);
+    epochs(fp, c->kernel.max_epochs);
+    fprintf(fp, ", learning rate %s; &#955; pair %s, triplet %s, uniform %s; keep ",
+            prle__fmt_g3(b[0], c->kernel.learning_rate), prle__fmt_g3(b[1], c->kernel.lambda_pair),
+            prle__fmt_g3(b[2], c->kernel.lambda_triplet),
             prle__fmt_g3(b[3], c->kernel.lambda_uniform));
     prle__html_text(fp, or_dash(c->kernel.keep));
+    const char *keep = c->kernel.keep ? c->kernel.keep : "";
+    fputs(strcmp(keep, "best") == 0   ? " (the epoch of lowest validation pair loss)"
+          : strcmp(keep, "last") == 0 ? " (the last epoch)"
+                                      : "",
+          fp);
     fprintf(fp, "</td></tr>\n<tr><th>prototypes</th><td>%d, ", c->model.num_prototypes);
     prle__html_text(fp, or_dash(c->model.init_strategy));
     fputs(", ", fp);
     prle__html_text(fp, or_dash(c->model.distance));
     fprintf(fp, " distance%s%s</td></tr>\n<tr><th>router</th><td>",
             c->model.trainable_prototypes ? ", trainable" : "",
-            c->model.use_value_space ? ", in value space" : ", in retrieval space");
+            c->model.use_value_space
+                ? ", in value space"
+                : ", in value space (model.use_value_space: false is not acted on)");
     prle__html_text(fp, or_dash(c->model.gating_strategy));
     const char *g = c->model.gating_strategy ? c->model.gating_strategy : "";
-    if (strcmp(g, "softmax") == 0)
-        fprintf(fp, ", &#964; %s in [%s, %s]", prle__fmt_g3(b[0], c->model.tau_init),
+    if (strcmp(g, "softmax") == 0 && c->model.tau_init > 0)
+        fprintf(fp, ", &#964;&#8320; %s in [%s, %s]", prle__fmt_g3(b[0], c->model.tau_init),
                 prle__fmt_g3(b[1], c->model.tau_min), prle__fmt_g3(b[2], c->model.tau_max));
+    else if (strcmp(g, "softmax") == 0)
+        fprintf(fp, ", &#964;&#8320; from the data (mean top-1 weight %s on train), in [%s, %s]",
+                prle__fmt_g3(b[0], c->model.tau_top1), prle__fmt_g3(b[1], c->model.tau_min),
+                prle__fmt_g3(b[2], c->model.tau_max));
     else if (strcmp(g, "knn") == 0)
         fprintf(fp, ", k %d", c->model.knn_k);
     else if (strcmp(g, "radius") == 0)
@@ -68,12 +147,14 @@ int prle__report_config(FILE *fp, const prle__report_ctx *ctx, const char *yaml_
     prle__html_text(fp, or_dash(c->model.type));
     fputs(", initialised ", fp);
     prle__html_text(fp, or_dash(c->model.expert_init_strategy));
+    fputs("</td></tr>\n<tr><th>training</th><td>", fp);
+    epochs(fp, c->train.max_epochs);
     fprintf(fp,
-            "</td></tr>\n<tr><th>training</th><td>%d epochs, batch %d, learning rate %s, "
-            "weight decay %s, patience %d, seed %llu, threads %s</td></tr>\n</table>\n",
-            c->train.max_epochs, c->train.train_batch_size,
-            prle__fmt_g3(b[0], c->train.learning_rate), prle__fmt_g3(b[1], c->train.weight_decay),
-            c->train.early_stop_patience, (unsigned long long)c->train.seed, threads);
+            ", batch %d, learning rate %s, weight decay %s, patience %d, seed %llu, "
+            "threads %s</td></tr>\n</table>\n",
+            c->train.train_batch_size, prle__fmt_g3(b[0], c->train.learning_rate),
+            prle__fmt_g3(b[1], c->train.weight_decay), c->train.early_stop_patience,
+            (unsigned long long)c->train.seed, threads);
     fputs("<details><summary>config.yaml</summary>\n<pre>", fp);
     prle__html_text(fp, yaml_text);
     fputs("</pre></details>\n</section>\n", fp);
@@ -285,10 +366,12 @@ int prle__report_metrics(FILE *fp, const prle__report_ctx *ctx)
     if (!rows)
         return prle__error_nomem("report metrics");
     fputs("<section id=\"metrics\">\n<h2>Test metrics</h2>\n", fp);
-    fputs("<p class=\"cap\">This run, raw label scale</p>\n", fp);
+    char lo[32], hi[32];
+    fprintf(fp, "<p class=\"cap\">This run, raw label scale (labels %s to %s)</p>\n",
+            prle__fmt_g3(lo, ctx->label_min), prle__fmt_g3(hi, ctx->label_max));
     split_table(fp, splits);
     snprintf(rows[0].name, sizeof rows[0].name, "PRLE (this run)");
-    rows[0].space = ctx->cfg->model.use_value_space ? "value" : "retrieval";
+    rows[0].space = "value"; /* model.use_value_space: false is not acted on (docs/config.md) */
     const cJSON *test = cJSON_GetObjectItemCaseSensitive(splits, "test");
     read_metrics(rows[0].m, cJSON_GetObjectItemCaseSensitive(test, "unit"), 1);
     weights_table(fp, splits);
@@ -379,7 +462,8 @@ int prle__report_oracle(FILE *fp, const prle__report_ctx *ctx)
         return 0;
     }
     fputs("<p class=\"cap\">k-medoids clusters in value space, one regressor per cluster, each "
-          "row routed to its nearest medoid, against one global regressor (test split)</p>\n"
+          "row routed to its nearest medoid, against one global regressor (test split, MSE on the "
+          "0\u20131 label scale)</p>\n"
           "<table class=\"num\">\n<tr><th class=\"l\">model</th><th>k</th><th>global MSE</th>"
           "<th>oracle MSE</th><th>global Pearson</th><th>oracle Pearson</th></tr>\n",
           fp);

@@ -50,20 +50,54 @@ static double lerp_px(double v, double lo, double hi, double p0, double p1)
 }
 
 /* Curve chart geometry (viewBox units). */
-enum { CW = 260, CH = 150 };
+enum { CW = 260, CH = 164 };
 static const double CX0 = 48, CX1 = 250, CY0 = 24, CY1 = 122;
 
-void prle__svg_curve(FILE *fp, const char *title, const double *x, const double *y, size_t n,
-                     double mark_x)
+/* One series as a polyline broken where a value is missing, and dots when there are few. */
+static void series(FILE *fp, const double *x, const double *y, size_t n, double xlo, double xhi,
+                   double ylo, double yhi, const char *line_cls, const char *dot_cls)
+{
+    bool open = false;
+    size_t n_ok = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool ok = isfinite(x[i]) && isfinite(y[i]);
+        n_ok += ok;
+        if (ok && !open) {
+            fprintf(fp, "<polyline class=\"%s\" points=\"", line_cls);
+            open = true;
+        } else if (!ok && open) {
+            fputs("\"/>\n", fp);
+            open = false;
+        }
+        if (ok)
+            fprintf(fp, "%.1f,%.1f ", lerp_px(x[i], xlo, xhi, CX0, CX1),
+                    lerp_px(y[i], ylo, yhi, CY1, CY0));
+    }
+    if (open)
+        fputs("\"/>\n", fp);
+    if (n_ok <= 40)
+        for (size_t i = 0; i < n; i++)
+            if (isfinite(x[i]) && isfinite(y[i]))
+                fprintf(fp, "<circle class=\"%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"2.2\"/>\n", dot_cls,
+                        lerp_px(x[i], xlo, xhi, CX0, CX1), lerp_px(y[i], ylo, yhi, CY1, CY0));
+}
+
+void prle__svg_curve(FILE *fp, const char *name, const char *title, const double *x,
+                     const double *y, const double *y2, size_t n, double mark_x)
 {
     double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
     size_t n_ok = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!isfinite(x[i]) || !isfinite(y[i]))
+        if (!isfinite(x[i]))
             continue;
-        xlo = fmin(xlo, x[i]), xhi = fmax(xhi, x[i]);
-        ylo = fmin(ylo, y[i]), yhi = fmax(yhi, y[i]);
-        n_ok++;
+        for (int k = 0; k < 2; k++) {
+            double v = k ? (y2 ? y2[i] : NAN) : y[i];
+            if (!isfinite(v))
+                continue;
+            xlo = fmin(xlo, x[i]), xhi = fmax(xhi, x[i]);
+            ylo = fmin(ylo, v), yhi = fmax(yhi, v);
+            n_ok++;
+        }
     }
     if (n_ok == 0)
         xlo = 0, xhi = 1;
@@ -75,7 +109,7 @@ void prle__svg_curve(FILE *fp, const char *title, const double *x, const double 
             "<svg class=\"curve\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
             "role=\"img\" aria-label=\"",
             CW, CH, CW, CH);
-    prle__html_text(fp, title);
+    prle__html_text(fp, name);
     fputs("\">\n", fp);
     fputs("<text x=\"6\" y=\"15\" class=\"ct\">", fp);
     prle__html_text(fp, title);
@@ -97,8 +131,10 @@ void prle__svg_curve(FILE *fp, const char *title, const double *x, const double 
         if (k == 1 && (xhi - xlo < 2 || xt[1] != floor(xt[1])))
             continue; /* the middle tick only where it is a whole epoch */
         fprintf(fp, "<text x=\"%.1f\" y=\"%.0f\" class=\"tk\" text-anchor=\"middle\">%s</text>\n",
-                lerp_px(xt[k], xlo, xhi, CX0, CX1), CY1 + 14, prle__fmt_g3(b, xt[k]));
+                lerp_px(xt[k], xlo, xhi, CX0, CX1), CY1 + 12, prle__fmt_g3(b, xt[k]));
     }
+    fprintf(fp, "<text x=\"%.0f\" y=\"%d\" class=\"ax\" text-anchor=\"middle\">epoch</text>\n",
+            (CX0 + CX1) / 2, CH - 16);
     if (isfinite(mark_x) && mark_x >= xlo && mark_x <= xhi) {
         double px = lerp_px(mark_x, xlo, xhi, CX0, CX1);
         fprintf(fp,
@@ -106,28 +142,17 @@ void prle__svg_curve(FILE *fp, const char *title, const double *x, const double 
                 "<text x=\"%.1f\" y=\"%.0f\" class=\"tk\" text-anchor=\"end\">kept</text>\n",
                 px, px, CY0, CY1, px - 2, CY0 + 10);
     }
-    /* The line, broken where a value is missing. */
-    bool open = false;
-    for (size_t i = 0; i < n; i++) {
-        bool ok = isfinite(x[i]) && isfinite(y[i]);
-        if (ok && !open) {
-            fputs("<polyline class=\"ln\" points=\"", fp);
-            open = true;
-        } else if (!ok && open) {
-            fputs("\"/>\n", fp);
-            open = false;
-        }
-        if (ok)
-            fprintf(fp, "%.1f,%.1f ", lerp_px(x[i], xlo, xhi, CX0, CX1),
-                    lerp_px(y[i], ylo, yhi, CY1, CY0));
+    series(fp, x, y, n, xlo, xhi, ylo, yhi, "ln", "pt");
+    if (y2) {
+        series(fp, x, y2, n, xlo, xhi, ylo, yhi, "ln2", "pt2");
+        fprintf(fp,
+                "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%d\" y2=\"%d\" class=\"ln\"/>"
+                "<text x=\"%.0f\" y=\"%d\" class=\"tk\">train</text>"
+                "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%d\" y2=\"%d\" class=\"ln2\"/>"
+                "<text x=\"%.0f\" y=\"%d\" class=\"tk\">validation</text>\n",
+                CX0, CX0 + 14, CH - 4, CH - 4, CX0 + 18, CH - 1, CX0 + 70, CX0 + 84, CH - 4, CH - 4,
+                CX0 + 88, CH - 1);
     }
-    if (open)
-        fputs("\"/>\n", fp);
-    if (n_ok <= 40)
-        for (size_t i = 0; i < n; i++)
-            if (isfinite(x[i]) && isfinite(y[i]))
-                fprintf(fp, "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"2.2\"/>\n",
-                        lerp_px(x[i], xlo, xhi, CX0, CX1), lerp_px(y[i], ylo, yhi, CY1, CY0));
     fputs("</svg>\n", fp);
 }
 
@@ -259,6 +284,12 @@ void prle__svg_scatter(FILE *fp, const char *title, const double *xy, const doub
         if (star_titles)
             prle__html_text(fp, star_titles[s]);
         fputs("</title></path>\n", fp);
+    }
+    for (size_t s = 0; s < n_stars; s++) { /* slot numbers above the stars */
+        double x = xy[2 * stars[s]], y = xy[2 * stars[s] + 1];
+        if (isfinite(x) && isfinite(y))
+            fprintf(fp, "<text class=\"slotn\" x=\"%.1f\" y=\"%.1f\">%zu</text>\n",
+                    lerp_px(x, xlo, xhi, SX0, SX1) + 5, lerp_px(y, ylo, yhi, SY1, SY0) - 5, s);
     }
     fputs("</svg>\n", fp);
 }

@@ -64,7 +64,7 @@ static void caption(FILE *fp, const cJSON *tsne)
     prle__html_num(fp, prle__report_num(tsne, "seed"), 0);
     if (cJSON_IsArray(sp) && cJSON_IsArray(ct) &&
         cJSON_GetArraySize(sp) == cJSON_GetArraySize(ct)) {
-        fputs("; rows: ", fp);
+        fputs("; one map of all rows, the splits drawn alike: ", fp);
         const cJSON *c = ct->child;
         for (const cJSON *s = sp->child; s && c; s = s->next, c = c->next) {
             double v;
@@ -75,7 +75,10 @@ static void caption(FILE *fp, const cJSON *tsne)
         }
     }
     prle_error_clear();
-    fputs(". Colour: gold label; stars: the prototypes.</p>\n", fp);
+    fputs(". Colour: the gold label (raw scale); stars: the prototypes, numbered by slot as in "
+          "the cards below. Each map is fitted alone, so positions and axes do not compare "
+          "between the two; what compares is whether rows of like label sit together.</p>\n",
+          fp);
 }
 
 int prle__report_tsne(FILE *fp, const prle__report_ctx *ctx)

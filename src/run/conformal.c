@@ -1,7 +1,9 @@
 /* Split-conformal prediction intervals on a saved run (SPEC.md §6; Lei et al. 2018, and the
- * normalised scores of Papadopoulos et al. 2008 with the router's entropy as difficulty). */
+ * normalised scores of Papadopoulos et al. 2008 with the router's entropy as difficulty),
+ * clipped to the label range, and their measured coverage (metrics.json "intervals"). */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/error.h"
 #include "run/run_int.h"
@@ -29,7 +31,27 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Predictions, scales and (optionally) nothing else of the rows of z. */
+/* The ceil((n + 1) level)-th smallest of r[0..n) (the largest when that exceeds n); sorts r. */
+static double quantile(double *r, size_t n, double level)
+{
+    qsort(r, n, sizeof *r, cmp_double);
+    double k = ceil((double)(n + 1) * level);
+    size_t ki = k > (double)n ? n : (size_t)k;
+    return r[ki ? ki - 1 : 0];
+}
+
+void prle__conformal_interval(float *lo, float *hi, double yhat, double half, double mn, double mx)
+{
+    double a = yhat - half, b = yhat + half;
+    if (mx > mn) {
+        a = a < mn ? mn : a > mx ? mx : a;
+        b = b < mn ? mn : b > mx ? mx : b;
+    }
+    *lo = (float)a;
+    *hi = (float)b;
+}
+
+/* Predictions and scales of the rows of z. */
 static int predict_scaled(float *yhat, double *s, const prle_model *m, const prle_matrix *z,
                           bool adaptive)
 {
@@ -70,11 +92,12 @@ int prle_conformal_fit(prle_conformal *out, const prle_run_folder *rf, double le
         goto done;
     for (size_t i = 0; i < n; i++)
         s[i] = fabs((double)y[i] - yhat[i]) / s[i];
-    qsort(s, n, sizeof *s, cmp_double);
-    double k = ceil((double)(n + 1) * level);
-    size_t ki = k > (double)n ? n : (size_t)k;
-    *out = (prle_conformal){
-        .level = level, .q = s[ki ? ki - 1 : 0], .n_calib = n, .adaptive = adaptive};
+    *out = (prle_conformal){.level = level,
+                            .q = quantile(s, n, level),
+                            .n_calib = n,
+                            .adaptive = adaptive,
+                            .label_min = prle_dataset_label_min(ds),
+                            .label_max = prle_dataset_label_max(ds)};
 done:
     prle_matrix_dispose(&z);
     free(yhat);
@@ -92,11 +115,93 @@ int prle_conformal_apply(float *lo, float *hi, const prle_conformal *c, const pr
     if (!s || !yh)
         err = prle__error_nomem("intervals");
     else if (n && (err = predict_scaled(yh, s, m, z, c->adaptive)) == 0)
-        for (size_t i = 0; i < n; i++) {
-            lo[i] = (float)(yhat[i] - c->q * s[i]);
-            hi[i] = (float)(yhat[i] + c->q * s[i]);
-        }
+        for (size_t i = 0; i < n; i++)
+            prle__conformal_interval(&lo[i], &hi[i], yhat[i], c->q * s[i], c->label_min,
+                                     c->label_max);
     free(s);
     free(yh);
+    return err;
+}
+
+/* Adds row i's clipped interval [yhat -+ q s] to the coverage and width sums. */
+static void score(prle_interval_coverage *acc, const float *y, const float *yhat, const double *s,
+                  size_t i, double q, double mn, double mx)
+{
+    float lo, hi;
+    prle__conformal_interval(&lo, &hi, yhat[i], q * s[i], mn, mx);
+    acc->n++;
+    acc->coverage += y[i] >= lo && y[i] <= hi;
+    acc->mean_width += (double)hi - lo;
+}
+
+static void finish(prle_interval_coverage *acc)
+{
+    if (acc->n)
+        acc->coverage /= (double)acc->n, acc->mean_width /= (double)acc->n;
+}
+
+int prle_interval_stats_compute(prle_interval_stats *out, double level, bool adaptive,
+                                const float *y_va, const float *yhat_va, const float *w_va,
+                                size_t n_va, const float *y_te, const float *yhat_te,
+                                const float *w_te, size_t n_te, size_t np, double label_min,
+                                double label_max)
+{
+    enum { F = PRLE_INTERVAL_FOLDS };
+    memset(out, 0, sizeof *out);
+    if (!(level > 0 && level < 1))
+        return prle__error_set(PRLE_EINVAL, "interval level must be in (0, 1), got %g", level);
+    if (n_va < F || !y_va)
+        return 0;
+    if (!y_te)
+        n_te = 0;
+    size_t nmax = n_va > n_te ? n_va : n_te;
+    double *s = malloc(nmax * sizeof *s), *r = malloc(n_va * sizeof *r);
+    double *buf = malloc(n_va * sizeof *buf);
+    prle_interval_stats st = {.adaptive = adaptive, .level = level, .n_calib = n_va};
+    int err = 0;
+    if (!s || !r || !buf) {
+        err = prle__error_nomem("interval coverage");
+        goto done;
+    }
+    scales(s, w_va, n_va, np, adaptive);
+    for (size_t i = 0; i < n_va; i++)
+        r[i] = fabs((double)y_va[i] - yhat_va[i]) / s[i];
+    for (size_t f = 0; f < F; f++) { /* cross-fit: fold f calibrated on the other folds */
+        size_t m = 0;
+        for (size_t i = 0; i < n_va; i++)
+            if (i % F != f)
+                buf[m++] = r[i];
+        double q = quantile(buf, m, level);
+        for (size_t i = f; i < n_va; i += F)
+            score(&st.validation, y_va, yhat_va, s, i, q, label_min, label_max);
+    }
+    finish(&st.validation);
+    memcpy(buf, r, n_va * sizeof *buf);
+    st.q = quantile(buf, n_va, level);
+    if (n_te) {
+        scales(s, w_te, n_te, np, adaptive);
+        for (size_t i = 0; i < n_te; i++)
+            score(&st.test, y_te, yhat_te, s, i, st.q, label_min, label_max);
+        finish(&st.test);
+    }
+    st.present = true;
+    *out = st;
+done:
+    free(s), free(r), free(buf);
+    return err;
+}
+
+int prle__run_intervals(prle_interval_stats out[2], const prle_dataset *ds,
+                        float *const yhat[PRLE_N_SPLITS], const float *w_va, const float *w_te,
+                        size_t np)
+{
+    const prle_split V = PRLE_SPLIT_VALIDATION, T = PRLE_SPLIT_TEST;
+    size_t n_te = w_te && yhat[T] ? prle_dataset_n_rows(ds, T) : 0;
+    int err = 0;
+    for (int k = 0; k < 2 && err == 0; k++)
+        err = prle_interval_stats_compute(
+            &out[k], PRLE_INTERVAL_LEVEL, k == 1, prle_dataset_labels(ds, V), yhat[V], w_va,
+            yhat[V] ? prle_dataset_n_rows(ds, V) : 0, prle_dataset_labels(ds, T), yhat[T], w_te,
+            n_te, np, prle_dataset_label_min(ds), prle_dataset_label_max(ds));
     return err;
 }

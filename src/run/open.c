@@ -249,7 +249,7 @@ int prle_run_eval(prle_run_metrics *out, const prle_run_folder *rf, unsigned spl
                           .label_max = prle_dataset_label_max(rf->ds)};
     char path[PRLE__RUN_PATH], name[64];
     prle_matrix z = {0};
-    float *yhat = NULL, *w = NULL;
+    float *yhat[PRLE_N_SPLITS] = {0}, *w[PRLE_N_SPLITS] = {0};
     size_t np = prle_model_n_prototypes(rf->model);
     int err = need_data(rf, "eval (with the labels of every split)");
     if (err < 0)
@@ -261,27 +261,29 @@ int prle_run_eval(prle_run_metrics *out, const prle_run_folder *rf, unsigned spl
             continue;
         if ((err = prle_run_folder_value(&z, rf, (prle_split)s)) < 0)
             goto done;
-        if (!prle__mul_ok(&nw, n, np) || !(yhat = malloc(n * sizeof *yhat)) ||
-            !(w = malloc(nw * sizeof *w))) {
+        if (!prle__mul_ok(&nw, n, np) || !(yhat[s] = malloc(n * sizeof **yhat)) ||
+            !(w[s] = malloc(nw * sizeof **w))) {
             err = prle__error_nomem("predictions");
             goto done;
         }
-        if ((err = prle_model_predict(yhat, w, NULL, rf->model, &z)) < 0 ||
-            (err = prle_split_metrics_compute(&m.splits[s], y, yhat, n, m.label_min, m.label_max)) <
-                0)
+        if ((err = prle_model_predict(yhat[s], w[s], NULL, rf->model, &z)) < 0 ||
+            (err = prle_split_metrics_compute(&m.splits[s], y, yhat[s], n, m.label_min,
+                                              m.label_max)) < 0)
             goto done;
-        prle_weight_stats_compute(&m.splits[s].weights, w, n, np);
+        prle_weight_stats_compute(&m.splits[s].weights, w[s], n, np);
         if (write) {
             snprintf(name, sizeof name, "predictions_%s.csv", prle_split_name((prle_split)s));
             if ((err = prle__path_join(path, sizeof path, rf->dir, name)) < 0 ||
-                (err = prle__run_predictions_write(path, y, yhat, NULL, NULL, n)) < 0)
+                (err = prle__run_predictions_write(path, y, yhat[s], NULL, NULL, n)) < 0)
                 goto done;
         }
         prle_matrix_dispose(&z);
-        free(yhat);
-        free(w);
-        yhat = w = NULL;
     }
+    /* intervals need validation (calibration) and test */
+    bool intervals = yhat[PRLE_SPLIT_VALIDATION] && yhat[PRLE_SPLIT_TEST];
+    if (intervals && (err = prle__run_intervals(m.intervals, rf->ds, yhat, w[PRLE_SPLIT_VALIDATION],
+                                                w[PRLE_SPLIT_TEST], np)) < 0)
+        goto done;
     /* the ridge yardstick needs the retrieval features: it is kept from metrics.json */
     if ((err = prle__path_join(path, sizeof path, rf->dir, "metrics.json")) < 0)
         goto done;
@@ -290,17 +292,20 @@ int prle_run_eval(prle_run_metrics *out, const prle_run_folder *rf, unsigned spl
         if ((err = prle__run_metrics_read(&old, path)) < 0)
             goto done;
         m.ridge = old.ridge;
-        if (write)
+        if (write) {
             for (int s = 0; s < PRLE_N_SPLITS; s++)
                 if (!m.splits[s].present)
                     m.splits[s] = old.splits[s];
+            if (!intervals)
+                memcpy(m.intervals, old.intervals, sizeof m.intervals);
+        }
     }
     if (write && (err = prle__run_metrics_write(path, &m)) < 0)
         goto done;
     *out = m;
 done:
     prle_matrix_dispose(&z);
-    free(yhat);
-    free(w);
+    for (int s = 0; s < PRLE_N_SPLITS; s++)
+        free(yhat[s]), free(w[s]);
     return err;
 }

@@ -179,7 +179,8 @@ static int run_stage2(stage2 *s2)
         met->splits[s].weights.present &= met->splits[s].present;
     }
     if ((err = prle__run_ridge_reference(&met->ridge, ks->x, ds, mp.label_min, mp.label_max,
-                                         cfg->train.threads)) < 0)
+                                         cfg->train.threads)) < 0 ||
+        (err = prle__run_intervals(met->intervals, ds, yhat, w_val, w_test, res->n_prototypes)) < 0)
         goto done;
     if ((err = prle__path_join(path, sizeof path, s2->dir, "metrics.json")) < 0 ||
         (err = prle__run_metrics_write(path, met)) < 0 ||
@@ -206,7 +207,10 @@ static int run_stage2(stage2 *s2)
         goto done;
     if (v.n_test && v.y_test &&
         ((err = prle__path_join(path, sizeof path, s2->dir, "explanations_test.json")) < 0 ||
-         (err = prle__write_explanations_json(path, &v, p->n_explain, p->explain_k)) < 0))
+         (err = prle__write_explanations_json(path, &v, p->n_explain, p->explain_k)) < 0 ||
+         (err = prle__path_join(path, sizeof path, s2->dir, "rows_test.json")) < 0 ||
+         (err = prle__write_test_rows_json(path, &v, yhat[PRLE_SPLIT_TEST], &met->intervals[0],
+                                           mp.label_min, mp.label_max)) < 0))
         goto done;
     res->seconds[PRLE_STAGE_FILES] += prle__now() - t0;
 done:

@@ -57,6 +57,17 @@ int prle__run_ridge_reference(prle_run_reference *out, const prle_matrix x[PRLE_
                               const prle_dataset *ds, double label_min, double label_max,
                               int n_threads);
 
+/** [yhat - half, yhat + half] with both ends clamped to [mn, mx] (no clamping when
+ *  mx <= mn): the intervals of prle_conformal_apply. */
+void prle__conformal_interval(float *lo, float *hi, double yhat, double half, double mn, double mx);
+
+/** metrics.json "intervals": prle_interval_stats_compute at PRLE_INTERVAL_LEVEL, plain then
+ *  adaptive, from the predictions yhat[split] and the routing weights (n, np) of validation
+ *  and test (w_te may be NULL when test has no rows). */
+int prle__run_intervals(prle_interval_stats out[2], const prle_dataset *ds,
+                        float *const yhat[PRLE_N_SPLITS], const float *w_va, const float *w_te,
+                        size_t np);
+
 /* ---- the kernel stage (kernel_stage.c) ------------------------------------------------ */
 
 /** Inputs and outputs of stage 1 shared by prle_run and prle_run_kernel. */

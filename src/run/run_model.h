@@ -26,6 +26,12 @@ int prle__write_prototypes_json(const char *path, const prle__stage2_view *v);
 int prle__write_explanations_json(const char *path, const prle__stage2_view *v, size_t n_rows,
                                   size_t k);
 
+/** rows_test.json (docs/run-folder.md): every test row of `v` with its prediction `yhat`,
+ *  the interval of the plain rule `iv` (null ends when not present) clipped to the label
+ *  range, the heaviest prototype's slot and weight, and the texts. */
+int prle__write_test_rows_json(const char *path, const prle__stage2_view *v, const float *yhat,
+                               const prle_interval_stats *iv, double label_min, double label_max);
+
 /** The JSON object of prle_explain_json as a tree (NULL when memory runs out). */
 cJSON *prle__explain_tree(const prle_explained *e, const prle_explain_input *in,
                           const prle_dataset *ds);

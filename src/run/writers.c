@@ -51,6 +51,46 @@ static cJSON *splits_json(const prle_split_metrics sp[PRLE_N_SPLITS])
     return splits;
 }
 
+static cJSON *coverage_json(const prle_interval_coverage *c, bool cross_fit)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o || prle__json_add_int(o, "n", (int64_t)c->n) < 0 ||
+        (cross_fit && prle__json_add_int(o, "folds", PRLE_INTERVAL_FOLDS) < 0) ||
+        prle__json_add_number(o, "coverage", c->coverage) < 0 ||
+        prle__json_add_number(o, "mean_width", c->mean_width) < 0) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* [{"method": "plain" | "adaptive", level, q, n_calib, validation {n, folds, coverage,
+ * mean_width}, test {n, coverage, mean_width}}], the present rules in order. */
+static cJSON *intervals_json(const prle_interval_stats st[2])
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (int k = 0; arr && k < 2; k++) {
+        const prle_interval_stats *s = &st[k];
+        if (!s->present)
+            continue;
+        cJSON *o = cJSON_CreateObject();
+        if (o && !cJSON_AddItemToArray(arr, o)) {
+            cJSON_Delete(o);
+            o = NULL;
+        }
+        if (!o || prle__json_add_string(o, "method", s->adaptive ? "adaptive" : "plain") < 0 ||
+            prle__json_add_number(o, "level", s->level) < 0 ||
+            prle__json_add_number(o, "q", s->q) < 0 ||
+            prle__json_add_int(o, "n_calib", (int64_t)s->n_calib) < 0 ||
+            prle__json_add(o, "validation", coverage_json(&s->validation, true)) < 0 ||
+            (s->test.n && prle__json_add(o, "test", coverage_json(&s->test, false)) < 0)) {
+            cJSON_Delete(arr); /* o, when made, is in arr */
+            return NULL;
+        }
+    }
+    return arr;
+}
+
 static cJSON *metrics_tree(const prle_run_metrics *m)
 {
     cJSON *root = cJSON_CreateObject(), *ref = NULL;
@@ -65,6 +105,9 @@ static cJSON *metrics_tree(const prle_run_metrics *m)
          prle__json_add_string(ref, "features", "retrieval") < 0 ||
          prle__json_add_number(ref, "alpha", m->ridge.alpha) < 0 ||
          prle__json_add(ref, "splits", splits_json(m->ridge.splits)) < 0))
+        goto fail;
+    if ((m->intervals[0].present || m->intervals[1].present) &&
+        prle__json_add(root, "intervals", intervals_json(m->intervals)) < 0)
         goto fail;
     return root;
 fail:
@@ -123,6 +166,51 @@ static int read_weights(prle_weight_stats *out, const cJSON *parent)
         return err;
     out->present = true;
     return 0;
+}
+
+static int read_coverage(prle_interval_coverage *out, const cJSON *parent, const char *key)
+{
+    const cJSON *o;
+    int err;
+    if ((err = prle__json_get_object(&o, parent, key)) < 0 ||
+        (err = prle__json_get_size(&out->n, o, "n")) < 0 ||
+        (err = prle__json_get_number(&out->coverage, o, "coverage")) < 0 ||
+        (err = prle__json_get_number(&out->mean_width, o, "mean_width")) < 0)
+        prle__error_prefix(err, "%s", key);
+    return err;
+}
+
+/* metrics.json "intervals" (optional: files before issue 17 lack it). */
+static int read_intervals(prle_interval_stats st[2], const cJSON *root)
+{
+    const cJSON *arr;
+    size_t n;
+    int err = prle__json_get_array(&arr, &n, root, "intervals");
+    if (err < 0)
+        return err;
+    size_t i = 0;
+    for (const cJSON *o = arr->child; o; o = o->next, i++) {
+        const char *method;
+        prle_interval_stats s = {.present = true};
+        if ((err = prle__json_get_string(&method, o, "method")) < 0 ||
+            (err = prle__json_get_number(&s.level, o, "level")) < 0 ||
+            (err = prle__json_get_number(&s.q, o, "q")) < 0 ||
+            (err = prle__json_get_size(&s.n_calib, o, "n_calib")) < 0 ||
+            (err = read_coverage(&s.validation, o, "validation")) < 0 ||
+            (prle__json_has(o, "test") && (err = read_coverage(&s.test, o, "test")) < 0))
+            goto bad;
+        s.adaptive = strcmp(method, "adaptive") == 0;
+        if (!s.adaptive && strcmp(method, "plain") != 0) {
+            err =
+                prle__error_set(PRLE_EFORMAT, "method \"%s\": expected plain or adaptive", method);
+            goto bad;
+        }
+        st[s.adaptive] = s;
+    }
+    return 0;
+bad:
+    prle__error_prefix(err, "intervals[%zu]", i);
+    return err;
 }
 
 /* The splits object of metrics.json or of its ridge: splits absent from it stay absent;
@@ -185,6 +273,8 @@ int prle__run_metrics_read(prle_run_metrics *out, const char *path)
             goto bad;
         m.ridge.present = true;
     }
+    if (prle__json_has(root, "intervals") && (err = read_intervals(m.intervals, root)) < 0)
+        goto bad;
     *out = m;
     goto done;
 bad:

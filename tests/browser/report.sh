@@ -6,6 +6,8 @@
 # not a blank one (tests/browser/png_stats.py decodes the PNG with zlib alone).
 # The checks are shown to bite first: pages with console.error, an uncaught exception and a
 # blocked image must be caught, and a blank page's screenshot must fail the blankness test.
+# Each figure of the errors and intervals sections is then drawn alone and must show its data
+# (an axes-only copy must not).
 # Chromium is part of the test set of scripts/deps.sh; without it this test FAILS.
 # Usage: report.sh /path/to/prle
 set -u
@@ -89,4 +91,46 @@ if nonblank report.html.png; then pass; else fail "the report's screenshot is bl
 acc=$("$python" "$here/png_stats.py" report.html.png | awk '{print $6}')
 ok "report colours rendered ($acc accent pixels)" test "${acc:-0}" -ge 500
 [ -n "${PRLE_KEEP_SCREENSHOT:-}" ] && cp report.html.png "$PRLE_KEEP_SCREENSHOT"
+
+# --- each figure of issue 17 drawn alone: present, and non-empty on screen --------------------
+# figure.py cuts <svg class="plot CLS"> out of the report into CLS.html with the report's CSS
+# (drawn 600 px wide); the screenshot must show the figure's data colour: bars #21918c, dots
+# #2c728e at 45 % opacity on white (#a0c0cc). An axes-only copy of a figure (its data removed)
+# must fail the same check.
+cat >figure.py <<'EOF'
+import re, sys
+html, cls, out = open(sys.argv[1], encoding="utf-8").read(), sys.argv[2], sys.argv[3]
+css = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
+m = re.search(r'<svg class="plot %s".*?</svg>' % cls, html, re.S)
+if not m:
+    sys.exit("no figure %s" % cls)
+svg = m.group(0)
+if len(sys.argv) > 4:  # the axes alone: data dots and bars removed
+    svg = re.sub(r'<path class="dot" d="[^"]*"/>', "", svg)
+    svg = re.sub(r'<rect class="bar".*?</rect>', "", svg, flags=re.S)
+    svg = re.sub(r'<circle class="mae"[^>]*/>', "", svg)
+open(out, "w", encoding="utf-8").write(
+    '<!DOCTYPE html><html><head><meta charset="utf-8"><style>%s svg{width:600px;height:auto}'
+    "body{margin:0;background:#fff}</style></head><body>%s</body></html>\n" % (css, svg))
+EOF
+# figure page $1, its data colour $2: at least 200 pixels of it on screen (an axes-only
+# figure shows under 100: antialiased ticks and text)
+drawn() {
+  local a; a=$("$python" "$here/png_stats.py" "$1.png" --accent "$2" | awk '{print $6}')
+  echo "$1: $a pixels of $2"
+  [ "${a:-0}" -ge 200 ]
+}
+for fig in pvt:#a0c0cc ebin:#21918c whist:#21918c cbin:#21918c; do
+  cls=${fig%%:*} colour=${fig#*:}
+  if "$python" figure.py report.html "$cls" "$cls.html"; then
+    browse "$cls.html"
+    if drawn "$cls.html" "$colour"; then pass; else fail "figure $cls is empty on screen"; fi
+    ok "figure $cls logs nothing" test -z "$(console_lines "$cls.html")"
+  else
+    fail "figure $cls is missing from the report"
+  fi
+done
+"$python" figure.py report.html pvt axes-only.html empty
+browse axes-only.html
+if drawn axes-only.html "#a0c0cc"; then fail "a figure without its data passes the check"; else pass; fi
 finish

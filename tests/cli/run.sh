@@ -34,7 +34,7 @@ contains run out "run folder: $tmp/runs/small"
 ok run_three_explained [ "$(grep -c '= prediction$' "$tmp/out")" -eq 3 ]
 for f in config.yaml kernel.safetensors kernel_report.json model.safetensors prototypes.json \
   metrics.json predictions_validation.csv predictions_test.csv explanations_test.json \
-  train_log.csv analysis.json report.html value/train_embeds.npy value/test_embeds.npy; do
+  rows_test.json train_log.csv analysis.json report.html value/train_embeds.npy value/test_embeds.npy; do
   ok "file $f" [ -s "$run/$f" ]
 done
 ok no_tmp_left [ -z "$(ls -A runs | grep -v '^small$')" ]
@@ -105,6 +105,35 @@ for r in ex["rows"]:
     s = sum(p["contribution"] for p in r["prototypes"]) + r["rest"]["contribution"]
     need(abs(s - r["prediction"]) < 1e-5, f"explained row {r['index']} adds up")
     need(len(r["prototypes"]) == 3 and r["rest"]["count"] == 5, "3 + rest")
+# intervals (issue 17): the plain rule's coverage recomputed from the CSVs, 10-fold cross-fit on
+# validation (fold = row mod 10), clipped to [0, 5]
+def q_of(r, level=0.9):
+    r = sorted(r); k = math.ceil((len(r) + 1) * level); return r[min(k, len(r)) - 1]
+def clip(v): return min(max(v, 0.0), 5.0)
+val = [(float(r["label"]), float(r["prediction"])) for r in csv.DictReader(open(f"{run}/predictions_validation.csv"))]
+tst = [(float(r["label"]), float(r["prediction"])) for r in csv.DictReader(open(f"{run}/predictions_test.csv"))]
+res = [abs(y - p) for y, p in val]
+cov = wid = 0
+for i, (y, p) in enumerate(val):
+    q = q_of([e for j, e in enumerate(res) if j % 10 != i % 10])
+    lo, hi = clip(p - q), clip(p + q); cov += lo <= y <= hi; wid += hi - lo
+iv = {x["method"]: x for x in m["intervals"]}
+need(sorted(iv) == ["adaptive", "plain"], "intervals: plain and adaptive")
+pl = iv["plain"]; q = q_of(res)
+need(pl["level"] == 0.9 and abs(pl["q"] - q) < 1e-6 and pl["n_calib"] == 100, "plain q")
+need(pl["validation"]["n"] == 100 and pl["validation"]["folds"] == 10, "validation n")
+need(abs(pl["validation"]["coverage"] - cov / 100) < 1e-12, "validation coverage cross-fit")
+need(abs(pl["validation"]["mean_width"] - wid / 100) < 1e-5, "validation width")
+ivs = [(clip(p - q), clip(p + q)) for y, p in tst]
+need(abs(pl["test"]["coverage"] - sum(a <= y <= b for (y, _), (a, b) in zip(tst, ivs)) / 100) < 1e-12, "test coverage")
+need(abs(pl["test"]["mean_width"] - sum(b - a for a, b in ivs) / 100) < 1e-5, "test width")
+need(any(p - q < 0 or p + q > 5 for _, p in tst), "some test intervals are clipped")
+rt = json.load(open(f"{run}/rows_test.json"))
+need(rt["format"] == "prle-test-rows" and rt["level"] == 0.9 and len(rt["rows"]) == 100, "rows_test")
+for r, (y, p), (a, b) in zip(rt["rows"], tst, ivs):
+    need(abs(r["label"] - y) < 1e-6 and abs(r["prediction"] - p) < 1e-6, f"rows_test {r['index']}")
+    need(abs(r["lo"] - a) < 1e-5 and abs(r["hi"] - b) < 1e-5 and 0 <= r["lo"] <= r["hi"] <= 5, f"rows_test {r['index']} interval")
+    need(0 <= r["top_slot"] < 8 and 1 / 8 - 1e-6 <= r["top_weight"] <= 1 + 1e-6, f"rows_test {r['index']} top")
 print("bad:", bad) if bad else None
 sys.exit(1 if bad else 0)
 EOF
@@ -116,6 +145,9 @@ check eval_json 0 "$prle" eval $run --json
 ok eval_same_bytes cmp -s "$tmp/out" metrics.saved
 ok eval_rewrote_same cmp -s $run/metrics.json metrics.saved
 ok eval_pred_same cmp -s $run/predictions_test.csv pred.saved
+check eval_intervals 0 "$prle" eval $run --no-write
+matches eval_intervals out "^interval plain +90% split-conformal \(q [0-9.]+\): validation coverage [0-9.]+% \(10-fold cross-fit\), mean width [0-9.]+; test [0-9.]+%, mean width [0-9.]+"
+matches eval_intervals out "^interval adaptive 90% split-conformal"
 check eval_table 0 "$prle" eval $run --split test --no-write
 matches eval_table out "^test +raw +100 "
 lacks eval_table out "validation"
@@ -241,7 +273,8 @@ for i, lines in by_row.items():
     total = sum(float(l[-1]) for l in lines)
     assert abs(total - pred) <= 1e-4 * max(1, abs(pred)), (i, total, pred)
 EOF
-# split-conformal intervals: q is the ceil(101 * 0.9) = 91st smallest validation residual
+# split-conformal intervals: q is the ceil(101 * 0.9) = 91st smallest validation residual;
+# the ends are clipped to the label range
 check predict_interval 0 "$prle" predict $run --split test --interval 0.9 --format csv
 cat >interval.py <<'EOF'
 import csv, json, math, sys
@@ -259,9 +292,14 @@ q = r[math.ceil((len(r) + 1) * 0.9) - 1]
 rows = list(csv.DictReader(open("interval.csv")))
 st = scales("test_w.jsonl") if mode == "adaptive" else [1.0] * len(rows)
 assert len(rows) == 100
-for x, s in zip(rows, st):
+clipped = 0
+for x, s in zip(rows, st):  # every interval lies in the label range 0-5 (issue 17)
     p, lo, hi = float(x["prediction"]), float(x["lo"]), float(x["hi"])
-    assert abs((hi - p) - q * s) < 1e-5 and abs((p - lo) - q * s) < 1e-5, (hi - p, q * s)
+    want_lo, want_hi = min(max(p - q * s, 0), 5), min(max(p + q * s, 0), 5)
+    assert abs(hi - want_hi) < 1e-5 and abs(lo - want_lo) < 1e-5, (lo, hi, want_lo, want_hi)
+    assert 0 <= lo <= hi <= 5, (lo, hi)
+    clipped += want_lo != p - q * s or want_hi != p + q * s
+assert clipped > 0, "no interval reaches past the label range: the clipping is not tested"
 EOF
 cp "$tmp/out" interval.csv
 ok interval_width $py interval.py $run plain

@@ -62,7 +62,31 @@ dump("metrics.json", {
                        "unit": mset(0.5432109, 0.5123, 0.7012, 0.8401, 0.8302, 0.6603, U)},
         "test": {"n": 10, "raw": mset(0.6123456, 0.6012, 0.6543, 0.8765432, 0.8554321, 0.6789012),
                  "unit": mset(0.6123456, 0.6012, 0.6543, 0.8765432, 0.8554321, 0.6789012, U)},
-    }})
+    },
+    "intervals": [
+        {"method": "plain", "level": 0.9, "q": 1.5, "n_calib": 10,
+         "validation": {"n": 10, "folds": 10, "coverage": 0.9, "mean_width": 2.6543},
+         "test": {"n": 10, "coverage": 0.8, "mean_width": 2.4321}},
+        {"method": "adaptive", "level": 0.9, "q": 1.1234, "n_calib": 10,
+         "validation": {"n": 10, "folds": 10, "coverage": 1.0, "mean_width": 2.9876},
+         "test": {"n": 10, "coverage": 0.9, "mean_width": 2.8765}}]})
+
+dump("dataset.json", {"format": "prle-run-dataset", "version": 1, "name": "fixture-pairs",
+                      "n_texts": 2, "label_min": 0, "label_max": 5, "n_rows": [40, 10, 10],
+                      "validation_labels": [0.5, 1.5, 2.5, 3.5, 4.5, 0.2, 1.2, 2.2, 3.2, 4.2]})
+
+# ten test rows: (label, prediction, top slot, top weight); the plain interval q = 1.5,
+# clipped to [0, 5]; rows 3 (|error| 2.0) and 6 (1.9) fall outside theirs: coverage 0.8
+test_rows = [(0.2, 0.9, 3, 0.91), (1.0, 1.3, 2, 0.55), (2.4, 2.1, 1, 0.72), (4.8, 2.8, 0, 0.38),
+             (3.6, 3.26, 0, 0.5), (0.6, 0.1, 3, 0.99), (1.1, 3.0, 2, 0.61), (2.9, 3.1, 1, 0.83),
+             (4.4, 4.9, 0, 0.97), (3.3, 2.5, 1, 0.45)]
+dump("rows_test.json", {
+    "format": "prle-test-rows", "version": 1, "split": "test", "interval": "plain",
+    "level": 0.9, "q": 1.5,
+    "rows": [{"index": i, "label": y, "prediction": p, "lo": round(max(p - 1.5, 0), 6),
+              "hi": round(min(p + 1.5, 5), 6), "top_slot": s, "top_weight": w,
+              "text": "Row %d says <%s> & more" % (i, "a" * i), "text2": "Row %d's pair" % i}
+             for i, (y, p, s, w) in enumerate(test_rows)]})
 
 dump("kernel_report.json", {
     "split": "train", "pairs": 50000, "distance": "euclidean between L2-normalised rows",

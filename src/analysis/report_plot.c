@@ -1,0 +1,82 @@
+/* Charts with two labelled axes (report_errors.c, report_intervals.c): a frame with round
+ * ticks on both axes and axis titles, into which a section draws dots, bars and lines in data
+ * coordinates. */
+#include <math.h>
+
+#include "analysis/report_int.h"
+
+/* A round step (1, 2 or 5 times a power of ten) giving about `n` intervals over `span`. */
+static double round_step(double span, int n)
+{
+    double raw = span / n, p = pow(10, floor(log10(raw))), m = raw / p;
+    return (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p;
+}
+
+double prle__plot_x(const prle__plot *p, double x)
+{
+    return p->px0 + (x - p->x0) / (p->x1 - p->x0) * (p->px1 - p->px0);
+}
+
+double prle__plot_y(const prle__plot *p, double y)
+{
+    return p->py1 - (y - p->y0) / (p->y1 - p->y0) * (p->py1 - p->py0);
+}
+
+static void ticks(FILE *fp, const prle__plot *p, bool x_axis)
+{
+    double lo = x_axis ? p->x0 : p->y0, hi = x_axis ? p->x1 : p->y1;
+    double step = round_step(hi - lo, x_axis ? 5 : 4);
+    char b[32];
+    for (double t = ceil(lo / step - 1e-9) * step; t <= hi + step * 1e-9; t += step) {
+        double v = fabs(t) < step * 1e-9 ? 0 : t;
+        if (x_axis) {
+            double px = prle__plot_x(p, v);
+            fprintf(fp,
+                    "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.0f\" class=\"grid\"/>"
+                    "<text x=\"%.1f\" y=\"%.0f\" class=\"tk\" text-anchor=\"middle\">%s</text>\n",
+                    px, px, p->py0, p->py1, px, p->py1 + 13, prle__fmt_g3(b, v));
+        } else {
+            double py = prle__plot_y(p, v);
+            fprintf(fp,
+                    "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>"
+                    "<text x=\"%.0f\" y=\"%.1f\" class=\"tk\" text-anchor=\"end\">%s</text>\n",
+                    p->px0, p->px1, py, py, p->px0 - 4, py + 3.5, prle__fmt_g3(b, v));
+        }
+    }
+}
+
+void prle__plot_open(FILE *fp, prle__plot *p, const char *cls, const char *title,
+                     const char *xlabel, const char *ylabel, int width, int height)
+{
+    p->px0 = 56, p->px1 = width - 12, p->py0 = 26, p->py1 = height - 38;
+    if (!(p->x1 > p->x0))
+        p->x1 = p->x0 + 1;
+    if (!(p->y1 > p->y0))
+        p->y1 = p->y0 + 1;
+    fprintf(fp,
+            "<svg class=\"plot %s\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
+            "role=\"img\" aria-label=\"",
+            cls, width, height, width, height);
+    prle__html_text(fp, title);
+    fputs("\">\n<text x=\"6\" y=\"15\" class=\"ct\">", fp);
+    prle__html_text(fp, title);
+    fputs("</text>\n", fp);
+    ticks(fp, p, true);
+    ticks(fp, p, false);
+    fprintf(fp, "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" class=\"frame\"/>\n",
+            p->px0, p->py0, p->px1 - p->px0, p->py1 - p->py0);
+    fprintf(fp, "<text x=\"%.1f\" y=\"%d\" class=\"ax\" text-anchor=\"middle\">",
+            (p->px0 + p->px1) / 2, height - 8);
+    prle__html_text(fp, xlabel);
+    fprintf(fp,
+            "</text>\n<text class=\"ax\" text-anchor=\"middle\" "
+            "transform=\"translate(13 %.1f) rotate(-90)\">",
+            (p->py0 + p->py1) / 2);
+    prle__html_text(fp, ylabel);
+    fputs("</text>\n", fp);
+}
+
+void prle__plot_close(FILE *fp)
+{
+    fputs("</svg>\n", fp);
+}
