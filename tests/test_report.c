@@ -186,6 +186,10 @@ static void test_report__fixture(void)
     for (size_t i = 0; i < sizeof headings / sizeof *headings; i++)
         HAS(html, headings[i]);
     LACKS(html, "not computed");
+    /* the t-SNE caption names the repulsion analysis.json says the maps used */
+    HAS(html, "its repulsion by FFT interpolation (FIt-SNE) while the map is compact, then "
+              "Barnes\u2013Hut, perplexity 30");
+    LACKS(html, "<p class=\"cap\">Barnes\u2013Hut t-SNE");
     /* self-contained: no reference outside, and a policy that forbids any */
     LACKS(html, "http://");
     LACKS(html, "https://");

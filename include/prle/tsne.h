@@ -41,6 +41,9 @@ typedef enum prle_tsne_method {
     PRLE_TSNE_FFT = 2   /**< FFT-accelerated interpolation (Linderman et al. 2019, FIt-SNE) */
 } prle_tsne_method;
 
+/** "auto", "bh" or "fft" (analysis.json's tsne "method"); "?" for another value. */
+PRLE_API const char *prle_tsne_method_name(prle_tsne_method m);
+
 /** AUTO uses the FFT while its zero-padded grid (side^2 nodes) has at most this many nodes per
  *  row of the embedding: the FFT's cost grows with the grid, the quadtree's with the rows
  *  (measured on STS-B's 8,628 rows: the two cost the same at a side of about 460). */

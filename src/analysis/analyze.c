@@ -278,6 +278,7 @@ static int run_tsne(prle__analysis *a, const run_data *r, const prle_analyze_par
         prle_tsne_params tp = prle_tsne_default_params();
         tp.perplexity = a->perplexity;
         tp.seed = a->seed;
+        a->tsne_method = tp.method;
         tp.n_threads = p->n_threads;
         if (p->progress) {
             tp.progress = relay;

@@ -31,6 +31,7 @@ typedef struct prle__analysis {
 
     bool has_tsne;
     double perplexity;
+    prle_tsne_method tsne_method; /* the repulsion the maps used */
     const float *labels;  /* (n_all) raw labels, train then validation then test */
     const size_t *protos; /* prototype rows of model.safetensors, indices into the train rows */
     size_t n_protos;      /* 0: no model (an empty list) */

@@ -139,6 +139,8 @@ static int add_tsne(cJSON *root, const prle__analysis *a)
     size_t n_all = a->n[0] + a->n[1] + a->n[2];
     if ((err = prle__json_add_number(t, "perplexity", a->perplexity)) < 0 ||
         (err = prle__json_add(t, "seed", prle__json_int((int64_t)a->seed))) < 0 ||
+        (err = prle__json_add(t, "method",
+                              cJSON_CreateString(prle_tsne_method_name(a->tsne_method)))) < 0 ||
         !(sp = add_array(t, "splits")))
         return err < 0 ? err : PRLE_ENOMEM;
     for (int s = 0; s < 3; s++)

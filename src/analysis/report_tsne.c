@@ -58,7 +58,16 @@ static void caption(FILE *fp, const cJSON *tsne)
 {
     const cJSON *sp = cJSON_GetObjectItemCaseSensitive(tsne, "splits");
     const cJSON *ct = cJSON_GetObjectItemCaseSensitive(tsne, "counts");
-    fputs("<p class=\"cap\">Barnes\u2013Hut t-SNE, perplexity ", fp);
+    /* maps made before the FFT (no "method") were Barnes-Hut */
+    const cJSON *me = cJSON_GetObjectItemCaseSensitive(tsne, "method");
+    const char *m = cJSON_IsString(me) ? me->valuestring : "bh";
+    fputs(!strcmp(m, "fft") ? "<p class=\"cap\">t-SNE with FFT-interpolated repulsion (FIt-SNE)"
+          : !strcmp(m, "auto")
+              ? "<p class=\"cap\">t-SNE, its repulsion by FFT interpolation (FIt-SNE) "
+                "while the map is compact, then Barnes\u2013Hut"
+              : "<p class=\"cap\">Barnes\u2013Hut t-SNE",
+          fp);
+    fputs(", perplexity ", fp);
     prle__html_num(fp, prle__report_num(tsne, "perplexity"), 0);
     fputs(", seed ", fp);
     prle__html_num(fp, prle__report_num(tsne, "seed"), 0);

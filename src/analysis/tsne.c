@@ -22,6 +22,19 @@ struct prle_tsne {
     prle_tsne_info info;
 };
 
+const char *prle_tsne_method_name(prle_tsne_method m)
+{
+    switch (m) {
+    case PRLE_TSNE_AUTO:
+        return "auto";
+    case PRLE_TSNE_BH:
+        return "bh";
+    case PRLE_TSNE_FFT:
+        return "fft";
+    }
+    return "?";
+}
+
 prle_tsne_params prle_tsne_default_params(void)
 {
     prle_tsne_params p = {0};

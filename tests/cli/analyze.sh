@@ -47,7 +47,7 @@ for r in o:
         m = r[side]
         assert m["n"] == 20 and 0 <= m["mse"] < 1 and -1 <= m["pearson"] <= 1, (side, m)
 t = a["tsne"]
-assert t["perplexity"] == 30 and t["seed"] == 7, "tsne params"
+assert t["perplexity"] == 30 and t["seed"] == 7 and t["method"] == "auto", "tsne params"
 assert t["splits"] == ["train", "validation", "test"] and t["counts"] == [80, 20, 20], "counts"
 assert len(t["labels"]) == 120 and t["labels"][:7] == [0, 1, 2, 3, 4, 5, 0], "labels"
 assert t["labels"][80:82] == [80 % 6, 81 % 6] and t["labels"][119] == 119 % 6, "label order"

@@ -190,7 +190,8 @@ dump("analysis.json", {
                     "oracle": {"mse": 0.0333, "pearson": 0.6544}},
                    {"model": "linear", "k": 4, "global": {"mse": 0.0402, "pearson": 0.5876},
                     "oracle": {"mse": 0.0389, "pearson": 0.5999}}],
-    "tsne": {"perplexity": 30, "seed": 7, "splits": ["train", "validation", "test"],
+    "tsne": {"perplexity": 30, "seed": 7, "method": "auto",
+             "splits": ["train", "validation", "test"],
              "counts": [n["train"], n["validation"], n["test"]], "labels": labels,
              "prototype_points": [p[1] for p in protos],
              "retrieval": {"kl": 1.93, "xy": xy_r}, "value": {"kl": 1.8, "xy": xy_v}}})
