@@ -78,8 +78,6 @@ if(PRLE_LLAMA)
         "${PRLE_LLAMA_DIR}/lib/libggml-base.a" stdc++ Threads::Threads m)
     target_compile_definitions(prle_llama INTERFACE PRLE_HAVE_LLAMA=1)
     add_library(prle::llama ALIAS prle_llama)
-    set(PRLE_LLAMA_EMBEDDING "${PRLE_LLAMA_DIR}/bin/llama-embedding")
-    set(PRLE_GGUF_PY "${PRLE_LLAMA_DIR}/gguf-py")
 endif()
 
 # Open MPI: prle embed shards rows over ranks under mpirun (cli/mpi.c, the only file

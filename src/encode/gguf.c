@@ -14,7 +14,7 @@
  * The file is checked before llama.cpp sees it: missing, not GGUF (magic), a header ggml's
  * reader rejects, no tensors (a vocabulary-only file: nothing to embed with), or shorter than
  * its tensors need (a truncated download) each give an error naming the file. llama.cpp's log
- * is kept off stderr; its last error line is added to a failed load's message. */
+ * is kept off stderr; its first error line is added to a failed load's message. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,6 +59,10 @@ static void on_llama_log(enum ggml_log_level level, const char *text, void *ud)
     if (level != GGML_LOG_LEVEL_ERROR || !text)
         return;
     pthread_mutex_lock(&log_mutex);
+    if (last_log_error[0]) { /* the first since reset_log: the cause, not the consequences */
+        pthread_mutex_unlock(&log_mutex);
+        return;
+    }
     snprintf(last_log_error, sizeof last_log_error, "%s", text);
     size_t n = strlen(last_log_error);
     while (n > 0 && (last_log_error[n - 1] == '\n' || last_log_error[n - 1] == ' '))
@@ -70,6 +74,13 @@ static void backend_start(void)
 {
     llama_log_set(on_llama_log, NULL);
     llama_backend_init();
+}
+
+static void reset_log(void)
+{
+    pthread_mutex_lock(&log_mutex);
+    last_log_error[0] = '\0';
+    pthread_mutex_unlock(&log_mutex);
 }
 
 static void last_error(char *out, size_t cap)
@@ -168,6 +179,7 @@ static int decode_run(gguf_state *st, float *out, size_t a, size_t b)
         return 0;
     st->tokens += (size_t)bt->n_tokens;
     llama_memory_clear(llama_get_memory(st->ctx), true);
+    reset_log();
     int rc = llama_decode(st->ctx, *bt);
     if (rc != 0) {
         char why[256];
@@ -268,6 +280,7 @@ static int load(gguf_state *st, const char *path, const char *pooling, int threa
     char why[256];
     struct llama_model_params mp = llama_model_default_params();
     mp.n_gpu_layers = 0;
+    reset_log();
     if (!(st->model = llama_model_load_from_file(path, mp))) {
         last_error(why, sizeof why);
         return prle__error_set(PRLE_EFORMAT, "model.model_path: %s: llama.cpp cannot load it (%s)",
@@ -292,6 +305,7 @@ static int load(gguf_state *st, const char *path, const char *pooling, int threa
     cp.embeddings = true;
     cp.kv_unified = true;
     cp.no_perf = true;
+    reset_log();
     if (!(st->ctx = llama_init_from_model(st->model, cp))) {
         last_error(why, sizeof why);
         return prle__error_set(PRLE_EFORMAT,

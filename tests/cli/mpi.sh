@@ -4,7 +4,7 @@
 # encoders (gguf on the tiny random-weight model, batches of 4 rows so the ranks' shares are
 # uneven), with pair features and single texts; a reused cache; a bad model path refused with
 # exit 2 on every rank.
-# Usage: mpi.sh /path/to/prle   (env PRLE_GGUF_PY: set by ctest)
+# Usage: mpi.sh /path/to/prle
 set -u
 prle=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 here=$(cd "$(dirname "$0")" && pwd)
@@ -50,8 +50,10 @@ for h in 1 2; do
 done
 same_cache glove cache/g1 cache/g2
 
-if [ -d "${PRLE_GGUF_PY:-}" ]; then
-  check write_model 0 /usr/bin/python3 "$here/../data/tiny_gguf.py" "$PRLE_GGUF_PY" tiny.gguf
+if [ "${PRLE_HAVE_GGUF:-1}" = 0 ]; then
+  skip "gguf: a build without llama.cpp (PRLE_LLAMA=OFF)"
+elif llama=$("$here/../../scripts/llama.sh"); then
+  check write_model 0 /usr/bin/python3 "$here/../data/tiny_gguf.py" "$llama/gguf-py" tiny.gguf
   for h in 1 2; do
     cmd=("$prle"); [ $h -eq 2 ] && cmd=("${mpi[@]}" "$prle")
     check "gguf_pairs_$h" 0 "${cmd[@]}" embed small.yaml model.encoder_type=gguf \
@@ -67,6 +69,6 @@ if [ -d "${PRLE_GGUF_PY:-}" ]; then
   contains gguf_missing err "nothere.gguf: no such file"
   ok gguf_missing_nothing_written test ! -e cache/m/train_embeds.npy
 else
-  fail "no gguf-py (PRLE_GGUF_PY '${PRLE_GGUF_PY:-}')"
+  fail "scripts/llama.sh: no llama.cpp build"
 fi
 finish

@@ -7,7 +7,8 @@ Usage: tiny_gguf.py GGUF_PY_DIR OUT.gguf [--shape tiny|small|0.5b] [--seed N] [-
                small: 4 layers, width 256; 0.5b: 24 layers, width 896, FFN 4864, vocabulary
                32,000 (Qwen2-0.5B's body on a llama tokenizer: about 0.5 G parameters, f16)
   --kind       model (default); vocab-only: the same metadata and no tensors (a GGUF with no
-               embedding output, for the error test)
+               embedding output); no-blocks: the token embeddings alone (llama.cpp cannot build
+               the model); both for the error tests
 
 The tokenizer is a small SentencePiece-style ("llama") vocabulary: <unk>, <s>, </s>, the 256
 byte tokens (so any text tokenizes), the letters and digits with and without the word mark
@@ -62,7 +63,7 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--shape", default="tiny", choices=sorted(SHAPES))
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--kind", default="model", choices=["model", "vocab-only"])
+    ap.add_argument("--kind", default="model", choices=["model", "vocab-only", "no-blocks"])
     a = ap.parse_args()
     sys.path.insert(0, a.gguf_py)
     import gguf  # noqa: E402  (llama.cpp's gguf-py, from the same source as the library)
@@ -90,7 +91,7 @@ def main():
     w.add_unk_token_id(0)
     w.add_add_bos_token(True)
     w.add_add_eos_token(False)
-    if a.kind == "model":
+    if a.kind != "vocab-only":
         rng = np.random.default_rng(a.seed)
         big = np.float32 if a.shape == "tiny" else np.float16
 
@@ -99,7 +100,7 @@ def main():
 
         ones = np.ones(d, dtype=np.float32)
         w.add_tensor("token_embd.weight", mat(len(toks), d))
-        for i in range(layers):
+        for i in range(layers if a.kind == "model" else 0):
             p = "blk.%d." % i
             w.add_tensor(p + "attn_norm.weight", ones)
             w.add_tensor(p + "attn_q.weight", mat(heads * hd, d))
@@ -110,7 +111,8 @@ def main():
             w.add_tensor(p + "ffn_gate.weight", mat(ffn, d))
             w.add_tensor(p + "ffn_up.weight", mat(ffn, d))
             w.add_tensor(p + "ffn_down.weight", mat(d, ffn))
-        w.add_tensor("output_norm.weight", ones)
+        if a.kind == "model":
+            w.add_tensor("output_norm.weight", ones)
     w.write_header_to_file()
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
