@@ -64,10 +64,10 @@ if [ "${GGUF_BENCH_BIG:-1}" = 0 ] || [ "$free_kb" -lt 4000000 ]; then
 fi
 [ -f 0.5b.gguf ] || /usr/bin/python3 "$here/../tests/data/tiny_gguf.py" "$llama/gguf-py" 0.5b.gguf \
   --shape 0.5b || exit 1
-texts 200
+texts 100
 sed -i 's/^model:/train:\n  threads: 1\nmodel:/' bench.yaml
-run 0.5b.gguf 200 "1 thread" env || exit 1
+run 0.5b.gguf 100 "1 thread" env || exit 1
 sed -i 's/  threads: 1/  threads: 2/' bench.yaml
-run 0.5b.gguf 200 "2 threads" env || exit 1
+run 0.5b.gguf 100 "2 threads" env || exit 1
 sed -i 's/  threads: 2/  threads: 1/' bench.yaml
-run 0.5b.gguf 200 "2 ranks x 1 thread" "${mpi[@]}" || exit 1
+run 0.5b.gguf 100 "2 ranks x 1 thread" "${mpi[@]}" || exit 1
