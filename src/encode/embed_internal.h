@@ -3,6 +3,7 @@
 #define PRLE_ENCODE_EMBED_INTERNAL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "prle/embed.h"
 #include "prle/encoder.h"
@@ -49,6 +50,13 @@ int prle__embed_agree(const prle_embed_comm *comm, int err);
 
 /** Frees the matrices and zeroes `raw`. */
 void prle__embed_raw_dispose(prle__embed_raw *raw);
+
+/**
+ * prle__sha256_file (hex digest and size of `path`), remembered in the user cache per file
+ * identity (size, modification time, device, inode, path; sha_memo.c), so that a model of
+ * gigabytes is hashed once, not on every run. The same errors as prle__sha256_file.
+ */
+int prle__sha256_file_memo(char out[65], uint64_t *size, const char *path);
 
 /* ---- from rows to encoder input (embed_text.c), shared by the cache and prle predict ---- */
 

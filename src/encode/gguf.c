@@ -27,7 +27,7 @@
 
 #include "core/error.h"
 #include "core/threads.h"
-#include "data/download.h"
+#include "encode/embed_internal.h"
 #include "encode/encoder_impl.h"
 
 #define GGUF_ENCODER_VERSION 1
@@ -336,7 +336,7 @@ int prle__gguf_encoder_init(prle_encoder *enc, const prle_config *cfg)
         return err;
     char sha[65];
     uint64_t size = 0;
-    if ((err = prle__sha256_file(sha, &size, path)) < 0)
+    if ((err = prle__sha256_file_memo(sha, &size, path)) < 0)
         return err;
     pthread_once(&backend_once, backend_start);
     gguf_state *st = calloc(1, sizeof *st);

@@ -109,6 +109,23 @@ check normalize 0 "$prle" embed single.yaml model.normalize=true data.embedding_
 import numpy as np; a = np.load('cache/n/train_embeds.npy')
 assert abs(np.linalg.norm(a, axis=1) - 1).max() < 1e-6" && pass || fail "normalize: unit rows"
 
+# ---- the model's sha256, remembered per file identity in the user cache -------------------------
+cp tiny.gguf memo.gguf
+XDG_CACHE_HOME=$tmp/xdg check memo_first 0 "$prle" embed single.yaml model.model_path=memo.gguf \
+  data.embedding_cache_dir=cache/memo
+contains memo_recorded xdg/prle/sha256-memo.txt "$(sha256sum tiny.gguf | cut -c1-64) 432288 "
+XDG_CACHE_HOME=$tmp/xdg check memo_reused 0 "$prle" embed single.yaml model.model_path=memo.gguf \
+  data.embedding_cache_dir=cache/memo
+contains memo_reused out "reused"
+lines memo_one_line xdg/prle/sha256-memo.txt 1
+# another model in the same place (same size, new time): hashed again, the cache rebuilt
+"$py" "$here/../data/tiny_gguf.py" "$gguf_py" memo.gguf --seed 8
+XDG_CACHE_HOME=$tmp/xdg check memo_changed 0 "$prle" embed single.yaml model.model_path=memo.gguf \
+  data.embedding_cache_dir=cache/memo
+contains memo_changed err "the encoder settings changed"
+contains memo_changed out "sha256=$(sha256sum memo.gguf | cut -c1-64)"
+lines memo_two_lines xdg/prle/sha256-memo.txt 2
+
 # ---- files refused: exit 2 naming the file, no cache -------------------------------------------
 printf 'not a model\n' >text.gguf
 head -c 100000 tiny.gguf >cut.gguf
