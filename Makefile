@@ -41,12 +41,15 @@ run: build
 # Everything: the normal build, then ASan+UBSan, then short libFuzzer runs.
 test: test-fast test-san test-fuzz
 
+# llama-embedding, the gguf tests' reference, is built once into the llama cache first.
 test-fast: build deps-test
+	@scripts/llama.sh tool >/dev/null
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow
 
 test-san: deps-test
 	$(CMAKE) -S . -B $(SAN) -DCMAKE_BUILD_TYPE=Debug -DPRLE_SANITIZE=ON
 	$(CMAKE) --build $(SAN) -j $(JOBS)
+	@scripts/llama.sh tool >/dev/null
 	cd $(SAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS) -LE slow
 
@@ -69,6 +72,7 @@ bench: deps
 	@for b in $(BUILD)/bench/bench_*; do [ -x "$$b" ] && "$$b" || exit 1; done
 	@bench/predict.sh $(BUILD)
 	@bench/busy.sh $(BUILD)
+	@bench/gguf.sh $(BUILD)
 
 # The accuracy scoreboard (issue 12): PRLE with the library's defaults on STS-B, Ruddit and
 # MLQE-PE ru-en over SEEDS, beside ridge, kNN and SVR on the same features and split.

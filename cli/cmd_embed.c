@@ -1,6 +1,7 @@
 /* prle embed CONFIG [key=value...]: stage 0, texts to cached embeddings (SPEC.md §3). */
 
 #include "cli.h"
+#include "cli_mpi.h"
 #include "run_print.h"
 
 static void print_report(const prle_dataset *ds, const prle_embed_report *r)
@@ -28,6 +29,14 @@ static void print_report(const prle_dataset *ds, const prle_embed_report *r)
     }
     if (empty > 0)
         printf("texts with no known word (zero vectors): %zu\n", empty);
+    size_t tokens = 0;
+    double secs = 0;
+    for (int s = 0; s < PRLE_N_SPLITS; s++)
+        tokens += r->splits[s].n_tokens, secs += r->splits[s].seconds;
+    if (tokens > 0)
+        printf("tokens    %zu (%.0f tokens/s, %.1f rows/s)\n", tokens, secs > 0 ? tokens / secs : 0,
+               secs > 0 ? (double)(r->splits[0].rows + r->splits[1].rows + r->splits[2].rows) / secs
+                        : 0);
     printf("total     %.2f s\n", r->seconds);
 }
 
@@ -42,19 +51,34 @@ int cmd_embed(int argc, char **argv)
     cli_progress_init(&ps);
     int rc, err;
     static const char *const flags[] = {"--force", NULL};
-    if ((rc = cli_config_load_flags(&cfg, &ep.force, flags, argc, argv)) != CLI_OK)
+    prle_embed_comm comm;
+    bool mpi = cli_mpi_start(&comm); /* under mpirun: rank 0 prints, the others only errors */
+    if ((rc = cli_config_load_flags(&cfg, &ep.force, flags, argc, argv)) != CLI_OK) {
+        cli_mpi_finish();
         return rc;
+    }
     prle_init(cfg.train.threads);
+    if (mpi)
+        ep.comm = &comm;
+    if (mpi && comm.rank != 0)
+        ps.show = false;
     if (ps.show) {
         dp.progress = ep.progress = cli_progress_fn;
         dp.progress_ud = ep.progress_ud = &ps;
     }
-    if ((err = prle_dataset_load(&ds, &cfg.data, cfg.train.seed, &dp)) < 0) {
+    err = prle_dataset_load(&ds, &cfg.data, cfg.train.seed, &dp);
+    int all = err; /* every rank loaded its rows, or none goes on */
+    if (mpi && comm.min_int(comm.ud, &all) == 0 && all < 0 && err == 0) {
+        cli_progress_close(&ps);
+        rc = cli_error(CLI_USAGE, "rank %d: another rank could not load the dataset", comm.rank);
+        goto done;
+    }
+    if (err < 0) {
         cli_progress_close(&ps);
         rc = cli_fail(err);
         goto done;
     }
-    if (prle_dataset_n_skipped(ds) > 0) {
+    if (prle_dataset_n_skipped(ds) > 0 && (!mpi || comm.rank == 0)) {
         const char *first = "";
         for (int s = PRLE_N_SPLITS - 1; s >= 0; s--) {
             const prle_dataset_split_info *in = prle_dataset_info(ds, (prle_split)s);
@@ -70,11 +94,16 @@ int cmd_embed(int argc, char **argv)
         rc = cli_fail(err);
         goto done;
     }
+    rc = CLI_OK;
+    if (mpi && comm.rank != 0)
+        goto done;
     if (rep.stale)
         fprintf(stderr, "prle: notice: rebuilding the cache in %s: %s\n", rep.dir, rep.reason);
     print_report(ds, &rep);
-    rc = CLI_OK;
+    if (mpi)
+        printf("ranks     %d (mpirun: rows shared, rank 0 wrote the cache)\n", comm.size);
 done:
+    cli_mpi_finish();
     prle_embed_report_dispose(&rep);
     prle_dataset_free(ds);
     prle_config_dispose(&cfg);

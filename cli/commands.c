@@ -13,6 +13,12 @@
     "explained test predictions.\n"                                                                \
     "  --no-analyze  skip analysis.json (prle analyze RUN makes it later)\n"                       \
     "  --no-report   skip report.html (prle report RUN makes it later)\n"
+#define HELP_EMBED                                                                                 \
+    "Builds {data.embedding_cache_dir}/{split}_embeds.npy and embeds_manifest.json, or reuses\n"   \
+    "them when the manifest matches the config and data.\n"                                        \
+    "  --force  rebuild even when the cache matches\n"                                             \
+    "Under mpirun (mpirun -n N prle embed CONFIG, --hostfile for several machines) the ranks\n"    \
+    "share the rows; rank 0 writes the cache one process would write and prints the report.\n"
 #define HELP_TRAIN                                                                                 \
     "As prle run on the cached embeddings (prle embed CONFIG builds them; a cache that does\n"     \
     "not match the config is an error), without analysis and report.\n"
@@ -91,8 +97,11 @@ const char *cli_help_text(const char *name)
 {
     static const struct {
         const char *name, *text;
-    } help[] = {
-        {"run", HELP_RUN}, {"train", HELP_TRAIN}, {"eval", HELP_EVAL}, {"predict", HELP_PREDICT}};
+    } help[] = {{"run", HELP_RUN},
+                {"embed", HELP_EMBED},
+                {"train", HELP_TRAIN},
+                {"eval", HELP_EVAL},
+                {"predict", HELP_PREDICT}};
     for (size_t i = 0; i < sizeof help / sizeof *help; i++)
         if (strcmp(help[i].name, name) == 0)
             return help[i].text;

@@ -159,6 +159,10 @@ int main(int argc, char **argv)
             cli_usage(stdout, cmd->name);
             return CLI_OK;
         }
+    /* several copies of any other command would write the same files side by side */
+    const char *ranks = getenv("OMPI_COMM_WORLD_SIZE");
+    if (ranks && strcmp(ranks, "1") != 0 && strcmp(cmd->name, "embed") != 0)
+        return cli_error(CLI_USAGE, "only prle embed runs under mpirun (%s ranks here)", ranks);
     prle_init(0);
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;

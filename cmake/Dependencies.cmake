@@ -48,3 +48,38 @@ if(PRLE_OPENMP)
     find_package(OpenMP REQUIRED COMPONENTS C)
 endif()
 find_package(Threads REQUIRED)
+
+# llama.cpp for the gguf encoder (src/encode/gguf.c, the only file including llama.h): Debian
+# has none, so scripts/llama.sh builds it once per version into the user cache (static,
+# position independent) from the source node-llama-cpp ships on npm, at the first configure.
+option(PRLE_LLAMA "build the gguf encoder on llama.cpp (scripts/llama.sh builds it once)" ON)
+set(PRLE_LLAMA_DIR "" CACHE PATH "a llama.cpp build laid out as scripts/llama.sh makes it; empty: \
+that script's (built on first use)")
+if(PRLE_LLAMA AND PRLE_LLAMA_DIR)
+    set(PRLE_LLAMA_DIR "${PRLE_LLAMA_DIR}")
+elseif(PRLE_LLAMA)
+    execute_process(COMMAND "${PROJECT_SOURCE_DIR}/scripts/llama.sh"
+        OUTPUT_VARIABLE _llama_dir RESULT_VARIABLE _llama_rc
+        OUTPUT_STRIP_TRAILING_WHITESPACE)
+    if(NOT _llama_rc EQUAL 0)
+        message(FATAL_ERROR "scripts/llama.sh could not build llama.cpp (PRLE_LLAMA=OFF builds "
+            "without the gguf encoder)")
+    endif()
+    set(PRLE_LLAMA_DIR "${_llama_dir}")
+endif()
+if(PRLE_LLAMA)
+    message(STATUS "llama.cpp: ${PRLE_LLAMA_DIR}")
+    # a removed cache reconfigures, which builds it again
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${PRLE_LLAMA_DIR}/STAMP")
+    add_library(prle_llama INTERFACE)
+    target_include_directories(prle_llama SYSTEM INTERFACE "${PRLE_LLAMA_DIR}/include")
+    target_link_libraries(prle_llama INTERFACE "${PRLE_LLAMA_DIR}/lib/libllama.a"
+        "${PRLE_LLAMA_DIR}/lib/libggml.a" "${PRLE_LLAMA_DIR}/lib/libggml-cpu.a"
+        "${PRLE_LLAMA_DIR}/lib/libggml-base.a" stdc++ Threads::Threads m)
+    target_compile_definitions(prle_llama INTERFACE PRLE_HAVE_LLAMA=1)
+    add_library(prle::llama ALIAS prle_llama)
+endif()
+
+# Open MPI: prle embed shards rows over ranks under mpirun (cli/mpi.c, the only file
+# including mpi.h); without mpirun the tool runs as one process.
+find_package(MPI REQUIRED COMPONENTS C)

@@ -61,6 +61,7 @@ static void test_config__defaults_match_spec(void)
     PT_NEAR(c.model.sif_a, 1e-3, 0);
     PT_EQ_INT(c.model.remove_pc, 0);
     PT_CHECK(c.model.vectors == NULL);
+    PT_CHECK(c.model.model_path == NULL);
     PT_EQ_STR(c.model.encoder_type, "glove");
     PT_EQ_INT(c.model.hidden_dim, 1024);
     PT_EQ_INT(c.model.num_prototypes, 25);
@@ -151,6 +152,7 @@ static void test_config__load_full(void)
     PT_EQ_STR(c.data.embedding_cache_dir, pt_join(dir, "cache/pairs"));
     PT_EQ_STR(c.model.type, "mlp");
     PT_EQ_STR(c.model.vectors, "/opt/vectors/glove.bin");
+    PT_EQ_STR(c.model.model_path, "/opt/models/llama.gguf");
     PT_NEAR(c.model.sif_a, 1e-4, 0);
     PT_CHECK(c.model.normalize && c.model.normalize_embeddings && c.model.skip_loading_encoder);
     PT_EQ_STR(c.model.init_strategy, "farthest-first");

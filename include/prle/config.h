@@ -126,7 +126,7 @@ typedef struct prle_model_config {
     char *output_dir;          /**< the original's output folder (path; unused by prle) */
     char *cache_dir;           /**< the original's encoder download cache (path) */
     char *vectors;             /**< word vectors (path); NULL = the default GloVe cache */
-    char *pooling;             /**< glove: mean | sif */
+    char *pooling;             /**< glove: mean | sif; gguf: mean | last | cls */
     double sif_a;              /**< SIF weight a/(a + p(w)) */
     int remove_pc;             /**< SIF: principal components removed (0 or 1) */
     double tau_min;            /**< softmax router: lower clip of tau */
@@ -134,6 +134,7 @@ typedef struct prle_model_config {
     double tau_init;           /**< softmax router: initial tau */
     double tau_anneal;         /**< factor applied to tau each epoch; 1 = off, > 1 sharpens */
     double tau_top1;           /**< tau_init 0: the training rows' mean largest weight (new) */
+    char *model_path;          /**< gguf: the model file (path) */
     bool trainable_prototypes; /**< prototypes move during training */
     bool use_value_space;      /**< experts and router work in value space */
     bool use_v2_loss;          /**< v2 loss (loss.lambda_task_main ...) instead of v1 */

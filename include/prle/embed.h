@@ -13,6 +13,28 @@ PRLE_BEGIN_DECL
 /** The manifest beside the cached .npy files: `{embedding_cache_dir}/PRLE_EMBED_MANIFEST`. */
 #define PRLE_EMBED_MANIFEST "embeds_manifest.json"
 
+/**
+ * Processes sharing one prle_embed call (ranks of `mpirun`; the tool's cli/mpi.c fills it from
+ * MPI). Every rank calls prle_embed with the same config and dataset; each encodes its share of
+ * the rows, rank 0 gathers them and alone checks, locks and writes the cache, so the files are
+ * those one process writes. Each function is collective (every rank calls it, in the same
+ * order) and returns 0 or a negative prle_status.
+ */
+typedef struct prle_embed_comm {
+    int rank; /**< this process, 0 .. size-1 */
+    int size; /**< processes */
+    void *ud; /**< passed to the functions */
+    /** `*value` becomes rank 0's value on every rank. */
+    int (*bcast_int)(void *ud, int *value);
+    /** `*value` becomes the smallest value over the ranks. */
+    int (*min_int)(void *ud, int *value);
+    /** Rank r holds rows[r] rows of `cols` floats in `mine`; rank 0 receives them all, in rank
+     *  order, into `all` (sum of rows[] rows; NULL on other ranks). */
+    int (*gather_rows)(void *ud, float *all, const float *mine, const size_t *rows, size_t cols);
+    /** `*value` becomes the sum over the ranks. */
+    int (*sum_size)(void *ud, size_t *value);
+} prle_embed_comm;
+
 /** Options of prle_embed that are not part of the config; start from the defaults. */
 typedef struct prle_embed_params {
     /** Progress per split: stage "embed:train" (then validation, test), units = texts
@@ -20,6 +42,9 @@ typedef struct prle_embed_params {
      *  NULL. Returning false stops with PRLE_EABORTED and leaves no cache behind. */
     prle_progress_fn progress;
     void *progress_ud;
+    /** Several processes share the work (see prle_embed_comm); NULL (the default) or a
+     *  size of 1: this process alone. Borrowed for the call. */
+    const prle_embed_comm *comm;
     /** Rebuild even when the cache matches. Default false. */
     bool force;
 } prle_embed_params;
@@ -29,11 +54,13 @@ PRLE_API prle_embed_params prle_embed_default_params(void);
 
 /** One split's embeddings. */
 typedef struct prle_embed_split_report {
-    size_t rows;    /**< N: the split's rows */
-    size_t cols;    /**< H: the width (5·d for pair features) */
-    size_t n_texts; /**< texts encoded: 2 per row for pair features, else 1 */
-    size_t n_empty; /**< of those, texts with no known word or feature (zero vectors) */
-    double seconds; /**< encoding and writing this split; 0 when reused */
+    size_t rows;     /**< N: the split's rows */
+    size_t cols;     /**< H: the width (5·d for pair features) */
+    size_t n_texts;  /**< texts encoded: 2 per row for pair features, else 1 */
+    size_t n_empty;  /**< of those, texts with no known word or feature (zero vectors) */
+    double seconds;  /**< encoding and writing this split; 0 when reused */
+    size_t n_tokens; /**< tokens the model read (gguf, after truncation); 0 for other encoders
+                          and when reused */
 } prle_embed_split_report;
 
 /** What prle_embed did. Dispose with prle_embed_report_dispose. */

@@ -35,7 +35,6 @@
 
 #define FORMAT_NAME "prle-embed-cache"
 #define FORMAT_VERSION 1
-#define CHUNK 4096           /* texts per encode call, between progress reports */
 #define MARKER ".prle-cache" /* written before a build's first .npy: the folder is ours */
 #define LOCK_TRIES 4         /* check, build, check again: more means builds keep racing */
 
@@ -61,7 +60,7 @@ static char *xprintf(const char *fmt, ...)
 
 prle_embed_params prle_embed_default_params(void)
 {
-    return (prle_embed_params){NULL, NULL, false};
+    return (prle_embed_params){NULL, NULL, NULL, false};
 }
 
 void prle_embed_report_dispose(prle_embed_report *r)
@@ -328,96 +327,21 @@ typedef struct progress_ctx {
     void *ud;
 } progress_ctx;
 
-/* Encodes `n` texts into `out` (n, d) in chunks, reporting progress as `stage`. */
-static int encode_texts(prle_matrix *out, size_t *n_empty, size_t *done, size_t total,
-                        const prle_encoder *enc, const char *const *texts, size_t n,
-                        const char *stage, const progress_ctx *pc, double t0)
+/* One split's embeddings into `out` from its raw per-text ones (moved or combined) per `mode`:
+ * normalised per text, then pair features. */
+static int finish_split(prle_matrix *out, prle__embed_raw *raw, prle_split s, prle__text_mode mode,
+                        const prle_config *cfg)
 {
-    prle_matrix m = {0};
-    int err = prle_matrix_alloc(&m, n, prle_encoder_dim(enc));
-    for (size_t i = 0; err == 0 && i < n; i += CHUNK) {
-        size_t c = n - i < CHUNK ? n - i : CHUNK, e = 0;
-        prle_matrix part = {0};
-        if ((err = prle_encoder_encode(&part, enc, texts + i, c, &e)) < 0)
-            break;
-        if (part.rows != c || part.cols != m.cols) {
-            prle_matrix_dispose(&part);
-            err = prle__error_set(PRLE_ESHAPE, "encoder gave (%zu, %zu) for %zu texts of width %zu",
-                                  part.rows, part.cols, c, m.cols);
-            break;
-        }
-        if (c)
-            memcpy(prle_matrix_row(&m, i), part.data, c * m.cols * sizeof(float));
-        prle_matrix_dispose(&part);
-        *n_empty += e;
-        *done += c;
-        err = prle__progress(pc->fn, pc->ud, stage, *done, total, t0, NULL);
+    prle_matrix *u = &raw->side[s][0], *v = &raw->side[s][1];
+    if (prle__embed_normalizes(cfg)) {
+        prle__embed_l2_normalize_rows(u);
+        prle__embed_l2_normalize_rows(v);
     }
-    if (err < 0) {
-        prle_matrix_dispose(&m);
-        return err;
-    }
-    *out = m;
+    if (mode == PRLE__TEXT_PAIR)
+        return prle__pair_features(out, u, v, cfg->train.threads);
+    *out = *u;
+    *u = (prle_matrix){0};
     return 0;
-}
-
-/* One split's embeddings into `out` per `mode`. */
-static int embed_split(prle_matrix *out, prle_embed_split_report *r, const prle_encoder *enc,
-                       const prle_dataset *ds, prle_split s, prle__text_mode mode,
-                       const prle_config *cfg, const progress_ctx *pc)
-{
-    int err = 0;
-    size_t n = prle_dataset_n_rows(ds, s), done = 0;
-    char stage[32];
-    char **joined = NULL;
-    prle_matrix u = {0}, v = {0};
-    double t0 = prle__now();
-    snprintf(stage, sizeof stage, "embed:%s", prle_split_name(s));
-    r->rows = n;
-    r->n_texts = mode == PRLE__TEXT_PAIR ? 2 * n : n;
-    const char *const *t0s = prle_dataset_texts(ds, s, 0);
-    if (mode == PRLE__TEXT_JOINED) {
-        if ((err = prle_dataset_join_texts(&joined, ds, s, cfg->data.combine_separator_token)) < 0)
-            return err;
-        t0s = (const char *const *)joined;
-    }
-    if ((err = encode_texts(&u, &r->n_empty, &done, r->n_texts, enc, t0s, n, stage, pc, t0)) < 0)
-        goto done;
-    if (prle__embed_normalizes(cfg))
-        prle__embed_l2_normalize_rows(&u);
-    if (mode == PRLE__TEXT_PAIR) {
-        if ((err = encode_texts(&v, &r->n_empty, &done, r->n_texts, enc,
-                                prle_dataset_texts(ds, s, 1), n, stage, pc, t0)) < 0)
-            goto done;
-        if (prle__embed_normalizes(cfg))
-            prle__embed_l2_normalize_rows(&v);
-        if ((err = prle__pair_features(out, &u, &v, cfg->train.threads)) < 0)
-            goto done;
-    } else {
-        *out = u;
-        u = (prle_matrix){0};
-    }
-    r->cols = out->cols;
-done:
-    prle_dataset_texts_free(joined, n);
-    prle_matrix_dispose(&u);
-    prle_matrix_dispose(&v);
-    return err;
-}
-
-/* Fits the encoder on the train texts (prle__embed_fit_encoder), with progress around it. */
-static int fit_encoder(prle_encoder *enc, const prle_dataset *ds, prle__text_mode mode,
-                       const prle_config *cfg, const progress_ctx *pc)
-{
-    size_t n = prle_dataset_n_rows(ds, PRLE_SPLIT_TRAIN);
-    size_t nt = mode == PRLE__TEXT_PAIR ? 2 * n : n;
-    double t0 = prle__now();
-    int err = prle__progress(pc->fn, pc->ud, "embed:fit", 0, nt, t0, NULL);
-    if (err == 0)
-        err = prle__embed_fit_encoder(enc, cfg, ds);
-    if (err == 0)
-        err = prle__progress(pc->fn, pc->ud, "embed:fit", nt, nt, t0, NULL);
-    return err;
 }
 
 static cJSON *npy_json(const char *file, const prle_matrix *m, uint64_t size, const char *sha)
@@ -466,8 +390,10 @@ static int lock_dir(int fd, int op, const char *dir)
 
 /* Fits, encodes and writes every split, then the manifest. */
 static int cache_build(prle_embed_report *rep, prle_encoder *enc, const prle_config *cfg,
-                       const prle_dataset *ds, cJSON *text, const progress_ctx *pc)
+                       const prle_dataset *ds, cJSON *text, const progress_ctx *pc,
+                       const prle_embed_comm *comm)
 {
+    prle__embed_raw raw = {0};
     prle__text_mode mode = prle__embed_text_mode(cfg, ds);
     char *paths[PRLE_N_SPLITS] = {0};
     bool written[PRLE_N_SPLITS] = {0};
@@ -475,10 +401,11 @@ static int cache_build(prle_embed_report *rep, prle_encoder *enc, const prle_con
     int err = 0;
     if (!root || !splits) {
         cJSON_Delete(splits);
+        splits = NULL;
         err = prle__error_nomem("manifest");
-        goto done;
     }
-    if ((err = prle__json_add_string(root, "format", FORMAT_NAME)) < 0 ||
+    /* no early exit before prle__embed_encode_all: under a comm the other ranks wait there */
+    if (err < 0 || (err = prle__json_add_string(root, "format", FORMAT_NAME)) < 0 ||
         (err = prle__json_add_int(root, "version", FORMAT_VERSION)) < 0 ||
         (err = prle__json_add_string(root, "prle_version", prle_version())) < 0 ||
         (err = prle__json_add_string(root, "encoder_type", cfg->model.encoder_type)) < 0 ||
@@ -489,16 +416,14 @@ static int cache_build(prle_embed_report *rep, prle_encoder *enc, const prle_con
         (err = prle__json_add(root, "text", cJSON_Duplicate(text, true))) < 0 ||
         (err = prle__json_add_string(root, "dataset", prle_dataset_name(ds))) < 0 ||
         (err = prle__json_add(root, "splits", splits)) < 0)
-        goto done;
-    if ((err = prle__mkdir_p(cfg->data.embedding_cache_dir)) < 0 ||
-        (err = write_marker(rep->dir)) < 0)
-        goto done;
-    if (unlink(rep->manifest_path) != 0 && errno != ENOENT) {
+        ;
+    else if ((err = prle__mkdir_p(cfg->data.embedding_cache_dir)) == 0 &&
+             (err = write_marker(rep->dir)) == 0 && unlink(rep->manifest_path) != 0 &&
+             errno != ENOENT)
         err =
             prle__error_set(PRLE_EIO, "%s: cannot remove: %s", rep->manifest_path, strerror(errno));
-        goto done;
-    }
-    if ((err = fit_encoder(enc, ds, mode, cfg, pc)) < 0)
+    /* collective under a comm: the other ranks are in follow_builds */
+    if ((err = prle__embed_encode_all(&raw, enc, cfg, ds, comm, pc->fn, pc->ud, err)) < 0)
         goto done;
     for (int s = 0; s < PRLE_N_SPLITS; s++) {
         prle_embed_split_report *r = &rep->splits[s];
@@ -511,9 +436,14 @@ static int cache_build(prle_embed_report *rep, prle_encoder *enc, const prle_con
             err = prle__error_nomem("manifest");
             goto done;
         }
+        r->rows = prle_dataset_n_rows(ds, (prle_split)s);
+        r->n_texts = raw.n_texts[s];
+        r->n_empty = raw.n_empty[s];
+        r->n_tokens = raw.n_tokens[s];
         if ((err = prle_embed_path(&paths[s], cfg, (prle_split)s)) < 0 ||
-            (err = embed_split(&m, r, enc, ds, (prle_split)s, mode, cfg, pc)) < 0)
+            (err = finish_split(&m, &raw, (prle_split)s, mode, cfg)) < 0)
             goto done;
+        r->cols = m.cols;
         written[s] = true; /* from here on a failure removes it */
         err = prle_npy_save(paths[s], &m);
         if (err == 0)
@@ -525,12 +455,13 @@ static int cache_build(prle_embed_report *rep, prle_encoder *enc, const prle_con
                          (err = prle__json_add_int(sp, "empty_texts", (int64_t)r->n_empty)) < 0))
             err = prle__error_nomem("manifest");
         prle_matrix_dispose(&m);
-        r->seconds = prle__now() - t0;
+        r->seconds = raw.seconds[s] + prle__now() - t0;
         if (err < 0)
             goto done;
     }
     err = prle__json_write_file(rep->manifest_path, root);
 done:
+    prle__embed_raw_dispose(&raw);
     for (int s = 0; s < PRLE_N_SPLITS; s++) {
         if (err < 0 && written[s])
             unlink(paths[s]);
@@ -541,6 +472,25 @@ done:
 }
 
 /* ---- the stage ------------------------------------------------------------------------- */
+
+/* A rank other than 0: builds with rank 0 each time it says 1 (cache_build's collective
+ * part), until it sends its final status. */
+static int follow_builds(prle_encoder *enc, const prle_config *cfg, const prle_dataset *ds,
+                         const prle_embed_comm *comm)
+{
+    for (;;) {
+        int v = 0, rc = comm->bcast_int(comm->ud, &v);
+        if (rc < 0)
+            return rc;
+        if (v < 0)
+            return prle__error_set(v, "rank 0 stopped (%s)", prle_status_name(v));
+        if (v != 1)
+            return 0;
+        prle__embed_raw raw = {0};
+        (void)prle__embed_encode_all(&raw, enc, cfg, ds, comm, NULL, NULL, 0);
+        prle__embed_raw_dispose(&raw); /* rank 0 reports a failure in its final status */
+    }
+}
 
 int prle_embed(prle_embed_report *out, const prle_config *cfg, const prle_dataset *ds,
                const prle_embed_params *params)
@@ -555,8 +505,22 @@ int prle_embed(prle_embed_report *out, const prle_config *cfg, const prle_datase
     const char *type = cfg->model.encoder_type ? cfg->model.encoder_type : "";
     int err = 0;
     *out = (prle_embed_report){0};
+    bool shared = p.comm && p.comm->size > 1, waiting = false;
     if (!dir || !*dir)
         return prle__error_set(PRLE_EINVAL, "data.embedding_cache_dir is not set");
+    if (shared && p.comm->rank != 0 && strcmp(type, "npy") == 0)
+        return 0; /* inputs: rank 0 checks them */
+    if (shared && strcmp(type, "npy") != 0) {
+        /* the encoder first, on every rank, so that all of them agree it loaded */
+        err = prle__embed_agree(p.comm, prle_encoder_new(&enc, cfg));
+        if (err == 0 && p.comm->rank != 0)
+            err = follow_builds(enc, cfg, ds, p.comm);
+        if (err < 0 || p.comm->rank != 0) {
+            prle_encoder_free(enc);
+            return err;
+        }
+        waiting = true; /* the other ranks wait in follow_builds until `done` */
+    }
     if (!(rep.dir = xprintf("%s", dir))) {
         err = prle__error_nomem("embed report");
         goto done;
@@ -571,7 +535,7 @@ int prle_embed(prle_embed_report *out, const prle_config *cfg, const prle_datase
         rep.seconds_setup = prle__now() - t0;
         goto done;
     }
-    if ((err = prle_encoder_new(&enc, cfg)) < 0)
+    if (!enc && (err = prle_encoder_new(&enc, cfg)) < 0)
         goto done;
     if (!(rep.encoder = xprintf("%s", prle_encoder_describe(enc))) ||
         !(rep.manifest_path = xprintf("%s/%s", dir, PRLE_EMBED_MANIFEST)) ||
@@ -636,11 +600,17 @@ int prle_embed(prle_embed_report *out, const prle_config *cfg, const prle_datase
         /* exclusive while building (another process may build in between: built again) */
         if ((err = lock_dir(rep.lock_fd, LOCK_EX, dir)) < 0 ||
             (err = prle__sweep_stale(dir, "", NULL)) < 0 || /* killed builds' temporaries */
-            (err = cache_build(&rep, enc, cfg, ds, text, &pc)) < 0 ||
+            (waiting && (err = p.comm->bcast_int(p.comm->ud, &(int){1})) < 0) ||
+            (err = cache_build(&rep, enc, cfg, ds, text, &pc, waiting ? p.comm : NULL)) < 0 ||
             (err = lock_dir(rep.lock_fd, LOCK_SH, dir)) < 0)
             goto done;
     }
 done:
+    if (waiting) { /* the last word to the other ranks: done, or failed */
+        int last = err < 0 ? err : 0;
+        int rc = p.comm->bcast_int(p.comm->ud, &last);
+        err = err < 0 ? err : rc;
+    }
     rep.seconds = prle__now() - t0;
     cJSON_Delete(text);
     cJSON_Delete(stored);

@@ -3,6 +3,7 @@
 #define PRLE_ENCODE_EMBED_INTERNAL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "prle/embed.h"
 #include "prle/encoder.h"
@@ -20,6 +21,42 @@ int prle__pair_features(prle_matrix *out, const prle_matrix *u, const prle_matri
  */
 int prle__embed_check_inputs(prle_embed_report *rep, const prle_config *cfg,
                              const prle_dataset *ds);
+
+/* ---- from rows to raw embeddings (embed_rows.c), shared over ranks ---------------------- */
+
+/** Every split's per-text embeddings before normalisation and pair features. */
+typedef struct prle__embed_raw {
+    prle_matrix side[PRLE_N_SPLITS][2]; /* (n, d): first texts (or joined, or single), second */
+    size_t n_texts[PRLE_N_SPLITS];      /* texts encoded */
+    size_t n_empty[PRLE_N_SPLITS];      /* of those, empty (zero vectors), over all ranks */
+    double seconds[PRLE_N_SPLITS];      /* encoding each split */
+    size_t n_tokens[PRLE_N_SPLITS];     /* tokens read (gguf), over all ranks */
+} prle__embed_raw;
+
+/**
+ * Fits `enc` on the train texts (every rank), then encodes every split's texts as
+ * prle__embed_text_mode builds them, shared over `comm`'s ranks (NULL: alone); see embed_rows.c.
+ * Collective under `comm`: every rank calls it, `err_in` being its status so far (a negative
+ * one on any rank stops all of them, nothing encoded). The matrices are filled on rank 0 only.
+ * Progress (rank 0 only) as prle_embed documents it.
+ */
+int prle__embed_encode_all(prle__embed_raw *out, prle_encoder *enc, const prle_config *cfg,
+                           const prle_dataset *ds, const prle_embed_comm *comm, prle_progress_fn fn,
+                           void *ud, int err_in);
+
+/** Under `comm` (collective): the smallest of the ranks' `err`, a message on ranks that did
+ *  not fail themselves; without one (or one rank): `err`. */
+int prle__embed_agree(const prle_embed_comm *comm, int err);
+
+/** Frees the matrices and zeroes `raw`. */
+void prle__embed_raw_dispose(prle__embed_raw *raw);
+
+/**
+ * prle__sha256_file (hex digest and size of `path`), remembered in the user cache per file
+ * identity (size, modification time, device, inode, path; sha_memo.c), so that a model of
+ * gigabytes is hashed once, not on every run. The same errors as prle__sha256_file.
+ */
+int prle__sha256_file_memo(char out[65], uint64_t *size, const char *path);
 
 /* ---- from rows to encoder input (embed_text.c), shared by the cache and prle predict ---- */
 

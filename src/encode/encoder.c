@@ -5,6 +5,12 @@
 #include "core/error.h"
 #include "encode/encoder_impl.h"
 
+#ifdef PRLE_HAVE_LLAMA
+#define PRLE__GGUF_NAME " or gguf"
+#else
+#define PRLE__GGUF_NAME "; gguf needs a build with PRLE_LLAMA=ON"
+#endif
+
 int prle_encoder_new(prle_encoder **out, const prle_config *cfg)
 {
     const char *type = cfg->model.encoder_type ? cfg->model.encoder_type : "(null)";
@@ -13,13 +19,17 @@ int prle_encoder_new(prle_encoder **out, const prle_config *cfg)
         init = prle__hashing_encoder_init;
     else if (strcmp(type, "glove") == 0)
         init = prle__glove_encoder_init;
+#ifdef PRLE_HAVE_LLAMA
+    else if (strcmp(type, "gguf") == 0)
+        init = prle__gguf_encoder_init;
+#endif
     else if (strcmp(type, "npy") == 0)
         return prle__error_set(PRLE_EINVAL, "model.encoder_type: npy reads precomputed "
                                             "embeddings and has no text encoder");
     else
         return prle__error_set(PRLE_EINVAL,
                                "model.encoder_type: %s is not built in (glove, "
-                               "hashing or npy)",
+                               "hashing, npy" PRLE__GGUF_NAME ")",
                                type);
 
     prle_encoder *enc = calloc(1, sizeof *enc);

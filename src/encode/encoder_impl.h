@@ -15,6 +15,8 @@ typedef struct prle__encoder_ops {
      * back in place of fit, naming `path` in messages */
     int (*save)(const prle_encoder *enc, prle_st_writer *w);
     int (*load)(prle_encoder *enc, const prle_st_file *f, const char *path);
+    /* tokens encoded since the encoder was made (NULL: not counted) */
+    size_t (*tokens)(const prle_encoder *enc);
 } prle__encoder_ops;
 
 struct prle_encoder {
@@ -22,10 +24,14 @@ struct prle_encoder {
     void *state;    /* the backend's own */
     size_t dim;     /* output width */
     char *describe; /* manifest line, heap */
+    size_t granule; /* texts per batch (gguf); calls that start at its multiples batch alike */
 };
 
 /* Backends: each fills `enc` (ops, state, dim, describe) from the config. */
 int prle__glove_encoder_init(prle_encoder *enc, const prle_config *cfg);
 int prle__hashing_encoder_init(prle_encoder *enc, const prle_config *cfg);
+#ifdef PRLE_HAVE_LLAMA
+int prle__gguf_encoder_init(prle_encoder *enc, const prle_config *cfg);
+#endif
 
 #endif

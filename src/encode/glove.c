@@ -323,8 +323,8 @@ static int glove_load(prle_encoder *enc, const prle_st_file *f, const char *path
     return 0;
 }
 
-static const prle__encoder_ops glove_ops = {"glove",    glove_fit,  glove_encode,
-                                            glove_free, glove_save, glove_load};
+static const prle__encoder_ops glove_ops = {"glove",    glove_fit,  glove_encode, glove_free,
+                                            glove_save, glove_load, NULL};
 
 int prle__glove_encoder_init(prle_encoder *enc, const prle_config *cfg)
 {

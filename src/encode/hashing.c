@@ -570,8 +570,8 @@ static void hashing_free(prle_encoder *enc)
     free(st);
 }
 
-static const prle__encoder_ops hashing_ops = {"hashing",    hashing_fit,  hashing_encode,
-                                              hashing_free, hashing_save, hashing_load};
+static const prle__encoder_ops hashing_ops = {
+    "hashing", hashing_fit, hashing_encode, hashing_free, hashing_save, hashing_load, NULL};
 
 int prle__hashing_encoder_init(prle_encoder *enc, const prle_config *cfg)
 {

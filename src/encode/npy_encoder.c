@@ -32,7 +32,7 @@ int prle__embed_check_inputs(prle_embed_report *rep, const prle_config *cfg, con
             first = path;
             path = NULL;
         }
-        rep->splits[s] = (prle_embed_split_report){m.rows, m.cols, 0, 0, 0.0};
+        rep->splits[s] = (prle_embed_split_report){m.rows, m.cols, 0, 0, 0.0, 0};
         prle_matrix_dispose(&m);
     }
     free(path);

@@ -48,7 +48,7 @@ static const char *const monitors[] = {"val_mse",      "val_loss",    "val_rmse"
                                        "val_mae",      "val_r2",      "val_pearson",
                                        "val_spearman", "val_kendall", NULL};
 static const char *const modes[] = {"min", "max", NULL};
-static const char *const poolings[] = {"mean", "sif", NULL};
+static const char *const poolings[] = {"mean", "sif", "last", "cls", NULL};
 static const char *const precisions[] = {"high", "medium", "highest", NULL};
 static const char *const keeps[] = {"best", "last", NULL};
 static const char *const stages[] = {"kernel", "experts", NULL};
@@ -105,6 +105,7 @@ const prle__cfg_key prle__cfg_keys[] = {
     ENUM("model.encoder_type", model.encoder_type, "glove", encoders, NULL, 0),
     STR("model.encoder_name", model.encoder_name, NULL, NUL),
     PATH("model.vectors", model.vectors, NULL),
+    PATH("model.model_path", model.model_path, NULL),
     ENUM("model.pooling", model.pooling, "mean", poolings, NULL, 0),
     FLT("model.sif_a", model.sif_a, "1e-3", 0, DBL_MAX, LO_OPEN),
     INT("model.remove_pc", model.remove_pc, "0", 0, 1, 0),
