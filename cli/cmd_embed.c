@@ -1,10 +1,12 @@
 /* prle embed CONFIG [key=value...]: stage 0, texts to cached embeddings (SPEC.md §3). */
 
+#include <strings.h>
+
 #include "cli.h"
 #include "cli_mpi.h"
 #include "run_print.h"
 
-static void print_report(const prle_dataset *ds, const prle_embed_report *r)
+static void print_report(const prle_dataset *ds, const prle_embed_report *r, bool gguf)
 {
     size_t empty = 0;
     printf("dataset   %s (%s; %zu / %zu / %zu rows)\n", prle_dataset_name(ds),
@@ -27,7 +29,10 @@ static void print_report(const prle_dataset *ds, const prle_embed_report *r)
                sp->seconds, sp->n_empty);
         empty += sp->n_empty;
     }
-    if (empty > 0)
+    if (empty > 0 && gguf) /* the model's special tokens alone (BOS) still give a vector */
+        printf("texts with no token of their own (embedded from the special tokens alone): %zu\n",
+               empty);
+    else if (empty > 0)
         printf("texts with no known word (zero vectors): %zu\n", empty);
     size_t tokens = 0;
     double secs = 0;
@@ -99,7 +104,7 @@ int cmd_embed(int argc, char **argv)
         goto done;
     if (rep.stale)
         fprintf(stderr, "prle: notice: rebuilding the cache in %s: %s\n", rep.dir, rep.reason);
-    print_report(ds, &rep);
+    print_report(ds, &rep, cfg.model.encoder_type && !strcasecmp(cfg.model.encoder_type, "gguf"));
     if (mpi)
         printf("ranks     %d (mpirun: rows shared, rank 0 wrote the cache)\n", comm.size);
 done:

@@ -140,4 +140,12 @@ for c in "missing.gguf:no such file" "text.gguf:not a GGUF file" "cut.gguf:trunc
 done
 check refuse_sif 2 "$prle" embed single.yaml model.pooling=sif data.embedding_cache_dir=cache/s
 contains refuse_sif err "model.pooling: sif is not for gguf"
+
+# ---- an empty text: the special tokens alone give its vector, and embed says so ------------------
+awk -F'\t' 'BEGIN { OFS = "\t" } NR == 2 { $1 = "" } { print }' train.tsv >etrain.tsv
+sed -e 's#train: train.tsv#train: etrain.tsv#' -e 's#cache/single#cache/empty#' single.yaml \
+  >empty.yaml
+check empty_text 0 "$prle" embed empty.yaml
+contains empty_text out "texts with no token of their own (embedded from the special tokens alone): 1"
+lacks empty_text out "zero vectors"
 finish
