@@ -71,11 +71,14 @@ if(PRLE_LLAMA)
     message(STATUS "llama.cpp: ${PRLE_LLAMA_DIR}")
     # a removed cache reconfigures, which builds it again
     set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${PRLE_LLAMA_DIR}/STAMP")
+    # and a changed script (another version or flags) builds and links the new one
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+        "${PROJECT_SOURCE_DIR}/scripts/llama.sh")
     add_library(prle_llama INTERFACE)
     target_include_directories(prle_llama SYSTEM INTERFACE "${PRLE_LLAMA_DIR}/include")
     target_link_libraries(prle_llama INTERFACE "${PRLE_LLAMA_DIR}/lib/libllama.a"
         "${PRLE_LLAMA_DIR}/lib/libggml.a" "${PRLE_LLAMA_DIR}/lib/libggml-cpu.a"
-        "${PRLE_LLAMA_DIR}/lib/libggml-base.a" stdc++ Threads::Threads m)
+        "${PRLE_LLAMA_DIR}/lib/libggml-base.a" stdc++ gomp Threads::Threads m)
     target_compile_definitions(prle_llama INTERFACE PRLE_HAVE_LLAMA=1)
     add_library(prle::llama ALIAS prle_llama)
 endif()

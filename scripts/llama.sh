@@ -8,8 +8,8 @@
 #         (make test builds it before running the suite)
 # Debian 12 has no llama.cpp: its source comes from the npm package node-llama-cpp, which ships
 # it as a git bundle (package/llama/gitRelease.bundle, release in llama.cpp.info.json). The
-# result is ${XDG_CACHE_HOME:-~/.cache}/prle/llama/<version>/; the source and build tree stay
-# in <version>.build/ so that the tool builds on what the library build compiled. Installed
+# result is ${XDG_CACHE_HOME:-~/.cache}/prle/llama/<version>-openmp/; the source and build tree
+# stay in <version>-openmp.build/ so the tool builds on what the library build compiled. Installed
 # files are copied under a temporary name and renamed into place, the directory's STAMP (the
 # tool: its binary) last, under a lock: a failed or concurrent build never leaves a
 # half-installed directory, and an interrupted one resumes.
@@ -17,13 +17,18 @@ set -euo pipefail
 what=${1:-lib}
 case "$what" in lib | tool) ;; *) echo "llama.sh: unknown part '$what' (lib, tool)" >&2; exit 2 ;; esac
 version=3.22.1
+# ggml's threads wait in OpenMP barriers: under the OMP_WAIT_POLICY=passive the prle tool sets,
+# they sleep instead of spinning when the machine is busy (tiny model beside two busy loops,
+# 2 threads: 21,452 tokens/s, against 8,674 with ggml's own spinning pool; the same when quiet).
+# The flavour names the directory, so builds of other flags are never reused.
+flavour=$version-openmp
 root=${XDG_CACHE_HOME:-$HOME/.cache}/prle/llama
-dest=$root/$version
-work=$root/$version.build
+dest=$root/$flavour
+work=$root/$flavour.build
 done_already() { [ -f "$dest/STAMP" ] && { [ "$what" = lib ] || [ -x "$dest/bin/llama-embedding" ]; }; }
 done_already && { echo "$dest"; exit 0; }
 mkdir -p "$root"
-exec 9>"$root/.lock-$version"
+exec 9>"$root/.lock-$flavour"
 flock 9
 done_already && { echo "$dest"; exit 0; }
 for c in npm git cmake c++; do
@@ -44,7 +49,7 @@ fi
 release=$(sed -n 's/.*"tag": *"\([^"]*\)".*/\1/p' "$work/package/llama/llama.cpp.info.json")
 if [ ! -f "$work/build/CMakeCache.txt" ]; then
   cmake -S "$work/src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
-    -DCMAKE_POSITION_INDEPENDENT_CODE=ON -DGGML_NATIVE=OFF -DGGML_OPENMP=OFF -DLLAMA_CURL=OFF \
+    -DCMAKE_POSITION_INDEPENDENT_CODE=ON -DGGML_NATIVE=OFF -DGGML_OPENMP=ON -DLLAMA_CURL=OFF \
     -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF \
     -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_EXAMPLES=ON -DLLAMA_BUILD_COMMON=ON \
     >"$work/configure.log" 2>&1 || { tail -20 "$work/configure.log" >&2; exit 1; }
@@ -56,7 +61,7 @@ build() { # targets...
 if [ ! -f "$dest/STAMP" ]; then
   echo "llama.sh: building llama.cpp $release (static libraries) into $dest, once" >&2
   build llama
-  tmp=$(mktemp -d "$root/.install-$version.XXXXXX")
+  tmp=$(mktemp -d "$root/.install-$flavour.XXXXXX")
   trap 'rm -rf "$tmp"' EXIT
   mkdir -p "$tmp/include" "$tmp/lib" "$tmp/bin"
   cp "$work/src/include/llama.h" "$work/src/ggml/include/"*.h "$tmp/include/"
