@@ -7,12 +7,10 @@
 
 static int add_result(cJSON *arr, const prle_baseline_result *r)
 {
-    cJSON *o = cJSON_CreateObject();
-    if (!o || !cJSON_AddItemToArray(arr, o)) {
-        cJSON_Delete(o);
-        return prle__error_nomem("baselines.json");
-    }
-    int err;
+    cJSON *o;
+    int err = prle__json_push_object(&o, arr, "baselines.json");
+    if (err < 0)
+        return err;
     if ((err = prle__json_add_string(o, "name", prle_baseline_name(r->kind))) < 0 ||
         (err = prle__json_add_string(o, "best", r->best)) < 0 ||
         (err = prle__json_add_int(o, "n_points", (int64_t)r->n_points)) < 0 ||

@@ -113,6 +113,18 @@ int prle__json_add(cJSON *obj, const char *key, cJSON *item)
     return 0;
 }
 
+int prle__json_push_object(cJSON **out, cJSON *arr, const char *what)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o || !cJSON_AddItemToArray(arr, o)) {
+        cJSON_Delete(o);
+        *out = NULL;
+        return prle__error_nomem(what);
+    }
+    *out = o;
+    return 0;
+}
+
 int prle__json_add_number(cJSON *obj, const char *key, double v)
 {
     return prle__json_add(obj, key, prle__json_number(v));

@@ -92,12 +92,9 @@ static int add_epochs(cJSON *root, const prle_kernel *k)
     if (!arr)
         return prle__error_nomem("report");
     for (size_t i = 0; i < n && err >= 0; i++) {
-        cJSON *o = cJSON_CreateObject();
-        if (!o || !cJSON_AddItemToArray(arr, o)) {
-            cJSON_Delete(o);
-            err = prle__error_nomem("report");
+        cJSON *o;
+        if ((err = prle__json_push_object(&o, arr, "report")) < 0)
             break;
-        }
         if ((err = prle__json_add_int(o, "epoch", e[i].epoch)) < 0 ||
             (err = prle__json_add_number(o, "loss", e[i].loss)) < 0 ||
             (err = prle__json_add_number(o, "loss_pair", e[i].loss_pair)) < 0 ||

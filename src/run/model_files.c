@@ -82,12 +82,9 @@ int prle__write_prototypes_json(const char *path, const prle__stage2_view *v)
         goto done;
     }
     for (size_t p = 0; p < P; p++) {
-        cJSON *o = cJSON_CreateObject();
-        if (!o || !cJSON_AddItemToArray(arr, o)) {
-            cJSON_Delete(o);
-            err = prle__error_nomem("prototypes.json");
+        cJSON *o;
+        if ((err = prle__json_push_object(&o, arr, "prototypes.json")) < 0)
             goto done;
-        }
         size_t row = rows[p];
         const float *z = prle_model_prototypes(m) + p * D;
         double ss = 0;

@@ -17,20 +17,16 @@ static int add_row(cJSON *arr, const prle__stage2_view *v, const float *yhat, si
     for (size_t p = 1; p < P; p++)
         if (w[p] > w[top]) /* ties: the lower slot */
             top = p;
-    cJSON *o = cJSON_CreateObject();
-    if (o && !cJSON_AddItemToArray(arr, o)) {
-        cJSON_Delete(o);
-        o = NULL;
-    }
-    if (!o)
-        return prle__error_nomem("rows_test.json");
+    cJSON *o;
+    int err = prle__json_push_object(&o, arr, "rows_test.json");
+    if (err < 0)
+        return err;
     const char *const *t1 = prle_dataset_texts(ds, PRLE_SPLIT_TEST, 0);
     const char *const *t2 =
         prle_dataset_n_texts(ds) > 1 ? prle_dataset_texts(ds, PRLE_SPLIT_TEST, 1) : NULL;
     float lo = NAN, hi = NAN;
     if (iv->present)
         prle__conformal_interval(&lo, &hi, yhat[i], iv->q, mn, mx);
-    int err;
     if ((err = prle__json_add_int(o, "index", (int64_t)i)) < 0 ||
         (err = prle__json_add_float(o, "label", v->y_test[i])) < 0 ||
         (err = prle__json_add_float(o, "prediction", yhat[i])) < 0 ||

@@ -73,12 +73,9 @@ static cJSON *intervals_json(const prle_interval_stats st[2])
         const prle_interval_stats *s = &st[k];
         if (!s->present)
             continue;
-        cJSON *o = cJSON_CreateObject();
-        if (o && !cJSON_AddItemToArray(arr, o)) {
-            cJSON_Delete(o);
-            o = NULL;
-        }
-        if (!o || prle__json_add_string(o, "method", s->adaptive ? "adaptive" : "plain") < 0 ||
+        cJSON *o;
+        if (prle__json_push_object(&o, arr, "metrics.json") < 0 ||
+            prle__json_add_string(o, "method", s->adaptive ? "adaptive" : "plain") < 0 ||
             prle__json_add_number(o, "level", s->level) < 0 ||
             prle__json_add_number(o, "q", s->q) < 0 ||
             prle__json_add_int(o, "n_calib", (int64_t)s->n_calib) < 0 ||
