@@ -8,7 +8,6 @@
 #include "core/error.h"
 
 #define FILE_ROWS "rows_test.json"
-#define N_LABEL_BINS 10
 #define N_WEIGHT_BINS 20
 #define TEXT_CHARS 70
 
@@ -43,14 +42,6 @@ static int rows_read(trow **out, size_t *n, const cJSON *root, const prle__repor
     return 0;
 }
 
-/* "label (raw scale, 0 to 5)" */
-static void scale_name(char *buf, size_t len, const char *what, const prle__report_ctx *ctx)
-{
-    char a[32], b[32];
-    snprintf(buf, len, "%s (raw scale, %s to %s)", what, prle__fmt_g3(a, ctx->label_min),
-             prle__fmt_g3(b, ctx->label_max));
-}
-
 static void predicted_vs_true(FILE *fp, const prle__report_ctx *ctx, const trow *r, size_t n)
 {
     double lo = ctx->label_min, hi = ctx->label_max;
@@ -59,8 +50,8 @@ static void predicted_vs_true(FILE *fp, const prle__report_ctx *ctx, const trow 
     double pad = (hi - lo) * 0.02;
     prle__plot p = {.x0 = lo - pad, .x1 = hi + pad, .y0 = lo - pad, .y1 = hi + pad};
     char xl[96], yl[96];
-    scale_name(xl, sizeof xl, "gold label", ctx);
-    scale_name(yl, sizeof yl, "prediction", ctx);
+    prle__plot_scale_label(xl, sizeof xl, "gold label", ctx->label_min, ctx->label_max);
+    prle__plot_scale_label(yl, sizeof yl, "prediction", ctx->label_min, ctx->label_max);
     prle__plot_open(fp, &p, "pvt", "Predicted against true, test split", xl, yl, 340, 340);
     fprintf(fp, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"diag\"/>\n",
             prle__plot_x(&p, p.x0), prle__plot_y(&p, p.y0), prle__plot_x(&p, p.x1),
@@ -75,34 +66,34 @@ static void predicted_vs_true(FILE *fp, const prle__report_ctx *ctx, const trow 
 /* Bars: mean of prediction - label per label bin; dots: mean |error|; bin counts on top. */
 static void error_by_bin(FILE *fp, const prle__report_ctx *ctx, const trow *r, size_t n)
 {
-    double sum[N_LABEL_BINS] = {0}, abs_sum[N_LABEL_BINS] = {0};
-    size_t cnt[N_LABEL_BINS] = {0};
-    double w = (ctx->label_max - ctx->label_min) / N_LABEL_BINS, m = 0;
+    enum { NB = PRLE__LABEL_BINS };
+    double sum[NB] = {0}, abs_sum[NB] = {0};
+    size_t cnt[NB] = {0};
+    double w = (ctx->label_max - ctx->label_min) / NB, m = 0;
     for (size_t i = 0; i < n; i++) {
-        int b = (int)floor((r[i].label - ctx->label_min) / w);
-        b = b < 0 ? 0 : b >= N_LABEL_BINS ? N_LABEL_BINS - 1 : b;
+        int b = prle__plot_bin(r[i].label, ctx->label_min, ctx->label_max, NB);
         sum[b] += r[i].pred - r[i].label;
         abs_sum[b] += fabs(r[i].pred - r[i].label);
         cnt[b]++;
     }
-    for (int b = 0; b < N_LABEL_BINS; b++)
+    for (int b = 0; b < NB; b++)
         if (cnt[b])
             m = fmax(m, abs_sum[b] / (double)cnt[b]);
     m = m > 0 ? m * 1.15 : 1;
     prle__plot p = {.x0 = ctx->label_min, .x1 = ctx->label_max, .y0 = -m, .y1 = m};
     char xl[96], yl[96];
-    scale_name(xl, sizeof xl, "gold label, bins", ctx);
+    prle__plot_scale_label(xl, sizeof xl, "gold label, bins", ctx->label_min, ctx->label_max);
     snprintf(yl, sizeof yl, "prediction \u2212 label (raw scale)");
     prle__plot_open(fp, &p, "ebin", "Error by label bin, test split", xl, yl, 340, 340);
     double y0 = prle__plot_y(&p, 0);
     fprintf(fp, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>\n", p.px0,
             p.px1, y0, y0);
-    for (int b = 0; b < N_LABEL_BINS; b++) {
+    for (int b = 0; b < NB; b++) {
         if (!cnt[b])
             continue;
-        double mean = sum[b] / (double)cnt[b], mae = abs_sum[b] / (double)cnt[b];
-        double xa = prle__plot_x(&p, ctx->label_min + b * w) + 3;
-        double xb = prle__plot_x(&p, ctx->label_min + (b + 1) * w) - 3, ym = prle__plot_y(&p, mean);
+        double mean = sum[b] / (double)cnt[b], mae = abs_sum[b] / (double)cnt[b], xa, xb;
+        double ym = prle__plot_y(&p, mean);
+        prle__plot_bin_px(&p, b, NB, &xa, &xb);
         fprintf(fp,
                 "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
                 "<title>labels %.3g to %.3g: %zu rows, mean error %+.3f, mean |error| %.3f"

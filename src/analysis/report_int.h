@@ -93,7 +93,8 @@ void prle__svg_bars(FILE *fp, const prle__svg_bar *bars, size_t n, double lo, do
 /**
  * A scatter of n points `xy` (n, 2) coloured by `t` (n, in [0, 1]; NaN grey), equal aspect,
  * titled `title`; the rows `stars[0..n_stars)` are drawn on top as stars, each with the
- * tooltip `star_titles[i]` (may be NULL) and its number i (the prototype's slot) beside it. Rows out of range were rejected by the caller.
+ * tooltip `star_titles[i]` (may be NULL) and its number i (the prototype's slot) beside it. Rows
+ * out of range were rejected by the caller.
  */
 void prle__svg_scatter(FILE *fp, const char *title, const double *xy, const double *t, size_t n,
                        const size_t *stars, size_t n_stars, const char *const *star_titles);
@@ -124,6 +125,20 @@ double prle__plot_y(const prle__plot *p, double y);
 
 /** Closes the <svg>. */
 void prle__plot_close(FILE *fp);
+
+/** Label bins of the error and coverage charts. */
+#define PRLE__LABEL_BINS 10
+
+/** The bin (0 .. n-1) of `v` among n equal bins over [lo, hi], values outside in the end
+ *  bins. */
+int prle__plot_bin(double v, double lo, double hi, int n);
+
+/** The left and right pixel of bin `b` of n equal bins over the x range, 3 px inside its
+ *  edges (a bar). */
+void prle__plot_bin_px(const prle__plot *p, int b, int n, double *xa, double *xb);
+
+/** "WHAT (raw scale, LO to HI)", an axis title on the label's scale. */
+void prle__plot_scale_label(char *buf, size_t len, const char *what, double lo, double hi);
 
 /* ---- sections ------------------------------------------------------------------------- */
 

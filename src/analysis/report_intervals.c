@@ -8,8 +8,6 @@
 #include "analysis/report_int.h"
 #include "core/error.h"
 
-#define N_BINS 10
-
 static void pct(FILE *fp, double v)
 {
     if (isfinite(v))
@@ -76,30 +74,28 @@ static void verdict(FILE *fp, const cJSON *plain)
 /* Test coverage of the rows' intervals per label bin, the level as a dashed line. */
 static void coverage_by_bin(FILE *fp, const prle__report_ctx *ctx, const cJSON *rows, double level)
 {
-    size_t hit[N_BINS] = {0}, cnt[N_BINS] = {0};
-    double w = (ctx->label_max - ctx->label_min) / N_BINS;
+    enum { NB = PRLE__LABEL_BINS };
+    size_t hit[NB] = {0}, cnt[NB] = {0};
+    double w = (ctx->label_max - ctx->label_min) / NB;
     for (const cJSON *o = rows->child; o; o = o->next) {
         double y = prle__report_num(o, "label"), lo = prle__report_num(o, "lo"),
                hi = prle__report_num(o, "hi");
         if (!isfinite(y) || !isfinite(lo) || !isfinite(hi))
             continue;
-        int b = (int)floor((y - ctx->label_min) / w);
-        b = b < 0 ? 0 : b >= N_BINS ? N_BINS - 1 : b;
+        int b = prle__plot_bin(y, ctx->label_min, ctx->label_max, NB);
         cnt[b]++;
         hit[b] += y >= lo && y <= hi;
     }
     prle__plot p = {.x0 = ctx->label_min, .x1 = ctx->label_max, .y0 = 0, .y1 = 1.1};
-    char xl[96], a[32], b2[32];
-    snprintf(xl, sizeof xl, "gold label, bins (raw scale, %s to %s)",
-             prle__fmt_g3(a, ctx->label_min), prle__fmt_g3(b2, ctx->label_max));
+    char xl[96];
+    prle__plot_scale_label(xl, sizeof xl, "gold label, bins", ctx->label_min, ctx->label_max);
     prle__plot_open(fp, &p, "cbin", "Interval coverage by label bin, test split", xl,
                     "share of rows inside their interval", 520, 340);
-    for (int b = 0; b < N_BINS; b++) {
+    for (int b = 0; b < NB; b++) {
         if (!cnt[b])
             continue;
-        double c = (double)hit[b] / (double)cnt[b];
-        double xa = prle__plot_x(&p, ctx->label_min + b * w) + 3;
-        double xb = prle__plot_x(&p, ctx->label_min + (b + 1) * w) - 3, yt = prle__plot_y(&p, c);
+        double c = (double)hit[b] / (double)cnt[b], yt = prle__plot_y(&p, c), xa, xb;
+        prle__plot_bin_px(&p, b, NB, &xa, &xb);
         fprintf(fp,
                 "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
                 "<title>labels %.3g to %.3g: %zu of %zu rows covered</title></rect>"

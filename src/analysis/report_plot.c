@@ -80,3 +80,22 @@ void prle__plot_close(FILE *fp)
 {
     fputs("</svg>\n", fp);
 }
+
+int prle__plot_bin(double v, double lo, double hi, int n)
+{
+    int b = (int)floor((v - lo) / ((hi - lo) / n));
+    return b < 0 ? 0 : b >= n ? n - 1 : b;
+}
+
+void prle__plot_bin_px(const prle__plot *p, int b, int n, double *xa, double *xb)
+{
+    double w = (p->x1 - p->x0) / n;
+    *xa = prle__plot_x(p, p->x0 + b * w) + 3;
+    *xb = prle__plot_x(p, p->x0 + (b + 1) * w) - 3;
+}
+
+void prle__plot_scale_label(char *buf, size_t len, const char *what, double lo, double hi)
+{
+    char a[32], b[32];
+    snprintf(buf, len, "%s (raw scale, %s to %s)", what, prle__fmt_g3(a, lo), prle__fmt_g3(b, hi));
+}
