@@ -26,6 +26,7 @@
 #include <llama.h>
 
 #include "core/error.h"
+#include "core/str.h"
 #include "core/threads.h"
 #include "encode/embed_internal.h"
 #include "encode/encoder_impl.h"
@@ -362,11 +363,10 @@ int prle__gguf_encoder_init(prle_encoder *enc, const prle_config *cfg)
              "dim=%zu",
              GGUF_ENCODER_VERSION, base, sha, (unsigned long long)size, pooling, st->max_tokens,
              st->rows, st->dim);
-    if (!(enc->describe = malloc(strlen(buf) + 1))) {
+    if (!(enc->describe = prle__strdup(buf))) {
         gguf_free_state(enc);
         return prle__error_nomem("gguf encoder");
     }
-    memcpy(enc->describe, buf, strlen(buf) + 1);
     enc->ops = &gguf_ops;
     enc->dim = st->dim;
     enc->granule = st->rows;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "core/error.h"
+#include "core/str.h"
 #include "data/download.h"
 #include "encode/embed_internal.h"
 
@@ -33,8 +34,7 @@ static char *memo_path(void)
         return NULL;
     (void)prle__mkdir_p(buf);
     strcat(buf, "/" MEMO);
-    char *p = malloc(strlen(buf) + 1);
-    return p ? strcpy(p, buf) : NULL;
+    return prle__strdup(buf);
 }
 
 /* The last line for `path` with this identity, into `sha`; false when there is none. */
