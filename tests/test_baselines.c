@@ -4,6 +4,7 @@
  * fixed problem; forest determinism and sanity; the grid search on a synthetic problem. */
 #include "prle_test.h"
 
+#include "baselines/baselines_int.h"
 #include "baselines_ref.h"
 
 static prle_matrix mat(const float *v, size_t rows, size_t cols)
@@ -144,6 +145,42 @@ static void test_baselines__svr_vs_sklearn(void)
     p.C = 0;
     PT_FAILS(prle_svr_fit(&m, &x, ref_y, &p), PRLE_EINVAL, "C must be > 0");
     prle_matrix_dispose(&x);
+    prle_matrix_dispose(&q);
+}
+
+/* One kernel table refilled in place (the grid's gammas, then its refit on more rows) fits
+ * what a kernel of its own fits: first half the rows with room for all, then all rows for
+ * another gamma (scikit-learn's numbers), then the half again (the same bits as a new fit). */
+static void test_baselines__svr_kernel_refilled(void)
+{
+    size_t half = REF_N / 2;
+    prle_matrix x = mat(ref_x, REF_N, REF_D), q = mat(ref_q, REF_M, REF_D);
+    prle_matrix xh = mat(ref_x, half, REF_D);
+    prle_svr_params p = prle_svr_default_params(), p2 = p;
+    p2.C = 10, p2.epsilon = 0.05, p2.gamma_mode = PRLE_SVR_GAMMA_AUTO;
+    prle__svr_kernel *k = NULL;
+    prle_svr *m = NULL, *own = NULL;
+    float pred[REF_M], want[REF_M];
+    PT_OK(prle__svr_kernel_new(&k, &xh, ref_y, p.gamma_mode, 0, true, REF_N));
+    PT_OK(prle__svr_kernel_set(k, &x, ref_y, p2.gamma_mode, 0, true, 0));
+    PT_OK(prle__svr_fit_kernel(&m, k, &p2));
+    PT_OK(prle_svr_predict(pred, m, &q));
+    check_pred(pred, ref_svr2, REF_M, 1e-4);
+    PT_EQ_INT(prle_svr_n_sv(m), REF_SVR2_NSV);
+    prle_svr_free(m);
+    m = NULL;
+    PT_OK(prle__svr_kernel_set(k, &xh, ref_y, p.gamma_mode, 0, true, 0));
+    PT_OK(prle__svr_fit_kernel(&m, k, &p));
+    PT_OK(prle_svr_predict(pred, m, &q));
+    PT_OK(prle_svr_fit(&own, &xh, ref_y, &p));
+    PT_OK(prle_svr_predict(want, own, &q));
+    PT_EQ_INT(prle_svr_n_sv(m), prle_svr_n_sv(own));
+    PT_CHECK(memcmp(pred, want, sizeof pred) == 0);
+    prle_svr_free(m);
+    prle_svr_free(own);
+    prle__svr_kernel_free(k);
+    prle_matrix_dispose(&x);
+    prle_matrix_dispose(&xh);
     prle_matrix_dispose(&q);
 }
 
@@ -294,6 +331,7 @@ int main(void)
     PT_RUN(test_baselines__knn_vs_sklearn);
     PT_RUN(test_baselines__knn_ties_by_index);
     PT_RUN(test_baselines__svr_vs_sklearn);
+    PT_RUN(test_baselines__svr_kernel_refilled);
     PT_RUN(test_baselines__tree_vs_sklearn);
     PT_RUN(test_baselines__forest);
     PT_RUN(test_baselines__grid);

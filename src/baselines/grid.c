@@ -93,18 +93,17 @@ static int concat(grid_data *g)
 
 typedef int (*point_fn)(void *ctx, size_t p, const grid_data *g, float *val_pred);
 
-/* Runs every point; val_mse[p] gets its score. Progress (stage `stage`, points done) is reported
- * by the calling thread only, so the callback is never called concurrently; a callback that
- * asks to stop skips the points not started. Errors: the earliest failing point's code and
- * message (messages are per thread, so each worker copies its own). */
-static int run_points(double *val_mse, size_t n_points, point_fn fn, void *ctx, const grid_data *g,
-                      const char *stage)
+/* Runs every point; val_mse[p] gets its score. Progress goes to `tasks` (one bar may span
+ * several calls), reported by the calling thread only, so the callback is never called
+ * concurrently; a callback that asks to stop skips the points not started. Errors: the
+ * earliest failing point's code and message (messages are per thread, so each worker copies
+ * its own). */
+static int run_points_in(prle__tasks *tasks, double *val_mse, size_t n_points, point_fn fn,
+                         void *ctx, const grid_data *g)
 {
     int *codes = calloc(n_points, sizeof(int));
     char(*msgs)[256] = calloc(n_points, sizeof *msgs);
     int nt = g->nt, err = 0;
-    prle__tasks tasks = prle__tasks_begin(g->params->progress, g->params->progress_ud, stage,
-                                          n_points, "grid points");
     (void)nt;
     if (!codes || !msgs) {
         free(codes), free(msgs);
@@ -112,7 +111,7 @@ static int run_points(double *val_mse, size_t n_points, point_fn fn, void *ctx, 
     }
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
     for (size_t p = 0; p < n_points; p++) {
-        if (prle__tasks_stopped(&tasks))
+        if (prle__tasks_stopped(tasks))
             continue;
         float *pred = malloc((g->xva->rows ? g->xva->rows : 1) * sizeof(float));
         int rc = pred ? fn(ctx, p, g, pred) : prle__error_nomem("baselines: predictions");
@@ -123,17 +122,26 @@ static int run_points(double *val_mse, size_t n_points, point_fn fn, void *ctx, 
         } else
             val_mse[p] = mse(pred, g->yva, g->xva->rows);
         free(pred);
-        prle__tasks_done(&tasks);
+        prle__tasks_done(tasks);
     }
     for (size_t p = 0; p < n_points; p++)
         if (codes[p] < 0) {
             err = prle__error_set(codes[p], "%s", msgs[p]);
             break;
         }
-    if (err == 0)
-        err = prle__tasks_end(&tasks);
     free(codes), free(msgs);
     return err;
+}
+
+/* run_points_in with a bar of its own */
+static int run_points(double *val_mse, size_t n_points, point_fn fn, void *ctx, const grid_data *g,
+                      const char *stage)
+{
+    prle__tasks tasks = prle__tasks_begin(g->params->progress, g->params->progress_ud, stage,
+                                          n_points, "grid points");
+    int err = run_points_in(&tasks, val_mse, n_points, fn, ctx, g);
+    int end = prle__tasks_end(&tasks);
+    return err < 0 ? err : end;
 }
 
 static size_t argmin(const double *v, size_t n)
@@ -199,12 +207,18 @@ static prle_svr_params svr_point(size_t p)
     return sp;
 }
 
-static int svr_fn(void *ctx, size_t p, const grid_data *g, float *pred)
+/* The grid's points of one gamma (p = 2 q + gamma) on the kernel of that gamma. */
+typedef struct {
+    prle__svr_kernel *kern;
+    size_t gamma;
+} svr_ctx;
+
+static int svr_fn(void *ctx, size_t q, const grid_data *g, float *pred)
 {
-    prle__svr_kernel **kerns = ctx;
+    const svr_ctx *c = ctx;
     prle_svr *m = NULL;
-    prle_svr_params sp = svr_point(p);
-    int err = prle__svr_fit_kernel(&m, kerns[p % 2], &sp);
+    prle_svr_params sp = svr_point(2 * q + c->gamma);
+    int err = prle__svr_fit_kernel(&m, c->kern, &sp);
     if (err == 0)
         err = prle_svr_predict(pred, m, g->xva);
     prle_svr_free(m);
@@ -223,7 +237,7 @@ static int run_kind(prle_baseline_result *res, float *pred, prle_baseline_kind k
     prle_knn *km = NULL;
     size_t *kidx = NULL;
     double *kdist = NULL;
-    prle__svr_kernel *kerns[2] = {0};
+    prle__svr_kernel *svr_kern = NULL; /* the SVR grid's one kernel table */
     void *model = NULL;
     (void)ntr;
     if (!vp)
@@ -313,22 +327,38 @@ static int run_kind(prle_baseline_result *res, float *pred, prle_baseline_kind k
         break;
     }
     case PRLE_BASELINE_SVR: {
-        np = COUNT(SVR_CS) * COUNT(SVR_EPS) * 2;
-        for (int gm = 0; gm < 2; gm++) /* each kernel's blocks run on every thread */
-            if ((err = prle__svr_kernel_new(&kerns[gm], g->xtr, g->ytr,
-                                            gm ? PRLE_SVR_GAMMA_AUTO : PRLE_SVR_GAMMA_SCALE, 0,
-                                            true)) < 0)
-                goto done;
-        if ((err = run_points(vm, np, svr_fn, kerns, g, "baselines:svr")) < 0)
+        /* one gamma at a time on one kernel table, sized for the refit's rows and filled again
+         * for it (each kernel's blocks on every thread, then the points side by side) */
+        size_t nq = COUNT(SVR_CS) * COUNT(SVR_EPS);
+        double vq[COUNT(SVR_CS) * COUNT(SVR_EPS)];
+        np = 2 * nq;
+        svr_ctx c = {0};
+        prle__tasks tasks = prle__tasks_begin(g->params->progress, g->params->progress_ud,
+                                              "baselines:svr", np, "grid points");
+        for (size_t gm = 0; gm < 2 && err == 0; gm++) {
+            prle_svr_gamma mode = svr_point(gm).gamma_mode;
+            if ((err = c.kern ? prle__svr_kernel_set(c.kern, g->xtr, g->ytr, mode, 0, true, 0)
+                              : prle__svr_kernel_new(&c.kern, g->xtr, g->ytr, mode, 0, true,
+                                                     g->xall.rows)) < 0)
+                break;
+            svr_kern = c.kern;
+            c.gamma = gm;
+            if ((err = run_points_in(&tasks, vq, nq, svr_fn, &c, g)) < 0)
+                break;
+            for (size_t q = 0; q < nq; q++)
+                vm[2 * q + gm] = vq[q];
+        }
+        int end = prle__tasks_end(&tasks);
+        if (err < 0 || (err = end) < 0)
             goto done;
-        prle__svr_kernel_free(kerns[0]), prle__svr_kernel_free(kerns[1]);
-        kerns[0] = kerns[1] = NULL;
         best = argmin(vm, np);
         prle_svr_params sp = svr_point(best);
         snprintf(res->best, sizeof res->best, "C=%g epsilon=%g gamma=%s", sp.C, sp.epsilon,
                  sp.gamma_mode == PRLE_SVR_GAMMA_AUTO ? "auto" : "scale");
         prle_svr *m = NULL;
-        if ((err = prle_svr_fit(&m, &g->xall, g->yall, &sp)) < 0)
+        if ((err = prle__svr_kernel_set(c.kern, &g->xall, g->yall, sp.gamma_mode, 0, true, 0)) <
+                0 ||
+            (err = prle__svr_fit_kernel(&m, c.kern, &sp)) < 0)
             goto done;
         model = m;
         if ((err = prle_svr_predict(pred, m, g->xte)) < 0)
@@ -379,7 +409,7 @@ done:
     for (size_t i = 0; i < COUNT(rm); i++)
         prle_ridge_free(rm[i]);
     prle_knn_free(km);
-    prle__svr_kernel_free(kerns[0]), prle__svr_kernel_free(kerns[1]);
+    prle__svr_kernel_free(svr_kern);
     if (kind == PRLE_BASELINE_SVR)
         prle_svr_free(model);
     else if (kind == PRLE_BASELINE_TREE)

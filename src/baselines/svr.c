@@ -45,6 +45,8 @@ struct prle__svr_kernel {
     double gamma;
     struct svm_node *nodes; /* n rows of n + 2: {0, serial}, {j, K(i, j-1)} j = 1..n, {-1} */
     struct svm_node **rows; /* (n) */
+    size_t cap_rows;        /* y and rows hold this many */
+    size_t cap_nodes;       /* nodes holds this many */
     struct svm_problem prob;
 };
 
@@ -110,29 +112,30 @@ static double row_sq(const float *r, size_t d)
     return s;
 }
 
-int prle__svr_kernel_new(prle__svr_kernel **out, const prle_matrix *x, const float *y,
-                         prle_svr_gamma mode, double gamma, bool standardize)
+int prle__svr_kernel_set(prle__svr_kernel *k, const prle_matrix *x, const float *y,
+                         prle_svr_gamma mode, double gamma, bool standardize, size_t reserve)
 {
     int err;
-    prle__svr_kernel *k = NULL;
     double *sq = NULL;
-    size_t n, d, nn, bytes;
+    size_t n, d, cap_rows, nn, bytes;
 
     if ((err = prle__check_xy(x, y, 2, "svr")) < 0)
         return err;
     n = x->rows, d = x->cols;
-    if (n >= (size_t)INT32_MAX - 2 || !prle__mul_ok(&nn, n, n + 2) ||
+    cap_rows = reserve > n ? reserve : n;
+    if (cap_rows >= (size_t)INT32_MAX - 2 || !prle__mul_ok(&nn, cap_rows, cap_rows + 2) ||
         !prle__mul_ok(&bytes, nn, sizeof(struct svm_node)))
         return prle__error_nomem("svr: kernel matrix");
-    if (!(k = calloc(1, sizeof *k)))
-        return prle__error_nomem("svr");
+    k->prob = (struct svm_problem){0};
+    prle_matrix_dispose(&k->xs);
+    prle__scaler_dispose(&k->scaler);
     k->standardize = standardize;
     if (standardize) {
         if ((err = prle__scaler_fit(&k->scaler, x)) < 0 ||
             (err = prle__scaler_apply(&k->xs, &k->scaler, x)) < 0)
-            goto done;
+            return err;
     } else if ((err = prle_matrix_copy(&k->xs, x)) < 0)
-        goto done;
+        return err;
 
     if (mode == PRLE_SVR_GAMMA_SCALE) { /* 1 / (d * X.var()), X after standardisation */
         double s = 0, s2 = 0, cnt = (double)n * (double)d;
@@ -150,14 +153,23 @@ int prle__svr_kernel_new(prle__svr_kernel **out, const prle_matrix *x, const flo
     else
         k->gamma = gamma;
 
-    k->y = malloc(n * sizeof(double));
-    k->nodes = malloc(bytes);
-    k->rows = malloc(n * sizeof(struct svm_node *));
-    sq = malloc(n * sizeof(double));
-    if (!k->y || !k->nodes || !k->rows || !sq) {
-        err = prle__error_nomem("svr: kernel matrix");
-        goto done;
+    if (n > k->cap_rows) {
+        free(k->y), free(k->rows);
+        k->y = malloc(cap_rows * sizeof(double));
+        k->rows = malloc(cap_rows * sizeof(struct svm_node *));
+        k->cap_rows = k->y && k->rows ? cap_rows : 0;
+        if (!k->cap_rows)
+            return prle__error_nomem("svr: kernel matrix");
     }
+    /* the nodes stay while they hold n (n + 2): a grid's kernels and its refit share them */
+    if (n * (n + 2) > k->cap_nodes) {
+        free(k->nodes);
+        k->cap_nodes = (k->nodes = malloc(bytes)) ? nn : 0;
+        if (!k->nodes)
+            return prle__error_nomem("svr: kernel matrix");
+    }
+    if (!(sq = malloc(n * sizeof(double))))
+        return prle__error_nomem("svr: kernel matrix");
     for (size_t i = 0; i < n; i++) {
         k->y[i] = y[i];
         sq[i] = row_sq(prle_matrix_row(&k->xs, i), d);
@@ -194,11 +206,10 @@ int prle__svr_kernel_new(prle__svr_kernel **out, const prle_matrix *x, const flo
         }
         free(gb);
     }
-    if (failed) {
-        err = prle__error_nomem("svr: kernel block");
-        goto done;
-    }
-    /* K symmetric: the lower triangle takes the upper one's values */
+    free(sq);
+    if (failed)
+        return prle__error_nomem("svr: kernel block");
+        /* K symmetric: the lower triangle takes the upper one's values */
 #pragma omp parallel for schedule(dynamic, 64) num_threads(nt)
     for (size_t i = 1; i < n; i++)
         for (size_t j = 0; j < i; j++)
@@ -206,13 +217,22 @@ int prle__svr_kernel_new(prle__svr_kernel **out, const prle_matrix *x, const flo
     k->prob.l = (int)n;
     k->prob.y = k->y;
     k->prob.x = k->rows;
+    return 0;
+}
+
+int prle__svr_kernel_new(prle__svr_kernel **out, const prle_matrix *x, const float *y,
+                         prle_svr_gamma mode, double gamma, bool standardize, size_t reserve)
+{
+    prle__svr_kernel *k = calloc(1, sizeof *k);
+    if (!k)
+        return prle__error_nomem("svr");
+    int err = prle__svr_kernel_set(k, x, y, mode, gamma, standardize, reserve);
+    if (err < 0) {
+        prle__svr_kernel_free(k);
+        return err;
+    }
     *out = k;
-    k = NULL;
-    err = 0;
-done:
-    free(sq);
-    prle__svr_kernel_free(k);
-    return err;
+    return 0;
 }
 
 void prle_svr_free(prle_svr *m)
@@ -301,7 +321,7 @@ int prle_svr_fit(prle_svr **out, const prle_matrix *x, const float *y,
         return prle__error_set(PRLE_EINVAL, "svr: out is NULL");
     if ((err = prle_svr_params_check(params)) < 0 ||
         (err = prle__svr_kernel_new(&k, x, y, params->gamma_mode, params->gamma,
-                                    params->standardize)) < 0)
+                                    params->standardize, 0)) < 0)
         return err;
     err = prle__svr_fit_kernel(out, k, params);
     prle__svr_kernel_free(k);
