@@ -161,15 +161,15 @@ static void test_baselines__svr_kernel_refilled(void)
     prle__svr_kernel *k = NULL;
     prle_svr *m = NULL, *own = NULL;
     float pred[REF_M], want[REF_M];
-    PT_OK(prle__svr_kernel_new(&k, &xh, ref_y, p.gamma_mode, 0, true, REF_N));
-    PT_OK(prle__svr_kernel_set(k, &x, ref_y, p2.gamma_mode, 0, true, 0));
+    PT_OK(prle__svr_kernel_new(&k, &xh, ref_y, p.gamma_mode, 0, true, REF_N, NULL, NULL, NULL));
+    PT_OK(prle__svr_kernel_set(k, &x, ref_y, p2.gamma_mode, 0, true, 0, NULL, NULL, NULL));
     PT_OK(prle__svr_fit_kernel(&m, k, &p2));
     PT_OK(prle_svr_predict(pred, m, &q));
     check_pred(pred, ref_svr2, REF_M, 1e-4);
     PT_EQ_INT(prle_svr_n_sv(m), REF_SVR2_NSV);
     prle_svr_free(m);
     m = NULL;
-    PT_OK(prle__svr_kernel_set(k, &xh, ref_y, p.gamma_mode, 0, true, 0));
+    PT_OK(prle__svr_kernel_set(k, &xh, ref_y, p.gamma_mode, 0, true, 0, NULL, NULL, NULL));
     PT_OK(prle__svr_fit_kernel(&m, k, &p));
     PT_OK(prle_svr_predict(pred, m, &q));
     PT_OK(prle_svr_fit(&own, &xh, ref_y, &p));

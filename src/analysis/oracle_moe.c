@@ -216,7 +216,8 @@ int prle_oracle_moe_eval(prle_oracle_result *out, float *pred_global, float *pre
      * fits then run side by side, each on one thread */
     if (p->model == PRLE_ORACLE_SVR &&
         (err = prle__svr_kernel_new(&global_kernel, x_fit, y_fit, p->svr.gamma_mode, p->svr.gamma,
-                                    p->svr.standardize, 0)) < 0)
+                                    p->svr.standardize, 0, p->progress, p->progress_ud,
+                                    "oracle:svr kernel")) < 0)
         goto done;
     prle__tasks tasks = prle__tasks_begin(
         p->progress, p->progress_ud, p->model == PRLE_ORACLE_SVR ? "oracle:svr" : "oracle:linear",

@@ -35,17 +35,20 @@ void prle__knn_combine(float *y_out, const prle_knn *model, const size_t *idx, c
                        size_t m, size_t k_max, size_t k, prle_knn_weights weights);
 
 /** A precomputed RBF kernel problem of standardised training rows for one gamma; its node
- *  table has room for max(rows, reserve) rows (prle__svr_kernel_set). */
+ *  table has room for max(rows, reserve) rows (prle__svr_kernel_set). Progress: `stage`,
+ *  row blocks done (fn may be NULL; asking to stop fails with PRLE_EABORTED). */
 typedef struct prle__svr_kernel prle__svr_kernel;
 int prle__svr_kernel_new(prle__svr_kernel **out, const prle_matrix *x, const float *y,
-                         prle_svr_gamma mode, double gamma, bool standardize, size_t reserve);
+                         prle_svr_gamma mode, double gamma, bool standardize, size_t reserve,
+                         prle_progress_fn fn, void *ud, const char *stage);
 /** Makes `kern` the kernel of (x, y) for another gamma or other rows, in place: its node table
  *  is kept when it holds the new rows and is allocated for max(rows, reserve) otherwise, so a
  *  grid's kernels and the refit on more rows fill one table (in these virtual machines the
  *  first touch of fresh memory costs about 3 s a GB). On failure the kernel is unusable until
  *  set again. */
 int prle__svr_kernel_set(prle__svr_kernel *kern, const prle_matrix *x, const float *y,
-                         prle_svr_gamma mode, double gamma, bool standardize, size_t reserve);
+                         prle_svr_gamma mode, double gamma, bool standardize, size_t reserve,
+                         prle_progress_fn fn, void *ud, const char *stage);
 /** Fits on the kernel's rows with C, epsilon, tol, cache_mb, shrinking from params (gamma and
  *  standardize come from the kernel). Safe to call concurrently on one kernel. */
 int prle__svr_fit_kernel(prle_svr **out, const prle__svr_kernel *kern,

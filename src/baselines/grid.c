@@ -337,9 +337,13 @@ static int run_kind(prle_baseline_result *res, float *pred, prle_baseline_kind k
                                               "baselines:svr", np, "grid points");
         for (size_t gm = 0; gm < 2 && err == 0; gm++) {
             prle_svr_gamma mode = svr_point(gm).gamma_mode;
-            if ((err = c.kern ? prle__svr_kernel_set(c.kern, g->xtr, g->ytr, mode, 0, true, 0)
+            prle_progress_fn fn = g->params->progress;
+            void *ud = g->params->progress_ud;
+            const char *st = "baselines:svr kernel";
+            if ((err = c.kern ? prle__svr_kernel_set(c.kern, g->xtr, g->ytr, mode, 0, true, 0, fn,
+                                                     ud, st)
                               : prle__svr_kernel_new(&c.kern, g->xtr, g->ytr, mode, 0, true,
-                                                     g->xall.rows)) < 0)
+                                                     g->xall.rows, fn, ud, st)) < 0)
                 break;
             svr_kern = c.kern;
             c.gamma = gm;
@@ -356,8 +360,9 @@ static int run_kind(prle_baseline_result *res, float *pred, prle_baseline_kind k
         snprintf(res->best, sizeof res->best, "C=%g epsilon=%g gamma=%s", sp.C, sp.epsilon,
                  sp.gamma_mode == PRLE_SVR_GAMMA_AUTO ? "auto" : "scale");
         prle_svr *m = NULL;
-        if ((err = prle__svr_kernel_set(c.kern, &g->xall, g->yall, sp.gamma_mode, 0, true, 0)) <
-                0 ||
+        if ((err = prle__svr_kernel_set(c.kern, &g->xall, g->yall, sp.gamma_mode, 0, true, 0,
+                                        g->params->progress, g->params->progress_ud,
+                                        "baselines:svr kernel")) < 0 ||
             (err = prle__svr_fit_kernel(&m, c.kern, &sp)) < 0)
             goto done;
         model = m;

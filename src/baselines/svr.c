@@ -15,6 +15,7 @@
 #include <svm.h>
 
 #include "core/error.h"
+#include "core/progress.h"
 #include "core/threads.h"
 #include "math/blas.h"
 
@@ -113,7 +114,8 @@ static double row_sq(const float *r, size_t d)
 }
 
 int prle__svr_kernel_set(prle__svr_kernel *k, const prle_matrix *x, const float *y,
-                         prle_svr_gamma mode, double gamma, bool standardize, size_t reserve)
+                         prle_svr_gamma mode, double gamma, bool standardize, size_t reserve,
+                         prle_progress_fn fn, void *ud, const char *stage)
 {
     int err;
     double *sq = NULL;
@@ -180,11 +182,12 @@ int prle__svr_kernel_set(prle__svr_kernel *k, const prle_matrix *x, const float 
     size_t n_blocks = (n + SVR_BLOCK - 1) / SVR_BLOCK;
     int nt = prle__threads_resolve(0), failed = 0;
     (void)nt;
+    prle__tasks tasks = prle__tasks_begin(fn, ud, stage, n_blocks, "row blocks");
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
     for (size_t b = 0; b < n_blocks; b++) {
         size_t r0 = b * SVR_BLOCK, rows = n - r0 < SVR_BLOCK ? n - r0 : SVR_BLOCK;
-        float *gb = malloc(rows * n * sizeof(float)); /* (rows, n) */
-        if (!gb) {
+        float *gb = prle__tasks_stopped(&tasks) ? NULL : malloc(rows * n * sizeof(float));
+        if (!gb) { /* (rows, n); none once the progress callback asked to stop */
 #pragma omp atomic write
             failed = 1;
             continue;
@@ -205,8 +208,12 @@ int prle__svr_kernel_set(prle__svr_kernel *k, const prle_matrix *x, const float 
             r[n + 1].value = 0;
         }
         free(gb);
+        prle__tasks_done(&tasks);
     }
     free(sq);
+    int end = prle__tasks_end(&tasks);
+    if (end < 0)
+        return end;
     if (failed)
         return prle__error_nomem("svr: kernel block");
         /* K symmetric: the lower triangle takes the upper one's values */
@@ -221,12 +228,13 @@ int prle__svr_kernel_set(prle__svr_kernel *k, const prle_matrix *x, const float 
 }
 
 int prle__svr_kernel_new(prle__svr_kernel **out, const prle_matrix *x, const float *y,
-                         prle_svr_gamma mode, double gamma, bool standardize, size_t reserve)
+                         prle_svr_gamma mode, double gamma, bool standardize, size_t reserve,
+                         prle_progress_fn fn, void *ud, const char *stage)
 {
     prle__svr_kernel *k = calloc(1, sizeof *k);
     if (!k)
         return prle__error_nomem("svr");
-    int err = prle__svr_kernel_set(k, x, y, mode, gamma, standardize, reserve);
+    int err = prle__svr_kernel_set(k, x, y, mode, gamma, standardize, reserve, fn, ud, stage);
     if (err < 0) {
         prle__svr_kernel_free(k);
         return err;
@@ -321,7 +329,7 @@ int prle_svr_fit(prle_svr **out, const prle_matrix *x, const float *y,
         return prle__error_set(PRLE_EINVAL, "svr: out is NULL");
     if ((err = prle_svr_params_check(params)) < 0 ||
         (err = prle__svr_kernel_new(&k, x, y, params->gamma_mode, params->gamma,
-                                    params->standardize, 0)) < 0)
+                                    params->standardize, 0, NULL, NULL, NULL)) < 0)
         return err;
     err = prle__svr_fit_kernel(out, k, params);
     prle__svr_kernel_free(k);
