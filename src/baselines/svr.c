@@ -214,10 +214,10 @@ int prle__svr_kernel_set(prle__svr_kernel *k, const prle_matrix *x, const float 
     int end = prle__tasks_end(&tasks);
     if (end < 0)
         return end;
-    if (failed)
+    if (failed) {
         return prle__error_nomem("svr: kernel block");
-
-        /* K symmetric: the lower triangle takes the upper one's values */
+    }
+    /* K symmetric: the lower triangle takes the upper one's values */
 #pragma omp parallel for schedule(dynamic, 64) num_threads(nt)
     for (size_t i = 1; i < n; i++)
         for (size_t j = 0; j < i; j++)
