@@ -30,9 +30,9 @@ typedef enum prle_tsne_knn {
 
 /**
  * How the repulsive forces are computed each step. Both are approximations of about the same
- * accuracy (relative force error 1-2 % against the exact sums); their cost differs with the
- * embedding's spread: the FFT grid grows with the square of the spread, the quadtree with the
- * points.
+ * accuracy (relative force error 1-2 % against the exact sums); their cost differs: the FFT
+ * grid's side is at most 160 (a wider embedding sums its near field exactly), so its cost is
+ * about fixed, while the quadtree's grows with the points.
  */
 typedef enum prle_tsne_method {
     PRLE_TSNE_AUTO = 0, /**< each step the cheaper one: FFT while its grid has at most

@@ -71,8 +71,10 @@ void prle__tsne_fft_free(prle__tsne_fft *f);
 /**
  * The repulsion of prle__tsne_repulsive by FFT-accelerated interpolation (Linderman et al.
  * 2019): neg_out (n, 2) = sum_j q_ij^2 (y_i - y_j), *z_out = sum_{i != j} q_ij, interpolated
- * on an equispaced grid (3 nodes per box side, boxes of width <= 0.5, at least 20 per side).
- * PRLE_ENOMEM, PRLE_ERROR (no FFTW plan).
+ * on an equispaced grid (3 nodes per box side, boxes of width <= 0.5, at least 20 per side, the
+ * FFT side at most 160). A wider embedding's boxes are wider: the grid then carries a smoothed
+ * kernel and the rest is summed exactly over the points within one box width (in float). The
+ * same bits for any n_threads. PRLE_ENOMEM, PRLE_ERROR (no FFTW plan).
  */
 int prle__tsne_repulsive_fft(double *neg_out, double *z_out, prle__tsne_fft *f, const double *y,
                              size_t n, int n_threads);
