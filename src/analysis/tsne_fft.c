@@ -190,8 +190,10 @@ static grid_shape shape(const double *y, size_t n)
 {
     grid_shape g;
     double lo = INFINITY, hi = -INFINITY;
-    for (size_t e = 0; e < 2 * n; e++)
-        lo = fmin(lo, y[e]), hi = fmax(hi, y[e]);
+    for (size_t e = 0; e < 2 * n; e++) {
+        lo = y[e] < lo ? y[e] : lo;
+        hi = y[e] > hi ? y[e] : hi;
+    }
     double span = fmax(hi - lo, 1e-12);
     int nb = (int)ceil(span / BOX_WIDTH);
     nb = nb < MIN_BOXES ? MIN_BOXES : nb;

@@ -91,6 +91,23 @@ int prle__tsne_gradient(double *grad_out, double *kl_out, const tsne_csr *p, dou
                         const double *y, prle_tsne_method method, double theta, prle__tsne_fft *fft,
                         int n_threads);
 
+/** P packed for the steps (32-bit columns, float values), buffers and the FFT plans. */
+typedef struct prle__tsne_grad prle__tsne_grad;
+
+/**
+ * The gradient's state for P (borrowed while it lives) and the FFT plans of `fft` (borrowed;
+ * NULL: its own). PRLE_ENOMEM.
+ */
+int prle__tsne_grad_new(prle__tsne_grad **out, const tsne_csr *p, prle__tsne_fft *fft);
+void prle__tsne_grad_free(prle__tsne_grad *g);
+
+/**
+ * prle__tsne_gradient with the state of `g`: the attraction in float from float P (relative
+ * error about 1e-6), the KL in double. The same bits for any n_threads.
+ */
+int prle__tsne_grad_step(prle__tsne_grad *g, double *grad_out, double *kl_out, double p_scale,
+                         const double *y, prle_tsne_method method, double theta, int n_threads);
+
 /** The FFT grid's side for the embedding y (n, 2): what AUTO compares with the maximum. */
 int prle__tsne_fft_side(const double *y, size_t n);
 
