@@ -256,15 +256,15 @@ static void kernel(prle__tsne_fft *f, const grid_shape *g)
     int M = g->M, m = g->m;
     size_t row = (size_t)M;
     double h = g->h, scale = 1.0 / ((double)M * (double)M);
-    for (int a = 0; a < M; a++) {
-        int da = a < M - a ? a : M - a;
-        for (int b = 0; b < M; b++) {
-            int db = b < M - b ? b : M - b;
-            double d2 = h * h * ((double)da * da + (double)db * db);
-            f->kgrid[(size_t)a * row + (size_t)b] =
-                (da < m && db < m) ? scale * smooth_kernel(g, d2) : 0.0;
+    /* the quadrant 0 <= da, db <= M/2, mirrored */
+    for (int a = 0; a <= M / 2; a++)
+        for (int b = 0; b <= M / 2; b++) {
+            double d2 = h * h * ((double)a * a + (double)b * b);
+            double k = (a < m && b < m) ? scale * smooth_kernel(g, d2) : 0.0;
+            size_t ra = (size_t)a * row, rm = (size_t)((M - a) % M) * row;
+            size_t cb = (size_t)b, cm = (size_t)((M - b) % M);
+            f->kgrid[ra + cb] = f->kgrid[ra + cm] = f->kgrid[rm + cb] = f->kgrid[rm + cm] = k;
         }
-    }
     fftw_execute_dft_r2c(f->fwd, f->kgrid, f->khat);
     f->kh = h;
 }
@@ -365,9 +365,16 @@ int prle__tsne_repulsive_fft(double *neg_out, double *z_out, prle__tsne_fft *f, 
     fftw_complex *kh = f->khat;
 #pragma omp parallel num_threads(nt)
     {
-        /* spread the charges, one box row (N_INTERP node rows) at a time */
+        /* spread the charges, one box row (N_INTERP node rows) at a time; the zero padding
+         * rows in the same loop (one barrier less) */
 #pragma omp for schedule(dynamic, 1)
-        for (int bx = 0; bx < nb; bx++) {
+        for (int bx = 0; bx < nb + 1; bx++) {
+            if (bx == nb) {
+                for (size_t c = 0; c < N_CHARGES; c++)
+                    memset(f->grid[c] + (size_t)nb * N_INTERP * row, 0,
+                           ((size_t)M - (size_t)nb * N_INTERP) * row * sizeof(double));
+                continue;
+            }
             size_t r0 = (size_t)(bx * N_INTERP) * row;
             for (size_t c = 0; c < N_CHARGES; c++)
                 memset(f->grid[c] + r0, 0, N_INTERP * row * sizeof(double));
@@ -389,13 +396,8 @@ int prle__tsne_repulsive_fft(double *neg_out, double *z_out, prle__tsne_fft *f, 
                 }
             }
         }
-        /* the zero padding */
-#pragma omp for schedule(static)
-        for (size_t r = (size_t)nb * N_INTERP; r < (size_t)M; r++)
-            for (size_t c = 0; c < N_CHARGES; c++)
-                memset(f->grid[c] + r * row, 0, row * sizeof(double));
-                /* convolve: forward transform, product with the kernel's, inverse; one charge each
-                 */
+        /* convolve: forward transform, product with the kernel's, inverse; one charge each
+         */
 #pragma omp for schedule(static, 1)
         for (int c = 0; c < N_CHARGES; c++) {
             fftw_complex *gh = f->hat[c];

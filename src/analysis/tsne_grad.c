@@ -162,20 +162,16 @@ int prle__tsne_grad_step(prle__tsne_grad *g, double *grad_out, double *kl_out, d
     z = fmax(z, DBL_EPSILON);
     double *neg = g->neg, log_z = log(z);
     float *yf = g->yf;
-#pragma omp parallel num_threads(nt) if (n >= 512)
-    {
-#pragma omp for schedule(static)
-        for (size_t e = 0; e < 2 * n; e++)
-            yf[e] = (float)y[e];
-#pragma omp for schedule(dynamic, 256)
-        for (size_t i = 0; i < n; i++) {
-            double pos[2];
-            attract(pos, g->col, g->val, indptr[i], indptr[i + 1], yf, i);
-            grad_out[2 * i] = 4.0 * (p_scale * pos[0] - neg[2 * i] / z);
-            grad_out[2 * i + 1] = 4.0 * (p_scale * pos[1] - neg[2 * i + 1] / z);
-            if (kl_out)
-                g->klrow[i] = kl_row(g, y, i, log_z);
-        }
+    for (size_t e = 0; e < 2 * n; e++) /* serial: cheaper than a barrier */
+        yf[e] = (float)y[e];
+#pragma omp parallel for schedule(dynamic, 256) num_threads(nt) if (n >= 512)
+    for (size_t i = 0; i < n; i++) {
+        double pos[2];
+        attract(pos, g->col, g->val, indptr[i], indptr[i + 1], yf, i);
+        grad_out[2 * i] = 4.0 * (p_scale * pos[0] - neg[2 * i] / z);
+        grad_out[2 * i + 1] = 4.0 * (p_scale * pos[1] - neg[2 * i + 1] / z);
+        if (kl_out)
+            g->klrow[i] = kl_row(g, y, i, log_z);
     }
     if (kl_out) {
         /* sum p_s log(p_s / qz) = s (sum p (log p - log qz) + log s sum p), p_s = s p */
