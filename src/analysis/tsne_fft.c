@@ -26,6 +26,7 @@
 /* FFT side at most: wider embeddings split the kernel (shape). On STS-B's 8,628 rows sides
  * 120-256 cost about the same (2.2 ms a step on one thread); 160 is the most accurate */
 #define MAX_SIDE 160
+#define SUB 2 /* cells per box side: the near field reads the cells within one box width */
 #define N_CHARGES 4 /* 1, x, y, x^2 + y^2 */
 
 /* FFTW's planner is not thread-safe; executing a plan on new arrays is. */
@@ -235,18 +236,20 @@ static inline double smooth_kernel(const grid_shape *g, double t)
     return 1.0 / ((1.0 + t) * (1.0 + t));
 }
 
-/* A point's box index along one axis (clamped to the last box for the maximum). */
-static inline int box_of(double v, double lo, double w, int nb)
+/* A coordinate's cell along one axis, cells of width wq from lo, clamped to [0, nq). Cells
+ * are boxes cut SUB x SUB: the box is cell / SUB. Monotone in v, so the cells of [v - r, v + r]
+ * hold every point within r of v. */
+static inline int cell_of(double v, double lo, double wq, int nq)
 {
-    int b = (int)((v - lo) / w);
-    return b >= nb ? nb - 1 : b;
+    double u = (v - lo) / wq;
+    int c = u > 0.0 ? (int)u : 0;
+    return c >= nq ? nq - 1 : c;
 }
 
-static inline size_t box_id(const double *p, double lo, double w, int nb)
+static inline size_t cell_id(const double *p, double lo, double wq, int nq)
 {
-    return (size_t)box_of(p[0], lo, w, nb) * (size_t)nb + (size_t)box_of(p[1], lo, w, nb);
+    return (size_t)cell_of(p[0], lo, wq, nq) * (size_t)nq + (size_t)cell_of(p[1], lo, wq, nq);
 }
-
 /* The kernel between node offsets (da, db), |da|, |db| < m, wrapped circularly, transformed
  * (kept while M and h stay). */
 static void kernel(prle__tsne_fft *f, const grid_shape *g)
@@ -304,17 +307,19 @@ static void near_run(float a[3], float xi, float yi, float T, float s0, float s1
 #endif
 }
 
-/* The near field of the point in slot si, box (bx, by): K - S over the points of the 3 x 3
- * boxes around it closer than the split radius, one run of slots per box row. */
-static void near(double *fx, double *fy, double *zi, const grid_shape *g, const float *xs,
-                 const float *ys, const size_t *start, size_t si, int bx, int by)
+/* The near field of the point in slot si: K - S over the points of the cells within one box
+ * width r of it (nq per side, width wq) closer than r, one run of slots per row of cells. */
+static void near(double *fx, double *fy, double *zi, const grid_shape *g, const double *ys,
+                 const float *xf, const float *yf, const size_t *start, size_t si, double wq,
+                 int nq)
 {
     float T = (float)g->t, s0 = (float)g->s0, s1 = (float)g->s1, a[3] = {0, 0, 0};
-    int nb = g->nb;
-    for (int r = bx > 0 ? bx - 1 : 0; r <= bx + 1 && r < nb; r++) {
-        size_t b0 = (size_t)r * nb + (size_t)(by > 0 ? by - 1 : 0);
-        size_t b1 = (size_t)r * nb + (size_t)(by + 1 < nb ? by + 1 : nb - 1);
-        near_run(a, xs[si], ys[si], T, s0, s1, xs, ys, start[b0], start[b1 + 1]);
+    double r = g->w, x = ys[2 * si], y = ys[2 * si + 1];
+    int r0 = cell_of(x - r, g->lo, wq, nq), r1 = cell_of(x + r, g->lo, wq, nq);
+    size_t c0 = (size_t)cell_of(y - r, g->lo, wq, nq), c1 = (size_t)cell_of(y + r, g->lo, wq, nq);
+    for (int q = r0; q <= r1; q++) {
+        size_t at = (size_t)q * (size_t)nq;
+        near_run(a, xf[si], yf[si], T, s0, s1, xf, yf, start[at + c0], start[at + c1 + 1]);
     }
     /* the point itself was in its run: (K - S)(0) */
     float self = 1.0f - (s0 + (0.0f - T) * s1);
@@ -335,29 +340,31 @@ int prle__tsne_repulsive_fft(double *neg_out, double *z_out, prle__tsne_fft *f, 
     double c0 = lo + 0.5 * w * g.nb;
     int nb = g.nb, M = g.M;
     int err;
-    if ((err = resize(f, M)) < 0 || (err = reserve(f, n, (size_t)nb * (size_t)nb)) < 0)
+    if ((err = resize(f, M)) < 0 || (err = reserve(f, n, (size_t)nb * (size_t)nb * SUB * SUB)) < 0)
         return err;
     size_t row = (size_t)M, nc = (size_t)M * (size_t)(M / 2 + 1);
     kernel(f, &g);
-    /* points by box (counting sort, index order kept within one): box rows own disjoint node
-     * rows; the near field reads the neighbouring boxes */
-    size_t nbox = (size_t)nb * (size_t)nb, *start = f->start;
+    /* points by cell (counting sort, index order kept within one): box rows (SUB rows of
+     * cells) own disjoint node rows; the near field reads runs of cells around a point */
+    int nq = nb * SUB;
+    double wq = w / SUB;
+    size_t ncell = (size_t)nq * (size_t)nq, *start = f->start;
     uint32_t *order = f->order;
-    memset(start, 0, (nbox + 1) * sizeof *start);
-    for (size_t i = 0; i < n; i++)
-        start[box_id(y + 2 * i, lo, w, nb) + 1]++;
-    for (size_t b = 0; b < nbox; b++)
-        start[b + 1] += start[b];
     double *ys = f->ys;
+    memset(start, 0, (ncell + 1) * sizeof *start);
+    for (size_t i = 0; i < n; i++)
+        start[cell_id(y + 2 * i, lo, wq, nq) + 1]++;
+    for (size_t b = 0; b < ncell; b++)
+        start[b + 1] += start[b];
     for (size_t i = 0; i < n; i++) {
-        size_t at = start[box_id(y + 2 * i, lo, w, nb)]++;
+        size_t at = start[cell_id(y + 2 * i, lo, wq, nq)]++;
         order[at] = (uint32_t)i;
         ys[2 * at] = y[2 * i], ys[2 * at + 1] = y[2 * i + 1];
         f->xf[at] = (float)(y[2 * i] - c0), f->yf[at] = (float)(y[2 * i + 1] - c0);
     }
     for (size_t e = n; e < n + 3; e++) /* what a run's last four lanes may read */
         f->xf[e] = f->yf[e] = 0.0f;
-    for (size_t b = nbox; b > 0; b--)
+    for (size_t b = ncell; b > 0; b--)
         start[b] = start[b - 1];
     start[0] = 0;
     double s_self = smooth_kernel(&g, 0.0);
@@ -378,9 +385,10 @@ int prle__tsne_repulsive_fft(double *neg_out, double *z_out, prle__tsne_fft *f, 
             size_t r0 = (size_t)(bx * N_INTERP) * row;
             for (size_t c = 0; c < N_CHARGES; c++)
                 memset(f->grid[c] + r0, 0, N_INTERP * row * sizeof(double));
-            for (size_t s = start[(size_t)bx * nb]; s < start[(size_t)(bx + 1) * nb]; s++) {
+            size_t e0 = start[(size_t)bx * SUB * nq], e1 = start[(size_t)(bx + 1) * SUB * nq];
+            for (size_t s = e0; s < e1; s++) {
                 double x = ys[2 * s], yy = ys[2 * s + 1], wx[N_INTERP], wy[N_INTERP];
-                int by = box_of(yy, lo, w, nb);
+                int by = cell_of(yy, lo, wq, nq) / SUB;
                 lagrange(wx, ((x - lo) / w - bx) * N_INTERP);
                 lagrange(wy, ((yy - lo) / w - by) * N_INTERP);
                 double u = x - c0, v = yy - c0, uv = u * u + v * v;
@@ -414,7 +422,7 @@ int prle__tsne_repulsive_fft(double *neg_out, double *z_out, prle__tsne_fft *f, 
 #pragma omp for schedule(dynamic, 256)
         for (size_t si = 0; si < n; si++) {
             double x = ys[2 * si], yy = ys[2 * si + 1], wx[N_INTERP], wy[N_INTERP];
-            int bx = box_of(x, lo, w, nb), by = box_of(yy, lo, w, nb);
+            int bx = cell_of(x, lo, wq, nq) / SUB, by = cell_of(yy, lo, wq, nq) / SUB;
             lagrange(wx, ((x - lo) / w - bx) * N_INTERP);
             lagrange(wy, ((yy - lo) / w - by) * N_INTERP);
             double p0 = 0, p1 = 0, p2 = 0, p3 = 0;
@@ -432,7 +440,7 @@ int prle__tsne_repulsive_fft(double *neg_out, double *z_out, prle__tsne_fft *f, 
             /* sum_j K2 (1 + |yi - yj|^2) = sum_j K1, the self term (S(0)) removed */
             double zi = (1.0 + u * u + v * v) * p0 - 2.0 * (u * p1 + v * p2) + p3 - s_self;
             if (g.t > 0.0)
-                near(&fx, &fy, &zi, &g, f->xf, f->yf, start, si, bx, by);
+                near(&fx, &fy, &zi, &g, ys, f->xf, f->yf, start, si, wq, nq);
             size_t i = order[si];
             neg_out[2 * i] = fx;
             neg_out[2 * i + 1] = fy;
