@@ -101,7 +101,8 @@ typedef struct prle_tsne_info {
  * `x` (n, d) into 2-D: exact Euclidean k nearest neighbours (`knn`: vantage-point tree or
  * blocked brute force; k = min(n - 1, floor(3 perplexity + 1)), ties by index), a per-row binary
  * search of the Gaussian precision matching the perplexity, P symmetrised and normalised (sparse),
- * then gradient descent with momentum and gains, repulsion from a quadtree with angle `theta`.
+ * then gradient descent with momentum and gains, repulsion by `method` (FFT interpolation, or
+ * a quadtree with angle `theta`).
  *
  * Same data, params and seed give byte-identical output for any `n_threads` (every parallel
  * loop writes per-point outputs; all sums across points run in index order; the PCA start's
