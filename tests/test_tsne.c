@@ -301,23 +301,27 @@ static void test_tsne__barnes_hut_theta0_is_exact(void)
     free(y), free(neg), free(sq), free(neg5), free(sq5);
 }
 
-/* The FFT interpolation against the O(n^2) sums: a compact embedding (its grid fine against the
- * kernel) to 1e-3, a spread one with clusters to the accuracy of Barnes-Hut at 0.5 (a few
- * percent of the force, 0.2 % of Z); the same bits for 1 and 2 threads. */
+/* The FFT interpolation against the O(n^2) sums, the same bits for 1 and 2 threads: a compact
+ * embedding (its grid fine against the kernel; measured force error 1.5e-4, Z 2e-6), one too
+ * wide for the plain grid (span ~22: side 160, near field within 0.85; measured 7.9e-3 and
+ * 4.2e-4) and a spread one with clusters (span ~250; 2.4e-3 and 1.1e-4). The split ones are
+ * held to Barnes-Hut at theta 0.5's accuracy (1-2 % of the force, 1 % of Z on STS-B). */
 static void test_tsne__fft_repulsion(void)
 {
     size_t n = 1500;
     double *y = malloc(2 * n * sizeof *y), *neg = malloc(2 * n * sizeof *neg);
     double *neg2 = malloc(2 * n * sizeof *neg2), *ex = malloc(2 * n * sizeof *ex);
     double *sq = malloc(n * sizeof *sq);
+    static const double scale[3] = {0.0, 2.5, 30.0}, noise[3] = {0.5, 1.0, 3.0};
+    static const double max_force[3] = {1e-3, 2e-2, 1e-2}, max_z[3] = {1e-4, 1e-3, 1e-3};
     prle__tsne_fft *f = NULL;
     PT_OK(prle__tsne_fft_new(&f));
-    for (int spread = 0; spread < 2 && f; spread++) {
+    for (int c = 0; c < 3 && f; c++) {
         prle_rng r;
-        prle_rng_init(&r, 11, "test.tsne.fft", (uint64_t)spread);
-        for (size_t e = 0; e < 2 * n; e++) /* 8 clusters; compact: radius ~2, spread: ~40 */
-            y[e] = (spread ? 30.0 * ((double)((e / 2) % 8) - 4.0) * (e % 2 ? 0.7 : 1.0) : 0.0) +
-                   (spread ? 3.0 : 0.5) * prle_rng_normal(&r);
+        prle_rng_init(&r, 11, "test.tsne.fft", (uint64_t)c);
+        for (size_t e = 0; e < 2 * n; e++) /* 8 clusters along a line */
+            y[e] = scale[c] * ((double)((e / 2) % 8) - 4.0) * (e % 2 ? 0.7 : 1.0) +
+                   noise[c] * prle_rng_normal(&r);
         double z = 0, zf = 0, z2 = 0, num = 0, den = 0;
         PT_OK(prle__tsne_repulsive(ex, sq, y, n, 0.0, 2));
         for (size_t i = 0; i < n; i++)
@@ -325,12 +329,12 @@ static void test_tsne__fft_repulsion(void)
         PT_OK(prle__tsne_repulsive_fft(neg, &zf, f, y, n, 2));
         PT_OK(prle__tsne_repulsive_fft(neg2, &z2, f, y, n, 1));
         PT_CHECK(zf == z2 && memcmp(neg, neg2, 2 * n * sizeof *neg) == 0);
+        PT_EQ_INT(prle__tsne_fft_side(y, n), c == 0 ? 120 : 160);
         for (size_t e = 0; e < 2 * n; e++)
             num += (neg[e] - ex[e]) * (neg[e] - ex[e]), den += ex[e] * ex[e];
         double force = sqrt(num / den), zrel = fabs(zf - z) / z;
-        if (!(force <= (spread ? 0.05 : 1e-3) && zrel <= (spread ? 2e-3 : 1e-4)))
-            PT_FAIL_AT("%s: force error %.2e, Z error %.2e", spread ? "spread" : "compact", force,
-                       zrel);
+        if (!(force <= max_force[c] && zrel <= max_z[c]))
+            PT_FAIL_AT("case %d: force error %.2e, Z error %.2e", c, force, zrel);
     }
     prle__tsne_fft_free(f);
     free(y), free(neg), free(neg2), free(ex), free(sq);

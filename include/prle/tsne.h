@@ -30,9 +30,9 @@ typedef enum prle_tsne_knn {
 
 /**
  * How the repulsive forces are computed each step. Both are approximations of about the same
- * accuracy (relative force error 1-2 % against the exact sums); their cost differs with the
- * embedding's spread: the FFT grid grows with the square of the spread, the quadtree with the
- * points.
+ * accuracy (relative force error 1-2 % against the exact sums); their cost differs: the FFT
+ * grid's side is at most 160 (a wider embedding sums its near field exactly), so its cost is
+ * about fixed, while the quadtree's grows with the points.
  */
 typedef enum prle_tsne_method {
     PRLE_TSNE_AUTO = 0, /**< each step the cheaper one: FFT while its grid has at most
@@ -44,9 +44,10 @@ typedef enum prle_tsne_method {
 /** "auto", "bh" or "fft" (analysis.json's tsne "method"); "?" for another value. */
 PRLE_API const char *prle_tsne_method_name(prle_tsne_method m);
 
-/** AUTO uses the FFT while its zero-padded grid (side^2 nodes) has at most this many nodes per
- *  row of the embedding: the FFT's cost grows with the grid, the quadtree's with the rows
- *  (measured on STS-B's 8,628 rows: the two cost the same at a side of about 460). */
+/** AUTO uses the FFT while its zero-padded grid (side^2 nodes, side at most 160) has at most
+ *  this many nodes per row of the embedding: the FFT's cost grows with the grid, the
+ *  quadtree's with the rows. From 1,067 rows on AUTO is the FFT throughout (on STS-B's 8,628
+ *  rows a late step's repulsion takes 2.2 ms on one thread, Barnes-Hut's 12 ms). */
 #define PRLE_TSNE_FFT_NODES_PER_ROW 24
 
 /**
@@ -100,7 +101,8 @@ typedef struct prle_tsne_info {
  * `x` (n, d) into 2-D: exact Euclidean k nearest neighbours (`knn`: vantage-point tree or
  * blocked brute force; k = min(n - 1, floor(3 perplexity + 1)), ties by index), a per-row binary
  * search of the Gaussian precision matching the perplexity, P symmetrised and normalised (sparse),
- * then gradient descent with momentum and gains, repulsion from a quadtree with angle `theta`.
+ * then gradient descent with momentum and gains, repulsion by `method` (FFT interpolation, or
+ * a quadtree with angle `theta`).
  *
  * Same data, params and seed give byte-identical output for any `n_threads` (every parallel
  * loop writes per-point outputs; all sums across points run in index order; the PCA start's

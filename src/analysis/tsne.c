@@ -240,7 +240,7 @@ typedef struct {
     double lr, t0;
     int nt, total;
     double *y, *grad, *update, *gains; /* (n, 2) each */
-    prle__tsne_fft *fft;               /* the FFT repulsion's plans and grids */
+    prle__tsne_grad *grad_state;       /* packed P, buffers, the FFT repulsion's plans */
 } opt_state;
 
 /* One call of scikit-learn's _gradient_descent: steps [it, n_iter) at `momentum` with P
@@ -257,8 +257,8 @@ static int descend(opt_state *s, int it, int n_iter, double momentum, double p_s
     for (i = it; i < n_iter; i++) {
         bool check = (i + 1) % N_ITER_CHECK == 0;
         bool want_error = check || i == n_iter - 1;
-        if ((rc = prle__tsne_gradient(s->grad, want_error ? &err : NULL, s->p, p_scale, s->y,
-                                      s->prm->method, s->prm->theta, s->fft, s->nt)) < 0)
+        if ((rc = prle__tsne_grad_step(s->grad_state, s->grad, want_error ? &err : NULL, p_scale,
+                                       s->y, s->prm->method, s->prm->theta, s->nt)) < 0)
             return rc;
         for (size_t e = 0; e < n2; e++) {
             double gn = s->gains[e];
@@ -337,8 +337,6 @@ int prle_tsne_fit(prle_tsne **out, const prle_matrix *x, const prle_tsne_params 
         err = prle__error_nomem("tsne");
         goto done;
     }
-    if (p->method != PRLE_TSNE_BH && (err = prle__tsne_fft_new(&s.fft)) < 0)
-        goto done;
     prle_tsne_info *info = &t->info;
     s.nt = prle__threads_resolve(p->n_threads);
     s.t0 = prle__now();
@@ -351,6 +349,8 @@ int prle_tsne_fit(prle_tsne **out, const prle_matrix *x, const prle_tsne_params 
     info->n_neighbors = (size_t)fmin(floor(3.0 * p->perplexity + 1.0), (double)(n - 1));
     if ((err = prle__tsne_affinities(&P, x, p->perplexity, p->knn, p->seed, s.nt,
                                      &info->seconds_knn, &info->seconds_affinity)) < 0)
+        goto done;
+    if ((err = prle__tsne_grad_new(&s.grad_state, &P, NULL)) < 0)
         goto done;
     double t1 = prle__now();
     if ((err = tsne_start(s.y, x, p)) < 0)
@@ -383,7 +383,7 @@ done:
     free(s.grad);
     free(s.update);
     free(s.gains);
-    prle__tsne_fft_free(s.fft);
+    prle__tsne_grad_free(s.grad_state);
     prle_tsne_free(t);
     return err;
 }

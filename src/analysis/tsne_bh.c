@@ -1,5 +1,5 @@
-/* t-SNE gradient: Barnes-Hut quadtree repulsion (van der Maaten 2014, JMLR 15, Alg. 1 of
- * "Accelerating t-SNE using tree-based algorithms") and sparse attraction, as scikit-learn's
+/* t-SNE repulsion by a Barnes-Hut quadtree (van der Maaten 2014, JMLR 15, Alg. 1 of
+ * "Accelerating t-SNE using tree-based algorithms"), as scikit-learn's
  * `_barnes_hut_tsne.gradient` with one degree of freedom. */
 #include <float.h>
 #include <math.h>
@@ -204,87 +204,5 @@ int prle__tsne_repulsive(double *neg_out, double *sumq_out, const double *y, siz
     }
 done:
     tree_dispose(&t);
-    return err;
-}
-
-/* sum_j p_ij q_ij (y_i - y_j) over row i of P (scaled), q_ij = 1 / (1 + |y_i - y_j|^2). */
-static void attract(double *f, const tsne_csr *p, double p_scale, const double *y, size_t i)
-{
-    double fx = 0.0, fy = 0.0, xi = y[2 * i], yi = y[2 * i + 1];
-    for (size_t e = p->indptr[i]; e < p->indptr[i + 1]; e++) {
-        size_t j = p->col[e];
-        double pij = p_scale * p->val[e];
-        double dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
-        double q = 1.0 / (1.0 + dx * dx + dy * dy);
-        fx += pij * q * dx;
-        fy += pij * q * dy;
-    }
-    f[0] = fx;
-    f[1] = fy;
-}
-
-/* Row i's part of KL(P || Q): sum_j p log(max(p, tiny) / max(q / z, tiny)), as scikit-learn's
- * compute_gradient_positive. */
-static double kl_row(const tsne_csr *p, double p_scale, const double *y, size_t i, double z)
-{
-    const double tiny = FLT_MIN;
-    double c = 0.0, xi = y[2 * i], yi = y[2 * i + 1];
-    for (size_t e = p->indptr[i]; e < p->indptr[i + 1]; e++) {
-        size_t j = p->col[e];
-        double pij = p_scale * p->val[e];
-        double dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
-        double q = 1.0 / (1.0 + dx * dx + dy * dy);
-        c += pij * log(fmax(pij, tiny) / fmax(q / z, tiny));
-    }
-    return c;
-}
-
-int prle__tsne_gradient(double *grad_out, double *kl_out, const tsne_csr *p, double p_scale,
-                        const double *y, prle_tsne_method method, double theta, prle__tsne_fft *fft,
-                        int n_threads)
-{
-    size_t n = p->n;
-    int err = 0, nt = prle__threads_resolve(n_threads);
-    (void)nt;
-    double side = method == PRLE_TSNE_AUTO ? (double)prle__tsne_fft_side(y, n) : 0.0;
-    bool use_fft =
-        method == PRLE_TSNE_FFT ||
-        (method == PRLE_TSNE_AUTO && side * side <= PRLE_TSNE_FFT_NODES_PER_ROW * (double)n);
-    double *neg = malloc(2 * n * sizeof *neg), *pos = malloc(2 * n * sizeof *pos);
-    double *sumq = use_fft ? NULL : malloc(n * sizeof *sumq);
-    double *klrow = kl_out ? malloc(n * sizeof *klrow) : NULL;
-    double z = 0.0;
-    if (!neg || !pos || (!use_fft && !sumq) || (kl_out && !klrow)) {
-        err = prle__error_nomem("tsne gradient");
-        goto done;
-    }
-    /* the repulsion, then the attraction of each point into its own rows */
-    if (use_fft)
-        err = prle__tsne_repulsive_fft(neg, &z, fft, y, n, nt);
-    else if ((err = prle__tsne_repulsive(neg, sumq, y, n, theta, nt)) == 0)
-        for (size_t i = 0; i < n; i++) /* in index order: the same sum for any thread count */
-            z += sumq[i];
-    if (err < 0)
-        goto done;
-#pragma omp parallel for schedule(dynamic, 64) num_threads(nt) if (n >= 512)
-    for (size_t i = 0; i < n; i++)
-        attract(pos + 2 * i, p, p_scale, y, i);
-    z = fmax(z, DBL_EPSILON);
-    for (size_t e = 0; e < 2 * n; e++)
-        grad_out[e] = 4.0 * (pos[e] - neg[e] / z);
-    if (kl_out) {
-#pragma omp parallel for schedule(static) num_threads(nt) if (n >= 512)
-        for (size_t i = 0; i < n; i++)
-            klrow[i] = kl_row(p, p_scale, y, i, z);
-        double kl = 0.0;
-        for (size_t i = 0; i < n; i++)
-            kl += klrow[i];
-        *kl_out = kl;
-    }
-done:
-    free(neg);
-    free(pos);
-    free(sumq);
-    free(klrow);
     return err;
 }

@@ -1,4 +1,5 @@
-/* t-SNE internals shared by tsne.c, tsne_knn.c, tsne_bh.c and tests/test_tsne.c. */
+/* t-SNE internals shared by tsne.c, tsne_knn.c, tsne_bh.c, tsne_fft.c, tsne_grad.c and
+ * tests/test_tsne.c. */
 #ifndef PRLE_ANALYSIS_TSNE_INT_H
 #define PRLE_ANALYSIS_TSNE_INT_H
 
@@ -71,8 +72,10 @@ void prle__tsne_fft_free(prle__tsne_fft *f);
 /**
  * The repulsion of prle__tsne_repulsive by FFT-accelerated interpolation (Linderman et al.
  * 2019): neg_out (n, 2) = sum_j q_ij^2 (y_i - y_j), *z_out = sum_{i != j} q_ij, interpolated
- * on an equispaced grid (3 nodes per box side, boxes of width <= 0.5, at least 20 per side).
- * PRLE_ENOMEM, PRLE_ERROR (no FFTW plan).
+ * on an equispaced grid (3 nodes per box side, boxes of width <= 0.5, at least 20 per side, the
+ * FFT side at most 160). A wider embedding's boxes are wider: the grid then carries a smoothed
+ * kernel and the rest is summed exactly over the points within one box width (in float). The
+ * same bits for any n_threads. PRLE_ENOMEM, PRLE_ERROR (no FFTW plan).
  */
 int prle__tsne_repulsive_fft(double *neg_out, double *z_out, prle__tsne_fft *f, const double *y,
                              size_t n, int n_threads);
@@ -88,6 +91,23 @@ int prle__tsne_repulsive_fft(double *neg_out, double *z_out, prle__tsne_fft *f, 
 int prle__tsne_gradient(double *grad_out, double *kl_out, const tsne_csr *p, double p_scale,
                         const double *y, prle_tsne_method method, double theta, prle__tsne_fft *fft,
                         int n_threads);
+
+/** P packed for the steps (32-bit columns, float values), buffers and the FFT plans. */
+typedef struct prle__tsne_grad prle__tsne_grad;
+
+/**
+ * The gradient's state for P (borrowed while it lives) and the FFT plans of `fft` (borrowed;
+ * NULL: its own). PRLE_ENOMEM.
+ */
+int prle__tsne_grad_new(prle__tsne_grad **out, const tsne_csr *p, prle__tsne_fft *fft);
+void prle__tsne_grad_free(prle__tsne_grad *g);
+
+/**
+ * prle__tsne_gradient with the state of `g`: the attraction in float from float P (relative
+ * error about 1e-6), the KL in double. The same bits for any n_threads.
+ */
+int prle__tsne_grad_step(prle__tsne_grad *g, double *grad_out, double *kl_out, double p_scale,
+                         const double *y, prle_tsne_method method, double theta, int n_threads);
 
 /** The FFT grid's side for the embedding y (n, 2): what AUTO compares with the maximum. */
 int prle__tsne_fft_side(const double *y, size_t n);

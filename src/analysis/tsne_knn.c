@@ -259,29 +259,32 @@ done:
 /* Rows per SGEMM block of the brute-force search. */
 #define BRUTE_BLOCK 256
 
-/* The m-th smallest (0-based) of v[0..n), v reordered. */
-static double select_double(double *v, size_t n, size_t m)
+/* Offers v to the max-heap h of the `k` smallest values seen (len of them so far). */
+static inline void bound_offer(double *h, size_t *len, size_t k, double v)
 {
-    size_t lo = 0, hi = n;
-    while (hi - lo > 1) {
-        size_t mid = lo + (hi - lo) / 2;
-        double t = v[mid];
-        v[mid] = v[hi - 1], v[hi - 1] = t;
-        double pivot = v[hi - 1];
-        size_t store = lo;
-        for (size_t j = lo; j + 1 < hi; j++)
-            if (v[j] < pivot) {
-                t = v[j], v[j] = v[store], v[store++] = t;
-            }
-        t = v[store], v[store] = v[hi - 1], v[hi - 1] = t;
-        if (store == m)
-            break;
-        if (m < store)
-            hi = store;
-        else
-            lo = store + 1;
+    size_t c;
+    if (*len < k) {
+        for (c = (*len)++; c > 0 && h[(c - 1) / 2] < v; c = (c - 1) / 2)
+            h[c] = h[(c - 1) / 2];
+        h[c] = v;
+        return;
     }
-    return v[m];
+    if (!(v < h[0]))
+        return;
+    c = 0;
+    for (;;) {
+        size_t l = 2 * c + 1, r = l + 1, big = c;
+        double bv = v;
+        if (l < k && bv < h[l])
+            big = l, bv = h[l];
+        if (r < k && bv < h[r])
+            big = r;
+        if (big == c)
+            break;
+        h[c] = h[big];
+        c = big;
+    }
+    h[c] = v;
 }
 
 static int cand_cmp(const void *a, const void *b)
@@ -298,12 +301,13 @@ static void brute_row(size_t *idx, double *dist, const prle_matrix *x, const dou
                       const float *g, size_t i, size_t k, double gamma, double *ub, vp_item *cand)
 {
     size_t n = x->rows, m = 0;
+    /* the k-th smallest upper bound: a heap of the k smallest, mostly a compare per row */
     for (size_t j = 0; j < n; j++)
         if (j != i) {
             double s = nrm[i] + nrm[j];
-            ub[m++] = s - 2.0 * (double)g[j] + gamma * s;
+            bound_offer(ub, &m, k, s - 2.0 * (double)g[j] + gamma * s);
         }
-    double u = select_double(ub, m, k - 1);
+    double u = ub[0];
     size_t nc = 0;
     for (size_t j = 0; j < n; j++) {
         if (j == i)
