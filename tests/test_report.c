@@ -187,8 +187,8 @@ static void test_report__fixture(void)
         HAS(html, headings[i]);
     LACKS(html, "not computed");
     /* the t-SNE caption names the repulsion analysis.json says the maps used */
-    HAS(html, "its repulsion by FFT interpolation (FIt-SNE) while the map is compact, then "
-              "Barnes\u2013Hut, perplexity 30");
+    HAS(html, "each step's repulsion by FFT interpolation (FIt-SNE) or Barnes\u2013Hut, "
+              "whichever is cheaper (the FFT throughout from 1,067 rows), perplexity 30");
     LACKS(html, "<p class=\"cap\">Barnes\u2013Hut t-SNE");
     /* self-contained: no reference outside, and a policy that forbids any */
     LACKS(html, "http://");

@@ -1,4 +1,5 @@
-/* PRLE: Barnes-Hut t-SNE into 2-D for the analysis report (SPEC.md §7, §9). */
+/* PRLE: t-SNE into 2-D for the analysis report (SPEC.md §7, §9): FFT-interpolated or Barnes-Hut
+ * repulsion. */
 #ifndef PRLE_TSNE_H
 #define PRLE_TSNE_H
 
@@ -97,7 +98,7 @@ typedef struct prle_tsne_info {
 } prle_tsne_info;
 
 /**
- * Barnes-Hut t-SNE (van der Maaten 2014, as scikit-learn's `_barnes_hut_tsne`) of the rows of
+ * t-SNE (van der Maaten 2014, scikit-learn's `_barnes_hut_tsne` schedule) of the rows of
  * `x` (n, d) into 2-D: exact Euclidean k nearest neighbours (`knn`: vantage-point tree or
  * blocked brute force; k = min(n - 1, floor(3 perplexity + 1)), ties by index), a per-row binary
  * search of the Gaussian precision matching the perplexity, P symmetrised and normalised (sparse),

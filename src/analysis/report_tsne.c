@@ -63,8 +63,8 @@ static void caption(FILE *fp, const cJSON *tsne)
     const char *m = cJSON_IsString(me) ? me->valuestring : "bh";
     fputs(!strcmp(m, "fft") ? "<p class=\"cap\">t-SNE with FFT-interpolated repulsion (FIt-SNE)"
           : !strcmp(m, "auto")
-              ? "<p class=\"cap\">t-SNE, its repulsion by FFT interpolation (FIt-SNE) "
-                "while the map is compact, then Barnes\u2013Hut"
+              ? "<p class=\"cap\">t-SNE, each step's repulsion by FFT interpolation (FIt-SNE) "
+                "or Barnes\u2013Hut, whichever is cheaper (the FFT throughout from 1,067 rows)"
               : "<p class=\"cap\">Barnes\u2013Hut t-SNE",
           fp);
     fputs(", perplexity ", fp);
