@@ -88,7 +88,7 @@ col() {
   awk -v m="$1" -v c="$2" '$1 == "model" {for (i = 1; i <= NF; i++) if ($i == c) k = i}
     $1 == m && k {s = $k; if (c == "best") for (i = k + 1; i <= NF; i++) s = s " " $i; print s}' "$3"
 }
-tsne_s() { sed -n 's/^tsne_stsb .* threads=[0-9]*  *\([0-9.]*\) s .*/\1/p' "$1"; }
+tsne_s() { sed -n 's/^tsne_stsb .*  \([0-9.]*\) s (.*/\1/p' "$1"; }
 
 # row WHAT FORMAT PRLE PEER: one table row, ratio PRLE / peer; also kept for the final table.
 summary=()
