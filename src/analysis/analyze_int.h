@@ -28,6 +28,7 @@ typedef struct prle__analysis {
     prle_oracle_result oracle[2]; /* svr, linear */
     char oracle_params[2][96];    /* e.g. "C=1 epsilon=0.1 gamma=scale" */
     const size_t *medoids;        /* k training rows */
+    bool medoids_from_model;      /* the model's prototypes, which k-medoids would pick */
 
     bool has_tsne;
     double perplexity;

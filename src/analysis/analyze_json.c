@@ -102,6 +102,8 @@ static int add_oracle(cJSON *root, const prle__analysis *a)
             (err = prle__json_add_int(o, "max_cluster", (int64_t)r->max_cluster)) < 0 ||
             (err = prle__json_add_int(o, "constant_clusters", (int64_t)r->n_constant)) < 0 ||
             (err = add_sizes(o, "medoids", a->medoids, r->k)) < 0 ||
+            (err = prle__json_add_string(o, "medoids_from",
+                                         a->medoids_from_model ? "model" : "k-medoids")) < 0 ||
             (err = prle__json_add_number(o, "seconds", r->seconds)) < 0)
             return err;
     }

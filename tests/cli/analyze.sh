@@ -118,6 +118,26 @@ contains oracle_fits err "prle: oracle:linear: 5/5 ("
 ok no_tsne_json grep -q '"oracle_moe"' $run/analysis.json
 lacks no_tsne_key runs/small/analysis.json '"tsne"'
 
+# a model fitted on this value space: the oracle takes its prototypes as its medoids (k-medoids
+# would pick the same rows) and scores exactly as when it picks them itself
+check train 0 "$prle" -q train small.yaml
+check with_model 0 "$prle" -q analyze $run --no-tsne
+cp $run/analysis.json with_model.json
+mv $run/model.safetensors model.away
+check without_model 0 "$prle" -q analyze $run --no-tsne
+check same_oracle 0 "$py" - with_model.json $run/analysis.json <<'EOF'
+import json, sys
+a, b = (json.load(open(p))["oracle_moe"] for p in sys.argv[1:3])
+assert [r["medoids_from"] for r in a] == ["model", "model"], a
+assert [r["medoids_from"] for r in b] == ["k-medoids", "k-medoids"], b
+for r in a + b:
+    del r["medoids_from"], r["seconds"]
+assert a == b, (a, b)
+print("ok")
+EOF
+contains same_oracle out "ok"
+rm model.away
+
 # errors
 check no_run 2 "$prle" analyze runs/missing
 contains no_run err "runs/missing/config.yaml"
