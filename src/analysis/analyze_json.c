@@ -32,11 +32,7 @@ static cJSON *add_array(cJSON *obj, const char *key)
 
 static int push(cJSON *arr, cJSON *item)
 {
-    if (!item || !cJSON_AddItemToArray(arr, item)) {
-        cJSON_Delete(item);
-        return prle__error_nomem("analysis.json");
-    }
-    return 0;
+    return prle__json_push(arr, item, "analysis.json");
 }
 
 static int add_sizes(cJSON *obj, const char *key, const size_t *v, size_t n)
@@ -88,8 +84,8 @@ static int add_oracle(cJSON *root, const prle__analysis *a)
         return PRLE_ENOMEM;
     for (int i = 0; i < 2; i++) {
         const prle_oracle_result *r = &a->oracle[i];
-        cJSON *o = cJSON_CreateObject();
-        if ((err = push(arr, o)) < 0)
+        cJSON *o;
+        if ((err = prle__json_push_object(&o, arr, "analysis.json")) < 0)
             return err;
         if ((err = prle__json_add_string(o, "model", prle_oracle_model_name(r->model))) < 0 ||
             (err = prle__json_add_int(o, "k", (int64_t)r->k)) < 0 ||

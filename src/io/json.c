@@ -113,16 +113,21 @@ int prle__json_add(cJSON *obj, const char *key, cJSON *item)
     return 0;
 }
 
+int prle__json_push(cJSON *arr, cJSON *item, const char *what)
+{
+    if (!item || !cJSON_AddItemToArray(arr, item)) {
+        cJSON_Delete(item);
+        return prle__error_nomem(what);
+    }
+    return 0;
+}
+
 int prle__json_push_object(cJSON **out, cJSON *arr, const char *what)
 {
     cJSON *o = cJSON_CreateObject();
-    if (!o || !cJSON_AddItemToArray(arr, o)) {
-        cJSON_Delete(o);
-        *out = NULL;
-        return prle__error_nomem(what);
-    }
-    *out = o;
-    return 0;
+    int err = prle__json_push(arr, o, what);
+    *out = err < 0 ? NULL : o;
+    return err;
 }
 
 int prle__json_add_number(cJSON *obj, const char *key, double v)

@@ -50,6 +50,10 @@ int prle__json_add_int(cJSON *obj, const char *key, int64_t v);
 int prle__json_add_string(cJSON *obj, const char *key, const char *s);
 int prle__json_add_bool(cJSON *obj, const char *key, bool v);
 
+/** Appends `item` (NULL: an allocation that failed) to the array `arr`; on failure frees it
+ *  and returns PRLE_ENOMEM naming `what` (the file being built). */
+int prle__json_push(cJSON *arr, cJSON *item, const char *what);
+
 /** A new empty object appended to the array `arr` in *out; PRLE_ENOMEM naming `what` (the
  *  file being built), nothing appended. */
 int prle__json_push_object(cJSON **out, cJSON *arr, const char *what);

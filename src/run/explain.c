@@ -70,12 +70,9 @@ cJSON *prle__explain_tree(const prle_explained *e, const prle_explain_input *in,
         size_t nt = prle_dataset_n_texts(ds);
         for (size_t i = 0; err == 0 && i < e->n_items; i++) {
             const prle_explain_item *it = &e->items[i];
-            cJSON *p = cJSON_CreateObject();
-            if (!p || !cJSON_AddItemToArray(arr, p)) {
-                cJSON_Delete(p);
-                err = PRLE_ENOMEM;
+            cJSON *p;
+            if ((err = prle__json_push_object(&p, arr, "explanations")) < 0)
                 break;
-            }
             size_t r = it->train_row;
             const char *t2 = nt > 1 ? prle_dataset_text(ds, PRLE_SPLIT_TRAIN, r, 1) : NULL;
             if ((err = prle__json_add_int(p, "index", (int64_t)r)) < 0 ||

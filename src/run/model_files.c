@@ -149,12 +149,8 @@ int prle__write_explanations_json(const char *path, const prle__stage2_view *v, 
             .text2 = nt > 1 ? prle_dataset_text(ds, PRLE_SPLIT_TEST, r, 1) : NULL,
             .label = v->y_test[r],
         };
-        cJSON *row = prle__explain_tree(&e, &in, ds);
-        if (!row || !cJSON_AddItemToArray(arr, row)) {
-            cJSON_Delete(row);
-            err = prle__error_nomem("explanations");
+        if ((err = prle__json_push(arr, prle__explain_tree(&e, &in, ds), "explanations")) < 0)
             goto done;
-        }
         prle_explained_dispose(&e);
     }
     err = prle__json_write_file(path, root);
