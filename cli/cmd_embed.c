@@ -34,14 +34,13 @@ static void print_report(const prle_dataset *ds, const prle_embed_report *r, boo
                empty);
     else if (empty > 0)
         printf("texts with no known word (zero vectors): %zu\n", empty);
-    size_t tokens = 0;
+    size_t tokens = 0, rows = 0;
     double secs = 0;
     for (int s = 0; s < PRLE_N_SPLITS; s++)
-        tokens += r->splits[s].n_tokens, secs += r->splits[s].seconds;
+        tokens += r->splits[s].n_tokens, rows += r->splits[s].rows, secs += r->splits[s].seconds;
     if (tokens > 0)
         printf("tokens    %zu (%.0f tokens/s, %.1f rows/s)\n", tokens, secs > 0 ? tokens / secs : 0,
-               secs > 0 ? (double)(r->splits[0].rows + r->splits[1].rows + r->splits[2].rows) / secs
-                        : 0);
+               secs > 0 ? (double)rows / secs : 0);
     printf("total     %.2f s\n", r->seconds);
 }
 

@@ -237,7 +237,7 @@ static int run_kind(prle_baseline_result *res, float *pred, prle_baseline_kind k
     prle_knn *km = NULL;
     size_t *kidx = NULL;
     double *kdist = NULL;
-    prle__svr_kernel *svr_kern = NULL; /* the SVR grid's one kernel table */
+    svr_ctx svr = {0}; /* the SVR grid's one kernel table */
     void *model = NULL;
     (void)ntr;
     if (!vp)
@@ -332,22 +332,19 @@ static int run_kind(prle_baseline_result *res, float *pred, prle_baseline_kind k
         size_t nq = COUNT(SVR_CS) * COUNT(SVR_EPS);
         double vq[COUNT(SVR_CS) * COUNT(SVR_EPS)];
         np = 2 * nq;
-        svr_ctx c = {0};
-        prle__tasks tasks = prle__tasks_begin(g->params->progress, g->params->progress_ud,
-                                              "baselines:svr", np, "grid points");
+        prle_progress_fn fn = g->params->progress;
+        void *ud = g->params->progress_ud;
+        const char *st = "baselines:svr kernel";
+        prle__tasks tasks = prle__tasks_begin(fn, ud, "baselines:svr", np, "grid points");
         for (size_t gm = 0; gm < 2 && err == 0; gm++) {
             prle_svr_gamma mode = svr_point(gm).gamma_mode;
-            prle_progress_fn fn = g->params->progress;
-            void *ud = g->params->progress_ud;
-            const char *st = "baselines:svr kernel";
-            if ((err = c.kern ? prle__svr_kernel_set(c.kern, g->xtr, g->ytr, mode, 0, true, 0, fn,
-                                                     ud, st)
-                              : prle__svr_kernel_new(&c.kern, g->xtr, g->ytr, mode, 0, true,
-                                                     g->xall.rows, fn, ud, st)) < 0)
+            if ((err = svr.kern ? prle__svr_kernel_set(svr.kern, g->xtr, g->ytr, mode, 0, true, 0,
+                                                       fn, ud, st)
+                                : prle__svr_kernel_new(&svr.kern, g->xtr, g->ytr, mode, 0, true,
+                                                       g->xall.rows, fn, ud, st)) < 0)
                 break;
-            svr_kern = c.kern;
-            c.gamma = gm;
-            if ((err = run_points_in(&tasks, vq, nq, svr_fn, &c, g)) < 0)
+            svr.gamma = gm;
+            if ((err = run_points_in(&tasks, vq, nq, svr_fn, &svr, g)) < 0)
                 break;
             for (size_t q = 0; q < nq; q++)
                 vm[2 * q + gm] = vq[q];
@@ -360,10 +357,9 @@ static int run_kind(prle_baseline_result *res, float *pred, prle_baseline_kind k
         snprintf(res->best, sizeof res->best, "C=%g epsilon=%g gamma=%s", sp.C, sp.epsilon,
                  sp.gamma_mode == PRLE_SVR_GAMMA_AUTO ? "auto" : "scale");
         prle_svr *m = NULL;
-        if ((err = prle__svr_kernel_set(c.kern, &g->xall, g->yall, sp.gamma_mode, 0, true, 0,
-                                        g->params->progress, g->params->progress_ud,
-                                        "baselines:svr kernel")) < 0 ||
-            (err = prle__svr_fit_kernel(&m, c.kern, &sp)) < 0)
+        if ((err = prle__svr_kernel_set(svr.kern, &g->xall, g->yall, sp.gamma_mode, 0, true, 0, fn,
+                                        ud, st)) < 0 ||
+            (err = prle__svr_fit_kernel(&m, svr.kern, &sp)) < 0)
             goto done;
         model = m;
         if ((err = prle_svr_predict(pred, m, g->xte)) < 0)
@@ -414,7 +410,7 @@ done:
     for (size_t i = 0; i < COUNT(rm); i++)
         prle_ridge_free(rm[i]);
     prle_knn_free(km);
-    prle__svr_kernel_free(svr_kern);
+    prle__svr_kernel_free(svr.kern);
     if (kind == PRLE_BASELINE_SVR)
         prle_svr_free(model);
     else if (kind == PRLE_BASELINE_TREE)
