@@ -22,7 +22,14 @@ version=3.22.1
 # 2 threads: 28,560 tokens/s, against 7,762 with ggml's own spinning pool; the same when quiet).
 # The flavour names the directory, so builds of other flags are never reused.
 flavour=$version-openmp
-root=${XDG_CACHE_HOME:-$HOME/.cache}/prle/llama
+# the user cache as the library finds it (core/str.h): XDG_CACHE_HOME or HOME, absolute only
+case ${XDG_CACHE_HOME:-} in
+  /*) root=$XDG_CACHE_HOME/prle/llama ;;
+  *) case ${HOME:-} in
+       /*) root=$HOME/.cache/prle/llama ;;
+       *) echo "llama.sh: no user cache: XDG_CACHE_HOME and HOME are unset or not absolute" >&2; exit 2 ;;
+     esac ;;
+esac
 dest=$root/$flavour
 work=$root/$flavour.build
 done_already() { [ -f "$dest/STAMP" ] && { [ "$what" = lib ] || [ -x "$dest/bin/llama-embedding" ]; }; }

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/progress.h"
+#include "core/str.h"
 #include "core/threads.h"
 
 static void test_core__rng_repeatable_and_keyed(void)
@@ -209,6 +210,42 @@ static void test_core__tasks_progress(void)
     PT_OK(prle__tasks_end(&t));
 }
 
+/* The user cache: XDG_CACHE_HOME when absolute, else HOME/.cache when absolute, else no cache
+ * (a relative one would put a cache beside whatever folder the program runs in). */
+static void cache_dir_is(const char *xdg, const char *home, const char *sub, const char *want)
+{
+    xdg ? setenv("XDG_CACHE_HOME", xdg, 1) : unsetenv("XDG_CACHE_HOME");
+    home ? setenv("HOME", home, 1) : unsetenv("HOME");
+    char *dir = (char *)"unset";
+    if (want) {
+        PT_OK(prle__user_cache_dir(&dir, sub));
+        PT_EQ_STR(dir, want);
+        free(dir);
+    } else {
+        PT_FAILS(prle__user_cache_dir(&dir, sub), PRLE_ENOTFOUND,
+                 "no user cache folder: XDG_CACHE_HOME and HOME are unset or not absolute paths");
+        PT_CHECK(dir == NULL);
+    }
+}
+
+static void test_core__user_cache_dir_rule(void)
+{
+    char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    xdg = xdg ? prle__strdup(xdg) : NULL, home = home ? prle__strdup(home) : NULL;
+    cache_dir_is("/x/cache", "/h", "vectors", "/x/cache/prle/vectors");
+    cache_dir_is("/x/cache", "/h", NULL, "/x/cache/prle");
+    cache_dir_is("rel/cache", "/h", "data", "/h/.cache/prle/data");
+    cache_dir_is("", "/h", "data", "/h/.cache/prle/data");
+    cache_dir_is(NULL, "/h", "llama", "/h/.cache/prle/llama");
+    cache_dir_is(NULL, "rel", "data", NULL);
+    cache_dir_is("", "", NULL, NULL);
+    cache_dir_is(NULL, NULL, "vectors", NULL);
+    xdg ? setenv("XDG_CACHE_HOME", xdg, 1) : unsetenv("XDG_CACHE_HOME");
+    home ? setenv("HOME", home, 1) : unsetenv("HOME");
+    free(xdg);
+    free(home);
+}
+
 int main(void)
 {
     prle_init(0);
@@ -222,5 +259,6 @@ int main(void)
     PT_RUN(test_core__errors_thread_local_one_line);
     PT_RUN(test_core__progress_abort);
     PT_RUN(test_core__tasks_progress);
+    PT_RUN(test_core__user_cache_dir_rule);
     return pt_report();
 }

@@ -1,8 +1,11 @@
 #include "core/str.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/error.h"
 
 char *prle__strdup(const char *s)
 {
@@ -77,4 +80,25 @@ char *prle__path_join_norm(const char *base, const char *rel)
         out[o++] = '.';
     out[o] = '\0';
     return out;
+}
+
+int prle__user_cache_dir(char **out, const char *sub)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME"), *base, *mid;
+    *out = NULL;
+    if (xdg && xdg[0] == '/')
+        base = xdg, mid = "/prle";
+    else if (home && home[0] == '/')
+        base = home, mid = "/.cache/prle";
+    else
+        return prle__error_set(PRLE_ENOTFOUND, "no user cache folder: XDG_CACHE_HOME and HOME "
+                                               "are unset or not absolute paths");
+    const char *sep = sub ? "/" : "", *tail = sub ? sub : "";
+    size_t n = strlen(base) + strlen(mid) + strlen(sep) + strlen(tail) + 1;
+    char *p = malloc(n);
+    if (!p)
+        return prle__error_nomem("user cache folder");
+    snprintf(p, n, "%s%s%s%s", base, mid, sep, tail);
+    *out = p;
+    return 0;
 }

@@ -1,4 +1,4 @@
-/* Heap strings: plain copies and lexically normalised paths. Internal. */
+/* Heap strings: plain copies, lexically normalised paths and the user cache's folder. Internal. */
 #ifndef PRLE_CORE_STR_H
 #define PRLE_CORE_STR_H
 
@@ -18,5 +18,14 @@ char *prle__join_pair(const char *a, const char *token, const char *b);
  * malloc'd (free() it); NULL when memory runs out.
  */
 char *prle__path_join_norm(const char *base, const char *rel);
+
+/**
+ * The user cache's folder for `sub` (NULL: the cache's root): ${XDG_CACHE_HOME}/prle/sub, else
+ * ${HOME}/.cache/prle/sub. A variable that is unset, empty or not absolute is skipped (the XDG
+ * base directory spec: relative paths are invalid), so a cache never lands beside the current
+ * folder. Into *out, malloc'd (free() it); the folder is not created. PRLE_ENOTFOUND (error set,
+ * naming both variables) when neither gives an absolute path, PRLE_ENOMEM.
+ */
+int prle__user_cache_dir(char **out, const char *sub);
 
 #endif

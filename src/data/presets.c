@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/str.h"
 #include "data/dataset_internal.h"
 #include "data/download.h"
 
@@ -126,25 +127,20 @@ static bool is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* The user's download folder: params->download_dir, else ${XDG_CACHE_HOME:-$HOME/.cache}/
- * prle/data (an XDG_CACHE_HOME that is not absolute is ignored, as the XDG spec says). */
+/* The user's download folder: params->download_dir, else the user cache's prle/data
+ * (core/str.h). */
 static int user_data_dir(char **out, const prle_dataset_params *p)
 {
     if (p->download_dir && *p->download_dir) {
         *out = dup_str(p->download_dir);
-    } else {
-        const char *xdg = getenv("XDG_CACHE_HOME");
-        const char *home = getenv("HOME");
-        if (xdg && xdg[0] == '/')
-            *out = fmt_alloc("%s/prle/data", xdg);
-        else if (home && *home)
-            *out = fmt_alloc("%s/.cache/prle/data", home);
-        else
-            return prle__error_set(PRLE_EINVAL,
-                                   "no data folder: set data.data_dir or PRLE_DATA_DIR (HOME "
-                                   "and XDG_CACHE_HOME are not set)");
+        return *out ? 0 : prle__error_nomem("data folder");
     }
-    return *out ? 0 : prle__error_nomem("data folder");
+    int err = prle__user_cache_dir(out, "data");
+    if (err == PRLE_ENOTFOUND)
+        return prle__error_set(PRLE_EINVAL,
+                               "no data folder: set data.data_dir or PRLE_DATA_DIR (HOME and "
+                               "XDG_CACHE_HOME are unset or not absolute paths)");
+    return err;
 }
 
 /* data.data_dir, else $PRLE_DATA_DIR, else the user's download folder. */

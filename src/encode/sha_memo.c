@@ -21,20 +21,17 @@
 
 static char *memo_path(void)
 {
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    char buf[4096];
-    int n;
-    if (xdg && xdg[0] == '/')
-        n = snprintf(buf, sizeof buf, "%s/prle", xdg);
-    else if (home && home[0] == '/')
-        n = snprintf(buf, sizeof buf, "%s/.cache/prle", home);
-    else
+    char *dir = NULL, *path = NULL;
+    if (prle__user_cache_dir(&dir, NULL) < 0) {
+        prle_error_clear(); /* no memo: files are hashed every time */
         return NULL;
-    if (n < 0 || (size_t)n >= sizeof buf - sizeof MEMO - 1)
-        return NULL;
-    (void)prle__mkdir_p(buf);
-    strcat(buf, "/" MEMO);
-    return prle__strdup(buf);
+    }
+    (void)prle__mkdir_p(dir);
+    size_t n = strlen(dir) + sizeof MEMO + 1;
+    if ((path = malloc(n)) != NULL)
+        snprintf(path, n, "%s/" MEMO, dir);
+    free(dir);
+    return path;
 }
 
 /* The last line for `path` with this identity, into `sha`; false when there is none. */

@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "core/error.h"
+#include "core/str.h"
 #include "io/fileio.h"
 
 extern char **environ;
@@ -38,18 +39,19 @@ static bool file_exists(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* ${XDG_CACHE_HOME:-$HOME/.cache}/prle/vectors */
+/* The user cache's prle/vectors (core/str.h) */
 static int cache_dir(char *buf, size_t cap)
 {
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    int n;
-    if (xdg && xdg[0] == '/')
-        n = snprintf(buf, cap, "%s/prle/vectors", xdg);
-    else if (home && home[0])
-        n = snprintf(buf, cap, "%s/.cache/prle/vectors", home);
-    else
-        return prle__error_set(PRLE_ENOTFOUND, "no cache folder for the default vectors: set "
-                                               "XDG_CACHE_HOME or HOME, or set model.vectors");
+    char *dir = NULL;
+    int err = prle__user_cache_dir(&dir, "vectors");
+    if (err == PRLE_ENOTFOUND)
+        return prle__error_set(PRLE_ENOTFOUND,
+                               "no cache folder for the default vectors: set XDG_CACHE_HOME or "
+                               "HOME to an absolute path, or set model.vectors");
+    if (err < 0)
+        return err;
+    int n = snprintf(buf, cap, "%s", dir);
+    free(dir);
     if (n < 0 || (size_t)n >= cap)
         return prle__error_set(PRLE_EINVAL, "cache folder path is too long");
     return 0;
