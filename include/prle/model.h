@@ -87,6 +87,11 @@ typedef struct prle_model_params {
     double min_delta;            /**< an improvement must exceed this, default 0 (it decides the
                                       epoch kept too) */
     size_t batch_size;           /**< `train.train_batch_size`, default 64 */
+    bool recalibrate;            /**< `model.recalibrate`, default true: after training, the
+                                      least-squares line of the validation labels on the
+                                      validation predictions, y' = a + b y, is folded into the
+                                      output scale when b > 0 (every local prediction becomes
+                                      a + b f_p, so explanations still sum to the prediction) */
     double label_min, label_max; /**< the dataset's range (for the 0-1 scale; recorded in the
                                       model file); NaN = unknown, the default */
     uint64_t seed;               /**< `train.seed` */
@@ -175,6 +180,10 @@ PRLE_API int prle_model_linear_weights(float *w_out, float *c_out, const prle_mo
 
 /** The epoch whose weights were kept (1-based; 1 for proto_rbf). */
 PRLE_API int prle_model_kept_epoch(const prle_model *m);
+
+/** The recalibration folded into the model (prle_model_params.recalibrate): the prediction
+ *  is a + b times the trained model's; 0 and 1 when none was applied. */
+PRLE_API void prle_model_recalibration(double *a, double *b, const prle_model *m);
 
 /** The params the model was trained with (callbacks NULL); for a loaded model those of its
  *  metadata (n_threads 0). Borrowed. */

@@ -120,6 +120,7 @@ const prle__cfg_key prle__cfg_keys[] = {
     ENUM("model.map_strategy", model.map_strategy, "none", map_strategies, NULL, 0),
     BOOL("model.trainable_prototypes", model.trainable_prototypes, "false"),
     BOOL("model.use_value_space", model.use_value_space, "true"),
+    BOOL("model.recalibrate", model.recalibrate, "true"),
     INT("model.proj_dim", model.proj_dim, "0", 0, BIG, NUL),
     ENUM("model.projection_type", model.projection_type, "linear", projections, projection_aliases,
          0),

@@ -298,6 +298,38 @@ static int train_epochs(prle_model *m, const prle_matrix *zva, const prle_model_
     return 0;
 }
 
+/* The least-squares line of the validation labels on the model's validation predictions (both
+ * standardised), folded into the output scale when its slope is positive: the raw prediction
+ * mu + sd y becomes (mu + sd alpha) + sd beta y, i.e. a + b times the old one. Fixes the
+ * experts' over- or under-dispersion and a shift between the training and validation labels;
+ * a slope <= 0 (no signal on validation) leaves the model as trained. */
+static int recalibrate(prle_model *m, const prle_matrix *zv, const float *yvs, float *yh, int nt)
+{
+    size_t n = zv ? zv->rows : 0;
+    if (n < 3)
+        return 0;
+    int err = prle__model_predict_blocks(yh, NULL, NULL, m, NULL, zv->data, n, false, nt);
+    if (err < 0)
+        return err;
+    double mx = 0.0, my = 0.0, sxx = 0.0, sxy = 0.0;
+    for (size_t i = 0; i < n; i++)
+        mx += yh[i], my += yvs[i];
+    mx /= (double)n, my /= (double)n;
+    for (size_t i = 0; i < n; i++) {
+        double dx = yh[i] - mx;
+        sxx += dx * dx, sxy += dx * ((double)yvs[i] - my);
+    }
+    double beta = sxx > 0.0 ? sxy / sxx : 0.0, alpha = my - beta * mx;
+    if (!(beta > 0.0) || !isfinite(beta) || !isfinite(alpha))
+        return 0;
+    double mu = m->y_mean, sd = m->y_sd;
+    m->y_mean = mu + sd * alpha;
+    m->y_sd = sd * beta;
+    m->recal_b = beta;
+    m->recal_a = m->y_mean - beta * mu;
+    return 0;
+}
+
 int prle__model_fit(prle_model **out, const prle_matrix *ztr, const float *ytr,
                     const prle_matrix *zva, const float *yva, const prle_model_params *p,
                     const prle__fit_opts *o)
@@ -374,6 +406,8 @@ int prle__model_fit(prle_model **out, const prle_matrix *ztr, const float *ytr,
         if ((err = train_epochs(m, zv, p, o, &b, nt, t0)) < 0)
             goto done;
     }
+    if (p->recalibrate && (err = recalibrate(m, zv, b.yvs, b.yh, nt)) < 0)
+        goto done;
     *out = m;
     m = NULL;
 done:

@@ -25,6 +25,7 @@ int prle__model_alloc(prle_model **out, const prle_model_params *p, size_t np, s
     m->np = np;
     m->d = d;
     m->y_sd = 1.0;
+    m->recal_b = 1.0;
     m->rbf_tau = NAN;
     if (p->type == PRLE_EXPERT_LINEAR || p->type == PRLE_EXPERT_MLP) {
         if ((err = prle__experts_init(&m->ex, p->type, np, d, p->mlp_hidden)) < 0)
@@ -141,6 +142,12 @@ int prle_model_linear_weights(float *w_out, float *c_out, const prle_model *m)
 int prle_model_kept_epoch(const prle_model *m)
 {
     return m->kept_epoch;
+}
+
+void prle_model_recalibration(double *a, double *b, const prle_model *m)
+{
+    *a = m->recal_a;
+    *b = m->recal_b;
 }
 
 const prle_model_params *prle_model_get_params(const prle_model *m)

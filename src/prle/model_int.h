@@ -15,15 +15,17 @@
 struct prle_model {
     prle_model_params params; /* callbacks cleared */
     size_t np, d;
-    float *protos;       /* (P, D) value-space rows of the prototypes */
-    size_t *proto_rows;  /* (P) their training-row indices */
-    prle_router *router; /* NULL for proto_rbf */
-    prle__experts ex;    /* linear and mlp */
-    float *ex_params;    /* (ex.n_params) on the standardised label scale */
-    float *rbf_beta;     /* proto_rbf: (P) on the standardised scale */
-    double rbf_tau;      /* proto_rbf */
-    double y_mean, y_sd; /* label standardisation (SPEC.md §12.11) */
-    int kept_epoch;      /* 1-based; 0 if unknown */
+    float *protos;           /* (P, D) value-space rows of the prototypes */
+    size_t *proto_rows;      /* (P) their training-row indices */
+    prle_router *router;     /* NULL for proto_rbf */
+    prle__experts ex;        /* linear and mlp */
+    float *ex_params;        /* (ex.n_params) on the standardised label scale */
+    float *rbf_beta;         /* proto_rbf: (P) on the standardised scale */
+    double rbf_tau;          /* proto_rbf */
+    double y_mean, y_sd;     /* the output scale: label standardisation (SPEC.md §12.11), with the
+                                recalibration folded in */
+    double recal_a, recal_b; /* the recalibration y' = a + b y applied (0, 1: none) */
+    int kept_epoch;          /* 1-based; 0 if unknown */
 };
 
 /** A model for `p` with P prototypes of width D: the prototypes, rows and expert buffers

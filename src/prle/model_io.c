@@ -24,10 +24,11 @@ typedef struct num_field {
     int *i;      /* or */
     uint64_t *u; /* or */
     bool *b;
+    bool opt; /* may be missing (files written before it): the default stays */
 } num_field;
 
 static size_t num_fields(num_field *f, prle_model_params *p, int *kept, double *ymean, double *ysd,
-                         double *tau)
+                         double *tau, double *recal)
 {
     prle_loss_weights *l = &p->loss;
     num_field t[] = {
@@ -71,6 +72,9 @@ static size_t num_fields(num_field *f, prle_model_params *p, int *kept, double *
         {"label_mean", .d = ymean},
         {"label_sd", .d = ysd},
         {"tau", .d = tau},
+        {"recalibrate", .b = &p->recalibrate, .opt = true},
+        {"recal_intercept", .d = &recal[0], .opt = true},
+        {"recal_slope", .d = &recal[1], .opt = true},
     };
     size_t n = sizeof t / sizeof *t;
     memcpy(f, t, sizeof t);
@@ -94,8 +98,9 @@ static int put_fields(prle_st_writer *w, const prle_model *m)
     int kept = m->kept_epoch;
     double ymean = m->y_mean, ysd = m->y_sd;
     double tau = m->router ? prle_router_tau(m->router) : m->rbf_tau;
+    double recal[2] = {m->recal_a, m->recal_b};
     num_field f[MAX_FIELDS];
-    size_t nf = num_fields(f, &p, &kept, &ymean, &ysd, &tau);
+    size_t nf = num_fields(f, &p, &kept, &ymean, &ysd, &tau, recal);
     for (size_t i = 0; i < nf && err >= 0; i++) {
         char buf[PRLE__JSON_NUMBUF];
         if (f[i].d)
@@ -216,12 +221,14 @@ done:
 /* ---- loading ----------------------------------------------------------------------------- */
 
 static int meta_fields(prle_model_params *p, int *kept, double *ymean, double *ysd, double *tau,
-                       const prle_st_file *f, const char *path)
+                       double *recal, const prle_st_file *f, const char *path)
 {
     num_field fl[MAX_FIELDS];
-    size_t nf = num_fields(fl, p, kept, ymean, ysd, tau);
+    size_t nf = num_fields(fl, p, kept, ymean, ysd, tau, recal);
     for (size_t i = 0; i < nf; i++) {
         const char *s = prle_st_metadata_get(f, fl[i].key);
+        if (!s && fl[i].opt)
+            continue;
         if (!s)
             return prle__error_set(PRLE_EFORMAT, "%s: metadata key \"%s\" missing", path,
                                    fl[i].key);
@@ -442,9 +449,10 @@ int prle__model_load_st(prle_model **out, const prle_st_file *f, const char *pat
     prle_model *m = NULL;
     prle_model_params p = prle_model_default_params();
     int kept = 0;
-    double ymean, ysd, tau;
+    double ymean, ysd, tau, recal[2] = {0.0, 1.0};
+    p.recalibrate = false; /* files before it were not recalibrated */
     if ((err = meta_names(&p, f, path)) < 0 ||
-        (err = meta_fields(&p, &kept, &ymean, &ysd, &tau, f, path)) < 0)
+        (err = meta_fields(&p, &kept, &ymean, &ysd, &tau, recal, f, path)) < 0)
         goto done;
     prle_st_tensor_info info;
     if (prle_st_find(&info, f, "prototypes") < 0 || info.ndim != 2) {
@@ -462,6 +470,8 @@ int prle__model_load_st(prle_model **out, const prle_st_file *f, const char *pat
     m->kept_epoch = kept;
     m->y_mean = ymean;
     m->y_sd = ysd;
+    m->recal_a = recal[0];
+    m->recal_b = recal[1];
     if ((err = read_tensors(m, f, path, tau)) < 0)
         goto done;
     if (p.type != PRLE_EXPERT_PROTO_RBF && (err = read_router(m, f, path, tau)) < 0)

@@ -46,6 +46,7 @@ prle_model_params prle_model_default_params(void)
     p.patience = 10;
     p.min_delta = 0.0;
     p.batch_size = 64;
+    p.recalibrate = true;
     p.label_min = NAN;
     p.label_max = NAN;
     p.seed = 42;
@@ -135,6 +136,7 @@ int prle_model_params_from_config(prle_model_params *out, const prle_config *cfg
     p.patience = tc->early_stop_patience;
     p.min_delta = tc->min_delta;
     p.batch_size = (size_t)tc->train_batch_size;
+    p.recalibrate = mc->recalibrate;
     p.label_min = cfg->data.label_min;
     p.label_max = cfg->data.label_max;
     p.seed = tc->seed;

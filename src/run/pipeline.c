@@ -148,6 +148,13 @@ static int run_stage2(stage2 *s2)
              mp.type == PRLE_EXPERT_PROTO_RBF ? "rbf" : prle_router_type_name(mp.router.type),
              prle_expert_type_name(mp.type), res->model_epochs, res->model_epochs == 1 ? "" : "s",
              res->model_kept_epoch);
+    double ra, rb;
+    prle_model_recalibration(&ra, &rb, fit);
+    if (ra != 0.0 || rb != 1.0) {
+        size_t used = strlen(note);
+        snprintf(note + used, sizeof note - used, ", recalibrated on validation %.4g + %.4g y",
+                 ra, rb);
+    }
     if ((err = prle__run_stage_end(res, p, PRLE_STAGE_EXPERTS, t0, note)) < 0)
         goto done;
 

@@ -257,10 +257,10 @@ import csv
 split = list(csv.reader(open("split.csv")))[1:]
 out = list(csv.reader(open("many_out.csv")))
 assert out[0] == ["index", "label", "prediction"] and len(out) == 1 + 45 * len(split), len(out)
-for i, r in enumerate(out[1:]):  # the GEMM's rounding differs with the rows in a block: 1e-6
+for i, r in enumerate(out[1:]):  # the GEMM's rounding differs with the rows in a block: float sums, 5e-6
     want = split[i % len(split)]
     assert int(r[0]) == i and r[1] == want[1], (i, r, want)
-    assert abs(float(r[2]) - float(want[2])) <= 1e-6 * max(1, abs(float(want[2]))), (i, r, want)
+    assert abs(float(r[2]) - float(want[2])) <= 5e-6 * max(1, abs(float(want[2]))), (i, r, want)
 ex = list(csv.reader(open("many_explained.csv")))
 assert ex[0][0] == "row" and sum(r[0] == "row" for r in ex) == 1
 by_row = {}
@@ -269,7 +269,7 @@ for r in ex[1:]:
 assert sorted(by_row) == list(range(45 * len(split)))
 for i, lines in by_row.items():
     pred = float(lines[0][1])
-    assert abs(pred - float(split[i % len(split)][2])) <= 1e-6 * max(1, abs(pred)), (i, pred)
+    assert abs(pred - float(split[i % len(split)][2])) <= 5e-6 * max(1, abs(pred)), (i, pred)
     total = sum(float(l[-1]) for l in lines)
     assert abs(total - pred) <= 1e-4 * max(1, abs(pred)), (i, total, pred)
 EOF
