@@ -212,6 +212,8 @@ static void test_report__fixture(void)
     HAS(html, "<td class=\"l\">validation</td><td>10</td><td>0.5432</td>");
     HAS(html, "test MSE 0.6123 (raw scale), Pearson 0.8765");
     HAS(html, "This run, raw label scale (labels 0 to 5)");
+    HAS(html, "Recalibrated on validation (model.recalibrate): every prediction, and every "
+              "prototype's local prediction, is 0.125 + 0.875 \u00d7 the trained model's");
     /* beside the baselines on the 0-1 scale: PRLE's unit metrics (best MSE, best Pearson),
      * svr and ridge as written, knn converted from raw (0.75 / 25, 0.70 / 5) */
     HAS(html, "PRLE (this run)</td><td class=\"l\">value</td><td><b>0.0245</b></td>");

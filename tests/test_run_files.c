@@ -91,6 +91,7 @@ static void test_run_files__metrics_weights_ridge(void)
     PT_CHECK(!prle_run_metrics_worse_than_ridge(&m)); /* no ridge: never worse */
     m.ridge.present = true;
     m.ridge.alpha = 100;
+    m.recal_intercept = -0.25, m.recal_slope = 0.8125;
     PT_OK(prle_split_metrics_compute(&m.ridge.splits[PRLE_SPLIT_VALIDATION], y6, y6, 6, 0, 5));
     PT_CHECK(prle_run_metrics_worse_than_ridge(&m)); /* ridge is exact here */
     const char *path = pt_tmp("run_metrics_w.json");
@@ -100,6 +101,7 @@ static void test_run_files__metrics_weights_ridge(void)
     PT_CHECK(w->present && w->top1 == 0.625 && w->top3 == 0.875 && w->n80 == 2.5 &&
              w->perplexity == 3.25);
     PT_CHECK(back.ridge.present && back.ridge.alpha == 100);
+    PT_CHECK(back.recal_intercept == -0.25 && back.recal_slope == 0.8125);
     PT_CHECK(back.ridge.splits[PRLE_SPLIT_VALIDATION].present &&
              !back.ridge.splits[PRLE_SPLIT_TEST].present);
     PT_NEAR(back.ridge.splits[PRLE_SPLIT_VALIDATION].unit.mse, 0, 0);
@@ -113,6 +115,15 @@ static void test_run_files__metrics_weights_ridge(void)
     PT_OK(prle__run_metrics_write(path, &m));
     PT_OK(prle__run_metrics_read(&back, path));
     PT_CHECK(!back.ridge.present && !back.splits[PRLE_SPLIT_VALIDATION].weights.present);
+    /* a file of a run before the recalibration: none applied */
+    char old[256];
+    snprintf(old, sizeof old,
+             "{\"format\": \"prle-metrics\", \"version\": %d, \"label_min\": 0, "
+             "\"label_max\": 5, \"splits\": {}}\n",
+             PRLE_RUN_FORMAT_VERSION);
+    PT_CHECK(pt_write_file(path, old, strlen(old)) == 0);
+    PT_OK(prle__run_metrics_read(&back, path));
+    PT_CHECK(back.recal_intercept == 0.0 && back.recal_slope == 1.0);
 }
 
 /* The ridge yardstick picks the alpha of the lowest validation MSE and scores validation and

@@ -89,6 +89,10 @@ typedef struct prle_run_metrics {
     double label_min, label_max;
     prle_split_metrics splits[PRLE_N_SPLITS]; /**< indexed by prle_split */
     prle_run_reference ridge;                 /**< absent when validation has < 2 rows */
+    double recal_intercept, recal_slope;      /**< the model's recalibration on validation
+                                                   (prle_model_recalibration): the prediction
+                                                   is a + b times the trained model's; 0 and
+                                                   1 when none was applied */
     prle_interval_stats intervals[2];         /**< plain, then adaptive, at
                                                    PRLE_INTERVAL_LEVEL */
 } prle_run_metrics;
@@ -102,10 +106,10 @@ typedef struct prle_run_metrics {
  * PRLE_EINVAL for a level outside (0, 1), PRLE_ENOMEM.
  */
 PRLE_API int prle_interval_stats_compute(prle_interval_stats *out, double level, bool adaptive,
-                                         const float *y_va, const float *yhat_va,
-                                         const float *w_va, size_t n_va, const float *y_te,
-                                         const float *yhat_te, const float *w_te, size_t n_te,
-                                         size_t np, double label_min, double label_max);
+                                         const float *y_va, const float *yhat_va, const float *w_va,
+                                         size_t n_va, const float *y_te, const float *yhat_te,
+                                         const float *w_te, size_t n_te, size_t np,
+                                         double label_min, double label_max);
 
 /**
  * The concentration of weights `w` (n, np), row-major, rows summing to 1, into `out`

@@ -324,6 +324,21 @@ static int add_ridge(mrow **rows, size_t *n, FILE *fp, const cJSON *metrics)
     return 0;
 }
 
+/* The recalibration on validation (metrics.json "recalibration"), when one was applied. */
+static void recalibration_note(FILE *fp, const cJSON *metrics)
+{
+    const cJSON *rc = cJSON_GetObjectItemCaseSensitive(metrics, "recalibration");
+    double a = prle__report_num(rc, "intercept"), b = prle__report_num(rc, "slope");
+    if (!rc || !isfinite(a) || !isfinite(b) || (a == 0.0 && b == 1.0))
+        return;
+    fprintf(fp,
+            "<p class=\"cap\">Recalibrated on validation (model.recalibrate): every prediction, "
+            "and every prototype's local prediction, is %.4g + %.4g \u00d7 the trained "
+            "model's, the least-squares line of the validation labels on its predictions. "
+            "Pearson is unchanged by it.</p>\n",
+            a, b);
+}
+
 /* How many prototypes the explanations need, per split (metrics.json "weights"). */
 static void weights_table(FILE *fp, const cJSON *splits)
 {
@@ -375,6 +390,7 @@ int prle__report_metrics(FILE *fp, const prle__report_ctx *ctx)
     const cJSON *test = cJSON_GetObjectItemCaseSensitive(splits, "test");
     read_metrics(rows[0].m, cJSON_GetObjectItemCaseSensitive(test, "unit"), 1);
     weights_table(fp, splits);
+    recalibration_note(fp, ctx->metrics);
     if ((err = add_ridge(&rows, &n, fp, ctx->metrics)) < 0)
         goto done;
     for (int f = 0; f < 2; f++) {

@@ -251,6 +251,7 @@ int prle_run_eval(prle_run_metrics *out, const prle_run_folder *rf, unsigned spl
     prle_matrix z = {0};
     float *yhat[PRLE_N_SPLITS] = {0}, *w[PRLE_N_SPLITS] = {0};
     size_t np = prle_model_n_prototypes(rf->model);
+    prle_model_recalibration(&m.recal_intercept, &m.recal_slope, rf->model);
     int err = need_data(rf, "eval (with the labels of every split)");
     if (err < 0)
         return err;

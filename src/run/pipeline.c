@@ -152,8 +152,8 @@ static int run_stage2(stage2 *s2)
     prle_model_recalibration(&ra, &rb, fit);
     if (ra != 0.0 || rb != 1.0) {
         size_t used = strlen(note);
-        snprintf(note + used, sizeof note - used, ", recalibrated on validation %.4g + %.4g y",
-                 ra, rb);
+        snprintf(note + used, sizeof note - used, ", recalibrated on validation %.4g + %.4g y", ra,
+                 rb);
     }
     if ((err = prle__run_stage_end(res, p, PRLE_STAGE_EXPERTS, t0, note)) < 0)
         goto done;
@@ -165,6 +165,7 @@ static int run_stage2(stage2 *s2)
     prle_run_metrics *met = &res->metrics;
     met->label_min = mp.label_min;
     met->label_max = mp.label_max;
+    prle_model_recalibration(&met->recal_intercept, &met->recal_slope, m);
     if ((err = predict_split(&yhat[PRLE_SPLIT_TRAIN], &w_train, NULL, m, zt)) < 0)
         goto done;
     for (int s = PRLE_SPLIT_VALIDATION; s < PRLE_N_SPLITS; s++) {

@@ -103,6 +103,10 @@ static cJSON *metrics_tree(const prle_run_metrics *m)
          prle__json_add_number(ref, "alpha", m->ridge.alpha) < 0 ||
          prle__json_add(ref, "splits", splits_json(m->ridge.splits)) < 0))
         goto fail;
+    if (!(ref = cJSON_CreateObject()) || prle__json_add(root, "recalibration", ref) < 0 ||
+        prle__json_add_number(ref, "intercept", m->recal_intercept) < 0 ||
+        prle__json_add_number(ref, "slope", m->recal_slope) < 0)
+        goto fail;
     if ((m->intervals[0].present || m->intervals[1].present) &&
         prle__json_add(root, "intervals", intervals_json(m->intervals)) < 0)
         goto fail;
@@ -269,6 +273,14 @@ int prle__run_metrics_read(prle_run_metrics *out, const char *path)
             (err = read_splits(m.ridge.splits, rsplits, "ridge.splits")) < 0)
             goto bad;
         m.ridge.present = true;
+    }
+    m.recal_slope = 1.0; /* folders written before the recalibration */
+    if (prle__json_has(root, "recalibration")) {
+        const cJSON *rc;
+        if ((err = prle__json_get_object(&rc, root, "recalibration")) < 0 ||
+            (err = prle__json_get_number(&m.recal_intercept, rc, "intercept")) < 0 ||
+            (err = prle__json_get_number(&m.recal_slope, rc, "slope")) < 0)
+            goto bad;
     }
     if (prle__json_has(root, "intervals") && (err = read_intervals(m.intervals, root)) < 0)
         goto bad;
