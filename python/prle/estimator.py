@@ -167,8 +167,9 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
     # -- fit, predict, explain ----------------------------------------------------------------
     def fit(self, X, y, eval_set=None):
         """Fits kernel, prototypes and experts on X (n, d) and y (n). `eval_set`, a pair
-        (X_val, y_val), is used for early stopping and the experts' warm start instead of a
-        held-out share of X (as `prle run` uses the validation split)."""
+        (X_val, y_val), is used for early stopping, the experts' warm start and the
+        recalibration (model.recalibrate) instead of a held-out share of X (as `prle run` uses
+        the validation split)."""
         X, y = _validate(self, X, y, y_numeric=True, dtype=[np.float32, np.float64])
         if X.shape[0] < 2:
             raise ValueError(f"n_samples = {X.shape[0]}: PRLERegressor needs at least 2 "
