@@ -241,9 +241,10 @@ PRLE_API int prle_model_explain_rows(prle_explain_item *items, float *rest, floa
  * (linear), "experts.{0,2}.{weight,bias}" per prototype stacked (mlp), "rbf.beta" (P) and
  * "rbf.tau" (proto_rbf); "label_mean", "label_sd" (1) f32. The metadata holds
  * "format": "prle-model", "version": "1", the expert, router ("rbf" for proto_rbf) and
- * distance names, every param as text, "kept_epoch", and the exact doubles "label_mean",
- * "label_sd" and "tau" (the f32 tensors are their copies), so a loaded model predicts the
- * same bits. Tensors and metadata depend on nothing but the model: the same fit gives the
+ * distance names, every param as text, "kept_epoch", "recal_intercept" and "recal_slope"
+ * (the recalibration, already folded into the label scale; files without them load as 0 and
+ * 1), and the exact doubles "label_mean", "label_sd" and "tau" (the f32 tensors are their
+ * copies), so a loaded model predicts the same bits. Tensors and metadata depend on nothing but the model: the same fit gives the
  * same bytes. PRLE_EIO / PRLE_ENOTFOUND naming the path, PRLE_ENOMEM.
  */
 PRLE_API int prle_model_save(const prle_model *m, const char *path);
