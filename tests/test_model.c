@@ -537,6 +537,15 @@ static void test_model__recalibrated(void)
     }
     prle_model_free(m1), prle_model_free(ml);
     m1 = ml = NULL;
+    /* fewer than 20 validation rows: nothing is applied */
+    prle_matrix zs = {.data = zv.data, .rows = 19, .cols = zv.cols};
+    PT_OK(prle_model_fit(&m1, &z, y, &zs, yv, &p));
+    if (m1) {
+        prle_model_recalibration(&a, &b, m1);
+        PT_CHECK(a == 0.0 && b == 1.0);
+    }
+    prle_model_free(m1);
+    m1 = NULL;
     /* labels against the predictions: the slope is negative, nothing is applied */
     for (size_t i = 0; i < 50; i++)
         yv[i] = 10.0f - y0[i];

@@ -90,8 +90,9 @@ typedef struct prle_model_params {
     bool recalibrate;            /**< `model.recalibrate`, default true: after training, the
                                       least-squares line of the validation labels on the
                                       validation predictions, y' = a + b y, is folded into the
-                                      output scale when b > 0 (every local prediction becomes
-                                      a + b f_p, so explanations still sum to the prediction) */
+                                      output scale when b > 0 and there are 20 validation rows
+                                      or more (every local prediction becomes a + b f_p, so
+                                      explanations still sum to the prediction) */
     double label_min, label_max; /**< the dataset's range (for the 0-1 scale; recorded in the
                                       model file); NaN = unknown, the default */
     uint64_t seed;               /**< `train.seed` */
@@ -244,8 +245,8 @@ PRLE_API int prle_model_explain_rows(prle_explain_item *items, float *rest, floa
  * distance names, every param as text, "kept_epoch", "recal_intercept" and "recal_slope"
  * (the recalibration, already folded into the label scale; files without them load as 0 and
  * 1), and the exact doubles "label_mean", "label_sd" and "tau" (the f32 tensors are their
- * copies), so a loaded model predicts the same bits. Tensors and metadata depend on nothing but the model: the same fit gives the
- * same bytes. PRLE_EIO / PRLE_ENOTFOUND naming the path, PRLE_ENOMEM.
+ * copies), so a loaded model predicts the same bits. Tensors and metadata depend on nothing but the
+ * model: the same fit gives the same bytes. PRLE_EIO / PRLE_ENOTFOUND naming the path, PRLE_ENOMEM.
  */
 PRLE_API int prle_model_save(const prle_model *m, const char *path);
 

@@ -302,11 +302,13 @@ static int train_epochs(prle_model *m, const prle_matrix *zva, const prle_model_
  * standardised), folded into the output scale when its slope is positive: the raw prediction
  * mu + sd y becomes (mu + sd alpha) + sd beta y, i.e. a + b times the old one. Fixes the
  * experts' over- or under-dispersion and a shift between the training and validation labels;
- * a slope <= 0 (no signal on validation) leaves the model as trained. */
+ * a slope <= 0 (no signal on validation) leaves the model as trained, and so do fewer than
+ * PRLE__RECAL_MIN_ROWS validation rows: the slope's standard error is about the residuals'
+ * spread over the predictions', divided by sqrt(n), too loose below that to trust. */
 static int recalibrate(prle_model *m, const prle_matrix *zv, const float *yvs, float *yh, int nt)
 {
     size_t n = zv ? zv->rows : 0;
-    if (n < 3)
+    if (n < PRLE__RECAL_MIN_ROWS)
         return 0;
     int err = prle__model_predict_blocks(yh, NULL, NULL, m, NULL, zv->data, n, false, nt);
     if (err < 0)

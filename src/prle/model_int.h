@@ -9,6 +9,9 @@
 #include "prle/model.h"
 #include "prle/safetensors.h"
 
+/* Validation rows the recalibration needs (fit.c). */
+#define PRLE__RECAL_MIN_ROWS 20
+
 /* Ridge lambda of the proto_rbf closed form (prle__rbf_fit), standardised labels. */
 #define PRLE__RBF_LAMBDA 1e-2
 
