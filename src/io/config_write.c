@@ -58,7 +58,7 @@ static void write_quoted(FILE *fp, const char *s)
     const unsigned char *p = (const unsigned char *)s;
     fputc('"', fp);
     while (*p) {
-        uint32_t cp;
+        uint32_t cp = 0;
         size_t n = utf8_next(p, &cp); /* the caller checked the string is valid */
         if (cp == '"' || cp == '\\')
             fprintf(fp, "\\%c", (char)cp);

@@ -529,7 +529,7 @@ int prle__json_item_number(double *out, const cJSON *item, const char *what)
 
 int prle__json_get_number(double *out, const cJSON *obj, const char *key)
 {
-    const cJSON *it;
+    const cJSON *it = NULL;
     int err = lookup(&it, obj, key);
     if (err < 0)
         return err;
@@ -544,7 +544,7 @@ int prle__json_get_number(double *out, const cJSON *obj, const char *key)
 
 int prle__json_get_int(int64_t *out, const cJSON *obj, const char *key)
 {
-    const cJSON *it;
+    const cJSON *it = NULL;
     int err = lookup(&it, obj, key);
     if (err < 0)
         return err;
@@ -573,7 +573,7 @@ int prle__json_get_int(int64_t *out, const cJSON *obj, const char *key)
 
 int prle__json_get_size(size_t *out, const cJSON *obj, const char *key)
 {
-    int64_t v;
+    int64_t v = 0;
     int err = prle__json_get_int(&v, obj, key);
     if (err < 0)
         return err;
@@ -586,7 +586,7 @@ int prle__json_get_size(size_t *out, const cJSON *obj, const char *key)
 
 int prle__json_get_bool(bool *out, const cJSON *obj, const char *key)
 {
-    const cJSON *it;
+    const cJSON *it = NULL;
     int err = lookup(&it, obj, key);
     if (err < 0)
         return err;
@@ -598,7 +598,7 @@ int prle__json_get_bool(bool *out, const cJSON *obj, const char *key)
 
 int prle__json_get_string(const char **out, const cJSON *obj, const char *key)
 {
-    const cJSON *it;
+    const cJSON *it = NULL;
     int err = lookup(&it, obj, key);
     if (err < 0)
         return err;
@@ -610,7 +610,7 @@ int prle__json_get_string(const char **out, const cJSON *obj, const char *key)
 
 int prle__json_get_object(const cJSON **out, const cJSON *obj, const char *key)
 {
-    const cJSON *it;
+    const cJSON *it = NULL;
     int err = lookup(&it, obj, key);
     if (err < 0)
         return err;
@@ -622,7 +622,7 @@ int prle__json_get_object(const cJSON **out, const cJSON *obj, const char *key)
 
 int prle__json_get_array(const cJSON **out, size_t *n, const cJSON *obj, const char *key)
 {
-    const cJSON *it;
+    const cJSON *it = NULL;
     int err = lookup(&it, obj, key);
     if (err < 0)
         return err;

@@ -342,8 +342,8 @@ int prle_predictor_load_memory(prle_predictor **out, const void *data, size_t si
     size_t at = 8;
     prle_st_file *kf = NULL, *mf = NULL;
     prle_predictor *p = NULL;
-    const unsigned char *kd, *md, *rd;
-    uint64_t kl, ml, nmap;
+    const unsigned char *kd = NULL, *md = NULL, *rd;
+    uint64_t kl = 0, ml = 0, nmap;
     int err;
     *out = NULL;
     const unsigned char *b = data;
