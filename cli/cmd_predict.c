@@ -272,6 +272,7 @@ int cmd_predict(int argc, char **argv)
 
     prle_run_folder *rf = NULL;
     prle_run_input in = {0};
+    prle_run_input_stream *stream = NULL;
     prle_matrix z = {0};
     rows r = {0};
     prle_conformal conf, *c = NULL;
@@ -296,16 +297,20 @@ int cmd_predict(int argc, char **argv)
         if ((err = prle_run_folder_encode(&z, rf, r.text, r.text2, 1)) < 0)
             goto fail;
     } else if (input) {
-        if ((err = prle_run_input_read(&in, rf, input)) < 0)
+        /* a chunk of rows at a time, read as it is needed: memory follows the chunk */
+        if ((err = prle_run_input_open(&stream, rf, input)) < 0)
             goto fail;
-        for (size_t i0 = 0; i0 < in.n || i0 == 0; i0 += CHUNK) {
-            size_t n = in.n - i0 < CHUNK ? in.n - i0 : CHUNK;
-            r = (rows){.n = n,
+        for (size_t i0 = 0;; i0 += in.n) {
+            if ((err = prle_run_input_next(&in, stream, CHUNK)) < 0)
+                goto fail;
+            if (!in.n && i0)
+                break;
+            r = (rows){.n = in.n,
                        .first = i0,
-                       .text = (const char *const *)in.text + i0,
-                       .text2 = in.text2 ? (const char *const *)in.text2 + i0 : NULL,
-                       .label = in.has_labels ? in.label + i0 : NULL};
-            if ((n && (err = prle_run_folder_encode(&z, rf, r.text, r.text2, n)) < 0) ||
+                       .text = (const char *const *)in.text,
+                       .text2 = (const char *const *)in.text2,
+                       .label = in.has_labels ? in.label : NULL};
+            if ((in.n && (err = prle_run_folder_encode(&z, rf, r.text, r.text2, in.n)) < 0) ||
                 (err = emit(rf, &z, &r, c, k, fmt)) < 0)
                 goto fail;
             prle_matrix_dispose(&z);
@@ -347,6 +352,7 @@ done:
     free(blank);
     prle_matrix_dispose(&z);
     prle_run_input_dispose(&in);
+    prle_run_input_close(stream);
     prle_run_folder_free(rf);
     return rc;
 }

@@ -333,6 +333,26 @@ PRLE_API int prle_run_input_read(prle_run_input *out, const prle_run_folder *rf,
 /** Frees what `in` owns and zeroes it. */
 PRLE_API void prle_run_input_dispose(prle_run_input *in);
 
+/** The rows of an input file a chunk at a time (prle predict --input): memory follows the
+ *  chunk, not the file. */
+typedef struct prle_run_input_stream prle_run_input_stream;
+
+/**
+ * Opens `path` for prle_run_input_next: the files and rules of prle_run_input_read, and the
+ * same rows and messages (lines of the file). A table with a text column is read in blocks;
+ * a file in the run's dataset format is read whole here and handed out in chunks.
+ * PRLE_ENOTFOUND, PRLE_EIO, PRLE_EFORMAT naming file and line, PRLE_EINVAL, PRLE_ENOMEM.
+ */
+PRLE_API int prle_run_input_open(prle_run_input_stream **out, const prle_run_folder *rf,
+                                 const char *path);
+
+/** The next rows, at most `max_rows` (>= 1), into `out` (disposed first); out->n is 0 at the
+ *  end. Errors of prle_run_input_read, found when their chunk is read. */
+PRLE_API int prle_run_input_next(prle_run_input *out, prle_run_input_stream *s, size_t max_rows);
+
+/** Closes the file and frees the stream (NULL is fine). */
+PRLE_API void prle_run_input_close(prle_run_input_stream *s);
+
 /**
  * Re-scores the splits whose bit (1 << split) is set in `split_mask` that have labels and
  * at least 2 rows, from the saved model and value embeddings, into `out` (the label range

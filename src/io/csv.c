@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "io/csv_chunk.h"
 #include "io/fileio.h"
 #include "io/json.h"
 
@@ -41,6 +42,7 @@ struct prle_table {
     size_t n_skipped;
     size_t skipped[PRLE_TABLE_SKIPPED_KEEP];
     char skip_reason[MSG_MAX];
+    size_t line0; /* the line number of the text's first line (a chunk of a longer file) */
 };
 
 /* ---- params ------------------------------------------------------------------------- */
@@ -287,7 +289,7 @@ static int parse_delimited(prle_table *t, const prle_table_params *p)
     const char delim = eff_delim(p);
     const bool quoting = eff_quoting(p);
     char *s = t->text;
-    size_t n = t->text_len, i = skip_bom(s, n), w = i, line = 1;
+    size_t n = t->text_len, i = skip_bom(s, n), w = i, line = t->line0;
     bool need_header = p->header, any = false;
     count_rule rule = {0};
     int err;
@@ -433,7 +435,7 @@ static int add_json_row(prle_table *t, const cJSON *obj, size_t line)
 /* Parses buf (len bytes, buf[len] writable) line by line; values go to the arena. */
 static int parse_jsonl(prle_table *t, const prle_table_params *p, char *buf, size_t len)
 {
-    size_t i = skip_bom(buf, len), line = 0;
+    size_t i = skip_bom(buf, len), line = t->line0 - 1;
     bool any = false;
     int err = 0;
     while (i < len && err >= 0) {
@@ -474,11 +476,92 @@ static int parse_jsonl(prle_table *t, const prle_table_params *p, char *buf, siz
     return 0;
 }
 
+/* ---- chunks ------------------------------------------------------------------------- */
+
+/* One CSV/TSV record from s[i] (not a blank line), as parse_record reads it: past its
+ * newline, or SIZE_MAX when its end is not in s[0..n) (at_eof: n). Counts newlines. */
+static size_t scan_record(const char *s, size_t n, size_t i, char delim, bool quoting, bool at_eof,
+                          size_t *lines)
+{
+    for (;;) {
+        if (quoting && i < n && s[i] == '"') {
+            for (i++;; i++) {
+                if (i >= n)
+                    return at_eof ? n : SIZE_MAX;
+                if (s[i] == '"') {
+                    if (i + 1 >= n && !at_eof)
+                        return SIZE_MAX; /* "" or the closing quote: the next byte decides */
+                    if (i + 1 < n && s[i + 1] == '"') {
+                        i++;
+                        continue;
+                    }
+                    i++;
+                    break;
+                }
+                if (s[i] == '\n')
+                    (*lines)++;
+            }
+        }
+        while (i < n && s[i] != delim && s[i] != '\n')
+            i++;
+        if (i >= n)
+            return at_eof ? n : SIZE_MAX;
+        if (s[i] == '\n') {
+            (*lines)++;
+            return i + 1;
+        }
+        i++; /* past the delimiter: the next field */
+    }
+}
+
+size_t prle__table_scan_records(const char *s, size_t n, const prle_table_params *p,
+                                size_t max_records, bool at_eof, size_t *records, size_t *lines)
+{
+    size_t i = 0, nrec = 0, nl = 0;
+    bool jsonl = p->format == PRLE_TABLE_JSONL;
+    const char delim = eff_delim(p);
+    const bool quoting = !jsonl && eff_quoting(p);
+    while (i < n && nrec < max_records) {
+        if (jsonl) {
+            const char *e = memchr(s + i, '\n', n - i);
+            if (!e && !at_eof)
+                break;
+            size_t end = e ? (size_t)(e - s) + 1 : n, a = i;
+            while (a < end && is_space(s[a]))
+                a++;
+            nrec += a < end, nl += e != NULL, i = end;
+            continue;
+        }
+        if (s[i] == '\n') { /* blank lines, as parse_delimited passes them */
+            i++, nl++;
+            continue;
+        }
+        if (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n') {
+            i += 2, nl++;
+            continue;
+        }
+        if (s[i] == '\r' && i + 1 == n) {
+            if (!at_eof)
+                break;
+            i++;
+            continue;
+        }
+        size_t l = 0, end = scan_record(s, n, i, delim, quoting, at_eof, &l);
+        if (end == SIZE_MAX)
+            break;
+        i = end, nl += l, nrec++;
+    }
+    *records = nrec;
+    *lines = nl;
+    return i;
+}
+
 /* ---- entry points ------------------------------------------------------------------- */
 
-/* Takes ownership of `buf` (len bytes plus one writable byte at buf[len]). */
+/* Takes ownership of `buf` (len bytes plus one writable byte at buf[len]); its first line is
+ * line `line0` of the file `name`. */
 static int table_build(prle_table **out, char *buf, size_t len, const char *name,
-                       const prle_table_params *p)
+                       const prle_table_params *p, size_t line0)
 {
     int err;
     prle_table *t = calloc(1, sizeof *t);
@@ -489,6 +572,7 @@ static int table_build(prle_table **out, char *buf, size_t len, const char *name
         return prle__error_nomem("table");
     }
     memcpy(t->name, name, nlen);
+    t->line0 = line0;
     if (p->format == PRLE_TABLE_JSONL) {
         err = parse_jsonl(t, p, buf, len);
         free(buf);
@@ -515,7 +599,18 @@ int prle_table_read(prle_table **out, const char *path, const prle_table_params 
         return err;
     if ((err = prle__read_file(&buf, &len, path, 0)) < 0)
         return err;
-    return table_build(out, buf, len, path, params);
+    return table_build(out, buf, len, path, params, 1);
+}
+
+int prle__table_read_chunk(prle_table **out, char *buf, size_t len, const char *name,
+                           const prle_table_params *params, size_t line0)
+{
+    int err = prle_table_params_check(params);
+    if (err < 0) {
+        free(buf);
+        return err;
+    }
+    return table_build(out, buf, len, name, params, line0 ? line0 : 1);
 }
 
 int prle_table_read_buffer(prle_table **out, const void *data, size_t len, const char *name,
@@ -532,7 +627,7 @@ int prle_table_read_buffer(prle_table **out, const void *data, size_t len, const
     if (len)
         memcpy(buf, data, len);
     buf[len] = '\0';
-    return table_build(out, buf, len, name ? name : "<buffer>", params);
+    return table_build(out, buf, len, name ? name : "<buffer>", params, 1);
 }
 
 void prle_table_free(prle_table *t)

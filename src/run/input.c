@@ -24,7 +24,7 @@ void prle_run_input_dispose(prle_run_input *in)
     *in = (prle_run_input){0};
 }
 
-static int input_alloc(prle_run_input *in, size_t n, bool pairs)
+int prle__run_input_alloc(prle_run_input *in, size_t n, bool pairs)
 {
     size_t m = n ? n : 1;
     *in = (prle_run_input){.n = 0};
@@ -42,6 +42,13 @@ static bool ends_with(const char *s, const char *suffix)
 {
     size_t a = strlen(s), b = strlen(suffix);
     return a >= b && !strcmp(s + a - b, suffix);
+}
+
+prle_table_format prle__run_input_format(const char *path)
+{
+    return ends_with(path, ".tsv")     ? PRLE_TABLE_TSV
+           : ends_with(path, ".jsonl") ? PRLE_TABLE_JSONL
+                                       : PRLE_TABLE_CSV;
 }
 
 /* The first of `names` that is a column of `t`; SIZE_MAX if none. */
@@ -62,7 +69,7 @@ static int from_table(prle_run_input *out, const prle_table *t, size_t c1, size_
     const char *path = prle_table_name(t);
     size_t n = prle_table_n_rows(t);
     prle_run_input in;
-    int err = input_alloc(&in, n, pairs);
+    int err = prle__run_input_alloc(&in, n, pairs);
     if (err < 0)
         return err;
     in.has_labels = cl != SIZE_MAX;
@@ -101,6 +108,35 @@ static int from_table(prle_run_input *out, const prle_table *t, size_t c1, size_
     return 0;
 }
 
+static const char *const first_names[] = {"text", "sentence1", NULL};
+static const char *const second_names[] = {"text2", "sentence2", NULL};
+static const char *const label_names[] = {"label", NULL};
+
+bool prle__run_input_has_text(const prle_table *t)
+{
+    return find_col(t, first_names) != SIZE_MAX;
+}
+
+int prle__run_input_from_table(prle_run_input *out, const prle_table *t, bool pairs)
+{
+    const char *path = prle_table_name(t);
+    size_t c1 = find_col(t, first_names), c2 = find_col(t, second_names);
+    if (c1 == SIZE_MAX) /* a chunk of JSON Lines whose rows all lack it */
+        return prle__error_set(PRLE_EFORMAT, "%s:%zu: text missing", path,
+                               prle_table_n_rows(t) ? prle_table_row_line(t, 0) : 0);
+    if (pairs && c2 == SIZE_MAX) {
+        if (prle_table_n_rows(t) && prle_table_col_name(t, c1) &&
+            prle__run_input_format(path) == PRLE_TABLE_JSONL)
+            return prle__error_set(PRLE_EFORMAT, "%s:%zu: sentence2 missing", path,
+                                   prle_table_row_line(t, 0));
+        return prle__error_set(PRLE_EINVAL,
+                               "%s: this run's dataset has text pairs: the file needs a "
+                               "sentence2 (or text2) column beside %s",
+                               path, prle_table_col_name(t, c1));
+    }
+    return from_table(out, t, c1, c2, find_col(t, label_names), pairs);
+}
+
 /* The file as the test split of the run's dataset (its format, fields and label). */
 static int from_dataset(prle_run_input *out, const prle_run_folder *rf, const char *path)
 {
@@ -133,7 +169,7 @@ static int from_dataset(prle_run_input *out, const prle_run_folder *rf, const ch
     size_t n = prle_dataset_n_rows(ds, PRLE_SPLIT_TEST);
     bool pairs = prle_dataset_n_texts(ds) > 1;
     prle_run_input in;
-    if ((err = input_alloc(&in, n, pairs)) < 0)
+    if ((err = prle__run_input_alloc(&in, n, pairs)) < 0)
         goto done;
     in.has_labels = true;
     const float *y = prle_dataset_labels(ds, PRLE_SPLIT_TEST);
@@ -157,28 +193,15 @@ done:
 
 int prle_run_input_read(prle_run_input *out, const prle_run_folder *rf, const char *path)
 {
-    static const char *const first[] = {"text", "sentence1", NULL};
-    static const char *const second[] = {"text2", "sentence2", NULL};
-    static const char *const label[] = {"label", NULL};
     prle_table_params tp = prle_table_default_params();
-    tp.format = ends_with(path, ".tsv")     ? PRLE_TABLE_TSV
-                : ends_with(path, ".jsonl") ? PRLE_TABLE_JSONL
-                                            : PRLE_TABLE_CSV;
+    tp.format = prle__run_input_format(path);
     prle_table *t = NULL;
     bool pairs = prle_dataset_n_texts(prle_run_folder_dataset(rf)) > 1;
     int err = prle_table_read(&t, path, &tp);
     if (err == PRLE_ENOTFOUND || err == PRLE_EIO)
         return err;
-    size_t c1 = err == 0 ? find_col(t, first) : SIZE_MAX;
-    if (c1 != SIZE_MAX) {
-        size_t c2 = find_col(t, second);
-        if (pairs && c2 == SIZE_MAX)
-            err = prle__error_set(PRLE_EINVAL,
-                                  "%s: this run's dataset has text pairs: the file needs a "
-                                  "sentence2 (or text2) column beside %s",
-                                  path, prle_table_col_name(t, c1));
-        else
-            err = from_table(out, t, c1, c2, find_col(t, label), pairs);
+    if (err == 0 && find_col(t, first_names) != SIZE_MAX) {
+        err = prle__run_input_from_table(out, t, pairs);
         prle_table_free(t);
         return err;
     }

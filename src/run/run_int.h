@@ -5,6 +5,7 @@
 #include "io/fileio.h"
 #include "prle/encoder.h"
 #include "prle/run.h"
+#include "prle/table.h"
 
 /** Longest path the run code builds. */
 #define PRLE__RUN_PATH 4096
@@ -160,5 +161,28 @@ int prle__run_write_log_config(const char *dir, const prle_config *cfg,
 /** Sends a stage event to params->on_event; PRLE_EABORTED when it says stop. */
 int prle__run_event(const prle_run_params *p, prle_run_stage stage, bool done, double seconds,
                     const char *note);
+
+/* ---- prle predict --input (input.c, input_stream.c) ---------------------------------- */
+
+/** The table format of an input file by its name: TSV for *.tsv, JSON Lines for *.jsonl,
+ *  else CSV. */
+prle_table_format prle__run_input_format(const char *path);
+
+/** `in` with room for n rows (n 0 included), none filled; texts2 only for pairs. PRLE_ENOMEM. */
+int prle__run_input_alloc(prle_run_input *in, size_t n, bool pairs);
+
+/** Whether the table has a `text` or `sentence1` column. */
+bool prle__run_input_has_text(const prle_table *t);
+
+/** The rows of a table with a `text` or `sentence1` column (and `text2` / `sentence2` for
+ *  pairs, optionally `label`). PRLE_EFORMAT naming file and line, PRLE_EINVAL, PRLE_ENOMEM. */
+int prle__run_input_from_table(prle_run_input *out, const prle_table *t, bool pairs);
+
+/** prle_run_input_open without a run folder, reading `block` bytes at a time (0: 1 MB);
+ *  *has_text says whether the header (JSON Lines: the first record) names a text column.
+ *  Without one the stream is open but not to be read: prle_run_input_open then reads the
+ *  file whole in the run's dataset format. */
+int prle__run_input_open(prle_run_input_stream **out, const char *path, bool pairs, size_t block,
+                         bool *has_text);
 
 #endif

@@ -1,0 +1,190 @@
+/* LABELS: unit io */
+/* prle predict --input a chunk at a time (run/input_stream.c): for every block size and
+ * chunk size, the same rows and the same messages (with the file's line numbers) as reading
+ * the whole table. */
+#include <math.h>
+#include <string.h>
+
+#include "prle_test.h"
+
+#include "io/csv_chunk.h"
+#include "run/run_int.h"
+
+/* Quoted commas and newlines, doubled quotes, a quote inside an unquoted field, a blank line,
+ * CRLF, an empty label, a byte-order mark, no newline at the end. */
+static const char CSV[] = "\xEF\xBB\xBF"
+                          "label,sentence1,sentence2\n"
+                          "1.5,\"a, b\",\"x\ny\"\n"
+                          "2,\"He said \"\"hi\"\"\",plain\n"
+                          ",5 \" tall,\"z\"\n"
+                          "\n"
+                          "3,\"multi\n\nline\",w\r\n"
+                          "4,last,row";
+
+static const char JSONL[] = "{\"text\": \"a\\nb\", \"label\": 1}\n"
+                            "\n"
+                            "{\"text\": \"c\"}\n"
+                            "{\"label\": 2.5, \"text\": \"d \\\"q\\\"\"}";
+
+static const char TSV[] = "text\tlabel\n"
+                          "one \"quoted\" word\t1\n"
+                          "two\t2\n"
+                          "three\t3";
+
+static int read_whole(prle_run_input *out, const char *path, bool pairs)
+{
+    prle_table_params tp = prle_table_default_params();
+    tp.format = prle__run_input_format(path);
+    prle_table *t = NULL;
+    int err = prle_table_read(&t, path, &tp);
+    if (err == 0)
+        err = prle__run_input_from_table(out, t, pairs);
+    prle_table_free(t);
+    return err;
+}
+
+static bool same_label(float a, float b)
+{
+    return (isnan(a) && isnan(b)) || a == b;
+}
+
+/* The stream's rows, chunk after chunk, are the whole read's rows. */
+static void same_rows(const char *path, bool pairs, size_t block, size_t max_rows)
+{
+    prle_run_input whole = {0}, in = {0};
+    prle_run_input_stream *s = NULL;
+    bool has_text = false;
+    PT_OK(read_whole(&whole, path, pairs));
+    PT_OK(prle__run_input_open(&s, path, pairs, block, &has_text));
+    PT_CHECK(has_text);
+    size_t at = 0;
+    for (int guard = 0; s && guard < 100; guard++) {
+        PT_OK(prle_run_input_next(&in, s, max_rows));
+        if (in.n == 0)
+            break;
+        PT_CHECK(in.n <= max_rows && at + in.n <= whole.n);
+        for (size_t i = 0; i < in.n && at + i < whole.n; i++) {
+            PT_EQ_STR(in.text[i], whole.text[at + i]);
+            if (pairs)
+                PT_EQ_STR(in.text2[i], whole.text2[at + i]);
+            PT_CHECK(same_label(in.label[i], whole.label[at + i]));
+        }
+        at += in.n;
+    }
+    PT_EQ_INT(at, whole.n);
+    prle_run_input_dispose(&in);
+    prle_run_input_dispose(&whole);
+    prle_run_input_close(s);
+}
+
+static void test_input_stream__same_rows_any_chunking(void)
+{
+    const char *csv = pt_tmp("stream.csv"), *jsonl = pt_tmp("stream.jsonl");
+    const char *tsv = pt_tmp("stream.tsv");
+    PT_CHECK(pt_write_file(csv, CSV, sizeof CSV - 1) == 0);
+    PT_CHECK(pt_write_file(jsonl, JSONL, sizeof JSONL - 1) == 0);
+    PT_CHECK(pt_write_file(tsv, TSV, sizeof TSV - 1) == 0);
+    prle_run_input whole = {0};
+    PT_OK(read_whole(&whole, csv, true)); /* what the fixture holds */
+    PT_EQ_INT(whole.n, 5);
+    if (whole.n == 5) {
+        PT_EQ_STR(whole.text[0], "a, b");
+        PT_EQ_STR(whole.text2[0], "x\ny");
+        PT_EQ_STR(whole.text[1], "He said \"hi\"");
+        PT_EQ_STR(whole.text[2], "5 \" tall");
+        PT_CHECK(isnan(whole.label[2]));
+        PT_EQ_STR(whole.text[3], "multi\n\nline");
+        PT_EQ_STR(whole.text2[3], "w");
+        PT_EQ_STR(whole.text2[4], "row");
+    }
+    prle_run_input_dispose(&whole);
+    static const size_t blocks[] = {1, 2, 3, 5, 7, 64, 0};
+    static const size_t chunks[] = {1, 2, 3, 100};
+    for (size_t b = 0; b < sizeof blocks / sizeof *blocks; b++)
+        for (size_t c = 0; c < sizeof chunks / sizeof *chunks; c++) {
+            same_rows(csv, true, blocks[b], chunks[c]);
+            same_rows(csv, false, blocks[b], chunks[c]);
+            same_rows(jsonl, false, blocks[b], chunks[c]);
+            same_rows(tsv, false, blocks[b], chunks[c]);
+        }
+}
+
+/* A bad row far into the file: the stream stops there with the whole read's message, line
+ * included. */
+static void same_error(const char *name, const char *text, size_t max_rows)
+{
+    const char *path = pt_tmp(name);
+    PT_CHECK(pt_write_file(path, text, strlen(text)) == 0);
+    prle_run_input whole = {0}, in = {0};
+    PT_CHECK(read_whole(&whole, path, false) < 0);
+    char want[512];
+    snprintf(want, sizeof want, "%s", prle_last_error());
+    prle_run_input_stream *s = NULL;
+    bool has_text;
+    int err = prle__run_input_open(&s, path, false, 4, &has_text);
+    while (err == 0 && (err = prle_run_input_next(&in, s, max_rows)) == 0 && in.n)
+        ;
+    PT_CHECK(err < 0);
+    PT_EQ_STR(prle_last_error(), want);
+    prle_run_input_dispose(&in);
+    prle_run_input_close(s);
+}
+
+static void test_input_stream__errors_name_the_file_line(void)
+{
+    same_error("stream_label.csv", "text,label\na,1\n\"b\nc\",2\nd,3\ne,x\nf,4\n", 1);
+    same_error("stream_quote.csv", "text,label\na,1\nb,2\nc,3\n\"never\nclosed,4\n", 2);
+    same_error("stream_json.jsonl", "{\"text\": \"a\"}\n{\"text\": \"b\"}\n\n{\"text\": \"c\",\n",
+               1);
+    const char *p = pt_tmp("stream_empty.csv");
+    PT_CHECK(pt_write_file(p, "\n\n", 2) == 0);
+    prle_run_input_stream *s = NULL;
+    bool has_text;
+    PT_FAILS(prle__run_input_open(&s, p, false, 1, &has_text), PRLE_EFORMAT, "empty file");
+    /* a header alone: no rows */
+    PT_CHECK(pt_write_file(p, "text,label\n", 11) == 0);
+    prle_run_input in = {0};
+    PT_OK(prle__run_input_open(&s, p, false, 3, &has_text));
+    PT_CHECK(has_text);
+    if (s) {
+        PT_OK(prle_run_input_next(&in, s, 5));
+        PT_EQ_INT(in.n, 0);
+    }
+    prle_run_input_close(s);
+    /* no text column: not for the stream (prle_run_input_open reads the dataset format) */
+    PT_CHECK(pt_write_file(p, "a,b\n1,2\n", 8) == 0);
+    PT_OK(prle__run_input_open(&s, p, false, 0, &has_text));
+    PT_CHECK(!has_text);
+    prle_run_input_close(s);
+}
+
+/* Where records end: quoted newlines, "" and a closing quote at a block's edge. */
+static void test_input_stream__scan_records(void)
+{
+    prle_table_params p = prle_table_default_params();
+    size_t rec, lines;
+    const char *s = "a,\"x\ny\"\nb,c\n";
+    PT_EQ_INT(prle__table_scan_records(s, strlen(s), &p, 10, false, &rec, &lines), strlen(s));
+    PT_EQ_INT(rec, 2);
+    PT_EQ_INT(lines, 3);
+    PT_EQ_INT(prle__table_scan_records(s, 5, &p, 10, false, &rec, &lines), 0); /* in quotes */
+    PT_EQ_INT(prle__table_scan_records(s, strlen(s), &p, 1, false, &rec, &lines), 8);
+    PT_EQ_INT(rec, 1);
+    const char *q = "\"a\"\"\n"; /* "a"" then a newline: the quote is still open */
+    PT_EQ_INT(prle__table_scan_records(q, 4, &p, 10, false, &rec, &lines), 0);
+    PT_EQ_INT(prle__table_scan_records(q, 5, &p, 10, false, &rec, &lines), 0);
+    PT_EQ_INT(prle__table_scan_records(q, 5, &p, 10, true, &rec, &lines), 5); /* at the end */
+    PT_EQ_INT(rec, 1);
+    const char *t = "x,\"b\"";                                                 /* closing quote */
+    PT_EQ_INT(prle__table_scan_records(t, 5, &p, 10, false, &rec, &lines), 0); /* next byte? */
+    PT_EQ_INT(prle__table_scan_records(t, 5, &p, 10, true, &rec, &lines), 5);
+}
+
+int main(void)
+{
+    prle_init(0);
+    PT_RUN(test_input_stream__scan_records);
+    PT_RUN(test_input_stream__same_rows_any_chunking);
+    PT_RUN(test_input_stream__errors_name_the_file_line);
+    return pt_report();
+}
