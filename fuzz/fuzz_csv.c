@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/csv_chunk.h"
 #include "io/json.h"
 #include "prle/table.h"
 
@@ -56,6 +57,33 @@ static void walk(const prle_table *t)
         CHECK(lines[i] > lines[i - 1]);
     CHECK(prle_table_n_skipped(t) == 0 || prle_table_skip_reason(t)[0] != '\0');
     (void)sink;
+}
+
+/* The record scanner of the chunked reader (prle predict --input) agrees with the parser: the
+ * whole text is as many records as the table has rows, skipped rows and header; a prefix
+ * ends at a record boundary that the whole text's scan reaches with the same count. */
+static void chunks(const uint8_t *data, size_t size, const prle_table_params *p,
+                   const prle_table *t)
+{
+    const char *s = (const char *)data;
+    size_t recs, lines, r2, l2;
+    CHECK(prle__table_scan_records(s, size, p, SIZE_MAX, true, true, &recs, &lines) == size);
+    if (t && p->on_bad_row == PRLE_BAD_ROW_ERROR && !(p->format == PRLE_TABLE_JSONL))
+        CHECK(recs == prle_table_n_rows(t) + (p->header ? 1 : 0));
+    if (t && p->format == PRLE_TABLE_JSONL)
+        CHECK(recs == prle_table_n_rows(t) + prle_table_n_skipped(t));
+    size_t cuts[3] = {size / 3, size / 2, size ? data[0] % size : 0};
+    for (int c = 0; c < 3; c++) {
+        size_t e = prle__table_scan_records(s, cuts[c], p, SIZE_MAX, false, true, &r2, &l2);
+        CHECK(e <= cuts[c] && r2 <= recs && l2 <= lines);
+        if (r2 == 0)
+            continue;
+        /* r2 records end where the prefix's scan ended, but for blank lines after them */
+        size_t rz, lz, again = prle__table_scan_records(s, size, p, r2, true, true, &rz, &lz);
+        CHECK(again <= e && rz == r2);
+        prle__table_scan_records(s + again, e - again, p, SIZE_MAX, false, false, &rz, &lz);
+        CHECK(rz == 0);
+    }
 }
 
 /* parse -> print -> parse -> print must give the same text twice (exact numbers). */
@@ -111,9 +139,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     prle_table *t = NULL;
     if (prle_table_read_buffer(&t, data, size, "fuzz", &p) == 0) {
         walk(t);
+        chunks(data, size, &p, t);
         prle_table_free(t);
     } else {
         CHECK(t == NULL && prle_last_error()[0] != '\0');
+        chunks(data, size, &p, NULL);
     }
     return 0;
 }

@@ -26,6 +26,9 @@ static const char JSONL[] = "{\"text\": \"a\\nb\", \"label\": 1}\n"
                             "{\"text\": \"c\"}\n"
                             "{\"label\": 2.5, \"text\": \"d \\\"q\\\"\"}";
 
+/* A byte-order mark, then blank lines before the header. */
+static const char BOM_BLANK[] = "\xEF\xBB\xBF\r\n\ntext,label\n\"a\nb\",1\n\nc,2\n";
+
 static const char TSV[] = "text\tlabel\n"
                           "one \"quoted\" word\t1\n"
                           "two\t2\n"
@@ -80,7 +83,8 @@ static void same_rows(const char *path, bool pairs, size_t block, size_t max_row
 static void test_input_stream__same_rows_any_chunking(void)
 {
     const char *csv = pt_tmp("stream.csv"), *jsonl = pt_tmp("stream.jsonl");
-    const char *tsv = pt_tmp("stream.tsv");
+    const char *tsv = pt_tmp("stream.tsv"), *bom = pt_tmp("stream_bom.csv");
+    PT_CHECK(pt_write_file(bom, BOM_BLANK, sizeof BOM_BLANK - 1) == 0);
     PT_CHECK(pt_write_file(csv, CSV, sizeof CSV - 1) == 0);
     PT_CHECK(pt_write_file(jsonl, JSONL, sizeof JSONL - 1) == 0);
     PT_CHECK(pt_write_file(tsv, TSV, sizeof TSV - 1) == 0);
@@ -106,6 +110,7 @@ static void test_input_stream__same_rows_any_chunking(void)
             same_rows(csv, false, blocks[b], chunks[c]);
             same_rows(jsonl, false, blocks[b], chunks[c]);
             same_rows(tsv, false, blocks[b], chunks[c]);
+            same_rows(bom, false, blocks[b], chunks[c]);
         }
 }
 
@@ -164,20 +169,24 @@ static void test_input_stream__scan_records(void)
     prle_table_params p = prle_table_default_params();
     size_t rec, lines;
     const char *s = "a,\"x\ny\"\nb,c\n";
-    PT_EQ_INT(prle__table_scan_records(s, strlen(s), &p, 10, false, &rec, &lines), strlen(s));
+    PT_EQ_INT(prle__table_scan_records(s, strlen(s), &p, 10, false, false, &rec, &lines),
+              strlen(s));
     PT_EQ_INT(rec, 2);
     PT_EQ_INT(lines, 3);
-    PT_EQ_INT(prle__table_scan_records(s, 5, &p, 10, false, &rec, &lines), 0); /* in quotes */
-    PT_EQ_INT(prle__table_scan_records(s, strlen(s), &p, 1, false, &rec, &lines), 8);
+    PT_EQ_INT(prle__table_scan_records(s, 5, &p, 10, false, false, &rec, &lines),
+              0); /* in quotes */
+    PT_EQ_INT(prle__table_scan_records(s, strlen(s), &p, 1, false, false, &rec, &lines), 8);
     PT_EQ_INT(rec, 1);
     const char *q = "\"a\"\"\n"; /* "a"" then a newline: the quote is still open */
-    PT_EQ_INT(prle__table_scan_records(q, 4, &p, 10, false, &rec, &lines), 0);
-    PT_EQ_INT(prle__table_scan_records(q, 5, &p, 10, false, &rec, &lines), 0);
-    PT_EQ_INT(prle__table_scan_records(q, 5, &p, 10, true, &rec, &lines), 5); /* at the end */
+    PT_EQ_INT(prle__table_scan_records(q, 4, &p, 10, false, false, &rec, &lines), 0);
+    PT_EQ_INT(prle__table_scan_records(q, 5, &p, 10, false, false, &rec, &lines), 0);
+    PT_EQ_INT(prle__table_scan_records(q, 5, &p, 10, true, false, &rec, &lines),
+              5); /* at the end */
     PT_EQ_INT(rec, 1);
-    const char *t = "x,\"b\"";                                                 /* closing quote */
-    PT_EQ_INT(prle__table_scan_records(t, 5, &p, 10, false, &rec, &lines), 0); /* next byte? */
-    PT_EQ_INT(prle__table_scan_records(t, 5, &p, 10, true, &rec, &lines), 5);
+    const char *t = "x,\"b\""; /* closing quote */
+    PT_EQ_INT(prle__table_scan_records(t, 5, &p, 10, false, false, &rec, &lines),
+              0); /* next byte? */
+    PT_EQ_INT(prle__table_scan_records(t, 5, &p, 10, true, false, &rec, &lines), 5);
 }
 
 int main(void)

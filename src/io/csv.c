@@ -43,6 +43,7 @@ struct prle_table {
     size_t skipped[PRLE_TABLE_SKIPPED_KEEP];
     char skip_reason[MSG_MAX];
     size_t line0; /* the line number of the text's first line (a chunk of a longer file) */
+    bool mid;     /* the text starts inside the file: no byte-order mark to skip */
 };
 
 /* ---- params ------------------------------------------------------------------------- */
@@ -289,7 +290,7 @@ static int parse_delimited(prle_table *t, const prle_table_params *p)
     const char delim = eff_delim(p);
     const bool quoting = eff_quoting(p);
     char *s = t->text;
-    size_t n = t->text_len, i = skip_bom(s, n), w = i, line = t->line0;
+    size_t n = t->text_len, i = t->mid ? 0 : skip_bom(s, n), w = i, line = t->line0;
     bool need_header = p->header, any = false;
     count_rule rule = {0};
     int err;
@@ -435,7 +436,7 @@ static int add_json_row(prle_table *t, const cJSON *obj, size_t line)
 /* Parses buf (len bytes, buf[len] writable) line by line; values go to the arena. */
 static int parse_jsonl(prle_table *t, const prle_table_params *p, char *buf, size_t len)
 {
-    size_t i = skip_bom(buf, len), line = t->line0 - 1;
+    size_t i = t->mid ? 0 : skip_bom(buf, len), line = t->line0 - 1;
     bool any = false;
     int err = 0;
     while (i < len && err >= 0) {
@@ -515,9 +516,10 @@ static size_t scan_record(const char *s, size_t n, size_t i, char delim, bool qu
 }
 
 size_t prle__table_scan_records(const char *s, size_t n, const prle_table_params *p,
-                                size_t max_records, bool at_eof, size_t *records, size_t *lines)
+                                size_t max_records, bool at_eof, bool file_start, size_t *records,
+                                size_t *lines)
 {
-    size_t i = 0, nrec = 0, nl = 0;
+    size_t i = file_start ? skip_bom(s, n) : 0, nrec = 0, nl = 0;
     bool jsonl = p->format == PRLE_TABLE_JSONL;
     const char delim = eff_delim(p);
     const bool quoting = !jsonl && eff_quoting(p);
@@ -559,9 +561,9 @@ size_t prle__table_scan_records(const char *s, size_t n, const prle_table_params
 /* ---- entry points ------------------------------------------------------------------- */
 
 /* Takes ownership of `buf` (len bytes plus one writable byte at buf[len]); its first line is
- * line `line0` of the file `name`. */
+ * line `line0` of the file `name`, and it starts the file unless `mid`. */
 static int table_build(prle_table **out, char *buf, size_t len, const char *name,
-                       const prle_table_params *p, size_t line0)
+                       const prle_table_params *p, size_t line0, bool mid)
 {
     int err;
     prle_table *t = calloc(1, sizeof *t);
@@ -573,6 +575,7 @@ static int table_build(prle_table **out, char *buf, size_t len, const char *name
     }
     memcpy(t->name, name, nlen);
     t->line0 = line0;
+    t->mid = mid;
     if (p->format == PRLE_TABLE_JSONL) {
         err = parse_jsonl(t, p, buf, len);
         free(buf);
@@ -599,18 +602,18 @@ int prle_table_read(prle_table **out, const char *path, const prle_table_params 
         return err;
     if ((err = prle__read_file(&buf, &len, path, 0)) < 0)
         return err;
-    return table_build(out, buf, len, path, params, 1);
+    return table_build(out, buf, len, path, params, 1, false);
 }
 
 int prle__table_read_chunk(prle_table **out, char *buf, size_t len, const char *name,
-                           const prle_table_params *params, size_t line0)
+                           const prle_table_params *params, size_t line0, bool file_start)
 {
     int err = prle_table_params_check(params);
     if (err < 0) {
         free(buf);
         return err;
     }
-    return table_build(out, buf, len, name, params, line0 ? line0 : 1);
+    return table_build(out, buf, len, name, params, line0 ? line0 : 1, !file_start);
 }
 
 int prle_table_read_buffer(prle_table **out, const void *data, size_t len, const char *name,
@@ -627,7 +630,7 @@ int prle_table_read_buffer(prle_table **out, const void *data, size_t len, const
     if (len)
         memcpy(buf, data, len);
     buf[len] = '\0';
-    return table_build(out, buf, len, name ? name : "<buffer>", params, 1);
+    return table_build(out, buf, len, name ? name : "<buffer>", params, 1, false);
 }
 
 void prle_table_free(prle_table *t)

@@ -14,17 +14,18 @@
  * record). Returns the offset just past the last complete record before `max_records` of them
  * (blank lines are passed, not counted); *records and *lines get the records and newlines in
  * [0, offset). A record whose end is not in s yet is left out, unless `at_eof`: then the end
- * of s closes it.
+ * of s closes it. With `file_start`, s is the file's beginning: a byte-order mark is passed.
  */
 size_t prle__table_scan_records(const char *s, size_t n, const prle_table_params *p,
-                                size_t max_records, bool at_eof, size_t *records, size_t *lines);
+                                size_t max_records, bool at_eof, bool file_start, size_t *records,
+                                size_t *lines);
 
 /**
  * prle_table_read_buffer of `buf` (len bytes and one writable byte at buf[len]; taken over and
  * freed), whose first line is line `line0` (>= 1) of the file `name`: rows and messages carry
- * the file's line numbers.
+ * the file's line numbers. A byte-order mark is skipped only with `file_start`.
  */
 int prle__table_read_chunk(prle_table **out, char *buf, size_t len, const char *name,
-                           const prle_table_params *p, size_t line0);
+                           const prle_table_params *p, size_t line0, bool file_start);
 
 #endif

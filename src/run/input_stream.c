@@ -18,6 +18,7 @@ struct prle_run_input_stream {
     FILE *f;
     prle_table_params tp;
     bool pairs, eof;
+    bool start;      /* buf still starts the file (a byte-order mark may follow) */
     char *buf;       /* unparsed bytes of the file, from a record boundary */
     size_t len, cap; /* ... their count and room */
     size_t line;     /* the file's line number of buf[0] */
@@ -68,7 +69,8 @@ static int next_records(prle_run_input_stream *s, size_t max, size_t *end, size_
                         size_t *lines)
 {
     for (;;) {
-        *end = prle__table_scan_records(s->buf, s->len, &s->tp, max, s->eof, records, lines);
+        *end =
+            prle__table_scan_records(s->buf, s->len, &s->tp, max, s->eof, s->start, records, lines);
         if (*records == max || s->eof)
             return 0;
         int err = fill(s);
@@ -90,10 +92,12 @@ static int take_table(prle_table **out, prle_run_input_stream *s, size_t end, si
     memcpy(chunk + s->header_len, s->buf, end);
     chunk[n] = '\0';
     size_t line0 = s->line - s->header_lines;
+    bool file_start = s->start;
     memmove(s->buf, s->buf + end, s->len - end);
     s->len -= end;
     s->line += lines;
-    return prle__table_read_chunk(out, chunk, n, s->path, &s->tp, line0);
+    s->start = false;
+    return prle__table_read_chunk(out, chunk, n, s->path, &s->tp, line0, file_start);
 }
 
 /* The header (CSV/TSV) or the first record (JSON Lines): does it name a text column? Keeps
@@ -116,7 +120,7 @@ static int read_head(prle_run_input_stream *s, bool *has_text)
         return prle__error_nomem("input header");
     memcpy(copy, s->buf, end);
     prle_table *t = NULL;
-    if ((err = prle__table_read_chunk(&t, copy, end, s->path, &s->tp, s->line)) < 0)
+    if ((err = prle__table_read_chunk(&t, copy, end, s->path, &s->tp, s->line, true)) < 0)
         return err;
     *has_text = prle__run_input_has_text(t);
     prle_table_free(t);
@@ -130,6 +134,7 @@ static int read_head(prle_run_input_stream *s, bool *has_text)
     memmove(s->buf, s->buf + end, s->len - end);
     s->len -= end;
     s->line += lines;
+    s->start = false;
     return 0;
 }
 
@@ -148,6 +153,7 @@ int prle__run_input_open(prle_run_input_stream **out, const char *path, bool pai
     s->tp.format = prle__run_input_format(path);
     s->pairs = pairs;
     s->line = 1;
+    s->start = true;
     s->block = block ? block : BLOCK;
     int err = 0;
     if (!(s->f = fopen(path, "rb")))
