@@ -155,6 +155,7 @@ static void test_input_stream__errors_name_the_file_line(void)
         PT_OK(prle_run_input_next(&in, s, 5));
         PT_EQ_INT(in.n, 0);
     }
+    prle_run_input_dispose(&in);
     prle_run_input_close(s);
     /* no text column: not for the stream (prle_run_input_open reads the dataset format) */
     PT_CHECK(pt_write_file(p, "a,b\n1,2\n", 8) == 0);
