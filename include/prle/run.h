@@ -339,8 +339,9 @@ typedef struct prle_run_input_stream prle_run_input_stream;
 
 /**
  * Opens `path` for prle_run_input_next: the files and rules of prle_run_input_read, and the
- * same rows and messages (lines of the file). A table with a text column is read in blocks;
- * a file in the run's dataset format is read whole here and handed out in chunks.
+ * same rows and messages (lines of the file). A table with a text column is read in blocks
+ * (JSON Lines: the keys of its first record decide whether it has one); a file in the run's
+ * dataset format is read whole here and handed out in chunks.
  * PRLE_ENOTFOUND, PRLE_EIO, PRLE_EFORMAT naming file and line, PRLE_EINVAL, PRLE_ENOMEM.
  */
 PRLE_API int prle_run_input_open(prle_run_input_stream **out, const prle_run_folder *rf,
