@@ -25,7 +25,7 @@ for mode in plain explain; do
   extra=(); target=50000
   [ $mode = explain ] && extra=(--explain 3) && target=30000
   best=""
-  for rep in 1 2 3; do
+  for _ in 1 2 3; do
     /usr/bin/time -f "%e %M" -o "$out/time" "$build/prle" predict "$run" --input "$out/pairs100k.csv" \
       --format csv "${extra[@]}" >"$out/out.csv" || exit 1
     read -r sec kb <"$out/time"
