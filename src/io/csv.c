@@ -182,7 +182,7 @@ static int bad_row(prle_table *t, const prle_table_params *p, size_t line, const
     return 1;
 }
 
-static size_t skip_bom(const char *s, size_t n)
+size_t prle__table_bom(const char *s, size_t n)
 {
     return (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) ? 3 : 0;
 }
@@ -290,7 +290,7 @@ static int parse_delimited(prle_table *t, const prle_table_params *p)
     const char delim = eff_delim(p);
     const bool quoting = eff_quoting(p);
     char *s = t->text;
-    size_t n = t->text_len, i = t->mid ? 0 : skip_bom(s, n), w = i, line = t->line0;
+    size_t n = t->text_len, i = t->mid ? 0 : prle__table_bom(s, n), w = i, line = t->line0;
     bool need_header = p->header, any = false;
     count_rule rule = {0};
     int err;
@@ -436,7 +436,7 @@ static int add_json_row(prle_table *t, const cJSON *obj, size_t line)
 /* Parses buf (len bytes, buf[len] writable) line by line; values go to the arena. */
 static int parse_jsonl(prle_table *t, const prle_table_params *p, char *buf, size_t len)
 {
-    size_t i = t->mid ? 0 : skip_bom(buf, len), line = t->line0 - 1;
+    size_t i = t->mid ? 0 : prle__table_bom(buf, len), line = t->line0 - 1;
     bool any = false;
     int err = 0;
     while (i < len && err >= 0) {
@@ -519,7 +519,7 @@ size_t prle__table_scan_records(const char *s, size_t n, const prle_table_params
                                 size_t max_records, bool at_eof, bool file_start, size_t *records,
                                 size_t *lines)
 {
-    size_t i = file_start ? skip_bom(s, n) : 0, nrec = 0, nl = 0;
+    size_t i = file_start ? prle__table_bom(s, n) : 0, nrec = 0, nl = 0;
     bool jsonl = p->format == PRLE_TABLE_JSONL;
     const char delim = eff_delim(p);
     const bool quoting = !jsonl && eff_quoting(p);

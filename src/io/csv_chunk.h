@@ -8,6 +8,10 @@
 
 #include "prle/table.h"
 
+/** 3 when s[0..n) starts with the UTF-8 byte-order mark (which the reader passes at a file's
+ *  start), else 0. */
+size_t prle__table_bom(const char *s, size_t n);
+
 /**
  * Scans s[0..n), which starts at a record boundary, as the parser of `p`'s format reads it
  * (CSV/TSV: a newline inside a quoted field belongs to the field; JSON Lines: one line a

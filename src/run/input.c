@@ -124,16 +124,11 @@ int prle__run_input_from_table(prle_run_input *out, const prle_table *t, bool pa
     if (c1 == SIZE_MAX) /* a chunk of JSON Lines whose rows all lack it */
         return prle__error_set(PRLE_EFORMAT, "%s:%zu: text missing", path,
                                prle_table_n_rows(t) ? prle_table_row_line(t, 0) : 0);
-    if (pairs && c2 == SIZE_MAX) {
-        if (prle_table_n_rows(t) && prle_table_col_name(t, c1) &&
-            prle__run_input_format(path) == PRLE_TABLE_JSONL)
-            return prle__error_set(PRLE_EFORMAT, "%s:%zu: sentence2 missing", path,
-                                   prle_table_row_line(t, 0));
+    if (pairs && c2 == SIZE_MAX)
         return prle__error_set(PRLE_EINVAL,
                                "%s: this run's dataset has text pairs: the file needs a "
                                "sentence2 (or text2) column beside %s",
                                path, prle_table_col_name(t, c1));
-    }
     return from_table(out, t, c1, c2, find_col(t, label_names), pairs);
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/str.h"
 #include "io/csv_chunk.h"
 #include "run/run_int.h"
 
@@ -25,7 +26,7 @@ struct prle_run_input_stream {
     size_t block;    /* bytes per read */
     char *header;    /* CSV/TSV: the header record's text (no BOM), put before every chunk */
     size_t header_len, header_lines;
-    size_t rows_out;      /* rows handed out so far */
+    size_t rows_out;      /* rows of `whole` handed out so far */
     prle_run_input whole; /* the dataset-format file, read whole */
     bool is_whole;
 };
@@ -108,13 +109,9 @@ static int read_head(prle_run_input_stream *s, bool *has_text)
     int err;
     if ((err = next_records(s, 1, &end, &records, &lines)) < 0)
         return err;
-    if (records == 0) { /* an empty file: the table reader says so */
-        prle_table *t = NULL;
-        if ((err = take_table(&t, s, end, lines)) == 0)
-            prle_table_free(t), err = prle__error_set(PRLE_EFORMAT, "%s: empty file", s->path);
-        return err;
-    }
-    size_t bom = s->len >= 3 && !memcmp(s->buf, "\xEF\xBB\xBF", 3) ? 3 : 0;
+    if (records == 0) /* at the end already: blank, as the table reader words it */
+        return prle__error_set(PRLE_EFORMAT, "%s: empty file", s->path);
+    size_t bom = prle__table_bom(s->buf, s->len);
     char *copy = malloc(end + 1);
     if (!copy)
         return prle__error_nomem("input header");
@@ -144,11 +141,10 @@ int prle__run_input_open(prle_run_input_stream **out, const char *path, bool pai
     *out = NULL;
     *has_text = false;
     prle_run_input_stream *s = calloc(1, sizeof *s);
-    if (!s || !(s->path = malloc(strlen(path) + 1))) {
+    if (!s || !(s->path = prle__strdup(path))) {
         free(s);
         return prle__error_nomem("input stream");
     }
-    strcpy(s->path, path);
     s->tp = prle_table_default_params();
     s->tp.format = prle__run_input_format(path);
     s->pairs = pairs;
@@ -210,19 +206,16 @@ int prle_run_input_next(prle_run_input *out, prle_run_input_stream *s, size_t ma
     }
     size_t end, records, lines;
     int err = next_records(s, max_rows, &end, &records, &lines);
-    if (err < 0 || records == 0) {
-        if (err == 0) { /* the end: what is left is blank */
-            s->len = 0;
-            err = prle__run_input_alloc(out, 0, s->pairs);
-        }
+    if (err < 0)
         return err;
+    if (records == 0) { /* the end: what is left is blank */
+        s->len = 0;
+        return prle__run_input_alloc(out, 0, s->pairs);
     }
     prle_table *t = NULL;
     if ((err = take_table(&t, s, end, lines)) < 0)
         return err;
     err = prle__run_input_from_table(out, t, s->pairs);
     prle_table_free(t);
-    if (err == 0)
-        s->rows_out += out->n;
     return err;
 }
