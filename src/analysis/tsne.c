@@ -40,7 +40,7 @@ prle_tsne_params prle_tsne_default_params(void)
     prle_tsne_params p = {0};
     p.perplexity = 30.0;
     p.theta = 0.5;
-    p.n_iter = 1000;
+    p.n_iter = 750;
     p.exaggeration_iter = 250;
     p.early_exaggeration = 12.0;
     p.learning_rate = 0.0;
@@ -343,9 +343,14 @@ int prle_tsne_fit(prle_tsne **out, const prle_matrix *x, const prle_tsne_params 
     s.p = &P;
     s.prm = p;
     s.total = p->n_iter;
-    s.lr = p->learning_rate > 0.0 ? p->learning_rate
-                                  : fmax((double)n / p->early_exaggeration / 4.0, 50.0);
-    info->learning_rate = s.lr;
+    /* auto: openTSNE's n / exaggeration per phase, in scikit-learn's units (its gradient is
+     * 4 times openTSNE's): the first phase scikit-learn's "auto", the second 12 times it */
+    double lr_early = p->learning_rate > 0.0 ? p->learning_rate
+                                             : fmax((double)n / p->early_exaggeration / 4.0, 50.0);
+    double lr_late = p->learning_rate > 0.0 ? p->learning_rate : fmax((double)n / 4.0, 50.0);
+    info->learning_rate_early = lr_early;
+    info->learning_rate = lr_late;
+    s.lr = lr_early;
     info->n_neighbors = (size_t)fmin(floor(3.0 * p->perplexity + 1.0), (double)(n - 1));
     if ((err = prle__tsne_affinities(&P, x, p->perplexity, p->knn, p->seed, s.nt,
                                      &info->seconds_knn, &info->seconds_affinity)) < 0)
@@ -366,6 +371,7 @@ int prle_tsne_fit(prle_tsne **out, const prle_matrix *x, const prle_tsne_params 
         goto done;
     if (n_ex == 0 || last < n_ex - 1 || p->n_iter > n_ex) {
         int start = n_ex > 0 ? last + 1 : 0;
+        s.lr = lr_late;
         if (start < p->n_iter && (err = descend(&s, start, p->n_iter, p->momentum, 1.0,
                                                 p->n_iter_without_progress, &last, &kl)) < 0)
             goto done;

@@ -7,9 +7,6 @@
  * charge, and the potentials come back to the points by the same weights. Charges 1, x, y and
  * x^2 + y^2 give both the repulsive force and the normalisation Z. */
 #include <fftw3.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -26,7 +23,7 @@
 /* FFT side at most: wider embeddings split the kernel (shape). On STS-B's 8,628 rows sides
  * 120-256 cost about the same (2.2 ms a step on one thread); 160 is the most accurate */
 #define MAX_SIDE 160
-#define SUB 2 /* cells per box side: the near field reads the cells within one box width */
+#define SUB 2       /* cells per box side: the near field reads the cells within one box width */
 #define N_CHARGES 4 /* 1, x, y, x^2 + y^2 */
 
 /* FFTW's planner is not thread-safe; executing a plan on new arrays is. */
@@ -42,10 +39,11 @@ struct prle__tsne_fft {
     fftw_complex *khat;           /* (M, M/2 + 1) its transform, scaled by 1 / M^2 */
     size_t cap;                   /* points the arrays below hold */
     uint32_t *order;              /* (n) points by box, ascending index within one (slots) */
+    uint32_t *cid;                /* (n) each point's cell */
     size_t *start;                /* (boxes + 1) each box's first slot */
     double *zrow;                 /* (n) each point's part of Z */
     double *ys;                   /* (n, 2) the points in slot order */
-    float *xf, *yf;               /* (n + 3) the same about the grid's centre, in float */
+    float *xf, *yf;               /* (n + 7) the same about the grid's centre, in float */
     size_t start_cap;
 };
 
@@ -73,6 +71,7 @@ void prle__tsne_fft_free(prle__tsne_fft *f)
         return;
     free_grids(f);
     free(f->order);
+    free(f->cid);
     free(f->start);
     free(f->zrow);
     free(f->ys);
@@ -126,13 +125,14 @@ static int resize(prle__tsne_fft *f, int M)
 static int reserve(prle__tsne_fft *f, size_t n, size_t nb)
 {
     if (n > f->cap) {
-        free(f->order), free(f->zrow), free(f->ys), free(f->xf), free(f->yf);
+        free(f->order), free(f->cid), free(f->zrow), free(f->ys), free(f->xf), free(f->yf);
         f->order = malloc(n * sizeof *f->order);
+        f->cid = malloc(n * sizeof *f->cid);
         f->zrow = malloc(n * sizeof *f->zrow);
         f->ys = malloc(2 * n * sizeof *f->ys);
-        f->xf = malloc((n + 3) * sizeof *f->xf);
-        f->yf = malloc((n + 3) * sizeof *f->yf);
-        f->cap = f->order && f->zrow && f->ys && f->xf && f->yf ? n : 0;
+        f->xf = malloc((n + 7) * sizeof *f->xf);
+        f->yf = malloc((n + 7) * sizeof *f->yf);
+        f->cap = f->order && f->cid && f->zrow && f->ys && f->xf && f->yf ? n : 0;
         if (!f->cap)
             return prle__error_nomem("tsne fft points");
     }
@@ -236,19 +236,19 @@ static inline double smooth_kernel(const grid_shape *g, double t)
     return 1.0 / ((1.0 + t) * (1.0 + t));
 }
 
-/* A coordinate's cell along one axis, cells of width wq from lo, clamped to [0, nq). Cells
+/* A coordinate's cell along one axis, cells of width 1 / iq from lo, clamped to [0, nq). Cells
  * are boxes cut SUB x SUB: the box is cell / SUB. Monotone in v, so the cells of [v - r, v + r]
  * hold every point within r of v. */
-static inline int cell_of(double v, double lo, double wq, int nq)
+static inline int cell_of(double v, double lo, double iq, int nq)
 {
-    double u = (v - lo) / wq;
+    double u = (v - lo) * iq;
     int c = u > 0.0 ? (int)u : 0;
     return c >= nq ? nq - 1 : c;
 }
 
-static inline size_t cell_id(const double *p, double lo, double wq, int nq)
+static inline size_t cell_id(const double *p, double lo, double iq, int nq)
 {
-    return (size_t)cell_of(p[0], lo, wq, nq) * (size_t)nq + (size_t)cell_of(p[1], lo, wq, nq);
+    return (size_t)cell_of(p[0], lo, iq, nq) * (size_t)nq + (size_t)cell_of(p[1], lo, iq, nq);
 }
 /* The kernel between node offsets (da, db), |da|, |db| < m, wrapped circularly, transformed
  * (kept while M and h stay). */
@@ -272,54 +272,20 @@ static void kernel(prle__tsne_fft *f, const grid_shape *g)
     f->kh = h;
 }
 
-/* K - S in float over slots [e0, e1) of xs, ys (coordinates about the grid's centre) for the
- * point (xi, yi): a[0..2] += force x, force y, Z terms. Four lanes, summed in a fixed order. */
-static void near_run(float a[3], float xi, float yi, float T, float s0, float s1, const float *xs,
-                     const float *ys, size_t e0, size_t e1)
-{
-#if defined(__SSE2__)
-    __m128 ax = _mm_setzero_ps(), ay = ax, az = ax, one = _mm_set1_ps(1.0f);
-    __m128 vx = _mm_set1_ps(xi), vy = _mm_set1_ps(yi), vT = _mm_set1_ps(T);
-    __m128 v0 = _mm_set1_ps(s0), v1 = _mm_set1_ps(s1), lane = _mm_set_ps(3, 2, 1, 0);
-    for (size_t s = e0; s < e1; s += 4) {
-        __m128 dx = _mm_sub_ps(vx, _mm_loadu_ps(xs + s)), dy = _mm_sub_ps(vy, _mm_loadu_ps(ys + s));
-        __m128 t = _mm_add_ps(_mm_mul_ps(dx, dx), _mm_mul_ps(dy, dy)), u = _mm_add_ps(one, t);
-        __m128 q = _mm_div_ps(one, u);
-        __m128 l = _mm_sub_ps(_mm_mul_ps(q, q), _mm_add_ps(v0, _mm_mul_ps(_mm_sub_ps(t, vT), v1)));
-        __m128 in =
-            _mm_and_ps(_mm_cmplt_ps(t, vT), _mm_cmplt_ps(lane, _mm_set1_ps((float)(e1 - s))));
-        l = _mm_and_ps(l, in);
-        ax = _mm_add_ps(ax, _mm_mul_ps(l, dx));
-        ay = _mm_add_ps(ay, _mm_mul_ps(l, dy));
-        az = _mm_add_ps(az, _mm_mul_ps(l, u));
-    }
-    float bx[4], by[4], bz[4];
-    _mm_storeu_ps(bx, ax), _mm_storeu_ps(by, ay), _mm_storeu_ps(bz, az);
-    a[0] += (bx[0] + bx[1]) + (bx[2] + bx[3]);
-    a[1] += (by[0] + by[1]) + (by[2] + by[3]);
-    a[2] += (bz[0] + bz[1]) + (bz[2] + bz[3]);
-#else
-    for (size_t s = e0; s < e1; s++) {
-        float dx = xi - xs[s], dy = yi - ys[s], t = dx * dx + dy * dy, u = 1.0f + t;
-        float q = 1.0f / u, l = t < T ? q * q - (s0 + (t - T) * s1) : 0.0f;
-        a[0] += l * dx, a[1] += l * dy, a[2] += l * u;
-    }
-#endif
-}
-
 /* The near field of the point in slot si: K - S over the points of the cells within one box
- * width r of it (nq per side, width wq) closer than r, one run of slots per row of cells. */
+ * width r of it (nq per side, width 1 / iq) closer than r, one run of slots per row of cells. */
 static void near(double *fx, double *fy, double *zi, const grid_shape *g, const double *ys,
-                 const float *xf, const float *yf, const size_t *start, size_t si, double wq,
-                 int nq)
+                 const float *xf, const float *yf, const size_t *start, size_t si, double iq,
+                 int nq, bool wide)
 {
     float T = (float)g->t, s0 = (float)g->s0, s1 = (float)g->s1, a[3] = {0, 0, 0};
     double r = g->w, x = ys[2 * si], y = ys[2 * si + 1];
-    int r0 = cell_of(x - r, g->lo, wq, nq), r1 = cell_of(x + r, g->lo, wq, nq);
-    size_t c0 = (size_t)cell_of(y - r, g->lo, wq, nq), c1 = (size_t)cell_of(y + r, g->lo, wq, nq);
+    int r0 = cell_of(x - r, g->lo, iq, nq), r1 = cell_of(x + r, g->lo, iq, nq);
+    size_t c0 = (size_t)cell_of(y - r, g->lo, iq, nq), c1 = (size_t)cell_of(y + r, g->lo, iq, nq);
     for (int q = r0; q <= r1; q++) {
         size_t at = (size_t)q * (size_t)nq;
-        near_run(a, xf[si], yf[si], T, s0, s1, xf, yf, start[at + c0], start[at + c1 + 1]);
+        prle__tsne_near_run(a, xf[si], yf[si], T, s0, s1, xf, yf, start[at + c0],
+                            start[at + c1 + 1], wide);
     }
     /* the point itself was in its run: (K - S)(0) */
     float self = 1.0f - (s0 + (0.0f - T) * s1);
@@ -343,35 +309,42 @@ int prle__tsne_repulsive_fft(double *neg_out, double *z_out, prle__tsne_fft *f, 
     if ((err = resize(f, M)) < 0 || (err = reserve(f, n, (size_t)nb * (size_t)nb * SUB * SUB)) < 0)
         return err;
     size_t row = (size_t)M, nc = (size_t)M * (size_t)(M / 2 + 1);
-    kernel(f, &g);
     /* points by cell (counting sort, index order kept within one): box rows (SUB rows of
      * cells) own disjoint node rows; the near field reads runs of cells around a point */
     int nq = nb * SUB;
-    double wq = w / SUB;
+    double iq = SUB / w;
     size_t ncell = (size_t)nq * (size_t)nq, *start = f->start;
     uint32_t *order = f->order;
     double *ys = f->ys;
     memset(start, 0, (ncell + 1) * sizeof *start);
-    for (size_t i = 0; i < n; i++)
-        start[cell_id(y + 2 * i, lo, wq, nq) + 1]++;
+    uint32_t *cid = f->cid;
+    for (size_t i = 0; i < n; i++) {
+        cid[i] = (uint32_t)cell_id(y + 2 * i, lo, iq, nq);
+        start[cid[i] + 1]++;
+    }
     for (size_t b = 0; b < ncell; b++)
         start[b + 1] += start[b];
     for (size_t i = 0; i < n; i++) {
-        size_t at = start[cell_id(y + 2 * i, lo, wq, nq)]++;
+        size_t at = start[cid[i]]++;
         order[at] = (uint32_t)i;
         ys[2 * at] = y[2 * i], ys[2 * at + 1] = y[2 * i + 1];
         f->xf[at] = (float)(y[2 * i] - c0), f->yf[at] = (float)(y[2 * i + 1] - c0);
     }
-    for (size_t e = n; e < n + 3; e++) /* what a run's last four lanes may read */
+    for (size_t e = n; e < n + 7; e++) /* what a run's last lanes may read */
         f->xf[e] = f->yf[e] = 0.0f;
     for (size_t b = ncell; b > 0; b--)
         start[b] = start[b - 1];
     start[0] = 0;
     double s_self = smooth_kernel(&g, 0.0);
+    bool wide = prle__tsne_simd_wide();
     double *g0 = f->grid[0], *g1 = f->grid[1], *g2 = f->grid[2], *g3 = f->grid[3];
     fftw_complex *kh = f->khat;
 #pragma omp parallel num_threads(nt)
     {
+        /* the kernel's transform (the node spacing moves with the embedding's span) on one
+         * thread while the others start spreading */
+#pragma omp single nowait
+        kernel(f, &g);
         /* spread the charges, one box row (N_INTERP node rows) at a time; the zero padding
          * rows in the same loop (one barrier less) */
 #pragma omp for schedule(dynamic, 1)
@@ -388,7 +361,7 @@ int prle__tsne_repulsive_fft(double *neg_out, double *z_out, prle__tsne_fft *f, 
             size_t e0 = start[(size_t)bx * SUB * nq], e1 = start[(size_t)(bx + 1) * SUB * nq];
             for (size_t s = e0; s < e1; s++) {
                 double x = ys[2 * s], yy = ys[2 * s + 1], wx[N_INTERP], wy[N_INTERP];
-                int by = cell_of(yy, lo, wq, nq) / SUB;
+                int by = cell_of(yy, lo, iq, nq) / SUB;
                 lagrange(wx, ((x - lo) / w - bx) * N_INTERP);
                 lagrange(wy, ((yy - lo) / w - by) * N_INTERP);
                 double u = x - c0, v = yy - c0, uv = u * u + v * v;
@@ -422,7 +395,7 @@ int prle__tsne_repulsive_fft(double *neg_out, double *z_out, prle__tsne_fft *f, 
 #pragma omp for schedule(dynamic, 256)
         for (size_t si = 0; si < n; si++) {
             double x = ys[2 * si], yy = ys[2 * si + 1], wx[N_INTERP], wy[N_INTERP];
-            int bx = cell_of(x, lo, wq, nq) / SUB, by = cell_of(yy, lo, wq, nq) / SUB;
+            int bx = cell_of(x, lo, iq, nq) / SUB, by = cell_of(yy, lo, iq, nq) / SUB;
             lagrange(wx, ((x - lo) / w - bx) * N_INTERP);
             lagrange(wy, ((yy - lo) / w - by) * N_INTERP);
             double p0 = 0, p1 = 0, p2 = 0, p3 = 0;
@@ -440,7 +413,7 @@ int prle__tsne_repulsive_fft(double *neg_out, double *z_out, prle__tsne_fft *f, 
             /* sum_j K2 (1 + |yi - yj|^2) = sum_j K1, the self term (S(0)) removed */
             double zi = (1.0 + u * u + v * v) * p0 - 2.0 * (u * p1 + v * p2) + p3 - s_self;
             if (g.t > 0.0)
-                near(&fx, &fy, &zi, &g, ys, f->xf, f->yf, start, si, wq, nq);
+                near(&fx, &fy, &zi, &g, ys, f->xf, f->yf, start, si, iq, nq, wide);
             size_t i = order[si];
             neg_out[2 * i] = fx;
             neg_out[2 * i + 1] = fy;

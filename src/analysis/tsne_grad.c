@@ -1,15 +1,12 @@
 /* The t-SNE gradient of scikit-learn's `_kl_divergence_bh` (one degree of freedom): sparse
  * attraction over P, repulsion by Barnes-Hut (tsne_bh.c) or FFT interpolation (tsne_fft.c),
  * and the KL divergence. P is kept packed (32-bit columns, float values, as scikit-learn's
- * float32 P) and the attraction runs four entries at a time in float. */
+ * float32 P) and the attraction runs four or eight entries at a time in float (tsne_simd.c). */
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include "analysis/tsne_int.h"
 #include "core/error.h"
@@ -83,44 +80,6 @@ int prle__tsne_grad_new(prle__tsne_grad **out, const tsne_csr *p, prle__tsne_fft
     return 0;
 }
 
-/* sum_j p_ij q_ij (y_i - y_j) over P's row entries [e0, e1), q_ij = 1 / (1 + |y_i - y_j|^2),
- * in float: four lanes, then the lanes in a fixed order. */
-static void attract(double f[2], const uint32_t *col, const float *val, size_t e0, size_t e1,
-                    const float *yf, size_t i)
-{
-    float xi = yf[2 * i], yi = yf[2 * i + 1], sx, sy;
-    size_t e = e0;
-#if defined(__SSE2__)
-    __m128 ax = _mm_setzero_ps(), ay = ax, one = _mm_set1_ps(1.0f);
-    __m128 vx = _mm_set1_ps(xi), vy = _mm_set1_ps(yi);
-    for (; e + 4 <= e1; e += 4) {
-        const float *a = yf + 2 * (size_t)col[e], *b = yf + 2 * (size_t)col[e + 1];
-        const float *c = yf + 2 * (size_t)col[e + 2], *d = yf + 2 * (size_t)col[e + 3];
-        __m128 dx = _mm_sub_ps(vx, _mm_set_ps(d[0], c[0], b[0], a[0]));
-        __m128 dy = _mm_sub_ps(vy, _mm_set_ps(d[1], c[1], b[1], a[1]));
-        __m128 q =
-            _mm_div_ps(one, _mm_add_ps(one, _mm_add_ps(_mm_mul_ps(dx, dx), _mm_mul_ps(dy, dy))));
-        __m128 pq = _mm_mul_ps(_mm_loadu_ps(val + e), q);
-        ax = _mm_add_ps(ax, _mm_mul_ps(pq, dx));
-        ay = _mm_add_ps(ay, _mm_mul_ps(pq, dy));
-    }
-    float bx[4], by[4];
-    _mm_storeu_ps(bx, ax), _mm_storeu_ps(by, ay);
-    sx = (bx[0] + bx[1]) + (bx[2] + bx[3]);
-    sy = (by[0] + by[1]) + (by[2] + by[3]);
-#else
-    sx = sy = 0.0f;
-#endif
-    for (; e < e1; e++) {
-        const float *a = yf + 2 * (size_t)col[e];
-        float dx = xi - a[0], dy = yi - a[1];
-        float pq = val[e] * (1.0f / (1.0f + (dx * dx + dy * dy)));
-        sx += pq * dx, sy += pq * dy;
-    }
-    f[0] = sx;
-    f[1] = sy;
-}
-
 /* Row i's part of KL(P || Q) / p_scale less its constant part: sum_j p (log p - log(q / z))
  * with log p from lp and log q = -log(1 + d^2) in float, log(q / z) floored at log(tiny) as
  * scikit-learn's compute_gradient_positive floors q / z; p log p of tiny p is taken as 0
@@ -161,13 +120,14 @@ int prle__tsne_grad_step(prle__tsne_grad *g, double *grad_out, double *kl_out, d
         return err;
     z = fmax(z, DBL_EPSILON);
     double *neg = g->neg, log_z = log(z);
+    bool wide = prle__tsne_simd_wide() && n < ((size_t)1 << 30);
     float *yf = g->yf;
     for (size_t e = 0; e < 2 * n; e++) /* serial: cheaper than a barrier */
         yf[e] = (float)y[e];
 #pragma omp parallel for schedule(dynamic, 256) num_threads(nt) if (n >= 512)
     for (size_t i = 0; i < n; i++) {
         double pos[2];
-        attract(pos, g->col, g->val, indptr[i], indptr[i + 1], yf, i);
+        prle__tsne_attract(pos, g->col, g->val, indptr[i], indptr[i + 1], yf, i, wide);
         grad_out[2 * i] = 4.0 * (p_scale * pos[0] - neg[2 * i] / z);
         grad_out[2 * i + 1] = 4.0 * (p_scale * pos[1] - neg[2 * i + 1] / z);
         if (kl_out)

@@ -3,7 +3,25 @@
 #ifndef PRLE_ANALYSIS_TSNE_INT_H
 #define PRLE_ANALYSIS_TSNE_INT_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "prle/tsne.h"
+
+/** Whether the processor has AVX2 and FMA: the SIMD loops below then use eight lanes. */
+bool prle__tsne_simd_wide(void);
+
+/** f = sum over P's row entries [e0, e1) of p_ij q_ij (y_i - y_j), q_ij = 1 / (1 + |y_i -
+ *  y_j|^2), in float from yf (n, 2); `wide` (prle__tsne_simd_wide, and n < 2^30) for eight
+ *  lanes. */
+void prle__tsne_attract(double f[2], const uint32_t *col, const float *val, size_t e0, size_t e1,
+                        const float *yf, size_t i, bool wide);
+
+/** The near field's K - S over slots [e0, e1) of xs, ys for the point (xi, yi): a[0..2] +=
+ *  force x, force y, Z terms, where the squared distance t < T (S = s0 + (t - T) s1). Reads up
+ *  to 7 slots past e1 (they must be readable; their lanes are masked). */
+void prle__tsne_near_run(float a[3], float xi, float yi, float T, float s0, float s1,
+                         const float *xs, const float *ys, size_t e0, size_t e1, bool wide);
 
 /** Euclidean distance of two rows of width d (float differences, 8 float partial sums). */
 double prle__tsne_dist(const float *a, const float *b, size_t d);
@@ -42,7 +60,8 @@ typedef struct tsne_csr {
 } tsne_csr;
 
 /** P = (C + C^T) / sum(C + C^T) of the conditional C given by rows `idx` (n, k), `cond`. */
-int prle__tsne_symmetrize(tsne_csr *out, const size_t *idx, const double *cond, size_t n, size_t k);
+int prle__tsne_symmetrize(tsne_csr *out, const size_t *idx, const double *cond, size_t n, size_t k,
+                          int n_threads);
 
 /** Frees the arrays and zeroes `p`. */
 void prle__tsne_csr_dispose(tsne_csr *p);

@@ -1,5 +1,7 @@
 /* t-SNE input affinities: vantage-point tree kNN, perplexity search, symmetrised sparse P. */
 #include <math.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -256,36 +258,8 @@ done:
 
 /* ---- blocked brute force --------------------------------------------------------------- */
 
-/* Rows per SGEMM block of the brute-force search. */
+/* Rows per block: the SGEMM tiles are (BRUTE_BLOCK, BRUTE_BLOCK), the upper triangle only. */
 #define BRUTE_BLOCK 256
-
-/* Offers v to the max-heap h of the `k` smallest values seen (len of them so far). */
-static inline void bound_offer(double *h, size_t *len, size_t k, double v)
-{
-    size_t c;
-    if (*len < k) {
-        for (c = (*len)++; c > 0 && h[(c - 1) / 2] < v; c = (c - 1) / 2)
-            h[c] = h[(c - 1) / 2];
-        h[c] = v;
-        return;
-    }
-    if (!(v < h[0]))
-        return;
-    c = 0;
-    for (;;) {
-        size_t l = 2 * c + 1, r = l + 1, big = c;
-        double bv = v;
-        if (l < k && bv < h[l])
-            big = l, bv = h[l];
-        if (r < k && bv < h[r])
-            big = r;
-        if (big == c)
-            break;
-        h[c] = h[big];
-        c = big;
-    }
-    h[c] = v;
-}
 
 static int cand_cmp(const void *a, const void *b)
 {
@@ -293,52 +267,177 @@ static int cand_cmp(const void *a, const void *b)
     return item_less(x, y) ? -1 : item_less(y, x) ? 1 : 0;
 }
 
-/* Row i's neighbours from its SGEMM products g (n): |a|^2 + |b|^2 - 2 a.b is within
- * gamma (|a|^2 + |b|^2) of the squared distance (float dot products of d terms, and the
- * rounding of prle__tsne_dist), so every row whose lower bound is at most the k-th smallest
- * upper bound is a candidate, and prle__tsne_dist orders the candidates. */
-static void brute_row(size_t *idx, double *dist, const prle_matrix *x, const double *nrm,
-                      const float *g, size_t i, size_t k, double gamma, double *ub, vp_item *cand)
+/* A row that may be among a row's k nearest: bounds of the squared distance from the SGEMM
+ * product, lb rounded down and ub up to float. */
+typedef struct {
+    uint32_t j;
+    float lb, ub;
+} brute_cand;
+
+/* One row's search so far: the rows whose lower bound was at most `top` when they came, top
+ * the k-th smallest upper bound among them (infinite until k came). Every row holds its
+ * candidates in a buffer; a full buffer sets top and drops the rows whose lb passed it. top
+ * only falls, the k smallest upper bounds are never dropped, and a row with lb <= the final
+ * k-th smallest ub u was never dropped: the rows kept with lb <= u are the same set whatever
+ * order the tiles came in, and the k nearest are among them. */
+typedef struct {
+    brute_cand *c; /* in the shared arena, or its own once grown */
+    size_t nc, cap;
+    float top;
+    bool own;
+} brute_row;
+
+typedef struct {
+    const double *nrm;
+    double gamma;
+    size_t k;
+    brute_row *rows;
+} brute_state;
+
+static inline float float_down(double v)
 {
-    size_t n = x->rows, m = 0;
-    /* the k-th smallest upper bound: a heap of the k smallest, mostly a compare per row */
-    for (size_t j = 0; j < n; j++)
-        if (j != i) {
-            double s = nrm[i] + nrm[j];
-            bound_offer(ub, &m, k, s - 2.0 * (double)g[j] + gamma * s);
+    float f = (float)v;
+    return (double)f > v ? nextafterf(f, -INFINITY) : f;
+}
+
+static inline float float_up(double v)
+{
+    float f = (float)v;
+    return (double)f < v ? nextafterf(f, INFINITY) : f;
+}
+
+/* The k-th smallest (1-based) of v[0..m), 1 <= k <= m; reorders v. */
+static float kth_smallest(float *v, size_t m, size_t k)
+{
+    size_t lo = 0, hi = m, want = k - 1;
+    while (hi - lo > 1) {
+        /* three parts: [lo, lt) below the pivot, [lt, gt) equal, [gt, hi) above */
+        float p = v[lo + (hi - lo) / 2], t;
+        size_t lt = lo, e = lo, gt = hi;
+        while (e < gt) {
+            if (v[e] < p)
+                t = v[lt], v[lt++] = v[e], v[e++] = t;
+            else if (v[e] > p)
+                t = v[--gt], v[gt] = v[e], v[e] = t;
+            else
+                e++;
         }
-    double u = ub[0];
-    size_t nc = 0;
-    for (size_t j = 0; j < n; j++) {
-        if (j == i)
-            continue;
-        double s = nrm[i] + nrm[j];
-        if (s - 2.0 * (double)g[j] - gamma * s <= u)
-            cand[nc++] = (vp_item){
-                prle__tsne_dist(prle_matrix_row(x, i), prle_matrix_row(x, j), x->cols), j};
+        if (want < lt)
+            hi = lt;
+        else if (want >= gt)
+            lo = gt;
+        else
+            return p;
     }
-    qsort(cand, nc, sizeof *cand, cand_cmp);
+    return v[want];
+}
+
+/* A full buffer: top from the upper bounds (scratch holds cap floats), the passed rows out. */
+static int brute_tighten(brute_row *r, size_t k, float *scratch)
+{
+    if (r->nc >= k) {
+        for (size_t e = 0; e < r->nc; e++)
+            scratch[e] = r->c[e].ub;
+        float t = kth_smallest(scratch, r->nc, k);
+        r->top = t < r->top ? t : r->top;
+    }
+    size_t m = 0;
+    for (size_t e = 0; e < r->nc; e++)
+        if (r->c[e].lb <= r->top)
+            r->c[m++] = r->c[e];
+    r->nc = m;
+    if (m > r->cap / 2) { /* many rows within the bounds' slack: grow */
+        size_t cap = 2 * r->cap;
+        brute_cand *c = r->own ? realloc(r->c, cap * sizeof *c) : malloc(cap * sizeof *c);
+        if (!c)
+            return -1;
+        if (!r->own)
+            memcpy(c, r->c, m * sizeof *c);
+        r->c = c, r->cap = cap, r->own = true;
+    }
+    return 0;
+}
+
+/* brute_tighten with a scratch buffer of the row's capacity at least */
+static int tighten(brute_row *r, size_t k, float **scratch, size_t *scratch_cap)
+{
+    if (*scratch_cap < r->cap) {
+        free(*scratch);
+        *scratch_cap = 0;
+        if (!(*scratch = malloc(2 * r->cap * sizeof **scratch)))
+            return -1;
+        *scratch_cap = 2 * r->cap;
+    }
+    return brute_tighten(r, k, *scratch);
+}
+
+/* Row i meets rows j0 .. j0 + cnt - 1, their SGEMM products with it in g. */
+static int brute_feed(brute_state *st, size_t i, const float *g, size_t j0, size_t cnt,
+                      float **scratch, size_t *scratch_cap)
+{
+    brute_row *r = &st->rows[i];
+    double ni = st->nrm[i], gamma = st->gamma, top = r->top;
+    for (size_t t = 0; t < cnt; t++) {
+        double s = ni + st->nrm[j0 + t], base = s - 2.0 * (double)g[t], lb = base - gamma * s;
+        if (!(lb <= top) || j0 + t == i) /* mostly this */
+            continue;
+        if (r->nc == r->cap) {
+            if (tighten(r, st->k, scratch, scratch_cap) < 0)
+                return -1;
+            top = r->top;
+            if (!(lb <= top))
+                continue;
+        }
+        r->c[r->nc++] =
+            (brute_cand){(uint32_t)(j0 + t), float_down(lb), float_up(base + gamma * s)};
+    }
+    return 0;
+}
+
+/* Row i's k nearest from what it kept: exact distances by prle__tsne_dist, by (distance,
+ * index); buf and ub hold nc entries. */
+static void brute_finish(size_t *idx, double *dist, const prle_matrix *x, const brute_row *r,
+                         size_t i, size_t k, vp_item *buf, float *ub)
+{
+    size_t m = 0;
+    for (size_t e = 0; e < r->nc; e++)
+        ub[e] = r->c[e].ub;
+    float u = kth_smallest(ub, r->nc, k);
+    for (size_t e = 0; e < r->nc; e++)
+        if (r->c[e].lb <= u)
+            buf[m++] = (vp_item){
+                prle__tsne_dist(prle_matrix_row(x, i), prle_matrix_row(x, r->c[e].j), x->cols),
+                r->c[e].j};
+    qsort(buf, m, sizeof *buf, cand_cmp);
     for (size_t j = 0; j < k; j++)
-        idx[j] = cand[j].i, dist[j] = cand[j].d;
+        idx[j] = buf[j].i, dist[j] = buf[j].d;
 }
 
 int prle__tsne_knn_brute(size_t *idx_out, double *dist_out, const prle_matrix *x, size_t k,
                          int n_threads)
 {
-    size_t n = x->rows, d = x->cols, nd, gb;
-    int err = 0, nt = prle__threads_resolve(n_threads);
+    size_t n = x->rows, d = x->cols, nd, nb = (n + BRUTE_BLOCK - 1) / BRUTE_BLOCK;
+    size_t per = 2 * k + 64, n_arena; /* candidates a row holds before it tightens */
+    int err = 0, nt = prle__threads_resolve(n_threads), failed = 0;
     PRLE_ASSERT(k >= 1 && k < n);
-    if (!prle__mul_ok(&nd, n, d) || !prle__mul_ok(&gb, n, BRUTE_BLOCK) ||
-        gb > SIZE_MAX / sizeof(double) / (size_t)(nt + 1))
+    if (n > UINT32_MAX || !prle__mul_ok(&nd, n, d) || !prle__mul_ok(&n_arena, n, per) ||
+        n_arena > SIZE_MAX / sizeof(brute_cand))
         return prle__error_nomem("tsne brute-force neighbours");
-    float *xc = malloc(nd * sizeof *xc), *g = malloc(gb * sizeof *g);
+    float *xc = malloc(nd * sizeof *xc);
     double *nrm = malloc(n * sizeof *nrm), *mean = calloc(d, sizeof *mean);
-    double *ub = malloc((size_t)nt * n * sizeof *ub);
-    vp_item *cand = malloc((size_t)nt * n * sizeof *cand);
-    if (!xc || !g || !nrm || !mean || !ub || !cand) {
+    brute_cand *arena = malloc(n_arena * sizeof *arena);
+    brute_row *rows = calloc(n, sizeof *rows);
+    pthread_mutex_t *locks = malloc(nb * sizeof *locks);
+    size_t n_locks = 0, n_tiles = nb * (nb + 1) / 2;
+    if (!xc || !nrm || !mean || !arena || !rows || !locks) {
         err = prle__error_nomem("tsne brute-force neighbours");
         goto done;
     }
+    for (; n_locks < nb; n_locks++)
+        if (pthread_mutex_init(&locks[n_locks], NULL) != 0) {
+            err = prle__error_set(PRLE_ERROR, "tsne brute-force neighbours: no mutex");
+            goto done;
+        }
     /* centred rows keep |a|^2 (and so the bound) small; distances do not change */
     prle__matrix_col_mean(mean, x);
     for (size_t i = 0; i < n; i++) {
@@ -349,26 +448,98 @@ int prle__tsne_knn_brute(size_t *idx_out, double *dist_out, const prle_matrix *x
             s += (double)v * v;
         }
         nrm[i] = s;
+        rows[i] = (brute_row){arena + i * per, 0, per, INFINITY, false};
     }
     /* float rounding of centring (2 ulp per term), the dot product (d ulp) and the distance */
-    double gamma = ((double)d + 16.0) * 4.0 * 5.960464477539063e-08;
-    for (size_t b0 = 0; b0 < n; b0 += BRUTE_BLOCK) {
-        size_t nb = n - b0 < BRUTE_BLOCK ? n - b0 : BRUTE_BLOCK;
-        prle__gemm(false, true, nb, n, d, 1.0f, xc + b0 * d, d, xc, d, 0.0f, g, n, nt);
-#pragma omp parallel for schedule(dynamic, 4) num_threads(nt) if (nb * n >= 65536)
-        for (size_t r = 0; r < nb; r++) {
-            size_t tid = (size_t)prle__thread_num(), i = b0 + r;
-            brute_row(idx_out + i * k, dist_out + i * k, x, nrm, g + r * n, i, k, gamma,
-                      ub + tid * n, cand + tid * n);
+    brute_state st = {nrm, ((double)d + 16.0) * 4.0 * 5.960464477539063e-08, k, rows};
+    /* the tiles (a, b), a <= b, of X X^T (half the products of all rows against all): the
+     * rows of block a meet block b, then (b > a) the rows of block b meet block a, each under
+     * its block's lock */
+#pragma omp parallel num_threads(nt) if (n_tiles > 1)
+    {
+        float *g = malloc(2 * BRUTE_BLOCK * BRUTE_BLOCK * sizeof *g), *gt = g, *scratch = NULL;
+        size_t scratch_cap = 0;
+        if (!g) {
+#pragma omp atomic write
+            failed = 1;
+        } else
+            gt = g + BRUTE_BLOCK * BRUTE_BLOCK;
+#pragma omp for schedule(dynamic, 1)
+        for (size_t t = 0; t < n_tiles; t++) {
+            size_t a = 0, left = t;
+            while (left >= nb - a) /* row a of the triangle holds nb - a tiles */
+                left -= nb - a, a++;
+            size_t b = a + left, a0 = a * BRUTE_BLOCK, b0 = b * BRUTE_BLOCK;
+            size_t na = n - a0 < BRUTE_BLOCK ? n - a0 : BRUTE_BLOCK;
+            size_t nbb = n - b0 < BRUTE_BLOCK ? n - b0 : BRUTE_BLOCK;
+            int bad = 0;
+            if (!g || failed)
+                continue;
+            prle__sgemm(false, true, na, nbb, d, 1.0f, xc + a0 * d, d, xc + b0 * d, d, 0.0f, g,
+                        nbb);
+            pthread_mutex_lock(&locks[a]);
+            for (size_t r = 0; r < na && !bad; r++)
+                bad = brute_feed(&st, a0 + r, g + r * nbb, b0, nbb, &scratch, &scratch_cap);
+            pthread_mutex_unlock(&locks[a]);
+            if (b != a && !bad) {
+                for (size_t r0 = 0; r0 < na; r0 += 32) /* transposed in 32 x 32 squares */
+                    for (size_t c0 = 0; c0 < nbb; c0 += 32)
+                        for (size_t c = c0; c < c0 + 32 && c < nbb; c++)
+                            for (size_t r = r0; r < r0 + 32 && r < na; r++)
+                                gt[c * na + r] = g[r * nbb + c];
+                pthread_mutex_lock(&locks[b]);
+                for (size_t c = 0; c < nbb && !bad; c++)
+                    bad = brute_feed(&st, b0 + c, gt + c * na, a0, na, &scratch, &scratch_cap);
+                pthread_mutex_unlock(&locks[b]);
+            }
+            if (bad) {
+#pragma omp atomic write
+                failed = 1;
+            }
+        }
+        free(g);
+        free(scratch);
+    }
+    if (!failed) {
+#pragma omp parallel num_threads(nt) if (n >= 256)
+        {
+            vp_item *buf = NULL;
+            float *ub = NULL;
+            size_t cap = 0;
+#pragma omp for schedule(dynamic, 16)
+            for (size_t i = 0; i < n; i++) {
+                if (rows[i].nc > cap) {
+                    free(buf), free(ub);
+                    cap = rows[i].nc;
+                    buf = malloc(cap * sizeof *buf);
+                    ub = malloc(cap * sizeof *ub);
+                    if (!buf || !ub) {
+#pragma omp atomic write
+                        failed = 1;
+                        cap = 0;
+                        continue;
+                    }
+                }
+                brute_finish(idx_out + i * k, dist_out + i * k, x, &rows[i], i, k, buf, ub);
+            }
+            free(buf), free(ub);
         }
     }
+    if (failed)
+        err = prle__error_nomem("tsne brute-force neighbours");
 done:
+    for (size_t b = 0; b < n_locks; b++)
+        pthread_mutex_destroy(&locks[b]);
+    if (rows)
+        for (size_t i = 0; i < n; i++)
+            if (rows[i].own)
+                free(rows[i].c);
+    free(locks);
+    free(rows);
     free(xc);
-    free(g);
     free(nrm);
     free(mean);
-    free(ub);
-    free(cand);
+    free(arena);
     return err;
 }
 
@@ -436,9 +607,33 @@ static int entry_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int prle__tsne_symmetrize(tsne_csr *out, const size_t *idx, const double *cond, size_t n, size_t k)
+/* Row i of P + P^T by merging its own sorted row with its transposed entries; entries written
+ * to col, val when they are not NULL. Returns the row's entry count. */
+static size_t merge_row(size_t *col, double *val, const csr_entry *a, const csr_entry *ae,
+                        const csr_entry *b, const csr_entry *be)
 {
-    int err = 0;
+    size_t nnz = 0;
+    while (a < ae || b < be) {
+        size_t c;
+        double v;
+        if (b == be || (a < ae && a->col < b->col))
+            c = a->col, v = (a++)->val;
+        else if (a == ae || b->col < a->col)
+            c = b->col, v = (b++)->val;
+        else
+            c = a->col, v = (a++)->val + (b++)->val;
+        if (col)
+            col[nnz] = c, val[nnz] = v;
+        nnz++;
+    }
+    return nnz;
+}
+
+int prle__tsne_symmetrize(tsne_csr *out, const size_t *idx, const double *cond, size_t n, size_t k,
+                          int n_threads)
+{
+    int err = 0, nt = prle__threads_resolve(n_threads);
+    (void)nt;
     size_t nk = n * k;
     tsne_csr p = {.n = n};
     size_t *tptr = calloc(n + 1, sizeof *tptr), *fill = malloc(n * sizeof *fill);
@@ -449,6 +644,7 @@ int prle__tsne_symmetrize(tsne_csr *out, const size_t *idx, const double *cond, 
         goto done;
     }
     /* own rows sorted by column; the transpose by counting sort, rows ascending per column */
+#pragma omp parallel for schedule(static) num_threads(nt) if (nk >= 65536)
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < k; j++)
             own[i * k + j] = (csr_entry){idx[i * k + j], cond[i * k + j]};
@@ -463,40 +659,26 @@ int prle__tsne_symmetrize(tsne_csr *out, const size_t *idx, const double *cond, 
             size_t c = idx[i * k + j];
             tr[fill[c]++] = (csr_entry){i, cond[i * k + j]};
         }
-    /* two merge passes: count, then fill */
-    for (int pass = 0; pass < 2; pass++) {
-        size_t nnz = 0;
-        for (size_t i = 0; i < n; i++) {
-            const csr_entry *a = own + i * k, *ae = a + k;
-            const csr_entry *b = tr + tptr[i], *be = tr + tptr[i + 1];
-            while (a < ae || b < be) {
-                size_t c;
-                double v;
-                if (b == be || (a < ae && a->col < b->col))
-                    c = a->col, v = (a++)->val;
-                else if (a == ae || b->col < a->col)
-                    c = b->col, v = (b++)->val;
-                else
-                    c = a->col, v = (a++)->val + (b++)->val;
-                if (pass == 1)
-                    p.col[nnz] = c, p.val[nnz] = v;
-                nnz++;
-            }
-            if (pass == 0)
-                p.indptr[i + 1] = nnz;
-        }
-        if (pass == 0) {
-            p.col = malloc((nnz ? nnz : 1) * sizeof *p.col);
-            p.val = malloc((nnz ? nnz : 1) * sizeof *p.val);
-            if (!p.col || !p.val) {
-                err = prle__error_nomem("tsne affinities");
-                goto done;
-            }
-        }
-    }
-    double sum = 0.0;
+        /* each row's count, then the rows filled */
+#pragma omp parallel for schedule(static) num_threads(nt) if (nk >= 65536)
+    for (size_t i = 0; i < n; i++)
+        p.indptr[i + 1] =
+            merge_row(NULL, NULL, own + i * k, own + (i + 1) * k, tr + tptr[i], tr + tptr[i + 1]);
+    for (size_t i = 0; i < n; i++)
+        p.indptr[i + 1] += p.indptr[i];
     size_t nnz = p.indptr[n];
-    for (size_t e = 0; e < nnz; e++)
+    p.col = malloc((nnz ? nnz : 1) * sizeof *p.col);
+    p.val = malloc((nnz ? nnz : 1) * sizeof *p.val);
+    if (!p.col || !p.val) {
+        err = prle__error_nomem("tsne affinities");
+        goto done;
+    }
+#pragma omp parallel for schedule(static) num_threads(nt) if (nk >= 65536)
+    for (size_t i = 0; i < n; i++)
+        merge_row(p.col + p.indptr[i], p.val + p.indptr[i], own + i * k, own + (i + 1) * k,
+                  tr + tptr[i], tr + tptr[i + 1]);
+    double sum = 0.0;
+    for (size_t e = 0; e < nnz; e++) /* in order: the same sum for any thread count */
         sum += p.val[e];
     if (sum < 2.220446049250313e-16)
         sum = 2.220446049250313e-16;
@@ -542,7 +724,7 @@ int prle__tsne_affinities(tsne_csr *out, const prle_matrix *x, double perplexity
     for (size_t e = 0; e < nk; e++)
         sqd[e] = (float)(dist[e] * dist[e]);
     prle__tsne_binary_search(cond, NULL, sqd, n, k, perplexity, n_threads);
-    err = prle__tsne_symmetrize(out, idx, cond, n, k);
+    err = prle__tsne_symmetrize(out, idx, cond, n, k, n_threads);
     if (t_knn)
         *t_knn = t1 - t0;
     if (t_aff)
