@@ -23,6 +23,11 @@ void prle__tsne_attract(double f[2], const uint32_t *col, const float *val, size
 void prle__tsne_near_run(float a[3], float xi, float yi, float T, float s0, float s1,
                          const float *xs, const float *ys, size_t e0, size_t e1, bool wide);
 
+/** The t of [0, cnt) with (ni + nrm[t]) - 2 g[t] - gamma (ni + nrm[t]) <= top (in that order of
+ *  double operations, unfused) into hits, ascending; returns how many. */
+size_t prle__tsne_bound_scan(uint32_t *hits, const float *g, const double *nrm, size_t cnt,
+                             double ni, double gamma, double top, bool wide);
+
 /** Euclidean distance of two rows of width d (float differences, 8 float partial sums). */
 double prle__tsne_dist(const float *a, const float *b, size_t d);
 

@@ -292,7 +292,15 @@ typedef struct {
     double gamma;
     size_t k;
     brute_row *rows;
+    bool wide; /* prle__tsne_simd_wide */
 } brute_state;
+
+/* A thread's buffers: the bound scan's hits (BRUTE_BLOCK) and tighten's upper bounds. */
+typedef struct {
+    uint32_t *hits;
+    float *ub;
+    size_t ub_cap;
+} brute_scratch;
 
 static inline float float_down(double v)
 {
@@ -373,16 +381,20 @@ static int tighten(brute_row *r, size_t k, float **scratch, size_t *scratch_cap)
 
 /* Row i meets rows j0 .. j0 + cnt - 1, their SGEMM products with it in g. */
 static int brute_feed(brute_state *st, size_t i, const float *g, size_t j0, size_t cnt,
-                      float **scratch, size_t *scratch_cap)
+                      brute_scratch *w)
 {
     brute_row *r = &st->rows[i];
     double ni = st->nrm[i], gamma = st->gamma, top = r->top;
-    for (size_t t = 0; t < cnt; t++) {
+    /* the rows that pass at the current top (mostly none), each checked again below as top
+     * falls */
+    size_t nh = prle__tsne_bound_scan(w->hits, g, st->nrm + j0, cnt, ni, gamma, top, st->wide);
+    for (size_t h = 0; h < nh; h++) {
+        size_t t = w->hits[h];
         double s = ni + st->nrm[j0 + t], base = s - 2.0 * (double)g[t], lb = base - gamma * s;
-        if (!(lb <= top) || j0 + t == i) /* mostly this */
+        if (!(lb <= top) || j0 + t == i)
             continue;
         if (r->nc == r->cap) {
-            if (tighten(r, st->k, scratch, scratch_cap) < 0)
+            if (tighten(r, st->k, &w->ub, &w->ub_cap) < 0)
                 return -1;
             top = r->top;
             if (!(lb <= top))
@@ -451,35 +463,36 @@ int prle__tsne_knn_brute(size_t *idx_out, double *dist_out, const prle_matrix *x
         rows[i] = (brute_row){arena + i * per, 0, per, INFINITY, false};
     }
     /* float rounding of centring (2 ulp per term), the dot product (d ulp) and the distance */
-    brute_state st = {nrm, ((double)d + 16.0) * 4.0 * 5.960464477539063e-08, k, rows};
+    brute_state st = {nrm, ((double)d + 16.0) * 4.0 * 5.960464477539063e-08, k, rows,
+                      prle__tsne_simd_wide()};
     /* the tiles (a, b), a <= b, of X X^T (half the products of all rows against all): the
      * rows of block a meet block b, then (b > a) the rows of block b meet block a, each under
      * its block's lock */
 #pragma omp parallel num_threads(nt) if (n_tiles > 1)
     {
-        float *g = malloc(2 * BRUTE_BLOCK * BRUTE_BLOCK * sizeof *g), *gt = g, *scratch = NULL;
-        size_t scratch_cap = 0;
-        if (!g) {
+        float *g = malloc(2 * BRUTE_BLOCK * BRUTE_BLOCK * sizeof *g), *gt = g;
+        brute_scratch w = {malloc(BRUTE_BLOCK * sizeof(uint32_t)), NULL, 0};
+        if (!g || !w.hits) {
 #pragma omp atomic write
             failed = 1;
         } else
             gt = g + BRUTE_BLOCK * BRUTE_BLOCK;
 #pragma omp for schedule(dynamic, 1)
         for (size_t t = 0; t < n_tiles; t++) {
-            size_t a = 0, left = t;
-            while (left >= nb - a) /* row a of the triangle holds nb - a tiles */
-                left -= nb - a, a++;
-            size_t b = a + left, a0 = a * BRUTE_BLOCK, b0 = b * BRUTE_BLOCK;
+            size_t off = 0, a = t; /* the diagonal first, then by distance from it */
+            while (a >= nb - off)  /* diagonal off holds nb - off tiles */
+                a -= nb - off, off++;
+            size_t b = a + off, a0 = a * BRUTE_BLOCK, b0 = b * BRUTE_BLOCK;
             size_t na = n - a0 < BRUTE_BLOCK ? n - a0 : BRUTE_BLOCK;
             size_t nbb = n - b0 < BRUTE_BLOCK ? n - b0 : BRUTE_BLOCK;
             int bad = 0;
-            if (!g || failed)
+            if (!g || !w.hits || failed)
                 continue;
             prle__sgemm(false, true, na, nbb, d, 1.0f, xc + a0 * d, d, xc + b0 * d, d, 0.0f, g,
                         nbb);
             pthread_mutex_lock(&locks[a]);
             for (size_t r = 0; r < na && !bad; r++)
-                bad = brute_feed(&st, a0 + r, g + r * nbb, b0, nbb, &scratch, &scratch_cap);
+                bad = brute_feed(&st, a0 + r, g + r * nbb, b0, nbb, &w);
             pthread_mutex_unlock(&locks[a]);
             if (b != a && !bad) {
                 for (size_t r0 = 0; r0 < na; r0 += 32) /* transposed in 32 x 32 squares */
@@ -489,7 +502,7 @@ int prle__tsne_knn_brute(size_t *idx_out, double *dist_out, const prle_matrix *x
                                 gt[c * na + r] = g[r * nbb + c];
                 pthread_mutex_lock(&locks[b]);
                 for (size_t c = 0; c < nbb && !bad; c++)
-                    bad = brute_feed(&st, b0 + c, gt + c * na, a0, na, &scratch, &scratch_cap);
+                    bad = brute_feed(&st, b0 + c, gt + c * na, a0, na, &w);
                 pthread_mutex_unlock(&locks[b]);
             }
             if (bad) {
@@ -498,7 +511,8 @@ int prle__tsne_knn_brute(size_t *idx_out, double *dist_out, const prle_matrix *x
             }
         }
         free(g);
-        free(scratch);
+        free(w.hits);
+        free(w.ub);
     }
     if (!failed) {
 #pragma omp parallel num_threads(nt) if (n >= 256)

@@ -1,7 +1,8 @@
-/* t-SNE's two inner loops: the attraction over a row of P (tsne_grad.c) and the near field's
- * kernel difference over a run of slots (tsne_fft.c). Four float lanes with SSE2, eight with
- * AVX2 and FMA where the processor has them (checked once); the lanes are summed in a fixed
- * order, so one machine gives the same bits for any thread count. */
+/* t-SNE's inner loops: the attraction over a row of P (tsne_grad.c), the near field's kernel
+ * difference over a run of slots (tsne_fft.c) and the brute-force kNN's bound test
+ * (tsne_knn.c). Four float lanes with SSE2, eight with AVX2 and FMA where the processor has
+ * them (checked once); the lanes are summed in a fixed order, so one machine gives the same
+ * bits for any thread count. */
 #include <pthread.h>
 #include <stdbool.h>
 
@@ -162,6 +163,40 @@ __attribute__((target("avx2,fma"))) static void near_avx2(float a[3], float xi, 
 }
 #endif
 
+/* the bound test of prle__tsne_bound_scan, one row at a time */
+static size_t scan_scalar(uint32_t *hits, size_t nh, const float *g, const double *nrm, size_t t,
+                          size_t cnt, double ni, double gamma, double top)
+{
+    for (; t < cnt; t++) {
+        double s = ni + nrm[t], base = s - 2.0 * (double)g[t], lb = base - gamma * s;
+        if (lb <= top)
+            hits[nh++] = (uint32_t)t;
+    }
+    return nh;
+}
+
+#if HAVE_AVX2_PATH
+__attribute__((target("avx2,fma"))) static size_t scan_avx2(uint32_t *hits, const float *g,
+                                                            const double *nrm, size_t cnt,
+                                                            double ni, double gamma, double top)
+{
+    /* the scalar test's operations, unfused: the same decisions */
+    __m256d vni = _mm256_set1_pd(ni), vg = _mm256_set1_pd(gamma), vt = _mm256_set1_pd(top);
+    __m256d two = _mm256_set1_pd(2.0);
+    size_t t = 0, nh = 0;
+    for (; t + 4 <= cnt; t += 4) {
+        __m256d s = _mm256_add_pd(vni, _mm256_loadu_pd(nrm + t));
+        __m256d base = _mm256_sub_pd(s, _mm256_mul_pd(two, _mm256_cvtps_pd(_mm_loadu_ps(g + t))));
+        __m256d lb = _mm256_sub_pd(base, _mm256_mul_pd(vg, s));
+        unsigned m = (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(lb, vt, _CMP_LE_OQ));
+        for (; m; m &= m - 1)
+            hits[nh++] = (uint32_t)(t + (size_t)__builtin_ctz(m));
+    }
+    _mm256_zeroupper();
+    return scan_scalar(hits, nh, g, nrm, t, cnt, ni, gamma, top);
+}
+#endif
+
 static bool avx2;
 static pthread_once_t avx2_once = PTHREAD_ONCE_INIT;
 
@@ -203,4 +238,15 @@ void prle__tsne_near_run(float a[3], float xi, float yi, float T, float s0, floa
 #endif
     (void)wide;
     near_sse(a, xi, yi, T, s0, s1, xs, ys, e0, e1);
+}
+
+size_t prle__tsne_bound_scan(uint32_t *hits, const float *g, const double *nrm, size_t cnt,
+                             double ni, double gamma, double top, bool wide)
+{
+#if HAVE_AVX2_PATH
+    if (wide)
+        return scan_avx2(hits, g, nrm, cnt, ni, gamma, top);
+#endif
+    (void)wide;
+    return scan_scalar(hits, 0, g, nrm, 0, cnt, ni, gamma, top);
 }
