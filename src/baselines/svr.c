@@ -177,51 +177,66 @@ int prle__svr_kernel_set(prle__svr_kernel *k, const prle_matrix *x, const float 
         sq[i] = row_sq(prle_matrix_row(&k->xs, i), d);
         k->rows[i] = k->nodes + i * (n + 2);
     }
-    /* row blocks of K in parallel, each block's SGEMM single-threaded inside the region (no
-     * nesting with OpenBLAS's threads; the same blocks whatever the thread count) */
-    size_t n_blocks = (n + SVR_BLOCK - 1) / SVR_BLOCK;
+    /* K by tiles (a, b), a <= b, of SVR_BLOCK rows, in parallel, each tile's SGEMM
+     * single-threaded inside the region (no nesting with OpenBLAS's threads; the same tiles
+     * whatever the thread count): half the products and exponentials, and K(j, i) is K(i, j)'s
+     * bits, written as rows of the tile's transpose */
+    size_t nbk = (n + SVR_BLOCK - 1) / SVR_BLOCK, n_tiles = nbk * (nbk + 1) / 2;
     int nt = prle__threads_resolve(0), failed = 0;
     (void)nt;
-    prle__tasks tasks = prle__tasks_begin(fn, ud, stage, n_blocks, "row blocks");
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
-    for (size_t b = 0; b < n_blocks; b++) {
-        size_t r0 = b * SVR_BLOCK, rows = n - r0 < SVR_BLOCK ? n - r0 : SVR_BLOCK;
-        float *gb = prle__tasks_stopped(&tasks) ? NULL : malloc(rows * n * sizeof(float));
-        if (!gb) { /* (rows, n); none once the progress callback asked to stop */
+    prle__tasks tasks = prle__tasks_begin(fn, ud, stage, n_tiles, "tiles");
+#pragma omp parallel num_threads(nt)
+    {
+        float *g = prle__tasks_stopped(&tasks) ? NULL : malloc(SVR_BLOCK * SVR_BLOCK * sizeof *g);
+        double *v = g ? malloc(SVR_BLOCK * SVR_BLOCK * sizeof *v) : NULL;
+        if (!v) { /* none once the progress callback asked to stop */
 #pragma omp atomic write
             failed = 1;
-            continue;
         }
-        prle__sgemm(false, true, rows, n, d, 1.0f, prle_matrix_row(&k->xs, r0), d, k->xs.data, d,
-                    0.0f, gb, n);
-        for (size_t i = r0; i < r0 + rows; i++) {
-            struct svm_node *r = k->rows[i];
-            const float *gi = gb + (i - r0) * n;
-            r[0].index = 0;
-            r[0].value = (double)(i + 1);
-            for (size_t j = 0; j < n; j++) {
-                double dd = sq[i] + sq[j] - 2.0 * (double)gi[j];
-                r[j + 1].index = (int)(j + 1);
-                r[j + 1].value = i == j ? 1.0 : exp(-k->gamma * (dd > 0 ? dd : 0.0));
+#pragma omp for schedule(static) nowait
+        for (size_t i = 0; i < n; i++) { /* {0, serial}, the values, {-1} */
+            k->rows[i][0] = (struct svm_node){0, (double)(i + 1)};
+            k->rows[i][n + 1] = (struct svm_node){-1, 0.0};
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (size_t t = 0; t < n_tiles; t++) {
+            size_t off = 0, a = t; /* the diagonal first, then by distance from it */
+            while (a >= nbk - off)
+                a -= nbk - off, off++;
+            size_t b = a + off, a0 = a * SVR_BLOCK, b0 = b * SVR_BLOCK;
+            size_t na = n - a0 < SVR_BLOCK ? n - a0 : SVR_BLOCK;
+            size_t nb = n - b0 < SVR_BLOCK ? n - b0 : SVR_BLOCK;
+            if (!v || prle__tasks_stopped(&tasks))
+                continue;
+            prle__sgemm(false, true, na, nb, d, 1.0f, prle_matrix_row(&k->xs, a0), d,
+                        prle_matrix_row(&k->xs, b0), d, 0.0f, g, nb);
+            for (size_t r = 0; r < na; r++) {
+                size_t i = a0 + r;
+                struct svm_node *row = k->rows[i] + 1;
+                for (size_t c = 0; c < nb; c++) {
+                    size_t j = b0 + c;
+                    double dd = sq[i] + sq[j] - 2.0 * (double)g[r * nb + c];
+                    double e = i == j ? 1.0 : exp(-k->gamma * (dd > 0 ? dd : 0.0));
+                    v[r * nb + c] = e;
+                    row[j] = (struct svm_node){(int)(j + 1), e};
+                }
             }
-            r[n + 1].index = -1;
-            r[n + 1].value = 0;
+            for (size_t c = 0; b != a && c < nb; c++) {
+                struct svm_node *row = k->rows[b0 + c] + 1;
+                for (size_t r = 0; r < na; r++)
+                    row[a0 + r] = (struct svm_node){(int)(a0 + r + 1), v[r * nb + c]};
+            }
+            prle__tasks_done(&tasks);
         }
-        free(gb);
-        prle__tasks_done(&tasks);
+        free(g);
+        free(v);
     }
     free(sq);
     int end = prle__tasks_end(&tasks);
     if (end < 0)
         return end;
-    if (failed) {
-        return prle__error_nomem("svr: kernel block");
-    }
-    /* K symmetric: the lower triangle takes the upper one's values */
-#pragma omp parallel for schedule(dynamic, 64) num_threads(nt)
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = 0; j < i; j++)
-            k->rows[i][j + 1].value = k->rows[j][i + 1].value;
+    if (failed)
+        return prle__error_nomem("svr: kernel tile");
     k->prob.l = (int)n;
     k->prob.y = k->y;
     k->prob.x = k->rows;
