@@ -32,11 +32,11 @@ static pthread_mutex_t planner = PTHREAD_MUTEX_INITIALIZER;
 struct prle__tsne_fft {
     int M;                        /* FFT side, 2 m (m = N_INTERP boxes) */
     double kh;                    /* node spacing of the kernel's transform in khat */
-    fftw_plan fwd, inv;           /* r2c and c2r of (M, M) */
-    double *grid[N_CHARGES];      /* (M, M) real: charges, then potentials */
-    fftw_complex *hat[N_CHARGES]; /* (M, M/2 + 1) */
-    double *kgrid;                /* (M, M) the kernel between node offsets */
-    fftw_complex *khat;           /* (M, M/2 + 1) its transform, scaled by 1 / M^2 */
+    fftwf_plan fwd, inv;          /* r2c and c2r of (M, M), in float */
+    float *grid[N_CHARGES];       /* (M, M) real: charges, then potentials */
+    fftwf_complex *hat[N_CHARGES]; /* (M, M/2 + 1) */
+    float *kgrid;                 /* (M, M) the kernel between node offsets */
+    fftwf_complex *khat;          /* (M, M/2 + 1) its transform, scaled by 1 / M^2 */
     size_t cap;                   /* points the arrays below hold */
     uint32_t *order;              /* (n) points by box, ascending index within one (slots) */
     uint32_t *cid;                /* (n) each point's cell */
@@ -51,16 +51,16 @@ static void free_grids(prle__tsne_fft *f)
 {
     pthread_mutex_lock(&planner);
     if (f->fwd)
-        fftw_destroy_plan(f->fwd);
+        fftwf_destroy_plan(f->fwd);
     if (f->inv)
-        fftw_destroy_plan(f->inv);
+        fftwf_destroy_plan(f->inv);
     f->fwd = f->inv = NULL;
     pthread_mutex_unlock(&planner);
     for (int c = 0; c < N_CHARGES; c++) {
-        fftw_free(f->grid[c]), fftw_free(f->hat[c]);
+        fftwf_free(f->grid[c]), fftwf_free(f->hat[c]);
         f->grid[c] = NULL, f->hat[c] = NULL;
     }
-    fftw_free(f->kgrid), fftw_free(f->khat);
+    fftwf_free(f->kgrid), fftwf_free(f->khat);
     f->kgrid = NULL, f->khat = NULL;
     f->M = 0;
 }
@@ -94,23 +94,23 @@ static int resize(prle__tsne_fft *f, int M)
     free_grids(f);
     size_t nr = (size_t)M * (size_t)M, nc = (size_t)M * (size_t)(M / 2 + 1);
     for (int c = 0; c < N_CHARGES; c++) {
-        f->grid[c] = fftw_malloc(nr * sizeof(double));
-        f->hat[c] = fftw_malloc(nc * sizeof(fftw_complex));
+        f->grid[c] = fftwf_malloc(nr * sizeof(float));
+        f->hat[c] = fftwf_malloc(nc * sizeof(fftwf_complex));
         if (!f->grid[c] || !f->hat[c]) {
             free_grids(f);
             return prle__error_nomem("tsne fft grids");
         }
     }
-    f->kgrid = fftw_malloc(nr * sizeof(double));
-    f->khat = fftw_malloc(nc * sizeof(fftw_complex));
+    f->kgrid = fftwf_malloc(nr * sizeof(float));
+    f->khat = fftwf_malloc(nc * sizeof(fftwf_complex));
     if (!f->kgrid || !f->khat) {
         free_grids(f);
         return prle__error_nomem("tsne fft grids");
     }
     /* FFTW_ESTIMATE: the plan, and so the bits, depend on the size only */
     pthread_mutex_lock(&planner);
-    f->fwd = fftw_plan_dft_r2c_2d(M, M, f->grid[0], f->hat[0], FFTW_ESTIMATE);
-    f->inv = fftw_plan_dft_c2r_2d(M, M, f->hat[0], f->grid[0], FFTW_ESTIMATE);
+    f->fwd = fftwf_plan_dft_r2c_2d(M, M, f->grid[0], f->hat[0], FFTW_ESTIMATE);
+    f->inv = fftwf_plan_dft_c2r_2d(M, M, f->hat[0], f->grid[0], FFTW_ESTIMATE);
     pthread_mutex_unlock(&planner);
     if (!f->fwd || !f->inv) {
         free_grids(f);
@@ -266,9 +266,9 @@ static void kernel(prle__tsne_fft *f, const grid_shape *g)
             double k = (a < m && b < m) ? scale * smooth_kernel(g, d2) : 0.0;
             size_t ra = (size_t)a * row, rm = (size_t)((M - a) % M) * row;
             size_t cb = (size_t)b, cm = (size_t)((M - b) % M);
-            f->kgrid[ra + cb] = f->kgrid[ra + cm] = f->kgrid[rm + cb] = f->kgrid[rm + cm] = k;
+            f->kgrid[ra + cb] = f->kgrid[ra + cm] = f->kgrid[rm + cb] = f->kgrid[rm + cm] = (float)k;
         }
-    fftw_execute_dft_r2c(f->fwd, f->kgrid, f->khat);
+    fftwf_execute_dft_r2c(f->fwd, f->kgrid, f->khat);
     f->kh = h;
 }
 
@@ -337,8 +337,8 @@ int prle__tsne_repulsive_fft(double *neg_out, double *z_out, prle__tsne_fft *f, 
     start[0] = 0;
     double s_self = smooth_kernel(&g, 0.0);
     bool wide = prle__tsne_simd_wide();
-    double *g0 = f->grid[0], *g1 = f->grid[1], *g2 = f->grid[2], *g3 = f->grid[3];
-    fftw_complex *kh = f->khat;
+    float *g0 = f->grid[0], *g1 = f->grid[1], *g2 = f->grid[2], *g3 = f->grid[3];
+    fftwf_complex *kh = f->khat;
 #pragma omp parallel num_threads(nt)
     {
         /* the kernel's transform (the node spacing moves with the embedding's span) on one
@@ -352,12 +352,12 @@ int prle__tsne_repulsive_fft(double *neg_out, double *z_out, prle__tsne_fft *f, 
             if (bx == nb) {
                 for (size_t c = 0; c < N_CHARGES; c++)
                     memset(f->grid[c] + (size_t)nb * N_INTERP * row, 0,
-                           ((size_t)M - (size_t)nb * N_INTERP) * row * sizeof(double));
+                           ((size_t)M - (size_t)nb * N_INTERP) * row * sizeof(float));
                 continue;
             }
             size_t r0 = (size_t)(bx * N_INTERP) * row;
             for (size_t c = 0; c < N_CHARGES; c++)
-                memset(f->grid[c] + r0, 0, N_INTERP * row * sizeof(double));
+                memset(f->grid[c] + r0, 0, N_INTERP * row * sizeof(float));
             size_t e0 = start[(size_t)bx * SUB * nq], e1 = start[(size_t)(bx + 1) * SUB * nq];
             for (size_t s = e0; s < e1; s++) {
                 double x = ys[2 * s], yy = ys[2 * s + 1], wx[N_INTERP], wy[N_INTERP];
@@ -381,14 +381,14 @@ int prle__tsne_repulsive_fft(double *neg_out, double *z_out, prle__tsne_fft *f, 
          */
 #pragma omp for schedule(static, 1)
         for (int c = 0; c < N_CHARGES; c++) {
-            fftw_complex *gh = f->hat[c];
-            fftw_execute_dft_r2c(f->fwd, f->grid[c], gh);
+            fftwf_complex *gh = f->hat[c];
+            fftwf_execute_dft_r2c(f->fwd, f->grid[c], gh);
             for (size_t e = 0; e < nc; e++) {
-                double re = gh[e][0] * kh[e][0] - gh[e][1] * kh[e][1];
-                double im = gh[e][0] * kh[e][1] + gh[e][1] * kh[e][0];
+                float re = gh[e][0] * kh[e][0] - gh[e][1] * kh[e][1];
+                float im = gh[e][0] * kh[e][1] + gh[e][1] * kh[e][0];
                 gh[e][0] = re, gh[e][1] = im;
             }
-            fftw_execute_dft_c2r(f->inv, gh, f->grid[c]);
+            fftwf_execute_dft_c2r(f->inv, gh, f->grid[c]);
         }
         /* interpolate the potentials back, add the near field; force and each point's part
          * of Z, in slot order */
