@@ -14,6 +14,7 @@
 #include <string.h>
 #include <svm.h>
 
+#include "core/bigmem.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "core/threads.h"
@@ -44,6 +45,7 @@ struct prle__svr_kernel {
     prle__scaler scaler;
     bool standardize;
     double gamma;
+    prle__bigmem mem;       /* holds nodes */
     struct svm_node *nodes; /* n rows of n + 2: {0, serial}, {j, K(i, j-1)} j = 1..n, {-1} */
     struct svm_node **rows; /* (n) */
     size_t cap_rows;        /* y and rows hold this many */
@@ -100,7 +102,7 @@ void prle__svr_kernel_free(prle__svr_kernel *k)
     prle_matrix_dispose(&k->xs);
     free(k->y);
     prle__scaler_dispose(&k->scaler);
-    free(k->nodes);
+    prle__bigmem_free(&k->mem);
     free(k->rows);
     free(k);
 }
@@ -165,10 +167,11 @@ int prle__svr_kernel_set(prle__svr_kernel *k, const prle_matrix *x, const float 
     }
     /* the nodes stay while they hold n (n + 2): a grid's kernels and its refit share them */
     if (n * (n + 2) > k->cap_nodes) {
-        free(k->nodes);
-        k->cap_nodes = (k->nodes = malloc(bytes)) ? nn : 0;
-        if (!k->nodes)
+        prle__bigmem_free(&k->mem);
+        k->nodes = NULL, k->cap_nodes = 0;
+        if ((err = prle__bigmem_alloc(&k->mem, bytes)) < 0)
             return prle__error_nomem("svr: kernel matrix");
+        k->nodes = k->mem.p, k->cap_nodes = nn;
     }
     if (!(sq = malloc(n * sizeof(double))))
         return prle__error_nomem("svr: kernel matrix");
