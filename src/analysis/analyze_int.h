@@ -4,6 +4,9 @@
 #define PRLE_ANALYSIS_ANALYZE_INT_H
 
 #include "prle/analysis.h"
+#include "prle/config.h"
+#include "prle/dataset.h"
+#include "prle/embed.h"
 #include "prle/kernel.h"
 #include "prle/tsne.h"
 
@@ -33,11 +36,34 @@ typedef struct prle__analysis {
     bool has_tsne;
     double perplexity;
     prle_tsne_method tsne_method; /* the repulsion the maps used */
-    const float *labels;  /* (n_all) raw labels, train then validation then test */
+    const float *labels;          /* (n_all) raw labels, train then validation then test */
     const size_t *protos; /* prototype rows of model.safetensors, indices into the train rows */
     size_t n_protos;      /* 0: no model (an empty list) */
     prle__analysis_map map[2]; /* retrieval, value */
 } prle__analysis;
+
+#define PRLE__N_SPLITS 3
+
+/** What the run folder gives (analyze.c reads it). */
+typedef struct prle__run_data {
+    prle_config cfg;
+    prle_dataset *ds;
+    prle_embed_report rep;
+    prle_matrix xr[PRLE__N_SPLITS]; /* retrieval */
+    prle_matrix xv[PRLE__N_SPLITS]; /* value */
+    size_t n[PRLE__N_SPLITS];
+    size_t *protos;
+    size_t n_protos;
+    bool protos_are_medoids; /* the oracle's k-medoids would pick these rows (model_medoids) */
+} prle__run_data;
+
+/**
+ * The oracle MoE (p->oracle_moe: its medoids into `medoids`, k = the config's
+ * model.num_prototypes, then the SVR and the linear model) and the two t-SNE maps (p->tsne)
+ * into `a` (analyze_jobs.c). a->labels, label_min/max, seed and perplexity are set.
+ */
+int prle__analyze_jobs(prle__analysis *a, size_t *medoids, const prle__run_data *r,
+                       const prle_analyze_params *p);
 
 /** Writes `a` as analysis.json to `path` atomically. PRLE_EIO, PRLE_ENOMEM. */
 int prle__analysis_write(const char *path, const prle__analysis *a);

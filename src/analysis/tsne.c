@@ -315,16 +315,35 @@ static int check_input(const prle_matrix *x, const prle_tsne_params *p)
     return 0;
 }
 
-int prle_tsne_fit(prle_tsne **out, const prle_matrix *x, const prle_tsne_params *p)
+int prle__tsne_prepare(prle__tsne_prep *out, const prle_matrix *x, const prle_tsne_params *p)
+{
+    int err;
+    *out = (prle__tsne_prep){0};
+    if ((err = prle_tsne_params_check(p)) < 0 || (err = check_input(x, p)) < 0)
+        return err;
+    out->t0 = prle__now();
+    return prle__tsne_affinities(&out->P, x, p->perplexity, p->knn, p->seed,
+                                 prle__threads_resolve(p->n_threads), &out->seconds_knn,
+                                 &out->seconds_affinity);
+}
+
+void prle__tsne_prep_dispose(prle__tsne_prep *prep)
+{
+    prle__tsne_csr_dispose(&prep->P);
+    *prep = (prle__tsne_prep){0};
+}
+
+int prle__tsne_finish(prle_tsne **out, const prle__tsne_prep *prep, const prle_matrix *x,
+                      const prle_tsne_params *p)
 {
     int err;
     prle_tsne *t = NULL;
-    tsne_csr P = {0};
     opt_state s = {0};
-    *out = NULL;
-    if ((err = prle_tsne_params_check(p)) < 0 || (err = check_input(x, p)) < 0)
-        return err;
     size_t n = x->rows;
+    *out = NULL;
+    if (prep->P.n != n)
+        return prle__error_set(PRLE_ESHAPE, "tsne: affinities of %zu rows for %zu rows", prep->P.n,
+                               n);
     if (!(t = calloc(1, sizeof *t)) || (err = prle_matrix_alloc(&t->embedding, n, 2)) < 0) {
         err = t ? err : prle__error_nomem("tsne");
         goto done;
@@ -339,8 +358,8 @@ int prle_tsne_fit(prle_tsne **out, const prle_matrix *x, const prle_tsne_params 
     }
     prle_tsne_info *info = &t->info;
     s.nt = prle__threads_resolve(p->n_threads);
-    s.t0 = prle__now();
-    s.p = &P;
+    s.t0 = prep->t0;
+    s.p = &prep->P;
     s.prm = p;
     s.total = p->n_iter;
     /* auto: openTSNE's n / exaggeration per phase, in scikit-learn's units (its gradient is
@@ -352,10 +371,9 @@ int prle_tsne_fit(prle_tsne **out, const prle_matrix *x, const prle_tsne_params 
     info->learning_rate = lr_late;
     s.lr = lr_early;
     info->n_neighbors = (size_t)fmin(floor(3.0 * p->perplexity + 1.0), (double)(n - 1));
-    if ((err = prle__tsne_affinities(&P, x, p->perplexity, p->knn, p->seed, s.nt,
-                                     &info->seconds_knn, &info->seconds_affinity)) < 0)
-        goto done;
-    if ((err = prle__tsne_grad_new(&s.grad_state, &P, NULL)) < 0)
+    info->seconds_knn = prep->seconds_knn;
+    info->seconds_affinity = prep->seconds_affinity;
+    if ((err = prle__tsne_grad_new(&s.grad_state, &prep->P, NULL)) < 0)
         goto done;
     double t1 = prle__now();
     if ((err = tsne_start(s.y, x, p)) < 0)
@@ -384,13 +402,23 @@ int prle_tsne_fit(prle_tsne **out, const prle_matrix *x, const prle_tsne_params 
     *out = t;
     t = NULL;
 done:
-    prle__tsne_csr_dispose(&P);
     free(s.y);
     free(s.grad);
     free(s.update);
     free(s.gains);
     prle__tsne_grad_free(s.grad_state);
     prle_tsne_free(t);
+    return err;
+}
+
+int prle_tsne_fit(prle_tsne **out, const prle_matrix *x, const prle_tsne_params *p)
+{
+    prle__tsne_prep prep;
+    *out = NULL;
+    int err = prle__tsne_prepare(&prep, x, p);
+    if (err == 0)
+        err = prle__tsne_finish(out, &prep, x, p);
+    prle__tsne_prep_dispose(&prep);
     return err;
 }
 

@@ -64,6 +64,23 @@ typedef struct tsne_csr {
     double *val;    /* (nnz) */
 } tsne_csr;
 
+/** prle_tsne_fit in two halves (the analysis runs them as separate pieces): the affinities of
+ *  x, then the optimisation from them. */
+typedef struct prle__tsne_prep {
+    tsne_csr P;
+    double t0; /* when the fit began (progress reports the time since) */
+    double seconds_knn, seconds_affinity;
+} prle__tsne_prep;
+
+/** Checks p and x, computes P. On failure `out` holds nothing to dispose of. */
+int prle__tsne_prepare(prle__tsne_prep *out, const prle_matrix *x, const prle_tsne_params *p);
+
+/** The optimisation from prep (of the same x and p): prle_tsne_fit's result. */
+int prle__tsne_finish(prle_tsne **out, const prle__tsne_prep *prep, const prle_matrix *x,
+                      const prle_tsne_params *p);
+
+void prle__tsne_prep_dispose(prle__tsne_prep *prep);
+
 /** P = (C + C^T) / sum(C + C^T) of the conditional C given by rows `idx` (n, k), `cond`. */
 int prle__tsne_symmetrize(tsne_csr *out, const size_t *idx, const double *cond, size_t n, size_t k,
                           int n_threads);

@@ -1,0 +1,312 @@
+/* The analysis' pieces after the correlation (SPEC.md §7): the oracle MoE's two models and
+ * the two t-SNE maps, each map in two halves (affinities, then the optimisation). With two
+ * threads the pieces run side by side, one thread each, in the order of `order` below: the SVR
+ * (its kernel table, then libsvm's single-threaded fit), the two maps' affinities, their
+ * optimisations (each waits for its own affinities), the linear model. A piece alone on one
+ * thread waits at no barrier, and a free thread takes the next piece, so the two stay busy to
+ * the end (STS-B: 4.2 s, against 7.3 s one piece after the other on both threads). Otherwise
+ * the pieces run one after the other, each on every thread. The results do not depend on the
+ * thread count. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/analyze_int.h"
+#include "analysis/tsne_int.h"
+#include "core/error.h"
+#include "core/progress.h"
+#include "core/threads.h"
+#include "prle/prototypes.h"
+
+#define N_SPLITS PRLE__N_SPLITS
+
+/* rows of three splits one after the other into a new (sum, d) matrix */
+static int stack(prle_matrix *out, const prle_matrix *x, int count)
+{
+    size_t rows = 0, d = x[0].cols, at = 0;
+    for (int s = 0; s < count; s++) {
+        if (x[s].cols != d)
+            return prle__error_set(PRLE_ESHAPE, "analyze: widths differ: %zu and %zu", d,
+                                   x[s].cols);
+        rows += x[s].rows;
+    }
+    int err = prle_matrix_alloc(out, rows, d);
+    if (err < 0)
+        return err;
+    for (int s = 0; s < count; s++) {
+        if (x[s].rows)
+            memcpy(prle_matrix_row(out, at), x[s].data, x[s].rows * d * sizeof(float));
+        at += x[s].rows;
+    }
+    return 0;
+}
+
+/* Progress of one piece of the analysis: the t-SNE maps name their space in the note, and
+ * pieces that run side by side reach the caller's callback one at a time. */
+typedef struct relay_to {
+    prle_progress_fn fn;
+    void *ud;
+    const char *space; /* NULL: the note as it is */
+    pthread_mutex_t *lock;
+} relay_to;
+
+static bool relay(const prle_progress *info, void *ud)
+{
+    const relay_to *t = ud;
+    char note[96];
+    prle_progress q = *info;
+    if (t->space) {
+        snprintf(note, sizeof note, "%s %s", t->space, info->note ? info->note : "");
+        q.note = note;
+    }
+    if (t->lock)
+        pthread_mutex_lock(t->lock);
+    bool go = t->fn(&q, t->ud);
+    if (t->lock)
+        pthread_mutex_unlock(t->lock);
+    return go;
+}
+
+/* The oracle's data: value-space rows of train then validation, labels on the 0-1 scale, and
+ * the medoids (the model's prototypes when k-medoids would pick them, else k-medoids on the
+ * training rows). */
+typedef struct oracle_in {
+    prle_matrix fit;
+    float *yfit, *ytest;
+    double seconds_medoids;
+    size_t models_done; /* for the progress lines */
+} oracle_in;
+
+static void oracle_in_dispose(oracle_in *o)
+{
+    prle_matrix_dispose(&o->fit);
+    free(o->yfit);
+    free(o->ytest);
+}
+
+static int oracle_prepare(oracle_in *o, size_t *medoids, const prle__analysis *a,
+                          const prle__run_data *r, const prle_analyze_params *p)
+{
+    int err;
+    size_t nfit = r->n[0] + r->n[1], k = r->cfg.model.num_prototypes;
+    double lo = a->label_min, span = a->label_max - a->label_min, t0 = prle__now();
+    if (k < 1 || k > r->n[0])
+        return prle__error_set(PRLE_EINVAL,
+                               "analyze: model.num_prototypes is %zu, needs 1..%zu (training rows)",
+                               k, r->n[0]);
+    if (!(span > 0))
+        return prle__error_set(PRLE_EINVAL, "analyze: label range [%g, %g] is empty", a->label_min,
+                               a->label_max);
+    o->yfit = malloc(nfit * sizeof(float));
+    o->ytest = malloc((r->n[2] ? r->n[2] : 1) * sizeof(float));
+    if (!o->yfit || !o->ytest)
+        return prle__error_nomem("analyze: labels");
+    for (size_t i = 0; i < nfit; i++) /* train then validation */
+        o->yfit[i] = (float)((a->labels[i] - lo) / span);
+    for (size_t i = 0; i < r->n[2]; i++)
+        o->ytest[i] = (float)((a->labels[nfit + i] - lo) / span);
+    if ((err = stack(&o->fit, r->xv, 2)) < 0)
+        return err;
+    if (r->protos_are_medoids) {
+        memcpy(medoids, r->protos, k * sizeof *medoids);
+        return 0;
+    }
+    prle_proto_params pp = prle_proto_default_params();
+    pp.method = PRLE_PROTO_KMEDOIDS;
+    pp.n_prototypes = k;
+    pp.seed = r->cfg.train.seed;
+    pp.n_threads = p->n_threads;
+    prle_matrix head = {o->fit.data, r->n[0], o->fit.cols, NULL, 0}; /* the training rows */
+    err = prle_prototypes_select(medoids, NULL, &head, &pp);
+    o->seconds_medoids = prle__now() - t0;
+    return err;
+}
+
+/* Oracle model m (0 SVR, 1 linear) on `nt` threads; experts on train + validation. */
+static int oracle_fit(prle__analysis *a, oracle_in *o, const size_t *medoids,
+                      const prle__run_data *r, const prle_analyze_params *p, int m, int nt,
+                      relay_to *rl)
+{
+    double t0 = prle__now();
+    prle_oracle_params op = prle_oracle_default_params();
+    op.model = m ? PRLE_ORACLE_LINEAR : PRLE_ORACLE_SVR;
+    op.svr = p->oracle_svr;
+    op.ridge = p->oracle_ridge;
+    op.n_threads = nt;
+    op.progress = rl->fn ? relay : NULL; /* the fits one by one: "oracle:svr", "oracle:linear" */
+    op.progress_ud = rl;
+    int err = prle_oracle_moe_eval(&a->oracle[m], NULL, NULL, &o->fit, o->yfit, medoids,
+                                   r->cfg.model.num_prototypes, &r->xv[2], o->ytest, &op);
+    if (err < 0)
+        return err;
+    if (m)
+        snprintf(a->oracle_params[m], sizeof a->oracle_params[m], "alpha=%g", op.ridge.alpha);
+    else {
+        a->oracle[m].seconds += o->seconds_medoids;
+        snprintf(a->oracle_params[m], sizeof a->oracle_params[m], "C=%g epsilon=%g gamma=%s",
+                 op.svr.C, op.svr.epsilon,
+                 op.svr.gamma_mode == PRLE_SVR_GAMMA_SCALE  ? "scale"
+                 : op.svr.gamma_mode == PRLE_SVR_GAMMA_AUTO ? "auto"
+                                                            : "value");
+    }
+    size_t done; /* a line as each model ends: "oracle 1/2 (svr)" */
+#pragma omp atomic capture
+    done = ++o->models_done;
+    return rl->fn
+               ? prle__progress(relay, rl, "oracle", done, 2, t0, prle_oracle_model_name(op.model))
+               : 0;
+}
+
+static const char *const spaces[2] = {"retrieval", "value"};
+
+/* One map's state between its halves. */
+typedef struct map_work {
+    prle_matrix all; /* train + validation + test rows of the space */
+    prle_tsne_params tp;
+    prle__tsne_prep prep;
+    double seconds; /* of the affinities */
+    bool ready;     /* the affinities are done (err says how) */
+    int err;
+} map_work;
+
+typedef struct jobs {
+    prle__analysis *a;
+    oracle_in o;
+    const size_t *medoids;
+    const prle__run_data *r;
+    const prle_analyze_params *p;
+    map_work map[2];
+    bool side;            /* two threads, one piece each */
+    pthread_mutex_t lock; /* progress callbacks, and `ready` */
+    pthread_cond_t cond;
+} jobs;
+
+/* The affinities of map s: prle__tsne_prepare on the stacked rows. */
+static int map_prepare(jobs *j, int s, int nt)
+{
+    map_work *m = &j->map[s];
+    double t0 = prle__now();
+    int err = stack(&m->all, s ? j->r->xv : j->r->xr, N_SPLITS);
+    m->tp = prle_tsne_default_params();
+    m->tp.perplexity = j->a->perplexity;
+    m->tp.seed = j->a->seed;
+    m->tp.n_threads = nt;
+    if (err == 0)
+        err = prle__tsne_prepare(&m->prep, &m->all, &m->tp);
+    m->seconds = prle__now() - t0;
+    pthread_mutex_lock(&j->lock);
+    m->ready = true;
+    m->err = err;
+    pthread_cond_broadcast(&j->cond);
+    pthread_mutex_unlock(&j->lock);
+    return err;
+}
+
+/* The optimisation of map s once its affinities are done (0 when they failed: that piece
+ * reports it). */
+static int map_finish(jobs *j, int s, int nt, relay_to *rl)
+{
+    map_work *m = &j->map[s];
+    prle_tsne *t = NULL;
+    pthread_mutex_lock(&j->lock);
+    while (!m->ready)
+        pthread_cond_wait(&j->cond, &j->lock);
+    pthread_mutex_unlock(&j->lock);
+    if (m->err < 0)
+        return 0;
+    m->tp.n_threads = nt;
+    if (rl->fn) {
+        rl->space = spaces[s];
+        m->tp.progress = relay;
+        m->tp.progress_ud = rl;
+    }
+    double t0 = prle__now();
+    prle__analysis_map *out = &j->a->map[s];
+    int err = prle__tsne_finish(&t, &m->prep, &m->all, &m->tp);
+    if (err == 0 && (err = prle_matrix_copy(&out->xy, prle_tsne_embedding(t))) == 0) {
+        out->info = prle_tsne_get_info(t);
+        out->seconds = m->seconds + (prle__now() - t0);
+    }
+    prle_tsne_free(t);
+    return err;
+}
+
+enum {
+    JOB_ORACLE_SVR,
+    JOB_PREP_RETRIEVAL,
+    JOB_PREP_VALUE,
+    JOB_MAP_RETRIEVAL,
+    JOB_MAP_VALUE,
+    JOB_ORACLE_LINEAR
+};
+
+static int run_job(jobs *j, int job, int nt)
+{
+    relay_to rl = {j->p->progress, j->p->progress_ud, NULL, j->side ? &j->lock : NULL};
+    int err;
+    switch (job) {
+    case JOB_ORACLE_SVR:
+    case JOB_ORACLE_LINEAR:
+        return oracle_fit(j->a, &j->o, j->medoids, j->r, j->p, job == JOB_ORACLE_LINEAR, nt, &rl);
+    case JOB_PREP_RETRIEVAL:
+    case JOB_PREP_VALUE:
+        err = map_prepare(j, job == JOB_PREP_VALUE, nt);
+        break;
+    default:
+        err = map_finish(j, job == JOB_MAP_VALUE, nt, &rl);
+        break;
+    }
+    int s = job == JOB_PREP_VALUE || job == JOB_MAP_VALUE;
+    if (err < 0 && err != PRLE_ENOMEM && err != PRLE_EABORTED)
+        prle__error_prefix(err, "t-SNE of the %s space", spaces[s]);
+    return err;
+}
+
+int prle__analyze_jobs(prle__analysis *a, size_t *medoids, const prle__run_data *r,
+                       const prle_analyze_params *p)
+{
+    static const int order[] = {JOB_ORACLE_SVR,    JOB_PREP_RETRIEVAL, JOB_PREP_VALUE,
+                                JOB_MAP_RETRIEVAL, JOB_MAP_VALUE,      JOB_ORACLE_LINEAR};
+    int todo[6], nj = 0, nt = prle__threads_resolve(p->n_threads), err = 0;
+    jobs j = {.a = a, .medoids = medoids, .r = r, .p = p, .side = nt == 2 && p->tsne};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        bool oracle = order[i] == JOB_ORACLE_SVR || order[i] == JOB_ORACLE_LINEAR;
+        if (oracle ? p->oracle_moe : p->tsne)
+            todo[nj++] = order[i];
+    }
+    int codes[6] = {0};
+    char msgs[6][1024];
+    pthread_mutex_init(&j.lock, NULL);
+    pthread_cond_init(&j.cond, NULL);
+    a->tsne_method = prle_tsne_default_params().method;
+    if (p->oracle_moe) {
+        if ((err = oracle_prepare(&j.o, medoids, a, r, p)) < 0)
+            goto done;
+        a->medoids = medoids;
+        a->medoids_from_model = r->protos_are_medoids;
+    }
+    if (!j.side) { /* outside any parallel region: each piece's own loops get every thread */
+        for (int i = 0; i < nj && err == 0; i++)
+            err = run_job(&j, todo[i], nt);
+    } else {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(2)
+        for (int i = 0; i < nj; i++)
+            if ((codes[i] = run_job(&j, todo[i], 1)) < 0)
+                snprintf(msgs[i], sizeof msgs[i], "%s", prle_last_error());
+        for (int i = 0; i < nj && err == 0; i++)
+            if (codes[i] < 0)
+                err = prle__error_set(codes[i], "%s", msgs[i]);
+    }
+    a->has_oracle = p->oracle_moe && err == 0;
+    a->has_tsne = p->tsne && err == 0;
+done:
+    for (int s = 0; s < 2; s++) {
+        prle__tsne_prep_dispose(&j.map[s].prep);
+        prle_matrix_dispose(&j.map[s].all);
+    }
+    oracle_in_dispose(&j.o);
+    pthread_cond_destroy(&j.cond);
+    pthread_mutex_destroy(&j.lock);
+    return err;
+}
