@@ -594,6 +594,53 @@ static void test_tsne__errors(void)
     prle_matrix_dispose(&x);
 }
 
+/* A stored map is read back bit for bit for the same rows and params, and missed for other
+ * params, other rows or a damaged file; a folder that cannot be written is no error. */
+static void test_tsne__cache(void)
+{
+    prle_matrix x = gaussian_rows(300, 6, 3, 9, 2.0), xy = {0};
+    prle_tsne_params p = prle_tsne_default_params();
+    p.n_iter = 100;
+    p.exaggeration_iter = 50;
+    prle_tsne *t = fit_or_null(&x, &p);
+    prle_tsne_info info = {0};
+    const char *path = pt_tmp("prle-test-tsne-cache.safetensors");
+    remove(path);
+    if (!t) {
+        prle_matrix_dispose(&x);
+        return;
+    }
+    prle_tsne_info made = prle_tsne_get_info(t);
+    PT_EQ_INT(prle__tsne_cache_load(&xy, &info, path, &x, &p), 0); /* no file */
+    prle__tsne_cache_store(path, &x, &p, prle_tsne_embedding(t), &made);
+    PT_EQ_INT(prle__tsne_cache_load(&xy, &info, path, &x, &p), 1);
+    PT_CHECK(xy.rows == x.rows && xy.cols == 2 &&
+             memcmp(xy.data, prle_tsne_embedding(t)->data, 2 * x.rows * sizeof(float)) == 0);
+    PT_CHECK(info.kl_divergence == made.kl_divergence && info.n_iter == made.n_iter &&
+             info.n_neighbors == made.n_neighbors);
+    prle_matrix_dispose(&xy);
+    p.seed = 43; /* other params */
+    PT_EQ_INT(prle__tsne_cache_load(&xy, &info, path, &x, &p), 0);
+    p.seed = 42;
+    x.data[17] += 1.0f; /* other rows */
+    PT_EQ_INT(prle__tsne_cache_load(&xy, &info, path, &x, &p), 0);
+    x.data[17] -= 1.0f;
+    PT_EQ_INT(prle__tsne_cache_load(&xy, &info, path, &x, &p), 1);
+    prle_matrix_dispose(&xy);
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fputs("damaged", f);
+        fclose(f);
+    }
+    PT_EQ_INT(prle__tsne_cache_load(&xy, &info, path, &x, &p), 0);
+    prle__tsne_cache_store("/nonexistent-folder/map.safetensors", &x, &p,
+                           prle_tsne_embedding(t), &made);
+    PT_CHECK(prle_last_error()[0] == 0);
+    remove(path);
+    prle_tsne_free(t);
+    prle_matrix_dispose(&x);
+}
+
 int main(void)
 {
     prle_init(2);
@@ -607,5 +654,6 @@ int main(void)
     PT_RUN(test_tsne__methods_agree);
     PT_RUN(test_tsne__deterministic);
     PT_RUN(test_tsne__errors);
+    PT_RUN(test_tsne__cache);
     return pt_report();
 }

@@ -110,7 +110,8 @@ typedef struct prle_analysis_summary {
     size_t n_oracle;              /**< 2, or 0 when not computed */
     double tsne_kl[2];            /**< [0] retrieval, [1] value; NaN when not computed */
     double tsne_seconds[2];
-    double seconds; /**< the whole call */
+    bool tsne_cached[2]; /**< the map was read from the embedding cache (the retrieval one) */
+    double seconds;      /**< the whole call */
 } prle_analysis_summary;
 
 /**

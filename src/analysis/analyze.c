@@ -270,6 +270,7 @@ int prle_analyze_run_summary(prle_analysis_summary *out, const char *run_dir,
             sm.corr_spearman[s] = a.has_corr ? a.corr[s].spearman : NAN;
             sm.tsne_kl[s] = a.has_tsne ? a.map[s].info.kl_divergence : NAN;
             sm.tsne_seconds[s] = a.has_tsne ? a.map[s].seconds : NAN;
+            sm.tsne_cached[s] = a.has_tsne && a.map[s].cached;
             sm.oracle[s] = a.oracle[s];
         }
         sm.n_oracle = a.has_oracle ? 2 : 0;

@@ -14,7 +14,8 @@
 typedef struct prle__analysis_map {
     prle_matrix xy;      /* (n_all, 2); empty when not computed */
     prle_tsne_info info; /* kl_divergence, n_iter, ... */
-    double seconds;      /* the whole fit */
+    double seconds;      /* the whole fit (reading it when cached) */
+    bool cached;         /* read from the embedding cache (tsne_cache.c), not computed */
 } prle__analysis_map;
 
 /** Everything analysis.json holds. Borrowed pointers; the writer only reads. */

@@ -16,6 +16,7 @@
 #include "analysis/tsne_int.h"
 #include "core/error.h"
 #include "core/progress.h"
+#include "core/str.h"
 #include "core/threads.h"
 #include "prle/prototypes.h"
 
@@ -168,6 +169,8 @@ typedef struct map_work {
     double seconds; /* of the affinities */
     bool ready;     /* the affinities are done (err says how) */
     int err;
+    char *cache; /* the map's file in the embedding cache (retrieval space only), or NULL */
+    bool cached; /* the map came from it */
 } map_work;
 
 typedef struct jobs {
@@ -192,7 +195,16 @@ static int map_prepare(jobs *j, int s, int nt)
     m->tp.perplexity = j->a->perplexity;
     m->tp.seed = j->a->seed;
     m->tp.n_threads = nt;
-    if (err == 0)
+    if (err == 0 && m->cache) {
+        prle__analysis_map *out = &j->a->map[s];
+        int hit = prle__tsne_cache_load(&out->xy, &out->info, m->cache, &m->all, &m->tp);
+        err = hit < 0 ? hit : 0;
+        if (hit > 0) {
+            out->seconds = prle__now() - t0;
+            out->cached = m->cached = true;
+        }
+    }
+    if (err == 0 && !m->cached)
         err = prle__tsne_prepare(&m->prep, &m->all, &m->tp);
     m->seconds = prle__now() - t0;
     pthread_mutex_lock(&j->lock);
@@ -213,7 +225,7 @@ static int map_finish(jobs *j, int s, int nt, relay_to *rl)
     while (!m->ready)
         pthread_cond_wait(&j->cond, &j->lock);
     pthread_mutex_unlock(&j->lock);
-    if (m->err < 0)
+    if (m->err < 0 || m->cached)
         return 0;
     m->tp.n_threads = nt;
     if (rl->fn) {
@@ -227,6 +239,8 @@ static int map_finish(jobs *j, int s, int nt, relay_to *rl)
     if (err == 0 && (err = prle_matrix_copy(&out->xy, prle_tsne_embedding(t))) == 0) {
         out->info = prle_tsne_get_info(t);
         out->seconds = m->seconds + (prle__now() - t0);
+        if (m->cache)
+            prle__tsne_cache_store(m->cache, &m->all, &m->tp, &out->xy, &out->info);
     }
     prle_tsne_free(t);
     return err;
@@ -280,6 +294,13 @@ int prle__analyze_jobs(prle__analysis *a, size_t *medoids, const prle__run_data 
     pthread_mutex_init(&j.lock, NULL);
     pthread_cond_init(&j.cond, NULL);
     a->tsne_method = prle_tsne_default_params().method;
+    /* the retrieval space's rows are the embedding cache's: its map is kept there too (not
+     * beside the user's own .npy inputs) */
+    if (p->tsne && r->rep.dir && !r->rep.is_input &&
+        !(j.map[0].cache = prle__path_join_norm(r->rep.dir, "tsne-retrieval.safetensors"))) {
+        err = prle__error_nomem("analyze: path");
+        goto done;
+    }
     if (p->oracle_moe) {
         if ((err = oracle_prepare(&j.o, medoids, a, r, p)) < 0)
             goto done;
@@ -304,6 +325,7 @@ done:
     for (int s = 0; s < 2; s++) {
         prle__tsne_prep_dispose(&j.map[s].prep);
         prle_matrix_dispose(&j.map[s].all);
+        free(j.map[s].cache);
     }
     oracle_in_dispose(&j.o);
     pthread_cond_destroy(&j.cond);

@@ -114,7 +114,8 @@ static int add_map(cJSON *t, const char *key, const prle__analysis_map *m)
         return PRLE_ENOMEM;
     if ((err = prle__json_add_number(o, "kl", m->info.kl_divergence)) < 0 ||
         (err = prle__json_add_int(o, "n_iter", m->info.n_iter)) < 0 ||
-        (err = prle__json_add_number(o, "seconds", m->seconds)) < 0)
+        (err = prle__json_add_number(o, "seconds", m->seconds)) < 0 ||
+        (err = prle__json_add_bool(o, "cached", m->cached)) < 0)
         return err;
     cJSON *xy = add_array(o, "xy");
     if (!xy)

@@ -30,20 +30,20 @@
 static pthread_mutex_t planner = PTHREAD_MUTEX_INITIALIZER;
 
 struct prle__tsne_fft {
-    int M;                        /* FFT side, 2 m (m = N_INTERP boxes) */
-    double kh;                    /* node spacing of the kernel's transform in khat */
-    fftwf_plan fwd, inv;          /* r2c and c2r of (M, M), in float */
-    float *grid[N_CHARGES];       /* (M, M) real: charges, then potentials */
+    int M;                         /* FFT side, 2 m (m = N_INTERP boxes) */
+    double kh;                     /* node spacing of the kernel's transform in khat */
+    fftwf_plan fwd, inv;           /* r2c and c2r of (M, M), in float */
+    float *grid[N_CHARGES];        /* (M, M) real: charges, then potentials */
     fftwf_complex *hat[N_CHARGES]; /* (M, M/2 + 1) */
-    float *kgrid;                 /* (M, M) the kernel between node offsets */
-    fftwf_complex *khat;          /* (M, M/2 + 1) its transform, scaled by 1 / M^2 */
-    size_t cap;                   /* points the arrays below hold */
-    uint32_t *order;              /* (n) points by box, ascending index within one (slots) */
-    uint32_t *cid;                /* (n) each point's cell */
-    size_t *start;                /* (boxes + 1) each box's first slot */
-    double *zrow;                 /* (n) each point's part of Z */
-    double *ys;                   /* (n, 2) the points in slot order */
-    float *xf, *yf;               /* (n + 7) the same about the grid's centre, in float */
+    float *kgrid;                  /* (M, M) the kernel between node offsets */
+    fftwf_complex *khat;           /* (M, M/2 + 1) its transform, scaled by 1 / M^2 */
+    size_t cap;                    /* points the arrays below hold */
+    uint32_t *order;               /* (n) points by box, ascending index within one (slots) */
+    uint32_t *cid;                 /* (n) each point's cell */
+    size_t *start;                 /* (boxes + 1) each box's first slot */
+    double *zrow;                  /* (n) each point's part of Z */
+    double *ys;                    /* (n, 2) the points in slot order */
+    float *xf, *yf;                /* (n + 7) the same about the grid's centre, in float */
     size_t start_cap;
 };
 
@@ -266,7 +266,8 @@ static void kernel(prle__tsne_fft *f, const grid_shape *g)
             double k = (a < m && b < m) ? scale * smooth_kernel(g, d2) : 0.0;
             size_t ra = (size_t)a * row, rm = (size_t)((M - a) % M) * row;
             size_t cb = (size_t)b, cm = (size_t)((M - b) % M);
-            f->kgrid[ra + cb] = f->kgrid[ra + cm] = f->kgrid[rm + cb] = f->kgrid[rm + cm] = (float)k;
+            f->kgrid[ra + cb] = f->kgrid[ra + cm] = f->kgrid[rm + cb] = f->kgrid[rm + cm] =
+                (float)k;
         }
     fftwf_execute_dft_r2c(f->fwd, f->kgrid, f->khat);
     f->kh = h;

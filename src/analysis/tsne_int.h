@@ -81,6 +81,18 @@ int prle__tsne_finish(prle_tsne **out, const prle__tsne_prep *prep, const prle_m
 
 void prle__tsne_prep_dispose(prle__tsne_prep *prep);
 
+/**
+ * A map computed before for the same rows `x` and params (tsne_cache.c): 1 and the map in
+ * xy (n, 2) and its figures in info when `path` holds it, 0 when it does not (no file,
+ * another key, unreadable), PRLE_ENOMEM.
+ */
+int prle__tsne_cache_load(prle_matrix *xy, prle_tsne_info *info, const char *path,
+                          const prle_matrix *x, const prle_tsne_params *p);
+
+/** Writes the map of `x` under `path` (atomically); a failure is ignored (it is a cache). */
+void prle__tsne_cache_store(const char *path, const prle_matrix *x, const prle_tsne_params *p,
+                            const prle_matrix *xy, const prle_tsne_info *info);
+
 /** P = (C + C^T) / sum(C + C^T) of the conditional C given by rows `idx` (n, k), `cond`. */
 int prle__tsne_symmetrize(tsne_csr *out, const size_t *idx, const double *cond, size_t n, size_t k,
                           int n_threads);

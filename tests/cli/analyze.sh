@@ -78,18 +78,34 @@ check json 0 "$py" check.py $run/analysis.json $run/kernel_report.json ""
 contains json out "analysis.json ok"
 
 # the same file again (seconds aside), and on 1 thread as on 2, t-SNE included (README,
-# Reproducibility: no result depends on the thread count)
-strip() { grep -v '"seconds"' "$1"; }
+# Reproducibility: no result depends on the thread count). The retrieval map is kept in the
+# embedding cache: the second run reads it (the same bits); a cache file that is missing, from
+# other rows or damaged is computed again.
+strip() { grep -v '"seconds"\|"cached"' "$1"; }
+cached() { # analysis.json, want for retrieval, want for value
+  "$py" -c 'import json, sys; t = json.load(open(sys.argv[1]))["tsne"]
+assert [str(t[s]["cached"]) for s in ("retrieval", "value")] == sys.argv[2:], sys.argv' "$@" ; }
+tmap=$(find "$tmp" -name tsne-retrieval.safetensors)
+ok map_stored test -s "$tmap"
 cp $run/analysis.json first.json
 check again 0 "$prle" -q analyze $run
 ok again_same cmp -s <(strip first.json) <(strip $run/analysis.json)
 ok has_seconds grep -q '"seconds"' first.json
+ok first_computed cached first.json False False
+ok again_read cached $run/analysis.json True False
+printf 'not a map' >"$tmap"
+check damaged 0 "$prle" -q analyze $run
+ok damaged_same cmp -s <(strip first.json) <(strip $run/analysis.json)
+ok damaged_computed cached $run/analysis.json False False
+rm -f "$tmap"
 sed -i 's/^  threads: .*/  threads: 2/' $run/config.yaml
 check two_threads 0 "$prle" -q analyze $run
 cp $run/analysis.json two.json
+rm -f "$tmap"
 sed -i 's/^  threads: .*/  threads: 1/' $run/config.yaml
 check one_thread 0 "$prle" -q analyze $run
 ok threads_same cmp -s <(strip two.json) <(strip $run/analysis.json)
+ok one_thread_computed cached $run/analysis.json False False
 
 # prototype rows from model.safetensors are marked
 protos $run/model.safetensors 5 17 42 3
