@@ -15,14 +15,16 @@ done
 check version 0 "$prle" --version
 matches version out "^prle [0-9]+\.[0-9]+\.[0-9]+$"
 check version-cmd 0 "$prle" version
-# idle OpenMP threads sleep (issue 15): the program restarts itself with a passive wait
-# policy unless the user chose one
-check wait-policy 0 env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT "$prle" -v --version
-contains wait-policy out "OMP_WAIT_POLICY=passive GOMP_SPINCOUNT=(unset)"
+# idle OpenMP threads sleep and malloc asks for 2 MB pages (issue 15): the program restarts
+# itself with a passive wait policy and glibc's hugetlb tunable unless the user chose them
+check wait-policy 0 env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT -u GLIBC_TUNABLES "$prle" -v --version
+contains wait-policy out "OMP_WAIT_POLICY=passive GOMP_SPINCOUNT=(unset) GLIBC_TUNABLES=glibc.malloc.hugetlb=1"
 check wait-policy-kept 0 env -u GOMP_SPINCOUNT OMP_WAIT_POLICY=active "$prle" -v --version
 contains wait-policy-kept out "OMP_WAIT_POLICY=active GOMP_SPINCOUNT=(unset)"
 check spincount-kept 0 env -u OMP_WAIT_POLICY GOMP_SPINCOUNT=1000 "$prle" -v --version
 contains spincount-kept out "OMP_WAIT_POLICY=(unset) GOMP_SPINCOUNT=1000"
+check tunables-kept 0 env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT GLIBC_TUNABLES=glibc.malloc.check=0 "$prle" -v --version
+contains tunables-kept out "OMP_WAIT_POLICY=passive GOMP_SPINCOUNT=(unset) GLIBC_TUNABLES=glibc.malloc.check=0"
 
 check no-args 2 "$prle"
 contains no-args err "usage: prle"
