@@ -69,7 +69,9 @@ fuzz: deps
 bench: deps
 	$(CMAKE) -S . -B $(BUILD) -DPRLE_BUILD_BENCH=ON
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
-	@for b in $(BUILD)/bench/bench_*; do [ -x "$$b" ] && "$$b" || exit 1; done
+	@# the malloc setting prle gives itself (cli/main.c): the benches time the library as it runs there
+	@for b in $(BUILD)/bench/bench_*; do [ -x "$$b" ] && \
+	  GLIBC_TUNABLES=$${GLIBC_TUNABLES:-glibc.malloc.hugetlb=1} "$$b" || exit 1; done
 	@bench/predict.sh $(BUILD)
 	@bench/busy.sh $(BUILD)
 	@bench/gguf.sh $(BUILD)

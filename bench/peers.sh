@@ -160,7 +160,7 @@ done
 echo
 echo "3. t-SNE of train+validation+test: bench_tsne vs tsne_peer.py (scikit-learn Barnes-Hut)"
 repeat tsne env PRLE_BENCH_TSNE="$WORK/peer" PRLE_BENCH_THREADS="$THREADS" PRLE_BENCH_REPS=1 \
-  "$BUILD/bench/bench_tsne"
+  GLIBC_TUNABLES=${GLIBC_TUNABLES:-glibc.malloc.hugetlb=1} "$BUILD/bench/bench_tsne"
 repeat sktsne "$PY" "$PEERS/tsne_peer.py" "$WORK/peer"
 header "t-SNE" sklearn
 row "t-SNE s" %.2f "$(med tsne tsne_s)" "$(med sktsne kv seconds)"
