@@ -431,6 +431,7 @@ int prle__tsne_knn_brute(size_t *idx_out, double *dist_out, const prle_matrix *x
     size_t n = x->rows, d = x->cols, nd, nb = (n + BRUTE_BLOCK - 1) / BRUTE_BLOCK;
     size_t per = 2 * k + 64, n_arena; /* candidates a row holds before it tightens */
     int err = 0, nt = prle__threads_resolve(n_threads), failed = 0;
+    (void)nt;
     PRLE_ASSERT(k >= 1 && k < n);
     if (n > UINT32_MAX || !prle__mul_ok(&nd, n, d) || !prle__mul_ok(&n_arena, n, per) ||
         n_arena > SIZE_MAX / sizeof(brute_cand))
