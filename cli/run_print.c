@@ -2,15 +2,36 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "run_print.h"
 
 void cli_progress_init(cli_progress *ps)
 {
+    *ps = (cli_progress){0};
     ps->tty = isatty(STDERR_FILENO) != 0;
     ps->show = !cli_opts.quiet && (ps->tty || cli_opts.verbose);
-    ps->open = false;
+}
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* A plain line is due: a new stage, the step's end, or a second since the last line (a log of
+ * a table's 435 tiles in half a second keeps two lines, not 435). */
+static bool line_due(cli_progress *ps, const prle_progress *p)
+{
+    double now = mono_now();
+    bool fresh = strncmp(ps->stage, p->stage, sizeof ps->stage - 1) != 0;
+    if (!fresh && !(p->total && p->done >= p->total) && now - ps->at < 1.0)
+        return false;
+    snprintf(ps->stage, sizeof ps->stage, "%s", p->stage);
+    ps->at = now;
+    return true;
 }
 
 /* "3.4 s", "2 min 05 s": an ETA a person reads at a glance. */
@@ -50,7 +71,7 @@ bool cli_progress_fn(const prle_progress *p, void *ud)
     char line[512];
     if (cli_interrupted)
         return false; /* the library stops and cleans up */
-    if (!ps->show)
+    if (!ps->show || (!ps->tty && !line_due(ps, p)))
         return true;
     cli_progress_line(line, sizeof line, p, ps->tty);
     if (ps->tty) {

@@ -7,11 +7,14 @@
 
 #include "cli.h"
 
-/** Progress on stderr: a rewritten line on a terminal, plain lines with -v in a pipe. */
+/** Progress on stderr: a rewritten line on a terminal, plain lines with -v in a pipe (a step's
+ *  first report, then at most one a second, and its last). */
 typedef struct cli_progress {
     bool tty;
     bool show;
-    bool open; /* a \r line is showing */
+    bool open;      /* a \r line is showing */
+    char stage[64]; /* the stage of the last plain line */
+    double at;      /* when it was printed (monotonic seconds) */
 } cli_progress;
 
 /** show = not -q and (stderr is a terminal or -v). */
