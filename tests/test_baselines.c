@@ -61,6 +61,59 @@ static void test_baselines__ridge_vs_sklearn(void)
     prle_matrix_dispose(&xr);
 }
 
+/* Wide data (n <= d): the Cholesky of Xc Xc^T + alpha I gives the SVD's ridge, and the
+ * answer solves the normal equations (Xc^T Xc + alpha I) coef = Xc^T yc. */
+static void test_baselines__ridge_wide(void)
+{
+    enum { N = 30, D = 70 };
+    prle_matrix x = {0};
+    float y[N];
+    uint32_t s = 12345;
+    PT_OK(prle_matrix_alloc(&x, N, D));
+    for (size_t i = 0; i < N * D; i++) {
+        s = s * 1664525u + 1013904223u;
+        x.data[i] = (float)(s >> 8) / 16777216.0f - 0.5f + (i % D == 3 ? 2.0f : 0.0f);
+    }
+    for (size_t i = 0; i < N; i++)
+        y[i] = 3.0f * x.data[i * D] - x.data[i * D + 5] + 0.1f * (float)(i % 7) + 4.0f;
+    prle_ridge_params p = prle_ridge_default_params();
+    const double alphas[3] = {1e-3, 0.5, 0.0}; /* the 0 sends this path to the SVD */
+    for (int a = 0; a < 2; a++) {
+        prle_ridge *dual = NULL, *svd[3] = {NULL, NULL, NULL};
+        p.alpha = alphas[a];
+        PT_OK(prle_ridge_fit(&dual, &x, y, &p));
+        PT_OK(prle__ridge_fit_path(svd, alphas, 3, &x, y, &p));
+        if (!dual || !svd[a])
+            continue;
+        const double *c = prle_ridge_coef(dual);
+        for (size_t j = 0; j < D; j++)
+            PT_NEAR(c[j], prle_ridge_coef(svd[a])[j], 1e-9);
+        PT_NEAR(prle_ridge_intercept(dual), prle_ridge_intercept(svd[a]), 1e-9);
+        double xm[D] = {0}, ym = 0, r[N], worst = 0;
+        for (size_t i = 0; i < N; i++) {
+            ym += y[i] / (double)N;
+            for (size_t j = 0; j < D; j++)
+                xm[j] += x.data[i * D + j] / (double)N;
+        }
+        for (size_t i = 0; i < N; i++) { /* Xc coef - yc */
+            r[i] = -(y[i] - ym);
+            for (size_t j = 0; j < D; j++)
+                r[i] += (x.data[i * D + j] - xm[j]) * c[j];
+        }
+        for (size_t j = 0; j < D; j++) {
+            double g = alphas[a] * c[j];
+            for (size_t i = 0; i < N; i++)
+                g += (x.data[i * D + j] - xm[j]) * r[i];
+            worst = fabs(g) > worst ? fabs(g) : worst;
+        }
+        PT_NEAR(worst, 0.0, 1e-9);
+        prle_ridge_free(dual);
+        for (int k = 0; k < 3; k++)
+            prle_ridge_free(svd[k]);
+    }
+    prle_matrix_dispose(&x);
+}
+
 static void knn_case(const prle_matrix *x, const prle_matrix *q, size_t k, prle_knn_weights w,
                      prle_knn_metric metric, bool standardize, const double *want)
 {
@@ -328,6 +381,7 @@ int main(void)
 {
     prle_init(2);
     PT_RUN(test_baselines__ridge_vs_sklearn);
+    PT_RUN(test_baselines__ridge_wide);
     PT_RUN(test_baselines__knn_vs_sklearn);
     PT_RUN(test_baselines__knn_ties_by_index);
     PT_RUN(test_baselines__svr_vs_sklearn);

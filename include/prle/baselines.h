@@ -31,9 +31,11 @@ PRLE_API prle_ridge_params prle_ridge_default_params(void);
 PRLE_API int prle_ridge_params_check(const prle_ridge_params *params);
 
 /**
- * Fits on x (n, d), y (n): SVD of the centred x through LAPACKE (dgesdd), in double;
- * coef = V diag(s / (s^2 + alpha)) U^T y. Returns 0, PRLE_EINVAL, PRLE_ESHAPE (n < 2), PRLE_ENOMEM
- * or PRLE_ERROR (LAPACK did not converge). `*out` is the caller's (prle_ridge_free).
+ * Fits on x (n, d), y (n), in double: coef = V diag(s / (s^2 + alpha)) U^T y from the SVD of
+ * the centred x (LAPACKE dgesdd), or the same ridge from an eigendecomposition of x^T x (n > d)
+ * or a Cholesky of x x^T + alpha I (n <= d) when alpha > 0 with an intercept. Returns 0,
+ * PRLE_EINVAL, PRLE_ESHAPE (n < 2), PRLE_ENOMEM or PRLE_ERROR (LAPACK did not converge). `*out` is
+ * the caller's (prle_ridge_free).
  */
 PRLE_API int prle_ridge_fit(prle_ridge **out, const prle_matrix *x, const float *y,
                             const prle_ridge_params *params);
