@@ -4,7 +4,16 @@
  * libsvm as a PRECOMPUTED kernel: a kernel column is then a table lookup, and one matrix serves
  * every C and epsilon of a grid. The svm_problem lives in a prle__svr_kernel; every svm_model is
  * freed before fit returns (the prle_svr keeps copies of its support vectors), so no libsvm model
- * outlives the problem it points into (STYLE.md §6.4). */
+ * outlives the problem it points into (STYLE.md §6.4).
+ *
+ * The table in half the memory. libsvm reads a precomputed kernel as x[i][s].value only (s = 0:
+ * row i's serial, s = j + 1: K(i, j); its kernel_precomputed, svm.cpp 3.x), never a node's index
+ * nor the {-1} terminator, which only its sparse kernels and file writers walk. A node is 16
+ * bytes, {int index, 4 bytes of padding, double value}, so two rows share one block of n + 2
+ * nodes: row 2p's values in the value halves, row 2p + 1's in the index halves (its pointer 8
+ * bytes before the block). Fresh memory is what costs here: STS-B's oracle table is 420 MB
+ * instead of 841, and on the 2-core VMs this was measured on, first touching a page costs ~16
+ * times writing it again (0.8 s a GB). The SVR tests against scikit-learn check the layout. */
 #include "baselines/svr.h"
 #include "baselines/baselines_int.h"
 
@@ -45,11 +54,11 @@ struct prle__svr_kernel {
     prle__scaler scaler;
     bool standardize;
     double gamma;
-    prle__bigmem mem;       /* holds nodes */
-    struct svm_node *nodes; /* n rows of n + 2: {0, serial}, {j, K(i, j-1)} j = 1..n, {-1} */
-    struct svm_node **rows; /* (n) */
+    prle__bigmem mem;       /* holds vals */
+    double *vals;           /* 1 + blocks of 2 (n + 2): rows 2p + 1 and 2p interleaved, (header) */
+    struct svm_node **rows; /* (n) into vals */
     size_t cap_rows;        /* y and rows hold this many */
-    size_t cap_nodes;       /* nodes holds this many */
+    size_t cap_vals;        /* vals holds this many */
     struct svm_problem prob;
 };
 
@@ -107,6 +116,12 @@ void prle__svr_kernel_free(prle__svr_kernel *k)
     free(k);
 }
 
+/* Value s of row i in the interleaved table; the next value of the row is 2 doubles on. */
+static inline double *val(const prle__svr_kernel *k, size_t i, size_t s, size_t stride)
+{
+    return k->vals + (i / 2) * stride + 2 * s + (i % 2 ? 1 : 2);
+}
+
 static double row_sq(const float *r, size_t d)
 {
     double s = 0;
@@ -121,14 +136,15 @@ int prle__svr_kernel_set(prle__svr_kernel *k, const prle_matrix *x, const float 
 {
     int err;
     double *sq = NULL;
-    size_t n, d, cap_rows, nn, bytes;
+    size_t n, d, cap_rows, nv, bytes;
 
     if ((err = prle__check_xy(x, y, 2, "svr")) < 0)
         return err;
     n = x->rows, d = x->cols;
     cap_rows = reserve > n ? reserve : n;
-    if (cap_rows >= (size_t)INT32_MAX - 2 || !prle__mul_ok(&nn, cap_rows, cap_rows + 2) ||
-        !prle__mul_ok(&bytes, nn, sizeof(struct svm_node)))
+    /* 1 double before the first block: row 1's node 0 begins there */
+    if (cap_rows >= (size_t)INT32_MAX - 2 || !prle__mul_ok(&nv, cap_rows + 1, cap_rows + 2) ||
+        !prle__mul_ok(&bytes, ++nv, sizeof(double)))
         return prle__error_nomem("svr: kernel matrix");
     k->prob = (struct svm_problem){0};
     prle_matrix_dispose(&k->xs);
@@ -165,20 +181,23 @@ int prle__svr_kernel_set(prle__svr_kernel *k, const prle_matrix *x, const float 
         if (!k->cap_rows)
             return prle__error_nomem("svr: kernel matrix");
     }
-    /* the nodes stay while they hold n (n + 2): a grid's kernels and its refit share them */
-    if (n * (n + 2) > k->cap_nodes) {
+    /* the table stays while it holds n rows: a grid's kernels and its refit share it */
+    size_t stride = 2 * (n + 2); /* doubles a block of two rows */
+    if ((n + 1) / 2 * stride + 1 > k->cap_vals) {
         prle__bigmem_free(&k->mem);
-        k->nodes = NULL, k->cap_nodes = 0;
+        k->vals = NULL, k->cap_vals = 0;
         if ((err = prle__bigmem_alloc(&k->mem, bytes)) < 0)
             return prle__error_nomem("svr: kernel matrix");
-        k->nodes = k->mem.p, k->cap_nodes = nn;
+        k->vals = k->mem.p, k->cap_vals = nv;
     }
     if (!(sq = malloc(n * sizeof(double))))
         return prle__error_nomem("svr: kernel matrix");
     for (size_t i = 0; i < n; i++) {
         k->y[i] = y[i];
         sq[i] = row_sq(prle_matrix_row(&k->xs, i), d);
-        k->rows[i] = k->nodes + i * (n + 2);
+        /* rows 2p and 2p + 1 start 1 and 0 doubles into block p; node s's value is the
+         * row's double 2 s + 1 (val) */
+        k->rows[i] = (struct svm_node *)(k->vals + (i / 2) * stride + (i % 2 ? 0 : 1));
     }
     /* K by tiles (a, b), a <= b, of SVR_BLOCK rows, in parallel, each tile's SGEMM
      * single-threaded inside the region (no nesting with OpenBLAS's threads; the same tiles
@@ -197,10 +216,8 @@ int prle__svr_kernel_set(prle__svr_kernel *k, const prle_matrix *x, const float 
             failed = 1;
         }
 #pragma omp for schedule(static) nowait
-        for (size_t i = 0; i < n; i++) { /* {0, serial}, the values, {-1} */
-            k->rows[i][0] = (struct svm_node){0, (double)(i + 1)};
-            k->rows[i][n + 1] = (struct svm_node){-1, 0.0};
-        }
+        for (size_t i = 0; i < n; i++) /* the serial, then the values */
+            val(k, i, 0, stride)[0] = (double)(i + 1);
 #pragma omp for schedule(dynamic, 1)
         for (size_t t = 0; t < n_tiles; t++) {
             size_t off = 0, a = t; /* the diagonal first, then by distance from it */
@@ -215,19 +232,19 @@ int prle__svr_kernel_set(prle__svr_kernel *k, const prle_matrix *x, const float 
                         prle_matrix_row(&k->xs, b0), d, 0.0f, g, nb);
             for (size_t r = 0; r < na; r++) {
                 size_t i = a0 + r;
-                struct svm_node *row = k->rows[i] + 1;
+                double *row = val(k, i, 1, stride);
                 for (size_t c = 0; c < nb; c++) {
                     size_t j = b0 + c;
                     double dd = sq[i] + sq[j] - 2.0 * (double)g[r * nb + c];
                     double e = i == j ? 1.0 : exp(-k->gamma * (dd > 0 ? dd : 0.0));
                     v[r * nb + c] = e;
-                    row[j] = (struct svm_node){(int)(j + 1), e};
+                    row[2 * j] = e;
                 }
             }
             for (size_t c = 0; b != a && c < nb; c++) {
-                struct svm_node *row = k->rows[b0 + c] + 1;
+                double *row = val(k, b0 + c, 1, stride);
                 for (size_t r = 0; r < na; r++)
-                    row[a0 + r] = (struct svm_node){(int)(a0 + r + 1), v[r * nb + c]};
+                    row[2 * (a0 + r)] = v[r * nb + c];
             }
             prle__tasks_done(&tasks);
         }
