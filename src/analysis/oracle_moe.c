@@ -61,11 +61,18 @@ static void assign(size_t *slot_out, const prle_matrix *x, const prle_matrix *fi
         size_t bs = 0;
         for (size_t s = 0; s < k; s++) {
             const float *m = prle_matrix_row(fit, medoids[s]);
-            double acc = 0;
-            for (size_t c = 0; c < d; c++) {
+            double part[4] = {0, 0, 0, 0}; /* four running sums: no wait on one add chain */
+            size_t c = 0;
+            for (; c + 4 <= d; c += 4)
+                for (size_t u = 0; u < 4; u++) {
+                    double t = (double)r[c + u] - (double)m[c + u];
+                    part[u] += t * t;
+                }
+            for (; c < d; c++) {
                 double t = (double)r[c] - (double)m[c];
-                acc += t * t;
+                part[0] += t * t;
             }
+            double acc = (part[0] + part[1]) + (part[2] + part[3]);
             if (acc < best) {
                 best = acc;
                 bs = s;
