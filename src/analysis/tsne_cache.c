@@ -15,6 +15,10 @@
 #include "prle/common.h"
 #include "prle/safetensors.h"
 
+/* The arithmetic's revision: raised when a change moves a map's bits (2: the FFT's charges
+ * spread and read back four lanes at a time), so a map from an older build is computed again. */
+#define MAP_REVISION 2
+
 /* Everything the map depends on, as one line. */
 static int cache_key(char *out, size_t len, const prle_matrix *x, const prle_tsne_params *p)
 {
@@ -23,14 +27,14 @@ static int cache_key(char *out, size_t len, const prle_matrix *x, const prle_tsn
     if (err < 0)
         return err;
     snprintf(out, len,
-             "prle %s simd %d rows %zu cols %zu sha256 %s perplexity %.17g theta %.17g "
+             "prle %s map %d simd %d rows %zu cols %zu sha256 %s perplexity %.17g theta %.17g "
              "method %d n_iter %d exaggeration_iter %d early_exaggeration %.17g "
              "learning_rate %.17g momentum_early %.17g momentum %.17g min_gain %.17g "
              "min_grad_norm %.17g n_iter_without_progress %d init %d knn %d seed %" PRIu64,
-             prle_version(), prle__tsne_simd_wide() ? 8 : 4, x->rows, x->cols, sha, p->perplexity,
-             p->theta, (int)p->method, p->n_iter, p->exaggeration_iter, p->early_exaggeration,
-             p->learning_rate, p->momentum_early, p->momentum, p->min_gain, p->min_grad_norm,
-             p->n_iter_without_progress, (int)p->init, (int)p->knn, p->seed);
+             prle_version(), MAP_REVISION, prle__tsne_simd_wide() ? 8 : 4, x->rows, x->cols, sha,
+             p->perplexity, p->theta, (int)p->method, p->n_iter, p->exaggeration_iter,
+             p->early_exaggeration, p->learning_rate, p->momentum_early, p->momentum, p->min_gain,
+             p->min_grad_norm, p->n_iter_without_progress, (int)p->init, (int)p->knn, p->seed);
     return 0;
 }
 
