@@ -16,8 +16,9 @@
 #include "prle/safetensors.h"
 
 /* The arithmetic's revision: raised when a change moves a map's bits (2: the FFT's charges
- * spread and read back four lanes at a time), so a map from an older build is computed again. */
-#define MAP_REVISION 2
+ * spread and read back four lanes at a time; 3: a cell's near list), so a map from an older build
+ * is computed again. */
+#define MAP_REVISION 3
 
 /* Everything the map depends on, as one line. */
 static int cache_key(char *out, size_t len, const prle_matrix *x, const prle_tsne_params *p)

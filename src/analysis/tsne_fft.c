@@ -49,6 +49,8 @@ struct prle__tsne_fft {
     double *zrow;                  /* (n) each point's part of Z */
     double *ys;                    /* (n, 2) the points in slot order */
     float *xf, *yf;                /* (n + 7) the same about the grid's centre, in float */
+    float *near_x;                 /* per thread 2 (n + 8): a cell's near list (x, then y) */
+    int near_threads;              /* threads near_x holds */
     size_t start_cap;
 };
 
@@ -82,6 +84,7 @@ void prle__tsne_fft_free(prle__tsne_fft *f)
     free(f->ys);
     free(f->xf);
     free(f->yf);
+    free(f->near_x);
     free(f);
 }
 
@@ -127,9 +130,15 @@ static int resize(prle__tsne_fft *f, int M)
     return 0;
 }
 
-/* Room for n points and nb box rows. */
-static int reserve(prle__tsne_fft *f, size_t n, size_t nb)
+/* Room for n points, nb cells and nt threads' near lists. */
+static int reserve(prle__tsne_fft *f, size_t n, size_t nb, int nt)
 {
+    if (n > f->cap || nt > f->near_threads) {
+        free(f->near_x);
+        f->near_x = malloc((size_t)nt * 2 * (n + 8) * sizeof *f->near_x);
+        f->near_threads = f->near_x ? nt : 0;
+        f->cap = 0; /* the arrays below follow */
+    }
     if (n > f->cap) {
         free(f->order), free(f->cid), free(f->zrow), free(f->ys), free(f->xf), free(f->yf);
         f->order = malloc(n * sizeof *f->order);
@@ -138,7 +147,7 @@ static int reserve(prle__tsne_fft *f, size_t n, size_t nb)
         f->ys = malloc(2 * n * sizeof *f->ys);
         f->xf = malloc((n + 7) * sizeof *f->xf);
         f->yf = malloc((n + 7) * sizeof *f->yf);
-        f->cap = f->order && f->cid && f->zrow && f->ys && f->xf && f->yf ? n : 0;
+        f->cap = f->order && f->cid && f->zrow && f->ys && f->xf && f->yf && f->near_x ? n : 0;
         if (!f->cap)
             return prle__error_nomem("tsne fft points");
     }
@@ -279,22 +288,35 @@ static void kernel(prle__tsne_fft *f, const grid_shape *g)
     f->kh = h;
 }
 
-/* The near field of the point in slot si: K - S over the points of the cells within one box
- * width r of it (nq per side, width 1 / iq) closer than r, one run of slots per row of cells. */
-static void near(double *fx, double *fy, double *zi, const grid_shape *g, const double *ys,
-                 const float *xf, const float *yf, const size_t *start, size_t si, double iq,
-                 int nq, bool wide)
+/* The points (in slot order) of the cells within SUB cells of `cell` (nq per side), i.e.
+ * within one box width r of any point of it: their coordinates copied into xs, ys (then 7
+ * zeros for the last lanes); returns their count. The points of one cell share the list. */
+static size_t near_list(float *xs, float *ys, const float *xf, const float *yf, const size_t *start,
+                        size_t cell, int nq)
+{
+    int q = (int)(cell / (size_t)nq), c = (int)(cell % (size_t)nq);
+    int q0 = q - SUB > 0 ? q - SUB : 0, q1 = q + SUB < nq ? q + SUB : nq - 1;
+    size_t c0 = (size_t)(c - SUB > 0 ? c - SUB : 0), c1 = (size_t)(c + SUB < nq ? c + SUB : nq - 1);
+    size_t m = 0;
+    for (int r = q0; r <= q1; r++) {
+        size_t at = (size_t)r * (size_t)nq, a0 = start[at + c0], a1 = start[at + c1 + 1];
+        memcpy(xs + m, xf + a0, (a1 - a0) * sizeof *xs);
+        memcpy(ys + m, yf + a0, (a1 - a0) * sizeof *ys);
+        m += a1 - a0;
+    }
+    for (size_t e = m; e < m + 7; e++)
+        xs[e] = ys[e] = 0.0f;
+    return m;
+}
+
+/* The near field of the point in slot si: K - S over the `m` points of its cell's list closer
+ * than the box width. */
+static void near(double *fx, double *fy, double *zi, const grid_shape *g, const float *xf,
+                 const float *yf, size_t si, const float *xs, const float *ys, size_t m, bool wide)
 {
     float T = (float)g->t, s0 = (float)g->s0, s1 = (float)g->s1, a[3] = {0, 0, 0};
-    double r = g->w, x = ys[2 * si], y = ys[2 * si + 1];
-    int r0 = cell_of(x - r, g->lo, iq, nq), r1 = cell_of(x + r, g->lo, iq, nq);
-    size_t c0 = (size_t)cell_of(y - r, g->lo, iq, nq), c1 = (size_t)cell_of(y + r, g->lo, iq, nq);
-    for (int q = r0; q <= r1; q++) {
-        size_t at = (size_t)q * (size_t)nq;
-        prle__tsne_near_run(a, xf[si], yf[si], T, s0, s1, xf, yf, start[at + c0],
-                            start[at + c1 + 1], wide);
-    }
-    /* the point itself was in its run: (K - S)(0) */
+    prle__tsne_near_run(a, xf[si], yf[si], T, s0, s1, xs, ys, 0, m, wide);
+    /* the point itself was in its list: (K - S)(0) */
     float self = 1.0f - (s0 + (0.0f - T) * s1);
     *fx += a[0];
     *fy += a[1];
@@ -313,7 +335,8 @@ int prle__tsne_repulsive_fft(double *neg_out, double *z_out, prle__tsne_fft *f, 
     double c0 = lo + 0.5 * w * g.nb;
     int nb = g.nb, M = g.M;
     int err;
-    if ((err = resize(f, M)) < 0 || (err = reserve(f, n, (size_t)nb * (size_t)nb * SUB * SUB)) < 0)
+    if ((err = resize(f, M)) < 0 ||
+        (err = reserve(f, n, (size_t)nb * (size_t)nb * SUB * SUB, nt)) < 0)
         return err;
     size_t row = (size_t)M, nc = (size_t)M * (size_t)(M / 2 + 1);
     /* points by cell (counting sort, index order kept within one): box rows (SUB rows of
@@ -403,12 +426,15 @@ int prle__tsne_repulsive_fft(double *neg_out, double *z_out, prle__tsne_fft *f, 
         for (size_t e = 0; e < nfill; e++)
             for (int c = 0; c < N_CHARGES; c++)
                 quad[e * N_CHARGES + (size_t)c] = f->grid[c][e];
-                /* interpolate the potentials back, add the near field; force and each point's part
-                 * of Z, in slot order */
+        /* interpolate the potentials back, add the near field; force and each point's part
+         * of Z, in slot order */
+        float *lx = f->near_x + (size_t)prle__thread_num() * 2 * (n + 8), *ly = lx + n + 8;
+        size_t lcell = (size_t)-1, lm = 0; /* the cell whose list lx, ly hold */
 #pragma omp for schedule(dynamic, 256)
         for (size_t si = 0; si < n; si++) {
             double x = ys[2 * si], yy = ys[2 * si + 1], wx[N_INTERP], wy[N_INTERP];
-            int bx = cell_of(x, lo, iq, nq) / SUB, by = cell_of(yy, lo, iq, nq) / SUB;
+            size_t cell = cid[order[si]];
+            int bx = (int)(cell / (size_t)nq) / SUB, by = (int)(cell % (size_t)nq) / SUB;
             lagrange(wx, ((x - lo) / w - bx) * N_INTERP);
             lagrange(wy, ((yy - lo) / w - by) * N_INTERP);
             v4f pc = {0, 0, 0, 0};
@@ -424,8 +450,11 @@ int prle__tsne_repulsive_fft(double *neg_out, double *z_out, prle__tsne_fft *f, 
             double u = x - c0, v = yy - c0, fx = u * p0 - p1, fy = v * p0 - p2;
             /* sum_j K2 (1 + |yi - yj|^2) = sum_j K1, the self term (S(0)) removed */
             double zi = (1.0 + u * u + v * v) * p0 - 2.0 * (u * p1 + v * p2) + p3 - s_self;
-            if (g.t > 0.0)
-                near(&fx, &fy, &zi, &g, ys, f->xf, f->yf, start, si, iq, nq, wide);
+            if (g.t > 0.0) {
+                if (cell != lcell)
+                    lm = near_list(lx, ly, f->xf, f->yf, start, cell, nq), lcell = cell;
+                near(&fx, &fy, &zi, &g, f->xf, f->yf, si, lx, ly, lm, wide);
+            }
             size_t i = order[si];
             neg_out[2 * i] = fx;
             neg_out[2 * i + 1] = fy;
