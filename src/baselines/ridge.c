@@ -39,6 +39,20 @@ int prle_ridge_params_check(const prle_ridge_params *p)
     return 0;
 }
 
+/* A model of d zero coefficients with the base's parameters at `alpha`; NULL without memory. */
+static prle_ridge *model_new(size_t d, const prle_ridge_params *base, double alpha)
+{
+    prle_ridge *mod = calloc(1, sizeof *mod);
+    if (!mod || !(mod->coef = calloc(d ? d : 1, sizeof(double)))) {
+        free(mod);
+        return NULL;
+    }
+    mod->d = d;
+    mod->params = *base;
+    mod->params.alpha = alpha;
+    return mod;
+}
+
 /* The path from one eigendecomposition of the centred Gram matrix (math/ridge_eig.h): for
  * alphas > 0 with an intercept on tall data, 5x cheaper than the SVD of X (issue 15). */
 static int fit_path_eig(prle_ridge **outs, const double *alphas, size_t n_alpha,
@@ -48,16 +62,11 @@ static int fit_path_eig(prle_ridge **outs, const double *alphas, size_t n_alpha,
     size_t d = x->cols;
     int err = prle__ridge_eig_fit(&r, x, y, 1); /* callers run two paths side by side */
     for (size_t m = 0; err == 0 && m < n_alpha; m++) {
-        prle_ridge *mod = calloc(1, sizeof *mod);
-        if (!mod || !(mod->coef = calloc(d, sizeof(double)))) {
-            free(mod);
+        prle_ridge *mod = outs[m] = model_new(d, base, alphas[m]);
+        if (!mod) {
             err = prle__error_nomem("ridge");
             break;
         }
-        outs[m] = mod;
-        mod->d = d;
-        mod->params = *base;
-        mod->params.alpha = alphas[m];
         mod->intercept = prle__ridge_eig_coef(mod->coef, &r, alphas[m]);
     }
     prle__ridge_eig_dispose(&r);
@@ -112,16 +121,11 @@ static int fit_path_dual(prle_ridge **outs, const double *alphas, size_t n_alpha
             err = 1;
             break;
         }
-        prle_ridge *mod = calloc(1, sizeof *mod);
-        if (!mod || !(mod->coef = malloc(d * sizeof(double)))) {
-            free(mod);
+        prle_ridge *mod = outs[m] = model_new(d, base, alphas[m]);
+        if (!mod) {
             err = prle__error_nomem("ridge");
             break;
         }
-        outs[m] = mod;
-        mod->d = d;
-        mod->params = *base;
-        mod->params.alpha = alphas[m];
         double b = ym;
         for (size_t j = 0; j < d; j++) {
             double s = 0;
@@ -212,16 +216,11 @@ int prle__ridge_fit_path(prle_ridge **outs, const double *alphas, size_t n_alpha
             uty[k] += u[i * r + k] * yc[i];
 
     for (size_t m = 0; m < n_alpha; m++) {
-        prle_ridge *mod = calloc(1, sizeof *mod);
-        if (!mod || !(mod->coef = calloc(d, sizeof(double)))) {
-            free(mod);
+        prle_ridge *mod = outs[m] = model_new(d, base, alphas[m]);
+        if (!mod) {
             err = prle__error_nomem("ridge");
             goto done;
         }
-        outs[m] = mod;
-        mod->d = d;
-        mod->params = *base;
-        mod->params.alpha = alphas[m];
         double alpha = alphas[m], cut = base->rcond * (r ? s[0] : 0);
         for (size_t k = 0; k < r; k++) {
             double f;
