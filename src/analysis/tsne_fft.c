@@ -391,7 +391,7 @@ int prle__tsne_repulsive_fft(double *neg_out, double *z_out, prle__tsne_fft *f, 
             size_t e0 = start[(size_t)bx * SUB * nq], e1 = start[(size_t)(bx + 1) * SUB * nq];
             for (size_t s = e0; s < e1; s++) {
                 double x = ys[2 * s], yy = ys[2 * s + 1], wx[N_INTERP], wy[N_INTERP];
-                int by = cell_of(yy, lo, iq, nq) / SUB;
+                int by = (int)(cid[order[s]] % (size_t)nq) / SUB;
                 lagrange(wx, ((x - lo) / w - bx) * N_INTERP);
                 lagrange(wy, ((yy - lo) / w - by) * N_INTERP);
                 double u = x - c0, v = yy - c0;

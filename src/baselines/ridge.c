@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/matrix_int.h"
 #include "math/ridge_eig.h"
 #include "math/blas.h"
 
@@ -89,18 +90,13 @@ static int fit_path_dual(prle_ridge **outs, const double *alphas, size_t n_alpha
     int err = 0;
     if (!prle__mul_ok(&nd, n, d) || !prle__mul_ok(&nd, nd, sizeof(double)) || !(at = malloc(nd)) ||
         !(g = malloc(n * n * sizeof *g)) || !(f = malloc(n * n * sizeof *f)) ||
-        !(w = malloc(n * sizeof *w)) || !(xm = calloc(d, sizeof *xm))) {
+        !(w = malloc(n * sizeof *w)) || !(xm = malloc(d * sizeof *xm))) {
         err = prle__error_nomem("ridge");
         goto done;
     }
-    for (size_t i = 0; i < n; i++) {
-        const float *row = prle_matrix_row(x, i);
-        for (size_t j = 0; j < d; j++)
-            xm[j] += row[j];
+    prle__matrix_col_mean(xm, x);
+    for (size_t i = 0; i < n; i++)
         ym += y[i];
-    }
-    for (size_t j = 0; j < d; j++)
-        xm[j] /= (double)n;
     ym /= (double)n;
     for (size_t i = 0; i < n; i++) /* Xc^T, (d, n) */
         for (size_t j = 0; j < d; j++)

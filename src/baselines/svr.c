@@ -116,10 +116,10 @@ void prle__svr_kernel_free(prle__svr_kernel *k)
     free(k);
 }
 
-/* Value s of row i in the interleaved table; the next value of the row is 2 doubles on. */
-static inline double *val(const prle__svr_kernel *k, size_t i, size_t s, size_t stride)
+/* Node s's value of row i (the node's second 8 bytes); the next node's is 2 doubles on. */
+static inline double *val(const prle__svr_kernel *k, size_t i, size_t s)
 {
-    return k->vals + (i / 2) * stride + 2 * s + (i % 2 ? 1 : 2);
+    return (double *)(void *)k->rows[i] + 2 * s + 1;
 }
 
 static double row_sq(const float *r, size_t d)
@@ -217,7 +217,7 @@ int prle__svr_kernel_set(prle__svr_kernel *k, const prle_matrix *x, const float 
         }
 #pragma omp for schedule(static) nowait
         for (size_t i = 0; i < n; i++) /* the serial, then the values */
-            val(k, i, 0, stride)[0] = (double)(i + 1);
+            val(k, i, 0)[0] = (double)(i + 1);
 #pragma omp for schedule(dynamic, 1)
         for (size_t t = 0; t < n_tiles; t++) {
             size_t off = 0, a = t; /* the diagonal first, then by distance from it */
@@ -232,7 +232,7 @@ int prle__svr_kernel_set(prle__svr_kernel *k, const prle_matrix *x, const float 
                         prle_matrix_row(&k->xs, b0), d, 0.0f, g, nb);
             for (size_t r = 0; r < na; r++) {
                 size_t i = a0 + r;
-                double *row = val(k, i, 1, stride);
+                double *row = val(k, i, 1);
                 for (size_t c = 0; c < nb; c++) {
                     size_t j = b0 + c;
                     double dd = sq[i] + sq[j] - 2.0 * (double)g[r * nb + c];
@@ -242,7 +242,7 @@ int prle__svr_kernel_set(prle__svr_kernel *k, const prle_matrix *x, const float 
                 }
             }
             for (size_t c = 0; b != a && c < nb; c++) {
-                double *row = val(k, b0 + c, 1, stride);
+                double *row = val(k, b0 + c, 1);
                 for (size_t r = 0; r < na; r++)
                     row[2 * (a0 + r)] = v[r * nb + c];
             }
