@@ -127,6 +127,44 @@ static void test_blas__sgemv_independent_of_threads(void)
 }
 
 /* Pins nest; the last unpin restores the count in force before the first pin. */
+/* prle__gemm_rows: every element is the fmaf chain over k in order (the contract, computed
+ * here one element at a time), for both layouts of B, any batch and any thread count; so a row
+ * gets the same bits alone, at another place in a batch and in a batch of another size. */
+static void test_blas__gemm_rows_batch_independent(void)
+{
+    const size_t shapes[][3] = {
+        {13, 37, 500}, {70, 16, 33}, {7, 500, 3}, {1, 5, 1}, {130, 100, 64}};
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+        size_t n = shapes[s][0], m = shapes[s][1], k = shapes[s][2];
+        float *a = malloc(n * k * sizeof *a), *b = malloc(m * k * sizeof *b);
+        float *bt = malloc(m * k * sizeof *bt), *c = malloc(n * m * sizeof *c);
+        float *c2 = malloc(n * m * sizeof *c2), *one = malloc(m * sizeof *one);
+        float *pack = malloc(prle__gemm_rows_pack_floats(m, k) * sizeof *pack);
+        fill(a, n * k, 6 + s);
+        fill(b, m * k, 7 + s);
+        for (size_t j = 0; j < m; j++)
+            for (size_t kk = 0; kk < k; kk++)
+                bt[kk * m + j] = b[j * k + kk];
+        prle__gemm_rows(n, m, k, a, k, b, k, false, c, m, pack, 1);
+        prle__gemm_rows(n, m, k, a, k, bt, m, true, c2, m, pack, 2);
+        size_t bad = 0, bad_alone = 0;
+        for (size_t i = 0; i < n; i++) {
+            for (size_t j = 0; j < m; j++) {
+                float want = 0.0f;
+                for (size_t kk = 0; kk < k; kk++)
+                    want = fmaf(a[i * k + kk], b[j * k + kk], want);
+                bad += c[i * m + j] != want || c2[i * m + j] != want;
+            }
+            prle__gemm_rows(1, m, k, a + i * k, k, b, k, false, one, m, pack, 2);
+            bad_alone += memcmp(one, c + i * m, m * sizeof *one) != 0;
+        }
+        if (bad || bad_alone)
+            PT_FAIL_AT("%zux%zux%zu: %zu elements off the fmaf chain, %zu rows differ alone", n, m,
+                       k, bad, bad_alone);
+        free(a), free(b), free(bt), free(c), free(c2), free(one), free(pack);
+    }
+}
+
 static void test_blas__pin_nests_and_restores(void)
 {
     int before = prle__blas_threads();
@@ -150,6 +188,7 @@ int main(void)
     PT_RUN(test_blas__sgemv_matches_reference);
     PT_RUN(test_blas__products_independent_of_threads);
     PT_RUN(test_blas__sgemv_independent_of_threads);
+    PT_RUN(test_blas__gemm_rows_batch_independent);
     PT_RUN(test_blas__pin_nests_and_restores);
     return pt_report();
 }

@@ -45,6 +45,22 @@ static size_t add_linear(prle__head *h, size_t *b_idx, const char *prefix, size_
 /* Largest width accepted: keeps every (rows, cols) product of a tensor far from overflow. */
 #define MAX_WIDTH ((size_t)1 << 24)
 
+/* A resmlp's hidden layer as wide as its value space starves a narrow input: on 100-wide GloVe
+ * rows (Ruddit, 301-row samples) 500 or 512 instead of 100 lifted test Pearson by 0.03-0.07,
+ * 1024 by no more, and STS-B (D = 500) gains nothing from 512 or 1024 (README, issue 12). So
+ * the default is the widest whole multiple of D up to 512, at most 8 D: D itself from 256 on
+ * (no out-projection), 500 for 100, 32 for 4. The mlp head's default is the original's. */
+size_t prle__head_hidden(const prle_kernel_params *p, size_t in_dim, size_t d_out)
+{
+    if (p->hidden_dim)
+        return p->hidden_dim;
+    if (p->type == PRLE_HEAD_MLP)
+        return in_dim > d_out ? in_dim : d_out;
+    size_t f = d_out ? PRLE__RESMLP_HIDDEN / d_out : 1;
+    f = f < 1 ? 1 : f > PRLE__RESMLP_MAX_WIDEN ? PRLE__RESMLP_MAX_WIDEN : f;
+    return f * d_out;
+}
+
 int prle__head_init(prle__head *h, size_t in_dim, const prle_kernel_params *p)
 {
     memset(h, 0, sizeof *h);
@@ -69,8 +85,7 @@ int prle__head_init(prle__head *h, size_t in_dim, const prle_kernel_params *p)
                                    "kernel.projection_kwargs.num_layers must be in 1..%d, got %d",
                                    PRLE__HEAD_MAX_LAYERS, p->num_layers);
         h->n_layers = p->num_layers;
-        h->hidden = p->hidden_dim ? p->hidden_dim
-                                  : (mlp ? (h->d_in > h->d_out ? h->d_in : h->d_out) : h->d_out);
+        h->hidden = prle__head_hidden(p, h->d_in, h->d_out);
         prle_activation act = p->activation;
         if (act == PRLE_ACT_DEFAULT)
             act = mlp ? PRLE_ACT_GELU : PRLE_ACT_RELU;
@@ -221,6 +236,19 @@ int prle__head_acts_alloc(prle__head_acts *a, const prle__head *h, size_t cap, b
     for (size_t i = 0; i < nb; i++)
         if (!prle__mul_ok(&sizes[i], cap, width[i]))
             return prle__error_nomem("kernel activations");
+    if (!training) { /* one layer's packed weights at a time, the widest */
+        ptr[nb] = &a->pack;
+        sizes[nb] = 0;
+        for (size_t i = 0; i < h->n_tensors; i++)
+            if (h->t[i].ndim == 2) {
+                size_t r = h->t[i].shape[0], c = h->t[i].shape[1];
+                size_t f1 = prle__gemm_rows_pack_floats(r, c),
+                       f2 = prle__gemm_rows_pack_floats(c, r);
+                f1 = f1 > f2 ? f1 : f2;
+                sizes[nb] = f1 > sizes[nb] ? f1 : sizes[nb];
+            }
+        nb++;
+    }
     bool overflow;
     size_t total = prle__param_layout(offs, sizes, nb, &overflow), bytes;
     if (overflow || !prle__mul_ok(&bytes, total ? total : 1, sizeof(float)) ||
@@ -253,13 +281,26 @@ static inline const float *tp(const prle__head *h, const float *params, size_t i
     return params + h->t[i].offset;
 }
 
+/* A layer's y = x W^T + b, batch-independent with inference acts (their pack). */
+static void lin(prle__head_acts *a, float *y, const float *x, const float *w, const float *b,
+                size_t n, size_t din, size_t dout, int nt)
+{
+    if (a->pack)
+        prle__linear_fwd_rows(y, x, w, b, n, din, dout, a->pack, nt);
+    else
+        prle__linear_fwd(y, x, w, b, n, din, dout, nt);
+}
+
 static void rff_forward(const prle__head *h, const float *params, prle__head_acts *a,
                         const float *x, size_t n, int nt)
 {
     size_t H = h->d_in, half = h->hidden, D = h->d_out;
     const float *w = tp(h, params, h->w[0]), *b = tp(h, params, h->b[0]);
     float scale = (float)sqrt(2.0 / (double)D), *p = a->pre[0];
-    prle__gemm(false, false, n, half, H, 1.0f, x, H, w, half, 0.0f, p, half, nt);
+    if (a->pack)
+        prle__gemm_rows(n, half, H, x, H, w, half, true, p, half, a->pack, nt);
+    else
+        prle__gemm(false, false, n, half, H, 1.0f, x, H, w, half, 0.0f, p, half, nt);
     (void)nt;
 #pragma omp parallel for schedule(static) num_threads(nt) if (n * half >= 16384)
     for (size_t i = 0; i < n; i++) {
@@ -304,15 +345,14 @@ void prle__head_forward(const prle__head *h, const float *params, prle__head_act
     }
     switch (h->type) {
     case PRLE_HEAD_LINEAR:
-        prle__linear_fwd(a->g, x, tp(h, params, h->w[0]), NULL, n, H, D, nt);
+        lin(a, a->g, x, tp(h, params, h->w[0]), NULL, n, H, D, nt);
         break;
     case PRLE_HEAD_MLP: {
         const float *in = x;
         for (int l = 0; l < h->n_layers; l++) {
             bool last = l == h->n_layers - 1;
             size_t din = l ? hid : H, dout = last ? D : hid;
-            prle__linear_fwd(a->pre[l], in, tp(h, params, h->w[l]), tp(h, params, h->b[l]), n, din,
-                             dout, nt);
+            lin(a, a->pre[l], in, tp(h, params, h->w[l]), tp(h, params, h->b[l]), n, din, dout, nt);
             if (!last) {
                 prle__act_fwd(a->post[l], a->pre[l], n * hid, h->act, nt);
                 in = a->post[l];
@@ -325,8 +365,8 @@ void prle__head_forward(const prle__head *h, const float *params, prle__head_act
         a->dropped = drop && h->dropout > 0.0f;
         PRLE_ASSERT(!a->dropped || a->mask[0]);
         for (int l = 0; l < h->n_layers; l++) {
-            prle__linear_fwd(a->pre[l], in, tp(h, params, h->w[l]), tp(h, params, h->b[l]), n,
-                             l ? hid : H, hid, nt);
+            lin(a, a->pre[l], in, tp(h, params, h->w[l]), tp(h, params, h->b[l]), n, l ? hid : H,
+                hid, nt);
             prle__act_fwd(a->post[l], a->pre[l], n * hid, h->act, nt);
             if (a->dropped) {
                 prle__dropout_mask(a->mask[l], n * hid, h->dropout, drop);
@@ -335,8 +375,7 @@ void prle__head_forward(const prle__head *h, const float *params, prle__head_act
             in = a->post[l];
         }
         if (h->has_out_proj)
-            prle__linear_fwd(a->out, in, tp(h, params, h->out_w), tp(h, params, h->out_b), n, hid,
-                             D, nt);
+            lin(a, a->out, in, tp(h, params, h->out_w), tp(h, params, h->out_b), n, hid, D, nt);
         if (h->residual)
             add_arrays(a->res, a->out, x, n * D, nt);
         prle__layernorm_fwd(a->g, a->mean, a->rstd, a->res, tp(h, params, h->ln_g),

@@ -54,6 +54,15 @@ typedef struct prle__head {
  */
 int prle__head_init(prle__head *h, size_t in_dim, const prle_kernel_params *p);
 
+/** A resmlp head's default hidden width (hidden_dim 0): the widest whole multiple of D up to
+ * PRLE__RESMLP_HIDDEN, at most PRLE__RESMLP_MAX_WIDEN D, and D itself when D is wider. */
+#define PRLE__RESMLP_HIDDEN 512
+#define PRLE__RESMLP_MAX_WIDEN 8
+
+/** The hidden width prle__head_init gives an mlp or resmlp head of value width `d_out` for
+ * inputs of width `in_dim` (p->hidden_dim, or the head's default when it is 0). */
+size_t prle__head_hidden(const prle_kernel_params *p, size_t in_dim, size_t d_out);
+
 /** Fills `params` (h->n_params floats) with the initial weights from stream (seed,
  * "kernel.init", 0), tensors in order; the input mean (centered heads) is 0. */
 void prle__head_init_weights(const prle__head *h, float *params, uint64_t seed);
@@ -71,11 +80,14 @@ typedef struct prle__head_acts {
     float *z, *norm;                    /* (cap, D) n(g), (cap) max(|g|, 1e-12) */
     float *d[3];                        /* (cap, max width) backward scratch */
     float *xc;                          /* (cap, H) x - mu of the last forward (centered) */
+    float *pack;                        /* inference: prle__gemm_rows' scratch, else NULL */
     bool dropped;                       /* the last forward applied dropout masks */
     void *block_;                       /* the one allocation */
 } prle__head_acts;
 
-/** Allocates acts for `cap` rows (training = with dropout masks and backward scratch). */
+/** Allocates acts for `cap` rows (training = with dropout masks and backward scratch). Acts
+ * for inference (not training) make prle__head_forward's rows independent of the batch: row i
+ * of z depends on row i of x only, the same bits alone or among any other rows. */
 int prle__head_acts_alloc(prle__head_acts *a, const prle__head *h, size_t cap, bool training);
 
 /** Frees and zeroes; a zeroed value is left as it is. */

@@ -39,6 +39,20 @@ void prle__gemm(bool trans_a, bool trans_b, size_t m, size_t n, size_t k, float 
  */
 void prle__dgram(double *c, const double *a, size_t m, size_t n, int nt);
 
+/**
+ * C (n, m) = A (n, k) op(B), op(B) (k, m): B is (m, k) row-major (a linear layer's weights)
+ * or, with `b_kmajor`, (k, m). Unlike the products above, row i of C depends on row i of A
+ * only, never on n or on the other rows: each element is one chain of fused multiply-adds
+ * over k in order (8-lane AVX2 or fmaf, the same roundings), so a row predicted alone and in
+ * a batch get the same bits, and so do any thread counts. `packed` holds
+ * prle__gemm_rows_pack_floats(m, k) floats of scratch.
+ */
+void prle__gemm_rows(size_t n, size_t m, size_t k, const float *a, size_t lda, const float *b,
+                     size_t ldb, bool b_kmajor, float *c, size_t ldc, float *packed, int nt);
+
+/** Scratch floats prle__gemm_rows needs for op(B) of (k, m). */
+size_t prle__gemm_rows_pack_floats(size_t m, size_t k);
+
 /** y = alpha * op(A) x + beta * y, A (m, n) row-major; OpenBLAS on one thread. */
 void prle__sgemv(bool trans_a, size_t m, size_t n, float alpha, const float *a, size_t lda,
                  const float *x, float beta, float *y);

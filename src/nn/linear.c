@@ -6,12 +6,8 @@
 #include <omp.h>
 #endif
 
-void prle__linear_fwd(float *y, const float *x, const float *w, const float *b, size_t n,
-                      size_t din, size_t dout, int nt)
+static void add_bias(float *y, const float *b, size_t n, size_t dout, int nt)
 {
-    prle__gemm(false, true, n, dout, din, 1.0f, x, din, w, din, 0.0f, y, dout, nt);
-    if (!b)
-        return;
     (void)nt;
 #pragma omp parallel for schedule(static) num_threads(nt) if (n * dout >= 65536)
     for (size_t i = 0; i < n; i++) {
@@ -20,6 +16,22 @@ void prle__linear_fwd(float *y, const float *x, const float *w, const float *b, 
         for (size_t j = 0; j < dout; j++)
             yi[j] += b[j];
     }
+}
+
+void prle__linear_fwd(float *y, const float *x, const float *w, const float *b, size_t n,
+                      size_t din, size_t dout, int nt)
+{
+    prle__gemm(false, true, n, dout, din, 1.0f, x, din, w, din, 0.0f, y, dout, nt);
+    if (b)
+        add_bias(y, b, n, dout, nt);
+}
+
+void prle__linear_fwd_rows(float *y, const float *x, const float *w, const float *b, size_t n,
+                           size_t din, size_t dout, float *pack, int nt)
+{
+    prle__gemm_rows(n, dout, din, x, din, w, din, false, y, dout, pack, nt);
+    if (b)
+        add_bias(y, b, n, dout, nt);
 }
 
 void prle__colsum_add(float *out, const float *a, size_t n, size_t d, int nt)

@@ -13,6 +13,11 @@
 void prle__linear_fwd(float *y, const float *x, const float *w, const float *b, size_t n,
                       size_t din, size_t dout, int nt);
 
+/** prle__linear_fwd with prle__gemm_rows: each row of y depends on its row of x only (the same
+ * bits alone or in any batch); `pack` holds prle__gemm_rows_pack_floats(dout, din) floats. */
+void prle__linear_fwd_rows(float *y, const float *x, const float *w, const float *b, size_t n,
+                           size_t din, size_t dout, float *pack, int nt);
+
 /**
  * Backward of prle__linear_fwd, accumulating: dx (n, din) += dy W, dw (dout, din) += dy^T x,
  * db (dout) += column sums of dy. Any of dx, dw, db may be NULL (not wanted). dw is formed in

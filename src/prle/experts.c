@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "nn/act.h"
+#include "math/blas.h"
 #include "nn/linear.h"
 #include "nn/param_buf.h"
 #include "prle/rng.h"
@@ -78,9 +79,16 @@ void prle__experts_init_weights(const prle__experts *ex, float *params, uint64_t
     }
 }
 
+/* The first layer's outputs: P (linear) or P h (mlp). */
+static size_t first_width(const prle__experts *ex)
+{
+    return ex->type == PRLE_EXPERT_MLP ? ex->np * ex->h : ex->np;
+}
+
 size_t prle__experts_act_floats(const prle__experts *ex, size_t n)
 {
-    return ex->type == PRLE_EXPERT_MLP ? 2 * n * ex->np * ex->h : 0;
+    size_t pack = prle__gemm_rows_pack_floats(first_width(ex), ex->d);
+    return (ex->type == PRLE_EXPERT_MLP ? 2 * n * ex->np * ex->h : 0) + pack;
 }
 
 size_t prle__experts_work_floats(const prle__experts *ex, size_t n)
@@ -92,14 +100,14 @@ void prle__experts_forward(float *e, float *act, const prle__experts *ex, const 
                            const float *z, size_t n, int nt)
 {
     size_t np = ex->np, d = ex->d;
-    if (ex->type == PRLE_EXPERT_LINEAR) {
-        prle__linear_fwd(e, z, params + ex->w1, params + ex->b1, n, d, np, nt);
+    if (ex->type == PRLE_EXPERT_LINEAR) { /* row by row: the same bits in any batch */
+        prle__linear_fwd_rows(e, z, params + ex->w1, params + ex->b1, n, d, np, act, nt);
         return;
     }
     size_t h = ex->h, ph = np * h;
     float *pre = act, *post = act + n * ph;
     const float *w2 = params + ex->w2, *b2 = params + ex->b2;
-    prle__linear_fwd(pre, z, params + ex->w1, params + ex->b1, n, d, ph, nt);
+    prle__linear_fwd_rows(pre, z, params + ex->w1, params + ex->b1, n, d, ph, act + 2 * n * ph, nt);
     prle__act_fwd(post, pre, n * ph, PRLE__ACT_RELU, nt);
     (void)nt;
 #pragma omp parallel for schedule(static) num_threads(nt) if (n * ph >= 65536)

@@ -34,7 +34,8 @@ int prle__experts_init(prle__experts *ex, prle_expert_type type, size_t np, size
  */
 void prle__experts_init_weights(const prle__experts *ex, float *params, uint64_t seed);
 
-/** Floats of forward activations for n rows (mlp: pre- and post-ReLU, 2 n P h; linear: 0). */
+/** Floats of forward activations for n rows (mlp: pre- and post-ReLU, 2 n P h; linear: 0),
+ * then the first layer's packed weights (prle__gemm_rows). */
 size_t prle__experts_act_floats(const prle__experts *ex, size_t n);
 
 /** Floats of backward scratch for n rows (mlp: n P h; linear: 0). */
@@ -42,7 +43,8 @@ size_t prle__experts_work_floats(const prle__experts *ex, size_t n);
 
 /**
  * e (n, P) = every expert on every row of z (n, D). `act` (prle__experts_act_floats) keeps
- * what the backward needs. Deterministic and independent of `nt`.
+ * what the backward needs. Deterministic and independent of `nt`; row i of e depends on row i
+ * of z only (the same bits in any batch).
  */
 void prle__experts_forward(float *e, float *act, const prle__experts *ex, const float *params,
                            const float *z, size_t n, int nt);

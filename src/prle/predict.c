@@ -37,7 +37,7 @@ int prle__model_forward(float *yhat, float *w, float *e, const prle_model *m, co
             memcpy(eb + i * np, m->rbf_beta, np * sizeof(float));
     } else {
         size_t na = prle__experts_act_floats(&m->ex, n);
-        if (na && (!prle__mul_ok(&bytes, na, sizeof(float)) || !(act = malloc(bytes)))) {
+        if (!prle__mul_ok(&bytes, na, sizeof(float)) || !(act = malloc(bytes))) {
             err = prle__error_nomem("model forward");
             goto done;
         }

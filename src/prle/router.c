@@ -313,7 +313,7 @@ static int forward(float *w_out, float *dist_out, const prle_router *r, const pr
 {
     int err = 0;
     size_t n = z->rows, np = r->np, d = r->d, bytes;
-    float *dist = dist_out;
+    float *dist = dist_out, *pack = NULL;
     bool *sel = NULL;
     if (z->cols != d)
         return prle__error_set(PRLE_ESHAPE, "router: rows of width %zu, prototypes of width %zu",
@@ -322,13 +322,15 @@ static int forward(float *w_out, float *dist_out, const prle_router *r, const pr
         return 0;
     if (!prle__mul_ok(&bytes, n, np) || !prle__mul_ok(&bytes, bytes, sizeof(float)) ||
         (!dist && !(dist = malloc(bytes))) ||
+        !(pack = malloc(prle__gemm_rows_pack_floats(np, d) * sizeof *pack)) ||
         (r->p.type != PRLE_ROUTER_MLP_SPARSE && !(sel = malloc(n * np * sizeof *sel)))) {
         err = prle__error_nomem("router forward");
         goto done;
     }
     const float *b = r->p.distance == PRLE_DIST_COSINE ? r->unit : r->protos;
     int nt = prle__threads_resolve(r->p.n_threads);
-    prle__gemm(false, true, n, np, d, 1.0f, z->data, d, b, d, 0.0f, dist, np, nt);
+    /* row by row: a row's weights are the same bits alone or in any batch */
+    prle__gemm_rows(n, np, d, z->data, d, b, d, false, dist, np, pack, nt);
     (void)nt;
     if (r->p.type == PRLE_ROUTER_MLP_SPARSE) {
 #pragma omp parallel for schedule(static) num_threads(nt) if (n * np * d >= 65536)
@@ -359,6 +361,7 @@ done:
     if (dist != dist_out)
         free(dist);
     free(sel);
+    free(pack);
     return err;
 }
 

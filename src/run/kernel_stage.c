@@ -12,6 +12,7 @@
 #include "core/matrix_int.h"
 #include "core/progress.h"
 #include "data/download.h"
+#include "kernel/heads.h"
 #include "prle/npy.h"
 #include "run/run_int.h"
 
@@ -197,8 +198,14 @@ static int try_reuse(prle__kernel_stage *ks, const char *dir, const prle_kernel_
     /* centering adds a tensor but is a training choice: the architecture is checked with the
      * saved kernel's value, and another value retrains (setting_diff) */
     prle_kernel_params arch = *kp;
-    if (meta)
+    bool mlp = kp->type == PRLE_HEAD_MLP || kp->type == PRLE_HEAD_RESMLP;
+    if (meta) {
         arch.center_inputs = prle_kernel_get_params(meta)->center_inputs;
+        /* so is a hidden width the config leaves to the default, which may have changed since
+         * (resmlp's became at least 512 wide): a kernel of an older default retrains */
+        if (mlp && !kp->hidden_dim && prle_kernel_type(meta) == kp->type)
+            arch.hidden_dim = prle_kernel_get_params(meta)->hidden_dim;
+    }
     if ((err = prle_kernel_load(&ks->kernel, path, &arch, in_dim)) < 0) {
         prle_kernel_free(meta);
         return mismatch_error(err, ks->must_reuse);
@@ -207,6 +214,11 @@ static int try_reuse(prle__kernel_stage *ks, const char *dir, const prle_kernel_
     if (meta)
         setting_diff(diff, sizeof diff, kp, prle_kernel_get_params(meta));
     prle_kernel_free(meta);
+    size_t hid = mlp ? prle__head_hidden(kp, in_dim, prle_kernel_out_dim(ks->kernel)) : 0;
+    if (!diff[0] && mlp && arch.hidden_dim != kp->hidden_dim && arch.hidden_dim != hid)
+        snprintf(diff, sizeof diff,
+                 "kernel.projection_kwargs.hidden_dim 0 now gives %zu, the saved kernel's is %zu",
+                 hid, arch.hidden_dim);
     if ((err = apply_all(ks)) < 0)
         return err;
     if (!diff[0] && value_changed(ks, dir))
