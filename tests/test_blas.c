@@ -128,8 +128,9 @@ static void test_blas__sgemv_independent_of_threads(void)
 
 /* Pins nest; the last unpin restores the count in force before the first pin. */
 /* prle__gemm_rows: every element is the fmaf chain over k in order (the contract, computed
- * here one element at a time), for both layouts of B, any batch and any thread count; so a row
- * gets the same bits alone, at another place in a batch and in a batch of another size. */
+ * here one element at a time), for both layouts of B, packed beforehand or not, any batch and
+ * any thread count; so a row gets the same bits alone, at another place in a batch and in a
+ * batch of another size. */
 static void test_blas__gemm_rows_batch_independent(void)
 {
     const size_t shapes[][3] = {
@@ -147,7 +148,11 @@ static void test_blas__gemm_rows_batch_independent(void)
                 bt[kk * m + j] = b[j * k + kk];
         prle__gemm_rows(n, m, k, a, k, b, k, false, c, m, pack, 1);
         prle__gemm_rows(n, m, k, a, k, bt, m, true, c2, m, pack, 2);
-        size_t bad = 0, bad_alone = 0;
+        float *c3 = malloc(n * m * sizeof *c3);
+        prle__gemm_rows_pack(pack, b, k, false, m, k);
+        prle__gemm_rows_packed(n, m, k, a, k, pack, c3, m, 2);
+        size_t bad = memcmp(c3, c, n * m * sizeof *c3) != 0, bad_alone = 0;
+        free(c3);
         for (size_t i = 0; i < n; i++) {
             for (size_t j = 0; j < m; j++) {
                 float want = 0.0f;

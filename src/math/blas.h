@@ -53,6 +53,14 @@ void prle__gemm_rows(size_t n, size_t m, size_t k, const float *a, size_t lda, c
 /** Scratch floats prle__gemm_rows needs for op(B) of (k, m). */
 size_t prle__gemm_rows_pack_floats(size_t m, size_t k);
 
+/** Packs op(B) as prle__gemm_rows does, for a B used many times (prle__gemm_rows_packed). */
+void prle__gemm_rows_pack(float *packed, const float *b, size_t ldb, bool b_kmajor, size_t m,
+                          size_t k);
+
+/** prle__gemm_rows with op(B) packed beforehand by prle__gemm_rows_pack: the same bits. */
+void prle__gemm_rows_packed(size_t n, size_t m, size_t k, const float *a, size_t lda,
+                            const float *packed, float *c, size_t ldc, int nt);
+
 /** y = alpha * op(A) x + beta * y, A (m, n) row-major; OpenBLAS on one thread. */
 void prle__sgemv(bool trans_a, size_t m, size_t n, float alpha, const float *a, size_t lda,
                  const float *x, float beta, float *y);

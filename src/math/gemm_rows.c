@@ -57,8 +57,8 @@ static void panel_scalar(float *c, size_t ldc, const float *a, size_t lda, const
         acc1 = _mm256_fmadd_ps(av_, b1, acc1);                                                     \
     } while (0)
 
-__attribute__((target("avx2,fma"))) static inline void store_row(float *c, __m256 acc0,
-                                                                  __m256 acc1, size_t w)
+__attribute__((target("avx2,fma"))) static inline void store_row(float *c, __m256 acc0, __m256 acc1,
+                                                                 size_t w)
 {
     if (w == PANEL) {
         _mm256_storeu_ps(c, acc0);
@@ -73,9 +73,10 @@ __attribute__((target("avx2,fma"))) static inline void store_row(float *c, __m25
 
 /* GROUP rows at a time in 12 accumulators (enough to cover the FMA latency), then the rest
  * one at a time: every lane is the same chain either way. */
-__attribute__((target("avx2,fma"))) static void
-panel_avx2(float *c, size_t ldc, const float *a, size_t lda, const float *bp, size_t k, size_t i0,
-           size_t i1, size_t j0, size_t w)
+__attribute__((target("avx2,fma"))) static void panel_avx2(float *c, size_t ldc, const float *a,
+                                                           size_t lda, const float *bp, size_t k,
+                                                           size_t i0, size_t i1, size_t j0,
+                                                           size_t w)
 {
     size_t i = i0;
     for (; i + GROUP <= i1; i += GROUP) {
@@ -128,8 +129,16 @@ size_t prle__gemm_rows_pack_floats(size_t m, size_t k)
     return (m + PANEL - 1) / PANEL * PANEL * (k ? k : 1);
 }
 
-void prle__gemm_rows(size_t n, size_t m, size_t k, const float *a, size_t lda, const float *b,
-                     size_t ldb, bool b_kmajor, float *c, size_t ldc, float *packed, int nt)
+void prle__gemm_rows_pack(float *packed, const float *b, size_t ldb, bool b_kmajor, size_t m,
+                          size_t k)
+{
+    for (size_t p = 0; p < (m + PANEL - 1) / PANEL; p++)
+        pack_panel(packed + p * PANEL * k, b, ldb, b_kmajor, k, m, p);
+}
+
+/* Row tasks x panels over the threads; `b` non-NULL packs first, into `packed`. */
+static void run(size_t n, size_t m, size_t k, const float *a, size_t lda, const float *b,
+                size_t ldb, bool b_kmajor, float *c, size_t ldc, float *packed, int nt)
 {
     if (n == 0 || m == 0)
         return;
@@ -143,9 +152,11 @@ void prle__gemm_rows(size_t n, size_t m, size_t k, const float *a, size_t lda, c
     (void)nt;
 #pragma omp parallel num_threads(nt) if (nt > 1 && (double)n * m * k > 262144.0)
     {
+        if (b) {
 #pragma omp for schedule(static)
-        for (size_t p = 0; p < np; p++)
-            pack_panel(packed + p * PANEL * k, b, ldb, b_kmajor, k, m, p);
+            for (size_t p = 0; p < np; p++)
+                pack_panel(packed + p * PANEL * k, b, ldb, b_kmajor, k, m, p);
+        }
 #pragma omp for collapse(2) schedule(static)
         for (size_t r = 0; r < nr; r++)
             for (size_t p = 0; p < np; p++) {
@@ -162,4 +173,16 @@ void prle__gemm_rows(size_t n, size_t m, size_t k, const float *a, size_t lda, c
             }
     }
     (void)fast;
+}
+
+void prle__gemm_rows(size_t n, size_t m, size_t k, const float *a, size_t lda, const float *b,
+                     size_t ldb, bool b_kmajor, float *c, size_t ldc, float *packed, int nt)
+{
+    run(n, m, k, a, lda, b, ldb, b_kmajor, c, ldc, packed, nt);
+}
+
+void prle__gemm_rows_packed(size_t n, size_t m, size_t k, const float *a, size_t lda,
+                            const float *packed, float *c, size_t ldc, int nt)
+{
+    run(n, m, k, a, lda, NULL, 0, false, c, ldc, (float *)packed, nt);
 }

@@ -171,7 +171,8 @@ int prle_router_new(prle_router **out, const prle_matrix *protos, const prle_rou
             return prle__error_set(PRLE_EINVAL, "router: prototype %zu has a non-finite value",
                                    i / d);
     if (!(r = calloc(1, sizeof *r)) || !(r->protos = malloc(bytes)) || !(r->unit = malloc(bytes)) ||
-        !(r->usq = malloc(np * sizeof *r->usq))) {
+        !(r->usq = malloc(np * sizeof *r->usq)) ||
+        !(r->packed = malloc(prle__gemm_rows_pack_floats(np, d) * sizeof *r->packed))) {
         err = prle__error_nomem("router");
         goto done;
     }
@@ -190,6 +191,8 @@ int prle_router_new(prle_router **out, const prle_matrix *protos, const prle_rou
         for (size_t t = 0; t < d; t++)
             r->unit[j * d + t] = (float)(u[t] * inv);
     }
+    prle__gemm_rows_pack(r->packed, p->distance == PRLE_DIST_COSINE ? r->unit : r->protos, d, false,
+                         np, d);
     if (p->type == PRLE_ROUTER_MLP_SPARSE && (err = prle__router_gate_init(r)) < 0)
         goto done;
     *out = r;
@@ -205,6 +208,7 @@ void prle_router_free(prle_router *r)
         return;
     free(r->protos);
     free(r->unit);
+    free(r->packed);
     free(r->usq);
     free(r->gate);
     free(r);
@@ -313,7 +317,7 @@ static int forward(float *w_out, float *dist_out, const prle_router *r, const pr
 {
     int err = 0;
     size_t n = z->rows, np = r->np, d = r->d, bytes;
-    float *dist = dist_out, *pack = NULL;
+    float *dist = dist_out;
     bool *sel = NULL;
     if (z->cols != d)
         return prle__error_set(PRLE_ESHAPE, "router: rows of width %zu, prototypes of width %zu",
@@ -322,15 +326,13 @@ static int forward(float *w_out, float *dist_out, const prle_router *r, const pr
         return 0;
     if (!prle__mul_ok(&bytes, n, np) || !prle__mul_ok(&bytes, bytes, sizeof(float)) ||
         (!dist && !(dist = malloc(bytes))) ||
-        !(pack = malloc(prle__gemm_rows_pack_floats(np, d) * sizeof *pack)) ||
         (r->p.type != PRLE_ROUTER_MLP_SPARSE && !(sel = malloc(n * np * sizeof *sel)))) {
         err = prle__error_nomem("router forward");
         goto done;
     }
-    const float *b = r->p.distance == PRLE_DIST_COSINE ? r->unit : r->protos;
     int nt = prle__threads_resolve(r->p.n_threads);
     /* row by row: a row's weights are the same bits alone or in any batch */
-    prle__gemm_rows(n, np, d, z->data, d, b, d, false, dist, np, pack, nt);
+    prle__gemm_rows_packed(n, np, d, z->data, d, r->packed, dist, np, nt);
     (void)nt;
     if (r->p.type == PRLE_ROUTER_MLP_SPARSE) {
 #pragma omp parallel for schedule(static) num_threads(nt) if (n * np * d >= 65536)
@@ -361,7 +363,6 @@ done:
     if (dist != dist_out)
         free(dist);
     free(sel);
-    free(pack);
     return err;
 }
 

@@ -10,6 +10,7 @@ struct prle_router {
     size_t np, d;
     float *protos; /* (P, D) */
     float *unit;   /* (P, D) prototypes scaled to unit length (zero rows stay zero) */
+    float *packed; /* unit (cosine) or protos, packed for prle__gemm_rows_packed */
     float *usq;    /* (P) squared norms of protos */
     double tau;
     float *gate;   /* mlp_sparse: (n_gate) packed w0 (h, 3D+1), b0 (h), w2 (1, h), b2 (1) */
