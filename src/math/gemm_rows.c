@@ -4,8 +4,9 @@
  * kernels for the edges of a tile sum in another order), so a text predicted alone and the same
  * text in a file differed in the last bits. Here every element is one chain of fused
  * multiply-adds over k in order, from 0: 8 lanes with AVX2 and FMA where the processor has them,
- * fmaf elsewhere, which rounds the same way. B is packed once per call into panels of 16
- * columns, k-major, so a panel's slice of B stays in L1 while rows stream past it. */
+ * fmaf elsewhere, which rounds the same way. B is packed into panels of 16 columns, k-major,
+ * so a panel's slice of B stays in L1 while rows stream past it: once per call, or once for a
+ * B used many times (prle__gemm_rows_pack). */
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
@@ -136,9 +137,11 @@ void prle__gemm_rows_pack(float *packed, const float *b, size_t ldb, bool b_kmaj
         pack_panel(packed + p * PANEL * k, b, ldb, b_kmajor, k, m, p);
 }
 
-/* Row tasks x panels over the threads; `b` non-NULL packs first, into `packed`. */
+/* Row tasks x panels over the threads, against `packed`; `b` non-NULL is packed first, into
+ * `pack_into` (== packed). */
 static void run(size_t n, size_t m, size_t k, const float *a, size_t lda, const float *b,
-                size_t ldb, bool b_kmajor, float *c, size_t ldc, float *packed, int nt)
+                size_t ldb, bool b_kmajor, float *c, size_t ldc, float *pack_into,
+                const float *packed, int nt)
 {
     if (n == 0 || m == 0)
         return;
@@ -155,7 +158,7 @@ static void run(size_t n, size_t m, size_t k, const float *a, size_t lda, const 
         if (b) {
 #pragma omp for schedule(static)
             for (size_t p = 0; p < np; p++)
-                pack_panel(packed + p * PANEL * k, b, ldb, b_kmajor, k, m, p);
+                pack_panel(pack_into + p * PANEL * k, b, ldb, b_kmajor, k, m, p);
         }
 #pragma omp for collapse(2) schedule(static)
         for (size_t r = 0; r < nr; r++)
@@ -178,11 +181,11 @@ static void run(size_t n, size_t m, size_t k, const float *a, size_t lda, const 
 void prle__gemm_rows(size_t n, size_t m, size_t k, const float *a, size_t lda, const float *b,
                      size_t ldb, bool b_kmajor, float *c, size_t ldc, float *packed, int nt)
 {
-    run(n, m, k, a, lda, b, ldb, b_kmajor, c, ldc, packed, nt);
+    run(n, m, k, a, lda, b, ldb, b_kmajor, c, ldc, packed, packed, nt);
 }
 
 void prle__gemm_rows_packed(size_t n, size_t m, size_t k, const float *a, size_t lda,
                             const float *packed, float *c, size_t ldc, int nt)
 {
-    run(n, m, k, a, lda, NULL, 0, false, c, ldc, (float *)packed, nt);
+    run(n, m, k, a, lda, NULL, 0, false, c, ldc, NULL, packed, nt);
 }

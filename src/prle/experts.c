@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "core/error.h"
-#include "nn/act.h"
 #include "math/blas.h"
+#include "nn/act.h"
 #include "nn/linear.h"
 #include "nn/param_buf.h"
 #include "prle/rng.h"
