@@ -49,14 +49,21 @@ EOF
 
 # llama-embedding's embeddings of texts.txt with POOLING into OUT.json. Its output goes through
 # llama.cpp's logging thread, which often exits before writing the end (built with OpenMP: a
-# whole output in 4-7 of 10 runs on a quiet machine, 2 of 10 beside two busy loops): up to 40
-# tries for a whole JSON array, a tenth of a second each.
+# whole output in 4-7 of 10 runs on a quiet machine, 2 of 10 beside two busy loops), and can
+# drop a piece from the middle, leaving valid JSON with a short row (seen once under the
+# sanitizers, 2026-12-06): up to 40 tries for a whole array, one row a text, every row as wide,
+# a tenth of a second each.
 reference() { # pooling, out
   local i
   for ((i = 0; i < 40; i++)); do
     "$tool" -m tiny.gguf -f texts.txt --pooling "$1" --embd-normalize -1 --embd-output-format \
       array -c 2048 -t 2 --no-warmup >"$2" 2>"$2.log" &&
-      "$py" -c "import json, sys; json.load(open(sys.argv[1]))" "$2" 2>/dev/null && return 0
+      "$py" -c "
+import json, sys
+a = json.load(open(sys.argv[1]))
+n = sum(1 for l in open('texts.txt', encoding='utf-8') if l.strip())
+sys.exit(0 if len(a) == n and len({len(r) for r in a}) == 1 else 1)" "$2" 2>/dev/null &&
+      return 0
   done
   fail "llama-embedding --pooling $1: no whole output in 40 tries"; tail -5 "$2.log"
   return 1
