@@ -42,6 +42,12 @@ static size_t add_linear(prle__head *h, size_t *b_idx, const char *prefix, size_
     return w;
 }
 
+/* The rff head keeps W as (in, half), k-major; every other weight is (out, in). */
+static bool kmajor(const prle__head *h, size_t i)
+{
+    return h->type == PRLE_HEAD_RFF && i == h->w[0];
+}
+
 /* Largest width accepted: keeps every (rows, cols) product of a tensor far from overflow. */
 #define MAX_WIDTH ((size_t)1 << 24)
 
@@ -148,6 +154,13 @@ int prle__head_init(prle__head *h, size_t in_dim, const prle_kernel_params *p)
             h->n_train = offs[i]; /* frozen tensors come last */
         PRLE_ASSERT(h->t[i].trainable || h->n_train <= offs[i]);
     }
+    for (size_t i = 0; i < h->n_tensors; i++) { /* widths are capped: no overflow */
+        prle__tensor *t = &h->t[i];
+        t->pack = h->n_packed;
+        if (t->ndim == 2)
+            h->n_packed += kmajor(h, i) ? prle__gemm_rows_pack_floats(t->shape[1], t->shape[0])
+                                        : prle__gemm_rows_pack_floats(t->shape[0], t->shape[1]);
+    }
     return 0;
 }
 
@@ -236,19 +249,6 @@ int prle__head_acts_alloc(prle__head_acts *a, const prle__head *h, size_t cap, b
     for (size_t i = 0; i < nb; i++)
         if (!prle__mul_ok(&sizes[i], cap, width[i]))
             return prle__error_nomem("kernel activations");
-    if (!training) { /* one layer's packed weights at a time, the widest */
-        ptr[nb] = &a->pack;
-        sizes[nb] = 0;
-        for (size_t i = 0; i < h->n_tensors; i++)
-            if (h->t[i].ndim == 2) {
-                size_t r = h->t[i].shape[0], c = h->t[i].shape[1];
-                size_t f1 = prle__gemm_rows_pack_floats(r, c),
-                       f2 = prle__gemm_rows_pack_floats(c, r);
-                f1 = f1 > f2 ? f1 : f2;
-                sizes[nb] = f1 > sizes[nb] ? f1 : sizes[nb];
-            }
-        nb++;
-    }
     bool overflow;
     size_t total = prle__param_layout(offs, sizes, nb, &overflow), bytes;
     if (overflow || !prle__mul_ok(&bytes, total ? total : 1, sizeof(float)) ||
@@ -281,14 +281,27 @@ static inline const float *tp(const prle__head *h, const float *params, size_t i
     return params + h->t[i].offset;
 }
 
-/* A layer's y = x W^T + b, batch-independent with inference acts (their pack). */
-static void lin(prle__head_acts *a, float *y, const float *x, const float *w, const float *b,
-                size_t n, size_t din, size_t dout, int nt)
+void prle__head_pack(const prle__head *h, const float *params, float *packed)
 {
-    if (a->pack)
-        prle__linear_fwd_rows(y, x, w, b, n, din, dout, a->pack, nt);
+    for (size_t i = 0; i < h->n_tensors; i++) {
+        const prle__tensor *t = &h->t[i];
+        if (t->ndim != 2)
+            continue;
+        bool km = kmajor(h, i);
+        size_t m = km ? t->shape[1] : t->shape[0], k = km ? t->shape[0] : t->shape[1];
+        prle__gemm_rows_pack(packed + t->pack, params + t->offset, t->shape[1], km, m, k);
+    }
+}
+
+/* Layer y = x W^T + b of weight tensor `wi`: row by row with inference acts (a->packed). */
+static void lin(const prle__head *h, const float *params, prle__head_acts *a, float *y,
+                const float *x, size_t wi, const float *b, size_t n, size_t din, size_t dout,
+                int nt)
+{
+    if (a->packed)
+        prle__linear_fwd_packed(y, x, a->packed + h->t[wi].pack, b, n, din, dout, nt);
     else
-        prle__linear_fwd(y, x, w, b, n, din, dout, nt);
+        prle__linear_fwd(y, x, params + h->t[wi].offset, b, n, din, dout, nt);
 }
 
 static void rff_forward(const prle__head *h, const float *params, prle__head_acts *a,
@@ -297,8 +310,8 @@ static void rff_forward(const prle__head *h, const float *params, prle__head_act
     size_t H = h->d_in, half = h->hidden, D = h->d_out;
     const float *w = tp(h, params, h->w[0]), *b = tp(h, params, h->b[0]);
     float scale = (float)sqrt(2.0 / (double)D), *p = a->pre[0];
-    if (a->pack)
-        prle__gemm_rows(n, half, H, x, H, w, half, true, p, half, a->pack, nt);
+    if (a->packed)
+        prle__gemm_rows_packed(n, half, H, x, H, a->packed + h->t[h->w[0]].pack, p, half, nt);
     else
         prle__gemm(false, false, n, half, H, 1.0f, x, H, w, half, 0.0f, p, half, nt);
     (void)nt;
@@ -345,14 +358,14 @@ void prle__head_forward(const prle__head *h, const float *params, prle__head_act
     }
     switch (h->type) {
     case PRLE_HEAD_LINEAR:
-        lin(a, a->g, x, tp(h, params, h->w[0]), NULL, n, H, D, nt);
+        lin(h, params, a, a->g, x, h->w[0], NULL, n, H, D, nt);
         break;
     case PRLE_HEAD_MLP: {
         const float *in = x;
         for (int l = 0; l < h->n_layers; l++) {
             bool last = l == h->n_layers - 1;
             size_t din = l ? hid : H, dout = last ? D : hid;
-            lin(a, a->pre[l], in, tp(h, params, h->w[l]), tp(h, params, h->b[l]), n, din, dout, nt);
+            lin(h, params, a, a->pre[l], in, h->w[l], tp(h, params, h->b[l]), n, din, dout, nt);
             if (!last) {
                 prle__act_fwd(a->post[l], a->pre[l], n * hid, h->act, nt);
                 in = a->post[l];
@@ -365,8 +378,8 @@ void prle__head_forward(const prle__head *h, const float *params, prle__head_act
         a->dropped = drop && h->dropout > 0.0f;
         PRLE_ASSERT(!a->dropped || a->mask[0]);
         for (int l = 0; l < h->n_layers; l++) {
-            lin(a, a->pre[l], in, tp(h, params, h->w[l]), tp(h, params, h->b[l]), n, l ? hid : H,
-                hid, nt);
+            lin(h, params, a, a->pre[l], in, h->w[l], tp(h, params, h->b[l]), n, l ? hid : H, hid,
+                nt);
             prle__act_fwd(a->post[l], a->pre[l], n * hid, h->act, nt);
             if (a->dropped) {
                 prle__dropout_mask(a->mask[l], n * hid, h->dropout, drop);
@@ -375,7 +388,7 @@ void prle__head_forward(const prle__head *h, const float *params, prle__head_act
             in = a->post[l];
         }
         if (h->has_out_proj)
-            lin(a, a->out, in, tp(h, params, h->out_w), tp(h, params, h->out_b), n, hid, D, nt);
+            lin(h, params, a, a->out, in, h->out_w, tp(h, params, h->out_b), n, hid, D, nt);
         if (h->residual)
             add_arrays(a->res, a->out, x, n * D, nt);
         prle__layernorm_fwd(a->g, a->mean, a->rstd, a->res, tp(h, params, h->ln_g),

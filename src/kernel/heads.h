@@ -23,6 +23,7 @@ typedef struct prle__tensor {
     size_t shape[2];
     size_t size;   /* floats */
     size_t offset; /* into prle__param_buf.params (and grads when trainable) */
+    size_t pack;   /* a weight's place in the packed weights (prle__head_pack) */
     bool trainable;
 } prle__tensor;
 
@@ -45,6 +46,7 @@ typedef struct prle__head {
     size_t n_tensors;
     prle__tensor t[PRLE__HEAD_MAX_TENSORS];
     size_t n_params, n_train; /* floats in the buffer; trainable prefix */
+    size_t n_packed;          /* floats of the packed weights (prle__head_pack) */
 } prle__head;
 
 /**
@@ -63,6 +65,10 @@ int prle__head_init(prle__head *h, size_t in_dim, const prle_kernel_params *p);
  * inputs of width `in_dim` (p->hidden_dim, or the head's default when it is 0). */
 size_t prle__head_hidden(const prle_kernel_params *p, size_t in_dim, size_t d_out);
 
+/** Packs every weight matrix of `params` for prle__gemm_rows_packed into `packed`
+ * (h->n_packed floats), each at its tensor's `pack`. */
+void prle__head_pack(const prle__head *h, const float *params, float *packed);
+
 /** Fills `params` (h->n_params floats) with the initial weights from stream (seed,
  * "kernel.init", 0), tensors in order; the input mean (centered heads) is 0. */
 void prle__head_init_weights(const prle__head *h, float *params, uint64_t seed);
@@ -80,14 +86,12 @@ typedef struct prle__head_acts {
     float *z, *norm;                    /* (cap, D) n(g), (cap) max(|g|, 1e-12) */
     float *d[3];                        /* (cap, max width) backward scratch */
     float *xc;                          /* (cap, H) x - mu of the last forward (centered) */
-    float *pack;                        /* inference: prle__gemm_rows' scratch, else NULL */
+    const float *packed;                /* inference: the weights packed (prle__head_pack) */
     bool dropped;                       /* the last forward applied dropout masks */
     void *block_;                       /* the one allocation */
 } prle__head_acts;
 
-/** Allocates acts for `cap` rows (training = with dropout masks and backward scratch). Acts
- * for inference (not training) make prle__head_forward's rows independent of the batch: row i
- * of z depends on row i of x only, the same bits alone or among any other rows. */
+/** Allocates acts for `cap` rows (training = with dropout masks and backward scratch). */
 int prle__head_acts_alloc(prle__head_acts *a, const prle__head *h, size_t cap, bool training);
 
 /** Frees and zeroes; a zeroed value is left as it is. */
@@ -95,7 +99,9 @@ void prle__head_acts_dispose(prle__head_acts *a);
 
 /**
  * Forward of n <= a->cap rows of x (n, H): a->g = g(x), a->z = n(g(x)) (x - mu in place of x
- * for a centered head). `drop` non-NULL
+ * for a centered head). With a->packed (inference: the weights `params` packed by
+ * prle__head_pack) the products are prle__gemm_rows': row i of z depends on row i of x only,
+ * the same bits alone or among any other rows; without (training), OpenBLAS's. `drop` non-NULL
  * means training: dropout masks are drawn from it (resmlp, p > 0). BLAS as configured by
  * prle_init, our loops on `nt` threads.
  */

@@ -10,11 +10,15 @@
 struct prle_kernel {
     prle__head head;
     prle__param_buf pb;        /* params only, outside a fit */
+    float *packed;             /* the weights packed for inference (prle__kernel_pack) */
     prle_kernel_params params; /* callbacks cleared */
     prle_kernel_epoch *history;
     size_t n_history;
     int kept_epoch;
 };
+
+/** Packs the kernel's weights for prle_kernel_apply (k->packed): once its params are final. */
+int prle__kernel_pack(prle_kernel *k);
 
 /** The safetensors writer prle_kernel_save saves (tensors and metadata); free it. */
 int prle__kernel_writer(prle_st_writer **out, const prle_kernel *k);

@@ -339,6 +339,8 @@ int prle__kernel_load_st(prle_kernel **out, const prle_st_file *f, const char *p
     }
     const char *kept = prle_st_metadata_get(f, "kept_epoch");
     k->kept_epoch = kept ? atoi(kept) : 0;
+    if ((err = prle__kernel_pack(k)) < 0)
+        goto done;
     *out = k;
     k = NULL;
 done:

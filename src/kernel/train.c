@@ -42,7 +42,23 @@ int prle_kernel_new(prle_kernel **out, size_t in_dim, const prle_kernel_params *
     if ((err = prle_kernel_params_check(p)) < 0 || (err = prle__kernel_alloc(&k, in_dim, p)) < 0)
         return err;
     prle__head_init_weights(&k->head, k->pb.params, p->seed);
+    if ((err = prle__kernel_pack(k)) < 0) {
+        prle_kernel_free(k);
+        return err;
+    }
     *out = k;
+    return 0;
+}
+
+int prle__kernel_pack(prle_kernel *k)
+{
+    size_t bytes;
+    if (!prle__mul_ok(&bytes, k->head.n_packed ? k->head.n_packed : 1, sizeof(float)))
+        return prle__error_nomem("kernel packed weights");
+    prle_free(k->packed);
+    if (!(k->packed = prle_aligned_alloc(bytes)))
+        return prle__error_nomem("kernel packed weights");
+    prle__head_pack(&k->head, k->pb.params, k->packed);
     return 0;
 }
 
@@ -51,6 +67,7 @@ void prle_kernel_free(prle_kernel *k)
     if (!k)
         return;
     prle__param_buf_dispose(&k->pb);
+    prle_free(k->packed);
     free(k->history);
     free(k);
 }
@@ -327,9 +344,10 @@ int prle_kernel_fit(prle_kernel **out, const prle_matrix *x_train, const float *
     else
         k->kept_epoch = (int)k->n_history;
     prle__param_buf_free_train(&k->pb);
+    if ((err = prle__kernel_pack(k)) < 0)
+        goto done;
     *out = k;
     s.k = NULL;
-    err = 0;
 done:
     fit_state_dispose(&s);
     return err;
@@ -353,6 +371,8 @@ int prle_kernel_apply(prle_matrix *out, const prle_kernel *k, const prle_matrix 
     if ((err = prle_matrix_alloc(&z, x->rows, h->d_out)) < 0 ||
         (err = prle__head_acts_alloc(&acts, h, cap, false)) < 0)
         goto done;
+    PRLE_ASSERT(k->packed);
+    acts.packed = k->packed; /* row by row: a row's z is the same bits in any batch */
     for (size_t r0 = 0; r0 < x->rows; r0 += cap) {
         size_t nb = x->rows - r0 < cap ? x->rows - r0 : cap;
         prle__head_forward(h, k->pb.params, &acts, prle_matrix_row(x, r0), nb, NULL, nt);

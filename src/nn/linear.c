@@ -34,6 +34,14 @@ void prle__linear_fwd_rows(float *y, const float *x, const float *w, const float
         add_bias(y, b, n, dout, nt);
 }
 
+void prle__linear_fwd_packed(float *y, const float *x, const float *packed, const float *b,
+                             size_t n, size_t din, size_t dout, int nt)
+{
+    prle__gemm_rows_packed(n, dout, din, x, din, packed, y, dout, nt);
+    if (b)
+        add_bias(y, b, n, dout, nt);
+}
+
 void prle__colsum_add(float *out, const float *a, size_t n, size_t d, int nt)
 {
     /* column blocks: each output element is summed by one thread, rows in order */

@@ -18,6 +18,10 @@ void prle__linear_fwd(float *y, const float *x, const float *w, const float *b, 
 void prle__linear_fwd_rows(float *y, const float *x, const float *w, const float *b, size_t n,
                            size_t din, size_t dout, float *pack, int nt);
 
+/** prle__linear_fwd_rows with W packed beforehand (prle__gemm_rows_pack of W, (dout, din)). */
+void prle__linear_fwd_packed(float *y, const float *x, const float *packed, const float *b,
+                             size_t n, size_t din, size_t dout, int nt);
+
 /**
  * Backward of prle__linear_fwd, accumulating: dx (n, din) += dy W, dw (dout, din) += dy^T x,
  * db (dout) += column sums of dy. Any of dx, dw, db may be NULL (not wanted). dw is formed in
