@@ -500,6 +500,29 @@ static void test_kernel__apply_blocks(void)
     prle_kernel_free(k);
 }
 
+/* The default hidden width (hidden_dim 0): resmlp the widest whole multiple of D up to 512, at
+ * most 8 D, D itself above 256; mlp max(H, D) as in the original; a named width as named.
+ * The head built from the params has that width, and an out-projection when it differs. */
+static void test_kernel__default_hidden(void)
+{
+    prle_kernel_params p = prle_kernel_default_params();
+    const size_t d[][2] = {{100, 500}, {4, 32},    {64, 512},  {160, 480},   {256, 512},
+                           {257, 257}, {300, 300}, {500, 500}, {1280, 1280}, {1, 8}};
+    for (size_t i = 0; i < sizeof d / sizeof *d; i++) {
+        PT_EQ_INT(prle__head_hidden(&p, d[i][0], d[i][0]), d[i][1]);
+        prle__head h;
+        PT_OK(prle__head_init(&h, d[i][0], &p));
+        PT_EQ_INT(h.hidden, d[i][1]);
+        PT_CHECK(h.has_out_proj == (d[i][1] != d[i][0]));
+    }
+    PT_EQ_INT(prle__head_hidden(&p, 100, 50), 400); /* by D, not H: 8 D */
+    p.hidden_dim = 24;
+    PT_EQ_INT(prle__head_hidden(&p, 100, 100), 24);
+    p.hidden_dim = 0, p.type = PRLE_HEAD_MLP;
+    PT_EQ_INT(prle__head_hidden(&p, 100, 40), 100);
+    PT_EQ_INT(prle__head_hidden(&p, 30, 40), 40);
+}
+
 int main(void)
 {
     prle_init(2);
@@ -512,5 +535,6 @@ int main(void)
     PT_RUN(test_kernel__forward_matches_pytorch);
     PT_RUN(test_kernel__fused_step);
     PT_RUN(test_kernel__apply_blocks);
+    PT_RUN(test_kernel__default_hidden);
     return pt_report();
 }

@@ -54,7 +54,7 @@ static bool kmajor(const prle__head *h, size_t i)
 /* A resmlp's hidden layer as wide as its value space starves a narrow input: on 100-wide GloVe
  * rows (Ruddit, 301-row samples) 500 or 512 instead of 100 lifted test Pearson by 0.02-0.07,
  * 1024 by no more, and STS-B (D = 500) gains nothing from 512 or 1024 (README, issue 12). So
- * the default is the widest whole multiple of D up to 512, at most 8 D: D itself from 256 on
+ * the default is the widest whole multiple of D up to 512, at most 8 D: D itself above 256
  * (no out-projection), 500 for 100, 32 for 4. The mlp head's default is the original's. */
 size_t prle__head_hidden(const prle_kernel_params *p, size_t in_dim, size_t d_out)
 {

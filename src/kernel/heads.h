@@ -57,7 +57,7 @@ typedef struct prle__head {
 int prle__head_init(prle__head *h, size_t in_dim, const prle_kernel_params *p);
 
 /** A resmlp head's default hidden width (hidden_dim 0): the widest whole multiple of D up to
- * PRLE__RESMLP_HIDDEN, at most PRLE__RESMLP_MAX_WIDEN D, and D itself when D is wider. */
+ * PRLE__RESMLP_HIDDEN, at most PRLE__RESMLP_MAX_WIDEN D: D itself above half of it. */
 #define PRLE__RESMLP_HIDDEN 512
 #define PRLE__RESMLP_MAX_WIDEN 8
 

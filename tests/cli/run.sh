@@ -173,6 +173,17 @@ contains center_tensor runs/again/kernel.safetensors '"projection_head.input_mea
 check center_reuse 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=again \
   kernel.center_inputs=true --no-analyze --no-report
 matches center_reuse out "^kernel .* reused .*runs/again/kernel.safetensors"
+# a kernel saved with a hidden width other than the one the default gives now (the resmlp
+# default widened on 2026-12-06) retrains with the reason when the config leaves the width to
+# the default, instead of failing on the shapes
+check hidden_named 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=hid \
+  kernel.projection_kwargs.hidden_dim=24 --no-analyze --no-report
+check hidden_default 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=hid --no-analyze \
+  --no-report
+matches hidden_default out "^kernel .* trained \(saved kernel .*kernel.projection_kwargs.hidden_dim 0 now gives [0-9]+, the saved kernel's is 24\)"
+check hidden_default_reuse 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=hid \
+  --no-analyze --no-report
+matches hidden_default_reuse out "^kernel .* reused .*runs/hid/kernel.safetensors"
 # prle train: the same stages on the cached embeddings (seed 8 below rebuilds the cache)
 check train 0 "$prle" train small.yaml "${fast[@]}" logging.run_name=trained
 ok train_model [ -s runs/trained/model.safetensors ]
