@@ -12,7 +12,8 @@
  * Data: $PRLE_BENCH_TSNE, a folder with {train,validation,test}_embeds.npy, default
  * cache/stsb-glove (`prle embed configs/stsb-glove.yaml`); the case is skipped when missing.
  * $PRLE_BENCH_REPS runs (default 1; the median is printed), $PRLE_BENCH_THREADS threads
- * (default 2). Before timing, the vantage-point
+ * (default 2), $PRLE_BENCH_TSNE_ITER steps in all (default the library's 750; more than the 250
+ * exaggerated ones). Before timing, the vantage-point
  * kNN is checked against brute force and Barnes-Hut at theta 0 against the exact sums. */
 #include <math.h>
 #include <stdio.h>
@@ -112,6 +113,11 @@ int main(void)
         p.method = PRLE_TSNE_BH;
     else if (meth && !strcmp(meth, "fft"))
         p.method = PRLE_TSNE_FFT;
+    /* PRLE_BENCH_TSNE_ITER=N: N steps in all instead of the default (the exaggerated phase
+     * kept), to see what fewer steps cost in KL */
+    const char *it = getenv("PRLE_BENCH_TSNE_ITER");
+    if (it && atoi(it) > p.exaggeration_iter)
+        p.n_iter = atoi(it);
     const char *mname = p.method == PRLE_TSNE_BH    ? "bh"
                         : p.method == PRLE_TSNE_FFT ? "fft"
                                                     : "auto";
