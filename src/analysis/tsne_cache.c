@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "analysis/tsne_int.h"
+#include "core/cpu.h"
 #include "core/error.h"
 #include "data/download.h"
 #include "prle/common.h"
@@ -32,7 +33,7 @@ static int cache_key(char *out, size_t len, const prle_matrix *x, const prle_tsn
              "method %d n_iter %d exaggeration_iter %d early_exaggeration %.17g "
              "learning_rate %.17g momentum_early %.17g momentum %.17g min_gain %.17g "
              "min_grad_norm %.17g n_iter_without_progress %d init %d knn %d seed %" PRIu64,
-             prle_version(), MAP_REVISION, prle__tsne_simd_wide() ? 8 : 4, x->rows, x->cols, sha,
+             prle_version(), MAP_REVISION, prle__cpu_avx2_fma() ? 8 : 4, x->rows, x->cols, sha,
              p->perplexity, p->theta, (int)p->method, p->n_iter, p->exaggeration_iter,
              p->early_exaggeration, p->learning_rate, p->momentum_early, p->momentum, p->min_gain,
              p->min_grad_norm, p->n_iter_without_progress, (int)p->init, (int)p->knn, p->seed);

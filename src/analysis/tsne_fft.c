@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "analysis/tsne_int.h"
+#include "core/cpu.h"
 #include "core/error.h"
 #include "core/threads.h"
 
@@ -366,7 +367,7 @@ int prle__tsne_repulsive_fft(double *neg_out, double *z_out, prle__tsne_fft *f, 
         start[b] = start[b - 1];
     start[0] = 0;
     double s_self = smooth_kernel(&g, 0.0);
-    bool wide = prle__tsne_simd_wide();
+    bool wide = prle__cpu_avx2_fma();
     float *quad = f->quad;
     size_t nfill = (size_t)nb * N_INTERP * row; /* the node rows the points reach */
     fftwf_complex *kh = f->khat;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "analysis/tsne_int.h"
+#include "core/cpu.h"
 #include "core/error.h"
 #include "core/threads.h"
 
@@ -120,7 +121,7 @@ int prle__tsne_grad_step(prle__tsne_grad *g, double *grad_out, double *kl_out, d
         return err;
     z = fmax(z, DBL_EPSILON);
     double *neg = g->neg, log_z = log(z);
-    bool wide = prle__tsne_simd_wide() && n < ((size_t)1 << 30);
+    bool wide = prle__cpu_avx2_fma() && n < ((size_t)1 << 30);
     float *yf = g->yf;
     for (size_t e = 0; e < 2 * n; e++) /* serial: cheaper than a barrier */
         yf[e] = (float)y[e];

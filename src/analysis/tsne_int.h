@@ -8,11 +8,8 @@
 
 #include "prle/tsne.h"
 
-/** Whether the processor has AVX2 and FMA: the SIMD loops below then use eight lanes. */
-bool prle__tsne_simd_wide(void);
-
 /** f = sum over P's row entries [e0, e1) of p_ij q_ij (y_i - y_j), q_ij = 1 / (1 + |y_i -
- *  y_j|^2), in float from yf (n, 2); `wide` (prle__tsne_simd_wide, and n < 2^30) for eight
+ *  y_j|^2), in float from yf (n, 2); `wide` (prle__cpu_avx2_fma, and n < 2^30) for eight
  *  lanes. */
 void prle__tsne_attract(double f[2], const uint32_t *col, const float *val, size_t e0, size_t e1,
                         const float *yf, size_t i, bool wide);

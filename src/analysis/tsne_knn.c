@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "analysis/tsne_int.h"
+#include "core/cpu.h"
 #include "core/error.h"
 #include "core/matrix_int.h"
 #include "core/progress.h"
@@ -292,7 +293,7 @@ typedef struct {
     double gamma;
     size_t k;
     brute_row *rows;
-    bool wide; /* prle__tsne_simd_wide */
+    bool wide; /* prle__cpu_avx2_fma */
 } brute_state;
 
 /* A thread's buffers: the bound scan's hits (BRUTE_BLOCK) and tighten's upper bounds. */
@@ -465,7 +466,7 @@ int prle__tsne_knn_brute(size_t *idx_out, double *dist_out, const prle_matrix *x
     }
     /* float rounding of centring (2 ulp per term), the dot product (d ulp) and the distance */
     brute_state st = {nrm, ((double)d + 16.0) * 4.0 * 5.960464477539063e-08, k, rows,
-                      prle__tsne_simd_wide()};
+                      prle__cpu_avx2_fma()};
     /* the tiles (a, b), a <= b, of X X^T (half the products of all rows against all): the
      * rows of block a meet block b, then (b > a) the rows of block b meet block a, each under
      * its block's lock */

@@ -3,7 +3,6 @@
  * (tsne_knn.c). Four float lanes with SSE2, eight with AVX2 and FMA where the processor has
  * them (checked once); the lanes are summed in a fixed order, so one machine gives the same
  * bits for any thread count. */
-#include <pthread.h>
 #include <stdbool.h>
 
 #include "analysis/tsne_int.h"
@@ -196,23 +195,6 @@ __attribute__((target("avx2,fma"))) static size_t scan_avx2(uint32_t *hits, cons
     return scan_scalar(hits, nh, g, nrm, t, cnt, ni, gamma, top);
 }
 #endif
-
-static bool avx2;
-static pthread_once_t avx2_once = PTHREAD_ONCE_INIT;
-
-static void avx2_check(void)
-{
-#if HAVE_AVX2_PATH
-    __builtin_cpu_init();
-    avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#endif
-}
-
-bool prle__tsne_simd_wide(void)
-{
-    pthread_once(&avx2_once, avx2_check);
-    return avx2;
-}
 
 void prle__tsne_attract(double f[2], const uint32_t *col, const float *val, size_t e0, size_t e1,
                         const float *yf, size_t i, bool wide)

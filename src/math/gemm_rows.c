@@ -8,9 +8,9 @@
  * so a panel's slice of B stays in L1 while rows stream past it: once per call, or once for a
  * B used many times (prle__gemm_rows_pack). */
 #include <math.h>
-#include <pthread.h>
 #include <string.h>
 
+#include "core/cpu.h"
 #include "math/blas.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -113,13 +113,6 @@ __attribute__((target("avx2,fma"))) static void panel_avx2(float *c, size_t ldc,
     }
 }
 #undef ROW_FMA
-
-static bool avx2;
-static pthread_once_t avx2_once = PTHREAD_ONCE_INIT;
-static void avx2_check(void)
-{
-    avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
 #endif
 
 /* Rows per task: a few groups, so both threads share small batches too. */
@@ -146,11 +139,7 @@ static void run(size_t n, size_t m, size_t k, const float *a, size_t lda, const 
     if (n == 0 || m == 0)
         return;
     size_t np = (m + PANEL - 1) / PANEL;
-    bool fast = false;
-#ifdef HAVE_AVX2_PATH
-    pthread_once(&avx2_once, avx2_check);
-    fast = avx2;
-#endif
+    bool fast = prle__cpu_avx2_fma();
     size_t nr = (n + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
     (void)nt;
 #pragma omp parallel num_threads(nt) if (nt > 1 && (double)n * m * k > 262144.0)

@@ -1,0 +1,20 @@
+#include "core/cpu.h"
+
+#include <pthread.h>
+
+static bool avx2_fma;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void check(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    avx2_fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+}
+
+bool prle__cpu_avx2_fma(void)
+{
+    pthread_once(&once, check);
+    return avx2_fma;
+}
