@@ -3,7 +3,8 @@
  * `projection_head.input_mean` of the kernel. A centered kernel on x equals the same weights
  * uncentered on x - mu (every head type), a centered fit equals an uncentered fit on the
  * centered rows bit for bit, mu is the column mean, and the tensor survives a safetensors round
- * trip while a file of the other kind is refused. The gradients of centered heads are in
+ * trip while a file of the other kind is refused; by default the offset ratio of the training
+ * rows decides. The gradients of centered heads are in
  * test_kernel.c (check_head). */
 #include <math.h>
 #include <string.h>
@@ -178,11 +179,72 @@ static void test_kernel_center__save_load(void)
     prle_kernel_free(k);
 }
 
+/* |mu|^2 / mean |x_i - mu|^2 by hand: rows (1, 2), (3, 4): mu (2, 3), |mu|^2 13, each row 2
+ * from mu, so 6.5; rows about the origin 0; equal rows +inf (at the origin NaN); one row NaN. */
+static void test_kernel_center__offset_ratio(void)
+{
+    float a[] = {1, 2, 3, 4}, b[] = {-1, 0, 1, 0}, c[] = {1, 1, 1, 1}, z[] = {0, 0, 0, 0};
+    prle_matrix m = {.data = a, .rows = 2, .cols = 2};
+    PT_NEAR(prle_kernel_offset_ratio(&m), 6.5, 1e-15);
+    m.data = b;
+    PT_NEAR(prle_kernel_offset_ratio(&m), 0.0, 0);
+    m.data = c;
+    PT_CHECK(isinf(prle_kernel_offset_ratio(&m)));
+    m.data = z;
+    PT_CHECK(isnan(prle_kernel_offset_ratio(&m)));
+    m.rows = 1;
+    PT_CHECK(isnan(prle_kernel_offset_ratio(&m)));
+    PT_CHECK(isnan(prle_kernel_offset_ratio(NULL)));
+}
+
+/* The default (PRLE_KERNEL_CENTER_AUTO) centres rows with a large common offset and leaves
+ * rows about the origin alone: the same bits as the explicit choice, the params of the fitted
+ * kernel say which; prle_kernel_new has no rows to decide from and does not centre. */
+static void test_kernel_center__auto(void)
+{
+    prle_matrix x = {0}, xv = {0};
+    float y[N], yv[NV];
+    data(&x, y, N, 7); /* column offsets 3 ... 5.5 over unit noise: ratio about 19 */
+    data(&xv, yv, NV, 8);
+    prle_kernel_params p = prle_kernel_default_params();
+    PT_EQ_INT(p.center_inputs, PRLE_KERNEL_CENTER_AUTO);
+    p.hidden_dim = 5, p.batch_size = 16, p.max_epochs = 2, p.learning_rate = 1e-2, p.seed = 9;
+    PT_CHECK(prle_kernel_offset_ratio(&x) > 10.0);
+    for (int pass = 0; pass < 2; pass++) {
+        prle_kernel *ka = NULL, *ke = NULL;
+        prle_kernel_params e = p;
+        e.center_inputs = pass == 0;
+        PT_OK(prle_kernel_fit(&ka, &x, y, &xv, yv, &p));
+        PT_OK(prle_kernel_fit(&ke, &x, y, &xv, yv, &e));
+        PT_EQ_INT(ka->head.centered, pass == 0);
+        PT_EQ_INT(prle_kernel_get_params(ka)->center_inputs, pass == 0);
+        PT_EQ_INT(ka->head.n_params, ke->head.n_params);
+        PT_CHECK(memcmp(ka->pb.params, ke->pb.params, ke->head.n_params * sizeof(float)) == 0);
+        prle_kernel_free(ka), prle_kernel_free(ke);
+        /* then the same rows moved to the origin: ratio near 0 */
+        for (prle_matrix *m = &x; m; m = m == &x ? &xv : NULL)
+            for (size_t i = 0; i < m->rows; i++)
+                for (size_t j = 0; j < H; j++)
+                    m->data[i * H + j] -= 3.0f + 0.5f * (float)j;
+        if (pass == 0)
+            PT_CHECK(prle_kernel_offset_ratio(&x) < 0.1);
+    }
+    prle_kernel *k = NULL;
+    PT_OK(prle_kernel_new(&k, H, &p));
+    PT_CHECK(!k->head.centered && prle_kernel_get_params(k)->center_inputs == 0);
+    prle_kernel_free(k);
+    p.center_inputs = 2;
+    PT_FAILS(prle_kernel_new(&k, H, &p), PRLE_EINVAL, "center_inputs must be 1, 0 or");
+    prle_matrix_dispose(&x), prle_matrix_dispose(&xv);
+}
+
 int main(void)
 {
     prle_init(2);
     PT_RUN(test_kernel_center__apply_every_head);
     PT_RUN(test_kernel_center__fit_equals_fit_on_centered_rows);
     PT_RUN(test_kernel_center__save_load);
+    PT_RUN(test_kernel_center__offset_ratio);
+    PT_RUN(test_kernel_center__auto);
     return pt_report();
 }

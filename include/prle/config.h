@@ -175,7 +175,7 @@ typedef struct prle_kernel_config {
     double lambda_uniform;                    /**< weight of the uniformity loss */
     char *checkpoint_dir;                     /**< the original's kernel checkpoints (path) */
     char *keep;                               /**< best | last epoch kept */
-    bool center_inputs;                       /**< subtract the train mean before g (new) */
+    int center_inputs; /**< subtract the train mean before g (new): 1, 0 or unset (from the data) */
 } prle_kernel_config;
 
 /** Which stages run (`pipeline.*`). */

@@ -82,13 +82,29 @@ typedef struct prle_kernel_params {
     int patience;
     bool learnable_rff; /**< rff: train W and b (otherwise frozen); default false */
     /** Subtract the training rows' column mean from every input before the head, g(x - mu)
-     * (`kernel.center_inputs`, new; default false). mu is a frozen tensor of the kernel,
-     * `projection_head.input_mean` (H), set by prle_kernel_fit; 0 in prle_kernel_new. */
-    bool center_inputs;
+     * (`kernel.center_inputs`, new): 1, 0, or PRLE_KERNEL_CENTER_AUTO (the default), which
+     * prle_kernel_fit resolves from the training rows: centred when their offset ratio
+     * (prle_kernel_offset_ratio) is above 1, i.e. their mean is farther from the origin than
+     * the rows are, on average, from their mean. mu is a frozen tensor of the kernel,
+     * `projection_head.input_mean` (H), set by prle_kernel_fit; 0 in prle_kernel_new, where
+     * AUTO (no rows to decide from) is not centred. A fitted or loaded kernel's params hold
+     * 1 or 0. */
+    int center_inputs;
 } prle_kernel_params;
+
+/** prle_kernel_params.center_inputs: decided from the training rows (the default). */
+#define PRLE_KERNEL_CENTER_AUTO (-1)
 
 /** The defaults listed above (those of docs/config.md). */
 PRLE_API prle_kernel_params prle_kernel_default_params(void);
+
+/**
+ * The offset ratio of the rows of `x`: |mu|^2 / mean_i |x_i - mu|^2, mu their column mean (in
+ * double). Above 1 the rows share an offset larger than their spread (averaged word vectors,
+ * pair features built from them), and center_inputs = PRLE_KERNEL_CENTER_AUTO centres them.
+ * NaN for fewer than 2 rows or rows all equal at the origin; +inf for equal rows elsewhere.
+ */
+PRLE_API double prle_kernel_offset_ratio(const prle_matrix *x);
 
 /**
  * Reads `kernel.*`, `train.train_batch_size`, `train.seed`, `train.threads` and

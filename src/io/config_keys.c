@@ -184,7 +184,7 @@ const prle__cfg_key prle__cfg_keys[] = {
     LAMBDA("kernel.lambda_triplet", kernel.lambda_triplet, "0.0"),
     LAMBDA("kernel.lambda_uniform", kernel.lambda_uniform, "0.01"),
     ENUM("kernel.keep", kernel.keep, "best", keeps, NULL, 0),
-    BOOL("kernel.center_inputs", kernel.center_inputs, "false"),
+    TRI("kernel.center_inputs", kernel.center_inputs),
     PATH("kernel.checkpoint_dir", kernel.checkpoint_dir, "checkpoints/kernel"),
 
     /* pipeline */

@@ -136,7 +136,7 @@ int prle__head_init(prle__head *h, size_t in_dim, const prle_kernel_params *p)
         return prle__error_set(PRLE_EINVAL, "kernel.projection_type %d unknown", (int)p->type);
     }
     /* a buffer of the head module (register_buffer), frozen, so after every trainable tensor */
-    h->centered = p->center_inputs;
+    h->centered = p->center_inputs == 1; /* AUTO is resolved by prle_kernel_fit */
     if (h->centered)
         h->in_mean = add_tensor(h, "input_mean", h->d_in, 0, false);
 

@@ -23,6 +23,7 @@ prle_kernel_params prle_kernel_default_params(void)
     p.label_max = 1.0;
     p.seed = 42;
     p.keep = PRLE_KEEP_BEST;
+    p.center_inputs = PRLE_KERNEL_CENTER_AUTO;
     return p;
 }
 
@@ -86,7 +87,9 @@ int prle_kernel_params_from_config(prle_kernel_params *out, const prle_config *c
     p.dropout = k->projection_kwargs.dropout;
     p.sigma = k->projection_kwargs.sigma;
     p.learnable_rff = k->projection_kwargs.learnable_rff;
-    p.center_inputs = k->center_inputs;
+    p.center_inputs = k->center_inputs == PRLE_CONFIG_UNSET ? PRLE_KERNEL_CENTER_AUTO
+                      : k->center_inputs                    ? 1
+                                                            : 0;
     p.learning_rate = k->learning_rate;
     p.max_epochs = k->max_epochs;
     p.patience = k->patience;
@@ -148,6 +151,11 @@ int prle_kernel_params_check(const prle_kernel_params *p)
                                p->label_min, p->label_max);
     if ((unsigned)p->keep > PRLE_KEEP_LAST)
         return prle__error_set(PRLE_EINVAL, "kernel.keep %d unknown", (int)p->keep);
+    if (p->center_inputs != 0 && p->center_inputs != 1 &&
+        p->center_inputs != PRLE_KERNEL_CENTER_AUTO)
+        return prle__error_set(
+            PRLE_EINVAL, "kernel center_inputs must be 1, 0 or PRLE_KERNEL_CENTER_AUTO, got %d",
+            p->center_inputs);
     if (p->n_threads < 0)
         return prle__error_set(PRLE_EINVAL, "train.threads must be >= 0, got %d", p->n_threads);
     return 0;

@@ -27,6 +27,7 @@ int prle__kernel_alloc(prle_kernel **out, size_t in_dim, const prle_kernel_param
         return err;
     }
     k->params = *p;
+    k->params.center_inputs = k->head.centered; /* AUTO without rows: not centred */
     k->params.progress = NULL;
     k->params.progress_ud = NULL;
     k->params.on_epoch = NULL;
@@ -221,15 +222,41 @@ static int report_epoch(const prle_kernel_params *p, const prle_kernel_epoch *e,
                           t0, note);
 }
 
+double prle_kernel_offset_ratio(const prle_matrix *x)
+{
+    if (!x || x->rows < 2 || !x->cols)
+        return NAN;
+    size_t n = x->rows, d = x->cols;
+    double *mu = malloc(d * sizeof *mu), off = 0.0, spread = 0.0;
+    if (!mu)
+        return NAN;
+    prle__matrix_col_mean(mu, x);
+    for (size_t j = 0; j < d; j++)
+        off += mu[j] * mu[j];
+    for (size_t i = 0; i < n; i++) {
+        const float *r = prle_matrix_row(x, i);
+        for (size_t j = 0; j < d; j++)
+            spread += ((double)r[j] - mu[j]) * ((double)r[j] - mu[j]);
+    }
+    free(mu);
+    spread /= (double)n;
+    if (spread > 0.0)
+        return off / spread;
+    return off > 0.0 ? INFINITY : NAN;
+}
+
 int prle_kernel_fit(prle_kernel **out, const prle_matrix *x_train, const float *y_train,
-                    const prle_matrix *x_val, const float *y_val, const prle_kernel_params *p)
+                    const prle_matrix *x_val, const float *y_val, const prle_kernel_params *given)
 {
     int err;
     fit_state s = {0};
-    if ((err = prle_kernel_params_check(p)) < 0)
+    if ((err = prle_kernel_params_check(given)) < 0)
         return err;
     if (!x_train || !y_train || x_train->rows < 2)
         return prle__error_set(PRLE_EINVAL, "kernel fit needs at least 2 training rows");
+    prle_kernel_params resolved = *given, *p = &resolved;
+    if (p->center_inputs == PRLE_KERNEL_CENTER_AUTO)
+        p->center_inputs = prle_kernel_offset_ratio(x_train) > 1.0;
     size_t N = x_train->rows, H = x_train->cols, B = p->batch_size < N ? p->batch_size : N;
     bool has_val = x_val && y_val && x_val->rows >= 2;
     if (x_val && x_val->rows && x_val->cols != H)

@@ -74,9 +74,10 @@ static int set_note(prle__kernel_stage *ks, const char *fmt, ...)
 }
 
 /* The first training setting in which the saved kernel's params `got` differ from the
- * config's `want`, as "kernel.max_epochs is 1, the saved kernel's 5"; "" when none. */
+ * config's `want`, as "kernel.max_epochs is 1, the saved kernel's 5"; "" when none. want's
+ * center_inputs is resolved (0 or 1); `center_auto` says the config left it to the data. */
 static void setting_diff(char *buf, size_t len, const prle_kernel_params *want,
-                         const prle_kernel_params *got)
+                         const prle_kernel_params *got, bool center_auto)
 {
     struct {
         const char *key;
@@ -104,8 +105,9 @@ static void setting_diff(char *buf, size_t len, const prle_kernel_params *want,
         return;
     }
     if (want->center_inputs != got->center_inputs) {
-        snprintf(buf, len, "kernel.center_inputs is %s, the saved kernel's %s",
-                 want->center_inputs ? "true" : "false", got->center_inputs ? "true" : "false");
+        snprintf(buf, len, "kernel.center_inputs %s %s, the saved kernel's %s",
+                 center_auto ? "null now gives" : "is", want->center_inputs ? "true" : "false",
+                 got->center_inputs ? "true" : "false");
         return;
     }
     for (size_t i = 0; i < sizeof nums / sizeof *nums; i++)
@@ -211,8 +213,12 @@ static int try_reuse(prle__kernel_stage *ks, const char *dir, const prle_kernel_
         return mismatch_error(err, ks->must_reuse);
     }
     char diff[512] = "";
+    prle_kernel_params want = *kp; /* a centring left to the data, as prle_kernel_fit decides */
+    bool center_auto = kp->center_inputs == PRLE_KERNEL_CENTER_AUTO;
+    if (center_auto)
+        want.center_inputs = prle_kernel_offset_ratio(&ks->x[PRLE_SPLIT_TRAIN]) > 1.0;
     if (meta)
-        setting_diff(diff, sizeof diff, kp, prle_kernel_get_params(meta));
+        setting_diff(diff, sizeof diff, &want, prle_kernel_get_params(meta), center_auto);
     prle_kernel_free(meta);
     size_t hid = mlp ? prle__head_hidden(kp, in_dim, prle_kernel_out_dim(ks->kernel)) : 0;
     if (!diff[0] && mlp && arch.hidden_dim != kp->hidden_dim && arch.hidden_dim != hid)
@@ -291,6 +297,11 @@ static int train(prle__kernel_stage *ks, prle_kernel_params *kp)
     ks->kept_epoch = prle_kernel_kept_epoch(ks->kernel);
     if (!ks->note &&
         (err = set_note(ks, "trained (%s)", ks->allow_reuse ? "no saved kernel" : "reuse off")) < 0)
+        return err;
+    if (kp->center_inputs == PRLE_KERNEL_CENTER_AUTO &&
+        prle_kernel_get_params(ks->kernel)->center_inputs &&
+        (err = set_note(ks, "%s, inputs centred (offset ratio %.3g > 1)", ks->note,
+                        prle_kernel_offset_ratio(xt))) < 0)
         return err;
     char path[PRLE__RUN_PATH];
     if ((err = prle__path_join(path, sizeof path, ks->out_dir, "kernel.safetensors")) < 0 ||

@@ -173,6 +173,34 @@ contains center_tensor runs/again/kernel.safetensors '"projection_head.input_mea
 check center_reuse 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=again \
   kernel.center_inputs=true --no-analyze --no-report
 matches center_reuse out "^kernel .* reused .*runs/again/kernel.safetensors"
+# the default, kernel.center_inputs null, decides from the training rows: these hashing
+# features lie about the origin (offset ratio below 1: not centred, the runs above), so the
+# centred kernel saved just now retrains; the same rows moved by +5 are centred
+check center_auto_plain 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=again \
+  --no-analyze --no-report
+matches center_auto_plain out "kernel.center_inputs null now gives false, the saved kernel's true"
+lacks center_auto_plain_quiet out "inputs centred"
+mkdir -p npyoff
+$py - <<'EOF'
+# the standard library only: every float of the .npy files (C-order <f4 after the header) + 5
+import struct
+for s in ("train", "validation", "test"):
+    b = bytearray(open(f"cache/small/{s}_embeds.npy", "rb").read())
+    off = 10 + struct.unpack("<H", b[8:10])[0]
+    n = (len(b) - off) // 4
+    b[off:] = struct.pack(f"<{n}f", *(v + 5.0 for v in struct.unpack(f"<{n}f", b[off:])))
+    open(f"npyoff/{s}_embeds.npy", "wb").write(b)
+EOF
+off=(model.encoder_type=npy data.embedding_cache_dir=npyoff logging.run_name=off --no-analyze
+  --no-report)
+check center_auto 0 "$prle" run small.yaml "${fast[@]}" "${off[@]}"
+matches center_auto out "^kernel .* inputs centred \(offset ratio [0-9.e+]+ > 1\)"
+contains center_auto_tensor runs/off/kernel.safetensors '"projection_head.input_mean"'
+contains center_auto_report runs/off/kernel_report.json '"center_inputs": true'
+check center_auto_false 0 "$prle" run small.yaml "${fast[@]}" "${off[@]}" kernel.center_inputs=false
+matches center_auto_false out "kernel.center_inputs is false, the saved kernel's true"
+check center_auto_again 0 "$prle" run small.yaml "${fast[@]}" "${off[@]}"
+matches center_auto_again out "kernel.center_inputs null now gives true, the saved kernel's false"
 # a kernel saved with a hidden width other than the one the default gives now (the resmlp
 # default widened on 2026-12-06) retrains with the reason when the config leaves the width to
 # the default, instead of failing on the shapes
