@@ -89,11 +89,12 @@ bench: deps
 bench-accuracy: build
 	BUILD=$(BUILD) bench/accuracy.sh
 
-# The same on two 430-row single-text sets that bench/small_sets.py writes (Ruddit comments,
-# synthetic reviews): 301 training rows each.
+# The same on the small sets bench/small_sets.py writes: two of 430 single texts (Ruddit
+# comments, synthetic reviews; 301 training rows each) and 1,000 STS-B pairs (700).
 bench-small: build
 	/usr/bin/python3 bench/small_sets.py ../shared/data $(BUILD)/small
-	BUILD=$(BUILD) CONFIGS=$(BUILD)/small OUT=$(BUILD)/small/runs SETS="ruddit430 reviews430" \
+	BUILD=$(BUILD) CONFIGS=$(BUILD)/small OUT=$(BUILD)/small/runs \
+	  SETS="ruddit430 reviews430 stsb1000" \
 	  bench/accuracy.sh
 
 # PRLE beside its peers (../shared/peers: PyTorch, scikit-learn) in one run on the same STS-B

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Two 430-row single-text sets for make bench-small (issue 12: "300 rows of a user's own
-reviews"), written with a config each that names only its data and the GloVe encoder:
+"""Small sets for make bench-small (issue 12: "300 rows of a user's own reviews", and data sets
+the shipped configs were not tuned on), written with a config each that names only its data and
+the GloVe encoder:
 
   ruddit430   430 Ruddit comments drawn at random (seed 5) from ../shared/data's
               text-freddiehorn-2023 file, deleted/removed bodies left out; label the
@@ -8,8 +9,11 @@ reviews"), written with a config each that names only its data and the GloVe enc
   reviews430  430 synthetic restaurant reviews (seed 3): 6-14 neutral words plus positive and
               negative sentiment words whose counts follow the stars (1-5) with noise of one
               word either way
+  stsb1000    1,000 sentence pairs drawn at random (seed 7) from STS-B's training file, a
+              small sentence-pair relatedness set; label the similarity in [0, 5], pair
+              features (combine_fields false)
 
-data.file is cut 70/15/15 by prle (301 / 65 / 64 rows).
+data.file is cut 70/15/15 by prle (301 / 65 / 64 rows; 700 / 150 / 150 for stsb1000).
 
 usage: small_sets.py SHARED_DATA OUT   (writes OUT/NAME.csv and OUT/NAME.yaml)"""
 import csv
@@ -51,17 +55,34 @@ def ruddit(shared, path):
             w.writerow([r["comment_body"], r["offensiveness_score"]])
 
 
-def config(out, name, label, lo, hi):
+def stsb_pairs(shared, path):
+    """STS-B's sts-train.csv: tab-separated, no quoting; score in field 5, the two sentences in
+    fields 6 and 7 (a few lines carry extra fields after them)."""
+    rows = []
+    with open(os.path.join(shared, "stsb/sts-train.csv"), encoding="utf-8") as f:
+        for line in f:
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) >= 7:
+                rows.append((fields[5], fields[6], fields[4]))
+    random.Random(7).shuffle(rows)
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["sentence1", "sentence2", "score"])
+        w.writerows(rows[:1000])
+
+
+def config(out, name, label, lo, hi, fields=("text",)):
+    pair = len(fields) > 1
     with open(os.path.join(out, name + ".yaml"), "w") as f:
         f.write(f"""# make bench-small: {name}, data and encoder keys only
 data:
   name: {name}
   file: {name}.csv
-  text_fields: [text]
+  text_fields: [{", ".join(fields)}]
   label_field: {label}
   label_min: {lo}
   label_max: {hi}
-  embedding_cache_dir: cache-{name}
+{"  combine_fields: false" + chr(10) if pair else ""}  embedding_cache_dir: cache-{name}
 model:
   encoder_type: glove
 """)
@@ -72,8 +93,10 @@ def main():
     os.makedirs(out, exist_ok=True)
     ruddit(shared, os.path.join(out, "ruddit430.csv"))
     reviews(os.path.join(out, "reviews430.csv"))
+    stsb_pairs(shared, os.path.join(out, "stsb1000.csv"))
     config(out, "ruddit430", "score", -1, 1)
     config(out, "reviews430", "stars", 1, 5)
+    config(out, "stsb1000", "score", 0, 5, ("sentence1", "sentence2"))
 
 
 if __name__ == "__main__":
