@@ -44,6 +44,8 @@ _KEYS = {
 
 
 def _yaml_scalar(v):
+    if v is None:  # YAML null: the key's own default (from the data where it has one)
+        return "null"
     if isinstance(v, (bool, np.bool_)):
         return "true" if v else "false"
     if isinstance(v, (int, np.integer)):
@@ -109,7 +111,8 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
     val_fraction : float, default 0.15, the share of rows held out for early stopping when
         fit gets no `eval_set` (none below 20 rows)
     label_range : (low, high) or None, the label scale; None: min and max of y
-    config : dict or None, any other config keys, e.g. {"kernel.center_inputs": True}
+    config : dict or None, any other config keys, e.g. {"kernel.center_inputs": True}; a value
+        None is YAML null, the key's default
     random_state : int, RandomState or None [train.seed]; an int is the seed itself
     n_jobs : int or None [train.threads]; None or -1: every core (results do not depend on it)
     """

@@ -96,6 +96,18 @@ class Estimator(unittest.TestCase):
         scores = cross_val_score(prle.PRLERegressor(random_state=0), self.x[:300], self.y[:300], cv=3)
         self.assertTrue(np.all(scores > 0.8), scores)
 
+    def test_centring_from_the_data(self):
+        # rows far from the origin (offset ratio about 300): the default centres them, the
+        # same bits as kernel.center_inputs true; None passes YAML null, the default
+        x, y, xt = self.x[:200] + 10.0, self.y[:200], self.xt + 10.0
+        base, null, on, off = (
+            prle.PRLERegressor(random_state=4, config=c).fit(x, y).predict(xt)
+            for c in (None, {"kernel.center_inputs": None}, {"kernel.center_inputs": True},
+                      {"kernel.center_inputs": False}))
+        np.testing.assert_array_equal(base, null)
+        np.testing.assert_array_equal(base, on)
+        self.assertFalse(np.array_equal(base, off))
+
     def test_eval_set(self):
         a = prle.PRLERegressor(random_state=2).fit(self.x[:400], self.y[:400],
                                                    eval_set=(self.x[400:], self.y[400:]))
