@@ -2,8 +2,8 @@
  * (LAPACKE dgesdd): with X_c = U S V^T, coef = V diag(f(s)) U^T y_c, f(s) = s / (s^2 + alpha)
  * (ridge) or 1 / s above the rcond cut (minimum-norm least squares, as LAPACK gelsd); intercept
  * = mean(y) - mean(x) . coef, scikit-learn's fit_intercept. Ridges with an intercept take a
- * cheaper road to the same answer: the eigendecomposition of X_c^T X_c when n > d, a Cholesky
- * of X_c X_c^T + alpha I when n <= d. */
+ * cheaper road to the same answer: a Cholesky of X_c^T X_c + alpha I when n > d, of X_c X_c^T
+ * + alpha I when n <= d. */
 #include "baselines/baselines_int.h"
 
 #include <float.h>
@@ -14,7 +14,7 @@
 
 #include "core/error.h"
 #include "core/matrix_int.h"
-#include "math/ridge_eig.h"
+#include "math/ridge_path.h"
 #include "math/blas.h"
 
 struct prle_ridge {
@@ -54,24 +54,35 @@ static prle_ridge *model_new(size_t d, const prle_ridge_params *base, double alp
     return mod;
 }
 
-/* The path from one eigendecomposition of the centred Gram matrix (math/ridge_eig.h): for
- * alphas > 0 with an intercept on tall data, 5x cheaper than the SVD of X (issue 15). */
-static int fit_path_eig(prle_ridge **outs, const double *alphas, size_t n_alpha,
-                        const prle_matrix *x, const float *y, const prle_ridge_params *base)
+/* Tall data (n > d), alphas > 0, an intercept: the centred Gram matrix once, one Cholesky
+ * factorisation per alpha (math/ridge_path.h), 5x cheaper than the SVD of X (issue 15). 1
+ * when a factorisation fails (alpha too small for the Gram matrix's rounding): the caller
+ * takes the SVD. */
+static int fit_path_gram(prle_ridge **outs, const double *alphas, size_t n_alpha,
+                         const prle_matrix *x, const float *y, const prle_ridge_params *base)
 {
-    prle__ridge_eig r = {0};
+    prle__ridge_path r = {0};
     size_t d = x->cols;
-    int err = prle__ridge_eig_fit(&r, x, y, 1); /* callers run two paths side by side */
+    double *coef = NULL, *icpt = NULL;
+    int err = prle__ridge_path_fit(&r, x, y, 1); /* callers run two paths side by side */
+    if (err == 0 && (!(coef = malloc(n_alpha * (d ? d : 1) * sizeof *coef)) ||
+                     !(icpt = malloc(n_alpha * sizeof *icpt))))
+        err = prle__error_nomem("ridge");
+    if (err == 0 && (err = prle__ridge_path_solve(coef, icpt, &r, alphas, n_alpha, 1)) > 0)
+        err = 1;
     for (size_t m = 0; err == 0 && m < n_alpha; m++) {
         prle_ridge *mod = outs[m] = model_new(d, base, alphas[m]);
         if (!mod) {
             err = prle__error_nomem("ridge");
             break;
         }
-        mod->intercept = prle__ridge_eig_coef(mod->coef, &r, alphas[m]);
+        memcpy(mod->coef, coef + m * d, d * sizeof *coef);
+        mod->intercept = icpt[m];
     }
-    prle__ridge_eig_dispose(&r);
-    if (err < 0)
+    prle__ridge_path_dispose(&r);
+    free(coef);
+    free(icpt);
+    if (err != 0)
         for (size_t m = 0; m < n_alpha; m++)
             prle_ridge_free(outs[m]), outs[m] = NULL;
     return err;
@@ -158,10 +169,9 @@ int prle__ridge_fit_path(prle_ridge **outs, const double *alphas, size_t n_alpha
     bool all_positive = n_alpha > 0;
     for (size_t k = 0; k < n_alpha; k++)
         all_positive = all_positive && alphas[k] > 0;
-    if (all_positive && base->fit_intercept && n > d)
-        return fit_path_eig(outs, alphas, n_alpha, x, y, base);
     if (all_positive && base->fit_intercept &&
-        (err = fit_path_dual(outs, alphas, n_alpha, x, y, base)) <= 0)
+        (err = n > d ? fit_path_gram(outs, alphas, n_alpha, x, y, base)
+                     : fit_path_dual(outs, alphas, n_alpha, x, y, base)) <= 0)
         return err; /* 1: a factorisation failed, the SVD below */
     if (!prle__mul_ok(&nd, n, d) || !prle__mul_ok(&nd, nd, sizeof(double)))
         return prle__error_nomem("ridge: x");

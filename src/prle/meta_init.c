@@ -27,7 +27,7 @@
 #include "core/error.h"
 #include "core/threads.h"
 #include "math/blas.h"
-#include "math/ridge_eig.h"
+#include "math/ridge_path.h"
 
 #define ALPHA 1e-3
 #define SVR_C 1.0
@@ -175,26 +175,34 @@ int prle__meta_init_ridge(float *w, float *c, double *alpha, const prle_matrix *
     if (has_val && zv->cols != z->cols)
         return prle__error_set(PRLE_ESHAPE, "meta-init: validation rows are %zu wide, not %zu",
                                zv->cols, z->cols);
-    size_t d = z->cols;
-    prle__ridge_eig r = {0};
-    double *coef = malloc(d * sizeof *coef), a = 1.0;
+    size_t d = z->cols, n_alpha = has_val ? N_RIDGE_ALPHAS : 1, best = 0;
+    const double *alphas = has_val ? RIDGE_ALPHAS : (const double[]){1.0};
+    prle__ridge_path r = {0};
+    double *coef = malloc(n_alpha * d * sizeof *coef), icpt[N_RIDGE_ALPHAS];
     float *yhat = has_val ? malloc(zv->rows * sizeof *yhat) : NULL;
     if (!coef || (has_val && !yhat)) {
         err = prle__error_nomem("meta-init ridge");
         goto done;
     }
-    if ((err = prle__ridge_eig_fit(&r, z, y, prle__threads_resolve(n_threads))) < 0)
+    int nt = prle__threads_resolve(n_threads);
+    if ((err = prle__ridge_path_fit(&r, z, y, nt)) < 0 ||
+        (err = prle__ridge_path_solve(coef, icpt, &r, alphas, n_alpha, nt)) < 0)
         goto done;
+    err = 0;
     if (has_val)
-        a = RIDGE_ALPHAS[prle__ridge_eig_choose(&r, RIDGE_ALPHAS, N_RIDGE_ALPHAS, zv, yv, coef,
-                                                yhat)];
-    *c = (float)prle__ridge_eig_coef(coef, &r, a);
+        best = prle__ridge_path_choose(coef, icpt, n_alpha, zv, yv, yhat);
+    if (best == n_alpha || isnan(icpt[best])) {
+        err = prle__error_set(PRLE_ERROR, "meta-init ridge: no alpha gave a positive definite "
+                                          "system (the value-space rows are not finite?)");
+        goto done;
+    }
+    *c = (float)icpt[best];
     for (size_t j = 0; j < d; j++)
-        w[j] = (float)coef[j];
+        w[j] = (float)coef[best * d + j];
     if (alpha)
-        *alpha = a;
+        *alpha = alphas[best];
 done:
-    prle__ridge_eig_dispose(&r);
+    prle__ridge_path_dispose(&r);
     free(coef);
     free(yhat);
     return err;

@@ -7,7 +7,7 @@
 #include "core/error.h"
 #include "core/matrix_int.h"
 #include "core/threads.h"
-#include "math/ridge_eig.h"
+#include "math/ridge_path.h"
 #include "run/run_int.h"
 
 int prle_split_metrics_compute(prle_split_metrics *out, const float *y, const float *yhat, size_t n,
@@ -87,33 +87,36 @@ int prle__run_ridge_reference(prle_run_reference *out, const prle_matrix x[PRLE_
                               int n_threads)
 {
     prle_run_reference ref = {0};
-    prle__ridge_eig r = {0};
+    prle__ridge_path r = {0};
     const float *ytr = prle_dataset_labels(ds, PRLE_SPLIT_TRAIN);
     const float *yva = prle_dataset_labels(ds, PRLE_SPLIT_VALIDATION);
     size_t nva = x[PRLE_SPLIT_VALIDATION].rows, nte = x[PRLE_SPLIT_TEST].rows;
-    size_t nmax = nva > nte ? nva : nte;
+    size_t nmax = nva > nte ? nva : nte, d = x[PRLE_SPLIT_TRAIN].cols;
     float *yhat = NULL;
-    double *coef = NULL;
-    int err = 0;
+    double *coef = NULL, icpt[N_REF_ALPHAS];
+    int err = 0, nt = prle__threads_resolve(n_threads);
     memset(out, 0, sizeof *out);
     if (nva < 2 || !yva || !ytr || x[PRLE_SPLIT_TRAIN].rows < 2)
         return 0; /* nothing to choose alpha on: no reference */
     if (!(yhat = malloc(nmax * sizeof *yhat)) ||
-        !(coef = malloc(x[PRLE_SPLIT_TRAIN].cols * sizeof *coef))) {
+        !(coef = malloc(N_REF_ALPHAS * (d ? d : 1) * sizeof *coef))) {
         err = prle__error_nomem("ridge reference");
         goto done;
     }
-    if ((err = prle__ridge_eig_fit(&r, &x[PRLE_SPLIT_TRAIN], ytr,
-                                   prle__threads_resolve(n_threads))) < 0)
+    if ((err = prle__ridge_path_fit(&r, &x[PRLE_SPLIT_TRAIN], ytr, nt)) < 0 ||
+        (err = prle__ridge_path_solve(coef, icpt, &r, REF_ALPHAS, N_REF_ALPHAS, nt)) < 0)
         goto done;
-    ref.alpha = REF_ALPHAS[prle__ridge_eig_choose(&r, REF_ALPHAS, N_REF_ALPHAS,
-                                                  &x[PRLE_SPLIT_VALIDATION], yva, coef, yhat)];
-    double intercept = prle__ridge_eig_coef(coef, &r, ref.alpha);
+    err = 0;
+    size_t best =
+        prle__ridge_path_choose(coef, icpt, N_REF_ALPHAS, &x[PRLE_SPLIT_VALIDATION], yva, yhat);
+    if (best == N_REF_ALPHAS)
+        goto done; /* no alpha factorised (rows not finite): no reference */
+    ref.alpha = REF_ALPHAS[best];
     for (int s = PRLE_SPLIT_VALIDATION; s < PRLE_N_SPLITS; s++) {
         const float *y = prle_dataset_labels(ds, (prle_split)s);
         if (x[s].rows < 2 || !y)
             continue;
-        prle__ridge_eig_predict(yhat, coef, intercept, &x[s]);
+        prle__ridge_path_predict(yhat, coef + best * d, icpt[best], &x[s]);
         if ((err = prle_split_metrics_compute(&ref.splits[s], y, yhat, x[s].rows, label_min,
                                               label_max)) < 0)
             goto done;
@@ -121,7 +124,7 @@ int prle__run_ridge_reference(prle_run_reference *out, const prle_matrix x[PRLE_
     ref.present = true;
     *out = ref;
 done:
-    prle__ridge_eig_dispose(&r);
+    prle__ridge_path_dispose(&r);
     free(yhat);
     free(coef);
     return err;

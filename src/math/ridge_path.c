@@ -1,0 +1,132 @@
+#include "math/ridge_path.h"
+
+#include <float.h>
+#include <lapacke.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/matrix_int.h"
+#include "math/blas.h"
+
+void prle__ridge_path_dispose(prle__ridge_path *r)
+{
+    free(r->mean), free(r->gram), free(r->xty);
+    memset(r, 0, sizeof *r);
+}
+
+int prle__ridge_path_fit(prle__ridge_path *r, const prle_matrix *x, const float *y, int nt)
+{
+    size_t n = x->rows, d = x->cols, nd, dd;
+    double *xc = NULL;
+    int err = 0;
+    memset(r, 0, sizeof *r);
+    r->d = d;
+    if (!prle__mul_ok(&nd, n, d) || !prle__mul_ok(&dd, d, d) ||
+        !(xc = prle_aligned_alloc(nd * sizeof *xc)) || !(r->mean = calloc(d, sizeof *r->mean)) ||
+        !(r->gram = malloc(dd * sizeof *r->gram)) || !(r->xty = calloc(d, sizeof *r->xty))) {
+        err = prle__error_nomem("ridge");
+        goto done;
+    }
+    prle__matrix_col_mean(r->mean, x);
+    r->ymean = 0.0;
+    for (size_t i = 0; i < n; i++)
+        r->ymean += y[i];
+    r->ymean /= (double)n;
+    (void)nt;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && nd >= 65536)
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++)
+            xc[i * d + j] = (double)x->data[i * d + j] - r->mean[j];
+    for (size_t i = 0; i < n; i++) { /* rows in order */
+        double yc = (double)y[i] - r->ymean;
+        for (size_t j = 0; j < d; j++)
+            r->xty[j] += xc[i * d + j] * yc;
+    }
+    prle__dgram(r->gram, xc, n, d, nt);
+done:
+    prle_free(xc);
+    if (err < 0)
+        prle__ridge_path_dispose(r);
+    return err;
+}
+
+/* One alpha on the calling thread: f (d, d) scratch. 0, or 1 when the factorisation fails. */
+static int solve_one(double *coef, double *intercept, const prle__ridge_path *r, double alpha,
+                     double *f)
+{
+    size_t d = r->d;
+    /* G's upper triangle row-major is the lower one column-major: LAPACK reads it in place */
+    memcpy(f, r->gram, d * d * sizeof *f);
+    for (size_t j = 0; j < d; j++)
+        f[j * d + j] += alpha;
+    memcpy(coef, r->xty, d * sizeof *coef);
+    lapack_int ld = (lapack_int)(d ? d : 1);
+    if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', (lapack_int)d, f, ld) != 0 ||
+        LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', (lapack_int)d, 1, f, ld, coef, ld) != 0) {
+        *intercept = NAN;
+        return 1;
+    }
+    double c = r->ymean;
+    for (size_t j = 0; j < d; j++)
+        c -= r->mean[j] * coef[j];
+    *intercept = c;
+    return 0;
+}
+
+int prle__ridge_path_solve(double *coef, double *intercept, const prle__ridge_path *r,
+                           const double *alphas, size_t n_alpha, int nt)
+{
+    size_t d = r->d, dd;
+    int failed = 0, nomem = 0;
+    if (!prle__mul_ok(&dd, d, d) || dd > SIZE_MAX / sizeof(double))
+        return prle__error_nomem("ridge");
+    (void)nt;
+    prle__blas_pin_serial(); /* LAPACK's BLAS on one thread (math/blas.h) */
+#pragma omp parallel num_threads(nt) if (nt > 1 && n_alpha > 1 && d >= 64)
+    {
+        double *f = malloc((dd ? dd : 1) * sizeof *f);
+        if (!f) {
+#pragma omp atomic write
+            nomem = 1;
+        }
+#pragma omp for schedule(dynamic, 1) reduction(+ : failed)
+        for (size_t m = 0; m < n_alpha; m++)
+            if (f)
+                failed += solve_one(coef + m * d, intercept + m, r, alphas[m], f);
+        free(f);
+    }
+    prle__blas_unpin();
+    return nomem ? prle__error_nomem("ridge factorisation") : failed;
+}
+
+void prle__ridge_path_predict(float *yhat, const double *coef, double intercept,
+                              const prle_matrix *x)
+{
+    size_t d = x->cols;
+    for (size_t i = 0; i < x->rows; i++) {
+        double s = intercept;
+        for (size_t j = 0; j < d; j++)
+            s += (double)x->data[i * d + j] * coef[j];
+        yhat[i] = (float)s;
+    }
+}
+
+size_t prle__ridge_path_choose(const double *coef, const double *intercept, size_t n_alpha,
+                               const prle_matrix *x, const float *y, float *yhat)
+{
+    size_t best = n_alpha, d = x->cols;
+    double best_mse = DBL_MAX;
+    for (size_t a = 0; a < n_alpha; a++) {
+        if (isnan(intercept[a]))
+            continue;
+        double mse = 0.0;
+        prle__ridge_path_predict(yhat, coef + a * d, intercept[a], x);
+        for (size_t i = 0; i < x->rows; i++)
+            mse += ((double)yhat[i] - y[i]) * ((double)yhat[i] - y[i]);
+        if (mse < best_mse || best == n_alpha)
+            best_mse = mse, best = a;
+    }
+    return best;
+}
