@@ -55,7 +55,7 @@ static prle_ridge *model_new(size_t d, const prle_ridge_params *base, double alp
 }
 
 /* Tall data (n > d), alphas > 0, an intercept: the centred Gram matrix once, one Cholesky
- * factorisation per alpha (math/ridge_path.h), 5x cheaper than the SVD of X (issue 15). 1
+ * factorisation per alpha (math/ridge_path.h), cheaper than the SVD of X (issue 15). 1
  * when a factorisation fails (alpha too small for the Gram matrix's rounding): the caller
  * takes the SVD. */
 static int fit_path_gram(prle_ridge **outs, const double *alphas, size_t n_alpha,
