@@ -1,7 +1,8 @@
 /* math/ridge_path: ridge with an intercept for a few alphas by one Cholesky factorisation per
- * alpha. Against the normal equations solved by Gauss-Jordan elimination in long double here,
- * the same bits on 1 and 2 threads, the choice on validation rows, and an alpha whose system is
- * not positive definite (a NaN intercept, skipped by the choice).
+ * alpha (the dual form for wide data). Against the normal equations solved by Gauss-Jordan
+ * elimination in long double here, the same bits on 1 and 2 threads, the choice on validation
+ * rows, and an alpha whose system is not positive definite (a NaN intercept, skipped by the
+ * choice).
  * LABELS: unit */
 #include <math.h>
 #include <stdlib.h>
@@ -145,6 +146,34 @@ static void test_ridge_path__threads_and_choice(void)
     prle_matrix_dispose(&x), prle_matrix_dispose(&xv);
 }
 
+/* Fewer rows than columns: the dual form, systems of order n, the same ridge as the normal
+ * equations of order d; the same bits on 1 and 2 threads (n >= 64: both threads) */
+static void test_ridge_path__wide_rows(void)
+{
+    enum { N = 70, D = 150 };
+    prle_matrix x = {0};
+    float y[N];
+    problem(&x, y, N, D, 5);
+    const double alphas[] = {1e-2, 1.0, 50.0};
+    double *c1 = malloc(3 * D * sizeof *c1), *c2 = malloc(3 * D * sizeof *c2), i1[3], i2[3];
+    double *ref = malloc(D * sizeof *ref);
+    prle__ridge_path r = {0};
+    PT_OK(prle__ridge_path_fit(&r, &x, y, 2));
+    PT_CHECK(r.dual && r.m == N);
+    PT_EQ_INT(prle__ridge_path_solve(c1, i1, &r, alphas, 3, 1), 0);
+    PT_EQ_INT(prle__ridge_path_solve(c2, i2, &r, alphas, 3, 2), 0);
+    PT_CHECK(memcmp(c1, c2, 3 * D * sizeof *c1) == 0 && memcmp(i1, i2, sizeof i1) == 0);
+    for (size_t m = 0; m < 3; m++) {
+        double c = reference(ref, &x, y, alphas[m]);
+        PT_NEAR(i1[m], c, 1e-9);
+        for (size_t j = 0; j < D; j++)
+            PT_NEAR(c1[m * D + j], ref[j], 1e-9);
+    }
+    free(c1), free(c2), free(ref);
+    prle__ridge_path_dispose(&r);
+    prle_matrix_dispose(&x);
+}
+
 /* G + alpha I not positive definite: that alpha's intercept is NaN, the others solve */
 static void test_ridge_path__not_positive_definite(void)
 {
@@ -171,6 +200,7 @@ int main(void)
     prle_init(2);
     PT_RUN(test_ridge_path__normal_equations);
     PT_RUN(test_ridge_path__threads_and_choice);
+    PT_RUN(test_ridge_path__wide_rows);
     PT_RUN(test_ridge_path__not_positive_definite);
     return pt_report();
 }

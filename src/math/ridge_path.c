@@ -12,20 +12,22 @@
 
 void prle__ridge_path_dispose(prle__ridge_path *r)
 {
-    free(r->mean), free(r->gram), free(r->xty);
+    free(r->mean), free(r->gram), free(r->xty), prle_free(r->xct);
     memset(r, 0, sizeof *r);
 }
 
 int prle__ridge_path_fit(prle__ridge_path *r, const prle_matrix *x, const float *y, int nt)
 {
-    size_t n = x->rows, d = x->cols, nd, dd;
+    size_t n = x->rows, d = x->cols, nd, mm;
     double *xc = NULL;
     int err = 0;
     memset(r, 0, sizeof *r);
     r->d = d;
-    if (!prle__mul_ok(&nd, n, d) || !prle__mul_ok(&dd, d, d) ||
+    r->dual = n < d;
+    r->m = r->dual ? n : d;
+    if (!prle__mul_ok(&nd, n, d) || !prle__mul_ok(&mm, r->m, r->m) ||
         !(xc = prle_aligned_alloc(nd * sizeof *xc)) || !(r->mean = calloc(d, sizeof *r->mean)) ||
-        !(r->gram = malloc(dd * sizeof *r->gram)) || !(r->xty = calloc(d, sizeof *r->xty))) {
+        !(r->gram = malloc(mm * sizeof *r->gram)) || !(r->xty = calloc(r->m, sizeof *r->xty))) {
         err = prle__error_nomem("ridge");
         goto done;
     }
@@ -35,16 +37,26 @@ int prle__ridge_path_fit(prle__ridge_path *r, const prle_matrix *x, const float 
         r->ymean += y[i];
     r->ymean /= (double)n;
     (void)nt;
+    /* Xc (n, d), or Xc^T (d, n) for the dual */
+    size_t si = r->dual ? 1 : d, sj = r->dual ? n : 1;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && nd >= 65536)
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < d; j++)
-            xc[i * d + j] = (double)x->data[i * d + j] - r->mean[j];
-    for (size_t i = 0; i < n; i++) { /* rows in order */
-        double yc = (double)y[i] - r->ymean;
-        for (size_t j = 0; j < d; j++)
-            r->xty[j] += xc[i * d + j] * yc;
+            xc[i * si + j * sj] = (double)x->data[i * d + j] - r->mean[j];
+    if (r->dual) {
+        for (size_t i = 0; i < n; i++)
+            r->xty[i] = (double)y[i] - r->ymean;
+        prle__dgram(r->gram, xc, d, n, nt); /* Xc Xc^T = (Xc^T)^T Xc^T */
+        r->xct = xc;
+        xc = NULL;
+    } else {
+        for (size_t i = 0; i < n; i++) { /* rows in order */
+            double yc = (double)y[i] - r->ymean;
+            for (size_t j = 0; j < d; j++)
+                r->xty[j] += xc[i * d + j] * yc;
+        }
+        prle__dgram(r->gram, xc, n, d, nt);
     }
-    prle__dgram(r->gram, xc, n, d, nt);
 done:
     prle_free(xc);
     if (err < 0)
@@ -52,22 +64,32 @@ done:
     return err;
 }
 
-/* One alpha on the calling thread: f (d, d) scratch. 0, or 1 when the factorisation fails. */
+/* One alpha on the calling thread: f (m, m) and w (m) scratch. 0, or 1 when the
+ * factorisation fails. */
 static int solve_one(double *coef, double *intercept, const prle__ridge_path *r, double alpha,
-                     double *f)
+                     double *f, double *w)
 {
-    size_t d = r->d;
-    /* G's upper triangle row-major is the lower one column-major: LAPACK reads it in place */
-    memcpy(f, r->gram, d * d * sizeof *f);
-    for (size_t j = 0; j < d; j++)
-        f[j * d + j] += alpha;
-    memcpy(coef, r->xty, d * sizeof *coef);
-    lapack_int ld = (lapack_int)(d ? d : 1);
-    if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', (lapack_int)d, f, ld) != 0 ||
-        LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', (lapack_int)d, 1, f, ld, coef, ld) != 0) {
+    size_t d = r->d, m = r->m;
+    /* the upper triangle row-major is the lower one column-major: LAPACK reads it in place */
+    memcpy(f, r->gram, m * m * sizeof *f);
+    for (size_t j = 0; j < m; j++)
+        f[j * m + j] += alpha;
+    memcpy(w, r->xty, m * sizeof *w);
+    lapack_int ld = (lapack_int)(m ? m : 1);
+    if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', (lapack_int)m, f, ld) != 0 ||
+        LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', (lapack_int)m, 1, f, ld, w, ld) != 0) {
         *intercept = NAN;
         return 1;
     }
+    if (r->dual) /* coef = Xc^T w */
+        for (size_t j = 0; j < d; j++) {
+            double s = 0.0;
+            for (size_t i = 0; i < m; i++)
+                s += r->xct[j * m + i] * w[i];
+            coef[j] = s;
+        }
+    else
+        memcpy(coef, w, d * sizeof *coef);
     double c = r->ymean;
     for (size_t j = 0; j < d; j++)
         c -= r->mean[j] * coef[j];
@@ -78,23 +100,23 @@ static int solve_one(double *coef, double *intercept, const prle__ridge_path *r,
 int prle__ridge_path_solve(double *coef, double *intercept, const prle__ridge_path *r,
                            const double *alphas, size_t n_alpha, int nt)
 {
-    size_t d = r->d, dd;
+    size_t d = r->d, mm;
     int failed = 0, nomem = 0;
-    if (!prle__mul_ok(&dd, d, d) || dd > SIZE_MAX / sizeof(double))
+    if (!prle__mul_ok(&mm, r->m, r->m + 1) || mm > SIZE_MAX / sizeof(double))
         return prle__error_nomem("ridge");
     (void)nt;
     prle__blas_pin_serial(); /* LAPACK's BLAS on one thread (math/blas.h) */
-#pragma omp parallel num_threads(nt) if (nt > 1 && n_alpha > 1 && d >= 64)
+#pragma omp parallel num_threads(nt) if (nt > 1 && n_alpha > 1 && r->m >= 64)
     {
-        double *f = malloc((dd ? dd : 1) * sizeof *f);
+        double *f = malloc((mm ? mm : 1) * sizeof *f); /* (m, m), then w (m) */
         if (!f) {
 #pragma omp atomic write
             nomem = 1;
         }
 #pragma omp for schedule(dynamic, 1) reduction(+ : failed)
-        for (size_t m = 0; m < n_alpha; m++)
+        for (size_t a = 0; a < n_alpha; a++)
             if (f)
-                failed += solve_one(coef + m * d, intercept + m, r, alphas[m], f);
+                failed += solve_one(coef + a * d, intercept + a, r, alphas[a], f, f + r->m * r->m);
         free(f);
     }
     prle__blas_unpin();
