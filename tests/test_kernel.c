@@ -506,8 +506,9 @@ static void test_kernel__apply_blocks(void)
 static void test_kernel__default_hidden(void)
 {
     prle_kernel_params p = prle_kernel_default_params();
-    const size_t d[][2] = {{100, 500}, {4, 32},    {64, 512},  {160, 480},   {256, 512},
-                           {257, 257}, {300, 300}, {500, 500}, {1280, 1280}, {1, 8}};
+    const size_t d[][2] = {{100, 500},   {4, 32},      {64, 512},    {160, 480},   {256, 512},
+                           {257, 257},   {300, 300},   {500, 500},   {1280, 1280}, {1, 8},
+                           {2048, 2048}, {2049, 2048}, {5120, 2048}, {20480, 2048}};
     for (size_t i = 0; i < sizeof d / sizeof *d; i++) {
         PT_EQ_INT(prle__head_hidden(&p, d[i][0], d[i][0]), d[i][1]);
         prle__head h;

@@ -57,9 +57,11 @@ typedef struct prle__head {
 int prle__head_init(prle__head *h, size_t in_dim, const prle_kernel_params *p);
 
 /** A resmlp head's default hidden width (hidden_dim 0): the widest whole multiple of D up to
- * PRLE__RESMLP_HIDDEN, at most PRLE__RESMLP_MAX_WIDEN D: D itself above half of it. */
+ * PRLE__RESMLP_HIDDEN, at most PRLE__RESMLP_MAX_WIDEN D: D itself above half of it, and at
+ * most PRLE__RESMLP_MAX_HIDDEN (the out-projection then restores D). */
 #define PRLE__RESMLP_HIDDEN 512
 #define PRLE__RESMLP_MAX_WIDEN 8
+#define PRLE__RESMLP_MAX_HIDDEN 2048
 
 /** The hidden width prle__head_init gives an mlp or resmlp head of value width `d_out` for
  * inputs of width `in_dim` (p->hidden_dim, or the head's default when it is 0). */
