@@ -2,8 +2,8 @@
  * (LAPACKE dgesdd): with X_c = U S V^T, coef = V diag(f(s)) U^T y_c, f(s) = s / (s^2 + alpha)
  * (ridge) or 1 / s above the rcond cut (minimum-norm least squares, as LAPACK gelsd); intercept
  * = mean(y) - mean(x) . coef, scikit-learn's fit_intercept. Ridges with an intercept take a
- * cheaper road to the same answer: a Cholesky of X_c^T X_c + alpha I when n > d, of X_c X_c^T
- * + alpha I when n <= d. */
+ * cheaper road to the same answer: a Cholesky of X_c^T X_c + alpha I when n >= d, of X_c X_c^T
+ * + alpha I when n < d (math/ridge_path.h). */
 #include "baselines/baselines_int.h"
 
 #include <float.h>
@@ -54,10 +54,11 @@ static prle_ridge *model_new(size_t d, const prle_ridge_params *base, double alp
     return mod;
 }
 
-/* Tall data (n > d), alphas > 0, an intercept: the centred Gram matrix once, one Cholesky
- * factorisation per alpha (math/ridge_path.h), cheaper than the SVD of X (issue 15). 1
- * when a factorisation fails (alpha too small for the Gram matrix's rounding): the caller
- * takes the SVD. */
+/* Alphas > 0 with an intercept: the centred Gram matrix once (Xc^T Xc, or Xc Xc^T when n < d),
+ * one Cholesky factorisation per alpha (math/ridge_path.h), cheaper than the SVD of X (issue
+ * 15; the oracle's 25 local ridges on STS-B, ~290 rows of 500 features each: 0.05 s against
+ * 0.8 s). 1 when a factorisation fails (alpha too small for the Gram matrix's rounding): the
+ * caller takes the SVD. */
 static int fit_path_gram(prle_ridge **outs, const double *alphas, size_t n_alpha,
                          const prle_matrix *x, const float *y, const prle_ridge_params *base)
 {
@@ -88,69 +89,6 @@ static int fit_path_gram(prle_ridge **outs, const double *alphas, size_t n_alpha
     return err;
 }
 
-/* Wide data (n <= d), alphas > 0, an intercept: the dual form coef = Xc^T (Xc Xc^T + alpha
- * I)^-1 yc, one Cholesky of an (n, n) matrix per alpha, the same ridge as the SVD's below
- * (the oracle's 25 local ridges on STS-B, ~290 rows of 500 features each: 0.05 s against 0.8 s).
- * 1 when a factorisation fails (alpha too small for the Gram matrix's rounding): the caller
- * takes the SVD. */
-static int fit_path_dual(prle_ridge **outs, const double *alphas, size_t n_alpha,
-                         const prle_matrix *x, const float *y, const prle_ridge_params *base)
-{
-    size_t n = x->rows, d = x->cols, nd;
-    double *at = NULL, *g = NULL, *f = NULL, *w = NULL, *xm = NULL, ym = 0;
-    int err = 0;
-    if (!prle__mul_ok(&nd, n, d) || !prle__mul_ok(&nd, nd, sizeof(double)) || !(at = malloc(nd)) ||
-        !(g = malloc(n * n * sizeof *g)) || !(f = malloc(n * n * sizeof *f)) ||
-        !(w = malloc(n * sizeof *w)) || !(xm = malloc(d * sizeof *xm))) {
-        err = prle__error_nomem("ridge");
-        goto done;
-    }
-    prle__matrix_col_mean(xm, x);
-    for (size_t i = 0; i < n; i++)
-        ym += y[i];
-    ym /= (double)n;
-    for (size_t i = 0; i < n; i++) /* Xc^T, (d, n) */
-        for (size_t j = 0; j < d; j++)
-            at[j * n + i] = (double)prle_matrix_row(x, i)[j] - xm[j];
-    prle__dgram(g, at, d, n, 1); /* the upper triangle of Xc Xc^T */
-    for (size_t m = 0; m < n_alpha && err == 0; m++) {
-        memcpy(f, g, n * n * sizeof *f);
-        for (size_t i = 0; i < n; i++) {
-            f[i * n + i] += alphas[m];
-            w[i] = (double)y[i] - ym;
-        }
-        prle__blas_pin_serial(); /* LAPACK's BLAS on one thread (math/blas.h) */
-        lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)n, f, (lapack_int)n);
-        if (info == 0)
-            info = LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'U', (lapack_int)n, 1, f, (lapack_int)n, w, 1);
-        prle__blas_unpin();
-        if (info != 0) {
-            err = 1;
-            break;
-        }
-        prle_ridge *mod = outs[m] = model_new(d, base, alphas[m]);
-        if (!mod) {
-            err = prle__error_nomem("ridge");
-            break;
-        }
-        double b = ym;
-        for (size_t j = 0; j < d; j++) {
-            double s = 0;
-            for (size_t i = 0; i < n; i++)
-                s += at[j * n + i] * w[i];
-            mod->coef[j] = s;
-            b -= xm[j] * s;
-        }
-        mod->intercept = b;
-    }
-done:
-    if (err != 0)
-        for (size_t m = 0; m < n_alpha; m++)
-            prle_ridge_free(outs[m]), outs[m] = NULL;
-    free(at), free(g), free(f), free(w), free(xm);
-    return err;
-}
-
 int prle__ridge_fit_path(prle_ridge **outs, const double *alphas, size_t n_alpha,
                          const prle_matrix *x, const float *y, const prle_ridge_params *base)
 {
@@ -170,8 +108,7 @@ int prle__ridge_fit_path(prle_ridge **outs, const double *alphas, size_t n_alpha
     for (size_t k = 0; k < n_alpha; k++)
         all_positive = all_positive && alphas[k] > 0;
     if (all_positive && base->fit_intercept &&
-        (err = n > d ? fit_path_gram(outs, alphas, n_alpha, x, y, base)
-                     : fit_path_dual(outs, alphas, n_alpha, x, y, base)) <= 0)
+        (err = fit_path_gram(outs, alphas, n_alpha, x, y, base)) <= 0)
         return err; /* 1: a factorisation failed, the SVD below */
     if (!prle__mul_ok(&nd, n, d) || !prle__mul_ok(&nd, nd, sizeof(double)))
         return prle__error_nomem("ridge: x");
