@@ -17,6 +17,10 @@ struct prle_kernel {
     int kept_epoch;
 };
 
+/** The rule of center_inputs = PRLE_KERNEL_CENTER_AUTO: whether rows `x` are centred (their
+ *  offset ratio above 1); the ratio in *ratio when non-NULL. */
+bool prle__kernel_centers(const prle_matrix *x, double *ratio);
+
 /** Packs the kernel's weights for prle_kernel_apply (k->packed): once its params are final. */
 int prle__kernel_pack(prle_kernel *k);
 

@@ -245,6 +245,14 @@ double prle_kernel_offset_ratio(const prle_matrix *x)
     return off > 0.0 ? INFINITY : NAN;
 }
 
+bool prle__kernel_centers(const prle_matrix *x, double *ratio)
+{
+    double r = prle_kernel_offset_ratio(x);
+    if (ratio)
+        *ratio = r;
+    return r > 1.0;
+}
+
 int prle_kernel_fit(prle_kernel **out, const prle_matrix *x_train, const float *y_train,
                     const prle_matrix *x_val, const float *y_val, const prle_kernel_params *given)
 {
@@ -256,7 +264,7 @@ int prle_kernel_fit(prle_kernel **out, const prle_matrix *x_train, const float *
         return prle__error_set(PRLE_EINVAL, "kernel fit needs at least 2 training rows");
     prle_kernel_params resolved = *given, *p = &resolved;
     if (p->center_inputs == PRLE_KERNEL_CENTER_AUTO)
-        p->center_inputs = prle_kernel_offset_ratio(x_train) > 1.0;
+        p->center_inputs = prle__kernel_centers(x_train, NULL);
     size_t N = x_train->rows, H = x_train->cols, B = p->batch_size < N ? p->batch_size : N;
     bool has_val = x_val && y_val && x_val->rows >= 2;
     if (x_val && x_val->rows && x_val->cols != H)

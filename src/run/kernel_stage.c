@@ -13,6 +13,7 @@
 #include "core/progress.h"
 #include "data/download.h"
 #include "kernel/heads.h"
+#include "kernel/kernel_int.h"
 #include "prle/npy.h"
 #include "run/run_int.h"
 
@@ -173,8 +174,10 @@ static bool value_changed(const prle__kernel_stage *ks, const char *dir)
 }
 
 /* Tries the saved kernel in `dir`. 1: reused; 0: train (note set when there was one);
- * negative: an error. */
-static int try_reuse(prle__kernel_stage *ks, const char *dir, const prle_kernel_params *kp)
+ * negative: an error. kp's center_inputs is resolved (0 or 1); `center_auto`: the config left
+ * it to the data. */
+static int try_reuse(prle__kernel_stage *ks, const char *dir, const prle_kernel_params *kp,
+                     bool center_auto)
 {
     char path[PRLE__RUN_PATH];
     prle_kernel *meta = NULL;
@@ -207,18 +210,16 @@ static int try_reuse(prle__kernel_stage *ks, const char *dir, const prle_kernel_
          * (resmlp's became at least 512 wide): a kernel of an older default retrains */
         if (mlp && !kp->hidden_dim && prle_kernel_type(meta) == kp->type)
             arch.hidden_dim = prle_kernel_get_params(meta)->hidden_dim;
+    } else if (center_auto) {
+        arch.center_inputs = 0; /* a file without metadata is read as the original's head */
     }
     if ((err = prle_kernel_load(&ks->kernel, path, &arch, in_dim)) < 0) {
         prle_kernel_free(meta);
         return mismatch_error(err, ks->must_reuse);
     }
     char diff[512] = "";
-    prle_kernel_params want = *kp; /* a centring left to the data, as prle_kernel_fit decides */
-    bool center_auto = kp->center_inputs == PRLE_KERNEL_CENTER_AUTO;
-    if (center_auto)
-        want.center_inputs = prle_kernel_offset_ratio(&ks->x[PRLE_SPLIT_TRAIN]) > 1.0;
     if (meta)
-        setting_diff(diff, sizeof diff, &want, prle_kernel_get_params(meta), center_auto);
+        setting_diff(diff, sizeof diff, kp, prle_kernel_get_params(meta), center_auto);
     prle_kernel_free(meta);
     size_t hid = mlp ? prle__head_hidden(kp, in_dim, prle_kernel_out_dim(ks->kernel)) : 0;
     if (!diff[0] && mlp && arch.hidden_dim != kp->hidden_dim && arch.hidden_dim != hid)
@@ -266,7 +267,9 @@ static int try_reuse(prle__kernel_stage *ks, const char *dir, const prle_kernel_
     return 1;
 }
 
-static int train(prle__kernel_stage *ks, prle_kernel_params *kp)
+/* kp's center_inputs is resolved; `offset_ratio` is the training rows' when the config left
+ * the centring to the data (else NaN), for the note. */
+static int train(prle__kernel_stage *ks, prle_kernel_params *kp, double offset_ratio)
 {
     const prle_run_params *p = ks->params;
     const prle_dataset *ds = ks->ds;
@@ -298,10 +301,9 @@ static int train(prle__kernel_stage *ks, prle_kernel_params *kp)
     if (!ks->note &&
         (err = set_note(ks, "trained (%s)", ks->allow_reuse ? "no saved kernel" : "reuse off")) < 0)
         return err;
-    if (kp->center_inputs == PRLE_KERNEL_CENTER_AUTO &&
-        prle_kernel_get_params(ks->kernel)->center_inputs &&
-        (err = set_note(ks, "%s, inputs centred (offset ratio %.3g > 1)", ks->note,
-                        prle_kernel_offset_ratio(xt))) < 0)
+    if (!isnan(offset_ratio) && kp->center_inputs &&
+        (err = set_note(ks, "%s, inputs centred (offset ratio %.3g > 1)", ks->note, offset_ratio)) <
+            0)
         return err;
     char path[PRLE__RUN_PATH];
     if ((err = prle__path_join(path, sizeof path, ks->out_dir, "kernel.safetensors")) < 0 ||
@@ -357,13 +359,19 @@ int prle__kernel_stage_run(prle__kernel_stage *ks)
         return err;
     kp.label_min = prle_dataset_label_min(ks->ds);
     kp.label_max = prle_dataset_label_max(ks->ds);
+    /* a centring left to the data is decided once here, by prle_kernel_fit's rule, for the
+     * saved kernel's check, the fit and the note */
+    bool center_auto = kp.center_inputs == PRLE_KERNEL_CENTER_AUTO;
+    double offset_ratio = NAN;
+    if (center_auto)
+        kp.center_inputs = prle__kernel_centers(&ks->x[PRLE_SPLIT_TRAIN], &offset_ratio);
     int reused = 0;
     if (ks->allow_reuse || ks->must_reuse) {
         /* the run folder's kernel first, then kernel.checkpoint_dir's; the first one found
          * decides (reused, or trained again when its settings differ) */
         const char *dirs[2] = {ks->old_dir, cfg->kernel.checkpoint_dir};
         for (int i = 0; i < 2 && reused == 0 && !ks->note; i++)
-            if (dirs[i] && *dirs[i] && (reused = try_reuse(ks, dirs[i], &kp)) < 0)
+            if (dirs[i] && *dirs[i] && (reused = try_reuse(ks, dirs[i], &kp, center_auto)) < 0)
                 return reused;
         if (!reused && ks->must_reuse)
             return prle__error_set(PRLE_ENOTFOUND,
@@ -371,7 +379,7 @@ int prle__kernel_stage_run(prle__kernel_stage *ks)
                                    "kernel (%s/kernel.safetensors or kernel.checkpoint_dir)",
                                    ks->old_dir ? ks->old_dir : "the run folder");
     }
-    if (!reused && (err = train(ks, &kp)) < 0)
+    if (!reused && (err = train(ks, &kp, offset_ratio)) < 0)
         return err;
     return write_outputs(ks);
 }
