@@ -7,6 +7,10 @@
  *   proto_random  (5749, 500) normal rows, L2-normalised: every method, median seconds and loss
  *   proto_sif     STS-B train SIF features, L2-normalised (retrieval space)
  *   proto_value   STS-B value space z = n(g(x)) after a kernel fit (resmlp 500, 5 epochs)
+ *   proto_close   (3000, 4096) rows near one direction (normal noise of sd 0.002 a column),
+ *                 L2-normalised: every distance is recomputed from the rows' differences (the
+ *                 product alone would cancel), as in a collapsed wide value space; k-medoids
+ *                 only
  *
  * k-medoids/fasterpam runs with the default params (blocked distances beyond 8,192 rows),
  * fp-blocked always blocked, fp-dense with the (n, n) matrix kept. Data: $PRLE_BENCH_VALUE (default
@@ -145,6 +149,25 @@ static int run_value_file(void)
     return bad;
 }
 
+/* A collapsed wide space: the recomputation of close pairs is the whole cost. */
+static int run_close(void)
+{
+    prle_matrix c = {0};
+    if (prle_matrix_alloc(&c, 3000, 4096) < 0)
+        return 1;
+    prle_rng r;
+    prle_rng_init(&r, 2, "bench.proto.close", 0);
+    for (size_t i = 0; i < c.rows; i++)
+        for (size_t t = 0; t < c.cols; t++)
+            c.data[i * c.cols + t] = (float)(1.0 + 0.002 * prle_rng_normal(&r));
+    normalise(&c);
+    int bad = check_dist(&c) || run_case("proto_close", "k-medoids/fasterpam", &c,
+                                         PRLE_PROTO_KMEDOIDS, PRLE_KMEDOIDS_FASTERPAM,
+                                         prle_proto_default_params().dense_max_rows, bench_reps(3));
+    prle_matrix_dispose(&c);
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     prle_init(2);
@@ -191,6 +214,7 @@ int main(int argc, char **argv)
     prle_kernel_free(k);
     bad |= run_all("proto_value", &z);
 done:
+    bad |= run_close();
     prle_matrix_dispose(&x);
     prle_matrix_dispose(&xt);
     prle_matrix_dispose(&yt);

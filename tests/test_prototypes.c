@@ -204,6 +204,94 @@ static void test_prototypes__kmedoids_blocked_equals_dense(void)
     prle_matrix_dispose(&x);
 }
 
+static void test_prototypes__close_pairs(void)
+{
+    /* rows near one direction, so every distance is recomputed from the differences (the
+       Gram entry alone would cancel); d = 1003 leaves a tail past the eight running sums; rows
+       5 and 6 equal. Against sums in long double; whole block, one row at a time and
+       prle__gram_dist (the blocked k-medoids' path) give the same bits; the blocked k-medoids
+       makes the dense one's swaps on such rows; the AVX sums the same bits as the plain ones. */
+    enum { N = 300, D = 1003 };
+    prle_matrix x = {0};
+    PT_OK(prle_matrix_alloc(&x, N, D));
+    prle_rng r;
+    prle_rng_init(&r, 9, "test.proto.close", 0);
+    for (size_t i = 0; i < N; i++) {
+        double s = 0;
+        for (size_t t = 0; t < D; t++) {
+            double v = 1.0 + 0.003 * prle_rng_normal(&r);
+            x.data[i * D + t] = (float)v;
+            s += v * v;
+        }
+        for (size_t t = 0; t < D; t++)
+            x.data[i * D + t] = (float)(x.data[i * D + t] / sqrt(s));
+    }
+    memcpy(x.data + 6 * D, x.data + 5 * D, D * sizeof(float));
+    float *sq = malloc(N * sizeof *sq), *all = malloc((size_t)N * N * sizeof *all);
+    float *one = malloc(N * sizeof *one);
+    PT_CHECK(sq && all && one);
+    prle__proto_sqnorms(sq, x.data, N, D, 2);
+    prle__proto_dist(all, N, x.data, sq, N, x.data, sq, N, D, 2);
+    double worst = 0;
+    bool same_rows = true, same_gram = true, same_avx = true;
+    for (size_t i = 0; i < N; i += 7) {
+        prle__proto_dist(one, N, x.data + i * D, sq + i, 1, x.data, sq, N, D, 1);
+        same_rows &= memcmp(one, all + i * N, N * sizeof *one) == 0;
+        for (size_t j = 0; j < N; j++) {
+            const float *a = x.data + i * D, *b = x.data + j * D;
+            long double ref = 0;
+            for (size_t t = 0; t < D; t++) {
+                long double e = (long double)a[t] - b[t];
+                ref += e * e;
+            }
+            double want = (double)sqrtl(ref);
+            if (want > 0)
+                worst = fmax(worst, fabs(all[i * N + j] - want) / want);
+            else
+                PT_CHECK(all[i * N + j] == 0.0f);
+            float g = -(sq[i] + sq[j]); /* a Gram entry that cancels to 0 */
+            same_gram &= prle__gram_dist(g, sq[i], sq[j], a, b, D) == all[i * N + j];
+        }
+    }
+    PT_CHECK(worst < 2e-7); /* float's rounding of the distance */
+    PT_CHECK(worst > 0);
+    PT_CHECK(all[5 * N + 6] == 0.0f && all[6 * N + 5] == 0.0f);
+    PT_CHECK(same_rows);
+    PT_CHECK(same_gram);
+    /* such close rows' squared differences are exact in double, and so are their sums; entries
+       over 41 binary orders of magnitude are not, so the order of the running sums shows */
+    float *a = x.data, *b = x.data + D;
+    for (int k = 0; k < 50; k++) {
+        for (size_t t = 0; t < D; t++) {
+            a[t] = ldexpf((float)prle_rng_uniform(&r), (int)(t % 41) - 20);
+            b[t] = ldexpf((float)prle_rng_uniform(&r), (int)((t * 7) % 41) - 20);
+        }
+        long double ref = 0;
+        for (size_t t = 0; t < D; t++) {
+            long double e = (long double)a[t] - b[t];
+            ref += e * e;
+        }
+        double got = prle__proto_sqdist(a, b, D, false);
+        PT_NEAR(got, (double)ref, 1e-14 * (double)ref);
+        if (prle__cpu_avx())
+            same_avx &= prle__proto_sqdist(a, b, D, true) == got;
+    }
+    PT_CHECK(same_avx);
+
+    prle_proto_params pp = prle_proto_default_params();
+    pp.n_prototypes = 12;
+    size_t want[12], got[12];
+    double lw, lg;
+    PT_OK(prle_prototypes_select(want, &lw, &x, &pp));
+    pp.dense_max_rows = 0;
+    pp.block_rows = 64;
+    PT_OK(prle_prototypes_select(got, &lg, &x, &pp));
+    PT_CHECK(memcmp(got, want, sizeof want) == 0);
+    PT_CHECK(lg == lw);
+    free(sq), free(all), free(one);
+    prle_matrix_dispose(&x);
+}
+
 /* Textbook sequential FasterPAM on double distances D (n, n): candidates in row order, the
  * best slot's swap taken at once when it gains more than 1e-9 of the loss, stop on coming
  * back to the last swap (Schubert & Rousseeuw 2021, Alg. 3, with each gain from the loss). */
@@ -519,6 +607,7 @@ int main(void)
     PT_RUN(test_prototypes__kmedoids_exhaustive);
     PT_RUN(test_prototypes__kmedoids_swap_optimal_blocks);
     PT_RUN(test_prototypes__kmedoids_blocked_equals_dense);
+    PT_RUN(test_prototypes__close_pairs);
     PT_RUN(test_prototypes__fasterpam_sequential_swaps);
     PT_RUN(test_prototypes__deterministic_and_threads);
     PT_RUN(test_prototypes__kmeans_snapped_distinct);

@@ -2,6 +2,8 @@
 
 #include <math.h>
 
+#include "core/cpu.h"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -54,7 +56,7 @@ void prle__adam_range(float *p, const float *g, float *m, float *v, size_t n,
 {
     size_t i = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx"))
+    if (prle__cpu_avx())
         i = adam_avx(p, g, m, v, n, c);
 #endif
 #if defined(__SSE2__)

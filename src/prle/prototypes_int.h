@@ -3,19 +3,26 @@
 #define PRLE_PRLE_PROTOTYPES_INT_H
 
 #include <math.h>
+#include <stdbool.h>
 
+#include "core/cpu.h"
 #include "prle/prototypes.h"
 #include "prle/rng.h"
 
 /** Squared L2 norms of the rows of a (n, d), each summed in double. */
 void prle__proto_sqnorms(float *sq_out, const float *a, size_t n, size_t d, int n_threads);
 
+/** sum_t (a_t - b_t)^2 over d floats in double, the same bits with `avx` (four-lane doubles,
+ *  only where prle__cpu_avx()) as without. */
+double prle__proto_sqdist(const float *a, const float *b, size_t d, bool avx);
+
 /**
  * Euclidean distances out (m, nb) between the rows of a (m, d) and b (nb, d), given their
  * squared norms, out's rows `ldo` apart: sqrt(|a|^2 + |b|^2 - 2 a.b) from one sgemm call (never
  * inside a parallel region), recomputed directly in double when the squared distance is below
- * 1e-2 (|a|^2 + |b|^2), where cancellation would dominate (identical rows give exactly 0).
- * n_threads only splits the post-processing, so it cannot change the values.
+ * 1e-2 (|a|^2 + |b|^2), where cancellation would dominate (identical rows give exactly 0), by
+ * prle__proto_sqdist, rows of a in blocks whose close pairs meet each row of b once. n_threads
+ * only splits the post-processing, so it cannot change the values.
  */
 void prle__proto_dist(float *out, size_t ldo, const float *a, const float *sqa, size_t m,
                       const float *b, const float *sqb, size_t nb, size_t d, int n_threads);
@@ -30,7 +37,7 @@ void prle__proto_dist_full(float *full, const float *x, const float *sq, size_t 
 /**
  * The distance prle__proto_dist gives for rows a and b (d) from their Gram entry g = -2 a.b
  * (as sgemm returned it) and squared norms: sqrt(|a|^2 + |b|^2 - 2 a.b), or when that squared
- * distance is below 1e-2 (|a|^2 + |b|^2), sqrt of the summed squared differences in double.
+ * distance is below 1e-2 (|a|^2 + |b|^2), sqrt of prle__proto_sqdist.
  */
 static inline float prle__gram_dist(float g, float sqa, float sqb, const float *a, const float *b,
                                     size_t d)
@@ -38,12 +45,7 @@ static inline float prle__gram_dist(float g, float sqa, float sqb, const float *
     float base = sqa + sqb, v = g + base;
     if (!(v < 1e-2f * base))
         return sqrtf(v);
-    double s = 0;
-    for (size_t t = 0; t < d; t++) {
-        double e = (double)a[t] - b[t];
-        s += e * e;
-    }
-    return (float)sqrt(s);
+    return (float)sqrt(prle__proto_sqdist(a, b, d, prle__cpu_avx()));
 }
 
 /** What the k-medoids searches share: the data and the run's settings. */
