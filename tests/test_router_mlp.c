@@ -1,6 +1,7 @@
 /* The mlp_sparse router: PyTorch reference of the evaluation forward, rows sum to 1, Gumbel
  * training noise (deterministic per seed, argmax frequencies = evaluation weights), nn.Linear
- * init, finite-difference gradients of the gate parameters and of z, threads, and the
+ * init, finite-difference gradients of the gate parameters and of z, threads, a row alone
+ * against its batch, and the
  * parameter API of the other routers.
  * LABELS: unit grad */
 #include "prle_test.h"
@@ -360,6 +361,36 @@ static void test_router_mlp__threads(void)
     prle_matrix_dispose(&z);
 }
 
+static void test_router_mlp__row_alone(void)
+{
+    /* a row's weights do not depend on the batch it is in (prediction reads rows in chunks):
+       rows alone and a slice of rows, against all 300 at once (7,500 pairs: several blocks) */
+    const size_t n = 300, np = 25, d = 40, h = 64;
+    prle_router *r = make_mlp(PRLE_DIST_COSINE, np, d, h, 1.0, 4);
+    prle_matrix z = {0};
+    PT_OK(prle_matrix_alloc(&z, n, d));
+    pt_fill_normal(z.data, n * d, 6, "test.mlp.alone");
+    float *w = malloc(n * np * sizeof *w), *dist = malloc(n * np * sizeof *dist);
+    float *w1 = malloc(n * np * sizeof *w1), *d1 = malloc(n * np * sizeof *d1);
+    PT_CHECK(r && w && dist && w1 && d1);
+    if (r && w && dist && w1 && d1) {
+        PT_OK(prle_router_forward(w, dist, r, &z));
+        size_t rows[] = {0, 137, 299}, bad = 0;
+        for (size_t q = 0; q < 3; q++) {
+            prle_matrix one = {.data = prle_matrix_row(&z, rows[q]), .rows = 1, .cols = d};
+            PT_OK(prle_router_forward(w1, d1, r, &one));
+            bad += memcmp(w1, w + rows[q] * np, np * sizeof *w1) != 0;
+        }
+        prle_matrix part = {.data = prle_matrix_row(&z, 101), .rows = 83, .cols = d};
+        PT_OK(prle_router_forward(w1, d1, r, &part));
+        bad += memcmp(w1, w + 101 * np, 83 * np * sizeof *w1) != 0;
+        PT_EQ_INT(bad, 0);
+    }
+    free(w), free(dist), free(w1), free(d1);
+    prle_router_free(r);
+    prle_matrix_dispose(&z);
+}
+
 static void test_router_mlp__other_routers(void)
 {
     const size_t n = 5, np = 4, d = 3;
@@ -405,6 +436,7 @@ int main(void)
     PT_RUN(test_router_mlp__grad_cosine);
     PT_RUN(test_router_mlp__grad_euclidean);
     PT_RUN(test_router_mlp__threads);
+    PT_RUN(test_router_mlp__row_alone);
     PT_RUN(test_router_mlp__other_routers);
     return pt_report();
 }

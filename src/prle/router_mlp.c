@@ -8,8 +8,10 @@
  * a_ip = (W0z z_i + b0) + W0u u_p + W0a |z_i - u_p| + w0d d_ip: the first two terms are one
  * product per row and per prototype; only W0a |z_i - u_p| is per pair, computed for blocks of
  * CHUNK_PAIRS pairs by one matrix product. Backward recomputes a_ip the same way.
- * Products go through prle__gemm and every sum runs in a fixed order, so results do not depend on
- * the thread count. */
+ * The forward's two products per row (W0z z_i and W0a |z_i - u_p|) go through prle__gemm_rows,
+ * W0's two blocks packed once per call, so a row's weights do not depend on the batch it comes
+ * in (README, Reproducibility); the rest through prle__gemm; every sum runs in a fixed order, so
+ * results do not depend on the thread count. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +81,8 @@ typedef struct {
     float *grad; /* backward: (CHUNK_PAIRS, D) dL/d|z_i - u_p| */
     double *dl;  /* (CHUNK_PAIRS) forward: logits; backward: dL/dlogit_ip */
     double *gd;  /* backward: (CHUNK_PAIRS) dL/dd_ip */
+    float *pz;   /* W0z packed for prle__gemm_rows_packed */
+    float *pa;   /* W0a packed */
     size_t rows; /* rows per block */
 } work;
 
@@ -86,15 +90,18 @@ static void work_dispose(work *wk)
 {
     free(wk->za), free(wk->ua), free(wk->absd), free(wk->pre);
     free(wk->da), free(wk->grad), free(wk->dl), free(wk->gd);
+    free(wk->pz), free(wk->pa);
 }
 
 static int work_alloc(work *wk, const prle_router *r, size_t n, bool backward)
 {
     size_t h = r->p.gate_hidden, np = r->np, d = r->d, nh;
+    size_t npk = prle__gemm_rows_pack_floats(h, d);
     memset(wk, 0, sizeof *wk);
     wk->rows = CHUNK_PAIRS / np ? CHUNK_PAIRS / np : 1;
     size_t pairs = wk->rows * np;
     if (!prle__mul_ok(&nh, n, h) || nh > SIZE_MAX / sizeof(float) ||
+        !(wk->pz = malloc(npk * sizeof(float))) || !(wk->pa = malloc(npk * sizeof(float))) ||
         !(wk->za = malloc(nh * sizeof(float))) || !(wk->ua = malloc(np * h * sizeof(float))) ||
         !(wk->absd = malloc(pairs * d * sizeof(float))) ||
         !(wk->pre = malloc(pairs * h * sizeof(float))) ||
@@ -105,15 +112,19 @@ static int work_alloc(work *wk, const prle_router *r, size_t n, bool backward)
         work_dispose(wk);
         return prle__error_nomem("router gate work space");
     }
+    gate_views g = gate_point(r, r->gate);
+    prle__gemm_rows_pack(wk->pz, g.w0, g.in, false, h, d);
+    prle__gemm_rows_pack(wk->pa, g.w0 + 2 * d, g.in, false, h, d);
     return 0;
 }
 
-/* za and ua for all rows and prototypes. */
+/* za and ua for all rows and prototypes (ua from the prototypes alone: the same call, so the
+ * same bits, whatever the rows). */
 static void gate_rows(work *wk, const gate_views *g, const prle_router *r, const prle_matrix *z,
                       int nt)
 {
     size_t n = z->rows, h = g->h, d = g->d;
-    prle__gemm(false, true, n, h, d, 1.0f, z->data, d, g->w0, g->in, 0.0f, wk->za, h, nt);
+    prle__gemm_rows_packed(n, h, d, z->data, d, wk->pz, wk->za, h, nt);
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < h; k++)
             wk->za[i * h + k] += g->b0[k];
@@ -133,7 +144,7 @@ static void gate_block(work *wk, const gate_views *g, const prle_router *r, cons
         for (size_t t = 0; t < d; t++)
             a[t] = fabsf(zi[t] - u[t]);
     }
-    prle__gemm(false, true, m, h, d, 1.0f, wk->absd, d, g->w0 + 2 * d, g->in, 0.0f, wk->pre, h, nt);
+    prle__gemm_rows_packed(m, h, d, wk->absd, d, wk->pa, wk->pre, h, nt);
     const float *w0d = g->w0 + 3 * d; /* column 3D of W0, stride in */
 #pragma omp parallel for schedule(static) num_threads(nt) if (m * h >= 65536)
     for (size_t q = 0; q < m; q++) {
