@@ -1,8 +1,7 @@
 /* The mlp_sparse router: PyTorch reference of the evaluation forward, rows sum to 1, Gumbel
  * training noise (deterministic per seed, argmax frequencies = evaluation weights), nn.Linear
  * init, finite-difference gradients of the gate parameters and of z, threads, a row alone
- * against its batch, and the
- * parameter API of the other routers.
+ * against its batch, and the parameter API of the other routers.
  * LABELS: unit grad */
 #include "prle_test.h"
 
