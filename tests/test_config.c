@@ -57,7 +57,8 @@ static void test_config__defaults_match_spec(void)
     PT_EQ_STR(c.model.distance, "cosine");
     PT_EQ_STR(c.model.monitor, "val_mse");
     PT_EQ_STR(c.model.mode, "min");
-    PT_EQ_STR(c.model.pooling, "mean");
+    PT_CHECK(c.model.pooling == NULL); /* the encoder's own: glove sif, gguf mean */
+    PT_EQ_STR(prle_encoder_pooling(&c), "sif");
     PT_NEAR(c.model.sif_a, 1e-3, 0);
     PT_EQ_INT(c.model.remove_pc, 0);
     PT_CHECK(c.model.vectors == NULL);
@@ -417,6 +418,31 @@ static void test_config__model_projection_fallback(void)
     prle_config_dispose(&c);
 }
 
+static void test_config__encoder_pooling(void)
+{
+    /* model.pooling null: the encoder's own (glove sif, gguf mean); set: itself; none for the
+       encoders that do not pool */
+    static const char *const cases[][3] = {
+        {"model: {encoder_type: glove}\n", "sif", NULL},
+        {"model: {encoder_type: glove, pooling: mean}\n", "mean", NULL},
+        {"model: {encoder_type: glove, pooling: null}\n", "sif", NULL},
+        {"model: {encoder_type: gguf}\n", "mean", NULL},
+        {"model: {encoder_type: gguf, pooling: last}\n", "last", NULL},
+        {"model: {encoder_type: hashing}\n", NULL, NULL},
+        {"model: {encoder_type: npy, pooling: sif}\n", NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        prle_config c;
+        PT_OK(prle_config_load_string(&c, cases[i][0], strlen(cases[i][0]), NULL, NULL));
+        const char *got = prle_encoder_pooling(&c);
+        if (cases[i][1])
+            PT_EQ_STR(got, cases[i][1]);
+        else
+            PT_CHECK(got == NULL);
+        prle_config_dispose(&c);
+    }
+}
+
 /* ---- paths ---------------------------------------------------------------------------- */
 
 static void test_config__relative_paths(void)
@@ -593,6 +619,7 @@ int main(void)
     PT_RUN(test_config__wandb_keys_are_notices);
     PT_RUN(test_config__nesting_capped);
     PT_RUN(test_config__model_projection_fallback);
+    PT_RUN(test_config__encoder_pooling);
     PT_RUN(test_config__relative_paths);
     PT_RUN(test_config__path_join_norm);
     PT_RUN(test_config__overrides);

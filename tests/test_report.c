@@ -411,7 +411,7 @@ static void test_report__unnamed_and_kept(void)
     HAS(html, "<tr><th>dataset</th><td>unnamed, from <code>pairs-train.tsv</code>, "
               "<code>pairs-dev.tsv</code>, <code>pairs-test.tsv</code>, labels 0 to 5</td></tr>");
     HAS(html, "<tr><th>encoder</th><td>glove");
-    HAS(html, "<tr><th>encoder</th><td>glove, mean pooling</td></tr>"); /* no width */
+    HAS(html, "<tr><th>encoder</th><td>glove, sif pooling</td></tr>"); /* the default; no width */
     HAS(html, "keep last (the last epoch)");
     HAS(html, "<p class=\"warn\">The validation pair loss was lowest at epoch 2 (0.0450), but "
               "epoch 3 (0.0470) was kept (kernel.keep: last)");

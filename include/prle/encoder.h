@@ -53,6 +53,14 @@ PRLE_API int prle_encoder_save_state(const prle_encoder *enc, const char *path);
  */
 PRLE_API int prle_encoder_load_state(prle_encoder *enc, const char *path);
 
+/**
+ * The pooling the config's encoder uses: `model.pooling` when set, else the encoder's default
+ * (glove "sif": frequency-weighted word vectors, which measured better than the plain mean
+ * on every data set tried; gguf "mean", the original's); NULL for encoders that do not pool
+ * (hashing, npy). Borrowed from `cfg` or static.
+ */
+PRLE_API const char *prle_encoder_pooling(const prle_config *cfg);
+
 /** Output width of one text. */
 PRLE_API size_t prle_encoder_dim(const prle_encoder *enc);
 

@@ -7,6 +7,7 @@
 #include "analysis/report_int.h"
 #include "core/error.h"
 #include "io/json.h"
+#include "prle/encoder.h"
 
 static const char *or_dash(const char *s)
 {
@@ -75,9 +76,10 @@ static void encoder_line(FILE *fp, const prle__report_ctx *ctx, double n_texts)
     else if (strcmp(enc, "hashing") == 0)
         fprintf(fp, ", embeddings %d wide%s", c->model.hidden_dim,
                 c->data.combine_fields ? "" : " a side");
-    if (c->model.pooling && strcmp(enc, "glove") == 0) {
+    const char *pooling = prle_encoder_pooling(c);
+    if (pooling && strcmp(enc, "glove") == 0) {
         fputs(", ", fp);
-        prle__html_text(fp, c->model.pooling);
+        prle__html_text(fp, pooling);
         fputs(" pooling", fp);
     }
     if (n_texts == 2)

@@ -1,4 +1,5 @@
 /* The encoder dispatch: model.encoder_type to a backend's vtable (encoder_impl.h). */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,17 @@
 #else
 #define PRLE__GGUF_NAME "; gguf needs a build with PRLE_LLAMA=ON"
 #endif
+
+const char *prle_encoder_pooling(const prle_config *cfg)
+{
+    const char *type = cfg->model.encoder_type ? cfg->model.encoder_type : "";
+    bool glove = strcmp(type, "glove") == 0;
+    if (!glove && strcmp(type, "gguf") != 0)
+        return NULL;
+    if (cfg->model.pooling)
+        return cfg->model.pooling;
+    return glove ? "sif" : "mean";
+}
 
 int prle_encoder_new(prle_encoder **out, const prle_config *cfg)
 {

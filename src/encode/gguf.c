@@ -325,7 +325,7 @@ static int load(gguf_state *st, const char *path, const char *pooling, int threa
 int prle__gguf_encoder_init(prle_encoder *enc, const prle_config *cfg)
 {
     const char *path = cfg->model.model_path;
-    const char *pooling = cfg->model.pooling ? cfg->model.pooling : "mean";
+    const char *pooling = prle_encoder_pooling(cfg);
     if (!path || !*path)
         return prle__error_set(PRLE_EINVAL, "model.model_path: not set (encoder_type gguf needs "
                                             "a .gguf file)");

@@ -329,7 +329,7 @@ static const prle__encoder_ops glove_ops = {"glove",    glove_fit,  glove_encode
 int prle__glove_encoder_init(prle_encoder *enc, const prle_config *cfg)
 {
     const prle_model_config *mc = &cfg->model;
-    const char *pooling = mc->pooling ? mc->pooling : "mean";
+    const char *pooling = prle_encoder_pooling(cfg);
     int err;
     if (strcmp(pooling, "mean") != 0 && strcmp(pooling, "sif") != 0)
         return prle__error_set(PRLE_EINVAL, "model.pooling: '%s' is not mean or sif", pooling);

@@ -106,7 +106,7 @@ const prle__cfg_key prle__cfg_keys[] = {
     STR("model.encoder_name", model.encoder_name, NULL, NUL),
     PATH("model.vectors", model.vectors, NULL),
     PATH("model.model_path", model.model_path, NULL),
-    ENUM("model.pooling", model.pooling, "mean", poolings, NULL, 0),
+    ENUM("model.pooling", model.pooling, NULL, poolings, NULL, NUL),
     FLT("model.sif_a", model.sif_a, "1e-3", 0, DBL_MAX, LO_OPEN),
     INT("model.remove_pc", model.remove_pc, "0", 0, 1, 0),
     BOOL("model.normalize_embeddings", model.normalize_embeddings, "false"),
