@@ -23,6 +23,9 @@ int cli_config_load(prle_config *out, int argc, char **argv)
     }
     for (size_t i = 0; i < out->n_notices; i++)
         fprintf(stderr, "prle: notice: %s\n", out->notices[i]);
+    if (!out->model.use_value_space) /* accepted for the original's configs (docs/config.md) */
+        fprintf(stderr, "prle: notice: model.use_value_space: false is not acted on: the router "
+                        "and the experts work in value space\n");
     return CLI_OK;
 }
 

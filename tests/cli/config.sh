@@ -24,6 +24,11 @@ contains good out "  run_name: \"good\""
 contains good out "  embedding_cache_dir: \"$(pwd)/embed_cache\""   # a default: from the cwd
 contains good err "prle: notice: $data/good.yaml:8:3: ignoring W&B key logging.project_name"
 lacks good out "project_name"
+lacks good err "use_value_space"
+
+# a key kept for the original's configs but not acted on says so
+check value_space 0 "$prle" config "$data/good.yaml" model.use_value_space=false
+contains value_space err "prle: notice: model.use_value_space: false is not acted on"
 
 # overrides change the printed values; relative paths come from the current directory
 check override 0 "$prle" config "$data/good.yaml" model.tau_init=2.5 train.seed=7 \
