@@ -1,8 +1,8 @@
 /* math/ridge_path: ridge with an intercept for a few alphas by one Cholesky factorisation per
  * alpha (the dual form for wide data). Against the normal equations solved by Gauss-Jordan
  * elimination in long double here, the same bits on 1 and 2 threads, the choice on validation
- * rows, and an alpha whose system is not positive definite (a NaN intercept, skipped by the
- * choice).
+ * rows, prle__ridge_path_best against its parts, and an alpha whose system is not positive
+ * definite (a NaN intercept, skipped by the choice).
  * LABELS: unit */
 #include <math.h>
 #include <stdlib.h>
@@ -135,6 +135,12 @@ static void test_ridge_path__threads_and_choice(void)
     }
     size_t got = prle__ridge_path_choose(c1, i1, A, &xv, yv, yhat);
     PT_EQ_INT(got, want);
+    /* the whole path in one call: the chosen ridge's bits; without validation rows alphas[0] */
+    double cb[D], ib;
+    PT_EQ_INT(prle__ridge_path_best(cb, &ib, &x, y, &xv, yv, alphas, A, 2), (int)want);
+    PT_CHECK(memcmp(cb, c1 + want * D, sizeof cb) == 0 && ib == i1[want]);
+    PT_EQ_INT(prle__ridge_path_best(cb, &ib, &x, y, NULL, NULL, alphas + 3, A - 3, 1), 0);
+    PT_CHECK(memcmp(cb, c1 + 3 * D, sizeof cb) == 0 && ib == i1[3]);
     /* a failed alpha is skipped; all failed: n_alpha */
     i1[want] = NAN;
     PT_CHECK(prle__ridge_path_choose(c1, i1, A, &xv, yv, yhat) != want);
@@ -191,6 +197,11 @@ static void test_ridge_path__not_positive_definite(void)
     PT_CHECK(isnan(icpt[0]) && isfinite(icpt[1]));
     for (size_t j = 0; j < D; j++) /* (alpha - 1) w = Xc^T yc */
         PT_NEAR(coef[D + j], r.xty[j] / 2.0, 1e-12 * fabs(r.xty[j]) + 1e-300);
+    /* a row that is not finite: no alpha factorises, the whole path says n_alpha */
+    x.data[0] = NAN;
+    double cb[D] = {0}, ib = 7.0;
+    PT_EQ_INT(prle__ridge_path_best(cb, &ib, &x, y, &x, y, alphas, 2, 1), 2);
+    PT_CHECK(ib == 7.0 && cb[0] == 0.0); /* nothing written */
     prle__ridge_path_dispose(&r);
     prle_matrix_dispose(&x);
 }

@@ -152,3 +152,37 @@ size_t prle__ridge_path_choose(const double *coef, const double *intercept, size
     }
     return best;
 }
+
+int prle__ridge_path_best(double *coef_out, double *intercept_out, const prle_matrix *x,
+                          const float *y, const prle_matrix *xv, const float *yv,
+                          const double *alphas, size_t n_alpha, int nt)
+{
+    size_t d = x->cols, n_solve = xv ? n_alpha : 1;
+    prle__ridge_path r = {0};
+    double *coef = malloc(n_solve * (d ? d : 1) * sizeof *coef);
+    double *icpt = malloc(n_solve * sizeof *icpt);
+    float *yhat = xv ? malloc((xv->rows ? xv->rows : 1) * sizeof *yhat) : NULL;
+    int err;
+    if (!coef || !icpt || (xv && !yhat)) {
+        err = prle__error_nomem("ridge path");
+        goto done;
+    }
+    if ((err = prle__ridge_path_fit(&r, x, y, nt)) < 0 ||
+        (err = prle__ridge_path_solve(coef, icpt, &r, alphas, n_solve, nt)) < 0)
+        goto done;
+    size_t best = xv ? prle__ridge_path_choose(coef, icpt, n_solve, xv, yv, yhat)
+                     : (isnan(icpt[0]) ? n_solve : 0);
+    if (best == n_solve) {
+        err = (int)n_alpha;
+        goto done;
+    }
+    memcpy(coef_out, coef + best * d, d * sizeof *coef_out);
+    *intercept_out = icpt[best];
+    err = (int)best;
+done:
+    prle__ridge_path_dispose(&r);
+    free(coef);
+    free(icpt);
+    free(yhat);
+    return err;
+}

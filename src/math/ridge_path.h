@@ -54,4 +54,14 @@ size_t prle__ridge_path_choose(const double *coef, const double *intercept, size
 
 void prle__ridge_path_dispose(prle__ridge_path *r);
 
+/**
+ * The whole path for one choice: the ridges of (x, y) at alphas[0..n_alpha), and of them the
+ * one prle__ridge_path_choose picks on (xv, yv), or alphas[0]'s when xv is NULL. Its coef (d)
+ * and intercept go to coef_out and *intercept_out; returns its index, n_alpha when no alpha
+ * factorised (nothing written), or PRLE_ENOMEM.
+ */
+int prle__ridge_path_best(double *coef_out, double *intercept_out, const prle_matrix *x,
+                          const float *y, const prle_matrix *xv, const float *yv,
+                          const double *alphas, size_t n_alpha, int nt);
+
 #endif

@@ -175,37 +175,25 @@ int prle__meta_init_ridge(float *w, float *c, double *alpha, const prle_matrix *
     if (has_val && zv->cols != z->cols)
         return prle__error_set(PRLE_ESHAPE, "meta-init: validation rows are %zu wide, not %zu",
                                zv->cols, z->cols);
-    size_t d = z->cols, n_alpha = has_val ? N_RIDGE_ALPHAS : 1, best = 0;
+    size_t d = z->cols, n_alpha = has_val ? N_RIDGE_ALPHAS : 1;
     const double *alphas = has_val ? RIDGE_ALPHAS : (const double[]){1.0};
-    prle__ridge_path r = {0};
-    double *coef = malloc(n_alpha * d * sizeof *coef), icpt[N_RIDGE_ALPHAS];
-    float *yhat = has_val ? malloc(zv->rows * sizeof *yhat) : NULL;
-    if (!coef || (has_val && !yhat)) {
-        err = prle__error_nomem("meta-init ridge");
-        goto done;
+    double *coef = malloc((d ? d : 1) * sizeof *coef), icpt;
+    if (!coef)
+        return prle__error_nomem("meta-init ridge");
+    int best = prle__ridge_path_best(coef, &icpt, z, y, has_val ? zv : NULL, yv, alphas, n_alpha,
+                                     prle__threads_resolve(n_threads));
+    if (best >= 0 && (size_t)best == n_alpha)
+        best = prle__error_set(PRLE_ERROR, "meta-init ridge: no alpha gave a positive definite "
+                                           "system (the value-space rows are not finite?)");
+    if (best >= 0) {
+        *c = (float)icpt;
+        for (size_t j = 0; j < d; j++)
+            w[j] = (float)coef[j];
+        if (alpha)
+            *alpha = alphas[best];
     }
-    int nt = prle__threads_resolve(n_threads);
-    if ((err = prle__ridge_path_fit(&r, z, y, nt)) < 0 ||
-        (err = prle__ridge_path_solve(coef, icpt, &r, alphas, n_alpha, nt)) < 0)
-        goto done;
-    err = 0;
-    if (has_val)
-        best = prle__ridge_path_choose(coef, icpt, n_alpha, zv, yv, yhat);
-    if (best == n_alpha || isnan(icpt[best])) {
-        err = prle__error_set(PRLE_ERROR, "meta-init ridge: no alpha gave a positive definite "
-                                          "system (the value-space rows are not finite?)");
-        goto done;
-    }
-    *c = (float)icpt[best];
-    for (size_t j = 0; j < d; j++)
-        w[j] = (float)coef[best * d + j];
-    if (alpha)
-        *alpha = alphas[best];
-done:
-    prle__ridge_path_dispose(&r);
     free(coef);
-    free(yhat);
-    return err;
+    return best < 0 ? best : 0;
 }
 
 int prle__meta_init_linear(float *w, float *c, const prle_matrix *z, const float *y,

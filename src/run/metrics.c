@@ -87,36 +87,33 @@ int prle__run_ridge_reference(prle_run_reference *out, const prle_matrix x[PRLE_
                               int n_threads)
 {
     prle_run_reference ref = {0};
-    prle__ridge_path r = {0};
     const float *ytr = prle_dataset_labels(ds, PRLE_SPLIT_TRAIN);
     const float *yva = prle_dataset_labels(ds, PRLE_SPLIT_VALIDATION);
     size_t nva = x[PRLE_SPLIT_VALIDATION].rows, nte = x[PRLE_SPLIT_TEST].rows;
     size_t nmax = nva > nte ? nva : nte, d = x[PRLE_SPLIT_TRAIN].cols;
     float *yhat = NULL;
-    double *coef = NULL, icpt[N_REF_ALPHAS];
-    int err = 0, nt = prle__threads_resolve(n_threads);
+    double *coef = NULL, icpt;
+    int err = 0;
     memset(out, 0, sizeof *out);
     if (nva < 2 || !yva || !ytr || x[PRLE_SPLIT_TRAIN].rows < 2)
         return 0; /* nothing to choose alpha on: no reference */
-    if (!(yhat = malloc(nmax * sizeof *yhat)) ||
-        !(coef = malloc(N_REF_ALPHAS * (d ? d : 1) * sizeof *coef))) {
+    if (!(yhat = malloc(nmax * sizeof *yhat)) || !(coef = malloc((d ? d : 1) * sizeof *coef))) {
         err = prle__error_nomem("ridge reference");
         goto done;
     }
-    if ((err = prle__ridge_path_fit(&r, &x[PRLE_SPLIT_TRAIN], ytr, nt)) < 0 ||
-        (err = prle__ridge_path_solve(coef, icpt, &r, REF_ALPHAS, N_REF_ALPHAS, nt)) < 0)
+    int best =
+        prle__ridge_path_best(coef, &icpt, &x[PRLE_SPLIT_TRAIN], ytr, &x[PRLE_SPLIT_VALIDATION],
+                              yva, REF_ALPHAS, N_REF_ALPHAS, prle__threads_resolve(n_threads));
+    if (best < 0 || (size_t)best == N_REF_ALPHAS) {
+        err = best < 0 ? best : 0; /* no alpha factorised (rows not finite): no reference */
         goto done;
-    err = 0;
-    size_t best =
-        prle__ridge_path_choose(coef, icpt, N_REF_ALPHAS, &x[PRLE_SPLIT_VALIDATION], yva, yhat);
-    if (best == N_REF_ALPHAS)
-        goto done; /* no alpha factorised (rows not finite): no reference */
+    }
     ref.alpha = REF_ALPHAS[best];
     for (int s = PRLE_SPLIT_VALIDATION; s < PRLE_N_SPLITS; s++) {
         const float *y = prle_dataset_labels(ds, (prle_split)s);
         if (x[s].rows < 2 || !y)
             continue;
-        prle__ridge_path_predict(yhat, coef + best * d, icpt[best], &x[s]);
+        prle__ridge_path_predict(yhat, coef, icpt, &x[s]);
         if ((err = prle_split_metrics_compute(&ref.splits[s], y, yhat, x[s].rows, label_min,
                                               label_max)) < 0)
             goto done;
@@ -124,7 +121,6 @@ int prle__run_ridge_reference(prle_run_reference *out, const prle_matrix x[PRLE_
     ref.present = true;
     *out = ref;
 done:
-    prle__ridge_path_dispose(&r);
     free(yhat);
     free(coef);
     return err;
