@@ -31,6 +31,12 @@ int prle__kernel_writer(prle_st_writer **out, const prle_kernel *k);
 int prle__kernel_load_st(prle_kernel **out, const prle_st_file *f, const char *path,
                          const prle_kernel_params *expect, size_t in_dim);
 
+/** The params and input width an open kernel file's metadata records, its tensors not read:
+ *  1; 0 when it has no metadata (as PyTorch would write it); PRLE_EFORMAT naming `path` for
+ *  the metadata of something else or of another format version. */
+int prle__kernel_st_params(prle_kernel_params *p, size_t *in_dim, const prle_st_file *f,
+                           const char *path);
+
 /** A kernel with the architecture of `p` for width `in_dim`, weights zeroed (not initialised). */
 int prle__kernel_alloc(prle_kernel **out, size_t in_dim, const prle_kernel_params *p);
 

@@ -254,31 +254,35 @@ int prle_kernel_load(prle_kernel **out, const char *path, const prle_kernel_para
     return err;
 }
 
+int prle__kernel_st_params(prle_kernel_params *p, size_t *in_dim, const prle_st_file *f,
+                           const char *path)
+{
+    const char *fmt = prle_st_metadata_get(f, "format");
+    if (!fmt)
+        return 0;
+    const char *kind = prle_st_metadata_get(f, "kind");
+    const char *ver = prle_st_metadata_get(f, "version");
+    if (strcmp(fmt, "prle") || !kind || strcmp(kind, "kernel"))
+        return prle__error_set(PRLE_EFORMAT, "%s: not a prle kernel (format %s, kind %s)", path,
+                               fmt, kind ? kind : "missing");
+    if (!ver || strcmp(ver, KERNEL_FORMAT_VERSION))
+        return prle__error_set(PRLE_EFORMAT, "%s: kernel format version %s unsupported", path,
+                               ver ? ver : "missing");
+    int err = params_from_meta(p, in_dim, f, path);
+    return err < 0 ? err : 1;
+}
+
 int prle__kernel_load_st(prle_kernel **out, const prle_st_file *f, const char *path,
                          const prle_kernel_params *expect, size_t in_dim)
 {
-    int err;
     prle_kernel *k = NULL;
     prle_kernel_params meta_p;
     size_t meta_in = 0;
-    const char *fmt = prle_st_metadata_get(f, "format");
-    bool has_meta = fmt != NULL;
-    if (has_meta) {
-        const char *kind = prle_st_metadata_get(f, "kind");
-        const char *ver = prle_st_metadata_get(f, "version");
-        if (strcmp(fmt, "prle") || !kind || strcmp(kind, "kernel")) {
-            err = prle__error_set(PRLE_EFORMAT, "%s: not a prle kernel (format %s, kind %s)", path,
-                                  fmt, kind ? kind : "missing");
-            goto done;
-        }
-        if (!ver || strcmp(ver, KERNEL_FORMAT_VERSION)) {
-            err = prle__error_set(PRLE_EFORMAT, "%s: kernel format version %s unsupported", path,
-                                  ver ? ver : "missing");
-            goto done;
-        }
-        if ((err = params_from_meta(&meta_p, &meta_in, f, path)) < 0)
-            goto done;
-    } else if (!expect) {
+    int err = prle__kernel_st_params(&meta_p, &meta_in, f, path);
+    bool has_meta = err == 1;
+    if (err < 0)
+        goto done;
+    if (!has_meta && !expect) {
         err = prle__error_set(PRLE_EFORMAT,
                               "%s: no prle metadata; the kernel's params must be given", path);
         goto done;

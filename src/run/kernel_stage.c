@@ -180,7 +180,7 @@ static int try_reuse(prle__kernel_stage *ks, const char *dir, const prle_kernel_
                      bool center_auto)
 {
     char path[PRLE__RUN_PATH];
-    prle_kernel *meta = NULL;
+    prle_st_file *f = NULL;
     int err;
     if ((err = prle__path_join(path, sizeof path, dir, "kernel.safetensors")) < 0)
         return err;
@@ -195,32 +195,33 @@ static int try_reuse(prle__kernel_stage *ks, const char *dir, const prle_kernel_
         return (err = set_note(ks, "trained (the saved kernel is not used: %s)", msg)) < 0 ? err
                                                                                            : 0;
     }
-    size_t in_dim = ks->x[PRLE_SPLIT_TRAIN].cols;
-    if ((err = prle_kernel_load(&meta, path, NULL, 0)) < 0) {
-        prle_error_clear(); /* no metadata: the architecture check is all there is */
-        meta = NULL;
-    }
+    size_t in_dim = ks->x[PRLE_SPLIT_TRAIN].cols, saved_in = 0;
+    prle_kernel_params saved;
+    if ((err = prle_st_open(&f, path)) < 0)
+        return mismatch_error(err, ks->must_reuse);
+    /* the metadata's params (when they are a prle kernel's; otherwise the load below says why) */
+    bool has_meta = prle__kernel_st_params(&saved, &saved_in, f, path) == 1;
+    prle_error_clear();
     /* centering adds a tensor but is a training choice: the architecture is checked with the
      * saved kernel's value, and another value retrains (setting_diff) */
     prle_kernel_params arch = *kp;
     bool mlp = kp->type == PRLE_HEAD_MLP || kp->type == PRLE_HEAD_RESMLP;
-    if (meta) {
-        arch.center_inputs = prle_kernel_get_params(meta)->center_inputs;
+    if (has_meta) {
+        arch.center_inputs = saved.center_inputs;
         /* so is a hidden width the config leaves to the default, which may have changed since
          * (resmlp's became at least 512 wide): a kernel of an older default retrains */
-        if (mlp && !kp->hidden_dim && prle_kernel_type(meta) == kp->type)
-            arch.hidden_dim = prle_kernel_get_params(meta)->hidden_dim;
+        if (mlp && !kp->hidden_dim && saved.type == kp->type)
+            arch.hidden_dim = saved.hidden_dim;
     } else if (center_auto) {
         arch.center_inputs = 0; /* a file without metadata is read as the original's head */
     }
-    if ((err = prle_kernel_load(&ks->kernel, path, &arch, in_dim)) < 0) {
-        prle_kernel_free(meta);
+    err = prle__kernel_load_st(&ks->kernel, f, path, &arch, in_dim);
+    prle_st_free(f);
+    if (err < 0)
         return mismatch_error(err, ks->must_reuse);
-    }
     char diff[512] = "";
-    if (meta)
-        setting_diff(diff, sizeof diff, kp, prle_kernel_get_params(meta), center_auto);
-    prle_kernel_free(meta);
+    if (has_meta)
+        setting_diff(diff, sizeof diff, kp, &saved, center_auto);
     size_t hid = mlp ? prle__head_hidden(kp, in_dim, prle_kernel_out_dim(ks->kernel)) : 0;
     if (!diff[0] && mlp && arch.hidden_dim != kp->hidden_dim && arch.hidden_dim != hid)
         snprintf(diff, sizeof diff,
