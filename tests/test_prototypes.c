@@ -587,6 +587,18 @@ static void test_prototypes__reference(void)
     prle_matrix_dispose(&x);
 }
 
+static void test_prototypes__count_for_rows(void)
+{
+    /* at most one prototype per two training rows, at least one */
+    PT_EQ_INT(prle_proto_count(25, 301), 25);
+    PT_EQ_INT(prle_proto_count(25, 50), 25);
+    PT_EQ_INT(prle_proto_count(25, 49), 24);
+    PT_EQ_INT(prle_proto_count(25, 36), 18);
+    PT_EQ_INT(prle_proto_count(25, 3), 1);
+    PT_EQ_INT(prle_proto_count(25, 1), 1);
+    PT_EQ_INT(prle_proto_count(1, 1000), 1);
+}
+
 static void test_prototypes__from_config(void)
 {
     prle_config cfg;
@@ -615,6 +627,7 @@ int main(void)
     PT_RUN(test_prototypes__degenerate);
     PT_RUN(test_prototypes__duplicates);
     PT_RUN(test_prototypes__reference);
+    PT_RUN(test_prototypes__count_for_rows);
     PT_RUN(test_prototypes__from_config);
     return pt_report();
 }

@@ -58,6 +58,14 @@ PRLE_API int prle_proto_params_check(const prle_proto_params *p);
 PRLE_API const char *prle_proto_method_name(prle_proto_method m);
 
 /**
+ * The number of prototypes a model fitted on `n_train` rows uses when `asked` for: at most
+ * one per two training rows, at least one, so a small data set still gets prototypes that
+ * stand for several rows (and a config's 25 works on 30 rows). `prle run`,
+ * prle_predictor_fit and the analysis' oracle all count this way.
+ */
+PRLE_API size_t prle_proto_count(size_t asked, size_t n_train);
+
+/**
  * Chooses P = p->n_prototypes distinct rows of `x` (n, d) (L2-normalised in practice) and
  * writes their indices to `idx_out` (P entries, the caller's), in slot order: k-medoids and
  * k-means++ by centre, farthest-first and random_real in the order picked. `loss_out` (may

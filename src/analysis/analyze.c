@@ -1,7 +1,8 @@
 /* prle analyze RUN (SPEC.md §7): reads a run folder (docs/run-folder.md) and writes
  * analysis.json: the distance-label correlation of retrieval and value space on the training
  * rows (the computation of kernel_report.json), the oracle MoE in value space (SVR and linear,
- * k = model.num_prototypes), and t-SNE maps of train + validation + test in both spaces. */
+ * k = the run's prototypes, prle_proto_count), and t-SNE maps of train + validation + test in both
+ * spaces. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -104,7 +105,7 @@ static bool model_medoids(const prle__run_data *r, const prle_st_file *f)
     const char *seed = prle_st_metadata_get(f, "seed");
     char want[32];
     prle_matrix pv = {0};
-    size_t k = r->cfg.model.num_prototypes, d = r->xv[0].cols;
+    size_t k = r->k, d = r->xv[0].cols;
     bool same = false;
     snprintf(want, sizeof want, "%" PRIu64, r->cfg.train.seed);
     if (!init || strcmp(init, prle_proto_method_name(PRLE_PROTO_KMEDOIDS)) != 0 || !seed ||
@@ -218,6 +219,7 @@ int prle_analyze_run_summary(prle_analysis_summary *out, const char *run_dir,
                               r.n[0], r.n[2]);
         goto done;
     }
+    r.k = prle_proto_count((size_t)r.cfg.model.num_prototypes, r.n[0]);
     if ((err = load_value(&r, run_dir)) < 0 ||
         ((p->correlation || p->tsne) && (err = load_retrieval(&r)) < 0) ||
         (err = load_protos(&r, run_dir)) < 0)
@@ -231,9 +233,7 @@ int prle_analyze_run_summary(prle_analysis_summary *out, const char *run_dir,
     a.perplexity = 30;
     a.protos = r.protos;
     a.n_protos = r.n_protos;
-    if (!(labels = malloc(n_all * sizeof(float))) ||
-        !(medoids = malloc((r.cfg.model.num_prototypes ? r.cfg.model.num_prototypes : 1) *
-                           sizeof(size_t)))) {
+    if (!(labels = malloc(n_all * sizeof(float))) || !(medoids = malloc(r.k * sizeof(size_t)))) {
         err = prle__error_nomem("analyze");
         goto done;
     }

@@ -55,6 +55,7 @@ typedef struct prle__run_data {
     size_t n[PRLE__N_SPLITS];
     size_t *protos;
     size_t n_protos;
+    size_t k; /* the oracle's clusters: as many as the run's prototypes (prle_proto_count) */
     bool protos_are_medoids; /* the oracle's k-medoids would pick these rows (model_medoids) */
 } prle__run_data;
 

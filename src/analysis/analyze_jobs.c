@@ -91,7 +91,7 @@ static int oracle_prepare(oracle_in *o, size_t *medoids, const prle__analysis *a
                           const prle__run_data *r, const prle_analyze_params *p)
 {
     int err;
-    size_t nfit = r->n[0] + r->n[1], k = r->cfg.model.num_prototypes;
+    size_t nfit = r->n[0] + r->n[1], k = r->k;
     double lo = a->label_min, span = a->label_max - a->label_min, t0 = prle__now();
     if (k < 1 || k > r->n[0])
         return prle__error_set(PRLE_EINVAL,
@@ -138,8 +138,8 @@ static int oracle_fit(prle__analysis *a, oracle_in *o, const size_t *medoids,
     op.n_threads = nt;
     op.progress = rl->fn ? relay : NULL; /* the fits one by one: "oracle:svr", "oracle:linear" */
     op.progress_ud = rl;
-    int err = prle_oracle_moe_eval(&a->oracle[m], NULL, NULL, &o->fit, o->yfit, medoids,
-                                   r->cfg.model.num_prototypes, &r->xv[2], o->ytest, &op);
+    int err = prle_oracle_moe_eval(&a->oracle[m], NULL, NULL, &o->fit, o->yfit, medoids, r->k,
+                                   &r->xv[2], o->ytest, &op);
     if (err < 0)
         return err;
     if (m)

@@ -101,7 +101,7 @@ static void page_head(FILE *fp, const prle__report_ctx *ctx)
     prle__html_text(fp, ctx->cfg->model.encoder_type);
     fputs(" encoder \u00b7 ", fp);
     prle__html_text(fp, ctx->cfg->kernel.projection_type);
-    fprintf(fp, " kernel \u00b7 %d prototypes", ctx->cfg->model.num_prototypes);
+    fprintf(fp, " kernel \u00b7 %zu prototypes", ctx->n_prototypes);
     const cJSON *test = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(ctx->metrics, "splits"), "test");
     const cJSON *raw = cJSON_GetObjectItemCaseSensitive(test, "raw");
@@ -171,7 +171,7 @@ int prle__report_write_shown(const char *run_dir, const char *shown_dir, const c
 {
     prle__report_ctx ctx = {0};
     prle_config cfg = {0};
-    cJSON *metrics = NULL, *kernel = NULL, *analysis = NULL;
+    cJSON *metrics = NULL, *kernel = NULL, *analysis = NULL, *protos = NULL;
     char *cfg_path = NULL, *yaml = NULL, *html_path = NULL;
     prle__afile f = {0};
     size_t len;
@@ -212,6 +212,13 @@ int prle__report_write_shown(const char *run_dir, const char *shown_dir, const c
         goto done;
     ctx.kernel = kernel;
     ctx.analysis = analysis;
+    /* a small training set caps the count (prle_proto_count): the model's, not the config's */
+    ctx.n_prototypes = (size_t)cfg.model.num_prototypes;
+    if ((err = prle__report_json(&protos, &ctx, "prototypes.json", "prle-prototypes")) < 0)
+        goto done;
+    const cJSON *parr = cJSON_GetObjectItemCaseSensitive(protos, "prototypes");
+    if (cJSON_IsArray(parr))
+        ctx.n_prototypes = (size_t)cJSON_GetArraySize(parr);
     if ((err = prle__afile_open(&f, html_path)) < 0)
         goto done;
     if ((err = write_page(f.fp, &ctx, yaml)) < 0) {
@@ -223,6 +230,7 @@ done:
     cJSON_Delete(metrics);
     cJSON_Delete(kernel);
     cJSON_Delete(analysis);
+    cJSON_Delete(protos);
     prle_config_dispose(&cfg);
     free(cfg_path), free(yaml), free(html_path);
     return err;

@@ -21,6 +21,7 @@ typedef struct prle__report_ctx {
     const cJSON *analysis;  /* analysis.json, NULL when absent */
     double label_min;       /* metrics.json: the colour scale of labels */
     double label_max;
+    size_t n_prototypes; /* the model's (prototypes.json), or model.num_prototypes without it */
 } prle__report_ctx;
 
 /** prle_report_write reading the files of `run_dir` while the footer names `shown_dir`:

@@ -120,7 +120,10 @@ int prle__report_config(FILE *fp, const prle__report_ctx *ctx, const char *yaml_
           : strcmp(keep, "last") == 0 ? " (the last epoch)"
                                       : "",
           fp);
-    fprintf(fp, "</td></tr>\n<tr><th>prototypes</th><td>%d, ", c->model.num_prototypes);
+    fprintf(fp, "</td></tr>\n<tr><th>prototypes</th><td>%zu, ", ctx->n_prototypes);
+    if (ctx->n_prototypes < (size_t)c->model.num_prototypes)
+        fprintf(fp, "of model.num_prototypes %d (at most one per two training rows), ",
+                c->model.num_prototypes);
     prle__html_text(fp, or_dash(c->model.init_strategy));
     fputs(", ", fp);
     prle__html_text(fp, or_dash(c->model.distance));

@@ -166,8 +166,7 @@ int prle_predictor_fit(prle_predictor **out, const prle_matrix *x, const float *
                               xt->rows, xt->rows == 1 ? "" : "s");
         goto done;
     }
-    if (mp.protos.n_prototypes > xt->rows / 2) /* at most one per two training rows */
-        mp.protos.n_prototypes = xt->rows / 2;
+    mp.protos.n_prototypes = prle_proto_count(mp.protos.n_prototypes, xt->rows);
     if ((err = prle_kernel_fit(&p->kernel, xt, yt, xv, yv, &kp)) < 0 ||
         (err = prle_kernel_apply(&z_tr, p->kernel, xt, pp.n_threads)) < 0 ||
         (xv && (err = prle_kernel_apply(&z_va, p->kernel, xv, pp.n_threads)) < 0) ||

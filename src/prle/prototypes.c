@@ -31,6 +31,12 @@ prle_proto_params prle_proto_default_params(void)
 static const char *const method_names[] = {"k-medoids", "k-means++", "farthest-first",
                                            "random_real"};
 
+size_t prle_proto_count(size_t asked, size_t n_train)
+{
+    size_t most = n_train / 2 ? n_train / 2 : 1;
+    return asked < most ? asked : most;
+}
+
 const char *prle_proto_method_name(prle_proto_method m)
 {
     return (unsigned)m < 4 ? method_names[m] : "?";

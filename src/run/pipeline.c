@@ -124,6 +124,8 @@ static int run_stage2(stage2 *s2)
     if ((err = prle__run_event(p, PRLE_STAGE_EXPERTS, false, 0, NULL)) < 0)
         return err;
     const prle_matrix *zt = &ks->z[PRLE_SPLIT_TRAIN], *zv = &ks->z[PRLE_SPLIT_VALIDATION];
+    size_t asked = mp.protos.n_prototypes;
+    mp.protos.n_prototypes = prle_proto_count(asked, zt->rows);
     err = prle_model_fit(&fit, zt, prle_dataset_labels(ds, PRLE_SPLIT_TRAIN), zv,
                          zv->rows ? prle_dataset_labels(ds, PRLE_SPLIT_VALIDATION) : NULL, &mp);
     if (err < 0) {
@@ -148,6 +150,12 @@ static int run_stage2(stage2 *s2)
              mp.type == PRLE_EXPERT_PROTO_RBF ? "rbf" : prle_router_type_name(mp.router.type),
              prle_expert_type_name(mp.type), res->model_epochs, res->model_epochs == 1 ? "" : "s",
              res->model_kept_epoch);
+    if (mp.protos.n_prototypes < asked) {
+        size_t used = strlen(note);
+        snprintf(note + used, sizeof note - used,
+                 " (model.num_prototypes %zu: at most one per two of the %zu training rows)", asked,
+                 zt->rows);
+    }
     double ra, rb;
     prle_model_recalibration(&ra, &rb, fit);
     if (ra != 0.0 || rb != 1.0) {

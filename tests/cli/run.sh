@@ -212,6 +212,13 @@ matches hidden_default out "^kernel .* trained \(saved kernel .*kernel.projectio
 check hidden_default_reuse 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=hid \
   --no-analyze --no-report
 matches hidden_default_reuse out "^kernel .* reused .*runs/hid/kernel.safetensors"
+# more prototypes asked than half the training rows: one per two rows, said on the experts
+# line; the analysis' oracle and the report count the model's prototypes
+check few_rows 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=few model.num_prototypes=200
+contains few_rows out "150 prototypes (k-medoids)"
+contains few_rows out "(model.num_prototypes 200: at most one per two of the 300 training rows)"
+contains few_rows_report runs/few/report.html "kernel · 150 prototypes"
+contains few_rows_report runs/few/report.html "<td>150, of model.num_prototypes 200"
 # prle train: the same stages on the cached embeddings (seed 8 below rebuilds the cache)
 check train 0 "$prle" train small.yaml "${fast[@]}" logging.run_name=trained
 ok train_model [ -s runs/trained/model.safetensors ]
