@@ -307,7 +307,18 @@ int prle_run(prle_run_result *out, const prle_config *cfg, const prle_run_params
         0)
         goto done;
 
-    if (p.analyze && has_experts) {
+    size_t n_train = prle_dataset_n_rows(ds, PRLE_SPLIT_TRAIN);
+    size_t n_test = prle_dataset_n_rows(ds, PRLE_SPLIT_TEST);
+    if (p.analyze && has_experts && (n_train < 2 || n_test < 2)) {
+        /* too few rows for the analysis (prle analyze says so as an error): the run goes on */
+        char note[128];
+        snprintf(note, sizeof note, "skipped: %zu training and %zu test rows (it needs 2 of each)",
+                 n_train, n_test);
+        t0 = prle__now();
+        if ((err = prle__run_event(&p, PRLE_STAGE_ANALYSIS, false, 0, NULL)) < 0 ||
+            (err = prle__run_stage_end(&res, &p, PRLE_STAGE_ANALYSIS, t0, note)) < 0)
+            goto done;
+    } else if (p.analyze && has_experts) {
         t0 = prle__now();
         prle_analyze_params ap = prle_analyze_default_params();
         ap.n_threads = cfg->train.threads;

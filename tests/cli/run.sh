@@ -219,6 +219,13 @@ contains few_rows out "150 prototypes (k-medoids)"
 contains few_rows out "(model.num_prototypes 200: at most one per two of the 300 training rows)"
 contains few_rows_report runs/few/report.html "kernel · 150 prototypes"
 contains few_rows_report runs/few/report.html "<td>150, of model.num_prototypes 200"
+# one test row: the analysis (it needs two) is skipped with the reason, the run goes on
+head -1 test.csv >test1.csv
+check one_test_row 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=one data.files.test=test1.csv \
+  data.embedding_cache_dir=cache/one
+matches one_test_row out "^analysis +[0-9.]+ s  skipped: 300 training and 1 test rows \(it needs 2 of each\)"
+ok one_test_row_no_analysis [ ! -e runs/one/analysis.json ]
+ok one_test_row_report [ -s runs/one/report.html ]
 # prle train: the same stages on the cached embeddings (seed 8 below rebuilds the cache)
 check train 0 "$prle" train small.yaml "${fast[@]}" logging.run_name=trained
 ok train_model [ -s runs/trained/model.safetensors ]
