@@ -1,4 +1,5 @@
-/* prle analyze RUN [--no-tsne] [--no-oracle]: the analysis of a run folder (SPEC.md §7):
+/* prle analyze RUN [--no-tsne] [--no-oracle] [--oracle-rows N]: the analysis of a run folder
+ * (SPEC.md §7):
  * distance-label correlation of retrieval and value space, the oracle MoE (k-medoids clusters
  * in value space, one SVR or linear model per cluster vs one global model) and t-SNE maps of
  * both spaces. Writes RUN/analysis.json (docs/run-folder.md) and prints a small table. The
@@ -42,9 +43,15 @@ static void print_summary(const prle_analysis_summary *s, const char *run_dir)
                "pearson %.4f spearman %.4f\n",
                s->corr_pearson[0], s->corr_spearman[0], s->corr_pearson[1], s->corr_spearman[1]);
     if (s->n_oracle) {
-        printf("oracle MoE, value space, k = %zu, fit on train + validation, test metrics on the "
-               "0-1 scale:\n",
-               s->oracle[0].k);
+        size_t all = s->n_rows[0] + s->n_rows[1];
+        if (s->oracle_rows < all)
+            printf("oracle MoE, value space, k = %zu, fit on a sample of %zu of the %zu train + "
+                   "validation rows, test metrics on the 0-1 scale:\n",
+                   s->oracle[0].k, s->oracle_rows, all);
+        else
+            printf("oracle MoE, value space, k = %zu, fit on train + validation, test metrics on "
+                   "the 0-1 scale:\n",
+                   s->oracle[0].k);
         printf("%-7s %-7s %8s %8s %8s %8s   %s\n", "model", "", "mse", "pearson", "spearman",
                "kendall", "clusters (rows)");
         for (size_t i = 0; i < s->n_oracle; i++) {
@@ -78,7 +85,14 @@ int cmd_analyze(int argc, char **argv)
             ap.tsne = false;
         else if (strcmp(a, "--no-oracle") == 0)
             ap.oracle_moe = false;
-        else if (a[0] == '-' && a[1] == '-')
+        else if (strcmp(a, "--oracle-rows") == 0) { /* 0: all train + validation rows */
+            char *end = NULL;
+            const char *v = i + 1 < argc ? argv[++i] : "";
+            unsigned long long n = strtoull(v, &end, 10);
+            if (!*v || *end || v[0] == '-')
+                return usage_error("analyze: --oracle-rows needs a whole number, got '%s'", v);
+            ap.oracle_max_rows = (size_t)n;
+        } else if (a[0] == '-' && a[1] == '-')
             return usage_error("analyze: unknown option '%s'", a);
         else if (run_dir)
             return usage_error("analyze: one run folder only, got also '%s'", a);

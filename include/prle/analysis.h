@@ -95,6 +95,10 @@ typedef struct prle_analyze_params {
     prle_svr_params oracle_svr;     /**< the oracle's SVR, global and per cluster; default
                                          C 1, epsilon 0.1, gamma scale (labels on the 0-1 scale) */
     prle_ridge_params oracle_ridge; /**< the oracle's linear model; default alpha 1 */
+    size_t oracle_max_rows; /**< the oracle fits on at most this many train + validation rows,
+                                 a seeded sample of each split in proportion when there are
+                                 more (its SVR's kernel table grows with their square: 0.8 GB
+                                 at 10,000); 0 = all; default 10,000 */
 } prle_analyze_params;
 
 /** The defaults listed above. */
@@ -108,7 +112,9 @@ typedef struct prle_analysis_summary {
     double corr_spearman[2];
     prle_oracle_result oracle[2]; /**< [0] svr, [1] linear; labels on the 0-1 scale */
     size_t n_oracle;              /**< 2, or 0 when not computed */
-    double tsne_kl[2];            /**< [0] retrieval, [1] value; NaN when not computed */
+    size_t oracle_rows; /**< train + validation rows the oracle fitted on: all, or a seeded
+                             sample of prle_analyze_params.oracle_max_rows */
+    double tsne_kl[2];  /**< [0] retrieval, [1] value; NaN when not computed */
     double tsne_seconds[2];
     bool tsne_cached[2]; /**< the map was read from the embedding cache (the retrieval one) */
     double seconds;      /**< the whole call */

@@ -30,7 +30,8 @@ prle_analyze_params prle_analyze_default_params(void)
                                  .progress = NULL,
                                  .progress_ud = NULL,
                                  .oracle_svr = prle_svr_default_params(),
-                                 .oracle_ridge = prle_ridge_default_params()};
+                                 .oracle_ridge = prle_ridge_default_params(),
+                                 .oracle_max_rows = 10000};
 }
 
 static void prle__run_data_dispose(prle__run_data *r)
@@ -274,6 +275,7 @@ int prle_analyze_run_summary(prle_analysis_summary *out, const char *run_dir,
             sm.oracle[s] = a.oracle[s];
         }
         sm.n_oracle = a.has_oracle ? 2 : 0;
+        sm.oracle_rows = a.oracle_rows;
         sm.seconds = prle__now() - t0;
         *out = sm;
     }

@@ -33,6 +33,7 @@ typedef struct prle__analysis {
     char oracle_params[2][96];    /* e.g. "C=1 epsilon=0.1 gamma=scale" */
     const size_t *medoids;        /* k training rows */
     bool medoids_from_model;      /* the model's prototypes, which k-medoids would pick */
+    size_t oracle_rows;           /* train + validation rows fitted on (a sample when fewer) */
 
     bool has_tsne;
     double perplexity;

@@ -19,6 +19,7 @@
 #include "core/progress.h"
 #include "core/str.h"
 #include "core/threads.h"
+#include "prle/rng.h"
 #include "prle/prototypes.h"
 
 #define N_SPLITS PRLE__N_SPLITS
@@ -70,12 +71,14 @@ static bool relay(const prle_progress *info, void *ud)
     return go;
 }
 
-/* The oracle's data: value-space rows of train then validation, labels on the 0-1 scale, and
- * the medoids (the model's prototypes when k-medoids would pick them, else k-medoids on the
- * training rows). */
+/* The oracle's data: value-space rows of train then validation (all, or a seeded sample of at
+ * most oracle_max_rows), labels on the 0-1 scale, and the medoids (the model's prototypes when
+ * k-medoids would pick them, else k-medoids on the training rows fitted on). */
 typedef struct oracle_in {
     prle_matrix fit;
     float *yfit, *ytest;
+    size_t *rows;    /* the fit rows' places in train then validation; NULL: all of them */
+    size_t *med_fit; /* the medoids as rows of `fit` */
     double seconds_medoids;
     size_t models_done; /* for the progress lines */
 } oracle_in;
@@ -85,13 +88,63 @@ static void oracle_in_dispose(oracle_in *o)
     prle_matrix_dispose(&o->fit);
     free(o->yfit);
     free(o->ytest);
+    free(o->rows);
+    free(o->med_fit);
+}
+
+/* `take` of the `n` rows from `first` on, drawn from stream (seed, "analyze.oracle.rows",
+ * split), in ascending order, into out. */
+static void sample_rows(size_t *out, size_t first, size_t n, size_t take, uint64_t seed,
+                        uint64_t split, size_t *scratch)
+{
+    prle_rng rng;
+    prle_rng_init(&rng, seed, "analyze.oracle.rows", split);
+    for (size_t i = 0; i < n; i++)
+        scratch[i] = i;
+    prle_rng_shuffle(&rng, scratch, n);
+    bool *keep = (bool *)(scratch + n); /* n more bytes at least: the caller's 2n words */
+    memset(keep, 0, n);
+    for (size_t i = 0; i < take; i++)
+        keep[scratch[i]] = true;
+    for (size_t i = 0, at = 0; i < n; i++)
+        if (keep[i])
+            out[at++] = first + i;
+}
+
+/* The rows the oracle fits on: all of train then validation (*n_train = n[0], *n_use = n[0] +
+ * n[1]), or when they are more than p->oracle_max_rows a sample of each split in proportion
+ * (the training rows rounded, at least k of them) in o->rows. */
+static int oracle_sample(oracle_in *o, size_t *n_train, size_t *n_use, const prle__run_data *r,
+                         const prle_analyze_params *p)
+{
+    size_t n0 = r->n[0], n1 = r->n[1], nfit = n0 + n1, cap = p->oracle_max_rows;
+    *n_train = n0, *n_use = nfit;
+    if (!cap || nfit <= cap)
+        return 0;
+    size_t take0 = (size_t)((double)cap * (double)n0 / (double)nfit + 0.5);
+    if (take0 < r->k)
+        take0 = r->k;
+    if (take0 > n0)
+        take0 = n0;
+    size_t take1 = cap - take0 < n1 ? cap - take0 : n1;
+    size_t big = n0 > n1 ? n0 : n1;
+    size_t *scratch = malloc(2 * (big ? big : 1) * sizeof *scratch);
+    if (!(o->rows = malloc((take0 + take1 ? take0 + take1 : 1) * sizeof *o->rows)) || !scratch) {
+        free(scratch);
+        return prle__error_nomem("analyze: oracle rows");
+    }
+    sample_rows(o->rows, 0, n0, take0, r->cfg.train.seed, 0, scratch);
+    sample_rows(o->rows + take0, n0, n1, take1, r->cfg.train.seed, 1, scratch);
+    free(scratch);
+    *n_train = take0, *n_use = take0 + take1;
+    return 0;
 }
 
 static int oracle_prepare(oracle_in *o, size_t *medoids, const prle__analysis *a,
                           const prle__run_data *r, const prle_analyze_params *p)
 {
     int err;
-    size_t nfit = r->n[0] + r->n[1], k = r->k;
+    size_t nfit = r->n[0] + r->n[1], k = r->k, n_train, nuse;
     double lo = a->label_min, span = a->label_max - a->label_min, t0 = prle__now();
     if (k < 1 || k > r->n[0])
         return prle__error_set(PRLE_EINVAL,
@@ -100,18 +153,28 @@ static int oracle_prepare(oracle_in *o, size_t *medoids, const prle__analysis *a
     if (!(span > 0))
         return prle__error_set(PRLE_EINVAL, "analyze: label range [%g, %g] is empty", a->label_min,
                                a->label_max);
-    o->yfit = malloc(nfit * sizeof(float));
+    if ((err = oracle_sample(o, &n_train, &nuse, r, p)) < 0)
+        return err;
+    o->yfit = malloc(nuse * sizeof(float));
     o->ytest = malloc((r->n[2] ? r->n[2] : 1) * sizeof(float));
-    if (!o->yfit || !o->ytest)
+    o->med_fit = malloc(k * sizeof *o->med_fit);
+    if (!o->yfit || !o->ytest || !o->med_fit)
         return prle__error_nomem("analyze: labels");
-    for (size_t i = 0; i < nfit; i++) /* train then validation */
-        o->yfit[i] = (float)((a->labels[i] - lo) / span);
+    for (size_t i = 0; i < nuse; i++) /* train then validation */
+        o->yfit[i] = (float)((a->labels[o->rows ? o->rows[i] : i] - lo) / span);
     for (size_t i = 0; i < r->n[2]; i++)
         o->ytest[i] = (float)((a->labels[nfit + i] - lo) / span);
     if ((err = stack(&o->fit, r->xv, 2)) < 0)
         return err;
-    if (r->protos_are_medoids) {
+    if (o->rows) { /* the sampled rows, in place */
+        size_t d = o->fit.cols;
+        for (size_t i = 0; i < nuse; i++)
+            memmove(prle_matrix_row(&o->fit, i), prle_matrix_row(&o->fit, o->rows[i]),
+                    d * sizeof(float));
+        o->fit.rows = nuse;
+    } else if (r->protos_are_medoids) {
         memcpy(medoids, r->protos, k * sizeof *medoids);
+        memcpy(o->med_fit, medoids, k * sizeof *medoids);
         return 0;
     }
     prle_proto_params pp = prle_proto_default_params();
@@ -119,16 +182,17 @@ static int oracle_prepare(oracle_in *o, size_t *medoids, const prle__analysis *a
     pp.n_prototypes = k;
     pp.seed = r->cfg.train.seed;
     pp.n_threads = p->n_threads;
-    prle_matrix head = {o->fit.data, r->n[0], o->fit.cols, NULL, 0}; /* the training rows */
-    err = prle_prototypes_select(medoids, NULL, &head, &pp);
+    prle_matrix head = {o->fit.data, n_train, o->fit.cols, NULL, 0}; /* the training rows */
+    err = prle_prototypes_select(o->med_fit, NULL, &head, &pp);
+    for (size_t s = 0; s < k; s++) /* as training rows */
+        medoids[s] = o->rows ? o->rows[o->med_fit[s]] : o->med_fit[s];
     o->seconds_medoids = prle__now() - t0;
     return err;
 }
 
 /* Oracle model m (0 SVR, 1 linear) on `nt` threads; experts on train + validation. */
-static int oracle_fit(prle__analysis *a, oracle_in *o, const size_t *medoids,
-                      const prle__run_data *r, const prle_analyze_params *p, int m, int nt,
-                      relay_to *rl)
+static int oracle_fit(prle__analysis *a, oracle_in *o, const prle__run_data *r,
+                      const prle_analyze_params *p, int m, int nt, relay_to *rl)
 {
     double t0 = prle__now();
     prle_oracle_params op = prle_oracle_default_params();
@@ -138,7 +202,7 @@ static int oracle_fit(prle__analysis *a, oracle_in *o, const size_t *medoids,
     op.n_threads = nt;
     op.progress = rl->fn ? relay : NULL; /* the fits one by one: "oracle:svr", "oracle:linear" */
     op.progress_ud = rl;
-    int err = prle_oracle_moe_eval(&a->oracle[m], NULL, NULL, &o->fit, o->yfit, medoids, r->k,
+    int err = prle_oracle_moe_eval(&a->oracle[m], NULL, NULL, &o->fit, o->yfit, o->med_fit, r->k,
                                    &r->xv[2], o->ytest, &op);
     if (err < 0)
         return err;
@@ -276,7 +340,7 @@ static int run_job(jobs *j, int job, int nt)
     switch (job) {
     case JOB_ORACLE_SVR:
     case JOB_ORACLE_LINEAR:
-        return oracle_fit(j->a, &j->o, j->medoids, j->r, j->p, job == JOB_ORACLE_LINEAR, nt, &rl);
+        return oracle_fit(j->a, &j->o, j->r, j->p, job == JOB_ORACLE_LINEAR, nt, &rl);
     case JOB_PREP_RETRIEVAL:
     case JOB_PREP_VALUE:
         err = map_prepare(j, job == JOB_PREP_VALUE, nt);
@@ -322,7 +386,8 @@ int prle__analyze_jobs(prle__analysis *a, size_t *medoids, const prle__run_data 
         if ((err = oracle_prepare(&j.o, medoids, a, r, p)) < 0)
             goto done;
         a->medoids = medoids;
-        a->medoids_from_model = r->protos_are_medoids;
+        a->medoids_from_model = r->protos_are_medoids && !j.o.rows;
+        a->oracle_rows = j.o.fit.rows;
     }
     /* One map to compute (the other from the cache): its affinities first, on every thread,
      * then its optimisation beside the oracle (STS-B: 3.5 s against 4.1 s with the affinities

@@ -60,7 +60,7 @@ print("analysis.json ok")
 EOF
 
 check help 0 "$prle" help analyze
-contains help out "usage: prle analyze RUN [--no-tsne] [--no-oracle]"
+contains help out "usage: prle analyze RUN [--no-tsne] [--no-oracle] [--oracle-rows N]"
 check kernel 0 "$prle" -q kernel small.yaml
 run=runs/small
 
@@ -132,6 +132,28 @@ check oracle_fits 0 "$prle" -v analyze $run --no-tsne
 contains oracle_fits err "prle: oracle:svr: 5/5 (" # the global model and 4 clusters
 contains oracle_fits err "prle: oracle:linear: 5/5 ("
 ok no_tsne_json grep -q '"oracle_moe"' $run/analysis.json
+# the oracle on a seeded sample of the train + validation rows (each split in proportion: 48 of
+# 80 and 12 of 20), the medoids picked among the sampled training rows and named as training
+# rows; the same sample and numbers again
+check oracle_rows 0 "$prle" analyze $run --no-tsne --oracle-rows 60
+contains oracle_rows out "fit on a sample of 60 of the 100 train + validation rows"
+cp $run/analysis.json oracle_rows.json
+check oracle_rows_again 0 "$prle" -q analyze $run --no-tsne --oracle-rows 60
+check oracle_rows_json 0 "$py" - oracle_rows.json $run/analysis.json <<'EOF'
+import json, sys
+a, b = (json.load(open(f))["oracle_moe"] for f in sys.argv[1:])
+for o in a:
+    assert o["fit_rows"] == 60 and o["medoids_from"] == "k-medoids", o
+    assert len(o["medoids"]) == 4 and all(0 <= m < 80 for m in o["medoids"]), o["medoids"]
+    o.pop("seconds")
+for o in b:
+    o.pop("seconds")
+assert a == b, "a second run differs"
+EOF
+check oracle_rows_all 0 "$prle" -q analyze $run --no-tsne --oracle-rows 0
+ok oracle_rows_all_json grep -q '"fit_rows": 100' $run/analysis.json
+check oracle_rows_bad 2 "$prle" analyze $run --oracle-rows x
+contains oracle_rows_bad err "--oracle-rows needs a whole number, got 'x'"
 lacks no_tsne_key runs/small/analysis.json '"tsne"'
 
 # a model fitted on this value space: the oracle takes its prototypes as its medoids (k-medoids
