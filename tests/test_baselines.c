@@ -204,6 +204,19 @@ static void test_baselines__svr_vs_sklearn(void)
 /* One kernel table refilled in place (the grid's gammas, then its refit on more rows) fits
  * what a kernel of its own fits: first half the rows with room for all, then all rows for
  * another gamma (scikit-learn's numbers), then the half again (the same bits as a new fit). */
+/* A kernel table larger than 3/4 of the machine's memory is refused with the sizes, before
+ * anything is allocated (room for 400,000 rows: 1.3 TB). */
+static void test_baselines__svr_table_too_big(void)
+{
+    prle_matrix x = mat(ref_x, REF_N, REF_D);
+    prle__svr_kernel *k = NULL;
+    PT_FAILS(prle__svr_kernel_new(&k, &x, ref_y, PRLE_SVR_GAMMA_SCALE, 0, true, 400000, NULL, NULL,
+                                  NULL),
+             PRLE_ENOMEM, "kernel table of 400000 rows needs 1280.0 GB, more than 3/4 of");
+    PT_CHECK(k == NULL);
+    prle_matrix_dispose(&x);
+}
+
 static void test_baselines__svr_kernel_refilled(void)
 {
     size_t half = REF_N / 2;
@@ -385,6 +398,7 @@ int main(void)
     PT_RUN(test_baselines__knn_vs_sklearn);
     PT_RUN(test_baselines__knn_ties_by_index);
     PT_RUN(test_baselines__svr_vs_sklearn);
+    PT_RUN(test_baselines__svr_table_too_big);
     PT_RUN(test_baselines__svr_kernel_refilled);
     PT_RUN(test_baselines__tree_vs_sklearn);
     PT_RUN(test_baselines__forest);

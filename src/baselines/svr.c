@@ -146,6 +146,14 @@ int prle__svr_kernel_set(prle__svr_kernel *k, const prle_matrix *x, const float 
     if (cap_rows >= (size_t)INT32_MAX - 2 || !prle__mul_ok(&nv, cap_rows + 1, cap_rows + 2) ||
         !prle__mul_ok(&bytes, ++nv, sizeof(double)))
         return prle__error_nomem("svr: kernel matrix");
+    /* the table is all in memory: past 3/4 of the machine's, say so rather than swap or be
+     * killed (sklearn's SVR caches columns instead, and takes hours at such sizes anyway) */
+    double phys = prle__physical_memory();
+    if (phys > 0 && (double)bytes > 0.75 * phys)
+        return prle__error_set(PRLE_ENOMEM,
+                               "svr: the kernel table of %zu rows needs %.1f GB, more than 3/4 of "
+                               "this machine's %.1f GB; fit it on fewer rows",
+                               cap_rows, (double)bytes / 1e9, phys / 1e9);
     k->prob = (struct svm_problem){0};
     prle_matrix_dispose(&k->xs);
     prle__scaler_dispose(&k->scaler);

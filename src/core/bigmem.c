@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "core/error.h"
 
@@ -12,7 +13,7 @@
 #endif
 
 #define HUGE_PAGE ((size_t)2 << 20)
-#define MIN_BYTES ((size_t)64 << 20) /* smaller tables: calloc */
+#define MIN_BYTES ((size_t)64 << 20)      /* smaller tables: calloc */
 #define POPULATE_SLICE ((size_t)16 << 20) /* whole 2 MB pages */
 
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
@@ -70,4 +71,14 @@ void prle__bigmem_free(prle__bigmem *m)
 #endif
         free(m->p);
     *m = (prle__bigmem){0};
+}
+
+double prle__physical_memory(void)
+{
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && size > 0)
+        return (double)pages * (double)size;
+#endif
+    return 0.0;
 }

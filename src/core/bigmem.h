@@ -20,6 +20,9 @@ typedef struct prle__bigmem {
  */
 int prle__bigmem_alloc(prle__bigmem *m, size_t bytes);
 
+/** The machine's physical memory in bytes (sysconf), 0 when it cannot tell. */
+double prle__physical_memory(void);
+
 /** Frees m's memory (a zeroed or freed m is fine) and zeroes m. */
 void prle__bigmem_free(prle__bigmem *m);
 
