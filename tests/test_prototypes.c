@@ -587,6 +587,47 @@ static void test_prototypes__reference(void)
     prle_matrix_dispose(&x);
 }
 
+static void test_prototypes__kmedoids_sample(void)
+{
+    /* more rows than sample_rows: k-medoids among a seeded sample, real rows, the loss over
+       all rows; the same for 1 and 2 threads and dense or blocked; at or above n: the full
+       search's bits */
+    prle_matrix x = make_data(700, 16, 21);
+    prle_proto_params pp = prle_proto_default_params();
+    pp.n_prototypes = 10;
+    size_t full[10], s1[10], s2[10], s3[10];
+    double lf, l1, l2, l3;
+    pp.sample_rows = 0;
+    PT_OK(prle_prototypes_select(full, &lf, &x, &pp));
+    pp.sample_rows = 700;
+    PT_OK(prle_prototypes_select(s1, &l1, &x, &pp));
+    PT_CHECK(memcmp(full, s1, sizeof full) == 0 && lf == l1);
+    pp.sample_rows = 250;
+    pp.n_threads = 1;
+    PT_OK(prle_prototypes_select(s1, &l1, &x, &pp));
+    pp.n_threads = 2;
+    PT_OK(prle_prototypes_select(s2, &l2, &x, &pp));
+    pp.dense_max_rows = 0;
+    PT_OK(prle_prototypes_select(s3, &l3, &x, &pp));
+    PT_CHECK(memcmp(s1, s2, sizeof s1) == 0 && l1 == l2);
+    PT_CHECK(memcmp(s1, s3, sizeof s1) == 0);
+    PT_CHECK(memcmp(s1, full, sizeof s1) != 0); /* the sample changed the choice */
+    PT_CHECK(distinct(s1, 10, 700));
+    double loss = 0; /* over all 700 rows, in double here */
+    for (size_t i = 0; i < 700; i++) {
+        double best = INFINITY;
+        for (size_t s = 0; s < 10; s++)
+            best = fmin(best, dist(&x, i, s1[s]));
+        loss += best;
+    }
+    PT_NEAR(l1, loss, 1e-5 * loss);
+    PT_CHECK(l1 >= lf * (1 - 1e-9)); /* no better than the search over all rows */
+    pp.seed = 43;                    /* another seed, another sample */
+    PT_OK(prle_prototypes_select(s2, &l2, &x, &pp));
+    PT_CHECK(memcmp(s1, s2, sizeof s1) != 0);
+    prle_matrix_dispose(&x);
+}
+
 static void test_prototypes__count_for_rows(void)
 {
     /* at most one prototype per two training rows, at least one */
@@ -627,6 +668,7 @@ int main(void)
     PT_RUN(test_prototypes__degenerate);
     PT_RUN(test_prototypes__duplicates);
     PT_RUN(test_prototypes__reference);
+    PT_RUN(test_prototypes__kmedoids_sample);
     PT_RUN(test_prototypes__count_for_rows);
     PT_RUN(test_prototypes__from_config);
     return pt_report();

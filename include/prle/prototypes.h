@@ -37,9 +37,14 @@ typedef struct prle_proto_params {
                                     0 = always blocked; default 8192 (<= 256 MiB) */
     prle_progress_fn progress; /**< stage "prototypes", done = passes; may be NULL */
     void *progress_ud;
-    size_t block_rows; /**< blocked FasterPAM: candidate rows whose distances are
-                            computed by one sgemm (block_rows * n floats);
-                            0 = as many as fit in 32 MiB, 64..1024; default 0 */
+    size_t block_rows;  /**< blocked FasterPAM: candidate rows whose distances are
+                             computed by one sgemm (block_rows * n floats);
+                             0 = as many as fit in 32 MiB, 64..1024; default 0 */
+    size_t sample_rows; /**< k-medoids on more rows than this chooses among a sample of them
+                             (stream (seed, "prototypes.sample", 0); CLARA, Kaufman and
+                             Rousseeuw 1990), since each FasterPAM pass costs n^2: the
+                             medoids are rows of the sample, the loss over all rows;
+                             0 = all rows; default 16384 */
 } prle_proto_params;
 
 /** The defaults listed above. */

@@ -25,6 +25,7 @@ prle_proto_params prle_proto_default_params(void)
     p.n_threads = 0;
     p.dense_max_rows = 8192;
     p.block_rows = 0;
+    p.sample_rows = 16384;
     return p;
 }
 
@@ -496,6 +497,47 @@ done:
     return err;
 }
 
+static int size_cmp(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* k-medoids among pp->sample_rows of r's rows drawn at random (kept in row order), the medoids
+ * given as rows of r. */
+static int select_kmedoids_sample(size_t *idx, const data_ref *r, const prle_proto_params *pp)
+{
+    size_t n = r->n, d = r->d, m = pp->sample_rows;
+    size_t *rows = malloc(n * sizeof *rows);
+    float *xs = malloc(m * d * sizeof *xs), *sqs = malloc(m * sizeof *sqs);
+    int err = 0;
+    if (!rows || !xs || !sqs) {
+        err = prle__error_nomem("prototypes: sample");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        rows[i] = i;
+    prle_rng rng;
+    prle_rng_init(&rng, pp->seed, "prototypes.sample", 0);
+    prle_rng_shuffle(&rng, rows, n);
+    qsort(rows, m, sizeof *rows, size_cmp);
+    for (size_t i = 0; i < m; i++) {
+        memcpy(xs + i * d, r->x + rows[i] * d, d * sizeof *xs);
+        sqs[i] = r->sq[rows[i]];
+    }
+    data_ref rs = *r;
+    rs.x = xs, rs.sq = sqs, rs.n = m;
+    if ((err = select_kmedoids(idx, &rs, pp)) < 0)
+        goto done;
+    for (size_t s = 0; s < r->p; s++)
+        idx[s] = rows[idx[s]];
+done:
+    free(rows);
+    free(xs);
+    free(sqs);
+    return err;
+}
+
 int prle_prototypes_select(size_t *idx_out, double *loss_out, const prle_matrix *x,
                            const prle_proto_params *pp)
 {
@@ -528,7 +570,9 @@ int prle_prototypes_select(size_t *idx_out, double *loss_out, const prle_matrix 
     prle__proto_sqnorms(sq, x->data, n, d, r.nt);
     switch (pp->method) {
     case PRLE_PROTO_KMEDOIDS:
-        err = select_kmedoids(tmp, &r, pp);
+        err = pp->sample_rows && n > pp->sample_rows && pp->sample_rows >= p
+                  ? select_kmedoids_sample(tmp, &r, pp)
+                  : select_kmedoids(tmp, &r, pp);
         break;
     case PRLE_PROTO_KMEANSPP:
         err = select_kmeans(tmp, &r, pp);
