@@ -184,7 +184,7 @@ static int oracle_prepare(oracle_in *o, size_t *medoids, const prle__analysis *a
     pp.n_threads = p->n_threads;
     prle_matrix head = {o->fit.data, n_train, o->fit.cols, NULL, 0}; /* the training rows */
     err = prle_prototypes_select(o->med_fit, NULL, &head, &pp);
-    for (size_t s = 0; s < k; s++) /* as training rows */
+    for (size_t s = 0; err == 0 && s < k; s++) /* as training rows */
         medoids[s] = o->rows ? o->rows[o->med_fit[s]] : o->med_fit[s];
     o->seconds_medoids = prle__now() - t0;
     return err;
