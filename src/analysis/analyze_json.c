@@ -93,6 +93,7 @@ static int add_oracle(cJSON *root, const prle__analysis *a)
             (err = prle__json_add_string(o, "label_scale", "unit")) < 0 ||
             (err = prle__json_add_string(o, "fit", "train+validation")) < 0 ||
             (err = prle__json_add_int(o, "fit_rows", (int64_t)a->oracle_rows)) < 0 ||
+            (err = prle__json_add_int(o, "fit_rows_all", (int64_t)(a->n[0] + a->n[1]))) < 0 ||
             (err = add_metrics(o, "global", &r->global)) < 0 ||
             (err = add_metrics(o, "oracle", &r->oracle)) < 0 ||
             (err = prle__json_add_int(o, "min_cluster", (int64_t)r->min_cluster)) < 0 ||

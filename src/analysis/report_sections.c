@@ -484,7 +484,15 @@ int prle__report_oracle(FILE *fp, const prle__report_ctx *ctx)
     }
     fputs("<p class=\"cap\">k-medoids clusters in value space, one regressor per cluster, each "
           "row routed to its nearest medoid, against one global regressor (test split, MSE on the "
-          "0\u20131 label scale)</p>\n"
+          "0\u20131 label scale)",
+          fp);
+    /* a sample of the train + validation rows when they were many (analysis.json fit_rows) */
+    double fit_rows = prle__report_num(arr->child, "fit_rows");
+    double all = prle__report_num(arr->child, "fit_rows_all");
+    if (isfinite(fit_rows) && isfinite(all) && fit_rows < all)
+        fprintf(fp, "; fitted on a sample of %.0f of the %.0f train and validation rows", fit_rows,
+                all);
+    fputs("</p>\n"
           "<table class=\"num\">\n<tr><th class=\"l\">model</th><th>k</th><th>global MSE</th>"
           "<th>oracle MSE</th><th>global Pearson</th><th>oracle Pearson</th></tr>\n",
           fp);

@@ -143,7 +143,8 @@ check oracle_rows_json 0 "$py" - oracle_rows.json $run/analysis.json <<'EOF'
 import json, sys
 a, b = (json.load(open(f))["oracle_moe"] for f in sys.argv[1:])
 for o in a:
-    assert o["fit_rows"] == 60 and o["medoids_from"] == "k-medoids", o
+    assert o["fit_rows"] == 60 and o["fit_rows_all"] == 100, o
+    assert o["medoids_from"] == "k-medoids", o
     assert len(o["medoids"]) == 4 and all(0 <= m < 80 for m in o["medoids"]), o["medoids"]
     o.pop("seconds")
 for o in b:
@@ -174,6 +175,13 @@ assert a == b, (a, b)
 print("ok")
 EOF
 contains same_oracle out "ok"
+# the report says when the oracle fitted on a sample
+check report_sample_analyze 0 "$prle" -q analyze $run --no-tsne --oracle-rows 60
+check report_sample 0 "$prle" -q report $run
+contains report_sample runs/small/report.html "fitted on a sample of 60 of the 100 train and validation rows"
+check report_all_analyze 0 "$prle" -q analyze $run --no-tsne
+check report_all 0 "$prle" -q report $run
+lacks report_all runs/small/report.html "fitted on a sample"
 rm model.away
 
 # errors
