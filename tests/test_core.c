@@ -97,6 +97,33 @@ static void test_core__shuffle_is_permutation(void)
     PT_CHECK(moved > 30);
 }
 
+static void test_core__sample_is_shuffle_prefix_sorted(void)
+{
+    /* the first `take` of the same stream's shuffle, ascending; take 0 and take n */
+    size_t idx[50], got[50], want[50] = {0};
+    for (size_t i = 0; i < 50; i++)
+        idx[i] = i;
+    prle_rng r;
+    prle_rng_init(&r, 3, "sample", 0);
+    prle_rng_shuffle(&r, idx, 50);
+    bool in[50] = {false};
+    for (size_t i = 0; i < 17; i++)
+        in[idx[i]] = true;
+    for (size_t i = 0, at = 0; i < 50; i++)
+        if (in[i])
+            want[at++] = i;
+    prle_rng_init(&r, 3, "sample", 0);
+    PT_OK(prle_rng_sample(&r, got, 50, 17));
+    PT_CHECK(memcmp(got, want, 17 * sizeof *got) == 0);
+    for (size_t i = 1; i < 17; i++)
+        PT_CHECK(got[i - 1] < got[i]);
+    prle_rng_init(&r, 3, "sample", 0);
+    PT_OK(prle_rng_sample(&r, got, 50, 50));
+    for (size_t i = 0; i < 50; i++)
+        PT_EQ_INT(got[i], i);
+    PT_OK(prle_rng_sample(&r, got, 50, 0));
+}
+
 static void test_core__matrix_alloc_aligned_zeroed(void)
 {
     prle_matrix m = {0};
@@ -254,6 +281,7 @@ int main(void)
     PT_RUN(test_core__rng_uniform_moments);
     PT_RUN(test_core__rng_below_is_uniform);
     PT_RUN(test_core__shuffle_is_permutation);
+    PT_RUN(test_core__sample_is_shuffle_prefix_sorted);
     PT_RUN(test_core__matrix_alloc_aligned_zeroed);
     PT_RUN(test_core__matrix_overflow_is_enomem);
     PT_RUN(test_core__errors_thread_local_one_line);

@@ -33,6 +33,13 @@ PRLE_API double prle_rng_normal(prle_rng *rng);
 /** Fisher-Yates shuffle of `idx[0..n)`. */
 PRLE_API void prle_rng_shuffle(prle_rng *rng, size_t *idx, size_t n);
 
+/**
+ * `take` distinct indices of [0, n) drawn at random into out[0..take), ascending: the first
+ * `take` of prle_rng_shuffle of 0..n-1, sorted. take <= n. 0, or PRLE_ENOMEM (n words of
+ * scratch).
+ */
+PRLE_API int prle_rng_sample(prle_rng *rng, size_t *out, size_t n, size_t take);
+
 PRLE_END_DECL
 
 #endif

@@ -94,21 +94,15 @@ static void oracle_in_dispose(oracle_in *o)
 
 /* `take` of the `n` rows from `first` on, drawn from stream (seed, "analyze.oracle.rows",
  * split), in ascending order, into out. */
-static void sample_rows(size_t *out, size_t first, size_t n, size_t take, uint64_t seed,
-                        uint64_t split, size_t *scratch)
+static int sample_rows(size_t *out, size_t first, size_t n, size_t take, uint64_t seed,
+                       uint64_t split)
 {
     prle_rng rng;
     prle_rng_init(&rng, seed, "analyze.oracle.rows", split);
-    for (size_t i = 0; i < n; i++)
-        scratch[i] = i;
-    prle_rng_shuffle(&rng, scratch, n);
-    bool *keep = (bool *)(scratch + n); /* n more bytes at least: the caller's 2n words */
-    memset(keep, 0, n);
-    for (size_t i = 0; i < take; i++)
-        keep[scratch[i]] = true;
-    for (size_t i = 0, at = 0; i < n; i++)
-        if (keep[i])
-            out[at++] = first + i;
+    int err = prle_rng_sample(&rng, out, n, take);
+    for (size_t i = 0; err == 0 && i < take; i++)
+        out[i] += first;
+    return err;
 }
 
 /* The rows the oracle fits on: all of train then validation (*n_train = n[0], *n_use = n[0] +
@@ -127,17 +121,13 @@ static int oracle_sample(oracle_in *o, size_t *n_train, size_t *n_use, const prl
     if (take0 > n0)
         take0 = n0;
     size_t take1 = cap - take0 < n1 ? cap - take0 : n1;
-    size_t big = n0 > n1 ? n0 : n1;
-    size_t *scratch = malloc(2 * (big ? big : 1) * sizeof *scratch);
-    if (!(o->rows = malloc((take0 + take1 ? take0 + take1 : 1) * sizeof *o->rows)) || !scratch) {
-        free(scratch);
+    if (!(o->rows = malloc((take0 + take1 ? take0 + take1 : 1) * sizeof *o->rows)))
         return prle__error_nomem("analyze: oracle rows");
-    }
-    sample_rows(o->rows, 0, n0, take0, r->cfg.train.seed, 0, scratch);
-    sample_rows(o->rows + take0, n0, n1, take1, r->cfg.train.seed, 1, scratch);
-    free(scratch);
+    int err = sample_rows(o->rows, 0, n0, take0, r->cfg.train.seed, 0);
+    if (err == 0)
+        err = sample_rows(o->rows + take0, n0, n1, take1, r->cfg.train.seed, 1);
     *n_train = take0, *n_use = take0 + take1;
-    return 0;
+    return err;
 }
 
 static int oracle_prepare(oracle_in *o, size_t *medoids, const prle__analysis *a,

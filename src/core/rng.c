@@ -2,6 +2,10 @@
 #include "prle/rng.h"
 
 #include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "core/error.h"
 
 static uint64_t splitmix64(uint64_t *x)
 {
@@ -85,4 +89,24 @@ void prle_rng_shuffle(prle_rng *rng, size_t *idx, size_t n)
         idx[i - 1] = idx[j];
         idx[j] = t;
     }
+}
+
+int prle_rng_sample(prle_rng *rng, size_t *out, size_t n, size_t take)
+{
+    size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+    bool *keep = calloc(n ? n : 1, sizeof *keep);
+    if (!idx || !keep) {
+        free(idx), free(keep);
+        return prle__error_nomem("random sample");
+    }
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    prle_rng_shuffle(rng, idx, n);
+    for (size_t i = 0; i < take; i++)
+        keep[idx[i]] = true;
+    for (size_t i = 0, at = 0; i < n; i++) /* ascending without a sort */
+        if (keep[i])
+            out[at++] = i;
+    free(idx), free(keep);
+    return 0;
 }

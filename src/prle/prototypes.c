@@ -497,30 +497,22 @@ done:
     return err;
 }
 
-static int size_cmp(const void *a, const void *b)
-{
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* k-medoids among pp->sample_rows of r's rows drawn at random (kept in row order), the medoids
  * given as rows of r. */
 static int select_kmedoids_sample(size_t *idx, const data_ref *r, const prle_proto_params *pp)
 {
     size_t n = r->n, d = r->d, m = pp->sample_rows;
-    size_t *rows = malloc(n * sizeof *rows);
+    size_t *rows = malloc(m * sizeof *rows);
     float *xs = malloc(m * d * sizeof *xs), *sqs = malloc(m * sizeof *sqs);
     int err = 0;
     if (!rows || !xs || !sqs) {
         err = prle__error_nomem("prototypes: sample");
         goto done;
     }
-    for (size_t i = 0; i < n; i++)
-        rows[i] = i;
     prle_rng rng;
     prle_rng_init(&rng, pp->seed, "prototypes.sample", 0);
-    prle_rng_shuffle(&rng, rows, n);
-    qsort(rows, m, sizeof *rows, size_cmp);
+    if ((err = prle_rng_sample(&rng, rows, n, m)) < 0)
+        goto done;
     for (size_t i = 0; i < m; i++) {
         memcpy(xs + i * d, r->x + rows[i] * d, d * sizeof *xs);
         sqs[i] = r->sq[rows[i]];
