@@ -128,6 +128,10 @@ typedef struct prle_analysis_summary {
  */
 PRLE_API int prle_analyze_run(const char *run_dir, const prle_analyze_params *p);
 
+/** Whether a run of these row counts can be analysed (2 or more training and test rows);
+ *  prle_analyze_run refuses the others, `prle run` skips its analysis for them. */
+PRLE_API bool prle_analyze_has_rows(size_t n_train, size_t n_test);
+
 /**
  * prle_analyze_run that also fills `out` (may be NULL). The retrieval embeddings are the stage 0
  * cache of the run's config, checked against its manifest and never rebuilt (PRLE_EINVAL saying

@@ -21,6 +21,11 @@
 
 #define N_SPLITS PRLE__N_SPLITS
 
+bool prle_analyze_has_rows(size_t n_train, size_t n_test)
+{
+    return n_train >= 2 && n_test >= 2;
+}
+
 prle_analyze_params prle_analyze_default_params(void)
 {
     return (prle_analyze_params){.correlation = true,
@@ -215,7 +220,7 @@ int prle_analyze_run_summary(prle_analysis_summary *out, const char *run_dir,
     size_t n_all = 0;
     for (int s = 0; s < N_SPLITS; s++)
         n_all += r.n[s] = prle_dataset_n_rows(r.ds, (prle_split)s);
-    if (r.n[0] < 2 || r.n[2] < 2) {
+    if (!prle_analyze_has_rows(r.n[0], r.n[2])) {
         err = prle__error_set(PRLE_EINVAL, "analyze: needs >= 2 train and test rows, got %zu, %zu",
                               r.n[0], r.n[2]);
         goto done;

@@ -309,7 +309,7 @@ int prle_run(prle_run_result *out, const prle_config *cfg, const prle_run_params
 
     size_t n_train = prle_dataset_n_rows(ds, PRLE_SPLIT_TRAIN);
     size_t n_test = prle_dataset_n_rows(ds, PRLE_SPLIT_TEST);
-    if (p.analyze && has_experts && (n_train < 2 || n_test < 2)) {
+    if (p.analyze && has_experts && !prle_analyze_has_rows(n_train, n_test)) {
         /* too few rows for the analysis (prle analyze says so as an error): the run goes on */
         char note[128];
         snprintf(note, sizeof note, "skipped: %zu training and %zu test rows (it needs 2 of each)",
