@@ -61,6 +61,20 @@ static double reference(double *coef, const prle_matrix *x, const float *y, doub
     return (double)icpt;
 }
 
+/* The n_alpha ridges (coef (n_alpha, d), intercept) against reference()'s, within tol. */
+static void expect_reference(const double *coef, const double *icpt, const prle_matrix *x,
+                             const float *y, const double *alphas, size_t n_alpha, double tol)
+{
+    size_t d = x->cols;
+    double *ref = malloc(d * sizeof *ref);
+    for (size_t m = 0; ref && m < n_alpha; m++) {
+        PT_NEAR(icpt[m], reference(ref, x, y, alphas[m]), tol);
+        for (size_t j = 0; j < d; j++)
+            PT_NEAR(coef[m * d + j], ref[j], tol);
+    }
+    free(ref);
+}
+
 /* n rows of d columns with offsets, y linear in them plus noise */
 static void problem(prle_matrix *x, float *y, size_t n, size_t d, uint64_t seed)
 {
@@ -83,16 +97,11 @@ static void test_ridge_path__normal_equations(void)
     float y[N];
     problem(&x, y, N, D, 1);
     const double alphas[] = {1e-3, 1.0, 100.0};
-    double coef[3 * D], icpt[3], ref[D];
+    double coef[3 * D], icpt[3];
     prle__ridge_path r = {0};
     PT_OK(prle__ridge_path_fit(&r, &x, y, 1));
     PT_EQ_INT(prle__ridge_path_solve(coef, icpt, &r, alphas, 3, 1), 0);
-    for (size_t m = 0; m < 3; m++) {
-        double c = reference(ref, &x, y, alphas[m]);
-        PT_NEAR(icpt[m], c, 1e-10);
-        for (size_t j = 0; j < D; j++)
-            PT_NEAR(coef[m * D + j], ref[j], 1e-10);
-    }
+    expect_reference(coef, icpt, &x, y, alphas, 3, 1e-10);
     /* a larger alpha shrinks the coefficients */
     double n0 = 0, n2 = 0;
     for (size_t j = 0; j < D; j++)
@@ -162,20 +171,14 @@ static void test_ridge_path__wide_rows(void)
     problem(&x, y, N, D, 5);
     const double alphas[] = {1e-2, 1.0, 50.0};
     double *c1 = malloc(3 * D * sizeof *c1), *c2 = malloc(3 * D * sizeof *c2), i1[3], i2[3];
-    double *ref = malloc(D * sizeof *ref);
     prle__ridge_path r = {0};
     PT_OK(prle__ridge_path_fit(&r, &x, y, 2));
     PT_CHECK(r.dual && r.m == N);
     PT_EQ_INT(prle__ridge_path_solve(c1, i1, &r, alphas, 3, 1), 0);
     PT_EQ_INT(prle__ridge_path_solve(c2, i2, &r, alphas, 3, 2), 0);
     PT_CHECK(memcmp(c1, c2, 3 * D * sizeof *c1) == 0 && memcmp(i1, i2, sizeof i1) == 0);
-    for (size_t m = 0; m < 3; m++) {
-        double c = reference(ref, &x, y, alphas[m]);
-        PT_NEAR(i1[m], c, 1e-9);
-        for (size_t j = 0; j < D; j++)
-            PT_NEAR(c1[m * D + j], ref[j], 1e-9);
-    }
-    free(c1), free(c2), free(ref);
+    expect_reference(c1, i1, &x, y, alphas, 3, 1e-9);
+    free(c1), free(c2);
     prle__ridge_path_dispose(&r);
     prle_matrix_dispose(&x);
 }
