@@ -9,7 +9,8 @@
 static void print_report(const prle_dataset *ds, const prle_embed_report *r, bool gguf)
 {
     size_t empty = 0;
-    printf("dataset   %s (%s; %zu / %zu / %zu rows)\n", prle_dataset_name(ds),
+    char name[256];
+    printf("dataset   %s (%s; %zu / %zu / %zu rows)\n", prle_dataset_title(ds, name, sizeof name),
            prle_dataset_n_texts(ds) == 2 ? "pairs" : "single texts",
            prle_dataset_n_rows(ds, PRLE_SPLIT_TRAIN),
            prle_dataset_n_rows(ds, PRLE_SPLIT_VALIDATION),

@@ -352,6 +352,8 @@ static void test_dataset__tsv_with_header_from_config(void)
     if (!ds)
         return;
     PT_EQ_STR(prle_dataset_name(ds), "paraphrase-pairs");
+    char title[32];
+    PT_EQ_STR(prle_dataset_title(ds, title, sizeof title), "paraphrase-pairs");
     PT_CHECK(!prle_dataset_is_preset(ds));
     PT_EQ_INT(prle_dataset_n_texts(ds), 2);
     PT_EQ_INT(prle_dataset_n_rows(ds, PRLE_SPLIT_TRAIN), 3);
@@ -414,6 +416,11 @@ static void test_dataset__csv_and_jsonl(void)
         PT_EQ_INT(prle_dataset_source_line(ds, PRLE_SPLIT_TRAIN, 1), 4);
         PT_EQ_STR(prle_dataset_text(ds, PRLE_SPLIT_VALIDATION, 1, 0), "b\nc");
         PT_NEAR(prle_dataset_labels(ds, PRLE_SPLIT_VALIDATION)[2], 3, 0);
+        /* no data.name: messages name the training file, cut to the buffer */
+        char title[32], cut[12];
+        PT_EQ_STR(prle_dataset_name(ds), "");
+        PT_EQ_STR(prle_dataset_title(ds, title, sizeof title), "unnamed, from one.csv");
+        PT_EQ_STR(prle_dataset_title(ds, cut, sizeof cut), "unnamed, f");
         prle_dataset_free(ds);
     }
     PT_OK(load_yaml(&ds,

@@ -92,6 +92,13 @@ PRLE_API void prle_dataset_free(prle_dataset *ds);
 /** The preset's canonical name ("stsb", "mlqe-en-de", ...) or `data.name` (NULL: ""). Borrowed. */
 PRLE_API const char *prle_dataset_name(const prle_dataset *ds);
 
+/**
+ * The dataset as messages name it: prle_dataset_name, or for a dataset without a name
+ * "unnamed, from FILE" (the training rows' file, without its folder). Written into buf (size
+ * bytes, cut to fit); returns buf.
+ */
+PRLE_API const char *prle_dataset_title(const prle_dataset *ds, char *buf, size_t size);
+
 /** True when a preset supplied defaults. */
 PRLE_API bool prle_dataset_is_preset(const prle_dataset *ds);
 

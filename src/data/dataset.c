@@ -531,6 +531,17 @@ const char *prle_dataset_name(const prle_dataset *ds)
     return ds ? ds->name : "";
 }
 
+const char *prle_dataset_title(const prle_dataset *ds, char *buf, size_t size)
+{
+    const prle_dataset_split_info *in = prle_dataset_info(ds, PRLE_SPLIT_TRAIN);
+    const char *from = in ? in->path : NULL, *slash = from ? strrchr(from, '/') : NULL;
+    if (*prle_dataset_name(ds) || !from)
+        snprintf(buf, size, "%s", prle_dataset_name(ds));
+    else
+        snprintf(buf, size, "unnamed, from %s", slash ? slash + 1 : from);
+    return buf;
+}
+
 bool prle_dataset_is_preset(const prle_dataset *ds)
 {
     return ds && ds->preset;

@@ -53,8 +53,9 @@ int prle__run_front(prle_dataset **ds, prle_run_result *res, const prle_config *
     if ((err = prle__run_event(p, PRLE_STAGE_DATA, false, 0, NULL)) < 0 ||
         (err = prle_dataset_load(ds, &cfg->data, cfg->train.seed, &dp)) < 0)
         return err;
-    snprintf(note, sizeof note, "%s: %zu / %zu / %zu rows%s", prle_dataset_name(*ds),
-             prle_dataset_n_rows(*ds, PRLE_SPLIT_TRAIN),
+    char name[256];
+    snprintf(note, sizeof note, "%s: %zu / %zu / %zu rows%s",
+             prle_dataset_title(*ds, name, sizeof name), prle_dataset_n_rows(*ds, PRLE_SPLIT_TRAIN),
              prle_dataset_n_rows(*ds, PRLE_SPLIT_VALIDATION),
              prle_dataset_n_rows(*ds, PRLE_SPLIT_TEST),
              prle_dataset_n_skipped(*ds) ? " (bad rows skipped)" : "");

@@ -61,6 +61,11 @@ train:
   output_dir: runs
 EOS
 check one-run 0 "$prle" -q run one.yaml --no-analyze --no-report
+# without data.name the data line names the file
+check one-unnamed 0 "$prle" run one.yaml data.name=null logging.run_name=unnamed --no-analyze \
+  --no-report
+matches one-unnamed out "^data .* unnamed, from one.tsv: 42 / 9 / 9 rows$"
+rm -rf runs/unnamed
 check one-before 0 "$prle" predict runs/one --text "word3 and the cat" --explain 2
 cp out one.txt
 mv runs/one one-moved && rm -rf one.tsv cache runs
