@@ -420,7 +420,7 @@ static void test_dataset__csv_and_jsonl(void)
         char title[32], cut[12];
         PT_EQ_STR(prle_dataset_name(ds), "");
         PT_EQ_STR(prle_dataset_title(ds, title, sizeof title), "unnamed, from one.csv");
-        PT_EQ_STR(prle_dataset_title(ds, cut, sizeof cut), "unnamed, f");
+        PT_EQ_STR(prle_dataset_title(ds, cut, sizeof cut), "unnamed, fr");
         prle_dataset_free(ds);
     }
     PT_OK(load_yaml(&ds,
