@@ -1,9 +1,8 @@
-/* prle analyze RUN [--no-tsne] [--no-oracle] [--oracle-rows N]: the analysis of a run folder
- * (SPEC.md §7):
- * distance-label correlation of retrieval and value space, the oracle MoE (k-medoids clusters
- * in value space, one SVR or linear model per cluster vs one global model) and t-SNE maps of
- * both spaces. Writes RUN/analysis.json (docs/run-folder.md) and prints a small table. The
- * thread count is the run's train.threads. */
+/* prle analyze RUN [--no-tsne] [--no-oracle] [--oracle-rows N] [--tsne-rows N]: the analysis of a
+ * run folder (SPEC.md §7): distance-label correlation of retrieval and value space, the oracle MoE
+ * (k-medoids clusters in value space, one SVR or linear model per cluster vs one global model) and
+ * t-SNE maps of both spaces. Writes RUN/analysis.json (docs/run-folder.md) and prints a small
+ * table. The thread count is the run's train.threads. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +66,9 @@ static void print_summary(const prle_analysis_summary *s, const char *run_dir)
             }
         }
     }
+    size_t n_all = s->n_rows[0] + s->n_rows[1] + s->n_rows[2];
+    if (!isnan(s->tsne_kl[0]) && s->tsne_rows < n_all)
+        printf("t-SNE of a sample of %zu of the %zu rows:\n", s->tsne_rows, n_all);
     if (!isnan(s->tsne_kl[0]))
         printf("t-SNE (perplexity 30): retrieval KL %.4f %s %.1f s; value KL %.4f in %.1f s\n",
                s->tsne_kl[0], s->tsne_cached[0] ? "read from the embedding cache in" : "in",
@@ -85,13 +87,20 @@ int cmd_analyze(int argc, char **argv)
             ap.tsne = false;
         else if (strcmp(a, "--no-oracle") == 0)
             ap.oracle_moe = false;
-        else if (strcmp(a, "--oracle-rows") == 0) { /* 0: all train + validation rows */
+        else if (strcmp(a, "--oracle-rows") == 0 || strcmp(a, "--tsne-rows") == 0) {
+            /* 0: all rows */
             char *end = NULL;
             const char *v = i + 1 < argc ? argv[++i] : "";
             unsigned long long n = strtoull(v, &end, 10);
-            if (!*v || *end || v[0] == '-')
-                return usage_error("analyze: --oracle-rows needs a whole number, got '%s'", v);
-            ap.oracle_max_rows = (size_t)n;
+            if (!*v || *end || v[0] == '-') {
+                cli_error(CLI_USAGE, "analyze: %s needs a whole number, got '%s'", a, v);
+                cli_usage(stderr, "analyze");
+                return CLI_USAGE;
+            }
+            if (strcmp(a, "--oracle-rows") == 0)
+                ap.oracle_max_rows = (size_t)n;
+            else
+                ap.tsne_max_rows = (size_t)n;
         } else if (a[0] == '-' && a[1] == '-')
             return usage_error("analyze: unknown option '%s'", a);
         else if (run_dir)

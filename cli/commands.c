@@ -74,7 +74,7 @@ const cli_cmd cli_commands[] = {
     {"baselines", cmd_baselines,
      "CONFIG [key=value...] [--space retrieval|value] [--models LIST] [--out FILE] [--knn-cosine]",
      "grid-searched wrapper baselines (writes baselines[_value].json in the run folder)", 0},
-    {"analyze", cmd_analyze, "RUN [--no-tsne] [--no-oracle] [--oracle-rows N]",
+    {"analyze", cmd_analyze, "RUN [--no-tsne] [--no-oracle] [--oracle-rows N] [--tsne-rows N]",
      "distance-label correlation, oracle MoE, t-SNE (writes RUN/analysis.json)", 0},
     {"report", cmd_report, "RUN [--out FILE]",
      "write report.html for a run (one self-contained page)", 0},

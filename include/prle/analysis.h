@@ -99,6 +99,11 @@ typedef struct prle_analyze_params {
                                  a seeded sample of each split in proportion when there are
                                  more (its SVR's kernel table grows with their square: 0.8 GB
                                  at 10,000); 0 = all; default 10,000 */
+    size_t tsne_max_rows;   /**< the t-SNE maps show at most this many of the train +
+                                 validation + test rows, a seeded sample of each split in
+                                 proportion with the prototypes among the training rows, when
+                                 there are more (the neighbour search grows with their square,
+                                 the report with their number); 0 = all; default 10,000 */
 } prle_analyze_params;
 
 /** The defaults listed above. */
@@ -114,6 +119,8 @@ typedef struct prle_analysis_summary {
     size_t n_oracle;              /**< 2, or 0 when not computed */
     size_t oracle_rows; /**< train + validation rows the oracle fitted on: all, or a seeded
                              sample of prle_analyze_params.oracle_max_rows */
+    size_t tsne_rows;   /**< rows the t-SNE maps show: all, or a seeded sample of
+                             prle_analyze_params.tsne_max_rows */
     double tsne_kl[2];  /**< [0] retrieval, [1] value; NaN when not computed */
     double tsne_seconds[2];
     bool tsne_cached[2]; /**< the map was read from the embedding cache (the retrieval one) */

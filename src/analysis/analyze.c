@@ -36,7 +36,8 @@ prle_analyze_params prle_analyze_default_params(void)
                                  .progress_ud = NULL,
                                  .oracle_svr = prle_svr_default_params(),
                                  .oracle_ridge = prle_ridge_default_params(),
-                                 .oracle_max_rows = 10000};
+                                 .oracle_max_rows = 10000,
+                                 .tsne_max_rows = 10000};
 }
 
 static void prle__run_data_dispose(prle__run_data *r)
@@ -281,12 +282,14 @@ int prle_analyze_run_summary(prle_analysis_summary *out, const char *run_dir,
         }
         sm.n_oracle = a.has_oracle ? 2 : 0;
         sm.oracle_rows = a.oracle_rows;
+        sm.tsne_rows = a.tsne_n[0] + a.tsne_n[1] + a.tsne_n[2];
         sm.seconds = prle__now() - t0;
         *out = sm;
     }
 done:
     prle_matrix_dispose(&a.map[0].xy);
     prle_matrix_dispose(&a.map[1].xy);
+    free(a.tsne_rows);
     free(labels);
     free(medoids);
     free(path);

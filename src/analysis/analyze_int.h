@@ -10,9 +10,9 @@
 #include "prle/kernel.h"
 #include "prle/tsne.h"
 
-/** One t-SNE map of the rows train, validation, test. */
+/** One t-SNE map of the rows train, validation, test (or of their sample, tsne_rows). */
 typedef struct prle__analysis_map {
-    prle_matrix xy;      /* (n_all, 2); empty when not computed */
+    prle_matrix xy;      /* (mapped rows, 2); empty when not computed */
     prle_tsne_info info; /* kl_divergence, n_iter, ... */
     double seconds;      /* the whole fit (reading it when cached) */
     bool cached;         /* read from the embedding cache (tsne_cache.c), not computed */
@@ -42,6 +42,9 @@ typedef struct prle__analysis {
     const size_t *protos; /* prototype rows of model.safetensors, indices into the train rows */
     size_t n_protos;      /* 0: no model (an empty list) */
     prle__analysis_map map[2]; /* retrieval, value */
+    size_t *tsne_rows;         /* the mapped rows' places in train, validation, test, ascending
+                                  (owned); NULL: every row */
+    size_t tsne_n[3];          /* mapped rows of train, validation, test */
 } prle__analysis;
 
 #define PRLE__N_SPLITS 3

@@ -24,23 +24,31 @@
 
 #define N_SPLITS PRLE__N_SPLITS
 
-/* rows of three splits one after the other into a new (sum, d) matrix */
-static int stack(prle_matrix *out, const prle_matrix *x, int count)
+/* The rows of `count` splits one after the other, or only rows[0 .. n_rows) of them (places in
+ * that order, ascending; rows NULL: all), into a new matrix. */
+static int stack(prle_matrix *out, const prle_matrix *x, int count, const size_t *rows,
+                 size_t n_rows)
 {
-    size_t rows = 0, d = x[0].cols, at = 0;
+    size_t all = 0, d = x[0].cols, at = 0, first = 0;
     for (int s = 0; s < count; s++) {
         if (x[s].cols != d)
             return prle__error_set(PRLE_ESHAPE, "analyze: widths differ: %zu and %zu", d,
                                    x[s].cols);
-        rows += x[s].rows;
+        all += x[s].rows;
     }
-    int err = prle_matrix_alloc(out, rows, d);
+    int err = prle_matrix_alloc(out, rows ? n_rows : all, d);
     if (err < 0)
         return err;
-    for (int s = 0; s < count; s++) {
-        if (x[s].rows)
-            memcpy(prle_matrix_row(out, at), x[s].data, x[s].rows * d * sizeof(float));
-        at += x[s].rows;
+    for (int s = 0; s < count; first += x[s++].rows) {
+        if (!rows) {
+            if (x[s].rows)
+                memcpy(prle_matrix_row(out, at), x[s].data, x[s].rows * d * sizeof(float));
+            at += x[s].rows;
+            continue;
+        }
+        for (; at < n_rows && rows[at] < first + x[s].rows; at++)
+            memcpy(prle_matrix_row(out, at), prle_matrix_row(&x[s], rows[at] - first),
+                   d * sizeof(float));
     }
     return 0;
 }
@@ -92,13 +100,13 @@ static void oracle_in_dispose(oracle_in *o)
     free(o->med_fit);
 }
 
-/* `take` of the `n` rows from `first` on, drawn from stream (seed, "analyze.oracle.rows",
- * split), in ascending order, into out. */
+/* `take` of the `n` rows from `first` on, drawn from stream (seed, `stream`, split), in
+ * ascending order, into out. */
 static int sample_rows(size_t *out, size_t first, size_t n, size_t take, uint64_t seed,
-                       uint64_t split)
+                       const char *stream, uint64_t split)
 {
     prle_rng rng;
-    prle_rng_init(&rng, seed, "analyze.oracle.rows", split);
+    prle_rng_init(&rng, seed, stream, split);
     int err = prle_rng_sample(&rng, out, n, take);
     for (size_t i = 0; err == 0 && i < take; i++)
         out[i] += first;
@@ -123,9 +131,10 @@ static int oracle_sample(oracle_in *o, size_t *n_train, size_t *n_use, const prl
     size_t take1 = cap - take0 < n1 ? cap - take0 : n1;
     if (!(o->rows = malloc((take0 + take1 ? take0 + take1 : 1) * sizeof *o->rows)))
         return prle__error_nomem("analyze: oracle rows");
-    int err = sample_rows(o->rows, 0, n0, take0, r->cfg.train.seed, 0);
+    const char *stream = "analyze.oracle.rows";
+    int err = sample_rows(o->rows, 0, n0, take0, r->cfg.train.seed, stream, 0);
     if (err == 0)
-        err = sample_rows(o->rows + take0, n0, n1, take1, r->cfg.train.seed, 1);
+        err = sample_rows(o->rows + take0, n0, n1, take1, r->cfg.train.seed, stream, 1);
     *n_train = take0, *n_use = take0 + take1;
     return err;
 }
@@ -154,15 +163,9 @@ static int oracle_prepare(oracle_in *o, size_t *medoids, const prle__analysis *a
         o->yfit[i] = (float)((a->labels[o->rows ? o->rows[i] : i] - lo) / span);
     for (size_t i = 0; i < r->n[2]; i++)
         o->ytest[i] = (float)((a->labels[nfit + i] - lo) / span);
-    if ((err = stack(&o->fit, r->xv, 2)) < 0)
+    if ((err = stack(&o->fit, r->xv, 2, o->rows, nuse)) < 0)
         return err;
-    if (o->rows) { /* the sampled rows, in place */
-        size_t d = o->fit.cols;
-        for (size_t i = 0; i < nuse; i++)
-            memmove(prle_matrix_row(&o->fit, i), prle_matrix_row(&o->fit, o->rows[i]),
-                    d * sizeof(float));
-        o->fit.rows = nuse;
-    } else if (r->protos_are_medoids) {
+    if (!o->rows && r->protos_are_medoids) {
         memcpy(medoids, r->protos, k * sizeof *medoids);
         memcpy(o->med_fit, medoids, k * sizeof *medoids);
         return 0;
@@ -177,6 +180,56 @@ static int oracle_prepare(oracle_in *o, size_t *medoids, const prle__analysis *a
     for (size_t s = 0; err == 0 && s < k; s++) /* as training rows */
         medoids[s] = o->rows ? o->rows[o->med_fit[s]] : o->med_fit[s];
     o->seconds_medoids = prle__now() - t0;
+    return err;
+}
+
+/* The rows the maps show (a->tsne_rows, a->tsne_n): all, or when there are more than
+ * p->tsne_max_rows a sample of each split in proportion, the training rows' sample made of the
+ * prototype rows and a draw from the others. */
+static int tsne_sample(prle__analysis *a, const prle__run_data *r, const prle_analyze_params *p)
+{
+    size_t n0 = r->n[0], all = n0 + r->n[1] + r->n[2], cap = p->tsne_max_rows;
+    size_t take[N_SPLITS], total = 0, np = 0, no = 0;
+    memcpy(a->tsne_n, r->n, sizeof a->tsne_n);
+    if (!cap || all <= cap)
+        return 0;
+    bool *keep = calloc(n0 ? n0 : 1, sizeof *keep); /* the training rows taken */
+    size_t *others = malloc((n0 ? n0 : 1) * sizeof *others);
+    int err = keep && others ? 0 : prle__error_nomem("analyze: t-SNE rows");
+    for (size_t i = 0; err == 0 && i < r->n_protos; i++)
+        if (r->protos[i] < n0 && !keep[r->protos[i]])
+            keep[r->protos[i]] = true, np++;
+    for (size_t i = 0; err == 0 && i < n0; i++)
+        if (!keep[i])
+            others[no++] = i;
+    /* each split's share rounded, the last ones taking what is left of cap */
+    for (int s = 0; s < N_SPLITS; s++) {
+        size_t want = (size_t)((double)cap * (double)r->n[s] / (double)all + 0.5);
+        size_t left = cap > total ? cap - total : 0;
+        want = s == 0 && want < np ? np : want; /* every prototype, even beyond cap */
+        want = s > 0 && (want > left || s == N_SPLITS - 1) ? left : want;
+        take[s] = want > r->n[s] ? r->n[s] : want;
+        total += take[s];
+    }
+    if (err == 0 && !(a->tsne_rows = malloc((total ? total : 1) * sizeof *a->tsne_rows)))
+        err = prle__error_nomem("analyze: t-SNE rows");
+    const char *stream = "analyze.tsne.rows";
+    uint64_t seed = r->cfg.train.seed;
+    size_t *t = a->tsne_rows, first = n0, at = 0;
+    /* training rows: a draw from the others (places in `others`), then all taken in order */
+    if (err == 0 && (err = sample_rows(t, 0, no, take[0] - np, seed, stream, 0)) == 0) {
+        for (size_t i = 0; i < take[0] - np; i++)
+            keep[others[t[i]]] = true;
+        for (size_t i = 0; i < n0; i++)
+            if (keep[i])
+                t[at++] = i;
+    }
+    for (int s = 1; err == 0 && s < N_SPLITS; first += r->n[s], at += take[s], s++)
+        err = sample_rows(t + at, first, r->n[s], take[s], seed, stream, (uint64_t)s);
+    if (err == 0)
+        memcpy(a->tsne_n, take, sizeof take);
+    free(keep);
+    free(others);
     return err;
 }
 
@@ -246,7 +299,9 @@ static int map_load(jobs *j, int s)
 {
     map_work *m = &j->map[s];
     double t0 = prle__now();
-    int err = stack(&m->all, s ? j->r->xv : j->r->xr, N_SPLITS);
+    const size_t *n = j->a->tsne_n;
+    int err =
+        stack(&m->all, s ? j->r->xv : j->r->xr, N_SPLITS, j->a->tsne_rows, n[0] + n[1] + n[2]);
     m->loaded = true;
     m->tp = prle_tsne_default_params();
     m->tp.perplexity = j->a->perplexity;
@@ -372,6 +427,8 @@ int prle__analyze_jobs(prle__analysis *a, size_t *medoids, const prle__run_data 
         err = prle__error_nomem("analyze: path");
         goto done;
     }
+    if (p->tsne && (err = tsne_sample(a, r, p)) < 0)
+        goto done;
     if (p->oracle_moe) {
         if ((err = oracle_prepare(&j.o, medoids, a, r, p)) < 0)
             goto done;

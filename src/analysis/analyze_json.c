@@ -128,6 +128,37 @@ static int add_map(cJSON *t, const char *key, const prle__analysis_map *m)
     return 0;
 }
 
+/* The mapped rows' labels and the prototypes' places among them (a->tsne_rows: rows of
+ * train, validation, test; the prototypes are training rows, all of them mapped). */
+static int tsne_points(cJSON *t, const prle__analysis *a, size_t n_map)
+{
+    const size_t *rows = a->tsne_rows;
+    float *y = malloc((n_map ? n_map : 1) * sizeof *y);
+    size_t *pp = malloc((a->n_protos ? a->n_protos : 1) * sizeof *pp);
+    int err = y && pp ? 0 : PRLE_ENOMEM;
+    for (size_t i = 0; err == 0 && i < n_map; i++)
+        y[i] = a->labels[rows ? rows[i] : i];
+    for (size_t s = 0; err == 0 && s < a->n_protos; s++) {
+        size_t lo = 0, hi = n_map; /* rows is ascending: the first place not below it */
+        while (rows && lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (rows[mid] < a->protos[s])
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        pp[s] = rows ? lo : a->protos[s];
+        if (rows && (lo == n_map || rows[lo] != a->protos[s]))
+            err = prle__error_set(PRLE_ERROR, "analyze: prototype row %zu is not mapped",
+                                  a->protos[s]);
+    }
+    if (err == 0 && (err = prle__json_add(t, "labels", prle__json_float_array(y, n_map))) == 0)
+        err = add_sizes(t, "prototype_points", pp, a->n_protos);
+    free(y);
+    free(pp);
+    return err;
+}
+
 static int add_tsne(cJSON *root, const prle__analysis *a)
 {
     int err;
@@ -137,7 +168,7 @@ static int add_tsne(cJSON *root, const prle__analysis *a)
     cJSON *t = add_object(root, "tsne"), *sp;
     if (!t)
         return PRLE_ENOMEM;
-    size_t n_all = a->n[0] + a->n[1] + a->n[2];
+    size_t n_map = a->tsne_n[0] + a->tsne_n[1] + a->tsne_n[2];
     if ((err = prle__json_add_number(t, "perplexity", a->perplexity)) < 0 ||
         (err = prle__json_add(t, "seed", prle__json_int((int64_t)a->seed))) < 0 ||
         (err = prle__json_add(t, "method",
@@ -147,10 +178,10 @@ static int add_tsne(cJSON *root, const prle__analysis *a)
     for (int s = 0; s < 3; s++)
         if ((err = push(sp, cJSON_CreateString(splits[s]))) < 0)
             return err;
-    if ((err = add_sizes(t, "counts", a->n, 3)) < 0 ||
-        (err = prle__json_add(t, "labels", prle__json_float_array(a->labels, n_all))) < 0 ||
-        (err = add_sizes(t, "prototype_points", a->protos, a->n_protos)) < 0 ||
-        (err = add_map(t, SPACES[0], &a->map[0])) < 0 ||
+    if ((err = add_sizes(t, "counts", a->tsne_n, 3)) < 0 ||
+        (a->tsne_rows && ((err = add_sizes(t, "counts_all", a->n, 3)) < 0 ||
+                          (err = add_sizes(t, "rows", a->tsne_rows, n_map)) < 0)) ||
+        (err = tsne_points(t, a, n_map)) < 0 || (err = add_map(t, SPACES[0], &a->map[0])) < 0 ||
         (err = add_map(t, SPACES[1], &a->map[1])) < 0)
         return err;
     return 0;

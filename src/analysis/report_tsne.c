@@ -73,7 +73,22 @@ static void caption(FILE *fp, const cJSON *tsne)
     prle__html_num(fp, prle__report_num(tsne, "seed"), 0);
     if (cJSON_IsArray(sp) && cJSON_IsArray(ct) &&
         cJSON_GetArraySize(sp) == cJSON_GetArraySize(ct)) {
-        fputs("; one map of all rows, the splits drawn alike: ", fp);
+        /* a sample when the rows were many (analysis.json counts_all) */
+        const cJSON *ca = cJSON_GetObjectItemCaseSensitive(tsne, "counts_all");
+        double n_map = 0, n_all = 0, x;
+        for (const cJSON *c = ct->child; c; c = c->next)
+            n_map += prle__json_item_number(&x, c, "count") < 0 ? NAN : x;
+        for (const cJSON *c = cJSON_IsArray(ca) ? ca->child : NULL; c; c = c->next)
+            n_all += prle__json_item_number(&x, c, "count") < 0 ? NAN : x;
+        if (n_all > n_map) {
+            fputs("; one map of a seeded sample of ", fp);
+            prle__html_num(fp, n_map, 0);
+            fputs(" of the ", fp);
+            prle__html_num(fp, n_all, 0);
+            fputs(" rows (each split in proportion, the prototypes among them)", fp);
+        } else
+            fputs("; one map of all rows", fp);
+        fputs(", the splits drawn alike: ", fp);
         const cJSON *c = ct->child;
         for (const cJSON *s = sp->child; s && c; s = s->next, c = c->next) {
             double v;

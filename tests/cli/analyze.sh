@@ -60,7 +60,7 @@ print("analysis.json ok")
 EOF
 
 check help 0 "$prle" help analyze
-contains help out "usage: prle analyze RUN [--no-tsne] [--no-oracle] [--oracle-rows N]"
+contains help out "usage: prle analyze RUN [--no-tsne] [--no-oracle] [--oracle-rows N] [--tsne-rows N]"
 check kernel 0 "$prle" -q kernel small.yaml
 run=runs/small
 
@@ -156,6 +156,35 @@ ok oracle_rows_all_json grep -q '"fit_rows": 100' $run/analysis.json
 check oracle_rows_bad 2 "$prle" analyze $run --oracle-rows x
 contains oracle_rows_bad err "--oracle-rows needs a whole number, got 'x'"
 lacks no_tsne_key runs/small/analysis.json '"tsne"'
+# the maps on a seeded sample of the rows (each split in proportion: 67 of 80, 17 of 20 and the
+# 16 left of 100), the prototype rows among the training rows drawn and marked at their places
+# in the sample; the same sample and maps again; 0: every row
+protos $run/model.safetensors 5 17 42 3
+check tsne_rows 0 "$prle" analyze $run --no-oracle --tsne-rows 100
+contains tsne_rows out "t-SNE of a sample of 100 of the 120 rows:"
+cp $run/analysis.json tsne_rows.json
+check tsne_rows_again 0 "$prle" -q analyze $run --no-oracle --tsne-rows 100
+ok tsne_rows_same cmp -s <(strip tsne_rows.json) <(strip $run/analysis.json)
+check tsne_rows_json 0 "$py" - tsne_rows.json <<'EOF'
+import json, sys
+t = json.load(open(sys.argv[1]))["tsne"]
+rows = t["rows"]
+assert t["counts"] == [67, 17, 16] and t["counts_all"] == [80, 20, 20], t["counts"]
+assert rows == sorted(set(rows)) and len(rows) == 100, rows
+spans = ((0, 80), (80, 100), (100, 120))
+assert [sum(lo <= r < hi for r in rows) for lo, hi in spans] == [67, 17, 16], rows
+assert [rows[p] for p in t["prototype_points"]] == [5, 17, 42, 3], t["prototype_points"]
+assert t["labels"] == [r % 6 for r in rows], "labels of the sampled rows"
+for s in ("retrieval", "value"):
+    assert len(t[s]["xy"]) == 100, s
+EOF
+check tsne_rows_all 0 "$prle" -q analyze $run --no-oracle --tsne-rows 0
+check tsne_rows_all_json 0 "$py" -c 'import json, sys; t = json.load(open(sys.argv[1]))["tsne"]
+assert t["counts"] == [80, 20, 20] and "rows" not in t and "counts_all" not in t, t["counts"]
+assert t["prototype_points"] == [5, 17, 42, 3]' $run/analysis.json
+check tsne_rows_bad 2 "$prle" analyze $run --tsne-rows -3
+contains tsne_rows_bad err "--tsne-rows needs a whole number, got '-3'"
+rm $run/model.safetensors
 
 # a model fitted on this value space: the oracle takes its prototypes as its medoids (k-medoids
 # would pick the same rows) and scores exactly as when it picks them itself
@@ -182,6 +211,13 @@ contains report_sample runs/small/report.html "fitted on a sample of 60 of the 1
 check report_all_analyze 0 "$prle" -q analyze $run --no-tsne
 check report_all 0 "$prle" -q report $run
 lacks report_all runs/small/report.html "fitted on a sample"
+# and when the maps showed a sample
+check report_tsne_sample_analyze 0 "$prle" -q analyze $run --no-oracle --tsne-rows 100
+check report_tsne_sample 0 "$prle" -q report $run
+contains report_tsne_sample runs/small/report.html "one map of a seeded sample of 100 of the 120 rows (each split in proportion, the prototypes among them)"
+check report_tsne_all_analyze 0 "$prle" -q analyze $run --no-oracle
+check report_tsne_all 0 "$prle" -q report $run
+contains report_tsne_all runs/small/report.html "one map of all rows, the splits drawn alike"
 rm model.away
 
 # errors
