@@ -7,6 +7,8 @@
  * --space retrieval (default) reads the stage 0 cache (built or reused through prle_embed);
  * --space value reads the stage 1 value space of CONFIG's run folder,
  * {train.output_dir}/{logging.run_name}/value/{split}_embeds.npy (written by prle kernel).
+ * --svr-rows N: the SVR on at most N train + validation rows (prle_baselines_params.svr_max_rows,
+ * default 10,000; 0: all).
  * Writes the JSON (atomically) into that run folder, baselines.json for retrieval (the folder is
  * created when missing) and baselines_value.json for value (docs/run-folder.md), or to --out,
  * and prints a table. */
@@ -86,7 +88,7 @@ static int load_value(prle_matrix *out, const char *run_dir, const prle_dataset 
     return CLI_OK;
 }
 
-static void print_table(const prle_baseline_result *res, int n)
+static void print_table(const prle_baseline_result *res, int n, size_t n_fit)
 {
     printf("%-7s %8s %8s %8s %8s %8s %8s  %-44s\n", "model", "mse", "rmse", "pearson", "spearman",
            "kendall", "seconds", "best");
@@ -95,6 +97,11 @@ static void print_table(const prle_baseline_result *res, int n)
         printf("%-7s %8.4f %8.4f %8.4f %8.4f %8.4f %8.2f  %s\n", prle_baseline_name(res[i].kind),
                m->mse, m->rmse, m->pearson, m->spearman, m->kendall, res[i].seconds, res[i].best);
     }
+    for (int i = 0; i < n; i++)
+        if (res[i].fit_rows < n_fit)
+            printf("%s: fitted on a seeded sample of %zu of the %zu train + validation rows "
+                   "(--svr-rows)\n",
+                   prle_baseline_name(res[i].kind), res[i].fit_rows, n_fit);
 }
 
 int cmd_baselines(int argc, char **argv)
@@ -131,6 +138,15 @@ int cmd_baselines(int argc, char **argv)
             out_path = argv[++i];
         } else if (strcmp(a, "--knn-cosine") == 0) {
             bp.knn_cosine = true;
+        } else if (strcmp(a, "--svr-rows") == 0 && has_val) { /* 0: all rows */
+            char *end = NULL;
+            const char *v = argv[++i];
+            unsigned long long n = strtoull(v, &end, 10);
+            if (!*v || *end || v[0] == '-') {
+                rc = usage_error("baselines: --svr-rows needs a whole number, got '%s'", v);
+                goto done;
+            }
+            bp.svr_max_rows = (size_t)n;
         } else if (a[0] == '-' && a[1] == '-') {
             rc = usage_error("baselines: unknown option or missing value: '%s'", a);
             goto done;
@@ -218,7 +234,7 @@ int cmd_baselines(int argc, char **argv)
     }
     printf("dataset %s, %s space, %zu / %zu / %zu rows, width %zu; labels on the 0-1 scale\n",
            info.dataset, space, info.n_train, info.n_validation, info.n_test, info.width);
-    print_table(res, n_kinds);
+    print_table(res, n_kinds, info.n_train + info.n_validation);
     printf("wrote %s\n", out_path);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         rc = cli_error(CLI_RUNTIME, "writing to standard output failed");

@@ -72,7 +72,8 @@ const cli_cmd cli_commands[] = {
      "[--interval LEVEL [--adaptive]] [--format table|json|csv]",
      "predict with explanations", 0},
     {"baselines", cmd_baselines,
-     "CONFIG [key=value...] [--space retrieval|value] [--models LIST] [--out FILE] [--knn-cosine]",
+     "CONFIG [key=value...] [--space retrieval|value] [--models LIST] [--out FILE] [--knn-cosine] "
+     "[--svr-rows N]",
      "grid-searched wrapper baselines (writes baselines[_value].json in the run folder)", 0},
     {"analyze", cmd_analyze, "RUN [--no-tsne] [--no-oracle] [--oracle-rows N] [--tsne-rows N]",
      "distance-label correlation, oracle MoE, t-SNE (writes RUN/analysis.json)", 0},

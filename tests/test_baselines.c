@@ -6,6 +6,7 @@
 
 #include "baselines/baselines_int.h"
 #include "baselines_ref.h"
+#include "prle/rng.h"
 
 static prle_matrix mat(const float *v, size_t rows, size_t cols)
 {
@@ -390,6 +391,60 @@ static void test_baselines__grid(void)
     prle_matrix_dispose(&xte);
 }
 
+/* `take` rows of (x, y) as prle_baselines_run draws its SVR sample: prle_rng_sample of stream
+ * (seed, "baselines.svr.rows", split), in order. */
+static void draw(prle_matrix *xs, float *ys, const prle_matrix *x, const float *y, size_t take,
+                 uint64_t seed, uint64_t split)
+{
+    size_t rows[256];
+    prle_rng rng;
+    prle_rng_init(&rng, seed, "baselines.svr.rows", split);
+    PT_OK(prle_rng_sample(&rng, rows, x->rows, take));
+    PT_OK(prle_matrix_alloc(xs, take, x->cols));
+    for (size_t i = 0; i < take; i++) {
+        memcpy(prle_matrix_row(xs, i), prle_matrix_row(x, rows[i]), x->cols * sizeof(float));
+        ys[i] = y[rows[i]];
+    }
+}
+
+/* Beyond svr_max_rows the SVR sees a sample of each split in proportion: the same grid choice,
+ * predictions and metrics as the SVR given only those rows (here 100 of 280: 71 of 200 training
+ * rows, the 29 left of 80 validation rows); 0 = all rows; other kinds take every row. */
+static void test_baselines__svr_sample(void)
+{
+    enum { NTR = 200, NVA = 80, NTE = 60, D = 5, CAP = 100, TTR = 71, TVA = 29 };
+    prle_matrix xtr = {0}, xva = {0}, xte = {0}, str = {0}, sva = {0};
+    float ytr[NTR], yva[NVA], yte[NTE], p1[NTE], p2[NTE], s_ytr[TTR], s_yva[TVA];
+    synth(&xtr, ytr, NTR, D, 2);
+    synth(&xva, yva, NVA, D, 3);
+    synth(&xte, yte, NTE, D, 4);
+    prle_baselines_params bp = prle_baselines_default_params();
+    PT_EQ_INT(bp.svr_max_rows, 10000);
+    bp.svr_max_rows = CAP;
+    bp.seed = 7;
+    prle_baseline_result r1, r2;
+    PT_OK(prle_baselines_run(&r1, p1, PRLE_BASELINE_SVR, &xtr, ytr, &xva, yva, &xte, yte, &bp));
+    PT_EQ_INT(r1.fit_rows, CAP);
+    draw(&str, s_ytr, &xtr, ytr, TTR, 7, 0);
+    draw(&sva, s_yva, &xva, yva, TVA, 7, 1);
+    bp.svr_max_rows = 0;
+    PT_OK(prle_baselines_run(&r2, p2, PRLE_BASELINE_SVR, &str, s_ytr, &sva, s_yva, &xte, yte, &bp));
+    PT_EQ_INT(r2.fit_rows, CAP);
+    PT_EQ_STR(r1.best, r2.best);
+    PT_CHECK(r1.val_mse == r2.val_mse);
+    PT_CHECK(memcmp(p1, p2, sizeof p1) == 0);
+    PT_CHECK(r1.test.pearson == r2.test.pearson && r1.test.pearson > 0.5);
+    /* every row: another fit */
+    PT_OK(prle_baselines_run(&r2, p2, PRLE_BASELINE_SVR, &xtr, ytr, &xva, yva, &xte, yte, &bp));
+    PT_EQ_INT(r2.fit_rows, NTR + NVA);
+    PT_CHECK(memcmp(p1, p2, sizeof p1) != 0);
+    bp.svr_max_rows = CAP;
+    PT_OK(prle_baselines_run(&r2, p2, PRLE_BASELINE_KNN, &xtr, ytr, &xva, yva, &xte, yte, &bp));
+    PT_EQ_INT(r2.fit_rows, NTR + NVA);
+    prle_matrix_dispose(&xtr), prle_matrix_dispose(&xva), prle_matrix_dispose(&xte);
+    prle_matrix_dispose(&str), prle_matrix_dispose(&sva);
+}
+
 int main(void)
 {
     prle_init(2);
@@ -403,5 +458,6 @@ int main(void)
     PT_RUN(test_baselines__tree_vs_sklearn);
     PT_RUN(test_baselines__forest);
     PT_RUN(test_baselines__grid);
+    PT_RUN(test_baselines__svr_sample);
     return pt_report();
 }

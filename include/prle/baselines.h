@@ -211,8 +211,14 @@ typedef struct prle_baselines_params {
                                      "baselines:forest": points done of all), then once per
                                      model (stage = the kind's name, note = the best point) */
     void *progress_ud;
-    bool knn_cosine; /**< also try the cosine metric in the kNN grid (default false: the
-                          wrapper's grid is Euclidean only) */
+    bool knn_cosine;     /**< also try the cosine metric in the kNN grid (default false: the
+                              wrapper's grid is Euclidean only) */
+    size_t svr_max_rows; /**< the SVR sees at most this many train + validation rows: beyond,
+                              a sample of each split in proportion, drawn with `seed` (its
+                              grid fits on the sampled training rows and scores on the sampled
+                              validation rows, the refit takes both), as if the data held only
+                              those rows. Its kernel table grows with their square (0.8 GB at
+                              10,000) and libsvm's time faster. 0 = all; default 10,000 */
 } prle_baselines_params;
 
 PRLE_API prle_baselines_params prle_baselines_default_params(void);
@@ -225,6 +231,8 @@ typedef struct prle_baseline_result {
     char best[160];    /**< the best point, e.g. "C=0.1 epsilon=0.05 gamma=scale" */
     size_t n_points;   /**< grid points tried */
     double seconds;    /**< wall time of grid + refit + test prediction */
+    size_t fit_rows;   /**< train + validation rows the refit took: all of them, or the SVR's
+                            sample (prle_baselines_params.svr_max_rows) */
 } prle_baseline_result;
 
 /**

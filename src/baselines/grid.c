@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "core/threads.h"
+#include "prle/rng.h"
 
 static const char *const kind_names[PRLE_BASELINE_COUNT] = {"linear", "ridge", "knn",
                                                             "svr",    "dt",    "rf"};
@@ -41,7 +42,8 @@ prle_baselines_params prle_baselines_default_params(void)
                                    .forest_max_features = 1.0,
                                    .progress = NULL,
                                    .progress_ud = NULL,
-                                   .knn_cosine = false};
+                                   .knn_cosine = false,
+                                   .svr_max_rows = 10000};
 }
 
 /* the original's grids */
@@ -421,6 +423,27 @@ done:
     return err;
 }
 
+/* `take` rows of (x, y), drawn from stream (seed, "baselines.svr.rows", split), in their order,
+ * into a new matrix and labels. */
+static int sample_split(prle_matrix *xs, float **ys, const prle_matrix *x, const float *y,
+                        size_t take, uint64_t seed, uint64_t split)
+{
+    size_t *rows = malloc((take ? take : 1) * sizeof *rows);
+    prle_rng rng;
+    prle_rng_init(&rng, seed, "baselines.svr.rows", split);
+    int err =
+        rows ? prle_rng_sample(&rng, rows, x->rows, take) : prle__error_nomem("baselines: sample");
+    if (err == 0 && (err = prle_matrix_alloc(xs, take, x->cols)) == 0 &&
+        !(*ys = malloc((take ? take : 1) * sizeof **ys)))
+        err = prle__error_nomem("baselines: sample");
+    for (size_t i = 0; err == 0 && i < take; i++) {
+        memcpy(prle_matrix_row(xs, i), prle_matrix_row(x, rows[i]), x->cols * sizeof(float));
+        (*ys)[i] = y[rows[i]];
+    }
+    free(rows);
+    return err;
+}
+
 int prle_baselines_run(prle_baseline_result *out, float *pred_out, prle_baseline_kind kind,
                        const prle_matrix *x_train, const float *y_train, const prle_matrix *x_val,
                        const float *y_val, const prle_matrix *x_test, const float *y_test,
@@ -430,7 +453,8 @@ int prle_baselines_run(prle_baseline_result *out, float *pred_out, prle_baseline
     prle_baselines_params dflt = prle_baselines_default_params();
     grid_data g = {0};
     prle_baseline_result res = {0};
-    float *pred = NULL;
+    float *pred = NULL, *ys[2] = {NULL, NULL};
+    prle_matrix xs[2] = {{0}};
     double t0 = prle__now();
 
     if (!out)
@@ -463,6 +487,19 @@ int prle_baselines_run(prle_baseline_result *out, float *pred_out, prle_baseline
                     .yte = y_test,
                     .params = params,
                     .nt = prle__threads_resolve(params->n_threads)};
+    size_t ntr = x_train->rows, nva = x_val->rows, cap = params->svr_max_rows;
+    if (kind == PRLE_BASELINE_SVR && cap && ntr + nva > cap) {
+        /* the SVR on a sample of each split in proportion, at least 2 training rows and 1
+         * validation row */
+        size_t take_tr = (size_t)((double)cap * (double)ntr / (double)(ntr + nva) + 0.5);
+        take_tr = take_tr < 2 ? 2 : take_tr > ntr ? ntr : take_tr;
+        size_t take_va = cap > take_tr ? cap - take_tr : 1;
+        take_va = take_va < 1 ? 1 : take_va > nva ? nva : take_va;
+        if ((err = sample_split(&xs[0], &ys[0], x_train, y_train, take_tr, params->seed, 0)) < 0 ||
+            (err = sample_split(&xs[1], &ys[1], x_val, y_val, take_va, params->seed, 1)) < 0)
+            goto done;
+        g.xtr = &xs[0], g.ytr = ys[0], g.xva = &xs[1], g.yva = ys[1];
+    }
     if ((err = concat(&g)) < 0)
         goto done;
     if (!(pred = malloc(x_test->rows * sizeof(float)))) {
@@ -473,6 +510,7 @@ int prle_baselines_run(prle_baseline_result *out, float *pred_out, prle_baseline
     if ((err = run_kind(&res, pred, kind, &g)) < 0)
         goto done;
     res.seconds = prle__now() - t0;
+    res.fit_rows = g.xall.rows;
     if (pred_out)
         memcpy(pred_out, pred, x_test->rows * sizeof(float));
     if (params->progress) {
@@ -488,5 +526,9 @@ done:
     prle_matrix_dispose(&g.xall);
     free(g.yall);
     free(pred);
+    for (int s = 0; s < 2; s++) {
+        prle_matrix_dispose(&xs[s]);
+        free(ys[s]);
+    }
     return err;
 }

@@ -15,7 +15,8 @@ static int add_result(cJSON *arr, const prle_baseline_result *r)
         (err = prle__json_add_string(o, "best", r->best)) < 0 ||
         (err = prle__json_add_int(o, "n_points", (int64_t)r->n_points)) < 0 ||
         (err = prle__json_add_number(o, "val_mse", r->val_mse)) < 0 ||
-        (err = prle__json_add_number(o, "seconds", r->seconds)) < 0)
+        (err = prle__json_add_number(o, "seconds", r->seconds)) < 0 ||
+        (err = prle__json_add_int(o, "fit_rows", (int64_t)r->fit_rows)) < 0)
         return err;
     return prle__json_add(o, "test", prle__metrics_json(&r->test, true));
 }

@@ -152,7 +152,8 @@ int prle__svr_kernel_set(prle__svr_kernel *k, const prle_matrix *x, const float 
     if (phys > 0 && (double)bytes > 0.75 * phys)
         return prle__error_set(PRLE_ENOMEM,
                                "svr: the kernel table of %zu rows needs %.1f GB, more than 3/4 of "
-                               "this machine's %.1f GB; fit it on fewer rows",
+                               "this machine's %.1f GB; fit it on fewer rows (prle baselines "
+                               "--svr-rows, prle analyze --oracle-rows)",
                                cap_rows, (double)bytes / 1e9, phys / 1e9);
     k->prob = (struct svm_problem){0};
     prle_matrix_dispose(&k->xs);

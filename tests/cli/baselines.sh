@@ -38,6 +38,21 @@ check progress 0 "$prle" baselines small.yaml --models ridge,knn --out b3.json
 contains progress err "prle: baselines: ridge: 4 grid points"
 lines progress out 5
 
+# the SVR on a seeded sample of the train + validation rows (--svr-rows: 48 of 80 and 12 of 20),
+# said on a line and in the JSON; the same numbers again; 0 = all rows; other models take all
+check svr_rows 0 "$prle" -q baselines small.yaml --models ridge,svr --svr-rows 60 --out s1.json
+contains svr_rows out "svr: fitted on a seeded sample of 60 of the 100 train + validation rows (--svr-rows)"
+lacks svr_rows out "ridge: fitted on a seeded sample"
+ok svr_rows_json grep -q '"fit_rows": 60' s1.json
+ok svr_rows_ridge_json grep -q '"fit_rows": 100' s1.json
+check svr_rows_again 0 "$prle" -q baselines small.yaml --models ridge,svr --svr-rows 60 --out s2.json
+ok svr_rows_same cmp -s <(strip s1.json) <(strip s2.json)
+check svr_rows_all 0 "$prle" -q baselines small.yaml --models svr --svr-rows 0 --out s3.json
+lacks svr_rows_all out "fitted on a seeded sample"
+ok svr_rows_all_json grep -q '"fit_rows": 100' s3.json
+check svr_rows_bad 2 "$prle" baselines small.yaml --svr-rows many
+contains svr_rows_bad err "--svr-rows needs a whole number, got 'many'"
+
 # the default output: the run folder {train.output_dir}/{run_name}, created for retrieval
 # a grid's points as progress lines with -v (reported by the calling thread, the last one after
 # the grid), then the model's line
