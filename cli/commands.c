@@ -37,8 +37,10 @@
     "                        *.jsonl) with a column text or sentence1, for pairs also text2\n"     \
     "                        or sentence2, optionally label (empty cells: unknown); a file\n"      \
     "                        without such a column is read in the run's own dataset format\n"      \
-    "                        (data.format, its text and label fields); a table is read and\n"      \
-    "                        predicted 2,048 rows at a time, so memory does not grow with it\n"    \
+    "                        (data.format, its text and label fields); plain text (*.txt):\n"      \
+    "                        one text per line, for pairs the two separated by a tab; a\n"         \
+    "                        table or text file is read and predicted 2,048 rows at a time,\n"     \
+    "                        so memory does not grow with it\n"                                    \
     "  --embeddings NPY      retrieval embeddings of new rows made elsewhere, float32 (n, H)\n"    \
     "                        .npy as the run's training embeddings were (encoder_type npy)\n"      \
     "  --split NAME          the rows of train, validation or test of the run's dataset\n"         \

@@ -7,6 +7,7 @@
 
 #include "prle_test.h"
 
+#include "core/error.h"
 #include "io/csv_chunk.h"
 #include "run/run_int.h"
 
@@ -29,6 +30,14 @@ static const char JSONL[] = "{\"text\": \"a\\nb\", \"label\": 1}\n"
 /* A byte-order mark, then blank lines before the header. */
 static const char BOM_BLANK[] = "\xEF\xBB\xBF\r\n\ntext,label\n\"a\nb\",1\n\nc,2\n";
 
+/* Plain text: a byte-order mark, quotes and tabs as they are, CRLF, a blank line, no newline at
+ * the end; for pairs a tab between the two texts. */
+static const char TXT[] = "\xEF\xBB\xBF"
+                          "a \"quoted\" word\r\n"
+                          "tab\tinside\n"
+                          "\n"
+                          "last";
+
 static const char TSV[] = "text\tlabel\n"
                           "one \"quoted\" word\t1\n"
                           "two\t2\n"
@@ -36,14 +45,9 @@ static const char TSV[] = "text\tlabel\n"
 
 static int read_whole(prle_run_input *out, const char *path, bool pairs)
 {
-    prle_table_params tp = prle_table_default_params();
-    tp.format = prle__run_input_format(path);
-    prle_table *t = NULL;
-    int err = prle_table_read(&t, path, &tp);
-    if (err == 0)
-        err = prle__run_input_from_table(out, t, pairs);
-    prle_table_free(t);
-    return err;
+    bool has_text = false;
+    int err = prle__run_input_read_file(out, path, pairs, &has_text);
+    return err < 0 || has_text ? err : prle__error_set(PRLE_EFORMAT, "%s: no text column", path);
 }
 
 static bool same_label(float a, float b)
@@ -82,6 +86,8 @@ static void same_rows(const char *path, bool pairs, size_t block, size_t max_row
 
 static void test_input_stream__same_rows_any_chunking(void)
 {
+    char txt[1024]; /* pt_tmp has four slots */
+    snprintf(txt, sizeof txt, "%s", pt_tmp("stream.txt"));
     const char *csv = pt_tmp("stream.csv"), *jsonl = pt_tmp("stream.jsonl");
     const char *tsv = pt_tmp("stream.tsv"), *bom = pt_tmp("stream_bom.csv");
     PT_CHECK(pt_write_file(bom, BOM_BLANK, sizeof BOM_BLANK - 1) == 0);
@@ -102,6 +108,17 @@ static void test_input_stream__same_rows_any_chunking(void)
         PT_EQ_STR(whole.text2[4], "row");
     }
     prle_run_input_dispose(&whole);
+    PT_CHECK(pt_write_file(txt, TXT, sizeof TXT - 1) == 0);
+    PT_OK(read_whole(&whole, txt, false));
+    PT_EQ_INT(whole.n, 3);
+    if (whole.n == 3) {
+        PT_EQ_STR(whole.text[0], "a \"quoted\" word");
+        PT_EQ_STR(whole.text[1], "tab\tinside");
+        PT_EQ_STR(whole.text[2], "last");
+        PT_CHECK(!whole.has_labels && isnan(whole.label[0]));
+    }
+    prle_run_input_dispose(&whole);
+    PT_FAILS(read_whole(&whole, txt, true), PRLE_EFORMAT, "stream.txt:1: text2 missing");
     static const size_t blocks[] = {1, 2, 3, 5, 7, 64, 0};
     static const size_t chunks[] = {1, 2, 3, 100};
     for (size_t b = 0; b < sizeof blocks / sizeof *blocks; b++)
@@ -111,22 +128,23 @@ static void test_input_stream__same_rows_any_chunking(void)
             same_rows(jsonl, false, blocks[b], chunks[c]);
             same_rows(tsv, false, blocks[b], chunks[c]);
             same_rows(bom, false, blocks[b], chunks[c]);
+            same_rows(txt, false, blocks[b], chunks[c]);
         }
 }
 
 /* A bad row far into the file: the stream stops there with the whole read's message, line
  * included. */
-static void same_error(const char *name, const char *text, size_t max_rows)
+static void same_error(const char *name, const char *text, size_t max_rows, bool pairs)
 {
     const char *path = pt_tmp(name);
     PT_CHECK(pt_write_file(path, text, strlen(text)) == 0);
     prle_run_input whole = {0}, in = {0};
-    PT_CHECK(read_whole(&whole, path, false) < 0);
+    PT_CHECK(read_whole(&whole, path, pairs) < 0);
     char want[512];
     snprintf(want, sizeof want, "%s", prle_last_error());
     prle_run_input_stream *s = NULL;
     bool has_text;
-    int err = prle__run_input_open(&s, path, false, 4, &has_text);
+    int err = prle__run_input_open(&s, path, pairs, 4, &has_text);
     while (err == 0 && (err = prle_run_input_next(&in, s, max_rows)) == 0 && in.n)
         ;
     PT_CHECK(err < 0);
@@ -137,10 +155,13 @@ static void same_error(const char *name, const char *text, size_t max_rows)
 
 static void test_input_stream__errors_name_the_file_line(void)
 {
-    same_error("stream_label.csv", "text,label\na,1\n\"b\nc\",2\nd,3\ne,x\nf,4\n", 1);
-    same_error("stream_quote.csv", "text,label\na,1\nb,2\nc,3\n\"never\nclosed,4\n", 2);
+    same_error("stream_label.csv", "text,label\na,1\n\"b\nc\",2\nd,3\ne,x\nf,4\n", 1, false);
+    same_error("stream_quote.csv", "text,label\na,1\nb,2\nc,3\n\"never\nclosed,4\n", 2, false);
     same_error("stream_json.jsonl", "{\"text\": \"a\"}\n{\"text\": \"b\"}\n\n{\"text\": \"c\",\n",
-               1);
+               1, false);
+    /* a pair's line without its tab */
+    same_error("stream_pairs.txt", "a\tb\nc\td\n\ne only\nf\tg\n", 1, true);
+    PT_CHECK(strstr(prle_last_error(), "stream_pairs.txt:4: text2 missing") != NULL);
     const char *p = pt_tmp("stream_empty.csv");
     PT_CHECK(pt_write_file(p, "\n\n", 2) == 0);
     prle_run_input_stream *s = NULL;

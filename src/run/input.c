@@ -44,11 +44,18 @@ static bool ends_with(const char *s, const char *suffix)
     return a >= b && !strcmp(s + a - b, suffix);
 }
 
-prle_table_format prle__run_input_format(const char *path)
+bool prle__run_input_params(prle_table_params *tp, const char *path, bool pairs)
 {
-    return ends_with(path, ".tsv")     ? PRLE_TABLE_TSV
-           : ends_with(path, ".jsonl") ? PRLE_TABLE_JSONL
-                                       : PRLE_TABLE_CSV;
+    bool lines = ends_with(path, ".txt");
+    tp->format = ends_with(path, ".tsv") || lines ? PRLE_TABLE_TSV
+                 : ends_with(path, ".jsonl")      ? PRLE_TABLE_JSONL
+                                                  : PRLE_TABLE_CSV;
+    if (lines) {
+        tp->quoting = PRLE_QUOTING_OFF;
+        tp->header = false;
+        tp->delimiter = pairs ? '\t' : '\x1f'; /* single texts: the whole line, tabs kept */
+    }
+    return lines;
 }
 
 /* The first of `names` that is a column of `t`; SIZE_MAX if none. */
@@ -77,8 +84,11 @@ static int from_table(prle_run_input *out, const prle_table *t, size_t c1, size_
         const char *a = prle_table_field(t, i, c1), *b = pairs ? prle_table_field(t, i, c2) : NULL;
         size_t line = prle_table_row_line(t, i);
         if (!a || (pairs && !b)) {
-            err = prle__error_set(PRLE_EFORMAT, "%s:%zu: %s missing", path, line,
-                                  a ? prle_table_col_name(t, c2) : prle_table_col_name(t, c1));
+            /* plain text has no column names */
+            const char *col = a ? prle_table_col_name(t, c2) : prle_table_col_name(t, c1);
+            if (!col)
+                col = a ? "text2" : "text";
+            err = prle__error_set(PRLE_EFORMAT, "%s:%zu: %s missing", path, line, col);
             break;
         }
         in.label[i] = NAN;
@@ -186,21 +196,31 @@ done:
     return err;
 }
 
-int prle_run_input_read(prle_run_input *out, const prle_run_folder *rf, const char *path)
+int prle__run_input_from_lines(prle_run_input *out, const prle_table *t, bool pairs)
+{
+    return from_table(out, t, 0, 1, SIZE_MAX, pairs);
+}
+
+int prle__run_input_read_file(prle_run_input *out, const char *path, bool pairs, bool *has_text)
 {
     prle_table_params tp = prle_table_default_params();
-    tp.format = prle__run_input_format(path);
     prle_table *t = NULL;
-    bool pairs = prle_dataset_n_texts(prle_run_folder_dataset(rf)) > 1;
+    bool lines = prle__run_input_params(&tp, path, pairs);
     int err = prle_table_read(&t, path, &tp);
-    if (err == PRLE_ENOTFOUND || err == PRLE_EIO)
-        return err;
-    if (err == 0 && find_col(t, first_names) != SIZE_MAX) {
-        err = prle__run_input_from_table(out, t, pairs);
-        prle_table_free(t);
-        return err;
-    }
+    *has_text = lines || (err == 0 && find_col(t, first_names) != SIZE_MAX);
+    if (err == 0 && *has_text)
+        err = lines ? prle__run_input_from_lines(out, t, pairs)
+                    : prle__run_input_from_table(out, t, pairs);
     prle_table_free(t);
-    prle_error_clear();
+    return err;
+}
+
+int prle_run_input_read(prle_run_input *out, const prle_run_folder *rf, const char *path)
+{
+    bool pairs = prle_dataset_n_texts(prle_run_folder_dataset(rf)) > 1, has_text;
+    int err = prle__run_input_read_file(out, path, pairs, &has_text);
+    if (err == PRLE_ENOTFOUND || err == PRLE_EIO || has_text)
+        return err;
+    prle_error_clear(); /* not a table of texts: the run's dataset format */
     return from_dataset(out, rf, path);
 }

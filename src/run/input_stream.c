@@ -29,6 +29,7 @@ struct prle_run_input_stream {
     size_t rows_out;      /* rows of `whole` handed out so far */
     prle_run_input whole; /* the dataset-format file, read whole */
     bool is_whole;
+    bool lines; /* plain text: columns by place */
 };
 
 void prle_run_input_close(prle_run_input_stream *s)
@@ -135,6 +136,23 @@ static int read_head(prle_run_input_stream *s, bool *has_text)
     return 0;
 }
 
+/* Plain text (prle__run_input_params): no header; a byte-order mark is dropped. */
+static int lines_head(prle_run_input_stream *s, bool *has_text)
+{
+    size_t end, records, lines;
+    int err;
+    if ((err = next_records(s, 1, &end, &records, &lines)) < 0)
+        return err;
+    if (records == 0)
+        return prle__error_set(PRLE_EFORMAT, "%s: empty file", s->path);
+    size_t bom = prle__table_bom(s->buf, s->len);
+    memmove(s->buf, s->buf + bom, s->len - bom);
+    s->len -= bom;
+    s->start = false;
+    *has_text = true;
+    return 0;
+}
+
 int prle__run_input_open(prle_run_input_stream **out, const char *path, bool pairs, size_t block,
                          bool *has_text)
 {
@@ -146,8 +164,9 @@ int prle__run_input_open(prle_run_input_stream **out, const char *path, bool pai
         return prle__error_nomem("input stream");
     }
     s->tp = prle_table_default_params();
-    s->tp.format = prle__run_input_format(path);
+    bool lines = prle__run_input_params(&s->tp, path, pairs);
     s->pairs = pairs;
+    s->lines = lines;
     s->line = 1;
     s->start = true;
     s->block = block ? block : BLOCK;
@@ -156,7 +175,7 @@ int prle__run_input_open(prle_run_input_stream **out, const char *path, bool pai
         err = prle__error_set(errno == ENOENT ? PRLE_ENOTFOUND : PRLE_EIO, "%s: %s", path,
                               strerror(errno));
     else
-        err = read_head(s, has_text);
+        err = lines ? lines_head(s, has_text) : read_head(s, has_text);
     if (err < 0) {
         prle_run_input_close(s);
         return err;
@@ -215,7 +234,8 @@ int prle_run_input_next(prle_run_input *out, prle_run_input_stream *s, size_t ma
     prle_table *t = NULL;
     if ((err = take_table(&t, s, end, lines)) < 0)
         return err;
-    err = prle__run_input_from_table(out, t, s->pairs);
+    err = s->lines ? prle__run_input_from_lines(out, t, s->pairs)
+                   : prle__run_input_from_table(out, t, s->pairs);
     prle_table_free(t);
     return err;
 }

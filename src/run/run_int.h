@@ -164,9 +164,25 @@ int prle__run_event(const prle_run_params *p, prle_run_stage stage, bool done, d
 
 /* ---- prle predict --input (input.c, input_stream.c) ---------------------------------- */
 
-/** The table format of an input file by its name: TSV for *.tsv, JSON Lines for *.jsonl,
- *  else CSV. */
-prle_table_format prle__run_input_format(const char *path);
+/**
+ * How an input file is read, by its name: TSV for *.tsv, JSON Lines for *.jsonl, plain text
+ * for *.txt (one text per line, a tab between a pair's two; no header, no quoting: read as TSV
+ * whose columns are text and text2, or for single texts the whole line), else CSV. Sets
+ * tp's format, and for plain text its quoting, delimiter and header (false); returns whether
+ * the file is plain text.
+ */
+bool prle__run_input_params(prle_table_params *tp, const char *path, bool pairs);
+
+/**
+ * The rows of an input file read whole (prle__run_input_params) when it is plain text or a
+ * table with a text or sentence1 column (*has_text true); else nothing is read and *has_text is
+ * false (the caller may try the run's dataset format). 0, or the table reader's error
+ * (PRLE_ENOTFOUND, PRLE_EIO, PRLE_EFORMAT naming the file and line) or the rows'.
+ */
+int prle__run_input_read_file(prle_run_input *out, const char *path, bool pairs, bool *has_text);
+
+/** prle__run_input_from_table for plain text (no header): columns by place, text then text2. */
+int prle__run_input_from_lines(prle_run_input *out, const prle_table *t, bool pairs);
 
 /** `in` with room for n rows (n 0 included), none filled; texts2 only for pairs. PRLE_ENOMEM. */
 int prle__run_input_alloc(prle_run_input *in, size_t n, bool pairs);

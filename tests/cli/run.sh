@@ -291,6 +291,24 @@ check predict_input 0 "$prle" predict $run --input inputs.csv --format csv
 ok predict_input_same cmp -s "$tmp/out" split.csv
 check predict_input_native 0 "$prle" predict $run --input test.csv --format csv
 ok predict_native_same cmp -s "$tmp/out" split.csv
+# plain text: one pair per line, a tab between the two texts, no header and no labels: the
+# split's predictions; a line without its tab is refused with its line number
+$py - <<'EOF'
+rows = [l.rstrip("\n").split("\t") for l in open("test.csv", encoding="utf-8")]
+with open("inputs.txt", "w", encoding="utf-8") as f:
+    f.writelines(f"{r[5]}\t{r[6]}\n" for r in rows)
+with open("inputs_bad.txt", "w", encoding="utf-8") as f:
+    f.write(f"{rows[0][5]}\t{rows[0][6]}\n{rows[1][5]}\n")
+EOF
+check predict_txt 0 "$prle" predict $run --input inputs.txt --format csv
+cp "$tmp/out" txt_out.csv
+check predict_txt_same 0 $py - txt_out.csv split.csv <<'EOF'
+import csv, sys
+got, want = (list(csv.reader(open(p)))[1:] for p in sys.argv[1:])
+assert [r[2] for r in got] == [r[2] for r in want] and all(r[1] == "" for r in got), got[:3]
+EOF
+check predict_txt_bad 2 "$prle" predict $run --input inputs_bad.txt
+contains predict_txt_bad err "inputs_bad.txt:2: text2 missing"
 # inputs are predicted in chunks of 2048 rows: 45 copies of the test rows (more than two
 # chunks) give the split's predictions in every copy (to float rounding), one header, indices
 # in order; the explanations' predictions are the predictions, their lines sum to them
