@@ -204,20 +204,15 @@ assert a == b, (a, b)
 print("ok")
 EOF
 contains same_oracle out "ok"
-# the report says when the oracle fitted on a sample
-check report_sample_analyze 0 "$prle" -q analyze $run --no-tsne --oracle-rows 60
+# the report says when the oracle fitted on a sample and when the maps showed one
+check report_sample_analyze 0 "$prle" -q analyze $run --oracle-rows 60 --tsne-rows 100
 check report_sample 0 "$prle" -q report $run
 contains report_sample runs/small/report.html "fitted on a sample of 60 of the 100 train and validation rows"
-check report_all_analyze 0 "$prle" -q analyze $run --no-tsne
+contains report_sample runs/small/report.html "one map of a seeded sample of 100 of the 120 rows (each split in proportion, the prototypes among them)"
+check report_all_analyze 0 "$prle" -q analyze $run
 check report_all 0 "$prle" -q report $run
 lacks report_all runs/small/report.html "fitted on a sample"
-# and when the maps showed a sample
-check report_tsne_sample_analyze 0 "$prle" -q analyze $run --no-oracle --tsne-rows 100
-check report_tsne_sample 0 "$prle" -q report $run
-contains report_tsne_sample runs/small/report.html "one map of a seeded sample of 100 of the 120 rows (each split in proportion, the prototypes among them)"
-check report_tsne_all_analyze 0 "$prle" -q analyze $run --no-oracle
-check report_tsne_all 0 "$prle" -q report $run
-contains report_tsne_all runs/small/report.html "one map of all rows, the splits drawn alike"
+contains report_all runs/small/report.html "one map of all rows, the splits drawn alike"
 rm model.away
 
 # errors
