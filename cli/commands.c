@@ -35,12 +35,13 @@
     "  --text A [--text2 B]  one input; datasets of pairs need both texts\n"                       \
     "  --input FILE          a table with a header: CSV (TSV for *.tsv, JSON Lines for\n"          \
     "                        *.jsonl) with a column text or sentence1, for pairs also text2\n"     \
-    "                        or sentence2, optionally label (empty cells: unknown); a file\n"      \
-    "                        without such a column is read in the run's own dataset format\n"      \
-    "                        (data.format, its text and label fields); plain text (*.txt):\n"      \
-    "                        one text per line, for pairs the two separated by a tab; a\n"         \
-    "                        table or text file is read and predicted 2,048 rows at a time,\n"     \
-    "                        so memory does not grow with it\n"                                    \
+    "                        or sentence2, optionally label or the run's own label field\n"        \
+    "                        (empty cells: unknown); a file without such a column is read\n"       \
+    "                        in the run's own dataset format (data.format, its text and\n"         \
+    "                        label fields); plain text (*.txt): one text per line, for\n"          \
+    "                        pairs the two separated by a tab; a table or text file is read\n"     \
+    "                        and predicted 2,048 rows at a time, so memory does not grow\n"        \
+    "                        with it\n"                                                            \
     "  --embeddings NPY      retrieval embeddings of new rows made elsewhere, float32 (n, H)\n"    \
     "                        .npy as the run's training embeddings were (encoder_type npy)\n"      \
     "  --split NAME          the rows of train, validation or test of the run's dataset\n"         \

@@ -46,7 +46,7 @@ static const char TSV[] = "text\tlabel\n"
 static int read_whole(prle_run_input *out, const char *path, bool pairs)
 {
     bool has_text = false;
-    int err = prle__run_input_read_file(out, path, pairs, &has_text);
+    int err = prle__run_input_read_file(out, path, pairs, NULL, &has_text);
     return err < 0 || has_text ? err : prle__error_set(PRLE_EFORMAT, "%s: no text column", path);
 }
 
@@ -62,7 +62,7 @@ static void same_rows(const char *path, bool pairs, size_t block, size_t max_row
     prle_run_input_stream *s = NULL;
     bool has_text = false;
     PT_OK(read_whole(&whole, path, pairs));
-    PT_OK(prle__run_input_open(&s, path, pairs, block, &has_text));
+    PT_OK(prle__run_input_open(&s, path, pairs, NULL, block, &has_text));
     PT_CHECK(has_text);
     size_t at = 0;
     for (int guard = 0; s && guard < 100; guard++) {
@@ -144,7 +144,7 @@ static void same_error(const char *name, const char *text, size_t max_rows, bool
     snprintf(want, sizeof want, "%s", prle_last_error());
     prle_run_input_stream *s = NULL;
     bool has_text;
-    int err = prle__run_input_open(&s, path, pairs, 4, &has_text);
+    int err = prle__run_input_open(&s, path, pairs, NULL, 4, &has_text);
     while (err == 0 && (err = prle_run_input_next(&in, s, max_rows)) == 0 && in.n)
         ;
     PT_CHECK(err < 0);
@@ -166,11 +166,11 @@ static void test_input_stream__errors_name_the_file_line(void)
     PT_CHECK(pt_write_file(p, "\n\n", 2) == 0);
     prle_run_input_stream *s = NULL;
     bool has_text;
-    PT_FAILS(prle__run_input_open(&s, p, false, 1, &has_text), PRLE_EFORMAT, "empty file");
+    PT_FAILS(prle__run_input_open(&s, p, false, NULL, 1, &has_text), PRLE_EFORMAT, "empty file");
     /* a header alone: no rows */
     PT_CHECK(pt_write_file(p, "text,label\n", 11) == 0);
     prle_run_input in = {0};
-    PT_OK(prle__run_input_open(&s, p, false, 3, &has_text));
+    PT_OK(prle__run_input_open(&s, p, false, NULL, 3, &has_text));
     PT_CHECK(has_text);
     if (s) {
         PT_OK(prle_run_input_next(&in, s, 5));
@@ -180,9 +180,44 @@ static void test_input_stream__errors_name_the_file_line(void)
     prle_run_input_close(s);
     /* no text column: not for the stream (prle_run_input_open reads the dataset format) */
     PT_CHECK(pt_write_file(p, "a,b\n1,2\n", 8) == 0);
-    PT_OK(prle__run_input_open(&s, p, false, 0, &has_text));
+    PT_OK(prle__run_input_open(&s, p, false, NULL, 0, &has_text));
     PT_CHECK(!has_text);
     prle_run_input_close(s);
+}
+
+/* Labels from a column `label`, else from the run's own label field when the table has it
+ * (a file in the run's format whose text column is `text`); the stream reads them alike. */
+static void test_input_stream__label_column(void)
+{
+    const char *p = pt_tmp("labels.jsonl");
+    static const char own[] =
+        "{\"text\": \"a\", \"rating\": 4}\n{\"text\": \"b\", \"rating\": 2.5}\n";
+    PT_CHECK(pt_write_file(p, own, sizeof own - 1) == 0);
+    prle_run_input in = {0};
+    bool has_text = false;
+    PT_OK(prle__run_input_read_file(&in, p, false, "rating", &has_text));
+    PT_CHECK(has_text && in.has_labels && in.n == 2);
+    if (in.n == 2)
+        PT_CHECK(in.label[0] == 4.0f && in.label[1] == 2.5f);
+    prle_run_input_dispose(&in);
+    PT_OK(prle__run_input_read_file(&in, p, false, NULL, &has_text));
+    PT_CHECK(!in.has_labels && in.n == 2 && isnan(in.label[0]));
+    prle_run_input_dispose(&in);
+    prle_run_input_stream *s = NULL;
+    PT_OK(prle__run_input_open(&s, p, false, "rating", 0, &has_text));
+    if (s) {
+        PT_OK(prle_run_input_next(&in, s, 10));
+        PT_CHECK(in.has_labels && in.n == 2 && in.label[1] == 2.5f);
+    }
+    prle_run_input_dispose(&in);
+    prle_run_input_close(s);
+    /* `label` wins */
+    static const char both[] = "text,rating,label\na,4,1\n";
+    p = pt_tmp("labels.csv");
+    PT_CHECK(pt_write_file(p, both, sizeof both - 1) == 0);
+    PT_OK(prle__run_input_read_file(&in, p, false, "rating", &has_text));
+    PT_CHECK(in.n == 1 && in.label[0] == 1.0f);
+    prle_run_input_dispose(&in);
 }
 
 /* Where records end: quoted newlines, "" and a closing quote at a block's edge. */
@@ -217,5 +252,6 @@ int main(void)
     PT_RUN(test_input_stream__scan_records);
     PT_RUN(test_input_stream__same_rows_any_chunking);
     PT_RUN(test_input_stream__errors_name_the_file_line);
+    PT_RUN(test_input_stream__label_column);
     return pt_report();
 }

@@ -127,7 +127,8 @@ bool prle__run_input_has_text(const prle_table *t)
     return find_col(t, first_names) != SIZE_MAX;
 }
 
-int prle__run_input_from_table(prle_run_input *out, const prle_table *t, bool pairs)
+int prle__run_input_from_table(prle_run_input *out, const prle_table *t, bool pairs,
+                               const char *label_field)
 {
     const char *path = prle_table_name(t);
     size_t c1 = find_col(t, first_names), c2 = find_col(t, second_names);
@@ -139,7 +140,11 @@ int prle__run_input_from_table(prle_run_input *out, const prle_table *t, bool pa
                                "%s: this run's dataset has text pairs: the file needs a "
                                "sentence2 (or text2) column beside %s",
                                path, prle_table_col_name(t, c1));
-    return from_table(out, t, c1, c2, find_col(t, label_names), pairs);
+    const char *const own[] = {label_field, NULL};
+    size_t cl = find_col(t, label_names);
+    if (cl == SIZE_MAX && label_field)
+        cl = find_col(t, own);
+    return from_table(out, t, c1, c2, cl, pairs);
 }
 
 /* The file as the test split of the run's dataset (its format, fields and label). */
@@ -201,7 +206,8 @@ int prle__run_input_from_lines(prle_run_input *out, const prle_table *t, bool pa
     return from_table(out, t, 0, 1, SIZE_MAX, pairs);
 }
 
-int prle__run_input_read_file(prle_run_input *out, const char *path, bool pairs, bool *has_text)
+int prle__run_input_read_file(prle_run_input *out, const char *path, bool pairs,
+                              const char *label_field, bool *has_text)
 {
     prle_table_params tp = prle_table_default_params();
     prle_table *t = NULL;
@@ -210,7 +216,7 @@ int prle__run_input_read_file(prle_run_input *out, const char *path, bool pairs,
     *has_text = lines || (err == 0 && find_col(t, first_names) != SIZE_MAX);
     if (err == 0 && *has_text)
         err = lines ? prle__run_input_from_lines(out, t, pairs)
-                    : prle__run_input_from_table(out, t, pairs);
+                    : prle__run_input_from_table(out, t, pairs, label_field);
     prle_table_free(t);
     return err;
 }
@@ -218,7 +224,8 @@ int prle__run_input_read_file(prle_run_input *out, const char *path, bool pairs,
 int prle_run_input_read(prle_run_input *out, const prle_run_folder *rf, const char *path)
 {
     bool pairs = prle_dataset_n_texts(prle_run_folder_dataset(rf)) > 1, has_text;
-    int err = prle__run_input_read_file(out, path, pairs, &has_text);
+    int err = prle__run_input_read_file(
+        out, path, pairs, prle_run_folder_config(rf)->data.label_field.name, &has_text);
     if (err == PRLE_ENOTFOUND || err == PRLE_EIO || has_text)
         return err;
     prle_error_clear(); /* not a table of texts: the run's dataset format */

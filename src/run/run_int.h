@@ -179,7 +179,8 @@ bool prle__run_input_params(prle_table_params *tp, const char *path, bool pairs)
  * false (the caller may try the run's dataset format). 0, or the table reader's error
  * (PRLE_ENOTFOUND, PRLE_EIO, PRLE_EFORMAT naming the file and line) or the rows'.
  */
-int prle__run_input_read_file(prle_run_input *out, const char *path, bool pairs, bool *has_text);
+int prle__run_input_read_file(prle_run_input *out, const char *path, bool pairs,
+                              const char *label_field, bool *has_text);
 
 /** prle__run_input_from_table for plain text (no header): columns by place, text then text2. */
 int prle__run_input_from_lines(prle_run_input *out, const prle_table *t, bool pairs);
@@ -191,14 +192,17 @@ int prle__run_input_alloc(prle_run_input *in, size_t n, bool pairs);
 bool prle__run_input_has_text(const prle_table *t);
 
 /** The rows of a table with a `text` or `sentence1` column (and `text2` / `sentence2` for
- *  pairs, optionally `label`). PRLE_EFORMAT naming file and line, PRLE_EINVAL, PRLE_ENOMEM. */
-int prle__run_input_from_table(prle_run_input *out, const prle_table *t, bool pairs);
+ *  pairs), labels from a column `label`, else `label_field` (the run's data.label_field; NULL:
+ *  none) when the table has it. PRLE_EFORMAT naming file and line, PRLE_EINVAL, PRLE_ENOMEM. */
+int prle__run_input_from_table(prle_run_input *out, const prle_table *t, bool pairs,
+                               const char *label_field);
 
-/** prle_run_input_open without a run folder, reading `block` bytes at a time (0: 1 MB);
+/** prle_run_input_open without a run folder (labels as prle__run_input_from_table reads them),
+ *  reading `block` bytes at a time (0: 1 MB);
  *  *has_text says whether the header (JSON Lines: the first record) names a text column.
  *  Without one the stream is open but not to be read: prle_run_input_open then reads the
  *  file whole in the run's dataset format. */
-int prle__run_input_open(prle_run_input_stream **out, const char *path, bool pairs, size_t block,
-                         bool *has_text);
+int prle__run_input_open(prle_run_input_stream **out, const char *path, bool pairs,
+                         const char *label_field, size_t block, bool *has_text);
 
 #endif
