@@ -565,6 +565,43 @@ static bool stop_at_100(const prle_progress *info, void *ud)
     return info->done < 100;
 }
 
+/* Degenerate rows: all alike (no spread: the random start instead, as the same seed gives it),
+ * on one line (a rank-1 covariance; LAPACK's eigensolver then fills its whole eigenvalue array,
+ * which once overran a two-slot one on the stack), and duplicates: finite maps. */
+static void test_tsne__degenerate_rows(void)
+{
+    size_t n = 120, d = 40;
+    prle_matrix x = {0};
+    PT_OK(prle_matrix_alloc(&x, n, d));
+    prle_tsne_params p = prle_tsne_default_params(), pr = p;
+    pr.init = PRLE_TSNE_INIT_RANDOM;
+    for (int kind = 0; kind < 3; kind++) {
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < d; j++)
+                x.data[i * d + j] = (float)(0.01 * (double)j) +
+                                    (kind == 1 && j == 0 ? 1e-3f * (float)i : 0.0f) +
+                                    (kind == 2 ? (float)(i % 3) * (j % 2 ? 1.0f : -1.0f) : 0.0f);
+        prle_tsne *t = NULL, *tr = NULL;
+        PT_OK(prle_tsne_fit(&t, &x, &p));
+        if (!t)
+            continue;
+        const prle_matrix *y = prle_tsne_embedding(t);
+        bool finite = true;
+        for (size_t e = 0; e < 2 * n; e++)
+            finite &= isfinite(y->data[e]) != 0;
+        PT_CHECK(finite && isfinite(prle_tsne_get_info(t).kl_divergence));
+        if (kind == 0) { /* the PCA start had no direction: the random start's map */
+            PT_OK(prle_tsne_fit(&tr, &x, &pr));
+            if (tr)
+                PT_CHECK(memcmp(y->data, prle_tsne_embedding(tr)->data, 2 * n * sizeof *y->data) ==
+                         0);
+            prle_tsne_free(tr);
+        }
+        prle_tsne_free(t);
+    }
+    prle_matrix_dispose(&x);
+}
+
 static void test_tsne__errors(void)
 {
     prle_matrix x = gaussian_rows(40, 4, 6, 0, 0.0);
@@ -633,8 +670,8 @@ static void test_tsne__cache(void)
         fclose(f);
     }
     PT_EQ_INT(prle__tsne_cache_load(&xy, &info, path, &x, &p), 0);
-    prle__tsne_cache_store("/nonexistent-folder/map.safetensors", &x, &p,
-                           prle_tsne_embedding(t), &made);
+    prle__tsne_cache_store("/nonexistent-folder/map.safetensors", &x, &p, prle_tsne_embedding(t),
+                           &made);
     PT_CHECK(prle_last_error()[0] == 0);
     remove(path);
     prle_tsne_free(t);
@@ -653,6 +690,7 @@ int main(void)
     PT_RUN(test_tsne__fft_repulsion);
     PT_RUN(test_tsne__methods_agree);
     PT_RUN(test_tsne__deterministic);
+    PT_RUN(test_tsne__degenerate_rows);
     PT_RUN(test_tsne__errors);
     PT_RUN(test_tsne__cache);
     return pt_report();

@@ -11,7 +11,8 @@ PRLE_BEGIN_DECL
 /** How the embedding starts. */
 typedef enum prle_tsne_init {
     PRLE_TSNE_INIT_PCA = 0,   /**< top-2 principal components, scaled so std(PC1) = 1e-4;
-                                   signs as scikit-learn's svd_flip */
+                                   signs as scikit-learn's svd_flip; rows with no spread
+                                   (all alike) start as PRLE_TSNE_INIT_RANDOM */
     PRLE_TSNE_INIT_RANDOM = 1 /**< N(0, 1e-4^2) draws from stream (seed, "tsne.init", 0) */
 } prle_tsne_init;
 

@@ -109,12 +109,16 @@ int prle_tsne_params_check(const prle_tsne_params *p)
 static int top2_eigen(double *vec, double *val, double *a, size_t m)
 {
     lapack_int found = 0, k = m < 2 ? (lapack_int)m : 2;
-    double w[2] = {0, 0}, z[4] = {0, 0, 0, 0};
+    double z[4] = {0, 0, 0, 0};
     double *zz = m > 2 ? malloc(m * 2 * sizeof *zz) : z;
+    /* W holds N values whatever the range: LAPACK may fill it all (a zero matrix, or ties at
+     * the boundary, from constant or collinear rows) */
+    double *w = calloc(m ? m : 1, sizeof *w);
     lapack_int *isuppz = malloc(2 * 2 * sizeof *isuppz);
-    if (!zz || !isuppz) {
+    if (!zz || !w || !isuppz) {
         if (zz != z)
             free(zz);
+        free(w);
         free(isuppz);
         return prle__error_nomem("tsne pca");
     }
@@ -134,6 +138,7 @@ static int top2_eigen(double *vec, double *val, double *a, size_t m)
         val[c] = c < k ? w[k - 1 - c] : 0.0;
     if (zz != z)
         free(zz);
+    free(w);
     free(isuppz);
     return err;
 }
@@ -201,14 +206,19 @@ done:
     return err;
 }
 
+static void random_start(double *y, size_t n, uint64_t seed)
+{
+    prle_rng r;
+    prle_rng_init(&r, seed, "tsne.init", 0);
+    for (size_t i = 0; i < 2 * n; i++)
+        y[i] = 1e-4 * prle_rng_normal(&r);
+}
+
 static int tsne_start(double *y, const prle_matrix *x, const prle_tsne_params *p)
 {
     size_t n = x->rows;
     if (p->init == PRLE_TSNE_INIT_RANDOM) {
-        prle_rng r;
-        prle_rng_init(&r, p->seed, "tsne.init", 0);
-        for (size_t i = 0; i < 2 * n; i++)
-            y[i] = 1e-4 * prle_rng_normal(&r);
+        random_start(y, n, p->seed);
         return 0;
     }
     if (x->cols < 2)
@@ -225,8 +235,10 @@ static int tsne_start(double *y, const prle_matrix *x, const prle_tsne_params *p
     for (size_t i = 0; i < n; i++)
         var += (y[2 * i] - mu) * (y[2 * i] - mu);
     double sd = sqrt(var / (double)n);
-    if (!(sd > 0.0))
-        return prle__error_set(PRLE_EINVAL, "tsne: pca init of constant rows (std 0); use random");
+    if (!(sd > 0.0)) { /* constant rows: no direction to start along */
+        random_start(y, n, p->seed);
+        return 0;
+    }
     for (size_t i = 0; i < 2 * n; i++)
         y[i] = y[i] / sd * 1e-4;
     return 0;
