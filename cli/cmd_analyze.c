@@ -70,9 +70,10 @@ static void print_summary(const prle_analysis_summary *s, const char *run_dir)
     if (!isnan(s->tsne_kl[0]) && s->tsne_rows < n_all)
         printf("t-SNE of a sample of %zu of the %zu rows:\n", s->tsne_rows, n_all);
     if (!isnan(s->tsne_kl[0]))
-        printf("t-SNE (perplexity 30): retrieval KL %.4f %s %.1f s; value KL %.4f in %.1f s\n",
-               s->tsne_kl[0], s->tsne_cached[0] ? "read from the embedding cache in" : "in",
-               s->tsne_seconds[0], s->tsne_kl[1], s->tsne_seconds[1]);
+        printf("t-SNE (perplexity %.3g): retrieval KL %.4f %s %.1f s; value KL %.4f in %.1f s\n",
+               s->tsne_perplexity, s->tsne_kl[0],
+               s->tsne_cached[0] ? "read from the embedding cache in" : "in", s->tsne_seconds[0],
+               s->tsne_kl[1], s->tsne_seconds[1]);
     printf("wrote %s/analysis.json (%.1f s)\n", run_dir, s->seconds);
 }
 

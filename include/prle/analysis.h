@@ -117,11 +117,13 @@ typedef struct prle_analysis_summary {
     double corr_spearman[2];
     prle_oracle_result oracle[2]; /**< [0] svr, [1] linear; labels on the 0-1 scale */
     size_t n_oracle;              /**< 2, or 0 when not computed */
-    size_t oracle_rows; /**< train + validation rows the oracle fitted on: all, or a seeded
-                             sample of prle_analyze_params.oracle_max_rows */
-    size_t tsne_rows;   /**< rows the t-SNE maps show: all, or a seeded sample of
-                             prle_analyze_params.tsne_max_rows */
-    double tsne_kl[2];  /**< [0] retrieval, [1] value; NaN when not computed */
+    size_t oracle_rows;     /**< train + validation rows the oracle fitted on: all, or a seeded
+                                 sample of prle_analyze_params.oracle_max_rows */
+    size_t tsne_rows;       /**< rows the t-SNE maps show: all, or a seeded sample of
+                                 prle_analyze_params.tsne_max_rows */
+    double tsne_perplexity; /**< the maps' perplexity: 30, or (rows - 1) / 3 for fewer than
+                                 91 rows */
+    double tsne_kl[2];      /**< [0] retrieval, [1] value; NaN when not computed */
     double tsne_seconds[2];
     bool tsne_cached[2]; /**< the map was read from the embedding cache (the retrieval one) */
     double seconds;      /**< the whole call */

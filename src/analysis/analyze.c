@@ -283,6 +283,7 @@ int prle_analyze_run_summary(prle_analysis_summary *out, const char *run_dir,
         sm.n_oracle = a.has_oracle ? 2 : 0;
         sm.oracle_rows = a.oracle_rows;
         sm.tsne_rows = a.tsne_n[0] + a.tsne_n[1] + a.tsne_n[2];
+        sm.tsne_perplexity = a.perplexity;
         sm.seconds = prle__now() - t0;
         *out = sm;
     }

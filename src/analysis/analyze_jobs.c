@@ -429,6 +429,11 @@ int prle__analyze_jobs(prle__analysis *a, size_t *medoids, const prle__run_data 
     }
     if (p->tsne && (err = tsne_sample(a, r, p)) < 0)
         goto done;
+    /* a map of few rows: perplexity (rows - 1) / 3, as openTSNE lowers it (3 perplexity
+     * neighbours a row) */
+    size_t n_map = a->tsne_n[0] + a->tsne_n[1] + a->tsne_n[2];
+    if (p->tsne && 3.0 * a->perplexity > (double)n_map - 1.0)
+        a->perplexity = ((double)n_map - 1.0) / 3.0;
     if (p->oracle_moe) {
         if ((err = oracle_prepare(&j.o, medoids, a, r, p)) < 0)
             goto done;

@@ -178,6 +178,10 @@ assert t["labels"] == [r % 6 for r in rows], "labels of the sampled rows"
 for s in ("retrieval", "value"):
     assert len(t[s]["xy"]) == 100, s
 EOF
+# a map of fewer than 91 rows: perplexity (rows - 1) / 3, said on the line and in the file
+check tsne_rows_few 0 "$prle" analyze $run --no-oracle --tsne-rows 40
+matches tsne_rows_few out "^t-SNE \(perplexity 13\): retrieval KL [0-9.]+ "
+ok tsne_rows_few_json grep -q '"perplexity": 13,' $run/analysis.json
 check tsne_rows_all 0 "$prle" -q analyze $run --no-oracle --tsne-rows 0
 check tsne_rows_all_json 0 "$py" -c 'import json, sys; t = json.load(open(sys.argv[1]))["tsne"]
 assert t["counts"] == [80, 20, 20] and "rows" not in t and "counts_all" not in t, t["counts"]
