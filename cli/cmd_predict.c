@@ -286,6 +286,16 @@ int cmd_predict(int argc, char **argv)
         if ((err = prle_conformal_fit(&conf, rf, level, adaptive)) < 0)
             goto fail;
         c = &conf;
+        if (isinf(conf.q)) {
+            size_t need = conf.n_calib; /* the fewest rows with ceil((n + 1) level) <= n */
+            while (ceil((double)(need + 1) * level) > (double)need)
+                need++;
+            fprintf(stderr,
+                    "prle: notice: --interval %g: the run's %zu validation rows are too few "
+                    "for a narrower interval at this level (it needs %zu); the intervals are "
+                    "the label range\n",
+                    level, conf.n_calib, need);
+        }
     }
     if (text) {
         if (pairs && !text2) {

@@ -43,6 +43,16 @@ static void test_conformal__cross_fit_by_hand(void)
     PT_EQ_INT(st.test.n, 2);
     PT_NEAR(st.test.coverage, 0.5, 1e-12);
     PT_NEAR(st.test.mean_width, 38, 1e-9);
+    /* a level the rows are too few for: at 0.97 the 20 rows' ceil(21 * 0.97) = 21st smallest
+     * is past them (and each fold's ceil(19 * 0.97) = 19th of 18), so q is infinite and every
+     * interval the whole label range [-100, 100]: coverage 1, width 200 (once the largest
+     * residual, 20 and 19, which kept the 0.97 promise for 19 of 20 rows) */
+    PT_OK(prle_interval_stats_compute(&st, 0.97, false, yv, pv, wv, 20, yt, pt2, wt, 2, 2, -100,
+                                      100));
+    PT_CHECK(isinf(st.q) && st.q > 0);
+    PT_NEAR(st.validation.coverage, 1, 0);
+    PT_NEAR(st.validation.mean_width, 200, 1e-9);
+    PT_NEAR(st.test.coverage, 1, 0);
     /* fewer rows than folds: not computed, no error; a bad level: EINVAL */
     PT_OK(prle_interval_stats_compute(&st, 0.9, false, yv, pv, wv, 9, yt, pt2, wt, 2, 2, 0, 1));
     PT_CHECK(!st.present);

@@ -379,7 +379,9 @@ typedef struct prle_conformal {
  * Calibrates split-conformal intervals on the validation split of the run: scores
  * r_i = |y_i - yhat_i| / s_i, with s_i = 1 (plain) or s_i = 1 + H_i / ln P, H_i the entropy
  * of row i's routing weights (adaptive; s_i = 1 when P = 1); q is the ceil((n + 1) level)-th
- * smallest score (the largest when that exceeds n); the label range is the dataset's.
+ * smallest score, or +infinity when that exceeds n (fewer than level / (1 - level) rows: the
+ * interval is then the whole label range, the only one that keeps the guarantee); the label
+ * range is the dataset's.
  * The guarantee (coverage >= level) holds for rows exchangeable with the validation rows; a
  * test split from other sources may fall short (prle_interval_stats_compute measures it).
  * PRLE_EINVAL for a level outside (0, 1) or fewer than 2 labelled validation rows.

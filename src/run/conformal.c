@@ -31,13 +31,15 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The ceil((n + 1) level)-th smallest of r[0..n) (the largest when that exceeds n); sorts r. */
+/* The ceil((n + 1) level)-th smallest of r[0..n); +infinity when that exceeds n (too few rows
+ * for the level: only the whole range keeps the guarantee); sorts r. */
 static double quantile(double *r, size_t n, double level)
 {
     qsort(r, n, sizeof *r, cmp_double);
     double k = ceil((double)(n + 1) * level);
-    size_t ki = k > (double)n ? n : (size_t)k;
-    return r[ki ? ki - 1 : 0];
+    if (k > (double)n)
+        return INFINITY;
+    return r[k >= 1 ? (size_t)k - 1 : 0];
 }
 
 void prle__conformal_interval(float *lo, float *hi, double yhat, double half, double mn, double mx)

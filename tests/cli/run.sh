@@ -379,6 +379,13 @@ ok interval_width $py interval.py $run plain
 check predict_adaptive 0 "$prle" predict $run --split test --interval 0.9 --adaptive --format csv
 cp "$tmp/out" interval.csv
 ok adaptive_width $py interval.py $run adaptive
+# a level the 100 validation rows are too few for (0.995: ceil(101 * 0.995) = 101 > 100): every
+# interval is the label range 0-5, and a notice says how many rows it needs
+check predict_level_too_high 0 "$prle" predict $run --split test --interval 0.995 --format csv
+contains predict_level_too_high err "the run's 100 validation rows are too few for a narrower interval at this level (it needs 199)"
+ok predict_level_range $py -c 'import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert len(rows) == 100 and all(float(r["lo"]) == 0 and float(r["hi"]) == 5 for r in rows)' "$tmp/out"
 check predict_bad_level 2 "$prle" predict $run --split test --interval 1.5
 check predict_bad_input 2 "$prle" predict $run --input missing.csv
 check predict_two_inputs 2 "$prle" predict $run --split test --text a
