@@ -71,6 +71,16 @@ static void test_csv__quoted_fields(void)
     PT_FAILS(prle_table_column(&col, t, "label"), PRLE_ENOTFOUND, "\"id\", \"text\", \"score\"");
     PT_FAILS(prle_table_column(&col, t, "3"), PRLE_ENOTFOUND, "quoted.csv: no column 3");
     prle_table_free(t);
+    /* a name the header gives twice is refused, not the first taken; the others still resolve */
+    static const char twice[] = "text,y,text\na,1,b\n";
+    PT_OK(prle_table_read_buffer(&t, twice, sizeof twice - 1, "twice.csv", &p));
+    PT_FAILS(prle_table_column(&col, t, "text"), PRLE_EINVAL,
+             "twice.csv: the header names column \"text\" twice (columns 0 and 2)");
+    PT_OK(prle_table_column(&col, t, "y"));
+    PT_EQ_INT(col, 1);
+    PT_OK(prle_table_column(&col, t, "2"));
+    PT_EQ_INT(col, 2);
+    prle_table_free(t);
 }
 
 static void test_csv__crlf_bom_last_line(void)

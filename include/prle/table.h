@@ -116,7 +116,8 @@ PRLE_API const char *prle_table_col_name(const prle_table *table, size_t col);
 /**
  * Finds a column by name, or by 0-based number written in decimal ("4"); a name matching a
  * header wins over a number. PRLE_ENOTFOUND naming the file and the column (with the
- * available names) when there is no such column.
+ * available names) when there is no such column; PRLE_EINVAL when the header gives the name
+ * to two columns.
  */
 PRLE_API int prle_table_column(size_t *out, const prle_table *table, const char *name_or_number);
 

@@ -704,6 +704,13 @@ int prle_table_column(size_t *out, const prle_table *t, const char *spec)
     if (t->named)
         for (size_t k = 0; k < t->n_cols; k++)
             if (strcmp(t->text + t->cols[k].off, spec) == 0) {
+                for (size_t j = k + 1; j < t->n_cols; j++) /* a name given twice: which one? */
+                    if (strcmp(t->text + t->cols[j].off, spec) == 0)
+                        return prle__error_set(PRLE_EINVAL,
+                                               "%s: the header names column \"%s\" twice "
+                                               "(columns %zu and %zu); rename one, or give it "
+                                               "by number",
+                                               t->name, spec, k, j);
                 *out = k;
                 return 0;
             }
