@@ -608,10 +608,15 @@ static void test_dataset__bad_config(void)
     PT_FAILS(load_yaml(&ds, "data: {files: {train: c.csv, test: c.csv}, text_fields: [t],"
                             " label_field: y}\n"),
              PRLE_EINVAL, "data.files.validation is not set");
+    /* unset fields: the file's columns named */
     PT_FAILS(load_yaml(&ds, "data: {file: c.csv, label_field: y}\n"), PRLE_EINVAL,
-             "data.text_fields is not set");
+             "data.text_fields is not set (one text column, or two for a pair; ");
+    PT_FAILS(load_yaml(&ds, "data: {file: c.csv, label_field: y}\n"), PRLE_EINVAL,
+             "c.csv has columns \"t\", \"y\")");
     PT_FAILS(load_yaml(&ds, "data: {file: c.csv, text_fields: [t]}\n"), PRLE_EINVAL,
-             "data.label_field is not set");
+             "data.label_field is not set (the label column; ");
+    PT_FAILS(load_yaml(&ds, "data: {file: c.csv, header: false, text_fields: [0]}\n"), PRLE_EINVAL,
+             "c.csv has columns 2, no header)");
     PT_FAILS(load_yaml(&ds, "data: {file: c.csv, text_fields: [t, t, t], label_field: y}\n"),
              PRLE_EINVAL, "data.text_fields has 3 fields");
     PT_FAILS(load_yaml(&ds, "data: {file: c.csv, text_fields: [t], label_field: y,"

@@ -121,6 +121,10 @@ PRLE_API const char *prle_table_col_name(const prle_table *table, size_t col);
  */
 PRLE_API int prle_table_column(size_t *out, const prle_table *table, const char *name_or_number);
 
+/** The table's columns for a message, into buf (cap bytes, cut with "..."): `"id", "text"`, or
+ *  `3, no header`. Returns buf. */
+PRLE_API const char *prle_table_columns_desc(const prle_table *table, char *buf, size_t cap);
+
 /** Number of rows dropped under PRLE_BAD_ROW_SKIP. */
 PRLE_API size_t prle_table_n_skipped(const prle_table *table);
 

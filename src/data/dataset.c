@@ -236,6 +236,15 @@ static int read_rows(ds_file *f, ds_rows *out, const prle__ds_spec *spec)
         goto done;
 
     size_t tcol[2] = {0, 0}, lcol = 0;
+    char cols[256];
+    if (spec->n_texts == 0 || (!spec->label_field.name && spec->label_field.index < 0)) {
+        err = prle__error_set(PRLE_EINVAL, "data.%s is not set (%s; %s has columns %s)",
+                              spec->n_texts ? "label_field" : "text_fields",
+                              spec->n_texts ? "the label column"
+                                            : "one text column, or two for a pair",
+                              f->path, prle_table_columns_desc(t, cols, sizeof cols));
+        goto done;
+    }
     for (size_t i = 0; i < spec->n_texts; i++)
         if ((err = find_column(&tcol[i], t, &spec->text_fields[i], "data.text_fields")) < 0)
             goto done;

@@ -465,11 +465,8 @@ int prle__ds_spec_resolve(prle__ds_spec *spec, const prle_data_config *d,
                                : !spec->files[1] ? "validation"
                                                  : "test");
     }
-    if (spec->n_texts == 0)
-        return prle__error_set(PRLE_EINVAL, "data.text_fields is not set (one text column, or "
-                                            "two for a pair)");
-    if (!spec->label_field.name && spec->label_field.index < 0)
-        return prle__error_set(PRLE_EINVAL, "data.label_field is not set");
+    /* data.text_fields and data.label_field unset: an error once the file's columns are
+     * known (dataset.c), to name them */
     if (!isnan(spec->label_min) && !isnan(spec->label_max) && !(spec->label_min < spec->label_max))
         return prle__error_set(PRLE_EINVAL, "data.label_min (%g) must be below data.label_max (%g)",
                                spec->label_min, spec->label_max);

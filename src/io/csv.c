@@ -734,19 +734,30 @@ int prle_table_column(size_t *out, const prle_table *t, const char *spec)
                                "column number",
                                t->name, spec);
     char list[256];
+    return prle__error_set(PRLE_ENOTFOUND, "%s: no column \"%s\" (columns: %s)", t->name, spec,
+                           prle_table_columns_desc(t, list, sizeof list));
+}
+
+const char *prle_table_columns_desc(const prle_table *t, char *buf, size_t cap)
+{
     size_t used = 0;
-    list[0] = '\0';
-    for (size_t k = 0; k < t->n_cols && used < sizeof list - 1; k++) {
-        int m = snprintf(list + used, sizeof list - used, "%s\"%s\"", k ? ", " : "",
-                         t->text + t->cols[k].off);
+    if (cap < 8)
+        return cap ? (buf[0] = '\0', buf) : buf;
+    buf[0] = '\0';
+    if (!t->named) {
+        snprintf(buf, cap, "%zu, no header", prle_table_n_cols(t));
+        return buf;
+    }
+    for (size_t k = 0; k < t->n_cols && used < cap - 1; k++) {
+        int m =
+            snprintf(buf + used, cap - used, "%s\"%s\"", k ? ", " : "", t->text + t->cols[k].off);
         if (m < 0)
             break;
         used += (size_t)m;
     }
-    if (used >= sizeof list - 1)
-        memcpy(list + sizeof list - 4, "...", 4);
-    return prle__error_set(PRLE_ENOTFOUND, "%s: no column \"%s\" (columns: %s)", t->name, spec,
-                           list);
+    if (used >= cap - 1)
+        memcpy(buf + cap - 4, "...", 4);
+    return buf;
 }
 
 size_t prle_table_n_skipped(const prle_table *t)
