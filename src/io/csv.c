@@ -741,9 +741,11 @@ int prle_table_column(size_t *out, const prle_table *t, const char *spec)
 const char *prle_table_columns_desc(const prle_table *t, char *buf, size_t cap)
 {
     size_t used = 0;
-    if (cap < 8)
-        return cap ? (buf[0] = '\0', buf) : buf;
+    if (cap == 0)
+        return buf;
     buf[0] = '\0';
+    if (cap < 8) /* no room for a name */
+        return buf;
     if (!t->named) {
         snprintf(buf, cap, "%zu, no header", prle_table_n_cols(t));
         return buf;
