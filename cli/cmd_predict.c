@@ -153,10 +153,54 @@ static int plain_rows(prle_run_folder *rf, const rows *r, out_format fmt)
     return err;
 }
 
+/* The labelled rows seen so far (one pass over the chunks: means and co-moments as Welford's
+ * update keeps them), for a line at the end. */
+typedef struct label_score {
+    size_t n, rows, covered;
+    double mx, my, cxy, m2x, m2y, se, ae;
+} label_score;
+
+static void score_rows(label_score *s, const rows *r)
+{
+    s->rows += r->n;
+    for (size_t i = 0; r->label && i < r->n; i++) {
+        double y = r->label[i], p = r->yhat[i];
+        if (!isfinite(y))
+            continue;
+        s->n++;
+        double dx = p - s->mx, dy = y - s->my;
+        s->mx += dx / (double)s->n;
+        s->my += dy / (double)s->n;
+        s->m2x += dx * (p - s->mx);
+        s->m2y += dy * (y - s->my);
+        s->cxy += dx * (y - s->my);
+        s->se += (p - y) * (p - y);
+        s->ae += fabs(p - y);
+        s->covered += r->lo && y >= r->lo[i] && y <= r->hi[i];
+    }
+}
+
+/* "prle: predict: N labelled rows ...: pearson, MSE, MAE (raw scale)" on stderr. */
+static void print_score(const label_score *s, const prle_conformal *c)
+{
+    if (!s->n)
+        return;
+    double pearson = s->m2x > 0 && s->m2y > 0 ? s->cxy / sqrt(s->m2x * s->m2y) : NAN;
+    fprintf(stderr, "prle: predict: %zu labelled rows", s->n);
+    if (s->n < s->rows)
+        fprintf(stderr, " (of %zu)", s->rows);
+    fprintf(stderr, ": pearson %.4f, mse %.5g, mae %.5g (the labels' scale)", pearson,
+            s->se / (double)s->n, s->ae / (double)s->n);
+    if (c)
+        fprintf(stderr, "; %.1f%% inside their %g interval",
+                100.0 * (double)s->covered / (double)s->n, c->level);
+    fputc('\n', stderr);
+}
+
 /* Predictions of the rows of z (with k > 0 their explanations, from the same batched forward),
- * intervals with `c`, then the rows printed. */
+ * intervals with `c`, then the rows printed; labelled rows scored into `sc`. */
 static int emit(prle_run_folder *rf, const prle_matrix *z, rows *r, const prle_conformal *c, long k,
-                out_format fmt)
+                out_format fmt, label_score *sc)
 {
     const prle_model *m = prle_run_folder_model(rf);
     size_t n1 = r->n ? r->n : 1, P = prle_model_n_prototypes(m);
@@ -178,6 +222,7 @@ static int emit(prle_run_folder *rf, const prle_matrix *z, rows *r, const prle_c
     if (c && r->n && (err = prle_conformal_apply(lo, hi, c, m, z, yhat)) < 0)
         goto done;
     r->lo = lo, r->hi = hi;
+    score_rows(sc, r);
     err = k > 0 ? explain_rows(rf, r, &x, fmt) : plain_rows(rf, r, fmt);
 done:
     free(yhat), free(lo), free(hi);
@@ -276,6 +321,7 @@ int cmd_predict(int argc, char **argv)
     prle_matrix z = {0};
     rows r = {0};
     prle_conformal conf, *c = NULL;
+    label_score score = {0};
     const char **blank = NULL;
     int err, rc = CLI_OK;
     if ((err = prle_run_folder_open(&rf, dir)) < 0)
@@ -321,7 +367,7 @@ int cmd_predict(int argc, char **argv)
                        .text2 = (const char *const *)in.text2,
                        .label = in.has_labels ? in.label : NULL};
             if ((in.n && (err = prle_run_folder_encode(&z, rf, r.text, r.text2, in.n)) < 0) ||
-                (err = emit(rf, &z, &r, c, k, fmt)) < 0)
+                (err = emit(rf, &z, &r, c, k, fmt, &score)) < 0)
                 goto fail;
             prle_matrix_dispose(&z);
             if (!in.n)
@@ -352,13 +398,15 @@ int cmd_predict(int argc, char **argv)
                    .from_split = true,
                    .split = sp};
     }
-    if ((err = emit(rf, &z, &r, c, k, fmt)) < 0)
+    if ((err = emit(rf, &z, &r, c, k, fmt, &score)) < 0)
         goto fail;
     goto done;
 fail:
     rc = cli_fail(err);
 done:
     fflush(stdout);
+    if (rc == CLI_OK && !cli_opts.quiet)
+        print_score(&score, c);
     free(blank);
     prle_matrix_dispose(&z);
     prle_run_input_dispose(&in);

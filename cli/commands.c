@@ -45,6 +45,8 @@
     "  --embeddings NPY      retrieval embeddings of new rows made elsewhere, float32 (n, H)\n"    \
     "                        .npy as the run's training embeddings were (encoder_type npy)\n"      \
     "  --split NAME          the rows of train, validation or test of the run's dataset\n"         \
+    "Rows with labels are scored on a last line on stderr (Pearson, MSE, MAE; with\n"              \
+    "--interval the share inside their intervals).\n"                                              \
     "Texts are encoded as in training (the config's encoder fitted on the train texts, pair\n"     \
     "features) and mapped through the run's kernel.\n"                                             \
     "  --explain K           the K heaviest prototypes, by routing weight W_p (training row,\n"    \

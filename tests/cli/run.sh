@@ -347,6 +347,7 @@ EOF
 # split-conformal intervals: q is the ceil(101 * 0.9) = 91st smallest validation residual;
 # the ends are clipped to the label range
 check predict_interval 0 "$prle" predict $run --split test --interval 0.9 --format csv
+cp "$tmp/err" scored.err
 cat >interval.py <<'EOF'
 import csv, json, math, sys
 run, mode = sys.argv[1], sys.argv[2]
@@ -374,6 +375,17 @@ assert clipped > 0, "no interval reaches past the label range: the clipping is n
 EOF
 cp "$tmp/out" interval.csv
 ok interval_width $py interval.py $run plain
+# labelled rows are scored on a line at the end: the test split's metrics.json numbers, and the
+# coverage of its intervals
+check predict_scored 0 $py - "$run/metrics.json" scored.err <<'EOF'
+import json, re, sys
+t = json.load(open(sys.argv[1]))["splits"]["test"]["raw"]
+line = open(sys.argv[2]).read()
+m = re.search(r"prle: predict: 100 labelled rows: pearson (\S+), mse (\S+), mae (\S+) \(the labels' scale\); ([0-9.]+)% inside their 0.9 interval", line)
+assert m, line
+p, mse, mae = (float(m.group(i)) for i in (1, 2, 3))
+assert abs(p - t["pearson"]) < 1e-4 and abs(mse - t["mse"]) < 1e-4 * t["mse"] and abs(mae - t["mae"]) < 1e-4 * t["mae"], (m.groups(), t)
+EOF
 "$prle" predict $run --split validation --explain 50 --format json >val_w.jsonl
 "$prle" predict $run --split test --explain 50 --format json >test_w.jsonl
 check predict_adaptive 0 "$prle" predict $run --split test --interval 0.9 --adaptive --format csv
