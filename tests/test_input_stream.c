@@ -159,6 +159,9 @@ static void test_input_stream__errors_name_the_file_line(void)
     same_error("stream_quote.csv", "text,label\na,1\nb,2\nc,3\n\"never\nclosed,4\n", 2, false);
     same_error("stream_json.jsonl", "{\"text\": \"a\"}\n{\"text\": \"b\"}\n\n{\"text\": \"c\",\n",
                1, false);
+    /* a name the header gives twice */
+    same_error("stream_dup.csv", "text,text,label\na,b,1\n", 1, false);
+    PT_CHECK(strstr(prle_last_error(), "names column \"text\" twice (columns 0 and 1)") != NULL);
     /* a pair's line without its tab */
     same_error("stream_pairs.txt", "a\tb\nc\td\n\ne only\nf\tg\n", 1, true);
     PT_CHECK(strstr(prle_last_error(), "stream_pairs.txt:4: text2 missing") != NULL);

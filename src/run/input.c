@@ -144,6 +144,13 @@ int prle__run_input_from_table(prle_run_input *out, const prle_table *t, bool pa
     size_t cl = find_col(t, label_names);
     if (cl == SIZE_MAX && label_field)
         cl = find_col(t, own);
+    size_t used[3] = {c1, pairs ? c2 : SIZE_MAX, cl}, k;
+    for (int u = 0; u < 3; u++) { /* a name the header gives twice: refused, as in datasets */
+        int err =
+            used[u] == SIZE_MAX ? 0 : prle_table_column(&k, t, prle_table_col_name(t, used[u]));
+        if (err < 0)
+            return err;
+    }
     return from_table(out, t, c1, c2, cl, pairs);
 }
 
