@@ -202,6 +202,16 @@ static int try_reuse(prle__kernel_stage *ks, const char *dir, const prle_kernel_
     /* the metadata's params (when they are a prle kernel's; otherwise the load below says why) */
     bool has_meta = prle__kernel_st_params(&saved, &saved_in, f, path) == 1;
     prle_error_clear();
+    if (has_meta && saved_in != in_dim && !ks->must_reuse) {
+        /* trained on other embeddings (another encoder or width): it cannot apply, train anew */
+        prle_st_free(f);
+        return (err = set_note(ks,
+                               "trained (saved kernel %s: its input width is %zu, the embeddings "
+                               "have %zu)",
+                               path, saved_in, in_dim)) < 0
+                   ? err
+                   : 0;
+    }
     /* centering adds a tensor but is a training choice: the architecture is checked with the
      * saved kernel's value, and another value retrains (setting_diff) */
     prle_kernel_params arch = *kp;

@@ -212,6 +212,18 @@ matches hidden_default out "^kernel .* trained \(saved kernel .*kernel.projectio
 check hidden_default_reuse 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=hid \
   --no-analyze --no-report
 matches hidden_default_reuse out "^kernel .* reused .*runs/hid/kernel.safetensors"
+# other embeddings (another width of the hashing encoder: 5 x 16 pair features, not 5 x 32)
+# retrain with the reason; without a kernel stage to train, the saved kernel is an error
+check width_changed 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=hid model.hidden_dim=16 \
+  data.embedding_cache_dir=cache/small16 --no-analyze --no-report
+matches width_changed out "^kernel .* trained \(saved kernel .*runs/hid/kernel.safetensors: its input width is 160, the embeddings have 80\)"
+check width_back 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=hid --no-analyze \
+  --no-report
+matches width_back out "its input width is 80, the embeddings have 160\)"
+check width_must_reuse_err 2 "$prle" run small.yaml "${fast[@]}" logging.run_name=hid \
+  model.hidden_dim=16 data.embedding_cache_dir=cache/small16 'pipeline.stages=[experts]' \
+  --no-analyze --no-report
+contains width_must_reuse_err err "saved kernel does not fit the config"
 # more prototypes asked than half the training rows: one per two rows, said on the experts
 # line; the analysis' oracle and the report count the model's prototypes
 check few_rows 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=few model.num_prototypes=200
