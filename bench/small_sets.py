@@ -15,7 +15,10 @@ the GloVe encoder:
 
 data.file is cut 70/15/15 by prle (301 / 65 / 64 rows; 700 / 150 / 150 for stsb1000).
 
-usage: small_sets.py SHARED_DATA OUT   (writes OUT/NAME.csv and OUT/NAME.yaml)"""
+With --reviews N it writes instead one set of N synthetic reviews the same way (seed 11), e.g.
+the README's large set: reviews60000 (42,000 / 9,000 / 9,000 rows).
+
+usage: small_sets.py SHARED_DATA OUT [--reviews N]   (writes OUT/NAME.csv and OUT/NAME.yaml)"""
 import csv
 import os
 import random
@@ -27,12 +30,12 @@ NEU = ("the food service place we ordered table waiter menu dinner was and a it 
        "staff price").split()
 
 
-def reviews(path):
-    rng = random.Random(3)
+def reviews(path, n=430, seed=3):
+    rng = random.Random(seed)
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["text", "stars"])
-        for _ in range(430):
+        for _ in range(n):
             stars = rng.randint(1, 5)
             words = [rng.choice(NEU) for _ in range(rng.randint(6, 14))]
             npos = max(0, stars - 2 + rng.choice([-1, 0, 0, 1]))
@@ -91,6 +94,11 @@ model:
 def main():
     shared, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
+    if len(sys.argv) == 5 and sys.argv[3] == "--reviews":
+        name = "reviews" + sys.argv[4]
+        reviews(os.path.join(out, name + ".csv"), int(sys.argv[4]), 11)
+        config(out, name, "stars", 1, 5)
+        return
     ruddit(shared, os.path.join(out, "ruddit430.csv"))
     reviews(os.path.join(out, "reviews430.csv"))
     stsb_pairs(shared, os.path.join(out, "stsb1000.csv"))
