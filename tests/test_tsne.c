@@ -567,7 +567,7 @@ static bool stop_at_100(const prle_progress *info, void *ud)
 
 /* Degenerate rows: all alike (no spread: the random start instead, as the same seed gives it),
  * on one line (a rank-1 covariance; LAPACK's eigensolver then fills its whole eigenvalue array,
- * which once overran a two-slot one on the stack), and duplicates: finite maps. */
+ * which once overran a two-slot one on the stack), duplicates, and rows of 1e20: finite maps. */
 static void test_tsne__degenerate_rows(void)
 {
     size_t n = 120, d = 40;
@@ -599,6 +599,23 @@ static void test_tsne__degenerate_rows(void)
         }
         prle_tsne_free(t);
     }
+    /* rows of 1e20 (npy embeddings of any scale): float products would overflow (the PCA's
+     * LAPACK call refused them); the map is that of the rows at unit scale, to rounding (KL
+     * within 1 %) */
+    prle_matrix g = gaussian_rows(n, d, 4, 3, 3.0), h = {0};
+    PT_OK(prle_matrix_alloc(&h, n, d));
+    for (size_t e = 0; e < n * d; e++)
+        h.data[e] = g.data[e] * 1e20f;
+    prle_tsne *tg = NULL, *th = NULL;
+    PT_OK(prle_tsne_fit(&tg, &g, &p));
+    PT_OK(prle_tsne_fit(&th, &h, &p));
+    if (tg && th) {
+        double kg = prle_tsne_get_info(tg).kl_divergence, kh = prle_tsne_get_info(th).kl_divergence;
+        if (!(fabs(kh - kg) <= 1e-2 * kg))
+            PT_FAIL_AT("KL at scale 1e20 %.6f, at scale 1 %.6f", kh, kg);
+    }
+    prle_tsne_free(tg), prle_tsne_free(th);
+    prle_matrix_dispose(&g), prle_matrix_dispose(&h);
     prle_matrix_dispose(&x);
 }
 

@@ -206,6 +206,28 @@ done:
     return err;
 }
 
+/* Rows whose float products would overflow (|x| above 1e15: squared distances and the PCA's
+ * covariance past FLT_MAX) are used scaled by 1 / max |x|, a copy in `tmp`: neither the
+ * neighbours, the affinities (the perplexity search absorbs a common scale) nor the PCA start
+ * (scaled to std 1e-4) depend on it. *use is x otherwise. */
+static int tame(const prle_matrix **use, prle_matrix *tmp, const prle_matrix *x)
+{
+    size_t nd = x->rows * x->cols;
+    float big = 0.0f;
+    for (size_t e = 0; e < nd; e++)
+        big = fabsf(x->data[e]) > big ? fabsf(x->data[e]) : big;
+    *use = x;
+    if (!(big > 1e15f))
+        return 0;
+    int err = prle_matrix_alloc(tmp, x->rows, x->cols);
+    if (err < 0)
+        return err;
+    for (size_t e = 0; e < nd; e++)
+        tmp->data[e] = x->data[e] / big;
+    *use = tmp;
+    return 0;
+}
+
 static void random_start(double *y, size_t n, uint64_t seed)
 {
     prle_rng r;
@@ -224,7 +246,12 @@ static int tsne_start(double *y, const prle_matrix *x, const prle_tsne_params *p
     if (x->cols < 2)
         return prle__error_set(PRLE_EINVAL, "tsne: pca init needs at least 2 columns, got %zu",
                                x->cols);
-    int err = prle__tsne_pca(y, x, p->seed, p->n_threads);
+    const prle_matrix *use;
+    prle_matrix tmp = {0};
+    int err = tame(&use, &tmp, x);
+    if (err == 0)
+        err = prle__tsne_pca(y, use, p->seed, p->n_threads);
+    prle_matrix_dispose(&tmp);
     if (err < 0)
         return err;
     /* scikit-learn: pca / std(pca[:, 0]) * 1e-4 (population std) */
@@ -334,9 +361,14 @@ int prle__tsne_prepare(prle__tsne_prep *out, const prle_matrix *x, const prle_ts
     if ((err = prle_tsne_params_check(p)) < 0 || (err = check_input(x, p)) < 0)
         return err;
     out->t0 = prle__now();
-    return prle__tsne_affinities(&out->P, x, p->perplexity, p->knn, p->seed,
-                                 prle__threads_resolve(p->n_threads), &out->seconds_knn,
-                                 &out->seconds_affinity);
+    const prle_matrix *use;
+    prle_matrix tmp = {0};
+    if ((err = tame(&use, &tmp, x)) == 0)
+        err = prle__tsne_affinities(&out->P, use, p->perplexity, p->knn, p->seed,
+                                    prle__threads_resolve(p->n_threads), &out->seconds_knn,
+                                    &out->seconds_affinity);
+    prle_matrix_dispose(&tmp);
+    return err;
 }
 
 void prle__tsne_prep_dispose(prle__tsne_prep *prep)
