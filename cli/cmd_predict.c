@@ -180,7 +180,7 @@ static void score_rows(label_score *s, const rows *r)
     }
 }
 
-/* "prle: predict: N labelled rows ...: pearson, MSE, MAE (raw scale)" on stderr. */
+/* "prle: predict: N labelled rows ...: pearson, MSE, MAE" on the labels' scale, on stderr. */
 static void print_score(const label_score *s, const prle_conformal *c)
 {
     if (!s->n)
