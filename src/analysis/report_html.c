@@ -216,6 +216,7 @@ int prle__report_write_shown(const char *run_dir, const char *shown_dir, const c
     ctx.n_prototypes = (size_t)cfg.model.num_prototypes;
     if ((err = prle__report_json(&protos, &ctx, "prototypes.json", "prle-prototypes")) < 0)
         goto done;
+    ctx.prototypes = protos;
     const cJSON *parr = cJSON_GetObjectItemCaseSensitive(protos, "prototypes");
     if (cJSON_IsArray(parr))
         ctx.n_prototypes = (size_t)cJSON_GetArraySize(parr);

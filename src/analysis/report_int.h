@@ -13,13 +13,14 @@
 
 /** What every section knows about the run. */
 typedef struct prle__report_ctx {
-    const char *run_dir;    /* as given, for paths and the "run prle ..." notes */
-    const char *shown_dir;  /* the folder the footer names (the final one for prle run) */
-    const prle_config *cfg; /* config.yaml */
-    const cJSON *metrics;   /* metrics.json */
-    const cJSON *kernel;    /* kernel_report.json, NULL when absent */
-    const cJSON *analysis;  /* analysis.json, NULL when absent */
-    double label_min;       /* metrics.json: the colour scale of labels */
+    const char *run_dir;     /* as given, for paths and the "run prle ..." notes */
+    const char *shown_dir;   /* the folder the footer names (the final one for prle run) */
+    const prle_config *cfg;  /* config.yaml */
+    const cJSON *metrics;    /* metrics.json */
+    const cJSON *kernel;     /* kernel_report.json, NULL when absent */
+    const cJSON *analysis;   /* analysis.json, NULL when absent */
+    const cJSON *prototypes; /* prototypes.json, NULL when absent */
+    double label_min;        /* metrics.json: the colour scale of labels */
     double label_max;
     size_t n_prototypes; /* the model's (prototypes.json), or model.num_prototypes without it */
 } prle__report_ctx;

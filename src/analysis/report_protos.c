@@ -80,31 +80,27 @@ static void card(FILE *fp, const prle__report_ctx *ctx, const cJSON *p, double m
     fputs("</td></tr></table></div>\n", fp);
 }
 
-/* Opens section `id` headed `title` and reads `file` (of `format`, written by prle train)
- * into `*root`. A missing file gets the "not computed" note and a closed section, and leaves
- * `*root` NULL. */
-static int open_section(cJSON **root, FILE *fp, const prle__report_ctx *ctx, const char *id,
-                        const char *title, const char *file, const char *format)
+/* Opens section `id` headed `title` over `root`, the run folder's `file` (written by prle
+ * train). A missing file (root NULL) gets the "not computed" note and a closed section: false. */
+static bool open_section(FILE *fp, const prle__report_ctx *ctx, const char *id, const char *title,
+                         const cJSON *root, const char *file)
 {
     fprintf(fp, "<section id=\"%s\">\n<h2>%s</h2>\n", id, title);
-    int err = prle__report_json(root, ctx, file, format);
-    if (err == 0 && !*root) {
-        prle__report_missing(fp, ctx, file, "prle train CONFIG");
-        fputs("</section>\n", fp);
-    }
-    return err;
+    if (root)
+        return true;
+    prle__report_missing(fp, ctx, file, "prle train CONFIG");
+    fputs("</section>\n", fp);
+    return false;
 }
 
 int prle__report_prototypes(FILE *fp, const prle__report_ctx *ctx)
 {
     static const char *const file = "prototypes.json";
-    cJSON *root = NULL;
-    const cJSON *arr;
+    const cJSON *root = ctx->prototypes, *arr;
     card_order *ord = NULL;
     int err;
-    err = open_section(&root, fp, ctx, "prototypes", "Prototypes", file, "prle-prototypes");
-    if (err < 0 || !root)
-        return err;
+    if (!open_section(fp, ctx, "prototypes", "Prototypes", root, file))
+        return 0;
     if ((err = need_array(&arr, root, "prototypes", ctx, file)) < 0)
         goto done;
     size_t n = (size_t)cJSON_GetArraySize(arr), i = 0;
@@ -152,7 +148,6 @@ int prle__report_prototypes(FILE *fp, const prle__report_ctx *ctx)
     fputs("</div>\n</section>\n", fp);
 done:
     free(ord);
-    cJSON_Delete(root);
     return err;
 }
 
@@ -228,9 +223,8 @@ int prle__report_explanations(FILE *fp, const prle__report_ctx *ctx)
     cJSON *root = NULL;
     const cJSON *rows;
     int err;
-    err = open_section(&root, fp, ctx, "explanations", "Explained test predictions", file,
-                       "prle-explanations");
-    if (err < 0 || !root)
+    if ((err = prle__report_json(&root, ctx, file, "prle-explanations")) < 0 ||
+        !open_section(fp, ctx, "explanations", "Explained test predictions", root, file))
         return err;
     if ((err = need_array(&rows, root, "rows", ctx, file)) < 0)
         goto done;
