@@ -113,22 +113,35 @@ static int sample_rows(size_t *out, size_t first, size_t n, size_t take, uint64_
     return err;
 }
 
+/* The rows of `count` splits (n[s] each) a sample of `cap` takes: each split's share rounded,
+ * the first at least `least`, the last what is left of cap; none more than its split has. */
+static void split_shares(size_t *take, const size_t *n, int count, size_t cap, size_t least)
+{
+    size_t all = 0, total = 0;
+    for (int s = 0; s < count; s++)
+        all += n[s];
+    for (int s = 0; s < count; s++) {
+        size_t want = (size_t)((double)cap * (double)n[s] / (double)all + 0.5);
+        size_t left = cap > total ? cap - total : 0;
+        want = s == 0 && want < least ? least : want; /* even beyond cap */
+        want = s > 0 && (want > left || s == count - 1) ? left : want;
+        take[s] = want > n[s] ? n[s] : want;
+        total += take[s];
+    }
+}
+
 /* The rows the oracle fits on: all of train then validation (*n_train = n[0], *n_use = n[0] +
  * n[1]), or when they are more than p->oracle_max_rows a sample of each split in proportion
- * (the training rows rounded, at least k of them) in o->rows. */
+ * (at least k training rows) in o->rows. */
 static int oracle_sample(oracle_in *o, size_t *n_train, size_t *n_use, const prle__run_data *r,
                          const prle_analyze_params *p)
 {
-    size_t n0 = r->n[0], n1 = r->n[1], nfit = n0 + n1, cap = p->oracle_max_rows;
+    size_t n0 = r->n[0], n1 = r->n[1], nfit = n0 + n1, cap = p->oracle_max_rows, take[2];
     *n_train = n0, *n_use = nfit;
     if (!cap || nfit <= cap)
         return 0;
-    size_t take0 = (size_t)((double)cap * (double)n0 / (double)nfit + 0.5);
-    if (take0 < r->k)
-        take0 = r->k;
-    if (take0 > n0)
-        take0 = n0;
-    size_t take1 = cap - take0 < n1 ? cap - take0 : n1;
+    split_shares(take, r->n, 2, cap, r->k);
+    size_t take0 = take[0], take1 = take[1];
     if (!(o->rows = malloc((take0 + take1 ? take0 + take1 : 1) * sizeof *o->rows)))
         return prle__error_nomem("analyze: oracle rows");
     const char *stream = "analyze.oracle.rows";
@@ -202,15 +215,9 @@ static int tsne_sample(prle__analysis *a, const prle__run_data *r, const prle_an
     for (size_t i = 0; err == 0 && i < n0; i++)
         if (!keep[i])
             others[no++] = i;
-    /* each split's share rounded, the last ones taking what is left of cap */
-    for (int s = 0; s < N_SPLITS; s++) {
-        size_t want = (size_t)((double)cap * (double)r->n[s] / (double)all + 0.5);
-        size_t left = cap > total ? cap - total : 0;
-        want = s == 0 && want < np ? np : want; /* every prototype, even beyond cap */
-        want = s > 0 && (want > left || s == N_SPLITS - 1) ? left : want;
-        take[s] = want > r->n[s] ? r->n[s] : want;
+    split_shares(take, r->n, N_SPLITS, cap, np); /* every prototype, even beyond cap */
+    for (int s = 0; s < N_SPLITS; s++)
         total += take[s];
-    }
     if (err == 0 && !(a->tsne_rows = malloc((total ? total : 1) * sizeof *a->tsne_rows)))
         err = prle__error_nomem("analyze: t-SNE rows");
     const char *stream = "analyze.tsne.rows";
