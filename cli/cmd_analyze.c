@@ -10,12 +10,12 @@
 #include "cli.h"
 #include "run_print.h"
 
-/* t-SNE and the oracle's models as lines; the oracle's fits one by one as a progress bar on a
- * terminal (cli_progress: lines with -v). */
+/* t-SNE and the oracle's models as lines; the oracle's fits one by one, and the embeddings when
+ * the cache must be built again, as a progress bar on a terminal (cli_progress: lines with -v). */
 static bool on_progress(const prle_progress *p, void *ud)
 {
     cli_progress *ps = ud;
-    if (strncmp(p->stage, "oracle:", 7) == 0)
+    if (strncmp(p->stage, "oracle:", 7) == 0 || strncmp(p->stage, "embed", 5) == 0)
         return cli_progress_fn(p, ps);
     cli_progress_close(ps);
     if (strcmp(p->stage, "tsne") == 0 && p->done % 250 != 0 && p->done != p->total)
@@ -37,6 +37,9 @@ static void print_summary(const prle_analysis_summary *s, const char *run_dir)
 {
     printf("run %s: %zu / %zu / %zu rows; prototypes: %s\n", run_dir, s->n_rows[0], s->n_rows[1],
            s->n_rows[2], s->n_prototypes ? "from model.safetensors" : "none (no model yet)");
+    if (s->embed_built)
+        printf("retrieval embeddings encoded again (the cache did not hold the run's: %s)\n",
+               s->embed_reason);
     if (!isnan(s->corr_pearson[0]))
         printf("distance-label correlation (train): retrieval pearson %.4f spearman %.4f; value "
                "pearson %.4f spearman %.4f\n",

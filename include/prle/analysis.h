@@ -125,8 +125,11 @@ typedef struct prle_analysis_summary {
                                  91 rows */
     double tsne_kl[2];      /**< [0] retrieval, [1] value; NaN when not computed */
     double tsne_seconds[2];
-    bool tsne_cached[2]; /**< the map was read from the embedding cache (the retrieval one) */
-    double seconds;      /**< the whole call */
+    bool tsne_cached[2];    /**< the map was read from the embedding cache (the retrieval one) */
+    bool embed_built;       /**< the retrieval embeddings were encoded again: the cache the run's
+                                 config names held other ones (or none) */
+    char embed_reason[256]; /**< then why, one line (prle_embed_report.reason, cut) */
+    double seconds;         /**< the whole call */
 } prle_analysis_summary;
 
 /**

@@ -86,15 +86,16 @@ static int load_value(prle__run_data *r, const char *run_dir)
     return err;
 }
 
-/* The stage 0 cache the run's config names, checked against its manifest, never rebuilt. */
-static int load_retrieval(prle__run_data *r)
+/* The stage 0 cache the run's config names, checked against its manifest; built again as
+ * prle run builds it when it holds other embeddings (another config of the same folder shares
+ * the default embed_cache) or none, unless the config says model.skip_loading_encoder. */
+static int load_retrieval(prle__run_data *r, const prle_analyze_params *p)
 {
     int err;
-    bool skip = r->cfg.model.skip_loading_encoder;
-    r->cfg.model.skip_loading_encoder = true;
-    err = prle_embed(&r->rep, &r->cfg, r->ds, NULL);
-    r->cfg.model.skip_loading_encoder = skip;
-    if (err < 0)
+    prle_embed_params ep = prle_embed_default_params();
+    ep.progress = p->progress;
+    ep.progress_ud = p->progress_ud;
+    if ((err = prle_embed(&r->rep, &r->cfg, r->ds, &ep)) < 0)
         return err;
     for (int s = 0; s < N_SPLITS; s++)
         if ((err = prle_embed_load(&r->xr[s], &r->cfg, r->ds, (prle_split)s)) < 0)
@@ -228,7 +229,7 @@ int prle_analyze_run_summary(prle_analysis_summary *out, const char *run_dir,
     }
     r.k = prle_proto_count((size_t)r.cfg.model.num_prototypes, r.n[0]);
     if ((err = load_value(&r, run_dir)) < 0 ||
-        ((p->correlation || p->tsne) && (err = load_retrieval(&r)) < 0) ||
+        ((p->correlation || p->tsne) && (err = load_retrieval(&r, p)) < 0) ||
         (err = load_protos(&r, run_dir)) < 0)
         goto done;
 
@@ -284,6 +285,11 @@ int prle_analyze_run_summary(prle_analysis_summary *out, const char *run_dir,
         sm.oracle_rows = a.oracle_rows;
         sm.tsne_rows = a.tsne_n[0] + a.tsne_n[1] + a.tsne_n[2];
         sm.tsne_perplexity = a.perplexity;
+        if (r.rep.dir && !r.rep.reused && !r.rep.is_input) {
+            sm.embed_built = true;
+            snprintf(sm.embed_reason, sizeof sm.embed_reason, "%s",
+                     r.rep.reason ? r.rep.reason : "-");
+        }
         sm.seconds = prle__now() - t0;
         *out = sm;
     }

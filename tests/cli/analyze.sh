@@ -219,6 +219,19 @@ lacks report_all runs/small/report.html "fitted on a sample"
 contains report_all runs/small/report.html "one map of all rows, the splits drawn alike"
 rm model.away
 
+# another config of the folder rebuilt the cache both name (the default embed_cache shared):
+# the run's own embeddings are encoded again, the same correlation as before
+cp $run/analysis.json before_other.json
+sed 's/^  hidden_dim: 16$/  hidden_dim: 24/' small.yaml >other.yaml
+check other_embed 0 "$prle" -q embed other.yaml
+check other_cache 0 "$prle" analyze $run --no-oracle --no-tsne
+contains other_cache out "retrieval embeddings encoded again (the cache did not hold the run's: "
+check other_same 0 "$py" -c 'import json, sys
+a, b = (json.load(open(f))["correlation"] for f in sys.argv[1:])
+assert a == b, (a, b)' before_other.json $run/analysis.json
+check other_reused 0 "$prle" analyze $run --no-oracle --no-tsne
+lacks other_reused out "encoded again"
+
 # errors
 check no_run 2 "$prle" analyze runs/missing
 contains no_run err "runs/missing/config.yaml"
