@@ -10,12 +10,14 @@
 #include "cli.h"
 #include "run_print.h"
 
-/* t-SNE and the oracle's models as lines; the oracle's fits one by one, and the embeddings when
- * the cache must be built again, as a progress bar on a terminal (cli_progress: lines with -v). */
+/* The oracle's models as lines, and t-SNE's steps in a pipe or log; the oracle's fits one by
+ * one, t-SNE's steps on a terminal, and the embeddings when the cache must be built again, as a
+ * progress bar with rate and ETA (cli_progress: lines with -v). */
 static bool on_progress(const prle_progress *p, void *ud)
 {
     cli_progress *ps = ud;
-    if (strncmp(p->stage, "oracle:", 7) == 0 || strncmp(p->stage, "embed", 5) == 0)
+    if (strncmp(p->stage, "oracle:", 7) == 0 || strncmp(p->stage, "embed", 5) == 0 ||
+        (ps->tty && strcmp(p->stage, "tsne") == 0))
         return cli_progress_fn(p, ps);
     cli_progress_close(ps);
     if (strcmp(p->stage, "tsne") == 0 && p->done % 250 != 0 && p->done != p->total)

@@ -21,13 +21,14 @@ static double mono_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* A plain line is due: a new stage, the step's end, or a second since the last line (a log of
- * a table's 435 tiles in half a second keeps two lines, not 435). */
-static bool line_due(cli_progress *ps, const prle_progress *p)
+/* A line is due: a new stage, the step's end, or `every` seconds since the last one (a log of a
+ * table's 435 tiles in half a second keeps two plain lines, not 435, and a terminal's bar is
+ * drawn ten times, not 435). */
+static bool line_due(cli_progress *ps, const prle_progress *p, double every)
 {
     double now = mono_now();
     bool fresh = strncmp(ps->stage, p->stage, sizeof ps->stage - 1) != 0;
-    if (!fresh && !(p->total && p->done >= p->total) && now - ps->at < 1.0)
+    if (!fresh && !(p->total && p->done >= p->total) && now - ps->at < every)
         return false;
     snprintf(ps->stage, sizeof ps->stage, "%s", p->stage);
     ps->at = now;
@@ -71,7 +72,7 @@ bool cli_progress_fn(const prle_progress *p, void *ud)
     char line[512];
     if (cli_interrupted)
         return false; /* the library stops and cleans up */
-    if (!ps->show || (!ps->tty && !line_due(ps, p)))
+    if (!ps->show || !line_due(ps, p, ps->tty ? 0.05 : 1.0))
         return true;
     cli_progress_line(line, sizeof line, p, ps->tty);
     if (ps->tty) {

@@ -219,6 +219,16 @@ lacks report_all runs/small/report.html "fitted on a sample"
 contains report_all runs/small/report.html "one map of all rows, the splits drawn alike"
 rm model.away
 
+# t-SNE's steps: plain lines in a pipe, a bar with rate and ETA on a terminal (script gives a
+# pseudo-terminal)
+check tsne_lines 0 "$prle" analyze $run --no-oracle
+matches tsne_lines err '^prle: analyze: tsne 250/750, [0-9.]+ s \(value kl [0-9.]+\)$'
+if command -v script >/dev/null; then
+  check tsne_terminal 0 script -qec "$prle analyze $run --no-oracle" /dev/null
+  matches tsne_terminal out 'tsne: \[#+\.+\] [0-9]+/750 \([0-9.]+ s, [0-9.e+]+/s, ETA [0-9.]+ s\) value kl '
+  lacks tsne_terminal out "prle: analyze: tsne"
+fi
+
 # another config of the folder rebuilt the cache both name (the default embed_cache shared):
 # the run's own embeddings are encoded again, the same correlation as before
 cp $run/analysis.json before_other.json
