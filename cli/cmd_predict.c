@@ -349,6 +349,11 @@ int cmd_predict(int argc, char **argv)
                            "predict: this run's dataset has text pairs: give --text2 too");
             goto done;
         }
+        if (!pairs && text2) { /* it would be dropped without a word */
+            rc = cli_error(CLI_USAGE, "predict: this run's dataset has single texts: --text2 "
+                                      "has no place (give one --text)");
+            goto done;
+        }
         r = (rows){.n = 1, .text = &text, .text2 = pairs ? &text2 : NULL};
         if ((err = prle_run_folder_encode(&z, rf, r.text, r.text2, 1)) < 0)
             goto fail;

@@ -35,8 +35,9 @@
     "  --text A [--text2 B]  one input; datasets of pairs need both texts\n"                       \
     "  --input FILE          a table with a header: CSV (TSV for *.tsv, JSON Lines for\n"          \
     "                        *.jsonl) with a column text or sentence1, for pairs also text2\n"     \
-    "                        or sentence2, optionally label or the run's own label field\n"        \
-    "                        (empty cells: unknown); a file without such a column is read\n"       \
+    "                        or sentence2 (or the run's own text fields by name),\n"               \
+    "                        optionally label or the run's own label field (empty cells:\n"        \
+    "                        unknown); a file without such a column is read\n"                     \
     "                        in the run's own dataset format (data.format, its text and\n"         \
     "                        label fields); plain text (*.txt): one text per line, for\n"          \
     "                        pairs the two separated by a tab; a table or text file is read\n"     \

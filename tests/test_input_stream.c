@@ -198,7 +198,8 @@ static void test_input_stream__label_column(void)
     PT_CHECK(pt_write_file(p, own, sizeof own - 1) == 0);
     prle_run_input in = {0};
     bool has_text = false;
-    PT_OK(prle__run_input_read_file(&in, p, false, "rating", &has_text));
+    const prle__input_names rating = {{NULL, NULL}, "rating"};
+    PT_OK(prle__run_input_read_file(&in, p, false, &rating, &has_text));
     PT_CHECK(has_text && in.has_labels && in.n == 2);
     if (in.n == 2)
         PT_CHECK(in.label[0] == 4.0f && in.label[1] == 2.5f);
@@ -207,7 +208,7 @@ static void test_input_stream__label_column(void)
     PT_CHECK(!in.has_labels && in.n == 2 && isnan(in.label[0]));
     prle_run_input_dispose(&in);
     prle_run_input_stream *s = NULL;
-    PT_OK(prle__run_input_open(&s, p, false, "rating", 0, &has_text));
+    PT_OK(prle__run_input_open(&s, p, false, &rating, 0, &has_text));
     if (s) {
         PT_OK(prle_run_input_next(&in, s, 10));
         PT_CHECK(in.has_labels && in.n == 2 && in.label[1] == 2.5f);
@@ -218,8 +219,51 @@ static void test_input_stream__label_column(void)
     static const char both[] = "text,rating,label\na,4,1\n";
     p = pt_tmp("labels.csv");
     PT_CHECK(pt_write_file(p, both, sizeof both - 1) == 0);
-    PT_OK(prle__run_input_read_file(&in, p, false, "rating", &has_text));
+    PT_OK(prle__run_input_read_file(&in, p, false, &rating, &has_text));
     PT_CHECK(in.n == 1 && in.label[0] == 1.0f);
+    prle_run_input_dispose(&in);
+}
+
+/* A table in the run's own columns (data.text_fields by name), without its label column: the
+ * texts by those names, `text` / `sentence1` first when both are there; read whole and
+ * streamed alike. Without the names it has no text column. */
+static void test_input_stream__own_columns(void)
+{
+    const char *p = pt_tmp("own.csv");
+    static const char pairs[] = "id,first,second\n1,a b,c\n2,d,e f\n";
+    PT_CHECK(pt_write_file(p, pairs, sizeof pairs - 1) == 0);
+    const prle__input_names own = {{"first", "second"}, "score"};
+    prle_run_input in = {0};
+    bool has_text = true;
+    PT_OK(prle__run_input_read_file(&in, p, true, NULL, &has_text));
+    PT_CHECK(!has_text && in.n == 0);
+    PT_OK(prle__run_input_read_file(&in, p, true, &own, &has_text));
+    PT_CHECK(has_text && !in.has_labels && in.n == 2);
+    if (in.n == 2)
+        PT_CHECK(!strcmp(in.text[0], "a b") && !strcmp(in.text2[0], "c") &&
+                 !strcmp(in.text[1], "d") && !strcmp(in.text2[1], "e f"));
+    prle_run_input_dispose(&in);
+    prle_run_input_stream *s = NULL;
+    PT_OK(prle__run_input_open(&s, p, true, &own, 5, &has_text));
+    PT_CHECK(has_text);
+    if (s) {
+        PT_OK(prle_run_input_next(&in, s, 10));
+        PT_CHECK(in.n == 2 && !strcmp(in.text2[1], "e f"));
+    }
+    prle_run_input_dispose(&in);
+    prle_run_input_close(s);
+    /* a pair run's file with only its first column: the second is asked for */
+    static const char half[] = "first\na\n";
+    p = pt_tmp("own-half.csv");
+    PT_CHECK(pt_write_file(p, half, sizeof half - 1) == 0);
+    PT_FAILS(prle__run_input_read_file(&in, p, true, &own, &has_text), PRLE_EINVAL,
+             "needs a sentence2 (or text2, second) column beside first");
+    /* `text` wins over the run's own name */
+    static const char both[] = "first,text\na,b\n";
+    p = pt_tmp("own-both.csv");
+    PT_CHECK(pt_write_file(p, both, sizeof both - 1) == 0);
+    PT_OK(prle__run_input_read_file(&in, p, false, &own, &has_text));
+    PT_CHECK(in.n == 1 && !strcmp(in.text[0], "b"));
     prle_run_input_dispose(&in);
 }
 
@@ -256,5 +300,6 @@ int main(void)
     PT_RUN(test_input_stream__same_rows_any_chunking);
     PT_RUN(test_input_stream__errors_name_the_file_line);
     PT_RUN(test_input_stream__label_column);
+    PT_RUN(test_input_stream__own_columns);
     return pt_report();
 }

@@ -1,5 +1,6 @@
 /* Rows for prle predict --input FILE: a table with a header naming `text` or `sentence1`
- * (and `text2` / `sentence2`, `label`), or else a file in the run's dataset format. */
+ * (and `text2` / `sentence2`, `label`) or the run's own columns, or else a file in the run's
+ * dataset format. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,28 +123,45 @@ static const char *const first_names[] = {"text", "sentence1", NULL};
 static const char *const second_names[] = {"text2", "sentence2", NULL};
 static const char *const label_names[] = {"label", NULL};
 
-bool prle__run_input_has_text(const prle_table *t)
+prle__input_names prle__input_names_of(const prle_config *cfg)
 {
-    return find_col(t, first_names) != SIZE_MAX;
+    const prle_data_config *d = &cfg->data;
+    prle__input_names n = {{NULL, NULL}, d->label_field.name};
+    for (size_t k = 0; k < d->text_fields.n && k < 2; k++)
+        n.text[k] = d->text_fields.items[k].name;
+    return n;
+}
+
+/* The common name of a column (names), else the run's own (NULL: none); SIZE_MAX if neither. */
+static size_t find_either(const prle_table *t, const char *const *names, const char *own)
+{
+    size_t c = find_col(t, names);
+    const char *const mine[] = {own, NULL};
+    return c == SIZE_MAX && own ? find_col(t, mine) : c;
+}
+
+bool prle__run_input_has_text(const prle_table *t, const prle__input_names *own)
+{
+    return find_either(t, first_names, own ? own->text[0] : NULL) != SIZE_MAX;
 }
 
 int prle__run_input_from_table(prle_run_input *out, const prle_table *t, bool pairs,
-                               const char *label_field)
+                               const prle__input_names *own)
 {
     const char *path = prle_table_name(t);
-    size_t c1 = find_col(t, first_names), c2 = find_col(t, second_names);
+    size_t c1 = find_either(t, first_names, own ? own->text[0] : NULL);
+    size_t c2 = find_either(t, second_names, own ? own->text[1] : NULL);
     if (c1 == SIZE_MAX) /* a chunk of JSON Lines whose rows all lack it */
         return prle__error_set(PRLE_EFORMAT, "%s:%zu: text missing", path,
                                prle_table_n_rows(t) ? prle_table_row_line(t, 0) : 0);
+    const char *mine = own ? own->text[1] : NULL;
     if (pairs && c2 == SIZE_MAX)
         return prle__error_set(PRLE_EINVAL,
                                "%s: this run's dataset has text pairs: the file needs a "
-                               "sentence2 (or text2) column beside %s",
-                               path, prle_table_col_name(t, c1));
-    const char *const own[] = {label_field, NULL};
-    size_t cl = find_col(t, label_names);
-    if (cl == SIZE_MAX && label_field)
-        cl = find_col(t, own);
+                               "sentence2 (or text2%s%s) column beside %s",
+                               path, mine ? ", " : "", mine ? mine : "",
+                               prle_table_col_name(t, c1));
+    size_t cl = find_either(t, label_names, own ? own->label : NULL);
     size_t used[3] = {c1, pairs ? c2 : SIZE_MAX, cl}, k;
     for (int u = 0; u < 3; u++) { /* a name the header gives twice: refused, as in datasets */
         int err =
@@ -177,10 +195,11 @@ static int from_dataset(prle_run_input *out, const prle_run_folder *rf, const ch
         }
     }
     if ((err = prle_dataset_load(&ds, d, c.train.seed, NULL)) < 0) {
+        const char *mine = prle__input_names_of(&c).text[0];
         prle__error_prefix(err,
-                           "--input %s is neither a table with a text or sentence1 column "
+                           "--input %s is neither a table with a text%s%s or sentence1 column "
                            "nor in the run's dataset format",
-                           path);
+                           path, mine ? ", " : "", mine ? mine : "");
         goto done;
     }
     size_t n = prle_dataset_n_rows(ds, PRLE_SPLIT_TEST);
@@ -214,16 +233,16 @@ int prle__run_input_from_lines(prle_run_input *out, const prle_table *t, bool pa
 }
 
 int prle__run_input_read_file(prle_run_input *out, const char *path, bool pairs,
-                              const char *label_field, bool *has_text)
+                              const prle__input_names *own, bool *has_text)
 {
     prle_table_params tp = prle_table_default_params();
     prle_table *t = NULL;
     bool lines = prle__run_input_params(&tp, path, pairs);
     int err = prle_table_read(&t, path, &tp);
-    *has_text = lines || (err == 0 && find_col(t, first_names) != SIZE_MAX);
+    *has_text = lines || (err == 0 && prle__run_input_has_text(t, own));
     if (err == 0 && *has_text)
         err = lines ? prle__run_input_from_lines(out, t, pairs)
-                    : prle__run_input_from_table(out, t, pairs, label_field);
+                    : prle__run_input_from_table(out, t, pairs, own);
     prle_table_free(t);
     return err;
 }
@@ -231,8 +250,8 @@ int prle__run_input_read_file(prle_run_input *out, const char *path, bool pairs,
 int prle_run_input_read(prle_run_input *out, const prle_run_folder *rf, const char *path)
 {
     bool pairs = prle_dataset_n_texts(prle_run_folder_dataset(rf)) > 1, has_text;
-    int err = prle__run_input_read_file(
-        out, path, pairs, prle_run_folder_config(rf)->data.label_field.name, &has_text);
+    prle__input_names own = prle__input_names_of(prle_run_folder_config(rf));
+    int err = prle__run_input_read_file(out, path, pairs, &own, &has_text);
     if (err == PRLE_ENOTFOUND || err == PRLE_EIO || has_text)
         return err;
     prle_error_clear(); /* not a table of texts: the run's dataset format */

@@ -29,8 +29,8 @@ struct prle_run_input_stream {
     size_t rows_out;      /* rows of `whole` handed out so far */
     prle_run_input whole; /* the dataset-format file, read whole */
     bool is_whole;
-    bool lines;              /* plain text: columns by place */
-    const char *label_field; /* the run's, or NULL (borrowed) */
+    bool lines;            /* plain text: columns by place */
+    prle__input_names own; /* the run's column names (borrowed), or none */
 };
 
 void prle_run_input_close(prle_run_input_stream *s)
@@ -121,7 +121,7 @@ static int read_head(prle_run_input_stream *s, bool *has_text)
     prle_table *t = NULL;
     if ((err = prle__table_read_chunk(&t, copy, end, s->path, &s->tp, s->line, true)) < 0)
         return err;
-    *has_text = prle__run_input_has_text(t);
+    *has_text = prle__run_input_has_text(t, &s->own);
     prle_table_free(t);
     if (s->tp.format == PRLE_TABLE_JSONL)
         return 0; /* the record stays for the first chunk */
@@ -155,7 +155,7 @@ static int lines_head(prle_run_input_stream *s, bool *has_text)
 }
 
 int prle__run_input_open(prle_run_input_stream **out, const char *path, bool pairs,
-                         const char *label_field, size_t block, bool *has_text)
+                         const prle__input_names *own, size_t block, bool *has_text)
 {
     *out = NULL;
     *has_text = false;
@@ -168,7 +168,8 @@ int prle__run_input_open(prle_run_input_stream **out, const char *path, bool pai
     bool lines = prle__run_input_params(&s->tp, path, pairs);
     s->pairs = pairs;
     s->lines = lines;
-    s->label_field = label_field;
+    if (own)
+        s->own = *own;
     s->line = 1;
     s->start = true;
     s->block = block ? block : BLOCK;
@@ -189,8 +190,8 @@ int prle__run_input_open(prle_run_input_stream **out, const char *path, bool pai
 int prle_run_input_open(prle_run_input_stream **out, const prle_run_folder *rf, const char *path)
 {
     bool pairs = prle_dataset_n_texts(prle_run_folder_dataset(rf)) > 1, has_text;
-    int err = prle__run_input_open(out, path, pairs,
-                                   prle_run_folder_config(rf)->data.label_field.name, 0, &has_text);
+    prle__input_names own = prle__input_names_of(prle_run_folder_config(rf));
+    int err = prle__run_input_open(out, path, pairs, &own, 0, &has_text);
     if (err < 0 || has_text)
         return err;
     /* no text column: the run's dataset format, read whole */
@@ -238,7 +239,7 @@ int prle_run_input_next(prle_run_input *out, prle_run_input_stream *s, size_t ma
     if ((err = take_table(&t, s, end, lines)) < 0)
         return err;
     err = s->lines ? prle__run_input_from_lines(out, t, s->pairs)
-                   : prle__run_input_from_table(out, t, s->pairs, s->label_field);
+                   : prle__run_input_from_table(out, t, s->pairs, &s->own);
     prle_table_free(t);
     return err;
 }

@@ -173,6 +173,16 @@ int prle__run_event(const prle_run_params *p, prle_run_stage stage, bool done, d
  */
 bool prle__run_input_params(prle_table_params *tp, const char *path, bool pairs);
 
+/** The run's own column names (data.text_fields and data.label_field where they are names,
+ *  else NULL), which an input table may use instead of text / text2 and label. Borrowed. */
+typedef struct prle__input_names {
+    const char *text[2];
+    const char *label;
+} prle__input_names;
+
+/** The names of a config's data section. */
+prle__input_names prle__input_names_of(const prle_config *cfg);
+
 /**
  * The rows of an input file read whole (prle__run_input_params) when it is plain text or a
  * table with a text or sentence1 column (*has_text true); else nothing is read and *has_text is
@@ -180,7 +190,7 @@ bool prle__run_input_params(prle_table_params *tp, const char *path, bool pairs)
  * (PRLE_ENOTFOUND, PRLE_EIO, PRLE_EFORMAT naming the file and line) or the rows'.
  */
 int prle__run_input_read_file(prle_run_input *out, const char *path, bool pairs,
-                              const char *label_field, bool *has_text);
+                              const prle__input_names *own, bool *has_text);
 
 /** prle__run_input_from_table for plain text (no header): columns by place, text then text2. */
 int prle__run_input_from_lines(prle_run_input *out, const prle_table *t, bool pairs);
@@ -188,14 +198,16 @@ int prle__run_input_from_lines(prle_run_input *out, const prle_table *t, bool pa
 /** `in` with room for n rows (n 0 included), none filled; texts2 only for pairs. PRLE_ENOMEM. */
 int prle__run_input_alloc(prle_run_input *in, size_t n, bool pairs);
 
-/** Whether the table has a `text` or `sentence1` column. */
-bool prle__run_input_has_text(const prle_table *t);
+/** Whether the table has a `text` or `sentence1` column, else one named as the run's first
+ *  text field (`own` may be NULL). */
+bool prle__run_input_has_text(const prle_table *t, const prle__input_names *own);
 
-/** The rows of a table with a `text` or `sentence1` column (and `text2` / `sentence2` for
- *  pairs), labels from a column `label`, else `label_field` (the run's data.label_field; NULL:
- *  none) when the table has it. PRLE_EFORMAT naming file and line, PRLE_EINVAL, PRLE_ENOMEM. */
+/** The rows of a table with a `text` or `sentence1` column, else the run's own first text field
+ *  (and `text2` / `sentence2`, else its second, for pairs); labels from a column `label`, else
+ *  the run's label field, when the table has it (`own` may be NULL: the common names only).
+ *  PRLE_EFORMAT naming file and line, PRLE_EINVAL, PRLE_ENOMEM. */
 int prle__run_input_from_table(prle_run_input *out, const prle_table *t, bool pairs,
-                               const char *label_field);
+                               const prle__input_names *own);
 
 /** prle_run_input_open without a run folder (labels as prle__run_input_from_table reads them),
  *  reading `block` bytes at a time (0: 1 MB);
@@ -203,6 +215,6 @@ int prle__run_input_from_table(prle_run_input *out, const prle_table *t, bool pa
  *  Without one the stream is open but not to be read: prle_run_input_open then reads the
  *  file whole in the run's dataset format. */
 int prle__run_input_open(prle_run_input_stream **out, const char *path, bool pairs,
-                         const char *label_field, size_t block, bool *has_text);
+                         const prle__input_names *own, size_t block, bool *has_text);
 
 #endif

@@ -66,6 +66,23 @@ check one-unnamed 0 "$prle" run one.yaml data.name=null logging.run_name=unnamed
   --no-report
 matches one-unnamed out "^data .* unnamed, from one.tsv: 42 / 9 / 9 rows$"
 rm -rf runs/unnamed
+# a run whose text column has its own name: an --input table in the run's columns, without its
+# label column, is read by that name; --text2 has no place beside one text
+{ printf 'review\tstars\n'; tail -n +2 one.tsv; } >own.tsv
+sed -e 's/name: one/name: own/' -e 's/one.tsv/own.tsv/' -e 's/\[text\]/[review]/' \
+  -e 's/label_field: score/label_field: stars/' -e 's#cache/one#cache/own#' one.yaml >own.yaml
+check own-run 0 "$prle" -q run own.yaml --no-analyze --no-report
+printf 'id,review\n1,word3 and the cat\n2,word5 and the dog\n' >own-new.csv
+check own-input 0 "$prle" predict runs/own --input own-new.csv --format csv
+cp out own-input.csv
+check own-text 0 "$prle" predict runs/own --text "word5 and the dog" --format csv
+ok own-same [ "$(sed -n 3p own-input.csv | cut -d, -f3)" = "$(sed -n 2p out | cut -d, -f3)" ]
+printf 'id,body\n1,word3\n' >own-other.csv
+check own-other 2 "$prle" predict runs/own --input own-other.csv
+contains own-other err "is neither a table with a text, review or sentence1 column"
+check own-text2 2 "$prle" predict runs/own --text "a" --text2 "b"
+contains own-text2 err "this run's dataset has single texts: --text2 has no place"
+rm -rf runs/own
 check one-before 0 "$prle" predict runs/one --text "word3 and the cat" --explain 2
 cp out one.txt
 mv runs/one one-moved && rm -rf one.tsv cache runs
