@@ -502,7 +502,8 @@ static void test_kernel__apply_blocks(void)
 
 /* The default hidden width (hidden_dim 0): resmlp the widest whole multiple of D up to 512, at
  * most 8 D, D itself above 256; mlp max(H, D) as in the original; a named width as named.
- * The head built from the params has that width, and an out-projection when it differs. */
+ * The head built from the params has that width, and an out-projection when it differs; the
+ * default value width D is H up to 2,048 and 512 above. */
 static void test_kernel__default_hidden(void)
 {
     prle_kernel_params p = prle_kernel_default_params();
@@ -511,11 +512,22 @@ static void test_kernel__default_hidden(void)
                            {2048, 2048}, {2049, 2048}, {5120, 2048}, {20480, 2048}};
     for (size_t i = 0; i < sizeof d / sizeof *d; i++) {
         PT_EQ_INT(prle__head_hidden(&p, d[i][0], d[i][0]), d[i][1]);
+        /* the value space keeps the input's width up to 2,048, then 512 (and so the hidden
+         * layer, a multiple of 512 wide) */
+        size_t value = d[i][0] <= 2048 ? d[i][0] : 512, hidden = d[i][0] <= 2048 ? d[i][1] : 512;
+        PT_EQ_INT(prle__head_value_width(&p, d[i][0]), value);
         prle__head h;
         PT_OK(prle__head_init(&h, d[i][0], &p));
-        PT_EQ_INT(h.hidden, d[i][1]);
-        PT_CHECK(h.has_out_proj == (d[i][1] != d[i][0]));
+        PT_EQ_INT(h.d_out, value);
+        PT_EQ_INT(h.hidden, hidden);
+        PT_CHECK(h.has_out_proj == (hidden != value));
+        PT_CHECK(h.residual == (value == d[i][0]));
     }
+    p.proj_dim = 4096; /* a named width as named */
+    PT_EQ_INT(prle__head_value_width(&p, 5120), 4096);
+    p.proj_dim = 0, p.type = PRLE_HEAD_RFF;
+    PT_EQ_INT(prle__head_value_width(&p, 5120), 256);
+    p.type = PRLE_HEAD_RESMLP;
     PT_EQ_INT(prle__head_hidden(&p, 100, 50), 400); /* by D, not H: 8 D */
     p.hidden_dim = 24;
     PT_EQ_INT(prle__head_hidden(&p, 100, 100), 24);

@@ -103,7 +103,8 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
         sets the softmax temperature (0.7)
     expert : {"linear", "mlp", "proto_rbf"} [model.type]
     kernel : {"resmlp", "mlp", "linear", "rff"} [kernel.projection_type]
-    value_dim : int [kernel.proj_dim], the value space's width (0: the input width)
+    value_dim : int [kernel.proj_dim], the value space's width (0: the input width up to
+        2,048, else 512)
     kernel_learning_rate, kernel_max_epochs, kernel_patience : the kernel's Adam rate, epoch
         cap (0: a step budget from the data) and early-stopping patience (-1: from the data)
     learning_rate, max_epochs, patience : the same for the experts (stage 2)

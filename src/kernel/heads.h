@@ -63,6 +63,16 @@ int prle__head_init(prle__head *h, size_t in_dim, const prle_kernel_params *p);
 #define PRLE__RESMLP_MAX_WIDEN 8
 #define PRLE__RESMLP_MAX_HIDDEN 2048
 
+/** A head's default value width (proj_dim 0) for inputs up to PRLE__VALUE_KEEP_MAX wide: the
+ * input's own, so resmlp keeps its residual path; wider inputs (which the resmlp's hidden layer
+ * narrows to PRLE__RESMLP_MAX_HIDDEN anyway) get PRLE__VALUE_WIDE. */
+#define PRLE__VALUE_KEEP_MAX PRLE__RESMLP_MAX_HIDDEN
+#define PRLE__VALUE_WIDE 512
+
+/** The value width prle__head_init gives a head for inputs of width `in_dim`: p->proj_dim, or
+ * the default (rff 256; else PRLE__VALUE_KEEP_MAX and PRLE__VALUE_WIDE above). */
+size_t prle__head_value_width(const prle_kernel_params *p, size_t in_dim);
+
 /** The hidden width prle__head_init gives an mlp or resmlp head of value width `d_out` for
  * inputs of width `in_dim` (p->hidden_dim, or the head's default when it is 0). */
 size_t prle__head_hidden(const prle_kernel_params *p, size_t in_dim, size_t d_out);

@@ -222,6 +222,10 @@ static int try_reuse(prle__kernel_stage *ks, const char *dir, const prle_kernel_
          * (resmlp's became at least 512 wide): a kernel of an older default retrains */
         if (mlp && !kp->hidden_dim && saved.type == kp->type)
             arch.hidden_dim = saved.hidden_dim;
+        /* and a value width left to the default (inputs above 2,048 wide get 512 since
+         * 2026-12-06, before their own width) */
+        if (!kp->proj_dim && saved.type == kp->type)
+            arch.proj_dim = saved.proj_dim;
     } else if (center_auto) {
         arch.center_inputs = 0; /* a file without metadata is read as the original's head */
     }
@@ -232,7 +236,11 @@ static int try_reuse(prle__kernel_stage *ks, const char *dir, const prle_kernel_
     char diff[512] = "";
     if (has_meta)
         setting_diff(diff, sizeof diff, kp, &saved, center_auto);
-    size_t hid = mlp ? prle__head_hidden(kp, in_dim, prle_kernel_out_dim(ks->kernel)) : 0;
+    size_t value = prle__head_value_width(kp, in_dim);
+    size_t hid = mlp ? prle__head_hidden(kp, in_dim, value) : 0;
+    if (!diff[0] && arch.proj_dim != kp->proj_dim && arch.proj_dim != value)
+        snprintf(diff, sizeof diff, "kernel.proj_dim 0 now gives %zu, the saved kernel's is %zu",
+                 value, arch.proj_dim);
     if (!diff[0] && mlp && arch.hidden_dim != kp->hidden_dim && arch.hidden_dim != hid)
         snprintf(diff, sizeof diff,
                  "kernel.projection_kwargs.hidden_dim 0 now gives %zu, the saved kernel's is %zu",

@@ -212,6 +212,16 @@ matches hidden_default out "^kernel .* trained \(saved kernel .*kernel.projectio
 check hidden_default_reuse 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=hid \
   --no-analyze --no-report
 matches hidden_default_reuse out "^kernel .* reused .*runs/hid/kernel.safetensors"
+# so does one of the value width the default gave inputs above 2,048 wide before 2026-12-06
+# (their own; now 512): 5 x 416 = 2,080 pair features
+wide=(model.hidden_dim=416 data.embedding_cache_dir=cache/wide logging.run_name=wide --no-analyze
+  --no-report)
+check value_named 0 "$prle" run small.yaml "${fast[@]}" "${wide[@]}" kernel.proj_dim=2080
+check value_default 0 "$prle" run small.yaml "${fast[@]}" "${wide[@]}"
+matches value_default out "^kernel .* trained \(saved kernel .*kernel.proj_dim 0 now gives 512, the saved kernel's is 2080\)"
+contains value_default_meta runs/wide/kernel.safetensors '"proj_dim":"512"'
+check value_default_reuse 0 "$prle" run small.yaml "${fast[@]}" "${wide[@]}"
+matches value_default_reuse out "^kernel .* reused .*runs/wide/kernel.safetensors"
 # other embeddings (another width of the hashing encoder: 5 x 16 pair features, not 5 x 32)
 # retrain with the reason; without a kernel stage to train, the saved kernel is an error
 check width_changed 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=hid model.hidden_dim=16 \
