@@ -1,7 +1,8 @@
 /* math/ridge_path: ridge with an intercept for a few alphas by one Cholesky factorisation per
  * alpha (the dual form for wide data). Against the normal equations solved by Gauss-Jordan
  * elimination in long double here, the same bits on 1 and 2 threads, the choice on validation
- * rows, prle__ridge_path_best against its parts, and an alpha whose system is not positive
+ * rows, prle__ridge_path_best against its parts (its walk over the grid against the whole
+ * grid), and an alpha whose system is not positive
  * definite (a NaN intercept, skipped by the choice).
  * LABELS: unit */
 #include <math.h>
@@ -161,6 +162,45 @@ static void test_ridge_path__threads_and_choice(void)
     prle_matrix_dispose(&x), prle_matrix_dispose(&xv);
 }
 
+/* prle__ridge_path_best walks the grid from its middle instead of solving every alpha: on
+ * problems whose best alpha is at either end of a 12-point grid or inside it, the walk's
+ * choice and bits are the whole grid's (prle__ridge_path_solve + _choose), on 1 and 2 threads. */
+static void test_ridge_path__walk_is_the_grid(void)
+{
+    enum { N = 40, NV = 60, D = 30, A = 12 };
+    double alphas[A];
+    for (size_t m = 0; m < A; m++)
+        alphas[m] = pow(10.0, -4.0 + (double)m);
+    const double noise[] = {0.0, 0.5, 1.0, 2.0, 30.0};
+    enum { P = sizeof noise / sizeof *noise };
+    bool low = false, high = false, inside = false;
+    for (size_t t = 0; t < P; t++) {
+        prle_matrix x = {0}, xv = {0};
+        float y[N], yv[NV], yhat[NV], e[N + NV];
+        problem(&x, y, N, D, 10 + t);
+        problem(&xv, yv, NV, D, 20 + t);
+        pt_fill_normal(e, N + NV, 30 + t, "test.ridge_path.noise");
+        for (size_t i = 0; i < N; i++)
+            y[i] += (float)noise[t] * e[i];
+        for (size_t i = 0; i < NV; i++)
+            yv[i] += (float)noise[t] * e[N + i];
+        double *c = malloc(A * D * sizeof *c), ic[A], cb[D], ib;
+        prle__ridge_path r = {0};
+        PT_OK(prle__ridge_path_fit(&r, &x, y, 1));
+        PT_EQ_INT(prle__ridge_path_solve(c, ic, &r, alphas, A, 1), 0);
+        size_t want = prle__ridge_path_choose(c, ic, A, &xv, yv, yhat);
+        low |= want == 0, high |= want == A - 1, inside |= want > 0 && want < A - 1;
+        for (int nt = 1; nt <= 2; nt++) {
+            PT_EQ_INT(prle__ridge_path_best(cb, &ib, &x, y, &xv, yv, alphas, A, nt), (int)want);
+            PT_CHECK(memcmp(cb, c + want * D, sizeof cb) == 0 && ib == ic[want]);
+        }
+        free(c);
+        prle__ridge_path_dispose(&r);
+        prle_matrix_dispose(&x), prle_matrix_dispose(&xv);
+    }
+    PT_CHECK(low && high && inside); /* the walk went both ways and stopped inside */
+}
+
 /* Fewer rows than columns: the dual form, systems of order n, the same ridge as the normal
  * equations of order d; the same bits on 1 and 2 threads (n >= 64: both threads) */
 static void test_ridge_path__wide_rows(void)
@@ -214,6 +254,7 @@ int main(void)
     prle_init(2);
     PT_RUN(test_ridge_path__normal_equations);
     PT_RUN(test_ridge_path__threads_and_choice);
+    PT_RUN(test_ridge_path__walk_is_the_grid);
     PT_RUN(test_ridge_path__wide_rows);
     PT_RUN(test_ridge_path__not_positive_definite);
     return pt_report();
