@@ -193,9 +193,10 @@ static int path_solve_range(double *coef, double *icpt, double *mse, bool *done,
 
 /* The grid's best alpha on validation without solving every one: from the middle alpha the
  * walk goes to the side whose neighbour is better and on while the next one is (up: strictly
- * better; down: no worse), solving `nt` alphas at a time. Validation error along a ridge path
- * falls to one minimum and rises again, so this is the whole grid's choice (the lowest index
- * of the least error) in 2-3 rounds of factorisations instead of n_alpha / nt; when every
+ * better; down: no worse), solving `nt` alphas at a time. Where validation error along the path
+ * falls to one minimum and rises again (the usual shape) this is the whole grid's choice (the
+ * lowest index of the least error), in 2-3 rounds of factorisations instead of n_alpha / nt;
+ * with two minima it is the one the walk reaches first; when every
  * alpha it met failed to factorise, the rest are solved and the whole grid decides. */
 static int path_walk(size_t *best_out, double *coef, double *icpt, const prle__ridge_path *r,
                      const double *alphas, size_t n_alpha, const prle_matrix *xv, const float *yv,

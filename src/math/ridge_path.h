@@ -59,8 +59,9 @@ void prle__ridge_path_dispose(prle__ridge_path *r);
  * the one prle__ridge_path_choose picks on (xv, yv), or alphas[0]'s when xv is NULL. Its coef
  * (d) and intercept go to coef_out and *intercept_out; returns its index, n_alpha when no alpha
  * factorised (nothing written), or PRLE_ENOMEM. Not every alpha is solved: from the middle one
- * the search walks toward lower validation error and stops where it rises again (one minimum
- * along a ridge path), `nt` factorisations side by side, typically 2 rounds instead of
+ * the search walks toward lower validation error and stops where it rises again: the whole
+ * grid's choice where the error along the path has one minimum (the usual case; with two, the
+ * one reached first), `nt` factorisations side by side, typically 2 rounds instead of
  * n_alpha / nt.
  */
 int prle__ridge_path_best(double *coef_out, double *intercept_out, const prle_matrix *x,
