@@ -325,6 +325,64 @@ static void test_dataset__split_scheme(void)
              PRLE_EINVAL, "split2.csv: 2 rows are too few for data.split.ratios");
 }
 
+/* Split files not given are cut from the training file by their data.split.ratios shares, as
+ * data.file is cut: a test file alone beside it gives the validation rows that the training
+ * file as data.file with ratios [0.85, 0.15, 0] gives (the same seeded assignment); a training
+ * file alone is data.file; a missing split without a share is an error. */
+static void test_dataset__split_cut_from_train(void)
+{
+    char text[4096];
+    size_t used = (size_t)snprintf(text, sizeof text, "text,y\n");
+    for (int i = 0; i < 45; i++)
+        used += (size_t)snprintf(text + used, sizeof text - used, "row %d,%d\n", i, (i * 17) % 45);
+    write_fixture("cut45.csv", text);
+    write_fixture("cut-test.csv", "text,y\nt1,1\nt2,2\nt3,3\n");
+    prle_dataset *a = NULL, *b = NULL;
+    PT_OK(load_yaml(&a, "data: {files: {train: cut45.csv, test: cut-test.csv}, text_fields: "
+                        "[text], label_field: y}\n"));
+    PT_OK(load_yaml(&b, "data: {file: cut45.csv, text_fields: [text], label_field: y,\n"
+                        "  split: {ratios: [0.85, 0.15, 0]}}\n"));
+    if (a && b) {
+        /* blocks of 20: 17 + 3 twice, then 5 * (.85, .15) = 4.25, .75 -> 4 + 1 */
+        PT_EQ_INT(prle_dataset_n_rows(a, PRLE_SPLIT_TRAIN), 38);
+        PT_EQ_INT(prle_dataset_n_rows(a, PRLE_SPLIT_VALIDATION), 7);
+        PT_EQ_INT(prle_dataset_n_rows(a, PRLE_SPLIT_TEST), 3);
+        for (int s = 0; s < 2; s++) {
+            size_t n = prle_dataset_n_rows(a, (prle_split)s);
+            PT_EQ_INT(prle_dataset_n_rows(b, (prle_split)s), n);
+            for (size_t i = 0; i < n && i < prle_dataset_n_rows(b, (prle_split)s); i++) {
+                PT_EQ_STR(prle_dataset_text(a, (prle_split)s, i, 0),
+                          prle_dataset_text(b, (prle_split)s, i, 0));
+                PT_CHECK(prle_dataset_source_line(a, (prle_split)s, i) ==
+                         prle_dataset_source_line(b, (prle_split)s, i));
+            }
+        }
+        PT_EQ_STR(prle_dataset_text(a, PRLE_SPLIT_TEST, 2, 0), "t3");
+        const prle_dataset_split_info *tr = prle_dataset_info(a, PRLE_SPLIT_TRAIN);
+        const prle_dataset_split_info *va = prle_dataset_info(a, PRLE_SPLIT_VALIDATION);
+        const prle_dataset_split_info *te = prle_dataset_info(a, PRLE_SPLIT_TEST);
+        PT_EQ_STR(va->path, tr->path);
+        PT_CHECK(strcmp(te->path, tr->path) != 0 && va->n_file_rows == 45);
+        PT_CHECK(strcmp(va->rows_sha256, tr->rows_sha256) != 0);
+    }
+    prle_dataset_free(a), prle_dataset_free(b);
+    /* the training file alone: the three splits data.file gives */
+    PT_OK(
+        load_yaml(&a, "data: {files: {train: cut45.csv}, text_fields: [text], label_field: y}\n"));
+    PT_OK(load_yaml(&b, "data: {file: cut45.csv, text_fields: [text], label_field: y}\n"));
+    for (int s = 0; a && b && s < 3; s++) {
+        size_t n = prle_dataset_n_rows(a, (prle_split)s);
+        PT_EQ_INT(prle_dataset_n_rows(b, (prle_split)s), n);
+        PT_CHECK(n == 0 || !memcmp(prle_dataset_labels(a, (prle_split)s),
+                                   prle_dataset_labels(b, (prle_split)s), n * sizeof(float)));
+    }
+    prle_dataset_free(a), prle_dataset_free(b);
+    PT_FAILS(load_yaml(&a,
+                       "data: {files: {train: cut45.csv, validation: cut-test.csv}, "
+                       "text_fields: [text], label_field: y, split: {ratios: [0.9, 0.1, 0]}}\n"),
+             PRLE_EINVAL, "data.files.test is not set and data.split.ratios gives it no share");
+}
+
 /* ---- configs alone ---------------------------------------------------------------------- */
 
 static void test_dataset__tsv_with_header_from_config(void)
@@ -607,7 +665,10 @@ static void test_dataset__bad_config(void)
              PRLE_EINVAL, "data.file and data.files are both set");
     PT_FAILS(load_yaml(&ds, "data: {files: {train: c.csv, test: c.csv}, text_fields: [t],"
                             " label_field: y}\n"),
-             PRLE_EINVAL, "data.files.validation is not set");
+             PRLE_EINVAL, "c.csv: 1 rows are too few for data.split.ratios: the validation split");
+    PT_FAILS(load_yaml(&ds, "data: {files: {validation: c.csv, test: c.csv}, text_fields: [t],"
+                            " label_field: y}\n"),
+             PRLE_EINVAL, "data.files.train is not set");
     /* unset fields: the file's columns named */
     PT_FAILS(load_yaml(&ds, "data: {file: c.csv, label_field: y}\n"), PRLE_EINVAL,
              "data.text_fields is not set (one text column, or two for a pair; ");
@@ -652,6 +713,7 @@ int main(void)
     PT_RUN(test_dataset__fingerprints_match_readmes);
     PT_RUN(test_dataset__ruddit_split);
     PT_RUN(test_dataset__split_scheme);
+    PT_RUN(test_dataset__split_cut_from_train);
     PT_RUN(test_dataset__tsv_with_header_from_config);
     PT_RUN(test_dataset__csv_and_jsonl);
     PT_RUN(test_dataset__config_overrides_preset);

@@ -383,21 +383,23 @@ static int finish_split(prle_dataset *ds, prle_split s, ds_rows *rows, int file)
     return rows_sha256(in->rows_sha256, &sp->rows, sp->labels, ds->n_texts);
 }
 
-static int cut_one_file(prle_dataset *ds, ds_rows *all, const prle__ds_spec *spec, uint64_t seed)
+/* The rows of file 0 cut into the splits by `ratios` (split.c): all three splits (data.file),
+ * or, `only_cut`, just those whose share is above 0 (the others have files of their own). */
+static int cut_rows(prle_dataset *ds, ds_rows *all, const double ratios[PRLE_N_SPLITS],
+                    bool stratify, uint64_t seed, bool only_cut)
 {
     int err;
-    unsigned char *which = malloc(all->n);
+    unsigned char *which = malloc(all->n ? all->n : 1);
     ds_rows part[PRLE_N_SPLITS] = {{0}};
     if (!which)
         return prle__error_nomem("split");
-    if ((err = prle__split_assign(which, all->labels, all->n, spec->ratios, spec->stratify, seed)) <
-        0)
+    if ((err = prle__split_assign(which, all->labels, all->n, ratios, stratify, seed)) < 0)
         goto done;
     size_t count[PRLE_N_SPLITS] = {0};
     for (size_t i = 0; i < all->n; i++)
         count[which[i]]++;
     for (int s = 0; s < PRLE_N_SPLITS; s++) {
-        if (count[s] == 0 && spec->ratios[s] > 0) {
+        if (count[s] == 0 && ratios[s] > 0) {
             err = prle__error_set(PRLE_EINVAL,
                                   "%s: %zu rows are too few for data.split.ratios: the %s split "
                                   "would be empty",
@@ -416,7 +418,8 @@ static int cut_one_file(prle_dataset *ds, ds_rows *all, const prle__ds_spec *spe
         p->n++;
     }
     for (int s = 0; s < PRLE_N_SPLITS; s++)
-        if ((err = finish_split(ds, (prle_split)s, &part[s], 0)) < 0)
+        if ((!only_cut || ratios[s] > 0) &&
+            (err = finish_split(ds, (prle_split)s, &part[s], 0)) < 0)
             goto done;
 done:
     for (int s = 0; s < PRLE_N_SPLITS; s++)
@@ -459,17 +462,29 @@ int prle_dataset_load(prle_dataset **out, const prle_data_config *data, uint64_t
             goto done;
         }
         if ((err = read_rows(&ds->files[0], &rows, &spec)) < 0 ||
-            (err = cut_one_file(ds, &rows, &spec, seed)) < 0)
+            (err = cut_rows(ds, &rows, spec.ratios, spec.stratify, seed, false)) < 0)
             goto done;
     } else {
+        /* a validation or test file not given: its data.split.ratios share of the training
+         * file, cut as data.file is */
+        double cut[PRLE_N_SPLITS] = {1.0, 0.0, 0.0};
+        for (int s = 1; s < PRLE_N_SPLITS; s++)
+            if (!spec.files[s])
+                cut[s] = spec.ratios[s], cut[0] -= spec.ratios[s];
         ds->n_files = PRLE_N_SPLITS;
         for (int s = 0; s < PRLE_N_SPLITS; s++) {
+            if (!spec.files[s])
+                continue; /* cut from the training file with it */
             if (!(ds->files[s].path = prle__strdup(spec.files[s]))) {
                 err = prle__error_nomem("dataset");
                 goto done;
             }
-            if ((err = read_rows(&ds->files[s], &rows, &spec)) < 0 ||
-                (err = finish_split(ds, (prle_split)s, &rows, s)) < 0)
+            if ((err = read_rows(&ds->files[s], &rows, &spec)) < 0)
+                goto done;
+            err = s == PRLE_SPLIT_TRAIN && cut[0] < 1.0
+                      ? cut_rows(ds, &rows, cut, spec.stratify, seed, true)
+                      : finish_split(ds, (prle_split)s, &rows, s);
+            if (err < 0)
                 goto done;
         }
     }

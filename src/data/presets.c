@@ -449,9 +449,10 @@ int prle__ds_spec_resolve(prle__ds_spec *spec, const prle_data_config *d,
             return err;
     }
 
-    /* what every dataset needs */
-    if (!spec->file && !(spec->files[0] && spec->files[1] && spec->files[2])) {
-        if (!spec->files[0] && !spec->files[1] && !spec->files[2])
+    /* what every dataset needs: a validation or test file may be missing (cut from the
+     * training file, dataset.c), the training file may not */
+    if (!spec->file && !spec->files[0]) {
+        if (!spec->files[1] && !spec->files[2])
             return prle__error_set(PRLE_EINVAL,
                                    "no data files: set data.files (train, validation, test), "
                                    "data.file, or a preset as data.name (stsb, ruddit, "
@@ -459,18 +460,16 @@ int prle__ds_spec_resolve(prle__ds_spec *spec, const prle_data_config *d,
                                    d->name ? "; '" : "", d->name ? d->name : "",
                                    d->name ? "' is not a preset" : "");
         return prle__error_set(PRLE_EINVAL,
-                               "data.files.%s is not set (give all three split files, "
-                               "or one data.file to split)",
-                               !spec->files[0]   ? "train"
-                               : !spec->files[1] ? "validation"
-                                                 : "test");
+                               "data.files.train is not set (give the split files, or one "
+                               "data.file to split)");
     }
     /* data.text_fields and data.label_field unset: an error once the file's columns are
      * known (dataset.c), to name them */
     if (!isnan(spec->label_min) && !isnan(spec->label_max) && !(spec->label_min < spec->label_max))
         return prle__error_set(PRLE_EINVAL, "data.label_min (%g) must be below data.label_max (%g)",
                                spec->label_min, spec->label_max);
-    if (spec->file) {
+    bool cut = !spec->file && (!spec->files[1] || !spec->files[2]);
+    if (spec->file || cut) {
         double sum = 0;
         for (int s = 0; s < PRLE_N_SPLITS; s++) {
             if (!(spec->ratios[s] >= 0 && spec->ratios[s] <= 1))
@@ -481,5 +480,11 @@ int prle__ds_spec_resolve(prle__ds_spec *spec, const prle_data_config *d,
         if (fabs(sum - 1) > 1e-6)
             return prle__error_set(PRLE_EINVAL, "data.split.ratios must sum to 1, got %g", sum);
     }
+    for (int s = 1; cut && s < PRLE_N_SPLITS; s++)
+        if (!spec->files[s] && !(spec->ratios[s] > 0))
+            return prle__error_set(PRLE_EINVAL,
+                                   "data.files.%s is not set and data.split.ratios gives it no "
+                                   "share of the training file",
+                                   prle_split_name((prle_split)s));
     return 0;
 }

@@ -53,11 +53,18 @@ int prle__run_front(prle_dataset **ds, prle_run_result *res, const prle_config *
     if ((err = prle__run_event(p, PRLE_STAGE_DATA, false, 0, NULL)) < 0 ||
         (err = prle_dataset_load(ds, &cfg->data, cfg->train.seed, &dp)) < 0)
         return err;
-    char name[256];
-    snprintf(note, sizeof note, "%s: %zu / %zu / %zu rows%s",
+    char name[256], cut[96] = "";
+    /* a validation or test file not given: cut from the training file (docs/config.md) */
+    const prle_data_config *d = &cfg->data;
+    if (!prle_dataset_is_preset(*ds) && !d->file && (!d->files.validation || !d->files.test))
+        snprintf(cut, sizeof cut, " (%s cut from the training file)",
+                 !d->files.validation && !d->files.test ? "validation and test"
+                 : !d->files.validation                 ? "validation"
+                                                        : "test");
+    snprintf(note, sizeof note, "%s: %zu / %zu / %zu rows%s%s",
              prle_dataset_title(*ds, name, sizeof name), prle_dataset_n_rows(*ds, PRLE_SPLIT_TRAIN),
              prle_dataset_n_rows(*ds, PRLE_SPLIT_VALIDATION),
-             prle_dataset_n_rows(*ds, PRLE_SPLIT_TEST),
+             prle_dataset_n_rows(*ds, PRLE_SPLIT_TEST), cut,
              prle_dataset_n_skipped(*ds) ? " (bad rows skipped)" : "");
     if ((err = prle__run_stage_end(res, p, PRLE_STAGE_DATA, t0, note)) < 0)
         return err;

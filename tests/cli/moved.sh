@@ -82,7 +82,12 @@ check own-other 2 "$prle" predict runs/own --input own-other.csv
 contains own-other err "is neither a table with a text, review or sentence1 column"
 check own-text2 2 "$prle" predict runs/own --text "a" --text2 "b"
 contains own-text2 err "this run's dataset has single texts: --text2 has no place"
-rm -rf runs/own
+# the training file alone (no validation or test file): both cut from it as data.file is
+check own-cut 0 "$prle" run own.yaml data.file=null data.files.train=own.tsv logging.run_name=cut \
+  --no-analyze --no-report
+matches own-cut out "^data .* own: 42 / 9 / 9 rows \(validation and test cut from the training file\)$"
+ok own-cut-same cmp -s runs/own/predictions_test.csv runs/cut/predictions_test.csv
+rm -rf runs/own runs/cut
 check one-before 0 "$prle" predict runs/one --text "word3 and the cat" --explain 2
 cp out one.txt
 mv runs/one one-moved && rm -rf one.tsv cache runs
