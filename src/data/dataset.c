@@ -481,9 +481,12 @@ int prle_dataset_load(prle_dataset **out, const prle_data_config *data, uint64_t
             }
             if ((err = read_rows(&ds->files[s], &rows, &spec)) < 0)
                 goto done;
-            err = s == PRLE_SPLIT_TRAIN && cut[0] < 1.0
-                      ? cut_rows(ds, &rows, cut, spec.stratify, seed, true)
-                      : finish_split(ds, (prle_split)s, &rows, s);
+            if (s == PRLE_SPLIT_TRAIN && cut[0] < 1.0) {
+                err = cut_rows(ds, &rows, cut, spec.stratify, seed, true);
+                rows_dispose(&rows); /* the splits hold copies; the next file reuses it */
+            } else {
+                err = finish_split(ds, (prle_split)s, &rows, s);
+            }
             if (err < 0)
                 goto done;
         }
