@@ -259,11 +259,19 @@ static void expect_error(const char *yaml, const char *where_what)
 
 static void test_config__errors_name_place_and_key(void)
 {
+    /* with the known key beside it that is a typo or two away, or another name for it */
     expect_error("data:\n  name: stsb\nmodel:\n  gatting_strategy: knn\n",
-                 "4:3: unknown key 'model.gatting_strategy'");
-    expect_error("modle:\n  knn_k: 3\n", "1:1: unknown key 'modle'");
+                 "4:3: unknown key 'model.gatting_strategy' (did you mean "
+                 "'model.gating_strategy'?)");
+    expect_error("modle:\n  knn_k: 3\n", "1:1: unknown key 'modle' (did you mean 'model'?)");
     expect_error("data:\n  files:\n    training: a.csv\n",
-                 "3:5: unknown key 'data.files.training'");
+                 "3:5: unknown key 'data.files.training' (did you mean 'data.files.train'?)");
+    expect_error("data:\n  files:\n    dev: a.csv\n",
+                 "3:5: unknown key 'data.files.dev' (did you mean 'data.files.validation'?)");
+    expect_error("kernel:\n  projection_kwargs:\n    hiden_dim: 8\n",
+                 "3:5: unknown key 'kernel.projection_kwargs.hiden_dim' (did you mean "
+                 "'kernel.projection_kwargs.hidden_dim'?)");
+    expect_error("model:\n  zzz: 1\n", "2:3: unknown key 'model.zzz'"); /* nothing close */
     expect_error("train:\n  seed: abc\n",
                  "2:9: expected a non-negative integer for 'train.seed', got 'abc'");
     expect_error("model:\n  knn_k: 2.5\n",

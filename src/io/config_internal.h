@@ -54,6 +54,11 @@ const prle__cfg_key *prle__cfg_find(const char *dotted);
 /** True when `dotted` is a section (a mapping holding keys), e.g. "data" or "data.files". */
 bool prle__cfg_is_section(const char *dotted);
 
+/** For an unknown key: " (did you mean 'data.files.validation'?)" into buf when a known key or
+ *  section beside it is one or two typos away (a third of the name at most) or a common other
+ *  name for it ("dev", "val"), else "". */
+void prle__cfg_suggest(char *buf, size_t len, const char *dotted);
+
 /** True when `dotted` is, or lies under, one of the original's W&B keys (ignored). */
 bool prle__cfg_is_ignored(const char *dotted);
 

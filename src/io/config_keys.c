@@ -242,6 +242,63 @@ bool prle__cfg_is_section(const char *dotted)
     return false;
 }
 
+/* Edit distance (insertions, deletions, substitutions, adjacent swaps) of a and b, both
+ * shorter than 64 bytes; 64 for longer ones. */
+static size_t edits(const char *a, size_t na, const char *b, size_t nb)
+{
+    enum { W = 64 };
+    if (na >= W || nb >= W)
+        return W;
+    size_t d[W][W];
+    for (size_t i = 0; i <= na; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= nb; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= na; i++)
+        for (size_t j = 1; j <= nb; j++) {
+            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            best = d[i - 1][j] + 1 < best ? d[i - 1][j] + 1 : best;
+            best = d[i][j - 1] + 1 < best ? d[i][j - 1] + 1 : best;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[na][nb];
+}
+
+void prle__cfg_suggest(char *buf, size_t len, const char *dotted)
+{
+    /* other names users give a split */
+    static const char *const alias[][2] = {{"dev", "validation"},   {"val", "validation"},
+                                           {"valid", "validation"}, {"eval", "validation"},
+                                           {"training", "train"},   {"testing", "test"}};
+    const char *dot = strrchr(dotted, '.'), *name = dot ? dot + 1 : dotted;
+    size_t np = dot ? (size_t)(dot - dotted) : 0, nn = strlen(name);
+    const char *best = NULL;
+    size_t best_n = 0, best_d = nn / 3 > 2 ? 2 : (nn / 3 ? nn / 3 : 1);
+    bool found = false;
+    buf[0] = '\0';
+    for (size_t i = 0; i < prle__cfg_nkeys; i++) {
+        const char *k = prle__cfg_keys[i].name;
+        if (np ? strncmp(k, dotted, np + 1) != 0 : false)
+            continue; /* another parent */
+        const char *c = k + (np ? np + 1 : 0), *end = strchr(c, '.');
+        size_t nc = end ? (size_t)(end - c) : strlen(c);
+        size_t d = edits(name, nn, c, nc);
+        for (size_t a = 0; a < sizeof alias / sizeof alias[0]; a++)
+            if (!strcmp(name, alias[a][0]) && strlen(alias[a][1]) == nc &&
+                !strncmp(c, alias[a][1], nc))
+                d = 0;
+        if (d <= best_d && (!found || d < best_d)) {
+            best = c, best_n = nc, best_d = d, found = true;
+        }
+    }
+    if (found)
+        snprintf(buf, len, " (did you mean '%.*s%s%.*s'?)", (int)np, dotted, np ? "." : "",
+                 (int)best_n, best);
+}
+
 bool prle__cfg_is_ignored(const char *dotted)
 {
     for (size_t i = 0; ignored[i]; i++) {

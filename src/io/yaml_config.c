@@ -297,7 +297,9 @@ static int parse_pair(pctx *c, const char *path, const yaml_event_t *key, char *
     bool ignored = !k && prle__cfg_is_ignored(child);
     bool section = !k && !ignored && prle__cfg_is_section(child);
     if (!k && !ignored && !section) {
-        err = fail_at(c, key->start_mark, "unknown key '%s'", child);
+        char hint[160];
+        prle__cfg_suggest(hint, sizeof hint, child);
+        err = fail_at(c, key->start_mark, "unknown key '%s'%s", child, hint);
         goto done;
     }
     if ((err = next_event(c, &value)) < 0)
@@ -594,9 +596,11 @@ int prle_config_override(prle_config *cfg, const char *assignment)
     bool known = prle__cfg_find(key) || prle__cfg_is_section(key);
     bool ignored = !known && prle__cfg_is_ignored(key);
     if (!known && !ignored) {
-        char kshown[80];
+        char kshown[80], hint[160];
         prle__cfg_show(kshown, sizeof kshown, key, nk);
-        err = prle__error_set(PRLE_EINVAL, "override '%s': unknown key '%s'", shown, kshown);
+        prle__cfg_suggest(hint, sizeof hint, key);
+        err =
+            prle__error_set(PRLE_EINVAL, "override '%s': unknown key '%s'%s", shown, kshown, hint);
         goto done;
     }
     if (!(cwd = prle__cfg_getcwd())) {
