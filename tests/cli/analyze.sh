@@ -229,7 +229,7 @@ if command -v script >/dev/null; then
   lacks tsne_terminal out "prle: analyze: tsne"
 fi
 
-# another config of the folder rebuilt the cache both name (the default embed_cache shared):
+# another config in the folder rebuilt the cache both configs name (a shared embed_cache):
 # the run's own embeddings are encoded again, the same correlation as before
 cp $run/analysis.json before_other.json
 sed 's/^  hidden_dim: 16$/  hidden_dim: 24/' small.yaml >other.yaml
