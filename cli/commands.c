@@ -34,7 +34,8 @@
     "Inputs (exactly one):\n"                                                                      \
     "  --text A [--text2 B]  one input; datasets of pairs need both texts\n"                       \
     "  --input FILE          a table with a header: CSV (TSV for *.tsv, JSON Lines for\n"          \
-    "                        *.jsonl) with a column text or sentence1, for pairs also text2\n"     \
+    "                        *.jsonl, a JSON array of objects for *.json) with a column\n"         \
+    "                        text or sentence1, for pairs also text2\n"                            \
     "                        or sentence2 (or the run's own text fields by name),\n"               \
     "                        optionally label or the run's own label field (empty cells:\n"        \
     "                        unknown); a file without such a column is read\n"                     \

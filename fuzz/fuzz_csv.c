@@ -19,7 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
             __builtin_trap();                                                                      \
     } while (0)
 
-static void walk(const prle_table *t)
+/* `array`: a JSON array's rows, several of which may start on one line */
+static void walk(const prle_table *t, bool array)
 {
     size_t rows = prle_table_n_rows(t), cols = prle_table_n_cols(t), k;
     volatile size_t sink = 0;
@@ -28,7 +29,8 @@ static void walk(const prle_table *t)
         CHECK(nf <= cols || prle_table_col_name(t, 0) != NULL);
         CHECK(prle_table_row_line(t, r) >= 1);
         if (r > 0)
-            CHECK(prle_table_row_line(t, r) > prle_table_row_line(t, r - 1));
+            CHECK(prle_table_row_line(t, r) > prle_table_row_line(t, r - 1) ||
+                  (array && prle_table_row_line(t, r) == prle_table_row_line(t, r - 1)));
         for (size_t c = 0; c <= nf; c++) {
             const char *f = prle_table_field(t, r, c);
             size_t len = prle_table_field_len(t, r, c);
@@ -73,14 +75,15 @@ static void walk(const prle_table *t)
  * whole text is as many records as the table has rows, skipped rows and header; a prefix
  * ends at a record boundary that the whole text's scan reaches with the same count. */
 static void chunks(const uint8_t *data, size_t size, const prle_table_params *p,
-                   const prle_table *t)
+                   const prle_table *t, bool array)
 {
     const char *s = (const char *)data;
     size_t recs, lines, r2, l2;
     CHECK(prle__table_scan_records(s, size, p, SIZE_MAX, true, true, &recs, &lines) == size);
     if (t && p->on_bad_row == PRLE_BAD_ROW_ERROR && !(p->format == PRLE_TABLE_JSONL))
         CHECK(recs == prle_table_n_rows(t) + (p->header ? 1 : 0));
-    if (t && p->format == PRLE_TABLE_JSONL)
+    /* (a JSON array's rows are its elements, not its lines) */
+    if (t && p->format == PRLE_TABLE_JSONL && !array)
         CHECK(recs == prle_table_n_rows(t) + prle_table_n_skipped(t));
     size_t cuts[3] = {size / 3, size / 2, size ? data[0] % size : 0};
     for (int c = 0; c < 3; c++) {
@@ -137,6 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     case 2:
         p.format = PRLE_TABLE_JSONL;
+        p.json_array = (mode >> 7) & 1;
         break;
     default:
         json_round_trip(data, size);
@@ -146,14 +150,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     p.on_bad_row = ((mode >> 3) & 1) ? PRLE_BAD_ROW_SKIP : PRLE_BAD_ROW_ERROR;
     p.strict_fields = (mode >> 4) & 1;
     p.min_fields = (mode >> 5) & 3;
+    bool array = false; /* a file read as one JSON array */
+    if (p.json_array) {
+        const char *s = (const char *)data;
+        size_t a = prle__table_bom(s, size);
+        while (a < size && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r' || s[a] == '\n'))
+            a++;
+        array = a < size && s[a] == '[';
+    }
     prle_table *t = NULL;
     if (prle_table_read_buffer(&t, data, size, "fuzz", &p) == 0) {
-        walk(t);
-        chunks(data, size, &p, t);
+        walk(t, array);
+        chunks(data, size, &p, t, array);
         prle_table_free(t);
     } else {
         CHECK(t == NULL && prle_last_error()[0] != '\0');
-        chunks(data, size, &p, NULL);
+        chunks(data, size, &p, NULL, array);
     }
     return 0;
 }

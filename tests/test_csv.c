@@ -311,10 +311,74 @@ static void test_csv__jsonl(void)
         prle_table_free(t);
     }
     p.on_bad_row = PRLE_BAD_ROW_ERROR;
+    /* without json_array a line holding an array is a bad row (test_csv__json_array) */
     PT_FAILS(read_text(&t, "arr.jsonl", "[1]\n", &p), PRLE_EFORMAT,
              "arr.jsonl:1: expected a JSON object, found an array");
     PT_FAILS(read_text(&t, "trail.jsonl", "{}\n{\"a\":1} x\n", &p), PRLE_EFORMAT,
              "trail.jsonl:2: invalid JSON: trailing characters at column 9");
+}
+
+/* A JSON array of objects (pandas' to_json(orient="records"), indented or not): one row an
+ * element, its line the one it starts on; brackets and commas inside strings and nested values
+ * do not end an element; an element that is not an object is a bad row (skipped under
+ * on_bad_row: skip); an array that is empty, not closed, or followed by more is an error. */
+static void test_csv__json_array(void)
+{
+    prle_table *t = NULL;
+    prle_table_params p = prle_table_default_params();
+    p.format = PRLE_TABLE_JSONL;
+    p.json_array = true;
+    const char *text = "\xEF\xBB\xBF\n  [\n  {\"text\": \"a ] b, \\\"c\\\" {\", \"label\": 1,\n"
+                       "   \"v\": [1, {\"w\": \"]\"}]},\n  {\"label\": 2.5, \"text\": \"d\"}, "
+                       "{\"text\": \"e\", \"label\": -1}\n]\n\n";
+    PT_OK(read_text(&t, "rows.json", text, &p));
+    if (t) {
+        PT_EQ_INT(prle_table_n_rows(t), 3);
+        size_t tc = 9, lc = 9;
+        PT_OK(prle_table_column(&tc, t, "text"));
+        PT_OK(prle_table_column(&lc, t, "label"));
+        PT_EQ_STR(prle_table_field(t, 0, tc), "a ] b, \"c\" {");
+        PT_EQ_STR(prle_table_field(t, 0, 2), "[1,{\"w\":\"]\"}]");
+        PT_EQ_STR(prle_table_field(t, 1, lc), "2.5");
+        PT_EQ_STR(prle_table_field(t, 2, tc), "e");
+        PT_EQ_INT(prle_table_row_line(t, 0), 3);
+        PT_EQ_INT(prle_table_row_line(t, 1), 5);
+        PT_EQ_INT(prle_table_row_line(t, 2), 5);
+        prle_table_free(t);
+    }
+    const char *bad = "[{\"a\": 1},\n 7,\n {\"a\": 2},\n {\"a\": }\n]";
+    PT_FAILS(read_text(&t, "bad.json", bad, &p), PRLE_EFORMAT,
+             "bad.json:2: expected a JSON object, found a number");
+    p.on_bad_row = PRLE_BAD_ROW_SKIP;
+    PT_OK(read_text(&t, "bad.json", bad, &p));
+    if (t) {
+        size_t n = 0;
+        const size_t *lines = prle_table_skipped_lines(t, &n);
+        PT_EQ_INT(prle_table_n_rows(t), 2);
+        PT_EQ_INT(n, 2);
+        PT_CHECK(n == 2 && lines[0] == 2 && lines[1] == 4);
+        PT_EQ_INT(prle_table_row_line(t, 1), 3);
+        prle_table_free(t);
+    }
+    /* two bad elements on one line: both counted, the line listed once */
+    PT_OK(read_text(&t, "two.json", "[1, 2, {\"a\": 1}]", &p));
+    if (t) {
+        size_t n = 0;
+        const size_t *lines = prle_table_skipped_lines(t, &n);
+        PT_EQ_INT(prle_table_n_skipped(t), 2);
+        PT_CHECK(n == 1 && lines[0] == 1);
+        PT_EQ_INT(prle_table_n_rows(t), 1);
+        prle_table_free(t);
+    }
+    p.on_bad_row = PRLE_BAD_ROW_ERROR;
+    PT_FAILS(read_text(&t, "open.json", "[{\"a\": 1},\n{\"a\": \"]\"}\n", &p), PRLE_EFORMAT,
+             "open.json:2: the JSON array is not closed");
+    PT_FAILS(read_text(&t, "more.json", "[{\"a\": 1}]\n{\"a\": 2}\n", &p), PRLE_EFORMAT,
+             "more.json:2: characters after the JSON array");
+    PT_FAILS(read_text(&t, "empty.json", " [ \n ] ", &p), PRLE_EFORMAT,
+             "empty.json: the JSON array is empty");
+    PT_FAILS(read_text(&t, "comma.json", "[{\"a\": 1},\n]", &p), PRLE_EFORMAT,
+             "comma.json:2: invalid JSON in the array's element");
 }
 
 static void test_csv__buffer_entry(void)
@@ -491,6 +555,7 @@ int main(void)
     PT_RUN(test_csv__field_counts);
     PT_RUN(test_csv__empty_files);
     PT_RUN(test_csv__jsonl);
+    PT_RUN(test_csv__json_array);
     PT_RUN(test_csv__buffer_entry);
     PT_RUN(test_csv__stsb_train);
     PT_RUN(test_csv__ruddit_text);

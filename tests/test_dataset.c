@@ -490,6 +490,21 @@ static void test_dataset__csv_and_jsonl(void)
         PT_EQ_INT(prle_dataset_n_rows(ds, PRLE_SPLIT_TEST), 1);
         prle_dataset_free(ds);
     }
+    /* *.json: the same rows as one JSON array of objects, each row's line where it starts */
+    write_fixture("one.json", "[\n  {\"t\": \"a\", \"y\": 1.5},\n  {\"y\": 2, \"t\": \"b\\nc\"},\n"
+                              "  {\"t\": \"d\", \"y\": \"3\"}\n]\n");
+    PT_OK(load_yaml(&ds,
+                    "data:\n  files: {train: one.json, validation: one.jsonl, test: one.json}\n"
+                    "  text_fields: [t]\n  label_field: y\n"));
+    if (ds) {
+        PT_EQ_INT(prle_dataset_n_rows(ds, PRLE_SPLIT_TRAIN), 3);
+        for (size_t i = 0; i < 3; i++)
+            PT_EQ_STR(prle_dataset_text(ds, PRLE_SPLIT_TRAIN, i, 0),
+                      prle_dataset_text(ds, PRLE_SPLIT_VALIDATION, i, 0));
+        PT_EQ_INT(prle_dataset_source_line(ds, PRLE_SPLIT_TRAIN, 2), 4);
+        PT_NEAR(prle_dataset_labels(ds, PRLE_SPLIT_TEST)[2], 3, 0);
+        prle_dataset_free(ds);
+    }
 }
 
 /* Keys set in the config win over the preset's. */

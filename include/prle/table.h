@@ -39,6 +39,9 @@ typedef struct prle_table_params {
     bool header; /**< CSV/TSV: the first record names the columns (JSONL: keys do); default true */
     bool strict_fields; /**< CSV/TSV: every row has as many fields as the header (or, without
                              one, the first row); default false */
+    bool json_array;    /**< JSONL: a file that starts with `[` is one JSON array of objects,
+                             each row on the line its object starts on (several may share one);
+                             default false (whole-file reads only, not chunks) */
 } prle_table_params;
 
 /** A table read into memory: rows of NUL-terminated string fields. Opaque. */
@@ -56,7 +59,8 @@ PRLE_API int prle_table_params_check(const prle_table_params *params);
  * with `"` runs to the next lone `"` and may hold delimiters and newlines (kept as they are);
  * `""` inside it is one `"`; text after the closing quote is appended (like Python's csv). A
  * `\r` just before a line's `\n` outside quotes is dropped; any other `\r` is data.
- * JSONL: each non-blank line is one JSON object; strings become their text, numbers the
+ * JSONL: each non-blank line is one JSON object (with params->json_array, a file starting with
+ * `[` is one array of them); strings become their text, numbers the
  * shortest text that reads back to the same double, booleans "true"/"false", nested values
  * compact JSON, null an absent field. Columns are the keys in order of first appearance.
  *
@@ -96,7 +100,8 @@ PRLE_API size_t prle_table_row_n_fields(const prle_table *table, size_t row);
 
 /**
  * The 1-based physical line of the file where row `row` starts (with quoted newlines this
- * is not `row + 2`). Used in every later message about the row.
+ * is not `row + 2`; rows of a JSON array may share one). Used in every later message about
+ * the row.
  */
 PRLE_API size_t prle_table_row_line(const prle_table *table, size_t row);
 
@@ -129,8 +134,8 @@ PRLE_API const char *prle_table_columns_desc(const prle_table *table, char *buf,
 PRLE_API size_t prle_table_n_skipped(const prle_table *table);
 
 /**
- * Line numbers of the first min(n_skipped, PRLE_TABLE_SKIPPED_KEEP) skipped rows, in file
- * order; `*n` receives how many. Borrowed.
+ * The lines of the first skipped rows, ascending, each line once (two rows of a JSON array on
+ * one line: one entry), at most PRLE_TABLE_SKIPPED_KEEP; `*n` receives how many. Borrowed.
  */
 PRLE_API const size_t *prle_table_skipped_lines(const prle_table *table, size_t *n);
 

@@ -108,12 +108,12 @@ static int format_from_ext(prle_table_format *out, const char *path)
         *out = PRLE_TABLE_CSV;
     else if (strcmp(ext, "tsv") == 0 || strcmp(ext, "tab") == 0)
         *out = PRLE_TABLE_TSV;
-    else if (strcmp(ext, "jsonl") == 0 || strcmp(ext, "ndjson") == 0)
-        *out = PRLE_TABLE_JSONL;
+    else if (strcmp(ext, "jsonl") == 0 || strcmp(ext, "ndjson") == 0 || strcmp(ext, "json") == 0)
+        *out = PRLE_TABLE_JSONL; /* *.json: an array of objects, or JSON Lines */
     else
         return prle__error_set(PRLE_EINVAL,
                                "%s: cannot tell the format from the file name; set data.format "
-                               "(csv, tsv or jsonl)",
+                               "(csv, tsv or jsonl: JSON Lines or a JSON array of objects)",
                                path);
     return 0;
 }
@@ -213,6 +213,7 @@ static int read_rows(ds_file *f, ds_rows *out, const prle__ds_spec *spec)
     else if ((err = format_from_ext(&tp.format, f->path)) < 0)
         goto done;
     bool jsonl = tp.format == PRLE_TABLE_JSONL;
+    tp.json_array = jsonl; /* the file is read whole: an array of objects may be it */
     tp.header = jsonl || spec->header != 0; /* unset: a header row */
     tp.quoting = spec->quoting == PRLE_CONFIG_UNSET ? PRLE_QUOTING_AUTO
                  : spec->quoting                    ? PRLE_QUOTING_ON

@@ -41,6 +41,7 @@ struct prle_table {
     char *name;
     size_t n_skipped;
     size_t skipped[PRLE_TABLE_SKIPPED_KEEP];
+    size_t n_skipped_lines; /* of skipped: distinct lines (a JSON array's line may hold two) */
     char skip_reason[MSG_MAX];
     size_t line0; /* the line number of the text's first line (a chunk of a longer file) */
     bool mid;     /* the text starts inside the file: no byte-order mark to skip */
@@ -176,8 +177,9 @@ static int bad_row(prle_table *t, const prle_table_params *p, size_t line, const
         return prle__error_set(PRLE_EFORMAT, "%s:%zu: %s", t->name, line, what);
     if (t->n_skipped == 0)
         snprintf(t->skip_reason, sizeof t->skip_reason, "%s:%zu: %s", t->name, line, what);
-    if (t->n_skipped < PRLE_TABLE_SKIPPED_KEEP)
-        t->skipped[t->n_skipped] = line;
+    size_t k = t->n_skipped_lines;
+    if (k < PRLE_TABLE_SKIPPED_KEEP && (k == 0 || line > t->skipped[k - 1]))
+        t->skipped[t->n_skipped_lines++] = line;
     t->n_skipped++;
     return 1;
 }
@@ -433,12 +435,99 @@ static int add_json_row(prle_table *t, const cJSON *obj, size_t line)
     return push_row(t, first, nf, line);
 }
 
-/* Parses buf (len bytes, buf[len] writable) line by line; values go to the arena. */
+/* One row from the element buf[s, e) of a JSON array, which starts on `line`. */
+static int json_element(prle_table *t, const prle_table_params *p, const char *buf, size_t s,
+                        size_t e, size_t line)
+{
+    const char *end = NULL;
+    cJSON *obj = cJSON_ParseWithLengthOpts(buf + s, e - s, &end, 0);
+    size_t at = (end && end >= buf + s && end <= buf + e) ? (size_t)(end - (buf + s)) : 0;
+    int err;
+    if (obj)
+        while (s + at < e && is_space(buf[s + at]))
+            at++;
+    if (!obj)
+        err = bad_row(t, p, line, "invalid JSON in the array's element");
+    else if (s + at < e)
+        err = bad_row(t, p, line, "invalid JSON: trailing characters in the array's element");
+    else if (!cJSON_IsObject(obj))
+        err = bad_row(t, p, line, "expected a JSON object, found %s", prle__json_type_name(obj));
+    else
+        err = add_json_row(t, obj, line);
+    cJSON_Delete(obj);
+    return err;
+}
+
+/* A JSON array of objects (pandas' to_json(orient="records")) from buf[i] = '[', on `line`:
+ * each element a row, its line the one it starts on. Elements are found by their brackets and
+ * strings, then parsed one at a time. */
+static int parse_json_array(prle_table *t, const prle_table_params *p, const char *buf, size_t len,
+                            size_t i, size_t line)
+{
+    size_t rows = 0;
+    int err = 0;
+    for (i++;;) {
+        while (i < len && is_space(buf[i]))
+            line += buf[i++] == '\n';
+        if (i < len && buf[i] == ']' && rows == 0) {
+            i++;
+            break;
+        }
+        size_t s = i, start = line, depth = 0;
+        bool in_str = false;
+        for (; i < len; i++) {
+            char c = buf[i];
+            if (c == '\n')
+                line++;
+            if (in_str) {
+                if (c == '\\')
+                    i++;
+                else if (c == '"')
+                    in_str = false;
+            } else if (c == '"') {
+                in_str = true;
+            } else if (c == '{' || c == '[') {
+                depth++;
+            } else if ((c == '}' || c == ']') && depth) {
+                depth--;
+            } else if ((c == ',' || c == ']') && !depth) {
+                break;
+            }
+        }
+        if (i >= len)
+            return prle__error_set(PRLE_EFORMAT, "%s:%zu: the JSON array is not closed", t->name,
+                                   start);
+        rows++;
+        if ((err = json_element(t, p, buf, s, i, start)) < 0)
+            return err;
+        if (buf[i++] == ']')
+            break;
+    }
+    while (i < len && is_space(buf[i]))
+        line += buf[i++] == '\n';
+    if (i < len)
+        return prle__error_set(PRLE_EFORMAT, "%s:%zu: characters after the JSON array", t->name,
+                               line);
+    if (rows == 0)
+        return prle__error_set(PRLE_EFORMAT, "%s: the JSON array is empty", t->name);
+    t->named = true;
+    return 0;
+}
+
+/* Parses buf (len bytes, buf[len] writable) line by line, or, when the file starts with '[', as
+ * one JSON array of objects; values go to the arena. */
 static int parse_jsonl(prle_table *t, const prle_table_params *p, char *buf, size_t len)
 {
     size_t i = t->mid ? 0 : prle__table_bom(buf, len), line = t->line0 - 1;
     bool any = false;
     int err = 0;
+    if (!t->mid && p->json_array) {
+        size_t a = i, l = t->line0;
+        while (a < len && is_space(buf[a]))
+            l += buf[a++] == '\n';
+        if (a < len && buf[a] == '[')
+            return parse_json_array(t, p, buf, len, a, l);
+    }
     while (i < len && err >= 0) {
         line++;
         size_t ls = i;
@@ -769,7 +858,7 @@ size_t prle_table_n_skipped(const prle_table *t)
 
 const size_t *prle_table_skipped_lines(const prle_table *t, size_t *n)
 {
-    *n = t->n_skipped < PRLE_TABLE_SKIPPED_KEEP ? t->n_skipped : PRLE_TABLE_SKIPPED_KEEP;
+    *n = t->n_skipped_lines;
     return t->skipped;
 }
 

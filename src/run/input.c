@@ -48,9 +48,9 @@ static bool ends_with(const char *s, const char *suffix)
 bool prle__run_input_params(prle_table_params *tp, const char *path, bool pairs)
 {
     bool lines = ends_with(path, ".txt");
-    tp->format = ends_with(path, ".tsv") || lines ? PRLE_TABLE_TSV
-                 : ends_with(path, ".jsonl")      ? PRLE_TABLE_JSONL
-                                                  : PRLE_TABLE_CSV;
+    tp->format = ends_with(path, ".tsv") || lines                        ? PRLE_TABLE_TSV
+                 : ends_with(path, ".jsonl") || ends_with(path, ".json") ? PRLE_TABLE_JSONL
+                                                                         : PRLE_TABLE_CSV;
     if (lines) {
         tp->quoting = PRLE_QUOTING_OFF;
         tp->header = false;
@@ -238,6 +238,7 @@ int prle__run_input_read_file(prle_run_input *out, const char *path, bool pairs,
     prle_table_params tp = prle_table_default_params();
     prle_table *t = NULL;
     bool lines = prle__run_input_params(&tp, path, pairs);
+    tp.json_array = tp.format == PRLE_TABLE_JSONL; /* read whole: an array may be the file */
     int err = prle_table_read(&t, path, &tp);
     *has_text = lines || (err == 0 && prle__run_input_has_text(t, own));
     if (err == 0 && *has_text)

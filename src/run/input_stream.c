@@ -191,12 +191,24 @@ int prle_run_input_open(prle_run_input_stream **out, const prle_run_folder *rf, 
 {
     bool pairs = prle_dataset_n_texts(prle_run_folder_dataset(rf)) > 1, has_text;
     prle__input_names own = prle__input_names_of(prle_run_folder_config(rf));
-    int err = prle__run_input_open(out, path, pairs, &own, 0, &has_text);
-    if (err < 0 || has_text)
+    size_t n = strlen(path);
+    /* a *.json file (one JSON array, or JSON Lines) is read whole: an array has no record
+     * boundaries at line ends */
+    bool json = n >= 5 && strcmp(path + n - 5, ".json") == 0;
+    int err = 0;
+    if (json) {
+        if (!(*out = calloc(1, sizeof **out)) || !((*out)->path = prle__strdup(path))) {
+            free(*out);
+            *out = NULL;
+            return prle__error_nomem("input stream");
+        }
+    } else if ((err = prle__run_input_open(out, path, pairs, &own, 0, &has_text)) < 0 || has_text) {
         return err;
-    /* no text column: the run's dataset format, read whole */
+    }
+    /* no text column: the run's dataset format; or *.json: read whole */
     prle_run_input_stream *s = *out;
-    fclose(s->f);
+    if (s->f)
+        fclose(s->f);
     s->f = NULL;
     s->is_whole = true;
     if ((err = prle_run_input_read(&s->whole, rf, path)) < 0) {

@@ -77,6 +77,14 @@ check own-input 0 "$prle" predict runs/own --input own-new.csv --format csv
 cp out own-input.csv
 check own-text 0 "$prle" predict runs/own --text "word5 and the dog" --format csv
 ok own-same [ "$(sed -n 3p own-input.csv | cut -d, -f3)" = "$(sed -n 2p out | cut -d, -f3)" ]
+# the same rows as a JSON array of objects (*.json, read whole), indented over lines
+printf '[\n {"id": 1, "review": "word3 and the cat"},\n {"id": 2,\n  "review": "word5 and the dog"}\n]\n' \
+  >own-new.json
+check own-json 0 "$prle" predict runs/own --input own-new.json --format csv
+ok own-json-same cmp -s out own-input.csv
+printf '[{"review": "a"},\n 7]\n' >own-bad.json
+check own-json-bad 2 "$prle" predict runs/own --input own-bad.json
+contains own-json-bad err "own-bad.json:2: expected a JSON object, found a number"
 printf 'id,body\n1,word3\n' >own-other.csv
 check own-other 2 "$prle" predict runs/own --input own-other.csv
 contains own-other err "is neither a table with a text, review or sentence1 column"
