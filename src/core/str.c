@@ -7,6 +7,12 @@
 
 #include "core/error.h"
 
+bool prle__str_ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
 char *prle__strdup(const char *s)
 {
     size_t n = strlen(s) + 1;

@@ -2,8 +2,13 @@
 #ifndef PRLE_CORE_STR_H
 #define PRLE_CORE_STR_H
 
+#include <stdbool.h>
+
 /** A malloc'd copy of `s` (free() it); NULL when memory runs out. */
 char *prle__strdup(const char *s);
+
+/** Whether `s` ends with `suffix` (case-sensitive). */
+bool prle__str_ends_with(const char *s, const char *suffix);
 
 /** "a token b", the one text of a pair with `data.combine_fields` (the original's
  * f"{a} {token} {b}"); malloc'd (free() it); NULL when memory runs out. */

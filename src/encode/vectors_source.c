@@ -12,6 +12,7 @@
 #include <archive_entry.h>
 
 #include "core/error.h"
+#include "core/str.h"
 #include "io/fileio.h"
 
 struct prle__vsource {
@@ -37,12 +38,6 @@ void prle__vsource_close(prle__vsource *src)
     free(src);
 }
 
-static bool ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 /* A member the importer can read: vectors JSON (not npm's package.json), .txt or .vec. The
  * raw format (a lone compressed file) names its only member "data". */
 static bool wanted_member(const char *name)
@@ -51,8 +46,8 @@ static bool wanted_member(const char *name)
     base = base ? base + 1 : name;
     if (strcmp(base, "package.json") == 0)
         return false;
-    return ends_with(base, ".json") || ends_with(base, ".txt") || ends_with(base, ".vec") ||
-           strcmp(name, "data") == 0;
+    return prle__str_ends_with(base, ".json") || prle__str_ends_with(base, ".txt") ||
+           prle__str_ends_with(base, ".vec") || strcmp(name, "data") == 0;
 }
 
 /* gzip, bzip2, xz, zstd, zip, or a tar header: read through libarchive. */

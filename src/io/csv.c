@@ -1,4 +1,5 @@
-/* Text tables: CSV / TSV (RFC 4180 quoting optional) and JSON Lines into rows of strings.
+/* Text tables: CSV / TSV (RFC 4180 quoting optional) and JSON Lines (parsed in table_json.c)
+ * into rows of strings; the entry points, the chunk scanner and the accessors.
  *
  * Memory: CSV/TSV fields are unquoted in place inside the file buffer (unquoting never makes
  * text longer, and each field gives up at least its terminator byte for the NUL), so a table
@@ -14,38 +15,7 @@
 #include "core/error.h"
 #include "io/csv_chunk.h"
 #include "io/fileio.h"
-#include "io/json.h"
-
-#define ABSENT SIZE_MAX /* tfield.off of a field a row does not have (JSONL) */
-#define MSG_MAX 512
-
-typedef struct tfield {
-    size_t off, len; /* into prle_table.text */
-} tfield;
-
-typedef struct trow {
-    size_t first, n, line; /* fields[first .. first + n), 1-based start line */
-} trow;
-
-struct prle_table {
-    char *text; /* NUL-terminated field texts */
-    size_t text_len, text_cap;
-    tfield *fields;
-    size_t n_fields, cap_fields;
-    trow *rows;
-    size_t n_rows, cap_rows;
-    tfield *cols; /* column names (header or JSON keys) */
-    size_t n_cols, cap_cols;
-    bool named;
-    size_t width; /* most fields in a row */
-    char *name;
-    size_t n_skipped;
-    size_t skipped[PRLE_TABLE_SKIPPED_KEEP];
-    size_t n_skipped_lines; /* of skipped: distinct lines (a JSON array's line may hold two) */
-    char skip_reason[MSG_MAX];
-    size_t line0; /* the line number of the text's first line (a chunk of a longer file) */
-    bool mid;     /* the text starts inside the file: no byte-order mark to skip */
-};
+#include "io/table_int.h"
 
 /* ---- params ------------------------------------------------------------------------- */
 
@@ -117,7 +87,7 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem)
     return true;
 }
 
-static int push_field(prle_table *t, size_t off, size_t len)
+int prle__table_push_field(prle_table *t, size_t off, size_t len)
 {
     if (t->n_fields == t->cap_fields &&
         !grow((void **)&t->fields, &t->cap_fields, t->n_fields + 1, sizeof *t->fields))
@@ -126,7 +96,7 @@ static int push_field(prle_table *t, size_t off, size_t len)
     return 0;
 }
 
-static int push_row(prle_table *t, size_t first, size_t n, size_t line)
+int prle__table_push_row(prle_table *t, size_t first, size_t n, size_t line)
 {
     if (t->n_rows == t->cap_rows &&
         !grow((void **)&t->rows, &t->cap_rows, t->n_rows + 1, sizeof *t->rows))
@@ -137,7 +107,7 @@ static int push_row(prle_table *t, size_t first, size_t n, size_t line)
     return 0;
 }
 
-static int push_col(prle_table *t, tfield f)
+int prle__table_push_col(prle_table *t, tfield f)
 {
     if (t->n_cols == t->cap_cols &&
         !grow((void **)&t->cols, &t->cap_cols, t->n_cols + 1, sizeof *t->cols))
@@ -147,7 +117,7 @@ static int push_col(prle_table *t, tfield f)
 }
 
 /* Appends `len` bytes and a NUL to the text arena (JSONL); the offset goes to *off. */
-static int arena_add(prle_table *t, const char *s, size_t len, size_t *off)
+int prle__table_arena_add(prle_table *t, const char *s, size_t len, size_t *off)
 {
     size_t need;
     if (!prle__add_ok(&need, t->text_len, len) || !prle__add_ok(&need, need, 1) ||
@@ -162,11 +132,8 @@ static int arena_add(prle_table *t, const char *s, size_t len, size_t *off)
 
 /* ---- bad rows ----------------------------------------------------------------------- */
 
-/* A bad row at `line`: an error (returned, < 0) or, when skipping, counted (returns 1). */
-static int bad_row(prle_table *t, const prle_table_params *p, size_t line, const char *fmt, ...)
-    PRLE__PRINTF(4, 5);
-
-static int bad_row(prle_table *t, const prle_table_params *p, size_t line, const char *fmt, ...)
+int prle__table_bad_row(prle_table *t, const prle_table_params *p, size_t line, const char *fmt,
+                        ...)
 {
     char what[MSG_MAX / 2];
     va_list ap;
@@ -201,16 +168,17 @@ static int check_count(prle_table *t, const prle_table_params *p, count_rule *r,
                        size_t line)
 {
     if (p->min_fields && nf < p->min_fields)
-        return bad_row(t, p, line, "expected at least %zu fields, found %zu", p->min_fields, nf);
+        return prle__table_bad_row(t, p, line, "expected at least %zu fields, found %zu",
+                                   p->min_fields, nf);
     if (p->strict_fields) {
         if (!r->set) {
             *r = (count_rule){nf, line, true};
         } else if (nf != r->expect) {
             if (t->named)
-                return bad_row(t, p, line, "expected %zu fields like the header, found %zu",
-                               r->expect, nf);
-            return bad_row(t, p, line, "expected %zu fields like line %zu, found %zu", r->expect,
-                           r->expect_line, nf);
+                return prle__table_bad_row(
+                    t, p, line, "expected %zu fields like the header, found %zu", r->expect, nf);
+            return prle__table_bad_row(t, p, line, "expected %zu fields like line %zu, found %zu",
+                                       r->expect, r->expect_line, nf);
         }
     }
     return 0;
@@ -276,7 +244,7 @@ static int parse_record(prle_table *t, size_t *ip, size_t *wp, size_t *line, siz
             i++; /* past the delimiter or newline, read before the NUL below may cover it */
         }
         s[w] = '\0';
-        if ((err = push_field(t, start, w - start)) < 0)
+        if ((err = prle__table_push_field(t, start, w - start)) < 0)
             return err;
         w++;
         if (eol)
@@ -319,7 +287,7 @@ static int parse_delimited(prle_table *t, const prle_table_params *p)
                                        "%s:%zu: the header has %zu fields, at least %zu needed",
                                        t->name, rec_line, nf, p->min_fields);
             for (size_t k = first; k < t->n_fields; k++)
-                if ((err = push_col(t, t->fields[k])) < 0)
+                if ((err = prle__table_push_col(t, t->fields[k])) < 0)
                     return err;
             t->n_fields = first;
             t->named = true;
@@ -335,234 +303,11 @@ static int parse_delimited(prle_table *t, const prle_table_params *p)
             t->n_fields = first;
             continue;
         }
-        if ((err = push_row(t, first, nf, rec_line)) < 0)
+        if ((err = prle__table_push_row(t, first, nf, rec_line)) < 0)
             return err;
     }
     if (!any)
         return prle__error_set(PRLE_EFORMAT, "%s: empty file", t->name);
-    return 0;
-}
-
-/* ---- JSON Lines --------------------------------------------------------------------- */
-
-static bool is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static int find_or_add_col(prle_table *t, const char *key, size_t *col)
-{
-    int err;
-    for (size_t k = 0; k < t->n_cols; k++)
-        if (strcmp(t->text + t->cols[k].off, key) == 0) {
-            *col = k;
-            return 0;
-        }
-    tfield f = {0, strlen(key)};
-    if ((err = arena_add(t, key, f.len, &f.off)) < 0 || (err = push_col(t, f)) < 0)
-        return err;
-    *col = t->n_cols - 1;
-    return 0;
-}
-
-/* The text a JSON value stands for; *absent for null. *heap is set when *s must be freed. */
-static int json_value_text(const cJSON *v, const char **s, size_t *len, char *num, char **heap,
-                           bool *absent)
-{
-    *heap = NULL;
-    *absent = false;
-    switch (v->type & 0xFF) {
-    case cJSON_String:
-        *s = v->valuestring ? v->valuestring : "";
-        *len = strlen(*s);
-        return 0;
-    case cJSON_Number:
-        if (isfinite(v->valuedouble)) {
-            *len = prle__json_fmt_double(num, v->valuedouble);
-        } else {
-            const char *name = isnan(v->valuedouble) ? "nan" : v->valuedouble > 0 ? "inf" : "-inf";
-            *len = strlen(name);
-            memcpy(num, name, *len + 1);
-        }
-        *s = num;
-        return 0;
-    case cJSON_True:
-        *s = "true", *len = 4;
-        return 0;
-    case cJSON_False:
-        *s = "false", *len = 5;
-        return 0;
-    case cJSON_Array:
-    case cJSON_Object: {
-        int err = prle__json_print(heap, len, v, false);
-        *s = *heap;
-        return err;
-    }
-    default:
-        *absent = true;
-        return 0; /* null */
-    }
-}
-
-static int add_json_row(prle_table *t, const cJSON *obj, size_t line)
-{
-    int err;
-    size_t first = t->n_fields, nf = 0;
-    for (const cJSON *c = obj->child; c; c = c->next) {
-        size_t col;
-        if ((err = find_or_add_col(t, c->string ? c->string : "", &col)) < 0)
-            return err;
-        for (; nf <= col; nf++)
-            if ((err = push_field(t, ABSENT, 0)) < 0)
-                return err;
-        if (t->fields[first + col].off != ABSENT)
-            continue; /* a repeated key: the first one counts, as with cJSON_GetObjectItem */
-        char num[PRLE__JSON_NUMBUF], *heap = NULL;
-        const char *s = NULL;
-        size_t len = 0, off = 0;
-        bool absent;
-        if ((err = json_value_text(c, &s, &len, num, &heap, &absent)) < 0)
-            return err;
-        if (!absent) {
-            err = arena_add(t, s, len, &off);
-            if (err == 0)
-                t->fields[first + col] = (tfield){off, len};
-        }
-        free(heap);
-        if (err < 0)
-            return err;
-    }
-    return push_row(t, first, nf, line);
-}
-
-/* One row from the element buf[s, e) of a JSON array, which starts on `line`. */
-static int json_element(prle_table *t, const prle_table_params *p, const char *buf, size_t s,
-                        size_t e, size_t line)
-{
-    const char *end = NULL;
-    cJSON *obj = cJSON_ParseWithLengthOpts(buf + s, e - s, &end, 0);
-    size_t at = (end && end >= buf + s && end <= buf + e) ? (size_t)(end - (buf + s)) : 0;
-    int err;
-    if (obj)
-        while (s + at < e && is_space(buf[s + at]))
-            at++;
-    if (!obj)
-        err = bad_row(t, p, line, "invalid JSON in the array's element");
-    else if (s + at < e)
-        err = bad_row(t, p, line, "invalid JSON: trailing characters in the array's element");
-    else if (!cJSON_IsObject(obj))
-        err = bad_row(t, p, line, "expected a JSON object, found %s", prle__json_type_name(obj));
-    else
-        err = add_json_row(t, obj, line);
-    cJSON_Delete(obj);
-    return err;
-}
-
-/* A JSON array of objects (pandas' to_json(orient="records")) from buf[i] = '[', on `line`:
- * each element a row, its line the one it starts on. Elements are found by their brackets and
- * strings, then parsed one at a time. */
-static int parse_json_array(prle_table *t, const prle_table_params *p, const char *buf, size_t len,
-                            size_t i, size_t line)
-{
-    size_t rows = 0;
-    int err = 0;
-    for (i++;;) {
-        while (i < len && is_space(buf[i]))
-            line += buf[i++] == '\n';
-        if (i < len && buf[i] == ']' && rows == 0) {
-            i++;
-            break;
-        }
-        size_t s = i, start = line, depth = 0;
-        bool in_str = false;
-        for (; i < len; i++) {
-            char c = buf[i];
-            if (c == '\n')
-                line++;
-            if (in_str) {
-                if (c == '\\')
-                    i++;
-                else if (c == '"')
-                    in_str = false;
-            } else if (c == '"') {
-                in_str = true;
-            } else if (c == '{' || c == '[') {
-                depth++;
-            } else if ((c == '}' || c == ']') && depth) {
-                depth--;
-            } else if ((c == ',' || c == ']') && !depth) {
-                break;
-            }
-        }
-        if (i >= len)
-            return prle__error_set(PRLE_EFORMAT, "%s:%zu: the JSON array is not closed", t->name,
-                                   start);
-        rows++;
-        if ((err = json_element(t, p, buf, s, i, start)) < 0)
-            return err;
-        if (buf[i++] == ']')
-            break;
-    }
-    while (i < len && is_space(buf[i]))
-        line += buf[i++] == '\n';
-    if (i < len)
-        return prle__error_set(PRLE_EFORMAT, "%s:%zu: characters after the JSON array", t->name,
-                               line);
-    if (rows == 0)
-        return prle__error_set(PRLE_EFORMAT, "%s: the JSON array is empty", t->name);
-    t->named = true;
-    return 0;
-}
-
-/* Parses buf (len bytes, buf[len] writable) line by line, or, when the file starts with '[', as
- * one JSON array of objects; values go to the arena. */
-static int parse_jsonl(prle_table *t, const prle_table_params *p, char *buf, size_t len)
-{
-    size_t i = t->mid ? 0 : prle__table_bom(buf, len), line = t->line0 - 1;
-    bool any = false;
-    int err = 0;
-    if (!t->mid && p->json_array) {
-        size_t a = i, l = t->line0;
-        while (a < len && is_space(buf[a]))
-            l += buf[a++] == '\n';
-        if (a < len && buf[a] == '[')
-            return parse_json_array(t, p, buf, len, a, l);
-    }
-    while (i < len && err >= 0) {
-        line++;
-        size_t ls = i;
-        const char *nl = memchr(buf + i, '\n', len - i);
-        size_t e = nl ? (size_t)(nl - buf) : len;
-        i = nl ? e + 1 : len;
-        size_t a = ls;
-        while (a < e && is_space(buf[a]))
-            a++;
-        if (a == e)
-            continue; /* blank line */
-        any = true;
-        buf[e] = '\0';
-        const char *end = NULL;
-        cJSON *obj = cJSON_ParseWithLengthOpts(buf + ls, e - ls, &end, 0);
-        size_t at = (end && end >= buf + ls && end <= buf + e) ? (size_t)(end - (buf + ls)) : 0;
-        if (obj)
-            while (ls + at < e && is_space(buf[ls + at]))
-                at++;
-        if (!obj)
-            err = bad_row(t, p, line, "invalid JSON at column %zu", at + 1);
-        else if (ls + at < e)
-            err = bad_row(t, p, line, "invalid JSON: trailing characters at column %zu", at + 1);
-        else if (!cJSON_IsObject(obj))
-            err =
-                bad_row(t, p, line, "expected a JSON object, found %s", prle__json_type_name(obj));
-        else
-            err = add_json_row(t, obj, line);
-        cJSON_Delete(obj);
-    }
-    if (err < 0)
-        return err;
-    if (!any)
-        return prle__error_set(PRLE_EFORMAT, "%s: empty file", t->name);
-    t->named = true;
     return 0;
 }
 
@@ -618,7 +363,7 @@ size_t prle__table_scan_records(const char *s, size_t n, const prle_table_params
             if (!e && !at_eof)
                 break;
             size_t end = e ? (size_t)(e - s) + 1 : n, a = i;
-            while (a < end && is_space(s[a]))
+            while (a < end && prle__table_is_space(s[a]))
                 a++;
             nrec += a < end, nl += e != NULL, i = end;
             continue;
@@ -666,7 +411,7 @@ static int table_build(prle_table **out, char *buf, size_t len, const char *name
     t->line0 = line0;
     t->mid = mid;
     if (p->format == PRLE_TABLE_JSONL) {
-        err = parse_jsonl(t, p, buf, len);
+        err = prle__table_parse_jsonl(t, p, buf, len);
         free(buf);
     } else {
         t->text = buf;

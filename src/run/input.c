@@ -39,18 +39,13 @@ int prle__run_input_alloc(prle_run_input *in, size_t n, bool pairs)
     return 0;
 }
 
-static bool ends_with(const char *s, const char *suffix)
-{
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && !strcmp(s + a - b, suffix);
-}
-
 bool prle__run_input_params(prle_table_params *tp, const char *path, bool pairs)
 {
-    bool lines = ends_with(path, ".txt");
-    tp->format = ends_with(path, ".tsv") || lines                        ? PRLE_TABLE_TSV
-                 : ends_with(path, ".jsonl") || ends_with(path, ".json") ? PRLE_TABLE_JSONL
-                                                                         : PRLE_TABLE_CSV;
+    bool lines = prle__str_ends_with(path, ".txt");
+    tp->format = prle__str_ends_with(path, ".tsv") || lines ? PRLE_TABLE_TSV
+                 : prle__str_ends_with(path, ".jsonl") || prle__str_ends_with(path, ".json")
+                     ? PRLE_TABLE_JSONL
+                     : PRLE_TABLE_CSV;
     if (lines) {
         tp->quoting = PRLE_QUOTING_OFF;
         tp->header = false;

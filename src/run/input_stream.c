@@ -191,10 +191,9 @@ int prle_run_input_open(prle_run_input_stream **out, const prle_run_folder *rf, 
 {
     bool pairs = prle_dataset_n_texts(prle_run_folder_dataset(rf)) > 1, has_text;
     prle__input_names own = prle__input_names_of(prle_run_folder_config(rf));
-    size_t n = strlen(path);
     /* a *.json file (one JSON array, or JSON Lines) is read whole: an array has no record
      * boundaries at line ends */
-    bool json = n >= 5 && strcmp(path + n - 5, ".json") == 0;
+    bool json = prle__str_ends_with(path, ".json");
     int err = 0;
     if (json) {
         if (!(*out = calloc(1, sizeof **out)) || !((*out)->path = prle__strdup(path))) {

@@ -1,0 +1,219 @@
+/* JSON records into a table (prle/table.h): JSON Lines, one object a line, or, with
+ * params->json_array, one JSON array of objects. Each object is a row, its keys the columns in
+ * order of first appearance, its values their text in the table's arena. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/csv_chunk.h"
+#include "io/json.h"
+#include "io/table_int.h"
+
+static int find_or_add_col(prle_table *t, const char *key, size_t *col)
+{
+    int err;
+    for (size_t k = 0; k < t->n_cols; k++)
+        if (strcmp(t->text + t->cols[k].off, key) == 0) {
+            *col = k;
+            return 0;
+        }
+    tfield f = {0, strlen(key)};
+    if ((err = prle__table_arena_add(t, key, f.len, &f.off)) < 0 ||
+        (err = prle__table_push_col(t, f)) < 0)
+        return err;
+    *col = t->n_cols - 1;
+    return 0;
+}
+
+/* The text a JSON value stands for; *absent for null. *heap is set when *s must be freed. */
+static int json_value_text(const cJSON *v, const char **s, size_t *len, char *num, char **heap,
+                           bool *absent)
+{
+    *heap = NULL;
+    *absent = false;
+    switch (v->type & 0xFF) {
+    case cJSON_String:
+        *s = v->valuestring ? v->valuestring : "";
+        *len = strlen(*s);
+        return 0;
+    case cJSON_Number:
+        if (isfinite(v->valuedouble)) {
+            *len = prle__json_fmt_double(num, v->valuedouble);
+        } else {
+            const char *name = isnan(v->valuedouble) ? "nan" : v->valuedouble > 0 ? "inf" : "-inf";
+            *len = strlen(name);
+            memcpy(num, name, *len + 1);
+        }
+        *s = num;
+        return 0;
+    case cJSON_True:
+        *s = "true", *len = 4;
+        return 0;
+    case cJSON_False:
+        *s = "false", *len = 5;
+        return 0;
+    case cJSON_Array:
+    case cJSON_Object: {
+        int err = prle__json_print(heap, len, v, false);
+        *s = *heap;
+        return err;
+    }
+    default:
+        *absent = true;
+        return 0; /* null */
+    }
+}
+
+static int add_json_row(prle_table *t, const cJSON *obj, size_t line)
+{
+    int err;
+    size_t first = t->n_fields, nf = 0;
+    for (const cJSON *c = obj->child; c; c = c->next) {
+        size_t col;
+        if ((err = find_or_add_col(t, c->string ? c->string : "", &col)) < 0)
+            return err;
+        for (; nf <= col; nf++)
+            if ((err = prle__table_push_field(t, ABSENT, 0)) < 0)
+                return err;
+        if (t->fields[first + col].off != ABSENT)
+            continue; /* a repeated key: the first one counts, as with cJSON_GetObjectItem */
+        char num[PRLE__JSON_NUMBUF], *heap = NULL;
+        const char *s = NULL;
+        size_t len = 0, off = 0;
+        bool absent;
+        if ((err = json_value_text(c, &s, &len, num, &heap, &absent)) < 0)
+            return err;
+        if (!absent) {
+            err = prle__table_arena_add(t, s, len, &off);
+            if (err == 0)
+                t->fields[first + col] = (tfield){off, len};
+        }
+        free(heap);
+        if (err < 0)
+            return err;
+    }
+    return prle__table_push_row(t, first, nf, line);
+}
+
+/* One record buf[s, e) that starts on `line`: a row when it is one JSON object, else a bad row
+ * named by its column (a line of JSON Lines) or as the array's element. */
+static int json_record(prle_table *t, const prle_table_params *p, const char *buf, size_t s,
+                       size_t e, size_t line, bool element)
+{
+    const char *end = NULL;
+    cJSON *obj = cJSON_ParseWithLengthOpts(buf + s, e - s, &end, 0);
+    size_t at = (end && end >= buf + s && end <= buf + e) ? (size_t)(end - (buf + s)) : 0;
+    int err;
+    if (obj)
+        while (s + at < e && prle__table_is_space(buf[s + at]))
+            at++;
+    if (!obj)
+        err = element ? prle__table_bad_row(t, p, line, "invalid JSON in the array's element")
+                      : prle__table_bad_row(t, p, line, "invalid JSON at column %zu", at + 1);
+    else if (s + at < e)
+        err = element ? prle__table_bad_row(t, p, line,
+                                            "invalid JSON: trailing characters in the array's "
+                                            "element")
+                      : prle__table_bad_row(
+                            t, p, line, "invalid JSON: trailing characters at column %zu", at + 1);
+    else if (!cJSON_IsObject(obj))
+        err = prle__table_bad_row(t, p, line, "expected a JSON object, found %s",
+                                  prle__json_type_name(obj));
+    else
+        err = add_json_row(t, obj, line);
+    cJSON_Delete(obj);
+    return err;
+}
+
+/* A JSON array of objects (pandas' to_json(orient="records")) from buf[i] = '[', on `line`:
+ * each element a row, its line the one it starts on. Elements are found by their brackets and
+ * strings, then parsed one at a time. */
+static int parse_json_array(prle_table *t, const prle_table_params *p, const char *buf, size_t len,
+                            size_t i, size_t line)
+{
+    size_t rows = 0;
+    int err = 0;
+    for (i++;;) {
+        while (i < len && prle__table_is_space(buf[i]))
+            line += buf[i++] == '\n';
+        if (i < len && buf[i] == ']' && rows == 0) {
+            i++;
+            break;
+        }
+        size_t s = i, start = line, depth = 0;
+        bool in_str = false;
+        for (; i < len; i++) {
+            char c = buf[i];
+            if (c == '\n')
+                line++;
+            if (in_str) {
+                if (c == '\\')
+                    i++;
+                else if (c == '"')
+                    in_str = false;
+            } else if (c == '"') {
+                in_str = true;
+            } else if (c == '{' || c == '[') {
+                depth++;
+            } else if ((c == '}' || c == ']') && depth) {
+                depth--;
+            } else if ((c == ',' || c == ']') && !depth) {
+                break;
+            }
+        }
+        if (i >= len)
+            return prle__error_set(PRLE_EFORMAT, "%s:%zu: the JSON array is not closed", t->name,
+                                   start);
+        rows++;
+        if ((err = json_record(t, p, buf, s, i, start, true)) < 0)
+            return err;
+        if (buf[i++] == ']')
+            break;
+    }
+    while (i < len && prle__table_is_space(buf[i]))
+        line += buf[i++] == '\n';
+    if (i < len)
+        return prle__error_set(PRLE_EFORMAT, "%s:%zu: characters after the JSON array", t->name,
+                               line);
+    if (rows == 0)
+        return prle__error_set(PRLE_EFORMAT, "%s: the JSON array is empty", t->name);
+    t->named = true;
+    return 0;
+}
+
+/* Parses buf (len bytes, buf[len] writable) line by line, or, when the file starts with '[', as
+ * one JSON array of objects; values go to the arena. */
+int prle__table_parse_jsonl(prle_table *t, const prle_table_params *p, char *buf, size_t len)
+{
+    size_t i = t->mid ? 0 : prle__table_bom(buf, len), line = t->line0 - 1;
+    bool any = false;
+    int err = 0;
+    if (!t->mid && p->json_array) {
+        size_t a = i, l = t->line0;
+        while (a < len && prle__table_is_space(buf[a]))
+            l += buf[a++] == '\n';
+        if (a < len && buf[a] == '[')
+            return parse_json_array(t, p, buf, len, a, l);
+    }
+    while (i < len && err >= 0) {
+        line++;
+        size_t ls = i;
+        const char *nl = memchr(buf + i, '\n', len - i);
+        size_t e = nl ? (size_t)(nl - buf) : len;
+        i = nl ? e + 1 : len;
+        size_t a = ls;
+        while (a < e && prle__table_is_space(buf[a]))
+            a++;
+        if (a == e)
+            continue; /* blank line */
+        any = true;
+        buf[e] = '\0';
+        err = json_record(t, p, buf, ls, e, line, false);
+    }
+    if (err < 0)
+        return err;
+    if (!any)
+        return prle__error_set(PRLE_EFORMAT, "%s: empty file", t->name);
+    t->named = true;
+    return 0;
+}
