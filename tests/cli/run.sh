@@ -212,6 +212,15 @@ matches hidden_default out "^kernel .* trained \(saved kernel .*kernel.projectio
 check hidden_default_reuse 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=hid \
   --no-analyze --no-report
 matches hidden_default_reuse out "^kernel .* reused .*runs/hid/kernel.safetensors"
+# another architecture named in the config (here the hidden width) retrains too, with what
+# differs (it was an error until 2026-12-06: the saved kernel cannot apply either way)
+check arch_changed 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=hid \
+  kernel.projection_kwargs.hidden_dim=40 --no-analyze --no-report
+matches arch_changed out "^kernel .* trained \(saved kernel .*runs/hid/kernel.safetensors: hidden_dim is [0-9]+, the config gives 40\)"
+contains arch_changed_meta runs/hid/kernel.safetensors '"hidden_dim":"40"'
+check arch_changed_type 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=hid \
+  kernel.projection_type=mlp --no-analyze --no-report
+matches arch_changed_type out "^kernel .* trained \(saved kernel .*: projection type is resmlp, the config says mlp\)"
 # so does one of the value width the default gave inputs above 2,048 wide before 2026-12-06
 # (their own; now 512): 5 x 416 = 2,080 pair features
 wide=(model.hidden_dim=416 data.embedding_cache_dir=cache/wide logging.run_name=wide --no-analyze
@@ -475,16 +484,19 @@ check other_metrics_version 2 "$prle" predict broken --split test
 contains other_metrics_version err "metrics.json"
 check not_a_run 2 "$prle" eval cache
 
-# a config whose kernel differs from the saved one: an error naming it, the old folder intact
+# a config whose kernel differs from the saved one when it must be used (no kernel stage to
+# train one): an error naming what differs, the old folder intact (with a kernel stage it
+# retrains: arch_changed above)
 cp $run/model.safetensors model.before
-check kernel_type 2 "$prle" run small.yaml "${fast[@]}" kernel.projection_type=linear --no-analyze
+check kernel_type 2 "$prle" run small.yaml "${fast[@]}" kernel.projection_type=linear \
+  'pipeline.stages=[experts]' --no-analyze
 lines kernel_type err 1
 contains kernel_type err "$tmp/runs/small/kernel.safetensors: projection type is resmlp, the config says linear"
-contains kernel_type err "pipeline.reuse_kernel=false"
+contains kernel_type err "pipeline.stages has no kernel stage"
 ok kernel_type_old_kept cmp -s model.before $run/model.safetensors
-# a centering flip retrains, but not past another architecture
+# a centering flip does not get past another architecture either
 check kernel_type_center 2 "$prle" run small.yaml "${fast[@]}" kernel.projection_type=linear \
-  kernel.center_inputs=true --no-analyze
+  kernel.center_inputs=true 'pipeline.stages=[experts]' --no-analyze
 contains kernel_type_center err "projection type is resmlp, the config says linear"
 ok kernel_type_no_tmp [ -z "$(ls -A runs | grep '^\.')" ]
 check kernel_type_fresh 0 "$prle" -q run small.yaml "${fast[@]}" kernel.projection_type=linear \
