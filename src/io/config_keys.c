@@ -277,11 +277,10 @@ void prle__cfg_suggest(char *buf, size_t len, const char *dotted)
     size_t np = dot ? (size_t)(dot - dotted) : 0, nn = strlen(name);
     const char *best = NULL;
     size_t best_n = 0, best_d = nn / 3 > 2 ? 2 : (nn / 3 ? nn / 3 : 1);
-    bool found = false;
     buf[0] = '\0';
     for (size_t i = 0; i < prle__cfg_nkeys; i++) {
         const char *k = prle__cfg_keys[i].name;
-        if (np ? strncmp(k, dotted, np + 1) != 0 : false)
+        if (np && strncmp(k, dotted, np + 1) != 0)
             continue; /* another parent */
         const char *c = k + (np ? np + 1 : 0), *end = strchr(c, '.');
         size_t nc = end ? (size_t)(end - c) : strlen(c);
@@ -290,11 +289,10 @@ void prle__cfg_suggest(char *buf, size_t len, const char *dotted)
             if (!strcmp(name, alias[a][0]) && strlen(alias[a][1]) == nc &&
                 !strncmp(c, alias[a][1], nc))
                 d = 0;
-        if (d <= best_d && (!found || d < best_d)) {
-            best = c, best_n = nc, best_d = d, found = true;
-        }
+        if (d <= best_d && (!best || d < best_d))
+            best = c, best_n = nc, best_d = d;
     }
-    if (found)
+    if (best)
         snprintf(buf, len, " (did you mean '%.*s%s%.*s'?)", (int)np, dotted, np ? "." : "",
                  (int)best_n, best);
 }
