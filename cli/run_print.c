@@ -142,27 +142,43 @@ void cli_print_metrics(FILE *out, const prle_run_metrics *m, unsigned split_mask
                     iv->test.coverage < iv->level ? " (short of the level)" : "");
         fputc('\n', out);
     }
-    if (!m->ridge.present)
-        return;
     for (int s = 0; s < PRLE_N_SPLITS; s++) {
         const prle_split_metrics *r = &m->ridge.splits[s];
-        if (!r->present || !(split_mask & (1u << s)))
+        if (!m->ridge.present || !r->present || !(split_mask & (1u << s)))
             continue;
         fprintf(out, "ridge   %-10s pearson %.4f, mse %.5f (0-1 scale); alpha %g, same features\n",
                 prle_split_name((prle_split)s), r->unit.pearson, r->unit.mse, m->ridge.alpha);
     }
+    const prle_split_metrics *kv =
+        &m->knn.splits[PRLE_SPLIT_VALIDATION]; /* the kNN scores no other */
+    const prle_split_metrics *pv = &m->splits[PRLE_SPLIT_VALIDATION];
+    if (m->knn.present && kv->present && pv->present)
+        fprintf(out,
+                "knn     validation pearson %.4f, mse %.5f (0-1 scale; PRLE %.4f, %.5f); k %zu, %s "
+                "weights, cosine, same features\n",
+                kv->unit.pearson, kv->unit.mse, pv->unit.pearson, pv->unit.mse, m->knn.k,
+                m->knn.distance_weights ? "distance" : "uniform");
+}
+
+/* The warning of one yardstick `what` ("a ridge regression") that PRLE is worse than. */
+static void warn_worse(const prle_run_metrics *m, const prle_run_reference *ref, const char *what)
+{
+    if (!prle_run_metrics_worse_than(m, ref))
+        return;
+    const prle_split_metrics *a = &m->splits[PRLE_SPLIT_VALIDATION];
+    const prle_split_metrics *b = &ref->splits[PRLE_SPLIT_VALIDATION];
+    fprintf(stderr,
+            "prle: warning: PRLE is worse than %s on the same features: "
+            "validation MSE %.5f against %.5f, pearson %.4f against %.4f (0-1 scale)\n",
+            what, a->unit.mse, b->unit.mse, a->unit.pearson, b->unit.pearson);
 }
 
 void cli_warn_if_worse(const prle_run_metrics *m)
 {
-    if (!prle_run_metrics_worse_than_ridge(m))
-        return;
-    const prle_split_metrics *a = &m->splits[PRLE_SPLIT_VALIDATION];
-    const prle_split_metrics *b = &m->ridge.splits[PRLE_SPLIT_VALIDATION];
-    fprintf(stderr,
-            "prle: warning: PRLE is worse than a ridge regression on the same features: "
-            "validation MSE %.5f against %.5f, pearson %.4f against %.4f (0-1 scale)\n",
-            a->unit.mse, b->unit.mse, a->unit.pearson, b->unit.pearson);
+    warn_worse(m, &m->ridge, "a ridge regression");
+    char what[64];
+    snprintf(what, sizeof what, "a %zu-nearest-neighbour regression", m->knn.k);
+    warn_worse(m, &m->knn, what);
 }
 
 /* At most `width` characters of `s` (UTF-8 sequences kept whole), "..." when cut; newlines

@@ -42,8 +42,8 @@ void cli_put_pair(FILE *out, const char *a, const char *b, size_t width);
 /** A header line, then one line per present split and scale (raw and 0-1). */
 void cli_print_metrics(FILE *out, const prle_run_metrics *m, unsigned split_mask);
 
-/** On stderr: a warning with both numbers when PRLE's validation MSE is above the ridge
- *  yardstick's (prle_run_metrics_worse_than_ridge); nothing otherwise. */
+/** On stderr: a warning with both numbers for each yardstick (ridge, kNN) whose validation MSE
+ *  is below PRLE's (prle_run_metrics_worse_than); nothing otherwise. */
 void cli_warn_if_worse(const prle_run_metrics *m);
 
 /**

@@ -390,6 +390,49 @@ static void test_report__missing_optional(void)
     free(html);
 }
 
+/* One split object of metrics.json with MSE `mse` and Pearson `r` on both scales. */
+static void split_json(char *out, size_t cap, const char *name, double mse, double r)
+{
+    char m[256];
+    snprintf(m, sizeof m,
+             "{\"mse\": %g, \"rmse\": %g, \"mae\": 0.1, \"r2\": 0.5, \"pearson\": %g, "
+             "\"spearman\": %g, \"kendall\": 0.5}",
+             mse, sqrt(mse), r, r);
+    snprintf(out, cap, "\"%s\": {\"n\": 10, \"raw\": %s, \"unit\": %s}", name, m, m);
+}
+
+/* The ridge and kNN yardsticks of metrics.json: each a row of the comparison, and a warning
+ * for the one whose validation MSE is below PRLE's (here the kNN's, not the ridge's). */
+static void test_report__yardsticks(void)
+{
+    static const char *const keep[] = {"config.yaml", NULL};
+    const char *run = make_run("report_yard", keep);
+    char v[3][640], t[3][640], json[4400];
+    const double val[3] = {0.02, 0.03, 0.01}, te[3] = {0.025, 0.035, 0.015};
+    for (int i = 0; i < 3; i++) {
+        split_json(v[i], sizeof v[i], "validation", val[i], 0.8 - 0.1 * i);
+        split_json(t[i], sizeof t[i], "test", te[i], 0.75 - 0.1 * i);
+    }
+    snprintf(json, sizeof json,
+             "{\"format\": \"prle-metrics\", \"version\": 1, \"label_min\": 0, "
+             "\"label_max\": 1, \"splits\": {%s, %s}, \"ridge\": {\"features\": "
+             "\"retrieval\", \"alpha\": 10, \"splits\": {%s, %s}}, \"knn\": {\"features\": "
+             "\"retrieval\", \"metric\": \"cosine\", \"k\": 10, \"weights\": \"distance\", "
+             "\"splits\": {%s}}}\n",
+             v[0], t[0], v[1], t[1], v[2]); /* the kNN scores validation only */
+    put(run, "metrics.json", json);
+    char *html = write_and_read(run, pt_tmp("report_yard.html"));
+    if (!html)
+        return;
+    HAS(html, "ridge yardstick (alpha 10, fit on train)");
+    LACKS(html, "kNN yardstick"); /* validation only: no row in the test comparison */
+    HAS(html, "<p class=\"warn\">PRLE is worse than a 10-nearest-neighbour regression on the "
+              "same features: validation MSE 0.02000 against 0.01000, Pearson 0.8000 against "
+              "0.6000");
+    LACKS(html, "PRLE is worse than a ridge regression");
+    free(html);
+}
+
 /* A dataset without a name is named by its files; glove's width is unknown without
  * kernel_report.json (model.hidden_dim is not it); a kept kernel epoch that is not the
  * validation minimum is called out. */
@@ -531,6 +574,7 @@ int main(void)
     PT_RUN(test_report__fixture);
     PT_RUN(test_report__default_path);
     PT_RUN(test_report__missing_optional);
+    PT_RUN(test_report__yardsticks);
     PT_RUN(test_report__unnamed_and_kept);
     PT_RUN(test_report__required_files);
     PT_RUN(test_report__malformed);

@@ -11,6 +11,7 @@
 
 #include "core/matrix_int.h"
 #include "io/json.h"
+#include "knn_reference_ref.h"
 #include "run/run_int.h"
 
 static const float y6[6] = {0, 1, 2, 3, 4, 5};
@@ -94,6 +95,10 @@ static void test_run_files__metrics_weights_ridge(void)
     m.recal_intercept = -0.25, m.recal_slope = 0.8125;
     PT_OK(prle_split_metrics_compute(&m.ridge.splits[PRLE_SPLIT_VALIDATION], y6, y6, 6, 0, 5));
     PT_CHECK(prle_run_metrics_worse_than_ridge(&m)); /* ridge is exact here */
+    m.knn.present = true;
+    m.knn.k = 20;
+    m.knn.distance_weights = true;
+    PT_OK(prle_split_metrics_compute(&m.knn.splits[PRLE_SPLIT_TEST], y6, p6, 6, 0, 5));
     const char *path = pt_tmp("run_metrics_w.json");
     PT_OK(prle__run_metrics_write(path, &m));
     PT_OK(prle__run_metrics_read(&back, path));
@@ -107,6 +112,12 @@ static void test_run_files__metrics_weights_ridge(void)
     PT_NEAR(back.ridge.splits[PRLE_SPLIT_VALIDATION].unit.mse, 0, 0);
     PT_CHECK(!back.ridge.splits[PRLE_SPLIT_VALIDATION].weights.present);
     PT_CHECK(prle_run_metrics_worse_than_ridge(&back));
+    PT_CHECK(back.knn.present && back.knn.k == 20 && back.knn.distance_weights);
+    PT_CHECK(!back.knn.splits[PRLE_SPLIT_VALIDATION].present &&
+             back.knn.splits[PRLE_SPLIT_TEST].present);
+    PT_NEAR(back.knn.splits[PRLE_SPLIT_TEST].raw.mse, m.knn.splits[PRLE_SPLIT_TEST].raw.mse, 1e-15);
+    PT_CHECK(!prle_run_metrics_worse_than(&back, &back.knn)); /* no validation score */
+    m.knn.present = false;
     m.ridge.splits[PRLE_SPLIT_VALIDATION] = m.splits[PRLE_SPLIT_VALIDATION]; /* equal: not worse */
     PT_CHECK(!prle_run_metrics_worse_than_ridge(&m));
     /* without both keys */
@@ -124,6 +135,18 @@ static void test_run_files__metrics_weights_ridge(void)
     PT_CHECK(pt_write_file(path, old, strlen(old)) == 0);
     PT_OK(prle__run_metrics_read(&back, path));
     PT_CHECK(back.recal_intercept == 0.0 && back.recal_slope == 1.0);
+}
+
+/* The dataset of config text `yaml` (files in the scratch dir): the yardsticks take their
+ * labels from it. */
+static prle_dataset *load_labels(prle_config *cfg, const char *yaml)
+{
+    prle_dataset *ds = NULL;
+    PT_OK(prle_config_load_string(cfg, yaml, strlen(yaml), "t.yaml", pt_tmp("")));
+    prle_dataset_params dp = prle_dataset_default_params();
+    dp.allow_download = false;
+    PT_OK(prle_dataset_load(&ds, &cfg->data, 1, &dp));
+    return ds;
 }
 
 /* The ridge yardstick picks the alpha of the lowest validation MSE and scores validation and
@@ -154,11 +177,7 @@ static void test_run_files__ridge_reference(void)
         memcpy(x[s].data, x[0].data, 40 * 3 * sizeof(float));
     }
     prle_config cfg;
-    prle_dataset *ds = NULL;
-    PT_OK(prle_config_load_string(&cfg, yaml, strlen(yaml), "t.yaml", pt_tmp("")));
-    prle_dataset_params dp = prle_dataset_default_params();
-    dp.allow_download = false;
-    PT_OK(prle_dataset_load(&ds, &cfg.data, 1, &dp));
+    prle_dataset *ds = load_labels(&cfg, yaml);
     prle_run_reference ref;
     PT_OK(prle__run_ridge_reference(&ref, x, ds, -10, 10, 2));
     PT_CHECK(ref.present && ref.alpha == 1e-2); /* train = validation: the least penalty */
@@ -180,6 +199,60 @@ static void test_run_files__ridge_reference(void)
     PT_OK(prle__run_ridge_reference(&ref, x, ds, -10, 10, 2));
     PT_CHECK(!ref.present);
     x[PRLE_SPLIT_VALIDATION].rows = 40;
+    prle_dataset_free(ds);
+    prle_config_dispose(&cfg);
+    for (int s = 0; s < PRLE_N_SPLITS; s++)
+        prle_matrix_dispose(&x[s]);
+}
+
+/* The kNN yardstick against scikit-learn (tools/ref/knn_reference_ref.py): the k and weights
+ * the validation rows choose, and their validation scores (it scores no other split). */
+static void write_split(const char *name, const float *y, size_t n)
+{
+    FILE *f = fopen(pt_tmp(name), "w");
+    PT_CHECK(f != NULL);
+    fputs("t\ty\n", f);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "row%zu\t%.9g\n", i, y[i]);
+    fclose(f);
+}
+
+static void test_run_files__knn_reference(void)
+{
+    const char *yaml = "data:\n  name: kr\n  format: tsv\n  header: true\n"
+                       "  files: {train: kr_tr.tsv, validation: kr_va.tsv, test: kr_te.tsv}\n"
+                       "  text_fields: [t]\n  label_field: y\n  label_min: -50\n"
+                       "  label_max: 50\n";
+    const float *xs[PRLE_N_SPLITS] = {kr_x_train, kr_x_validation, kr_x_test};
+    const size_t ns[PRLE_N_SPLITS] = {KR_N_TR, KR_N_VA, KR_N_TE};
+    write_split("kr_tr.tsv", kr_y_train, KR_N_TR);
+    write_split("kr_va.tsv", kr_y_validation, KR_N_VA);
+    write_split("kr_te.tsv", kr_y_test, KR_N_TE);
+    prle_matrix x[PRLE_N_SPLITS] = {{0}};
+    for (int s = 0; s < PRLE_N_SPLITS; s++) {
+        PT_OK(prle_matrix_alloc(&x[s], ns[s], KR_D));
+        memcpy(x[s].data, xs[s], ns[s] * KR_D * sizeof(float));
+    }
+    prle_config cfg;
+    prle_dataset *ds = load_labels(&cfg, yaml);
+    prle_run_reference ref;
+    PT_OK(prle__run_knn_reference(&ref, x, ds, -50, 50, 2));
+    PT_CHECK(ref.present && ref.k == KR_K && ref.distance_weights == KR_DISTANCE);
+    PT_NEAR(ref.splits[PRLE_SPLIT_VALIDATION].raw.mse, KR_MSE_VALIDATION, 1e-5);
+    PT_NEAR(ref.splits[PRLE_SPLIT_VALIDATION].raw.pearson, KR_PEARSON_VALIDATION, 1e-5);
+    PT_NEAR(ref.splits[PRLE_SPLIT_VALIDATION].unit.mse, KR_MSE_VALIDATION / 1e4, 1e-9);
+    PT_CHECK(!ref.splits[PRLE_SPLIT_TRAIN].present && !ref.splits[PRLE_SPLIT_TEST].present);
+    /* PRLE worse than it on validation: the warning's test */
+    prle_run_metrics m = {.label_min = -50, .label_max = 50, .knn = ref};
+    m.splits[PRLE_SPLIT_VALIDATION] = ref.splits[PRLE_SPLIT_VALIDATION];
+    PT_CHECK(!prle_run_metrics_worse_than(&m, &m.knn)); /* equal: not worse */
+    m.splits[PRLE_SPLIT_VALIDATION].unit.mse *= 1.01;
+    PT_CHECK(prle_run_metrics_worse_than(&m, &m.knn) && !prle_run_metrics_worse_than_ridge(&m));
+    /* fewer than two validation rows: no reference, no error */
+    x[PRLE_SPLIT_VALIDATION].rows = 1;
+    PT_OK(prle__run_knn_reference(&ref, x, ds, -50, 50, 2));
+    PT_CHECK(!ref.present);
+    x[PRLE_SPLIT_VALIDATION].rows = KR_N_VA;
     prle_dataset_free(ds);
     prle_config_dispose(&cfg);
     for (int s = 0; s < PRLE_N_SPLITS; s++)
@@ -529,6 +602,7 @@ int main(void)
     PT_RUN(test_run_files__metrics_round_trip);
     PT_RUN(test_run_files__weight_stats);
     PT_RUN(test_run_files__metrics_weights_ridge);
+    PT_RUN(test_run_files__knn_reference);
     PT_RUN(test_run_files__ridge_reference);
     PT_RUN(test_run_files__metrics_bad);
     PT_RUN(test_run_files__predictions_csv);

@@ -46,13 +46,17 @@ typedef struct prle_split_metrics {
     prle_weight_stats weights; /**< PRLE's routing weights on the split */
 } prle_split_metrics;
 
-/** A ridge regression on the same retrieval features as the run, fitted on train with alpha
- *  chosen on validation MSE (one SVD, alphas 1e-2 ... 1e4): the cheap yardstick `prle run`
- *  compares PRLE with. */
+/** A model on the same retrieval features as the run, fitted on train with its setting chosen
+ *  on validation MSE: the cheap yardsticks `prle run` compares PRLE with. The ridge's alphas
+ *  are 1e-2 ... 1e4; the kNN is cosine on standardised rows, k 5, 10, 20 or 50, uniform or
+ *  1/distance weights. */
 typedef struct prle_run_reference {
     bool present;
-    double alpha;                             /**< the alpha chosen */
-    prle_split_metrics splits[PRLE_N_SPLITS]; /**< validation and test; no weights */
+    double alpha;                             /**< ridge: the alpha chosen */
+    size_t k;                                 /**< kNN: the neighbours chosen */
+    bool distance_weights;                    /**< kNN: weights 1/distance (else uniform) */
+    prle_split_metrics splits[PRLE_N_SPLITS]; /**< validation and test (kNN: validation
+                                                   only); no weights */
 } prle_run_reference;
 
 /** The level at which metrics.json and the report measure intervals. */
@@ -89,6 +93,7 @@ typedef struct prle_run_metrics {
     double label_min, label_max;
     prle_split_metrics splits[PRLE_N_SPLITS]; /**< indexed by prle_split */
     prle_run_reference ridge;                 /**< absent when validation has < 2 rows */
+    prle_run_reference knn;                   /**< absent likewise, and in older files */
     double recal_intercept, recal_slope;      /**< the model's recalibration on validation
                                                    (prle_model_recalibration): the prediction
                                                    is a + b times the trained model's; 0 and
@@ -118,7 +123,10 @@ PRLE_API int prle_interval_stats_compute(prle_interval_stats *out, double level,
 PRLE_API void prle_weight_stats_compute(prle_weight_stats *out, const float *w, size_t n,
                                         size_t np);
 
-/** True when PRLE's validation MSE is above the ridge reference's (both present). */
+/** True when PRLE's validation MSE is above the reference's `ref` (both present). */
+PRLE_API bool prle_run_metrics_worse_than(const prle_run_metrics *m, const prle_run_reference *ref);
+
+/** prle_run_metrics_worse_than(m, &m->ridge). */
 PRLE_API bool prle_run_metrics_worse_than_ridge(const prle_run_metrics *m);
 
 /**

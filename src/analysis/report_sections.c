@@ -294,27 +294,35 @@ static void mse_bars(FILE *fp, const mrow *rows, size_t n)
     free(labels);
 }
 
-/* The ridge yardstick of metrics.json as a row of the comparison, and a warning paragraph
- * when PRLE's validation MSE is above ridge's (issue 12, item 3). */
-static int add_ridge(mrow **rows, size_t *n, FILE *fp, const cJSON *metrics)
+/* A yardstick of metrics.json ("ridge", "knn"): the ridge as a row of the comparison (the
+ * kNN's scores validation only), and for both a warning paragraph when PRLE's
+ * validation MSE is above the yardstick's (issue 12, item 3). */
+static int add_reference(mrow **rows, size_t *n, FILE *fp, const cJSON *metrics, const char *key)
 {
-    const cJSON *ridge = cJSON_GetObjectItemCaseSensitive(metrics, "ridge");
-    const cJSON *rs = cJSON_GetObjectItemCaseSensitive(ridge, "splits");
+    const cJSON *ref = cJSON_GetObjectItemCaseSensitive(metrics, key);
+    const cJSON *rs = cJSON_GetObjectItemCaseSensitive(ref, "splits");
     const cJSON *ps = cJSON_GetObjectItemCaseSensitive(metrics, "splits");
+    const cJSON *rt = cJSON_GetObjectItemCaseSensitive(rs, "test");
+    char what[64];
     if (!rs)
         return 0;
-    mrow *r = realloc(*rows, (*n + 1) * sizeof *r);
-    if (!r)
-        return prle__error_nomem("report metrics");
-    *rows = r;
-    mrow *o = &r[(*n)++];
-    snprintf(o->name, sizeof o->name, "ridge yardstick (alpha %g, fit on train)",
-             prle__report_num(ridge, "alpha"));
-    o->space = "retrieval";
-    o->tuned = NULL;
-    read_metrics(
-        o->m,
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rs, "test"), "unit"), 1);
+    if (!strcmp(key, "knn"))
+        snprintf(what, sizeof what, "a %g-nearest-neighbour regression",
+                 prle__report_num(ref, "k"));
+    else
+        snprintf(what, sizeof what, "a ridge regression");
+    if (rt && !strcmp(key, "ridge")) {
+        mrow *r = realloc(*rows, (*n + 1) * sizeof *r);
+        if (!r)
+            return prle__error_nomem("report metrics");
+        *rows = r;
+        mrow *o = &r[(*n)++];
+        snprintf(o->name, sizeof o->name, "ridge yardstick (alpha %g, fit on train)",
+                 prle__report_num(ref, "alpha"));
+        o->space = "retrieval";
+        o->tuned = NULL;
+        read_metrics(o->m, cJSON_GetObjectItemCaseSensitive(rt, "unit"), 1);
+    }
     const cJSON *pv = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(ps, "validation"), "unit");
     const cJSON *rv = cJSON_GetObjectItemCaseSensitive(
@@ -322,10 +330,10 @@ static int add_ridge(mrow **rows, size_t *n, FILE *fp, const cJSON *metrics)
     double pm = prle__report_num(pv, "mse"), rm = prle__report_num(rv, "mse");
     if (isfinite(pm) && isfinite(rm) && pm > rm)
         fprintf(fp,
-                "<p class=\"warn\">PRLE is worse than a ridge regression on the same features: "
+                "<p class=\"warn\">PRLE is worse than %s on the same features: "
                 "validation MSE %.5f against %.5f, Pearson %.4f against %.4f (0\u20131 "
                 "scale).</p>\n",
-                pm, rm, prle__report_num(pv, "pearson"), prle__report_num(rv, "pearson"));
+                what, pm, rm, prle__report_num(pv, "pearson"), prle__report_num(rv, "pearson"));
     return 0;
 }
 
@@ -396,7 +404,8 @@ int prle__report_metrics(FILE *fp, const prle__report_ctx *ctx)
     read_metrics(rows[0].m, cJSON_GetObjectItemCaseSensitive(test, "unit"), 1);
     weights_table(fp, splits);
     recalibration_note(fp, ctx->metrics);
-    if ((err = add_ridge(&rows, &n, fp, ctx->metrics)) < 0)
+    if ((err = add_reference(&rows, &n, fp, ctx->metrics, "ridge")) < 0 ||
+        (err = add_reference(&rows, &n, fp, ctx->metrics, "knn")) < 0)
         goto done;
     for (int f = 0; f < 2; f++) {
         if ((err = prle__report_json(&bl[f], ctx, files[f], "prle-baselines")) < 0)

@@ -18,6 +18,7 @@ struct prle_knn {
     prle_matrix x; /* (n, d) training rows, standardised when params.standardize */
     float *y;      /* (n) */
     double *sq;    /* (n) |x_i|^2 in double */
+    double *inv;   /* (n) 1 / |x_i| (0 for a zero row): the cosine's candidate screen */
     prle__scaler scaler;
     prle_knn_params params;
 };
@@ -55,6 +56,7 @@ void prle_knn_free(prle_knn *m)
     prle_matrix_dispose(&m->x);
     free(m->y);
     free(m->sq);
+    free(m->inv);
     prle__scaler_dispose(&m->scaler);
     free(m);
 }
@@ -82,7 +84,8 @@ int prle_knn_fit(prle_knn **out, const prle_matrix *x, const float *y,
         goto done;
     m->y = malloc(x->rows * sizeof(float));
     m->sq = malloc(x->rows * sizeof(double));
-    if (!m->y || !m->sq) {
+    m->inv = malloc(x->rows * sizeof(double));
+    if (!m->y || !m->sq || !m->inv) {
         err = prle__error_nomem("knn");
         goto done;
     }
@@ -93,6 +96,7 @@ int prle_knn_fit(prle_knn **out, const prle_matrix *x, const float *y,
         for (size_t j = 0; j < x->cols; j++)
             s += (double)r[j] * r[j];
         m->sq[i] = s;
+        m->inv[i] = s > 0 ? 1.0 / sqrt(s) : 0.0;
     }
     *out = m;
     m = NULL;
@@ -170,12 +174,12 @@ static double exact_dist(const prle_knn *m, const float *q, double qsq, size_t i
 }
 
 int prle__knn_neighbors(size_t *idx, double *dist, const prle_knn *m, const prle_matrix *xq,
-                        size_t k_max, int n_threads)
+                        size_t k_max, int n_threads, bool exact)
 {
     int err = 0;
     prle_matrix q = {0};
     size_t n = m->x.rows, d = m->x.cols, nq = xq->rows;
-    size_t cap = k_max + KNN_SLACK < n ? k_max + KNN_SLACK : n;
+    size_t cap = !exact ? k_max : k_max + KNN_SLACK < n ? k_max + KNN_SLACK : n;
     if (xq->cols != d)
         return prle__error_set(PRLE_ESHAPE, "knn: x has %zu columns, fitted on %zu", xq->cols, d);
     if (k_max < 1 || k_max > n)
@@ -207,19 +211,19 @@ int prle__knn_neighbors(size_t *idx, double *dist, const prle_knn *m, const prle
             double qsq = 0;
             for (size_t j = 0; j < d; j++)
                 qsq += (double)qr[j] * qr[j];
+            double qinv = qsq > 0 ? 1.0 / sqrt(qsq) : 0.0;
+            bool euclid = m->params.metric == PRLE_KNN_EUCLIDEAN;
             size_t len = 0;
             for (size_t i = 0; i < n; i++) {
-                double gi = g[r * n + i], approx;
-                if (m->params.metric == PRLE_KNN_EUCLIDEAN)
-                    approx = qsq + m->sq[i] - 2.0 * gi;
-                else {
-                    double den = sqrt(qsq) * sqrt(m->sq[i]);
-                    approx = den > 0 ? 1.0 - gi / den : 1.0;
-                }
-                heap_push(h, &len, cap, (cand){approx, i});
+                double gi = g[r * n + i];
+                double approx = euclid ? qsq + m->sq[i] - 2.0 * gi : 1.0 - gi * qinv * m->inv[i];
+                if (len < cap || approx <= h[0].d)
+                    heap_push(h, &len, cap, (cand){approx, i});
             }
-            for (size_t c = 0; c < len; c++)
-                h[c].d = exact_dist(m, qr, qsq, h[c].i);
+            for (size_t c = 0; c < len; c++) /* the SGEMM's may be a hair below 0 */
+                h[c].d = exact    ? exact_dist(m, qr, qsq, h[c].i)
+                         : euclid ? sqrt(fmax(h[c].d, 0.0))
+                                  : fmax(h[c].d, 0.0);
             qsort(h, len, sizeof(cand), cand_cmp);
             for (size_t c = 0; c < k_max; c++) {
                 idx[(r0 + r) * k_max + c] = h[c].i;
@@ -270,7 +274,7 @@ int prle_knn_predict(float *y_out, const prle_knn *m, const prle_matrix *x)
         free(idx), free(dist);
         return prle__error_nomem("knn: neighbours");
     }
-    if ((err = prle__knn_neighbors(idx, dist, m, x, k, m->params.n_threads)) == 0)
+    if ((err = prle__knn_neighbors(idx, dist, m, x, k, m->params.n_threads, true)) == 0)
         prle__knn_combine(y_out, m, idx, dist, x->rows, k, k, m->params.weights);
     free(idx), free(dist);
     return err;

@@ -293,6 +293,7 @@ int prle_run_eval(prle_run_metrics *out, const prle_run_folder *rf, unsigned spl
         if ((err = prle__run_metrics_read(&old, path)) < 0)
             goto done;
         m.ridge = old.ridge;
+        m.knn = old.knn;
         if (write) {
             for (int s = 0; s < PRLE_N_SPLITS; s++)
                 if (!m.splits[s].present)

@@ -196,6 +196,8 @@ static int run_stage2(stage2 *s2)
     }
     if ((err = prle__run_ridge_reference(&met->ridge, ks->x, ds, mp.label_min, mp.label_max,
                                          cfg->train.threads)) < 0 ||
+        (err = prle__run_knn_reference(&met->knn, ks->x, ds, mp.label_min, mp.label_max,
+                                       cfg->train.threads)) < 0 ||
         (err = prle__run_intervals(met->intervals, ds, yhat, w_val, w_test, res->n_prototypes)) < 0)
         goto done;
     if ((err = prle__path_join(path, sizeof path, s2->dir, "metrics.json")) < 0 ||

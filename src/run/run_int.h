@@ -58,6 +58,14 @@ int prle__run_ridge_reference(prle_run_reference *out, const prle_matrix x[PRLE_
                               const prle_dataset *ds, double label_min, double label_max,
                               int n_threads);
 
+/** The kNN yardstick of metrics.json (src/run/metrics.c): scikit-learn's KNeighborsRegressor
+ *  on standardised rows, cosine, fitted on x[train] (at most 10,000 rows, evenly spaced), k
+ *  (5, 10, 20, 50) and weights (uniform, distance) chosen and scored on validation only. Not
+ *  present (no error) without at least two labelled validation rows. PRLE_ENOMEM. */
+int prle__run_knn_reference(prle_run_reference *out, const prle_matrix x[PRLE_N_SPLITS],
+                            const prle_dataset *ds, double label_min, double label_max,
+                            int n_threads);
+
 /** [yhat - half, yhat + half] with both ends clamped to [mn, mx] (no clamping when
  *  mx <= mn): the intervals of prle_conformal_apply. */
 void prle__conformal_interval(float *lo, float *hi, double yhat, double half, double mn, double mx);

@@ -103,6 +103,15 @@ static cJSON *metrics_tree(const prle_run_metrics *m)
          prle__json_add_number(ref, "alpha", m->ridge.alpha) < 0 ||
          prle__json_add(ref, "splits", splits_json(m->ridge.splits)) < 0))
         goto fail;
+    if (m->knn.present &&
+        (!(ref = cJSON_CreateObject()) || prle__json_add(root, "knn", ref) < 0 ||
+         prle__json_add_string(ref, "features", "retrieval") < 0 ||
+         prle__json_add_string(ref, "metric", "cosine") < 0 ||
+         prle__json_add_int(ref, "k", (int64_t)m->knn.k) < 0 ||
+         prle__json_add_string(ref, "weights", m->knn.distance_weights ? "distance" : "uniform") <
+             0 ||
+         prle__json_add(ref, "splits", splits_json(m->knn.splits)) < 0))
+        goto fail;
     if (!(ref = cJSON_CreateObject()) || prle__json_add(root, "recalibration", ref) < 0 ||
         prle__json_add_number(ref, "intercept", m->recal_intercept) < 0 ||
         prle__json_add_number(ref, "slope", m->recal_slope) < 0)
@@ -273,6 +282,25 @@ int prle__run_metrics_read(prle_run_metrics *out, const char *path)
             (err = read_splits(m.ridge.splits, rsplits, "ridge.splits")) < 0)
             goto bad;
         m.ridge.present = true;
+    }
+    if (prle__json_has(root, "knn")) { /* older run folders have none */
+        const cJSON *ref, *rsplits;
+        int64_t k;
+        const char *wt;
+        if ((err = prle__json_get_object(&ref, root, "knn")) < 0 ||
+            (err = prle__json_get_int(&k, ref, "k")) < 0 ||
+            (err = prle__json_get_string(&wt, ref, "weights")) < 0 ||
+            (err = prle__json_get_object(&rsplits, ref, "splits")) < 0 ||
+            (err = read_splits(m.knn.splits, rsplits, "knn.splits")) < 0)
+            goto bad;
+        if (k < 1 || (strcmp(wt, "uniform") && strcmp(wt, "distance"))) {
+            err = prle__error_set(PRLE_EFORMAT, "%s: knn: k %lld or weights \"%s\" invalid", path,
+                                  (long long)k, wt);
+            goto done;
+        }
+        m.knn.k = (size_t)k;
+        m.knn.distance_weights = !strcmp(wt, "distance");
+        m.knn.present = true;
     }
     m.recal_slope = 1.0; /* folders written before the recalibration */
     if (prle__json_has(root, "recalibration")) {

@@ -40,8 +40,9 @@ done
 ok no_tmp_left [ -z "$(ls -A runs | grep -v '^small$')" ]
 matches run_weights out "^weights test +top-1 share 0\.[0-9]{3}, top-3 [01]\.[0-9]{3}, 80% of the weight in [0-9.]+ prototypes"
 matches run_ridge out "^ridge +test +pearson -?[0-9.]+, mse [0-9.]+ \(0-1 scale\); alpha [0-9e.+-]+, same features"
-# metrics.json carries the weights of both splits and the ridge yardstick; the warning is
-# printed exactly when PRLE's validation MSE is above ridge's
+matches run_knn out "^knn +validation pearson -?[0-9.]+, mse [0-9.]+ \(0-1 scale; PRLE -?[0-9.]+, [0-9.]+\); k (5|10|20|50), (uniform|distance) weights, cosine, same features"
+# metrics.json carries the weights of both splits and the ridge and kNN yardsticks; each
+# warning is printed exactly when PRLE's validation MSE is above that yardstick's
 cp "$tmp/err" run_err.txt
 check metrics_ridge 0 "$py" - $run/metrics.json run_err.txt <<'EOF'
 import json, sys
@@ -52,10 +53,17 @@ for s in ("validation", "test"):
     assert 1 <= w["n80"] <= 8 and 1 <= w["perplexity"] <= 8 + 1e-6, w
     assert m["ridge"]["splits"][s]["n"] == 100 and "weights" not in m["ridge"]["splits"][s]
 assert m["ridge"]["features"] == "retrieval" and m["ridge"]["alpha"] in (1e-2, 0.1, 1, 10, 100, 1e3, 1e4)
-worse = m["splits"]["validation"]["unit"]["mse"] > m["ridge"]["splits"]["validation"]["unit"]["mse"]
-warned = "PRLE is worse than a ridge regression" in open(sys.argv[2]).read()
-assert worse == warned, (worse, warned)
-print("ok", worse)
+k = m["knn"]
+assert k["features"] == "retrieval" and k["metric"] == "cosine" and k["k"] in (5, 10, 20, 50)
+assert k["weights"] in ("uniform", "distance") and k["splits"]["validation"]["n"] == 100
+assert "test" not in k["splits"]
+err = open(sys.argv[2]).read()
+mine = m["splits"]["validation"]["unit"]["mse"]
+for key, words in (("ridge", "a ridge regression"), ("knn", f"a {k['k']}-nearest-neighbour regression")):
+    worse = mine > m[key]["splits"]["validation"]["unit"]["mse"]
+    warned = f"PRLE is worse than {words}" in err
+    assert worse == warned, (key, worse, warned)
+    print("ok", key, worse)
 EOF
 ok pred_rows [ "$(wc -l <$run/predictions_test.csv)" -eq 101 ]
 ok pred_rows_val [ "$(wc -l <$run/predictions_validation.csv)" -eq 101 ]
