@@ -2,8 +2,9 @@
 # make bench-accuracy: PRLE with the library's defaults against ridge, kNN and SVR on the same
 # features and split (issue 12's scoreboard). For each config in bench/accuracy/ (data and
 # encoder keys only) and each seed: `prle run --no-analyze --no-report` (seconds measured
-# around it) and `prle baselines` (ridge, kNN, SVR grid-searched on validation) into one run
-# folder; then bench/accuracy_table.py prints the table the README quotes.
+# around it) and `prle baselines` (ridge, kNN with the Euclidean and the cosine metric, SVR,
+# grid-searched on validation) into one run folder; then bench/accuracy_table.py prints the
+# table the README quotes.
 # Environment: BUILD (build), SEEDS ("1 2 3 4 5"), SETS (the three configs), CONFIGS (the
 # folder holding SET.yaml, bench/accuracy), OUT ($BUILD/accuracy), EXTRA (more key=value
 # overrides for every command, e.g. train.threads=1: the results do not depend on it, README
@@ -32,7 +33,8 @@ for set in $SETS; do
       >>"$out/$name.log" 2>&1
     t1=$(date +%s.%N)
     echo "$t0 $t1" | awk '{printf "%.3f\n", $2 - $1}' >"$out/$name/seconds"
-    "$prle" -q baselines "$cfg" "${over[@]}" --models ridge,knn,svr >>"$out/$name.log" 2>&1
+    "$prle" -q baselines "$cfg" "${over[@]}" --models ridge,knn,svr --knn-cosine \
+      >>"$out/$name.log" 2>&1
     echo "$name: done ($(cat "$out/$name/seconds") s)" >&2
   done
 done
