@@ -36,6 +36,17 @@ int prle__knn_neighbors(size_t *idx, double *dist, const prle_knn *model, const 
 /** Predictions from neighbour lists (m, k_max) using the first k and `weights`. */
 void prle__knn_combine(float *y_out, const prle_knn *model, const size_t *idx, const double *dist,
                        size_t m, size_t k_max, size_t k, prle_knn_weights weights);
+/** The MSE against y (m) of every grid point of one neighbour search (idx, dist (m, k_max)):
+ *  mse_out[2 i + w] for k = min(ks[i], k_max) and weights w (uniform, distance), i < nk.
+ *  yhat (m) is scratch. */
+void prle__knn_grid_mse(double *mse_out, const prle_knn *model, const size_t *idx,
+                        const double *dist, size_t m, size_t k_max, const size_t *ks, size_t nk,
+                        const float *y, float *yhat);
+
+/** Mean squared error of p against y (n > 0), in double. */
+double prle__mse(const float *p, const float *y, size_t n);
+/** The index of the smallest of v[0 .. n) (ties: the lower index). */
+size_t prle__argmin(const double *v, size_t n);
 
 /** A precomputed RBF kernel problem of standardised training rows for one gamma; its node
  *  table has room for max(rows, reserve) rows (prle__svr_kernel_set). Progress: `stage`,

@@ -57,7 +57,7 @@ static const size_t RF_DEPTHS[] = {0, 20};
 static const size_t RF_LEAVES[] = {1, 5};
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-static double mse(const float *p, const float *y, size_t n)
+double prle__mse(const float *p, const float *y, size_t n)
 {
     double s = 0;
     for (size_t i = 0; i < n; i++) {
@@ -122,7 +122,7 @@ static int run_points_in(prle__tasks *tasks, double *val_mse, size_t n_points, p
             snprintf(msgs[p], sizeof msgs[p], "%s", prle_last_error());
             val_mse[p] = NAN;
         } else
-            val_mse[p] = mse(pred, g->yva, g->xva->rows);
+            val_mse[p] = prle__mse(pred, g->yva, g->xva->rows);
         free(pred);
         prle__tasks_done(tasks);
     }
@@ -146,7 +146,7 @@ static int run_points(double *val_mse, size_t n_points, point_fn fn, void *ctx, 
     return err < 0 ? err : end;
 }
 
-static size_t argmin(const double *v, size_t n)
+size_t prle__argmin(const double *v, size_t n)
 {
     size_t b = 0;
     for (size_t i = 1; i < n; i++)
@@ -274,10 +274,10 @@ static int run_kind(prle_baseline_result *res, float *pred, prle_baseline_kind k
                 err = prle__error_set(codes[task], "%s", msgs[task]);
         for (size_t p = 0; err == 0 && p < np; p++) {
             if ((err = prle_ridge_predict(vp, rm[p], g->xva)) == 0)
-                vm[p] = mse(vp, g->yva, nva);
+                vm[p] = prle__mse(vp, g->yva, nva);
         }
         if (err == 0) {
-            best = argmin(vm, np);
+            best = prle__argmin(vm, np);
             if (kind == PRLE_BASELINE_OLS)
                 snprintf(res->best, sizeof res->best, "-");
             else
@@ -308,16 +308,12 @@ static int run_kind(prle_baseline_result *res, float *pred, prle_baseline_kind k
             if ((err = prle_knn_fit(&km, g->xtr, g->ytr, &kp)) < 0 ||
                 (err = prle__knn_neighbors(kidx, kdist, km, g->xva, kmax, g->nt, true)) < 0)
                 goto done;
-            for (size_t ki = 0; ki < nk; ki++)
-                for (size_t w = 0; w < 2; w++) {
-                    size_t k = KNN_KS[ki] < kmax ? KNN_KS[ki] : kmax;
-                    prle__knn_combine(vp, km, kidx, kdist, nva, kmax, k, (prle_knn_weights)w);
-                    vm[np++] = mse(vp, g->yva, nva);
-                }
+            prle__knn_grid_mse(vm + np, km, kidx, kdist, nva, kmax, KNN_KS, nk, g->yva, vp);
+            np += 2 * nk;
             prle_knn_free(km);
             km = NULL;
         }
-        best = argmin(vm, np);
+        best = prle__argmin(vm, np);
         kp.metric = best / (2 * nk) ? PRLE_KNN_COSINE : PRLE_KNN_EUCLIDEAN;
         kp.k = KNN_KS[(best / 2) % nk] < kmax ? KNN_KS[(best / 2) % nk] : kmax;
         kp.weights = (prle_knn_weights)(best % 2);
@@ -354,7 +350,7 @@ static int run_kind(prle_baseline_result *res, float *pred, prle_baseline_kind k
         int end = prle__tasks_end(&tasks);
         if (err < 0 || (err = end) < 0)
             goto done;
-        best = argmin(vm, np);
+        best = prle__argmin(vm, np);
         prle_svr_params sp = svr_point(best);
         snprintf(res->best, sizeof res->best, "C=%g epsilon=%g gamma=%s", sp.C, sp.epsilon,
                  sp.gamma_mode == PRLE_SVR_GAMMA_AUTO ? "auto" : "scale");
@@ -372,7 +368,7 @@ static int run_kind(prle_baseline_result *res, float *pred, prle_baseline_kind k
         np = COUNT(DT_DEPTHS) * COUNT(DT_LEAVES);
         if ((err = run_points(vm, np, tree_fn, NULL, g, "baselines:tree")) < 0)
             goto done;
-        best = argmin(vm, np);
+        best = prle__argmin(vm, np);
         prle_tree_params tp = tree_point(best, g->params);
         snprintf(res->best, sizeof res->best, "max_depth=%s%.0zu min_samples_leaf=%zu",
                  tp.max_depth ? "" : "None", tp.max_depth, tp.min_samples_leaf);
@@ -388,7 +384,7 @@ static int run_kind(prle_baseline_result *res, float *pred, prle_baseline_kind k
         np = COUNT(RF_DEPTHS) * COUNT(RF_LEAVES);
         if ((err = run_points(vm, np, forest_fn, NULL, g, "baselines:forest")) < 0)
             goto done;
-        best = argmin(vm, np);
+        best = prle__argmin(vm, np);
         prle_forest_params fp = forest_point(best, g->params, g->nt);
         snprintf(res->best, sizeof res->best,
                  "n_estimators=%zu max_depth=%s%.0zu min_samples_leaf=%zu", fp.n_trees,

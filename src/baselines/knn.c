@@ -260,6 +260,18 @@ void prle__knn_combine(float *y_out, const prle_knn *m, const size_t *idx, const
     }
 }
 
+void prle__knn_grid_mse(double *mse_out, const prle_knn *m, const size_t *idx, const double *dist,
+                        size_t nq, size_t k_max, const size_t *ks, size_t nk, const float *y,
+                        float *yhat)
+{
+    for (size_t i = 0; i < nk; i++)
+        for (int w = PRLE_KNN_UNIFORM; w <= PRLE_KNN_DISTANCE; w++) {
+            size_t k = ks[i] < k_max ? ks[i] : k_max;
+            prle__knn_combine(yhat, m, idx, dist, nq, k_max, k, (prle_knn_weights)w);
+            mse_out[2 * i + (size_t)w] = prle__mse(yhat, y, nq);
+        }
+}
+
 int prle_knn_predict(float *y_out, const prle_knn *m, const prle_matrix *x)
 {
     int err;

@@ -146,14 +146,6 @@ static const size_t REF_KS[] = {5, 10, 20, 50};
  * again. */
 #define REF_KNN_MAX_ROWS 10000
 
-static double mse_of(const float *yhat, const float *y, size_t n)
-{
-    double s = 0.0;
-    for (size_t i = 0; i < n; i++)
-        s += ((double)yhat[i] - y[i]) * ((double)yhat[i] - y[i]);
-    return s / (double)n;
-}
-
 int prle__run_knn_reference(prle_run_reference *out, const prle_matrix x[PRLE_N_SPLITS],
                             const prle_dataset *ds, double label_min, double label_max,
                             int n_threads)
@@ -168,7 +160,7 @@ int prle__run_knn_reference(prle_run_reference *out, const prle_matrix x[PRLE_N_
     prle_knn *km = NULL;
     prle_matrix xs = {0};
     size_t *idx = NULL;
-    double *dist = NULL, best = INFINITY;
+    double *dist = NULL, vm[2 * N_REF_KS];
     float *yhat = NULL, *ys = NULL;
     memset(out, 0, sizeof *out);
     if (nva < 2 || !yva || !ytr || ntr < 2)
@@ -202,19 +194,12 @@ int prle__run_knn_reference(prle_run_reference *out, const prle_matrix x[PRLE_N_
     if ((err = prle_knn_fit(&km, xfit, yfit, &kp)) < 0 ||
         (err = prle__knn_neighbors(idx, dist, km, &x[PRLE_SPLIT_VALIDATION], kmax, nt, false)) < 0)
         goto done;
-    for (size_t i = 0; i < N_REF_KS; i++)
-        for (int w = PRLE_KNN_UNIFORM; w <= PRLE_KNN_DISTANCE; w++) {
-            size_t k = REF_KS[i] < kmax ? REF_KS[i] : kmax;
-            prle__knn_combine(yhat, km, idx, dist, nva, kmax, k, (prle_knn_weights)w);
-            double e = mse_of(yhat, yva, nva);
-            if (e < best) { /* ties: the smaller k, uniform weights */
-                best = e;
-                ref.k = k;
-                ref.distance_weights = w == PRLE_KNN_DISTANCE;
-            }
-        }
-    if (ref.k == 0)
+    prle__knn_grid_mse(vm, km, idx, dist, nva, kmax, REF_KS, N_REF_KS, yva, yhat);
+    size_t best = prle__argmin(vm, 2 * N_REF_KS); /* ties: the smaller k, uniform weights */
+    if (!isfinite(vm[best]))
         goto done; /* no finite validation error: no reference */
+    ref.k = REF_KS[best / 2] < kmax ? REF_KS[best / 2] : kmax;
+    ref.distance_weights = best % 2 == PRLE_KNN_DISTANCE;
     prle__knn_combine(yhat, km, idx, dist, nva, kmax, ref.k,
                       ref.distance_weights ? PRLE_KNN_DISTANCE : PRLE_KNN_UNIFORM);
     if ((err = prle_split_metrics_compute(&ref.splits[PRLE_SPLIT_VALIDATION], yva, yhat, nva,
