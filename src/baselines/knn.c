@@ -217,8 +217,7 @@ int prle__knn_neighbors(size_t *idx, double *dist, const prle_knn *m, const prle
             for (size_t i = 0; i < n; i++) {
                 double gi = g[r * n + i];
                 double approx = euclid ? qsq + m->sq[i] - 2.0 * gi : 1.0 - gi * qinv * m->inv[i];
-                if (len < cap || approx <= h[0].d)
-                    heap_push(h, &len, cap, (cand){approx, i});
+                heap_push(h, &len, cap, (cand){approx, i});
             }
             for (size_t c = 0; c < len; c++) /* the SGEMM's may be a hair below 0 */
                 h[c].d = exact    ? exact_dist(m, qr, qsq, h[c].i)
