@@ -138,6 +138,7 @@ typedef struct prle_model_config {
     bool trainable_prototypes; /**< prototypes move during training */
     bool use_value_space;      /**< experts and router work in value space */
     bool recalibrate;          /**< a + b y fitted on validation, folded into the model (new) */
+    bool neighbours;           /**< the neighbour term, kept where validation gains (new) */
     bool use_v2_loss;          /**< v2 loss (loss.lambda_task_main ...) instead of v1 */
     bool normalize_embeddings; /**< L2-normalise encoder outputs (original: sentence enc.) */
     bool normalize;            /**< L2-normalise encoder outputs (original: mean-pool enc.) */

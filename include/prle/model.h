@@ -93,6 +93,11 @@ typedef struct prle_model_params {
                                       output scale when b > 0 and there are 20 validation rows
                                       or more (every local prediction becomes a + b f_p, so
                                       explanations still sum to the prediction) */
+    bool neighbours;             /**< `model.neighbours`, default true: the callers that hold
+                                      the retrieval rows (prle_run, prle_predictor_fit) add
+                                      the neighbour term where it lowers the validation MSE
+                                      by 1 % or more (prle_model_set_neighbour_weight);
+                                      prle_model_fit itself does not read it */
     double label_min, label_max; /**< the dataset's range (for the 0-1 scale; recorded in the
                                       model file); NaN = unknown, the default */
     uint64_t seed;               /**< `train.seed` */
@@ -186,6 +191,22 @@ PRLE_API int prle_model_kept_epoch(const prle_model *m);
  *  is a + b times the trained model's; 0 and 1 when none was applied. */
 PRLE_API void prle_model_recalibration(double *a, double *b, const prle_model *m);
 
+/**
+ * The neighbour term (docs/run-folder.md, "The prediction"): with a weight lambda > 0 the
+ * model's input rows are D + 1 wide, the last column the mean label (raw scale) of the row's
+ * nearest training rows, which the router and experts do not see; each local prediction
+ * becomes (1 - lambda) E_p + lambda times that column, so the prediction is
+ * (1 - lambda) sum_p W_p E_p + lambda times the column. prle_run and prle_predictor_fit choose
+ * lambda on validation and supply the column (src/prle/neighbours.c). lambda 0 (the default)
+ * leaves the rows D wide. PRLE_EINVAL for lambda outside [0, 1].
+ */
+PRLE_API int prle_model_set_neighbour_weight(prle_model *m, double lambda);
+PRLE_API double prle_model_neighbour_weight(const prle_model *m);
+
+/** The width of the rows prle_model_predict and prle_model_explain take: D, or D + 1 with a
+ *  neighbour term. */
+PRLE_API size_t prle_model_in_dim(const prle_model *m);
+
 /** The params the model was trained with (callbacks NULL); for a loaded model those of its
  *  metadata (n_threads 0). Borrowed. */
 PRLE_API const prle_model_params *prle_model_get_params(const prle_model *m);
@@ -194,7 +215,7 @@ PRLE_API const prle_model_params *prle_model_get_params(const prle_model *m);
 PRLE_API void prle_model_label_stats(const prle_model *m, double *mean, double *sd);
 
 /**
- * Predictions on the raw label scale for the rows of `z` (n, D) into `yhat` (n). `w_out`
+ * Predictions on the raw label scale for the rows of `z` (n, prle_model_in_dim) into `yhat` (n). `w_out`
  * (n, P) gets the routing weights and `e_out` (n, P) the local predictions on the raw
  * scale (either may be NULL), so that yhat_i = sum_p w_ip e_ip. PRLE_ESHAPE on a width
  * mismatch, PRLE_EINVAL naming the first row with a non-finite value. Rows go in fixed blocks
@@ -214,7 +235,7 @@ typedef struct prle_explain_item {
 } prle_explain_item;
 
 /**
- * Explains row `z` (D floats): the k prototypes with the largest weight W_p (ties to the lower
+ * Explains row `z` (prle_model_in_dim floats): the k prototypes with the largest weight W_p (ties to the lower
  * slot), in that order, into `items` (min(k, P) entries); `*rest` gets the sum of the other
  * contributions and `*yhat` the prediction, so sum(contribution) + rest = yhat (to float
  * rounding). Returns the number of items written; 0 with
@@ -225,7 +246,7 @@ PRLE_API size_t prle_model_explain(prle_explain_item *items, float *rest, float 
                                    const prle_model *m, const float *z, size_t k);
 
 /**
- * prle_model_explain for the n rows of z (n, D) at once, from one batched forward (as
+ * prle_model_explain for the n rows of z (n, prle_model_in_dim) at once, from one batched forward (as
  * prle_model_predict, whose predictions `yhat` (n) are): row i's min(k, P) items at
  * items[i * min(k, P)], its rest's contribution at rest[i] and, when `rest_weight` is not
  * NULL, the rest's summed weight (0 when every prototype is listed). PRLE_EINVAL for k = 0

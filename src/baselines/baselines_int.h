@@ -33,6 +33,17 @@ int prle__ridge_fit_path(prle_ridge **outs, const double *alphas, size_t n_alpha
  *  1,500 rows against 5,749 of 500 columns, whose candidate rows are read again from memory. */
 int prle__knn_neighbors(size_t *idx, double *dist, const prle_knn *model, const prle_matrix *x,
                         size_t k_max, int n_threads, bool exact);
+/** A kNN from its parts (the neighbour term's file, src/prle/neighbours.c): `xs` the rows as
+ *  the model keeps them (standardised when params->standardize, then by `sc`), taken over
+ *  (zeroed on success); y and sc copied. PRLE_EINVAL, PRLE_ENOMEM. */
+int prle__knn_adopt(prle_knn **out, prle_matrix *xs, const float *y, const prle__scaler *sc,
+                    const prle_knn_params *params);
+/** The parts of a fitted kNN, borrowed: its rows (standardised when it standardises), labels,
+ *  scaler (d = 0 when it does not standardise) and params. */
+void prle__knn_parts(const prle_matrix **xs, const float **y, const prle__scaler **sc,
+                     const prle_knn_params **params, const prle_knn *m);
+/** Sets the k (1 .. rows) and weights predict uses. */
+void prle__knn_set(prle_knn *m, size_t k, prle_knn_weights weights);
 /** Predictions from neighbour lists (m, k_max) using the first k and `weights`. */
 void prle__knn_combine(float *y_out, const prle_knn *model, const size_t *idx, const double *dist,
                        size_t m, size_t k_max, size_t k, prle_knn_weights weights);

@@ -61,6 +61,27 @@ void prle_knn_free(prle_knn *m)
     free(m);
 }
 
+/* The labels and row norms of m, whose rows m->x are set. */
+static int finish(prle_knn *m, const float *y)
+{
+    size_t n = m->x.rows;
+    m->y = malloc(n * sizeof(float));
+    m->sq = malloc(n * sizeof(double));
+    m->inv = malloc(n * sizeof(double));
+    if (!m->y || !m->sq || !m->inv)
+        return prle__error_nomem("knn");
+    memcpy(m->y, y, n * sizeof(float));
+    for (size_t i = 0; i < n; i++) {
+        const float *r = prle_matrix_row(&m->x, i);
+        double s = 0;
+        for (size_t j = 0; j < m->x.cols; j++)
+            s += (double)r[j] * r[j];
+        m->sq[i] = s;
+        m->inv[i] = s > 0 ? 1.0 / sqrt(s) : 0.0;
+    }
+    return 0;
+}
+
 int prle_knn_fit(prle_knn **out, const prle_matrix *x, const float *y,
                  const prle_knn_params *params)
 {
@@ -82,28 +103,54 @@ int prle_knn_fit(prle_knn **out, const prle_matrix *x, const float *y,
             goto done;
     } else if ((err = prle_matrix_copy(&m->x, x)) < 0)
         goto done;
-    m->y = malloc(x->rows * sizeof(float));
-    m->sq = malloc(x->rows * sizeof(double));
-    m->inv = malloc(x->rows * sizeof(double));
-    if (!m->y || !m->sq || !m->inv) {
-        err = prle__error_nomem("knn");
+    if ((err = finish(m, y)) < 0)
         goto done;
-    }
-    memcpy(m->y, y, x->rows * sizeof(float));
-    for (size_t i = 0; i < x->rows; i++) {
-        const float *r = prle_matrix_row(&m->x, i);
-        double s = 0;
-        for (size_t j = 0; j < x->cols; j++)
-            s += (double)r[j] * r[j];
-        m->sq[i] = s;
-        m->inv[i] = s > 0 ? 1.0 / sqrt(s) : 0.0;
-    }
     *out = m;
     m = NULL;
-    err = 0;
 done:
     prle_knn_free(m);
     return err;
+}
+
+int prle__knn_adopt(prle_knn **out, prle_matrix *xs, const float *y, const prle__scaler *sc,
+                    const prle_knn_params *params)
+{
+    int err;
+    prle_knn *m = NULL;
+    if ((err = prle_knn_params_check(params)) < 0 || (err = prle__check_xy(xs, y, 1, "knn")) < 0)
+        return err;
+    if (params->k > xs->rows || (params->standardize && sc->d != xs->cols))
+        return prle__error_set(PRLE_EINVAL, "knn: k = %zu for %zu rows, a scaler of %zu columns "
+                                            "for rows of %zu",
+                               params->k, xs->rows, sc->d, xs->cols);
+    if (!(m = calloc(1, sizeof *m)))
+        return prle__error_nomem("knn");
+    m->params = *params;
+    m->x = *xs;
+    if ((params->standardize && (err = prle__scaler_copy(&m->scaler, sc)) < 0) ||
+        (err = finish(m, y)) < 0) {
+        m->x = (prle_matrix){0}; /* still the caller's */
+        prle_knn_free(m);
+        return err;
+    }
+    *xs = (prle_matrix){0};
+    *out = m;
+    return 0;
+}
+
+void prle__knn_set(prle_knn *m, size_t k, prle_knn_weights weights)
+{
+    m->params.k = k;
+    m->params.weights = weights;
+}
+
+void prle__knn_parts(const prle_matrix **xs, const float **y, const prle__scaler **sc,
+                     const prle_knn_params **params, const prle_knn *m)
+{
+    *xs = &m->x;
+    *y = m->y;
+    *sc = &m->scaler;
+    *params = &m->params;
 }
 
 typedef struct cand {

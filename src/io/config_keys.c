@@ -121,6 +121,7 @@ const prle__cfg_key prle__cfg_keys[] = {
     BOOL("model.trainable_prototypes", model.trainable_prototypes, "false"),
     BOOL("model.use_value_space", model.use_value_space, "true"),
     BOOL("model.recalibrate", model.recalibrate, "true"),
+    BOOL("model.neighbours", model.neighbours, "true"),
     INT("model.proj_dim", model.proj_dim, "0", 0, BIG, NUL),
     ENUM("model.projection_type", model.projection_type, "linear", projections, projection_aliases,
          0),

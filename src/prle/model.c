@@ -89,6 +89,24 @@ size_t prle_model_dim(const prle_model *m)
     return m->d;
 }
 
+size_t prle_model_in_dim(const prle_model *m)
+{
+    return m->d + (m->nb_weight > 0);
+}
+
+int prle_model_set_neighbour_weight(prle_model *m, double lambda)
+{
+    if (!(lambda >= 0 && lambda <= 1))
+        return prle__error_set(PRLE_EINVAL, "model: neighbour weight %g outside [0, 1]", lambda);
+    m->nb_weight = lambda;
+    return 0;
+}
+
+double prle_model_neighbour_weight(const prle_model *m)
+{
+    return m->nb_weight;
+}
+
 prle_expert_type prle_model_expert_type(const prle_model *m)
 {
     return m->params.type;

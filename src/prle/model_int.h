@@ -29,6 +29,8 @@ struct prle_model {
                                 recalibration folded in */
     double recal_a, recal_b; /* the recalibration y' = a + b y applied (0, 1: none) */
     int kept_epoch;          /* 1-based; 0 if unknown */
+    double nb_weight;        /* lambda of the neighbour column (prle_model_set_neighbour_weight);
+                                0: the rows are D wide */
 };
 
 /** A model for `p` with P prototypes of width D: the prototypes, rows and expert buffers

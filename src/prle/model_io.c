@@ -28,7 +28,7 @@ typedef struct num_field {
 } num_field;
 
 static size_t num_fields(num_field *f, prle_model_params *p, int *kept, double *ymean, double *ysd,
-                         double *tau, double *recal)
+                         double *tau, double *recal, double *nbw)
 {
     prle_loss_weights *l = &p->loss;
     num_field t[] = {
@@ -75,6 +75,7 @@ static size_t num_fields(num_field *f, prle_model_params *p, int *kept, double *
         {"recalibrate", .b = &p->recalibrate, .opt = true},
         {"recal_intercept", .d = &recal[0], .opt = true},
         {"recal_slope", .d = &recal[1], .opt = true},
+        {"neighbour_weight", .d = nbw, .opt = true},
     };
     size_t n = sizeof t / sizeof *t;
     memcpy(f, t, sizeof t);
@@ -98,9 +99,9 @@ static int put_fields(prle_st_writer *w, const prle_model *m)
     int kept = m->kept_epoch;
     double ymean = m->y_mean, ysd = m->y_sd;
     double tau = m->router ? prle_router_tau(m->router) : m->rbf_tau;
-    double recal[2] = {m->recal_a, m->recal_b};
+    double recal[2] = {m->recal_a, m->recal_b}, nbw = m->nb_weight;
     num_field f[MAX_FIELDS];
-    size_t nf = num_fields(f, &p, &kept, &ymean, &ysd, &tau, recal);
+    size_t nf = num_fields(f, &p, &kept, &ymean, &ysd, &tau, recal, &nbw);
     for (size_t i = 0; i < nf && err >= 0; i++) {
         char buf[PRLE__JSON_NUMBUF];
         if (f[i].d)
@@ -221,10 +222,10 @@ done:
 /* ---- loading ----------------------------------------------------------------------------- */
 
 static int meta_fields(prle_model_params *p, int *kept, double *ymean, double *ysd, double *tau,
-                       double *recal, const prle_st_file *f, const char *path)
+                       double *recal, double *nbw, const prle_st_file *f, const char *path)
 {
     num_field fl[MAX_FIELDS];
-    size_t nf = num_fields(fl, p, kept, ymean, ysd, tau, recal);
+    size_t nf = num_fields(fl, p, kept, ymean, ysd, tau, recal, nbw);
     for (size_t i = 0; i < nf; i++) {
         const char *s = prle_st_metadata_get(f, fl[i].key);
         if (!s && fl[i].opt)
@@ -449,11 +450,16 @@ int prle__model_load_st(prle_model **out, const prle_st_file *f, const char *pat
     prle_model *m = NULL;
     prle_model_params p = prle_model_default_params();
     int kept = 0;
-    double ymean, ysd, tau, recal[2] = {0.0, 1.0};
+    double ymean, ysd, tau, recal[2] = {0.0, 1.0}, nbw = 0.0;
     p.recalibrate = false; /* files before it were not recalibrated */
     if ((err = meta_names(&p, f, path)) < 0 ||
-        (err = meta_fields(&p, &kept, &ymean, &ysd, &tau, recal, f, path)) < 0)
+        (err = meta_fields(&p, &kept, &ymean, &ysd, &tau, recal, &nbw, f, path)) < 0)
         goto done;
+    if (!(nbw >= 0 && nbw <= 1)) {
+        err = prle__error_set(PRLE_EFORMAT, "%s: metadata neighbour_weight %g outside [0, 1]", path,
+                              nbw);
+        goto done;
+    }
     prle_st_tensor_info info;
     if (prle_st_find(&info, f, "prototypes") < 0 || info.ndim != 2) {
         err = prle__error_set(PRLE_EFORMAT, "%s: tensor prototypes missing or not 2-D", path);
@@ -472,6 +478,7 @@ int prle__model_load_st(prle_model **out, const prle_st_file *f, const char *pat
     m->y_sd = ysd;
     m->recal_a = recal[0];
     m->recal_b = recal[1];
+    m->nb_weight = nbw;
     if ((err = read_tensors(m, f, path, tau)) < 0)
         goto done;
     if (p.type != PRLE_EXPERT_PROTO_RBF && (err = read_router(m, f, path, tau)) < 0)

@@ -47,6 +47,7 @@ prle_model_params prle_model_default_params(void)
     p.min_delta = 0.0;
     p.batch_size = 64;
     p.recalibrate = true;
+    p.neighbours = true;
     p.label_min = NAN;
     p.label_max = NAN;
     p.seed = 42;
@@ -137,6 +138,7 @@ int prle_model_params_from_config(prle_model_params *out, const prle_config *cfg
     p.min_delta = tc->min_delta;
     p.batch_size = (size_t)tc->train_batch_size;
     p.recalibrate = mc->recalibrate;
+    p.neighbours = mc->neighbours;
     p.label_min = cfg->data.label_min;
     p.label_max = cfg->data.label_max;
     p.seed = tc->seed;

@@ -85,10 +85,30 @@ static void to_raw(float *yhat, float *e, const float *w, const prle_model *m, s
     }
 }
 
+/* The neighbour term of one block (prle_model_set_neighbour_weight): each local prediction
+ * e becomes (1 - lambda) e + lambda c, c = (col - mu) / sd the row's column on the scale of e,
+ * col[i * ld]; y_hat = sum_p w e again. */
+static void fold_neighbours(float *yhat, float *e, const float *w, const prle_model *m,
+                            const float *col, size_t ld, double mu, double sd, size_t n)
+{
+    size_t np = m->np;
+    double lam = m->nb_weight;
+    for (size_t i = 0; i < n; i++) {
+        double c = ((double)col[i * ld] - mu) / sd, s = 0;
+        for (size_t p = 0; p < np; p++) {
+            float f = (float)((1 - lam) * e[i * np + p] + lam * c);
+            e[i * np + p] = f;
+            s += (double)w[i * np + p] * f;
+        }
+        yhat[i] = (float)s;
+    }
+}
+
 int prle__model_predict_blocks(float *yhat, float *w_out, float *e_out, const prle_model *m,
                                const float *params, const float *z, size_t n, bool raw, int nt)
 {
-    size_t np = m->np, d = m->d, nblk = (n + PREDICT_BLOCK - 1) / PREDICT_BLOCK;
+    size_t np = m->np, d = m->d, ld = prle_model_in_dim(m);
+    size_t nblk = (n + PREDICT_BLOCK - 1) / PREDICT_BLOCK;
     bool failed = false;
     /* one pin for every block: the pins of the small products inside only count (math/blas.h) */
     prle__blas_pin_serial();
@@ -98,15 +118,27 @@ int prle__model_predict_blocks(float *yhat, float *w_out, float *e_out, const pr
         size_t r0 = b * PREDICT_BLOCK, nb = n - r0 < PREDICT_BLOCK ? n - r0 : PREDICT_BLOCK;
         float *wb = w_out ? w_out + r0 * np : malloc(nb * np * sizeof(float));
         float *eb = e_out ? e_out + r0 * np : malloc(nb * np * sizeof(float));
-        if (!wb || !eb ||
-            prle__model_forward(raw ? NULL : yhat + r0, wb, eb, m, params, z + r0 * d, nb, 1) < 0)
+        const float *zb = z + r0 * ld;
+        float *zc = NULL; /* the block's value columns, without the neighbour column */
+        if (ld != d && (zc = malloc(nb * d * sizeof(float))))
+            for (size_t i = 0; i < nb; i++)
+                memcpy(zc + i * d, zb + i * ld, d * sizeof(float));
+        if (!wb || !eb || (ld != d && !zc) ||
+            prle__model_forward(raw ? NULL : yhat + r0, wb, eb, m, params, zc ? zc : zb, nb, 1) <
+                0) {
             failed = true; /* only ENOMEM: reported below, on the caller's thread */
-        else if (raw)
-            to_raw(yhat + r0, eb, wb, m, nb);
+        } else {
+            if (raw)
+                to_raw(yhat + r0, eb, wb, m, nb);
+            if (ld != d)
+                fold_neighbours(yhat + r0, eb, wb, m, zb + d, ld, raw ? 0.0 : m->y_mean,
+                                raw ? 1.0 : m->y_sd, nb);
+        }
         if (!w_out)
             free(wb);
         if (!e_out)
             free(eb);
+        free(zc);
     }
     prle__blas_unpin();
     return failed ? prle__error_nomem("model predict") : 0;
@@ -115,10 +147,11 @@ int prle__model_predict_blocks(float *yhat, float *w_out, float *e_out, const pr
 int prle_model_predict(float *yhat, float *w_out, float *e_out, const prle_model *m,
                        const prle_matrix *z)
 {
-    size_t n = z->rows, d = m->d;
+    size_t n = z->rows, d = prle_model_in_dim(m);
     if (z->cols != d)
-        return prle__error_set(PRLE_ESHAPE, "model: rows of width %zu, the model expects %zu",
-                               z->cols, d);
+        return prle__error_set(PRLE_ESHAPE, "model: rows of width %zu, the model expects %zu%s",
+                               z->cols, d,
+                               d > m->d ? " (its value space and the neighbour column)" : "");
     size_t bad = first_bad_row(z->data, n, d);
     if (bad < n)
         return prle__error_set(PRLE_EINVAL, "model: row %zu has a non-finite value", bad);
@@ -179,7 +212,7 @@ static void rank_row(prle_explain_item *items, float *rest, float *rest_weight, 
 size_t prle_model_explain(prle_explain_item *items, float *rest, float *yhat, const prle_model *m,
                           const float *z, size_t k)
 {
-    size_t np = m->np, d = m->d, got = 0;
+    size_t np = m->np, d = prle_model_in_dim(m), got = 0;
     float *w = malloc(np * sizeof *w), *e = malloc(np * sizeof *e), y;
     ranked *order = malloc(np * sizeof *order);
     *rest = NAN;
@@ -198,6 +231,8 @@ size_t prle_model_explain(prle_explain_item *items, float *rest, float *yhat, co
     if (ferr < 0)
         goto done;
     to_raw(&y, e, w, m, 1);
+    if (d > m->d)
+        fold_neighbours(&y, e, w, m, z + m->d, d, 0.0, 1.0, 1);
     got = k < np ? k : np;
     rank_row(items, rest, NULL, order, m, w, e, y, got);
     *yhat = y;

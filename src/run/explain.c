@@ -13,7 +13,7 @@ int prle_explain_row(prle_explained *out, const prle_model *m, const float *z, s
 {
     size_t P = prle_model_n_prototypes(m), kk = k < P ? k : P;
     prle_explained e = {0};
-    prle_matrix row = prle_matrix_view(z, 1, prle_model_dim(m));
+    prle_matrix row = prle_matrix_view(z, 1, prle_model_in_dim(m));
     float rest_weight = 0;
     if (!(e.items = calloc(kk ? kk : 1, sizeof *e.items)))
         return prle__error_nomem("explanation");

@@ -133,86 +133,50 @@ done:
     return err;
 }
 
-/* The kNN yardstick's grid: scikit-learn's KNeighborsRegressor on standardised rows with the
- * cosine metric (a nearest-neighbour model where PRLE's value space loses the input's
- * neighbourhoods: MLQE-PE's hashed pairs, README "Defaults from the data"). */
-static const size_t REF_KS[] = {5, 10, 20, 50};
-#define N_REF_KS (sizeof REF_KS / sizeof *REF_KS)
-
-/* Training rows the kNN yardstick searches at most, evenly spaced beyond (as the SVR baseline
- * caps its rows): every validation row is compared with each, so this bounds its time. It
- * scores validation only, which is what the warning compares: STS-B's 1,500 rows against
- * 5,749 add 0.13-0.16 s to `prle run` on 2 cores of an AMD EPYC, the test split as much
- * again. */
-#define REF_KNN_MAX_ROWS 10000
-
-int prle__run_knn_reference(prle_run_reference *out, const prle_matrix x[PRLE_N_SPLITS],
-                            const prle_dataset *ds, double label_min, double label_max,
-                            int n_threads)
+int prle__run_knn_reference_from(prle_run_reference *out, const prle__nb_search *s,
+                                 const float *yva, double label_min, double label_max)
 {
     prle_run_reference ref = {0};
-    const float *ytr = prle_dataset_labels(ds, PRLE_SPLIT_TRAIN);
-    const float *yva = prle_dataset_labels(ds, PRLE_SPLIT_VALIDATION);
-    size_t ntr = x[PRLE_SPLIT_TRAIN].rows, nva = x[PRLE_SPLIT_VALIDATION].rows;
-    size_t nfit = ntr < REF_KNN_MAX_ROWS ? ntr : REF_KNN_MAX_ROWS;
-    size_t kmax = REF_KS[N_REF_KS - 1] < nfit ? REF_KS[N_REF_KS - 1] : nfit;
-    int nt = prle__threads_resolve(n_threads), err = 0;
-    prle_knn *km = NULL;
-    prle_matrix xs = {0};
-    size_t *idx = NULL;
-    double *dist = NULL, vm[2 * N_REF_KS];
-    float *yhat = NULL, *ys = NULL;
+    size_t nva = s->nq;
+    double vm[2 * PRLE__NB_NK];
+    float *yhat = malloc((nva ? nva : 1) * sizeof *yhat);
+    int err = 0;
     memset(out, 0, sizeof *out);
-    if (nva < 2 || !yva || !ytr || ntr < 2)
-        return 0; /* nothing to choose k on: no reference */
-    const prle_matrix *xfit = &x[PRLE_SPLIT_TRAIN];
-    const float *yfit = ytr;
-    if (nfit < ntr) { /* rows floor(i ntr / nfit) */
-        if ((err = prle_matrix_alloc(&xs, nfit, xfit->cols)) < 0)
-            goto done;
-        if (!(ys = malloc(nfit * sizeof *ys))) {
-            err = prle__error_nomem("knn reference");
-            goto done;
-        }
-        for (size_t i = 0; i < nfit; i++) {
-            size_t r = (size_t)((double)i * (double)ntr / (double)nfit);
-            memcpy(prle_matrix_row(&xs, i), prle_matrix_row(xfit, r), xfit->cols * sizeof(float));
-            ys[i] = ytr[r];
-        }
-        xfit = &xs, yfit = ys;
-    }
-    prle_knn_params kp = prle_knn_default_params();
-    kp.metric = PRLE_KNN_COSINE;
-    kp.k = kmax;
-    kp.n_threads = nt;
-    if (!(idx = malloc(nva * kmax * sizeof *idx)) || !(dist = malloc(nva * kmax * sizeof *dist)) ||
-        !(yhat = malloc(nva * sizeof *yhat))) {
-        err = prle__error_nomem("knn reference");
-        goto done;
-    }
-    /* one neighbour search serves every k and both weightings */
-    if ((err = prle_knn_fit(&km, xfit, yfit, &kp)) < 0 ||
-        (err = prle__knn_neighbors(idx, dist, km, &x[PRLE_SPLIT_VALIDATION], kmax, nt, false)) < 0)
-        goto done;
-    prle__knn_grid_mse(vm, km, idx, dist, nva, kmax, REF_KS, N_REF_KS, yva, yhat);
-    size_t best = prle__argmin(vm, 2 * N_REF_KS); /* ties: the smaller k, uniform weights */
+    if (!yhat)
+        return prle__error_nomem("knn reference");
+    prle__knn_grid_mse(vm, s->knn, s->idx, s->dist, nva, s->kmax, prle__nb_ks, PRLE__NB_NK, yva,
+                       yhat);
+    size_t best = prle__argmin(vm, 2 * PRLE__NB_NK); /* ties: the smaller k, uniform weights */
     if (!isfinite(vm[best]))
         goto done; /* no finite validation error: no reference */
-    ref.k = REF_KS[best / 2] < kmax ? REF_KS[best / 2] : kmax;
+    ref.k = prle__nb_ks[best / 2] < s->kmax ? prle__nb_ks[best / 2] : s->kmax;
     ref.distance_weights = best % 2 == PRLE_KNN_DISTANCE;
-    prle__knn_combine(yhat, km, idx, dist, nva, kmax, ref.k,
-                      ref.distance_weights ? PRLE_KNN_DISTANCE : PRLE_KNN_UNIFORM);
+    prle__nb_search_predict(yhat, s, ref.k,
+                            ref.distance_weights ? PRLE_KNN_DISTANCE : PRLE_KNN_UNIFORM);
     if ((err = prle_split_metrics_compute(&ref.splits[PRLE_SPLIT_VALIDATION], yva, yhat, nva,
                                           label_min, label_max)) < 0)
         goto done;
     ref.present = true;
     *out = ref;
 done:
-    prle_knn_free(km);
-    prle_matrix_dispose(&xs);
-    free(ys);
-    free(idx);
-    free(dist);
     free(yhat);
+    return err;
+}
+
+int prle__run_knn_reference(prle_run_reference *out, const prle_matrix x[PRLE_N_SPLITS],
+                            const prle_dataset *ds, double label_min, double label_max,
+                            int n_threads)
+{
+    const float *ytr = prle_dataset_labels(ds, PRLE_SPLIT_TRAIN);
+    const float *yva = prle_dataset_labels(ds, PRLE_SPLIT_VALIDATION);
+    prle__nb_search s = {0};
+    memset(out, 0, sizeof *out);
+    if (x[PRLE_SPLIT_VALIDATION].rows < 2 || !yva || !ytr || x[PRLE_SPLIT_TRAIN].rows < 2)
+        return 0; /* nothing to choose k on: no reference */
+    int err = prle__nb_search_run(&s, &x[PRLE_SPLIT_TRAIN], ytr, &x[PRLE_SPLIT_VALIDATION],
+                                  n_threads);
+    if (err == 0)
+        err = prle__run_knn_reference_from(out, &s, yva, label_min, label_max);
+    prle__nb_search_dispose(&s);
     return err;
 }

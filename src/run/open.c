@@ -7,6 +7,7 @@
 
 #include "run/run_files.h"
 #include "core/error.h"
+#include "baselines/baselines_int.h"
 #include "core/matrix_int.h"
 #include "prle/npy.h"
 #include "run/run_model.h"
@@ -19,6 +20,9 @@ struct prle_run_folder {
     prle_model *model;
     prle_encoder *enc; /* built on first prle_run_folder_encode */
     bool detached;     /* the data files are gone: ds is what dataset.json keeps */
+    prle_knn *nb;      /* the neighbour term's kNN, when the model has one */
+    float *nb_col[PRLE_N_SPLITS]; /* its column of each split's rows (n_nb_col), or NULL */
+    size_t n_nb_col[PRLE_N_SPLITS];
 };
 
 void prle_run_folder_free(prle_run_folder *rf)
@@ -31,6 +35,9 @@ void prle_run_folder_free(prle_run_folder *rf)
     prle_kernel_free(rf->kernel);
     prle_model_free(rf->model);
     prle_encoder_free(rf->enc);
+    prle_knn_free(rf->nb);
+    for (int s = 0; s < PRLE_N_SPLITS; s++)
+        free(rf->nb_col[s]);
     free(rf);
 }
 
@@ -45,6 +52,44 @@ static int need(char *path, size_t len, const char *dir, const char *name, const
                                "%s: no such file (is %s a run folder? %s writes it)", path, dir,
                                maker);
     return 0;
+}
+
+/* The neighbour term's file, which a model with the term needs. */
+static int load_neighbours(prle_run_folder *rf, char *path, size_t len)
+{
+    prle_st_file *f = NULL;
+    int err = need(path, len, rf->dir, PRLE__RUN_NEIGHBOURS, "prle run, where the term gains,");
+    if (err == 0 && (err = prle_st_open(&f, path)) == 0)
+        err = prle__nb_load_st(&rf->nb, rf->nb_col, rf->n_nb_col, f, path);
+    prle_st_free(f);
+    if (err < 0)
+        return err;
+    const prle_matrix *xs;
+    const float *y;
+    const prle__scaler *sc;
+    const prle_knn_params *kp;
+    prle__knn_parts(&xs, &y, &sc, &kp, rf->nb);
+    if (xs->cols != prle_kernel_in_dim(rf->kernel))
+        return prle__error_set(PRLE_EFORMAT,
+                               "%s: rows %zu wide, the run's embeddings are %zu (files of "
+                               "different runs?)",
+                               path, xs->cols, prle_kernel_in_dim(rf->kernel));
+    return 0;
+}
+
+/* The model's input rows from the value rows z and the retrieval rows x of the same inputs:
+ * z itself (moved into *out), or z and the neighbour column. */
+static int model_rows(prle_matrix *out, const prle_run_folder *rf, prle_matrix *z,
+                      const prle_matrix *x)
+{
+    if (!rf->nb) {
+        *out = *z;
+        *z = (prle_matrix){0};
+        return 0;
+    }
+    int err = prle__nb_extend(out, rf->nb, z, x, rf->cfg.train.threads);
+    prle_matrix_dispose(z);
+    return err;
 }
 
 int prle_run_folder_open(prle_run_folder **out, const char *dir)
@@ -74,6 +119,9 @@ int prle_run_folder_open(prle_run_folder **out, const char *dir)
                               dir, prle_kernel_out_dim(rf->kernel), prle_model_dim(rf->model));
         goto done;
     }
+    if (prle_model_in_dim(rf->model) > prle_model_dim(rf->model) &&
+        (err = load_neighbours(rf, path, sizeof path)) < 0)
+        goto done;
     /* metrics.json of another version means a folder of another prle */
     if ((err = prle__path_join(path, sizeof path, dir, "metrics.json")) < 0)
         goto done;
@@ -177,30 +225,30 @@ int prle_run_folder_map(prle_matrix *out, const prle_run_folder *rf, const prle_
                                name, x->cols, want);
     if ((err = prle__check_finite(x, name)) < 0)
         return err;
-    return prle_kernel_apply(out, rf->kernel, x, rf->cfg.train.threads);
+    prle_matrix z = {0};
+    if ((err = prle_kernel_apply(&z, rf->kernel, x, rf->cfg.train.threads)) < 0)
+        return err;
+    return model_rows(out, rf, &z, x);
 }
 
-int prle_run_folder_value(prle_matrix *out, const prle_run_folder *rf, prle_split split)
+/* The value rows of a split: value/{split}_embeds.npy, or the kernel on its embeddings. */
+static int split_value(prle_matrix *out, const prle_run_folder *rf, prle_split split)
 {
     char path[PRLE__RUN_PATH], name[64];
-    size_t n = prle_dataset_n_rows(rf->ds, split);
-    prle_matrix m = {0};
+    size_t n = prle_dataset_n_rows(rf->ds, split), d = prle_model_dim(rf->model);
+    prle_matrix m = {0}, x = {0};
     int err;
-    /* a detached folder keeps the validation labels (for intervals), not the other splits */
-    if (split != PRLE_SPLIT_VALIDATION && (err = need_data(rf, "reading the rows of a split")) < 0)
-        return err;
     snprintf(name, sizeof name, "value/%s_embeds.npy", prle_split_name(split));
     if ((err = prle__path_join(path, sizeof path, rf->dir, name)) < 0)
         return err;
     if (prle__path_exists(path)) {
         if ((err = prle_npy_load(&m, path)) < 0)
             return err;
-        if (m.rows != n || m.cols != prle_model_dim(rf->model)) {
+        if (m.rows != n || m.cols != d) {
             err = prle__error_set(PRLE_ESHAPE,
                                   "%s: shape (%zu, %zu), expected (%zu, %zu): the %s split has %zu "
                                   "rows and the model width %zu",
-                                  path, m.rows, m.cols, n, prle_model_dim(rf->model),
-                                  prle_split_name(split), n, prle_model_dim(rf->model));
+                                  path, m.rows, m.cols, n, d, prle_split_name(split), n, d);
             prle_matrix_dispose(&m);
             return err;
         }
@@ -211,11 +259,30 @@ int prle_run_folder_value(prle_matrix *out, const prle_run_folder *rf, prle_spli
         *out = m;
         return 0;
     }
-    prle_matrix x = {0};
     if ((err = need_data(rf, "reading the embeddings of a split")) < 0 ||
         (err = prle__load_embeddings(&x, &rf->cfg, rf->ds, split)) < 0)
         return err;
     err = prle_kernel_apply(out, rf->kernel, &x, rf->cfg.train.threads);
+    prle_matrix_dispose(&x);
+    return err;
+}
+
+int prle_run_folder_value(prle_matrix *out, const prle_run_folder *rf, prle_split split)
+{
+    prle_matrix z = {0}, x = {0};
+    int err;
+    /* a detached folder keeps the validation labels (for intervals), not the other splits */
+    if (split != PRLE_SPLIT_VALIDATION && (err = need_data(rf, "reading the rows of a split")) < 0)
+        return err;
+    if ((err = split_value(rf->nb ? &z : out, rf, split)) < 0 || !rf->nb)
+        return err;
+    size_t n = prle_dataset_n_rows(rf->ds, split);
+    if (rf->nb_col[split] && rf->n_nb_col[split] == n) /* the column the run kept */
+        err = prle__nb_append(out, &z, rf->nb_col[split]);
+    else if ((err = need_data(rf, "the neighbour column of a split")) == 0 &&
+             (err = prle__load_embeddings(&x, &rf->cfg, rf->ds, split)) == 0)
+        err = prle__nb_extend(out, rf->nb, &z, &x, rf->cfg.train.threads);
+    prle_matrix_dispose(&z);
     prle_matrix_dispose(&x);
     return err;
 }
@@ -238,7 +305,9 @@ int prle_run_folder_encode(prle_matrix *out, prle_run_folder *rf, const char *co
     prle_matrix x = {0};
     if ((err = prle__run_encode(&x, rf->enc, &rf->cfg, rf->ds, text, text2, n)) < 0)
         return err;
-    err = prle_kernel_apply(out, rf->kernel, &x, rf->cfg.train.threads);
+    prle_matrix z = {0};
+    if ((err = prle_kernel_apply(&z, rf->kernel, &x, rf->cfg.train.threads)) == 0)
+        err = model_rows(out, rf, &z, &x);
     prle_matrix_dispose(&x);
     return err;
 }

@@ -4,6 +4,7 @@
 
 #include "io/fileio.h"
 #include "prle/encoder.h"
+#include "prle/neighbours.h"
 #include "prle/run.h"
 #include "prle/table.h"
 
@@ -59,9 +60,15 @@ int prle__run_ridge_reference(prle_run_reference *out, const prle_matrix x[PRLE_
                               int n_threads);
 
 /** The kNN yardstick of metrics.json (src/run/metrics.c): scikit-learn's KNeighborsRegressor
- *  on standardised rows, cosine, fitted on x[train] (at most 10,000 rows, evenly spaced), k
- *  (5, 10, 20, 50) and weights (uniform, distance) chosen and scored on validation only. Not
- *  present (no error) without at least two labelled validation rows. PRLE_ENOMEM. */
+ *  on standardised rows, cosine, fitted on the training rows of the neighbour search `s`
+ *  (src/prle/neighbours.h: at most 10,000, evenly spaced), k (5, 10, 20, 50) and weights
+ *  (uniform, distance) chosen and scored on its queries, the validation rows (labels yva).
+ *  PRLE_ENOMEM. */
+int prle__run_knn_reference_from(prle_run_reference *out, const prle__nb_search *s,
+                                 const float *yva, double label_min, double label_max);
+
+/** The same from the rows x of every split: the search of x[validation] first. Not present
+ *  (no error) without at least two labelled validation rows. PRLE_ENOMEM. */
 int prle__run_knn_reference(prle_run_reference *out, const prle_matrix x[PRLE_N_SPLITS],
                             const prle_dataset *ds, double label_min, double label_max,
                             int n_threads);
@@ -133,6 +140,8 @@ int prle__run_encode(prle_matrix *out, const prle_encoder *enc, const prle_confi
  *  prototypes.json's), and the file of the encoder's fitted state (docs/run-folder.md). */
 #define PRLE__RUN_DATA "dataset.json"
 #define PRLE__RUN_ENCODER "encoder.safetensors"
+/** The neighbour term's training rows (src/prle/neighbours.h), when the model has one. */
+#define PRLE__RUN_NEIGHBOURS "neighbours.safetensors"
 
 /** Writes dir/dataset.json from the run's dataset. */
 int prle__run_data_write(const char *dir, const prle_dataset *ds);
@@ -144,6 +153,31 @@ int prle__run_data_read(prle_dataset **out, const char *dir);
 /** Fits the config's encoder on the train texts of `ds` and writes its state to
  *  dir/encoder.safetensors (nothing for encoder_type npy). */
 int prle__run_encoder_write(const char *dir, const prle_config *cfg, const prle_dataset *ds);
+
+/* ---- the neighbour term of a run (nb_stage.c) -------------------------------------------- */
+
+/** What the neighbour stage leaves for the evaluation. */
+typedef struct prle__nb_stage {
+    prle_matrix own[PRLE_N_SPLITS]; /* validation and test rows with the column, when on */
+    const prle_matrix *in[PRLE_N_SPLITS]; /* the model's input rows of each split */
+    prle__nb_choice choice;               /* choice.on: the term was kept */
+    bool searched;                        /* the validation rows were searched */
+} prle__nb_stage;
+
+/**
+ * One neighbour search of the validation rows (ks->x) gives the kNN yardstick `knn_ref`; with
+ * `enabled` (model.neighbours) the term is chosen against the predictions of `*m` and, where
+ * it gains, its weight is set in `fit`, which is saved again as dir/model.safetensors and
+ * reloaded into *m, and dir/neighbours.safetensors is written. out->in[s] are the rows to
+ * predict each split with (ks->z[s], or out->own[s] with the column). Nothing is searched
+ * without two labelled validation rows. PRLE_ENOMEM, PRLE_EIO.
+ */
+int prle__nb_stage_run(prle__nb_stage *out, prle_run_reference *knn_ref, prle_model *fit,
+                       prle_model **m, const prle__kernel_stage *ks, const prle_dataset *ds,
+                       bool enabled, const char *dir, double label_min, double label_max,
+                       int n_threads);
+
+void prle__nb_stage_dispose(prle__nb_stage *s);
 
 /* ---- shared steps of prle_run and prle_run_kernel (front.c) ------------------------------- */
 

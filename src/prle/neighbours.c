@@ -1,0 +1,343 @@
+/* The neighbour term (neighbours.h): one search of the query rows, the choice of (k, weights,
+ * lambda) on validation, the column the model takes, and its file. */
+#include "prle/neighbours.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "baselines/baselines_int.h"
+#include "core/error.h"
+#include "core/threads.h"
+
+const size_t prle__nb_ks[PRLE__NB_NK] = {5, 10, 20, 50};
+
+#define NB_FORMAT "prle-neighbours"
+#define NB_VERSION "1"
+
+void prle__nb_search_dispose(prle__nb_search *s)
+{
+    if (!s)
+        return;
+    prle_knn_free(s->knn);
+    free(s->idx);
+    free(s->dist);
+    *s = (prle__nb_search){0};
+}
+
+int prle__nb_search_run(prle__nb_search *out, const prle_matrix *xtr, const float *ytr,
+                        const prle_matrix *xq, int nt)
+{
+    prle__nb_search s = {0};
+    prle_matrix xs = {0};
+    float *ys = NULL;
+    size_t ntr = xtr->rows, nfit = ntr < PRLE__NB_MAX_ROWS ? ntr : PRLE__NB_MAX_ROWS;
+    int err = 0;
+    *out = s;
+    nt = prle__threads_resolve(nt);
+    const prle_matrix *xfit = xtr;
+    const float *yfit = ytr;
+    if (nfit < ntr) { /* rows floor(i ntr / nfit) */
+        if ((err = prle_matrix_alloc(&xs, nfit, xtr->cols)) < 0)
+            goto done;
+        if (!(ys = malloc(nfit * sizeof *ys))) {
+            err = prle__error_nomem("neighbours");
+            goto done;
+        }
+        for (size_t i = 0; i < nfit; i++) {
+            size_t r = (size_t)((double)i * (double)ntr / (double)nfit);
+            memcpy(prle_matrix_row(&xs, i), prle_matrix_row(xtr, r), xtr->cols * sizeof(float));
+            ys[i] = ytr[r];
+        }
+        xfit = &xs, yfit = ys;
+    }
+    s.kmax = prle__nb_ks[PRLE__NB_NK - 1] < nfit ? prle__nb_ks[PRLE__NB_NK - 1] : nfit;
+    s.nq = xq->rows;
+    prle_knn_params kp = prle_knn_default_params();
+    kp.metric = PRLE_KNN_COSINE;
+    kp.k = s.kmax;
+    kp.n_threads = nt;
+    size_t cells = s.nq * s.kmax;
+    if (!(s.idx = malloc((cells ? cells : 1) * sizeof *s.idx)) ||
+        !(s.dist = malloc((cells ? cells : 1) * sizeof *s.dist))) {
+        err = prle__error_nomem("neighbours");
+        goto done;
+    }
+    if ((err = prle_knn_fit(&s.knn, xfit, yfit, &kp)) < 0 ||
+        (s.nq && (err = prle__knn_neighbors(s.idx, s.dist, s.knn, xq, s.kmax, nt, true)) < 0))
+        goto done;
+    *out = s;
+    s = (prle__nb_search){0};
+done:
+    prle__nb_search_dispose(&s);
+    prle_matrix_dispose(&xs);
+    free(ys);
+    return err;
+}
+
+void prle__nb_search_predict(float *y, const prle__nb_search *s, size_t k,
+                             prle_knn_weights weights)
+{
+    prle__knn_combine(y, s->knn, s->idx, s->dist, s->nq, s->kmax, k < s->kmax ? k : s->kmax,
+                      weights);
+}
+
+int prle__nb_choose(prle__nb_choice *out, const prle__nb_search *s, const float *y,
+                    const float *pva)
+{
+    size_t n = s->nq;
+    float *c = malloc((n ? n : 1) * sizeof *c);
+    if (!c)
+        return prle__error_nomem("neighbours");
+    prle__nb_choice best = {.mse = INFINITY};
+    double e0 = 0;
+    for (size_t i = 0; i < n; i++)
+        e0 += ((double)pva[i] - y[i]) * ((double)pva[i] - y[i]);
+    best.mse_prle = n ? e0 / (double)n : NAN;
+    for (size_t g = 0; g < PRLE__NB_NK; g++)
+        for (int w = PRLE_KNN_UNIFORM; w <= PRLE_KNN_DISTANCE; w++) {
+            size_t k = prle__nb_ks[g] < s->kmax ? prle__nb_ks[g] : s->kmax;
+            prle__nb_search_predict(c, s, k, (prle_knn_weights)w);
+            double dd = 0, dr = 0, e = 0;
+            for (size_t i = 0; i < n; i++) { /* d = c - p, r = y - p */
+                double d = (double)c[i] - pva[i], r = (double)y[i] - pva[i];
+                dd += d * d;
+                dr += d * r;
+            }
+            double lam = dd > 0 ? dr / dd : 0.0;
+            lam = lam < 0 ? 0.0 : lam > 1 ? 1.0 : lam;
+            for (size_t i = 0; i < n; i++) {
+                double r = (1 - lam) * pva[i] + lam * c[i] - y[i];
+                e += r * r;
+            }
+            e = n ? e / (double)n : NAN;
+            if (e < best.mse)
+                best = (prle__nb_choice){.k = k,
+                                         .weights = (prle_knn_weights)w,
+                                         .lambda = lam,
+                                         .mse = e,
+                                         .mse_prle = best.mse_prle};
+        }
+    free(c);
+    best.on = isfinite(best.mse) && best.lambda > 0 &&
+              best.mse <= (1 - PRLE__NB_MIN_GAIN) * best.mse_prle;
+    *out = best;
+    return 0;
+}
+
+prle_knn *prle__nb_take(prle__nb_search *s, const prle__nb_choice *c)
+{
+    prle_knn *k = s->knn;
+    s->knn = NULL;
+    prle__knn_set(k, c->k, c->weights);
+    return k;
+}
+
+int prle__nb_column(float *col, const prle_knn *knn, const prle_matrix *x, int nt)
+{
+    const prle_matrix *xs;
+    const float *y;
+    const prle__scaler *sc;
+    const prle_knn_params *kp;
+    prle__knn_parts(&xs, &y, &sc, &kp, knn);
+    size_t n = x->rows, k = kp->k;
+    if (n == 0)
+        return 0;
+    size_t *idx = malloc(n * k * sizeof *idx);
+    double *dist = malloc(n * k * sizeof *dist);
+    int err = !idx || !dist ? prle__error_nomem("neighbours") : 0;
+    if (err == 0 && (err = prle__knn_neighbors(idx, dist, knn, x, k, nt, true)) == 0)
+        prle__knn_combine(col, knn, idx, dist, n, k, k, kp->weights);
+    free(idx);
+    free(dist);
+    return err;
+}
+
+int prle__nb_append(prle_matrix *out, const prle_matrix *z, const float *col)
+{
+    size_t n = z->rows, d = z->cols;
+    int err = prle_matrix_alloc(out, n, d + 1);
+    if (err < 0)
+        return err;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(prle_matrix_row(out, i), prle_matrix_row(z, i), d * sizeof(float));
+        out->data[i * (d + 1) + d] = col[i];
+    }
+    return 0;
+}
+
+int prle__nb_extend(prle_matrix *out, const prle_knn *knn, const prle_matrix *z,
+                    const prle_matrix *x, int nt)
+{
+    if (x->rows != z->rows)
+        return prle__error_set(PRLE_ESHAPE, "neighbours: %zu input rows for %zu value rows",
+                               x->rows, z->rows);
+    float *col = malloc((x->rows ? x->rows : 1) * sizeof *col);
+    int err = col ? prle__nb_column(col, knn, x, nt) : prle__error_nomem("neighbours");
+    if (err == 0)
+        err = prle__nb_append(out, z, col);
+    free(col);
+    return err;
+}
+
+/* ---- the file ---------------------------------------------------------------------------- */
+
+int prle__nb_writer(prle_st_writer **out, const prle_knn *knn,
+                    const float *const cols[PRLE_N_SPLITS], const size_t n_rows[PRLE_N_SPLITS])
+{
+    const prle_matrix *xs;
+    const float *y;
+    const prle__scaler *sc;
+    const prle_knn_params *kp;
+    prle__knn_parts(&xs, &y, &sc, &kp, knn);
+    prle_st_writer *w = NULL;
+    char kbuf[32];
+    size_t n = xs->rows, h = xs->cols;
+    snprintf(kbuf, sizeof kbuf, "%zu", kp->k);
+    int err = prle_st_writer_new(&w);
+    if (err == 0)
+        err = prle_st_writer_add_matrix(w, "rows", xs);
+    if (err == 0)
+        err = prle_st_writer_add_f32(w, "labels", y, 1, &n);
+    if (err == 0)
+        err = prle_st_writer_add_f64(w, "scaler.mean", sc->mean, 1, &h);
+    if (err == 0)
+        err = prle_st_writer_add_f64(w, "scaler.scale", sc->scale, 1, &h);
+    for (int s = 0; err == 0 && s < PRLE_N_SPLITS; s++)
+        if (cols[s])
+            err = prle_st_writer_add_f32(w, prle_split_name((prle_split)s), cols[s], 1, &n_rows[s]);
+    const char *meta[][2] = {
+        {"format", NB_FORMAT},
+        {"version", NB_VERSION},
+        {"k", kbuf},
+        {"weights", kp->weights == PRLE_KNN_DISTANCE ? "distance" : "uniform"},
+        {"metric", "cosine"},
+    };
+    for (size_t i = 0; err == 0 && i < sizeof meta / sizeof *meta; i++)
+        err = prle_st_writer_set_metadata(w, meta[i][0], meta[i][1]);
+    if (err < 0) {
+        prle_st_writer_free(w);
+        return err;
+    }
+    *out = w;
+    return 0;
+}
+
+/* Tensor `name` as a vector of *n (0: any length, returned in *n) or an error naming path. */
+static int vec_len(size_t *n, const prle_st_file *f, const char *name, const char *path)
+{
+    prle_st_tensor_info info;
+    if (prle_st_find(&info, f, name) < 0 || info.ndim != 1 || (*n && info.shape[0] != *n))
+        return prle__error_set(PRLE_EFORMAT, "%s: tensor %s missing or not of length %zu", path,
+                               name, *n);
+    *n = info.shape[0];
+    return 0;
+}
+
+static bool all_finite_f(const float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return false;
+    return true;
+}
+
+/* The split columns of the file into cols and n_rows; *n_found counts them. */
+static int read_cols(float *cols[PRLE_N_SPLITS], size_t n_rows[PRLE_N_SPLITS], size_t *n_found,
+                     const prle_st_file *f, const char *path)
+{
+    int err = 0;
+    *n_found = 0;
+    for (int s = 0; s < PRLE_N_SPLITS && err == 0; s++) {
+        const char *name = prle_split_name((prle_split)s);
+        prle_st_tensor_info info;
+        if (prle_st_find(&info, f, name) < 0)
+            continue;
+        size_t n = 0;
+        if ((err = vec_len(&n, f, name, path)) < 0)
+            break;
+        if (!(cols[s] = malloc((n ? n : 1) * sizeof **cols))) {
+            err = prle__error_nomem("neighbours");
+            break;
+        }
+        n_rows[s] = n;
+        ++*n_found;
+        if ((err = prle_st_read_f32(cols[s], n, f, name)) == 0 && !all_finite_f(cols[s], n))
+            err = prle__error_set(PRLE_EFORMAT, "%s: tensor %s: a non-finite value", path, name);
+    }
+    return err;
+}
+
+int prle__nb_load_st(prle_knn **out, float *cols[PRLE_N_SPLITS], size_t n_rows[PRLE_N_SPLITS],
+                     const prle_st_file *f, const char *path)
+{
+    prle_matrix xs = {0};
+    prle__scaler sc = {0};
+    float *y = NULL;
+    size_t n_cols = 0;
+    const char *fmt = prle_st_metadata_get(f, "format"), *ver = prle_st_metadata_get(f, "version");
+    const char *ks = prle_st_metadata_get(f, "k"), *ws = prle_st_metadata_get(f, "weights");
+    const char *ms = prle_st_metadata_get(f, "metric");
+    int err = 0;
+    *out = NULL;
+    for (int s = 0; s < PRLE_N_SPLITS; s++)
+        cols[s] = NULL, n_rows[s] = 0;
+    char *end = NULL;
+    unsigned long long k = ks ? strtoull(ks, &end, 10) : 0;
+    if (!fmt || strcmp(fmt, NB_FORMAT) || !ver || strcmp(ver, NB_VERSION) || !ks || !*ks ||
+        *end || !ws || (strcmp(ws, "uniform") && strcmp(ws, "distance")) || !ms ||
+        strcmp(ms, "cosine"))
+        return prle__error_set(PRLE_EFORMAT,
+                               "%s: not a neighbour file of format %s version %s (metadata "
+                               "format, version, k, weights, metric)",
+                               path, NB_FORMAT, NB_VERSION);
+    if ((err = prle_st_load_matrix(&xs, f, "rows")) < 0) {
+        err = prle__error_set(PRLE_EFORMAT, "%s: tensor rows: %s", path, prle_last_error());
+        goto done;
+    }
+    size_t n = xs.rows, h = xs.cols;
+    if ((err = vec_len(&n, f, "labels", path)) < 0 ||
+        (err = vec_len(&h, f, "scaler.mean", path)) < 0 ||
+        (err = vec_len(&h, f, "scaler.scale", path)) < 0 ||
+        (err = read_cols(cols, n_rows, &n_cols, f, path)) < 0)
+        goto done;
+    if (prle_st_n_tensors(f) != 4 + n_cols) {
+        err = prle__error_set(PRLE_EFORMAT,
+                              "%s: %zu tensors; a neighbour file has rows, labels, scaler.mean, "
+                              "scaler.scale and a column per split",
+                              path, prle_st_n_tensors(f));
+        goto done;
+    }
+    sc.d = h;
+    if (!(y = malloc((n ? n : 1) * sizeof *y)) || !(sc.mean = malloc(h * sizeof *sc.mean)) ||
+        !(sc.scale = malloc(h * sizeof *sc.scale))) {
+        err = prle__error_nomem("neighbours");
+        goto done;
+    }
+    if ((err = prle_st_read_f32(y, n, f, "labels")) < 0 ||
+        (err = prle_st_read_f64(sc.mean, h, f, "scaler.mean")) < 0 ||
+        (err = prle_st_read_f64(sc.scale, h, f, "scaler.scale")) < 0)
+        goto done;
+    bool finite = all_finite_f(xs.data, n * h) && all_finite_f(y, n);
+    for (size_t i = 0; i < h && finite; i++)
+        finite = isfinite(sc.mean[i]) && isfinite(sc.scale[i]) && sc.scale[i] > 0;
+    if (!finite || n == 0 || k < 1 || k > n) {
+        err = prle__error_set(PRLE_EFORMAT, "%s: %s", path,
+                              !finite ? "a non-finite value or scale" : "k outside 1 .. rows");
+        goto done;
+    }
+    prle_knn_params kp = prle_knn_default_params();
+    kp.metric = PRLE_KNN_COSINE;
+    kp.k = (size_t)k;
+    kp.weights = strcmp(ws, "distance") ? PRLE_KNN_UNIFORM : PRLE_KNN_DISTANCE;
+    err = prle__knn_adopt(out, &xs, y, &sc, &kp);
+done:
+    if (err < 0)
+        for (int s = 0; s < PRLE_N_SPLITS; s++)
+            free(cols[s]), cols[s] = NULL, n_rows[s] = 0;
+    prle_matrix_dispose(&xs);
+    prle__scaler_dispose(&sc);
+    free(y);
+    return err;
+}

@@ -1,0 +1,95 @@
+/* The neighbour term (prle_model_set_neighbour_weight; docs/run-folder.md, "The prediction"):
+ * the mean label of an input's nearest training rows, scikit-learn's KNeighborsRegressor with
+ * the cosine metric on standardised retrieval rows, blended into PRLE's prediction with a
+ * weight chosen on validation. It is kept only where it lowers the validation MSE by at least
+ * PRLE__NB_MIN_GAIN: MLQE-PE's labels follow the kind of source sentence, a neighbourhood the
+ * value space loses (README, "Defaults from the data"). The search also gives `prle run` its
+ * kNN yardstick. */
+#ifndef PRLE_PRLE_NEIGHBOURS_H
+#define PRLE_PRLE_NEIGHBOURS_H
+
+#include <stdbool.h>
+
+#include "prle/baselines.h"
+#include "prle/dataset.h"
+#include "prle/safetensors.h"
+
+/* Training rows searched at most, evenly spaced beyond: every query is compared with each, so
+ * this bounds the time of a prediction and the size of the file. */
+#define PRLE__NB_MAX_ROWS 10000
+
+/* The share of PRLE's validation MSE the term must save to be kept. */
+#define PRLE__NB_MIN_GAIN 0.01
+
+/* The grid: k in 5, 10, 20, 50 (at most the rows kept), uniform or 1 / distance weights. */
+#define PRLE__NB_NK 4
+extern const size_t prle__nb_ks[PRLE__NB_NK];
+
+/** One neighbour search of the query rows, shared by every grid point. */
+typedef struct prle__nb_search {
+    prle_knn *knn; /* fitted on the kept training rows, k = kmax */
+    size_t *idx;   /* (nq, kmax) */
+    double *dist;  /* (nq, kmax), exact distances */
+    size_t kmax, nq;
+} prle__nb_search;
+
+/** Fits the kNN on at most PRLE__NB_MAX_ROWS training rows (rows floor(i n / max) beyond) and
+ *  finds the kmax nearest of each row of xq. xtr needs 1 row or more. PRLE_ENOMEM. */
+int prle__nb_search_run(prle__nb_search *out, const prle_matrix *xtr, const float *ytr,
+                        const prle_matrix *xq, int nt);
+void prle__nb_search_dispose(prle__nb_search *s);
+
+/** The kNN prediction of grid point (k, weights) for the search's queries, into y (nq). */
+void prle__nb_search_predict(float *y, const prle__nb_search *s, size_t k,
+                             prle_knn_weights weights);
+
+/** What the validation rows chose. */
+typedef struct prle__nb_choice {
+    size_t k;
+    prle_knn_weights weights;
+    double lambda;   /* in [0, 1] */
+    double mse;      /* validation MSE of the blend (standardised as the labels given) */
+    double mse_prle; /* PRLE's alone */
+    bool on;         /* mse <= (1 - PRLE__NB_MIN_GAIN) mse_prle */
+} prle__nb_choice;
+
+/**
+ * The blend (1 - lambda) p + lambda c over the grid, c the kNN prediction and p = pva PRLE's
+ * (n each, the search's queries, y their labels): for each point lambda is the least-squares
+ * weight clipped to [0, 1], and the point of lowest MSE is chosen (ties: the earlier point).
+ * PRLE_ENOMEM.
+ */
+int prle__nb_choose(prle__nb_choice *out, const prle__nb_search *s, const float *y,
+                    const float *pva);
+
+/** The chosen kNN taken out of the search (k and weights set), to be the term. */
+prle_knn *prle__nb_take(prle__nb_search *s, const prle__nb_choice *c);
+
+/** col (n) = the term's prediction for each row of x. PRLE_ESHAPE, PRLE_ENOMEM. */
+int prle__nb_column(float *col, const prle_knn *knn, const prle_matrix *x, int nt);
+
+/** out (n, D + 1) = [z | col], newly allocated. PRLE_ENOMEM. */
+int prle__nb_append(prle_matrix *out, const prle_matrix *z, const float *col);
+
+/** As prle__nb_append with col from prle__nb_column(knn, x); z and x have the same rows. */
+int prle__nb_extend(prle_matrix *out, const prle_knn *knn, const prle_matrix *z,
+                    const prle_matrix *x, int nt);
+
+/**
+ * The term's safetensors: "rows" (n, H) the kept training rows standardised, "labels" (n),
+ * "scaler.mean" and "scaler.scale" (H) f64, and for each split s with cols[s] not NULL a
+ * tensor named after it (prle_split_name) of n_rows[s]: that split's column. A run folder
+ * predicts its validation and test splits from these, as it does from value/, without the
+ * embedding cache (which another run's seed may have rebuilt) or the data. Metadata
+ * "format": "prle-neighbours", "version": "1", "k", "weights" (uniform or distance),
+ * "metric": "cosine".
+ */
+int prle__nb_writer(prle_st_writer **out, const prle_knn *knn,
+                    const float *const cols[PRLE_N_SPLITS], const size_t n_rows[PRLE_N_SPLITS]);
+
+/** Reads what prle__nb_writer wrote; cols[s] (malloc'd, NULL when absent) and n_rows[s].
+ *  PRLE_EFORMAT naming `path`, PRLE_ENOMEM. */
+int prle__nb_load_st(prle_knn **out, float *cols[PRLE_N_SPLITS], size_t n_rows[PRLE_N_SPLITS],
+                     const prle_st_file *f, const char *path);
+
+#endif

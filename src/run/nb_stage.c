@@ -1,0 +1,97 @@
+/* The neighbour term of a run (src/prle/neighbours.h): one search of the validation rows for
+ * the kNN yardstick and the term's choice, then, where the term is kept, the model saved again
+ * with its weight, neighbours.safetensors, and the validation and test rows with the column. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "run/run_int.h"
+
+void prle__nb_stage_dispose(prle__nb_stage *s)
+{
+    for (int i = 0; i < PRLE_N_SPLITS; i++)
+        prle_matrix_dispose(&s->own[i]);
+    *s = (prle__nb_stage){0};
+}
+
+/* The term kept: weight into the model files, the file of its rows, the rows with the column. */
+static int keep(prle__nb_stage *out, prle__nb_search *srch, prle_model *fit, prle_model **m,
+                const prle__kernel_stage *ks, const char *dir, int nt)
+{
+    char path[PRLE__RUN_PATH];
+    const prle_matrix *zv = &ks->z[PRLE_SPLIT_VALIDATION], *zt = &ks->z[PRLE_SPLIT_TEST];
+    prle_knn *knn = NULL;
+    prle_st_writer *w = NULL;
+    float *cva = malloc((zv->rows ? zv->rows : 1) * sizeof *cva);
+    float *cte = malloc((zt->rows ? zt->rows : 1) * sizeof *cte);
+    int err = cva && cte ? 0 : prle__error_nomem("neighbours");
+    if (err < 0)
+        goto done;
+    prle__nb_search_predict(cva, srch, out->choice.k, out->choice.weights);
+    knn = prle__nb_take(srch, &out->choice);
+    prle_model_free(*m);
+    *m = NULL;
+    /* evaluation uses the model as saved, so prle eval gives the same numbers */
+    if ((err = prle_model_set_neighbour_weight(fit, out->choice.lambda)) < 0 ||
+        (err = prle__path_join(path, sizeof path, dir, "model.safetensors")) < 0 ||
+        (err = prle_model_save(fit, path)) < 0 || (err = prle_model_load(m, path)) < 0 ||
+        (err = prle__nb_column(cte, knn, &ks->x[PRLE_SPLIT_TEST], nt)) < 0)
+        goto done;
+    const float *cols[PRLE_N_SPLITS] = {NULL, cva, cte};
+    const size_t n_rows[PRLE_N_SPLITS] = {0, zv->rows, zt->rows};
+    if ((err = prle__nb_writer(&w, knn, cols, n_rows)) < 0 ||
+        (err = prle__path_join(path, sizeof path, dir, PRLE__RUN_NEIGHBOURS)) < 0 ||
+        (err = prle_st_writer_save(w, path)) < 0 ||
+        (err = prle__nb_append(&out->own[PRLE_SPLIT_VALIDATION], zv, cva)) < 0 ||
+        (err = prle__nb_append(&out->own[PRLE_SPLIT_TEST], zt, cte)) < 0)
+        goto done;
+    out->in[PRLE_SPLIT_VALIDATION] = &out->own[PRLE_SPLIT_VALIDATION];
+    out->in[PRLE_SPLIT_TEST] = &out->own[PRLE_SPLIT_TEST];
+done:
+    prle_st_writer_free(w);
+    prle_knn_free(knn);
+    free(cva);
+    free(cte);
+    return err;
+}
+
+int prle__nb_stage_run(prle__nb_stage *out, prle_run_reference *knn_ref, prle_model *fit,
+                       prle_model **m, const prle__kernel_stage *ks, const prle_dataset *ds,
+                       bool enabled, const char *dir, double label_min, double label_max,
+                       int n_threads)
+{
+    const float *ytr = prle_dataset_labels(ds, PRLE_SPLIT_TRAIN);
+    const float *yva = prle_dataset_labels(ds, PRLE_SPLIT_VALIDATION);
+    const prle_matrix *zv = &ks->z[PRLE_SPLIT_VALIDATION];
+    prle__nb_search srch = {0};
+    float *pva = NULL;
+    int err = 0;
+    *out = (prle__nb_stage){0};
+    memset(knn_ref, 0, sizeof *knn_ref);
+    for (int s = 0; s < PRLE_N_SPLITS; s++)
+        out->in[s] = &ks->z[s];
+    if (zv->rows < 2 || !yva || !ytr || ks->x[PRLE_SPLIT_TRAIN].rows < 2)
+        return 0; /* nothing to choose on */
+    if ((err = prle__nb_search_run(&srch, &ks->x[PRLE_SPLIT_TRAIN], ytr,
+                                   &ks->x[PRLE_SPLIT_VALIDATION], n_threads)) < 0 ||
+        (err = prle__run_knn_reference_from(knn_ref, &srch, yva, label_min, label_max)) < 0)
+        goto done;
+    out->searched = true;
+    if (!enabled)
+        goto done;
+    if (!(pva = malloc(zv->rows * sizeof *pva))) {
+        err = prle__error_nomem("neighbours");
+        goto done;
+    }
+    if ((err = prle_model_predict(pva, NULL, NULL, *m, zv)) < 0 ||
+        (err = prle__nb_choose(&out->choice, &srch, yva, pva)) < 0)
+        goto done;
+    if (out->choice.on)
+        err = keep(out, &srch, fit, m, ks, dir, n_threads);
+done:
+    prle__nb_search_dispose(&srch);
+    free(pva);
+    if (err < 0)
+        prle__nb_stage_dispose(out);
+    return err;
+}
