@@ -57,7 +57,9 @@ PRLE_API size_t prle_predictor_params_size(void);
  * the validation rows for early stopping and the experts' warm start; both NULL: a seeded
  * `val_fraction` of the rows is held out instead. Small sets work: there are at most half as
  * many prototypes as training rows (model.protos.n_prototypes is lowered to that), and the
- * budgets of the layers then run without early stopping where no rows are held out.
+ * budgets of the layers then run without early stopping where no rows are held out. With
+ * model.neighbours (the default) and validation rows, the neighbour term is chosen on them as
+ * `prle run` chooses it (prle_model_set_neighbour_weight) and its training rows are kept.
  * PRLE_EINVAL for fewer than 2 training rows, a non-finite label or value, or bad params;
  * PRLE_ESHAPE for widths that differ; the layers' own errors. The same params and data give the
  * same bits for any n_threads.
@@ -98,8 +100,10 @@ PRLE_API const prle_model *prle_predictor_model(const prle_predictor *p);
 
 /**
  * Writes the predictor to one file, atomically: kernel and experts (each a safetensors image,
- * as prle_kernel_save and prle_model_save write them) and the row map of explanations. A loaded
- * predictor predicts the same bits. PRLE_EIO naming the path.
+ * as prle_kernel_save and prle_model_save write them), the neighbour term's training rows when
+ * the fit kept one (model.neighbours), and the row map of explanations. A loaded predictor
+ * predicts the same bits. Files of the format before the neighbour term still load.
+ * PRLE_EIO naming the path.
  */
 PRLE_API int prle_predictor_save(const prle_predictor *p, const char *path);
 

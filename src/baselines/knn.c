@@ -138,6 +138,11 @@ int prle__knn_adopt(prle_knn **out, prle_matrix *xs, const float *y, const prle_
     return 0;
 }
 
+size_t prle__knn_in_dim(const prle_knn *m)
+{
+    return m->x.cols;
+}
+
 void prle__knn_set(prle_knn *m, size_t k, prle_knn_weights weights)
 {
     m->params.k = k;

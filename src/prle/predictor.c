@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "baselines/baselines_int.h"
 #include "core/error.h"
 #include "core/matrix_int.h"
 #include "io/endian.h"
@@ -15,16 +16,20 @@
 #include "io/safetensors_int.h"
 #include "kernel/kernel_int.h"
 #include "prle/model_int.h"
+#include "prle/neighbours.h"
 #include "prle/rng.h"
 
-/* One file: MAGIC, then three length-prefixed parts (u64 little-endian byte counts): the
- * kernel's safetensors, the model's safetensors, and the u64 map from training-subset rows
+/* One file: MAGIC, then four length-prefixed parts (u64 little-endian byte counts): the
+ * kernel's safetensors, the model's safetensors, the neighbour term's safetensors (empty
+ * without one; files of MAGIC_V1 lack this part), and the u64 map from training-subset rows
  * to the caller's rows (empty when there is none). */
-static const char MAGIC[8] = {'P', 'R', 'L', 'E', 'P', 'R', 'D', '1'};
+static const char MAGIC[8] = {'P', 'R', 'L', 'E', 'P', 'R', 'D', '2'};
+static const char MAGIC_V1[8] = {'P', 'R', 'L', 'E', 'P', 'R', 'D', '1'};
 
 struct prle_predictor {
     prle_kernel *kernel;
     prle_model *model;
+    prle_knn *nb; /* the neighbour term's kNN (neighbours.h), when the model has one */
     size_t *rows; /* training-subset row -> the caller's row (NULL: the identity) */
     size_t n_rows;
 };
@@ -35,6 +40,7 @@ void prle_predictor_free(prle_predictor *p)
         return;
     prle_kernel_free(p->kernel);
     prle_model_free(p->model);
+    prle_knn_free(p->nb);
     free(p->rows);
     free(p);
 }
@@ -93,6 +99,44 @@ static int take(prle_matrix *xo, float **yo, const prle_matrix *x, const float *
         (*yo)[i] = y[idx[i]];
     }
     return 0;
+}
+
+/* The neighbour term, as prle_run chooses it (src/run/nb_stage.c): kept where it lowers the
+ * validation MSE by PRLE__NB_MIN_GAIN. */
+static int add_neighbours(prle_predictor *p, const prle_matrix *xt, const float *yt,
+                          const prle_matrix *xv, const float *yv, const prle_matrix *zv, int nt)
+{
+    prle__nb_search s = {0};
+    prle__nb_choice c;
+    float *pva = NULL;
+    int err = 0;
+    if (xv->rows < 2 || xt->rows < 2)
+        return 0;
+    if (!(pva = malloc(xv->rows * sizeof *pva))) {
+        err = prle__error_nomem("neighbours");
+        goto done;
+    }
+    if ((err = prle_model_predict(pva, NULL, NULL, p->model, zv)) < 0 ||
+        (err = prle__nb_search_run(&s, xt, yt, xv, nt)) < 0 ||
+        (err = prle__nb_choose(&c, &s, yv, pva)) < 0 || !c.on)
+        goto done;
+    if ((err = prle_model_set_neighbour_weight(p->model, c.lambda)) == 0)
+        p->nb = prle__nb_take(&s, &c);
+done:
+    prle__nb_search_dispose(&s);
+    free(pva);
+    return err;
+}
+
+/* The model's input rows for x: the kernel's value rows, and the neighbour column. */
+static int model_rows(prle_matrix *out, const prle_predictor *p, const prle_matrix *x, int nt)
+{
+    prle_matrix z = {0};
+    int err = prle_kernel_apply(p->nb ? &z : out, p->kernel, x, nt);
+    if (err == 0 && p->nb)
+        err = prle__nb_extend(out, p->nb, &z, x, nt);
+    prle_matrix_dispose(&z);
+    return err;
 }
 
 int prle_predictor_fit(prle_predictor **out, const prle_matrix *x, const float *y,
@@ -170,7 +214,8 @@ int prle_predictor_fit(prle_predictor **out, const prle_matrix *x, const float *
     if ((err = prle_kernel_fit(&p->kernel, xt, yt, xv, yv, &kp)) < 0 ||
         (err = prle_kernel_apply(&z_tr, p->kernel, xt, pp.n_threads)) < 0 ||
         (xv && (err = prle_kernel_apply(&z_va, p->kernel, xv, pp.n_threads)) < 0) ||
-        (err = prle_model_fit(&p->model, &z_tr, yt, xv ? &z_va : NULL, xv ? yv : NULL, &mp)) < 0)
+        (err = prle_model_fit(&p->model, &z_tr, yt, xv ? &z_va : NULL, xv ? yv : NULL, &mp)) < 0 ||
+        (mp.neighbours && xv && (err = add_neighbours(p, xt, yt, xv, yv, &z_va, pp.n_threads)) < 0))
         goto done;
     *out = p;
     p = NULL;
@@ -192,7 +237,7 @@ int prle_predictor_predict(float *yhat, const prle_predictor *p, const prle_matr
                                x->cols, d);
     prle_matrix z = {0};
     const prle_model_params *mp = prle_model_get_params(p->model);
-    int err = prle_kernel_apply(&z, p->kernel, x, mp->n_threads);
+    int err = model_rows(&z, p, x, mp->n_threads);
     if (err == 0)
         err = prle_model_predict(yhat, NULL, NULL, p->model, &z);
     prle_matrix_dispose(&z);
@@ -209,7 +254,7 @@ size_t prle_predictor_explain(prle_explain_item *items, float *rest, float *yhat
     }
     prle_matrix row = {.data = (float *)x, .rows = 1, .cols = prle_kernel_in_dim(p->kernel)};
     prle_matrix z = {0};
-    if (prle_kernel_apply(&z, p->kernel, &row, 1) < 0)
+    if (model_rows(&z, p, &row, 1) < 0)
         return 0;
     size_t n = prle_model_explain(items, rest, yhat, p->model, z.data, k);
     prle_matrix_dispose(&z);
@@ -231,7 +276,7 @@ int prle_predictor_explain_rows(prle_explain_item *items, float *rest, float *yh
         return prle__error_set(PRLE_ESHAPE, "predictor: rows are %zu wide, the fit's were %zu",
                                x->cols, d);
     prle_matrix z = {0};
-    int err = prle_kernel_apply(&z, p->kernel, x, prle_model_get_params(p->model)->n_threads);
+    int err = model_rows(&z, p, x, prle_model_get_params(p->model)->n_threads);
     if (err == 0 && x->rows)
         err = prle_model_explain_rows(items, rest, NULL, yhat, p->model, &z, k);
     for (size_t i = 0; err == 0 && p->rows && i < x->rows * kk; i++)
@@ -240,11 +285,19 @@ int prle_predictor_explain_rows(prle_explain_item *items, float *rest, float *yh
     return err;
 }
 
-/* One layer's safetensors image, as its own saver would write the file. */
-static int layer_bytes(char **out, size_t *len, const prle_predictor *p, bool kernel)
+/* One layer's safetensors image (0: kernel, 1: model, 2: the neighbour term, empty without
+ * one), as its own saver would write the file. */
+static int layer_bytes(char **out, size_t *len, const prle_predictor *p, int layer)
 {
     prle_st_writer *w = NULL;
-    int err = kernel ? prle__kernel_writer(&w, p->kernel) : prle__model_writer(&w, p->model);
+    const float *cols[PRLE_N_SPLITS] = {0};
+    const size_t n_rows[PRLE_N_SPLITS] = {0};
+    *out = NULL, *len = 0;
+    if (layer == 2 && !p->nb)
+        return 0;
+    int err = layer == 0   ? prle__kernel_writer(&w, p->kernel)
+              : layer == 1 ? prle__model_writer(&w, p->model)
+                           : prle__nb_writer(&w, p->nb, cols, n_rows);
     if (err == 0)
         err = prle__st_writer_bytes(out, len, w);
     prle_st_writer_free(w);
@@ -256,12 +309,13 @@ int prle_predictor_save_memory(void **out, size_t *size, const prle_predictor *p
     if (!out || !size || !p)
         return prle__error_set(PRLE_EINVAL, "predictor: NULL argument");
     *out = NULL, *size = 0;
-    char *kb = NULL, *mb = NULL;
-    size_t kl = 0, ml = 0, nmap = p->rows ? p->n_rows : 0;
+    char *kb = NULL, *mb = NULL, *nbb = NULL;
+    size_t kl = 0, ml = 0, nl = 0, nmap = p->rows ? p->n_rows : 0;
     int err;
-    if ((err = layer_bytes(&kb, &kl, p, true)) < 0 || (err = layer_bytes(&mb, &ml, p, false)) < 0)
+    if ((err = layer_bytes(&kb, &kl, p, 0)) < 0 || (err = layer_bytes(&mb, &ml, p, 1)) < 0 ||
+        (err = layer_bytes(&nbb, &nl, p, 2)) < 0)
         goto done;
-    size_t n = 8 + 8 + kl + 8 + ml + 8 + 8 * nmap;
+    size_t n = 8 + 8 + kl + 8 + ml + 8 + nl + 8 + 8 * nmap;
     unsigned char *b = malloc(n), *at = b;
     if (!b) {
         err = prle__error_nomem("predictor image");
@@ -270,12 +324,15 @@ int prle_predictor_save_memory(void **out, size_t *size, const prle_predictor *p
     memcpy(at, MAGIC, 8), at += 8;
     prle__le_put(at, kl, 8), memcpy(at + 8, kb, kl), at += 8 + kl;
     prle__le_put(at, ml, 8), memcpy(at + 8, mb, ml), at += 8 + ml;
+    prle__le_put(at, nl, 8), at += 8;
+    if (nl)
+        memcpy(at, nbb, nl), at += nl;
     prle__le_put(at, nmap, 8), at += 8;
     for (size_t i = 0; i < nmap; i++, at += 8)
         prle__le_put(at, p->rows[i], 8);
     *out = b, *size = n;
 done:
-    free(kb), free(mb);
+    free(kb), free(mb), free(nbb);
     return err;
 }
 
@@ -339,19 +396,21 @@ int prle_predictor_load_memory(prle_predictor **out, const void *data, size_t si
     if (!path)
         path = "<memory>";
     size_t at = 8;
-    prle_st_file *kf = NULL, *mf = NULL;
+    prle_st_file *kf = NULL, *mf = NULL, *nf = NULL;
     prle_predictor *p = NULL;
-    const unsigned char *kd = NULL, *md = NULL, *rd;
-    uint64_t kl = 0, ml = 0, nmap;
+    const unsigned char *kd = NULL, *md = NULL, *nd = NULL, *rd;
+    uint64_t kl = 0, ml = 0, nl = 0, nmap;
     int err;
     *out = NULL;
     const unsigned char *b = data;
-    if (size < 8 || memcmp(b, MAGIC, 8) != 0) {
+    bool v1 = size >= 8 && memcmp(b, MAGIC_V1, 8) == 0;
+    if (size < 8 || (!v1 && memcmp(b, MAGIC, 8) != 0)) {
         err = prle__error_set(PRLE_EFORMAT, "%s: not a PRLE predictor file", path);
         goto done;
     }
     if ((err = part(&kd, &kl, b, size, &at, path, "kernel")) < 0 ||
-        (err = part(&md, &ml, b, size, &at, path, "model")) < 0)
+        (err = part(&md, &ml, b, size, &at, path, "model")) < 0 ||
+        (!v1 && (err = part(&nd, &nl, b, size, &at, path, "neighbour term")) < 0))
         goto done;
     if (size - at < 8 || (nmap = prle__le_get(b + at, 8)) > (size - at - 8) / 8 ||
         size - at - 8 != nmap * 8) {
@@ -368,6 +427,27 @@ int prle_predictor_load_memory(prle_predictor **out, const void *data, size_t si
         (err = prle_st_open_memory(&mf, md, (size_t)ml, path)) < 0 ||
         (err = prle__model_load_st(&p->model, mf, path)) < 0)
         goto done;
+    bool has_nb = prle_model_in_dim(p->model) > prle_model_dim(p->model);
+    if (has_nb != (nl > 0)) {
+        err = prle__error_set(PRLE_EFORMAT, "%s: the model %s a neighbour term and the file %s",
+                              path, has_nb ? "has" : "has no", nl ? "has one" : "none");
+        goto done;
+    }
+    if (nl) {
+        float *cols[PRLE_N_SPLITS];
+        size_t n_rows[PRLE_N_SPLITS];
+        if ((err = prle_st_open_memory(&nf, nd, (size_t)nl, path)) < 0 ||
+            (err = prle__nb_load_st(&p->nb, cols, n_rows, nf, path)) < 0)
+            goto done;
+        for (int s = 0; s < PRLE_N_SPLITS; s++)
+            free(cols[s]); /* a predictor keeps no split columns */
+        if (prle__knn_in_dim(p->nb) != prle_kernel_in_dim(p->kernel)) {
+            err = prle__error_set(PRLE_EFORMAT,
+                                  "%s: the neighbour rows are %zu wide, the kernel takes %zu", path,
+                                  prle__knn_in_dim(p->nb), prle_kernel_in_dim(p->kernel));
+            goto done;
+        }
+    }
     if (prle_kernel_out_dim(p->kernel) != prle_model_dim(p->model)) {
         err = prle__error_set(PRLE_EFORMAT, "%s: the kernel's width %zu is not the model's %zu",
                               path, prle_kernel_out_dim(p->kernel), prle_model_dim(p->model));
@@ -394,7 +474,7 @@ int prle_predictor_load_memory(prle_predictor **out, const void *data, size_t si
     *out = p;
     p = NULL;
 done:
-    prle_st_free(kf), prle_st_free(mf);
+    prle_st_free(kf), prle_st_free(mf), prle_st_free(nf);
     prle_predictor_free(p);
     return err;
 }

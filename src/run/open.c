@@ -62,19 +62,12 @@ static int load_neighbours(prle_run_folder *rf, char *path, size_t len)
     if (err == 0 && (err = prle_st_open(&f, path)) == 0)
         err = prle__nb_load_st(&rf->nb, rf->nb_col, rf->n_nb_col, f, path);
     prle_st_free(f);
-    if (err < 0)
-        return err;
-    const prle_matrix *xs;
-    const float *y;
-    const prle__scaler *sc;
-    const prle_knn_params *kp;
-    prle__knn_parts(&xs, &y, &sc, &kp, rf->nb);
-    if (xs->cols != prle_kernel_in_dim(rf->kernel))
-        return prle__error_set(PRLE_EFORMAT,
-                               "%s: rows %zu wide, the run's embeddings are %zu (files of "
-                               "different runs?)",
-                               path, xs->cols, prle_kernel_in_dim(rf->kernel));
-    return 0;
+    if (err == 0 && prle__knn_in_dim(rf->nb) != prle_kernel_in_dim(rf->kernel))
+        err = prle__error_set(PRLE_EFORMAT,
+                              "%s: rows %zu wide, the run's embeddings are %zu (files of "
+                              "different runs?)",
+                              path, prle__knn_in_dim(rf->nb), prle_kernel_in_dim(rf->kernel));
+    return err;
 }
 
 /* The model's input rows from the value rows z and the retrieval rows x of the same inputs:

@@ -75,7 +75,7 @@ class Estimator(unittest.TestCase):
                 prle.PRLERegressor.load(path)
             self.assertIn(path, str(cm.exception))
         with self.assertRaises(prle.InputError) as cm:
-            pickle.loads(pickle.dumps(self.est).replace(b"PRLEPRD1", b"PRLEPRD9"))
+            pickle.loads(pickle.dumps(self.est).replace(b"PRLEPRD2", b"PRLEPRD9"))
         self.assertIn("not a PRLE predictor file", str(cm.exception))
 
     def test_same_bits_for_any_thread_count(self):
