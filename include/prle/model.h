@@ -215,12 +215,11 @@ PRLE_API const prle_model_params *prle_model_get_params(const prle_model *m);
 PRLE_API void prle_model_label_stats(const prle_model *m, double *mean, double *sd);
 
 /**
- * Predictions on the raw label scale for the rows of `z` (n, prle_model_in_dim) into `yhat` (n). `w_out`
- * (n, P) gets the routing weights and `e_out` (n, P) the local predictions on the raw
- * scale (either may be NULL), so that yhat_i = sum_p w_ip e_ip. PRLE_ESHAPE on a width
- * mismatch, PRLE_EINVAL naming the first row with a non-finite value. Rows go in fixed blocks
- * of 256 over the model's n_threads (results do not depend on the thread count). Concurrent
- * calls are safe.
+ * Predictions on the raw label scale for the rows of `z` (n, prle_model_in_dim) into `yhat` (n).
+ * `w_out` (n, P) gets the routing weights and `e_out` (n, P) the local predictions on the raw scale
+ * (either may be NULL), so that yhat_i = sum_p w_ip e_ip. PRLE_ESHAPE on a width mismatch,
+ * PRLE_EINVAL naming the first row with a non-finite value. Rows go in fixed blocks of 256 over the
+ * model's n_threads (results do not depend on the thread count). Concurrent calls are safe.
  */
 PRLE_API int prle_model_predict(float *yhat, float *w_out, float *e_out, const prle_model *m,
                                 const prle_matrix *z);
@@ -235,9 +234,9 @@ typedef struct prle_explain_item {
 } prle_explain_item;
 
 /**
- * Explains row `z` (prle_model_in_dim floats): the k prototypes with the largest weight W_p (ties to the lower
- * slot), in that order, into `items` (min(k, P) entries); `*rest` gets the sum of the other
- * contributions and `*yhat` the prediction, so sum(contribution) + rest = yhat (to float
+ * Explains row `z` (prle_model_in_dim floats): the k prototypes with the largest weight W_p (ties
+ * to the lower slot), in that order, into `items` (min(k, P) entries); `*rest` gets the sum of the
+ * other contributions and `*yhat` the prediction, so sum(contribution) + rest = yhat (to float
  * rounding). Returns the number of items written; 0 with
  * `*rest` and `*yhat` NaN and the error set (PRLE_EINVAL for a non-finite value in `z`,
  * PRLE_ENOMEM) when it fails. Single-threaded; concurrent calls are safe.
@@ -246,11 +245,11 @@ PRLE_API size_t prle_model_explain(prle_explain_item *items, float *rest, float 
                                    const prle_model *m, const float *z, size_t k);
 
 /**
- * prle_model_explain for the n rows of z (n, prle_model_in_dim) at once, from one batched forward (as
- * prle_model_predict, whose predictions `yhat` (n) are): row i's min(k, P) items at
- * items[i * min(k, P)], its rest's contribution at rest[i] and, when `rest_weight` is not
- * NULL, the rest's summed weight (0 when every prototype is listed). PRLE_EINVAL for k = 0
- * or a non-finite value, PRLE_ESHAPE, PRLE_ENOMEM.
+ * prle_model_explain for the n rows of z (n, prle_model_in_dim) at once, from one batched forward
+ * (as prle_model_predict, whose predictions `yhat` (n) are): row i's min(k, P) items at items[i *
+ * min(k, P)], its rest's contribution at rest[i] and, when `rest_weight` is not NULL, the rest's
+ * summed weight (0 when every prototype is listed). PRLE_EINVAL for k = 0 or a non-finite value,
+ * PRLE_ESHAPE, PRLE_ENOMEM.
  */
 PRLE_API int prle_model_explain_rows(prle_explain_item *items, float *rest, float *rest_weight,
                                      float *yhat, const prle_model *m, const prle_matrix *z,

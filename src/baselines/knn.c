@@ -120,8 +120,9 @@ int prle__knn_adopt(prle_knn **out, prle_matrix *xs, const float *y, const prle_
     if ((err = prle_knn_params_check(params)) < 0 || (err = prle__check_xy(xs, y, 1, "knn")) < 0)
         return err;
     if (params->k > xs->rows || (params->standardize && sc->d != xs->cols))
-        return prle__error_set(PRLE_EINVAL, "knn: k = %zu for %zu rows, a scaler of %zu columns "
-                                            "for rows of %zu",
+        return prle__error_set(PRLE_EINVAL,
+                               "knn: k = %zu for %zu rows, a scaler of %zu columns "
+                               "for rows of %zu",
                                params->k, xs->rows, sc->d, xs->cols);
     if (!(m = calloc(1, sizeof *m)))
         return prle__error_nomem("knn");

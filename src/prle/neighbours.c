@@ -76,8 +76,7 @@ done:
     return err;
 }
 
-void prle__nb_search_predict(float *y, const prle__nb_search *s, size_t k,
-                             prle_knn_weights weights)
+void prle__nb_search_predict(float *y, const prle__nb_search *s, size_t k, prle_knn_weights weights)
 {
     prle__knn_combine(y, s->knn, s->idx, s->dist, s->nq, s->kmax, k < s->kmax ? k : s->kmax,
                       weights);
@@ -285,9 +284,8 @@ int prle__nb_load_st(prle_knn **out, float *cols[PRLE_N_SPLITS], size_t n_rows[P
         cols[s] = NULL, n_rows[s] = 0;
     char *end = NULL;
     unsigned long long k = ks ? strtoull(ks, &end, 10) : 0;
-    if (!fmt || strcmp(fmt, NB_FORMAT) || !ver || strcmp(ver, NB_VERSION) || !ks || !*ks ||
-        *end || !ws || (strcmp(ws, "uniform") && strcmp(ws, "distance")) || !ms ||
-        strcmp(ms, "cosine"))
+    if (!fmt || strcmp(fmt, NB_FORMAT) || !ver || strcmp(ver, NB_VERSION) || !ks || !*ks || *end ||
+        !ws || (strcmp(ws, "uniform") && strcmp(ws, "distance")) || !ms || strcmp(ms, "cosine"))
         return prle__error_set(PRLE_EFORMAT,
                                "%s: not a neighbour file of format %s version %s (metadata "
                                "format, version, k, weights, metric)",

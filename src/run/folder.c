@@ -133,7 +133,7 @@ int prle__run_folder_check(const char *dir)
 
 /* The files that make the model: their sha256 go into the marker (finding 10). */
 static const char *const RECORDED[] = {
-    "config.yaml",  "kernel.safetensors", "model.safetensors",  "prototypes.json",
+    "config.yaml",  "kernel.safetensors", "model.safetensors", "prototypes.json",
     PRLE__RUN_DATA, PRLE__RUN_ENCODER,    PRLE__RUN_NEIGHBOURS};
 #define N_RECORDED (sizeof RECORDED / sizeof *RECORDED)
 

@@ -173,8 +173,8 @@ int prle__run_knn_reference(prle_run_reference *out, const prle_matrix x[PRLE_N_
     memset(out, 0, sizeof *out);
     if (x[PRLE_SPLIT_VALIDATION].rows < 2 || !yva || !ytr || x[PRLE_SPLIT_TRAIN].rows < 2)
         return 0; /* nothing to choose k on: no reference */
-    int err = prle__nb_search_run(&s, &x[PRLE_SPLIT_TRAIN], ytr, &x[PRLE_SPLIT_VALIDATION],
-                                  n_threads);
+    int err =
+        prle__nb_search_run(&s, &x[PRLE_SPLIT_TRAIN], ytr, &x[PRLE_SPLIT_VALIDATION], n_threads);
     if (err == 0)
         err = prle__run_knn_reference_from(out, &s, yva, label_min, label_max);
     prle__nb_search_dispose(&s);

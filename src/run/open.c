@@ -18,9 +18,9 @@ struct prle_run_folder {
     prle_dataset *ds;
     prle_kernel *kernel;
     prle_model *model;
-    prle_encoder *enc; /* built on first prle_run_folder_encode */
-    bool detached;     /* the data files are gone: ds is what dataset.json keeps */
-    prle_knn *nb;      /* the neighbour term's kNN, when the model has one */
+    prle_encoder *enc;            /* built on first prle_run_folder_encode */
+    bool detached;                /* the data files are gone: ds is what dataset.json keeps */
+    prle_knn *nb;                 /* the neighbour term's kNN, when the model has one */
     float *nb_col[PRLE_N_SPLITS]; /* its column of each split's rows (n_nb_col), or NULL */
     size_t n_nb_col[PRLE_N_SPLITS];
 };

@@ -158,7 +158,7 @@ int prle__run_encoder_write(const char *dir, const prle_config *cfg, const prle_
 
 /** What the neighbour stage leaves for the evaluation. */
 typedef struct prle__nb_stage {
-    prle_matrix own[PRLE_N_SPLITS]; /* validation and test rows with the column, when on */
+    prle_matrix own[PRLE_N_SPLITS];       /* validation and test rows with the column, when on */
     const prle_matrix *in[PRLE_N_SPLITS]; /* the model's input rows of each split */
     prle__nb_choice choice;               /* choice.on: the term was kept */
     bool searched;                        /* the validation rows were searched */
