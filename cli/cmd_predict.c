@@ -43,7 +43,8 @@ typedef struct explained_rows {
     size_t kk;
 } explained_rows;
 
-static int explain_rows(prle_run_folder *rf, const rows *r, const explained_rows *x, out_format fmt)
+static int explain_rows(prle_run_folder *rf, const prle_matrix *z, const rows *r,
+                        const explained_rows *x, out_format fmt)
 {
     const prle_dataset *ds = prle_run_folder_dataset(rf);
     size_t P = prle_model_n_prototypes(prle_run_folder_model(rf)), kk = x->kk;
@@ -62,6 +63,7 @@ static int explain_rows(prle_run_folder *rf, const rows *r, const explained_rows
                              .rest_count = P - kk,
                              .rest_weight = x->rest_weight[i],
                              .rest_contribution = x->rest[i]};
+        prle_explained_neighbours(&e, prle_run_folder_model(rf), prle_matrix_row(z, i));
         prle_explain_input in = {.index = r->from_split ? g : SIZE_MAX,
                                  .text = r->text[i],
                                  .text2 = r->text2 ? r->text2[i] : NULL,
@@ -223,7 +225,7 @@ static int emit(prle_run_folder *rf, const prle_matrix *z, rows *r, const prle_c
         goto done;
     r->lo = lo, r->hi = hi;
     score_rows(sc, r);
-    err = k > 0 ? explain_rows(rf, r, &x, fmt) : plain_rows(rf, r, fmt);
+    err = k > 0 ? explain_rows(rf, z, r, &x, fmt) : plain_rows(rf, r, fmt);
 done:
     free(yhat), free(lo), free(hi);
     free(x.items), free(x.rest), free(x.rest_weight);

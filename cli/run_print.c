@@ -250,4 +250,9 @@ void cli_print_explained(FILE *out, const char *title, const prle_explained *e,
         csum += e->rest_contribution;
     }
     fprintf(out, "  %-30s %8.4f %8s %12.5f  = prediction\n", "sum", wsum, "", csum);
+    if (e->neighbour_weight > 0)
+        fprintf(out,
+                "  each local prediction is %.2f x its expert + %.2f x %.4f, the nearest training "
+                "rows' prediction\n",
+                1 - e->neighbour_weight, e->neighbour_weight, e->neighbour_prediction);
 }

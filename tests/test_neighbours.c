@@ -36,6 +36,7 @@ static void test_neighbours__choice_matches_sklearn(void)
     PT_NEAR(c.lambda, NB_LAMBDA, 1e-6);
     PT_NEAR(c.mse, NB_MSE, 1e-6 * NB_MSE);
     PT_NEAR(c.mse_prle, NB_MSE_PRLE, 1e-6 * NB_MSE_PRLE);
+    PT_NEAR(c.gain_se, NB_GAIN_SE, 1e-5 * NB_GAIN_SE);
     PT_EQ_INT(c.on, NB_ON);
     /* predictions equal to the labels: nothing to gain, the term stays off */
     prle__nb_choice off;

@@ -413,9 +413,17 @@ typedef struct prle_explained {
     size_t rest_count;       /**< the other P - n_items prototypes */
     double rest_weight;      /**< their summed weight */
     float rest_contribution; /**< their summed contribution: sum(items) + rest = prediction */
+    double neighbour_weight; /**< lambda of the neighbour term, 0 without one: every local
+                                  prediction is (1 - lambda) E_p + lambda times ... */
+    float neighbour_prediction; /**< ... the nearest training rows' prediction (the row's last
+                                     column; NaN without the term) */
 } prle_explained;
 
-/** Explains row `z` (D floats) with `k` prototypes (all of them when k >= P). */
+/** Fills e's neighbour fields for row `z` (prle_model_in_dim floats) of model m. */
+PRLE_API void prle_explained_neighbours(prle_explained *e, const prle_model *m, const float *z);
+
+/** Explains row `z` (prle_model_in_dim floats) with `k` prototypes (all of them when
+ *  k >= P). */
 PRLE_API int prle_explain_row(prle_explained *out, const prle_model *m, const float *z, size_t k);
 
 /** Frees the items and zeroes `e`. */

@@ -88,6 +88,7 @@ _SIGNATURES = {
                         ctypes.POINTER(Matrix), ctypes.c_size_t]),
     "prle_predictor_in_dim": (ctypes.c_size_t, [ctypes.c_void_p]),
     "prle_predictor_n_prototypes": (ctypes.c_size_t, [ctypes.c_void_p]),
+    "prle_predictor_model": (ctypes.c_void_p, [ctypes.c_void_p]),
     "prle_predictor_prototype_rows": (None, [c_size_p, ctypes.c_void_p]),
     "prle_predictor_save_memory":
         (ctypes.c_int, [ctypes.POINTER(ctypes.c_void_p), c_size_p, ctypes.c_void_p]),
@@ -114,6 +115,7 @@ _SIGNATURES = {
     "prle_dataset_labels": (c_float_p, [ctypes.c_void_p, ctypes.c_int]),
     "prle_kernel_in_dim": (ctypes.c_size_t, [ctypes.c_void_p]),
     "prle_model_n_prototypes": (ctypes.c_size_t, [ctypes.c_void_p]),
+    "prle_model_neighbour_weight": (ctypes.c_double, [ctypes.c_void_p]),
     "prle_model_prototype_rows": (c_size_p, [ctypes.c_void_p]),
     "prle_model_predict":
         (ctypes.c_int, [c_float_p, c_float_p, c_float_p, ctypes.c_void_p,

@@ -21,7 +21,8 @@ Explanation = collections.namedtuple(
 Explanation.__doc__ = """What `explain` returns for n rows and k prototypes (arrays):
 rows (n, k) the prototypes' rows of the X given to fit, heaviest first; slots (n, k) their
 prototype numbers; weights (n, k) the router's weights; local (n, k) each prototype's own
-prediction; contributions (n, k) weight x local; rest (n) the other prototypes' summed
+prediction (with the neighbour term, neighbour_weight_ > 0: (1 - neighbour_weight_) times its
+expert's plus neighbour_weight_ times the nearest training rows' prediction); contributions (n, k) weight x local; rest (n) the other prototypes' summed
 contribution; prediction (n) = contributions.sum(1) + rest."""
 
 # constructor argument -> the config key it sets (docs/config.md); None = the library's default
@@ -40,6 +41,7 @@ _KEYS = {
     "max_epochs": "train.max_epochs",
     "patience": "train.early_stop_patience",
     "batch_size": "train.train_batch_size",
+    "neighbours": "model.neighbours",
 }
 
 
@@ -109,6 +111,9 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
         cap (0: a step budget from the data) and early-stopping patience (-1: from the data)
     learning_rate, max_epochs, patience : the same for the experts (stage 2)
     batch_size : int [train.train_batch_size]
+    neighbours : bool [model.neighbours], default True: blend in the prediction of the nearest
+        training rows (cosine on standardised X) where that lowers the validation MSE by 1 %
+        or more; the weight chosen is `neighbour_weight_` (0: not kept)
     val_fraction : float, default 0.15, the share of rows held out for early stopping when
         fit gets no `eval_set` (none below 20 rows)
     label_range : (low, high) or None, the label scale; None: min and max of y
@@ -121,8 +126,8 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
     def __init__(self, n_prototypes=None, router=None, knn_k=None, tau_top1=None, expert=None,
                  kernel=None, value_dim=None, kernel_learning_rate=None, kernel_max_epochs=None,
                  kernel_patience=None, learning_rate=None, max_epochs=None, patience=None,
-                 batch_size=None, val_fraction=None, label_range=None, config=None,
-                 random_state=None, n_jobs=None):
+                 batch_size=None, neighbours=None, val_fraction=None, label_range=None,
+                 config=None, random_state=None, n_jobs=None):
         self.n_prototypes = n_prototypes
         self.router = router
         self.knn_k = knn_k
@@ -137,6 +142,7 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
         self.max_epochs = max_epochs
         self.patience = patience
         self.batch_size = batch_size
+        self.neighbours = neighbours
         self.val_fraction = val_fraction
         self.label_range = label_range
         self.config = config
@@ -255,6 +261,8 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
         self.prototype_rows_ = np.array(rows, dtype=np.int64)
         self.n_prototypes_ = p
         self.n_features_in_ = lib.prle_predictor_in_dim(handle.ptr)
+        self.neighbour_weight_ = lib.prle_model_neighbour_weight(
+            lib.prle_predictor_model(handle.ptr))
 
     # -- pickling: the predictor's bytes (the same ones `save` writes) ------------------------
     def __getstate__(self):

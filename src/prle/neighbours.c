@@ -118,9 +118,22 @@ int prle__nb_choose(prle__nb_choice *out, const prle__nb_search *s, const float 
                                          .mse = e,
                                          .mse_prle = best.mse_prle};
         }
+    /* the gain's standard error: the paired differences of the squared errors */
+    double lam = best.lambda, mean = 0, m2 = 0;
+    if (isfinite(best.mse) && lam > 0) {
+        prle__nb_search_predict(c, s, best.k, best.weights);
+        for (size_t i = 0; i < n; i++) {
+            double a = (double)pva[i] - y[i], b = (1 - lam) * pva[i] + lam * c[i] - y[i];
+            double d = a * a - b * b, dm = d - mean;
+            mean += dm / (double)(i + 1);
+            m2 += dm * (d - mean);
+        }
+    }
+    best.gain_se = n > 1 ? sqrt(m2 / (double)(n - 1) / (double)n) : INFINITY;
     free(c);
-    best.on = isfinite(best.mse) && best.lambda > 0 &&
-              best.mse <= (1 - PRLE__NB_MIN_GAIN) * best.mse_prle;
+    best.on = isfinite(best.mse) && lam > 0 &&
+              best.mse <= (1 - PRLE__NB_MIN_GAIN) * best.mse_prle &&
+              best.mse_prle - best.mse >= PRLE__NB_MIN_SE * best.gain_se;
     *out = best;
     return 0;
 }

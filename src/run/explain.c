@@ -26,8 +26,15 @@ int prle_explain_row(prle_explained *out, const prle_model *m, const float *z, s
     e.n_items = kk;
     e.rest_count = P - kk;
     e.rest_weight = rest_weight;
+    prle_explained_neighbours(&e, m, z);
     *out = e;
     return 0;
+}
+
+void prle_explained_neighbours(prle_explained *e, const prle_model *m, const float *z)
+{
+    e->neighbour_weight = prle_model_neighbour_weight(m);
+    e->neighbour_prediction = e->neighbour_weight > 0 ? z[prle_model_dim(m)] : NAN;
 }
 
 void prle_explained_dispose(prle_explained *e)
@@ -90,6 +97,12 @@ cJSON *prle__explain_tree(const prle_explained *e, const prle_explain_input *in,
         if (err == 0 && (err = prle__json_add_int(rest, "count", (int64_t)e->rest_count)) == 0 &&
             (err = prle__json_add_number(rest, "weight", e->rest_weight)) == 0)
             err = prle__json_add_float(rest, "contribution", e->rest_contribution);
+        cJSON *nb = NULL;
+        if (err == 0 && e->neighbour_weight > 0 &&
+            (err = prle__json_add(o, "neighbours", nb = cJSON_CreateObject())) == 0 && !nb)
+            err = PRLE_ENOMEM;
+        if (err == 0 && nb && (err = prle__json_add_number(nb, "weight", e->neighbour_weight)) == 0)
+            err = prle__json_add_float(nb, "prediction", e->neighbour_prediction);
     }
     if (err < 0) {
         cJSON_Delete(o);

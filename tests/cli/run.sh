@@ -41,17 +41,6 @@ ok no_tmp_left [ -z "$(ls -A runs | grep -v '^small$')" ]
 matches run_weights out "^weights test +top-1 share 0\.[0-9]{3}, top-3 [01]\.[0-9]{3}, 80% of the weight in [0-9.]+ prototypes"
 matches run_ridge out "^ridge +test +pearson -?[0-9.]+, mse [0-9.]+ \(0-1 scale\); alpha [0-9e.+-]+, same features"
 matches run_knn out "^knn +validation pearson -?[0-9.]+, mse [0-9.]+ \(0-1 scale; PRLE -?[0-9.]+, [0-9.]+\); k (5|10|20|50), (uniform|distance) weights, cosine, same features"
-# the neighbour term: kept on this small hashed set (it lowers the validation MSE by far more
-# than 1 %), with its file; model.neighbours=false leaves it out
-matches run_neighbours out "^evaluate .*; the (5|10|20|50) nearest training rows \((uniform|1/distance)\) weigh [01]\.[0-9]{2} in each prediction \(validation MSE [0-9.]+ % lower\)$"
-ok file_neighbours [ -s "$run/neighbours.safetensors" ]
-check no_neighbours 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=nonb model.neighbours=false \
-  --no-analyze --no-report
-lacks no_neighbours out "nearest training rows"
-ok no_neighbours_file [ ! -e runs/nonb/neighbours.safetensors ]
-check no_neighbours_predict 0 "$prle" predict runs/nonb --split test --format csv
-ok neighbours_change_predictions bash -c "! cmp -s '$tmp/out' $run/predictions_test.csv"
-rm -rf runs/nonb
 # metrics.json carries the weights of both splits and the ridge and kNN yardsticks; each
 # warning is printed exactly when PRLE's validation MSE is above that yardstick's
 cp "$tmp/err" run_err.txt

@@ -78,6 +78,31 @@ class Estimator(unittest.TestCase):
             pickle.loads(pickle.dumps(self.est).replace(b"PRLEPRD2", b"PRLEPRD9"))
         self.assertIn("not a PRLE predictor file", str(cm.exception))
 
+    def test_neighbour_term(self):
+        # labels set by which of 60 directions a row points in, more than 25 local experts can
+        # tell apart: the fit keeps the nearest rows' term (a large gain on its 120 validation
+        # rows); neighbours=False leaves it out
+        rng = np.random.RandomState(12)
+        dirs = rng.randn(60, 6)
+        g = rng.randint(0, 60, 1000)
+        x = dirs[g] + 0.3 * rng.randn(1000, 6) + 3
+        y = rng.randn(60)[g] + 0.1 * rng.randn(1000)
+        est = prle.PRLERegressor(random_state=2).fit(x[:800], y[:800])
+        self.assertGreater(est.neighbour_weight_, 0.5)
+        self.assertLessEqual(est.neighbour_weight_, 1)
+        off = prle.PRLERegressor(random_state=2, neighbours=False).fit(x[:800], y[:800])
+        self.assertEqual(off.neighbour_weight_, 0)
+        self.assertGreater(est.score(x[800:], y[800:]), off.score(x[800:], y[800:]) + 0.05)
+        p = est.predict(x[800:])
+        back = pickle.loads(pickle.dumps(est))
+        np.testing.assert_array_equal(back.predict(x[800:]), p)
+        self.assertEqual(back.neighbour_weight_, est.neighbour_weight_)
+        e = est.explain(x[800:810], k=2)
+        np.testing.assert_allclose(e.contributions.sum(1) + e.rest, p[:10], atol=1e-4)
+        # a few dozen validation rows cannot tell a small gain from noise: it stays off
+        small = prle.PRLERegressor(random_state=2).fit(self.x[:300], self.y[:300])
+        self.assertEqual(small.neighbour_weight_, 0)
+
     def test_same_bits_for_any_thread_count(self):
         a = prle.PRLERegressor(random_state=5, n_jobs=1).fit(self.x[:300], self.y[:300])
         b = prle.PRLERegressor(random_state=5, n_jobs=2).fit(self.x[:300], self.y[:300])

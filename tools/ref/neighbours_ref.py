@@ -3,7 +3,7 @@
 from scikit-learn.
 
 A small fixed problem (seeded numpy draws, stored as float32 so C sees the same values): train
-80 rows, validation 40, test 25, 5 features sharing a large offset (so the cosine of
+80 rows, validation 200, test 25, 5 features sharing a large offset (so the cosine of
 standardised rows is not that of the raw ones); the label follows which of four directions a
 row points in (the neighbourhoods PRLE's value space can lose), plus noise. "PRLE's"
 validation predictions p see half of that structure, with more noise.
@@ -12,8 +12,10 @@ The term: StandardScaler fitted on train, then KNeighborsRegressor(metric="cosin
 algorithm="brute") fitted on train, for k in 5, 10, 20, 50 and weights uniform, distance; for
 each, c its validation predictions and lambda = clip(((c - p) . (y - p)) / |c - p|^2, 0, 1),
 the MSE of (1 - lambda) p + lambda c on validation; the lowest MSE wins (ties: the first in
-that order), and the term is on when that MSE is at most 0.99 times p's. Writes the data, p,
-the choice (k, weights, lambda, the two MSEs) and the chosen kNN's test predictions.
+that order), and the term is on when that MSE is at most 0.99 times p's and below it by two
+standard errors of the rows' paired differences of squared errors. Writes the data, p, the
+choice (k, weights, lambda, the two MSEs, that standard error) and the chosen kNN's test
+predictions.
 
 usage: /usr/bin/python3 tools/ref/neighbours_ref.py > tests/neighbours_ref.h"""
 import numpy as np
@@ -24,7 +26,7 @@ from sklearn.preprocessing import StandardScaler
 
 rng = np.random.default_rng(7122026)
 D = 5
-N = {"train": 80, "validation": 40, "test": 25}
+N = {"train": 80, "validation": 200, "test": 25}
 dirs = rng.normal(size=(4, D))
 X, Y, G = {}, {}, {}
 for s, n in N.items():
@@ -34,7 +36,7 @@ for s, n in N.items():
     X[s], Y[s], G[s] = x.astype(np.float32), y.astype(np.float32), g
 x64 = {s: X[s].astype(np.float64) for s in X}
 xv = x64["validation"]
-p = (0.7 * np.array([3.0, -1.0, 1.5, 0.0])[G["validation"]] + 0.3 * xv[:, 0] + 0.3 +
+p = (0.4 * np.array([3.0, -1.0, 1.5, 0.0])[G["validation"]] + 0.3 * xv[:, 0] + 0.3 +
      0.5 * rng.normal(size=len(xv))).astype(np.float32)
 yv = Y["validation"].astype(np.float64)
 pv = p.astype(np.float64)
@@ -54,6 +56,9 @@ for k in (5, 10, 20, 50):
         if best is None or e < best[0]:
             best = (e, k, weights, lam, m)
 e, k, weights, lam, m = best
+b = (1 - lam) * pv + lam * m.predict(xv)
+diff = (pv - yv) ** 2 - (b - yv) ** 2
+se = diff.std(ddof=1) / np.sqrt(len(diff))
 
 
 def arr(name, a):
@@ -76,6 +81,7 @@ print(f"#define NB_DISTANCE {int(weights == 'distance')}")
 print(f"#define NB_LAMBDA {lam:.17g}")
 print(f"#define NB_MSE {e:.17g}")
 print(f"#define NB_MSE_PRLE {mse_p:.17g}")
-print(f"#define NB_ON {int(e <= 0.99 * mse_p)}")
+print(f"#define NB_GAIN_SE {se:.17g}")
+print(f"#define NB_ON {int(e <= 0.99 * mse_p and mse_p - e >= 2 * se)}")
 print(arr("nb_c_test", m.predict(x64["test"])))
 print("#endif")
