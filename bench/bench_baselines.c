@@ -33,8 +33,7 @@ static int check_knn(const prle_matrix *x, const float *y, const prle_matrix *q)
     prle_matrix q16 = {.data = q->data, .rows = ROWS, .cols = q->cols};
     size_t idx[ROWS * K];
     double dist[ROWS * K];
-    int bad =
-        prle_knn_fit(&m, x, y, &kp) < 0 || prle__knn_neighbors(idx, dist, m, &q16, K, 2, true) < 0;
+    int bad = prle_knn_fit(&m, x, y, &kp) < 0 || prle__knn_neighbors(idx, dist, m, &q16, K, 2) < 0;
     double *all = malloc(x->rows * sizeof(double));
     for (size_t r = 0; !bad && r < ROWS; r++) {
         const float *qr = prle_matrix_row(q, r);

@@ -27,12 +27,11 @@ int prle__ridge_fit_path(prle_ridge **outs, const double *alphas, size_t n_alpha
                          const prle_matrix *x, const float *y, const prle_ridge_params *base);
 
 /** The k_max nearest training rows of each row of x: idx (m, k_max), dist (m, k_max) ascending,
- *  ties by index. Runs on `n_threads` (0 = default). `exact`: the best k_max + 16 candidates
- *  of the SGEMM distances are measured again in double (scikit-learn's order, near ties too);
- *  false keeps the SGEMM distances (the yardstick of metrics.json): a quarter less time for
- *  1,500 rows against 5,749 of 500 columns, whose candidate rows are read again from memory. */
+ *  ties by index. Runs on `n_threads` (0 = default). The best k_max + 16 candidates of the
+ *  SGEMM distances are measured again in double (scikit-learn's order, near ties too, and the
+ *  same neighbours whatever rows share a block). */
 int prle__knn_neighbors(size_t *idx, double *dist, const prle_knn *model, const prle_matrix *x,
-                        size_t k_max, int n_threads, bool exact);
+                        size_t k_max, int n_threads);
 /** A kNN from its parts (the neighbour term's file, src/prle/neighbours.c): `xs` the rows as
  *  the model keeps them (standardised when params->standardize, then by `sc`), taken over
  *  (zeroed on success); y and sc copied. PRLE_EINVAL, PRLE_ENOMEM. */

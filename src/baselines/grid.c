@@ -306,7 +306,7 @@ static int run_kind(prle_baseline_result *res, float *pred, prle_baseline_kind k
             kp.metric = mi ? PRLE_KNN_COSINE : PRLE_KNN_EUCLIDEAN;
             kp.k = kmax;
             if ((err = prle_knn_fit(&km, g->xtr, g->ytr, &kp)) < 0 ||
-                (err = prle__knn_neighbors(kidx, kdist, km, g->xva, kmax, g->nt, true)) < 0)
+                (err = prle__knn_neighbors(kidx, kdist, km, g->xva, kmax, g->nt)) < 0)
                 goto done;
             prle__knn_grid_mse(vm + np, km, kidx, kdist, nva, kmax, KNN_KS, nk, g->yva, vp);
             np += 2 * nk;

@@ -227,12 +227,12 @@ static double exact_dist(const prle_knn *m, const float *q, double qsq, size_t i
 }
 
 int prle__knn_neighbors(size_t *idx, double *dist, const prle_knn *m, const prle_matrix *xq,
-                        size_t k_max, int n_threads, bool exact)
+                        size_t k_max, int n_threads)
 {
     int err = 0;
     prle_matrix q = {0};
     size_t n = m->x.rows, d = m->x.cols, nq = xq->rows;
-    size_t cap = !exact ? k_max : k_max + KNN_SLACK < n ? k_max + KNN_SLACK : n;
+    size_t cap = k_max + KNN_SLACK < n ? k_max + KNN_SLACK : n;
     if (xq->cols != d)
         return prle__error_set(PRLE_ESHAPE, "knn: x has %zu columns, fitted on %zu", xq->cols, d);
     if (k_max < 1 || k_max > n)
@@ -272,10 +272,8 @@ int prle__knn_neighbors(size_t *idx, double *dist, const prle_knn *m, const prle
                 double approx = euclid ? qsq + m->sq[i] - 2.0 * gi : 1.0 - gi * qinv * m->inv[i];
                 heap_push(h, &len, cap, (cand){approx, i});
             }
-            for (size_t c = 0; c < len; c++) /* the SGEMM's may be a hair below 0 */
-                h[c].d = exact    ? exact_dist(m, qr, qsq, h[c].i)
-                         : euclid ? sqrt(fmax(h[c].d, 0.0))
-                                  : fmax(h[c].d, 0.0);
+            for (size_t c = 0; c < len; c++)
+                h[c].d = exact_dist(m, qr, qsq, h[c].i);
             qsort(h, len, sizeof(cand), cand_cmp);
             for (size_t c = 0; c < k_max; c++) {
                 idx[(r0 + r) * k_max + c] = h[c].i;
@@ -338,7 +336,7 @@ int prle_knn_predict(float *y_out, const prle_knn *m, const prle_matrix *x)
         free(idx), free(dist);
         return prle__error_nomem("knn: neighbours");
     }
-    if ((err = prle__knn_neighbors(idx, dist, m, x, k, m->params.n_threads, true)) == 0)
+    if ((err = prle__knn_neighbors(idx, dist, m, x, k, m->params.n_threads)) == 0)
         prle__knn_combine(y_out, m, idx, dist, x->rows, k, k, m->params.weights);
     free(idx), free(dist);
     return err;

@@ -65,7 +65,7 @@ int prle__nb_search_run(prle__nb_search *out, const prle_matrix *xtr, const floa
         goto done;
     }
     if ((err = prle_knn_fit(&s.knn, xfit, yfit, &kp)) < 0 ||
-        (s.nq && (err = prle__knn_neighbors(s.idx, s.dist, s.knn, xq, s.kmax, nt, true)) < 0))
+        (s.nq && (err = prle__knn_neighbors(s.idx, s.dist, s.knn, xq, s.kmax, nt)) < 0))
         goto done;
     *out = s;
     s = (prle__nb_search){0};
@@ -159,7 +159,7 @@ int prle__nb_column(float *col, const prle_knn *knn, const prle_matrix *x, int n
     size_t *idx = malloc(n * k * sizeof *idx);
     double *dist = malloc(n * k * sizeof *dist);
     int err = !idx || !dist ? prle__error_nomem("neighbours") : 0;
-    if (err == 0 && (err = prle__knn_neighbors(idx, dist, knn, x, k, nt, true)) == 0)
+    if (err == 0 && (err = prle__knn_neighbors(idx, dist, knn, x, k, nt)) == 0)
         prle__knn_combine(col, knn, idx, dist, n, k, k, kp->weights);
     free(idx);
     free(dist);
