@@ -99,6 +99,7 @@ static void test_run_files__metrics_weights_ridge(void)
     m.knn.k = 20;
     m.knn.distance_weights = true;
     PT_OK(prle_split_metrics_compute(&m.knn.splits[PRLE_SPLIT_TEST], y6, p6, 6, 0, 5));
+    m.neighbours = (prle_run_neighbours){true, 10, false, 0.5625, 0.09375};
     const char *path = pt_tmp("run_metrics_w.json");
     PT_OK(prle__run_metrics_write(path, &m));
     PT_OK(prle__run_metrics_read(&back, path));
@@ -117,7 +118,11 @@ static void test_run_files__metrics_weights_ridge(void)
              back.knn.splits[PRLE_SPLIT_TEST].present);
     PT_NEAR(back.knn.splits[PRLE_SPLIT_TEST].raw.mse, m.knn.splits[PRLE_SPLIT_TEST].raw.mse, 1e-15);
     PT_CHECK(!prle_run_metrics_worse_than(&back, &back.knn)); /* no validation score */
+    PT_CHECK(back.neighbours.present && back.neighbours.k == 10 &&
+             !back.neighbours.distance_weights && back.neighbours.weight == 0.5625 &&
+             back.neighbours.validation_gain == 0.09375);
     m.knn.present = false;
+    m.neighbours.present = false;
     m.ridge.splits[PRLE_SPLIT_VALIDATION] = m.splits[PRLE_SPLIT_VALIDATION]; /* equal: not worse */
     PT_CHECK(!prle_run_metrics_worse_than_ridge(&m));
     /* without both keys */
@@ -126,6 +131,7 @@ static void test_run_files__metrics_weights_ridge(void)
     PT_OK(prle__run_metrics_write(path, &m));
     PT_OK(prle__run_metrics_read(&back, path));
     PT_CHECK(!back.ridge.present && !back.splits[PRLE_SPLIT_VALIDATION].weights.present);
+    PT_CHECK(!back.neighbours.present);
     /* a file of a run before the recalibration: none applied */
     char old[256];
     snprintf(old, sizeof old,

@@ -59,6 +59,15 @@ typedef struct prle_run_reference {
                                                    only); no weights */
 } prle_run_reference;
 
+/** The neighbour term a run kept (docs/config.md, model.neighbours). */
+typedef struct prle_run_neighbours {
+    bool present;           /**< false: the model has none */
+    size_t k;               /**< the nearest training rows it averages */
+    bool distance_weights;  /**< weights 1/distance (else uniform) */
+    double weight;          /**< lambda, in every local prediction */
+    double validation_gain; /**< the share of PRLE's validation MSE it saved */
+} prle_run_neighbours;
+
 /** The level at which metrics.json and the report measure intervals. */
 #define PRLE_INTERVAL_LEVEL 0.9
 
@@ -100,6 +109,7 @@ typedef struct prle_run_metrics {
                                                    1 when none was applied */
     prle_interval_stats intervals[2];         /**< plain, then adaptive, at
                                                    PRLE_INTERVAL_LEVEL */
+    prle_run_neighbours neighbours;           /**< absent without the term */
 } prle_run_metrics;
 
 /**

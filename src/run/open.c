@@ -356,6 +356,7 @@ int prle_run_eval(prle_run_metrics *out, const prle_run_folder *rf, unsigned spl
             goto done;
         m.ridge = old.ridge;
         m.knn = old.knn;
+        m.neighbours = old.neighbours;
         if (write) {
             for (int s = 0; s < PRLE_N_SPLITS; s++)
                 if (!m.splits[s].present)

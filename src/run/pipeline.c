@@ -188,6 +188,14 @@ static int run_stage2(stage2 *s2)
         (err = prle__nb_stage_run(&nbs, &met->knn, fit, &m, ks, ds, mp.neighbours, s2->dir,
                                   mp.label_min, mp.label_max, cfg->train.threads)) < 0)
         goto done;
+    if (nbs.choice.on)
+        met->neighbours = (prle_run_neighbours){
+            .present = true,
+            .k = nbs.choice.k,
+            .distance_weights = nbs.choice.weights == PRLE_KNN_DISTANCE,
+            .weight = nbs.choice.lambda,
+            .validation_gain = 1.0 - nbs.choice.mse / nbs.choice.mse_prle,
+        };
     for (int s = PRLE_SPLIT_VALIDATION; s < PRLE_N_SPLITS; s++) {
         const prle_matrix *z = nbs.in[s];
         bool test = s == PRLE_SPLIT_TEST;

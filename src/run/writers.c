@@ -119,6 +119,17 @@ static cJSON *metrics_tree(const prle_run_metrics *m)
     if ((m->intervals[0].present || m->intervals[1].present) &&
         prle__json_add(root, "intervals", intervals_json(m->intervals)) < 0)
         goto fail;
+    const prle_run_neighbours *nb = &m->neighbours;
+    if (nb->present &&
+        (!(ref = cJSON_CreateObject()) || prle__json_add(root, "neighbours", ref) < 0 ||
+         prle__json_add_string(ref, "features", "retrieval") < 0 ||
+         prle__json_add_string(ref, "metric", "cosine") < 0 ||
+         prle__json_add_int(ref, "k", (int64_t)nb->k) < 0 ||
+         prle__json_add_string(ref, "weights", nb->distance_weights ? "distance" : "uniform") <
+             0 ||
+         prle__json_add_number(ref, "weight", nb->weight) < 0 ||
+         prle__json_add_number(ref, "validation_mse_gain", nb->validation_gain) < 0))
+        goto fail;
     return root;
 fail:
     cJSON_Delete(root);
@@ -249,6 +260,30 @@ static int read_splits(prle_split_metrics sp[PRLE_N_SPLITS], const cJSON *splits
     return 0;
 }
 
+/* metrics.json "neighbours" (runs before the term have none). */
+static int read_neighbours(prle_run_neighbours *out, const cJSON *root, const char *path)
+{
+    const cJSON *nb;
+    int64_t k;
+    const char *wt;
+    int err;
+    if ((err = prle__json_get_object(&nb, root, "neighbours")) < 0 ||
+        (err = prle__json_get_int(&k, nb, "k")) < 0 ||
+        (err = prle__json_get_string(&wt, nb, "weights")) < 0 ||
+        (err = prle__json_get_number(&out->weight, nb, "weight")) < 0 ||
+        (err = prle__json_get_number(&out->validation_gain, nb, "validation_mse_gain")) < 0)
+        return prle__error_prefix(err, "%s", path);
+    if (k < 1 || (strcmp(wt, "uniform") && strcmp(wt, "distance")) ||
+        !(out->weight > 0 && out->weight <= 1))
+        return prle__error_set(PRLE_EFORMAT, "%s: neighbours: k %lld, weights \"%s\" or weight %g "
+                                             "invalid",
+                               path, (long long)k, wt, out->weight);
+    out->k = (size_t)k;
+    out->distance_weights = !strcmp(wt, "distance");
+    out->present = true;
+    return 0;
+}
+
 int prle__run_metrics_read(prle_run_metrics *out, const char *path)
 {
     cJSON *root = NULL;
@@ -312,6 +347,8 @@ int prle__run_metrics_read(prle_run_metrics *out, const char *path)
     }
     if (prle__json_has(root, "intervals") && (err = read_intervals(m.intervals, root)) < 0)
         goto bad;
+    if (prle__json_has(root, "neighbours") && (err = read_neighbours(&m.neighbours, root, path)) < 0)
+        goto done;
     *out = m;
     goto done;
 bad:

@@ -58,6 +58,17 @@ matches run out "^evaluate .*; the (5|10|20|50) nearest training rows \((uniform
 ok file [ -s "$run/neighbours.safetensors" ]
 matches run out "^test +raw +200 "
 
+# metrics.json names the term, with the weight the explanations carry; the report says so
+check metrics 0 "$py" - <<'EOF'
+import json
+m = json.load(open("runs/directions/metrics.json"))["neighbours"]
+assert m["features"] == "retrieval" and m["metric"] == "cosine" and m["k"] in (5, 10, 20, 50)
+assert m["weights"] in ("uniform", "distance") and 0 < m["weight"] <= 1, m
+assert 0.01 <= m["validation_mse_gain"] < 1, m
+EOF
+check report 0 "$prle" report $run
+contains report $run/report.html "Neighbour term (model.neighbours): every prototype"
+
 # prle eval: the numbers of metrics.json
 cp "$run/metrics.json" metrics_run.json
 check eval 0 "$prle" eval $run
@@ -90,6 +101,8 @@ for r in rows:
     nb = r["neighbours"]
     assert 0 < nb["weight"] <= 1 and isinstance(nb["prediction"], float), nb
 assert len({r["neighbours"]["weight"] for r in rows}) == 1
+m = json.load(open("runs/directions/metrics.json"))["neighbours"]
+assert rows[0]["neighbours"]["weight"] == m["weight"], (rows[0]["neighbours"], m)
 EOF
 check explain_text 0 "$prle" predict $run --split test --explain 2
 matches explain_text out "^  each local prediction is 0\.[0-9]{2} x its expert \+ [01]\.[0-9]{2} x -?[0-9.]+, the nearest training rows' prediction$"
