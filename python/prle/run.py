@@ -32,6 +32,9 @@ class Run:
         self.n_prototypes = lib.prle_model_n_prototypes(self._model)
         rows = lib.prle_model_prototype_rows(self._model)
         self.prototype_rows = np.array(rows[:self.n_prototypes], dtype=np.int64)
+        # the neighbour term's lambda (0: the run kept none); explanations' local predictions
+        # include it (docs/run-folder.md, "The prediction")
+        self.neighbour_weight = lib.prle_model_neighbour_weight(self._model)
 
     def labels(self, split="train"):
         """The labels of a split of the run's dataset ("train", "validation", "test")."""

@@ -54,6 +54,7 @@ class RunFolder(unittest.TestCase):
         est.fit(self.x["train"], y["train"], eval_set=(self.x["validation"], y["validation"]))
         p = est.predict(self.x["test"])
         np.testing.assert_allclose(p, self.cli, rtol=0, atol=1e-6)
+        self.assertEqual(est.neighbour_weight_, self.folder.neighbour_weight)  # the same choice
         with open(os.path.join(self.run_dir, "metrics.json")) as f:
             pearson = json.load(f)["splits"]["test"]["raw"]["pearson"]
         self.assertAlmostEqual(np.corrcoef(p, y["test"])[0, 1], pearson, places=6)
