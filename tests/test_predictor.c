@@ -1,10 +1,12 @@
 /* The predictor handle (issue 14): fit on matrices with and without validation rows, predict,
  * explain (contributions add up; train_row is the caller's row, its value-space vector the
  * prototype), the same bits at 1 and 2 threads, label range from y, small sets, bad input;
- * and what bindings use: params from config keys, the file in memory, many rows explained.
+ * and what bindings use: params from config keys, the file in memory (and one of the format
+ * before the neighbour term), many rows explained.
  * LABELS: unit */
 #include "prle_test.h"
 
+#include "io/endian.h"
 #include "prle/predictor.h"
 
 enum { D = 6 };
@@ -230,6 +232,31 @@ static void test_predictor__bindings(void)
         back = NULL;
     }
     PT_FAILS(prle_predictor_load_memory(&back, mem, n - 1, NULL), PRLE_EFORMAT, "<memory>");
+    /* a file of the format before the neighbour term (PRLEPRD1: no part for it) still loads */
+    PT_CHECK(prle_model_neighbour_weight(prle_predictor_model(p)) == 0);
+    const unsigned char *u = mem;
+    size_t at = 8, len;
+    len = (size_t)prle__le_get(u + at, 8), at += 8 + len; /* the kernel */
+    len = (size_t)prle__le_get(u + at, 8), at += 8 + len; /* the model */
+    len = (size_t)prle__le_get(u + at, 8);                /* the neighbour term: none */
+    PT_CHECK(len == 0);
+    unsigned char *v1 = malloc(n - 8);
+    if (v1 && len == 0) {
+        memcpy(v1, "PRLEPRD1", 8);
+        memcpy(v1 + 8, u + 8, at - 8);
+        memcpy(v1 + at, u + at + 8, n - at - 8);
+        PT_OK(prle_predictor_load_memory(&back, v1, n - 8, "v1.prle"));
+        float again[40];
+        if (back) {
+            PT_OK(prle_predictor_predict(again, back, &xt));
+            PT_CHECK(memcmp(again, yhat, sizeof again) == 0);
+            prle_predictor_free(back);
+            back = NULL;
+        }
+        memcpy(v1, "PRLEPRD2", 8); /* the newer magic without that part: the lengths break */
+        PT_FAILS(prle_predictor_load_memory(&back, v1, n - 8, "v1.prle"), PRLE_EFORMAT, "v1.prle");
+    }
+    free(v1);
     prle_free(mem);
 out:
     prle_predictor_free(p);

@@ -56,9 +56,11 @@ int prle__model_forward(float *yhat, float *w, float *e, const prle_model *m, co
                         const float *z, size_t n, int nt);
 
 /**
- * The rows of z (n, D) in fixed blocks of 256 spread over `nt` threads (each block one
- * single-threaded prle__model_forward, OpenBLAS held at one thread): `raw` gives raw-scale
- * yhat and e (prle_model_predict), otherwise standardised ones. w, e may be NULL. PRLE_ENOMEM.
+ * The rows of z (n, prle_model_in_dim: with a neighbour term each row's last column is the
+ * neighbours' prediction, folded into e and yhat) in fixed blocks of 256 spread over `nt`
+ * threads (each block one single-threaded prle__model_forward, OpenBLAS held at one thread):
+ * `raw` gives raw-scale yhat and e (prle_model_predict), otherwise standardised ones. w, e may
+ * be NULL. PRLE_ENOMEM.
  */
 int prle__model_predict_blocks(float *yhat, float *w, float *e, const prle_model *m,
                                const float *params, const float *z, size_t n, bool raw, int nt);

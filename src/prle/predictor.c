@@ -429,8 +429,8 @@ int prle_predictor_load_memory(prle_predictor **out, const void *data, size_t si
         goto done;
     bool has_nb = prle_model_in_dim(p->model) > prle_model_dim(p->model);
     if (has_nb != (nl > 0)) {
-        err = prle__error_set(PRLE_EFORMAT, "%s: the model %s a neighbour term and the file %s",
-                              path, has_nb ? "has" : "has no", nl ? "has one" : "none");
+        err = prle__error_set(PRLE_EFORMAT, "%s: the model %s neighbour term, the file %s", path,
+                              has_nb ? "has a" : "has no", nl ? "has its rows" : "has none");
         goto done;
     }
     if (nl) {

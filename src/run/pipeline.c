@@ -68,9 +68,9 @@ static int predict_split(float **yhat, float **w, float **e, const prle_model *m
 
 /* "validation pearson 0.747 mse 1.09, test pearson 0.699 mse 1.24", and the neighbour term
  * when it was kept */
-static const char *eval_note(char *buf, size_t len, const prle_run_metrics *m,
-                             const prle__nb_choice *nb)
+static const char *eval_note(char *buf, size_t len, const prle_run_metrics *m)
 {
+    const prle_run_neighbours *nb = &m->neighbours;
     size_t used = 0;
     buf[0] = '\0';
     for (int s = PRLE_SPLIT_VALIDATION; s < PRLE_N_SPLITS && used < len; s++) {
@@ -83,12 +83,12 @@ static const char *eval_note(char *buf, size_t len, const prle_run_metrics *m,
             break;
         used += (size_t)n;
     }
-    if (nb->on && used < len)
+    if (nb->present && used < len)
         snprintf(buf + used, len - used,
                  "; the %zu nearest training rows (%s) weigh %.2f in each prediction (validation "
                  "MSE %.1f %% lower)",
-                 nb->k, nb->weights == PRLE_KNN_DISTANCE ? "1/distance" : "uniform", nb->lambda,
-                 100.0 * (1.0 - nb->mse / nb->mse_prle));
+                 nb->k, nb->distance_weights ? "1/distance" : "uniform", nb->weight,
+                 100.0 * nb->validation_gain);
     return buf;
 }
 
@@ -221,7 +221,7 @@ static int run_stage2(stage2 *s2)
     if ((err = prle__path_join(path, sizeof path, s2->dir, "metrics.json")) < 0 ||
         (err = prle__run_metrics_write(path, met)) < 0 ||
         (err = prle__run_stage_end(res, p, PRLE_STAGE_EVALUATE, t0,
-                                   eval_note(note, sizeof note, met, &nbs.choice))) < 0)
+                                   eval_note(note, sizeof note, met))) < 0)
         goto done;
 
     /* prototypes.json and explanations_test.json */
