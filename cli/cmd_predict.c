@@ -41,11 +41,14 @@ typedef struct explained_rows {
     prle_explain_item *items;
     float *rest, *rest_weight;
     size_t kk;
+    size_t *nb_rows;   /* (n, k) the neighbour term's training rows, or NULL */
+    float *nb_labels;  /* (n, k) their labels */
 } explained_rows;
 
 static int explain_rows(prle_run_folder *rf, const prle_matrix *z, const rows *r,
                         const explained_rows *x, out_format fmt)
 {
+    size_t kn = prle_run_folder_neighbour_k(rf);
     const prle_dataset *ds = prle_run_folder_dataset(rf);
     size_t P = prle_model_n_prototypes(prle_run_folder_model(rf)), kk = x->kk;
     prle_explained e = {0};
@@ -64,6 +67,11 @@ static int explain_rows(prle_run_folder *rf, const prle_matrix *z, const rows *r
                              .rest_weight = x->rest_weight[i],
                              .rest_contribution = x->rest[i]};
         prle_explained_neighbours(&e, prle_run_folder_model(rf), prle_matrix_row(z, i));
+        if (x->nb_rows) {
+            e.neighbour_rows = x->nb_rows + i * kn;
+            e.neighbour_labels = x->nb_labels + i * kn;
+            e.n_neighbour_rows = kn;
+        }
         prle_explain_input in = {.index = r->from_split ? g : SIZE_MAX,
                                  .text = r->text[i],
                                  .text2 = r->text2 ? r->text2[i] : NULL,
@@ -199,11 +207,13 @@ static void print_score(const label_score *s, const prle_conformal *c)
     fputc('\n', stderr);
 }
 
-/* Predictions of the rows of z (with k > 0 their explanations, from the same batched forward),
- * intervals with `c`, then the rows printed; labelled rows scored into `sc`. */
-static int emit(prle_run_folder *rf, const prle_matrix *z, rows *r, const prle_conformal *c, long k,
-                out_format fmt, label_score *sc)
+/* Predictions of the rows of z (with k > 0 their explanations, from the same batched forward,
+ * and the neighbour term's rows when the retrieval rows x are given), intervals with `c`,
+ * then the rows printed; labelled rows scored into `sc`. */
+static int emit(prle_run_folder *rf, const prle_matrix *z, const prle_matrix *xr, rows *r,
+                const prle_conformal *c, long k, out_format fmt, label_score *sc)
 {
+    size_t kn = prle_run_folder_neighbour_k(rf);
     const prle_model *m = prle_run_folder_model(rf);
     size_t n1 = r->n ? r->n : 1, P = prle_model_n_prototypes(m);
     explained_rows x = {.kk = k > 0 && (size_t)k < P ? (size_t)k : P};
@@ -214,6 +224,13 @@ static int emit(prle_run_folder *rf, const prle_matrix *z, rows *r, const prle_c
                    !(x.rest = malloc(n1 * sizeof *x.rest)) ||
                    !(x.rest_weight = malloc(n1 * sizeof *x.rest_weight))))) {
         err = PRLE_ENOMEM;
+        goto done;
+    }
+    if (k > 0 && kn && xr && r->n &&
+        (!(x.nb_rows = malloc(r->n * kn * sizeof *x.nb_rows)) ||
+         !(x.nb_labels = malloc(r->n * kn * sizeof *x.nb_labels)) ||
+         (err = prle_run_folder_neighbours(x.nb_rows, x.nb_labels, rf, xr)) < 0)) {
+        err = err < 0 ? err : PRLE_ENOMEM;
         goto done;
     }
     if (r->n &&
@@ -228,9 +245,19 @@ static int emit(prle_run_folder *rf, const prle_matrix *z, rows *r, const prle_c
     err = k > 0 ? explain_rows(rf, z, r, &x, fmt) : plain_rows(rf, r, fmt);
 done:
     free(yhat), free(lo), free(hi);
-    free(x.items), free(x.rest), free(x.rest_weight);
+    free(x.items), free(x.rest), free(x.rest_weight), free(x.nb_rows), free(x.nb_labels);
     r->yhat = r->lo = r->hi = NULL;
     return err;
+}
+
+/* The model's input rows z of r's texts; with keep_x the retrieval rows too, in *x. */
+static int encode(prle_matrix *z, prle_matrix *x, prle_run_folder *rf, const rows *r, bool keep_x,
+                  const char *what)
+{
+    if (!keep_x)
+        return prle_run_folder_encode(z, rf, r->text, r->text2, r->n);
+    int err = prle_run_folder_embed(x, rf, r->text, r->text2, r->n);
+    return err < 0 ? err : prle_run_folder_map(z, rf, x, what);
 }
 
 /* Inputs are encoded, predicted and printed this many rows at a time: memory follows the
@@ -320,7 +347,7 @@ int cmd_predict(int argc, char **argv)
     prle_run_folder *rf = NULL;
     prle_run_input in = {0};
     prle_run_input_stream *stream = NULL;
-    prle_matrix z = {0};
+    prle_matrix z = {0}, xr = {0}; /* the model's input rows; the retrieval rows, when kept */
     rows r = {0};
     prle_conformal conf, *c = NULL;
     label_score score = {0};
@@ -328,6 +355,8 @@ int cmd_predict(int argc, char **argv)
     int err, rc = CLI_OK;
     if ((err = prle_run_folder_open(&rf, dir)) < 0)
         goto fail;
+    /* the retrieval rows name the neighbour term's training rows in explanations */
+    bool keep_x = k > 0 && prle_run_folder_neighbour_k(rf) > 0;
     const prle_dataset *ds = prle_run_folder_dataset(rf);
     bool pairs = prle_dataset_n_texts(ds) > 1;
     if (level) {
@@ -357,7 +386,7 @@ int cmd_predict(int argc, char **argv)
             goto done;
         }
         r = (rows){.n = 1, .text = &text, .text2 = pairs ? &text2 : NULL};
-        if ((err = prle_run_folder_encode(&z, rf, r.text, r.text2, 1)) < 0)
+        if ((err = encode(&z, &xr, rf, &r, keep_x, "--text")) < 0)
             goto fail;
     } else if (input) {
         /* a chunk of rows at a time, read as it is needed: memory follows the chunk */
@@ -373,19 +402,18 @@ int cmd_predict(int argc, char **argv)
                        .text = (const char *const *)in.text,
                        .text2 = (const char *const *)in.text2,
                        .label = in.has_labels ? in.label : NULL};
-            if ((in.n && (err = prle_run_folder_encode(&z, rf, r.text, r.text2, in.n)) < 0) ||
-                (err = emit(rf, &z, &r, c, k, fmt, &score)) < 0)
+            if ((in.n && (err = encode(&z, &xr, rf, &r, keep_x, input)) < 0) ||
+                (err = emit(rf, &z, xr.data ? &xr : NULL, &r, c, k, fmt, &score)) < 0)
                 goto fail;
             prle_matrix_dispose(&z);
+            prle_matrix_dispose(&xr);
             if (!in.n)
                 break;
         }
         goto done;
     } else if (npy) {
-        prle_matrix x = {0};
-        if ((err = prle_npy_load(&x, npy)) == 0)
-            err = prle_run_folder_map(&z, rf, &x, npy);
-        prle_matrix_dispose(&x);
+        if ((err = prle_npy_load(&xr, npy)) == 0)
+            err = prle_run_folder_map(&z, rf, &xr, npy);
         if (err < 0)
             goto fail;
         if (!(blank = calloc(z.rows ? z.rows : 1, sizeof *blank))) {
@@ -405,7 +433,7 @@ int cmd_predict(int argc, char **argv)
                    .from_split = true,
                    .split = sp};
     }
-    if ((err = emit(rf, &z, &r, c, k, fmt, &score)) < 0)
+    if ((err = emit(rf, &z, xr.data ? &xr : NULL, &r, c, k, fmt, &score)) < 0)
         goto fail;
     goto done;
 fail:
@@ -416,6 +444,7 @@ done:
         print_score(&score, c);
     free(blank);
     prle_matrix_dispose(&z);
+    prle_matrix_dispose(&xr);
     prle_run_input_dispose(&in);
     prle_run_input_close(stream);
     prle_run_folder_free(rf);

@@ -255,4 +255,14 @@ void cli_print_explained(FILE *out, const char *title, const prle_explained *e,
                 "  each local prediction is %.2f x its expert + %.2f x %.4f, the nearest training "
                 "rows' prediction\n",
                 1 - e->neighbour_weight, e->neighbour_weight, e->neighbour_prediction);
+    if (e->neighbour_weight > 0 && e->neighbour_rows) {
+        size_t shown = e->n_neighbour_rows < 10 ? e->n_neighbour_rows : 10;
+        fputs("  those rows, nearest first (train row, label):", out);
+        for (size_t i = 0; i < shown; i++)
+            fprintf(out, "%s %zu (%.4g)", i ? "," : "", e->neighbour_rows[i],
+                    e->neighbour_labels[i]);
+        if (shown < e->n_neighbour_rows)
+            fprintf(out, " and %zu more", e->n_neighbour_rows - shown);
+        fputc('\n', out);
+    }
 }

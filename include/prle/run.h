@@ -311,8 +311,9 @@ PRLE_API int prle_run_folder_value(prle_matrix *out, const prle_run_folder *rf, 
 
 /**
  * Maps retrieval embeddings of new rows, made elsewhere (the seed's LLM caches, an
- * `encoder_type: npy` run's own encoder), through the run's kernel into `out` (n, D).
- * `what` names them in messages (e.g. the .npy path). PRLE_ESHAPE when their width is not the
+ * `encoder_type: npy` run's own encoder), through the run's kernel into `out`, the model's
+ * input rows (n, prle_model_in_dim: D, and the neighbour term's column when the run kept one,
+ * docs/run-folder.md). `what` names them in messages (e.g. the .npy path). PRLE_ESHAPE when their width is not the
  * kernel's input width, PRLE_EINVAL naming the first non-finite value's row and column.
  */
 PRLE_API int prle_run_folder_map(prle_matrix *out, const prle_run_folder *rf, const prle_matrix *x,
@@ -321,13 +322,30 @@ PRLE_API int prle_run_folder_map(prle_matrix *out, const prle_run_folder *rf, co
 /**
  * Encodes `n` new inputs as training did (the config's encoder with the state fitted on the
  * run's train texts, encoder.safetensors, or fitted again on them where a folder of an older
- * prle lacks it; joined texts or pair features, normalisation) and maps them through the kernel
- * into `out` (n, D). `text2` is required for datasets of pairs and ignored otherwise.
- * PRLE_EINVAL for encoder_type npy (no texts to encode) or a missing second text.
- * Not thread-safe (the encoder is built on first use).
+ * prle lacks it; joined texts or pair features, normalisation) and maps them as
+ * prle_run_folder_map does into `out` (n, prle_model_in_dim). `text2` is required for datasets
+ * of pairs and ignored otherwise. PRLE_EINVAL for encoder_type npy (no texts to encode) or a
+ * missing second text. Not thread-safe (the encoder is built on first use).
  */
 PRLE_API int prle_run_folder_encode(prle_matrix *out, prle_run_folder *rf, const char *const *text,
                                     const char *const *text2, size_t n);
+
+/** The retrieval rows (n, H) of prle_run_folder_encode, before the kernel: what
+ *  prle_run_folder_map and prle_run_folder_neighbours take. Errors as it. */
+PRLE_API int prle_run_folder_embed(prle_matrix *out, prle_run_folder *rf, const char *const *text,
+                                   const char *const *text2, size_t n);
+
+/** How many training rows the run's neighbour term averages (0: the run kept none). */
+PRLE_API size_t prle_run_folder_neighbour_k(const prle_run_folder *rf);
+
+/**
+ * rows (n, k) = the run's training rows whose labels the neighbour term averages for each
+ * retrieval row of x (n, H), nearest first, and `labels` (n, k; may be NULL) those labels
+ * (from neighbours.safetensors: a folder without its data has them too). PRLE_EINVAL when the
+ * run kept no term, PRLE_ESHAPE, PRLE_ENOMEM.
+ */
+PRLE_API int prle_run_folder_neighbours(size_t *rows, float *labels, const prle_run_folder *rf,
+                                        const prle_matrix *x);
 
 /** Rows read for prediction (prle predict --input). Dispose with prle_run_input_dispose. */
 typedef struct prle_run_input {
@@ -427,6 +445,10 @@ typedef struct prle_explained {
                                   prediction is (1 - lambda) E_p + lambda times ... */
     float neighbour_prediction; /**< ... the nearest training rows' prediction (the row's last
                                      column; NaN without the term) */
+    const size_t *neighbour_rows; /**< those training rows, nearest first (borrowed; NULL when
+                                       not looked up: prle_run_folder_neighbours) */
+    const float *neighbour_labels; /**< their labels (borrowed, with neighbour_rows) */
+    size_t n_neighbour_rows;
 } prle_explained;
 
 /** Fills e's neighbour fields for row `z` (prle_model_in_dim floats) of model m. */

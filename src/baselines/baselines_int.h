@@ -41,8 +41,9 @@ int prle__knn_adopt(prle_knn **out, prle_matrix *xs, const float *y, const prle_
  *  scaler (d = 0 when it does not standardise) and params. */
 void prle__knn_parts(const prle_matrix **xs, const float **y, const prle__scaler **sc,
                      const prle_knn_params **params, const prle_knn *m);
-/** The width of the rows the kNN was fitted on. */
+/** The width and the number of the rows the kNN was fitted on. */
 size_t prle__knn_in_dim(const prle_knn *m);
+size_t prle__knn_in_rows(const prle_knn *m);
 /** Sets the k (1 .. rows) and weights predict uses. */
 void prle__knn_set(prle_knn *m, size_t k, prle_knn_weights weights);
 /** Predictions from neighbour lists (m, k_max) using the first k and `weights`. */

@@ -144,6 +144,11 @@ size_t prle__knn_in_dim(const prle_knn *m)
     return m->x.cols;
 }
 
+size_t prle__knn_in_rows(const prle_knn *m)
+{
+    return m->x.rows;
+}
+
 void prle__knn_set(prle_knn *m, size_t k, prle_knn_weights weights)
 {
     m->params.k = k;

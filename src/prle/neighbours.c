@@ -16,6 +16,11 @@ const size_t prle__nb_ks[PRLE__NB_NK] = {5, 10, 20, 50};
 #define NB_FORMAT "prle-neighbours"
 #define NB_VERSION "1"
 
+size_t prle__nb_train_row(size_t i, size_t n_kept, size_t n_train)
+{
+    return n_kept >= n_train ? i : (size_t)((double)i * (double)n_train / (double)n_kept);
+}
+
 void prle__nb_search_dispose(prle__nb_search *s)
 {
     if (!s)
@@ -46,7 +51,7 @@ int prle__nb_search_run(prle__nb_search *out, const prle_matrix *xtr, const floa
             goto done;
         }
         for (size_t i = 0; i < nfit; i++) {
-            size_t r = (size_t)((double)i * (double)ntr / (double)nfit);
+            size_t r = prle__nb_train_row(i, nfit, ntr);
             memcpy(prle_matrix_row(&xs, i), prle_matrix_row(xtr, r), xtr->cols * sizeof(float));
             ys[i] = ytr[r];
         }
@@ -146,21 +151,60 @@ prle_knn *prle__nb_take(prle__nb_search *s, const prle__nb_choice *c)
     return k;
 }
 
-int prle__nb_column(float *col, const prle_knn *knn, const prle_matrix *x, int nt)
+size_t prle__nb_k(const prle_knn *knn)
 {
     const prle_matrix *xs;
     const float *y;
     const prle__scaler *sc;
     const prle_knn_params *kp;
     prle__knn_parts(&xs, &y, &sc, &kp, knn);
-    size_t n = x->rows, k = kp->k;
-    if (n == 0)
-        return 0;
-    size_t *idx = malloc(n * k * sizeof *idx);
-    double *dist = malloc(n * k * sizeof *dist);
-    int err = !idx || !dist ? prle__error_nomem("neighbours") : 0;
-    if (err == 0 && (err = prle__knn_neighbors(idx, dist, knn, x, k, nt)) == 0)
-        prle__knn_combine(col, knn, idx, dist, n, k, k, kp->weights);
+    return kp->k;
+}
+
+/* The k nearest kept rows of each row of x: idx, dist (n, k) malloc'd. */
+static int search(size_t **idx, double **dist, const prle_knn *knn, const prle_matrix *x, int nt)
+{
+    size_t n = x->rows, k = prle__nb_k(knn);
+    *idx = malloc((n ? n : 1) * k * sizeof **idx);
+    *dist = malloc((n ? n : 1) * k * sizeof **dist);
+    if (!*idx || !*dist)
+        return prle__error_nomem("neighbours");
+    return n ? prle__knn_neighbors(*idx, *dist, knn, x, k, nt) : 0;
+}
+
+int prle__nb_column(float *col, const prle_knn *knn, const prle_matrix *x, int nt)
+{
+    size_t *idx = NULL, k = prle__nb_k(knn);
+    double *dist = NULL;
+    int err = search(&idx, &dist, knn, x, nt);
+    const prle_matrix *xs;
+    const float *y;
+    const prle__scaler *sc;
+    const prle_knn_params *kp;
+    prle__knn_parts(&xs, &y, &sc, &kp, knn);
+    if (err == 0 && x->rows)
+        prle__knn_combine(col, knn, idx, dist, x->rows, k, k, kp->weights);
+    free(idx);
+    free(dist);
+    return err;
+}
+
+int prle__nb_rows(size_t *rows, float *labels, const prle_knn *knn, const prle_matrix *x,
+                  size_t n_train, int nt)
+{
+    size_t *idx = NULL, k = prle__nb_k(knn), kept = prle__knn_in_rows(knn);
+    double *dist = NULL;
+    const prle_matrix *xs;
+    const float *y;
+    const prle__scaler *sc;
+    const prle_knn_params *kp;
+    prle__knn_parts(&xs, &y, &sc, &kp, knn);
+    int err = search(&idx, &dist, knn, x, nt);
+    for (size_t i = 0; err == 0 && i < x->rows * k; i++) {
+        rows[i] = prle__nb_train_row(idx[i], kept, n_train);
+        if (labels)
+            labels[i] = y[idx[i]];
+    }
     free(idx);
     free(dist);
     return err;

@@ -71,6 +71,19 @@ int prle__nb_choose(prle__nb_choice *out, const prle__nb_search *s, const float 
 /** The chosen kNN taken out of the search (k and weights set), to be the term. */
 prle_knn *prle__nb_take(prle__nb_search *s, const prle__nb_choice *c);
 
+/** The training row of kept row i when n_kept of n_train rows are kept: floor(i n_train /
+ *  n_kept) (evenly spaced; i itself when all are kept). */
+size_t prle__nb_train_row(size_t i, size_t n_kept, size_t n_train);
+
+/** rows (n, k) = the training rows (of n_train, the search's) of the term's k nearest for
+ *  each row of x, nearest first, and their labels (n, k; may be NULL). PRLE_ESHAPE,
+ *  PRLE_ENOMEM. */
+int prle__nb_rows(size_t *rows, float *labels, const prle_knn *knn, const prle_matrix *x,
+                  size_t n_train, int nt);
+
+/** The k the term averages. */
+size_t prle__nb_k(const prle_knn *knn);
+
 /** col (n) = the term's prediction for each row of x. PRLE_ESHAPE, PRLE_ENOMEM. */
 int prle__nb_column(float *col, const prle_knn *knn, const prle_matrix *x, int nt);
 

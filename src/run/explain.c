@@ -103,6 +103,19 @@ cJSON *prle__explain_tree(const prle_explained *e, const prle_explain_input *in,
             err = PRLE_ENOMEM;
         if (err == 0 && nb && (err = prle__json_add_number(nb, "weight", e->neighbour_weight)) == 0)
             err = prle__json_add_float(nb, "prediction", e->neighbour_prediction);
+        cJSON *rows = NULL;
+        if (err == 0 && nb && e->neighbour_rows &&
+            (err = prle__json_add(nb, "rows", rows = cJSON_CreateArray())) == 0 && !rows)
+            err = PRLE_ENOMEM;
+        for (size_t i = 0; err == 0 && rows && i < e->n_neighbour_rows; i++) {
+            size_t r = e->neighbour_rows[i];
+            cJSON *p;
+            const char *t2 = nt > 1 ? prle_dataset_text(ds, PRLE_SPLIT_TRAIN, r, 1) : NULL;
+            if ((err = prle__json_push_object(&p, rows, "explanations")) == 0 &&
+                (err = prle__json_add_int(p, "index", (int64_t)r)) == 0 &&
+                (err = add_texts(p, prle_dataset_text(ds, PRLE_SPLIT_TRAIN, r, 0), t2)) == 0)
+                err = prle__json_add_float(p, "label", e->neighbour_labels[i]);
+        }
     }
     if (err < 0) {
         cJSON_Delete(o);

@@ -283,6 +283,34 @@ int prle_run_folder_value(prle_matrix *out, const prle_run_folder *rf, prle_spli
 int prle_run_folder_encode(prle_matrix *out, prle_run_folder *rf, const char *const *text,
                            const char *const *text2, size_t n)
 {
+    prle_matrix x = {0}, z = {0};
+    int err = prle_run_folder_embed(&x, rf, text, text2, n);
+    if (err == 0 && (err = prle_kernel_apply(&z, rf->kernel, &x, rf->cfg.train.threads)) == 0)
+        err = model_rows(out, rf, &z, &x);
+    prle_matrix_dispose(&x);
+    return err;
+}
+
+size_t prle_run_folder_neighbour_k(const prle_run_folder *rf)
+{
+    return rf->nb ? prle__nb_k(rf->nb) : 0;
+}
+
+int prle_run_folder_neighbours(size_t *rows, float *labels, const prle_run_folder *rf,
+                               const prle_matrix *x)
+{
+    if (!rf->nb)
+        return prle__error_set(PRLE_EINVAL, "%s: the run kept no neighbour term", rf->dir);
+    if (x->cols != prle__knn_in_dim(rf->nb))
+        return prle__error_set(PRLE_ESHAPE, "neighbours: rows are %zu wide, the run's are %zu",
+                               x->cols, prle__knn_in_dim(rf->nb));
+    return prle__nb_rows(rows, labels, rf->nb, x, prle_dataset_n_rows(rf->ds, PRLE_SPLIT_TRAIN),
+                         rf->cfg.train.threads);
+}
+
+int prle_run_folder_embed(prle_matrix *out, prle_run_folder *rf, const char *const *text,
+                          const char *const *text2, size_t n)
+{
     char path[PRLE__RUN_PATH];
     int err;
     if (!rf->enc) { /* the encoder's state the run kept, else fitted on the train texts again */
@@ -295,14 +323,7 @@ int prle_run_folder_encode(prle_matrix *out, prle_run_folder *rf, const char *co
         if (err < 0)
             return err;
     }
-    prle_matrix x = {0};
-    if ((err = prle__run_encode(&x, rf->enc, &rf->cfg, rf->ds, text, text2, n)) < 0)
-        return err;
-    prle_matrix z = {0};
-    if ((err = prle_kernel_apply(&z, rf->kernel, &x, rf->cfg.train.threads)) == 0)
-        err = model_rows(out, rf, &z, &x);
-    prle_matrix_dispose(&x);
-    return err;
+    return prle__run_encode(out, rf->enc, &rf->cfg, rf->ds, text, text2, n);
 }
 
 int prle_run_eval(prle_run_metrics *out, const prle_run_folder *rf, unsigned split_mask, bool write)

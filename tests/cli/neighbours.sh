@@ -104,6 +104,33 @@ assert len({r["neighbours"]["weight"] for r in rows}) == 1
 m = json.load(open("runs/directions/metrics.json"))["neighbours"]
 assert rows[0]["neighbours"]["weight"] == m["weight"], (rows[0]["neighbours"], m)
 EOF
+# on new inputs (here their embeddings) the explanation names the k training rows, with the
+# labels of train.csv, whose prediction it is (between their smallest and largest label; their
+# mean with uniform weights)
+check explain_rows 0 "$prle" predict $run --embeddings emb/test_embeds.npy --explain 2 --format json
+cp "$tmp/out" explained_rows.jsonl
+check explain_rows_labels 0 "$py" - <<'EOF'
+import csv, json
+train = [float(r["label"]) for r in csv.DictReader(open("train.csv"))]
+m = json.load(open("runs/directions/metrics.json"))["neighbours"]
+rows = [json.loads(l) for l in open("explained_rows.jsonl")]
+assert len(rows) == 200
+for r in rows:
+    nb = r["neighbours"]
+    assert len(nb["rows"]) == m["k"], nb
+    labels = [x["label"] for x in nb["rows"]]
+    for x in nb["rows"]:
+        assert 0 <= x["index"] < 800 and abs(x["label"] - train[x["index"]]) < 1e-5, x
+    assert min(labels) - 1e-4 <= nb["prediction"] <= max(labels) + 1e-4, nb
+    if m["weights"] == "uniform":
+        assert abs(sum(labels) / len(labels) - nb["prediction"]) < 1e-4, nb
+split = [json.loads(l) for l in open("explained.jsonl")]  # --split: the term, not its rows
+assert all("rows" not in r["neighbours"] for r in split)
+assert all(abs(a["neighbours"]["prediction"] - b["neighbours"]["prediction"]) < 1e-4
+           for a, b in zip(rows, split))
+EOF
+check explain_rows_text 0 "$prle" predict $run --embeddings emb/test_embeds.npy --explain 2
+matches explain_rows_text out "^  those rows, nearest first \(train row, label\): [0-9]+ \(-?[0-9.e+-]+\)"
 check explain_text 0 "$prle" predict $run --split test --explain 2
 matches explain_text out "^  each local prediction is 0\.[0-9]{2} x its expert \+ [01]\.[0-9]{2} x -?[0-9.]+, the nearest training rows' prediction$"
 
