@@ -41,8 +41,8 @@ typedef struct explained_rows {
     prle_explain_item *items;
     float *rest, *rest_weight;
     size_t kk;
-    size_t *nb_rows;   /* (n, k) the neighbour term's training rows, or NULL */
-    float *nb_labels;  /* (n, k) their labels */
+    size_t *nb_rows;  /* (n, k) the neighbour term's training rows, or NULL */
+    float *nb_labels; /* (n, k) their labels */
 } explained_rows;
 
 static int explain_rows(prle_run_folder *rf, const prle_matrix *z, const rows *r,

@@ -313,8 +313,9 @@ PRLE_API int prle_run_folder_value(prle_matrix *out, const prle_run_folder *rf, 
  * Maps retrieval embeddings of new rows, made elsewhere (the seed's LLM caches, an
  * `encoder_type: npy` run's own encoder), through the run's kernel into `out`, the model's
  * input rows (n, prle_model_in_dim: D, and the neighbour term's column when the run kept one,
- * docs/run-folder.md). `what` names them in messages (e.g. the .npy path). PRLE_ESHAPE when their width is not the
- * kernel's input width, PRLE_EINVAL naming the first non-finite value's row and column.
+ * docs/run-folder.md). `what` names them in messages (e.g. the .npy path). PRLE_ESHAPE when their
+ * width is not the kernel's input width, PRLE_EINVAL naming the first non-finite value's row and
+ * column.
  */
 PRLE_API int prle_run_folder_map(prle_matrix *out, const prle_run_folder *rf, const prle_matrix *x,
                                  const char *what);
@@ -438,15 +439,15 @@ typedef struct prle_explained {
     float prediction;         /**< yhat, raw scale */
     prle_explain_item *items; /**< the k prototypes with the largest weight W_p */
     size_t n_items;
-    size_t rest_count;       /**< the other P - n_items prototypes */
-    double rest_weight;      /**< their summed weight */
-    float rest_contribution; /**< their summed contribution: sum(items) + rest = prediction */
-    double neighbour_weight; /**< lambda of the neighbour term, 0 without one: every local
-                                  prediction is (1 - lambda) E_p + lambda times ... */
-    float neighbour_prediction; /**< ... the nearest training rows' prediction (the row's last
-                                     column; NaN without the term) */
-    const size_t *neighbour_rows; /**< those training rows, nearest first (borrowed; NULL when
-                                       not looked up: prle_run_folder_neighbours) */
+    size_t rest_count;             /**< the other P - n_items prototypes */
+    double rest_weight;            /**< their summed weight */
+    float rest_contribution;       /**< their summed contribution: sum(items) + rest = prediction */
+    double neighbour_weight;       /**< lambda of the neighbour term, 0 without one: every local
+                                        prediction is (1 - lambda) E_p + lambda times ... */
+    float neighbour_prediction;    /**< ... the nearest training rows' prediction (the row's last
+                                        column; NaN without the term) */
+    const size_t *neighbour_rows;  /**< those training rows, nearest first (borrowed; NULL when
+                                        not looked up: prle_run_folder_neighbours) */
     const float *neighbour_labels; /**< their labels (borrowed, with neighbour_rows) */
     size_t n_neighbour_rows;
 } prle_explained;

@@ -109,6 +109,13 @@ _SIGNATURES = {
         (ctypes.c_int, [ctypes.POINTER(Matrix), ctypes.c_void_p,
                         ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_char_p),
                         ctypes.c_size_t]),
+    "prle_run_folder_embed":
+        (ctypes.c_int, [ctypes.POINTER(Matrix), ctypes.c_void_p,
+                        ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_char_p),
+                        ctypes.c_size_t]),
+    "prle_run_folder_neighbour_k": (ctypes.c_size_t, [ctypes.c_void_p]),
+    "prle_run_folder_neighbours":
+        (ctypes.c_int, [c_size_p, c_float_p, ctypes.c_void_p, ctypes.POINTER(Matrix)]),
     "prle_run_folder_dataset": (ctypes.c_void_p, [ctypes.c_void_p]),
     "prle_run_folder_has_data": (ctypes.c_bool, [ctypes.c_void_p]),
     "prle_dataset_n_rows": (ctypes.c_size_t, [ctypes.c_void_p, ctypes.c_int]),

@@ -64,10 +64,10 @@ class Run:
     def __exit__(self, *exc):
         self.close()
 
-    def _value(self, texts, texts2, embeddings):
+    def _rows(self, texts, texts2, embeddings):
+        """The retrieval rows of the inputs: the embeddings given, or the texts encoded."""
         if self._rf is None:
             raise ValueError(f"{self.path}: the run is closed")
-        z = _lib.Matrix()
         if (texts is None) == (embeddings is None):
             raise ValueError("give texts or embeddings (one of them)")
         if embeddings is not None:
@@ -75,23 +75,42 @@ class Run:
             if x.ndim != 2:
                 raise ValueError(f"embeddings must be 2-D (rows, {self.n_features_in_}), "
                                  f"got shape {x.shape}")
-            x = _lib.floats(x, "embeddings")
-            m = _lib.view(x)
-            _lib.check(lib.prle_run_folder_map(ctypes.byref(z), self._rf, ctypes.byref(m),
-                                               b"embeddings"))
-        else:
-            if isinstance(texts, str):
-                raise ValueError("texts must be a list of strings, not one string")
-            t1 = [str(t).encode() for t in texts]
-            a1 = (ctypes.c_char_p * max(len(t1), 1))(*t1)
-            a2 = None
-            if texts2 is not None:
-                t2 = [str(t).encode() for t in texts2]
-                if len(t2) != len(t1):
-                    raise ValueError(f"{len(t1)} texts but {len(t2)} second texts")
-                a2 = (ctypes.c_char_p * max(len(t2), 1))(*t2)
-            _lib.check(lib.prle_run_folder_encode(ctypes.byref(z), self._rf, a1, a2, len(t1)))
+            return _lib.floats(x, "embeddings")
+        if isinstance(texts, str):
+            raise ValueError("texts must be a list of strings, not one string")
+        t1 = [str(t).encode() for t in texts]
+        a1 = (ctypes.c_char_p * max(len(t1), 1))(*t1)
+        a2 = None
+        if texts2 is not None:
+            t2 = [str(t).encode() for t in texts2]
+            if len(t2) != len(t1):
+                raise ValueError(f"{len(t1)} texts but {len(t2)} second texts")
+            a2 = (ctypes.c_char_p * max(len(t2), 1))(*t2)
+        x = _lib.Matrix()
+        _lib.check(lib.prle_run_folder_embed(ctypes.byref(x), self._rf, a1, a2, len(t1)))
+        return _lib.owned(x)
+
+    def _value(self, texts, texts2, embeddings):
+        x = self._rows(texts, texts2, embeddings)
+        z = _lib.Matrix()
+        m = _lib.view(x)
+        _lib.check(lib.prle_run_folder_map(ctypes.byref(z), self._rf, ctypes.byref(m),
+                                           b"embeddings" if embeddings is not None else b"texts"))
         return _lib.owned(z)
+
+    def neighbours(self, texts=None, texts2=None, embeddings=None):
+        """The neighbour term's training rows for each input, nearest first, and their labels:
+        two (n, k) arrays (k 0 when the run kept no term; docs/run-folder.md)."""
+        x = self._rows(texts, texts2, embeddings)
+        k = lib.prle_run_folder_neighbour_k(self._rf)
+        rows = np.zeros((x.shape[0], k), dtype=np.uint64)
+        labels = np.zeros((x.shape[0], k), dtype=np.float32)
+        if k and x.shape[0]:
+            m = _lib.view(x)
+            _lib.check(lib.prle_run_folder_neighbours(
+                rows.ctypes.data_as(_lib.c_size_p), _lib.fptr(labels), self._rf,
+                ctypes.byref(m)))
+        return rows.astype(np.int64), labels
 
     def predict(self, texts=None, texts2=None, embeddings=None):
         """Predictions (n,) float64 for n texts (pairs: texts and texts2) or embeddings."""

@@ -1,7 +1,8 @@
 """Python beside the command line on real data: a PRLERegressor fitted on the cached features of
 a `prle run` on STS-B (hashing encoder, 64 wide; defaults otherwise), with the run's seed,
 validation rows and label range, predicts what the run wrote (issue 14: to 1e-6); prle.load_run
-predicts the run's test rows from their texts and from their embeddings.
+predicts the run's test rows from their texts and from their embeddings; on a run that keeps
+the neighbour term, Run.neighbours names the rows `prle predict --explain` names.
 Environment (ctest sets it): PRLE_CLI the prle binary, PRLE_SHARED_DATA, PRLE_TEST_TMP."""
 import csv
 import json
@@ -84,6 +85,47 @@ class RunFolder(unittest.TestCase):
         with self.assertRaises(prle.NotFoundError) as cm:
             prle.load_run(os.path.join(self.dir, "no-such-run"))
         self.assertIn("no-such-run", str(cm.exception))
+        rows, labels = self.folder.neighbours(embeddings=self.x["test"][:3])
+        self.assertEqual(rows.shape, (3, 0) if self.folder.neighbour_weight == 0 else rows.shape)
+
+
+class NeighbourTerm(unittest.TestCase):
+    """A run that keeps the neighbour term (labels set by which of 60 directions a row points
+    in, precomputed embeddings): Run.neighbours names the rows prle predict --explain names."""
+
+    def test_rows_match_the_cli(self):
+        d = os.path.join(os.environ.get("PRLE_TEST_TMP", "/tmp"), "python_neighbours")
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(os.path.join(d, "emb"))
+        rng = np.random.RandomState(12)
+        dirs, value = rng.randn(60, 6), rng.randn(60)
+        for split, n in (("train", 800), ("validation", 200), ("test", 200)):
+            g = rng.randint(0, 60, n)
+            np.save(os.path.join(d, "emb", f"{split}_embeds.npy"),
+                    (dirs[g] + 0.3 * rng.randn(n, 6) + 3).astype(np.float32))
+            with open(os.path.join(d, f"{split}.csv"), "w") as f:
+                f.write("text,label\n")
+                f.writelines(f"row {i},{v:.6f}\n" for i, v in enumerate(value[g] + 0.1 * rng.randn(n)))
+        with open(os.path.join(d, "nb.yaml"), "w") as f:
+            f.write("data:\n  name: directions\n  files: {train: train.csv, validation: "
+                    "validation.csv, test: test.csv}\n  text_fields: [text]\n  label_field: label\n"
+                    "  embedding_cache_dir: emb\nmodel:\n  encoder_type: npy\ntrain:\n  seed: 2\n"
+                    "  output_dir: runs\n")
+        subprocess.run([os.environ["PRLE_CLI"], "-q", "run", "nb.yaml", "--no-analyze",
+                        "--no-report"], cwd=d, check=True, stdout=subprocess.DEVNULL)
+        run = os.path.join(d, "runs", "nb")
+        folder = prle.load_run(run)
+        self.assertGreater(folder.neighbour_weight, 0)
+        x = np.load(os.path.join(d, "emb", "test_embeds.npy"))[:20]
+        rows, labels = folder.neighbours(embeddings=x)
+        out = subprocess.run([os.environ["PRLE_CLI"], "predict", run, "--embeddings",
+                              os.path.join(d, "emb", "test_embeds.npy"), "--explain", "1",
+                              "--format", "json"], check=True, capture_output=True, text=True)
+        cli = [json.loads(line)["neighbours"]["rows"] for line in out.stdout.splitlines()[:20]]
+        self.assertEqual(rows.tolist(), [[r["index"] for r in c] for c in cli])
+        np.testing.assert_array_equal(  # %.9g in the JSON: the same float32
+            labels, np.array([[r["label"] for r in c] for c in cli], dtype=np.float32))
+        np.testing.assert_array_equal(labels, folder.labels("train")[rows])
 
 
 if __name__ == "__main__":
