@@ -151,14 +151,24 @@ prle_knn *prle__nb_take(prle__nb_search *s, const prle__nb_choice *c)
     return k;
 }
 
-size_t prle__nb_k(const prle_knn *knn)
-{
-    const prle_matrix *xs;
+/* The kNN's parts, borrowed. */
+typedef struct parts {
+    const prle_matrix *xs; /* the kept rows, standardised */
     const float *y;
     const prle__scaler *sc;
     const prle_knn_params *kp;
-    prle__knn_parts(&xs, &y, &sc, &kp, knn);
-    return kp->k;
+} parts;
+
+static parts parts_of(const prle_knn *knn)
+{
+    parts p;
+    prle__knn_parts(&p.xs, &p.y, &p.sc, &p.kp, knn);
+    return p;
+}
+
+size_t prle__nb_k(const prle_knn *knn)
+{
+    return parts_of(knn).kp->k;
 }
 
 /* The k nearest kept rows of each row of x: idx, dist (n, k) malloc'd. */
@@ -177,13 +187,8 @@ int prle__nb_column(float *col, const prle_knn *knn, const prle_matrix *x, int n
     size_t *idx = NULL, k = prle__nb_k(knn);
     double *dist = NULL;
     int err = search(&idx, &dist, knn, x, nt);
-    const prle_matrix *xs;
-    const float *y;
-    const prle__scaler *sc;
-    const prle_knn_params *kp;
-    prle__knn_parts(&xs, &y, &sc, &kp, knn);
     if (err == 0 && x->rows)
-        prle__knn_combine(col, knn, idx, dist, x->rows, k, k, kp->weights);
+        prle__knn_combine(col, knn, idx, dist, x->rows, k, k, parts_of(knn).kp->weights);
     free(idx);
     free(dist);
     return err;
@@ -194,11 +199,7 @@ int prle__nb_rows(size_t *rows, float *labels, const prle_knn *knn, const prle_m
 {
     size_t *idx = NULL, k = prle__nb_k(knn), kept = prle__knn_in_rows(knn);
     double *dist = NULL;
-    const prle_matrix *xs;
-    const float *y;
-    const prle__scaler *sc;
-    const prle_knn_params *kp;
-    prle__knn_parts(&xs, &y, &sc, &kp, knn);
+    const float *y = parts_of(knn).y;
     int err = search(&idx, &dist, knn, x, nt);
     for (size_t i = 0; err == 0 && i < x->rows * k; i++) {
         rows[i] = prle__nb_train_row(idx[i], kept, n_train);
@@ -242,11 +243,11 @@ int prle__nb_extend(prle_matrix *out, const prle_knn *knn, const prle_matrix *z,
 int prle__nb_writer(prle_st_writer **out, const prle_knn *knn,
                     const float *const cols[PRLE_N_SPLITS], const size_t n_rows[PRLE_N_SPLITS])
 {
-    const prle_matrix *xs;
-    const float *y;
-    const prle__scaler *sc;
-    const prle_knn_params *kp;
-    prle__knn_parts(&xs, &y, &sc, &kp, knn);
+    parts pa = parts_of(knn);
+    const prle_matrix *xs = pa.xs;
+    const float *y = pa.y;
+    const prle__scaler *sc = pa.sc;
+    const prle_knn_params *kp = pa.kp;
     prle_st_writer *w = NULL;
     char kbuf[32];
     size_t n = xs->rows, h = xs->cols;
