@@ -226,12 +226,24 @@ static int emit(prle_run_folder *rf, const prle_matrix *z, const prle_matrix *xr
         err = PRLE_ENOMEM;
         goto done;
     }
-    if (k > 0 && kn && xr && r->n &&
-        (!(x.nb_rows = malloc(r->n * kn * sizeof *x.nb_rows)) ||
-         !(x.nb_labels = malloc(r->n * kn * sizeof *x.nb_labels)) ||
-         (err = prle_run_folder_neighbours(x.nb_rows, x.nb_labels, rf, xr)) < 0)) {
-        err = err < 0 ? err : PRLE_ENOMEM;
-        goto done;
+    /* the neighbour term's rows: searched for new inputs, as the run kept them for a split */
+    bool kept = r->from_split && r->split != PRLE_SPLIT_TRAIN;
+    if (k > 0 && kn && (xr || kept) && r->n) {
+        if (!(x.nb_rows = malloc(r->n * kn * sizeof *x.nb_rows)) ||
+            !(x.nb_labels = malloc(r->n * kn * sizeof *x.nb_labels))) {
+            err = PRLE_ENOMEM;
+            goto done;
+        }
+        err = xr ? prle_run_folder_neighbours(x.nb_rows, x.nb_labels, rf, xr)
+                 : prle_run_folder_split_neighbours(x.nb_rows, x.nb_labels, rf, r->split);
+        if (err == PRLE_ENOTFOUND && !xr) { /* a folder from before they were kept */
+            prle_error_clear();
+            free(x.nb_rows), free(x.nb_labels);
+            x.nb_rows = NULL, x.nb_labels = NULL;
+            err = 0;
+        }
+        if (err < 0)
+            goto done;
     }
     if (r->n &&
         (err = k > 0 ? prle_model_explain_rows(x.items, x.rest, x.rest_weight, yhat, m, z, x.kk)

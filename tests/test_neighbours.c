@@ -52,10 +52,19 @@ static void test_neighbours__column_matches_sklearn(void)
     search_and_choose(&s, &c);
     prle_knn *knn = prle__nb_take(&s, &c);
     prle_matrix xte = view(nb_x_test, NB_N_TE);
-    float col[NB_N_TE];
-    PT_OK(prle__nb_column(col, knn, &xte, 1));
+    float col[NB_N_TE], lab[NB_N_TE * NB_K];
+    size_t kept[NB_N_TE * NB_K], rows[NB_N_TE * NB_K];
+    PT_OK(prle__nb_column(col, kept, knn, &xte, 1));
     for (size_t i = 0; i < NB_N_TE; i++)
         PT_NEAR(col[i], nb_c_test[i], 1e-5 * fmax(1.0, fabs(nb_c_test[i])));
+    /* the rows averaged: scikit-learn's kneighbors, as training rows with their labels */
+    for (size_t i = 0; i < NB_N_TE * NB_K; i++)
+        PT_EQ_INT(kept[i], nb_kept_test[i]);
+    PT_OK(prle__nb_rows(rows, lab, knn, &xte, NB_N_TR, 2));
+    for (size_t i = 0; i < NB_N_TE * NB_K; i++)
+        PT_CHECK(rows[i] == kept[i] && lab[i] == nb_y_train[kept[i]]);
+    prle__nb_train_rows(rows, NULL, knn, kept, NB_N_TE * NB_K, 3 * NB_N_TR); /* evenly spaced */
+    PT_CHECK(rows[0] == 3 * kept[0] && rows[7] == 3 * kept[7]);
     /* [z | col]: z's rows then the column */
     prle_matrix z = view(nb_x_test, NB_N_TE), out = {0};
     PT_OK(prle__nb_extend(&out, knn, &z, &xte, 2));
@@ -69,15 +78,15 @@ static void test_neighbours__column_matches_sklearn(void)
     prle__nb_search_dispose(&s);
 }
 
-/* The file's bytes after `tamper` (0: none, 1: another format, 2: an extra tensor). */
-static int file_bytes(char **b, size_t *n, const prle_knn *knn, const float *cva, int tamper)
+/* The file's bytes, its validation part (cva, kva), after `tamper` (0: none, 1: another
+ * format, 2: an extra tensor). */
+static int file_bytes(char **b, size_t *n, const prle_knn *knn, float *cva, size_t *kva, int tamper)
 {
     prle_st_writer *w = NULL;
-    const float *cols[PRLE_N_SPLITS] = {NULL, cva, NULL};
-    const size_t rows[PRLE_N_SPLITS] = {0, NB_N_VA, 0};
+    prle__nb_split sp[PRLE_N_SPLITS] = {{0}, {cva, kva, NB_N_VA}, {0}};
     float one = 1;
     size_t sh = 1;
-    int err = prle__nb_writer(&w, knn, cols, rows);
+    int err = prle__nb_writer(&w, knn, sp);
     if (err == 0 && tamper == 1)
         err = prle_st_writer_set_metadata(w, "format", "prle-model");
     if (err == 0 && tamper == 2)
@@ -94,26 +103,28 @@ static void test_neighbours__file_round_trip(void)
     prle__nb_choice c;
     search_and_choose(&s, &c);
     float cva[NB_N_VA], a[NB_N_TE], b[NB_N_TE];
+    size_t kva[NB_N_VA * NB_K];
     prle__nb_search_predict(cva, &s, c.k, c.weights);
     prle_knn *knn = prle__nb_take(&s, &c), *back = NULL;
+    prle_matrix xva = view(nb_x_validation, NB_N_VA);
+    PT_OK(prle__nb_column(NULL, kva, knn, &xva, 2));
     char *bytes = NULL;
     size_t len = 0;
     prle_st_file *f = NULL;
-    float *cols[PRLE_N_SPLITS];
-    size_t rows[PRLE_N_SPLITS];
-    PT_OK(file_bytes(&bytes, &len, knn, cva, 0));
+    prle__nb_split sp[PRLE_N_SPLITS];
+    PT_OK(file_bytes(&bytes, &len, knn, cva, kva, 0));
     PT_OK(prle_st_open_memory(&f, bytes, len, "nb.safetensors"));
-    PT_OK(f ? prle__nb_load_st(&back, cols, rows, f, "nb.safetensors") : -1);
+    PT_OK(f ? prle__nb_load_st(&back, sp, f, "nb.safetensors") : -1);
     prle_matrix xte = view(nb_x_test, NB_N_TE);
     if (back) {
-        PT_OK(prle__nb_column(a, knn, &xte, 2));
-        PT_OK(prle__nb_column(b, back, &xte, 2));
+        PT_OK(prle__nb_column(a, NULL, knn, &xte, 2));
+        PT_OK(prle__nb_column(b, NULL, back, &xte, 2));
         PT_CHECK(memcmp(a, b, sizeof a) == 0); /* the same bits */
-        PT_CHECK(cols[PRLE_SPLIT_TRAIN] == NULL && cols[PRLE_SPLIT_TEST] == NULL);
-        PT_EQ_INT(rows[PRLE_SPLIT_VALIDATION], NB_N_VA);
-        PT_CHECK(cols[1] && memcmp(cols[1], cva, sizeof cva) == 0);
-        for (int i = 0; i < PRLE_N_SPLITS; i++)
-            free(cols[i]);
+        PT_CHECK(sp[PRLE_SPLIT_TRAIN].col == NULL && sp[PRLE_SPLIT_TEST].col == NULL);
+        PT_EQ_INT(sp[PRLE_SPLIT_VALIDATION].n, NB_N_VA);
+        PT_CHECK(sp[1].col && memcmp(sp[1].col, cva, sizeof cva) == 0);
+        PT_CHECK(sp[1].kept && memcmp(sp[1].kept, kva, sizeof kva) == 0);
+        prle__nb_splits_dispose(sp);
     }
     prle_st_free(f);
     free(bytes);
@@ -121,10 +132,10 @@ static void test_neighbours__file_round_trip(void)
     for (int t = 1; t <= 2; t++) {
         prle_knn *bad = NULL;
         bytes = NULL, f = NULL;
-        PT_OK(file_bytes(&bytes, &len, knn, cva, t));
+        PT_OK(file_bytes(&bytes, &len, knn, cva, kva, t));
         PT_OK(prle_st_open_memory(&f, bytes, len, "bad.safetensors"));
         if (f)
-            PT_FAILS(prle__nb_load_st(&bad, cols, rows, f, "bad.safetensors"), PRLE_EFORMAT,
+            PT_FAILS(prle__nb_load_st(&bad, sp, f, "bad.safetensors"), PRLE_EFORMAT,
                      "bad.safetensors");
         PT_CHECK(bad == NULL);
         prle_st_free(f);

@@ -348,6 +348,12 @@ PRLE_API size_t prle_run_folder_neighbour_k(const prle_run_folder *rf);
 PRLE_API int prle_run_folder_neighbours(size_t *rows, float *labels, const prle_run_folder *rf,
                                         const prle_matrix *x);
 
+/** The same for every row of a split, as the run found them (neighbours.safetensors keeps
+ *  those of validation and test): rows and labels (n_split, k). PRLE_ENOTFOUND for another
+ *  split or without the term. */
+PRLE_API int prle_run_folder_split_neighbours(size_t *rows, float *labels,
+                                              const prle_run_folder *rf, prle_split split);
+
 /** Rows read for prediction (prle predict --input). Dispose with prle_run_input_dispose. */
 typedef struct prle_run_input {
     size_t n;

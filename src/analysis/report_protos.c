@@ -151,6 +151,43 @@ done:
     return err;
 }
 
+/* The neighbour term of an explained row (docs/run-folder.md): its weight and prediction, and
+ * the training rows it averages when the file lists them. */
+static void neighbour_rows(FILE *fp, const cJSON *nb)
+{
+    double lam = prle__report_num(nb, "weight"), c = prle__report_num(nb, "prediction");
+    if (!cJSON_IsObject(nb) || !isfinite(lam) || !isfinite(c))
+        return;
+    const cJSON *rows = cJSON_GetObjectItemCaseSensitive(nb, "rows");
+    fprintf(fp,
+            "<p class=\"cap\">Neighbour term: every local prediction above is %.2f \u00d7 its "
+            "expert's + %.2f \u00d7 ",
+            1 - lam, lam);
+    prle__html_num(fp, c, 3);
+    fprintf(fp, ", the prediction of the input's %d nearest training rows%s</p>\n",
+            cJSON_IsArray(rows) ? cJSON_GetArraySize(rows) : 0, cJSON_IsArray(rows) ? ":" : ".");
+    if (!cJSON_IsArray(rows))
+        return;
+    fputs("<table class=\"num ex\"><tr><th class=\"l\">training row</th><th class=\"l\">text"
+          "</th><th>label</th></tr>\n",
+          fp);
+    for (const cJSON *r = rows->child; r; r = r->next) {
+        const char *t2 = prle__report_str(r, "text2");
+        fputs("<tr><td class=\"l nw\">", fp);
+        prle__html_num(fp, prle__report_num(r, "index"), 0);
+        fputs("</td><td class=\"l tx\">", fp);
+        prle__html_text(fp, prle__report_str(r, "text"));
+        if (t2) {
+            fputs(" <span class=\"dim\">/</span> ", fp);
+            prle__html_text(fp, t2);
+        }
+        fputs("</td><td>", fp);
+        prle__html_num(fp, prle__report_num(r, "label"), 2);
+        fputs("</td></tr>\n", fp);
+    }
+    fputs("</table>\n", fp);
+}
+
 static void explained_row(FILE *fp, const prle__report_ctx *ctx, const cJSON *row)
 {
     double label = prle__report_num(row, "label"), pred = prle__report_num(row, "prediction");
@@ -214,7 +251,9 @@ static void explained_row(FILE *fp, const prle__report_ctx *ctx, const cJSON *ro
           "</td><td>",
           fp);
     prle__html_num(fp, pred, 3);
-    fputs("</td></tr>\n</table></div>\n", fp);
+    fputs("</td></tr>\n</table>\n", fp);
+    neighbour_rows(fp, cJSON_GetObjectItemCaseSensitive(row, "neighbours"));
+    fputs("</div>\n", fp);
 }
 
 int prle__report_explanations(FILE *fp, const prle__report_ctx *ctx)

@@ -182,32 +182,41 @@ static int search(size_t **idx, double **dist, const prle_knn *knn, const prle_m
     return n ? prle__knn_neighbors(*idx, *dist, knn, x, k, nt) : 0;
 }
 
-int prle__nb_column(float *col, const prle_knn *knn, const prle_matrix *x, int nt)
+int prle__nb_column(float *col, size_t *kept, const prle_knn *knn, const prle_matrix *x, int nt)
 {
     size_t *idx = NULL, k = prle__nb_k(knn);
     double *dist = NULL;
     int err = search(&idx, &dist, knn, x, nt);
-    if (err == 0 && x->rows)
+    if (err == 0 && x->rows && col)
         prle__knn_combine(col, knn, idx, dist, x->rows, k, k, parts_of(knn).kp->weights);
+    if (err == 0 && kept)
+        memcpy(kept, idx, x->rows * k * sizeof *kept);
     free(idx);
     free(dist);
     return err;
 }
 
+void prle__nb_train_rows(size_t *rows, float *labels, const prle_knn *knn, const size_t *kept,
+                         size_t n_cells, size_t n_train)
+{
+    size_t n_kept = prle__knn_in_rows(knn);
+    const float *y = parts_of(knn).y;
+    for (size_t i = 0; i < n_cells; i++) {
+        rows[i] = prle__nb_train_row(kept[i], n_kept, n_train);
+        if (labels)
+            labels[i] = y[kept[i]];
+    }
+}
+
 int prle__nb_rows(size_t *rows, float *labels, const prle_knn *knn, const prle_matrix *x,
                   size_t n_train, int nt)
 {
-    size_t *idx = NULL, k = prle__nb_k(knn), kept = prle__knn_in_rows(knn);
-    double *dist = NULL;
-    const float *y = parts_of(knn).y;
-    int err = search(&idx, &dist, knn, x, nt);
-    for (size_t i = 0; err == 0 && i < x->rows * k; i++) {
-        rows[i] = prle__nb_train_row(idx[i], kept, n_train);
-        if (labels)
-            labels[i] = y[idx[i]];
-    }
-    free(idx);
-    free(dist);
+    size_t cells = x->rows * prle__nb_k(knn);
+    size_t *kept = malloc((cells ? cells : 1) * sizeof *kept);
+    int err = kept ? prle__nb_column(NULL, kept, knn, x, nt) : prle__error_nomem("neighbours");
+    if (err == 0)
+        prle__nb_train_rows(rows, labels, knn, kept, cells, n_train);
+    free(kept);
     return err;
 }
 
@@ -231,7 +240,7 @@ int prle__nb_extend(prle_matrix *out, const prle_knn *knn, const prle_matrix *z,
         return prle__error_set(PRLE_ESHAPE, "neighbours: %zu input rows for %zu value rows",
                                x->rows, z->rows);
     float *col = malloc((x->rows ? x->rows : 1) * sizeof *col);
-    int err = col ? prle__nb_column(col, knn, x, nt) : prle__error_nomem("neighbours");
+    int err = col ? prle__nb_column(col, NULL, knn, x, nt) : prle__error_nomem("neighbours");
     if (err == 0)
         err = prle__nb_append(out, z, col);
     free(col);
@@ -240,35 +249,61 @@ int prle__nb_extend(prle_matrix *out, const prle_knn *knn, const prle_matrix *z,
 
 /* ---- the file ---------------------------------------------------------------------------- */
 
+void prle__nb_splits_dispose(prle__nb_split s[PRLE_N_SPLITS])
+{
+    for (int i = 0; i < PRLE_N_SPLITS; i++) {
+        free(s[i].col);
+        free(s[i].kept);
+        s[i] = (prle__nb_split){0};
+    }
+}
+
+/* "{split}_neighbours" */
+static void kept_name(char *buf, size_t len, int split)
+{
+    snprintf(buf, len, "%s_neighbours", prle_split_name((prle_split)split));
+}
+
 int prle__nb_writer(prle_st_writer **out, const prle_knn *knn,
-                    const float *const cols[PRLE_N_SPLITS], const size_t n_rows[PRLE_N_SPLITS])
+                    const prle__nb_split s[PRLE_N_SPLITS])
 {
     parts pa = parts_of(knn);
-    const prle_matrix *xs = pa.xs;
-    const float *y = pa.y;
-    const prle__scaler *sc = pa.sc;
-    const prle_knn_params *kp = pa.kp;
     prle_st_writer *w = NULL;
-    char kbuf[32];
-    size_t n = xs->rows, h = xs->cols;
-    snprintf(kbuf, sizeof kbuf, "%zu", kp->k);
+    char kbuf[32], name[64];
+    size_t n = pa.xs->rows, h = pa.xs->cols, k = pa.kp->k;
+    snprintf(kbuf, sizeof kbuf, "%zu", k);
     int err = prle_st_writer_new(&w);
     if (err == 0)
-        err = prle_st_writer_add_matrix(w, "rows", xs);
+        err = prle_st_writer_add_matrix(w, "rows", pa.xs);
     if (err == 0)
-        err = prle_st_writer_add_f32(w, "labels", y, 1, &n);
+        err = prle_st_writer_add_f32(w, "labels", pa.y, 1, &n);
     if (err == 0)
-        err = prle_st_writer_add_f64(w, "scaler.mean", sc->mean, 1, &h);
+        err = prle_st_writer_add_f64(w, "scaler.mean", pa.sc->mean, 1, &h);
     if (err == 0)
-        err = prle_st_writer_add_f64(w, "scaler.scale", sc->scale, 1, &h);
-    for (int s = 0; err == 0 && s < PRLE_N_SPLITS; s++)
-        if (cols[s])
-            err = prle_st_writer_add_f32(w, prle_split_name((prle_split)s), cols[s], 1, &n_rows[s]);
+        err = prle_st_writer_add_f64(w, "scaler.scale", pa.sc->scale, 1, &h);
+    for (int i = 0; err == 0 && i < PRLE_N_SPLITS; i++) {
+        if (!s[i].col)
+            continue;
+        err = prle_st_writer_add_f32(w, prle_split_name((prle_split)i), s[i].col, 1, &s[i].n);
+        if (err == 0 && s[i].kept) {
+            size_t cells = s[i].n * k, shape[2] = {s[i].n, k};
+            int64_t *v = malloc((cells ? cells : 1) * sizeof *v);
+            if (!v) {
+                err = prle__error_nomem("neighbours");
+                break;
+            }
+            for (size_t c = 0; c < cells; c++)
+                v[c] = (int64_t)s[i].kept[c];
+            kept_name(name, sizeof name, i);
+            err = prle_st_writer_add_i64(w, name, v, 2, shape);
+            free(v);
+        }
+    }
     const char *meta[][2] = {
         {"format", NB_FORMAT},
         {"version", NB_VERSION},
         {"k", kbuf},
-        {"weights", kp->weights == PRLE_KNN_DISTANCE ? "distance" : "uniform"},
+        {"weights", pa.kp->weights == PRLE_KNN_DISTANCE ? "distance" : "uniform"},
         {"metric", "cosine"},
     };
     for (size_t i = 0; err == 0 && i < sizeof meta / sizeof *meta; i++)
@@ -300,34 +335,61 @@ static bool all_finite_f(const float *v, size_t n)
     return true;
 }
 
-/* The split columns of the file into cols and n_rows; *n_found counts them. */
-static int read_cols(float *cols[PRLE_N_SPLITS], size_t n_rows[PRLE_N_SPLITS], size_t *n_found,
-                     const prle_st_file *f, const char *path)
+/* The splits' parts of the file into s; *n_found counts their tensors. The kept rows must be
+ * below n_kept. */
+static int read_splits(prle__nb_split s[PRLE_N_SPLITS], size_t *n_found, size_t k, size_t n_kept,
+                       const prle_st_file *f, const char *path)
 {
     int err = 0;
+    char name[64];
     *n_found = 0;
-    for (int s = 0; s < PRLE_N_SPLITS && err == 0; s++) {
-        const char *name = prle_split_name((prle_split)s);
+    for (int i = 0; i < PRLE_N_SPLITS && err == 0; i++) {
+        const char *sname = prle_split_name((prle_split)i);
         prle_st_tensor_info info;
-        if (prle_st_find(&info, f, name) < 0)
+        if (prle_st_find(&info, f, sname) < 0)
             continue;
         size_t n = 0;
-        if ((err = vec_len(&n, f, name, path)) < 0)
+        if ((err = vec_len(&n, f, sname, path)) < 0)
             break;
-        if (!(cols[s] = malloc((n ? n : 1) * sizeof **cols))) {
+        if (!(s[i].col = malloc((n ? n : 1) * sizeof *s[i].col))) {
             err = prle__error_nomem("neighbours");
             break;
         }
-        n_rows[s] = n;
+        s[i].n = n;
         ++*n_found;
-        if ((err = prle_st_read_f32(cols[s], n, f, name)) == 0 && !all_finite_f(cols[s], n))
-            err = prle__error_set(PRLE_EFORMAT, "%s: tensor %s: a non-finite value", path, name);
+        if ((err = prle_st_read_f32(s[i].col, n, f, sname)) == 0 && !all_finite_f(s[i].col, n))
+            err = prle__error_set(PRLE_EFORMAT, "%s: tensor %s: a non-finite value", path, sname);
+        kept_name(name, sizeof name, i);
+        if (err < 0 || prle_st_find(&info, f, name) < 0)
+            continue;
+        if (info.ndim != 2 || info.shape[0] != n || info.shape[1] != k) {
+            err =
+                prle__error_set(PRLE_EFORMAT, "%s: tensor %s is not (%zu, %zu)", path, name, n, k);
+            break;
+        }
+        size_t cells = n * k;
+        int64_t *v = malloc((cells ? cells : 1) * sizeof *v);
+        if (!v || !(s[i].kept = malloc((cells ? cells : 1) * sizeof *s[i].kept))) {
+            free(v);
+            err = prle__error_nomem("neighbours");
+            break;
+        }
+        ++*n_found;
+        if ((err = prle_st_read_i64(v, cells, f, name)) == 0)
+            for (size_t c = 0; c < cells && err == 0; c++) {
+                if (v[c] < 0 || (uint64_t)v[c] >= n_kept)
+                    err = prle__error_set(PRLE_EFORMAT, "%s: tensor %s: row %lld of %zu", path,
+                                          name, (long long)v[c], n_kept);
+                else
+                    s[i].kept[c] = (size_t)v[c];
+            }
+        free(v);
     }
     return err;
 }
 
-int prle__nb_load_st(prle_knn **out, float *cols[PRLE_N_SPLITS], size_t n_rows[PRLE_N_SPLITS],
-                     const prle_st_file *f, const char *path)
+int prle__nb_load_st(prle_knn **out, prle__nb_split s[PRLE_N_SPLITS], const prle_st_file *f,
+                     const char *path)
 {
     prle_matrix xs = {0};
     prle__scaler sc = {0};
@@ -338,8 +400,8 @@ int prle__nb_load_st(prle_knn **out, float *cols[PRLE_N_SPLITS], size_t n_rows[P
     const char *ms = prle_st_metadata_get(f, "metric");
     int err = 0;
     *out = NULL;
-    for (int s = 0; s < PRLE_N_SPLITS; s++)
-        cols[s] = NULL, n_rows[s] = 0;
+    for (int i = 0; i < PRLE_N_SPLITS; i++)
+        s[i] = (prle__nb_split){0};
     char *end = NULL;
     unsigned long long k = ks ? strtoull(ks, &end, 10) : 0;
     if (!fmt || strcmp(fmt, NB_FORMAT) || !ver || strcmp(ver, NB_VERSION) || !ks || !*ks || *end ||
@@ -356,12 +418,12 @@ int prle__nb_load_st(prle_knn **out, float *cols[PRLE_N_SPLITS], size_t n_rows[P
     if ((err = vec_len(&n, f, "labels", path)) < 0 ||
         (err = vec_len(&h, f, "scaler.mean", path)) < 0 ||
         (err = vec_len(&h, f, "scaler.scale", path)) < 0 ||
-        (err = read_cols(cols, n_rows, &n_cols, f, path)) < 0)
+        (k >= 1 && k <= n && (err = read_splits(s, &n_cols, (size_t)k, n, f, path)) < 0))
         goto done;
     if (prle_st_n_tensors(f) != 4 + n_cols) {
         err = prle__error_set(PRLE_EFORMAT,
                               "%s: %zu tensors; a neighbour file has rows, labels, scaler.mean, "
-                              "scaler.scale and a column per split",
+                              "scaler.scale and a column and neighbours per split",
                               path, prle_st_n_tensors(f));
         goto done;
     }
@@ -390,8 +452,7 @@ int prle__nb_load_st(prle_knn **out, float *cols[PRLE_N_SPLITS], size_t n_rows[P
     err = prle__knn_adopt(out, &xs, y, &sc, &kp);
 done:
     if (err < 0)
-        for (int s = 0; s < PRLE_N_SPLITS; s++)
-            free(cols[s]), cols[s] = NULL, n_rows[s] = 0;
+        prle__nb_splits_dispose(s);
     prle_matrix_dispose(&xs);
     prle__scaler_dispose(&sc);
     free(y);

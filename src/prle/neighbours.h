@@ -75,17 +75,23 @@ prle_knn *prle__nb_take(prle__nb_search *s, const prle__nb_choice *c);
  *  n_kept) (evenly spaced; i itself when all are kept). */
 size_t prle__nb_train_row(size_t i, size_t n_kept, size_t n_train);
 
-/** rows (n, k) = the training rows (of n_train, the search's) of the term's k nearest for
- *  each row of x, nearest first, and their labels (n, k; may be NULL). PRLE_ESHAPE,
- *  PRLE_ENOMEM. */
-int prle__nb_rows(size_t *rows, float *labels, const prle_knn *knn, const prle_matrix *x,
-                  size_t n_train, int nt);
-
 /** The k the term averages. */
 size_t prle__nb_k(const prle_knn *knn);
 
-/** col (n) = the term's prediction for each row of x. PRLE_ESHAPE, PRLE_ENOMEM. */
-int prle__nb_column(float *col, const prle_knn *knn, const prle_matrix *x, int nt);
+/** For each row of x, col (n) the term's prediction and kept (n, k) the kept rows (indices
+ *  into the kNN's rows) it averages, nearest first; either may be NULL. PRLE_ESHAPE,
+ *  PRLE_ENOMEM. */
+int prle__nb_column(float *col, size_t *kept, const prle_knn *knn, const prle_matrix *x, int nt);
+
+/** rows and labels (n_cells each; labels may be NULL) of the kept rows `kept`: their training
+ *  rows (of n_train, the search's) and labels. */
+void prle__nb_train_rows(size_t *rows, float *labels, const prle_knn *knn, const size_t *kept,
+                         size_t n_cells, size_t n_train);
+
+/** prle__nb_column's kept rows of x as training rows and labels (n, k). PRLE_ESHAPE,
+ *  PRLE_ENOMEM. */
+int prle__nb_rows(size_t *rows, float *labels, const prle_knn *knn, const prle_matrix *x,
+                  size_t n_train, int nt);
 
 /** out (n, D + 1) = [z | col], newly allocated. PRLE_ENOMEM. */
 int prle__nb_append(prle_matrix *out, const prle_matrix *z, const float *col);
@@ -94,21 +100,32 @@ int prle__nb_append(prle_matrix *out, const prle_matrix *z, const float *col);
 int prle__nb_extend(prle_matrix *out, const prle_knn *knn, const prle_matrix *z,
                     const prle_matrix *x, int nt);
 
+/** One split's part of the term's file: its rows' column and their neighbours. */
+typedef struct prle__nb_split {
+    float *col;   /* (n), or NULL: none kept */
+    size_t *kept; /* (n, k) the kept rows each averages, nearest first, or NULL */
+    size_t n;
+} prle__nb_split;
+
+/** Frees what prle__nb_load_st read into s and zeroes it. */
+void prle__nb_splits_dispose(prle__nb_split s[PRLE_N_SPLITS]);
+
 /**
  * The term's safetensors: "rows" (n, H) the kept training rows standardised, "labels" (n),
- * "scaler.mean" and "scaler.scale" (H) f64, and for each split s with cols[s] not NULL a
- * tensor named after it (prle_split_name) of n_rows[s]: that split's column. A run folder
- * predicts its validation and test splits from these, as it does from value/, without the
- * embedding cache (which another run's seed may have rebuilt) or the data. Metadata
+ * "scaler.mean" and "scaler.scale" (H) f64, and for each split s with s[i].col a tensor named
+ * after it (prle_split_name) of s[i].n, that split's column, and with s[i].kept
+ * "{split}_neighbours" (s[i].n, k) i64, the kept rows each averages. A run folder predicts and
+ * explains its validation and test splits from these, as it predicts them from value/, without
+ * the embedding cache (which another run's seed may have rebuilt) or the data. Metadata
  * "format": "prle-neighbours", "version": "1", "k", "weights" (uniform or distance),
  * "metric": "cosine".
  */
 int prle__nb_writer(prle_st_writer **out, const prle_knn *knn,
-                    const float *const cols[PRLE_N_SPLITS], const size_t n_rows[PRLE_N_SPLITS]);
+                    const prle__nb_split s[PRLE_N_SPLITS]);
 
-/** Reads what prle__nb_writer wrote; cols[s] (malloc'd, NULL when absent) and n_rows[s].
- *  PRLE_EFORMAT naming `path`, PRLE_ENOMEM. */
-int prle__nb_load_st(prle_knn **out, float *cols[PRLE_N_SPLITS], size_t n_rows[PRLE_N_SPLITS],
-                     const prle_st_file *f, const char *path);
+/** Reads what prle__nb_writer wrote, the splits' parts into s (malloc'd; dispose with
+ *  prle__nb_splits_dispose). PRLE_EFORMAT naming `path`, PRLE_ENOMEM. */
+int prle__nb_load_st(prle_knn **out, prle__nb_split s[PRLE_N_SPLITS], const prle_st_file *f,
+                     const char *path);
 
 #endif

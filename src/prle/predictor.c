@@ -290,14 +290,13 @@ int prle_predictor_explain_rows(prle_explain_item *items, float *rest, float *yh
 static int layer_bytes(char **out, size_t *len, const prle_predictor *p, int layer)
 {
     prle_st_writer *w = NULL;
-    const float *cols[PRLE_N_SPLITS] = {0};
-    const size_t n_rows[PRLE_N_SPLITS] = {0};
+    const prle__nb_split none[PRLE_N_SPLITS] = {{0}};
     *out = NULL, *len = 0;
     if (layer == 2 && !p->nb)
         return 0;
     int err = layer == 0   ? prle__kernel_writer(&w, p->kernel)
               : layer == 1 ? prle__model_writer(&w, p->model)
-                           : prle__nb_writer(&w, p->nb, cols, n_rows);
+                           : prle__nb_writer(&w, p->nb, none);
     if (err == 0)
         err = prle__st_writer_bytes(out, len, w);
     prle_st_writer_free(w);
@@ -434,13 +433,11 @@ int prle_predictor_load_memory(prle_predictor **out, const void *data, size_t si
         goto done;
     }
     if (nl) {
-        float *cols[PRLE_N_SPLITS];
-        size_t n_rows[PRLE_N_SPLITS];
+        prle__nb_split splits[PRLE_N_SPLITS];
         if ((err = prle_st_open_memory(&nf, nd, (size_t)nl, path)) < 0 ||
-            (err = prle__nb_load_st(&p->nb, cols, n_rows, nf, path)) < 0)
+            (err = prle__nb_load_st(&p->nb, splits, nf, path)) < 0)
             goto done;
-        for (int s = 0; s < PRLE_N_SPLITS; s++)
-            free(cols[s]); /* a predictor keeps no split columns */
+        prle__nb_splits_dispose(splits); /* a predictor keeps no split parts */
         if (prle__knn_in_dim(p->nb) != prle_kernel_in_dim(p->kernel)) {
             err = prle__error_set(PRLE_EFORMAT,
                                   "%s: the neighbour rows are %zu wide, the kernel takes %zu", path,

@@ -143,6 +143,11 @@ int prle__write_explanations_json(const char *path, const prle__stage2_view *v, 
         size_t r = pick[i];
         if ((err = prle_explain_row(&e, v->model, prle_matrix_row(v->z_test, r), k)) < 0)
             goto done;
+        if (v->nb_rows_test) {
+            e.neighbour_rows = v->nb_rows_test + r * v->nb_k;
+            e.neighbour_labels = v->nb_labels_test + r * v->nb_k;
+            e.n_neighbour_rows = v->nb_k;
+        }
         prle_explain_input in = {
             .index = r,
             .text = prle_dataset_text(ds, PRLE_SPLIT_TEST, r, 0),

@@ -11,23 +11,42 @@ void prle__nb_stage_dispose(prle__nb_stage *s)
 {
     for (int i = 0; i < PRLE_N_SPLITS; i++)
         prle_matrix_dispose(&s->own[i]);
+    free(s->test_rows);
+    free(s->test_labels);
     *s = (prle__nb_stage){0};
 }
 
-/* The term kept: weight into the model files, the file of its rows, the rows with the column. */
+/* The term kept: weight into the model files, the file of its rows, the rows with the column,
+ * and the test rows' neighbours as training rows for explanations_test.json. */
 static int keep(prle__nb_stage *out, prle__nb_search *srch, prle_model *fit, prle_model **m,
                 const prle__kernel_stage *ks, const char *dir, int nt)
 {
     char path[PRLE__RUN_PATH];
     const prle_matrix *zv = &ks->z[PRLE_SPLIT_VALIDATION], *zt = &ks->z[PRLE_SPLIT_TEST];
+    size_t nva = zv->rows, nte = zt->rows, k = out->choice.k;
     prle_knn *knn = NULL;
     prle_st_writer *w = NULL;
-    float *cva = malloc((zv->rows ? zv->rows : 1) * sizeof *cva);
-    float *cte = malloc((zt->rows ? zt->rows : 1) * sizeof *cte);
-    int err = cva && cte ? 0 : prle__error_nomem("neighbours");
-    if (err < 0)
+    prle__nb_split sp[PRLE_N_SPLITS] = {{0}};
+    sp[PRLE_SPLIT_VALIDATION] = (prle__nb_split){malloc((nva ? nva : 1) * sizeof(float)),
+                                                 malloc((nva ? nva : 1) * k * sizeof(size_t)), nva};
+    sp[PRLE_SPLIT_TEST] = (prle__nb_split){malloc((nte ? nte : 1) * sizeof(float)),
+                                           malloc((nte ? nte : 1) * k * sizeof(size_t)), nte};
+    out->k = k;
+    out->test_rows = malloc((nte ? nte : 1) * k * sizeof *out->test_rows);
+    out->test_labels = malloc((nte ? nte : 1) * k * sizeof *out->test_labels);
+    int err = 0;
+    for (int i = PRLE_SPLIT_VALIDATION; i < PRLE_N_SPLITS; i++)
+        if (!sp[i].col || !sp[i].kept)
+            err = prle__error_nomem("neighbours");
+    if (err < 0 || !out->test_rows || !out->test_labels) {
+        err = prle__error_nomem("neighbours");
         goto done;
-    prle__nb_search_predict(cva, srch, out->choice.k, out->choice.weights);
+    }
+    /* validation: the search's lists, whose first k are the k nearest */
+    prle__nb_search_predict(sp[PRLE_SPLIT_VALIDATION].col, srch, k, out->choice.weights);
+    for (size_t r = 0; r < nva; r++)
+        memcpy(sp[PRLE_SPLIT_VALIDATION].kept + r * k, srch->idx + r * srch->kmax,
+               k * sizeof(size_t));
     knn = prle__nb_take(srch, &out->choice);
     prle_model_free(*m);
     *m = NULL;
@@ -35,23 +54,23 @@ static int keep(prle__nb_stage *out, prle__nb_search *srch, prle_model *fit, prl
     if ((err = prle_model_set_neighbour_weight(fit, out->choice.lambda)) < 0 ||
         (err = prle__path_join(path, sizeof path, dir, "model.safetensors")) < 0 ||
         (err = prle_model_save(fit, path)) < 0 || (err = prle_model_load(m, path)) < 0 ||
-        (err = prle__nb_column(cte, knn, &ks->x[PRLE_SPLIT_TEST], nt)) < 0)
-        goto done;
-    const float *cols[PRLE_N_SPLITS] = {NULL, cva, cte};
-    const size_t n_rows[PRLE_N_SPLITS] = {0, zv->rows, zt->rows};
-    if ((err = prle__nb_writer(&w, knn, cols, n_rows)) < 0 ||
+        (err = prle__nb_column(sp[PRLE_SPLIT_TEST].col, sp[PRLE_SPLIT_TEST].kept, knn,
+                               &ks->x[PRLE_SPLIT_TEST], nt)) < 0 ||
+        (err = prle__nb_writer(&w, knn, sp)) < 0 ||
         (err = prle__path_join(path, sizeof path, dir, PRLE__RUN_NEIGHBOURS)) < 0 ||
         (err = prle_st_writer_save(w, path)) < 0 ||
-        (err = prle__nb_append(&out->own[PRLE_SPLIT_VALIDATION], zv, cva)) < 0 ||
-        (err = prle__nb_append(&out->own[PRLE_SPLIT_TEST], zt, cte)) < 0)
+        (err = prle__nb_append(&out->own[PRLE_SPLIT_VALIDATION], zv,
+                               sp[PRLE_SPLIT_VALIDATION].col)) < 0 ||
+        (err = prle__nb_append(&out->own[PRLE_SPLIT_TEST], zt, sp[PRLE_SPLIT_TEST].col)) < 0)
         goto done;
+    prle__nb_train_rows(out->test_rows, out->test_labels, knn, sp[PRLE_SPLIT_TEST].kept, nte * k,
+                        ks->x[PRLE_SPLIT_TRAIN].rows);
     out->in[PRLE_SPLIT_VALIDATION] = &out->own[PRLE_SPLIT_VALIDATION];
     out->in[PRLE_SPLIT_TEST] = &out->own[PRLE_SPLIT_TEST];
 done:
     prle_st_writer_free(w);
     prle_knn_free(knn);
-    free(cva);
-    free(cte);
+    prle__nb_splits_dispose(sp);
     return err;
 }
 

@@ -18,11 +18,10 @@ struct prle_run_folder {
     prle_dataset *ds;
     prle_kernel *kernel;
     prle_model *model;
-    prle_encoder *enc;            /* built on first prle_run_folder_encode */
-    bool detached;                /* the data files are gone: ds is what dataset.json keeps */
-    prle_knn *nb;                 /* the neighbour term's kNN, when the model has one */
-    float *nb_col[PRLE_N_SPLITS]; /* its column of each split's rows (n_nb_col), or NULL */
-    size_t n_nb_col[PRLE_N_SPLITS];
+    prle_encoder *enc; /* built on first prle_run_folder_encode */
+    bool detached;     /* the data files are gone: ds is what dataset.json keeps */
+    prle_knn *nb;      /* the neighbour term's kNN, when the model has one */
+    prle__nb_split nb_split[PRLE_N_SPLITS]; /* its column and neighbours of a split's rows */
 };
 
 void prle_run_folder_free(prle_run_folder *rf)
@@ -36,8 +35,7 @@ void prle_run_folder_free(prle_run_folder *rf)
     prle_model_free(rf->model);
     prle_encoder_free(rf->enc);
     prle_knn_free(rf->nb);
-    for (int s = 0; s < PRLE_N_SPLITS; s++)
-        free(rf->nb_col[s]);
+    prle__nb_splits_dispose(rf->nb_split);
     free(rf);
 }
 
@@ -60,7 +58,7 @@ static int load_neighbours(prle_run_folder *rf, char *path, size_t len)
     prle_st_file *f = NULL;
     int err = need(path, len, rf->dir, PRLE__RUN_NEIGHBOURS, "prle run, where the term gains,");
     if (err == 0 && (err = prle_st_open(&f, path)) == 0)
-        err = prle__nb_load_st(&rf->nb, rf->nb_col, rf->n_nb_col, f, path);
+        err = prle__nb_load_st(&rf->nb, rf->nb_split, f, path);
     prle_st_free(f);
     if (err == 0 && prle__knn_in_dim(rf->nb) != prle_kernel_in_dim(rf->kernel))
         err = prle__error_set(PRLE_EFORMAT,
@@ -270,8 +268,8 @@ int prle_run_folder_value(prle_matrix *out, const prle_run_folder *rf, prle_spli
     if ((err = split_value(rf->nb ? &z : out, rf, split)) < 0 || !rf->nb)
         return err;
     size_t n = prle_dataset_n_rows(rf->ds, split);
-    if (rf->nb_col[split] && rf->n_nb_col[split] == n) /* the column the run kept */
-        err = prle__nb_append(out, &z, rf->nb_col[split]);
+    if (rf->nb_split[split].col && rf->nb_split[split].n == n) /* the column the run kept */
+        err = prle__nb_append(out, &z, rf->nb_split[split].col);
     else if ((err = need_data(rf, "the neighbour column of a split")) == 0 &&
              (err = prle__load_embeddings(&x, &rf->cfg, rf->ds, split)) == 0)
         err = prle__nb_extend(out, rf->nb, &z, &x, rf->cfg.train.threads);
@@ -306,6 +304,21 @@ int prle_run_folder_neighbours(size_t *rows, float *labels, const prle_run_folde
                                x->cols, prle__knn_in_dim(rf->nb));
     return prle__nb_rows(rows, labels, rf->nb, x, prle_dataset_n_rows(rf->ds, PRLE_SPLIT_TRAIN),
                          rf->cfg.train.threads);
+}
+
+int prle_run_folder_split_neighbours(size_t *rows, float *labels, const prle_run_folder *rf,
+                                     prle_split split)
+{
+    const prle__nb_split *s = rf->nb ? &rf->nb_split[split] : NULL;
+    size_t n = prle_dataset_n_rows(rf->ds, split);
+    if (!s || !s->kept || s->n != n)
+        return prle__error_set(
+            PRLE_ENOTFOUND, "%s: the run kept no neighbour rows of its %s split (%s)", rf->dir,
+            prle_split_name(split),
+            rf->nb ? "it keeps those of validation and test" : "it kept no neighbour term");
+    prle__nb_train_rows(rows, labels, rf->nb, s->kept, n * prle__nb_k(rf->nb),
+                        prle_dataset_n_rows(rf->ds, PRLE_SPLIT_TRAIN));
+    return 0;
 }
 
 int prle_run_folder_embed(prle_matrix *out, prle_run_folder *rf, const char *const *text,

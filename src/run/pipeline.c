@@ -237,6 +237,9 @@ static int run_stage2(stage2 *s2)
         .w_test = w_test,
         .e_test = e_test,
         .n_test = ks->z[PRLE_SPLIT_TEST].rows,
+        .nb_rows_test = nbs.test_rows,
+        .nb_labels_test = nbs.test_labels,
+        .nb_k = nbs.k,
     };
     if ((err = prle__path_join(path, sizeof path, s2->dir, "prototypes.json")) < 0 ||
         (err = prle__write_prototypes_json(path, &v)) < 0)

@@ -161,6 +161,8 @@ typedef struct prle__nb_stage {
     prle_matrix own[PRLE_N_SPLITS];       /* validation and test rows with the column, when on */
     const prle_matrix *in[PRLE_N_SPLITS]; /* the model's input rows of each split */
     prle__nb_choice choice;               /* choice.on: the term was kept */
+    size_t k, *test_rows;                 /* the test rows' k neighbours, training rows */
+    float *test_labels;                   /* and their labels (n_test, k), when kept */
     bool searched;                        /* the validation rows were searched */
 } prle__nb_stage;
 

@@ -17,6 +17,9 @@ typedef struct prle__stage2_view {
     const float *y_test;          /* (n_test) */
     const float *w_test, *e_test; /* (n_test, P) weights and local predictions */
     size_t n_test;
+    const size_t *nb_rows_test;  /* (n_test, nb_k) the neighbour term's training rows, or NULL */
+    const float *nb_labels_test; /* (n_test, nb_k) their labels */
+    size_t nb_k;
 } prle__stage2_view;
 
 /** prototypes.json (docs/run-folder.md). */

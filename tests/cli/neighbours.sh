@@ -68,6 +68,9 @@ assert 0.01 <= m["validation_mse_gain"] < 1, m
 EOF
 check report 0 "$prle" report $run
 contains report $run/report.html "Neighbour term (model.neighbours): every prototype"
+contains report_rows $run/report.html "Neighbour term: every local prediction above is"
+check explain_train 0 "$prle" predict $run --split train --explain 1 --format json
+lacks explain_train out '"rows"' # the run keeps no rows of its training split
 
 # prle eval: the numbers of metrics.json
 cp "$run/metrics.json" metrics_run.json
@@ -124,10 +127,17 @@ for r in rows:
     assert min(labels) - 1e-4 <= nb["prediction"] <= max(labels) + 1e-4, nb
     if m["weights"] == "uniform":
         assert abs(sum(labels) / len(labels) - nb["prediction"]) < 1e-4, nb
-split = [json.loads(l) for l in open("explained.jsonl")]  # --split: the term, not its rows
-assert all("rows" not in r["neighbours"] for r in split)
-assert all(abs(a["neighbours"]["prediction"] - b["neighbours"]["prediction"]) < 1e-4
-           for a, b in zip(rows, split))
+# --split names the rows the run kept for its test split: the same as those of the embeddings
+split = [json.loads(l) for l in open("explained.jsonl")]
+for a, b in zip(rows, split):
+    assert abs(a["neighbours"]["prediction"] - b["neighbours"]["prediction"]) < 1e-4
+    assert [x["index"] for x in a["neighbours"]["rows"]] == \
+        [x["index"] for x in b["neighbours"]["rows"]], (a["neighbours"], b["neighbours"])
+# explanations_test.json too
+ex = json.load(open("runs/directions/explanations_test.json"))["rows"]
+assert ex and all(len(r["neighbours"]["rows"]) == m["k"] for r in ex)
+for r in ex:
+    assert r["neighbours"]["rows"] == split[r["index"]]["neighbours"]["rows"], r["index"]
 EOF
 check explain_rows_text 0 "$prle" predict $run --embeddings emb/test_embeds.npy --explain 2
 matches explain_rows_text out "^  those rows, nearest first \(train row, label\): [0-9]+ \(-?[0-9.e+-]+\)"

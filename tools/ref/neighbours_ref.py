@@ -15,7 +15,7 @@ the MSE of (1 - lambda) p + lambda c on validation; the lowest MSE wins (ties: t
 that order), and the term is on when that MSE is at most 0.99 times p's and below it by two
 standard errors of the rows' paired differences of squared errors. Writes the data, p, the
 choice (k, weights, lambda, the two MSEs, that standard error) and the chosen kNN's test
-predictions.
+predictions and neighbours (kneighbors: the training rows, nearest first).
 
 usage: /usr/bin/python3 tools/ref/neighbours_ref.py > tests/neighbours_ref.h"""
 import numpy as np
@@ -84,4 +84,6 @@ print(f"#define NB_MSE_PRLE {mse_p:.17g}")
 print(f"#define NB_GAIN_SE {se:.17g}")
 print(f"#define NB_ON {int(e <= 0.99 * mse_p and mse_p - e >= 2 * se)}")
 print(arr("nb_c_test", m.predict(x64["test"])))
+kept = m[-1].kneighbors(m[0].transform(x64["test"]), return_distance=False)
+print(f"static const size_t nb_kept_test[{kept.size}] = {{{', '.join(str(v) for v in kept.ravel())}}};")
 print("#endif")
