@@ -151,6 +151,17 @@ done:
     return err;
 }
 
+/* A training row's text, and its second text for pairs, escaped. */
+static void pair_text(FILE *fp, const cJSON *o)
+{
+    const char *t2 = prle__report_str(o, "text2");
+    prle__html_text(fp, prle__report_str(o, "text"));
+    if (t2) {
+        fputs(" <span class=\"dim\">/</span> ", fp);
+        prle__html_text(fp, t2);
+    }
+}
+
 /* The neighbour term of an explained row (docs/run-folder.md): its weight and prediction, and
  * the training rows it averages when the file lists them. */
 static void neighbour_rows(FILE *fp, const cJSON *nb)
@@ -172,15 +183,10 @@ static void neighbour_rows(FILE *fp, const cJSON *nb)
           "</th><th>label</th></tr>\n",
           fp);
     for (const cJSON *r = rows->child; r; r = r->next) {
-        const char *t2 = prle__report_str(r, "text2");
         fputs("<tr><td class=\"l nw\">", fp);
         prle__html_num(fp, prle__report_num(r, "index"), 0);
         fputs("</td><td class=\"l tx\">", fp);
-        prle__html_text(fp, prle__report_str(r, "text"));
-        if (t2) {
-            fputs(" <span class=\"dim\">/</span> ", fp);
-            prle__html_text(fp, t2);
-        }
+        pair_text(fp, r);
         fputs("</td><td>", fp);
         prle__html_num(fp, prle__report_num(r, "label"), 2);
         fputs("</td></tr>\n", fp);
@@ -215,17 +221,12 @@ static void explained_row(FILE *fp, const prle__report_ctx *ctx, const cJSON *ro
     }
     for (const cJSON *p = cJSON_IsArray(ps) ? ps->child : NULL; p; p = p->next) {
         double w = prle__report_num(p, "weight");
-        const char *t2 = prle__report_str(p, "text2");
         fputs("<tr><td class=\"l nw\">#", fp);
         prle__html_num(fp, prle__report_num(p, "slot"), 0);
         fputs(" <span class=\"dim\">row ", fp);
         prle__html_num(fp, prle__report_num(p, "index"), 0);
         fputs("</span></td><td class=\"l tx\">", fp);
-        prle__html_text(fp, prle__report_str(p, "text"));
-        if (t2) {
-            fputs(" <span class=\"dim\">/</span> ", fp);
-            prle__html_text(fp, t2);
-        }
+        pair_text(fp, p);
         fputs("</td><td>", fp);
         prle__html_num(fp, prle__report_num(p, "label"), 2);
         fprintf(fp, "</td><td class=\"nw\"><span class=\"wb\" style=\"width:%.0fpx\"></span>",
