@@ -86,7 +86,7 @@ static int file_bytes(char **b, size_t *n, const prle_knn *knn, float *cva, size
     prle__nb_split sp[PRLE_N_SPLITS] = {{0}, {cva, kva, NB_N_VA}, {0}};
     float one = 1;
     size_t sh = 1;
-    int err = prle__nb_writer(&w, knn, sp);
+    int err = prle__nb_writer(&w, knn, sp, 3 * NB_N_TR);
     if (err == 0 && tamper == 1)
         err = prle_st_writer_set_metadata(w, "format", "prle-model");
     if (err == 0 && tamper == 2)
@@ -114,7 +114,9 @@ static void test_neighbours__file_round_trip(void)
     prle__nb_split sp[PRLE_N_SPLITS];
     PT_OK(file_bytes(&bytes, &len, knn, cva, kva, 0));
     PT_OK(prle_st_open_memory(&f, bytes, len, "nb.safetensors"));
-    PT_OK(f ? prle__nb_load_st(&back, sp, f, "nb.safetensors") : -1);
+    size_t n_train = 0;
+    PT_OK(f ? prle__nb_load_st(&back, sp, &n_train, f, "nb.safetensors") : -1);
+    PT_EQ_INT(n_train, 3 * NB_N_TR);
     prle_matrix xte = view(nb_x_test, NB_N_TE);
     if (back) {
         PT_OK(prle__nb_column(a, NULL, knn, &xte, 2));
@@ -135,7 +137,7 @@ static void test_neighbours__file_round_trip(void)
         PT_OK(file_bytes(&bytes, &len, knn, cva, kva, t));
         PT_OK(prle_st_open_memory(&f, bytes, len, "bad.safetensors"));
         if (f)
-            PT_FAILS(prle__nb_load_st(&bad, sp, f, "bad.safetensors"), PRLE_EFORMAT,
+            PT_FAILS(prle__nb_load_st(&bad, sp, &n_train, f, "bad.safetensors"), PRLE_EFORMAT,
                      "bad.safetensors");
         PT_CHECK(bad == NULL);
         prle_st_free(f);

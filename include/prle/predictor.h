@@ -89,6 +89,17 @@ PRLE_API int prle_predictor_explain_rows(prle_explain_item *items, float *rest, 
 
 /** The width of the rows the predictor was fitted on, and its number of prototypes. */
 PRLE_API size_t prle_predictor_in_dim(const prle_predictor *p);
+
+/** How many training rows the neighbour term averages (0: the fit kept none). */
+PRLE_API size_t prle_predictor_neighbour_k(const prle_predictor *p);
+
+/**
+ * rows (n, k) = for each row of x (n, H), the rows of the fit's x whose labels the neighbour
+ * term averages, nearest first, and `labels` (n, k; may be NULL) those labels. PRLE_EINVAL
+ * when the fit kept no term, PRLE_ESHAPE, PRLE_ENOMEM.
+ */
+PRLE_API int prle_predictor_neighbours(size_t *rows, float *labels, const prle_predictor *p,
+                                       const prle_matrix *x);
 PRLE_API size_t prle_predictor_n_prototypes(const prle_predictor *p);
 
 /** The prototypes' rows of the fit's x (P entries, slot order) into `rows`. */

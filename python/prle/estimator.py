@@ -243,6 +243,21 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self, "prototype_rows_")
         _lib.check(lib.prle_predictor_save(self._handle.ptr, str(path).encode()))
 
+    def neighbour_rows(self, X):
+        """The neighbour term's training rows for each row of X (rows of the X given to fit,
+        nearest first) and their labels: two (n, k) arrays, k 0 when the fit kept no term
+        (neighbour_weight_ 0)."""
+        x = self._rows(X)
+        k = lib.prle_predictor_neighbour_k(self._handle.ptr)
+        rows = np.zeros((x.shape[0], k), dtype=np.uint64)
+        labels = np.zeros((x.shape[0], k), dtype=np.float32)
+        if k and x.shape[0]:
+            m = _lib.view(x)
+            _lib.check(lib.prle_predictor_neighbours(
+                rows.ctypes.data_as(_lib.c_size_p), _lib.fptr(labels), self._handle.ptr,
+                ctypes.byref(m)))
+        return rows.astype(np.int64), labels
+
     @classmethod
     def load(cls, path):
         """A fitted estimator from a predictor file (save, or prle_predictor_save in C). Its

@@ -98,7 +98,7 @@ class Run:
                                            b"embeddings" if embeddings is not None else b"texts"))
         return _lib.owned(z)
 
-    def neighbours(self, texts=None, texts2=None, embeddings=None):
+    def neighbour_rows(self, texts=None, texts2=None, embeddings=None):
         """The neighbour term's training rows for each input, nearest first, and their labels:
         two (n, k) arrays (k 0 when the run kept no term; docs/run-folder.md)."""
         x = self._rows(texts, texts2, embeddings)

@@ -265,13 +265,14 @@ static void kept_name(char *buf, size_t len, int split)
 }
 
 int prle__nb_writer(prle_st_writer **out, const prle_knn *knn,
-                    const prle__nb_split s[PRLE_N_SPLITS])
+                    const prle__nb_split s[PRLE_N_SPLITS], size_t n_train)
 {
     parts pa = parts_of(knn);
     prle_st_writer *w = NULL;
-    char kbuf[32], name[64];
+    char kbuf[32], nbuf[32], name[64];
     size_t n = pa.xs->rows, h = pa.xs->cols, k = pa.kp->k;
     snprintf(kbuf, sizeof kbuf, "%zu", k);
+    snprintf(nbuf, sizeof nbuf, "%zu", n_train);
     int err = prle_st_writer_new(&w);
     if (err == 0)
         err = prle_st_writer_add_matrix(w, "rows", pa.xs);
@@ -305,6 +306,7 @@ int prle__nb_writer(prle_st_writer **out, const prle_knn *knn,
         {"k", kbuf},
         {"weights", pa.kp->weights == PRLE_KNN_DISTANCE ? "distance" : "uniform"},
         {"metric", "cosine"},
+        {"n_train", nbuf},
     };
     for (size_t i = 0; err == 0 && i < sizeof meta / sizeof *meta; i++)
         err = prle_st_writer_set_metadata(w, meta[i][0], meta[i][1]);
@@ -388,8 +390,8 @@ static int read_splits(prle__nb_split s[PRLE_N_SPLITS], size_t *n_found, size_t 
     return err;
 }
 
-int prle__nb_load_st(prle_knn **out, prle__nb_split s[PRLE_N_SPLITS], const prle_st_file *f,
-                     const char *path)
+int prle__nb_load_st(prle_knn **out, prle__nb_split s[PRLE_N_SPLITS], size_t *n_train,
+                     const prle_st_file *f, const char *path)
 {
     prle_matrix xs = {0};
     prle__scaler sc = {0};
@@ -397,7 +399,7 @@ int prle__nb_load_st(prle_knn **out, prle__nb_split s[PRLE_N_SPLITS], const prle
     size_t n_cols = 0;
     const char *fmt = prle_st_metadata_get(f, "format"), *ver = prle_st_metadata_get(f, "version");
     const char *ks = prle_st_metadata_get(f, "k"), *ws = prle_st_metadata_get(f, "weights");
-    const char *ms = prle_st_metadata_get(f, "metric");
+    const char *ms = prle_st_metadata_get(f, "metric"), *ns = prle_st_metadata_get(f, "n_train");
     int err = 0;
     *out = NULL;
     for (int i = 0; i < PRLE_N_SPLITS; i++)
@@ -445,6 +447,16 @@ int prle__nb_load_st(prle_knn **out, prle__nb_split s[PRLE_N_SPLITS], const prle
                               !finite ? "a non-finite value or scale" : "k outside 1 .. rows");
         goto done;
     }
+    char *nend = NULL;
+    unsigned long long ntr = ns ? strtoull(ns, &nend, 10) : n;
+    if (ns && (!*ns || *nend || *ns == '-' || ntr < n)) {
+        err = prle__error_set(PRLE_EFORMAT,
+                              "%s: metadata n_train \"%s\" is not a count of at "
+                              "least the %zu rows kept",
+                              path, ns, n);
+        goto done;
+    }
+    *n_train = (size_t)ntr;
     prle_knn_params kp = prle_knn_default_params();
     kp.metric = PRLE_KNN_COSINE;
     kp.k = (size_t)k;

@@ -118,14 +118,15 @@ void prle__nb_splits_dispose(prle__nb_split s[PRLE_N_SPLITS]);
  * explains its validation and test splits from these, as it predicts them from value/, without
  * the embedding cache (which another run's seed may have rebuilt) or the data. Metadata
  * "format": "prle-neighbours", "version": "1", "k", "weights" (uniform or distance),
- * "metric": "cosine".
+ * "metric": "cosine", "n_train" (the training rows the kept ones were taken from).
  */
 int prle__nb_writer(prle_st_writer **out, const prle_knn *knn,
-                    const prle__nb_split s[PRLE_N_SPLITS]);
+                    const prle__nb_split s[PRLE_N_SPLITS], size_t n_train);
 
 /** Reads what prle__nb_writer wrote, the splits' parts into s (malloc'd; dispose with
- *  prle__nb_splits_dispose). PRLE_EFORMAT naming `path`, PRLE_ENOMEM. */
-int prle__nb_load_st(prle_knn **out, prle__nb_split s[PRLE_N_SPLITS], const prle_st_file *f,
-                     const char *path);
+ *  prle__nb_splits_dispose) and n_train (the kept rows' count where the file lacks it).
+ *  PRLE_EFORMAT naming `path`, PRLE_ENOMEM. */
+int prle__nb_load_st(prle_knn **out, prle__nb_split s[PRLE_N_SPLITS], size_t *n_train,
+                     const prle_st_file *f, const char *path);
 
 #endif

@@ -29,8 +29,9 @@ static const char MAGIC_V1[8] = {'P', 'R', 'L', 'E', 'P', 'R', 'D', '1'};
 struct prle_predictor {
     prle_kernel *kernel;
     prle_model *model;
-    prle_knn *nb; /* the neighbour term's kNN (neighbours.h), when the model has one */
-    size_t *rows; /* training-subset row -> the caller's row (NULL: the identity) */
+    prle_knn *nb;      /* the neighbour term's kNN (neighbours.h), when the model has one */
+    size_t nb_n_train; /* the training rows its kept rows come from */
+    size_t *rows;      /* training-subset row -> the caller's row (NULL: the identity) */
     size_t n_rows;
 };
 
@@ -48,6 +49,30 @@ void prle_predictor_free(prle_predictor *p)
 size_t prle_predictor_in_dim(const prle_predictor *p)
 {
     return p ? prle_kernel_in_dim(p->kernel) : 0;
+}
+
+size_t prle_predictor_neighbour_k(const prle_predictor *p)
+{
+    return p && p->nb ? prle__nb_k(p->nb) : 0;
+}
+
+int prle_predictor_neighbours(size_t *rows, float *labels, const prle_predictor *p,
+                              const prle_matrix *x)
+{
+    if (!p || !x || !rows)
+        return prle__error_set(PRLE_EINVAL, "predictor: NULL argument");
+    if (!p->nb)
+        return prle__error_set(PRLE_EINVAL, "predictor: the fit kept no neighbour term");
+    if (x->cols != prle_kernel_in_dim(p->kernel))
+        return prle__error_set(PRLE_ESHAPE, "predictor: rows are %zu wide, the fit's were %zu",
+                               x->cols, prle_kernel_in_dim(p->kernel));
+    int err = prle__check_finite(x, "predictor: rows");
+    if (err == 0)
+        err = prle__nb_rows(rows, labels, p->nb, x, p->nb_n_train,
+                            prle_model_get_params(p->model)->n_threads);
+    for (size_t i = 0; err == 0 && p->rows && i < x->rows * prle__nb_k(p->nb); i++)
+        rows[i] = p->rows[rows[i]]; /* the caller's rows */
+    return err;
 }
 
 size_t prle_predictor_n_prototypes(const prle_predictor *p)
@@ -120,8 +145,10 @@ static int add_neighbours(prle_predictor *p, const prle_matrix *xt, const float 
         (err = prle__nb_search_run(&s, xt, yt, xv, nt)) < 0 ||
         (err = prle__nb_choose(&c, &s, yv, pva)) < 0 || !c.on)
         goto done;
-    if ((err = prle_model_set_neighbour_weight(p->model, c.lambda)) == 0)
+    if ((err = prle_model_set_neighbour_weight(p->model, c.lambda)) == 0) {
         p->nb = prle__nb_take(&s, &c);
+        p->nb_n_train = xt->rows;
+    }
 done:
     prle__nb_search_dispose(&s);
     free(pva);
@@ -296,7 +323,7 @@ static int layer_bytes(char **out, size_t *len, const prle_predictor *p, int lay
         return 0;
     int err = layer == 0   ? prle__kernel_writer(&w, p->kernel)
               : layer == 1 ? prle__model_writer(&w, p->model)
-                           : prle__nb_writer(&w, p->nb, none);
+                           : prle__nb_writer(&w, p->nb, none, p->nb_n_train);
     if (err == 0)
         err = prle__st_writer_bytes(out, len, w);
     prle_st_writer_free(w);
@@ -435,7 +462,7 @@ int prle_predictor_load_memory(prle_predictor **out, const void *data, size_t si
     if (nl) {
         prle__nb_split splits[PRLE_N_SPLITS];
         if ((err = prle_st_open_memory(&nf, nd, (size_t)nl, path)) < 0 ||
-            (err = prle__nb_load_st(&p->nb, splits, nf, path)) < 0)
+            (err = prle__nb_load_st(&p->nb, splits, &p->nb_n_train, nf, path)) < 0)
             goto done;
         prle__nb_splits_dispose(splits); /* a predictor keeps no split parts */
         if (prle__knn_in_dim(p->nb) != prle_kernel_in_dim(p->kernel)) {

@@ -56,7 +56,7 @@ static int keep(prle__nb_stage *out, prle__nb_search *srch, prle_model *fit, prl
         (err = prle_model_save(fit, path)) < 0 || (err = prle_model_load(m, path)) < 0 ||
         (err = prle__nb_column(sp[PRLE_SPLIT_TEST].col, sp[PRLE_SPLIT_TEST].kept, knn,
                                &ks->x[PRLE_SPLIT_TEST], nt)) < 0 ||
-        (err = prle__nb_writer(&w, knn, sp)) < 0 ||
+        (err = prle__nb_writer(&w, knn, sp, ks->x[PRLE_SPLIT_TRAIN].rows)) < 0 ||
         (err = prle__path_join(path, sizeof path, dir, PRLE__RUN_NEIGHBOURS)) < 0 ||
         (err = prle_st_writer_save(w, path)) < 0 ||
         (err = prle__nb_append(&out->own[PRLE_SPLIT_VALIDATION], zv,

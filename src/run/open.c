@@ -22,6 +22,7 @@ struct prle_run_folder {
     bool detached;     /* the data files are gone: ds is what dataset.json keeps */
     prle_knn *nb;      /* the neighbour term's kNN, when the model has one */
     prle__nb_split nb_split[PRLE_N_SPLITS]; /* its column and neighbours of a split's rows */
+    size_t nb_n_train;                      /* the training rows its kept rows come from */
 };
 
 void prle_run_folder_free(prle_run_folder *rf)
@@ -58,7 +59,7 @@ static int load_neighbours(prle_run_folder *rf, char *path, size_t len)
     prle_st_file *f = NULL;
     int err = need(path, len, rf->dir, PRLE__RUN_NEIGHBOURS, "prle run, where the term gains,");
     if (err == 0 && (err = prle_st_open(&f, path)) == 0)
-        err = prle__nb_load_st(&rf->nb, rf->nb_split, f, path);
+        err = prle__nb_load_st(&rf->nb, rf->nb_split, &rf->nb_n_train, f, path);
     prle_st_free(f);
     if (err == 0 && prle__knn_in_dim(rf->nb) != prle_kernel_in_dim(rf->kernel))
         err = prle__error_set(PRLE_EFORMAT,
@@ -302,8 +303,7 @@ int prle_run_folder_neighbours(size_t *rows, float *labels, const prle_run_folde
     if (x->cols != prle__knn_in_dim(rf->nb))
         return prle__error_set(PRLE_ESHAPE, "neighbours: rows are %zu wide, the run's are %zu",
                                x->cols, prle__knn_in_dim(rf->nb));
-    return prle__nb_rows(rows, labels, rf->nb, x, prle_dataset_n_rows(rf->ds, PRLE_SPLIT_TRAIN),
-                         rf->cfg.train.threads);
+    return prle__nb_rows(rows, labels, rf->nb, x, rf->nb_n_train, rf->cfg.train.threads);
 }
 
 int prle_run_folder_split_neighbours(size_t *rows, float *labels, const prle_run_folder *rf,
@@ -316,8 +316,7 @@ int prle_run_folder_split_neighbours(size_t *rows, float *labels, const prle_run
             PRLE_ENOTFOUND, "%s: the run kept no neighbour rows of its %s split (%s)", rf->dir,
             prle_split_name(split),
             rf->nb ? "it keeps those of validation and test" : "it kept no neighbour term");
-    prle__nb_train_rows(rows, labels, rf->nb, s->kept, n * prle__nb_k(rf->nb),
-                        prle_dataset_n_rows(rf->ds, PRLE_SPLIT_TRAIN));
+    prle__nb_train_rows(rows, labels, rf->nb, s->kept, n * prle__nb_k(rf->nb), rf->nb_n_train);
     return 0;
 }
 

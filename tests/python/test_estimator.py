@@ -99,6 +99,15 @@ class Estimator(unittest.TestCase):
         self.assertEqual(back.neighbour_weight_, est.neighbour_weight_)
         e = est.explain(x[800:810], k=2)
         np.testing.assert_allclose(e.contributions.sum(1) + e.rest, p[:10], atol=1e-4)
+        # the rows it averages: rows of the X given to fit, most of the input's own direction
+        rows, labels = est.neighbour_rows(x[800:810])
+        self.assertEqual(rows.shape[0], 10)
+        self.assertGreaterEqual(rows.shape[1], 5)
+        self.assertTrue(np.all((rows >= 0) & (rows < 800)))
+        np.testing.assert_array_equal(labels, y[:800][rows].astype(np.float32))
+        self.assertGreater(np.mean(g[:800][rows] == g[800:810, None]), 0.5)
+        np.testing.assert_array_equal(back.neighbour_rows(x[800:810])[0], rows)
+        self.assertEqual(off.neighbour_rows(x[800:810])[0].shape, (10, 0))
         # a few dozen validation rows cannot tell a small gain from noise: it stays off
         small = prle.PRLERegressor(random_state=2).fit(self.x[:300], self.y[:300])
         self.assertEqual(small.neighbour_weight_, 0)

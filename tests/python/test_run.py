@@ -2,7 +2,7 @@
 a `prle run` on STS-B (hashing encoder, 64 wide; defaults otherwise), with the run's seed,
 validation rows and label range, predicts what the run wrote (issue 14: to 1e-6); prle.load_run
 predicts the run's test rows from their texts and from their embeddings; on a run that keeps
-the neighbour term, Run.neighbours names the rows `prle predict --explain` names.
+the neighbour term, Run.neighbour_rows names the rows `prle predict --explain` names.
 Environment (ctest sets it): PRLE_CLI the prle binary, PRLE_SHARED_DATA, PRLE_TEST_TMP."""
 import csv
 import json
@@ -85,13 +85,13 @@ class RunFolder(unittest.TestCase):
         with self.assertRaises(prle.NotFoundError) as cm:
             prle.load_run(os.path.join(self.dir, "no-such-run"))
         self.assertIn("no-such-run", str(cm.exception))
-        rows, labels = self.folder.neighbours(embeddings=self.x["test"][:3])
+        rows, labels = self.folder.neighbour_rows(embeddings=self.x["test"][:3])
         self.assertEqual(rows.shape, (3, 0) if self.folder.neighbour_weight == 0 else rows.shape)
 
 
 class NeighbourTerm(unittest.TestCase):
     """A run that keeps the neighbour term (labels set by which of 60 directions a row points
-    in, precomputed embeddings): Run.neighbours names the rows prle predict --explain names."""
+    in, precomputed embeddings): Run.neighbour_rows names the rows prle predict --explain names."""
 
     def test_rows_match_the_cli(self):
         d = os.path.join(os.environ.get("PRLE_TEST_TMP", "/tmp"), "python_neighbours")
@@ -117,7 +117,7 @@ class NeighbourTerm(unittest.TestCase):
         folder = prle.load_run(run)
         self.assertGreater(folder.neighbour_weight, 0)
         x = np.load(os.path.join(d, "emb", "test_embeds.npy"))[:20]
-        rows, labels = folder.neighbours(embeddings=x)
+        rows, labels = folder.neighbour_rows(embeddings=x)
         out = subprocess.run([os.environ["PRLE_CLI"], "predict", run, "--embeddings",
                               os.path.join(d, "emb", "test_embeds.npy"), "--explain", "1",
                               "--format", "json"], check=True, capture_output=True, text=True)
