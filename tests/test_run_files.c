@@ -242,7 +242,7 @@ static void test_run_files__knn_reference(void)
     prle_config cfg;
     prle_dataset *ds = load_labels(&cfg, yaml);
     prle_run_reference ref;
-    PT_OK(prle__run_knn_reference(&ref, x, ds, -50, 50, 2));
+    PT_OK(prle__run_knn_reference(&ref, NULL, x, ds, -50, 50, 2));
     PT_CHECK(ref.present && ref.k == KR_K && ref.distance_weights == KR_DISTANCE);
     PT_NEAR(ref.splits[PRLE_SPLIT_VALIDATION].raw.mse, KR_MSE_VALIDATION, 1e-5);
     PT_NEAR(ref.splits[PRLE_SPLIT_VALIDATION].raw.pearson, KR_PEARSON_VALIDATION, 1e-5);
@@ -256,8 +256,9 @@ static void test_run_files__knn_reference(void)
     PT_CHECK(prle_run_metrics_worse_than(&m, &m.knn) && !prle_run_metrics_worse_than_ridge(&m));
     /* fewer than two validation rows: no reference, no error */
     x[PRLE_SPLIT_VALIDATION].rows = 1;
-    PT_OK(prle__run_knn_reference(&ref, x, ds, -50, 50, 2));
-    PT_CHECK(!ref.present);
+    prle__nb_search none;
+    PT_OK(prle__run_knn_reference(&ref, &none, x, ds, -50, 50, 2));
+    PT_CHECK(!ref.present && none.knn == NULL); /* nothing searched: no neighbour term either */
     x[PRLE_SPLIT_VALIDATION].rows = KR_N_VA;
     prle_dataset_free(ds);
     prle_config_dispose(&cfg);

@@ -133,8 +133,9 @@ done:
     return err;
 }
 
-int prle__run_knn_reference_from(prle_run_reference *out, const prle__nb_search *s,
-                                 const float *yva, double label_min, double label_max)
+/* The yardstick from the search s of the validation rows (labels yva). */
+static int reference_from(prle_run_reference *out, const prle__nb_search *s, const float *yva,
+                          double label_min, double label_max)
 {
     prle_run_reference ref = {0};
     size_t nva = s->nq;
@@ -163,20 +164,25 @@ done:
     return err;
 }
 
-int prle__run_knn_reference(prle_run_reference *out, const prle_matrix x[PRLE_N_SPLITS],
-                            const prle_dataset *ds, double label_min, double label_max,
-                            int n_threads)
+int prle__run_knn_reference(prle_run_reference *out, prle__nb_search *search,
+                            const prle_matrix x[PRLE_N_SPLITS], const prle_dataset *ds,
+                            double label_min, double label_max, int n_threads)
 {
     const float *ytr = prle_dataset_labels(ds, PRLE_SPLIT_TRAIN);
     const float *yva = prle_dataset_labels(ds, PRLE_SPLIT_VALIDATION);
     prle__nb_search s = {0};
     memset(out, 0, sizeof *out);
+    if (search)
+        *search = s;
     if (x[PRLE_SPLIT_VALIDATION].rows < 2 || !yva || !ytr || x[PRLE_SPLIT_TRAIN].rows < 2)
         return 0; /* nothing to choose k on: no reference */
     int err =
         prle__nb_search_run(&s, &x[PRLE_SPLIT_TRAIN], ytr, &x[PRLE_SPLIT_VALIDATION], n_threads);
     if (err == 0)
-        err = prle__run_knn_reference_from(out, &s, yva, label_min, label_max);
-    prle__nb_search_dispose(&s);
+        err = reference_from(out, &s, yva, label_min, label_max);
+    if (err == 0 && search)
+        *search = s;
+    else
+        prle__nb_search_dispose(&s);
     return err;
 }

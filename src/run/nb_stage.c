@@ -79,24 +79,17 @@ int prle__nb_stage_run(prle__nb_stage *out, prle_run_reference *knn_ref, prle_mo
                        bool enabled, const char *dir, double label_min, double label_max,
                        int n_threads)
 {
-    const float *ytr = prle_dataset_labels(ds, PRLE_SPLIT_TRAIN);
     const float *yva = prle_dataset_labels(ds, PRLE_SPLIT_VALIDATION);
     const prle_matrix *zv = &ks->z[PRLE_SPLIT_VALIDATION];
     prle__nb_search srch = {0};
     float *pva = NULL;
     int err = 0;
     *out = (prle__nb_stage){0};
-    memset(knn_ref, 0, sizeof *knn_ref);
     for (int s = 0; s < PRLE_N_SPLITS; s++)
         out->in[s] = &ks->z[s];
-    if (zv->rows < 2 || !yva || !ytr || ks->x[PRLE_SPLIT_TRAIN].rows < 2)
-        return 0; /* nothing to choose on */
-    if ((err = prle__nb_search_run(&srch, &ks->x[PRLE_SPLIT_TRAIN], ytr,
-                                   &ks->x[PRLE_SPLIT_VALIDATION], n_threads)) < 0 ||
-        (err = prle__run_knn_reference_from(knn_ref, &srch, yva, label_min, label_max)) < 0)
-        goto done;
-    out->searched = true;
-    if (!enabled)
+    if ((err = prle__run_knn_reference(knn_ref, &srch, ks->x, ds, label_min, label_max,
+                                       n_threads)) < 0 ||
+        !srch.knn || !enabled) /* nothing searched: too few labelled rows */
         goto done;
     if (!(pva = malloc(zv->rows * sizeof *pva))) {
         err = prle__error_nomem("neighbours");

@@ -60,18 +60,15 @@ int prle__run_ridge_reference(prle_run_reference *out, const prle_matrix x[PRLE_
                               int n_threads);
 
 /** The kNN yardstick of metrics.json (src/run/metrics.c): scikit-learn's KNeighborsRegressor
- *  on standardised rows, cosine, fitted on the training rows of the neighbour search `s`
- *  (src/prle/neighbours.h: at most 10,000, evenly spaced), k (5, 10, 20, 50) and weights
- *  (uniform, distance) chosen and scored on its queries, the validation rows (labels yva).
- *  PRLE_ENOMEM. */
-int prle__run_knn_reference_from(prle_run_reference *out, const prle__nb_search *s,
-                                 const float *yva, double label_min, double label_max);
-
-/** The same from the rows x of every split: the search of x[validation] first. Not present
- *  (no error) without at least two labelled validation rows. PRLE_ENOMEM. */
-int prle__run_knn_reference(prle_run_reference *out, const prle_matrix x[PRLE_N_SPLITS],
-                            const prle_dataset *ds, double label_min, double label_max,
-                            int n_threads);
+ *  on standardised rows, cosine, fitted on x[train] (at most 10,000 rows, evenly spaced: the
+ *  neighbour search of src/prle/neighbours.h), k (5, 10, 20, 50) and weights (uniform,
+ *  distance) chosen and scored on validation only. Not present (no error) without at least two
+ *  labelled validation and training rows; then nothing is searched. `search`, when not NULL,
+ *  receives the search of the validation rows (the neighbour term's; zeroed when there is
+ *  none), for the caller to dispose. PRLE_ENOMEM. */
+int prle__run_knn_reference(prle_run_reference *out, prle__nb_search *search,
+                            const prle_matrix x[PRLE_N_SPLITS], const prle_dataset *ds,
+                            double label_min, double label_max, int n_threads);
 
 /** [yhat - half, yhat + half] with both ends clamped to [mn, mx] (no clamping when
  *  mx <= mn): the intervals of prle_conformal_apply. */
@@ -163,7 +160,6 @@ typedef struct prle__nb_stage {
     prle__nb_choice choice;               /* choice.on: the term was kept */
     size_t k, *test_rows;                 /* the test rows' k neighbours, training rows */
     float *test_labels;                   /* and their labels (n_test, k), when kept */
-    bool searched;                        /* the validation rows were searched */
 } prle__nb_stage;
 
 /**
