@@ -247,6 +247,17 @@ int prle__nb_extend(prle_matrix *out, const prle_knn *knn, const prle_matrix *z,
     return err;
 }
 
+int prle__nb_model_rows(prle_matrix *out, const prle_kernel *kernel, const prle_knn *knn,
+                        const prle_matrix *x, int nt)
+{
+    prle_matrix z = {0};
+    int err = prle_kernel_apply(knn ? &z : out, kernel, x, nt);
+    if (err == 0 && knn)
+        err = prle__nb_extend(out, knn, &z, x, nt);
+    prle_matrix_dispose(&z);
+    return err;
+}
+
 /* ---- the file ---------------------------------------------------------------------------- */
 
 void prle__nb_splits_dispose(prle__nb_split s[PRLE_N_SPLITS])

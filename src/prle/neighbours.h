@@ -12,6 +12,7 @@
 
 #include "prle/baselines.h"
 #include "prle/dataset.h"
+#include "prle/kernel.h"
 #include "prle/safetensors.h"
 
 /* Training rows searched at most, evenly spaced beyond: every query is compared with each, so
@@ -99,6 +100,12 @@ int prle__nb_append(prle_matrix *out, const prle_matrix *z, const float *col);
 /** As prle__nb_append with col from prle__nb_column(knn, x); z and x have the same rows. */
 int prle__nb_extend(prle_matrix *out, const prle_knn *knn, const prle_matrix *z,
                     const prle_matrix *x, int nt);
+
+/** The model's input rows (n, prle_model_in_dim) of retrieval rows x (n, H): the kernel's
+ *  value rows, and the term's column when knn is not NULL. Errors of prle_kernel_apply,
+ *  PRLE_ENOMEM. */
+int prle__nb_model_rows(prle_matrix *out, const prle_kernel *kernel, const prle_knn *knn,
+                        const prle_matrix *x, int nt);
 
 /** One split's part of the term's file: its rows' column and their neighbours. */
 typedef struct prle__nb_split {

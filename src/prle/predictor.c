@@ -155,17 +155,6 @@ done:
     return err;
 }
 
-/* The model's input rows for x: the kernel's value rows, and the neighbour column. */
-static int model_rows(prle_matrix *out, const prle_predictor *p, const prle_matrix *x, int nt)
-{
-    prle_matrix z = {0};
-    int err = prle_kernel_apply(p->nb ? &z : out, p->kernel, x, nt);
-    if (err == 0 && p->nb)
-        err = prle__nb_extend(out, p->nb, &z, x, nt);
-    prle_matrix_dispose(&z);
-    return err;
-}
-
 int prle_predictor_fit(prle_predictor **out, const prle_matrix *x, const float *y,
                        const prle_matrix *x_val, const float *y_val,
                        const prle_predictor_params *params)
@@ -264,7 +253,7 @@ int prle_predictor_predict(float *yhat, const prle_predictor *p, const prle_matr
                                x->cols, d);
     prle_matrix z = {0};
     const prle_model_params *mp = prle_model_get_params(p->model);
-    int err = model_rows(&z, p, x, mp->n_threads);
+    int err = prle__nb_model_rows(&z, p->kernel, p->nb, x, mp->n_threads);
     if (err == 0)
         err = prle_model_predict(yhat, NULL, NULL, p->model, &z);
     prle_matrix_dispose(&z);
@@ -281,7 +270,7 @@ size_t prle_predictor_explain(prle_explain_item *items, float *rest, float *yhat
     }
     prle_matrix row = {.data = (float *)x, .rows = 1, .cols = prle_kernel_in_dim(p->kernel)};
     prle_matrix z = {0};
-    if (model_rows(&z, p, &row, 1) < 0)
+    if (prle__nb_model_rows(&z, p->kernel, p->nb, &row, 1) < 0)
         return 0;
     size_t n = prle_model_explain(items, rest, yhat, p->model, z.data, k);
     prle_matrix_dispose(&z);
@@ -303,7 +292,8 @@ int prle_predictor_explain_rows(prle_explain_item *items, float *rest, float *yh
         return prle__error_set(PRLE_ESHAPE, "predictor: rows are %zu wide, the fit's were %zu",
                                x->cols, d);
     prle_matrix z = {0};
-    int err = model_rows(&z, p, x, prle_model_get_params(p->model)->n_threads);
+    int err =
+        prle__nb_model_rows(&z, p->kernel, p->nb, x, prle_model_get_params(p->model)->n_threads);
     if (err == 0 && x->rows)
         err = prle_model_explain_rows(items, rest, NULL, yhat, p->model, &z, k);
     for (size_t i = 0; err == 0 && p->rows && i < x->rows * kk; i++)

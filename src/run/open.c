@@ -69,21 +69,6 @@ static int load_neighbours(prle_run_folder *rf, char *path, size_t len)
     return err;
 }
 
-/* The model's input rows from the value rows z and the retrieval rows x of the same inputs:
- * z itself (moved into *out), or z and the neighbour column. */
-static int model_rows(prle_matrix *out, const prle_run_folder *rf, prle_matrix *z,
-                      const prle_matrix *x)
-{
-    if (!rf->nb) {
-        *out = *z;
-        *z = (prle_matrix){0};
-        return 0;
-    }
-    int err = prle__nb_extend(out, rf->nb, z, x, rf->cfg.train.threads);
-    prle_matrix_dispose(z);
-    return err;
-}
-
 int prle_run_folder_open(prle_run_folder **out, const char *dir)
 {
     char path[PRLE__RUN_PATH];
@@ -217,10 +202,7 @@ int prle_run_folder_map(prle_matrix *out, const prle_run_folder *rf, const prle_
                                name, x->cols, want);
     if ((err = prle__check_finite(x, name)) < 0)
         return err;
-    prle_matrix z = {0};
-    if ((err = prle_kernel_apply(&z, rf->kernel, x, rf->cfg.train.threads)) < 0)
-        return err;
-    return model_rows(out, rf, &z, x);
+    return prle__nb_model_rows(out, rf->kernel, rf->nb, x, rf->cfg.train.threads);
 }
 
 /* The value rows of a split: value/{split}_embeds.npy, or the kernel on its embeddings. */
@@ -282,10 +264,10 @@ int prle_run_folder_value(prle_matrix *out, const prle_run_folder *rf, prle_spli
 int prle_run_folder_encode(prle_matrix *out, prle_run_folder *rf, const char *const *text,
                            const char *const *text2, size_t n)
 {
-    prle_matrix x = {0}, z = {0};
+    prle_matrix x = {0};
     int err = prle_run_folder_embed(&x, rf, text, text2, n);
-    if (err == 0 && (err = prle_kernel_apply(&z, rf->kernel, &x, rf->cfg.train.threads)) == 0)
-        err = model_rows(out, rf, &z, &x);
+    if (err == 0)
+        err = prle__nb_model_rows(out, rf->kernel, rf->nb, &x, rf->cfg.train.threads);
     prle_matrix_dispose(&x);
     return err;
 }
