@@ -1,6 +1,6 @@
 /* The neighbour term of a run (src/prle/neighbours.h): one search of the validation rows for
- * the kNN yardstick and the term's choice, then, where the term is kept, the model saved again
- * with its weight, neighbours.safetensors, and the validation and test rows with the column. */
+ * the kNN yardstick and the term's choice, then, where the term is kept, its weight in the
+ * model, neighbours.safetensors, and the validation and test rows with the column. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,9 +16,9 @@ void prle__nb_stage_dispose(prle__nb_stage *s)
     *s = (prle__nb_stage){0};
 }
 
-/* The term kept: weight into the model files, the file of its rows, the rows with the column,
+/* The term kept: its weight into the model, the file of its rows, the rows with the column,
  * and the test rows' neighbours as training rows for explanations_test.json. */
-static int keep(prle__nb_stage *out, prle__nb_search *srch, prle_model *fit, prle_model **m,
+static int keep(prle__nb_stage *out, prle__nb_search *srch, prle_model *fit,
                 const prle__kernel_stage *ks, const char *dir, int nt)
 {
     char path[PRLE__RUN_PATH];
@@ -48,12 +48,7 @@ static int keep(prle__nb_stage *out, prle__nb_search *srch, prle_model *fit, prl
         memcpy(sp[PRLE_SPLIT_VALIDATION].kept + r * k, srch->idx + r * srch->kmax,
                k * sizeof(size_t));
     knn = prle__nb_take(srch, &out->choice);
-    prle_model_free(*m);
-    *m = NULL;
-    /* evaluation uses the model as saved, so prle eval gives the same numbers */
     if ((err = prle_model_set_neighbour_weight(fit, out->choice.lambda)) < 0 ||
-        (err = prle__path_join(path, sizeof path, dir, "model.safetensors")) < 0 ||
-        (err = prle_model_save(fit, path)) < 0 || (err = prle_model_load(m, path)) < 0 ||
         (err = prle__nb_column(sp[PRLE_SPLIT_TEST].col, sp[PRLE_SPLIT_TEST].kept, knn,
                                &ks->x[PRLE_SPLIT_TEST], nt)) < 0 ||
         (err = prle__nb_writer(&w, knn, sp, ks->x[PRLE_SPLIT_TRAIN].rows)) < 0 ||
@@ -75,9 +70,8 @@ done:
 }
 
 int prle__nb_stage_run(prle__nb_stage *out, prle_run_reference *knn_ref, prle_model *fit,
-                       prle_model **m, const prle__kernel_stage *ks, const prle_dataset *ds,
-                       bool enabled, const char *dir, double label_min, double label_max,
-                       int n_threads)
+                       const prle__kernel_stage *ks, const prle_dataset *ds, bool enabled,
+                       const char *dir, double label_min, double label_max, int n_threads)
 {
     const float *yva = prle_dataset_labels(ds, PRLE_SPLIT_VALIDATION);
     const prle_matrix *zv = &ks->z[PRLE_SPLIT_VALIDATION];
@@ -95,11 +89,11 @@ int prle__nb_stage_run(prle__nb_stage *out, prle_run_reference *knn_ref, prle_mo
         err = prle__error_nomem("neighbours");
         goto done;
     }
-    if ((err = prle_model_predict(pva, NULL, NULL, *m, zv)) < 0 ||
+    if ((err = prle_model_predict(pva, NULL, NULL, fit, zv)) < 0 ||
         (err = prle__nb_choose(&out->choice, &srch, yva, pva)) < 0)
         goto done;
     if (out->choice.on)
-        err = keep(out, &srch, fit, m, ks, dir, n_threads);
+        err = keep(out, &srch, fit, ks, dir, n_threads);
 done:
     prle__nb_search_dispose(&srch);
     free(pva);

@@ -145,11 +145,6 @@ static int run_stage2(stage2 *s2)
     res->model_kept_epoch = prle_model_kept_epoch(fit);
     res->model_epochs = s2->log.n ? s2->log.e[s2->log.n - 1].epoch : 0;
     res->n_prototypes = prle_model_n_prototypes(fit);
-    /* evaluation uses the model as saved, so prle eval gives the same numbers */
-    char model_path[PRLE__RUN_PATH];
-    if ((err = prle__path_join(model_path, sizeof model_path, s2->dir, "model.safetensors")) < 0 ||
-        (err = prle_model_save(fit, model_path)) < 0 || (err = prle_model_load(&m, model_path)) < 0)
-        goto done;
     /* what predict and explain need when the data files are gone (issue 14) */
     if ((err = prle__run_data_write(s2->dir, ds)) < 0 ||
         (err = prle__run_encoder_write(s2->dir, cfg, ds)) < 0)
@@ -182,12 +177,17 @@ static int run_stage2(stage2 *s2)
     prle_run_metrics *met = &res->metrics;
     met->label_min = mp.label_min;
     met->label_max = mp.label_max;
-    prle_model_recalibration(&met->recal_intercept, &met->recal_slope, m);
-    /* the training rows' weights, which the neighbour column does not change */
-    if ((err = predict_split(&yhat[PRLE_SPLIT_TRAIN], &w_train, NULL, m, zt)) < 0 ||
-        (err = prle__nb_stage_run(&nbs, &met->knn, fit, &m, ks, ds, mp.neighbours, s2->dir,
-                                  mp.label_min, mp.label_max, cfg->train.threads)) < 0)
+    /* the training rows' weights, which the neighbour column does not change; then the term,
+     * which sets its weight in `fit`; evaluation uses the model as saved after that, so prle
+     * eval gives the same numbers (a loaded model predicts the same bits as the fit) */
+    char model_path[PRLE__RUN_PATH];
+    if ((err = predict_split(&yhat[PRLE_SPLIT_TRAIN], &w_train, NULL, fit, zt)) < 0 ||
+        (err = prle__nb_stage_run(&nbs, &met->knn, fit, ks, ds, mp.neighbours, s2->dir,
+                                  mp.label_min, mp.label_max, cfg->train.threads)) < 0 ||
+        (err = prle__path_join(model_path, sizeof model_path, s2->dir, "model.safetensors")) < 0 ||
+        (err = prle_model_save(fit, model_path)) < 0 || (err = prle_model_load(&m, model_path)) < 0)
         goto done;
+    prle_model_recalibration(&met->recal_intercept, &met->recal_slope, m);
     if (nbs.choice.on)
         met->neighbours = (prle_run_neighbours){
             .present = true,

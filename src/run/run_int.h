@@ -164,16 +164,15 @@ typedef struct prle__nb_stage {
 
 /**
  * One neighbour search of the validation rows (ks->x) gives the kNN yardstick `knn_ref`; with
- * `enabled` (model.neighbours) the term is chosen against the predictions of `*m` and, where
- * it gains, its weight is set in `fit`, which is saved again as dir/model.safetensors and
- * reloaded into *m, and dir/neighbours.safetensors is written. out->in[s] are the rows to
- * predict each split with (ks->z[s], or out->own[s] with the column). Nothing is searched
- * without two labelled validation rows. PRLE_ENOMEM, PRLE_EIO.
+ * `enabled` (model.neighbours) the term is chosen against the predictions of `fit` and, where
+ * it gains, its weight is set in `fit` (the caller saves it) and dir/neighbours.safetensors is
+ * written. out->in[s] are the rows to predict each split with (ks->z[s], or out->own[s] with
+ * the column). Nothing is searched without two labelled validation rows. PRLE_ENOMEM,
+ * PRLE_EIO.
  */
 int prle__nb_stage_run(prle__nb_stage *out, prle_run_reference *knn_ref, prle_model *fit,
-                       prle_model **m, const prle__kernel_stage *ks, const prle_dataset *ds,
-                       bool enabled, const char *dir, double label_min, double label_max,
-                       int n_threads);
+                       const prle__kernel_stage *ks, const prle_dataset *ds, bool enabled,
+                       const char *dir, double label_min, double label_max, int n_threads);
 
 void prle__nb_stage_dispose(prle__nb_stage *s);
 
