@@ -37,6 +37,7 @@ static void test_config__defaults_match_spec(void)
     PT_NEAR(c.kernel.lambda_uniform, 0.01, 0);
     PT_EQ_STR(c.kernel.keep, "best");
     PT_EQ_INT(c.kernel.center_inputs, PRLE_CONFIG_UNSET); /* from the data */
+    PT_EQ_INT(c.kernel.standardize_inputs, PRLE_CONFIG_UNSET);
     PT_NEAR(c.model.tau_min, 0.5, 0);
     PT_NEAR(c.model.tau_max, 1e4, 0);
     PT_NEAR(c.model.tau_init, 0, 0); /* from the data */
@@ -172,6 +173,7 @@ static void test_config__load_full(void)
     PT_EQ_INT(c.kernel.projection_kwargs.num_layers, 4);
     PT_CHECK(c.kernel.projection_kwargs.learnable_rff);
     PT_EQ_INT(c.kernel.center_inputs, 1);
+    PT_EQ_INT(c.kernel.standardize_inputs, 0);
     PT_EQ_STR(c.kernel.checkpoint_dir, pt_join(dir, "ckpt"));
     PT_CHECK(c.pipeline.stages.n == 1 && str_is(c.pipeline.stages.items[0], "experts"));
     PT_NEAR(c.loss.lambda_entropy, -0.5, 0);

@@ -203,6 +203,8 @@ static void check_head(const char *what, prle_kernel_params p, size_t in_dim)
     fill(c.x, LN * in_dim, 12, -1, 1);
     if (c.h.centered) /* a frozen input mean: x - mu reaches every layer that reads x */
         fill(c.pb.params + c.h.t[c.h.in_mean].offset, in_dim, 14, -0.5f, 0.5f);
+    if (c.h.scaled) /* and a frozen scale: (x - mu) s */
+        fill(c.pb.params + c.h.t[c.h.in_scale].offset, in_dim, 15, 0.2f, 3.0f);
     c.lp = (prle__loss_params){1.0, 0.5, 0.1, 1.0};
     head_loss(&c, true);
     size_t bad = 0, strict = 0, n_elem = 0, n = c.h.n_train;
@@ -270,6 +272,8 @@ static void test_kernel__head_grads(void)
     check_head("resmlp out_proj residual dropout", p, 4);
     p.center_inputs = true;
     check_head("resmlp out_proj residual dropout centered", p, 4);
+    p.center_inputs = false, p.standardize_inputs = true;
+    check_head("resmlp out_proj residual dropout standardised", p, 4);
 
     p = prle_kernel_default_params();
     p.type = PRLE_HEAD_MLP, p.proj_dim = 3, p.hidden_dim = 4, p.center_inputs = true;
@@ -280,6 +284,11 @@ static void test_kernel__head_grads(void)
     check_head("rff", p, 5);
     p.center_inputs = true;
     check_head("rff centered", p, 5);
+    p.standardize_inputs = true;
+    check_head("rff standardised", p, 5);
+    p = prle_kernel_default_params();
+    p.type = PRLE_HEAD_LINEAR, p.proj_dim = 3, p.standardize_inputs = true;
+    check_head("linear standardised", p, 5);
 }
 
 static void test_kernel__layouts_and_names(void)
@@ -414,6 +423,8 @@ static void fused_step_case(const char *what, prle_kernel_params p, size_t in_di
     prle__head_init_weights(&h, a.params, 21);
     if (h.centered)
         fill(a.params + h.t[h.in_mean].offset, in_dim, 22, -0.5f, 0.5f);
+    if (h.scaled)
+        fill(a.params + h.t[h.in_scale].offset, in_dim, 23, 0.2f, 3.0f);
     memcpy(b.params, a.params, h.n_params * sizeof(float));
     float *x = malloc(NB * in_dim * sizeof *x), *dz = malloc(NB * h.d_out * sizeof *dz);
     float *scratch = malloc(prle__head_step_scratch(&h, 2) * sizeof *scratch);
@@ -456,6 +467,8 @@ static void test_kernel__fused_step(void)
     p = prle_kernel_default_params();
     p.hidden_dim = 40, p.center_inputs = true;
     fused_step_case("resmlp, out_proj, centered", p, 150);
+    p.standardize_inputs = true;
+    fused_step_case("resmlp, out_proj, standardised", p, 150);
     p = prle_kernel_default_params();
     p.type = PRLE_HEAD_RFF, p.proj_dim = 80, p.learnable_rff = true;
     fused_step_case("rff", p, 70);

@@ -518,7 +518,7 @@ static void test_kernel_fit__report_matches_numpy(void)
     PT_CHECK(r1.pearson == r2.pearson && r1.spearman == r2.spearman);
     PT_FAILS(prle_kernel_distance_corr(&r2, &e, y, 1, 7, 1), PRLE_EINVAL, "pairs");
 
-    prle_kernel_report rep = {r1, r1, 7};
+    prle_kernel_report rep = {.retrieval = r1, .value = r1, .seed = 7};
     const char *path = pt_tmp("kernel_report.json");
     PT_OK(prle_kernel_report_write(path, &rep, NULL));
     char *text = NULL;

@@ -185,7 +185,7 @@ static void test_run_files__ridge_reference(void)
     prle_config cfg;
     prle_dataset *ds = load_labels(&cfg, yaml);
     prle_run_reference ref;
-    PT_OK(prle__run_ridge_reference(&ref, x, ds, -10, 10, 2));
+    PT_OK(prle__run_ridge_reference(&ref, x, ds, -10, 10, 2, NULL));
     PT_CHECK(ref.present && ref.alpha == 1e-2); /* train = validation: the least penalty */
     /* the same numbers as prle_ridge_fit at that alpha */
     prle_ridge_params rp = prle_ridge_default_params();
@@ -202,7 +202,7 @@ static void test_run_files__ridge_reference(void)
     prle_ridge_free(rm);
     /* fewer than two validation rows: no reference, no error */
     x[PRLE_SPLIT_VALIDATION].rows = 1;
-    PT_OK(prle__run_ridge_reference(&ref, x, ds, -10, 10, 2));
+    PT_OK(prle__run_ridge_reference(&ref, x, ds, -10, 10, 2, NULL));
     PT_CHECK(!ref.present);
     x[PRLE_SPLIT_VALIDATION].rows = 40;
     prle_dataset_free(ds);

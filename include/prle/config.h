@@ -177,6 +177,7 @@ typedef struct prle_kernel_config {
     char *checkpoint_dir;                     /**< the original's kernel checkpoints (path) */
     char *keep;                               /**< best | last epoch kept */
     int center_inputs; /**< subtract the train mean before g (new): 1, 0 or unset (from the data) */
+    int standardize_inputs; /**< standardise the columns before g (new): 1, 0 or unset (data) */
 } prle_kernel_config;
 
 /** Which stages run (`pipeline.*`). */

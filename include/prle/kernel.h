@@ -90,10 +90,46 @@ typedef struct prle_kernel_params {
      * AUTO (no rows to decide from) is not centred. A fitted or loaded kernel's params hold
      * 1 or 0. */
     int center_inputs;
+    /** Standardise every input column, g((x - mu) s) with s_j = 1 / the training rows'
+     * standard deviation of column j (1 where it is 0), as scikit-learn's StandardScaler
+     * (`kernel.standardize_inputs`, new): 1, 0, or PRLE_KERNEL_STANDARDIZE_AUTO (the default),
+     * which prle_kernel_fit resolves with prle_kernel_standardize_test on the training and
+     * validation rows (not standardised without validation rows). The head's layer norm
+     * works on rows: columns on a much smaller scale than the rest (the u * v block of pair
+     * features from a sparse encoder) reach its first layer only faintly, whatever they
+     * carry. Standardised inputs are centred too. s is a frozen tensor of the kernel,
+     * `projection_head.input_scale` (H), after input_mean. A fitted or loaded kernel's
+     * params hold 1 or 0. */
+    int standardize_inputs;
 } prle_kernel_params;
 
 /** prle_kernel_params.center_inputs: decided from the training rows (the default). */
 #define PRLE_KERNEL_CENTER_AUTO (-1)
+/** prle_kernel_params.standardize_inputs: decided from the data (the default). */
+#define PRLE_KERNEL_STANDARDIZE_AUTO (-1)
+
+/** What prle_kernel_standardize_test measured. */
+typedef struct prle_standardize_test {
+    double mse_raw;   /**< validation MSE of the ridge on the raw columns (its best alpha) */
+    double mse_std;   /**< the same on the standardised columns */
+    double gain_se;   /**< (mse_raw - mse_std) / the standard error of the paired differences of
+                           squared errors (0 when they are all equal) */
+    bool standardize; /**< the rule's answer */
+} prle_standardize_test;
+
+/**
+ * Whether the kernel's inputs are standardised (standardize_inputs AUTO): two ridges of y on
+ * x, on the raw and on the standardised columns of the training rows, each with its alpha
+ * (1e-2 ... 1e4) chosen on the validation rows, and the standardised ones kept when their
+ * validation MSE is at least 1 % lower and the gain at least 2 standard errors of the paired
+ * differences of squared errors (the neighbour term's rule). Both ridges share one Gram
+ * matrix. A ridge sees what the columns carry whatever their scale; when standardising
+ * helps it that much, the scales hide signal. `n_threads` 0 = prle_init's count; the answer
+ * does not depend on it. PRLE_EINVAL for fewer than 2 rows of either, PRLE_ESHAPE, PRLE_ENOMEM.
+ */
+PRLE_API int prle_kernel_standardize_test(prle_standardize_test *out, const prle_matrix *x_train,
+                                          const float *y_train, const prle_matrix *x_val,
+                                          const float *y_val, int n_threads);
 
 /** The defaults listed above (those of docs/config.md). */
 PRLE_API prle_kernel_params prle_kernel_default_params(void);
@@ -170,10 +206,10 @@ PRLE_API int prle_kernel_apply(prle_matrix *out, const prle_kernel *k, const prl
  * linear `proj.weight` (D, H); mlp `net.{2i}.weight|bias`; resmlp `net.{s i}.weight|bias`
  * with s = 2, or 3 when dropout > 0 (nn.Sequential of [Linear, act(, Dropout)]),
  * `out_proj.weight|bias` when hidden != D, `norm.weight|bias`; rff `W` (H, D/2), `b` (D/2)
- * (buffers or parameters alike); `input_mean` (H), last, when center_inputs. Metadata: format
- * "prle", kind "kernel", version "1", every params field as text (not the thread count, so the
- * bytes do not depend on it), the input width and the resolved widths, the kept epoch. Atomic.
- * PRLE_EIO, PRLE_ENOMEM.
+ * (buffers or parameters alike); `input_mean` (H) when center_inputs, then `input_scale` (H) when
+ * standardize_inputs. Metadata: format "prle", kind "kernel", version "1", every params field as
+ * text (not the thread count, so the bytes do not depend on it), the input width and the resolved
+ * widths, the kept epoch. Atomic. PRLE_EIO, PRLE_ENOMEM.
  */
 PRLE_API int prle_kernel_save(const prle_kernel *k, const char *path);
 
@@ -181,8 +217,8 @@ PRLE_API int prle_kernel_save(const prle_kernel *k, const char *path);
  * Reads a kernel written by prle_kernel_save (or by PyTorch with the same names).
  * With `expect` non-NULL, the architecture is that of `expect` for inputs of width `in_dim`
  * and the file must match it exactly: a different projection type, activation, layer count or
- * center_inputs recorded in the metadata is PRLE_EINVAL (a file without the center_inputs
- * key is not centered), a missing tensor PRLE_ENOTFOUND, a tensor of
+ * center_inputs or standardize_inputs recorded in the metadata is PRLE_EINVAL (a file without
+ * the key is not centered, or not standardised), a missing tensor PRLE_ENOTFOUND, a tensor of
  * another shape or an extra tensor PRLE_ESHAPE, each naming the file and what differs; a file
  * without metadata is read by `expect` alone. With `expect` NULL the metadata decides
  * (missing metadata: PRLE_EFORMAT). Returns 0 and a kernel for prle_kernel_free.
@@ -243,6 +279,8 @@ typedef struct prle_kernel_report {
     prle_kernel_corr retrieval; /**< on the encoder's embeddings */
     prle_kernel_corr value;     /**< on z = n(g(e)) */
     uint64_t seed;              /**< of the pairs */
+    bool standardize_tested;    /**< the kernel's standardize_inputs was left to the data */
+    prle_standardize_test standardize; /**< what decided it (when standardize_tested) */
 } prle_kernel_report;
 
 /**

@@ -20,25 +20,14 @@ int prle__check_xy(const prle_matrix *x, const float *y, size_t min_rows, const 
 
 int prle__scaler_fit(prle__scaler *out, const prle_matrix *x)
 {
-    size_t n = x->rows, d = x->cols;
+    size_t d = x->cols;
     prle__scaler s = {calloc(d, sizeof(double)), calloc(d, sizeof(double)), d};
     if (!s.mean || !s.scale) {
         prle__scaler_dispose(&s);
         return prle__error_nomem("scaler");
     }
     prle__matrix_col_mean(s.mean, x);
-    for (size_t i = 0; i < n; i++) {
-        const float *r = prle_matrix_row(x, i);
-        for (size_t j = 0; j < d; j++) {
-            double t = r[j] - s.mean[j];
-            s.scale[j] += t * t;
-        }
-    }
-    for (size_t j = 0; j < d; j++) {
-        double sd = sqrt(s.scale[j] / (double)n);
-        /* scikit-learn's _handle_zeros_in_scale: a (near-)constant column is left unscaled */
-        s.scale[j] = sd < 10.0 * 2.220446049250313e-16 * fmax(1.0, fabs(s.mean[j])) ? 1.0 : sd;
-    }
+    prle__matrix_col_scale(s.scale, s.mean, x);
     *out = s;
     return 0;
 }

@@ -93,6 +93,24 @@ void prle__matrix_col_mean(double *mean, const prle_matrix *x)
         mean[j] /= (double)n;
 }
 
+void prle__matrix_col_scale(double *scale, const double *mean, const prle_matrix *x)
+{
+    size_t n = x->rows, d = x->cols;
+    memset(scale, 0, d * sizeof *scale);
+    for (size_t i = 0; i < n; i++) {
+        const float *r = prle_matrix_row(x, i);
+        for (size_t j = 0; j < d; j++) {
+            double t = r[j] - mean[j];
+            scale[j] += t * t;
+        }
+    }
+    for (size_t j = 0; j < d; j++) {
+        double sd = sqrt(scale[j] / (double)n);
+        /* scikit-learn's _handle_zeros_in_scale: a (near-)constant column is left unscaled */
+        scale[j] = sd < 10.0 * 2.220446049250313e-16 * fmax(1.0, fabs(mean[j])) ? 1.0 : sd;
+    }
+}
+
 int prle__check_finite(const prle_matrix *m, const char *what)
 {
     for (size_t i = 0; i < m->rows; i++) {

@@ -7,6 +7,10 @@
 /** Column means of `x` into `mean` (x->cols doubles), summed in double row by row. */
 void prle__matrix_col_mean(double *mean, const prle_matrix *x);
 
+/** Column standard deviations of `x` about `mean` (population, in double) into `scale`, as
+ *  scikit-learn's StandardScaler.scale_: a (near-)constant column gets 1. */
+void prle__matrix_col_scale(double *scale, const double *mean, const prle_matrix *x);
+
 /** Fails with PRLE_EINVAL "WHAT: row R (0-based), column C is nan" (or "infinite") at the
  *  first non-finite value of `m`; `what` names the rows (a path, "predictor: training rows"). */
 int prle__check_finite(const prle_matrix *m, const char *what);

@@ -186,6 +186,7 @@ const prle__cfg_key prle__cfg_keys[] = {
     LAMBDA("kernel.lambda_uniform", kernel.lambda_uniform, "0.01"),
     ENUM("kernel.keep", kernel.keep, "best", keeps, NULL, 0),
     TRI("kernel.center_inputs", kernel.center_inputs),
+    TRI("kernel.standardize_inputs", kernel.standardize_inputs),
     PATH("kernel.checkpoint_dir", kernel.checkpoint_dir, "checkpoints/kernel"),
 
     /* pipeline */

@@ -153,9 +153,13 @@ int prle__head_init(prle__head *h, size_t in_dim, const prle_kernel_params *p)
         return prle__error_set(PRLE_EINVAL, "kernel.projection_type %d unknown", (int)p->type);
     }
     /* a buffer of the head module (register_buffer), frozen, so after every trainable tensor */
-    h->centered = p->center_inputs == 1; /* AUTO is resolved by prle_kernel_fit */
+    /* AUTO is resolved by prle_kernel_fit; standardised inputs are centred too */
+    h->scaled = p->standardize_inputs == 1;
+    h->centered = p->center_inputs == 1 || h->scaled;
     if (h->centered)
         h->in_mean = add_tensor(h, "input_mean", h->d_in, 0, false);
+    if (h->scaled)
+        h->in_scale = add_tensor(h, "input_scale", h->d_in, 0, false);
 
     size_t sizes[PRLE__HEAD_MAX_TENSORS], offs[PRLE__HEAD_MAX_TENSORS];
     for (size_t i = 0; i < h->n_tensors; i++)
@@ -191,6 +195,11 @@ void prle__head_init_weights(const prle__head *h, float *params, uint64_t seed)
         float *v = params + t->offset;
         if (h->centered && i == h->in_mean)
             continue; /* 0 (memset above); prle_kernel_fit sets it from the training rows */
+        if (h->scaled && i == h->in_scale) {
+            for (size_t k = 0; k < t->size; k++)
+                v[k] = 1.0f; /* prle_kernel_fit sets it from the training rows */
+            continue;
+        }
         if (h->type == PRLE_HEAD_RFF) {
             if (i == h->w[0])
                 for (size_t k = 0; k < t->size; k++)
@@ -351,17 +360,22 @@ static void add_arrays(float *y, const float *a, const float *b, size_t n, int n
         y[i] = a[i] + b[i];
 }
 
-/* a->xc = x - mu, row by row. */
+/* a->xc = x - mu, or (x - mu) s for a scaled head, row by row. */
 static void center_rows(const prle__head *h, const float *params, prle__head_acts *a,
                         const float *x, size_t n, int nt)
 {
     size_t H = h->d_in;
     const float *mu = tp(h, params, h->in_mean);
+    const float *sc = h->scaled ? tp(h, params, h->in_scale) : NULL;
     (void)nt;
 #pragma omp parallel for schedule(static) num_threads(nt) if (n * H >= 65536)
     for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < H; j++)
-            a->xc[i * H + j] = x[i * H + j] - mu[j];
+        if (sc)
+            for (size_t j = 0; j < H; j++)
+                a->xc[i * H + j] = (x[i * H + j] - mu[j]) * sc[j];
+        else
+            for (size_t j = 0; j < H; j++)
+                a->xc[i * H + j] = x[i * H + j] - mu[j];
 }
 
 void prle__head_forward(const prle__head *h, const float *params, prle__head_acts *a,

@@ -39,10 +39,12 @@ typedef struct prle__head {
     bool residual;      /* resmlp: H == D */
     bool learnable_rff; /* rff */
     double sigma;       /* rff init */
-    bool centered;      /* inputs are x - mu, mu the frozen tensor `in_mean` (the last one) */
+    bool centered;      /* inputs are x - mu, mu the frozen tensor `in_mean` */
+    bool scaled;        /* inputs are (x - mu) s, s the frozen tensor `in_scale` (the last one;
+                           implies centered) */
     size_t w[PRLE__HEAD_MAX_LAYERS], b[PRLE__HEAD_MAX_LAYERS]; /* tensor indices of net layers */
     size_t out_w, out_b, ln_g, ln_b;                           /* tensor indices (resmlp) */
-    size_t in_mean;                                            /* tensor index (centered) */
+    size_t in_mean, in_scale; /* tensor indices (centered, scaled) */
     size_t n_tensors;
     prle__tensor t[PRLE__HEAD_MAX_TENSORS];
     size_t n_params, n_train; /* floats in the buffer; trainable prefix */
@@ -97,7 +99,7 @@ typedef struct prle__head_acts {
     float *g;                           /* (cap, D) head output */
     float *z, *norm;                    /* (cap, D) n(g), (cap) max(|g|, 1e-12) */
     float *d[3];                        /* (cap, max width) backward scratch */
-    float *xc;                          /* (cap, H) x - mu of the last forward (centered) */
+    float *xc;                          /* (cap, H) (x - mu) s of the last forward (centered) */
     const float *packed;                /* inference: the weights packed (prle__head_pack) */
     bool dropped;                       /* the last forward applied dropout masks */
     void *block_;                       /* the one allocation */
@@ -111,10 +113,10 @@ void prle__head_acts_dispose(prle__head_acts *a);
 
 /**
  * Forward of n <= a->cap rows of x (n, H): a->g = g(x), a->z = n(g(x)) (x - mu in place of x
- * for a centered head). With a->packed (inference: the weights `params` packed by
- * prle__head_pack) the products are prle__gemm_rows': row i of z depends on row i of x only,
- * the same bits alone or among any other rows; without (training), OpenBLAS's. `drop` non-NULL
- * means training: dropout masks are drawn from it (resmlp, p > 0). BLAS as configured by
+ * for a centered head, (x - mu) s for a scaled one). With a->packed (inference: the weights
+ * `params` packed by prle__head_pack) the products are prle__gemm_rows': row i of z depends on row
+ * i of x only, the same bits alone or among any other rows; without (training), OpenBLAS's. `drop`
+ * non-NULL means training: dropout masks are drawn from it (resmlp, p > 0). BLAS as configured by
  * prle_init, our loops on `nt` threads.
  */
 void prle__head_forward(const prle__head *h, const float *params, prle__head_acts *a,
@@ -123,7 +125,7 @@ void prle__head_forward(const prle__head *h, const float *params, prle__head_act
 /**
  * Backward from dz (n, D) = dL/dz of the last forward: accumulates the trainable tensors'
  * gradients into `grads` (h->n_train floats, same layout as params). Overwrites a->d[*]. A
- * centered head reads the forward's x - mu from a->xc instead of `x`.
+ * centered head reads the forward's x - mu (or (x - mu) s) from a->xc instead of `x`.
  */
 void prle__head_backward(const prle__head *h, const float *params, float *grads, prle__head_acts *a,
                          const float *x, const float *dz, size_t n, int nt);

@@ -3,6 +3,7 @@
 #define PRLE_KERNEL_KERNEL_INT_H
 
 #include "kernel/heads.h"
+#include "math/ridge_path.h"
 #include "nn/param_buf.h"
 #include "prle/kernel.h"
 #include "prle/safetensors.h"
@@ -20,6 +21,12 @@ struct prle_kernel {
 /** The rule of center_inputs = PRLE_KERNEL_CENTER_AUTO: whether rows `x` are centred (their
  *  offset ratio above 1); the ratio in *ratio when non-NULL. */
 bool prle__kernel_centers(const prle_matrix *x, double *ratio);
+
+/** prle_kernel_standardize_test, and the ridge on the raw columns it chose into *raw when
+ *  non-NULL (coef NULL when none factorised): the same as the ridge yardstick's. */
+int prle__kernel_standardize_test(prle_standardize_test *out, const prle_matrix *x_train,
+                                  const float *y_train, const prle_matrix *x_val,
+                                  const float *y_val, int n_threads, prle__ridge_choice *raw);
 
 /** Packs the kernel's weights for prle_kernel_apply (k->packed): once its params are final. */
 int prle__kernel_pack(prle_kernel *k);

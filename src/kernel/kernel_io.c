@@ -63,6 +63,7 @@ int prle__kernel_writer(prle_st_writer **out, const prle_kernel *k)
                 {"activation", act_name(h)},
                 {"learnable_rff", h->learnable_rff ? "true" : "false"},
                 {"center_inputs", h->centered ? "true" : "false"},
+                {"standardize_inputs", h->scaled ? "true" : "false"},
                 {"keep", p->keep == PRLE_KEEP_LAST ? "last" : "best"}};
     for (size_t i = 0; i < sizeof strs / sizeof *strs && err >= 0; i++)
         err = prle_st_writer_set_metadata(w, strs[i].key, strs[i].val);
@@ -184,6 +185,8 @@ static int params_from_meta(prle_kernel_params *p, size_t *in_dim, const prle_st
     p->learnable_rff = !strcmp(lrff, "true");
     const char *centered = prle_st_metadata_get(f, "center_inputs"); /* absent before 2026-11 */
     p->center_inputs = centered && !strcmp(centered, "true");
+    const char *scaled = prle_st_metadata_get(f, "standardize_inputs"); /* absent before 2026-12 */
+    p->standardize_inputs = scaled && !strcmp(scaled, "true");
     p->keep = !strcmp(keep, "last") ? PRLE_KEEP_LAST : PRLE_KEEP_BEST;
     uint64_t patience = 0; /* absent before 2026-12: no early stopping */
     const char *pat = prle_st_metadata_get(f, "patience");
@@ -240,6 +243,10 @@ static int compare_heads(const prle__head *want, const prle__head *got, const ch
     if (want->centered != got->centered)
         return prle__error_set(PRLE_EINVAL, "%s: center_inputs is %s, the config says %s", path,
                                got->centered ? "true" : "false", want->centered ? "true" : "false");
+    if (want->scaled != got->scaled)
+        return prle__error_set(PRLE_EINVAL, "%s: standardize_inputs is %s, the config says %s",
+                               path, got->scaled ? "true" : "false",
+                               want->scaled ? "true" : "false");
     return 0;
 }
 

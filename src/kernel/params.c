@@ -24,6 +24,7 @@ prle_kernel_params prle_kernel_default_params(void)
     p.seed = 42;
     p.keep = PRLE_KEEP_BEST;
     p.center_inputs = PRLE_KERNEL_CENTER_AUTO;
+    p.standardize_inputs = PRLE_KERNEL_STANDARDIZE_AUTO;
     return p;
 }
 
@@ -90,6 +91,9 @@ int prle_kernel_params_from_config(prle_kernel_params *out, const prle_config *c
     p.center_inputs = k->center_inputs == PRLE_CONFIG_UNSET ? PRLE_KERNEL_CENTER_AUTO
                       : k->center_inputs                    ? 1
                                                             : 0;
+    p.standardize_inputs = k->standardize_inputs == PRLE_CONFIG_UNSET ? PRLE_KERNEL_STANDARDIZE_AUTO
+                           : k->standardize_inputs                    ? 1
+                                                                      : 0;
     p.learning_rate = k->learning_rate;
     p.max_epochs = k->max_epochs;
     p.patience = k->patience;
@@ -156,6 +160,12 @@ int prle_kernel_params_check(const prle_kernel_params *p)
         return prle__error_set(
             PRLE_EINVAL, "kernel center_inputs must be 1, 0 or PRLE_KERNEL_CENTER_AUTO, got %d",
             p->center_inputs);
+    if (p->standardize_inputs != 0 && p->standardize_inputs != 1 &&
+        p->standardize_inputs != PRLE_KERNEL_STANDARDIZE_AUTO)
+        return prle__error_set(PRLE_EINVAL,
+                               "kernel standardize_inputs must be 1, 0 or "
+                               "PRLE_KERNEL_STANDARDIZE_AUTO, got %d",
+                               p->standardize_inputs);
     if (p->n_threads < 0)
         return prle__error_set(PRLE_EINVAL, "train.threads must be >= 0, got %d", p->n_threads);
     return 0;

@@ -138,12 +138,27 @@ int prle_kernel_report_write(const char *path, const prle_kernel_report *r, cons
             (err = prle__json_add_int(kern, "hidden_dim", (int64_t)k->head.hidden)) < 0 ||
             (err = prle__json_add_int(kern, "n_params", (int64_t)prle_kernel_n_params(k))) < 0 ||
             (err = prle__json_add_int(kern, "kept_epoch", k->kept_epoch)) < 0 ||
-            (err = prle__json_add_bool(kern, "center_inputs", k->head.centered)) < 0) {
+            (err = prle__json_add_bool(kern, "center_inputs", k->head.centered)) < 0 ||
+            (err = prle__json_add_bool(kern, "standardize_inputs", k->head.scaled)) < 0) {
             cJSON_Delete(kern);
             goto done;
         }
         if ((err = prle__json_add(root, "kernel", kern)) < 0 || (err = add_epochs(root, k)) < 0)
             goto done;
+    }
+    if (r->standardize_tested) {
+        const prle_standardize_test *t = &r->standardize;
+        cJSON *st = cJSON_CreateObject();
+        if (!st || (err = prle__json_add(root, "standardize_test", st)) < 0 ||
+            (err = prle__json_add_number(st, "ridge_validation_mse_raw", t->mse_raw)) < 0 ||
+            (err = prle__json_add_number(st, "ridge_validation_mse_standardized", t->mse_std)) <
+                0 ||
+            (err = prle__json_add_number(st, "gain_standard_errors", t->gain_se)) < 0 ||
+            (err = prle__json_add_bool(st, "standardize", t->standardize)) < 0) {
+            if (!st)
+                err = prle__error_nomem("report");
+            goto done;
+        }
     }
     err = prle__json_write_file(path, root);
 done:

@@ -28,6 +28,7 @@ int prle__kernel_alloc(prle_kernel **out, size_t in_dim, const prle_kernel_param
     }
     k->params = *p;
     k->params.center_inputs = k->head.centered; /* AUTO without rows: not centred */
+    k->params.standardize_inputs = k->head.scaled;
     k->params.progress = NULL;
     k->params.progress_ud = NULL;
     k->params.on_epoch = NULL;
@@ -195,18 +196,27 @@ static double val_pair_loss(fit_state *s, const prle_matrix *xv, const float *yv
     return pairs > 0 ? sum / pairs : NAN;
 }
 
-/* mu = the column mean of the training rows (summed in double), for a centered head. */
+/* mu = the column mean of the training rows (summed in double), for a centered head; s = 1 /
+ * their standard deviation, for a scaled one. */
 static int set_input_mean(prle_kernel *k, const prle_matrix *x)
 {
     size_t H = x->cols;
-    double *mean = malloc(H * sizeof *mean);
-    if (!mean)
+    double *mean = malloc(H * sizeof *mean), *sd = malloc(H * sizeof *sd);
+    if (!mean || !sd) {
+        free(mean), free(sd);
         return prle__error_nomem("kernel input mean");
+    }
     prle__matrix_col_mean(mean, x);
     float *mu = k->pb.params + k->head.t[k->head.in_mean].offset;
     for (size_t j = 0; j < H; j++)
         mu[j] = (float)mean[j];
-    free(mean);
+    if (k->head.scaled) {
+        prle__matrix_col_scale(sd, mean, x);
+        float *sc = k->pb.params + k->head.t[k->head.in_scale].offset;
+        for (size_t j = 0; j < H; j++)
+            sc[j] = (float)(1.0 / sd[j]);
+    }
+    free(mean), free(sd);
     return 0;
 }
 
@@ -274,6 +284,13 @@ int prle_kernel_fit(prle_kernel **out, const prle_matrix *x_train, const float *
         (has_val && (err = check_labels(y_val, x_val->rows, "y_val", NULL)) < 0))
         return err;
     int nt = prle__threads_resolve(p->n_threads);
+    if (p->standardize_inputs == PRLE_KERNEL_STANDARDIZE_AUTO) {
+        prle_standardize_test t = {0};
+        if (has_val &&
+            (err = prle_kernel_standardize_test(&t, x_train, y_train, x_val, y_val, nt)) < 0)
+            return err;
+        p->standardize_inputs = t.standardize;
+    }
     int epochs = p->max_epochs > 0 ? p->max_epochs : prle__epoch_budget(N, B);
     int patience = p->patience >= 0 ? p->patience : prle__patience_epochs(N, B);
 

@@ -12,8 +12,14 @@
 
 void prle__ridge_path_dispose(prle__ridge_path *r)
 {
-    free(r->mean), free(r->gram), free(r->xty), prle_free(r->xct);
+    free(r->mean), free(r->gram), free(r->xty), prle_free(r->xct), free(r->scale);
     memset(r, 0, sizeof *r);
+}
+
+void prle__ridge_choice_dispose(prle__ridge_choice *c)
+{
+    free(c->coef);
+    memset(c, 0, sizeof *c);
 }
 
 int prle__ridge_path_fit(prle__ridge_path *r, const prle_matrix *x, const float *y, int nt)
@@ -64,6 +70,27 @@ done:
     return err;
 }
 
+int prle__ridge_path_scale(prle__ridge_path *r, const double *s, int nt)
+{
+    size_t d = r->d, m = r->m;
+    if (!(r->scale = malloc((d ? d : 1) * sizeof *r->scale)))
+        return prle__error_nomem("ridge scale");
+    memcpy(r->scale, s, d * sizeof *s);
+    if (r->dual) { /* Xc^T's rows scaled, then Xc S^2 Xc^T again */
+        for (size_t j = 0; j < d; j++)
+            for (size_t i = 0; i < m; i++)
+                r->xct[j * m + i] *= s[j];
+        prle__dgram(r->gram, r->xct, d, m, nt);
+    } else {
+        for (size_t i = 0; i < d; i++) {
+            r->xty[i] *= s[i];
+            for (size_t j = 0; j < d; j++)
+                r->gram[i * d + j] *= s[i] * s[j];
+        }
+    }
+    return 0;
+}
+
 /* One alpha on the calling thread: f (m, m) and w (m) scratch. 0, or 1 when the
  * factorisation fails. */
 static int solve_one(double *coef, double *intercept, const prle__ridge_path *r, double alpha,
@@ -90,6 +117,9 @@ static int solve_one(double *coef, double *intercept, const prle__ridge_path *r,
         }
     else
         memcpy(coef, w, d * sizeof *coef);
+    if (r->scale) /* the coefficients of the raw columns */
+        for (size_t j = 0; j < d; j++)
+            coef[j] *= r->scale[j];
     double c = r->ymean;
     for (size_t j = 0; j < d; j++)
         c -= r->mean[j] * coef[j];
@@ -244,42 +274,70 @@ out:
     return err;
 }
 
-int prle__ridge_path_best(double *coef_out, double *intercept_out, const prle_matrix *x,
-                          const float *y, const prle_matrix *xv, const float *yv,
-                          const double *alphas, size_t n_alpha, int nt)
+/* The walk (xv given) or alphas[0] alone (xv NULL) on the fitted path r; coef and icpt hold
+ * n_alpha (or 1) solves. */
+static int best_of(size_t *best, double *coef, double *icpt, const prle__ridge_path *r,
+                   const prle_matrix *xv, const float *yv, const double *alphas, size_t n_alpha,
+                   float *yhat, int nt)
 {
-    size_t d = x->cols, n_solve = xv ? n_alpha : 1;
-    prle__ridge_path r = {0};
+    int err = 0;
+    *best = xv ? n_alpha : 1;
+    if (xv && n_alpha)
+        err = path_walk(best, coef, icpt, r, alphas, n_alpha, xv, yv, yhat, nt);
+    else if (!xv && (err = prle__ridge_path_solve(coef, icpt, r, alphas, 1, nt)) >= 0)
+        *best = isnan(icpt[0]) ? 1 : 0, err = 0;
+    return err;
+}
+
+/* Copies the chosen solve out: its index, or n_alpha when none (nothing written). */
+static int take_best(double *coef_out, double *intercept_out, const double *coef,
+                     const double *icpt, size_t best, size_t n_solve, size_t n_alpha, size_t d)
+{
+    if (best == n_solve)
+        return (int)n_alpha;
+    memcpy(coef_out, coef + best * d, d * sizeof *coef_out);
+    *intercept_out = icpt[best];
+    return (int)best;
+}
+
+static int best_on(double *coef_out, double *intercept_out, const prle__ridge_path *r,
+                   const prle_matrix *xv, const float *yv, const double *alphas, size_t n_alpha,
+                   int nt)
+{
+    size_t d = r->d, n_solve = xv ? n_alpha : 1, best = n_solve;
     double *coef = malloc(n_solve * (d ? d : 1) * sizeof *coef);
-    double *icpt = malloc(n_solve * sizeof *icpt);
+    double *icpt = malloc((n_solve ? n_solve : 1) * sizeof *icpt);
     float *yhat = xv ? malloc((xv->rows ? xv->rows : 1) * sizeof *yhat) : NULL;
-    size_t best = n_solve;
     int err;
     if (!coef || !icpt || (xv && !yhat)) {
         err = prle__error_nomem("ridge path");
         goto done;
     }
-    if ((err = prle__ridge_path_fit(&r, x, y, nt)) < 0)
+    if ((err = best_of(&best, coef, icpt, r, xv, yv, alphas, n_alpha, yhat, nt)) < 0)
         goto done;
-    if (xv && n_alpha)
-        err = path_walk(&best, coef, icpt, &r, alphas, n_alpha, xv, yv, yhat, nt);
-    else if (xv)
-        best = n_solve; /* no alpha to try */
-    else if ((err = prle__ridge_path_solve(coef, icpt, &r, alphas, 1, nt)) >= 0)
-        best = isnan(icpt[0]) ? n_solve : 0, err = 0;
-    if (err < 0)
-        goto done;
-    if (best == n_solve) {
-        err = (int)n_alpha;
-        goto done;
-    }
-    memcpy(coef_out, coef + best * d, d * sizeof *coef_out);
-    *intercept_out = icpt[best];
-    err = (int)best;
+    err = take_best(coef_out, intercept_out, coef, icpt, best, n_solve, n_alpha, d);
 done:
-    prle__ridge_path_dispose(&r);
     free(coef);
     free(icpt);
     free(yhat);
     return err;
+}
+
+int prle__ridge_path_best(double *coef_out, double *intercept_out, const prle_matrix *x,
+                          const float *y, const prle_matrix *xv, const float *yv,
+                          const double *alphas, size_t n_alpha, int nt)
+{
+    prle__ridge_path r = {0};
+    int err = prle__ridge_path_fit(&r, x, y, nt);
+    if (err >= 0)
+        err = best_on(coef_out, intercept_out, &r, xv, yv, alphas, n_alpha, nt);
+    prle__ridge_path_dispose(&r);
+    return err;
+}
+
+int prle__ridge_path_best_of(double *coef_out, double *intercept_out, const prle__ridge_path *r,
+                             const prle_matrix *xv, const float *yv, const double *alphas,
+                             size_t n_alpha, int nt)
+{
+    return best_on(coef_out, intercept_out, r, xv, yv, alphas, n_alpha, nt);
 }

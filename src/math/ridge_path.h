@@ -17,12 +17,13 @@
 #include "prle/matrix.h"
 
 typedef struct prle__ridge_path {
-    size_t d, m;  /* m: the order of the systems, d (tall data) or n (wide data) */
-    bool dual;    /* n < d: the dual form, coef = Xc^T (Xc Xc^T + alpha I)^-1 yc */
-    double *mean; /* (d) */
-    double *gram; /* (m, m) the upper triangle, row-major: Xc^T Xc, or Xc Xc^T when dual */
-    double *xty;  /* (m) Xc^T yc, or yc when dual */
-    double *xct;  /* (d, n) Xc^T when dual, else NULL */
+    size_t d, m;   /* m: the order of the systems, d (tall data) or n (wide data) */
+    bool dual;     /* n < d: the dual form, coef = Xc^T (Xc Xc^T + alpha I)^-1 yc */
+    double *mean;  /* (d) */
+    double *gram;  /* (m, m) the upper triangle, row-major: Xc^T Xc, or Xc Xc^T when dual */
+    double *xty;   /* (m) Xc^T yc, or yc when dual */
+    double *xct;   /* (d, n) Xc^T when dual, else NULL */
+    double *scale; /* (d) the columns' factors s after prle__ridge_path_scale, else NULL */
     double ymean;
 } prle__ridge_path;
 
@@ -30,6 +31,15 @@ typedef struct prle__ridge_path {
  *  primal form when n >= d, the dual (systems of order n) when n < d, so a wide input costs
  *  what its rows do. The Gram matrix on `nt` threads (the same bits for any nt). PRLE_ENOMEM. */
 int prle__ridge_path_fit(prle__ridge_path *r, const prle_matrix *x, const float *y, int nt);
+
+/**
+ * Makes r the path of the columns scaled by s (d): the ridge of y on (x - mean) diag(s), which
+ * for s = 1 / the columns' standard deviations is a ridge on standardised columns. The Gram
+ * matrix is rescaled in place (the dual form's, of order n, is computed again); the coef the
+ * solves give stay those of the raw columns, coef_j = s_j c_j, so prediction and choice take
+ * the raw rows as before. Once per path. PRLE_ENOMEM.
+ */
+int prle__ridge_path_scale(prle__ridge_path *r, const double *s, int nt);
 
 /**
  * coef (n_alpha, d) and intercept (n_alpha) of the ridge at each alphas[m] (> 0), the alphas
@@ -54,6 +64,23 @@ size_t prle__ridge_path_choose(const double *coef, const double *intercept, size
 
 void prle__ridge_path_dispose(prle__ridge_path *r);
 
+/** The alpha grid of the ridge yardstick (metrics.json) and of the kernel's standardise test,
+ *  wider than the baselines' (0.1 ... 100): the yardstick should be a good ridge. */
+#define PRLE__RIDGE_REF_ALPHAS                                                                     \
+    {                                                                                              \
+        1e-2, 1e-1, 1, 10, 100, 1e3, 1e4                                                           \
+    }
+#define PRLE__RIDGE_N_REF_ALPHAS 7
+
+/** One ridge of that grid, chosen on validation: coef (d, owned), intercept, alpha. */
+typedef struct prle__ridge_choice {
+    double *coef;
+    double intercept, alpha;
+    size_t d;
+} prle__ridge_choice;
+
+void prle__ridge_choice_dispose(prle__ridge_choice *c);
+
 /**
  * The whole path for one choice: of the ridges of (x, y) at alphas[0..n_alpha) (ascending),
  * the one prle__ridge_path_choose picks on (xv, yv), or alphas[0]'s when xv is NULL. Its coef
@@ -67,5 +94,11 @@ void prle__ridge_path_dispose(prle__ridge_path *r);
 int prle__ridge_path_best(double *coef_out, double *intercept_out, const prle_matrix *x,
                           const float *y, const prle_matrix *xv, const float *yv,
                           const double *alphas, size_t n_alpha, int nt);
+
+/** prle__ridge_path_best on a path already fitted (and perhaps scaled): the same walk, the
+ *  same returns; xv is not NULL. */
+int prle__ridge_path_best_of(double *coef_out, double *intercept_out, const prle__ridge_path *r,
+                             const prle_matrix *xv, const float *yv, const double *alphas,
+                             size_t n_alpha, int nt);
 
 #endif

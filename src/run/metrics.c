@@ -85,13 +85,12 @@ bool prle_run_metrics_worse_than_ridge(const prle_run_metrics *m)
     return prle_run_metrics_worse_than(m, &m->ridge);
 }
 
-/* A wider grid than the baselines' (0.1 ... 100): the yardstick should be a good ridge. */
-static const double REF_ALPHAS[] = {1e-2, 1e-1, 1, 10, 100, 1e3, 1e4};
-#define N_REF_ALPHAS (sizeof REF_ALPHAS / sizeof *REF_ALPHAS)
+static const double REF_ALPHAS[] = PRLE__RIDGE_REF_ALPHAS;
+#define N_REF_ALPHAS PRLE__RIDGE_N_REF_ALPHAS
 
 int prle__run_ridge_reference(prle_run_reference *out, const prle_matrix x[PRLE_N_SPLITS],
                               const prle_dataset *ds, double label_min, double label_max,
-                              int n_threads)
+                              int n_threads, const prle__ridge_choice *given)
 {
     prle_run_reference ref = {0};
     const float *ytr = prle_dataset_labels(ds, PRLE_SPLIT_TRAIN);
@@ -108,14 +107,20 @@ int prle__run_ridge_reference(prle_run_reference *out, const prle_matrix x[PRLE_
         err = prle__error_nomem("ridge reference");
         goto done;
     }
-    int best =
-        prle__ridge_path_best(coef, &icpt, &x[PRLE_SPLIT_TRAIN], ytr, &x[PRLE_SPLIT_VALIDATION],
-                              yva, REF_ALPHAS, N_REF_ALPHAS, prle__threads_resolve(n_threads));
-    if (best < 0 || (size_t)best == N_REF_ALPHAS) {
-        err = best < 0 ? best : 0; /* no alpha factorised (rows not finite): no reference */
-        goto done;
+    if (given && given->coef && given->d == d) { /* the kernel's standardise test chose it */
+        memcpy(coef, given->coef, d * sizeof *coef);
+        icpt = given->intercept;
+        ref.alpha = given->alpha;
+    } else {
+        int best =
+            prle__ridge_path_best(coef, &icpt, &x[PRLE_SPLIT_TRAIN], ytr, &x[PRLE_SPLIT_VALIDATION],
+                                  yva, REF_ALPHAS, N_REF_ALPHAS, prle__threads_resolve(n_threads));
+        if (best < 0 || (size_t)best == N_REF_ALPHAS) {
+            err = best < 0 ? best : 0; /* no alpha factorised (rows not finite): no reference */
+            goto done;
+        }
+        ref.alpha = REF_ALPHAS[best];
     }
-    ref.alpha = REF_ALPHAS[best];
     for (int s = PRLE_SPLIT_VALIDATION; s < PRLE_N_SPLITS; s++) {
         const float *y = prle_dataset_labels(ds, (prle_split)s);
         if (x[s].rows < 2 || !y)

@@ -215,7 +215,7 @@ static int run_stage2(stage2 *s2)
         met->splits[s].weights.present &= met->splits[s].present;
     }
     if ((err = prle__run_ridge_reference(&met->ridge, ks->x, ds, mp.label_min, mp.label_max,
-                                         cfg->train.threads)) < 0 ||
+                                         cfg->train.threads, &ks->ridge)) < 0 ||
         (err = prle__run_intervals(met->intervals, ds, yhat, w_val, w_test, res->n_prototypes)) < 0)
         goto done;
     if ((err = prle__path_join(path, sizeof path, s2->dir, "metrics.json")) < 0 ||

@@ -3,6 +3,7 @@
 #define PRLE_RUN_RUN_INT_H
 
 #include "io/fileio.h"
+#include "math/ridge_path.h"
 #include "prle/encoder.h"
 #include "prle/neighbours.h"
 #include "prle/run.h"
@@ -53,11 +54,12 @@ int prle__run_tmp_dir(char **out, const char *final_dir);
 int prle__run_commit_dir(const char *tmp_dir, const char *final_dir);
 
 /** The ridge yardstick of metrics.json (src/run/metrics.c): fitted on x[train], alpha chosen
- *  on validation, scored on validation and test. Not present (no error) without at least two
- *  labelled validation rows. PRLE_ENOMEM, PRLE_ERROR from LAPACK. */
+ *  on validation, scored on validation and test; `given` (NULL, or without coef: none) is
+ *  that ridge already chosen, by the kernel's standardise test. Not present (no error) without
+ *  at least two labelled validation rows. PRLE_ENOMEM, PRLE_ERROR from LAPACK. */
 int prle__run_ridge_reference(prle_run_reference *out, const prle_matrix x[PRLE_N_SPLITS],
                               const prle_dataset *ds, double label_min, double label_max,
-                              int n_threads);
+                              int n_threads, const prle__ridge_choice *given);
 
 /** The kNN yardstick of metrics.json (src/run/metrics.c): scikit-learn's KNeighborsRegressor
  *  on standardised rows, cosine, fitted on x[train] (at most 10,000 rows, evenly spaced: the
@@ -103,6 +105,8 @@ typedef struct prle__kernel_stage {
     bool reused;
     char *note;
     prle_kernel_report report;
+    prle__ridge_choice ridge; /* the raw columns' ridge of the standardise test (coef NULL:
+                                 none), the yardstick's */
 } prle__kernel_stage;
 
 /** Loads the cached embeddings of every split (non-finite values are an error naming the

@@ -173,7 +173,28 @@ ok reuse_log_kept [ "$(grep -c '^kernel,' runs/again/train_log.csv)" -eq 1 ]
 check retrain 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=again kernel.learning_rate=0.002 \
   --no-analyze --no-report
 matches retrain out "^kernel .* trained \(saved kernel .*kernel.learning_rate is 0.002"
+# the default, kernel.standardize_inputs null, decides by two ridges on the training rows
+# (raw and standardised columns, compared on validation): these hashing pairs' u * v block is
+# far smaller than the rest, and the runs above standardised
+matches std_note out "inputs standardised \(a ridge on standardised columns: validation MSE [0-9.]+ % lower, [0-9.]+ standard errors\)"
+contains std_tensor runs/again/kernel.safetensors '"projection_head.input_scale"'
+contains std_report runs/again/kernel_report.json '"standardize_inputs": true'
+contains std_report_test runs/again/kernel_report.json '"gain_standard_errors"'
+# the test's raw ridge is the yardstick's: the same as a run without the test fits itself
+ridge_of() { $py -c 'import json, sys; r = json.load(open(sys.argv[1]))["ridge"]; print(r["alpha"], r["splits"]["test"]["unit"]["mse"])' "$1"; }
+ridge_auto=$(ridge_of runs/again/metrics.json)
+check std_false 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=again \
+  kernel.standardize_inputs=false --no-analyze --no-report
+matches std_false out "trained \(saved kernel .*kernel.standardize_inputs is false, the saved kernel's true"
+lacks std_false_note out "inputs standardised"
+ok std_same_ridge [ "$(ridge_of runs/again/metrics.json)" = "$ridge_auto" ]
+check std_auto_again 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=again --no-analyze \
+  --no-report
+matches std_auto_again out "kernel.standardize_inputs null now gives true, the saved kernel's false"
 # kernel.center_inputs adds a tensor (input_mean), yet flipping it retrains rather than fails
+# (the standardising, which centres too, off from here)
+fast+=(kernel.standardize_inputs=false)
+check std_off 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=again --no-analyze --no-report
 check center 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=again kernel.center_inputs=true \
   --no-analyze --no-report
 matches center out "^kernel .* trained \(saved kernel .*kernel.center_inputs is true, the saved kernel's false"
