@@ -3,7 +3,8 @@
 PRLE (model/prototypes/projection_heads.py, rebuilt here with the same layer lists and names),
 with load_state_dict(strict=True), and checks that F.normalize(head(e)) reproduces the value
 space the C program wrote. A kernel trained with kernel.center_inputs: true has one more
-buffer, `projection_head.input_mean`; the head then reads e - input_mean.
+buffer, `projection_head.input_mean`; the head then reads e - input_mean; with
+kernel.standardize_inputs one more, `projection_head.input_scale`: (e - input_mean) * input_scale.
 
 Run:  /usr/bin/python3 tools/ref/kernel_load_torch.py RUN_DIR EMB_DIR [split]
       e.g. RUN_DIR = runs/stsb-glove, EMB_DIR = cache/stsb-glove (needs python3-torch, numpy)
@@ -90,7 +91,11 @@ def main():
         m = Linear(H, D)
     else:
         m = RFF(H, D)
-    if "input_mean" in sd:  # kernel.center_inputs: a buffer of the head, subtracted first
+    if "input_scale" in sd:  # kernel.standardize_inputs: (x - input_mean) * input_scale
+        m.register_buffer("input_mean", torch.zeros(H))
+        m.register_buffer("input_scale", torch.ones(H))
+        m.forward = lambda x, f=m.forward: f((x - m.input_mean) * m.input_scale)
+    elif "input_mean" in sd:  # kernel.center_inputs: a buffer of the head, subtracted first
         m.register_buffer("input_mean", torch.zeros(H))
         m.forward = lambda x, f=m.forward: f(x - m.input_mean)
     m.load_state_dict(sd, strict=True)
