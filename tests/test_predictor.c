@@ -2,7 +2,8 @@
  * explain (contributions add up; train_row is the caller's row, its value-space vector the
  * prototype), the same bits at 1 and 2 threads, label range from y, small sets, bad input;
  * and what bindings use: params from config keys, the file in memory (and one of the format
- * before the neighbour term), many rows explained.
+ * before the neighbour term), many rows explained; the neighbour term's rows and prediction
+ * against a search here.
  * LABELS: unit */
 #include "prle_test.h"
 
@@ -160,6 +161,95 @@ static void test_predictor__fit_predict_explain(void)
 
 /* What bindings use (python/prle): params from config keys, the file's bytes in memory, the
  * explanations of many rows at once, the prototypes' rows. */
+/* Labels set by which of 60 directions a row points in (more than 25 experts tell apart): the
+ * fit keeps the neighbour term. Its rows are the cosine nearest of the standardised training
+ * rows (the fit's x, with validation rows given) and c their labels' mean or 1/distance mean,
+ * both computed here in double. */
+static void test_predictor__neighbour_term(void)
+{
+    enum { NT = 800, NV = 200, NQ = 10 };
+    static float y[NT], yv[NV], yq[NQ], dirs[60 * D], val[60];
+    uint32_t s = 12;
+    for (size_t i = 0; i < 60 * D; i++)
+        dirs[i] = 2.0f * uni(&s);
+    for (size_t i = 0; i < 60; i++)
+        val[i] = 2.0f * uni(&s);
+    prle_matrix x, xv, xq;
+    float *ys[3] = {y, yv, yq};
+    prle_matrix *xs[3] = {&x, &xv, &xq};
+    size_t ns[3] = {NT, NV, NQ};
+    for (int b = 0; b < 3; b++) {
+        PT_OK(prle_matrix_alloc(xs[b], ns[b], D));
+        for (size_t i = 0; i < ns[b]; i++) {
+            size_t g = (size_t)((uni(&s) + 1.0f) * 30.0f) % 60;
+            for (size_t j = 0; j < D; j++)
+                xs[b]->data[i * D + j] = dirs[g * D + j] + 0.3f * uni(&s) + 3.0f;
+            ys[b][i] = val[g] + 0.1f * uni(&s);
+        }
+    }
+    prle_predictor_params pp = prle_predictor_default_params();
+    prle_predictor *p = NULL;
+    PT_OK(prle_predictor_fit(&p, &x, y, &xv, yv, &pp));
+    size_t k = prle_predictor_neighbour_k(p);
+    PT_CHECK(k >= 5 && prle_model_neighbour_weight(prle_predictor_model(p)) > 0);
+    size_t rows[NQ * 50];
+    float labels[NQ * 50], c[NQ];
+    PT_OK(prle_predictor_neighbours(rows, labels, p, &xq));
+    PT_OK(prle_predictor_neighbour_predictions(c, p, &xq));
+    /* the standardised rows (population sd) and each query's nearest by cosine */
+    double mu[D] = {0}, sd[D] = {0}, d[NT];
+    for (size_t i = 0; i < NT; i++)
+        for (size_t j = 0; j < D; j++)
+            mu[j] += x.data[i * D + j] / (double)NT;
+    for (size_t i = 0; i < NT; i++)
+        for (size_t j = 0; j < D; j++)
+            sd[j] += (x.data[i * D + j] - mu[j]) * (x.data[i * D + j] - mu[j]) / (double)NT;
+    int uniform_ok = 1, distance_ok = 1, differ = 0;
+    for (size_t q = 0; q < NQ; q++) {
+        double zq[D], nq = 0;
+        for (size_t j = 0; j < D; j++)
+            zq[j] = (xq.data[q * D + j] - mu[j]) / sqrt(sd[j]), nq += zq[j] * zq[j];
+        for (size_t i = 0; i < NT; i++) {
+            double dot = 0, ni = 0;
+            for (size_t j = 0; j < D; j++) {
+                double zi = (x.data[i * D + j] - mu[j]) / sqrt(sd[j]);
+                dot += zi * zq[j], ni += zi * zi;
+            }
+            d[i] = 1.0 - dot / sqrt(ni * nq);
+        }
+        double mean = 0, wsum = 0, wl = 0;
+        for (size_t r = 0; r < k; r++) {
+            size_t row = rows[q * k + r];
+            PT_CHECK(row < NT && labels[q * k + r] == y[row]);
+            size_t closer = 0; /* rank of row among all: r */
+            for (size_t i = 0; i < NT; i++)
+                closer += d[i] < d[row];
+            if (closer != r)
+                PT_FAIL_AT("query %zu: neighbour %zu is row %zu, %zu rows nearer", q, r, row,
+                           closer);
+            mean += y[row] / (double)k;
+            wsum += 1.0 / d[row], wl += y[row] / d[row];
+        }
+        uniform_ok &= fabs(c[q] - mean) < 1e-5;
+        distance_ok &= fabs(c[q] - wl / wsum) < 1e-5;
+        differ |= fabs(mean - wl / wsum) > 1e-3;
+    }
+    PT_CHECK(differ && (uniform_ok || distance_ok)); /* the two weightings told apart */
+    /* errors: another width, and a fit without the term */
+    prle_matrix narrow = {.data = xq.data, .rows = NQ, .cols = D - 1};
+    PT_FAILS(prle_predictor_neighbour_predictions(c, p, &narrow), PRLE_ESHAPE, "wide");
+    PT_FAILS(prle_predictor_neighbour_predictions(NULL, p, &xq), PRLE_EINVAL, "NULL");
+    prle_predictor_free(p);
+    p = NULL;
+    pp.model.neighbours = false;
+    PT_OK(prle_predictor_fit(&p, &x, y, &xv, yv, &pp));
+    PT_EQ_INT(prle_predictor_neighbour_k(p), 0);
+    PT_FAILS(prle_predictor_neighbour_predictions(c, p, &xq), PRLE_EINVAL, "kept no neighbour");
+    PT_FAILS(prle_predictor_neighbours(rows, labels, p, &xq), PRLE_EINVAL, "kept no neighbour");
+    prle_predictor_free(p);
+    prle_matrix_dispose(&x), prle_matrix_dispose(&xv), prle_matrix_dispose(&xq);
+}
+
 static void test_predictor__bindings(void)
 {
     static float y[300], yt[40], yhat[40];
@@ -267,6 +357,7 @@ int main(void)
 {
     prle_init(0);
     PT_RUN(test_predictor__fit_predict_explain);
+    PT_RUN(test_predictor__neighbour_term);
     PT_RUN(test_predictor__bindings);
     return pt_report();
 }

@@ -100,6 +100,15 @@ PRLE_API size_t prle_predictor_neighbour_k(const prle_predictor *p);
  */
 PRLE_API int prle_predictor_neighbours(size_t *rows, float *labels, const prle_predictor *p,
                                        const prle_matrix *x);
+
+/**
+ * c (n) = for each row of x (n, H), the neighbour term's prediction: its k rows' labels
+ * averaged with the fit's weights (uniform or 1 / distance), the c of every local prediction
+ * (1 - w) e_p + w c, w = the model's neighbour weight. PRLE_EINVAL when the fit kept no term,
+ * PRLE_ESHAPE, PRLE_ENOMEM.
+ */
+PRLE_API int prle_predictor_neighbour_predictions(float *c, const prle_predictor *p,
+                                                  const prle_matrix *x);
 PRLE_API size_t prle_predictor_n_prototypes(const prle_predictor *p);
 
 /** The prototypes' rows of the fit's x (P entries, slot order) into `rows`. */

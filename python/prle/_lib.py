@@ -92,6 +92,8 @@ _SIGNATURES = {
     "prle_predictor_neighbour_k": (ctypes.c_size_t, [ctypes.c_void_p]),
     "prle_predictor_neighbours":
         (ctypes.c_int, [c_size_p, c_float_p, ctypes.c_void_p, ctypes.POINTER(Matrix)]),
+    "prle_predictor_neighbour_predictions":
+        (ctypes.c_int, [c_float_p, ctypes.c_void_p, ctypes.POINTER(Matrix)]),
     "prle_predictor_prototype_rows": (None, [c_size_p, ctypes.c_void_p]),
     "prle_predictor_save_memory":
         (ctypes.c_int, [ctypes.POINTER(ctypes.c_void_p), c_size_p, ctypes.c_void_p]),

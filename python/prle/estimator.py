@@ -258,6 +258,19 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
                 ctypes.byref(m)))
         return rows.astype(np.int64), labels
 
+    def neighbour_predictions(self, X):
+        """The neighbour term's prediction c for each row of X: its rows' labels (neighbour_rows)
+        averaged with the fit's weights, the c of each local prediction (1 -
+        neighbour_weight_) expert + neighbour_weight_ c; (n,) float64, NaN when the fit kept no
+        term."""
+        x = self._rows(X)
+        c = np.full(x.shape[0], np.nan, dtype=np.float32)
+        if lib.prle_predictor_neighbour_k(self._handle.ptr) and x.shape[0]:
+            m = _lib.view(x)
+            _lib.check(lib.prle_predictor_neighbour_predictions(_lib.fptr(c), self._handle.ptr,
+                                                                ctypes.byref(m)))
+        return c.astype(np.float64)
+
     @classmethod
     def load(cls, path):
         """A fitted estimator from a predictor file (save, or prle_predictor_save in C). Its

@@ -112,6 +112,15 @@ class Run:
                 ctypes.byref(m)))
         return rows.astype(np.int64), labels
 
+    def neighbour_predictions(self, texts=None, texts2=None, embeddings=None):
+        """The neighbour term's prediction c for each input (the c of each local prediction,
+        `prle predict --explain`'s "neighbours" "prediction"); (n,) float64, NaN when the run
+        kept no term."""
+        z = self._value(texts, texts2, embeddings)
+        if self.neighbour_weight == 0:
+            return np.full(z.shape[0], np.nan)
+        return z[:, -1].astype(np.float64)  # the model's last input column (docs/run-folder.md)
+
     def predict(self, texts=None, texts2=None, embeddings=None):
         """Predictions (n,) float64 for n texts (pairs: texts and texts2) or embeddings."""
         z = self._value(texts, texts2, embeddings)

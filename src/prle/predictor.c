@@ -56,17 +56,30 @@ size_t prle_predictor_neighbour_k(const prle_predictor *p)
     return p && p->nb ? prle__nb_k(p->nb) : 0;
 }
 
-int prle_predictor_neighbours(size_t *rows, float *labels, const prle_predictor *p,
-                              const prle_matrix *x)
+/* The checks of the neighbour term's queries: a term, rows of the fit's width, finite. */
+static int nb_query_check(const prle_predictor *p, const prle_matrix *x, const void *out)
 {
-    if (!p || !x || !rows)
+    if (!p || !x || !out)
         return prle__error_set(PRLE_EINVAL, "predictor: NULL argument");
     if (!p->nb)
         return prle__error_set(PRLE_EINVAL, "predictor: the fit kept no neighbour term");
     if (x->cols != prle_kernel_in_dim(p->kernel))
         return prle__error_set(PRLE_ESHAPE, "predictor: rows are %zu wide, the fit's were %zu",
                                x->cols, prle_kernel_in_dim(p->kernel));
-    int err = prle__check_finite(x, "predictor: rows");
+    return prle__check_finite(x, "predictor: rows");
+}
+
+int prle_predictor_neighbour_predictions(float *c, const prle_predictor *p, const prle_matrix *x)
+{
+    int err = nb_query_check(p, x, c);
+    return err ? err
+               : prle__nb_column(c, NULL, p->nb, x, prle_model_get_params(p->model)->n_threads);
+}
+
+int prle_predictor_neighbours(size_t *rows, float *labels, const prle_predictor *p,
+                              const prle_matrix *x)
+{
+    int err = nb_query_check(p, x, rows);
     if (err == 0)
         err = prle__nb_rows(rows, labels, p->nb, x, p->nb_n_train,
                             prle_model_get_params(p->model)->n_threads);

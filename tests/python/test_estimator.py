@@ -108,6 +108,14 @@ class Estimator(unittest.TestCase):
         self.assertGreater(np.mean(g[:800][rows] == g[800:810, None]), 0.5)
         np.testing.assert_array_equal(back.neighbour_rows(x[800:810])[0], rows)
         self.assertEqual(off.neighbour_rows(x[800:810])[0].shape, (10, 0))
+        # their prediction c: the labels averaged, evenly or by 1/distance, so within their
+        # range, and nearer the inputs' labels than their mean is
+        c = est.neighbour_predictions(x[800:810])
+        self.assertEqual(c.shape, (10,))
+        self.assertTrue(np.all((c >= labels.min(1) - 1e-6) & (c <= labels.max(1) + 1e-6)))
+        self.assertLess(np.mean(np.abs(c - y[800:810])), np.mean(np.abs(y[800:810] - y.mean())))
+        np.testing.assert_array_equal(back.neighbour_predictions(x[800:810]), c)
+        self.assertTrue(np.all(np.isnan(off.neighbour_predictions(x[800:810]))))
         # a few dozen validation rows cannot tell a small gain from noise: it stays off
         small = prle.PRLERegressor(random_state=2).fit(self.x[:300], self.y[:300])
         self.assertEqual(small.neighbour_weight_, 0)

@@ -87,6 +87,9 @@ class RunFolder(unittest.TestCase):
         self.assertIn("no-such-run", str(cm.exception))
         rows, labels = self.folder.neighbour_rows(embeddings=self.x["test"][:3])
         self.assertEqual(rows.shape, (3, 0) if self.folder.neighbour_weight == 0 else rows.shape)
+        if self.folder.neighbour_weight == 0:
+            self.assertTrue(np.all(np.isnan(self.folder.neighbour_predictions(
+                embeddings=self.x["test"][:3]))))
 
 
 class NeighbourTerm(unittest.TestCase):
@@ -126,6 +129,10 @@ class NeighbourTerm(unittest.TestCase):
         np.testing.assert_array_equal(  # %.9g in the JSON: the same float32
             labels, np.array([[r["label"] for r in c] for c in cli], dtype=np.float32))
         np.testing.assert_array_equal(labels, folder.labels("train")[rows])
+        # and the prediction c the CLI prints beside them (%.9g: the same float32)
+        c = folder.neighbour_predictions(embeddings=x)
+        cli_c = [json.loads(line)["neighbours"]["prediction"] for line in out.stdout.splitlines()[:20]]
+        np.testing.assert_array_equal(c.astype(np.float32), np.array(cli_c, dtype=np.float32))
 
 
 if __name__ == "__main__":
