@@ -160,7 +160,8 @@ void cli_print_metrics(FILE *out, const prle_run_metrics *m, unsigned split_mask
                 m->knn.distance_weights ? "distance" : "uniform");
 }
 
-/* The warning of one yardstick `what` ("a ridge regression") that PRLE is worse than. */
+/* The warning of one yardstick `what` ("a ridge regression") that PRLE is worse than; the MSEs
+ * to 5 significant digits, so near-exact fits do not read "0.00000 against 0.00000". */
 static void warn_worse(const prle_run_metrics *m, const prle_run_reference *ref, const char *what)
 {
     if (!prle_run_metrics_worse_than(m, ref))
@@ -169,7 +170,7 @@ static void warn_worse(const prle_run_metrics *m, const prle_run_reference *ref,
     const prle_split_metrics *b = &ref->splits[PRLE_SPLIT_VALIDATION];
     fprintf(stderr,
             "prle: warning: PRLE is worse than %s on the same features: "
-            "validation MSE %.5f against %.5f, pearson %.4f against %.4f (0-1 scale)\n",
+            "validation MSE %.5g against %.5g, pearson %.4f against %.4f (0-1 scale)\n",
             what, a->unit.mse, b->unit.mse, a->unit.pearson, b->unit.pearson);
 }
 
