@@ -77,7 +77,8 @@ static int set_note(prle__kernel_stage *ks, const char *fmt, ...)
 
 /* The first training setting in which the saved kernel's params `got` differ from the
  * config's `want`, as "kernel.max_epochs is 1, the saved kernel's 5"; "" when none. want's
- * center_inputs is resolved (0 or 1); `center_auto` says the config left it to the data. */
+ * center_inputs and standardize_inputs are resolved (0 or 1); `center_auto` and `std_auto` say
+ * the config left them to the data. */
 static void setting_diff(char *buf, size_t len, const prle_kernel_params *want,
                          const prle_kernel_params *got, bool center_auto, bool std_auto)
 {
@@ -181,8 +182,8 @@ static bool value_changed(const prle__kernel_stage *ks, const char *dir)
 }
 
 /* Tries the saved kernel in `dir`. 1: reused; 0: train (note set when there was one);
- * negative: an error. kp's center_inputs is resolved (0 or 1); `center_auto`: the config left
- * it to the data. */
+ * negative: an error. kp's center_inputs and standardize_inputs are resolved (0 or 1);
+ * `center_auto`, `std_auto`: the config left them to the data. */
 static int try_reuse(prle__kernel_stage *ks, const char *dir, const prle_kernel_params *kp,
                      bool center_auto, bool std_auto)
 {
@@ -302,8 +303,9 @@ static int try_reuse(prle__kernel_stage *ks, const char *dir, const prle_kernel_
     return 1;
 }
 
-/* kp's center_inputs is resolved; `offset_ratio` is the training rows' when the config left
- * the centring to the data (else NaN), for the note. */
+/* kp's center_inputs and standardize_inputs are resolved; `offset_ratio` is the training rows'
+ * when the config left the centring to the data (else NaN), and ks->report the standardise
+ * test's when it left that, for the note. */
 static int train(prle__kernel_stage *ks, prle_kernel_params *kp, double offset_ratio)
 {
     const prle_run_params *p = ks->params;
