@@ -240,9 +240,11 @@ static int try_reuse(prle__kernel_stage *ks, const char *dir, const prle_kernel_
     }
     err = prle__kernel_load_st(&ks->kernel, f, path, &arch, in_dim);
     prle_st_free(f);
-    if (err < 0 && has_meta && !ks->must_reuse && (err == PRLE_ESHAPE || err == PRLE_EINVAL)) {
-        /* another architecture (projection type, widths, layers, activation): it cannot apply
-         * to this config, so it is trained anew, as for other embeddings or settings */
+    if (err < 0 && has_meta && !ks->must_reuse &&
+        (err == PRLE_ESHAPE || err == PRLE_EINVAL || err == PRLE_ENOTFOUND)) {
+        /* another architecture (projection type, widths, layers, activation, a dropout that
+         * renumbers the layers): it cannot apply to this config, so it is trained anew, as for
+         * other embeddings or settings */
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", prle_last_error());
         prle_error_clear();

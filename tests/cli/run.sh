@@ -247,6 +247,14 @@ check arch_changed 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=hid \
   kernel.projection_kwargs.hidden_dim=40 --no-analyze --no-report
 matches arch_changed out "^kernel .* trained \(saved kernel .*runs/hid/kernel.safetensors: hidden_dim is [0-9]+, the config gives 40\)"
 contains arch_changed_meta runs/hid/kernel.safetensors '"hidden_dim":"40"'
+# so does a dropout, which renumbers the resmlp's layers (net.3 for net.2): a missing tensor
+check arch_dropout 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=hid \
+  kernel.projection_kwargs.hidden_dim=40 kernel.projection_kwargs.dropout=0.1 --no-analyze \
+  --no-report
+matches arch_dropout out "^kernel .* trained \(saved kernel .*runs/hid/kernel.safetensors: tensor projection_head.net.3.weight missing"
+check arch_dropout_back 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=hid \
+  kernel.projection_kwargs.hidden_dim=40 --no-analyze --no-report
+matches arch_dropout_back out "^kernel .* trained \(saved kernel .*runs/hid/kernel.safetensors"
 check arch_changed_type 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=hid \
   kernel.projection_type=mlp --no-analyze --no-report
 matches arch_changed_type out "^kernel .* trained \(saved kernel .*: projection type is resmlp, the config says mlp\)"
