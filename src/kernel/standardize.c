@@ -53,20 +53,20 @@ int prle__kernel_standardize_test(prle_standardize_test *out, const prle_matrix 
     prle__ridge_path r = {0};
     prle__ridge_choice craw = {.d = d}, cstd = {.d = d};
     double *e = malloc(2 * nv * sizeof *e);
-    double *s = malloc(d * sizeof *s), *mean = malloc(d * sizeof *mean);
+    double *s = malloc(d * sizeof *s);
     float *yhat = malloc(nv * sizeof *yhat);
     craw.coef = malloc(d * sizeof *craw.coef);
     cstd.coef = malloc(d * sizeof *cstd.coef);
-    if (!craw.coef || !cstd.coef || !e || !s || !mean || !yhat) {
+    if (!craw.coef || !cstd.coef || !e || !s || !yhat) {
         err = prle__error_nomem("standardize test");
         goto done;
     }
-    prle__matrix_col_mean(mean, x_train);
-    prle__matrix_col_scale(s, mean, x_train);
+    if ((err = prle__ridge_path_fit(&r, x_train, y_train, nt)) < 0)
+        goto done;
+    prle__matrix_col_scale(s, r.mean, x_train); /* about the column means the path holds */
     for (size_t j = 0; j < d; j++)
         s[j] = 1.0 / s[j];
-    if ((err = prle__ridge_path_fit(&r, x_train, y_train, nt)) < 0 ||
-        (err = raw = val_errors(e, &craw, &r, x_val, y_val, yhat, nt)) < 0 ||
+    if ((err = raw = val_errors(e, &craw, &r, x_val, y_val, yhat, nt)) < 0 ||
         (err = prle__ridge_path_scale(&r, s, nt)) < 0 ||
         (err = std = val_errors(e + nv, &cstd, &r, x_val, y_val, yhat, nt)) < 0)
         goto done;
@@ -94,7 +94,7 @@ done:
     prle__ridge_path_dispose(&r);
     prle__ridge_choice_dispose(&craw);
     prle__ridge_choice_dispose(&cstd);
-    free(e), free(s), free(mean), free(yhat);
+    free(e), free(s), free(yhat);
     return err;
 }
 

@@ -274,48 +274,33 @@ out:
     return err;
 }
 
-/* The walk (xv given) or alphas[0] alone (xv NULL) on the fitted path r; coef and icpt hold
- * n_alpha (or 1) solves. */
-static int best_of(size_t *best, double *coef, double *icpt, const prle__ridge_path *r,
-                   const prle_matrix *xv, const float *yv, const double *alphas, size_t n_alpha,
-                   float *yhat, int nt)
+int prle__ridge_path_best_of(double *coef_out, double *intercept_out, const prle__ridge_path *r,
+                             const prle_matrix *xv, const float *yv, const double *alphas,
+                             size_t n_alpha, int nt)
 {
-    int err = 0;
-    *best = xv ? n_alpha : 1;
-    if (xv && n_alpha)
-        err = path_walk(best, coef, icpt, r, alphas, n_alpha, xv, yv, yhat, nt);
-    else if (!xv && (err = prle__ridge_path_solve(coef, icpt, r, alphas, 1, nt)) >= 0)
-        *best = isnan(icpt[0]) ? 1 : 0, err = 0;
-    return err;
-}
-
-/* Copies the chosen solve out: its index, or n_alpha when none (nothing written). */
-static int take_best(double *coef_out, double *intercept_out, const double *coef,
-                     const double *icpt, size_t best, size_t n_solve, size_t n_alpha, size_t d)
-{
-    if (best == n_solve)
-        return (int)n_alpha;
-    memcpy(coef_out, coef + best * d, d * sizeof *coef_out);
-    *intercept_out = icpt[best];
-    return (int)best;
-}
-
-static int best_on(double *coef_out, double *intercept_out, const prle__ridge_path *r,
-                   const prle_matrix *xv, const float *yv, const double *alphas, size_t n_alpha,
-                   int nt)
-{
-    size_t d = r->d, n_solve = xv ? n_alpha : 1, best = n_solve;
+    size_t d = r->d, n_solve = xv ? n_alpha : 1;
     double *coef = malloc(n_solve * (d ? d : 1) * sizeof *coef);
     double *icpt = malloc((n_solve ? n_solve : 1) * sizeof *icpt);
     float *yhat = xv ? malloc((xv->rows ? xv->rows : 1) * sizeof *yhat) : NULL;
-    int err;
+    size_t best = n_solve;
+    int err = 0;
     if (!coef || !icpt || (xv && !yhat)) {
         err = prle__error_nomem("ridge path");
         goto done;
     }
-    if ((err = best_of(&best, coef, icpt, r, xv, yv, alphas, n_alpha, yhat, nt)) < 0)
+    if (xv && n_alpha)
+        err = path_walk(&best, coef, icpt, r, alphas, n_alpha, xv, yv, yhat, nt);
+    else if (!xv && (err = prle__ridge_path_solve(coef, icpt, r, alphas, 1, nt)) >= 0)
+        best = isnan(icpt[0]) ? n_solve : 0, err = 0;
+    if (err < 0)
         goto done;
-    err = take_best(coef_out, intercept_out, coef, icpt, best, n_solve, n_alpha, d);
+    if (best == n_solve) { /* no alpha to try, or none factorised */
+        err = (int)n_alpha;
+        goto done;
+    }
+    memcpy(coef_out, coef + best * d, d * sizeof *coef_out);
+    *intercept_out = icpt[best];
+    err = (int)best;
 done:
     free(coef);
     free(icpt);
@@ -330,14 +315,7 @@ int prle__ridge_path_best(double *coef_out, double *intercept_out, const prle_ma
     prle__ridge_path r = {0};
     int err = prle__ridge_path_fit(&r, x, y, nt);
     if (err >= 0)
-        err = best_on(coef_out, intercept_out, &r, xv, yv, alphas, n_alpha, nt);
+        err = prle__ridge_path_best_of(coef_out, intercept_out, &r, xv, yv, alphas, n_alpha, nt);
     prle__ridge_path_dispose(&r);
     return err;
-}
-
-int prle__ridge_path_best_of(double *coef_out, double *intercept_out, const prle__ridge_path *r,
-                             const prle_matrix *xv, const float *yv, const double *alphas,
-                             size_t n_alpha, int nt)
-{
-    return best_on(coef_out, intercept_out, r, xv, yv, alphas, n_alpha, nt);
 }
