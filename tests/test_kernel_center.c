@@ -12,6 +12,7 @@
 #include "prle_test.h"
 
 #include "kernel/kernel_int.h"
+#include "kernel_heads.h"
 #include "prle/safetensors.h"
 
 enum { N = 40, NV = 12, H = 6 };
@@ -83,18 +84,7 @@ static void check_apply(const char *what, prle_kernel_params p)
 
 static void test_kernel_center__apply_every_head(void)
 {
-    prle_kernel_params p = prle_kernel_default_params();
-    check_apply("resmlp residual", p); /* H = D = 6 */
-    p.hidden_dim = 4, p.dropout = 0.1;
-    check_apply("resmlp out_proj residual", p);
-    p = prle_kernel_default_params();
-    p.type = PRLE_HEAD_MLP, p.proj_dim = 3;
-    check_apply("mlp", p);
-    p.type = PRLE_HEAD_LINEAR;
-    check_apply("linear", p);
-    p = prle_kernel_default_params();
-    p.type = PRLE_HEAD_RFF, p.proj_dim = 8; /* frozen W and b before input_mean */
-    check_apply("rff", p);
+    each_head(check_apply);
 }
 
 static void test_kernel_center__fit_equals_fit_on_centered_rows(void)
