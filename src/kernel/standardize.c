@@ -8,13 +8,10 @@
 #include "core/matrix_int.h"
 #include "core/threads.h"
 #include "kernel/kernel_int.h"
+#include "math/paired_gain.h"
 
 static const double ALPHAS[] = PRLE__RIDGE_REF_ALPHAS;
 #define N_ALPHAS PRLE__RIDGE_N_REF_ALPHAS
-/* The neighbour term's rule (src/prle/neighbours.c): at least 1 % lower validation MSE, and
- * by at least 2 standard errors of the paired differences. */
-#define MIN_GAIN 0.01
-#define MIN_SE 2.0
 
 /* Validation squared errors of the best ridge on path r into e (n_val), the ridge into *c
  * (coef: d doubles); 0, or 1 when no alpha factorised. */
@@ -77,18 +74,17 @@ int prle__kernel_standardize_test(prle_standardize_test *out, const prle_matrix 
     err = 0;
     if (raw || std) /* a ridge that did not factorise decides nothing */
         goto done;
-    double m_raw = 0.0, m_std = 0.0, md = 0.0, ss = 0.0;
-    for (size_t i = 0; i < nv; i++)
-        m_raw += e[i], m_std += e[nv + i];
-    m_raw /= (double)nv, m_std /= (double)nv, md = m_raw - m_std;
+    double m_raw = 0.0, m_std = 0.0;
+    prle__paired_diff pd = {0};
     for (size_t i = 0; i < nv; i++) {
-        double dv = e[i] - e[nv + i] - md;
-        ss += dv * dv;
+        m_raw += e[i], m_std += e[nv + i];
+        prle__paired_diff_add(&pd, e[i] - e[nv + i]);
     }
-    double se = sqrt(ss / (double)(nv - 1) / (double)nv);
+    m_raw /= (double)nv, m_std /= (double)nv;
+    double se = prle__paired_diff_se(&pd);
     t.mse_raw = m_raw, t.mse_std = m_std;
-    t.gain_se = se > 0.0 ? md / se : 0.0;
-    t.standardize = m_std <= (1.0 - MIN_GAIN) * m_raw && t.gain_se >= MIN_SE;
+    t.gain_se = se > 0.0 ? (m_raw - m_std) / se : 0.0;
+    t.standardize = se > 0.0 && prle__gain_kept(m_raw, m_std, se); /* equal rows: no gain_se */
 done:
     *out = t;
     prle__ridge_path_dispose(&r);

@@ -10,6 +10,7 @@
 #include "baselines/baselines_int.h"
 #include "core/error.h"
 #include "core/threads.h"
+#include "math/paired_gain.h"
 
 const size_t prle__nb_ks[PRLE__NB_NK] = {5, 10, 20, 50};
 
@@ -124,21 +125,19 @@ int prle__nb_choose(prle__nb_choice *out, const prle__nb_search *s, const float 
                                          .mse_prle = best.mse_prle};
         }
     /* the gain's standard error: the paired differences of the squared errors */
-    double lam = best.lambda, mean = 0, m2 = 0;
+    double lam = best.lambda;
+    prle__paired_diff pd = {0};
     if (isfinite(best.mse) && lam > 0) {
         prle__nb_search_predict(c, s, best.k, best.weights);
         for (size_t i = 0; i < n; i++) {
             double a = (double)pva[i] - y[i], b = (1 - lam) * pva[i] + lam * c[i] - y[i];
-            double d = a * a - b * b, dm = d - mean;
-            mean += dm / (double)(i + 1);
-            m2 += dm * (d - mean);
+            prle__paired_diff_add(&pd, a * a - b * b);
         }
     }
-    best.gain_se = n > 1 ? sqrt(m2 / (double)(n - 1) / (double)n) : INFINITY;
+    best.gain_se = prle__paired_diff_se(&pd);
     free(c);
-    best.on = isfinite(best.mse) && lam > 0 &&
-              best.mse <= (1 - PRLE__NB_MIN_GAIN) * best.mse_prle &&
-              best.mse_prle - best.mse >= PRLE__NB_MIN_SE * best.gain_se;
+    best.on =
+        isfinite(best.mse) && lam > 0 && prle__gain_kept(best.mse_prle, best.mse, best.gain_se);
     *out = best;
     return 0;
 }

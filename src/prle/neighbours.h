@@ -1,9 +1,9 @@
 /* The neighbour term (prle_model_set_neighbour_weight; docs/run-folder.md, "The prediction"):
  * the mean label of an input's nearest training rows, scikit-learn's KNeighborsRegressor with
  * the cosine metric on standardised retrieval rows, blended into PRLE's prediction with a
- * weight chosen on validation. It is kept only where it lowers the validation MSE by at least
- * PRLE__NB_MIN_GAIN: MLQE-PE's labels follow the kind of source sentence, a neighbourhood the
- * value space loses (README, "Defaults from the data"). The search also gives `prle run` its
+ * weight chosen on validation. It is kept only where it lowers the validation MSE by more than
+ * noise (math/paired_gain.h): MLQE-PE's labels follow the kind of source sentence, a neighbourhood
+ * the value space loses (README, "Defaults from the data"). The search also gives `prle run` its
  * kNN yardstick. */
 #ifndef PRLE_PRLE_NEIGHBOURS_H
 #define PRLE_PRLE_NEIGHBOURS_H
@@ -18,13 +18,6 @@
 /* Training rows searched at most, evenly spaced beyond: every query is compared with each, so
  * this bounds the time of a prediction and the size of the file. */
 #define PRLE__NB_MAX_ROWS 10000
-
-/* The share of PRLE's validation MSE the term must save to be kept, and the standard errors of
- * that saving (over the validation rows' paired differences of squared errors) it must
- * exceed: a few dozen validation rows let the eight grid points and lambda fit their noise
- * (synthetic sets of 500 rows kept it at lambda 0.5-0.9 and lost 0.01-0.05 of R^2 on test). */
-#define PRLE__NB_MIN_GAIN 0.01
-#define PRLE__NB_MIN_SE 2.0
 
 /* The grid: k in 5, 10, 20, 50 (at most the rows kept), uniform or 1 / distance weights. */
 #define PRLE__NB_NK 4
@@ -55,9 +48,8 @@ typedef struct prle__nb_choice {
     double lambda;   /* in [0, 1] */
     double mse;      /* validation MSE of the blend (standardised as the labels given) */
     double mse_prle; /* PRLE's alone */
-    double gain_se;  /* the standard error of mse_prle - mse */
-    bool on;         /* mse <= (1 - PRLE__NB_MIN_GAIN) mse_prle and mse_prle - mse >=
-                        PRLE__NB_MIN_SE gain_se */
+    double gain_se;  /* the standard error of mse_prle - mse (+inf when lambda is 0) */
+    bool on;         /* lambda > 0 and prle__gain_kept(mse_prle, mse, gain_se) */
 } prle__nb_choice;
 
 /**

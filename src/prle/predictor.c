@@ -139,8 +139,8 @@ static int take(prle_matrix *xo, float **yo, const prle_matrix *x, const float *
     return 0;
 }
 
-/* The neighbour term, as prle_run chooses it (src/run/nb_stage.c): kept where it lowers the
- * validation MSE by PRLE__NB_MIN_GAIN. */
+/* The neighbour term, as prle_run chooses it (src/run/nb_stage.c): kept where prle__nb_choose
+ * says it lowers the validation MSE by more than noise. */
 static int add_neighbours(prle_predictor *p, const prle_matrix *xt, const float *yt,
                           const prle_matrix *xv, const float *yv, const prle_matrix *zv, int nt)
 {
