@@ -101,10 +101,15 @@ void cli_print_stage(const prle_run_event *e, cli_progress *ps)
     fflush(stdout);
 }
 
+/* A row's errors: 5 decimals, as the 0-1 rows, unless that would hide them (labels on a 1e-4
+ * scale read 0.00000) or widen the columns; then 5 significant digits */
 static void metrics_line(FILE *out, const char *split, const char *scale, const prle_metrics *m)
 {
-    fprintf(out, "%-10s %-5s %6zu %9.5f %9.5f %9.5f %9.5f %9.5f %9.5f %9.5f\n", split, scale, m->n,
-            m->mse, m->rmse, m->mae, m->r2, m->pearson, m->spearman, m->kendall);
+    double lo = fmin(m->mae, m->mse), hi = fmax(m->rmse, m->mse);
+    bool fixed = hi == 0.0 || (lo >= 1e-3 && hi < 1e3);
+    fprintf(out, fixed ? "%-10s %-5s %6zu %9.5f %9.5f %9.5f" : "%-10s %-5s %6zu %9.5g %9.5g %9.5g",
+            split, scale, m->n, m->mse, m->rmse, m->mae);
+    fprintf(out, " %9.5f %9.5f %9.5f %9.5f\n", m->r2, m->pearson, m->spearman, m->kendall);
 }
 
 void cli_print_metrics(FILE *out, const prle_run_metrics *m, unsigned split_mask)
@@ -133,11 +138,11 @@ void cli_print_metrics(FILE *out, const prle_run_metrics *m, unsigned split_mask
             continue;
         fprintf(out,
                 "interval %-8s %.0f%% split-conformal (q %.4g): validation coverage %.1f%% "
-                "(%d-fold cross-fit), mean width %.3f",
+                "(%d-fold cross-fit), mean width %.4g",
                 iv->adaptive ? "adaptive" : "plain", 100 * iv->level, iv->q,
                 100 * iv->validation.coverage, PRLE_INTERVAL_FOLDS, iv->validation.mean_width);
         if (iv->test.n)
-            fprintf(out, "; test %.1f%%, mean width %.3f%s", 100 * iv->test.coverage,
+            fprintf(out, "; test %.1f%%, mean width %.4g%s", 100 * iv->test.coverage,
                     iv->test.mean_width,
                     iv->test.coverage < iv->level ? " (short of the level)" : "");
         fputc('\n', out);

@@ -77,7 +77,7 @@ static const char *eval_note(char *buf, size_t len, const prle_run_metrics *m)
         const prle_split_metrics *sm = &m->splits[s];
         if (!sm->present)
             continue;
-        int n = snprintf(buf + used, len - used, "%s%s pearson %.4f mse %.4f", used ? ", " : "",
+        int n = snprintf(buf + used, len - used, "%s%s pearson %.4f mse %.5g", used ? ", " : "",
                          prle_split_name((prle_split)s), sm->raw.pearson, sm->raw.mse);
         if (n < 0)
             break;
