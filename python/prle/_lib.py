@@ -22,6 +22,13 @@ class ExplainItem(ctypes.Structure):
                 ("contribution", ctypes.c_float)]
 
 
+class Conformal(ctypes.Structure):
+    """prle_conformal: a calibrated split-conformal interval rule"""
+    _fields_ = [("level", ctypes.c_double), ("q", ctypes.c_double), ("n_calib", ctypes.c_size_t),
+                ("adaptive", ctypes.c_bool), ("label_min", ctypes.c_double),
+                ("label_max", ctypes.c_double)]
+
+
 class Error(RuntimeError):
     """A failure reported by libprle; `code` is its prle_status name (e.g. "PRLE_EIO")."""
 
@@ -122,6 +129,12 @@ _SIGNATURES = {
     "prle_run_folder_neighbours":
         (ctypes.c_int, [c_size_p, c_float_p, ctypes.c_void_p, ctypes.POINTER(Matrix)]),
     "prle_run_folder_dataset": (ctypes.c_void_p, [ctypes.c_void_p]),
+    "prle_conformal_fit":
+        (ctypes.c_int, [ctypes.POINTER(Conformal), ctypes.c_void_p, ctypes.c_double,
+                        ctypes.c_bool]),
+    "prle_conformal_apply":
+        (ctypes.c_int, [c_float_p, c_float_p, ctypes.POINTER(Conformal), ctypes.c_void_p,
+                        ctypes.POINTER(Matrix), c_float_p]),
     "prle_run_folder_has_data": (ctypes.c_bool, [ctypes.c_void_p]),
     "prle_dataset_n_rows": (ctypes.c_size_t, [ctypes.c_void_p, ctypes.c_int]),
     "prle_dataset_labels": (c_float_p, [ctypes.c_void_p, ctypes.c_int]),

@@ -131,6 +131,30 @@ class Run:
                                               ctypes.byref(m)))
         return out.astype(np.float64)
 
+    def predict_interval(self, texts=None, texts2=None, embeddings=None, level=0.9,
+                         adaptive=False):
+        """Predictions and split-conformal intervals, as `prle predict --interval LEVEL
+        [--adaptive]`: three (n,) float64 arrays yhat, lo, hi. The rule is calibrated on the
+        run's validation rows (their absolute residuals; with `adaptive`, scaled by the routing
+        weights' entropy) and the ends clipped to the dataset's label range; coverage `level`
+        holds for inputs exchangeable with the validation rows. With fewer validation rows than
+        the level needs, every interval is the label range."""
+        if not 0 < level < 1:
+            raise ValueError(f"predict_interval: level must be in (0, 1), got {level}")
+        conf = _lib.Conformal()
+        _lib.check(lib.prle_conformal_fit(ctypes.byref(conf), self._rf, float(level),
+                                          bool(adaptive)))
+        z = self._value(texts, texts2, embeddings)
+        n = z.shape[0]
+        yhat, lo, hi = (np.zeros(n, dtype=np.float32) for _ in range(3))
+        if n:
+            m = _lib.view(z)
+            _lib.check(lib.prle_model_predict(_lib.fptr(yhat), None, None, self._model,
+                                              ctypes.byref(m)))
+            _lib.check(lib.prle_conformal_apply(_lib.fptr(lo), _lib.fptr(hi), ctypes.byref(conf),
+                                                self._model, ctypes.byref(m), _lib.fptr(yhat)))
+        return yhat.astype(np.float64), lo.astype(np.float64), hi.astype(np.float64)
+
     def explain(self, texts=None, texts2=None, embeddings=None, k=3):
         """The k heaviest prototypes of each input, as an Explanation; `rows` are rows of the
         run's train split."""

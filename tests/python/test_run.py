@@ -2,7 +2,8 @@
 a `prle run` on STS-B (hashing encoder, 64 wide; defaults otherwise), with the run's seed,
 validation rows and label range, predicts what the run wrote (issue 14: to 1e-6); prle.load_run
 predicts the run's test rows from their texts and from their embeddings; on a run that keeps
-the neighbour term, Run.neighbour_rows names the rows `prle predict --explain` names.
+the neighbour term, Run.neighbour_rows names the rows `prle predict --explain` names; and
+Run.predict_interval gives the intervals of `prle predict --interval`.
 Environment (ctest sets it): PRLE_CLI the prle binary, PRLE_SHARED_DATA, PRLE_TEST_TMP."""
 import csv
 import json
@@ -75,6 +76,33 @@ class RunFolder(unittest.TestCase):
         np.testing.assert_allclose(e.prediction, self.cli[:40], rtol=1e-5, atol=0)  # its own sum
         np.testing.assert_allclose(e.contributions.sum(1) + e.rest, e.prediction, atol=1e-5)
         self.assertTrue(np.all(np.isin(e.rows, self.folder.prototype_rows)))
+
+    def test_intervals(self):
+        """predict_interval: the plain rule against numpy on the run's validation residuals,
+        and both rules against `prle predict --interval` (%.9g in its JSON: the same float32)"""
+        yv = self.folder.labels("validation")
+        with open(os.path.join(self.run_dir, "predictions_validation.csv")) as f:
+            pv = np.array([float(r["prediction"]) for r in csv.DictReader(f)], dtype=np.float32)
+        r = np.sort(np.abs(yv - pv.astype(np.float64)))
+        q = r[int(np.ceil((len(r) + 1) * 0.9)) - 1]  # the ceil((n + 1) level)-th smallest
+        yhat, lo, hi = self.folder.predict_interval(embeddings=self.x["test"], level=0.9)
+        np.testing.assert_allclose(yhat, self.cli, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(lo, np.clip(yhat - q, 0, 5), rtol=0, atol=1e-5)
+        np.testing.assert_allclose(hi, np.clip(yhat + q, 0, 5), rtol=0, atol=1e-5)
+        self.assertTrue(0.85 < np.mean((lo <= self.folder.labels("test")) &
+                                       (self.folder.labels("test") <= hi)) < 0.95)
+        for flags, adaptive in (([], False), (["--adaptive"], True)):
+            out = subprocess.run([os.environ["PRLE_CLI"], "predict", self.run_dir, "--split",
+                                  "test", "--interval", "0.9", "--format", "json"] + flags,
+                                 check=True, capture_output=True, text=True)
+            rows = [json.loads(line) for line in out.stdout.splitlines()]
+            _, lo, hi = self.folder.predict_interval(embeddings=self.x["test"], adaptive=adaptive)
+            np.testing.assert_array_equal(lo.astype(np.float32),
+                                          np.array([r["lo"] for r in rows], dtype=np.float32))
+            np.testing.assert_array_equal(hi.astype(np.float32),
+                                          np.array([r["hi"] for r in rows], dtype=np.float32))
+        with self.assertRaises(ValueError):
+            self.folder.predict_interval(embeddings=self.x["test"][:2], level=1.0)
 
     def test_errors(self):
         with self.assertRaises(prle.InputError) as cm:
