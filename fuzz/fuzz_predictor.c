@@ -1,5 +1,6 @@
 /* libFuzzer target: the predictor file (prle_predictor_save) on arbitrary bytes; what it
- * accepts must predict and explain a row of zeros without trouble. */
+ * accepts must predict, explain and give intervals for a row of zeros without trouble (seeds:
+ * fuzz/corpus/predictor, a file of the first format and one with held-out rows). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,6 +20,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         prle_explain_item items[4];
         float rest, yhat;
         prle_predictor_explain(items, &rest, &yhat, p, x, 4);
+        prle_matrix row = {.data = x, .rows = 1, .cols = d};
+        float lo, hi;
+        prle_predictor_intervals(&yhat, &lo, &hi, p, &row, 0.9, true);
         free(x);
     }
     prle_predictor_free(p);

@@ -8,6 +8,7 @@
 
 #include <math.h>
 
+#include "prle/conformal_int.h"
 #include "run/run_int.h"
 
 /* Validation rows i = 0..19 with |y - yhat| = i + 1 (yhat 0, y = i + 1); test rows with

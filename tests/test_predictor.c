@@ -2,8 +2,9 @@
  * explain (contributions add up; train_row is the caller's row, its value-space vector the
  * prototype), the same bits at 1 and 2 threads, label range from y, small sets, bad input;
  * and what bindings use: params from config keys, the file in memory (and one of the format
- * before the neighbour term), many rows explained; the neighbour term's rows and prediction
- * against a search here.
+ * before the neighbour term and before intervals), many rows explained; the neighbour term's
+ * rows and prediction against a search here; split-conformal intervals on the held-out rows
+ * against the order statistic computed here.
  * LABELS: unit */
 #include "prle_test.h"
 
@@ -322,29 +323,41 @@ static void test_predictor__bindings(void)
         back = NULL;
     }
     PT_FAILS(prle_predictor_load_memory(&back, mem, n - 1, NULL), PRLE_EFORMAT, "<memory>");
-    /* a file of the format before the neighbour term (PRLEPRD1: no part for it) still loads */
+    /* files of the formats before intervals (PRLEPRD2: no calibration part) and before the
+     * neighbour term (PRLEPRD1: neither part) still load and predict; they have no held-out
+     * rows to calibrate on */
     PT_CHECK(prle_model_neighbour_weight(prle_predictor_model(p)) == 0);
+    PT_EQ_INT(prle_predictor_n_calibration(p), 60); /* val_fraction 0.2 of 300 */
     const unsigned char *u = mem;
-    size_t at = 8, len;
+    size_t at = 8, len, nb_at, cal_at, cal_len;
     len = (size_t)prle__le_get(u + at, 8), at += 8 + len; /* the kernel */
     len = (size_t)prle__le_get(u + at, 8), at += 8 + len; /* the model */
-    len = (size_t)prle__le_get(u + at, 8);                /* the neighbour term: none */
+    nb_at = at, len = (size_t)prle__le_get(u + at, 8);    /* the neighbour term: none */
     PT_CHECK(len == 0);
-    unsigned char *v1 = malloc(n - 8);
-    if (v1 && len == 0) {
-        memcpy(v1, "PRLEPRD1", 8);
-        memcpy(v1 + 8, u + 8, at - 8);
-        memcpy(v1 + at, u + at + 8, n - at - 8);
-        PT_OK(prle_predictor_load_memory(&back, v1, n - 8, "v1.prle"));
-        float again[40];
+    cal_at = at + 8, cal_len = (size_t)prle__le_get(u + cal_at, 8);
+    PT_CHECK(cal_len > 0 && cal_at + 8 + cal_len < n);
+    size_t n2 = n - 8 - cal_len, n1 = n2 - 8;
+    unsigned char *v1 = malloc(n);
+    for (int ver = 2; v1 && ver >= 1; ver--) {
+        /* version 2: all but the calibration part; version 1: without the neighbour part too */
+        size_t cut = ver == 2 ? cal_at : nb_at, skip = ver == 2 ? 8 + cal_len : 16 + cal_len;
+        size_t nv = ver == 2 ? n2 : n1;
+        memcpy(v1, ver == 2 ? "PRLEPRD2" : "PRLEPRD1", 8);
+        memcpy(v1 + 8, u + 8, cut - 8);
+        memcpy(v1 + cut, u + cut + skip, n - cut - skip);
+        PT_OK(prle_predictor_load_memory(&back, v1, nv, "old.prle"));
+        float again[40], lo[40], hi[40];
         if (back) {
             PT_OK(prle_predictor_predict(again, back, &xt));
             PT_CHECK(memcmp(again, yhat, sizeof again) == 0);
+            PT_EQ_INT(prle_predictor_n_calibration(back), 0);
+            PT_FAILS(prle_predictor_intervals(again, lo, hi, back, &xt, 0.9, false), PRLE_EINVAL,
+                     "written before intervals");
             prle_predictor_free(back);
             back = NULL;
         }
-        memcpy(v1, "PRLEPRD2", 8); /* the newer magic without that part: the lengths break */
-        PT_FAILS(prle_predictor_load_memory(&back, v1, n - 8, "v1.prle"), PRLE_EFORMAT, "v1.prle");
+        memcpy(v1, "PRLEPRD3", 8); /* the newer magic without those parts: the lengths break */
+        PT_FAILS(prle_predictor_load_memory(&back, v1, nv, "old.prle"), PRLE_EFORMAT, "old.prle");
     }
     free(v1);
     prle_free(mem);
@@ -353,11 +366,120 @@ out:
     prle_matrix_dispose(&x), prle_matrix_dispose(&xt);
 }
 
+/* Intervals on the rows the fit held out: the plain rule's q is the ceil((n + 1) level)-th
+ * smallest absolute residual of the validation rows (their predictions by
+ * prle_predictor_predict, the order statistic here); the adaptive rule's scales 1 + H / ln P
+ * from the routing weights explain_rows lists (all P); ends clipped to the label range; a level
+ * the rows cannot reach gives the whole range; the file keeps the rows; a fit that held none
+ * out has no intervals. */
+static void test_predictor__intervals(void)
+{
+    static float y[300], yv[99], yt[50], yhv[99], yht[50], lo[50], hi[50], y2[50], l2[50], h2[50];
+    prle_matrix x, xv, xt;
+    problem(&x, y, 300, 21);
+    problem(&xv, yv, 99, 22);
+    problem(&xt, yt, 50, 23);
+    prle_predictor_params pp = prle_predictor_default_params();
+    pp.n_threads = 1;
+    pp.model.protos.n_prototypes = 6;
+    prle_predictor *p = NULL, *back = NULL;
+    PT_OK(prle_predictor_fit(&p, &x, y, &xv, yv, &pp));
+    if (!p)
+        goto out;
+    PT_EQ_INT(prle_predictor_n_calibration(p), 99);
+    /* the label range: min and max of y, which the ends near them reach */
+    const double mn = prle_model_get_params(prle_predictor_model(p))->label_min;
+    const double mx = prle_model_get_params(prle_predictor_model(p))->label_max;
+    PT_OK(prle_predictor_predict(yhv, p, &xv));
+    double r[99], q;
+    for (size_t i = 0; i < 99; i++)
+        r[i] = fabs((double)yv[i] - yhv[i]);
+    for (size_t i = 1; i < 99; i++) /* insertion sort */
+        for (size_t j = i; j > 0 && r[j] < r[j - 1]; j--)
+            q = r[j], r[j] = r[j - 1], r[j - 1] = q;
+    q = r[90 - 1]; /* ceil(100 * 0.9) = 90 */
+    prle_conformal c;
+    PT_OK(prle_predictor_conformal(&c, p, 0.9, false));
+    PT_NEAR(c.q, q, 0);
+    PT_EQ_INT(c.n_calib, 99);
+    PT_OK(prle_predictor_intervals(yht, lo, hi, p, &xt, 0.9, false));
+    PT_OK(prle_predictor_predict(y2, p, &xt));
+    PT_CHECK(memcmp(y2, yht, sizeof yht) == 0);
+    size_t clipped = 0;
+    for (size_t i = 0; i < 50; i++) {
+        double a = fmax(mn, fmin(mx, yht[i] - q)), b = fmax(mn, fmin(mx, yht[i] + q));
+        clipped += a != yht[i] - q || b != yht[i] + q;
+        PT_NEAR(lo[i], a, 1e-6);
+        PT_NEAR(hi[i], b, 1e-6);
+    }
+    PT_CHECK(clipped > 0);
+    /* adaptive: the scales from the routing weights */
+    prle_explain_item it[99 * 6];
+    float rest[99], pred[99];
+    double sv[99], rs[99];
+    PT_OK(prle_predictor_explain_rows(it, rest, pred, p, &xv, 6));
+    for (size_t i = 0; i < 99; i++) {
+        double h = 0;
+        for (size_t k = 0; k < 6; k++)
+            h -= it[6 * i + k].weight > 0 ? it[6 * i + k].weight * log(it[6 * i + k].weight) : 0;
+        sv[i] = 1.0 + h / log(6.0);
+        rs[i] = fabs((double)yv[i] - yhv[i]) / sv[i];
+    }
+    for (size_t i = 1; i < 99; i++)
+        for (size_t j = i; j > 0 && rs[j] < rs[j - 1]; j--)
+            q = rs[j], rs[j] = rs[j - 1], rs[j - 1] = q;
+    PT_OK(prle_predictor_conformal(&c, p, 0.9, true));
+    PT_NEAR(c.q, rs[89], 1e-6 * rs[89]);
+    PT_OK(prle_predictor_intervals(yht, lo, hi, p, &xt, 0.9, true));
+    PT_OK(prle_predictor_explain_rows(it, rest, pred, p, &xt, 6));
+    for (size_t i = 0; i < 50; i++) {
+        double h = 0;
+        for (size_t k = 0; k < 6; k++)
+            h -= it[6 * i + k].weight > 0 ? it[6 * i + k].weight * log(it[6 * i + k].weight) : 0;
+        double half = c.q * (1.0 + h / log(6.0));
+        PT_NEAR(lo[i], fmax(mn, fmin(mx, yht[i] - half)), 1e-5);
+        PT_NEAR(hi[i], fmax(mn, fmin(mx, yht[i] + half)), 1e-5);
+    }
+    /* 99 rows cannot back a 0.995 guarantee (ceil(100 * 0.995) = 100 > 99): the whole range */
+    PT_OK(prle_predictor_intervals(yht, lo, hi, p, &xt, 0.995, false));
+    PT_CHECK(lo[0] == (float)mn && hi[0] == (float)mx && lo[49] == (float)mn &&
+             hi[49] == (float)mx);
+    PT_FAILS(prle_predictor_intervals(yht, lo, hi, p, &xt, 1.0, false), PRLE_EINVAL, "(0, 1)");
+    /* the file keeps the rows: the same bits after a round trip */
+    void *mem = NULL;
+    size_t n = 0;
+    PT_OK(prle_predictor_save_memory(&mem, &n, p));
+    PT_OK(prle_predictor_load_memory(&back, mem, n, NULL));
+    prle_free(mem);
+    if (back) {
+        PT_EQ_INT(prle_predictor_n_calibration(back), 99);
+        PT_OK(prle_predictor_intervals(y2, l2, h2, back, &xt, 0.8, true));
+        PT_OK(prle_predictor_intervals(yht, lo, hi, p, &xt, 0.8, true));
+        PT_CHECK(memcmp(y2, yht, sizeof y2) == 0 && memcmp(l2, lo, sizeof lo) == 0 &&
+                 memcmp(h2, hi, sizeof hi) == 0);
+    }
+    prle_predictor_free(p);
+    p = NULL;
+    /* no x_val and val_fraction 0: nothing held out, no intervals */
+    pp.val_fraction = 0;
+    PT_OK(prle_predictor_fit(&p, &xt, yt, NULL, NULL, &pp));
+    if (p) {
+        PT_EQ_INT(prle_predictor_n_calibration(p), 0);
+        PT_FAILS(prle_predictor_intervals(yht, lo, hi, p, &xt, 0.9, false), PRLE_EINVAL,
+                 "no held-out rows");
+    }
+out:
+    prle_predictor_free(p);
+    prle_predictor_free(back);
+    prle_matrix_dispose(&x), prle_matrix_dispose(&xv), prle_matrix_dispose(&xt);
+}
+
 int main(void)
 {
     prle_init(0);
     PT_RUN(test_predictor__fit_predict_explain);
     PT_RUN(test_predictor__neighbour_term);
     PT_RUN(test_predictor__bindings);
+    PT_RUN(test_predictor__intervals);
     return pt_report();
 }

@@ -6,6 +6,7 @@
 
 #include "prle/common.h"
 #include "prle/config.h"
+#include "prle/conformal.h"
 #include "prle/kernel.h"
 #include "prle/matrix.h"
 #include "prle/model.h"
@@ -110,6 +111,26 @@ PRLE_API int prle_predictor_neighbours(size_t *rows, float *labels, const prle_p
 PRLE_API int prle_predictor_neighbour_predictions(float *c, const prle_predictor *p,
                                                   const prle_matrix *x);
 PRLE_API size_t prle_predictor_n_prototypes(const prle_predictor *p);
+
+/**
+ * The split-conformal rule (prle/conformal.h) at `level`, plain or `adaptive`, calibrated on
+ * the rows the fit held out (its x_val, or its val_fraction share): their labels and the fitted
+ * predictor's predictions of them, kept by the fit and in its file; clipped to the fit's label
+ * range. Coverage `level` holds for rows exchangeable with those. PRLE_EINVAL for a level
+ * outside (0, 1), or a predictor without such rows (a fit on fewer than 20 rows without x_val,
+ * or a file written before intervals).
+ */
+PRLE_API int prle_predictor_conformal(prle_conformal *out, const prle_predictor *p, double level,
+                                      bool adaptive);
+
+/** Predictions yhat (n) of the rows of x (n, H) and their intervals [lo, hi] under
+ *  prle_predictor_conformal(level, adaptive). Its errors, and PRLE_ESHAPE on a width
+ *  mismatch. */
+PRLE_API int prle_predictor_intervals(float *yhat, float *lo, float *hi, const prle_predictor *p,
+                                      const prle_matrix *x, double level, bool adaptive);
+
+/** How many held-out rows intervals are calibrated on (0: none). */
+PRLE_API size_t prle_predictor_n_calibration(const prle_predictor *p);
 
 /** The prototypes' rows of the fit's x (P entries, slot order) into `rows`. */
 PRLE_API void prle_predictor_prototype_rows(size_t *rows, const prle_predictor *p);

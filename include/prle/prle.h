@@ -6,6 +6,7 @@
 #include "prle/baselines.h"
 #include "prle/common.h"
 #include "prle/config.h"
+#include "prle/conformal.h"
 #include "prle/dataset.h"
 #include "prle/embed.h"
 #include "prle/encoder.h"

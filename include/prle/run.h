@@ -5,6 +5,7 @@
 
 #include "prle/common.h"
 #include "prle/config.h"
+#include "prle/conformal.h"
 #include "prle/dataset.h"
 #include "prle/embed.h"
 #include "prle/kernel.h"
@@ -408,35 +409,16 @@ PRLE_API int prle_run_eval(prle_run_metrics *out, const prle_run_folder *rf, uns
 
 /* ---- split-conformal intervals (SPEC.md §6) ------------------------------------------------ */
 
-/** A calibrated interval rule. */
-typedef struct prle_conformal {
-    double level;     /**< the coverage asked for, in (0, 1) */
-    double q;         /**< the calibrated quantile of the (scaled) absolute residuals */
-    size_t n_calib;   /**< validation rows it was calibrated on */
-    bool adaptive;    /**< widths scale with the router's entropy */
-    double label_min; /**< intervals are clipped to [label_min, label_max], the dataset's */
-    double label_max; /*   label range (both 0: no clipping) */
-} prle_conformal;
-
 /**
- * Calibrates split-conformal intervals on the validation split of the run: scores
- * r_i = |y_i - yhat_i| / s_i, with s_i = 1 (plain) or s_i = 1 + H_i / ln P, H_i the entropy
- * of row i's routing weights (adaptive; s_i = 1 when P = 1); q is the ceil((n + 1) level)-th
- * smallest score, or +infinity when that exceeds n (fewer than level / (1 - level) rows: the
- * interval is then the whole label range, the only one that keeps the guarantee); the label
- * range is the dataset's.
+ * Calibrates split-conformal intervals (prle/conformal.h) on the validation split of the run:
+ * scores r_i = |y_i - yhat_i| / s_i, with s_i = 1 (plain) or the row's entropy scale
+ * (adaptive, prle_conformal_scales); the label range is the dataset's.
  * The guarantee (coverage >= level) holds for rows exchangeable with the validation rows; a
  * test split from other sources may fall short (prle_interval_stats_compute measures it).
  * PRLE_EINVAL for a level outside (0, 1) or fewer than 2 labelled validation rows.
  */
 PRLE_API int prle_conformal_fit(prle_conformal *out, const prle_run_folder *rf, double level,
                                 bool adaptive);
-
-/** Intervals [yhat - q s_i, yhat + q s_i] for the rows of `z` (n, D) into lo, hi (n) given
- *  their predictions `yhat`, each end clipped to [label_min, label_max] (a label lies there,
- *  so clipping never loses coverage). */
-PRLE_API int prle_conformal_apply(float *lo, float *hi, const prle_conformal *c,
-                                  const prle_model *m, const prle_matrix *z, const float *yhat);
 
 /* ---- explanations ----------------------------------------------------------------------- */
 

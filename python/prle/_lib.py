@@ -110,6 +110,10 @@ _SIGNATURES = {
     "prle_predictor_save": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p]),
     "prle_predictor_load": (ctypes.c_int, [ctypes.POINTER(ctypes.c_void_p), ctypes.c_char_p]),
     "prle_predictor_free": (None, [ctypes.c_void_p]),
+    "prle_predictor_n_calibration": (ctypes.c_size_t, [ctypes.c_void_p]),
+    "prle_predictor_intervals":
+        (ctypes.c_int, [c_float_p, c_float_p, c_float_p, ctypes.c_void_p,
+                        ctypes.POINTER(Matrix), ctypes.c_double, ctypes.c_bool]),
     "prle_run_folder_open": (ctypes.c_int, [ctypes.POINTER(ctypes.c_void_p), ctypes.c_char_p]),
     "prle_run_folder_free": (None, [ctypes.c_void_p]),
     "prle_run_folder_model": (ctypes.c_void_p, [ctypes.c_void_p]),

@@ -218,6 +218,26 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
                                                   ctypes.byref(m)))
         return out.astype(np.float64)
 
+    def predict_interval(self, X, level=0.9, adaptive=False):
+        """Predictions for the rows of X and split-conformal intervals around them: three (n,)
+        float64 arrays yhat, lo, hi. The rule is calibrated on the rows fit held out (its
+        `eval_set`, or its `val_fraction` share; `n_calibration_` of them): q is the
+        ceil((m + 1) level)-th smallest of their absolute residuals (with `adaptive`, each
+        divided by 1 + the entropy of the row's routing weights / ln P, and the interval
+        widened by the same factor), and the ends are clipped to the label range. Coverage
+        `level` holds for rows exchangeable with the held-out ones; with too few of them for
+        the level, every interval is the label range."""
+        if not 0 < level < 1:
+            raise ValueError(f"predict_interval: level must be in (0, 1), got {level}")
+        x = self._rows(X)
+        n = x.shape[0]
+        yhat, lo, hi = (np.zeros(n, dtype=np.float32) for _ in range(3))
+        m = _lib.view(x)
+        _lib.check(lib.prle_predictor_intervals(_lib.fptr(yhat), _lib.fptr(lo), _lib.fptr(hi),
+                                                self._handle.ptr, ctypes.byref(m), float(level),
+                                                bool(adaptive)))
+        return yhat.astype(np.float64), lo.astype(np.float64), hi.astype(np.float64)
+
     def explain(self, X, k=3):
         """The k heaviest prototypes of each row of X, as an Explanation of arrays."""
         x = self._rows(X)
@@ -291,6 +311,7 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
         self.n_features_in_ = lib.prle_predictor_in_dim(handle.ptr)
         self.neighbour_weight_ = lib.prle_model_neighbour_weight(
             lib.prle_predictor_model(handle.ptr))
+        self.n_calibration_ = lib.prle_predictor_n_calibration(handle.ptr)
 
     # -- pickling: the predictor's bytes (the same ones `save` writes) ------------------------
     def __getstate__(self):

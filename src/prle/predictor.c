@@ -17,23 +17,18 @@
 #include "kernel/kernel_int.h"
 #include "prle/model_int.h"
 #include "prle/neighbours.h"
+#include "prle/predictor_int.h"
 #include "prle/rng.h"
 
-/* One file: MAGIC, then four length-prefixed parts (u64 little-endian byte counts): the
+/* One file: MAGIC, then five length-prefixed parts (u64 little-endian byte counts): the
  * kernel's safetensors, the model's safetensors, the neighbour term's safetensors (empty
- * without one; files of MAGIC_V1 lack this part), and the u64 map from training-subset rows
- * to the caller's rows (empty when there is none). */
-static const char MAGIC[8] = {'P', 'R', 'L', 'E', 'P', 'R', 'D', '2'};
+ * without one; files of MAGIC_V1 lack this part), the held-out rows for intervals as
+ * safetensors (labels, predictions, scales; empty without them; files of MAGIC_V1 and
+ * MAGIC_V2 lack this part), and the u64 map from training-subset rows to the caller's rows
+ * (empty when there is none). */
+static const char MAGIC[8] = {'P', 'R', 'L', 'E', 'P', 'R', 'D', '3'};
+static const char MAGIC_V2[8] = {'P', 'R', 'L', 'E', 'P', 'R', 'D', '2'};
 static const char MAGIC_V1[8] = {'P', 'R', 'L', 'E', 'P', 'R', 'D', '1'};
-
-struct prle_predictor {
-    prle_kernel *kernel;
-    prle_model *model;
-    prle_knn *nb;      /* the neighbour term's kNN (neighbours.h), when the model has one */
-    size_t nb_n_train; /* the training rows its kept rows come from */
-    size_t *rows;      /* training-subset row -> the caller's row (NULL: the identity) */
-    size_t n_rows;
-};
 
 void prle_predictor_free(prle_predictor *p)
 {
@@ -43,6 +38,7 @@ void prle_predictor_free(prle_predictor *p)
     prle_model_free(p->model);
     prle_knn_free(p->nb);
     free(p->rows);
+    free(p->cal_y), free(p->cal_yhat), free(p->cal_s);
     free(p);
 }
 
@@ -244,7 +240,9 @@ int prle_predictor_fit(prle_predictor **out, const prle_matrix *x, const float *
         (err = prle_kernel_apply(&z_tr, p->kernel, xt, pp.n_threads)) < 0 ||
         (xv && (err = prle_kernel_apply(&z_va, p->kernel, xv, pp.n_threads)) < 0) ||
         (err = prle_model_fit(&p->model, &z_tr, yt, xv ? &z_va : NULL, xv ? yv : NULL, &mp)) < 0 ||
-        (mp.neighbours && xv && (err = add_neighbours(p, xt, yt, xv, yv, &z_va, pp.n_threads)) < 0))
+        (mp.neighbours && xv &&
+         (err = add_neighbours(p, xt, yt, xv, yv, &z_va, pp.n_threads)) < 0) ||
+        (xv && (err = prle__predictor_calibrate(p, xv, yv)) < 0))
         goto done;
     *out = p;
     p = NULL;
@@ -315,18 +313,19 @@ int prle_predictor_explain_rows(prle_explain_item *items, float *rest, float *yh
     return err;
 }
 
-/* One layer's safetensors image (0: kernel, 1: model, 2: the neighbour term, empty without
- * one), as its own saver would write the file. */
+/* One layer's safetensors image (0: kernel, 1: model, 2: the neighbour term, 3: the held-out
+ * rows; the last two empty without them), as its own saver would write the file. */
 static int layer_bytes(char **out, size_t *len, const prle_predictor *p, int layer)
 {
     prle_st_writer *w = NULL;
     const prle__nb_split none[PRLE_N_SPLITS] = {{0}};
     *out = NULL, *len = 0;
-    if (layer == 2 && !p->nb)
+    if ((layer == 2 && !p->nb) || (layer == 3 && !p->n_cal))
         return 0;
     int err = layer == 0   ? prle__kernel_writer(&w, p->kernel)
               : layer == 1 ? prle__model_writer(&w, p->model)
-                           : prle__nb_writer(&w, p->nb, none, p->nb_n_train);
+              : layer == 2 ? prle__nb_writer(&w, p->nb, none, p->nb_n_train)
+                           : prle__predictor_cal_writer(&w, p);
     if (err == 0)
         err = prle__st_writer_bytes(out, len, w);
     prle_st_writer_free(w);
@@ -338,13 +337,13 @@ int prle_predictor_save_memory(void **out, size_t *size, const prle_predictor *p
     if (!out || !size || !p)
         return prle__error_set(PRLE_EINVAL, "predictor: NULL argument");
     *out = NULL, *size = 0;
-    char *kb = NULL, *mb = NULL, *nbb = NULL;
-    size_t kl = 0, ml = 0, nl = 0, nmap = p->rows ? p->n_rows : 0;
+    char *kb = NULL, *mb = NULL, *nbb = NULL, *cb = NULL;
+    size_t kl = 0, ml = 0, nl = 0, cl = 0, nmap = p->rows ? p->n_rows : 0;
     int err;
     if ((err = layer_bytes(&kb, &kl, p, 0)) < 0 || (err = layer_bytes(&mb, &ml, p, 1)) < 0 ||
-        (err = layer_bytes(&nbb, &nl, p, 2)) < 0)
+        (err = layer_bytes(&nbb, &nl, p, 2)) < 0 || (err = layer_bytes(&cb, &cl, p, 3)) < 0)
         goto done;
-    size_t n = 8 + 8 + kl + 8 + ml + 8 + nl + 8 + 8 * nmap;
+    size_t n = 8 + 8 + kl + 8 + ml + 8 + nl + 8 + cl + 8 + 8 * nmap;
     unsigned char *b = malloc(n), *at = b;
     if (!b) {
         err = prle__error_nomem("predictor image");
@@ -356,12 +355,15 @@ int prle_predictor_save_memory(void **out, size_t *size, const prle_predictor *p
     prle__le_put(at, nl, 8), at += 8;
     if (nl)
         memcpy(at, nbb, nl), at += nl;
+    prle__le_put(at, cl, 8), at += 8;
+    if (cl)
+        memcpy(at, cb, cl), at += cl;
     prle__le_put(at, nmap, 8), at += 8;
     for (size_t i = 0; i < nmap; i++, at += 8)
         prle__le_put(at, p->rows[i], 8);
     *out = b, *size = n;
 done:
-    free(kb), free(mb), free(nbb);
+    free(kb), free(mb), free(nbb), free(cb);
     return err;
 }
 
@@ -425,21 +427,27 @@ int prle_predictor_load_memory(prle_predictor **out, const void *data, size_t si
     if (!path)
         path = "<memory>";
     size_t at = 8;
-    prle_st_file *kf = NULL, *mf = NULL, *nf = NULL;
+    prle_st_file *kf = NULL, *mf = NULL, *nf = NULL, *cf = NULL;
     prle_predictor *p = NULL;
-    const unsigned char *kd = NULL, *md = NULL, *nd = NULL, *rd;
-    uint64_t kl = 0, ml = 0, nl = 0, nmap;
+    const unsigned char *kd = NULL, *md = NULL, *nd = NULL, *cd = NULL, *rd;
+    uint64_t kl = 0, ml = 0, nl = 0, cl = 0, nmap;
     int err;
     *out = NULL;
     const unsigned char *b = data;
-    bool v1 = size >= 8 && memcmp(b, MAGIC_V1, 8) == 0;
-    if (size < 8 || (!v1 && memcmp(b, MAGIC, 8) != 0)) {
+    /* the format's version: 1 without the neighbour part, 2 without the calibration part */
+    int v = size < 8                      ? 0
+            : memcmp(b, MAGIC, 8) == 0    ? 3
+            : memcmp(b, MAGIC_V2, 8) == 0 ? 2
+            : memcmp(b, MAGIC_V1, 8) == 0 ? 1
+                                          : 0;
+    if (!v) {
         err = prle__error_set(PRLE_EFORMAT, "%s: not a PRLE predictor file", path);
         goto done;
     }
     if ((err = part(&kd, &kl, b, size, &at, path, "kernel")) < 0 ||
         (err = part(&md, &ml, b, size, &at, path, "model")) < 0 ||
-        (!v1 && (err = part(&nd, &nl, b, size, &at, path, "neighbour term")) < 0))
+        (v >= 2 && (err = part(&nd, &nl, b, size, &at, path, "neighbour term")) < 0) ||
+        (v >= 3 && (err = part(&cd, &cl, b, size, &at, path, "calibration rows")) < 0))
         goto done;
     if (size - at < 8 || (nmap = prle__le_get(b + at, 8)) > (size - at - 8) / 8 ||
         size - at - 8 != nmap * 8) {
@@ -475,6 +483,9 @@ int prle_predictor_load_memory(prle_predictor **out, const void *data, size_t si
             goto done;
         }
     }
+    if (cl && ((err = prle_st_open_memory(&cf, cd, (size_t)cl, path)) < 0 ||
+               (err = prle__predictor_cal_load(p, cf, path)) < 0))
+        goto done;
     if (prle_kernel_out_dim(p->kernel) != prle_model_dim(p->model)) {
         err = prle__error_set(PRLE_EFORMAT, "%s: the kernel's width %zu is not the model's %zu",
                               path, prle_kernel_out_dim(p->kernel), prle_model_dim(p->model));
@@ -501,7 +512,7 @@ int prle_predictor_load_memory(prle_predictor **out, const void *data, size_t si
     *out = p;
     p = NULL;
 done:
-    prle_st_free(kf), prle_st_free(mf), prle_st_free(nf);
+    prle_st_free(kf), prle_st_free(mf), prle_st_free(nf), prle_st_free(cf);
     prle_predictor_free(p);
     return err;
 }

@@ -1,72 +1,13 @@
-/* Split-conformal prediction intervals on a saved run (SPEC.md §6; Lei et al. 2018, and the
- * normalised scores of Papadopoulos et al. 2008 with the router's entropy as difficulty),
- * clipped to the label range, and their measured coverage (metrics.json "intervals"). */
+/* Split-conformal prediction intervals on a saved run, calibrated on its validation split
+ * (the rule itself: src/prle/conformal.c), and their measured coverage (metrics.json
+ * "intervals"). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
+#include "prle/conformal_int.h"
 #include "run/run_int.h"
-
-/* s_i for every row: 1, or 1 + H_i / ln P. `w` (n, P) the routing weights. */
-static void scales(double *s, const float *w, size_t n, size_t P, bool adaptive)
-{
-    for (size_t i = 0; i < n; i++) {
-        s[i] = 1.0;
-        if (!adaptive || P < 2)
-            continue;
-        double h = 0;
-        for (size_t p = 0; p < P; p++) {
-            double v = w[i * P + p];
-            if (v > 0)
-                h -= v * log(v);
-        }
-        s[i] = 1.0 + h / log((double)P);
-    }
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* The ceil((n + 1) level)-th smallest of r[0..n); +infinity when that exceeds n (too few rows
- * for the level: only the whole range keeps the guarantee); sorts r. */
-static double quantile(double *r, size_t n, double level)
-{
-    qsort(r, n, sizeof *r, cmp_double);
-    double k = ceil((double)(n + 1) * level);
-    if (k > (double)n)
-        return INFINITY;
-    return r[k >= 1 ? (size_t)k - 1 : 0];
-}
-
-void prle__conformal_interval(float *lo, float *hi, double yhat, double half, double mn, double mx)
-{
-    double a = yhat - half, b = yhat + half;
-    if (mx > mn) {
-        a = a < mn ? mn : a > mx ? mx : a;
-        b = b < mn ? mn : b > mx ? mx : b;
-    }
-    *lo = (float)a;
-    *hi = (float)b;
-}
-
-/* Predictions and scales of the rows of z. */
-static int predict_scaled(float *yhat, double *s, const prle_model *m, const prle_matrix *z,
-                          bool adaptive)
-{
-    size_t n = z->rows, P = prle_model_n_prototypes(m), nP;
-    float *w = NULL;
-    if (!prle__mul_ok(&nP, n, P) || !(w = malloc((nP ? nP : 1) * sizeof *w)))
-        return prle__error_nomem("routing weights");
-    int err = prle_model_predict(yhat, w, NULL, m, z);
-    if (err == 0)
-        scales(s, w, n, P, adaptive);
-    free(w);
-    return err;
-}
 
 int prle_conformal_fit(prle_conformal *out, const prle_run_folder *rf, double level, bool adaptive)
 {
@@ -80,6 +21,7 @@ int prle_conformal_fit(prle_conformal *out, const prle_run_folder *rf, double le
                                "intervals are calibrated on the validation split, "
                                "which has %zu labelled rows",
                                y ? n : 0);
+    const prle_model *m = prle_run_folder_model(rf);
     prle_matrix z = {0};
     float *yhat = NULL;
     double *s = NULL;
@@ -90,38 +32,16 @@ int prle_conformal_fit(prle_conformal *out, const prle_run_folder *rf, double le
         err = prle__error_nomem("calibration");
         goto done;
     }
-    if ((err = predict_scaled(yhat, s, prle_run_folder_model(rf), &z, adaptive)) < 0)
+    if ((err = adaptive ? prle_conformal_scales(s, yhat, m, &z)
+                        : prle_model_predict(yhat, NULL, NULL, m, &z)) < 0 ||
+        (err = prle_conformal_calibrate(out, y, yhat, adaptive ? s : NULL, n, level, adaptive,
+                                        prle_dataset_label_min(ds), prle_dataset_label_max(ds))) <
+            0)
         goto done;
-    for (size_t i = 0; i < n; i++)
-        s[i] = fabs((double)y[i] - yhat[i]) / s[i];
-    *out = (prle_conformal){.level = level,
-                            .q = quantile(s, n, level),
-                            .n_calib = n,
-                            .adaptive = adaptive,
-                            .label_min = prle_dataset_label_min(ds),
-                            .label_max = prle_dataset_label_max(ds)};
 done:
     prle_matrix_dispose(&z);
     free(yhat);
     free(s);
-    return err;
-}
-
-int prle_conformal_apply(float *lo, float *hi, const prle_conformal *c, const prle_model *m,
-                         const prle_matrix *z, const float *yhat)
-{
-    size_t n = z->rows;
-    double *s = malloc((n ? n : 1) * sizeof *s);
-    float *yh = malloc((n ? n : 1) * sizeof *yh);
-    int err = 0;
-    if (!s || !yh)
-        err = prle__error_nomem("intervals");
-    else if (n && (err = predict_scaled(yh, s, m, z, c->adaptive)) == 0)
-        for (size_t i = 0; i < n; i++)
-            prle__conformal_interval(&lo[i], &hi[i], yhat[i], c->q * s[i], c->label_min,
-                                     c->label_max);
-    free(s);
-    free(yh);
     return err;
 }
 
@@ -165,7 +85,7 @@ int prle_interval_stats_compute(prle_interval_stats *out, double level, bool ada
         err = prle__error_nomem("interval coverage");
         goto done;
     }
-    scales(s, w_va, n_va, np, adaptive);
+    prle__conformal_entropy_scales(s, w_va, n_va, np, adaptive);
     for (size_t i = 0; i < n_va; i++)
         r[i] = fabs((double)y_va[i] - yhat_va[i]) / s[i];
     for (size_t f = 0; f < F; f++) { /* cross-fit: fold f calibrated on the other folds */
@@ -173,15 +93,15 @@ int prle_interval_stats_compute(prle_interval_stats *out, double level, bool ada
         for (size_t i = 0; i < n_va; i++)
             if (i % F != f)
                 buf[m++] = r[i];
-        double q = quantile(buf, m, level);
+        double q = prle__conformal_quantile(buf, m, level);
         for (size_t i = f; i < n_va; i += F)
             score(&st.validation, y_va, yhat_va, s, i, q, label_min, label_max);
     }
     finish(&st.validation);
     memcpy(buf, r, n_va * sizeof *buf);
-    st.q = quantile(buf, n_va, level);
+    st.q = prle__conformal_quantile(buf, n_va, level);
     if (n_te) {
-        scales(s, w_te, n_te, np, adaptive);
+        prle__conformal_entropy_scales(s, w_te, n_te, np, adaptive);
         for (size_t i = 0; i < n_te; i++)
             score(&st.test, y_te, yhat_te, s, i, st.q, label_min, label_max);
         finish(&st.test);

@@ -72,10 +72,6 @@ int prle__run_knn_reference(prle_run_reference *out, prle__nb_search *search,
                             const prle_matrix x[PRLE_N_SPLITS], const prle_dataset *ds,
                             double label_min, double label_max, int n_threads);
 
-/** [yhat - half, yhat + half] with both ends clamped to [mn, mx] (no clamping when
- *  mx <= mn): the intervals of prle_conformal_apply. */
-void prle__conformal_interval(float *lo, float *hi, double yhat, double half, double mn, double mx);
-
 /** metrics.json "intervals": prle_interval_stats_compute at PRLE_INTERVAL_LEVEL, plain then
  *  adaptive, from the predictions yhat[split] and the routing weights (n, np) of validation
  *  and test (w_te may be NULL when test has no rows). */

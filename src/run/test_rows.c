@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "io/json.h"
+#include "prle/conformal_int.h"
 #include "run/run_int.h"
 #include "run/run_model.h"
 

@@ -1,5 +1,5 @@
 """prle.PRLERegressor (python/prle) over libprle.so: scikit-learn's own estimator checks, pickling,
-explanations that sum to the predictions, the predictor file, errors.
+explanations that sum to the predictions, split-conformal intervals, the predictor file, errors.
 Run by ctest with Debian's python3, PYTHONPATH=python and PRLE_LIBRARY=the build's libprle.so."""
 import os
 import pickle
@@ -56,6 +56,37 @@ class Estimator(unittest.TestCase):
         self.assertEqual(full.rows.shape, (5, 25))
         np.testing.assert_allclose(full.weights.sum(1), 1, atol=1e-5)
 
+    def test_predict_interval(self):
+        """Intervals calibrated on an eval_set: the plain rule's q is the ceil((m + 1) 0.9)-th
+        smallest absolute residual of the eval rows, computed here; the ends clip to the label
+        range; pickling keeps the calibration rows."""
+        xv, yv = data(150, 4)
+        est = prle.PRLERegressor(random_state=5, label_range=(-3.5, 4.5)).fit(
+            self.x, self.y, eval_set=(xv, yv))
+        self.assertEqual(est.n_calibration_, 150)
+        r = np.sort(np.abs(yv - est.predict(xv).astype(np.float32)))
+        q = r[int(np.ceil(151 * 0.9)) - 1]
+        yhat, lo, hi = est.predict_interval(self.xt, level=0.9)
+        np.testing.assert_array_equal(yhat, est.predict(self.xt))
+        np.testing.assert_allclose(lo, np.clip(yhat - q, -3.5, 4.5), rtol=0, atol=1e-5)
+        np.testing.assert_allclose(hi, np.clip(yhat + q, -3.5, 4.5), rtol=0, atol=1e-5)
+        inside = np.mean((lo <= self.yt) & (self.yt <= hi))
+        self.assertTrue(0.8 <= inside <= 0.99, inside)
+        _, alo, ahi = est.predict_interval(self.xt, level=0.9, adaptive=True)
+        self.assertFalse(np.allclose(ahi - alo, hi - lo))  # widths follow the routing
+        back = pickle.loads(pickle.dumps(est))
+        self.assertEqual(back.n_calibration_, 150)
+        for a, b in zip(back.predict_interval(self.xt, 0.8, True), est.predict_interval(self.xt, 0.8, True)):
+            np.testing.assert_array_equal(a, b)
+        with self.assertRaises(ValueError):
+            est.predict_interval(self.xt, level=0)
+        # without held-out rows there is nothing to calibrate on
+        small = prle.PRLERegressor(random_state=5, val_fraction=0).fit(self.x[:40], self.y[:40])
+        self.assertEqual(small.n_calibration_, 0)
+        with self.assertRaises(prle.InputError) as cm:
+            small.predict_interval(self.xt)
+        self.assertIn("no held-out rows", str(cm.exception))
+
     def test_pickle_and_file(self):
         p = self.est.predict(self.xt)
         back = pickle.loads(pickle.dumps(self.est))
@@ -75,7 +106,7 @@ class Estimator(unittest.TestCase):
                 prle.PRLERegressor.load(path)
             self.assertIn(path, str(cm.exception))
         with self.assertRaises(prle.InputError) as cm:
-            pickle.loads(pickle.dumps(self.est).replace(b"PRLEPRD2", b"PRLEPRD9"))
+            pickle.loads(pickle.dumps(self.est).replace(b"PRLEPRD3", b"PRLEPRD9"))
         self.assertIn("not a PRLE predictor file", str(cm.exception))
 
     def test_neighbour_term(self):

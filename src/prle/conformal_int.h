@@ -1,0 +1,19 @@
+/* Split-conformal pieces shared by the run folder's intervals and their coverage
+ * (src/run/conformal.c) and the predictor's (src/prle/predictor.c). */
+#ifndef PRLE_CONFORMAL_INT_H
+#define PRLE_CONFORMAL_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* s (n) from the routing weights w (n, P): 1, or 1 + H_i / ln P with `adaptive` (P >= 2). */
+void prle__conformal_entropy_scales(double *s, const float *w, size_t n, size_t P, bool adaptive);
+
+/* The ceil((n + 1) level)-th smallest of r[0..n); +infinity when that exceeds n; sorts r. */
+double prle__conformal_quantile(double *r, size_t n, double level);
+
+/* [yhat - half, yhat + half] clipped to [mn, mx] (no clipping when mx <= mn): the intervals of
+ * prle_conformal_apply. */
+void prle__conformal_interval(float *lo, float *hi, double yhat, double half, double mn, double mx);
+
+#endif

@@ -1,0 +1,33 @@
+/* The predictor handle's fields, shared by its fit, files and explanations (predictor.c) and
+ * its intervals (predictor_conformal.c). */
+#ifndef PRLE_PREDICTOR_INT_H
+#define PRLE_PREDICTOR_INT_H
+
+#include "io/safetensors_int.h"
+#include "prle/neighbours.h"
+#include "prle/predictor.h"
+
+struct prle_predictor {
+    prle_kernel *kernel;
+    prle_model *model;
+    prle_knn *nb;      /* the neighbour term's kNN (neighbours.h), when the model has one */
+    size_t nb_n_train; /* the training rows its kept rows come from */
+    size_t *rows;      /* training-subset row -> the caller's row (NULL: the identity) */
+    size_t n_rows;
+    /* the rows the fit held out, for intervals: labels, the fitted model's predictions and
+     * their entropy scales (prle_conformal_scales); n_cal 0 when none were held out */
+    float *cal_y, *cal_yhat;
+    double *cal_s;
+    size_t n_cal;
+};
+
+/* Keeps the held-out rows' labels, predictions and scales (x_val (n, H), y_val) once the fit
+ * is final. n < 2 keeps none. */
+int prle__predictor_calibrate(prle_predictor *p, const prle_matrix *x_val, const float *y_val);
+
+/* The calibration part of the predictor file: a safetensors writer holding it (NULL, and 0
+ * returned, when there is none), and its reading from an open part (n_cal set). */
+int prle__predictor_cal_writer(prle_st_writer **out, const prle_predictor *p);
+int prle__predictor_cal_load(prle_predictor *p, const prle_st_file *f, const char *path);
+
+#endif
