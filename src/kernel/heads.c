@@ -280,7 +280,8 @@ int prle__head_acts_alloc(prle__head_acts *a, const prle__head *h, size_t cap, b
     if (overflow || !prle__mul_ok(&bytes, total ? total : 1, sizeof(float)) ||
         !(a->block_ = prle_aligned_alloc(bytes)))
         return prle__error_nomem("kernel activations");
-    memset(a->block_, 0, bytes);
+    if (training) /* inference writes every row of an array before it reads it */
+        memset(a->block_, 0, bytes);
     for (size_t i = 0; i < nb; i++)
         *ptr[i] = (float *)a->block_ + offs[i];
     if (h->type == PRLE_HEAD_MLP)
