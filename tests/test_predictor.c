@@ -366,6 +366,26 @@ out:
     prle_matrix_dispose(&x), prle_matrix_dispose(&xt);
 }
 
+/* The k-th smallest (1-based) of r[0..n); sorts r. */
+static double kth(double *r, size_t n, size_t k)
+{
+    for (size_t i = 1; i < n; i++) /* insertion sort */
+        for (size_t j = i; j > 0 && r[j] < r[j - 1]; j--) {
+            double t = r[j];
+            r[j] = r[j - 1], r[j - 1] = t;
+        }
+    return r[k - 1];
+}
+
+/* 1 + H / ln P for a row's P explained items (every prototype listed): the adaptive scale. */
+static double entropy_scale(const prle_explain_item *it, size_t P)
+{
+    double h = 0;
+    for (size_t k = 0; k < P; k++)
+        h -= it[k].weight > 0 ? it[k].weight * log(it[k].weight) : 0;
+    return 1.0 + h / log((double)P);
+}
+
 /* Intervals on the rows the fit held out: the plain rule's q is the ceil((n + 1) level)-th
  * smallest absolute residual of the validation rows (their predictions by
  * prle_predictor_predict, the order statistic here); the adaptive rule's scales 1 + H / ln P
@@ -391,13 +411,10 @@ static void test_predictor__intervals(void)
     const double mn = prle_model_get_params(prle_predictor_model(p))->label_min;
     const double mx = prle_model_get_params(prle_predictor_model(p))->label_max;
     PT_OK(prle_predictor_predict(yhv, p, &xv));
-    double r[99], q;
+    double r[99];
     for (size_t i = 0; i < 99; i++)
         r[i] = fabs((double)yv[i] - yhv[i]);
-    for (size_t i = 1; i < 99; i++) /* insertion sort */
-        for (size_t j = i; j > 0 && r[j] < r[j - 1]; j--)
-            q = r[j], r[j] = r[j - 1], r[j - 1] = q;
-    q = r[90 - 1]; /* ceil(100 * 0.9) = 90 */
+    double q = kth(r, 99, 90); /* ceil(100 * 0.9) = 90 */
     prle_conformal c;
     PT_OK(prle_predictor_conformal(&c, p, 0.9, false));
     PT_NEAR(c.q, q, 0);
@@ -416,27 +433,17 @@ static void test_predictor__intervals(void)
     /* adaptive: the scales from the routing weights */
     prle_explain_item it[99 * 6];
     float rest[99], pred[99];
-    double sv[99], rs[99];
+    double rs[99];
     PT_OK(prle_predictor_explain_rows(it, rest, pred, p, &xv, 6));
-    for (size_t i = 0; i < 99; i++) {
-        double h = 0;
-        for (size_t k = 0; k < 6; k++)
-            h -= it[6 * i + k].weight > 0 ? it[6 * i + k].weight * log(it[6 * i + k].weight) : 0;
-        sv[i] = 1.0 + h / log(6.0);
-        rs[i] = fabs((double)yv[i] - yhv[i]) / sv[i];
-    }
-    for (size_t i = 1; i < 99; i++)
-        for (size_t j = i; j > 0 && rs[j] < rs[j - 1]; j--)
-            q = rs[j], rs[j] = rs[j - 1], rs[j - 1] = q;
+    for (size_t i = 0; i < 99; i++)
+        rs[i] = fabs((double)yv[i] - yhv[i]) / entropy_scale(it + 6 * i, 6);
+    q = kth(rs, 99, 90);
     PT_OK(prle_predictor_conformal(&c, p, 0.9, true));
-    PT_NEAR(c.q, rs[89], 1e-6 * rs[89]);
+    PT_NEAR(c.q, q, 1e-6 * q);
     PT_OK(prle_predictor_intervals(yht, lo, hi, p, &xt, 0.9, true));
     PT_OK(prle_predictor_explain_rows(it, rest, pred, p, &xt, 6));
     for (size_t i = 0; i < 50; i++) {
-        double h = 0;
-        for (size_t k = 0; k < 6; k++)
-            h -= it[6 * i + k].weight > 0 ? it[6 * i + k].weight * log(it[6 * i + k].weight) : 0;
-        double half = c.q * (1.0 + h / log(6.0));
+        double half = c.q * entropy_scale(it + 6 * i, 6);
         PT_NEAR(lo[i], fmax(mn, fmin(mx, yht[i] - half)), 1e-5);
         PT_NEAR(hi[i], fmax(mn, fmin(mx, yht[i] + half)), 1e-5);
     }
