@@ -32,12 +32,11 @@ int prle_conformal_fit(prle_conformal *out, const prle_run_folder *rf, double le
         err = prle__error_nomem("calibration");
         goto done;
     }
-    if ((err = adaptive ? prle_conformal_scales(s, yhat, m, &z)
-                        : prle_model_predict(yhat, NULL, NULL, m, &z)) < 0 ||
-        (err = prle_conformal_calibrate(out, y, yhat, adaptive ? s : NULL, n, level, adaptive,
-                                        prle_dataset_label_min(ds), prle_dataset_label_max(ds))) <
-            0)
-        goto done;
+    err = adaptive ? prle_conformal_scales(s, yhat, m, &z)
+                   : prle_model_predict(yhat, NULL, NULL, m, &z);
+    if (err == 0)
+        err = prle_conformal_calibrate(out, y, yhat, adaptive ? s : NULL, n, level, adaptive,
+                                       prle_dataset_label_min(ds), prle_dataset_label_max(ds));
 done:
     prle_matrix_dispose(&z);
     free(yhat);
