@@ -141,10 +141,10 @@ class Run:
         the level needs, every interval is the label range."""
         if not 0 < level < 1:
             raise ValueError(f"predict_interval: level must be in (0, 1), got {level}")
+        z = self._value(texts, texts2, embeddings)  # first: it refuses a closed run
         conf = _lib.Conformal()
         _lib.check(lib.prle_conformal_fit(ctypes.byref(conf), self._rf, float(level),
                                           bool(adaptive)))
-        z = self._value(texts, texts2, embeddings)
         n = z.shape[0]
         yhat, lo, hi = (np.zeros(n, dtype=np.float32) for _ in range(3))
         if n:

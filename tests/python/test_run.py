@@ -103,6 +103,10 @@ class RunFolder(unittest.TestCase):
                                           np.array([r["hi"] for r in rows], dtype=np.float32))
         with self.assertRaises(ValueError):
             self.folder.predict_interval(embeddings=self.x["test"][:2], level=1.0)
+        closed = prle.load_run(self.run_dir)
+        closed.close()
+        with self.assertRaises(ValueError):  # not a crash on the freed handle
+            closed.predict_interval(embeddings=self.x["test"][:2])
 
     def test_errors(self):
         with self.assertRaises(prle.InputError) as cm:
