@@ -407,13 +407,14 @@ done:
 
 /* ---- applying ---------------------------------------------------------------------------- */
 
-/* Rows per forward when applying: each array of the block at most APPLY_BYTES, 256 to 1,024
+/* Rows per forward when applying: each array of the block at most APPLY_BYTES, 256 to 512
  * rows. The row-by-row products (prle__gemm_rows) run at 84 GFLOP/s on 256 rows of STS-B's
- * 500-wide head and 123-129 on 1,024 (2 threads, AMD EPYC): `prle predict` of 100,000 pairs
- * took 3.0-3.2 s with 256 and 2.6 s with 1,024. A row's bits do not depend on the block. */
+ * 500-wide head, 122 on 512 and 123-129 on 1,024 (2 threads, AMD EPYC without AVX-512);
+ * 1,024 rows raised `prle predict`'s peak memory by 30-65 MB against 10-20 for 512, for no
+ * time measurable beside the host's swings. A row's bits do not depend on the block. */
 #define APPLY_BYTES ((size_t)4 << 20)
 #define APPLY_ROWS_MIN 256
-#define APPLY_ROWS_MAX 1024
+#define APPLY_ROWS_MAX 512
 
 static size_t apply_rows(const prle__head *h)
 {
