@@ -64,10 +64,12 @@ static size_t csv_explained(char *buf, const rows *r, size_t i, const explained_
                          r->yhat[i], ivs, j + 1, it->prototype, it->train_row, ytr[it->train_row],
                          it->weight, it->local, it->contribution);
         at += w > 0 ? (size_t)w : 0;
+        at = at < cap ? at : cap - 1; /* a line is at most ~210 bytes: never, but in bounds */
     }
     int w = snprintf(buf + at, cap - at, "%zu,%.9g,%srest,,,,%.9g,,%.9g\n", g, r->yhat[i], ivs,
                      x->rest_weight[i], x->rest[i]);
-    return at + (w > 0 ? (size_t)w : 0);
+    at += w > 0 ? (size_t)w : 0;
+    return at < cap ? at : cap - 1;
 }
 
 /* The CSV of a chunk's explained rows: formatted side by side on the library's threads (the
