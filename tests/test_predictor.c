@@ -9,6 +9,7 @@
 #include "prle_test.h"
 
 #include "io/endian.h"
+#include "io/safetensors_int.h"
 #include "prle/predictor.h"
 
 enum { D = 6 };
@@ -360,6 +361,28 @@ static void test_predictor__bindings(void)
         PT_FAILS(prle_predictor_load_memory(&back, v1, nv, "old.prle"), PRLE_EFORMAT, "old.prle");
     }
     free(v1);
+    /* a calibration part without its scales is refused, naming the part */
+    prle_st_writer *w = NULL;
+    char *part = NULL;
+    size_t plen = 0, shape[1] = {60};
+    float sixty[60] = {0};
+    PT_OK(prle_st_writer_new(&w));
+    PT_OK(prle_st_writer_add_f32(w, "labels", sixty, 1, shape));
+    PT_OK(prle_st_writer_add_f32(w, "predictions", sixty, 1, shape));
+    PT_OK(prle__st_writer_bytes(&part, &plen, w));
+    prle_st_writer_free(w);
+    size_t nbad = n - cal_len + plen;
+    unsigned char *img = part ? malloc(nbad) : NULL;
+    if (img) {
+        memcpy(img, u, cal_at);
+        prle__le_put(img + cal_at, plen, 8);
+        memcpy(img + cal_at + 8, part, plen);
+        memcpy(img + cal_at + 8 + plen, u + cal_at + 8 + cal_len, n - cal_at - 8 - cal_len);
+        PT_FAILS(prle_predictor_load_memory(&back, img, nbad, "bad.prle"), PRLE_EFORMAT,
+                 "calibration part");
+    }
+    free(img);
+    free(part);
     prle_free(mem);
 out:
     prle_predictor_free(p);

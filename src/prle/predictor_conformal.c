@@ -55,7 +55,7 @@ int prle__predictor_cal_load(prle_predictor *p, const prle_st_file *f, const cha
     prle_st_tensor_info t;
     int err = prle_st_find(&t, f, "labels");
     if (err < 0)
-        return err;
+        return prle__error_set(PRLE_EFORMAT, "%s: the calibration part has no labels", path);
     size_t n = t.numel;
     if (t.ndim != 1 || n < 2)
         return prle__error_set(PRLE_EFORMAT,
@@ -70,7 +70,11 @@ int prle__predictor_cal_load(prle_predictor *p, const prle_st_file *f, const cha
     if ((err = prle_st_read_f32(p->cal_y, n, f, "labels")) < 0 ||
         (err = prle_st_read_f32(p->cal_yhat, n, f, "predictions")) < 0 ||
         (err = prle_st_read_f64(p->cal_s, n, f, "scales")) < 0)
-        return err;
+        return err == PRLE_ENOTFOUND || err == PRLE_ESHAPE
+                   ? prle__error_set(PRLE_EFORMAT,
+                                     "%s: the calibration part lacks %zu predictions and scales",
+                                     path, n)
+                   : err;
     for (size_t i = 0; i < n; i++)
         if (!isfinite(p->cal_y[i]) || !isfinite(p->cal_yhat[i]) || !(p->cal_s[i] >= 1.0))
             return prle__error_set(PRLE_EFORMAT,
