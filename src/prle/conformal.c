@@ -95,21 +95,26 @@ int prle_conformal_scales(double *s, float *yhat, const prle_model *m, const prl
     return err;
 }
 
+void prle__conformal_ends(float *lo, float *hi, const prle_conformal *c, const float *yhat,
+                          const double *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        prle__conformal_interval(&lo[i], &hi[i], yhat[i], c->q * (s ? s[i] : 1.0), c->label_min,
+                                 c->label_max);
+}
+
 int prle_conformal_apply(float *lo, float *hi, const prle_conformal *c, const prle_model *m,
                          const prle_matrix *z, const float *yhat)
 {
     size_t n = z->rows;
-    double *s = malloc((n ? n : 1) * sizeof *s);
+    double *s = NULL;
     int err = 0;
-    if (!s)
+    if (c->adaptive && !(s = malloc((n ? n : 1) * sizeof *s)))
         return prle__error_nomem("intervals");
     if (c->adaptive)
         err = prle_conformal_scales(s, NULL, m, z);
-    else
-        for (size_t i = 0; i < n; i++)
-            s[i] = 1.0;
-    for (size_t i = 0; err == 0 && i < n; i++)
-        prle__conformal_interval(&lo[i], &hi[i], yhat[i], c->q * s[i], c->label_min, c->label_max);
+    if (err == 0)
+        prle__conformal_ends(lo, hi, c, yhat, s, n);
     free(s);
     return err;
 }

@@ -16,4 +16,9 @@ double prle__conformal_quantile(double *r, size_t n, double level);
  * prle_conformal_apply. */
 void prle__conformal_interval(float *lo, float *hi, double yhat, double half, double mn, double mx);
 
+/* The n intervals of rule c around yhat with scales s (NULL: all 1) into lo, hi. */
+struct prle_conformal;
+void prle__conformal_ends(float *lo, float *hi, const struct prle_conformal *c, const float *yhat,
+                          const double *s, size_t n);
+
 #endif

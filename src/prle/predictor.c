@@ -254,17 +254,21 @@ done:
     return err;
 }
 
-int prle_predictor_predict(float *yhat, const prle_predictor *p, const prle_matrix *x)
+int prle__predictor_rows(prle_matrix *z, const prle_predictor *p, const prle_matrix *x)
 {
-    if (!p || !x || !yhat)
-        return prle__error_set(PRLE_EINVAL, "predictor: NULL argument");
     size_t d = prle_kernel_in_dim(p->kernel);
     if (x->cols != d)
         return prle__error_set(PRLE_ESHAPE, "predictor: rows are %zu wide, the fit's were %zu",
                                x->cols, d);
+    return prle__nb_model_rows(z, p->kernel, p->nb, x, prle_model_get_params(p->model)->n_threads);
+}
+
+int prle_predictor_predict(float *yhat, const prle_predictor *p, const prle_matrix *x)
+{
+    if (!p || !x || !yhat)
+        return prle__error_set(PRLE_EINVAL, "predictor: NULL argument");
     prle_matrix z = {0};
-    const prle_model_params *mp = prle_model_get_params(p->model);
-    int err = prle__nb_model_rows(&z, p->kernel, p->nb, x, mp->n_threads);
+    int err = prle__predictor_rows(&z, p, x);
     if (err == 0)
         err = prle_model_predict(yhat, NULL, NULL, p->model, &z);
     prle_matrix_dispose(&z);
@@ -297,14 +301,9 @@ int prle_predictor_explain_rows(prle_explain_item *items, float *rest, float *yh
         return prle__error_set(PRLE_EINVAL, "predictor: NULL argument");
     if (k == 0)
         return prle__error_set(PRLE_EINVAL, "predictor: explain with k = 0 prototypes");
-    size_t d = prle_kernel_in_dim(p->kernel), P = prle_model_n_prototypes(p->model);
-    size_t kk = k < P ? k : P;
-    if (x->cols != d)
-        return prle__error_set(PRLE_ESHAPE, "predictor: rows are %zu wide, the fit's were %zu",
-                               x->cols, d);
+    size_t P = prle_model_n_prototypes(p->model), kk = k < P ? k : P;
     prle_matrix z = {0};
-    int err =
-        prle__nb_model_rows(&z, p->kernel, p->nb, x, prle_model_get_params(p->model)->n_threads);
+    int err = prle__predictor_rows(&z, p, x);
     if (err == 0 && x->rows)
         err = prle_model_explain_rows(items, rest, NULL, yhat, p->model, &z, k);
     for (size_t i = 0; err == 0 && p->rows && i < x->rows * kk; i++)

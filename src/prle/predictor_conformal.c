@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "prle/conformal.h"
+#include "prle/conformal_int.h"
 #include "prle/predictor_int.h"
 
 int prle__predictor_calibrate(prle_predictor *p, const prle_matrix *x_val, const float *y_val)
@@ -110,19 +111,21 @@ int prle_predictor_intervals(float *yhat, float *lo, float *hi, const prle_predi
 {
     if (!yhat || !lo || !hi || !p || !x)
         return prle__error_set(PRLE_EINVAL, "predictor: NULL argument");
-    size_t d = prle_kernel_in_dim(p->kernel);
-    if (x->cols != d)
-        return prle__error_set(PRLE_ESHAPE, "predictor: rows are %zu wide, the fit's were %zu",
-                               x->cols, d);
     prle_conformal c;
     prle_matrix z = {0};
-    const prle_model_params *mp = prle_model_get_params(p->model);
-    int err;
-    if ((err = prle_predictor_conformal(&c, p, level, adaptive)) < 0 || !x->rows)
-        return err;
-    if ((err = prle__nb_model_rows(&z, p->kernel, p->nb, x, mp->n_threads)) == 0 &&
-        (err = prle_model_predict(yhat, NULL, NULL, p->model, &z)) == 0)
-        err = prle_conformal_apply(lo, hi, &c, p->model, &z, yhat);
+    double *s = NULL;
+    int err = prle__predictor_rows(&z, p, x);
+    if (err == 0)
+        err = prle_predictor_conformal(&c, p, level, adaptive);
+    if (err == 0 && adaptive && !(s = malloc((x->rows ? x->rows : 1) * sizeof *s)))
+        err = prle__error_nomem("intervals");
+    /* one prediction: the adaptive rule's scales come with it */
+    if (err == 0 && x->rows)
+        err = adaptive ? prle_conformal_scales(s, yhat, p->model, &z)
+                       : prle_model_predict(yhat, NULL, NULL, p->model, &z);
+    if (err == 0)
+        prle__conformal_ends(lo, hi, &c, yhat, s, x->rows);
+    free(s);
     prle_matrix_dispose(&z);
     return err;
 }

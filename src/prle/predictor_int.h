@@ -21,6 +21,10 @@ struct prle_predictor {
     size_t n_cal;
 };
 
+/* The model's input rows z of the rows x (n, H): the kernel's value rows, and the neighbour
+ * term's column when the fit kept one. PRLE_ESHAPE when x is not H wide. */
+int prle__predictor_rows(prle_matrix *z, const prle_predictor *p, const prle_matrix *x);
+
 /* Keeps the held-out rows' labels, predictions and scales (x_val (n, H), y_val) once the fit
  * is final. n < 2 keeps none. */
 int prle__predictor_calibrate(prle_predictor *p, const prle_matrix *x_val, const float *y_val);
