@@ -283,13 +283,19 @@ static int emit(prle_run_folder *rf, const prle_matrix *z, const prle_matrix *xr
         if (err < 0)
             goto done;
     }
-    if (r->n &&
-        (err = k > 0 ? prle_model_explain_rows(x.items, x.rest, x.rest_weight, yhat, m, z, x.kk)
-                     : prle_model_predict(yhat, NULL, NULL, m, z)) < 0)
+    /* without explanations one forward pass gives the predictions and the intervals (the
+     * adaptive rule's scales too); explained rows' intervals take a second for those scales */
+    if (r->n && k <= 0)
+        err = c ? prle_conformal_predict(yhat, lo, hi, c, m, z)
+                : prle_model_predict(yhat, NULL, NULL, m, z);
+    else if (r->n) {
+        err = prle_model_explain_rows(x.items, x.rest, x.rest_weight, yhat, m, z, x.kk);
+        if (err == 0 && c)
+            err = prle_conformal_apply(lo, hi, c, m, z, yhat);
+    }
+    if (err < 0)
         goto done;
     r->yhat = yhat;
-    if (c && r->n && (err = prle_conformal_apply(lo, hi, c, m, z, yhat)) < 0)
-        goto done;
     r->lo = lo, r->hi = hi;
     score_rows(sc, r);
     err = k > 0 ? explain_rows(rf, z, r, &x, fmt) : plain_rows(rf, r, fmt);

@@ -470,6 +470,8 @@ static void test_predictor__intervals(void)
         PT_NEAR(lo[i], fmax(mn, fmin(mx, yht[i] - half)), 1e-5);
         PT_NEAR(hi[i], fmax(mn, fmin(mx, yht[i] + half)), 1e-5);
     }
+    PT_FAILS(prle_conformal_predict(NULL, lo, hi, &c, prle_predictor_model(p), &xt), PRLE_EINVAL,
+             "NULL argument");
     /* 99 rows cannot back a 0.995 guarantee (ceil(100 * 0.995) = 100 > 99): the whole range */
     PT_OK(prle_predictor_intervals(yht, lo, hi, p, &xt, 0.995, false));
     PT_CHECK(lo[0] == (float)mn && hi[0] == (float)mx && lo[49] == (float)mn &&

@@ -42,6 +42,13 @@ PRLE_API int prle_conformal_calibrate(prle_conformal *out, const float *y, const
 PRLE_API int prle_conformal_scales(double *s, float *yhat, const prle_model *m,
                                    const prle_matrix *z);
 
+/**
+ * Predictions of the rows of `z` (n, D) into yhat (n) and their intervals under rule c into lo,
+ * hi (n): prle_model_predict and prle_conformal_apply in one forward pass (the adaptive rule's
+ * scales come from the same routing weights). PRLE_EINVAL for a NULL argument.
+ */
+PRLE_API int prle_conformal_predict(float *yhat, float *lo, float *hi, const prle_conformal *c,
+                                    const prle_model *m, const prle_matrix *z);
 /** Intervals [yhat - q s_i, yhat + q s_i] for the rows of `z` (n, D) into lo, hi (n) given
  *  their predictions `yhat` (s_i = 1 for the plain rule), each end clipped to [label_min,
  *  label_max] (a label lies there, so clipping never loses coverage). */

@@ -136,9 +136,9 @@ _SIGNATURES = {
     "prle_conformal_fit":
         (ctypes.c_int, [ctypes.POINTER(Conformal), ctypes.c_void_p, ctypes.c_double,
                         ctypes.c_bool]),
-    "prle_conformal_apply":
-        (ctypes.c_int, [c_float_p, c_float_p, ctypes.POINTER(Conformal), ctypes.c_void_p,
-                        ctypes.POINTER(Matrix), c_float_p]),
+    "prle_conformal_predict":
+        (ctypes.c_int, [c_float_p, c_float_p, c_float_p, ctypes.POINTER(Conformal),
+                        ctypes.c_void_p, ctypes.POINTER(Matrix)]),
     "prle_run_folder_has_data": (ctypes.c_bool, [ctypes.c_void_p]),
     "prle_dataset_n_rows": (ctypes.c_size_t, [ctypes.c_void_p, ctypes.c_int]),
     "prle_dataset_labels": (c_float_p, [ctypes.c_void_p, ctypes.c_int]),

@@ -149,10 +149,9 @@ class Run:
         yhat, lo, hi = (np.zeros(n, dtype=np.float32) for _ in range(3))
         if n:
             m = _lib.view(z)
-            _lib.check(lib.prle_model_predict(_lib.fptr(yhat), None, None, self._model,
-                                              ctypes.byref(m)))
-            _lib.check(lib.prle_conformal_apply(_lib.fptr(lo), _lib.fptr(hi), ctypes.byref(conf),
-                                                self._model, ctypes.byref(m), _lib.fptr(yhat)))
+            _lib.check(lib.prle_conformal_predict(_lib.fptr(yhat), _lib.fptr(lo), _lib.fptr(hi),
+                                                  ctypes.byref(conf), self._model,
+                                                  ctypes.byref(m)))
         return yhat.astype(np.float64), lo.astype(np.float64), hi.astype(np.float64)
 
     def explain(self, texts=None, texts2=None, embeddings=None, k=3):

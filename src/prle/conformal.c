@@ -103,6 +103,31 @@ void prle__conformal_ends(float *lo, float *hi, const prle_conformal *c, const f
                                  c->label_max);
 }
 
+int prle__conformal_predict_scales(float *yhat, double *s, const prle_model *m,
+                                   const prle_matrix *z, bool adaptive)
+{
+    if (!z->rows)
+        return 0;
+    return adaptive ? prle_conformal_scales(s, yhat, m, z)
+                    : prle_model_predict(yhat, NULL, NULL, m, z);
+}
+
+int prle_conformal_predict(float *yhat, float *lo, float *hi, const prle_conformal *c,
+                           const prle_model *m, const prle_matrix *z)
+{
+    if (!yhat || !lo || !hi || !c || !m || !z)
+        return prle__error_set(PRLE_EINVAL, "intervals: NULL argument");
+    size_t n = z->rows;
+    double *s = NULL;
+    if (c->adaptive && !(s = malloc((n ? n : 1) * sizeof *s)))
+        return prle__error_nomem("intervals");
+    int err = prle__conformal_predict_scales(yhat, s, m, z, c->adaptive);
+    if (err == 0)
+        prle__conformal_ends(lo, hi, c, yhat, s, n);
+    free(s);
+    return err;
+}
+
 int prle_conformal_apply(float *lo, float *hi, const prle_conformal *c, const prle_model *m,
                          const prle_matrix *z, const float *yhat)
 {

@@ -16,6 +16,12 @@ double prle__conformal_quantile(double *r, size_t n, double level);
  * prle_conformal_apply. */
 void prle__conformal_interval(float *lo, float *hi, double yhat, double half, double mn, double mx);
 
+/* Predictions of z's rows into yhat and, with `adaptive`, their scales into s (NULL
+ * otherwise): one forward pass (prle_conformal_scales or prle_model_predict); 0 rows: nothing. */
+struct prle_model;
+struct prle_matrix;
+int prle__conformal_predict_scales(float *yhat, double *s, const struct prle_model *m,
+                                   const struct prle_matrix *z, bool adaptive);
 /* The n intervals of rule c around yhat with scales s (NULL: all 1) into lo, hi. */
 struct prle_conformal;
 void prle__conformal_ends(float *lo, float *hi, const struct prle_conformal *c, const float *yhat,

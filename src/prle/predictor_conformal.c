@@ -113,19 +113,11 @@ int prle_predictor_intervals(float *yhat, float *lo, float *hi, const prle_predi
         return prle__error_set(PRLE_EINVAL, "predictor: NULL argument");
     prle_conformal c;
     prle_matrix z = {0};
-    double *s = NULL;
     int err = prle__predictor_rows(&z, p, x);
     if (err == 0)
         err = prle_predictor_conformal(&c, p, level, adaptive);
-    if (err == 0 && adaptive && !(s = malloc((x->rows ? x->rows : 1) * sizeof *s)))
-        err = prle__error_nomem("intervals");
-    /* one prediction: the adaptive rule's scales come with it */
-    if (err == 0 && x->rows)
-        err = adaptive ? prle_conformal_scales(s, yhat, p->model, &z)
-                       : prle_model_predict(yhat, NULL, NULL, p->model, &z);
-    if (err == 0)
-        prle__conformal_ends(lo, hi, &c, yhat, s, x->rows);
-    free(s);
+    if (err == 0) /* one prediction: the adaptive rule's scales come with it */
+        err = prle_conformal_predict(yhat, lo, hi, &c, p->model, &z);
     prle_matrix_dispose(&z);
     return err;
 }

@@ -32,8 +32,7 @@ int prle_conformal_fit(prle_conformal *out, const prle_run_folder *rf, double le
         err = prle__error_nomem("calibration");
         goto done;
     }
-    err = adaptive ? prle_conformal_scales(s, yhat, m, &z)
-                   : prle_model_predict(yhat, NULL, NULL, m, &z);
+    err = prle__conformal_predict_scales(yhat, s, m, &z, adaptive);
     if (err == 0)
         err = prle_conformal_calibrate(out, y, yhat, adaptive ? s : NULL, n, level, adaptive,
                                        prle_dataset_label_min(ds), prle_dataset_label_max(ds));
