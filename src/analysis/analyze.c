@@ -193,8 +193,8 @@ done:
     return err;
 }
 
-int prle_analyze_run_summary(prle_analysis_summary *out, const char *run_dir,
-                             const prle_analyze_params *p)
+int prle__analyze_run_pre(prle_analysis_summary *out, const char *run_dir,
+                          const prle_analyze_params *p, prle__analysis_pre *pre)
 {
     int err;
     double t0 = prle__now();
@@ -259,7 +259,7 @@ int prle_analyze_run_summary(prle_analysis_summary *out, const char *run_dir,
             goto done;
         a.has_corr = true;
     }
-    if ((p->oracle_moe || p->tsne) && (err = prle__analyze_jobs(&a, medoids, &r, p)) < 0)
+    if ((p->oracle_moe || p->tsne) && (err = prle__analyze_jobs(&a, medoids, &r, p, pre)) < 0)
         goto done;
 
     free(path);
@@ -302,6 +302,12 @@ done:
     free(path);
     prle__run_data_dispose(&r);
     return err;
+}
+
+int prle_analyze_run_summary(prle_analysis_summary *out, const char *run_dir,
+                             const prle_analyze_params *p)
+{
+    return prle__analyze_run_pre(out, run_dir, p, NULL);
 }
 
 int prle_analyze_run(const char *run_dir, const prle_analyze_params *p)

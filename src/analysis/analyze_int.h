@@ -3,6 +3,7 @@
 #ifndef PRLE_ANALYSIS_ANALYZE_INT_H
 #define PRLE_ANALYSIS_ANALYZE_INT_H
 
+#include "analysis/tsne_int.h"
 #include "prle/analysis.h"
 #include "prle/config.h"
 #include "prle/dataset.h"
@@ -64,12 +65,49 @@ typedef struct prle__run_data {
 } prle__run_data;
 
 /**
+ * The value map's affinities computed ahead of the analysis: `prle run` computes them on one
+ * thread beside its stage 2, whose work is mostly one thread's (analyze_pre.c). The analysis
+ * adopts them when its own map is of these rows with these parameters, and otherwise computes
+ * its own; the map is the same either way.
+ */
+typedef struct prle__analysis_pre {
+    prle_matrix rows;     /* train, validation, test stacked */
+    prle_tsne_params tp;  /* the map's parameters (prle__analysis_tsne_params) */
+    prle__tsne_prep prep; /* P of `rows` */
+    double seconds;       /* of the computation */
+    bool ready;           /* prep holds P; false once the analysis took it */
+} prle__analysis_pre;
+
+/** The maps' parameters: scikit-learn's defaults as prle_tsne_default_params gives them, the
+ *  run's seed, and perplexity 30, lowered to (rows - 1) / 3 for a map of fewer than 91 rows (3
+ *  perplexity neighbours a row, as openTSNE lowers it). */
+prle_tsne_params prle__analysis_tsne_params(size_t n_map, uint64_t seed);
+
+/**
+ * P of the value rows z[0..2] (train, validation, test) as the analysis with `p` would compute
+ * it, on `n_threads` threads, into `pre`; `pre` left not ready (and 0 returned) where the
+ * analysis would map a sample (more than p->tsne_max_rows rows) or make no map. On failure
+ * `pre` holds nothing to dispose of and the analysis computes P itself.
+ */
+int prle__analysis_pre_compute(prle__analysis_pre *pre, const prle_matrix *z, uint64_t seed,
+                               const prle_analyze_params *p, int n_threads);
+
+/** Frees what `pre` holds and zeroes it (a zeroed pre is fine). */
+void prle__analysis_pre_dispose(prle__analysis_pre *pre);
+
+/** prle_analyze_run_summary with the value map's affinities from `pre` where they fit (NULL:
+ *  none); what it adopts leaves `pre`. */
+int prle__analyze_run_pre(prle_analysis_summary *out, const char *run_dir,
+                          const prle_analyze_params *p, prle__analysis_pre *pre);
+
+/**
  * The oracle MoE (p->oracle_moe: its medoids into `medoids`, k = the config's
  * model.num_prototypes, then the SVR and the linear model) and the two t-SNE maps (p->tsne)
- * into `a` (analyze_jobs.c). a->labels, label_min/max, seed and perplexity are set.
+ * into `a` (analyze_jobs.c), the value map's affinities taken from `pre` where they fit (may
+ * be NULL). a->labels, label_min/max and seed are set; it sets a->perplexity.
  */
 int prle__analyze_jobs(prle__analysis *a, size_t *medoids, const prle__run_data *r,
-                       const prle_analyze_params *p);
+                       const prle_analyze_params *p, prle__analysis_pre *pre);
 
 /** Writes `a` as analysis.json to `path` atomically. PRLE_EIO, PRLE_ENOMEM. */
 int prle__analysis_write(const char *path, const prle__analysis *a);

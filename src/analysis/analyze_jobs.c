@@ -284,9 +284,10 @@ typedef struct map_work {
     double seconds; /* of the affinities */
     bool ready;     /* the affinities are done (err says how) */
     int err;
-    char *cache; /* the map's file in the embedding cache (retrieval space only), or NULL */
-    bool loaded; /* map_load ran */
-    bool cached; /* the map came from the cache */
+    char *cache;  /* the map's file in the embedding cache (retrieval space only), or NULL */
+    bool loaded;  /* map_load ran */
+    bool cached;  /* the map came from the cache */
+    bool adopted; /* its affinities came from jobs.pre */
 } map_work;
 
 typedef struct jobs {
@@ -296,12 +297,25 @@ typedef struct jobs {
     const prle__run_data *r;
     const prle_analyze_params *p;
     map_work map[2];
-    bool side;            /* two threads, one piece each */
-    pthread_mutex_t lock; /* progress callbacks, and `ready` */
+    prle__analysis_pre *pre; /* the value map's affinities computed ahead, or NULL */
+    bool side;               /* two threads, one piece each */
+    pthread_mutex_t lock;    /* progress callbacks, and `ready` */
     pthread_cond_t cond;
 } jobs;
 
-/* Map s's rows and parameters, and the map itself when the cache holds it. */
+/* Whether `pre` holds the affinities of m's rows with m's parameters. */
+static bool adoptable(const prle__analysis_pre *pre, const map_work *m)
+{
+    if (!pre || !pre->ready || pre->rows.rows != m->all.rows || pre->rows.cols != m->all.cols ||
+        pre->tp.perplexity != m->tp.perplexity || pre->tp.seed != m->tp.seed ||
+        pre->tp.knn != m->tp.knn)
+        return false;
+    return m->all.rows == 0 ||
+           memcmp(pre->rows.data, m->all.data, m->all.rows * m->all.cols * sizeof(float)) == 0;
+}
+
+/* Map s's rows and parameters, the map itself when the cache holds it, and (the value map) its
+ * affinities when jobs.pre holds them. */
 static int map_load(jobs *j, int s)
 {
     map_work *m = &j->map[s];
@@ -322,6 +336,14 @@ static int map_load(jobs *j, int s)
             out->cached = m->cached = true;
         }
     }
+    if (err == 0 && s == 1 && adoptable(j->pre, m)) {
+        m->prep = j->pre->prep;
+        m->prep.t0 = prle__now() - j->pre->seconds; /* the map's progress counts their time */
+        j->pre->prep = (prle__tsne_prep){0};
+        j->pre->ready = false;
+        m->adopted = true;
+        t0 -= j->pre->seconds;
+    }
     m->seconds = prle__now() - t0;
     return err;
 }
@@ -333,7 +355,7 @@ static int map_prepare(jobs *j, int s, int nt)
     int err = m->loaded ? 0 : map_load(j, s);
     double t0 = prle__now();
     m->tp.n_threads = nt;
-    if (err == 0 && !m->cached)
+    if (err == 0 && !m->cached && !m->adopted)
         err = prle__tsne_prepare(&m->prep, &m->all, &m->tp);
     m->seconds += prle__now() - t0;
     pthread_mutex_lock(&j->lock);
@@ -411,12 +433,12 @@ static int run_job(jobs *j, int job, int nt)
 }
 
 int prle__analyze_jobs(prle__analysis *a, size_t *medoids, const prle__run_data *r,
-                       const prle_analyze_params *p)
+                       const prle_analyze_params *p, prle__analysis_pre *pre)
 {
     static const int order[] = {JOB_ORACLE_SVR,    JOB_PREP_RETRIEVAL, JOB_PREP_VALUE,
                                 JOB_MAP_RETRIEVAL, JOB_MAP_VALUE,      JOB_ORACLE_LINEAR};
     int todo[6], nj = 0, nt = prle__threads_resolve(p->n_threads), err = 0;
-    jobs j = {.a = a, .medoids = medoids, .r = r, .p = p, .side = nt == 2 && p->tsne};
+    jobs j = {.a = a, .medoids = medoids, .r = r, .p = p, .pre = pre, .side = nt == 2 && p->tsne};
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
         bool oracle = order[i] == JOB_ORACLE_SVR || order[i] == JOB_ORACLE_LINEAR;
         if (oracle ? p->oracle_moe : p->tsne)
@@ -436,11 +458,10 @@ int prle__analyze_jobs(prle__analysis *a, size_t *medoids, const prle__run_data 
     }
     if (p->tsne && (err = tsne_sample(a, r, p)) < 0)
         goto done;
-    /* a map of few rows: perplexity (rows - 1) / 3, as openTSNE lowers it (3 perplexity
-     * neighbours a row) */
-    size_t n_map = a->tsne_n[0] + a->tsne_n[1] + a->tsne_n[2];
-    if (p->tsne && 3.0 * a->perplexity > (double)n_map - 1.0)
-        a->perplexity = ((double)n_map - 1.0) / 3.0;
+    if (p->tsne) /* lower for a map of few rows */
+        a->perplexity =
+            prle__analysis_tsne_params(a->tsne_n[0] + a->tsne_n[1] + a->tsne_n[2], a->seed)
+                .perplexity;
     if (p->oracle_moe) {
         if ((err = oracle_prepare(&j.o, medoids, a, r, p)) < 0)
             goto done;

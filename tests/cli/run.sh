@@ -38,6 +38,18 @@ for f in config.yaml kernel.safetensors kernel_report.json model.safetensors pro
   ok "file $f" [ -s "$run/$f" ]
 done
 ok no_tmp_left [ -z "$(ls -A runs | grep -v '^small$')" ]
+
+# on two threads the value map's affinities are computed beside stage 2 and the analysis adopts
+# them (src/analysis/analyze_pre.c); one thread computes them in the analysis: the same
+# analysis.json and report, the time and whether the retrieval map came from the cache aside
+check two_threads 0 "$prle" run small.yaml "${fast[@]}" train.threads=2 logging.run_name=two
+matches two_threads out "^analysis .* the value map's affinities came from beside the experts"
+check one_thread 0 "$prle" run small.yaml "${fast[@]}" train.threads=1 logging.run_name=one
+lacks one_thread out "affinities came from beside"
+strip() { grep -v '"seconds"\|"cached"' "$1"; }
+ok threads_same_analysis cmp -s <(strip runs/two/analysis.json) <(strip runs/one/analysis.json)
+ok threads_same_model cmp -s runs/two/model.safetensors runs/one/model.safetensors
+rm -rf runs/two runs/one
 matches run_weights out "^weights test +top-1 share 0\.[0-9]{3}, top-3 [01]\.[0-9]{3}, 80% of the weight in [0-9.]+ prototypes"
 matches run_ridge out "^ridge +test +pearson -?[0-9.]+, mse [0-9.]+ \(0-1 scale\); alpha [0-9e.+-]+, same features"
 matches run_knn out "^knn +validation pearson -?[0-9.]+, mse [0-9.]+ \(0-1 scale; PRLE -?[0-9.]+, [0-9.]+\); k (5|10|20|50), (uniform|distance) weights, cosine, same features"
