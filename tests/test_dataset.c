@@ -703,7 +703,7 @@ static void test_dataset__bad_config(void)
              "c.txt: cannot tell the format from the file name; set data.format");
     mkdir(pt_tmp("folder.csv"), 0777);
     PT_FAILS(load_yaml(&ds, "data: {file: folder.csv, text_fields: [t], label_field: y}\n"),
-             PRLE_EIO, "folder.csv: is a folder, not a data file");
+             PRLE_EINVAL, "folder.csv: is a folder, not a data file");
     PT_FAILS(load_yaml(&ds, "data: {file: nowhere.csv, text_fields: [t], label_field: y}\n"),
              PRLE_ENOTFOUND, "nowhere.csv: No such file or directory");
     /* a missing stsb folder without download permission */

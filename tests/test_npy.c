@@ -323,7 +323,7 @@ static void test_npy__bad_files(void)
     PT_FAILS(prle_npy_load(&m, path), PRLE_EFORMAT, "bad magic");
     PT_FAILS(prle_npy_load_i64(&a, path), PRLE_EFORMAT, "bad magic");
     PT_FAILS(prle_npy_load(&m, pt_tmp("no/such.npy")), PRLE_ENOTFOUND, "no/such.npy");
-    PT_FAILS(prle_npy_load(&m, pt_tmp("")), PRLE_EIO, "not a regular file");
+    PT_FAILS(prle_npy_load(&m, pt_tmp("")), PRLE_EINVAL, "is a folder, not a file");
     PT_FAILS(prle_npy_save(pt_tmp("no/such/dir/out.npy"), &m), PRLE_ENOTFOUND, "no/such/dir");
     PT_CHECK(m.data == NULL && a.data == NULL);
     free(bytes);

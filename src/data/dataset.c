@@ -200,7 +200,7 @@ static int read_rows(ds_file *f, ds_rows *out, const prle__ds_spec *spec)
 
     struct stat st;
     if (stat(f->path, &st) == 0 && S_ISDIR(st.st_mode))
-        return prle__error_set(PRLE_EIO, "%s: is a folder, not a data file", f->path);
+        return prle__error_set(PRLE_EINVAL, "%s: is a folder, not a data file", f->path);
     if ((err = prle__read_file(&bytes, &len, f->path, 0)) < 0)
         return err;
     f->size = len;

@@ -110,7 +110,7 @@ int prle_vectors_open(prle_vectors **out, const char *path)
         goto done;
     }
     if (!S_ISREG(st.st_mode)) {
-        err = prle__error_set(PRLE_EIO, "%s: not a regular file", path);
+        err = prle__error_set(PRLE_EINVAL, "%s: not a regular file", path);
         goto done;
     }
     if ((uint64_t)st.st_size < sizeof(prle__pvec_header)) {

@@ -255,7 +255,7 @@ int prle_vectors_load(prle_vectors **out, const char *path)
         struct stat st;
         if (stat(path, &st) != 0)
             return prle__error_errno(path);
-        return prle__error_set(PRLE_EIO, "%s: not a regular file", path);
+        return prle__error_set(PRLE_EINVAL, "%s: not a regular file", path);
     }
     if (is_pvec(path))
         return prle_vectors_open(out, path);

@@ -126,7 +126,7 @@ int prle__vsource_open(prle__vsource **out, const char *path, uint64_t *total)
     }
     struct stat st;
     if (fstat(fileno(s->fp), &st) == 0 && S_ISDIR(st.st_mode)) {
-        err = prle__error_set(PRLE_EIO, "%s: is a directory", path);
+        err = prle__error_set(PRLE_EINVAL, "%s: is a folder, not a vectors file", path);
         goto done;
     }
     size_t n = fread(head, 1, sizeof head, s->fp);

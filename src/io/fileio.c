@@ -80,6 +80,14 @@ void prle__afile_abort(prle__afile *f)
     afile_dispose(f);
 }
 
+int prle__not_folder(FILE *fp, const char *path)
+{
+    struct stat st;
+    if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode))
+        return prle__error_set(PRLE_EINVAL, "%s: is a folder, not a file", path);
+    return 0;
+}
+
 int prle__read_file(char **out, size_t *len, const char *path, size_t max_bytes)
 {
     int err = 0;
@@ -87,6 +95,8 @@ int prle__read_file(char **out, size_t *len, const char *path, size_t max_bytes)
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return prle__error_errno(path);
+    if ((err = prle__not_folder(fp, path)) < 0)
+        goto done;
     if (fseek(fp, 0, SEEK_END) != 0) {
         err = prle__error_errno(path);
         goto done;

@@ -30,10 +30,14 @@ int prle__afile_commit(prle__afile *f);
 /** Closes and removes the temporary file; a zeroed or committed `f` is left as it is. */
 void prle__afile_abort(prle__afile *f);
 
+/** PRLE_EINVAL naming `path` when the opened file `fp` is a folder (fopen opens one for
+ *  reading, and its first read fails with EISDIR, or its size reads as LONG_MAX); else 0. */
+int prle__not_folder(FILE *fp, const char *path);
+
 /**
  * Reads a whole file into a NUL-terminated heap buffer (`*len` excludes the NUL); free()
  * it. Refuses files over `max_bytes` (0 = no limit) with PRLE_EFORMAT. A missing file is
- * PRLE_ENOTFOUND, any other failure PRLE_EIO; messages name the path.
+ * PRLE_ENOTFOUND, a folder PRLE_EINVAL, any other failure PRLE_EIO; messages name the path.
  */
 int prle__read_file(char **out, size_t *len, const char *path, size_t max_bytes);
 

@@ -460,7 +460,9 @@ static int load_file(void *dst, bool is_int, const char *path)
         goto done;
     }
     if (!S_ISREG(st.st_mode) || st.st_size < 0 || (uintmax_t)st.st_size > SIZE_MAX / 2) {
-        err = prle__error_set(PRLE_EIO, "%s: not a regular file", path);
+        err =
+            prle__error_set(PRLE_EINVAL, "%s: %s", path,
+                            S_ISDIR(st.st_mode) ? "is a folder, not a file" : "not a regular file");
         goto done;
     }
     file_len = (size_t)st.st_size;

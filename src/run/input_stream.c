@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/str.h"
 #include "io/csv_chunk.h"
+#include "io/fileio.h"
 #include "run/run_int.h"
 
 #define BLOCK ((size_t)1 << 20) /* bytes read at a time */
@@ -177,7 +178,7 @@ int prle__run_input_open(prle_run_input_stream **out, const char *path, bool pai
     if (!(s->f = fopen(path, "rb")))
         err = prle__error_set(errno == ENOENT ? PRLE_ENOTFOUND : PRLE_EIO, "%s: %s", path,
                               strerror(errno));
-    else
+    else if ((err = prle__not_folder(s->f, path)) == 0)
         err = lines ? lines_head(s, has_text) : read_head(s, has_text);
     if (err < 0) {
         prle_run_input_close(s);

@@ -481,6 +481,14 @@ assert len(rows) == 100 and all(float(r["lo"]) == 0 and float(r["hi"]) == 5 for 
 check predict_bad_level 2 "$prle" predict $run --split test --interval 1.5
 check predict_bad_input 2 "$prle" predict $run --input missing.csv
 check predict_two_inputs 2 "$prle" predict $run --split test --text a
+# a folder where a file belongs: bad input (exit 2) naming it, not a failed read (exit 1)
+mkdir -p afolder
+check predict_input_folder 2 "$prle" predict $run --input afolder
+contains predict_input_folder err "afolder: is a folder, not a file"
+check predict_npy_folder 2 "$prle" predict $run --embeddings afolder
+contains predict_npy_folder err "afolder: is a folder, not a file"
+check run_config_folder 2 "$prle" run afolder
+contains run_config_folder err "afolder: is a folder, not a file"
 check predict_bad_format 2 "$prle" predict $run --split test --format xml
 check predict_explain_huge 2 "$prle" predict $run --split test --explain 99999999999999999999
 contains predict_explain_huge err "--explain 99999999999999999999: too large"
