@@ -707,6 +707,9 @@ static void test_dataset__bad_config(void)
     PT_FAILS(load_yaml(&ds, "data: {file: nowhere.csv, text_fields: [t], label_field: y}\n"),
              PRLE_ENOTFOUND, "nowhere.csv: No such file or directory");
     /* a missing stsb folder without download permission */
+    /* a file where the data folder belongs: no download into the cache instead */
+    PT_FAILS(load_yaml(&ds, "data: {name: stsb, data_dir: c.txt}\n"), PRLE_EINVAL,
+             "c.txt is a file, not a folder");
     PT_FAILS(load_yaml(&ds, "data: {name: stsb, data_dir: /nonexistent/prle-data}\n"),
              PRLE_ENOTFOUND, "stsb preset: /nonexistent/prle-data/stsb does not exist");
     PT_FAILS(load_yaml(&ds, "data: {name: ruddit, data_dir: /nonexistent/prle-data}\n"),

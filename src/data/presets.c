@@ -146,13 +146,18 @@ static int user_data_dir(char **out, const prle_dataset_params *p)
 /* data.data_dir, else $PRLE_DATA_DIR, else the user's download folder. */
 static int presets_dir(char **out, const prle_data_config *d, const prle_dataset_params *p)
 {
-    const char *env = getenv("PRLE_DATA_DIR");
+    const char *env = getenv("PRLE_DATA_DIR"), *named = NULL;
     if (d->data_dir && *d->data_dir)
-        *out = dup_str(d->data_dir);
+        named = d->data_dir;
     else if (env && *env)
-        *out = dup_str(env);
+        named = env;
     else
         return user_data_dir(out, p);
+    struct stat st; /* a file there is a mistake, not a reason to download */
+    if (stat(named, &st) == 0 && !S_ISDIR(st.st_mode))
+        return prle__error_set(PRLE_EINVAL, "%s %s is a file, not a folder",
+                               named == env ? "PRLE_DATA_DIR" : "data.data_dir", named);
+    *out = dup_str(named);
     return *out ? 0 : prle__error_nomem("data folder");
 }
 
