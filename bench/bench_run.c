@@ -4,7 +4,10 @@
  *              prle_run without analysis and report, the kernel always trained
  *              (pipeline.reuse_kernel=false), into a scratch folder. Prints the median
  *              seconds of each stage over $PRLE_BENCH_REPS runs (default 3), of k-medoids
- *              inside the experts stage, and of kernel + experts + evaluation (target
+ *              inside the experts stage (its distance matrix and its passes: the last
+ *              "prototypes" progress report, whose clock starts before the matrix since
+ *              2026-12-07; before, it counted the passes only), and of kernel + experts +
+ *              evaluation (target
  *              <= 3 s), then the test Pearson and MSE.
  *
  * Skipped with a message when the config, the data or a warm cache is missing (prle embed

@@ -334,7 +334,7 @@ int prle__kmedoids_fasterpam(size_t *med, float *dm, const prle__kmed_ctx *c)
     double *gain = malloc(brows * sizeof *gain), *scratch = NULL;
     uint32_t *slot = malloc(brows * sizeof *slot);
     bool *is_med = calloc(n, sizeof *is_med);
-    double t0 = prle__now();
+    double t0 = c->t0 > 0 ? c->t0 : prle__now();
     size_t bytes;
     if (!s.near || !s.sec || !s.dn || !s.ds || !s.bnd || !s.removal || !gain || !slot || !is_med ||
         !prle__mul_ok(&bytes, (size_t)(nt > 0 ? nt : 1), p) ||
@@ -434,7 +434,7 @@ int prle__kmedoids_alternate(size_t *med, float *dm, const prle__kmed_ctx *c)
     size_t *members = malloc(n * sizeof *members);
     float *xm = NULL, *sqm = malloc(n * sizeof *sqm), *blk = NULL;
     double *cost = malloc(n * sizeof *cost);
-    double t0 = prle__now();
+    double t0 = c->t0 > 0 ? c->t0 : prle__now();
     size_t bytes;
     if (!prle__mul_ok(&bytes, n, d) || !prle__mul_ok(&bytes, bytes, sizeof(float)) ||
         !(xm = malloc(bytes)) || !prle__mul_ok(&bytes, (size_t)BLK * sizeof(float), n) ||

@@ -7,6 +7,7 @@
 
 #include "core/cpu.h"
 #include "core/error.h"
+#include "core/progress.h"
 #include "core/threads.h"
 #include "math/blas.h"
 #include "prle/prototypes_int.h"
@@ -431,6 +432,7 @@ static int select_kmedoids(size_t *idx, const data_ref *r, const prle_proto_para
     int err = 0;
     size_t bytes;
     float *dm = NULL, *full = NULL;
+    double t0 = prle__now(); /* the distance matrix counts in the progress' seconds */
     if (!prle__mul_ok(&bytes, r->p, r->n) || !prle__mul_ok(&bytes, bytes, sizeof(float)) ||
         !(dm = malloc(bytes)))
         return prle__error_nomem("k-medoids distance rows");
@@ -452,7 +454,8 @@ static int select_kmedoids(size_t *idx, const data_ref *r, const prle_proto_para
                         .max_iter = pp->max_iter,
                         .n_threads = r->nt,
                         .progress = pp->progress,
-                        .progress_ud = pp->progress_ud};
+                        .progress_ud = pp->progress_ud,
+                        .t0 = t0};
     prle_rng rng;
     prle_rng_init(&rng, pp->seed, "prototypes.kmedoids", 0);
     if ((err = prle__kmedoids_seed(idx, dm, &c, &rng)) < 0)

@@ -59,6 +59,7 @@ typedef struct prle__kmed_ctx {
     int n_threads;
     prle_progress_fn progress;
     void *progress_ud;
+    double t0; /* when the selection began, for the progress' seconds; 0: when the passes did */
 } prle__kmed_ctx;
 
 /**
