@@ -324,9 +324,7 @@ static int map_load(jobs *j, int s)
     int err =
         stack(&m->all, s ? j->r->xv : j->r->xr, N_SPLITS, j->a->tsne_rows, n[0] + n[1] + n[2]);
     m->loaded = true;
-    m->tp = prle_tsne_default_params();
-    m->tp.perplexity = j->a->perplexity;
-    m->tp.seed = j->a->seed;
+    m->tp = prle__analysis_tsne_params(n[0] + n[1] + n[2], j->a->seed); /* a->perplexity's */
     if (err == 0 && m->cache) {
         prle__analysis_map *out = &j->a->map[s];
         int hit = prle__tsne_cache_load(&out->xy, &out->info, m->cache, &m->all, &m->tp);

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "analysis/analyze_int.h"
-#include "core/error.h"
 #include "core/progress.h"
 
 prle_tsne_params prle__analysis_tsne_params(size_t n_map, uint64_t seed)

@@ -16,14 +16,13 @@ int prle__predictor_calibrate(prle_predictor *p, const prle_matrix *x_val, const
     if (n < 2)
         return 0;
     prle_matrix z = {0};
-    const prle_model_params *mp = prle_model_get_params(p->model);
     p->cal_y = malloc(n * sizeof *p->cal_y);
     p->cal_yhat = malloc(n * sizeof *p->cal_yhat);
     p->cal_s = malloc(n * sizeof *p->cal_s);
     int err = 0;
     if (!p->cal_y || !p->cal_yhat || !p->cal_s)
         err = prle__error_nomem("predictor calibration");
-    else if ((err = prle__nb_model_rows(&z, p->kernel, p->nb, x_val, mp->n_threads)) == 0 &&
+    else if ((err = prle__predictor_rows(&z, p, x_val)) == 0 &&
              (err = prle_conformal_scales(p->cal_s, p->cal_yhat, p->model, &z)) == 0) {
         memcpy(p->cal_y, y_val, n * sizeof *p->cal_y);
         p->n_cal = n;

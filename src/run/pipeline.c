@@ -279,7 +279,7 @@ static int stage2_beside_analysis(stage2 *s2, prle__analysis_pre *pre, bool anal
     if (!analyze || prle__threads_resolve(cfg->train.threads) != 2)
         return run_stage2(s2);
     prle_analyze_params ap = prle_analyze_default_params();
-    int err = 0, pre_err = 0;
+    int err = 0;
     char msg[1024] = "";
 #pragma omp parallel sections num_threads(2)
     {
@@ -290,9 +290,8 @@ static int stage2_beside_analysis(stage2 *s2, prle__analysis_pre *pre, bool anal
                 snprintf(msg, sizeof msg, "%s", prle_last_error());
         }
 #pragma omp section
-        pre_err = prle__analysis_pre_compute(pre, s2->ks->z, cfg->train.seed, &ap, 1);
+        (void)prle__analysis_pre_compute(pre, s2->ks->z, cfg->train.seed, &ap, 1);
     }
-    (void)pre_err;
     return err < 0 ? prle__error_set(err, "%s", msg) : 0;
 }
 
