@@ -346,7 +346,8 @@ static bool count_model_epochs(const prle_model_epoch *e, void *ud)
 }
 
 /* tau_init 0: the fit sets the tau at which the training rows' mean largest weight is
- * router.tau_top1 (a learning rate of 1e-9 leaves it there for one epoch). Without a budget
+ * router.tau_top1, the prototypes' own rows left out (a learning rate of 1e-9 leaves it there
+ * for one epoch). Without a budget
  * (max_epochs 0) and without validation the fit runs prle__epoch_budget's epochs. */
 static void test_model__tau_from_data(void)
 {
@@ -366,14 +367,22 @@ static void test_model__tau_from_data(void)
             continue;
         float *w = malloc(200 * 5 * sizeof *w), *yh = malloc(200 * sizeof *yh);
         PT_OK(prle_model_predict(yh, w, NULL, m, &z));
+        /* the mean over the rows that are not prototypes (the rule leaves those out) */
+        const size_t *rows = prle_model_prototype_rows(m);
         double top = 0;
+        size_t used = 0;
         for (size_t i = 0; i < 200; i++) {
+            bool proto = false;
+            for (size_t q = 0; q < 5; q++)
+                proto |= rows[q] == i;
             float b = 0;
             for (size_t q = 0; q < 5; q++)
                 b = w[i * 5 + q] > b ? w[i * 5 + q] : b;
-            top += b / 200.0;
+            if (!proto)
+                top += b, used++;
         }
-        PT_NEAR(top, target, 2e-3);
+        PT_CHECK(used == 195);
+        PT_NEAR(top / (double)used, target, 2e-3);
         PT_CHECK(prle_model_tau(m) > 0.5);
         free(w);
         free(yh);

@@ -144,6 +144,20 @@ static void test_router__tau_for_top1(void)
     PT_NEAR(prle_router_tau_for_top1(tie, 1, 2, 0.7), 1e7, 1);
     PT_NEAR(prle_router_tau_for_top1(d2, 2, 2, 0.4), 1e-3, 1e-9);
     PT_NEAR(prle_router_tau_for_top1(d2, 0, 2, 0.7), 1e-3, 1e-9);
+    /* rows on a prototype (distance 0, or float rounding's 1e-9) are left out: six of them
+     * beside the two rows give the two rows' tau */
+    float dup[16] = {0.2f, 0.3f, 0.5f, 0.8f};
+    for (int i = 2; i < 8; i++)
+        dup[2 * i] = i % 2 ? 1e-9f : 0.0f, dup[2 * i + 1] = 0.6f;
+    PT_NEAR(prle_router_tau_for_top1(dup, 8, 2, 0.7), tau, 1e-3);
+    /* 0.01 away they count, and their gap of 0.6 lets a lower tau reach 0.7 */
+    float near[16];
+    memcpy(near, dup, sizeof near);
+    for (int i = 2; i < 8; i++)
+        near[2 * i] = 0.01f, near[2 * i + 1] = 0.61f;
+    PT_CHECK(prle_router_tau_for_top1(near, 8, 2, 0.7) < 0.8 * tau);
+    /* every row on a prototype: nothing to aim at, the lower end */
+    PT_NEAR(prle_router_tau_for_top1(dup + 4, 6, 2, 0.7), 1e-3, 1e-9);
 }
 
 static void test_router__tau(void)

@@ -94,9 +94,11 @@ PRLE_API double prle_router_tau_schedule(const prle_router_params *p, int epochs
 /**
  * The softmax sharpness at which the mean over `n` rows of the largest weight of
  * softmax(-tau dist_i) is `top1` (in (1/P, 1)): `dist` (n, P) row-major, as
- * prle_router_forward returns it. The mean largest weight grows with tau from 1/P, so a
- * bisection on log tau over [1e-3, 1e7] finds it (to 1e-4 relative); the ends of that range
- * when the target lies outside what it reaches. Deterministic, single-threaded.
+ * prle_router_forward returns it. Rows on a prototype (nearest distance at most 1e-4 of the
+ * mean of `dist`: the prototype's own row, duplicates of it) are left out: their
+ * largest weight nears 1 at a tau that leaves the others' spread. The mean largest weight grows
+ * with tau from 1/P, so a bisection on log tau over [1e-3, 1e7] finds it (to 1e-4 relative); the
+ * ends of that range when the target lies outside what it reaches. Deterministic, single-threaded.
  */
 PRLE_API double prle_router_tau_for_top1(const float *dist, size_t n, size_t np, double top1);
 
@@ -147,9 +149,8 @@ PRLE_API int prle_router_forward_train(float *w_out, float *dist_out, const prle
  * softmax((logit + g) / gumbel_tau) at its `w` (with gumbel_tau = 1, also the evaluation
  * forward at its `w`); both recompute the gate's hidden layer from `z`.
  */
-PRLE_API int prle_router_backward_params(float *dparams, const prle_router *r,
-                                         const prle_matrix *z, const float *dw, const float *w,
-                                         const float *dist);
+PRLE_API int prle_router_backward_params(float *dparams, const prle_router *r, const prle_matrix *z,
+                                         const float *dw, const float *w, const float *dist);
 
 PRLE_END_DECL
 

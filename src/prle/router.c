@@ -121,33 +121,55 @@ static double clip(const prle_router_params *p, double tau)
     return tau < p->tau_min ? p->tau_min : tau > p->tau_max ? p->tau_max : tau;
 }
 
-/* Mean over rows of the largest weight of softmax(-tau d_i): 1 / sum_j exp(-tau (d_ij - min)). */
-static double mean_top1(const float *dist, size_t n, size_t np, double tau)
+static float nearest(const float *d, size_t np)
+{
+    float lo = d[0];
+    for (size_t j = 1; j < np; j++)
+        lo = d[j] < lo ? d[j] : lo;
+    return lo;
+}
+
+/* Mean of the largest weight of softmax(-tau d_i), 1 / sum_j exp(-tau (d_ij - min)), over the
+ * rows whose nearest prototype lies farther than `eps`; 1 when there are none. */
+static double mean_top1(const float *dist, size_t n, size_t np, double tau, double eps)
 {
     double acc = 0.0;
+    size_t used = 0;
     for (size_t i = 0; i < n; i++) {
         const float *d = dist + i * np;
-        float lo = d[0];
-        for (size_t j = 1; j < np; j++)
-            lo = d[j] < lo ? d[j] : lo;
+        float lo = nearest(d, np);
+        if (lo <= eps)
+            continue;
         double s = 0.0;
         for (size_t j = 0; j < np; j++)
             s += exp(-tau * ((double)d[j] - lo));
         acc += 1.0 / s;
+        used++;
     }
-    return n ? acc / (double)n : 0.0;
+    return used ? acc / (double)used : 1.0;
 }
+
+/* Rows on a prototype (its own row, every row of the same text) are left out of the mean: the
+ * gap to their second-nearest prototype is a whole distance between prototypes, so their
+ * largest weight is near 1 at a tau that leaves the other rows' weights spread, and many of
+ * them (a set where half the texts are one phrase) would hold tau low for all the others. */
+#define ON_PROTOTYPE 1e-4 /* of the mean distance between a row and a prototype */
 
 double prle_router_tau_for_top1(const float *dist, size_t n, size_t np, double top1)
 {
-    double lo = log(1e-3), hi = log(1e7);
-    if (n == 0 || np < 2 || mean_top1(dist, n, np, exp(lo)) >= top1)
+    double lo = log(1e-3), hi = log(1e7), mean = 0.0;
+    if (n == 0 || np < 2)
         return exp(lo);
-    if (mean_top1(dist, n, np, exp(hi)) <= top1)
+    for (size_t e = 0; e < n * np; e++)
+        mean += dist[e];
+    double eps = ON_PROTOTYPE * mean / (double)(n * np);
+    if (mean_top1(dist, n, np, exp(lo), eps) >= top1)
+        return exp(lo);
+    if (mean_top1(dist, n, np, exp(hi), eps) <= top1)
         return exp(hi);
     while (hi - lo > 1e-4) {
         double mid = 0.5 * (lo + hi);
-        if (mean_top1(dist, n, np, exp(mid)) < top1)
+        if (mean_top1(dist, n, np, exp(mid), eps) < top1)
             lo = mid;
         else
             hi = mid;
