@@ -28,6 +28,10 @@ size_t prle__tsne_bound_scan(uint32_t *hits, const float *g, const double *nrm, 
 /** Euclidean distance of two rows of width d (float differences, 8 float partial sums). */
 double prle__tsne_dist(const float *a, const float *b, size_t d);
 
+/** prle__tsne_dist(a, b[l], d) into out[l] for the four rows b[0..3], the same bits; `wide`
+ *  (prle__cpu_avx2_fma) for the four sums side by side in eight AVX2 lanes each. */
+void prle__tsne_dist4(double out[4], const float *a, const float *const b[4], size_t d, bool wide);
+
 /**
  * Exact k nearest neighbours of every row of `x` (n, d) among the others, by
  * prle__tsne_dist, ascending, ties by index: a vantage-point tree (Yianilos 1993) whose

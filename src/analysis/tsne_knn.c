@@ -262,10 +262,28 @@ done:
 /* Rows per block: the SGEMM tiles are (BRUTE_BLOCK, BRUTE_BLOCK), the upper triangle only. */
 #define BRUTE_BLOCK 256
 
-static int cand_cmp(const void *a, const void *b)
+/* v[0..m) ascending by item_less (a strict order: the indices differ), tmp holds m */
+static void item_sort(vp_item *v, vp_item *tmp, size_t m)
 {
-    const vp_item *x = a, *y = b;
-    return item_less(x, y) ? -1 : item_less(y, x) ? 1 : 0;
+    if (m <= 16) {
+        for (size_t j = 1; j < m; j++) {
+            vp_item t = v[j];
+            size_t at = j;
+            for (; at > 0 && item_less(&t, &v[at - 1]); at--)
+                v[at] = v[at - 1];
+            v[at] = t;
+        }
+        return;
+    }
+    size_t h = m / 2;
+    item_sort(v, tmp, h);
+    item_sort(v + h, tmp, m - h);
+    memcpy(tmp, v, h * sizeof *v);
+    size_t a = 0, b = h, o = 0;
+    while (a < h && b < m)
+        v[o++] = item_less(&v[b], &tmp[a]) ? v[b++] : tmp[a++];
+    while (a < h)
+        v[o++] = tmp[a++];
 }
 
 /* A row that may be among a row's k nearest: bounds of the squared distance from the SGEMM
@@ -303,16 +321,33 @@ typedef struct {
     size_t ub_cap;
 } brute_scratch;
 
+/* nextafterf(f, -INFINITY) and nextafterf(f, INFINITY) of a float f that is not NaN, inline
+ * and without branches (the rounding direction is a coin toss: a branch mispredicts) */
+static inline float float_step(float f, bool up)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    bool neg = (u >> 31) != 0, zero = (u & 0x7fffffffu) == 0;
+    /* away from zero when the step goes the sign's way, else towards it; from zero the
+     * smallest subnormal of the step's sign; infinities towards the finite range */
+    uint32_t mag = (u & 0x7fffffffu), away = (up != neg);
+    uint32_t inf = mag == 0x7f800000u;
+    mag = zero ? 1u : (away && !inf) ? mag + 1u : (away ? mag : mag - 1u);
+    u = (zero ? (up ? 0u : 0x80000000u) : (u & 0x80000000u)) | mag;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
 static inline float float_down(double v)
 {
-    float f = (float)v;
-    return (double)f > v ? nextafterf(f, -INFINITY) : f;
+    float f = (float)v, g = float_step(f, false);
+    return (double)f > v ? g : f;
 }
 
 static inline float float_up(double v)
 {
-    float f = (float)v;
-    return (double)f < v ? nextafterf(f, INFINITY) : f;
+    float f = (float)v, g = float_step(f, true);
+    return (double)f < v ? g : f;
 }
 
 /* The k-th smallest (1-based) of v[0..m), 1 <= k <= m; reorders v. */
@@ -351,9 +386,11 @@ static int brute_tighten(brute_row *r, size_t k, float *scratch)
         r->top = t < r->top ? t : r->top;
     }
     size_t m = 0;
-    for (size_t e = 0; e < r->nc; e++)
-        if (r->c[e].lb <= r->top)
-            r->c[m++] = r->c[e];
+    float top = r->top;
+    for (size_t e = 0; e < r->nc; e++) { /* without a branch: kept or not is a coin toss */
+        r->c[m] = r->c[e];
+        m += r->c[e].lb <= top;
+    }
     r->nc = m;
     if (m > r->cap / 2) { /* many rows within the bounds' slack: grow */
         size_t cap = 2 * r->cap;
@@ -407,21 +444,32 @@ static int brute_feed(brute_state *st, size_t i, const float *g, size_t j0, size
     return 0;
 }
 
-/* Row i's k nearest from what it kept: exact distances by prle__tsne_dist, by (distance,
- * index); buf and ub hold nc entries. */
+/* Row i's k nearest from what it kept: exact distances by prle__tsne_dist (four rows at a
+ * time, prle__tsne_dist4), by (distance, index); buf holds 2 nc entries, ub nc. */
 static void brute_finish(size_t *idx, double *dist, const prle_matrix *x, const brute_row *r,
-                         size_t i, size_t k, vp_item *buf, float *ub)
+                         size_t i, size_t k, vp_item *buf, float *ub, bool wide)
 {
-    size_t m = 0;
+    size_t m = 0, d = x->cols;
     for (size_t e = 0; e < r->nc; e++)
         ub[e] = r->c[e].ub;
     float u = kth_smallest(ub, r->nc, k);
-    for (size_t e = 0; e < r->nc; e++)
-        if (r->c[e].lb <= u)
-            buf[m++] = (vp_item){
-                prle__tsne_dist(prle_matrix_row(x, i), prle_matrix_row(x, r->c[e].j), x->cols),
-                r->c[e].j};
-    qsort(buf, m, sizeof *buf, cand_cmp);
+    for (size_t e = 0; e < r->nc; e++) {
+        buf[m].i = r->c[e].j;
+        m += r->c[e].lb <= u;
+    }
+    const float *a = prle_matrix_row(x, i);
+    size_t e = 0;
+    for (; e + 4 <= m; e += 4) {
+        const float *b[4] = {prle_matrix_row(x, buf[e].i), prle_matrix_row(x, buf[e + 1].i),
+                             prle_matrix_row(x, buf[e + 2].i), prle_matrix_row(x, buf[e + 3].i)};
+        double o[4];
+        prle__tsne_dist4(o, a, b, d, wide);
+        for (int l = 0; l < 4; l++)
+            buf[e + (size_t)l].d = o[l];
+    }
+    for (; e < m; e++)
+        buf[e].d = prle__tsne_dist(a, prle_matrix_row(x, buf[e].i), d);
+    item_sort(buf, buf + m, m);
     for (size_t j = 0; j < k; j++)
         idx[j] = buf[j].i, dist[j] = buf[j].d;
 }
@@ -527,7 +575,7 @@ int prle__tsne_knn_brute(size_t *idx_out, double *dist_out, const prle_matrix *x
                 if (rows[i].nc > cap) {
                     free(buf), free(ub);
                     cap = rows[i].nc;
-                    buf = malloc(cap * sizeof *buf);
+                    buf = malloc(2 * cap * sizeof *buf);
                     ub = malloc(cap * sizeof *ub);
                     if (!buf || !ub) {
 #pragma omp atomic write
@@ -536,7 +584,8 @@ int prle__tsne_knn_brute(size_t *idx_out, double *dist_out, const prle_matrix *x
                         continue;
                     }
                 }
-                brute_finish(idx_out + i * k, dist_out + i * k, x, &rows[i], i, k, buf, ub);
+                brute_finish(idx_out + i * k, dist_out + i * k, x, &rows[i], i, k, buf, ub,
+                             st.wide);
             }
             free(buf), free(ub);
         }

@@ -3,6 +3,7 @@
  * (tsne_knn.c). Four float lanes with SSE2, eight with AVX2 and FMA where the processor has
  * them (checked once); the lanes are summed in a fixed order, so one machine gives the same
  * bits for any thread count. */
+#include <math.h>
 #include <stdbool.h>
 
 #include "analysis/tsne_int.h"
@@ -231,4 +232,55 @@ size_t prle__tsne_bound_scan(uint32_t *hits, const float *g, const double *nrm, 
 #endif
     (void)wide;
     return scan_scalar(hits, 0, g, nrm, 0, cnt, ni, gamma, top);
+}
+
+#if HAVE_AVX2_PATH
+/* prle__tsne_dist's eight float lanes (unfused: subtract, square, add) for four rows at once,
+ * its tail and its double sum after */
+__attribute__((target("avx2,fma"))) static void dist4_avx2(double out[4], const float *a,
+                                                           const float *const b[4], size_t d)
+{
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    const float *b0 = b[0], *b1 = b[1], *b2 = b[2], *b3 = b[3];
+    size_t j = 0;
+    for (; j + 8 <= d; j += 8) {
+        __m256 va = _mm256_loadu_ps(a + j);
+        __m256 t0 = _mm256_sub_ps(va, _mm256_loadu_ps(b0 + j));
+        __m256 t1 = _mm256_sub_ps(va, _mm256_loadu_ps(b1 + j));
+        __m256 t2 = _mm256_sub_ps(va, _mm256_loadu_ps(b2 + j));
+        __m256 t3 = _mm256_sub_ps(va, _mm256_loadu_ps(b3 + j));
+        s0 = _mm256_add_ps(s0, _mm256_mul_ps(t0, t0));
+        s1 = _mm256_add_ps(s1, _mm256_mul_ps(t1, t1));
+        s2 = _mm256_add_ps(s2, _mm256_mul_ps(t2, t2));
+        s3 = _mm256_add_ps(s3, _mm256_mul_ps(t3, t3));
+    }
+    float l[4][8];
+    _mm256_storeu_ps(l[0], s0), _mm256_storeu_ps(l[1], s1);
+    _mm256_storeu_ps(l[2], s2), _mm256_storeu_ps(l[3], s3);
+    _mm256_zeroupper();
+    for (int c = 0; c < 4; c++) {
+        const float *s = l[c], *bc = b[c];
+        float tail = 0.0f;
+        for (size_t t = j; t < d; t++) {
+            float v = a[t] - bc[t];
+            tail += v * v;
+        }
+        double sum = (((double)s[0] + s[1]) + ((double)s[2] + s[3])) +
+                     (((double)s[4] + s[5]) + ((double)s[6] + s[7])) + (double)tail;
+        out[c] = sqrt(sum);
+    }
+}
+#endif
+
+void prle__tsne_dist4(double out[4], const float *a, const float *const b[4], size_t d, bool wide)
+{
+#if HAVE_AVX2_PATH
+    if (wide) {
+        dist4_avx2(out, a, b, d);
+        return;
+    }
+#endif
+    (void)wide;
+    for (int c = 0; c < 4; c++)
+        out[c] = prle__tsne_dist(a, b[c], d);
 }
