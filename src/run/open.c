@@ -19,7 +19,8 @@ struct prle_run_folder {
     prle_kernel *kernel;
     prle_model *model;
     prle_encoder *enc; /* built on first prle_run_folder_encode */
-    bool detached;     /* the data files are gone: ds is what dataset.json keeps */
+    bool detached;     /* the data files are gone or changed: ds is what dataset.json keeps */
+    char *changed;     /* how the data files changed since the run, or NULL */
     prle_knn *nb;      /* the neighbour term's kNN, when the model has one */
     prle__nb_split nb_split[PRLE_N_SPLITS]; /* its column and neighbours of a split's rows */
     size_t nb_n_train;                      /* the training rows its kept rows come from */
@@ -30,6 +31,7 @@ void prle_run_folder_free(prle_run_folder *rf)
     if (!rf)
         return;
     free(rf->dir);
+    free(rf->changed);
     prle_config_dispose(&rf->cfg);
     prle_dataset_free(rf->ds);
     prle_kernel_free(rf->kernel);
@@ -107,7 +109,21 @@ int prle_run_folder_open(prle_run_folder **out, const char *dir)
         if ((err = prle__run_metrics_read(&m, path)) < 0)
             goto done;
     }
-    if ((err = prle_dataset_load(&rf->ds, &rf->cfg.data, rf->cfg.train.seed, NULL)) < 0) {
+    char why[PRLE__RUN_PATH + 128];
+    if ((err = prle_dataset_load(&rf->ds, &rf->cfg.data, rf->cfg.train.seed, NULL)) == 0 &&
+        (err = prle__run_data_changed(why, sizeof why, dir, rf->ds)) > 0) {
+        /* the files hold other rows now: the run's rows are what the folder keeps of them */
+        prle_dataset_free(rf->ds);
+        rf->ds = NULL;
+        if (!(rf->changed = malloc(strlen(why) + 1))) {
+            err = prle__error_nomem("run folder");
+            goto done;
+        }
+        strcpy(rf->changed, why);
+        if ((err = prle__run_data_read(&rf->ds, dir)) < 0)
+            goto done;
+        rf->detached = true;
+    } else if (err < 0) {
         if (err != PRLE_ENOTFOUND)
             goto done;
         /* a moved or copied folder: what it keeps of its data (issue 14), if it has it */
@@ -164,6 +180,12 @@ static int need_data(const prle_run_folder *rf, const char *what)
 {
     if (!rf->detached)
         return 0;
+    if (rf->changed)
+        return prle__error_set(PRLE_EINVAL,
+                               "%s: %s needs the run's dataset, and %s; the folder alone "
+                               "predicts and explains new inputs (prle run again to use the new "
+                               "data)",
+                               rf->dir, what, rf->changed);
     return prle__error_set(PRLE_ENOTFOUND,
                            "%s: %s needs the run's dataset (%s), which is not where its "
                            "config.yaml says; the folder alone predicts and explains new inputs",

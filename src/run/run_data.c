@@ -3,6 +3,7 @@
  * and labels are those of prototypes.json) and encoder.safetensors (what the encoder learned
  * from the train texts). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,11 @@ int prle__run_data_write(const char *dir, const prle_dataset *ds)
     }
     for (int s = 0; s < PRLE_N_SPLITS; s++)
         cJSON_AddItemToArray(n, prle__json_int((int64_t)prle_dataset_n_rows(ds, (prle_split)s)));
+    cJSON *sha = cJSON_CreateArray();
+    for (int s = 0; sha && s < PRLE_N_SPLITS; s++) {
+        const prle_dataset_split_info *in = prle_dataset_info(ds, (prle_split)s);
+        cJSON_AddItemToArray(sha, cJSON_CreateString(in ? in->rows_sha256 : ""));
+    }
     if ((err = prle__json_add_string(root, "format", "prle-run-dataset")) < 0 ||
         (err = prle__json_add_int(root, "version", 1)) < 0 ||
         (err = prle__json_add_string(root, "name", prle_dataset_name(ds))) < 0 ||
@@ -33,6 +39,7 @@ int prle__run_data_write(const char *dir, const prle_dataset *ds)
         (err = prle__json_add_number(root, "label_min", prle_dataset_label_min(ds))) < 0 ||
         (err = prle__json_add_number(root, "label_max", prle_dataset_label_max(ds))) < 0 ||
         (err = prle__json_add(root, "n_rows", n)) < 0 ||
+        (err = prle__json_add(root, "rows_sha256", sha)) < 0 ||
         (err = prle__json_add(
              root, "validation_labels",
              prle__json_float_array(prle_dataset_labels(ds, PRLE_SPLIT_VALIDATION), nv))) < 0)
@@ -41,6 +48,41 @@ int prle__run_data_write(const char *dir, const prle_dataset *ds)
 done:
     cJSON_Delete(root);
     return err;
+}
+
+int prle__run_data_changed(char *why, size_t len, const char *dir, const prle_dataset *ds)
+{
+    char path[PRLE__RUN_PATH];
+    cJSON *root = NULL;
+    const cJSON *sha;
+    size_t n = 0;
+    int err = prle__path_join(path, sizeof path, dir, PRLE__RUN_DATA);
+    if (err < 0 || !prle__path_exists(path))
+        return err; /* a folder of an older prle: nothing to compare */
+    if ((err = prle__json_read_file(&root, path)) < 0)
+        return err;
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, "rows_sha256");
+    if (!a) { /* written before 2026-12-07 */
+        cJSON_Delete(root);
+        return 0;
+    }
+    if ((err = prle__json_get_array(&sha, &n, root, "rows_sha256")) < 0 || n != PRLE_N_SPLITS) {
+        cJSON_Delete(root);
+        return err < 0 ? prle__error_prefix(err, "%s", path)
+                       : prle__error_set(PRLE_EFORMAT, "%s: rows_sha256 needs 3 entries", path);
+    }
+    int changed = 0;
+    const cJSON *it = sha->child;
+    for (int s = 0; s < PRLE_N_SPLITS && !changed; s++, it = it->next) {
+        const prle_dataset_split_info *in = prle_dataset_info(ds, (prle_split)s);
+        if (cJSON_IsString(it) && in && strcmp(it->valuestring, in->rows_sha256) != 0) {
+            snprintf(why, len, "the rows of its %s split are not those it was trained on (%s)",
+                     prle_split_name((prle_split)s), in->path ? in->path : "?");
+            changed = 1;
+        }
+    }
+    cJSON_Delete(root);
+    return changed;
 }
 
 /* The prototypes' training rows (index, text, text2, label) of prototypes.json. */

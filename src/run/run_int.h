@@ -143,6 +143,11 @@ int prle__run_encode(prle_matrix *out, const prle_encoder *enc, const prle_confi
 /** Writes dir/dataset.json from the run's dataset. */
 int prle__run_data_write(const char *dir, const prle_dataset *ds);
 
+/** 1 when dir/dataset.json records other rows for a split than `ds` has (the data files
+ *  changed since the run), with `why` naming the split and its file; 0 when they match or the
+ *  file records none (an older prle); negative on a bad dataset.json. */
+int prle__run_data_changed(char *why, size_t len, const char *dir, const prle_dataset *ds);
+
 /** A detached dataset (data/detached.h) from dir/dataset.json and dir/prototypes.json;
  *  PRLE_ENOTFOUND without them, PRLE_EFORMAT naming the file. */
 int prle__run_data_read(prle_dataset **out, const char *dir);

@@ -22,6 +22,20 @@ cp out before.json
 check before-table 0 "$prle" predict runs/small "${ask[@]}"
 cp out before.txt
 
+# data files changed in place since the run (the same training rows, reversed): the saved
+# predictions would be paired with other rows' labels and the prototypes named by other rows,
+# so the folder answers from what it keeps, and eval says why it cannot
+cp train.tsv train.tsv.orig
+{ head -1 train.tsv.orig; tail -n +2 train.tsv.orig | tac; } >train.tsv
+check changed-eval 2 "$prle" eval runs/small --no-write
+lines changed-eval err 1
+contains changed-eval err "runs/small: eval (with the labels of every split) needs the run's dataset, and the rows of its train split are not those it was trained on ($tmp/train.tsv)"
+check changed-split 2 "$prle" predict runs/small --split test
+check changed-predict 0 "$prle" predict runs/small "${ask[@]}"
+ok changed-same cmp -s out before.txt
+mv train.tsv.orig train.tsv
+check restored-eval 0 "$prle" eval runs/small --no-write
+
 mkdir elsewhere && cp -r runs/small elsewhere/ && rm -rf runs train.tsv dev.tsv test.tsv cache
 check after 0 "$prle" predict elsewhere/small "${ask[@]}" --format json
 ok same-json cmp -s out before.json
