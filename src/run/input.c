@@ -50,6 +50,9 @@ bool prle__run_input_params(prle_table_params *tp, const char *path, bool pairs)
         tp->quoting = PRLE_QUOTING_OFF;
         tp->header = false;
         tp->delimiter = pairs ? '\t' : '\x1f'; /* single texts: the whole line, tabs kept */
+    } else {
+        /* every row as wide as the header: an unquoted comma would cut a text short */
+        tp->strict_fields = true;
     }
     return lines;
 }

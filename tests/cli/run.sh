@@ -371,6 +371,12 @@ check predict_input 0 "$prle" predict $run --input inputs.csv --format csv
 ok predict_input_same cmp -s "$tmp/out" split.csv
 check predict_input_native 0 "$prle" predict $run --input test.csv --format csv
 ok predict_native_same cmp -s "$tmp/out" split.csv
+# every row as wide as the header: an unquoted comma in a text, or a missing field, is bad
+# input naming its line, not a text cut short or a pair without its second text
+printf 'sentence1,sentence2\nA man plays, a guitar.,A man plays music.\nA dog runs.\n' >ragged.csv
+check predict_input_ragged 2 "$prle" predict $run --input ragged.csv
+contains predict_input_ragged err "ragged.csv:2: expected 2 fields like the header, found 3"
+lines predict_input_ragged err 1
 # plain text: one pair per line, a tab between the two texts, no header and no labels: the
 # split's predictions; a line without its tab is refused with its line number
 $py - <<'EOF'
