@@ -9,9 +9,5 @@ int cmd_config(int argc, char **argv)
         return rc;
     int err = prle_config_write(&cfg, stdout);
     prle_config_dispose(&cfg);
-    if (err < 0)
-        return cli_fail(err);
-    if (fflush(stdout) != 0 || ferror(stdout))
-        return cli_error(CLI_RUNTIME, "writing to standard output failed");
-    return CLI_OK;
+    return err < 0 ? cli_fail(err) : CLI_OK; /* main checks stdout */
 }

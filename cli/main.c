@@ -1,4 +1,5 @@
 /* prle: the command-line tool, a thin layer over libprle. Only cli/ prints or exits. */
+#include <errno.h>
 #include <limits.h>
 #include <malloc.h>
 #include <stdarg.h>
@@ -198,5 +199,8 @@ int main(int argc, char **argv)
                 cli_interrupted == SIGINT ? "SIGINT" : "SIGTERM");
         return 128 + (int)cli_interrupted;
     }
+    /* what a command printed may not have reached its file (a full disk): not a success */
+    if ((fflush(stdout) != 0 || ferror(stdout)) && rc == CLI_OK)
+        return cli_error(CLI_RUNTIME, "writing to standard output failed: %s", strerror(errno));
     return rc;
 }

@@ -495,6 +495,15 @@ check predict_npy_folder 2 "$prle" predict $run --embeddings afolder
 contains predict_npy_folder err "afolder: is a folder, not a file"
 check run_config_folder 2 "$prle" run afolder
 contains run_config_folder err "afolder: is a folder, not a file"
+# output that cannot be written (a full disk) is a failure, not exit 0 with nothing written
+if [ -w /dev/full ]; then
+  for c in "predict $run --split test --format csv" "eval $run --json --no-write"; do
+    # shellcheck disable=SC2086 # the words of a command line
+    "$prle" $c >/dev/full 2>"$tmp/err"
+    ok "full_${c%% *}" [ $? -eq 1 ]
+    contains "full_${c%% *}_message" err "prle: writing to standard output failed: No space left on device"
+  done
+fi
 check predict_bad_format 2 "$prle" predict $run --split test --format xml
 check predict_explain_huge 2 "$prle" predict $run --split test --explain 99999999999999999999
 contains predict_explain_huge err "--explain 99999999999999999999: too large"
