@@ -141,6 +141,7 @@ _SIGNATURES = {
                         ctypes.c_void_p, ctypes.POINTER(Matrix)]),
     "prle_run_folder_has_data": (ctypes.c_bool, [ctypes.c_void_p]),
     "prle_dataset_n_rows": (ctypes.c_size_t, [ctypes.c_void_p, ctypes.c_int]),
+    "prle_dataset_n_texts": (ctypes.c_size_t, [ctypes.c_void_p]),
     "prle_dataset_labels": (c_float_p, [ctypes.c_void_p, ctypes.c_int]),
     "prle_kernel_in_dim": (ctypes.c_size_t, [ctypes.c_void_p]),
     "prle_model_n_prototypes": (ctypes.c_size_t, [ctypes.c_void_p]),

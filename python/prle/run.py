@@ -38,6 +38,7 @@ class Run:
 
     def labels(self, split="train"):
         """The labels of a split of the run's dataset ("train", "validation", "test")."""
+        self._open()
         s = SPLITS.index(split) if split in SPLITS else -1
         if s < 0:
             raise ValueError(f"split must be one of {', '.join(SPLITS)}, not {split!r}")
@@ -64,10 +65,36 @@ class Run:
     def __exit__(self, *exc):
         self.close()
 
+    def _open(self):
+        if getattr(self, "_rf", None) is None:
+            raise ValueError(f"{self.path}: the run is closed")
+
+    @staticmethod
+    def _texts(texts, what):
+        """The texts as UTF-8 bytes: str, or bytes that are UTF-8; anything else (None, a NaN
+        of a missing value, a number) is refused rather than predicted as its repr."""
+        if isinstance(texts, (str, bytes)):
+            raise ValueError(f"{what} must be a list of strings, not one string")
+        out = []
+        for i, t in enumerate(texts):
+            if isinstance(t, bytes):
+                try:
+                    t.decode()
+                except UnicodeDecodeError as e:
+                    raise ValueError(f"{what}[{i}] is not UTF-8: {e}") from None
+                b = t
+            elif isinstance(t, str):
+                b = t.encode()
+            else:
+                raise TypeError(f"{what}[{i}] is {t!r} ({type(t).__name__}), not a string")
+            if b"\0" in b:
+                raise ValueError(f"{what}[{i}] holds a NUL character")
+            out.append(b)
+        return out
+
     def _rows(self, texts, texts2, embeddings):
         """The retrieval rows of the inputs: the embeddings given, or the texts encoded."""
-        if self._rf is None:
-            raise ValueError(f"{self.path}: the run is closed")
+        self._open()
         if (texts is None) == (embeddings is None):
             raise ValueError("give texts or embeddings (one of them)")
         if embeddings is not None:
@@ -76,13 +103,15 @@ class Run:
                 raise ValueError(f"embeddings must be 2-D (rows, {self.n_features_in_}), "
                                  f"got shape {x.shape}")
             return _lib.floats(x, "embeddings")
-        if isinstance(texts, str):
-            raise ValueError("texts must be a list of strings, not one string")
-        t1 = [str(t).encode() for t in texts]
+        t1 = self._texts(texts, "texts")
         a1 = (ctypes.c_char_p * max(len(t1), 1))(*t1)
         a2 = None
+        pairs = lib.prle_dataset_n_texts(lib.prle_run_folder_dataset(self._rf)) == 2
+        if texts2 is not None and not pairs:  # it would be dropped without a word
+            raise ValueError(f"{self.path}: the run's dataset has single texts: texts2 has no "
+                             "place")
         if texts2 is not None:
-            t2 = [str(t).encode() for t in texts2]
+            t2 = self._texts(texts2, "texts2")
             if len(t2) != len(t1):
                 raise ValueError(f"{len(t1)} texts but {len(t2)} second texts")
             a2 = (ctypes.c_char_p * max(len(t2), 1))(*t2)

@@ -107,6 +107,9 @@ class RunFolder(unittest.TestCase):
         closed.close()
         with self.assertRaises(ValueError):  # not a crash on the freed handle
             closed.predict_interval(embeddings=self.x["test"][:2])
+        with self.assertRaises(ValueError) as cm:  # nor here (it segfaulted)
+            closed.labels("test")
+        self.assertIn("the run is closed", str(cm.exception))
 
     def test_errors(self):
         with self.assertRaises(prle.InputError) as cm:
@@ -114,6 +117,19 @@ class RunFolder(unittest.TestCase):
         self.assertIn("rows are 10 wide, the run's kernel takes 320", str(cm.exception))
         with self.assertRaises(prle.InputError):
             self.folder.predict(texts=["one text"])  # pairs need both texts
+        # texts are strings or UTF-8 bytes: a missing value is refused, not predicted as the
+        # text "None" or "nan"; bytes are their text, not their repr
+        a, b = "A man is playing a guitar.", "A man plays the guitar."
+        for bad in (None, float("nan"), 3):
+            with self.assertRaises(TypeError) as cm:
+                self.folder.predict(texts=[a, bad], texts2=[b, b])
+            self.assertIn("texts[1] is", str(cm.exception))
+        for bad, why in ((b"\xff\xfe", "not UTF-8"), ("a\0b", "NUL")):
+            with self.assertRaises(ValueError) as cm:
+                self.folder.predict(texts=[a], texts2=[bad])
+            self.assertIn(why, str(cm.exception))
+        self.assertEqual(self.folder.predict(texts=[a.encode()], texts2=[b.encode()])[0],
+                         self.folder.predict(texts=[a], texts2=[b])[0])
         with self.assertRaises(prle.NotFoundError) as cm:
             prle.load_run(os.path.join(self.dir, "no-such-run"))
         self.assertIn("no-such-run", str(cm.exception))
