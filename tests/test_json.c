@@ -243,6 +243,8 @@ static void test_json__atomic_write(void)
     PT_OK(prle__json_add_number(root, "new", 2));
     /* a folder that does not exist: error names it, the old file is untouched */
     PT_FAILS(prle__json_write_file(pt_tmp("no/dir/atomic.json"), root), PRLE_ENOTFOUND, "no/dir");
+    /* as the caller wrote it, not its temporary name */
+    PT_CHECK(!strstr(prle_last_error(), ".tmp.") && strstr(prle_last_error(), "atomic.json: "));
     PT_OK(prle__json_write_file(path, root));
     cJSON_Delete(root);
     char *text = NULL;

@@ -30,8 +30,8 @@ int prle__afile_open(prle__afile *f, const char *path)
         return prle__error_nomem("output path");
     }
     snprintf(f->tmp, n, "%s.tmp.%ld", path, (long)getpid());
-    if (!(f->fp = fopen(f->tmp, "wb"))) {
-        int err = prle__error_errno(f->tmp);
+    if (!(f->fp = fopen(f->tmp, "wb"))) { /* named as the user wrote it, not the temporary */
+        int err = prle__error_errno(f->path);
         prle__afile_abort(f);
         return err;
     }
