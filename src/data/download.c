@@ -115,10 +115,12 @@ int prle__mkdir_p(const char *path)
         char c = p[i];
         p[i] = '\0';
         struct stat st;
+        /* a file where the path needs a folder is the caller's to fix (exit 2 in the CLI) */
         if (mkdir(p, 0777) != 0 && errno != EEXIST)
-            err = prle__error_set(PRLE_EIO, "%s: cannot create folder: %s", p, strerror(errno));
+            err = prle__error_set(errno == ENOTDIR ? PRLE_EINVAL : PRLE_EIO,
+                                  "%s: cannot create folder: %s", p, strerror(errno));
         else if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
-            err = prle__error_set(PRLE_EIO, "%s: exists and is not a folder", p);
+            err = prle__error_set(PRLE_EINVAL, "%s: exists and is not a folder", p);
         p[i] = c;
     }
     free(p);

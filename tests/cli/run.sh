@@ -495,6 +495,12 @@ check predict_npy_folder 2 "$prle" predict $run --embeddings afolder
 contains predict_npy_folder err "afolder: is a folder, not a file"
 check run_config_folder 2 "$prle" run afolder
 contains run_config_folder err "afolder: is a folder, not a file"
+# a file where a folder belongs is bad input (exit 2), as a folder where a file belongs is
+touch afile
+check cache_dir_file 2 "$prle" embed small.yaml data.embedding_cache_dir=afile
+contains cache_dir_file err "afile: exists and is not a folder"
+check output_dir_file 2 "$prle" run small.yaml "${fast[@]}" train.output_dir=afile/runs \
+  --no-analyze --no-report
 # output that cannot be written (a full disk) is a failure, not exit 0 with nothing written
 if [ -w /dev/full ]; then
   for c in "predict $run --split test --format csv" "eval $run --json --no-write"; do
