@@ -102,6 +102,19 @@ static void test_csv__crlf_bom_last_line(void)
     PT_EQ_INT(prle_table_row_line(t, 1), 5);
     prle_table_free(t);
 
+    /* UTF-16, either byte order, is named as such (it read as one field of NUL-separated
+     * bytes) */
+    const char le[] = "\xFF\xFE"
+                      "a\0,\0b\0\n\0",
+               be[] = "\xFE\xFF"
+                      "\0a\0,\0b\0\n";
+    const char *path = pt_tmp("utf16.csv");
+    for (int i = 0; i < 2; i++) {
+        PT_CHECK(pt_write_file(path, i ? be : le, sizeof le - 1) == 0);
+        PT_FAILS(prle_table_read(&t, path, &p), PRLE_EFORMAT,
+                 i ? "utf16.csv: the file is UTF-16 (it starts with the byte-order mark FE FF)"
+                   : "utf16.csv: the file is UTF-16 (it starts with the byte-order mark FF FE)");
+    }
     /* a blank trailing line and a trailing CRLF are ignored */
     PT_OK(read_text(&t, "trail.csv", "x,y\r\n1,2\r\n\r\n", &p));
     if (t) {

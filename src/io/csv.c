@@ -410,6 +410,17 @@ static int table_build(prle_table **out, char *buf, size_t len, const char *name
     memcpy(t->name, name, nlen);
     t->line0 = line0;
     t->mid = mid;
+    const unsigned char *u = (const unsigned char *)buf;
+    if (!mid && len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF))) {
+        /* its fields would read as one text of NUL-separated bytes */
+        err = prle__error_set(PRLE_EFORMAT,
+                              "%s: the file is UTF-16 (it starts with the byte-order mark %s); "
+                              "save it as UTF-8",
+                              name, u[0] == 0xFF ? "FF FE" : "FE FF");
+        free(buf);
+        prle_table_free(t);
+        return err;
+    }
     if (p->format == PRLE_TABLE_JSONL) {
         err = prle__table_parse_jsonl(t, p, buf, len);
         free(buf);
