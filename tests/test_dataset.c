@@ -320,6 +320,10 @@ static void test_dataset__split_scheme(void)
         PT_CHECK(prle_dataset_texts(ds, PRLE_SPLIT_TEST, 0) == NULL);
         prle_dataset_free(ds);
     }
+    /* a train share of 0 is named as such, not as an empty label range [inf, -inf] */
+    PT_FAILS(load_yaml(&ds, "data: {file: split45.csv, text_fields: [text], label_field: y,\n"
+                            "  split: {ratios: [0, 0.5, 0.5]}}\n"),
+             PRLE_EINVAL, "the train split has no rows: data.split.ratios gives it no share of");
     write_fixture("split2.csv", "text,y\na,1\nb,2\n");
     PT_FAILS(load_yaml(&ds, "data: {file: split2.csv, text_fields: [text], label_field: y}\n"),
              PRLE_EINVAL, "split2.csv: 2 rows are too few for data.split.ratios");

@@ -494,6 +494,17 @@ int prle_dataset_load(prle_dataset **out, const prle_data_config *data, uint64_t
     }
     /* the label range: config, preset, else the train split's */
     const ds_split *tr = &ds->splits[PRLE_SPLIT_TRAIN];
+    if (!tr->rows.n && (isnan(spec.label_min) || isnan(spec.label_max))) {
+        const char *f = tr->info.path ? tr->info.path : "no training file";
+        if (spec.file && !(spec.ratios[0] > 0))
+            err = prle__error_set(PRLE_EINVAL,
+                                  "the train split has no rows: data.split.ratios gives it no "
+                                  "share of %s",
+                                  f);
+        else
+            err = prle__error_set(PRLE_EINVAL, "the train split has no rows (%s)", f);
+        goto done;
+    }
     double lo = INFINITY, hi = -INFINITY;
     for (size_t i = 0; i < tr->rows.n; i++) {
         lo = fmin(lo, tr->rows.labels[i]);
