@@ -42,9 +42,14 @@ static int print_explanations(const char *dir, size_t n_rows, size_t k)
         n_rows = 16;
     size_t np = y ? prle_explain_pick(pick, y, z.rows, n_rows) : 0;
     bool pairs = prle_dataset_n_texts(ds) > 1;
-    if (np)
+    size_t n_protos = prle_model_n_prototypes(prle_run_folder_model(rf));
+    k = k < n_protos ? k : n_protos;
+    if (np && k < n_protos)
         printf("\nexplained test predictions (%zu of %zu prototypes each, the rest in one line):\n",
-               k, prle_model_n_prototypes(prle_run_folder_model(rf)));
+               k, n_protos);
+    else if (np)
+        printf("\nexplained test predictions (all %zu prototype%s):\n", n_protos,
+               n_protos == 1 ? "" : "s");
     for (size_t i = 0; i < np; i++) {
         size_t r = pick[i];
         char title[64];

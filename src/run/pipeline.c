@@ -70,16 +70,21 @@ static int predict_split(float **yhat, float **w, float **e, const prle_model *m
 
 /* "validation pearson 0.747 mse 1.09, test pearson 0.699 mse 1.24", and the neighbour term
  * when it was kept */
-static const char *eval_note(char *buf, size_t len, const prle_run_metrics *m)
+static const char *eval_note(char *buf, size_t len, const prle_run_metrics *m,
+                             const prle_dataset *ds)
 {
     const prle_run_neighbours *nb = &m->neighbours;
     size_t used = 0;
     buf[0] = '\0';
     for (int s = PRLE_SPLIT_VALIDATION; s < PRLE_N_SPLITS && used < len; s++) {
         const prle_split_metrics *sm = &m->splits[s];
-        if (!sm->present)
-            continue;
-        int n = snprintf(buf + used, len - used, "%s%s pearson %.4f mse %.5g", used ? ", " : "",
+        size_t rows = prle_dataset_n_rows(ds, (prle_split)s);
+        int n = 0;
+        if (!sm->present && rows == 1) /* said, not left out without a word */
+            n = snprintf(buf + used, len - used, "%s%s: 1 row, too few to score", used ? ", " : "",
+                         prle_split_name((prle_split)s));
+        else if (sm->present)
+            n = snprintf(buf + used, len - used, "%s%s pearson %.4f mse %.5g", used ? ", " : "",
                          prle_split_name((prle_split)s), sm->raw.pearson, sm->raw.mse);
         if (n < 0)
             break;
@@ -223,7 +228,7 @@ static int run_stage2(stage2 *s2)
     if ((err = prle__path_join(path, sizeof path, s2->dir, "metrics.json")) < 0 ||
         (err = prle__run_metrics_write(path, met)) < 0 ||
         (err = prle__run_stage_end(res, p, PRLE_STAGE_EVALUATE, t0,
-                                   eval_note(note, sizeof note, met))) < 0)
+                                   eval_note(note, sizeof note, met, s2->ds))) < 0)
         goto done;
 
     /* prototypes.json and explanations_test.json */

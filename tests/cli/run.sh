@@ -635,4 +635,14 @@ contains moved_eval err "train.csv"
 check moved_predict 0 "$prle" predict moved --text "A man is playing a flute." \
   --text2 "A man plays the flute." --explain 2
 mv train.csv.away train.csv
+
+# a split of one row cannot be scored: the evaluate line says so (metrics.json leaves it out),
+# and the explanations' header counts the prototypes there are
+mkdir tiny && cd tiny || exit 1
+pairs_tsvs 6 1 1
+small_yaml tiny model.num_prototypes=25 train.output_dir=runs
+check tiny 0 "$prle" run small.yaml --no-analyze --no-report
+matches tiny out "^evaluate .* validation: 1 row, too few to score, test: 1 row, too few to score$"
+contains tiny out "explained test predictions (all 3 prototypes):"
+cd .. || exit 1
 finish
