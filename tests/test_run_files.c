@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "core/matrix_int.h"
+#include "data/download.h"
 #include "io/json.h"
 #include "knn_reference_ref.h"
 #include "run/run_int.h"
@@ -399,12 +400,30 @@ static bool file_has(const char *path, const char *text)
 
 static void test_run_files__folder_commit(void)
 {
-    char *tmp = NULL, *old_tmp = NULL;
-    const char *final_dir = pt_tmp("runs_commit/r1");
+    char *tmp = NULL, *old_tmp = NULL, *parent = NULL;
+    size_t made = 0;
+    char final_dir[512]; /* pt_tmp's buffers are reused */
+    snprintf(final_dir, sizeof final_dir, "%s", pt_tmp("runs_commit/r1"));
     PT_OK(prle__remove_tree(pt_tmp("runs_commit")));
+    /* a run that fails removes the output folders it created, and only those */
+    PT_OK(prle__remove_tree(pt_tmp("made")));
+    PT_CHECK(mkdir(pt_tmp("made"), 0777) == 0);
+    char deep[1024];
+    snprintf(deep, sizeof deep, "%s/a/b/r1", pt_tmp("made"));
+    PT_OK(prle__run_tmp_dir(&tmp, &parent, &made, deep));
+    PT_CHECK(parent && made == strlen(pt_tmp("made")) + 2 && !strcmp(parent + made, "/b"));
+    if (tmp && parent) {
+        PT_OK(prle__remove_tree(tmp));
+        prle__rmdir_new(parent, made);
+        PT_CHECK(!prle__path_exists(pt_tmp("made/a")) && prle__path_exists(pt_tmp("made")));
+    }
+    free(tmp), free(parent);
+    tmp = parent = NULL;
+    PT_OK(prle__remove_tree(pt_tmp("made")));
     /* first run: no old folder */
-    PT_OK(prle__run_tmp_dir(&tmp, final_dir));
+    PT_OK(prle__run_tmp_dir(&tmp, &parent, &made, final_dir));
     PT_CHECK(tmp && strstr(tmp, "runs_commit/.r1.tmp-"));
+    free(parent);
     char path[1024];
     snprintf(path, sizeof path, "%s/a.txt", tmp);
     PT_CHECK(pt_write_file(path, "one", 3) == 0);
@@ -414,8 +433,10 @@ static void test_run_files__folder_commit(void)
     PT_CHECK(file_has(path, "one"));
     /* second run replaces the whole folder: a.txt of the old one is gone */
     old_tmp = tmp;
-    PT_OK(prle__run_tmp_dir(&tmp, final_dir));
+    PT_OK(prle__run_tmp_dir(&tmp, &parent, &made, final_dir));
     PT_EQ_STR(tmp, old_tmp);
+    PT_CHECK(made == 0); /* the folder was there */
+    free(parent);
     char sub[1024];
     snprintf(sub, sizeof sub, "%s/value", tmp);
     PT_CHECK(mkdir(sub, 0777) == 0);

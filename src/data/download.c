@@ -101,7 +101,7 @@ done:
     return err;
 }
 
-int prle__mkdir_p(const char *path)
+int prle__mkdir_new(const char *path, size_t *first)
 {
     size_t n = strlen(path);
     char *p = malloc(n + 1);
@@ -109,22 +109,51 @@ int prle__mkdir_p(const char *path)
         return prle__error_nomem("folder path");
     memcpy(p, path, n + 1);
     int err = 0;
+    if (first)
+        *first = 0;
     for (size_t i = 1; i <= n && err == 0; i++) {
         if (p[i] != '/' && p[i] != '\0')
             continue;
         char c = p[i];
         p[i] = '\0';
         struct stat st;
+        int made = mkdir(p, 0777);
         /* a file where the path needs a folder is the caller's to fix (exit 2 in the CLI) */
-        if (mkdir(p, 0777) != 0 && errno != EEXIST)
+        if (made != 0 && errno != EEXIST)
             err = prle__error_set(errno == ENOTDIR ? PRLE_EINVAL : PRLE_EIO,
                                   "%s: cannot create folder: %s", p, strerror(errno));
         else if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
             err = prle__error_set(PRLE_EINVAL, "%s: exists and is not a folder", p);
+        else if (made == 0 && first && !*first)
+            *first = i;
         p[i] = c;
     }
     free(p);
     return err;
+}
+
+int prle__mkdir_p(const char *path)
+{
+    return prle__mkdir_new(path, NULL);
+}
+
+void prle__rmdir_new(const char *path, size_t first)
+{
+    if (!first)
+        return;
+    size_t n = strlen(path);
+    char *p = malloc(n + 1);
+    if (!p)
+        return;
+    memcpy(p, path, n + 1);
+    for (size_t end = n; end >= first; end--) { /* deepest first; an rmdir that fails stops */
+        if (end < n && p[end] != '/')
+            continue;
+        p[end] = '\0';
+        if (rmdir(p) != 0)
+            break;
+    }
+    free(p);
 }
 
 /* ---- download -------------------------------------------------------------------------- */

@@ -12,8 +12,17 @@ int prle__sha256_hex(char out[65], const void *data, size_t n);
 /** Hex sha256 and size of a file's bytes. PRLE_ENOTFOUND / PRLE_EIO naming the path. */
 int prle__sha256_file(char out[65], uint64_t *size, const char *path);
 
-/** Creates `path` and its missing parents (mode 0777 before umask). PRLE_EIO naming it. */
+/** Creates `path` and its missing parents (mode 0777 before umask). PRLE_EIO naming it;
+ *  PRLE_EINVAL where a file stands in the way. */
 int prle__mkdir_p(const char *path);
+
+/** prle__mkdir_p, and *first the length of the shallowest folder of `path` it created (0:
+ *  none), for prle__rmdir_new. */
+int prle__mkdir_new(const char *path, size_t *first);
+
+/** Removes the folders prle__mkdir_new(path, &first) created, deepest first, as long as they
+ *  are empty (a failed run leaves no empty output folder behind). */
+void prle__rmdir_new(const char *path, size_t first);
 
 /** How a download reports progress. */
 typedef struct prle__download_opts {

@@ -234,32 +234,37 @@ int prle__run_folder_claim(const char *dir)
     return has_file(dir, PRLE__RUN_MARKER) ? 0 : prle__run_record(dir);
 }
 
-int prle__run_tmp_dir(char **out, const char *final_dir)
+int prle__run_tmp_dir(char **out, char **parent_out, size_t *made, const char *final_dir)
 {
     char *parent = NULL;
     const char *name;
     int err = split_dir(&parent, &name, final_dir);
     if (err < 0)
         return err;
-    err = prle__mkdir_p(parent);
+    err = prle__mkdir_new(parent, made);
     char *prefix = err < 0 ? NULL : malloc(strlen(name) + 3);
     if (prefix) { /* leftovers of killed runs of this folder: ".NAME.tmp-PID", ".NAME.old-PID" */
         snprintf(prefix, strlen(name) + 3, ".%s.", name);
         err = prle__sweep_stale(parent, prefix, final_dir);
     }
     free(prefix);
-    free(parent);
-    if (err < 0)
+    if (err < 0) {
+        free(parent);
         return err;
+    }
     char *tmp = sibling(final_dir, "tmp");
-    if (!tmp)
+    if (!tmp) {
+        free(parent);
         return prle__error_nomem("path");
+    }
     if ((err = prle__remove_tree(tmp)) < 0 || (err = prle__mkdir_p(tmp)) < 0 ||
         (err = prle__run_record(tmp)) < 0) {
         free(tmp);
+        free(parent);
         return err;
     }
     *out = tmp;
+    *parent_out = parent;
     return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "core/threads.h"
+#include "data/download.h"
 #include "prle/analysis.h"
 #include "prle/report.h"
 #include "analysis/analyze_int.h"
@@ -329,14 +330,15 @@ int prle_run(prle_run_result *out, const prle_config *cfg, const prle_run_params
     prle__kernel_stage ks = {0};
     stage2 s2 = {0};
     prle__analysis_pre pre = {0};
-    char *tmp = NULL;
+    char *tmp = NULL, *parent = NULL;
+    size_t made = 0; /* parent's folders this run created (prle__mkdir_new) */
     double t_all = prle__now();
     int err;
     *out = (prle_run_result){0};
     bool has_kernel = has_stage(cfg, "kernel"), has_experts = has_stage(cfg, "experts");
     /* a folder that is not a run's is refused before any work, and again at the commit */
     if ((err = prle_run_dir(&res.dir, cfg)) < 0 || (err = prle__run_folder_check(res.dir)) < 0 ||
-        (err = prle__run_tmp_dir(&tmp, res.dir)) < 0 ||
+        (err = prle__run_tmp_dir(&tmp, &parent, &made, res.dir)) < 0 ||
         (err = prle__run_front(&ds, &res, cfg, &p)) < 0)
         goto done;
 
@@ -417,7 +419,10 @@ int prle_run(prle_run_result *out, const prle_config *cfg, const prle_run_params
 done:
     if (err < 0 && tmp)
         (void)prle__remove_tree(tmp); /* the error message stays the first failure's */
+    if (err < 0 && parent)            /* nor an empty output folder it created */
+        prle__rmdir_new(parent, made);
     free(tmp);
+    free(parent);
     free(s2.log.e);
     prle__analysis_pre_dispose(&pre);
     prle__kernel_stage_dispose(&ks);

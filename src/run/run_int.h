@@ -42,8 +42,9 @@ int prle__run_folder_claim(const char *dir);
 
 /** A temporary folder `.{name}.tmp-{pid}` beside `final_dir` (created, empty: an old
  *  leftover of that name, and those of killed runs, are removed first), holding the run
- *  marker. `*out` malloc'd. */
-int prle__run_tmp_dir(char **out, const char *final_dir);
+ *  marker. `*out` and `*parent` (the folder holding both) malloc'd; `*made` as
+ *  prle__mkdir_new gives it for `*parent`, so a failed run removes what it created. */
+int prle__run_tmp_dir(char **out, char **parent, size_t *made, const char *final_dir);
 
 /**
  * Puts `tmp_dir` in the place of `final_dir`, after prle__run_folder_check on it: an existing

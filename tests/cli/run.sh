@@ -501,6 +501,10 @@ check cache_dir_file 2 "$prle" embed small.yaml data.embedding_cache_dir=afile
 contains cache_dir_file err "afile: exists and is not a folder"
 check output_dir_file 2 "$prle" run small.yaml "${fast[@]}" train.output_dir=afile/runs \
   --no-analyze --no-report
+# a run that fails on its data leaves no output folder it created behind
+check failed_run_folders 2 "$prle" run small.yaml "${fast[@]}" train.output_dir=new/deeper/runs \
+  data.label_field=nosuch --no-analyze --no-report
+ok failed_run_folders_gone [ ! -e new ]
 # output that cannot be written (a full disk) is a failure, not exit 0 with nothing written
 if [ -w /dev/full ]; then
   for c in "predict $run --split test --format csv" "eval $run --json --no-write"; do
