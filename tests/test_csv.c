@@ -1,6 +1,7 @@
 /* LABELS: unit io */
 
 #include "prle_test.h"
+#include "io/csv_chunk.h"
 
 /* Reads `text` from a fixture file written here (so the file path is exercised too). */
 static int read_text(prle_table **t, const char *name, const char *text, const prle_table_params *p)
@@ -115,6 +116,24 @@ static void test_csv__crlf_bom_last_line(void)
                  i ? "utf16.csv: the file is UTF-16 (it starts with the byte-order mark FE FF)"
                    : "utf16.csv: the file is UTF-16 (it starts with the byte-order mark FF FE)");
     }
+    /* a line of spaces (and tabs, in CSV) is blank as an empty one is; its line still counts */
+    PT_OK(read_text(&t, "spaces.csv", "a,b\n1,2\n   \n \t \r\n3,4\n  ", &p));
+    if (t) {
+        PT_EQ_INT(prle_table_n_rows(t), 2);
+        PT_EQ_STR(prle_table_field(t, 1, 1), "4");
+        PT_EQ_INT(prle_table_row_line(t, 1), 5);
+        prle_table_free(t);
+        t = NULL;
+    }
+    size_t recs = 0, nls = 0;
+    const char *sp = "a,b\n1,2\n   \n \t \r\n3,4\n  ";
+    PT_EQ_INT(prle__table_scan_records(sp, strlen(sp), &p, 10, true, true, &recs, &nls),
+              strlen(sp));
+    PT_EQ_INT(recs, 3); /* the header and two rows, as parsed */
+    PT_EQ_INT(nls, 5);
+    /* a line of spaces cut by the buffer's end waits for more */
+    PT_EQ_INT(prle__table_scan_records(sp, 11, &p, 10, false, true, &recs, &nls), 8);
+    PT_EQ_INT(recs, 2);
     /* a blank trailing line and a trailing CRLF are ignored */
     PT_OK(read_text(&t, "trail.csv", "x,y\r\n1,2\r\n\r\n", &p));
     if (t) {
@@ -329,6 +348,16 @@ static void test_csv__jsonl(void)
              "arr.jsonl:1: expected a JSON object, found an array");
     PT_FAILS(read_text(&t, "trail.jsonl", "{}\n{\"a\":1} x\n", &p), PRLE_EFORMAT,
              "trail.jsonl:2: invalid JSON: trailing characters at column 9");
+    /* \u0000 would end the text there (cJSON's strings end at a NUL): a bad row, as a raw NUL
+     * in a CSV field is; an escaped backslash before "u0000" is the text itself */
+    PT_FAILS(read_text(&t, "nul.jsonl", "{\"a\":\"x\"}\n{\"a\":\"go\\u0000od\"}\n", &p),
+             PRLE_EFORMAT, "nul.jsonl:2: a string holds \\u0000, a NUL character");
+    PT_OK(read_text(&t, "lit.jsonl", "{\"a\":\"go\\\\u0000od\"}\n", &p));
+    if (t) {
+        PT_EQ_STR(prle_table_field(t, 0, 0), "go\\u0000od");
+        prle_table_free(t);
+        t = NULL;
+    }
 }
 
 /* A JSON array of objects (pandas' to_json(orient="records"), indented or not): one row an

@@ -255,6 +255,28 @@ static int parse_record(prle_table *t, size_t *ip, size_t *wp, size_t *line, siz
     return 0;
 }
 
+/* The end of a line of spaces (and tabs, unless they delimit) from s[i], which is blank as an
+ * empty line is: past its newline (*nl 1), or n at the end of the file (*nl 0); 0 when the line
+ * holds anything else; SIZE_MAX when the buffer ends first and more may come. */
+static size_t space_line_end(const char *s, size_t n, size_t i, char delim, bool at_eof, size_t *nl)
+{
+    size_t j = i;
+    *nl = 0;
+    if (delim == ' ')
+        return 0; /* spaces delimit: a row of empty fields */
+    while (j < n && (s[j] == ' ' || (s[j] == '\t' && delim != '\t')))
+        j++;
+    if (j == i)
+        return 0;
+    if (j + 1 < n && s[j] == '\r' && s[j + 1] == '\n')
+        return *nl = 1, j + 2;
+    if (j < n && s[j] == '\n')
+        return *nl = 1, j + 1;
+    if (j == n || (j + 1 == n && s[j] == '\r'))
+        return at_eof ? n : SIZE_MAX;
+    return 0;
+}
+
 static int parse_delimited(prle_table *t, const prle_table_params *p)
 {
     const char delim = eff_delim(p);
@@ -274,6 +296,11 @@ static int parse_delimited(prle_table *t, const prle_table_params *p)
             if (i + 1 < n)
                 line++;
             i += (i + 1 < n) ? 2 : 1;
+            continue;
+        }
+        size_t nl, end = space_line_end(s, n, i, delim, true, &nl);
+        if (end) { /* spaces only: blank too */
+            i = end, line += nl;
             continue;
         }
         size_t rec_line = line, first = t->n_fields;
@@ -382,7 +409,14 @@ size_t prle__table_scan_records(const char *s, size_t n, const prle_table_params
             i++;
             continue;
         }
-        size_t l = 0, end = scan_record(s, n, i, delim, quoting, at_eof, &l);
+        size_t l = 0, end = space_line_end(s, n, i, delim, at_eof, &l);
+        if (end == SIZE_MAX)
+            break;
+        if (end) { /* spaces only: blank, as parse_delimited passes it */
+            i = end, nl += l;
+            continue;
+        }
+        end = scan_record(s, n, i, delim, quoting, at_eof, &l);
         if (end == SIZE_MAX)
             break;
         i = end, nl += l, nrec++;

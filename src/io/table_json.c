@@ -95,6 +95,22 @@ static int add_json_row(prle_table *t, const cJSON *obj, size_t line)
     return prle__table_push_row(t, first, nf, line);
 }
 
+/* Whether buf[s, e) holds the escape \u0000 (an odd run of backslashes before the u): cJSON
+ * ends its string there, so the text would be cut short without a word. */
+static bool has_nul_escape(const char *buf, size_t s, size_t e)
+{
+    for (size_t i = s; i + 6 <= e; i++) {
+        if (buf[i] != '\\' || memcmp(buf + i + 1, "u0000", 5) != 0)
+            continue;
+        size_t back = 0;
+        while (i - back > s && buf[i - back - 1] == '\\')
+            back++;
+        if (back % 2 == 0)
+            return true;
+    }
+    return false;
+}
+
 /* One record buf[s, e) that starts on `line`: a row when it is one JSON object, else a bad row
  * named by its column (a line of JSON Lines) or as the array's element. */
 static int json_record(prle_table *t, const prle_table_params *p, const char *buf, size_t s,
@@ -119,6 +135,8 @@ static int json_record(prle_table *t, const prle_table_params *p, const char *bu
     else if (!cJSON_IsObject(obj))
         err = prle__table_bad_row(t, p, line, "expected a JSON object, found %s",
                                   prle__json_type_name(obj));
+    else if (has_nul_escape(buf, s, e)) /* as a raw NUL in a CSV field is */
+        err = prle__table_bad_row(t, p, line, "a string holds \\u0000, a NUL character");
     else
         err = add_json_row(t, obj, line);
     cJSON_Delete(obj);
