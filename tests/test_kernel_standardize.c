@@ -206,6 +206,33 @@ static void test_kernel_standardize__rule_against_sklearn(void)
     PT_NEAR(t.mse_std, DUAL_MSE_STD, 1e-6 * DUAL_MSE_STD);
     PT_NEAR(t.gain_se, DUAL_GAIN_SE, 1e-5);
     PT_EQ_INT(t.standardize, DUAL_STANDARDIZE);
+    /* col_sd: the columns' standard deviations (StandardScaler's), their root mean square */
+    double ss = 0.0;
+    for (size_t j = 0; j < DUAL_D; j++) {
+        double m = 0.0, v = 0.0;
+        for (size_t i = 0; i < DUAL_N; i++)
+            m += dual_x_train[i * DUAL_D + j] / (double)DUAL_N;
+        for (size_t i = 0; i < DUAL_N; i++)
+            v += pow(dual_x_train[i * DUAL_D + j] - m, 2) / (double)DUAL_N;
+        ss += v / (double)DUAL_D;
+    }
+    PT_NEAR(t.col_sd, sqrt(ss), 1e-6 * sqrt(ss));
+    /* the same rows scaled to a column deviation of 1,000 (a user's raw units): standardised
+     * whatever the ridges say (they say no here), since far above unit scale the head's biases
+     * lose their say */
+    PT_CHECK(!DUAL_STANDARDIZE && sqrt(ss) < 1.0);
+    float f = (float)(1000.0 / sqrt(ss));
+    prle_matrix big = {0}, bigv = {0};
+    PT_OK(prle_matrix_alloc(&big, DUAL_N, DUAL_D));
+    PT_OK(prle_matrix_alloc(&bigv, DUAL_NV, DUAL_D));
+    for (size_t e = 0; e < DUAL_N * DUAL_D; e++)
+        big.data[e] = f * dual_x_train[e];
+    for (size_t e = 0; e < DUAL_NV * DUAL_D; e++)
+        bigv.data[e] = f * dual_x_val[e];
+    PT_OK(prle_kernel_standardize_test(&t, &big, dual_y_train, &bigv, dual_y_val, 2));
+    PT_NEAR(t.col_sd, 1000.0, 1e-2);
+    PT_CHECK(t.col_sd > 1.0 && t.standardize);
+    prle_matrix_dispose(&big), prle_matrix_dispose(&bigv);
     /* too few rows, other widths */
     xv.rows = 1;
     PT_FAILS(prle_kernel_standardize_test(&t, &xt, dual_y_train, &xv, dual_y_val, 1), PRLE_EINVAL,

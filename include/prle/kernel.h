@@ -114,6 +114,7 @@ typedef struct prle_standardize_test {
     double mse_std;   /**< the same on the standardised columns */
     double gain_se;   /**< (mse_raw - mse_std) / the standard error of the paired differences of
                            squared errors (0 when they are all equal) */
+    double col_sd;    /**< the training columns' root-mean-square standard deviation */
     bool standardize; /**< the rule's answer */
 } prle_standardize_test;
 
@@ -124,7 +125,10 @@ typedef struct prle_standardize_test {
  * validation MSE is at least 1 % lower and the gain at least 2 standard errors of the paired
  * differences of squared errors (the neighbour term's rule). Both ridges share one Gram
  * matrix. A ridge sees what the columns carry whatever their scale; when standardising
- * helps it that much, the scales hide signal. `n_threads` 0 = prle_init's count; the answer
+ * helps it that much, the scales hide signal. Standardised too whenever the columns' RMS
+ * standard deviation (col_sd) is above 1: the head is initialised for inputs of unit scale at
+ * most, and far above it its biases lose their say (a head of ReLU layers then sees only each
+ * row's direction). `n_threads` 0 = prle_init's count; the answer
  * does not depend on it. PRLE_EINVAL for fewer than 2 rows of either, PRLE_ESHAPE, PRLE_ENOMEM.
  */
 PRLE_API int prle_kernel_standardize_test(prle_standardize_test *out, const prle_matrix *x_train,
@@ -276,10 +280,10 @@ PRLE_API int prle_kernel_distance_corr(prle_kernel_corr *out, const prle_matrix 
 
 /** What `kernel_report.json` holds. */
 typedef struct prle_kernel_report {
-    prle_kernel_corr retrieval; /**< on the encoder's embeddings */
-    prle_kernel_corr value;     /**< on z = n(g(e)) */
-    uint64_t seed;              /**< of the pairs */
-    bool standardize_tested;    /**< the kernel's standardize_inputs was left to the data */
+    prle_kernel_corr retrieval;        /**< on the encoder's embeddings */
+    prle_kernel_corr value;            /**< on z = n(g(e)) */
+    uint64_t seed;                     /**< of the pairs */
+    bool standardize_tested;           /**< the kernel's standardize_inputs was left to the data */
     prle_standardize_test standardize; /**< what decided it (when standardize_tested) */
 } prle_kernel_report;
 

@@ -154,6 +154,7 @@ int prle_kernel_report_write(const char *path, const prle_kernel_report *r, cons
             (err = prle__json_add_number(st, "ridge_validation_mse_standardized", t->mse_std)) <
                 0 ||
             (err = prle__json_add_number(st, "gain_standard_errors", t->gain_se)) < 0 ||
+            (err = prle__json_add_number(st, "column_sd", t->col_sd)) < 0 ||
             (err = prle__json_add_bool(st, "standardize", t->standardize)) < 0) {
             if (!st)
                 err = prle__error_nomem("report");

@@ -12,6 +12,8 @@
 
 static const double ALPHAS[] = PRLE__RIDGE_REF_ALPHAS;
 #define N_ALPHAS PRLE__RIDGE_N_REF_ALPHAS
+/* columns' RMS standard deviation above which inputs are standardised whatever the ridges say */
+#define UNIT_SCALE 1.0
 
 /* Validation squared errors of the best ridge on path r into e (n_val), the ridge into *c
  * (coef: d doubles); 0, or 1 when no alpha factorised. */
@@ -34,7 +36,7 @@ int prle__kernel_standardize_test(prle_standardize_test *out, const prle_matrix 
                                   const float *y_train, const prle_matrix *x_val,
                                   const float *y_val, int n_threads, prle__ridge_choice *raw_out)
 {
-    prle_standardize_test t = {NAN, NAN, 0.0, false};
+    prle_standardize_test t = {NAN, NAN, 0.0, NAN, false};
     if (!out || !x_train || !y_train || !x_val || !y_val)
         return prle__error_set(PRLE_EINVAL, "standardize test: NULL argument");
     if (x_train->rows < 2 || x_val->rows < 2)
@@ -61,8 +63,12 @@ int prle__kernel_standardize_test(prle_standardize_test *out, const prle_matrix 
     if ((err = prle__ridge_path_fit(&r, x_train, y_train, nt)) < 0)
         goto done;
     prle__matrix_col_scale(s, r.mean, x_train); /* about the column means the path holds */
-    for (size_t j = 0; j < d; j++)
+    double ss = 0.0;
+    for (size_t j = 0; j < d; j++) {
+        ss += s[j] * s[j]; /* a constant column's is 1: it cannot lift the mean above 1 */
         s[j] = 1.0 / s[j];
+    }
+    t.col_sd = sqrt(ss / (double)d);
     if ((err = raw = val_errors(e, &craw, &r, x_val, y_val, yhat, nt)) < 0 ||
         (err = prle__ridge_path_scale(&r, s, nt)) < 0 ||
         (err = std = val_errors(e + nv, &cstd, &r, x_val, y_val, yhat, nt)) < 0)
@@ -86,6 +92,8 @@ int prle__kernel_standardize_test(prle_standardize_test *out, const prle_matrix 
     t.gain_se = se > 0.0 ? (m_raw - m_std) / se : 0.0;
     t.standardize = se > 0.0 && prle__gain_kept(m_raw, m_std, se); /* equal rows: no gain_se */
 done:
+    if (t.col_sd > UNIT_SCALE)
+        t.standardize = true;
     *out = t;
     prle__ridge_path_dispose(&r);
     prle__ridge_choice_dispose(&craw);

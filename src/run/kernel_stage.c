@@ -346,7 +346,13 @@ static int train(prle__kernel_stage *ks, prle_kernel_params *kp, double offset_r
             0)
         return err;
     const prle_standardize_test *t = &r->standardize;
-    if (r->standardize_tested && t->standardize &&
+    if (r->standardize_tested && t->standardize && t->col_sd > 1.0 &&
+        (err = set_note(ks,
+                        "%s, inputs standardised (their columns' standard deviation is %.3g, "
+                        "above the unit scale the head is made for)",
+                        ks->note, t->col_sd)) < 0)
+        return err;
+    if (r->standardize_tested && t->standardize && !(t->col_sd > 1.0) &&
         (err = set_note(ks,
                         "%s, inputs standardised (a ridge on standardised columns: validation MSE "
                         "%.1f %% lower, %.1f standard errors)",
