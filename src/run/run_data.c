@@ -18,18 +18,16 @@ int prle__run_data_write(const char *dir, const prle_dataset *ds)
     int err = prle__path_join(path, sizeof path, dir, PRLE__RUN_DATA);
     if (err < 0)
         return err;
-    cJSON *root = cJSON_CreateObject(), *n = cJSON_CreateArray();
+    cJSON *root = cJSON_CreateObject(), *n = cJSON_CreateArray(), *sha = cJSON_CreateArray();
     size_t nv = prle_dataset_n_rows(ds, PRLE_SPLIT_VALIDATION);
-    if (!root || !n) {
-        cJSON_Delete(n);
+    if (!root || !n || !sha) {
+        cJSON_Delete(n), cJSON_Delete(sha);
         err = prle__error_nomem(PRLE__RUN_DATA);
         goto done;
     }
-    for (int s = 0; s < PRLE_N_SPLITS; s++)
-        cJSON_AddItemToArray(n, prle__json_int((int64_t)prle_dataset_n_rows(ds, (prle_split)s)));
-    cJSON *sha = cJSON_CreateArray();
-    for (int s = 0; sha && s < PRLE_N_SPLITS; s++) {
+    for (int s = 0; s < PRLE_N_SPLITS; s++) {
         const prle_dataset_split_info *in = prle_dataset_info(ds, (prle_split)s);
+        cJSON_AddItemToArray(n, prle__json_int((int64_t)prle_dataset_n_rows(ds, (prle_split)s)));
         cJSON_AddItemToArray(sha, cJSON_CreateString(in ? in->rows_sha256 : ""));
     }
     if ((err = prle__json_add_string(root, "format", "prle-run-dataset")) < 0 ||
@@ -37,9 +35,15 @@ int prle__run_data_write(const char *dir, const prle_dataset *ds)
         (err = prle__json_add_string(root, "name", prle_dataset_name(ds))) < 0 ||
         (err = prle__json_add_int(root, "n_texts", (int64_t)prle_dataset_n_texts(ds))) < 0 ||
         (err = prle__json_add_number(root, "label_min", prle_dataset_label_min(ds))) < 0 ||
-        (err = prle__json_add_number(root, "label_max", prle_dataset_label_max(ds))) < 0 ||
-        (err = prle__json_add(root, "n_rows", n)) < 0 ||
-        (err = prle__json_add(root, "rows_sha256", sha)) < 0 ||
+        (err = prle__json_add_number(root, "label_max", prle_dataset_label_max(ds))) < 0) {
+        cJSON_Delete(n), cJSON_Delete(sha);
+        goto done;
+    }
+    if ((err = prle__json_add(root, "n_rows", n)) < 0) { /* it takes n, even on failure */
+        cJSON_Delete(sha);
+        goto done;
+    }
+    if ((err = prle__json_add(root, "rows_sha256", sha)) < 0 ||
         (err = prle__json_add(
              root, "validation_labels",
              prle__json_float_array(prle_dataset_labels(ds, PRLE_SPLIT_VALIDATION), nv))) < 0)
