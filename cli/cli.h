@@ -23,8 +23,10 @@ typedef struct cli_cmd {
 
 /** Options every command understands, set by main before dispatch. */
 typedef struct cli_globals {
-    int verbose; /* -v */
-    int quiet;   /* -q */
+    int verbose;        /* -v */
+    int quiet;          /* -q */
+    const char *config; /* the command's CONFIG once cli_config_load read it: cli_fail names it
+                           before an error about one of its keys */
 } cli_globals;
 extern cli_globals cli_opts;
 

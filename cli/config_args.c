@@ -21,6 +21,7 @@ int cli_config_load(prle_config *out, int argc, char **argv)
         prle_config_dispose(out);
         return cli_fail(err);
     }
+    cli_opts.config = argv[0];
     for (size_t i = 0; i < out->n_notices; i++)
         fprintf(stderr, "prle: notice: %s\n", out->notices[i]);
     if (!out->model.use_value_space) /* accepted for the original's configs (docs/config.md) */

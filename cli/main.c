@@ -30,10 +30,25 @@ int cli_error(int exit_code, const char *fmt, ...)
     return exit_code;
 }
 
+/* Whether `msg` starts with a config key ("data.file and data.files are both set"), which
+ * the library says without the file it came from. */
+static bool about_a_key(const char *msg)
+{
+    static const char *const sections[] = {"data.",   "model.",    "train.",
+                                           "kernel.", "pipeline.", "logging."};
+    for (size_t i = 0; i < sizeof sections / sizeof *sections; i++)
+        if (!strncmp(msg, sections[i], strlen(sections[i])))
+            return true;
+    return false;
+}
+
 int cli_fail(int status)
 {
     const char *msg = prle_last_error();
-    fprintf(stderr, "prle: %s\n", *msg ? msg : prle_status_name(status));
+    if (cli_opts.config && about_a_key(msg))
+        fprintf(stderr, "prle: %s: %s\n", cli_opts.config, msg);
+    else
+        fprintf(stderr, "prle: %s\n", *msg ? msg : prle_status_name(status));
     switch (status) {
     case PRLE_EINVAL:
     case PRLE_EFORMAT:

@@ -676,7 +676,7 @@ static void test_dataset__bad_config(void)
     prle_dataset *ds = NULL;
     write_fixture("c.csv", "t,y\na,1\n");
     PT_FAILS(load_yaml(&ds, "data: {text_fields: [t], label_field: y}\n"), PRLE_EINVAL,
-             "no data files: set data.files");
+             "data.file and data.files are unset: set one");
     PT_FAILS(load_yaml(&ds, "data: {name: mlqe-xx-yy, text_fields: [t], label_field: y}\n"),
              PRLE_EINVAL, "'mlqe-xx-yy' is not a preset");
     PT_FAILS(load_yaml(&ds, "data: {file: c.csv, files: {train: c.csv}, text_fields: [t],"

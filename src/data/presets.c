@@ -459,9 +459,9 @@ int prle__ds_spec_resolve(prle__ds_spec *spec, const prle_data_config *d,
     if (!spec->file && !spec->files[0]) {
         if (!spec->files[1] && !spec->files[2])
             return prle__error_set(PRLE_EINVAL,
-                                   "no data files: set data.files (train, validation, test), "
-                                   "data.file, or a preset as data.name (stsb, ruddit, "
-                                   "mlqe-<pair>)%s%s%s",
+                                   "data.file and data.files are unset: set one (data.files: "
+                                   "train, validation, test), or a preset as data.name (stsb, "
+                                   "ruddit, mlqe-<pair>)%s%s%s",
                                    d->name ? "; '" : "", d->name ? d->name : "",
                                    d->name ? "' is not a preset" : "");
         return prle__error_set(PRLE_EINVAL,

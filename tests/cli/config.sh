@@ -68,4 +68,13 @@ contains no-config err "missing CONFIG"
 check missing-file 2 "$prle" config "$tmp/none.yaml"
 contains missing-file err "$tmp/none.yaml"
 
+# settings that contradict each other are found when the data is read, and named with the
+# config they came from
+printf 'data:\n  file: a.csv\n  files: {train: b.csv}\n' >"$tmp/both.yaml"
+check both-files 2 "$prle" embed "$tmp/both.yaml"
+contains both-files err "prle: $tmp/both.yaml: data.file and data.files are both set"
+printf 'model:\n  encoder_type: hashing\n' >"$tmp/nodata.yaml"
+check no-data 2 "$prle" embed "$tmp/nodata.yaml"
+contains no-data err "prle: $tmp/nodata.yaml: data.file and data.files are unset: set one"
+
 finish
