@@ -586,6 +586,7 @@ check kernel_type_fresh 0 "$prle" -q run small.yaml "${fast[@]}" kernel.projecti
 check experts_only_none 2 "$prle" run small.yaml "${fast[@]}" 'pipeline.stages=[experts]' \
   logging.run_name=nokernel --no-analyze --no-report
 contains experts_only_none err "no saved kernel"
+lacks experts_only_none out "embed" # refused before the embedding, not after it
 
 # NaN in precomputed embeddings: an error naming the file and the row
 mkdir -p npyin
