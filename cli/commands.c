@@ -8,9 +8,10 @@
     "Writes {train.output_dir}/{logging.run_name}/ (docs/run-folder.md), built under a\n"          \
     "temporary name and renamed over the old folder only when everything succeeded.\n"             \
     "The kernel of the old folder (or kernel.checkpoint_dir) is reused when it matches the\n"      \
-    "config; a saved kernel of another architecture is an error (pipeline.reuse_kernel=false\n"    \
-    "trains a new one). Prints one line per stage, the test metrics, the folder and three\n"       \
-    "explained test predictions.\n"                                                                \
+    "config and retrained, saying why, when its settings, architecture or embeddings differ\n"     \
+    "(without a kernel stage, pipeline.stages: [experts], another architecture is an error).\n"    \
+    "Prints one line per stage, the test metrics, the folder and three explained test\n"           \
+    "predictions.\n"                                                                               \
     "  --no-analyze  skip analysis.json (prle analyze RUN makes it later)\n"                       \
     "  --no-report   skip report.html (prle report RUN makes it later)\n"
 #define HELP_EMBED                                                                                 \

@@ -341,7 +341,7 @@ static int train(prle__kernel_stage *ks, prle_kernel_params *kp, double offset_r
     if (!ks->note &&
         (err = set_note(ks, "trained (%s)", ks->allow_reuse ? "no saved kernel" : "reuse off")) < 0)
         return err;
-    if (!isnan(offset_ratio) && kp->center_inputs &&
+    if (!isnan(offset_ratio) && offset_ratio > 1.0 && kp->center_inputs && /* by the rule */
         (err = set_note(ks, "%s, inputs centred (offset ratio %.3g > 1)", ks->note, offset_ratio)) <
             0)
         return err;

@@ -189,6 +189,7 @@ matches retrain out "^kernel .* trained \(saved kernel .*kernel.learning_rate is
 # (raw and standardised columns, compared on validation): these hashing pairs' u * v block is
 # far smaller than the rest, and the runs above standardised
 matches std_note out "inputs standardised \(a ridge on standardised columns: validation MSE [0-9.]+ % lower, [0-9.]+ standard errors\)"
+lacks std_note_ratio out "offset ratio" # centred because standardised, not by the ratio (< 1 here)
 contains std_tensor runs/again/kernel.safetensors '"projection_head.input_scale"'
 contains std_report runs/again/kernel_report.json '"standardize_inputs": true'
 contains std_report_test runs/again/kernel_report.json '"gain_standard_errors"'
