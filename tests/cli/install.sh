@@ -20,6 +20,8 @@ done
 ok soname bash -c "readelf -d pfx/lib/libprle.so.0 | grep -q 'SONAME.*\[libprle.so.0\]'"
 ok exports bash -c "nm -D --defined-only pfx/lib/libprle.so.0 | grep -q ' T prle_model_fit$'"
 ok no_internal_exports bash -c "! nm -D --defined-only pfx/lib/libprle.so.0 | grep -q ' prle__'"
+# nor llama.cpp's, ggml's or the C++ library's code linked into it (a program's own would clash)
+ok only_api_exports bash -c "! nm -D --defined-only pfx/lib/libprle.so.0 | awk '{print \$3}' | grep -qv '^prle_'"
 ok static_archive bash -c "nm pfx/lib/libprle.a 2>/dev/null | grep -q ' T prle_model_fit$'"
 export PKG_CONFIG_PATH=$tmp/pfx/lib/pkgconfig
 # a sanitized build's library needs the sanitizer runtime in the program too
