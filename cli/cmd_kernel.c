@@ -36,9 +36,12 @@ static bool on_event(const prle_run_event *e, void *ud)
         fprintf(stderr, "prle: embeddings %s\n", e->note ? e->note : "");
     if (v->show && e->stage == PRLE_STAGE_KERNEL && !e->done && e->kernel) {
         const prle_kernel_params *kp = e->kernel;
-        printf("kernel %s: H %zu, %zu train rows, batch %zu, lr %g, %d epochs, %s threads\n",
+        char epochs[64] = "epochs from the data, early stopping on validation";
+        if (kp->max_epochs > 0)
+            snprintf(epochs, sizeof epochs, "at most %d epochs", kp->max_epochs);
+        printf("kernel %s: H %zu, %zu train rows, batch %zu, lr %g, %s, %s threads\n",
                prle_head_type_name(kp->type), e->in_dim, e->n_train, kp->batch_size,
-               kp->learning_rate, kp->max_epochs, v->cfg->train.threads ? "train.threads" : "all");
+               kp->learning_rate, epochs, v->cfg->train.threads ? "train.threads" : "all");
         printf("%5s %10s %10s %10s %10s %10s %8s %9s\n", "epoch", "loss", "pair", "triplet",
                "uniform", "val_pair", "seconds", "rows/s");
         fflush(stdout);

