@@ -1,8 +1,10 @@
 /* The parts of a run shared by prle_run and prle_run_kernel (prle kernel): dataset and
  * stage 0, the kernel stage's result, train_log.csv and config.yaml. No stage-2 code here. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "run/run_files.h"
 #include "core/error.h"
@@ -104,6 +106,34 @@ void prle__run_kernel_result(prle_run_result *res, prle__kernel_stage *ks)
     ks->note = NULL;
 }
 
+/* The files of a run folder made from its value space (stage 2, its evaluation, analysis and
+ * report): a kernel of other bytes leaves them describing another value space, so they go (a
+ * folder without model.safetensors is refused by prle eval and prle predict until prle train
+ * or prle run makes it again). */
+static int drop_stage2_files(const char *dir)
+{
+    static const char *const names[] = {"model.safetensors",
+                                        "prototypes.json",
+                                        "metrics.json",
+                                        "predictions_test.csv",
+                                        "predictions_validation.csv",
+                                        "explanations_test.json",
+                                        "rows_test.json",
+                                        "report.html",
+                                        "analysis.json",
+                                        "neighbours.safetensors",
+                                        "baselines_value.json"};
+    char path[PRLE__RUN_PATH];
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        int err = prle__path_join(path, sizeof path, dir, names[i]);
+        if (err < 0)
+            return err;
+        if (unlink(path) != 0 && errno != ENOENT)
+            return prle__error_set(PRLE_EIO, "%s: cannot remove: %s", path, strerror(errno));
+    }
+    return 0;
+}
+
 int prle_run_kernel(prle_run_result *out, const prle_config *cfg, const prle_run_params *params)
 {
     prle_run_params p = params ? *params : prle_run_default_params();
@@ -117,6 +147,14 @@ int prle_run_kernel(prle_run_result *out, const prle_config *cfg, const prle_run
         (err = prle__run_front(&ds, &res, cfg, &p)) < 0 ||
         (err = prle__run_folder_claim(res.dir)) < 0)
         goto done;
+    /* the folder's kernel before: the same bytes again (same settings and seed) keep what
+     * was made from it */
+    char kpath[PRLE__RUN_PATH], before[65] = "", after[65] = "";
+    uint64_t size;
+    if ((err = prle__path_join(kpath, sizeof kpath, res.dir, "kernel.safetensors")) < 0)
+        goto done;
+    if (prle__path_exists(kpath) && (err = prle__sha256_file(before, &size, kpath)) < 0)
+        goto done;
     double t0 = prle__now();
     ks = (prle__kernel_stage){.cfg = cfg, .ds = ds, .params = &p, .out_dir = res.dir};
     if ((err = prle__kernel_stage_run(&ks)) < 0 ||
@@ -124,7 +162,9 @@ int prle_run_kernel(prle_run_result *out, const prle_config *cfg, const prle_run
         goto done;
     prle__run_kernel_result(&res, &ks);
     t0 = prle__now();
-    if ((err = prle__run_write_log_config(res.dir, cfg, &ks, NULL, 0, &res)) < 0 ||
+    if ((err = prle__sha256_file(after, &size, kpath)) < 0 ||
+        (strcmp(before, after) != 0 && (err = drop_stage2_files(res.dir)) < 0) ||
+        (err = prle__run_write_log_config(res.dir, cfg, &ks, NULL, 0, &res)) < 0 ||
         (err = prle__run_record(res.dir)) < 0 ||
         (err = prle__run_stage_end(&res, &p, PRLE_STAGE_FILES, t0, NULL)) < 0)
         goto done;

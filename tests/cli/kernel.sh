@@ -51,6 +51,24 @@ check quiet 0 "$prle" -q kernel small.yaml kernel.keep=last logging.run_name=qui
 lacks quiet out "val_pair"
 contains quiet out "kept epoch 3 (kernel.keep: last)"
 
+# a kernel trained anew over a finished run takes the files made in the old value space with
+# it: eval and predict then say what to run, not score the old experts on the new space
+check full_run 0 "$prle" -q run small.yaml logging.run_name=full --no-analyze --no-report
+ok full_run_model [ -s runs/full/model.safetensors ]
+check full_kernel 0 "$prle" -q kernel small.yaml logging.run_name=full kernel.learning_rate=0.01
+for f in model.safetensors prototypes.json metrics.json predictions_test.csv; do
+  ok "stale_$f" [ ! -e "runs/full/$f" ]
+done
+check stale_eval 2 "$prle" eval runs/full
+contains stale_eval err "model.safetensors: no such file"
+# the same kernel reused keeps them
+check full_again 0 "$prle" -q run small.yaml logging.run_name=full kernel.learning_rate=0.01 \
+  --no-analyze --no-report
+check full_kernel_reused 0 "$prle" -q kernel small.yaml logging.run_name=full \
+  kernel.learning_rate=0.01
+ok kept_model [ -s runs/full/model.safetensors ]
+check full_eval 0 "$prle" eval runs/full --no-write
+
 check bad_type 2 "$prle" kernel small.yaml kernel.projection_type=bogus
 check bad_rff 2 "$prle" kernel small.yaml kernel.projection_type=rff kernel.proj_dim=7
 contains bad_rff err "even"
