@@ -268,6 +268,12 @@ static int try_reuse(prle__kernel_stage *ks, const char *dir, const prle_kernel_
         return err;
     if (!diff[0] && value_changed(ks, dir))
         snprintf(diff, sizeof diff, "the embeddings changed since it was trained");
+    char why[PRLE__RUN_PATH + 128];
+    const unsigned fit_splits = 1u << PRLE_SPLIT_TRAIN | 1u << PRLE_SPLIT_VALIDATION;
+    if (!diff[0] && (err = prle__run_data_changed(why, sizeof why, dir, ks->ds, fit_splits)) > 0)
+        snprintf(diff, sizeof diff, "%.500s", why); /* the labels it learned from, say */
+    if (err < 0)
+        return err;
     if (diff[0] && !ks->must_reuse) {
         prle_kernel_free(ks->kernel);
         ks->kernel = NULL;

@@ -111,7 +111,7 @@ int prle_run_folder_open(prle_run_folder **out, const char *dir)
     }
     char why[PRLE__RUN_PATH + 128];
     if ((err = prle_dataset_load(&rf->ds, &rf->cfg.data, rf->cfg.train.seed, NULL)) == 0 &&
-        (err = prle__run_data_changed(why, sizeof why, dir, rf->ds)) > 0) {
+        (err = prle__run_data_changed(why, sizeof why, dir, rf->ds, 7u)) > 0) {
         /* the files hold other rows now: the run's rows are what the folder keeps of them */
         prle_dataset_free(rf->ds);
         rf->ds = NULL;

@@ -54,7 +54,8 @@ done:
     return err;
 }
 
-int prle__run_data_changed(char *why, size_t len, const char *dir, const prle_dataset *ds)
+int prle__run_data_changed(char *why, size_t len, const char *dir, const prle_dataset *ds,
+                           unsigned split_mask)
 {
     char path[PRLE__RUN_PATH];
     cJSON *root = NULL;
@@ -79,7 +80,8 @@ int prle__run_data_changed(char *why, size_t len, const char *dir, const prle_da
     const cJSON *it = sha->child;
     for (int s = 0; s < PRLE_N_SPLITS && !changed; s++, it = it->next) {
         const prle_dataset_split_info *in = prle_dataset_info(ds, (prle_split)s);
-        if (cJSON_IsString(it) && in && strcmp(it->valuestring, in->rows_sha256) != 0) {
+        if ((split_mask & (1u << s)) && cJSON_IsString(it) && in &&
+            strcmp(it->valuestring, in->rows_sha256) != 0) {
             snprintf(why, len, "the rows of its %s split are not those it was trained on (%s)",
                      prle_split_name((prle_split)s), in->path ? in->path : "?");
             changed = 1;

@@ -144,10 +144,12 @@ int prle__run_encode(prle_matrix *out, const prle_encoder *enc, const prle_confi
 /** Writes dir/dataset.json from the run's dataset. */
 int prle__run_data_write(const char *dir, const prle_dataset *ds);
 
-/** 1 when dir/dataset.json records other rows for a split than `ds` has (the data files
- *  changed since the run), with `why` naming the split and its file; 0 when they match or the
- *  file records none (an older prle); negative on a bad dataset.json. */
-int prle__run_data_changed(char *why, size_t len, const char *dir, const prle_dataset *ds);
+/** 1 when dir/dataset.json records other rows (texts or labels) than `ds` has for a split of
+ *  `split_mask` (bit 1 << split; the data files changed since the run), with `why` naming the
+ *  split and its file; 0 when they match or the file records none (an older prle); negative
+ *  on a bad dataset.json. */
+int prle__run_data_changed(char *why, size_t len, const char *dir, const prle_dataset *ds,
+                           unsigned split_mask);
 
 /** A detached dataset (data/detached.h) from dir/dataset.json and dir/prototypes.json;
  *  PRLE_ENOTFOUND without them, PRLE_EFORMAT naming the file. */

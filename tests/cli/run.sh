@@ -182,6 +182,21 @@ check reuse 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=again --no-an
 matches reuse out "^kernel .* reused .*runs/again/kernel.safetensors"
 ok reuse_same_model cmp -s $run/model.safetensors runs/again/model.safetensors
 ok reuse_log_kept [ "$(grep -c '^kernel,' runs/again/train_log.csv)" -eq 1 ]
+# a training label changed (the texts, hence the embeddings, the same): the kernel learned from
+# the old one, so it is trained again, saying why; the label back, the folder's kernel is reused
+cp train.csv train.csv.keep
+awk -F'\t' 'BEGIN { OFS = "\t" } NR == 1 { $5 = ($5 < 2.5 ? 4.5 : 0.5) } { print }' \
+  train.csv.keep >train.csv
+check label_changed 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=again --no-analyze \
+  --no-report
+matches label_changed out "^kernel .* trained \(saved kernel .*: the rows of its train split are not those it was trained on \(.*train.csv\)\)"
+mv train.csv.keep train.csv
+check label_back 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=again --no-analyze \
+  --no-report
+matches label_back out "^kernel .* trained \(saved kernel .*: the rows of its train split"
+check label_back_reuse 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=again \
+  --no-analyze --no-report
+matches label_back_reuse out "^kernel .* reused .*runs/again/kernel.safetensors"
 check retrain 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=again kernel.learning_rate=0.002 \
   --no-analyze --no-report
 matches retrain out "^kernel .* trained \(saved kernel .*kernel.learning_rate is 0.002"
