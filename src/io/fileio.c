@@ -1,3 +1,5 @@
+/* realpath is XSI: visible with _DEFAULT_SOURCE (the build sets only POSIX) */
+#define _DEFAULT_SOURCE
 #include "io/fileio.h"
 
 #include <dirent.h>
@@ -22,16 +24,31 @@ int prle__error_errno(const char *path)
 int prle__afile_open(prle__afile *f, const char *path)
 {
     *f = (prle__afile){0};
-    size_t n = strlen(path) + 32;
-    f->path = prle__strdup(path);
-    f->tmp = malloc(n);
-    if (!f->path || !f->tmp) {
+    struct stat st;
+    bool exists = stat(path, &st) == 0; /* of the link's target */
+    if (exists && S_ISDIR(st.st_mode))
+        return prle__error_set(PRLE_EINVAL, "%s: is a folder, not a file", path);
+    char *target = exists ? realpath(path, NULL) : NULL;
+    f->path = prle__strdup(target ? target : path);
+    free(target);
+    if (!f->path)
+        return prle__error_nomem("output path");
+    if (exists && !S_ISREG(st.st_mode)) { /* a device or FIFO: renaming would replace it */
+        if (!(f->fp = fopen(f->path, "wb"))) {
+            int err = prle__error_errno(path);
+            prle__afile_abort(f);
+            return err;
+        }
+        return 0;
+    }
+    size_t n = strlen(f->path) + 32;
+    if (!(f->tmp = malloc(n))) {
         prle__afile_abort(f);
         return prle__error_nomem("output path");
     }
-    snprintf(f->tmp, n, "%s.tmp.%ld", path, (long)getpid());
+    snprintf(f->tmp, n, "%s.tmp.%ld", f->path, (long)getpid());
     if (!(f->fp = fopen(f->tmp, "wb"))) { /* named as the user wrote it, not the temporary */
-        int err = prle__error_errno(f->path);
+        int err = prle__error_errno(path);
         prle__afile_abort(f);
         return err;
     }
@@ -60,10 +77,10 @@ int prle__afile_commit(prle__afile *f)
     if (bad) {
         errno = saved;
         err = prle__error_set(PRLE_EIO, "%s: write failed: %s", f->path, strerror(saved));
-    } else if (rename(f->tmp, f->path) != 0) {
+    } else if (f->tmp && rename(f->tmp, f->path) != 0) {
         err = prle__error_errno(f->path);
     }
-    if (err < 0)
+    if (err < 0 && f->tmp)
         remove(f->tmp);
     afile_dispose(f);
     return err;
@@ -75,7 +92,8 @@ void prle__afile_abort(prle__afile *f)
         return;
     if (f->fp) {
         fclose(f->fp);
-        remove(f->tmp);
+        if (f->tmp)
+            remove(f->tmp);
     }
     afile_dispose(f);
 }

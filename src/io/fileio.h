@@ -15,10 +15,13 @@
 typedef struct prle__afile {
     FILE *fp;
     char *path;
-    char *tmp;
+    char *tmp; /* NULL when writing `path` itself */
 } prle__afile;
 
-/** Opens the temporary file for `path`. PRLE_EIO / PRLE_ENOTFOUND naming the path. */
+/** Opens the temporary file for `path`. PRLE_EIO / PRLE_ENOTFOUND naming the path;
+ *  PRLE_EINVAL for a folder. A path that is a symbolic link names its target (the link
+ *  stays); one that is not a regular file (a device such as /dev/stdout, a FIFO) is written
+ *  in place, as a shell redirection would, since renaming over it would replace it. */
 int prle__afile_open(prle__afile *f, const char *path);
 
 /**

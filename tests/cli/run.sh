@@ -517,6 +517,17 @@ check cache_dir_file 2 "$prle" embed small.yaml data.embedding_cache_dir=afile
 contains cache_dir_file err "afile: exists and is not a folder"
 check output_dir_file 2 "$prle" run small.yaml "${fast[@]}" train.output_dir=afile/runs \
   --no-analyze --no-report
+# --out into a symbolic link replaces its target and keeps the link; into a FIFO (or a device
+# such as /dev/stdout) it writes in place instead of renaming a file over it; a folder is bad
+echo old >target.html && ln -s target.html link.html
+check out_link 0 "$prle" report $run --out link.html
+ok out_link_kept [ -L link.html ] && ok out_link_target grep -q "<html" target.html
+mkfifo pipe.html && { cat <pipe.html >pipe.txt & }
+check out_fifo 0 "$prle" report $run --out pipe.html
+wait
+ok out_fifo_kept [ -p pipe.html ] && ok out_fifo_read grep -q "<!DOCTYPE html>" pipe.txt
+check out_folder 2 "$prle" report $run --out afolder
+contains out_folder err "afolder: is a folder, not a file"
 # a run that fails on its data leaves no output folder it created behind
 check failed_run_folders 2 "$prle" run small.yaml "${fast[@]}" train.output_dir=new/deeper/runs \
   data.label_field=nosuch --no-analyze --no-report
