@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/error.h"
 #include "core/progress.h"
@@ -521,6 +522,12 @@ int prle_vectors_import(const char *src, const char *dst, const prle_vectors_imp
                                (int)params->format);
     if (!src || !dst)
         return prle__error_set(PRLE_EINVAL, "vectors import: source and destination are needed");
+    struct stat a, b; /* writing over the source would lose it */
+    if (stat(src, &a) == 0 && stat(dst, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+        return prle__error_set(PRLE_EINVAL,
+                               "vectors import: %s is the source itself; give another "
+                               "destination (.pvec)",
+                               dst);
     prle__vsource *s = NULL;
     uint64_t total = 0;
     int err = prle__vsource_open(&s, src, &total);

@@ -15,6 +15,11 @@ check info 0 "$prle" vectors info "$tmp/g.pvec"
 contains info out "2 words x 2 dims, first word \"the\", sha256 "
 
 printf 'the 0.1 0.2\nof 0.3\n' >"$tmp/bad.txt"
+# the source as its own destination (or through a link to it) is refused, not overwritten
+cp "$tmp/g.txt" "$tmp/g.keep" && ln -s "$tmp/g.txt" "$tmp/g.link"
+check same_file 2 "$prle" vectors import "$tmp/g.txt" "$tmp/g.link"
+contains same_file err "g.link is the source itself"
+ok same_file_kept cmp -s "$tmp/g.txt" "$tmp/g.keep"
 check ragged 2 "$prle" vectors import "$tmp/bad.txt" "$tmp/bad.pvec"
 contains ragged err "prle: $tmp/bad.txt:2: expected 2 values after the word, found 1"
 lines ragged err 1
