@@ -320,6 +320,11 @@ static void test_dataset__split_scheme(void)
         PT_CHECK(prle_dataset_texts(ds, PRLE_SPLIT_TEST, 0) == NULL);
         prle_dataset_free(ds);
     }
+    /* labels single precision cannot hold to 1 % of their spread: refused, naming the file */
+    write_fixture("offset.csv", "text,y\na,1000000000\nb,1000000003\nc,1000000001\nd,1000000005\n"
+                                "e,1000000002\nf,1000000004\ng,1000000000\nh,1000000003\n");
+    PT_FAILS(load_yaml(&ds, "data: {file: offset.csv, text_fields: [text], label_field: y}\n"),
+             PRLE_EINVAL, "offset.csv: the training labels lie around 1e+09 and span only");
     /* a train share of 0 is named as such, not as an empty label range [inf, -inf] */
     PT_FAILS(load_yaml(&ds, "data: {file: split45.csv, text_fields: [text], label_field: y,\n"
                             "  split: {ratios: [0, 0.5, 0.5]}}\n"),

@@ -88,6 +88,17 @@ class _Handle:
         return cls(ptr)
 
 
+def _float32_labels(y, what):
+    """ValueError when single precision, which the library computes in, keeps the labels only
+    to within more than 1 % of their spread (a large offset: 1e9 + a few units)."""
+    spread = float(np.max(y) - np.min(y)) if y.size else 0.0
+    err = float(np.max(np.abs(y - y.astype(np.float32).astype(np.float64)))) if y.size else 0.0
+    if spread > 0 and err > 0.01 * spread:
+        raise ValueError(f"{what} lies around {float(np.mean(y)):.6g} and spans only {spread:.6g}: "
+                         f"single precision keeps it only to within {err:.3g}, more than 1 % of "
+                         f"that; subtract an offset (e.g. {what} - {what}.mean()) first")
+
+
 class PRLERegressor(RegressorMixin, BaseEstimator):
     """Prototypical regression with local experts (PRLE) on feature rows.
 
@@ -185,6 +196,7 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"n_samples = {X.shape[0]}: PRLERegressor needs at least 2 "
                              "samples (1 sample cannot be split into prototypes)")
         x = _lib.floats(X, "X")
+        _float32_labels(np.asarray(y, dtype=np.float64), "y")
         yy = _lib.floats(y, "y")
         params = self._params()
         xm = _lib.view(x)

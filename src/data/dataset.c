@@ -510,6 +510,19 @@ int prle_dataset_load(prle_dataset **out, const prle_data_config *data, uint64_t
         lo = fmin(lo, tr->rows.labels[i]);
         hi = fmax(hi, tr->rows.labels[i]);
     }
+    /* the model computes in single precision: labels it keeps only to within more than 1 %
+     * of their spread (1e9 plus a few units) would fit nothing and say nothing */
+    double lost = 0.0;
+    for (size_t i = 0; i < tr->rows.n; i++)
+        lost = fmax(lost, fabs(tr->rows.labels[i] - (double)(float)tr->rows.labels[i]));
+    if (hi > lo && lost > 0.01 * (hi - lo)) {
+        err = prle__error_set(PRLE_EINVAL,
+                              "%s: the training labels lie around %.6g and span only %.6g: single "
+                              "precision keeps them only to within %.3g, more than 1 %% of that; "
+                              "subtract an offset from the labels",
+                              tr->info.path, 0.5 * (lo + hi), hi - lo, lost);
+        goto done;
+    }
     ds->label_min = isnan(spec.label_min) ? lo : spec.label_min;
     ds->label_max = isnan(spec.label_max) ? hi : spec.label_max;
     if (!(ds->label_min < ds->label_max)) {

@@ -200,6 +200,13 @@ class Estimator(unittest.TestCase):
         self.assertIn("4 features", str(cm.exception))
         with self.assertRaises(ValueError):
             self.est.explain(self.xt, k=0)
+        # labels single precision cannot hold to 1 % of their spread (a large offset) are
+        # refused before the fit, not fitted into noise
+        spread = float(self.y.max() - self.y.min())
+        with self.assertRaises(ValueError) as cm:
+            prle.PRLERegressor().fit(self.x, self.y + 1e9)
+        self.assertIn("subtract an offset", str(cm.exception))
+        self.assertLess(spread, 1e9 * 2**-24 * 100)  # so the offset is what loses them
 
 
 if __name__ == "__main__":
