@@ -332,6 +332,17 @@ static int train(prle__kernel_stage *ks, prle_kernel_params *kp, double offset_r
     const float *yt = prle_dataset_labels(ds, PRLE_SPLIT_TRAIN);
     const float *yv = xv->rows ? prle_dataset_labels(ds, PRLE_SPLIT_VALIDATION) : NULL;
     int err;
+    /* the pair targets are label gaps over the range: a training label outside it is the
+     * data's or the range's mistake, said with its file and line */
+    for (size_t i = 0; yt && i < xt->rows; i++)
+        if (!(yt[i] >= kp->label_min && yt[i] <= kp->label_max))
+            return prle__error_set(PRLE_EINVAL,
+                                   "%s:%zu: training label %g lies outside the label range [%g, "
+                                   "%g] (data.label_min, data.label_max, or the preset's): widen "
+                                   "the range or fix the label",
+                                   prle_dataset_source_file(ds, PRLE_SPLIT_TRAIN, i),
+                                   prle_dataset_source_line(ds, PRLE_SPLIT_TRAIN, i), yt[i],
+                                   kp->label_min, kp->label_max);
     const prle_kernel_report *r = &ks->report;
     if ((err = prle_kernel_fit(&ks->kernel, xt, yt, xv->rows ? xv : NULL, yv, kp)) < 0)
         return err;

@@ -190,6 +190,11 @@ awk -F'\t' 'BEGIN { OFS = "\t" } NR == 1 { $5 = ($5 < 2.5 ? 4.5 : 0.5) } { print
 check label_changed 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=again --no-analyze \
   --no-report
 matches label_changed out "^kernel .* trained \(saved kernel .*: the rows of its train split are not those it was trained on \(.*train.csv\)\)"
+# a training label outside the preset's range [0, 5]: its file and line, not the kernel's API
+awk -F'\t' 'BEGIN { OFS = "\t" } NR == 3 { $5 = 5.5 } { print }' train.csv.keep >train.csv
+check label_outside 2 "$prle" run small.yaml "${fast[@]}" logging.run_name=outside \
+  pipeline.reuse_kernel=false --no-analyze --no-report
+contains label_outside err "train.csv:3: training label 5.5 lies outside the label range [0, 5]"
 mv train.csv.keep train.csv
 check label_back 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=again --no-analyze \
   --no-report
