@@ -238,7 +238,8 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
         divided by 1 + the entropy of the row's routing weights / ln P, and the interval
         widened by the same factor), and the ends are clipped to the label range. Coverage
         `level` holds for rows exchangeable with the held-out ones; with too few of them for
-        the level, every interval is the label range."""
+        the level, every interval is the label range. A fit that held out no rows (fewer than
+        20 rows and no `eval_set`) has nothing to calibrate on: InputError, saying so."""
         if not 0 < level < 1:
             raise ValueError(f"predict_interval: level must be in (0, 1), got {level}")
         x = self._rows(X)
