@@ -47,10 +47,16 @@ static int parse_models(prle_baseline_kind *kinds, const char *list)
     char buf[256];
     int n = 0;
     snprintf(buf, sizeof buf, "%s", list);
+    size_t len = strlen(buf);
+    if (!len || buf[0] == ',' || buf[len - 1] == ',' || strstr(buf, ",,"))
+        return -1; /* an empty name */
     for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
         prle_baseline_kind k;
         if (prle_baseline_from_name(&k, tok) < 0 || n >= PRLE_BASELINE_COUNT)
             return -1;
+        for (int j = 0; j < n; j++)
+            if (kinds[j] == k)
+                return -1; /* twice */
         kinds[n++] = k;
     }
     return n;
@@ -130,7 +136,7 @@ int cmd_baselines(int argc, char **argv)
         } else if (strcmp(a, "--models") == 0 && has_val) {
             if ((n_kinds = parse_models(kinds, argv[++i])) <= 0) {
                 rc = usage_error("baselines: --models takes a comma list of linear, ridge, knn, "
-                                 "svr, dt, rf; got '%s'",
+                                 "svr, dt, rf, each once; got '%s'",
                                  argv[i]);
                 goto done;
             }

@@ -134,7 +134,8 @@ PRLE_API int prle_interval_stats_compute(prle_interval_stats *out, double level,
 PRLE_API void prle_weight_stats_compute(prle_weight_stats *out, const float *w, size_t n,
                                         size_t np);
 
-/** True when PRLE's validation MSE is above the reference's `ref` (both present). */
+/** True when PRLE's validation MSE is above the reference's `ref` (both present) by more than
+ *  a millionth of it (float rounding). */
 PRLE_API bool prle_run_metrics_worse_than(const prle_run_metrics *m, const prle_run_reference *ref);
 
 /** prle_run_metrics_worse_than(m, &m->ridge). */

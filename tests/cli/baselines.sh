@@ -87,6 +87,9 @@ contains value_bad err "test_embeds.npy"
 check space 2 "$prle" baselines small.yaml --space other
 check models 2 "$prle" baselines small.yaml --models lasso
 contains models err "lasso"
+check models_twice 2 "$prle" baselines small.yaml --models ridge,ridge
+contains models_twice err "each once; got 'ridge,ridge'"
+check models_empty 2 "$prle" baselines small.yaml --models ridge,
 check option 2 "$prle" baselines small.yaml --bogus
 check config 2 "$prle" baselines missing.yaml
 finish
