@@ -481,6 +481,17 @@ static void test_run_files__run_dir_and_finite(void)
     free(cfg.logging.run_name);
     cfg.logging.run_name = strdup("a/b");
     PT_FAILS(prle_run_dir(&dir, &cfg), PRLE_EINVAL, "a/b");
+    /* a legal file name too long for the temporary one beside it */
+    free(cfg.logging.run_name);
+    cfg.logging.run_name = malloc(202);
+    if (cfg.logging.run_name) {
+        memset(cfg.logging.run_name, 'a', 201);
+        cfg.logging.run_name[201] = '\0';
+        PT_FAILS(prle_run_dir(&dir, &cfg), PRLE_EINVAL, "logging.run_name is 201 bytes");
+        cfg.logging.run_name[200] = '\0';
+        PT_OK(prle_run_dir(&dir, &cfg));
+        free(dir);
+    }
     prle_config_dispose(&cfg);
 
     prle_matrix m = {0};

@@ -315,6 +315,13 @@ int prle_run_dir(char **out, const prle_config *cfg)
                                "logging.run_name \"%s\" cannot name a folder (empty, '.', '..' "
                                "or a '/')",
                                name);
+    /* the run is built beside it as ".NAME.tmp-PID": a name near the file system's 255 bytes
+     * would fail there, late and with exit 1 */
+    if (strlen(name) > 200)
+        return prle__error_set(PRLE_EINVAL,
+                               "logging.run_name is %zu bytes; at most 200 (the run is built "
+                               "under a longer temporary name beside it)",
+                               strlen(name));
     if (!(*out = prle__path_dup(base, name)))
         return prle__error_nomem("run folder path");
     return 0;
