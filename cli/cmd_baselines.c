@@ -70,6 +70,37 @@ static int run_dir_of(char *out, size_t len, const prle_config *cfg)
     return (n < 0 || (size_t)n >= len) ? -1 : 0;
 }
 
+/* CLI_OK when the run folder `dir` (if there is one) was made from these rows and, for `width`
+ * above 0, from embeddings this wide: baselines written beside another config's run (the
+ * same logging.run_name) would be shown beside a model they were not fitted like. */
+static int same_run(const char *dir, const prle_dataset *ds, size_t width)
+{
+    char why[PRLE__RUN_PATH + 128], path[PRLE__RUN_PATH];
+    int err = prle__run_data_changed(why, sizeof why, dir, ds, 7u);
+    if (err < 0)
+        return cli_fail(err);
+    if (err > 0)
+        return cli_error(CLI_USAGE,
+                         "baselines: %s is a run of other data: %s (give --out FILE, or another "
+                         "logging.run_name)",
+                         dir, why);
+    prle_kernel *k = NULL;
+    if (!width || prle__path_join(path, sizeof path, dir, "kernel.safetensors") < 0 ||
+        !prle__path_exists(path) || prle_kernel_load(&k, path, NULL, 0) < 0) {
+        prle_error_clear(); /* no kernel to compare with: nothing to say */
+        return CLI_OK;
+    }
+    size_t in = prle_kernel_in_dim(k);
+    prle_kernel_free(k);
+    if (in != width)
+        return cli_error(CLI_USAGE,
+                         "baselines: %s is a run of other embeddings: its kernel takes %zu "
+                         "columns, these have %zu (another config with the same "
+                         "logging.run_name? give --out FILE, or another one)",
+                         dir, in, width);
+    return CLI_OK;
+}
+
 /* The value space of one split from the run folder, rows checked against the dataset. Returns a
  * CLI exit code after printing the error. */
 static int load_value(prle_matrix *out, const char *run_dir, const prle_dataset *ds,
@@ -210,6 +241,8 @@ int cmd_baselines(int argc, char **argv)
         for (size_t i = 0; i < x[s].rows; i++)
             y[s][i] = (float)((raw[i] - lo) / (hi - lo));
     }
+    if ((!out_path || value) && (rc = same_run(run_dir, ds, value ? 0 : x[0].cols)) != CLI_OK)
+        goto done;
     for (int k = 0; k < n_kinds; k++) {
         if ((err = prle_baselines_run(&res[k], NULL, kinds[k], &x[0], y[0], &x[1], y[1], &x[2],
                                       y[2], &bp)) < 0) {

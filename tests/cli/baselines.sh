@@ -79,6 +79,12 @@ ok value_width grep -q '"width": 80' runs/small/baselines_value.json
 ok retrieval_kept grep -q '"space": "retrieval"' runs/small/baselines.json
 check value_out 0 "$prle" -q baselines small.yaml --space value --models ridge --out v.json
 ok value_out_file grep -q '"space": "value"' v.json
+# another config's embeddings (another width) under the same run name: not written beside
+# that run's kernel as if they were its own; --out still writes them elsewhere
+check other_width 2 "$prle" -q baselines small.yaml model.hidden_dim=32 --models ridge
+contains other_width err "is a run of other embeddings: its kernel takes 80 columns, these have 160"
+check other_width_out 0 "$prle" -q baselines small.yaml model.hidden_dim=32 --models ridge \
+  --out w.json
 # value rows that do not match the data: refused
 head -c 200 runs/small/value/test_embeds.npy >runs/small/value/test_embeds.npy.cut
 mv runs/small/value/test_embeds.npy.cut runs/small/value/test_embeds.npy
