@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "io/config_internal.h"
 
 cli_globals cli_opts;
 volatile sig_atomic_t cli_interrupted;
@@ -31,15 +32,18 @@ int cli_error(int exit_code, const char *fmt, ...)
 }
 
 /* Whether `msg` starts with a config key ("data.file and data.files are both set"), which
- * the library says without the file it came from. */
+ * the library says without the file it came from; not a file name ("train.csv:3: ..."). */
 static bool about_a_key(const char *msg)
 {
-    static const char *const sections[] = {"data.",   "model.",    "train.",
-                                           "kernel.", "pipeline.", "logging."};
-    for (size_t i = 0; i < sizeof sections / sizeof *sections; i++)
-        if (!strncmp(msg, sections[i], strlen(sections[i])))
-            return true;
-    return false;
+    char key[96];
+    size_t n = 0;
+    while (n + 1 < sizeof key && ((msg[n] >= 'a' && msg[n] <= 'z') || msg[n] == '_' ||
+                                  msg[n] == '.' || (msg[n] >= '0' && msg[n] <= '9')))
+        key[n] = msg[n], n++;
+    key[n] = '\0';
+    while (n && key[n - 1] == '.') /* "... data.label_max." */
+        key[--n] = '\0';
+    return n && prle__cfg_find(key) != NULL;
 }
 
 int cli_fail(int status)
