@@ -197,7 +197,9 @@ static int set_dtype(npy_header *h, const char *d, size_t len, const char *name)
     if (memchr(d, 'O', len))
         return prle__error_set(PRLE_EFORMAT, "%s: object dtype '%.*s' is not supported", name,
                                shown, d);
-    return prle__error_set(PRLE_EFORMAT, "%s: dtype '%.*s' is not supported (<f4, <f8, <i4 or <i8)",
+    return prle__error_set(PRLE_EFORMAT,
+                           "%s: dtype '%.*s' is not supported (float arrays: <f4 or <f8; integer "
+                           "arrays: <i4 or <i8)",
                            name, shown, d);
 }
 
@@ -281,8 +283,9 @@ static int check_sizes(npy_header *h, size_t data_off, size_t file_len, bool wan
     size_t n, bytes;
     bool is_int = h->dtype == NPY_I4 || h->dtype == NPY_I8;
     if (is_int != want_int)
-        return prle__error_set(PRLE_EFORMAT, "%s: dtype '%s' is not %s type", name, h->descr,
-                               want_int ? "an integer" : "a float");
+        return prle__error_set(PRLE_EFORMAT, "%s: dtype '%s' is not %s type (%s here)", name,
+                               h->descr, want_int ? "an integer" : "a float",
+                               want_int ? "<i4 or <i8" : "<f4 or <f8");
     if (!prle__mul_ok(&n, h->rows, h->cols) || !prle__mul_ok(&bytes, n, h->itemsize))
         return prle__error_set(PRLE_EFORMAT, "%s: .npy shape (%zu, %zu) is too large", name,
                                h->rows, h->cols);
