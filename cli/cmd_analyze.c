@@ -3,7 +3,9 @@
  * (k-medoids clusters in value space, one SVR or linear model per cluster vs one global model) and
  * t-SNE maps of both spaces. Writes RUN/analysis.json (docs/run-folder.md) and prints a small
  * table. The thread count is the run's train.threads. */
+#include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,8 +99,9 @@ int cmd_analyze(int argc, char **argv)
             /* 0: all rows */
             char *end = NULL;
             const char *v = i + 1 < argc ? argv[++i] : "";
+            errno = 0;
             unsigned long long n = strtoull(v, &end, 10);
-            if (!*v || *end || v[0] == '-') {
+            if (!*v || *end || v[0] == '-' || errno == ERANGE || n > SIZE_MAX) {
                 cli_error(CLI_USAGE, "analyze: %s needs a whole number, got '%s'", a, v);
                 cli_usage(stderr, "analyze");
                 return CLI_USAGE;

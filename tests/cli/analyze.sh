@@ -188,6 +188,7 @@ assert t["counts"] == [80, 20, 20] and "rows" not in t and "counts_all" not in t
 assert t["prototype_points"] == [5, 17, 42, 3]' $run/analysis.json
 check tsne_rows_bad 2 "$prle" analyze $run --tsne-rows -3
 contains tsne_rows_bad err "--tsne-rows needs a whole number, got '-3'"
+check tsne_rows_huge 2 "$prle" analyze $run --tsne-rows 99999999999999999999 # not "all rows"
 rm $run/model.safetensors
 
 # a model fitted on this value space: the oracle takes its prototypes as its medoids (k-medoids
