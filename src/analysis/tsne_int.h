@@ -1,5 +1,5 @@
-/* t-SNE internals shared by tsne.c, tsne_knn.c, tsne_bh.c, tsne_fft.c, tsne_grad.c and
- * tests/test_tsne.c. */
+/* t-SNE internals shared by tsne.c, tsne_knn.c, tsne_affinity.c, tsne_bh.c, tsne_fft.c, tsne_grad.c
+ * and tests/test_tsne.c. */
 #ifndef PRLE_ANALYSIS_TSNE_INT_H
 #define PRLE_ANALYSIS_TSNE_INT_H
 
