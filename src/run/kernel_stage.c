@@ -430,6 +430,21 @@ static int standardize_test(prle__kernel_stage *ks)
     return err;
 }
 
+int prle__kernel_saved_check(const char *dir, const prle_config *cfg)
+{
+    char path[PRLE__RUN_PATH];
+    const char *dirs[2] = {dir, cfg->kernel.checkpoint_dir};
+    for (int i = 0; i < 2; i++)
+        if (dirs[i] && *dirs[i] &&
+            prle__path_join(path, sizeof path, dirs[i], "kernel.safetensors") == 0 &&
+            prle__path_exists(path))
+            return 0;
+    return prle__error_set(PRLE_ENOTFOUND,
+                           "pipeline.stages has no kernel stage but there is no saved kernel "
+                           "(%s/kernel.safetensors or kernel.checkpoint_dir)",
+                           dir ? dir : "the run folder");
+}
+
 int prle__kernel_stage_run(prle__kernel_stage *ks)
 {
     const prle_config *cfg = ks->cfg;
@@ -468,11 +483,11 @@ int prle__kernel_stage_run(prle__kernel_stage *ks)
             if (dirs[i] && *dirs[i] &&
                 (reused = try_reuse(ks, dirs[i], &kp, center_auto, std_auto)) < 0)
                 return reused;
+        if (!reused && ks->must_reuse && (err = prle__kernel_saved_check(ks->old_dir, cfg)) < 0)
+            return err; /* (prle_run checks before it embeds; the files may have gone since) */
         if (!reused && ks->must_reuse)
-            return prle__error_set(PRLE_ENOTFOUND,
-                                   "pipeline.stages has no kernel stage but there is no saved "
-                                   "kernel (%s/kernel.safetensors or kernel.checkpoint_dir)",
-                                   ks->old_dir ? ks->old_dir : "the run folder");
+            return prle__error_set(PRLE_ENOTFOUND, "pipeline.stages has no kernel stage and the "
+                                                   "saved kernel was not used");
     }
     if (!reused && (err = train(ks, &kp, offset_ratio)) < 0)
         return err;

@@ -322,23 +322,6 @@ static int carry_over_baselines(const char *tmp, const char *old_dir, bool embed
     return err;
 }
 
-/* PRLE_ENOTFOUND, as the kernel stage would say it after the embedding, when neither the run
- * folder `dir` nor kernel.checkpoint_dir holds a kernel.safetensors. */
-static int saved_kernel_exists(const char *dir, const prle_config *cfg)
-{
-    char path[PRLE__RUN_PATH];
-    const char *dirs[2] = {dir, cfg->kernel.checkpoint_dir};
-    for (int i = 0; i < 2; i++)
-        if (dirs[i] && *dirs[i] &&
-            prle__path_join(path, sizeof path, dirs[i], "kernel.safetensors") == 0 &&
-            prle__path_exists(path))
-            return 0;
-    return prle__error_set(PRLE_ENOTFOUND,
-                           "pipeline.stages has no kernel stage but there is no saved kernel "
-                           "(%s/kernel.safetensors or kernel.checkpoint_dir)",
-                           dir);
-}
-
 int prle_run(prle_run_result *out, const prle_config *cfg, const prle_run_params *params)
 {
     prle_run_params p = params ? *params : prle_run_default_params();
@@ -356,7 +339,7 @@ int prle_run(prle_run_result *out, const prle_config *cfg, const prle_run_params
     /* a folder that is not a run's is refused before any work, and again at the commit; so
      * is a pipeline without a kernel stage and without a saved kernel to use */
     if ((err = prle_run_dir(&res.dir, cfg)) < 0 || (err = prle__run_folder_check(res.dir)) < 0 ||
-        (!has_kernel && (err = saved_kernel_exists(res.dir, cfg)) < 0) ||
+        (!has_kernel && (err = prle__kernel_saved_check(res.dir, cfg)) < 0) ||
         (err = prle__run_tmp_dir(&tmp, &parent, &made, res.dir)) < 0 ||
         (err = prle__run_front(&ds, &res, cfg, &p)) < 0)
         goto done;

@@ -111,6 +111,10 @@ typedef struct prle__kernel_stage {
  *  value/{split}_embeds.npy and kernel_report.json into out_dir. */
 int prle__kernel_stage_run(prle__kernel_stage *ks);
 
+/** 0 when the run folder `dir` (may be NULL) or kernel.checkpoint_dir holds a
+ *  kernel.safetensors for a pipeline without a kernel stage; else PRLE_ENOTFOUND saying so. */
+int prle__kernel_saved_check(const char *dir, const prle_config *cfg);
+
 /** Frees what the stage holds. */
 void prle__kernel_stage_dispose(prle__kernel_stage *ks);
 
