@@ -505,16 +505,15 @@ int prle_dataset_load(prle_dataset **out, const prle_data_config *data, uint64_t
             err = prle__error_set(PRLE_EINVAL, "the train split has no rows (%s)", f);
         goto done;
     }
-    double lo = INFINITY, hi = -INFINITY;
-    for (size_t i = 0; i < tr->rows.n; i++) {
-        lo = fmin(lo, tr->rows.labels[i]);
-        hi = fmax(hi, tr->rows.labels[i]);
-    }
     /* the model computes in single precision: labels it keeps only to within more than 1 %
      * of their spread (1e9 plus a few units) would fit nothing and say nothing */
-    double lost = 0.0;
-    for (size_t i = 0; i < tr->rows.n; i++)
-        lost = fmax(lost, fabs(tr->rows.labels[i] - (double)(float)tr->rows.labels[i]));
+    double lo = INFINITY, hi = -INFINITY, lost = 0.0;
+    for (size_t i = 0; i < tr->rows.n; i++) {
+        double v = tr->rows.labels[i];
+        lo = fmin(lo, v);
+        hi = fmax(hi, v);
+        lost = fmax(lost, fabs(v - (double)(float)v));
+    }
     if (hi > lo && lost > 0.01 * (hi - lo)) {
         err = prle__error_set(PRLE_EINVAL,
                               "%s: the training labels lie around %.6g and span only %.6g: single "

@@ -38,6 +38,10 @@ int prle__kernel_writer(prle_st_writer **out, const prle_kernel *k);
 int prle__kernel_load_st(prle_kernel **out, const prle_st_file *f, const char *path,
                          const prle_kernel_params *expect, size_t in_dim);
 
+/** The columns' RMS standard deviation above which the standardise test standardises whatever
+ *  its ridges say (prle_kernel_standardize_test): the head is made for inputs of unit scale. */
+#define PRLE__KERNEL_UNIT_SCALE 1.0
+
 /** The params and input width an open kernel file's metadata records, its tensors not read:
  *  1; 0 when it has no metadata (as PyTorch would write it); PRLE_EFORMAT naming `path` for
  *  the metadata of something else or of another format version. */

@@ -12,8 +12,6 @@
 
 static const double ALPHAS[] = PRLE__RIDGE_REF_ALPHAS;
 #define N_ALPHAS PRLE__RIDGE_N_REF_ALPHAS
-/* columns' RMS standard deviation above which inputs are standardised whatever the ridges say */
-#define UNIT_SCALE 1.0
 
 /* Validation squared errors of the best ridge on path r into e (n_val), the ridge into *c
  * (coef: d doubles); 0, or 1 when no alpha factorised. */
@@ -92,7 +90,7 @@ int prle__kernel_standardize_test(prle_standardize_test *out, const prle_matrix 
     t.gain_se = se > 0.0 ? (m_raw - m_std) / se : 0.0;
     t.standardize = se > 0.0 && prle__gain_kept(m_raw, m_std, se); /* equal rows: no gain_se */
 done:
-    if (t.col_sd > UNIT_SCALE)
+    if (t.col_sd > PRLE__KERNEL_UNIT_SCALE)
         t.standardize = true;
     *out = t;
     prle__ridge_path_dispose(&r);

@@ -363,17 +363,17 @@ static int train(prle__kernel_stage *ks, prle_kernel_params *kp, double offset_r
             0)
         return err;
     const prle_standardize_test *t = &r->standardize;
-    if (r->standardize_tested && t->standardize && t->col_sd > 1.0 &&
-        (err = set_note(ks,
-                        "%s, inputs standardised (their columns' standard deviation is %.3g, "
-                        "above the unit scale the head is made for)",
-                        ks->note, t->col_sd)) < 0)
-        return err;
-    if (r->standardize_tested && t->standardize && !(t->col_sd > 1.0) &&
-        (err = set_note(ks,
-                        "%s, inputs standardised (a ridge on standardised columns: validation MSE "
-                        "%.1f %% lower, %.1f standard errors)",
-                        ks->note, 100.0 * (1.0 - t->mse_std / t->mse_raw), t->gain_se)) < 0)
+    if (r->standardize_tested && t->standardize) /* by scale, else by the ridges */
+        err = t->col_sd > PRLE__KERNEL_UNIT_SCALE
+                  ? set_note(ks,
+                             "%s, inputs standardised (their columns' standard deviation is "
+                             "%.3g, above the unit scale the head is made for)",
+                             ks->note, t->col_sd)
+                  : set_note(ks,
+                             "%s, inputs standardised (a ridge on standardised columns: "
+                             "validation MSE %.1f %% lower, %.1f standard errors)",
+                             ks->note, 100.0 * (1.0 - t->mse_std / t->mse_raw), t->gain_se);
+    if (err < 0)
         return err;
     char path[PRLE__RUN_PATH];
     if ((err = prle__path_join(path, sizeof path, ks->out_dir, "kernel.safetensors")) < 0 ||
