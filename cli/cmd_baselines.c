@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "run_print.h"
 #include "data/download.h"
+#include "kernel/kernel_int.h"
 #include "run/run_int.h"
 
 /* A grid's points as a progress bar (cli_progress), then one line per finished model. */
@@ -84,15 +85,15 @@ static int same_run(const char *dir, const prle_dataset *ds, size_t width)
                          "baselines: %s is a run of other data: %s (give --out FILE, or another "
                          "logging.run_name)",
                          dir, why);
-    prle_kernel *k = NULL;
-    if (!width || prle__path_join(path, sizeof path, dir, "kernel.safetensors") < 0 ||
-        !prle__path_exists(path) || prle_kernel_load(&k, path, NULL, 0) < 0) {
-        prle_error_clear(); /* no kernel to compare with: nothing to say */
-        return CLI_OK;
-    }
-    size_t in = prle_kernel_in_dim(k);
-    prle_kernel_free(k);
-    if (in != width)
+    prle_st_file *f = NULL;
+    prle_kernel_params kp;
+    size_t in = 0; /* the width its metadata records, its tensors not read */
+    bool known = width && prle__path_join(path, sizeof path, dir, "kernel.safetensors") == 0 &&
+                 prle__path_exists(path) && prle_st_open(&f, path) == 0 &&
+                 prle__kernel_st_params(&kp, &in, f, path) == 1;
+    prle_st_free(f);
+    prle_error_clear(); /* no kernel to compare with: nothing to say */
+    if (known && in != width)
         return cli_error(CLI_USAGE,
                          "baselines: %s is a run of other embeddings: its kernel takes %zu "
                          "columns, these have %zu (another config with the same "
