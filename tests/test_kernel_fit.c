@@ -287,6 +287,17 @@ static void test_kernel_fit__errors(void)
     yt[3] = 4.5f; /* a 0-5 label under the default 0-1 range */
     PT_FAILS(prle_kernel_fit(&k, &xt, yt, NULL, NULL, &p), PRLE_EINVAL,
              "y_train[3] = 4.5 is outside the label range [0, 1]");
+    /* a label at the range's end that float rounds outward (1000.4f is 2.4e-5 above 1000.4,
+     * more than a millionth of the span) is inside */
+    float yr[40];
+    for (int i = 0; i < 40; i++)
+        yr[i] = 1000.0f + 0.01f * (float)i;
+    yr[39] = 1000.4f;
+    p.label_min = 1000.0, p.label_max = 1000.4, p.max_epochs = 1;
+    PT_OK(prle_kernel_fit(&k, &xt, yr, NULL, NULL, &p));
+    prle_kernel_free(k);
+    k = NULL;
+    p = prle_kernel_default_params();
     yt[3] = 0.5f;
     p.progress = stop_at_2;
     PT_FAILS(prle_kernel_fit(&k, &xt, yt, NULL, NULL, &p), PRLE_EABORTED, "progress");

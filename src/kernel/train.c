@@ -152,11 +152,15 @@ static float *falloc(size_t a, size_t b)
  * rounding allowed). Validation labels may fall outside a range taken from the train split. */
 static int check_labels(const float *y, size_t n, const char *what, const prle_kernel_params *p)
 {
+    /* the ends as float, as the labels are (rounding keeps order), and a slack for labels
+     * computed in float */
     double slack = p ? 1e-6 * (p->label_max - p->label_min) : 0;
+    double lo = p ? (double)(float)p->label_min - slack : 0,
+           hi = p ? (double)(float)p->label_max + slack : 0;
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(y[i]))
             return prle__error_set(PRLE_EINVAL, "%s[%zu] is %g", what, i, (double)y[i]);
-        if (p && (y[i] < p->label_min - slack || y[i] > p->label_max + slack))
+        if (p && ((double)y[i] < lo || (double)y[i] > hi))
             return prle__error_set(PRLE_EINVAL,
                                    "%s[%zu] = %g is outside the label range [%g, %g]: set "
                                    "label_min and label_max of the kernel's params",

@@ -333,9 +333,12 @@ static int train(prle__kernel_stage *ks, prle_kernel_params *kp, double offset_r
     const float *yv = xv->rows ? prle_dataset_labels(ds, PRLE_SPLIT_VALIDATION) : NULL;
     int err;
     /* the pair targets are label gaps over the range: a training label outside it is the
-     * data's or the range's mistake, said with its file and line */
+     * data's or the range's mistake, said with its file and line. The labels are the data's
+     * rounded to float, so are the ends they are held to (rounding keeps order: a label 0.1 at
+     * the end of [0, 0.1] is 0.1f, above the double 0.1, and still inside) */
+    float lo = (float)kp->label_min, hi = (float)kp->label_max;
     for (size_t i = 0; yt && i < xt->rows; i++)
-        if (!(yt[i] >= kp->label_min && yt[i] <= kp->label_max))
+        if (!(yt[i] >= lo && yt[i] <= hi))
             return prle__error_set(PRLE_EINVAL,
                                    "%s:%zu: training label %g lies outside the label range [%g, "
                                    "%g] (data.label_min, data.label_max, or the preset's): widen "

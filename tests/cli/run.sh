@@ -195,6 +195,11 @@ awk -F'\t' 'BEGIN { OFS = "\t" } NR == 3 { $5 = 5.5 } { print }' train.csv.keep 
 check label_outside 2 "$prle" run small.yaml "${fast[@]}" logging.run_name=outside \
   pipeline.reuse_kernel=false --no-analyze --no-report
 contains label_outside err "train.csv:3: training label 5.5 lies outside the label range [0, 5]"
+# a training label at the range's end that float rounds outward (4.9f > 4.9) is inside
+awk -F'\t' 'BEGIN { OFS = "\t" } $5 > 4.9 { $5 = 4.8 } NR == 3 { $5 = 4.9 } { print }' \
+  train.csv.keep >train.csv
+check label_at_end 0 "$prle" -q run small.yaml "${fast[@]}" logging.run_name=outside \
+  data.label_max=4.9 pipeline.reuse_kernel=false --no-analyze --no-report
 mv train.csv.keep train.csv
 check label_back 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=again --no-analyze \
   --no-report
