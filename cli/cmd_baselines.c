@@ -267,7 +267,9 @@ int cmd_baselines(int argc, char **argv)
                                 x[1].rows,
                                 x[2].rows,
                                 x[0].cols,
-                                bp.seed};
+                                bp.seed,
+                                lo,
+                                hi};
     if ((err = prle_baselines_save_json(out_path, &info, res, (size_t)n_kinds)) < 0) {
         rc = cli_fail(err);
         goto done;

@@ -255,11 +255,13 @@ typedef struct prle_baselines_info {
     const char *label_scale; /**< "unit" ((y - min) / (max - min)) or "raw" */
     size_t n_train, n_validation, n_test, width;
     uint64_t seed;
+    double label_min, label_max; /**< the range a "unit" scale divides by (NaN: not recorded) */
 } prle_baselines_info;
 
 /**
  * Writes `results` (n) as JSON to `path` atomically (a temporary file, then rename): format
- * "prle-baselines", version 1, the info fields, then per model name, best, n_points, val_mse,
+ * "prle-baselines", version 1, the info fields (label_min and label_max when finite), then per
+ * model name, best, n_points, val_mse,
  * seconds and test {mse, rmse, mae, r2, pearson, spearman, kendall} (NaN as null).
  * Returns 0, PRLE_EINVAL, PRLE_EIO or PRLE_ENOMEM.
  */

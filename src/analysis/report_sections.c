@@ -237,6 +237,15 @@ static int add_baselines(mrow **rows, size_t *n, const cJSON *root, const char *
     return 0;
 }
 
+/* A baselines file's 0-1 scores divide by its label range: one recorded and not this run's
+ * (another data.label_min or data.label_max) is not comparable. Files from before 2026-12-07
+ * record none. */
+static bool same_range(const cJSON *root, const prle__report_ctx *ctx)
+{
+    double lo = prle__report_num(root, "label_min"), hi = prle__report_num(root, "label_max");
+    return !isfinite(lo) || !isfinite(hi) || (lo == ctx->label_min && hi == ctx->label_max);
+}
+
 static void compare_table(FILE *fp, const mrow *rows, size_t n)
 {
     bool best[64][NM] = {{false}};
@@ -427,9 +436,12 @@ int prle__report_metrics(FILE *fp, const prle__report_ctx *ctx)
     if ((err = add_reference(&rows, &n, fp, ctx->metrics, "ridge")) < 0 ||
         (err = add_reference(&rows, &n, fp, ctx->metrics, "knn")) < 0)
         goto done;
+    bool other_range[2] = {false, false};
     for (int f = 0; f < 2; f++) {
         if ((err = prle__report_json(&bl[f], ctx, files[f], "prle-baselines")) < 0)
             goto done;
+        if (bl[f] && (other_range[f] = !same_range(bl[f], ctx)))
+            continue; /* said below, not set beside this run's scores */
         if (bl[f] && (err = add_baselines(&rows, &n, bl[f], files[f], ctx)) < 0)
             goto done;
     }
@@ -441,6 +453,18 @@ int prle__report_metrics(FILE *fp, const prle__report_ctx *ctx)
         compare_table(fp, rows, n);
         mse_bars(fp, rows, n);
     }
+    for (int f = 0; f < 2; f++)
+        if (other_range[f]) {
+            char a[32], b[32];
+            fputs("<p class=\"missing\">not shown \u2014 <code>", fp);
+            prle__html_text(fp, files[f]);
+            fprintf(fp,
+                    "</code> scored labels %s to %s on the 0\u20131 scale, not this run's range; "
+                    "run <code>prle baselines CONFIG%s</code> again</p>\n",
+                    prle__fmt_g3(a, prle__report_num(bl[f], "label_min")),
+                    prle__fmt_g3(b, prle__report_num(bl[f], "label_max")),
+                    f ? " --space value" : "");
+        }
     if (!bl[0])
         prle__report_missing(fp, ctx, files[0], "prle baselines CONFIG");
     if (!bl[1])

@@ -1,6 +1,8 @@
 /* baselines.json: the grid-searched baselines of one run, written atomically. */
 #include "prle/baselines.h"
 
+#include <math.h>
+
 #include "core/error.h"
 #include "io/json.h"
 #include "io/metrics_json.h"
@@ -40,7 +42,10 @@ int prle_baselines_save_json(const char *path, const prle_baselines_info *info,
         (err = prle__json_add_int(root, "n_validation", (int64_t)info->n_validation)) < 0 ||
         (err = prle__json_add_int(root, "n_test", (int64_t)info->n_test)) < 0 ||
         (err = prle__json_add_int(root, "width", (int64_t)info->width)) < 0 ||
-        (err = prle__json_add_int(root, "seed", (int64_t)info->seed)) < 0)
+        (err = prle__json_add_int(root, "seed", (int64_t)info->seed)) < 0 ||
+        (isfinite(info->label_min) && isfinite(info->label_max) &&
+         ((err = prle__json_add_number(root, "label_min", info->label_min)) < 0 ||
+          (err = prle__json_add_number(root, "label_max", info->label_max)) < 0)))
         goto done;
     if (!(arr = cJSON_CreateArray())) {
         err = prle__error_nomem("baselines.json");

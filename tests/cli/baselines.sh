@@ -24,7 +24,7 @@ contains run out "wrote b1.json"
 empty run err
 ok json test -s b1.json
 for k in '"format": "prle-baselines"' '"space": "retrieval"' '"label_scale": "unit"' \
-  '"name": "rf"' '"pearson":' \
+  '"label_min": 0,' '"label_max": 5,' '"name": "rf"' '"pearson":' \
   '"best": "C='; do
   if grep -qF -- "$k" b1.json; then pass; else fail "json lacks $k"; fi
 done
@@ -85,6 +85,21 @@ check other_width 2 "$prle" -q baselines small.yaml model.hidden_dim=32 --models
 contains other_width err "is a run of other embeddings: its kernel takes 80 columns, these have 160"
 check other_width_out 0 "$prle" -q baselines small.yaml model.hidden_dim=32 --models ridge \
   --out w.json
+# prle run keeps the folder's baselines while the data, the label range and the features are
+# the same; the report leaves out a file of another range (its 0-1 scores divide by it), and a
+# run with another range drops them
+fast=(kernel.max_epochs=1 kernel.projection_kwargs.hidden_dim=12 train.max_epochs=2)
+check embed_back 0 "$prle" -q embed small.yaml # other_width rebuilt the cache
+check run_keeps 0 "$prle" -q run small.yaml "${fast[@]}" --no-analyze --no-report
+ok kept_retrieval grep -q '"space": "retrieval"' runs/small/baselines.json
+ok kept_value grep -q '"space": "value"' runs/small/baselines_value.json
+sed 's/"label_max": 5,/"label_max": 9,/' runs/small/baselines.json >other.json
+mv other.json runs/small/baselines.json
+check report_range 0 "$prle" -q report runs/small
+contains report_range runs/small/report.html "not shown — <code>baselines.json</code> scored labels 0 to 9"
+check run_range 0 "$prle" -q run small.yaml "${fast[@]}" data.label_max=6 --no-analyze --no-report
+ok range_dropped [ ! -e runs/small/baselines.json ] && ok range_dropped_value [ ! -e runs/small/baselines_value.json ]
+check default_again 0 "$prle" -q baselines small.yaml --models ridge
 # value rows that do not match the data: refused
 head -c 200 runs/small/value/test_embeds.npy >runs/small/value/test_embeds.npy.cut
 mv runs/small/value/test_embeds.npy.cut runs/small/value/test_embeds.npy
