@@ -157,12 +157,17 @@ void cli_print_metrics(FILE *out, const prle_run_metrics *m, unsigned split_mask
     const prle_split_metrics *kv =
         &m->knn.splits[PRLE_SPLIT_VALIDATION]; /* the kNN scores no other */
     const prle_split_metrics *pv = &m->splits[PRLE_SPLIT_VALIDATION];
-    if (m->knn.present && kv->present && pv->present)
+    if (m->knn.present && kv->present && pv->present) {
         fprintf(out,
                 "knn     validation pearson %.4f, mse %.5f (0-1 scale; PRLE %.4f, %.5f); k %zu, %s "
-                "weights, cosine, same features\n",
+                "weights, cosine, same features",
                 kv->unit.pearson, kv->unit.mse, pv->unit.pearson, pv->unit.mse, m->knn.k,
                 m->knn.distance_weights ? "distance" : "uniform");
+        if (m->knn.fit_rows && m->knn.fit_rows < m->knn.train_rows)
+            fprintf(out, ", %zu of the %zu training rows (evenly spaced)", m->knn.fit_rows,
+                    m->knn.train_rows);
+        fputc('\n', out);
+    }
 }
 
 /* The warning of one yardstick `what` ("a ridge regression") that PRLE is worse than; the MSEs

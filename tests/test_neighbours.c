@@ -8,6 +8,8 @@
 #include "prle_test.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "io/safetensors_int.h"
 #include "model_fixture.h"
@@ -38,11 +40,50 @@ static void test_neighbours__choice_matches_sklearn(void)
     PT_NEAR(c.mse_prle, NB_MSE_PRLE, 1e-6 * NB_MSE_PRLE);
     PT_NEAR(c.gain_se, NB_GAIN_SE, 1e-5 * NB_GAIN_SE);
     PT_EQ_INT(c.on, NB_ON);
+    PT_EQ_INT(s.nfit, NB_N_TR); /* all rows searched */
+    PT_EQ_INT(s.ntrain, NB_N_TR);
     /* predictions equal to the labels: nothing to gain, the term stays off */
     prle__nb_choice off;
     PT_OK(prle__nb_choose(&off, &s, nb_y_validation, nb_y_validation));
     PT_CHECK(!off.on && off.lambda == 0);
     prle__nb_search_dispose(&s);
+}
+
+/* Beyond PRLE__NB_MAX_ROWS training rows the search keeps rows floor(i n / max), and says so:
+ * each query row is a copy of a training row left out, found at the distance to its kept
+ * neighbour, not 0. */
+static void test_neighbours__sample_counted(void)
+{
+    size_t n = PRLE__NB_MAX_ROWS + 50, d = 2;
+    prle_matrix xtr = {0}, xq = {0};
+    float *y = malloc(n * sizeof *y);
+    PT_CHECK(y != NULL);
+    PT_OK(prle_matrix_alloc(&xtr, n, d));
+    PT_OK(prle_matrix_alloc(&xq, 1, d));
+    for (size_t i = 0; i < n; i++) { /* points around a circle, angle i */
+        double a = 6.283185307179586 * (double)i / (double)n;
+        prle_matrix_row(&xtr, i)[0] = (float)cos(a), prle_matrix_row(&xtr, i)[1] = (float)sin(a);
+        y[i] = (float)i;
+    }
+    /* the first training row the sample leaves out */
+    size_t left_out = 0;
+    for (size_t i = 0, j = 0; i < n && !left_out; i++) {
+        if (j < PRLE__NB_MAX_ROWS && prle__nb_train_row(j, PRLE__NB_MAX_ROWS, n) == i)
+            j++;
+        else
+            left_out = i;
+    }
+    PT_CHECK(left_out > 0);
+    memcpy(prle_matrix_row(&xq, 0), prle_matrix_row(&xtr, left_out), d * sizeof(float));
+    prle__nb_search s;
+    PT_OK(prle__nb_search_run(&s, &xtr, y, &xq, 2));
+    PT_EQ_INT(s.nfit, PRLE__NB_MAX_ROWS);
+    PT_EQ_INT(s.ntrain, n);
+    PT_CHECK(s.dist[0] > 0); /* its own copy was not searched */
+    prle__nb_search_dispose(&s);
+    prle_matrix_dispose(&xtr);
+    prle_matrix_dispose(&xq);
+    free(y);
 }
 
 static void test_neighbours__column_matches_sklearn(void)
@@ -217,6 +258,7 @@ int main(void)
 {
     prle_init(2);
     PT_RUN(test_neighbours__choice_matches_sklearn);
+    PT_RUN(test_neighbours__sample_counted);
     PT_RUN(test_neighbours__column_matches_sklearn);
     PT_RUN(test_neighbours__file_round_trip);
     PT_RUN(test_neighbours__model_column);

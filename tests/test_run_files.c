@@ -99,6 +99,7 @@ static void test_run_files__metrics_weights_ridge(void)
     m.knn.present = true;
     m.knn.k = 20;
     m.knn.distance_weights = true;
+    m.knn.fit_rows = 10000, m.knn.train_rows = 17313;
     PT_OK(prle_split_metrics_compute(&m.knn.splits[PRLE_SPLIT_TEST], y6, p6, 6, 0, 5));
     m.neighbours = (prle_run_neighbours){true, 10, false, 0.5625, 0.09375};
     const char *path = pt_tmp("run_metrics_w.json");
@@ -115,6 +116,7 @@ static void test_run_files__metrics_weights_ridge(void)
     PT_CHECK(!back.ridge.splits[PRLE_SPLIT_VALIDATION].weights.present);
     PT_CHECK(prle_run_metrics_worse_than_ridge(&back));
     PT_CHECK(back.knn.present && back.knn.k == 20 && back.knn.distance_weights);
+    PT_CHECK(back.knn.fit_rows == 10000 && back.knn.train_rows == 17313);
     PT_CHECK(!back.knn.splits[PRLE_SPLIT_VALIDATION].present &&
              back.knn.splits[PRLE_SPLIT_TEST].present);
     PT_NEAR(back.knn.splits[PRLE_SPLIT_TEST].raw.mse, m.knn.splits[PRLE_SPLIT_TEST].raw.mse, 1e-15);

@@ -53,9 +53,12 @@ typedef struct prle_split_metrics {
  *  1/distance weights. */
 typedef struct prle_run_reference {
     bool present;
-    double alpha;                             /**< ridge: the alpha chosen */
-    size_t k;                                 /**< kNN: the neighbours chosen */
-    bool distance_weights;                    /**< kNN: weights 1/distance (else uniform) */
+    double alpha;                /**< ridge: the alpha chosen */
+    size_t k;                    /**< kNN: the neighbours chosen */
+    bool distance_weights;       /**< kNN: weights 1/distance (else uniform) */
+    size_t fit_rows, train_rows; /**< kNN: the training rows searched, of train_rows (evenly
+                                      spaced beyond 10,000; the neighbour term's too); 0 when
+                                      not recorded (metrics.json before 2026-12-07) */
     prle_split_metrics splits[PRLE_N_SPLITS]; /**< validation and test (kNN: validation
                                                    only); no weights */
 } prle_run_reference;

@@ -60,6 +60,7 @@ int prle__nb_search_run(prle__nb_search *out, const prle_matrix *xtr, const floa
     }
     s.kmax = prle__nb_ks[PRLE__NB_NK - 1] < nfit ? prle__nb_ks[PRLE__NB_NK - 1] : nfit;
     s.nq = xq->rows;
+    s.nfit = nfit, s.ntrain = ntr;
     prle_knn_params kp = prle_knn_default_params();
     kp.metric = PRLE_KNN_COSINE;
     kp.k = s.kmax;

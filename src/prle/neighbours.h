@@ -29,6 +29,7 @@ typedef struct prle__nb_search {
     size_t *idx;   /* (nq, kmax) */
     double *dist;  /* (nq, kmax), exact distances */
     size_t kmax, nq;
+    size_t nfit, ntrain; /* training rows searched, of ntrain (evenly spaced beyond the cap) */
 } prle__nb_search;
 
 /** Fits the kNN on at most PRLE__NB_MAX_ROWS training rows (rows floor(i n / max) beyond) and

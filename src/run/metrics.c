@@ -159,6 +159,7 @@ static int reference_from(prle_run_reference *out, const prle__nb_search *s, con
         goto done; /* no finite validation error: no reference */
     ref.k = prle__nb_ks[best / 2] < s->kmax ? prle__nb_ks[best / 2] : s->kmax;
     ref.distance_weights = best % 2 == PRLE_KNN_DISTANCE;
+    ref.fit_rows = s->nfit, ref.train_rows = s->ntrain;
     prle__nb_search_predict(yhat, s, ref.k,
                             ref.distance_weights ? PRLE_KNN_DISTANCE : PRLE_KNN_UNIFORM);
     if ((err = prle_split_metrics_compute(&ref.splits[PRLE_SPLIT_VALIDATION], yva, yhat, nva,

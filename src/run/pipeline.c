@@ -92,11 +92,14 @@ static const char *eval_note(char *buf, size_t len, const prle_run_metrics *m,
             break;
         used += (size_t)n;
     }
+    char of[96] = ""; /* the rows searched, when a sample */
+    if (m->knn.fit_rows && m->knn.fit_rows < m->knn.train_rows)
+        snprintf(of, sizeof of, " of %zu evenly spaced", m->knn.fit_rows);
     if (nb->present && used < len)
         snprintf(buf + used, len - used,
-                 "; the %zu nearest training rows (%s) weigh %.2f in each prediction (validation "
-                 "MSE %.1f %% lower)",
-                 nb->k, nb->distance_weights ? "1/distance" : "uniform", nb->weight,
+                 "; the %zu nearest training rows%s (%s) weigh %.2f in each prediction "
+                 "(validation MSE %.1f %% lower)",
+                 nb->k, of, nb->distance_weights ? "1/distance" : "uniform", nb->weight,
                  100.0 * nb->validation_gain);
     return buf;
 }

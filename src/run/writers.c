@@ -110,6 +110,9 @@ static cJSON *metrics_tree(const prle_run_metrics *m)
          prle__json_add_int(ref, "k", (int64_t)m->knn.k) < 0 ||
          prle__json_add_string(ref, "weights", m->knn.distance_weights ? "distance" : "uniform") <
              0 ||
+         (m->knn.fit_rows &&
+          (prle__json_add_int(ref, "fit_rows", (int64_t)m->knn.fit_rows) < 0 ||
+           prle__json_add_int(ref, "train_rows", (int64_t)m->knn.train_rows) < 0)) ||
          prle__json_add(ref, "splits", splits_json(m->knn.splits)) < 0))
         goto fail;
     if (!(ref = cJSON_CreateObject()) || prle__json_add(root, "recalibration", ref) < 0 ||
@@ -125,8 +128,7 @@ static cJSON *metrics_tree(const prle_run_metrics *m)
          prle__json_add_string(ref, "features", "retrieval") < 0 ||
          prle__json_add_string(ref, "metric", "cosine") < 0 ||
          prle__json_add_int(ref, "k", (int64_t)nb->k) < 0 ||
-         prle__json_add_string(ref, "weights", nb->distance_weights ? "distance" : "uniform") <
-             0 ||
+         prle__json_add_string(ref, "weights", nb->distance_weights ? "distance" : "uniform") < 0 ||
          prle__json_add_number(ref, "weight", nb->weight) < 0 ||
          prle__json_add_number(ref, "validation_mse_gain", nb->validation_gain) < 0))
         goto fail;
@@ -275,8 +277,9 @@ static int read_neighbours(prle_run_neighbours *out, const cJSON *root, const ch
         return prle__error_prefix(err, "%s", path);
     if (k < 1 || (strcmp(wt, "uniform") && strcmp(wt, "distance")) ||
         !(out->weight > 0 && out->weight <= 1))
-        return prle__error_set(PRLE_EFORMAT, "%s: neighbours: k %lld, weights \"%s\" or weight %g "
-                                             "invalid",
+        return prle__error_set(PRLE_EFORMAT,
+                               "%s: neighbours: k %lld, weights \"%s\" or weight %g "
+                               "invalid",
                                path, (long long)k, wt, out->weight);
     out->k = (size_t)k;
     out->distance_weights = !strcmp(wt, "distance");
@@ -335,6 +338,10 @@ int prle__run_metrics_read(prle_run_metrics *out, const char *path)
         }
         m.knn.k = (size_t)k;
         m.knn.distance_weights = !strcmp(wt, "distance");
+        if (prle__json_has(ref, "fit_rows") && /* since 2026-12-07 */
+            ((err = prle__json_get_size(&m.knn.fit_rows, ref, "fit_rows")) < 0 ||
+             (err = prle__json_get_size(&m.knn.train_rows, ref, "train_rows")) < 0))
+            goto bad;
         m.knn.present = true;
     }
     m.recal_slope = 1.0; /* folders written before the recalibration */
@@ -347,7 +354,8 @@ int prle__run_metrics_read(prle_run_metrics *out, const char *path)
     }
     if (prle__json_has(root, "intervals") && (err = read_intervals(m.intervals, root)) < 0)
         goto bad;
-    if (prle__json_has(root, "neighbours") && (err = read_neighbours(&m.neighbours, root, path)) < 0)
+    if (prle__json_has(root, "neighbours") &&
+        (err = read_neighbours(&m.neighbours, root, path)) < 0)
         goto done;
     *out = m;
     goto done;
