@@ -209,6 +209,20 @@ static void test_csv__unterminated_quote_line(void)
     PT_FAILS(read_text(&t, "unterm2.csv", "a,b\n1,\"x\ny\",\"z\nw\n", &p), PRLE_EFORMAT,
              "record from line 2");
     PT_CHECK(t == NULL);
+    /* a stray quote opens a field that a later quote inside a text closes, lines later: not
+     * rows merged into one text without a word, but the two lines named */
+    PT_FAILS(
+        read_text(&t, "stray.csv", "a,b\n\"Then he left,1\nok,2\nHe said \"hi then,3\n5,6\n", &p),
+        PRLE_EFORMAT, "stray.csv:4: the quoted field opened on line 2 closes here");
+    PT_CHECK(t == NULL);
+    /* text after a quote that closes on its own line is appended, as Python's csv does (above),
+     * and so is a closing quote before CRLF or the end */
+    PT_OK(read_text(&t, "crlf.csv", "a,b\r\n\"x\r\ny\"\r\n\"z\nw\"", &p));
+    if (t) {
+        PT_EQ_STR(prle_table_field(t, 0, 0), "x\r\ny");
+        PT_EQ_STR(prle_table_field(t, 1, 0), "z\nw");
+    }
+    prle_table_free(t);
 }
 
 static void test_csv__field_counts(void)

@@ -225,6 +225,17 @@ static int parse_record(prle_table *t, size_t *ip, size_t *wp, size_t *line, siz
                 s[w++] = c;
                 i++;
             }
+            /* text after a closing quote is appended, as Python's csv does; but a quoted field
+             * over several lines that ends so is a stray quote that swallowed whole rows */
+            bool ends = i >= n || s[i] == delim || s[i] == '\n' ||
+                        (s[i] == '\r' && (i + 1 >= n || s[i + 1] == '\n'));
+            if (*line > qline && !ends)
+                return prle__error_set(PRLE_EFORMAT,
+                                       "%s:%zu: the quoted field opened on line %zu closes here "
+                                       "with text after its quote: a stray '\"' swallowed the "
+                                       "lines between (inside a quoted field write \"\" for \"; "
+                                       "or set data.quoting: false)",
+                                       t->name, *line, qline);
         }
         size_t tail = w; /* unquoted text (after a closing quote: appended, like Python) */
         if (w == i) {
