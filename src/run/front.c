@@ -89,11 +89,20 @@ int prle__run_front(prle_dataset **ds, prle_run_result *res, const prle_config *
     if (err < 0)
         return err;
     const prle_embed_report *r = &res->embed;
-    snprintf(note, sizeof note, "%s %s", r->dir,
-             r->is_input ? "(inputs)"
-             : r->reused ? "(reused)"
-             : r->stale  ? "(rebuilt)"
-                         : "(built)");
+    int used = snprintf(note, sizeof note, "%s %s", r->dir,
+                        r->is_input ? "(inputs)"
+                        : r->reused ? "(reused)"
+                        : r->stale  ? "(rebuilt)"
+                                    : "(built)");
+    /* texts the encoder found nothing in (no word of the vocabulary: another language, only
+     * numbers, empty) are zero vectors: said, as prle embed does */
+    size_t empty = 0, texts = 0;
+    for (int s = 0; s < PRLE_N_SPLITS; s++)
+        empty += r->splits[s].n_empty, texts += r->splits[s].n_texts;
+    if (empty && used > 0 && (size_t)used < sizeof note)
+        snprintf(note + used, sizeof note - (size_t)used,
+                 "; %zu of the %zu texts %s no known word (zero vectors)", empty, texts,
+                 empty == 1 ? "has" : "have");
     return prle__run_stage_end(res, p, PRLE_STAGE_EMBED, t0, note);
 }
 

@@ -49,6 +49,10 @@ check reuse 0 "$prle" embed small.yaml
 contains reuse out "cache/small: reused"
 empty reuse err
 ok reuse_same cmp -s first_train.npy cache/small/train_embeds.npy
+# prle run says so on its embed line
+check run_zero 0 "$prle" run small.yaml kernel.max_epochs=1 train.max_epochs=2 --no-analyze \
+  --no-report
+matches run_zero out "^embed .*cache/small \(reused\); 3 of the 14 texts have no known word \(zero vectors\)$"
 
 # same config in another folder: byte-identical files (determinism), 1 thread or 2
 check again 0 "$prle" embed small.yaml data.embedding_cache_dir=cache/again train.threads=1
