@@ -63,11 +63,21 @@ int prle__run_front(prle_dataset **ds, prle_run_result *res, const prle_config *
                  !d->files.validation && !d->files.test ? "validation and test"
                  : !d->files.validation                 ? "validation"
                                                         : "test");
+    /* rows data.on_bad_row: skip left out: how many, and the first one's place and reason */
+    char skipped[384] = "";
+    const char *first = "";
+    for (int s = PRLE_N_SPLITS - 1; s >= 0; s--) {
+        const prle_dataset_split_info *in = prle_dataset_info(*ds, (prle_split)s);
+        if (in && in->skip_reason && in->skip_reason[0])
+            first = in->skip_reason;
+    }
+    if (prle_dataset_n_skipped(*ds))
+        snprintf(skipped, sizeof skipped, " (%zu bad rows skipped; first: %s)",
+                 prle_dataset_n_skipped(*ds), first);
     snprintf(note, sizeof note, "%s: %zu / %zu / %zu rows%s%s",
              prle_dataset_title(*ds, name, sizeof name), prle_dataset_n_rows(*ds, PRLE_SPLIT_TRAIN),
              prle_dataset_n_rows(*ds, PRLE_SPLIT_VALIDATION),
-             prle_dataset_n_rows(*ds, PRLE_SPLIT_TEST), cut,
-             prle_dataset_n_skipped(*ds) ? " (bad rows skipped)" : "");
+             prle_dataset_n_rows(*ds, PRLE_SPLIT_TEST), cut, skipped);
     if ((err = prle__run_stage_end(res, p, PRLE_STAGE_DATA, t0, note)) < 0)
         return err;
 

@@ -34,6 +34,7 @@ int prle__run_data_write(const char *dir, const prle_dataset *ds)
         (err = prle__json_add_int(root, "version", 1)) < 0 ||
         (err = prle__json_add_string(root, "name", prle_dataset_name(ds))) < 0 ||
         (err = prle__json_add_int(root, "n_texts", (int64_t)prle_dataset_n_texts(ds))) < 0 ||
+        (err = prle__json_add_int(root, "n_skipped", (int64_t)prle_dataset_n_skipped(ds))) < 0 ||
         (err = prle__json_add_number(root, "label_min", prle_dataset_label_min(ds))) < 0 ||
         (err = prle__json_add_number(root, "label_max", prle_dataset_label_max(ds))) < 0) {
         cJSON_Delete(n), cJSON_Delete(sha);

@@ -200,6 +200,13 @@ awk -F'\t' 'BEGIN { OFS = "\t" } $5 > 4.9 { $5 = 4.8 } NR == 3 { $5 = 4.9 } { pr
   train.csv.keep >train.csv
 check label_at_end 0 "$prle" -q run small.yaml "${fast[@]}" logging.run_name=outside \
   data.label_max=4.9 pipeline.reuse_kernel=false --no-analyze --no-report
+# data.on_bad_row: skip says how many rows it left out, and the first one's line and reason
+awk -F'\t' 'BEGIN { OFS = "\t" } NR == 2 || NR == 5 { $5 = "n/a" } { print }' train.csv.keep \
+  >train.csv
+check bad_skipped 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=skipped \
+  data.on_bad_row=skip --no-analyze --no-report
+matches bad_skipped out "^data .* \(2 bad rows skipped; first: .*train.csv:2: .*n/a.*\)$"
+ok bad_skipped_json grep -q '"n_skipped": 2' runs/skipped/dataset.json
 mv train.csv.keep train.csv
 check label_back 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=again --no-analyze \
   --no-report
