@@ -49,6 +49,8 @@ static bool about_a_key(const char *msg)
 int cli_fail(int status)
 {
     const char *msg = prle_last_error();
+    if (status == PRLE_EABORTED && cli_interrupted)
+        return CLI_RUNTIME; /* stopped by a signal: main says so, in the user's words */
     if (cli_opts.config && about_a_key(msg))
         fprintf(stderr, "prle: %s: %s\n", cli_opts.config, msg);
     else

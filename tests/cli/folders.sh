@@ -110,6 +110,7 @@ for s in INT TERM INT-experts; do
   if [ $s = TERM ]; then want=143; else want=130; fi
   ok "sig$s exit $rc" [ $rc -eq $want ]
   ok "sig$s message" grep -q "stopped by SIG${s%-experts}; temporary files removed" sig.err
+  lacks "sig$s no callback" sig.err "progress callback"
   ok "sig$s no tmp" [ -z "$(ls -A sb | grep '^\.sig\.')" ]
   ok "sig$s old kept" [ "$(sha256sum sb/sig/model.safetensors | cut -d' ' -f1)" = "$old" ]
 done
