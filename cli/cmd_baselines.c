@@ -274,8 +274,10 @@ int cmd_baselines(int argc, char **argv)
         rc = cli_fail(err);
         goto done;
     }
+    char title[256]; /* "unnamed, from FILE" when data.name is unset */
     printf("dataset %s, %s space, %zu / %zu / %zu rows, width %zu; labels on the 0-1 scale\n",
-           info.dataset, space, info.n_train, info.n_validation, info.n_test, info.width);
+           prle_dataset_title(ds, title, sizeof title), space, info.n_train, info.n_validation,
+           info.n_test, info.width);
     print_table(res, n_kinds, info.n_train + info.n_validation);
     printf("wrote %s\n", out_path);
     rc = CLI_OK; /* main checks stdout */

@@ -671,7 +671,12 @@ static void test_dataset__bad_input(void)
     /* JSONL: a missing key is a missing field */
     write_fixture("bad.jsonl", "{\"t\": \"a\", \"y\": 1}\n{\"y\": 2}\n");
     snprintf(path, sizeof path, "%s", pt_tmp("bad.jsonl"));
-    snprintf(want, sizeof want, "%s:2: missing text: no field 't' in this row", path);
+    snprintf(want, sizeof want, "%s:2: missing text: field 't' is absent or null in this row",
+             path);
+    PT_FAILS(load_yaml(&ds, "data:\n  file: bad.jsonl\n  text_fields: [t]\n  label_field: y\n"),
+             PRLE_EFORMAT, want);
+    /* and so is a null one */
+    write_fixture("bad.jsonl", "{\"t\": \"a\", \"y\": 1}\n{\"t\": null, \"y\": 2}\n");
     PT_FAILS(load_yaml(&ds, "data:\n  file: bad.jsonl\n  text_fields: [t]\n  label_field: y\n"),
              PRLE_EFORMAT, want);
 }

@@ -268,7 +268,11 @@ static int read_rows(ds_file *f, ds_rows *out, const prle__ds_spec *spec)
         for (size_t i = 0; i < spec->n_texts && rc == 0; i++) {
             text[i] = prle_table_field(t, row, tcol[i]);
             if (!text[i]) {
-                snprintf(what, sizeof what, "missing text: no %s in this row", tdesc[i]);
+                if (jsonl) /* a key absent, or null */
+                    snprintf(what, sizeof what, "missing text: %s is absent or null in this row",
+                             tdesc[i]);
+                else
+                    snprintf(what, sizeof what, "missing text: no %s in this row", tdesc[i]);
                 rc = 1;
             } else if (strlen(text[i]) != prle_table_field_len(t, row, tcol[i])) {
                 snprintf(what, sizeof what, "text in %s holds a NUL character", tdesc[i]);
