@@ -3,6 +3,7 @@
  * configs alone for files of one's own, the seeded split, and bad input. */
 #include <errno.h>
 
+#include "data/dataset_internal.h"
 #include "prle_test.h"
 
 /* ---- helpers ---------------------------------------------------------------------------- */
@@ -681,6 +682,23 @@ static void test_dataset__bad_input(void)
              PRLE_EFORMAT, want);
 }
 
+/* validation and test rows that repeat a training row's texts, every field, exactly */
+static void test_dataset__overlap(void)
+{
+    prle_dataset *ds = NULL;
+    write_fixture("ov-train.tsv", "s1\ts2\ty\nab\tc\t1\nx\ty\t2\nx\ty\t3\n");
+    write_fixture("ov-dev.tsv", "s1\ts2\ty\na\tbc\t1\nx\ty\t2\nx\ty \t2\n");
+    write_fixture("ov-test.tsv", "s1\ts2\ty\nab\tc\t1\nab\tc\t2\nc\tab\t3\nx\ty\t4\n");
+    PT_OK(load_yaml(&ds, "data:\n  files: {train: ov-train.tsv, validation: ov-dev.tsv, "
+                         "test: ov-test.tsv}\n  text_fields: [s1, s2]\n  label_field: y\n"));
+    size_t same[PRLE_N_SPLITS] = {9, 9, 9};
+    PT_OK(prle__dataset_overlap(same, ds));
+    PT_EQ_INT(same[PRLE_SPLIT_TRAIN], 0);
+    PT_EQ_INT(same[PRLE_SPLIT_VALIDATION], 1); /* ("a", "bc") is not ("ab", "c"); "y " not "y" */
+    PT_EQ_INT(same[PRLE_SPLIT_TEST], 3);       /* the pair in the other order is another pair */
+    prle_dataset_free(ds);
+}
+
 static void test_dataset__bad_config(void)
 {
     prle_dataset *ds = NULL;
@@ -751,5 +769,6 @@ int main(void)
     PT_RUN(test_dataset__config_overrides_preset);
     PT_RUN(test_dataset__bad_input);
     PT_RUN(test_dataset__bad_config);
+    PT_RUN(test_dataset__overlap);
     return pt_report();
 }

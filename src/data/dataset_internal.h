@@ -41,6 +41,10 @@ typedef struct prle__ds_spec {
 int prle__ds_spec_resolve(prle__ds_spec *spec, const prle_data_config *data,
                           const prle_dataset_params *params);
 
+/** out[s]: the rows of validation and test (s = 1, 2) whose texts, every field, equal a training
+ *  row's exactly (out[0] is 0); overlap.c. PRLE_ENOMEM. */
+int prle__dataset_overlap(size_t out[PRLE_N_SPLITS], const prle_dataset *ds);
+
 /** Frees the paths `spec` owns and zeroes it. */
 void prle__ds_spec_dispose(prle__ds_spec *spec);
 

@@ -9,6 +9,7 @@
 #include "run/run_files.h"
 #include "core/error.h"
 #include "core/progress.h"
+#include "data/dataset_internal.h"
 #include "data/download.h"
 #include "run/run_int.h"
 
@@ -40,6 +41,22 @@ int prle__run_write_log_config(const char *dir, const prle_config *cfg,
         (err = prle__path_join(path, sizeof path, dir, "config.yaml")) < 0)
         return err;
     return prle_config_save(cfg, path);
+}
+
+/* "; 12 of 180 validation and 9 of 180 test rows repeat a training text", or "" when none
+ * does: their scores measure recall of the training set, not prediction. */
+static int overlap_note(char *buf, size_t len, const prle_dataset *ds)
+{
+    size_t same[PRLE_N_SPLITS];
+    int err = prle__dataset_overlap(same, ds);
+    buf[0] = '\0';
+    if (err < 0 || !(same[PRLE_SPLIT_VALIDATION] + same[PRLE_SPLIT_TEST]))
+        return err;
+    snprintf(buf, len, "; %zu of %zu validation and %zu of %zu test rows repeat a training %s",
+             same[PRLE_SPLIT_VALIDATION], prle_dataset_n_rows(ds, PRLE_SPLIT_VALIDATION),
+             same[PRLE_SPLIT_TEST], prle_dataset_n_rows(ds, PRLE_SPLIT_TEST),
+             prle_dataset_n_texts(ds) == 2 ? "pair" : "text");
+    return 0;
 }
 
 /* Dataset and stage 0, shared by prle_run and prle_run_kernel. */
@@ -74,10 +91,13 @@ int prle__run_front(prle_dataset **ds, prle_run_result *res, const prle_config *
     if (prle_dataset_n_skipped(*ds))
         snprintf(skipped, sizeof skipped, " (%zu bad rows skipped; first: %s)",
                  prle_dataset_n_skipped(*ds), first);
-    snprintf(note, sizeof note, "%s: %zu / %zu / %zu rows%s%s",
+    char same[128];
+    if ((err = overlap_note(same, sizeof same, *ds)) < 0)
+        return err;
+    snprintf(note, sizeof note, "%s: %zu / %zu / %zu rows%s%s%s",
              prle_dataset_title(*ds, name, sizeof name), prle_dataset_n_rows(*ds, PRLE_SPLIT_TRAIN),
              prle_dataset_n_rows(*ds, PRLE_SPLIT_VALIDATION),
-             prle_dataset_n_rows(*ds, PRLE_SPLIT_TEST), cut, skipped);
+             prle_dataset_n_rows(*ds, PRLE_SPLIT_TEST), cut, skipped, same);
     if ((err = prle__run_stage_end(res, p, PRLE_STAGE_DATA, t0, note)) < 0)
         return err;
 

@@ -97,7 +97,9 @@ sed 's/"label_max": 5,/"label_max": 9,/' runs/small/baselines.json >other.json
 mv other.json runs/small/baselines.json
 check report_range 0 "$prle" -q report runs/small
 contains report_range runs/small/report.html "not shown — <code>baselines.json</code> scored labels 0 to 9"
-check run_range 0 "$prle" -q run small.yaml "${fast[@]}" data.label_max=6 --no-analyze --no-report
+check run_range 0 "$prle" run small.yaml "${fast[@]}" data.label_max=6 --no-analyze --no-report
+# (pairs_row repeats every 48 rows: the data line says the held-out rows are training pairs)
+matches run_range out "^data .*; 20 of 20 validation and 20 of 20 test rows repeat a training pair$"
 ok range_dropped [ ! -e runs/small/baselines.json ] && ok range_dropped_value [ ! -e runs/small/baselines_value.json ]
 check default_again 0 "$prle" -q baselines small.yaml --models ridge
 # value rows that do not match the data: refused

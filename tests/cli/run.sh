@@ -205,7 +205,7 @@ awk -F'\t' 'BEGIN { OFS = "\t" } NR == 2 || NR == 5 { $5 = "n/a" } { print }' tr
   >train.csv
 check bad_skipped 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=skipped \
   data.on_bad_row=skip --no-analyze --no-report
-matches bad_skipped out "^data .* \(2 bad rows skipped; first: .*train.csv:2: .*n/a.*\)$"
+matches bad_skipped out "^data .* \(2 bad rows skipped; first: .*train.csv:2: [^)]*n/a[^)]*\)"
 ok bad_skipped_json grep -q '"n_skipped": 2' runs/skipped/dataset.json
 mv train.csv.keep train.csv
 check label_back 0 "$prle" run small.yaml "${fast[@]}" logging.run_name=again --no-analyze \
@@ -693,5 +693,6 @@ small_yaml tiny model.num_prototypes=25 train.output_dir=runs
 check tiny 0 "$prle" run small.yaml --no-analyze --no-report
 matches tiny out "^evaluate .* validation: 1 row, too few to score, test: 1 row, too few to score$"
 contains tiny out "explained test predictions (all 3 prototypes):"
+lacks tiny out "repeat a training"
 cd .. || exit 1
 finish
