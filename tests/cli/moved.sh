@@ -78,7 +78,8 @@ check one-run 0 "$prle" -q run one.yaml --no-analyze --no-report
 # without data.name the data line names the file
 check one-unnamed 0 "$prle" run one.yaml data.name=null logging.run_name=unnamed --no-analyze \
   --no-report
-matches one-unnamed out "^data .* unnamed, from one.tsv: 42 / 9 / 9 rows$"
+# (the fixture's texts repeat: the held-out rows that are training texts are counted)
+matches one-unnamed out "^data .* unnamed, from one.tsv: 42 / 9 / 9 rows; 6 of 9 validation and 8 of 9 test rows repeat a training text$"
 rm -rf runs/unnamed
 # a run whose text column has its own name: an --input table in the run's columns, without its
 # label column, is read by that name; --text2 has no place beside one text
@@ -107,7 +108,7 @@ contains own-text2 err "this run's dataset has single texts: --text2 has no plac
 # the training file alone (no validation or test file): both cut from it as data.file is
 check own-cut 0 "$prle" run own.yaml data.file=null data.files.train=own.tsv logging.run_name=cut \
   --no-analyze --no-report
-matches own-cut out "^data .* own: 42 / 9 / 9 rows \(validation and test cut from the training file\)$"
+matches own-cut out "^data .* own: 42 / 9 / 9 rows \(validation and test cut from the training file\); 6 of 9 validation and 8 of 9 test rows repeat a training text$"
 ok own-cut-same cmp -s runs/own/predictions_test.csv runs/cut/predictions_test.csv
 rm -rf runs/own runs/cut
 check one-before 0 "$prle" predict runs/one --text "word3 and the cat" --explain 2
