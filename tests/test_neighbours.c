@@ -49,18 +49,23 @@ static void test_neighbours__choice_matches_sklearn(void)
     prle__nb_search_dispose(&s);
 }
 
-/* Beyond PRLE__NB_MAX_ROWS training rows the search keeps rows floor(i n / max), and says so:
- * each query row is a copy of a training row left out, found at the distance to its kept
- * neighbour, not 0. */
+/* Beyond prle__nb_max_rows training rows the search keeps rows floor(i n / max), and says so:
+ * the query, a copy of a training row left out, is found at the distance to its kept
+ * neighbour, not 0. The cap: 10,000 rows, or 16 M floats of narrower rows. */
 static void test_neighbours__sample_counted(void)
 {
-    size_t n = PRLE__NB_MAX_ROWS + 50, d = 2;
+    PT_EQ_INT(prle__nb_max_rows(100), 167772);
+    PT_EQ_INT(prle__nb_max_rows(1280), 13107);
+    PT_EQ_INT(prle__nb_max_rows(2048), 10000);
+    PT_EQ_INT(prle__nb_max_rows(20480), 10000);
+    size_t d = 2048, cap = prle__nb_max_rows(d), n = cap + 50;
     prle_matrix xtr = {0}, xq = {0};
     float *y = malloc(n * sizeof *y);
     PT_CHECK(y != NULL);
     PT_OK(prle_matrix_alloc(&xtr, n, d));
     PT_OK(prle_matrix_alloc(&xq, 1, d));
-    for (size_t i = 0; i < n; i++) { /* points around a circle, angle i */
+    memset(xtr.data, 0, n * d * sizeof(float));
+    for (size_t i = 0; i < n; i++) { /* points around a circle in the first two columns */
         double a = 6.283185307179586 * (double)i / (double)n;
         prle_matrix_row(&xtr, i)[0] = (float)cos(a), prle_matrix_row(&xtr, i)[1] = (float)sin(a);
         y[i] = (float)i;
@@ -68,7 +73,7 @@ static void test_neighbours__sample_counted(void)
     /* the first training row the sample leaves out */
     size_t left_out = 0;
     for (size_t i = 0, j = 0; i < n && !left_out; i++) {
-        if (j < PRLE__NB_MAX_ROWS && prle__nb_train_row(j, PRLE__NB_MAX_ROWS, n) == i)
+        if (j < cap && prle__nb_train_row(j, cap, n) == i)
             j++;
         else
             left_out = i;
@@ -77,7 +82,7 @@ static void test_neighbours__sample_counted(void)
     memcpy(prle_matrix_row(&xq, 0), prle_matrix_row(&xtr, left_out), d * sizeof(float));
     prle__nb_search s;
     PT_OK(prle__nb_search_run(&s, &xtr, y, &xq, 2));
-    PT_EQ_INT(s.nfit, PRLE__NB_MAX_ROWS);
+    PT_EQ_INT(s.nfit, cap);
     PT_EQ_INT(s.ntrain, n);
     PT_CHECK(s.dist[0] > 0); /* its own copy was not searched */
     prle__nb_search_dispose(&s);

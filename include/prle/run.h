@@ -57,8 +57,8 @@ typedef struct prle_run_reference {
     size_t k;                    /**< kNN: the neighbours chosen */
     bool distance_weights;       /**< kNN: weights 1/distance (else uniform) */
     size_t fit_rows, train_rows; /**< kNN: the training rows searched, of train_rows (evenly
-                                      spaced beyond 10,000; the neighbour term's too); 0 when
-                                      not recorded (metrics.json before 2026-12-07) */
+                                      spaced beyond 10,000 or 16 M floats; the neighbour term's
+                                    too); 0 when not recorded (metrics.json before 2026-12-07) */
     prle_split_metrics splits[PRLE_N_SPLITS]; /**< validation and test (kNN: validation
                                                    only); no weights */
 } prle_run_reference;

@@ -17,6 +17,12 @@ const size_t prle__nb_ks[PRLE__NB_NK] = {5, 10, 20, 50};
 #define NB_FORMAT "prle-neighbours"
 #define NB_VERSION "1"
 
+size_t prle__nb_max_rows(size_t d)
+{
+    size_t by_size = PRLE__NB_MAX_FLOATS / (d ? d : 1);
+    return by_size > PRLE__NB_MIN_ROWS ? by_size : PRLE__NB_MIN_ROWS;
+}
+
 size_t prle__nb_train_row(size_t i, size_t n_kept, size_t n_train)
 {
     return n_kept >= n_train ? i : (size_t)((double)i * (double)n_train / (double)n_kept);
@@ -38,7 +44,7 @@ int prle__nb_search_run(prle__nb_search *out, const prle_matrix *xtr, const floa
     prle__nb_search s = {0};
     prle_matrix xs = {0};
     float *ys = NULL;
-    size_t ntr = xtr->rows, nfit = ntr < PRLE__NB_MAX_ROWS ? ntr : PRLE__NB_MAX_ROWS;
+    size_t ntr = xtr->rows, cap = prle__nb_max_rows(xtr->cols), nfit = ntr < cap ? ntr : cap;
     int err = 0;
     *out = s;
     nt = prle__threads_resolve(nt);

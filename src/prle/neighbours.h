@@ -15,9 +15,12 @@
 #include "prle/kernel.h"
 #include "prle/safetensors.h"
 
-/* Training rows searched at most, evenly spaced beyond: every query is compared with each, so
- * this bounds the time of a prediction and the size of the file. */
-#define PRLE__NB_MAX_ROWS 10000
+/* Training rows searched at most, evenly spaced beyond: 10,000, or as many rows of d floats as
+ * 16 M floats hold (64 MB: every row of most data sets of narrow features). Every query is
+ * compared with each, so this bounds the time of a prediction and the size of the file. */
+#define PRLE__NB_MIN_ROWS 10000
+#define PRLE__NB_MAX_FLOATS ((size_t)1 << 24)
+size_t prle__nb_max_rows(size_t d);
 
 /* The grid: k in 5, 10, 20, 50 (at most the rows kept), uniform or 1 / distance weights. */
 #define PRLE__NB_NK 4
@@ -32,7 +35,7 @@ typedef struct prle__nb_search {
     size_t nfit, ntrain; /* training rows searched, of ntrain (evenly spaced beyond the cap) */
 } prle__nb_search;
 
-/** Fits the kNN on at most PRLE__NB_MAX_ROWS training rows (rows floor(i n / max) beyond) and
+/** Fits the kNN on at most prle__nb_max_rows training rows (rows floor(i n / max) beyond) and
  *  finds the kmax nearest of each row of xq. xtr needs 1 row or more. PRLE_ENOMEM. */
 int prle__nb_search_run(prle__nb_search *out, const prle_matrix *xtr, const float *ytr,
                         const prle_matrix *xq, int nt);
