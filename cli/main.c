@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -214,6 +215,9 @@ int main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* a reader that goes away (prle run | head -1) does not kill a run half-way through its
+     * files: the writes fail instead, the work completes, and the exit says so below */
+    signal(SIGPIPE, SIG_IGN);
     int rc = cmd->fn(argc - i, argv + i);
     if (cli_interrupted) {
         fprintf(stderr, "prle: stopped by %s; temporary files removed\n",
@@ -221,7 +225,15 @@ int main(int argc, char **argv)
         return 128 + (int)cli_interrupted;
     }
     /* what a command printed may not have reached its file (a full disk): not a success */
-    if ((fflush(stdout) != 0 || ferror(stdout)) && rc == CLI_OK)
-        return cli_error(CLI_RUNTIME, "writing to standard output failed: %s", strerror(errno));
+    errno = 0;
+    bool out_bad = fflush(stdout) != 0 || ferror(stdout);
+    int e = errno; /* 0: an earlier write failed, its errno gone */
+    struct stat st;
+    bool pipe_out = e == EPIPE || (!e && fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode));
+    if (out_bad && rc == CLI_OK)
+        return cli_error(CLI_RUNTIME, "writing to standard output failed%s%s%s", e ? ": " : "",
+                         e ? strerror(e) : "",
+                         pipe_out ? " (its reader closed the pipe; the command's files are written)"
+                                  : "");
     return rc;
 }

@@ -115,6 +115,14 @@ for s in INT TERM INT-experts; do
   ok "sig$s old kept" [ "$(sha256sum sb/sig/model.safetensors | cut -d' ' -f1)" = "$old" ]
 done
 
+# ---- a reader that goes away (prle run | head -1; here one that never reads, so the first
+# write already fails): the run finishes, exit 1 saying so -------------------------------------
+"$prle" run small.yaml logging.run_name=piped "${fast[@]}" 2>pipe.err | true
+ok "pipe exit ${PIPESTATUS[0]}" [ "${PIPESTATUS[0]}" -eq 1 ]
+ok pipe_message grep -q "its reader closed the pipe; the command's files are written" pipe.err
+ok pipe_folder [ -s sb/piped/model.safetensors ] && ok pipe_metrics [ -s sb/piped/metrics.json ]
+ok pipe_no_tmp [ -z "$(ls -A sb | grep '^\.piped\.')" ]
+
 # ---- a full disk (here a file-size limit): the errno text, the old folder kept (finding 9) ----
 (ulimit -f 8; trap '' XFSZ; "$prle" -q run small.yaml logging.run_name=sig train.learning_rate=0.02 \
   "${fast[@]}" >full.out 2>full.err)
