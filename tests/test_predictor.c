@@ -144,6 +144,13 @@ static void test_predictor__fit_predict_explain(void)
     prle_predictor_free(p);
     p = NULL;
     PT_FAILS(prle_predictor_fit(&p, &x, y, &xv, NULL, &pp), PRLE_EINVAL, "together");
+    /* a share to hold out outside [0, 1) is refused, as its override is, not read as none */
+    const double bad_vf[] = {1.0, 1.5, -0.5, NAN};
+    for (size_t i = 0; i < 4; i++) {
+        prle_predictor_params bp = pp;
+        bp.val_fraction = bad_vf[i];
+        PT_FAILS(prle_predictor_fit(&p, &x, y, NULL, NULL, &bp), PRLE_EINVAL, "val_fraction");
+    }
     y[7] = NAN;
     PT_FAILS(prle_predictor_fit(&p, &x, y, NULL, NULL, &pp), PRLE_EINVAL, "training label 7");
     y[7] = 0;
@@ -306,6 +313,11 @@ static void test_predictor__bindings(void)
     for (size_t q = 0; q < 9; q++) /* every prototype listed in row 0, each its caller's row */
         PT_CHECK(items[q].train_row == rows[items[q].prototype] && rows[q] < 300);
     PT_FAILS(prle_predictor_explain_rows(items, rest, pred, p, &xt, 0), PRLE_EINVAL, "k = 0");
+    prle_error_clear();
+    PT_EQ_INT(prle_predictor_explain(one, &r1, &p1, p, prle_matrix_row(&xt, 0), 0), 0);
+    PT_CHECK(strstr(prle_last_error(), "k = 0") != NULL);
+    PT_EQ_INT(prle_predictor_explain(one, NULL, &p1, p, prle_matrix_row(&xt, 0), 3), 0);
+    PT_CHECK(strstr(prle_last_error(), "NULL argument") != NULL);
     /* the file's bytes in memory */
     void *mem = NULL;
     size_t n = 0, flen = 0;

@@ -181,6 +181,9 @@ int prle_predictor_fit(prle_predictor **out, const prle_matrix *x, const float *
         return err;
     if ((x_val == NULL) != (y_val == NULL))
         return prle__error_set(PRLE_EINVAL, "predictor: give x_val and y_val together");
+    if (!(pp.val_fraction >= 0 && pp.val_fraction < 1)) /* NaN too */
+        return prle__error_set(PRLE_EINVAL, "predictor: val_fraction must be in [0, 1), got %g",
+                               pp.val_fraction);
     if (x_val && ((err = check_xy(x_val, y_val, "validation")) < 0))
         return err;
     if (x_val && x_val->cols != x->cols)
@@ -278,9 +281,13 @@ int prle_predictor_predict(float *yhat, const prle_predictor *p, const prle_matr
 size_t prle_predictor_explain(prle_explain_item *items, float *rest, float *yhat,
                               const prle_predictor *p, const float *x, size_t k)
 {
-    *rest = *yhat = NAN;
-    if (!p || !x || !items) {
+    if (!p || !x || !items || !rest || !yhat) {
         prle__error_set(PRLE_EINVAL, "predictor: NULL argument");
+        return 0;
+    }
+    *rest = *yhat = NAN;
+    if (k == 0) {
+        prle__error_set(PRLE_EINVAL, "predictor: explain with k = 0 prototypes");
         return 0;
     }
     prle_matrix row = {.data = (float *)x, .rows = 1, .cols = prle_kernel_in_dim(p->kernel)};
