@@ -197,6 +197,14 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
                              "samples (1 sample cannot be split into prototypes)")
         x = _lib.floats(X, "X")
         _float32_labels(np.asarray(y, dtype=np.float64), "y")
+        if self.label_range is not None:  # in this class's words, not the C params'
+            lo, hi = (np.float32(v) for v in self.label_range)
+            out = np.flatnonzero((np.asarray(y, dtype=np.float32) < lo) |
+                                 (np.asarray(y, dtype=np.float32) > hi))
+            if out.size:
+                raise ValueError(f"y[{out[0]}] = {y[out[0]]:g} lies outside label_range "
+                                 f"{tuple(self.label_range)} ({out.size} labels do): widen "
+                                 "label_range, or leave it None to take the range of y")
         yy = _lib.floats(y, "y")
         params = self._params()
         xm = _lib.view(x)

@@ -72,6 +72,10 @@ class Estimator(unittest.TestCase):
         np.testing.assert_allclose(hi, np.clip(yhat + q, -3.5, 4.5), rtol=0, atol=1e-5)
         inside = np.mean((lo <= self.yt) & (self.yt <= hi))
         self.assertTrue(0.8 <= inside <= 0.99, inside)
+        # a label outside label_range is named in this class's words
+        with self.assertRaisesRegex(ValueError, r"y\[\d+\] = .* lies outside label_range "
+                                                r"\(-1\.0, 1\.0\)"):
+            prle.PRLERegressor(label_range=(-1.0, 1.0)).fit(self.x, self.y)
         _, alo, ahi = est.predict_interval(self.xt, level=0.9, adaptive=True)
         self.assertFalse(np.allclose(ahi - alo, hi - lo))  # widths follow the routing
         back = pickle.loads(pickle.dumps(est))
