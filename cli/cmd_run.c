@@ -116,6 +116,8 @@ static int run_or_train(int argc, char **argv, bool train)
     }
     fflush(stdout);
     cli_warn_if_worse(&res.metrics);
+    if (res.n_prototypes)
+        cli_warn_few_validation(res.embed.splits[PRLE_SPLIT_VALIDATION].rows);
     rc = CLI_OK;
 done:
     prle_run_result_dispose(&res);

@@ -225,11 +225,14 @@ int main(int argc, char **argv)
         return 128 + (int)cli_interrupted;
     }
     /* what a command printed may not have reached its file (a full disk): not a success */
-    errno = 0;
+    int e = errno; /* an earlier write's failure, when the flush has nothing left to write */
     bool out_bad = fflush(stdout) != 0 || ferror(stdout);
-    int e = errno; /* 0: an earlier write failed, its errno gone */
-    struct stat st;
-    bool pipe_out = e == EPIPE || (!e && fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode));
+    if (out_bad && errno)
+        e = errno;
+    struct stat st; /* a write to a pipe fails when its reader went away */
+    bool pipe_out = e == EPIPE || (fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode));
+    if (pipe_out)
+        e = EPIPE;
     if (out_bad && rc == CLI_OK)
         return cli_error(CLI_RUNTIME, "writing to standard output failed%s%s%s", e ? ": " : "",
                          e ? strerror(e) : "",

@@ -7,6 +7,8 @@
 
 #include "run_print.h"
 
+#include "prle/model_int.h"
+
 void cli_progress_init(cli_progress *ps)
 {
     *ps = (cli_progress){0};
@@ -190,6 +192,19 @@ void cli_warn_if_worse(const prle_run_metrics *m)
     char what[64];
     snprintf(what, sizeof what, "a %zu-nearest-neighbour regression", m->knn.k);
     warn_worse(m, &m->knn, what);
+}
+
+void cli_warn_few_validation(size_t n_val)
+{
+    if (n_val >= PRLE__RECAL_MIN_ROWS)
+        return;
+    fprintf(stderr,
+            "prle: warning: the validation split has %s%zu row%s: the kernel's and the experts' "
+            "kept epochs, their warm start and the neighbour term are chosen on %s, the "
+            "recalibration needs %d, and the yardsticks' warnings compare on %s (give it %d rows "
+            "or more; a validation file left out is cut from the training file, 15 %%)\n",
+            n_val ? "only " : "", n_val, n_val == 1 ? "" : "s", n_val ? "them" : "none",
+            PRLE__RECAL_MIN_ROWS, n_val ? "them" : "none", PRLE__RECAL_MIN_ROWS);
 }
 
 /* At most `width` characters of `s` (UTF-8 sequences kept whole), "..." when cut; newlines

@@ -46,6 +46,11 @@ void cli_print_metrics(FILE *out, const prle_run_metrics *m, unsigned split_mask
  *  is below PRLE's (prle_run_metrics_worse_than); nothing otherwise. */
 void cli_warn_if_worse(const prle_run_metrics *m);
 
+/** A warning on stderr when the validation split has fewer than PRLE__RECAL_MIN_ROWS (20) rows:
+ *  every choice made on validation rests on them (a 2-row validation file cost 0.13 of test
+ *  Pearson). */
+void cli_warn_few_validation(size_t n_val);
+
 /**
  * One explained prediction as a table: the input (title, texts, label, prediction), then
  * the prototypes (rank, slot, training row, label, weight, local prediction, contribution,

@@ -694,5 +694,6 @@ check tiny 0 "$prle" run small.yaml --no-analyze --no-report
 matches tiny out "^evaluate .* validation: 1 row, too few to score, test: 1 row, too few to score$"
 contains tiny out "explained test predictions (all 3 prototypes):"
 lacks tiny out "repeat a training"
+contains tiny err "prle: warning: the validation split has only 1 row: the kernel's and the experts' kept epochs"
 cd .. || exit 1
 finish
