@@ -241,6 +241,15 @@ int cmd_baselines(int argc, char **argv)
         }
         for (size_t i = 0; i < x[s].rows; i++)
             y[s][i] = (float)((raw[i] - lo) / (hi - lo));
+        if (x[s].rows < 2) { /* a grid needs two to fit and two to score */
+            const prle_dataset_split_info *in = prle_dataset_info(ds, (prle_split)s);
+            rc = cli_error(CLI_USAGE,
+                           "baselines: the %s split has %zu row%s (%s): too few to fit or score "
+                           "the baselines on; give it 2 or more",
+                           prle_split_name((prle_split)s), x[s].rows, x[s].rows == 1 ? "" : "s",
+                           in && in->path ? in->path : "no file");
+            goto done;
+        }
     }
     if ((!out_path || value) && (rc = same_run(run_dir, ds, value ? 0 : x[0].cols)) != CLI_OK)
         goto done;

@@ -115,4 +115,12 @@ contains models_twice err "each once; got 'ridge,ridge'"
 check models_empty 2 "$prle" baselines small.yaml --models ridge,
 check option 2 "$prle" baselines small.yaml --bogus
 check config 2 "$prle" baselines missing.yaml
+# a split of one row: refused up front, naming the split and its file
+mkdir tiny && cd tiny || exit 1
+pairs_tsvs 6 3 1
+small_yaml tiny
+check tiny_split 2 "$prle" baselines small.yaml --models ridge
+contains tiny_split err "baselines: the test split has 1 row ("
+contains tiny_split err "test.tsv): too few to fit or score the baselines on; give it 2 or more"
+cd .. || exit 1
 finish
