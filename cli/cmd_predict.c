@@ -306,14 +306,41 @@ done:
     return err;
 }
 
-/* The model's input rows z of r's texts; with keep_x the retrieval rows too, in *x. */
-static int encode(prle_matrix *z, prle_matrix *x, prle_run_folder *rf, const rows *r, bool keep_x,
-                  const char *what)
+/* Texts the encoder found nothing in (no known word: zero vectors), of those encoded. */
+typedef struct unknown {
+    size_t zero, texts;
+} unknown;
+
+/* Counts x's zero texts into u: a row's own, or each side's block of pair features [u, v, u + v,
+ * |u - v|, u * v] (docs/config.md, data.combine_fields). */
+static void count_zero(unknown *u, const prle_matrix *x, const prle_run_folder *rf, bool pairs)
 {
-    if (!keep_x)
-        return prle_run_folder_encode(z, rf, r->text, r->text2, r->n);
+    bool sides = pairs && !prle_run_folder_config(rf)->data.combine_fields && x->cols % 5 == 0;
+    size_t parts = sides ? 2 : 1, w = sides ? x->cols / 5 : x->cols;
+    for (size_t i = 0; i < x->rows; i++)
+        for (size_t p = 0; p < parts; p++) {
+            const float *v = prle_matrix_row(x, i) + p * w;
+            size_t j = 0;
+            while (j < w && v[j] == 0.0f)
+                j++;
+            u->zero += j == w;
+        }
+    u->texts += x->rows * parts;
+}
+
+/* The model's input rows z of r's texts; with keep_x the retrieval rows too, in *x (else x is
+ * left empty); the texts with no known word counted into u. */
+static int encode(prle_matrix *z, prle_matrix *x, prle_run_folder *rf, const rows *r, bool keep_x,
+                  const char *what, unknown *u)
+{
     int err = prle_run_folder_embed(x, rf, r->text, r->text2, r->n);
-    return err < 0 ? err : prle_run_folder_map(z, rf, x, what);
+    if (err < 0)
+        return err;
+    count_zero(u, x, rf, r->text2 != NULL);
+    err = prle_run_folder_map(z, rf, x, what);
+    if (!keep_x)
+        prle_matrix_dispose(x);
+    return err;
 }
 
 /* Inputs are encoded, predicted and printed this many rows at a time: memory follows the
@@ -405,6 +432,7 @@ int cmd_predict(int argc, char **argv)
     prle_run_input_stream *stream = NULL;
     prle_matrix z = {0}, xr = {0}; /* the model's input rows; the retrieval rows, when kept */
     rows r = {0};
+    unknown unk = {0};
     prle_conformal conf, *c = NULL;
     label_score score = {0};
     const char **blank = NULL;
@@ -442,7 +470,7 @@ int cmd_predict(int argc, char **argv)
             goto done;
         }
         r = (rows){.n = 1, .text = &text, .text2 = pairs ? &text2 : NULL};
-        if ((err = encode(&z, &xr, rf, &r, keep_x, "--text")) < 0)
+        if ((err = encode(&z, &xr, rf, &r, keep_x, "--text", &unk)) < 0)
             goto fail;
     } else if (input) {
         /* a chunk of rows at a time, read as it is needed: memory follows the chunk */
@@ -458,7 +486,7 @@ int cmd_predict(int argc, char **argv)
                        .text = (const char *const *)in.text,
                        .text2 = (const char *const *)in.text2,
                        .label = in.has_labels ? in.label : NULL};
-            if ((in.n && (err = encode(&z, &xr, rf, &r, keep_x, input)) < 0) ||
+            if ((in.n && (err = encode(&z, &xr, rf, &r, keep_x, input, &unk)) < 0) ||
                 (err = emit(rf, &z, xr.data ? &xr : NULL, &r, c, k, fmt, &score)) < 0)
                 goto fail;
             prle_matrix_dispose(&z);
@@ -498,6 +526,15 @@ done:
     fflush(stdout);
     if (rc == CLI_OK && !cli_opts.quiet)
         print_score(&score, c);
+    if (rc == CLI_OK && !cli_opts.quiet && unk.zero && unk.texts == 1)
+        fputs("prle: notice: the text has no known word: it is read as an empty text (a zero "
+              "vector)\n",
+              stderr);
+    else if (rc == CLI_OK && !cli_opts.quiet && unk.zero)
+        fprintf(stderr,
+                "prle: notice: %zu of the %zu texts %s no known word: each is read as an empty "
+                "text (a zero vector)\n",
+                unk.zero, unk.texts, unk.zero == 1 ? "has" : "have");
     free(blank);
     prle_matrix_dispose(&z);
     prle_matrix_dispose(&xr);

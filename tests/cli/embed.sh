@@ -53,6 +53,11 @@ ok reuse_same cmp -s first_train.npy cache/small/train_embeds.npy
 check run_zero 0 "$prle" run small.yaml kernel.max_epochs=1 train.max_epochs=2 --no-analyze \
   --no-report
 matches run_zero out "^embed .*cache/small \(reused\); 3 of the 14 texts have no known word \(zero vectors\)$"
+# and prle predict of new texts
+check predict_zero 0 "$prle" predict runs/small --text "..." --text2 "a cat sleeps"
+contains predict_zero err "prle: notice: 1 of the 2 texts has no known word: each is read as an empty text"
+check predict_known 0 "$prle" predict runs/small --text "a dog" --text2 "a cat sleeps"
+lacks predict_known err "no known word"
 
 # same config in another folder: byte-identical files (determinism), 1 thread or 2
 check again 0 "$prle" embed small.yaml data.embedding_cache_dir=cache/again train.threads=1
