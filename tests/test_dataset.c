@@ -669,6 +669,16 @@ static void test_dataset__bad_input(void)
              path, path);
     PT_CHECK(strstr(prle_last_error(), want) != NULL);
 
+    /* training labels that are all equal and no range set: nothing to learn (prle run refuses
+     * them with a range too; prle embed needs no labels) */
+    write_fixture("const.csv", "t,y\na,2.5\nb,2.5\nc,2.5\n");
+    snprintf(path, sizeof path, "%s", pt_tmp("const.csv"));
+    snprintf(want, sizeof want, "%s: all 3 training labels are 2.5: there is nothing to learn",
+             path);
+    PT_FAILS(load_yaml(&ds, "data: {files: {train: const.csv, validation: const.csv, test: "
+                            "const.csv}, text_fields: [t], label_field: y}\n"),
+             PRLE_EINVAL, want);
+
     /* JSONL: a missing key is a missing field */
     write_fixture("bad.jsonl", "{\"t\": \"a\", \"y\": 1}\n{\"y\": 2}\n");
     snprintf(path, sizeof path, "%s", pt_tmp("bad.jsonl"));

@@ -528,6 +528,13 @@ int prle_dataset_load(prle_dataset **out, const prle_data_config *data, uint64_t
     }
     ds->label_min = isnan(spec.label_min) ? lo : spec.label_min;
     ds->label_max = isnan(spec.label_max) ? hi : spec.label_max;
+    if (lo == hi && (isnan(spec.label_min) || isnan(spec.label_max))) { /* no range to take */
+        err = prle__error_set(PRLE_EINVAL,
+                              "%s: all %zu training labels are %.9g: there is nothing to learn "
+                              "(a regression needs labels that differ)",
+                              tr->info.path, tr->rows.n, lo);
+        goto done;
+    }
     if (!(ds->label_min < ds->label_max)) {
         err = prle__error_set(PRLE_EINVAL,
                               "label range [%g, %g] is empty: set data.label_min and "

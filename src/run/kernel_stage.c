@@ -346,6 +346,15 @@ static int train(prle__kernel_stage *ks, prle_kernel_params *kp, double offset_r
                                    prle_dataset_source_file(ds, PRLE_SPLIT_TRAIN, i),
                                    prle_dataset_source_line(ds, PRLE_SPLIT_TRAIN, i), yt[i],
                                    kp->label_min, kp->label_max);
+    size_t same = 1; /* labels all equal, whatever the range set by hand: nothing to learn */
+    while (yt && same < xt->rows && yt[same] == yt[0])
+        same++;
+    if (yt && same == xt->rows)
+        return prle__error_set(PRLE_EINVAL,
+                               "%s: all %zu training labels are %.9g: there is nothing to learn "
+                               "(a regression needs labels that differ)",
+                               prle_dataset_source_file(ds, PRLE_SPLIT_TRAIN, 0), xt->rows,
+                               (double)yt[0]);
     const prle_kernel_report *r = &ks->report;
     if ((err = prle_kernel_fit(&ks->kernel, xt, yt, xv->rows ? xv : NULL, yv, kp)) < 0)
         return err;

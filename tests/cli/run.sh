@@ -200,6 +200,11 @@ awk -F'\t' 'BEGIN { OFS = "\t" } $5 > 4.9 { $5 = 4.8 } NR == 3 { $5 = 4.9 } { pr
   train.csv.keep >train.csv
 check label_at_end 0 "$prle" -q run small.yaml "${fast[@]}" logging.run_name=outside \
   data.label_max=4.9 pipeline.reuse_kernel=false --no-analyze --no-report
+# training labels all equal, under the preset's range: nothing to learn, said before training
+awk -F'\t' 'BEGIN { OFS = "\t" } { $5 = 2.5 } { print }' train.csv.keep >train.csv
+check label_constant 2 "$prle" run small.yaml "${fast[@]}" logging.run_name=constant --no-analyze \
+  --no-report
+contains label_constant err "train.csv: all 300 training labels are 2.5: there is nothing to learn"
 # data.on_bad_row: skip says how many rows it left out, and the first one's line and reason
 awk -F'\t' 'BEGIN { OFS = "\t" } NR == 2 || NR == 5 { $5 = "n/a" } { print }' train.csv.keep \
   >train.csv
