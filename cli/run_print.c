@@ -270,7 +270,8 @@ void cli_print_explained(FILE *out, const char *title, const prle_explained *e,
     }
     if (e->rest_count) {
         char rest[64];
-        snprintf(rest, sizeof rest, "rest (%zu prototypes)", e->rest_count);
+        snprintf(rest, sizeof rest, "rest (%zu prototype%s)", e->rest_count,
+                 e->rest_count == 1 ? "" : "s");
         fprintf(out, "  %-30s %8.4f %8s %12.5f\n", rest, e->rest_weight, "", e->rest_contribution);
         wsum += e->rest_weight;
         csum += e->rest_contribution;

@@ -161,8 +161,9 @@ static int run_stage2(stage2 *s2)
     if ((err = prle__run_data_write(s2->dir, ds)) < 0 ||
         (err = prle__run_encoder_write(s2->dir, cfg, ds)) < 0)
         goto done;
-    snprintf(note, sizeof note, "%zu prototypes (%s), %s router, %s experts, %d epoch%s, kept %d",
-             res->n_prototypes, prle_proto_method_name(mp.protos.method),
+    snprintf(note, sizeof note, "%zu prototype%s (%s), %s router, %s experts, %d epoch%s, kept %d",
+             res->n_prototypes, res->n_prototypes == 1 ? "" : "s",
+             prle_proto_method_name(mp.protos.method),
              mp.type == PRLE_EXPERT_PROTO_RBF ? "rbf" : prle_router_type_name(mp.router.type),
              prle_expert_type_name(mp.type), res->model_epochs, res->model_epochs == 1 ? "" : "s",
              res->model_kept_epoch);

@@ -698,7 +698,10 @@ small_yaml tiny model.num_prototypes=25 train.output_dir=runs
 check tiny 0 "$prle" run small.yaml --no-analyze --no-report
 matches tiny out "^evaluate .* validation: 1 row, too few to score, test: 1 row, too few to score$"
 contains tiny out "explained test predictions (all 3 prototypes):"
+matches tiny out "^experts .* 3 prototypes \\(k-medoids\\)"
 lacks tiny out "repeat a training"
 contains tiny err "prle: warning: the validation split has only 1 row: the kernel's and the experts' kept epochs"
+check tiny_eval 0 "$prle" eval runs/small --no-write
+matches tiny_eval out "^test +1 row, too few to score$"
 cd .. || exit 1
 finish
