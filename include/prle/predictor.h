@@ -142,13 +142,15 @@ PRLE_API const prle_model *prle_predictor_model(const prle_predictor *p);
 /**
  * Writes the predictor to one file, atomically: kernel and experts (each a safetensors image,
  * as prle_kernel_save and prle_model_save write them), the neighbour term's training rows when
- * the fit kept one (model.neighbours), and the row map of explanations. A loaded predictor
- * predicts the same bits. Files of the format before the neighbour term still load.
+ * the fit kept one (model.neighbours), the held-out rows for intervals and the row map of
+ * explanations, then the sha256 of those bytes. A loaded predictor predicts the same bits.
+ * Files of the formats before the checksum, the intervals and the neighbour term still load.
  * PRLE_EIO naming the path.
  */
 PRLE_API int prle_predictor_save(const prle_predictor *p, const char *path);
 
-/** Reads a file of prle_predictor_save. PRLE_EFORMAT naming the path and the fault. */
+/** Reads a file of prle_predictor_save. PRLE_EFORMAT naming the path and the fault (a checksum
+ *  that does not match the bytes: a damaged file). */
 PRLE_API int prle_predictor_load(prle_predictor **out, const char *path);
 
 /** The bytes prle_predictor_save writes, in memory: `*out` (free with prle_free), `*size`. */

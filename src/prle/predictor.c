@@ -18,6 +18,7 @@
 #include "prle/model_int.h"
 #include "prle/neighbours.h"
 #include "prle/predictor_int.h"
+#include "data/download.h"
 #include "prle/rng.h"
 
 /* One file: MAGIC, then five length-prefixed parts (u64 little-endian byte counts): the
@@ -25,8 +26,12 @@
  * without one; files of MAGIC_V1 lack this part), the held-out rows for intervals as
  * safetensors (labels, predictions, scales; empty without them; files of MAGIC_V1 and
  * MAGIC_V2 lack this part), and the u64 map from training-subset rows to the caller's rows
- * (empty when there is none). */
-static const char MAGIC[8] = {'P', 'R', 'L', 'E', 'P', 'R', 'D', '3'};
+ * (empty when there is none); last, the sha256 of every byte before it as 64 hex digits (files
+ * of MAGIC_V3 and before lack it), so a damaged file is refused instead of predicting other
+ * numbers. */
+#define SHA_HEX 64
+static const char MAGIC[8] = {'P', 'R', 'L', 'E', 'P', 'R', 'D', '4'};
+static const char MAGIC_V3[8] = {'P', 'R', 'L', 'E', 'P', 'R', 'D', '3'};
 static const char MAGIC_V2[8] = {'P', 'R', 'L', 'E', 'P', 'R', 'D', '2'};
 static const char MAGIC_V1[8] = {'P', 'R', 'L', 'E', 'P', 'R', 'D', '1'};
 
@@ -349,7 +354,7 @@ int prle_predictor_save_memory(void **out, size_t *size, const prle_predictor *p
     if ((err = layer_bytes(&kb, &kl, p, 0)) < 0 || (err = layer_bytes(&mb, &ml, p, 1)) < 0 ||
         (err = layer_bytes(&nbb, &nl, p, 2)) < 0 || (err = layer_bytes(&cb, &cl, p, 3)) < 0)
         goto done;
-    size_t n = 8 + 8 + kl + 8 + ml + 8 + nl + 8 + cl + 8 + 8 * nmap;
+    size_t n = 8 + 8 + kl + 8 + ml + 8 + nl + 8 + cl + 8 + 8 * nmap + SHA_HEX;
     unsigned char *b = malloc(n), *at = b;
     if (!b) {
         err = prle__error_nomem("predictor image");
@@ -367,6 +372,12 @@ int prle_predictor_save_memory(void **out, size_t *size, const prle_predictor *p
     prle__le_put(at, nmap, 8), at += 8;
     for (size_t i = 0; i < nmap; i++, at += 8)
         prle__le_put(at, p->rows[i], 8);
+    char hex[SHA_HEX + 1];
+    if ((err = prle__sha256_hex(hex, b, n - SHA_HEX)) < 0) {
+        free(b);
+        goto done;
+    }
+    memcpy(at, hex, SHA_HEX);
     *out = b, *size = n;
 done:
     free(kb), free(mb), free(nbb), free(cb);
@@ -440,15 +451,34 @@ int prle_predictor_load_memory(prle_predictor **out, const void *data, size_t si
     int err;
     *out = NULL;
     const unsigned char *b = data;
-    /* the format's version: 1 without the neighbour part, 2 without the calibration part */
+    /* the format's version: 1 without the neighbour part, 2 without the calibration part, 3
+     * without the checksum */
     int v = size < 8                      ? 0
-            : memcmp(b, MAGIC, 8) == 0    ? 3
+            : memcmp(b, MAGIC, 8) == 0    ? 4
+            : memcmp(b, MAGIC_V3, 8) == 0 ? 3
             : memcmp(b, MAGIC_V2, 8) == 0 ? 2
             : memcmp(b, MAGIC_V1, 8) == 0 ? 1
                                           : 0;
     if (!v) {
         err = prle__error_set(PRLE_EFORMAT, "%s: not a PRLE predictor file", path);
         goto done;
+    }
+    if (v == 4) {
+        char hex[SHA_HEX + 1];
+        if (size < 8 + SHA_HEX) {
+            err = prle__error_set(PRLE_EFORMAT, "%s: truncated before its checksum", path);
+            goto done;
+        }
+        size -= SHA_HEX;
+        if ((err = prle__sha256_hex(hex, b, size)) < 0)
+            goto done;
+        if (memcmp(hex, b + size, SHA_HEX) != 0) {
+            err = prle__error_set(PRLE_EFORMAT,
+                                  "%s: its checksum does not match its contents: the file was "
+                                  "damaged or changed after it was written",
+                                  path);
+            goto done;
+        }
     }
     if ((err = part(&kd, &kl, b, size, &at, path, "kernel")) < 0 ||
         (err = part(&md, &ml, b, size, &at, path, "model")) < 0 ||

@@ -110,8 +110,16 @@ class Estimator(unittest.TestCase):
                 prle.PRLERegressor.load(path)
             self.assertIn(path, str(cm.exception))
         with self.assertRaises(prle.InputError) as cm:
-            pickle.loads(pickle.dumps(self.est).replace(b"PRLEPRD3", b"PRLEPRD9"))
+            pickle.loads(pickle.dumps(self.est).replace(b"PRLEPRD4", b"PRLEPRD9"))
         self.assertIn("not a PRLE predictor file", str(cm.exception))
+        # one byte changed inside: the checksum refuses it, not other predictions
+        raw = self.est._handle.to_bytes()
+        bad = raw[:200] + bytes([raw[200] ^ 1]) + raw[201:]
+        state = self.est.__getstate__()
+        state["_handle"] = bad
+        with self.assertRaises(prle.InputError) as cm:
+            prle.PRLERegressor().__setstate__(state)
+        self.assertIn("checksum does not match", str(cm.exception))
 
     def test_neighbour_term(self):
         # labels set by which of 60 directions a row points in, more than 25 local experts can
