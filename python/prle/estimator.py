@@ -188,7 +188,7 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
     # -- fit, predict, explain ----------------------------------------------------------------
     def fit(self, X, y, eval_set=None):
         """Fits kernel, prototypes and experts on X (n, d) and y (n). `eval_set`, a pair
-        (X_val, y_val), is used for early stopping, the experts' warm start and the
+        (X_val, y_val) or a list of one such pair, is used for early stopping, the experts' warm start and the
         recalibration (model.recalibrate) instead of a held-out share of X (as `prle run` uses
         the validation split)."""
         X, y = _validate(self, X, y, y_numeric=True, dtype=[np.float32, np.float64])
@@ -209,7 +209,14 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
         params = self._params()
         xm = _lib.view(x)
         xv = yv = None
+        if isinstance(eval_set, list) and eval_set and all(isinstance(e, tuple) for e in eval_set):
+            if len(eval_set) != 1:  # XGBoost's and LightGBM's [(X_val, y_val), ...]
+                raise ValueError(f"eval_set takes one pair (X_val, y_val), or a list holding one; "
+                                 f"got a list of {len(eval_set)}")
+            eval_set = eval_set[0]
         if eval_set is not None:
+            if not isinstance(eval_set, (tuple, list)) or len(eval_set) != 2:
+                raise ValueError("eval_set takes one pair (X_val, y_val), or a list holding one")
             X_val, y_val = eval_set
             X_val, y_val = _validate(self, X_val, y_val, y_numeric=True, reset=False,
                                      dtype=[np.float32, np.float64])

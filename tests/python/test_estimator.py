@@ -72,6 +72,12 @@ class Estimator(unittest.TestCase):
         np.testing.assert_allclose(hi, np.clip(yhat + q, -3.5, 4.5), rtol=0, atol=1e-5)
         inside = np.mean((lo <= self.yt) & (self.yt <= hi))
         self.assertTrue(0.8 <= inside <= 0.99, inside)
+        # XGBoost's and LightGBM's form, a list of one pair, fits the same model
+        same = prle.PRLERegressor(random_state=5, label_range=(-3.5, 4.5)).fit(
+            self.x, self.y, eval_set=[(xv, yv)])
+        np.testing.assert_array_equal(same.predict(self.xt), est.predict(self.xt))
+        with self.assertRaisesRegex(ValueError, "eval_set takes one pair"):
+            prle.PRLERegressor().fit(self.x, self.y, eval_set=[(xv, yv), (xv, yv)])
         # a label outside label_range is named in this class's words
         with self.assertRaisesRegex(ValueError, r"y\[\d+\] = .* lies outside label_range "
                                                 r"\(-1\.0, 1\.0\)"):
