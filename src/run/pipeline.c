@@ -10,7 +10,6 @@
 #include "core/progress.h"
 #include "core/threads.h"
 #include "data/download.h"
-#include "io/json.h"
 #include "prle/analysis.h"
 #include "prle/report.h"
 #include "analysis/analyze_int.h"
@@ -306,57 +305,6 @@ static int stage2_beside_analysis(stage2 *s2, prle__analysis_pre *pre, bool anal
     return err < 0 ? prle__error_set(err, "%s", msg) : 0;
 }
 
-/* Whether the baselines file at `path` scored this data set's splits on its label range (the
- * 0-1 scale divides by it; files from before 2026-12-07 record no range). */
-static bool baselines_same_labels(const char *path, const prle_dataset *ds)
-{
-    cJSON *root = NULL;
-    if (prle__json_read_file(&root, path) < 0) { /* unreadable: not carried over */
-        prle_error_clear();
-        return 0;
-    }
-    double lo = NAN, hi = NAN;
-    bool same = true;
-    if (prle__json_has(root, "label_min") || prle__json_has(root, "label_max"))
-        same = prle__json_get_number(&lo, root, "label_min") == 0 &&
-               prle__json_get_number(&hi, root, "label_max") == 0 &&
-               lo == prle_dataset_label_min(ds) && hi == prle_dataset_label_max(ds);
-    static const char *const keys[PRLE_N_SPLITS] = {"n_train", "n_validation", "n_test"};
-    for (int s = 0; s < PRLE_N_SPLITS && same; s++) {
-        size_t n = 0;
-        same = prle__json_get_size(&n, root, keys[s]) == 0 &&
-               n == prle_dataset_n_rows(ds, (prle_split)s);
-    }
-    prle_error_clear();
-    cJSON_Delete(root);
-    return same;
-}
-
-/* The baselines of the folder being replaced stay while their inputs are unchanged: the
- * data's rows and labels, the label range, and the features, retrieval-space ones while the
- * embeddings were reused, value-space ones while the kernel was too (`prle baselines` is too
- * slow to rerun with every `prle run`). */
-static int carry_over_baselines(const char *tmp, const char *old_dir, const prle_dataset *ds,
-                                bool embed_reused, bool kernel_reused)
-{
-    static const char *const names[] = {"baselines.json", "baselines_value.json"};
-    char src[4096], dst[4096], why[512];
-    int err = 0;
-    if (!old_dir || !embed_reused ||
-        (err = prle__run_data_changed(why, sizeof why, old_dir, ds, 7u)) != 0)
-        return err < 0 ? err : 0;
-    for (int i = 0; i < 2 && !err; i++) {
-        if (i == 1 && !kernel_reused)
-            break;
-        if ((err = prle__path_join(src, sizeof src, old_dir, names[i])) < 0 ||
-            !prle__path_exists(src) || !baselines_same_labels(src, ds))
-            continue;
-        if ((err = prle__path_join(dst, sizeof dst, tmp, names[i])) == 0)
-            err = prle__copy_file(dst, src);
-    }
-    return err;
-}
-
 int prle_run(prle_run_result *out, const prle_config *cfg, const prle_run_params *params)
 {
     prle_run_params p = params ? *params : prle_run_default_params();
@@ -436,7 +384,7 @@ int prle_run(prle_run_result *out, const prle_config *cfg, const prle_run_params
             0)
             goto done;
     }
-    if ((err = carry_over_baselines(tmp, ks.old_dir, ds, res.embed.reused, ks.reused)) < 0)
+    if ((err = prle__run_carry_baselines(tmp, ks.old_dir, ds, res.embed.reused, ks.reused)) < 0)
         goto done;
     /* the report too is made in the temporary folder; its footer names the final one */
     if (p.report && has_experts) {

@@ -148,6 +148,12 @@ int prle__run_encode(prle_matrix *out, const prle_encoder *enc, const prle_confi
 /** Writes dir/dataset.json from the run's dataset. */
 int prle__run_data_write(const char *dir, const prle_dataset *ds);
 
+/** Copies old_dir's baselines.json (with the embeddings reused) and baselines_value.json (with
+ *  the kernel reused too) into tmp while the old folder's rows and labels (dataset.json) and
+ *  each file's label range and split sizes are the new run's; nothing otherwise. PRLE_EIO. */
+int prle__run_carry_baselines(const char *tmp, const char *old_dir, const prle_dataset *ds,
+                              bool embed_reused, bool kernel_reused);
+
 /** 1 when dir/dataset.json records other rows (texts or labels) than `ds` has for a split of
  *  `split_mask` (bit 1 << split; the data files changed since the run), with `why` naming the
  *  split and its file; 0 when they match or the file records none (an older prle); negative
