@@ -63,7 +63,7 @@ static int overlap_note(char *buf, size_t len, const prle_dataset *ds)
 int prle__run_front(prle_dataset **ds, prle_run_result *res, const prle_config *cfg,
                     const prle_run_params *p)
 {
-    char note[512];
+    char note[1024]; /* the data line: title, cut, skipped rows and repeats, each bounded below */
     double t0 = prle__now();
     int err;
     prle_dataset_params dp = prle_dataset_default_params();
