@@ -159,6 +159,11 @@ int prle__run_input_from_table(prle_run_input *out, const prle_table *t, bool pa
                                "sentence2 (or text2%s%s) column beside %s",
                                path, mine ? ", " : "", mine ? mine : "",
                                prle_table_col_name(t, c1));
+    if (!pairs && c2 != SIZE_MAX) /* it would be dropped without a word, as --text2 would */
+        return prle__error_set(PRLE_EINVAL,
+                               "%s: this run's dataset has single texts: the file's second text "
+                               "column %s has no place (give one text column, %s)",
+                               path, prle_table_col_name(t, c2), prle_table_col_name(t, c1));
     size_t cl = find_either(t, label_names, own ? own->label : NULL);
     size_t used[3] = {c1, pairs ? c2 : SIZE_MAX, cl}, k;
     for (int u = 0; u < 3; u++) { /* a name the header gives twice: refused, as in datasets */

@@ -105,6 +105,9 @@ check own-other 2 "$prle" predict runs/own --input own-other.csv
 contains own-other err "is neither a table with a text, review or sentence1 column"
 check own-text2 2 "$prle" predict runs/own --text "a" --text2 "b"
 contains own-text2 err "this run's dataset has single texts: --text2 has no place"
+printf 'text,text2\nword3 and the cat,a dog\n' >own-two.csv
+check own-two 2 "$prle" predict runs/own --input own-two.csv
+contains own-two err "own-two.csv: this run's dataset has single texts: the file's second text column text2 has no place"
 # the training file alone (no validation or test file): both cut from it as data.file is
 check own-cut 0 "$prle" run own.yaml data.file=null data.files.train=own.tsv logging.run_name=cut \
   --no-analyze --no-report
