@@ -232,7 +232,7 @@ static void test_report__fixture(void)
     HAS(html, "aria-label=\"loss_pair\">\n<text x=\"6\" y=\"15\" class=\"ct\">pair loss</text>");
     PT_EQ_INT(count(html, "<polyline class=\"ln2\""), 1); /* validation, dashed */
     HAS(html, "class=\"tk\">validation</text>");
-    HAS(html, ">validation MSE, raw scale</text>");
+    HAS(html, ">validation MSE, raw scale (before recalibration and the neighbour term)</text>");
     HAS(html, ">task: train MSE, standardised</text>");
     HAS(html, "The validation pair loss was lowest at epoch 3 of 3, the epoch kept "
               "(kernel.keep: best)");
@@ -408,7 +408,7 @@ static void test_report__yardsticks(void)
 {
     static const char *const keep[] = {"config.yaml", NULL};
     const char *run = make_run("report_yard", keep);
-    char v[3][640], t[2][640], json[4400];
+    char v[3][640], t[2][640], json[4800];
     const double val[3] = {0.02, 0.03, 0.01}, te[2] = {0.025, 0.035};
     for (int i = 0; i < 3; i++)
         split_json(v[i], sizeof v[i], "validation", val[i], 0.8 - 0.1 * i);
@@ -419,7 +419,9 @@ static void test_report__yardsticks(void)
              "\"label_max\": 1, \"splits\": {%s, %s}, \"ridge\": {\"features\": "
              "\"retrieval\", \"alpha\": 10, \"splits\": {%s, %s}}, \"knn\": {\"features\": "
              "\"retrieval\", \"metric\": \"cosine\", \"k\": 10, \"weights\": \"distance\", "
-             "\"splits\": {%s}}}\n",
+             "\"splits\": {%s}}, \"recalibration\": {\"intercept\": 0.125, \"slope\": 0.875}, "
+             "\"neighbours\": {\"features\": \"retrieval\", \"metric\": \"cosine\", \"k\": 5, "
+             "\"weights\": \"distance\", \"weight\": 0.4, \"validation_mse_gain\": 0.05}}\n",
              v[0], t[0], v[1], t[1], v[2]); /* the kNN scores validation only */
     put(run, "metrics.json", json);
     char *html = write_and_read(run, pt_tmp("report_yard.html"));
@@ -431,6 +433,12 @@ static void test_report__yardsticks(void)
               "same features: validation MSE 0.02000 against 0.01000, Pearson 0.8000 against "
               "0.6000");
     LACKS(html, "PRLE is worse than a ridge regression");
+    /* with the neighbour term the recalibration is the experts', before the term: no line of
+     * the prediction, and Pearson not kept */
+    HAS(html, "every prototype's expert predicts 0.125 + 0.875 \u00d7 the trained expert's");
+    HAS(html, "before the neighbour term below is blended in.");
+    LACKS(html, "Pearson is unchanged by it");
+    HAS(html, "every prototype's local prediction is 0.60 \u00d7 its expert's + 0.40 \u00d7");
     free(html);
 }
 

@@ -35,7 +35,7 @@ static const char *title_of(const char *name)
         {"anchor", "anchor (train)"},
         {"balance", "balance (train)"},
         {"entropy", "entropy (train)"},
-        {"val_mse", "validation MSE, raw scale"},
+        {"val_mse", "validation MSE, raw scale (before recalibration and the neighbour term)"},
         {"tau", "router \u03c4"},
     };
     for (size_t i = 0; i < sizeof t / sizeof *t; i++)

@@ -135,7 +135,8 @@ int prle__report_prototypes(FILE *fp, const prle__report_ctx *ctx)
         prle__html_num(fp, tau, 3);
     }
     fputs("), most used first. Usage share: the mean routing weight over the training rows. "
-          "Local MSE: the routing-weighted squared error of the prototype's expert on the test "
+          "Local MSE: the routing-weighted squared error of the prototype's local prediction (its "
+          "expert's, blended with the neighbour term where the run kept one) on the test "
           "rows, on the raw label scale and on the 0\u20131 scale of the metrics table. Expert "
           "slope: the length of a linear expert's weight vector, in raw label units per unit "
           "of value-space distance (value vectors have length 1): near 0 the expert predicts "

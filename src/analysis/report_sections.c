@@ -353,6 +353,16 @@ static void recalibration_note(FILE *fp, const cJSON *metrics)
     double a = prle__report_num(rc, "intercept"), b = prle__report_num(rc, "slope");
     if (!rc || !isfinite(a) || !isfinite(b) || (a == 0.0 && b == 1.0))
         return;
+    if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(metrics, "neighbours"))) {
+        /* fitted on the experts' mixture, before the term below is blended in */
+        fprintf(fp,
+                "<p class=\"cap\">Recalibrated on validation (model.recalibrate): every "
+                "prototype's expert predicts %.4g + %.4g \u00d7 the trained expert's, the "
+                "least-squares line of the validation labels on the experts' mixture, before the "
+                "neighbour term below is blended in.</p>\n",
+                a, b);
+        return;
+    }
     fprintf(fp,
             "<p class=\"cap\">Recalibrated on validation (model.recalibrate): every prediction, "
             "and every prototype's local prediction, is %.4g + %.4g \u00d7 the trained "
