@@ -234,8 +234,8 @@ int prle__report_errors(FILE *fp, const prle__report_ctx *ctx)
             "predictions shrink toward the mean. Middle: bars are the mean of prediction "
             "\u2212 label in each label bin (above zero: over-predicted), dots the mean "
             "absolute error, the number on top the rows in the bin. Right: the weight of the "
-            "heaviest prototype, the share of the prediction its expert gives; near 1 the "
-            "explanation is one training example.</p>\n<div class=\"pair\">\n",
+            "heaviest prototype, the share of the prediction its local prediction gives; near "
+            "1 the explanation is one training example.</p>\n<div class=\"pair\">\n",
             n);
     predicted_vs_true(fp, ctx, r, n);
     error_by_bin(fp, ctx, r, n);
