@@ -206,6 +206,8 @@ static int plain_rows(prle_run_folder *rf, const rows *r, out_format fmt)
 typedef struct label_score {
     size_t n, rows, covered;
     double mx, my, cxy, m2x, m2y, se, ae;
+    double lo, hi;  /* the run's label range */
+    size_t outside; /* labels beyond it: the run learned nothing like them */
 } label_score;
 
 static void score_rows(label_score *s, const rows *r)
@@ -225,6 +227,7 @@ static void score_rows(label_score *s, const rows *r)
         s->se += (p - y) * (p - y);
         s->ae += fabs(p - y);
         s->covered += r->lo && y >= r->lo[i] && y <= r->hi[i];
+        s->outside += (float)y < (float)s->lo || (float)y > (float)s->hi;
     }
 }
 
@@ -242,6 +245,9 @@ static void print_score(const label_score *s, const prle_conformal *c)
     if (c)
         fprintf(stderr, "; %.1f%% inside their %g interval",
                 100.0 * (double)s->covered / (double)s->n, c->level);
+    if (s->outside) /* another scale, or data unlike the training rows */
+        fprintf(stderr, "; %zu of the labels lie outside the run's label range [%g, %g]",
+                s->outside, s->lo, s->hi);
     fputc('\n', stderr);
 }
 
@@ -443,6 +449,7 @@ int cmd_predict(int argc, char **argv)
     bool keep_x = k > 0 && prle_run_folder_neighbour_k(rf) > 0;
     const prle_dataset *ds = prle_run_folder_dataset(rf);
     bool pairs = prle_dataset_n_texts(ds) > 1;
+    score.lo = prle_dataset_label_min(ds), score.hi = prle_dataset_label_max(ds);
     if (level) {
         if ((err = prle_conformal_fit(&conf, rf, level, adaptive)) < 0)
             goto fail;

@@ -523,6 +523,11 @@ ok predict_level_range $py -c 'import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 assert len(rows) == 100 and all(float(r["lo"]) == 0 and float(r["hi"]) == 5 for r in rows)' "$tmp/out"
 check predict_bad_level 2 "$prle" predict $run --split test --interval 1.5
+# labels beyond the run's range (another scale?) are scored, and counted
+printf 'sentence1,sentence2,label\nA man plays.,A man plays music.,7\nA dog.,A cat.,1\n' >beyond.csv
+check predict_beyond 0 "$prle" predict $run --input beyond.csv
+contains predict_beyond err "prle: predict: 2 labelled rows"
+contains predict_beyond err "; 1 of the labels lie outside the run's label range [0, 5]"
 check predict_bad_input 2 "$prle" predict $run --input missing.csv
 check predict_two_inputs 2 "$prle" predict $run --split test --text a
 # a folder where a file belongs: bad input (exit 2) naming it, not a failed read (exit 1)
