@@ -317,32 +317,16 @@ typedef struct unknown {
     size_t zero, texts;
 } unknown;
 
-/* Counts x's zero texts into u: a row's own, or each side's block of pair features [u, v, u + v,
- * |u - v|, u * v] (docs/config.md, data.combine_fields). */
-static void count_zero(unknown *u, const prle_matrix *x, const prle_run_folder *rf, bool pairs)
-{
-    bool sides = pairs && !prle_run_folder_config(rf)->data.combine_fields && x->cols % 5 == 0;
-    size_t parts = sides ? 2 : 1, w = sides ? x->cols / 5 : x->cols;
-    for (size_t i = 0; i < x->rows; i++)
-        for (size_t p = 0; p < parts; p++) {
-            const float *v = prle_matrix_row(x, i) + p * w;
-            size_t j = 0;
-            while (j < w && v[j] == 0.0f)
-                j++;
-            u->zero += j == w;
-        }
-    u->texts += x->rows * parts;
-}
-
 /* The model's input rows z of r's texts; with keep_x the retrieval rows too, in *x (else x is
  * left empty); the texts with no known word counted into u. */
 static int encode(prle_matrix *z, prle_matrix *x, prle_run_folder *rf, const rows *r, bool keep_x,
                   const char *what, unknown *u)
 {
-    int err = prle_run_folder_embed(x, rf, r->text, r->text2, r->n);
+    size_t texts = 0, zero = 0;
+    int err = prle_run_folder_embed_counted(x, &texts, &zero, rf, r->text, r->text2, r->n);
     if (err < 0)
         return err;
-    count_zero(u, x, rf, r->text2 != NULL);
+    u->texts += texts, u->zero += zero;
     err = prle_run_folder_map(z, rf, x, what);
     if (!keep_x)
         prle_matrix_dispose(x);

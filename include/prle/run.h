@@ -341,6 +341,13 @@ PRLE_API int prle_run_folder_encode(prle_matrix *out, prle_run_folder *rf, const
 PRLE_API int prle_run_folder_embed(prle_matrix *out, prle_run_folder *rf, const char *const *text,
                                    const char *const *text2, size_t n);
 
+/** As prle_run_folder_embed, and counts into *n_texts the texts encoded (2 a row for pair
+ *  features, else 1) and into *n_empty those the encoder found no known token in (zero
+ *  vectors, as prle embed reports them); either may be NULL. */
+PRLE_API int prle_run_folder_embed_counted(prle_matrix *out, size_t *n_texts, size_t *n_empty,
+                                           prle_run_folder *rf, const char *const *text,
+                                           const char *const *text2, size_t n);
+
 /** How many training rows the run's neighbour term averages (0: the run kept none). */
 PRLE_API size_t prle_run_folder_neighbour_k(const prle_run_folder *rf);
 

@@ -40,12 +40,14 @@ int prle__run_encoder_load(prle_encoder **out, const prle_config *cfg, const cha
     return err;
 }
 
-static int encode_one(prle_matrix *out, const prle_encoder *enc, const prle_config *cfg,
-                      const char *const *texts, size_t n)
+static int encode_one(prle_matrix *out, size_t *n_empty, const prle_encoder *enc,
+                      const prle_config *cfg, const char *const *texts, size_t n)
 {
-    int err = prle_encoder_encode(out, enc, texts, n, NULL);
+    size_t e = 0;
+    int err = prle_encoder_encode(out, enc, texts, n, &e);
     if (err < 0)
         return err;
+    *n_empty += e;
     if (out->rows != n || out->cols != prle_encoder_dim(enc)) {
         prle_matrix_dispose(out);
         return prle__error_set(PRLE_ESHAPE, "encoder gave (%zu, %zu) for %zu texts", out->rows,
@@ -56,14 +58,18 @@ static int encode_one(prle_matrix *out, const prle_encoder *enc, const prle_conf
     return 0;
 }
 
-int prle__run_encode(prle_matrix *out, const prle_encoder *enc, const prle_config *cfg,
-                     const prle_dataset *ds, const char *const *text, const char *const *text2,
-                     size_t n)
+int prle__run_encode(prle_matrix *out, size_t *n_texts, size_t *n_empty, const prle_encoder *enc,
+                     const prle_config *cfg, const prle_dataset *ds, const char *const *text,
+                     const char *const *text2, size_t n)
 {
     prle__text_mode mode = prle__embed_text_mode(cfg, ds);
     prle_matrix u = {0}, v = {0};
     char **joined = NULL;
+    size_t empty = 0, *e = n_empty ? n_empty : &empty;
     int err = 0;
+    if (n_texts)
+        *n_texts = mode == PRLE__TEXT_PAIR ? 2 * n : n;
+    *e = 0;
     for (size_t i = 0; i < n; i++)
         if (!text[i] || (mode != PRLE__TEXT_SINGLE && (!text2 || !text2[i])))
             return prle__error_set(PRLE_EINVAL,
@@ -79,14 +85,14 @@ int prle__run_encode(prle_matrix *out, const prle_encoder *enc, const prle_confi
             if (!(joined[i] = prle__join_pair(text[i], tok, text2[i])))
                 err = prle__error_nomem("joined texts");
         if (err == 0)
-            err = encode_one(out, enc, cfg, (const char *const *)joined, n);
+            err = encode_one(out, e, enc, cfg, (const char *const *)joined, n);
         prle_dataset_texts_free(joined, n);
         return err;
     }
-    if ((err = encode_one(mode == PRLE__TEXT_PAIR ? &u : out, enc, cfg, text, n)) < 0)
+    if ((err = encode_one(mode == PRLE__TEXT_PAIR ? &u : out, e, enc, cfg, text, n)) < 0)
         return err;
     if (mode == PRLE__TEXT_PAIR) {
-        if ((err = encode_one(&v, enc, cfg, text2, n)) == 0)
+        if ((err = encode_one(&v, e, enc, cfg, text2, n)) == 0)
             err = prle__pair_features(out, &u, &v, cfg->train.threads);
         prle_matrix_dispose(&u);
         prle_matrix_dispose(&v);

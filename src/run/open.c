@@ -327,6 +327,13 @@ int prle_run_folder_split_neighbours(size_t *rows, float *labels, const prle_run
 int prle_run_folder_embed(prle_matrix *out, prle_run_folder *rf, const char *const *text,
                           const char *const *text2, size_t n)
 {
+    return prle_run_folder_embed_counted(out, NULL, NULL, rf, text, text2, n);
+}
+
+int prle_run_folder_embed_counted(prle_matrix *out, size_t *n_texts, size_t *n_empty,
+                                  prle_run_folder *rf, const char *const *text,
+                                  const char *const *text2, size_t n)
+{
     char path[PRLE__RUN_PATH];
     int err;
     if (!rf->enc) { /* the encoder's state the run kept, else fitted on the train texts again */
@@ -339,7 +346,7 @@ int prle_run_folder_embed(prle_matrix *out, prle_run_folder *rf, const char *con
         if (err < 0)
             return err;
     }
-    return prle__run_encode(out, rf->enc, &rf->cfg, rf->ds, text, text2, n);
+    return prle__run_encode(out, n_texts, n_empty, rf->enc, &rf->cfg, rf->ds, text, text2, n);
 }
 
 int prle_run_eval(prle_run_metrics *out, const prle_run_folder *rf, unsigned split_mask, bool write)

@@ -131,10 +131,12 @@ int prle__run_encoder_new(prle_encoder **out, const prle_config *cfg, const prle
 int prle__run_encoder_load(prle_encoder **out, const prle_config *cfg, const char *path);
 
 /** Texts to retrieval embeddings as prle_embed builds them (joined, pair features,
- *  normalisation). `text2` required for pairs. */
-int prle__run_encode(prle_matrix *out, const prle_encoder *enc, const prle_config *cfg,
-                     const prle_dataset *ds, const char *const *text, const char *const *text2,
-                     size_t n);
+ *  normalisation). `text2` required for pairs. *n_texts (NULL ok): the texts encoded (2 a row
+ *  for pair features); *n_empty (NULL ok): those with no known token, as the encoder counts
+ *  them (zero vectors). */
+int prle__run_encode(prle_matrix *out, size_t *n_texts, size_t *n_empty, const prle_encoder *enc,
+                     const prle_config *cfg, const prle_dataset *ds, const char *const *text,
+                     const char *const *text2, size_t n);
 
 /* ---- what a folder keeps of its data (run_data.c) ---------------------------------------- */
 
