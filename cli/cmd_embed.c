@@ -84,12 +84,7 @@ int cmd_embed(int argc, char **argv)
         goto done;
     }
     if (prle_dataset_n_skipped(ds) > 0 && (!mpi || comm.rank == 0)) {
-        const char *first = "";
-        for (int s = PRLE_N_SPLITS - 1; s >= 0; s--) {
-            const prle_dataset_split_info *in = prle_dataset_info(ds, (prle_split)s);
-            if (in && in->skip_reason && in->skip_reason[0])
-                first = in->skip_reason;
-        }
+        const char *first = prle_dataset_skip_reason(ds);
         fprintf(stderr, "prle: notice: skipped %zu bad rows (data.on_bad_row: skip)%s%s\n",
                 prle_dataset_n_skipped(ds), first[0] ? "; first: " : "", first);
     }

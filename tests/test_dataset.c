@@ -143,6 +143,7 @@ static void test_dataset__presets_match_references(void)
         PT_NEAR(prle_dataset_label_min(ds), rm->lo, 0);
         PT_NEAR(prle_dataset_label_max(ds), rm->hi, 0);
         PT_EQ_INT(prle_dataset_n_skipped(ds), 0);
+        PT_EQ_STR(prle_dataset_skip_reason(ds), "");
         for (int s = 0; s < PRLE_N_SPLITS; s++) {
             if (!isnan(rm->mean[s])) /* to the README's last decimal */
                 PT_NEAR(label_mean(ds, (prle_split)s), rm->mean[s], 5e-5);
@@ -656,6 +657,7 @@ static void test_dataset__bad_input(void)
         snprintf(want, sizeof want, "%s:2: label 'x' in column 4 is not a number", path);
         PT_EQ_STR(in->skip_reason, want);
         PT_EQ_INT(prle_dataset_n_skipped(ds), 3);
+        PT_EQ_STR(prle_dataset_skip_reason(ds), want);
         PT_EQ_INT(prle_dataset_info(ds, PRLE_SPLIT_TEST)->n_skipped, 0);
         PT_EQ_INT(prle_dataset_source_line(ds, PRLE_SPLIT_TRAIN, 1), 4);
         prle_dataset_free(ds);

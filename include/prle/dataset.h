@@ -184,6 +184,10 @@ PRLE_API const prle_dataset_split_info *prle_dataset_info(const prle_dataset *ds
  */
 PRLE_API size_t prle_dataset_n_skipped(const prle_dataset *ds);
 
+/** "path:line: what" of the first skipped row, train's before validation's and test's; "" when
+ *  none was skipped. Borrowed: valid until prle_dataset_free. */
+PRLE_API const char *prle_dataset_skip_reason(const prle_dataset *ds);
+
 PRLE_END_DECL
 
 #endif

@@ -712,3 +712,13 @@ size_t prle_dataset_n_skipped(const prle_dataset *ds)
             n += ds->files[i].n_skipped;
     return n;
 }
+
+const char *prle_dataset_skip_reason(const prle_dataset *ds)
+{
+    for (int s = 0; s < PRLE_N_SPLITS; s++) {
+        const prle_dataset_split_info *in = prle_dataset_info(ds, (prle_split)s);
+        if (in && in->skip_reason && in->skip_reason[0])
+            return in->skip_reason;
+    }
+    return "";
+}

@@ -82,15 +82,9 @@ int prle__run_front(prle_dataset **ds, prle_run_result *res, const prle_config *
                                                         : "test");
     /* rows data.on_bad_row: skip left out: how many, and the first one's place and reason */
     char skipped[384] = "";
-    const char *first = "";
-    for (int s = PRLE_N_SPLITS - 1; s >= 0; s--) {
-        const prle_dataset_split_info *in = prle_dataset_info(*ds, (prle_split)s);
-        if (in && in->skip_reason && in->skip_reason[0])
-            first = in->skip_reason;
-    }
     if (prle_dataset_n_skipped(*ds))
         snprintf(skipped, sizeof skipped, " (%zu bad rows skipped; first: %s)",
-                 prle_dataset_n_skipped(*ds), first);
+                 prle_dataset_n_skipped(*ds), prle_dataset_skip_reason(*ds));
     char same[128];
     if ((err = overlap_note(same, sizeof same, *ds)) < 0)
         return err;
