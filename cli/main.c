@@ -225,18 +225,17 @@ int main(int argc, char **argv)
         return 128 + (int)cli_interrupted;
     }
     /* what a command printed may not have reached its file (a full disk): not a success */
-    int e = errno; /* an earlier write's failure, when the flush has nothing left to write */
-    bool out_bad = fflush(stdout) != 0 || ferror(stdout);
-    if (out_bad && errno)
-        e = errno;
-    struct stat st; /* a write to a pipe fails when its reader went away */
-    bool pipe_out = e == EPIPE || (fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode));
-    if (pipe_out)
-        e = EPIPE;
-    if (out_bad && rc == CLI_OK)
+    if ((fflush(stdout) != 0 || ferror(stdout)) && rc == CLI_OK) {
+        /* errno: the flush's failure, else an earlier write's; a write to a pipe fails when its
+         * reader went away */
+        int e = errno;
+        struct stat st;
+        bool pipe_out = e == EPIPE || (fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode));
+        e = pipe_out ? EPIPE : e;
         return cli_error(CLI_RUNTIME, "writing to standard output failed%s%s%s", e ? ": " : "",
                          e ? strerror(e) : "",
                          pipe_out ? " (its reader closed the pipe; the command's files are written)"
                                   : "");
+    }
     return rc;
 }
