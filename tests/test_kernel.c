@@ -40,11 +40,17 @@ static const double REF_Z_MLP[9] = {0.68750584635773992, -0.25979054066799395, 0
 #define EPS 1e-3f
 #define REL_TOL 1e-2
 /* A whole head runs in float32: the central difference of a loss near 1 carries rounding
- * noise of a few 2^-24 / eps, measured here up to 1.1e-4 (at eps 4e-3 and 1e-2 the same
- * elements agree to 1e-2). Elements whose gradients are that small pass when within this
- * gap; check_head still demands that most elements meet the relative test and that the
- * random-direction derivative, dominated by the large gradients, does too. */
+ * noise of a few 2^-24 / eps, measured here up to 1.1e-4, and its bits (so which small
+ * elements meet 1e-2) change with OpenBLAS's core type. Larger steps cross the loss's
+ * hinges and ReLU kinks (a five-point stencil at 3e-3 missed by 2 %). So an element passes
+ * within 1e-2 relative or within this gap, and check_head also demands that the whole
+ * gradient meets the numeric one within HEAD_VEC_TOL in norm, ||g - num|| / ||g|| (1.1-1.4 %
+ * on the heads with the smallest gradients under the Haswell, Zen, Sandybridge and Prescott
+ * kernels; below 0.1 % on the rest), and that the random-direction derivative, dominated by
+ * the large gradients, meets 1e-2. An element count within 1e-2 was the rule before: 51 or
+ * 52 of resmlp out_proj's 65, by core type, against a bar of 52. */
 #define HEAD_ABS_FLOOR 2e-4
+#define HEAD_VEC_TOL 5e-2
 
 /* inputs(rows, cols, phase) of kernel_ref.py */
 static void inputs(float *x, size_t rows, size_t cols, double phase)
@@ -207,7 +213,8 @@ static void check_head(const char *what, prle_kernel_params p, size_t in_dim)
         fill(c.pb.params + c.h.t[c.h.in_scale].offset, in_dim, 15, 0.2f, 3.0f);
     c.lp = (prle__loss_params){1.0, 0.5, 0.1, 1.0};
     head_loss(&c, true);
-    size_t bad = 0, strict = 0, n_elem = 0, n = c.h.n_train;
+    size_t bad = 0, n_elem = 0, n = c.h.n_train;
+    double dd = 0, gg = 0; /* sums of (g - num)^2 and g^2 */
     for (size_t ti = 0; ti < c.h.n_tensors; ti++) {
         const prle__tensor *t = &c.h.t[ti];
         if (!t->trainable)
@@ -220,14 +227,15 @@ static void check_head(const char *what, prle_kernel_params p, size_t in_dim)
             double lm = head_loss(&c, false);
             c.pb.params[i] = keep;
             double num = (lp - lm) / (2.0 * EPS), g = c.pb.grads[i];
-            strict += rel_ok(g, num);
+            dd += (g - num) * (g - num), gg += g * g;
             if (!rel_ok(g, num) && fabs(g - num) >= HEAD_ABS_FLOOR && bad++ < 5)
                 PT_FAIL_AT("%s: %s[%zu]: analytic %.8g numeric %.8g", what, t->name, i - t->offset,
                            g, num);
         }
     }
-    if (strict < n_elem * 4 / 5)
-        PT_FAIL_AT("%s: only %zu of %zu elements within relative 1e-2", what, strict, n_elem);
+    if (!(n_elem > 0 && gg > 0 && sqrt(dd / gg) < HEAD_VEC_TOL))
+        PT_FAIL_AT("%s: ||analytic - numeric|| / ||analytic|| = %.3g over %zu elements", what,
+                   sqrt(dd / gg), n_elem);
     /* one random direction u over every trainable parameter at once */
     float *u = malloc(n * sizeof *u), *p0 = malloc(n * sizeof *p0);
     fill(u, n, 13, -1, 1);
