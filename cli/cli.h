@@ -78,6 +78,16 @@ int cli_config_load(prle_config *out, int argc, char **argv);
 int cli_config_load_flags(prle_config *out, bool *seen, const char *const *flags, int argc,
                           char **argv);
 
+/**
+ * Checks `--out FILE` of command `cmd` before any work (out_path.c): its folder exists, it is
+ * not a folder, nor one of `inputs` (NULL-ended, may be NULL: files the command reads), nor
+ * in the run folder `run_dir` (may be NULL) unless it is that folder's `own` (the file the
+ * command writes there without --out; may be NULL), nor in `cache_dir` (may be NULL).
+ * CLI_OK, or CLI_USAGE after the message.
+ */
+int cli_out_check(const char *cmd, const char *out, const char *const *inputs, const char *run_dir,
+                  const char *own, const char *cache_dir);
+
 /* Commands, one file each (cmd_<name>.c), except help and version in main.c. */
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);

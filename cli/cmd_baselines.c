@@ -215,8 +215,23 @@ int cmd_baselines(int argc, char **argv)
 
     prle_dataset_params dp = prle_dataset_default_params();
     prle_embed_params ep = prle_embed_default_params();
-    if ((err = prle_dataset_load(&ds, &cfg.data, cfg.train.seed, &dp)) < 0 ||
-        (!value && (err = prle_embed(&rep, &cfg, ds, &ep)) < 0)) { /* reuses a matching cache */
+    if ((err = prle_dataset_load(&ds, &cfg.data, cfg.train.seed, &dp)) < 0) {
+        rc = cli_fail(err);
+        goto done;
+    }
+    if (out_path) { /* before the embedding and the grids: nothing read is overwritten */
+        const char *inputs[PRLE_N_SPLITS + 2] = {rest[0]};
+        for (int s = 0, n = 1; s < PRLE_N_SPLITS; s++) {
+            const prle_dataset_split_info *in = prle_dataset_info(ds, (prle_split)s);
+            if (in && in->path)
+                inputs[n++] = in->path;
+        }
+        if ((rc = cli_out_check("baselines", out_path, inputs, run_dir,
+                                value ? "baselines_value.json" : "baselines.json",
+                                cfg.data.embedding_cache_dir)) != CLI_OK)
+            goto done;
+    }
+    if (!value && (err = prle_embed(&rep, &cfg, ds, &ep)) < 0) { /* reuses a matching cache */
         rc = cli_fail(err);
         goto done;
     }

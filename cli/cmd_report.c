@@ -28,6 +28,9 @@ int cmd_report(int argc, char **argv)
         cli_usage(stderr, "report");
         return CLI_USAGE;
     }
+    int rc = out ? cli_out_check("report", out, NULL, run, "report.html", NULL) : CLI_OK;
+    if (rc != CLI_OK)
+        return rc;
     int err = prle_report_write(run, out);
     if (err < 0)
         return cli_fail(err);

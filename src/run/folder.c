@@ -177,6 +177,20 @@ done:
     return err;
 }
 
+/* 1 when the marker at `path` is the text one of the runs before its checksums (its first
+ * line "PRLE run folder. ..."), 0 when not, < 0 on a read error. */
+static int old_marker(const char *path)
+{
+    static const char head[] = "PRLE run folder.";
+    char buf[sizeof head] = {0};
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return prle__error_errno(path);
+    size_t n = fread(buf, 1, sizeof head - 1, f);
+    fclose(f);
+    return n == sizeof head - 1 && memcmp(buf, head, n) == 0;
+}
+
 int prle__run_verify(const char *dir)
 {
     char path[PRLE__RUN_PATH];
@@ -187,18 +201,20 @@ int prle__run_verify(const char *dir)
         return 0; /* a run from before the marker: nothing recorded */
     cJSON *root = NULL;
     const cJSON *files = NULL;
+    if ((err = old_marker(path)) != 0)
+        return err < 0 ? err : 0; /* the text marker of the runs before the checksums */
     err = prle__json_read_file(&root, path);
-    if (err == PRLE_EFORMAT) { /* not JSON: a marker that records nothing */
-        prle_error_clear();
-        return 0;
+    if (err == 0 && prle__json_get_object(&files, root, "files") < 0)
+        err = PRLE_EFORMAT;
+    if (err == PRLE_EFORMAT) { /* what prle run writes is neither: the checks would be off */
+        cJSON_Delete(root);
+        return prle__error_set(PRLE_EFORMAT,
+                               "%s: not the marker prle run writes (JSON with the files' "
+                               "sha256): the folder's files cannot be checked (run it again)",
+                               path);
     }
     if (err < 0)
         return err;
-    if (prle__json_get_object(&files, root, "files") < 0) {
-        cJSON_Delete(root);
-        prle_error_clear();
-        return 0; /* nothing recorded */
-    }
     for (size_t i = 0; i < N_RECORDED && err == 0; i++) {
         const cJSON *o = cJSON_GetObjectItemCaseSensitive(files, RECORDED[i]);
         const char *want;

@@ -598,6 +598,35 @@ check flipped_reuse 0 "$prle" run small.yaml "${fast[@]}" train.output_dir=. log
 contains flipped_reuse out "trained (the saved kernel is not used: "
 contains flipped_reuse out "flipped/kernel.safetensors: its sha256 is not the one"
 ok run_marker_records grep -q '"kernel.safetensors"' $run/.prle-run
+# a marker that is not the one prle run writes does not switch the checks off; the text marker
+# of the runs before the checksums still reads as one
+cp -r $run marked
+echo '<html>' >marked/.prle-run
+check marker_damaged 2 "$prle" predict marked --split test
+contains marker_damaged err "marked/.prle-run: not the marker prle run writes"
+echo '{"format": "prle-run"}' >marked/.prle-run
+check marker_no_files 2 "$prle" predict marked --split test
+printf 'PRLE run folder. prle run replaces this folder only because this file is here.\n' \
+  >marked/.prle-run
+check marker_text 0 "$prle" predict marked --split test
+
+# ---- --out never overwrites what the command reads or a run's files; a missing folder is
+# ---- refused before any work
+cp $run/config.yaml cfg_before
+check report_out_run_file 2 "$prle" report $run --out $run/config.yaml
+contains report_out_run_file err "lies in the run folder"
+ok report_out_kept cmp -s $run/config.yaml cfg_before
+check report_out_subdir 2 "$prle" report $run --out $run/value/r.html
+check report_out_nodir 2 "$prle" report $run --out nodir/r.html
+contains report_out_nodir err "its folder nodir does not exist"
+check report_out_own 0 "$prle" -q report $run --out $run/report.html
+cp small.yaml small_copy.yaml
+check baselines_out_config 2 "$prle" -q baselines small_copy.yaml --models ridge --out small_copy.yaml
+contains baselines_out_config err "--out small_copy.yaml is small_copy.yaml, which this command reads"
+ok baselines_config_kept cmp -s small.yaml small_copy.yaml
+check baselines_out_nodir 2 "$prle" -q baselines small.yaml --models ridge --out nodir/b.json
+check baselines_out_cache 2 "$prle" -q baselines small.yaml --models ridge --out cache/small/b.json
+contains baselines_out_cache err "lies in the embedding cache"
 
 # ---- bad input: exit 2, one line naming the file ------------------------------------------------
 cp -r $run broken
