@@ -355,6 +355,24 @@ static int train(prle__kernel_stage *ks, prle_kernel_params *kp, double offset_r
                                "(a regression needs labels that differ)",
                                prle_dataset_source_file(ds, PRLE_SPLIT_TRAIN, 0), xt->rows,
                                (double)yt[0]);
+    size_t row = 1; /* every text one vector: the encoder saw no difference */
+    while (row < xt->rows &&
+           memcmp(prle_matrix_row(xt, row), xt->data, xt->cols * sizeof *xt->data) == 0)
+        row++;
+    if (xt->rows > 1 && row == xt->rows) {
+        const prle_model_config *mc = &ks->cfg->model;
+        bool cls = mc->encoder_type && strcmp(mc->encoder_type, "gguf") == 0 && mc->pooling &&
+                   strcmp(mc->pooling, "cls") == 0;
+        return prle__error_set(PRLE_EINVAL,
+                               "%s: all %zu training texts have the same embedding (encoder "
+                               "%s): nothing tells them apart%s",
+                               prle_dataset_source_file(ds, PRLE_SPLIT_TRAIN, 0), xt->rows,
+                               mc->encoder_type ? mc->encoder_type : "glove",
+                               cls ? "; model.pooling cls takes the first token's state, the "
+                                     "same for every text in a decoder-only model (most GGUF "
+                                     "models): use mean or last"
+                                   : "");
+    }
     const prle_kernel_report *r = &ks->report;
     if ((err = prle_kernel_fit(&ks->kernel, xt, yt, xv->rows ? xv : NULL, yv, kp)) < 0)
         return err;

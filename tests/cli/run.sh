@@ -690,6 +690,24 @@ check nan_row 2 "$prle" run small.yaml "${fast[@]}" model.encoder_type=npy \
   data.embedding_cache_dir=npyin logging.run_name=nan --no-analyze --no-report
 lines nan_row err 1
 contains nan_row err "npyin/train_embeds.npy: row 41 (0-based), column 3 is nan"
+# every training row the same vector (gguf's cls pooling on a decoder-only model): refused
+# before the kernel trains, not NaN metrics
+mkdir -p npysame
+cp cache/small/validation_embeds.npy cache/small/test_embeds.npy npysame/
+$py - <<'EOF'
+import ast, struct
+b = bytearray(open("cache/small/train_embeds.npy", "rb").read())
+hlen = struct.unpack("<H", b[8:10])[0]
+hdr = ast.literal_eval(b[10:10 + hlen].decode("latin1"))
+n, d = hdr["shape"]
+row = b[10 + hlen:10 + hlen + 4 * d]
+open("npysame/train_embeds.npy", "wb").write(b[:10 + hlen] + row * n)
+EOF
+check same_rows 2 "$prle" run small.yaml "${fast[@]}" model.encoder_type=npy \
+  data.embedding_cache_dir=npysame logging.run_name=same --no-analyze --no-report
+lines same_rows err 1
+matches same_rows err "all [0-9]+ training texts have the same embedding \(encoder npy\)"
+ok same_rows_no_folder [ ! -e runs/same ]
 
 # ---- --embeddings: new rows' retrieval embeddings made elsewhere (issue 14, item 5) ----------
 check emb_split 0 "$prle" predict $run --split test --format csv
