@@ -68,6 +68,9 @@ int prle_router_params_from_config(prle_router_params *out, const prle_config *c
     if (cfg->train.threads < 0)
         return prle__error_set(PRLE_EINVAL, "train.threads must be >= 0, got %d",
                                cfg->train.threads);
+    if (!(m->tau_max >= m->tau_min)) /* in the config's words; the rest below */
+        return prle__error_set(PRLE_EINVAL, "model.tau_max (%g) must be >= model.tau_min (%g)",
+                               m->tau_max, m->tau_min);
     p.tau_init = m->tau_init;
     p.tau_min = m->tau_min;
     p.tau_max = m->tau_max;

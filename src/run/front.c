@@ -176,7 +176,8 @@ int prle_run_kernel(prle_run_result *out, const prle_config *cfg, const prle_run
     double t_all = prle__now();
     int err;
     *out = (prle_run_result){0};
-    if ((err = prle_run_dir(&res.dir, cfg)) < 0 || (err = prle__run_folder_check(res.dir)) < 0 ||
+    if ((err = prle_run_config_check(cfg)) < 0 || (err = prle_run_dir(&res.dir, cfg)) < 0 ||
+        (err = prle__run_folder_check(res.dir)) < 0 ||
         (err = prle__run_front(&ds, &res, cfg, &p)) < 0 ||
         (err = prle__run_folder_claim(res.dir)) < 0)
         goto done;

@@ -321,7 +321,8 @@ int prle_run(prle_run_result *out, const prle_config *cfg, const prle_run_params
     bool has_kernel = has_stage(cfg, "kernel"), has_experts = has_stage(cfg, "experts");
     /* a folder that is not a run's is refused before any work, and again at the commit; so
      * is a pipeline without a kernel stage and without a saved kernel to use */
-    if ((err = prle_run_dir(&res.dir, cfg)) < 0 || (err = prle__run_folder_check(res.dir)) < 0 ||
+    if ((err = prle_run_config_check(cfg)) < 0 || (err = prle_run_dir(&res.dir, cfg)) < 0 ||
+        (err = prle__run_folder_check(res.dir)) < 0 ||
         (!has_kernel && (err = prle__kernel_saved_check(res.dir, cfg)) < 0) ||
         (err = prle__run_tmp_dir(&tmp, &parent, &made, res.dir)) < 0 ||
         (err = prle__run_front(&ds, &res, cfg, &p)) < 0)

@@ -77,4 +77,25 @@ printf 'model:\n  encoder_type: hashing\n' >"$tmp/nodata.yaml"
 check no-data 2 "$prle" embed "$tmp/nodata.yaml"
 contains no-data err "prle: $tmp/nodata.yaml: data.file and data.files are unset: set one"
 
+# what prle run would refuse only after its data loaded or its kernel trained is refused by
+# prle config (and by prle run before any work), naming the key
+n=0
+for bad in "model.trainable_prototypes=true|model.trainable_prototypes: stage 2 keeps" \
+  "model.monitor=val_pearson|model.monitor: stage 2 stops early on val_mse only" \
+  "model.tau_min=2 model.tau_max=1|model.tau_max (1) must be >= model.tau_min (2)" \
+  "model.pooling=cls|model.pooling: cls is not for glove (mean or sif)" \
+  "kernel.proj_dim=33 kernel.projection_type=rff|kernel.proj_dim must be even for rff" \
+  "data.embedding_cache_dir=$tmp/runs/early/cache|data.embedding_cache_dir ($tmp/runs/early/cache) lies in the run folder"; do
+  n=$((n + 1))
+  read -r -a kv <<<"${bad%%|*}"
+  check "early-$n" 2 "$prle" config "$data/good.yaml" train.output_dir="$tmp/runs" \
+    logging.run_name=early model.encoder_type=glove "${kv[@]}"
+  contains "early-$n" err "${bad#*|}"
+  empty "early-$n" out
+  check "early-run-$n" 2 "$prle" run "$data/good.yaml" train.output_dir="$tmp/runs" \
+    logging.run_name=early model.encoder_type=glove "${kv[@]}"
+  contains "early-run-$n" err "${bad#*|}"
+done
+ok early-no-folder [ ! -e "$tmp/runs/early" ]
+
 finish
