@@ -1,9 +1,11 @@
 /* LABELS: unit */
 #include <pthread.h>
+#include <string.h>
 
 #include "prle_test.h"
 
 #include "core/error.h"
+#include "core/matrix_int.h"
 #include "core/progress.h"
 #include "core/str.h"
 #include "core/threads.h"
@@ -273,6 +275,25 @@ static void test_core__user_cache_dir_rule(void)
     free(home);
 }
 
+/* scikit-learn 1.2's StandardScaler().fit(X).scale_ of these float32 columns (as float64):
+ * a column of scale 1e-20 is scaled, not taken for constant; a constant one is left at 1; one
+ * near 1e6 that varies by float32 steps is scaled by its own spread */
+static void test_core__col_scale_as_standard_scaler(void)
+{
+    const float x[16] = {1e-20f, 3.7f, 1, 1e6f, 3e-20f, 3.7f, 2, 1e6f + 0.0625f,
+                         2e-20f, 3.7f, 3, 1e6f, 5e-20f, 3.7f, 4, 1e6f + 0.125f};
+    const double want[4] = {1.4790198988389788e-20, 1, 1.1180339887498949, 0.051822262349303122};
+    prle_matrix m = {0};
+    PT_OK(prle_matrix_alloc(&m, 4, 4));
+    memcpy(m.data, x, sizeof x);
+    double mean[4], scale[4];
+    prle__matrix_col_mean(mean, &m);
+    prle__matrix_col_scale(scale, mean, &m);
+    for (int j = 0; j < 4; j++)
+        PT_NEAR(scale[j], want[j], 1e-12 * want[j]);
+    prle_matrix_dispose(&m);
+}
+
 int main(void)
 {
     prle_init(0);
@@ -288,5 +309,6 @@ int main(void)
     PT_RUN(test_core__progress_abort);
     PT_RUN(test_core__tasks_progress);
     PT_RUN(test_core__user_cache_dir_rule);
+    PT_RUN(test_core__col_scale_as_standard_scaler);
     return pt_report();
 }

@@ -104,10 +104,15 @@ void prle__matrix_col_scale(double *scale, const double *mean, const prle_matrix
             scale[j] += t * t;
         }
     }
+    /* scikit-learn's StandardScaler (_is_constant_feature, 1.x): a column is constant, and
+     * left unscaled, when var <= n eps var + (n mean eps)^2, the rounding of the sums that
+     * made var; a column of any scale that varies is scaled (the absolute floor of 2.2e-15
+     * before read features of scale 1e-15 as constant) */
+    const double eps = 2.220446049250313e-16, dn = (double)n;
     for (size_t j = 0; j < d; j++) {
-        double sd = sqrt(scale[j] / (double)n);
-        /* scikit-learn's _handle_zeros_in_scale: a (near-)constant column is left unscaled */
-        scale[j] = sd < 10.0 * 2.220446049250313e-16 * fmax(1.0, fabs(mean[j])) ? 1.0 : sd;
+        double var = scale[j] / dn,
+               bound = dn * eps * var + (dn * mean[j] * eps) * (dn * mean[j] * eps);
+        scale[j] = var <= bound ? 1.0 : sqrt(var);
     }
 }
 
