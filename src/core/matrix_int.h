@@ -8,7 +8,8 @@
 void prle__matrix_col_mean(double *mean, const prle_matrix *x);
 
 /** Column standard deviations of `x` about `mean` (population, in double) into `scale`, as
- *  scikit-learn's StandardScaler.scale_: a constant column (var within the rounding of its sums) gets 1. */
+ *  scikit-learn's StandardScaler.scale_: a constant column (var within the rounding of its sums)
+ * gets 1. */
 void prle__matrix_col_scale(double *scale, const double *mean, const prle_matrix *x);
 
 /** Fails with PRLE_EINVAL "WHAT: row R (0-based), column C is nan" (or "infinite") at the
