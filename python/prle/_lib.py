@@ -175,7 +175,14 @@ def check(status):
 
 def floats(a, what):
     """`a` as a C-contiguous float32 array (copied only when it is not one already)."""
-    a = np.ascontiguousarray(a, dtype=np.float32)
+    src = np.asarray(a)
+    if src.dtype.kind == "f" and src.dtype.itemsize > 4 and src.size:
+        big = float(np.max(np.abs(src[np.isfinite(src)]), initial=0.0))
+        if big > np.finfo(np.float32).max:  # before the cast turns it into infinity
+            raise ValueError(f"prle: {what} holds {big:.3g}, beyond single precision's range "
+                             f"({np.finfo(np.float32).max:.3g}), which the library computes "
+                             f"in: rescale it (e.g. StandardScaler)")
+    a = np.ascontiguousarray(src, dtype=np.float32)
     if not np.all(np.isfinite(a)):
         raise ValueError(f"prle: {what} holds NaN or infinity")
     return a

@@ -225,6 +225,42 @@ class Estimator(unittest.TestCase):
             prle.PRLERegressor().fit(self.x, self.y + 1e9)
         self.assertIn("subtract an offset", str(cm.exception))
         self.assertLess(spread, 1e9 * 2**-24 * 100)  # so the offset is what loses them
+        # beyond float32's range, or too small for it: rescale, not an offset
+        for scale, what in ((1e39, "beyond single precision's range"), (1e-46, "rescale it")):
+            with self.assertRaisesRegex(ValueError, what):
+                prle.PRLERegressor().fit(self.x, self.y * scale)
+        with self.assertRaisesRegex(ValueError, r"X holds .*beyond single precision's range"):
+            prle.PRLERegressor().fit(self.x * 1e39, self.y)
+        # eval_set labels are held to the same rules as y
+        with self.assertRaisesRegex(ValueError, r"eval_set y\[\d+\] = .* lies outside"):
+            prle.PRLERegressor(label_range=(-3.5, 4.5)).fit(
+                self.x[:400], self.y[:400], eval_set=(self.x[400:], self.y[400:] + 100))
+        with self.assertRaisesRegex(ValueError, "low must be below high"):
+            prle.PRLERegressor(label_range=(3, -2)).fit(self.x, self.y)
+        for bad in ({"neighbours": "yes"}, {"neighbours": 0}, {"n_jobs": 0}, {"n_jobs": 2.5}):
+            with self.assertRaises(ValueError):
+                prle.PRLERegressor(**bad).fit(self.x[:100], self.y[:100])
+        with self.assertRaisesRegex(ValueError, "k must be an integer"):
+            self.est.explain(self.xt, k=None)
+
+    def test_failed_refit_keeps_the_fit(self):
+        # validation resets n_features_in_ before the library refuses the labels: the fitted
+        # model stays whole and predicts as before
+        est = prle.PRLERegressor(random_state=3, n_jobs=1).fit(self.x[:300], self.y[:300])
+        before = est.predict(self.xt)
+        with self.assertRaises(ValueError):
+            est.fit(self.x[:300, :3], self.y[:300] + 1e9)
+        self.assertEqual(est.n_features_in_, 6)
+        np.testing.assert_array_equal(est.predict(self.xt), before)
+
+    def test_n_jobs_as_scikit_learn(self):
+        from prle.estimator import _threads
+        self.assertEqual(_threads(None), 1)  # scikit-learn's None: one thread
+        self.assertEqual(_threads(2), 2)
+        cores = len(os.sched_getaffinity(0))
+        self.assertEqual(_threads(-1), cores)
+        self.assertEqual(_threads(-2), max(1, cores - 1))
+        self.assertEqual(_threads(-100), 1)
 
 
 if __name__ == "__main__":
