@@ -144,6 +144,24 @@ static void test_config__example_full_is_the_defaults(void)
     PT_EQ_INT(c.n_notices, 0);
     prle_config_dispose(&c);
     prle_config_dispose(&d);
+    /* and it lists every key (a missing one would load as its default too): "  name:" at
+     * the key's depth */
+    FILE *fp = fopen(path, "rb");
+    static char text[1 << 16];
+    size_t n = fp ? fread(text, 1, sizeof text - 1, fp) : 0;
+    text[n] = '\0';
+    if (fp)
+        fclose(fp);
+    for (size_t i = 0; i < prle__cfg_nkeys; i++) {
+        const char *name = prle__cfg_keys[i].name, *last = strrchr(name, '.');
+        int depth = 0;
+        for (const char *q = name; *q; q++)
+            depth += *q == '.';
+        char want[160];
+        snprintf(want, sizeof want, "\n%*s%s:", 2 * depth, "", last ? last + 1 : name);
+        if (!strstr(text, want))
+            PT_FAIL_AT("configs/example-full.yaml does not list %s", name);
+    }
 }
 
 /* docs/config.md names every key (a section's `prefix.*` row covers the keys under it). */
