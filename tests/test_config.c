@@ -345,7 +345,8 @@ static void test_config__errors_name_place_and_key(void)
     /* YAML syntax errors: libyaml's problem, at its mark */
     expect_error("model:\n\tknn_k: 3\n",
                  "2:1: found character that cannot start any token while scanning for the next "
-                 "token (line 2, column 1)");
+                 "token (line 2, column 1) (a tab: YAML indents with spaces, and a tab cannot "
+                 "start a token)");
     expect_error("model:\n  knn_k: [1, 2\n",
                  "3:1: did not find expected ',' or ']' while parsing a flow sequence (line 2, "
                  "column 10)");

@@ -294,9 +294,19 @@ void prle__cfg_suggest(char *buf, size_t len, const char *dotted)
         if (d <= best_d && (!best || d < best_d))
             best = c, best_n = nc, best_d = d;
     }
-    if (best)
+    if (best) {
         snprintf(buf, len, " (did you mean '%.*s%s%.*s'?)", (int)np, dotted, np ? "." : "",
                  (int)best_n, best);
+        return;
+    }
+    for (size_t i = 0; i < prle__cfg_nkeys; i++) { /* the right name under another section */
+        const char *k = prle__cfg_keys[i].name, *last = strrchr(k, '.');
+        if (last && strcmp(last + 1, name) == 0) {
+            snprintf(buf, len, " (did you mean '%s'? it belongs under '%.*s')", k, (int)(last - k),
+                     k);
+            return;
+        }
+    }
 }
 
 bool prle__cfg_is_ignored(const char *dotted)

@@ -355,13 +355,14 @@ static int assign_scalar(prle_config *cfg, const prle__cfg_key *k, const prle__c
     }
     case PRLE__CFG_U64: {
         char buf[32];
-        bool ok = s->plain && s->len > 0 && s->len < sizeof buf;
-        for (size_t i = 0; ok && i < s->len; i++)
+        size_t sign = s->plain && s->len > 1 && s->text[0] == '+'; /* "+7", as for int keys */
+        bool ok = s->plain && s->len > sign && s->len < sizeof buf;
+        for (size_t i = sign; ok && i < s->len; i++)
             ok = s->text[i] >= '0' && s->text[i] <= '9';
         unsigned long long v = 0;
         if (ok) {
-            memcpy(buf, s->text, s->len);
-            buf[s->len] = '\0';
+            memcpy(buf, s->text + sign, s->len - sign);
+            buf[s->len - sign] = '\0';
             errno = 0;
             v = strtoull(buf, NULL, 10);
             ok = errno == 0;

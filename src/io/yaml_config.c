@@ -79,10 +79,14 @@ static int syntax_error(pctx *c)
             return fail_at(c, m, "%s (#%X)", problem, (unsigned)p->problem_value);
         return fail_at(c, m, "%s", problem);
     }
+    size_t at = p->problem_mark.index; /* a tab there: say what YAML wants instead */
+    const char *tab = at < c->len && c->text[at] == '\t'
+                          ? " (a tab: YAML indents with spaces, and a tab cannot start a token)"
+                          : "";
     if (p->context)
-        return fail_at(c, p->problem_mark, "%s %s (line %zu, column %zu)", problem, p->context,
-                       p->context_mark.line + 1, p->context_mark.column + 1);
-    return fail_at(c, p->problem_mark, "%s", problem);
+        return fail_at(c, p->problem_mark, "%s %s (line %zu, column %zu)%s", problem, p->context,
+                       p->context_mark.line + 1, p->context_mark.column + 1, tab);
+    return fail_at(c, p->problem_mark, "%s%s", problem, tab);
 }
 
 static int next_event(pctx *c, yaml_event_t *ev)

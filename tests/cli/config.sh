@@ -53,6 +53,17 @@ empty unknown-key out
 printf 'model:\n  knn_k: three\n' >"$tmp/bad_type.yaml"
 check bad-type 2 "$prle" config "$tmp/bad_type.yaml"
 contains bad-type err "prle: $tmp/bad_type.yaml:2:10: expected an integer for 'model.knn_k', got 'three'"
+printf 'knn_k: 3\n' >"$tmp/bad_level.yaml" # the right name at the wrong level: where it goes
+check bad-level 2 "$prle" config "$tmp/bad_level.yaml"
+contains bad-level err "unknown key 'knn_k' (did you mean 'model.knn_k'? it belongs under 'model')"
+check bad-level-override 2 "$prle" config "$data/good.yaml" train.knn_k=3
+contains bad-level-override err "(did you mean 'model.knn_k'?"
+printf 'model:\n\tknn_k: 3\n' >"$tmp/tab.yaml"
+check tab-indent 2 "$prle" config "$tmp/tab.yaml"
+contains tab-indent err "$tmp/tab.yaml:2:1: "
+contains tab-indent err "(a tab: YAML indents with spaces"
+check seed-plus 0 "$prle" config "$data/good.yaml" train.seed=+7
+contains seed-plus out "  seed: 7"
 printf 'data:\n  name: [unclosed\n' >"$tmp/bad_syntax.yaml"
 check bad-syntax 2 "$prle" config "$tmp/bad_syntax.yaml"
 contains bad-syntax err "prle: $tmp/bad_syntax.yaml:3:1:"
