@@ -9,10 +9,17 @@
 #include "cli.h"
 #include "run_print.h"
 
+static bool warned_validation; /* the few-validation warning is out: once a run */
+
 static bool on_event(const prle_run_event *e, void *ud)
 {
     if (e->done)
         cli_print_stage(e, ud);
+    else if (e->stage == PRLE_STAGE_KERNEL && e->kernel && !warned_validation) {
+        /* before the kernel trains: without validation rows its budget runs to the end */
+        cli_progress_close(ud);
+        warned_validation = cli_warn_few_validation(e->n_val);
+    }
     return !cli_interrupted;
 }
 
@@ -116,7 +123,7 @@ static int run_or_train(int argc, char **argv, bool train)
     }
     fflush(stdout);
     cli_warn_if_worse(&res.metrics);
-    if (res.n_prototypes)
+    if (res.n_prototypes && !warned_validation)
         cli_warn_few_validation(res.embed.splits[PRLE_SPLIT_VALIDATION].rows);
     rc = CLI_OK;
 done:

@@ -194,17 +194,22 @@ void cli_warn_if_worse(const prle_run_metrics *m)
     warn_worse(m, &m->knn, what);
 }
 
-void cli_warn_few_validation(size_t n_val)
+bool cli_warn_few_validation(size_t n_val)
 {
     if (n_val >= PRLE__RECAL_MIN_ROWS)
-        return;
+        return false;
     fprintf(stderr,
             "prle: warning: the validation split has %s%zu row%s: the kernel's and the experts' "
             "kept epochs, their warm start and the neighbour term are chosen on %s, the "
-            "recalibration needs %d, and the yardsticks' warnings compare on %s (give it %d rows "
-            "or more; a validation file left out is cut from the training file, 15 %%)\n",
+            "recalibration needs %d, and the yardsticks' warnings compare on %s%s (give it %d "
+            "rows or more; a validation file left out is cut from the training file, 15 %%)\n",
             n_val ? "only " : "", n_val, n_val == 1 ? "" : "s", n_val ? "them" : "none",
-            PRLE__RECAL_MIN_ROWS, n_val ? "them" : "none", PRLE__RECAL_MIN_ROWS);
+            PRLE__RECAL_MIN_ROWS, n_val ? "them" : "none",
+            n_val ? ""
+                  : "; nothing stops the kernel and the experts early, so they train for their "
+                    "whole step budgets (kernel.max_epochs and train.max_epochs cap them)",
+            PRLE__RECAL_MIN_ROWS);
+    return true;
 }
 
 /* At most `width` characters of `s` (UTF-8 sequences kept whole), "..." when cut; newlines

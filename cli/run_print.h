@@ -48,8 +48,9 @@ void cli_warn_if_worse(const prle_run_metrics *m);
 
 /** A warning on stderr when the validation split has fewer than PRLE__RECAL_MIN_ROWS (20) rows:
  *  every choice made on validation rests on them (a 2-row validation file cost 0.13 of test
- *  Pearson). */
-void cli_warn_few_validation(size_t n_val);
+ *  Pearson), and without any the fits run their whole step budgets. Returns whether it
+ *  warned. prle run warns as the kernel begins to train, else at the end. */
+bool cli_warn_few_validation(size_t n_val);
 
 /**
  * One explained prediction as a table: the input (title, texts, label, prediction), then

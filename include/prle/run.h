@@ -200,6 +200,7 @@ typedef struct prle_run_event {
     const prle_kernel_params *kernel; /**< the params of the fit */
     size_t in_dim;                    /**< H */
     size_t n_train;                   /**< training rows */
+    size_t n_val;                     /**< validation rows (early stopping's) */
 } prle_run_event;
 
 /** Called when a stage begins and ends; return false to stop (PRLE_EABORTED). */

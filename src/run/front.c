@@ -52,9 +52,14 @@ static int overlap_note(char *buf, size_t len, const prle_dataset *ds)
     buf[0] = '\0';
     if (err < 0 || !(same[PRLE_SPLIT_VALIDATION] + same[PRLE_SPLIT_TEST]))
         return err;
-    snprintf(buf, len, "; %zu of %zu validation and %zu of %zu test rows repeat a training %s",
-             same[PRLE_SPLIT_VALIDATION], prle_dataset_n_rows(ds, PRLE_SPLIT_VALIDATION),
-             same[PRLE_SPLIT_TEST], prle_dataset_n_rows(ds, PRLE_SPLIT_TEST),
+    size_t nv = prle_dataset_n_rows(ds, PRLE_SPLIT_VALIDATION),
+           nt = prle_dataset_n_rows(ds, PRLE_SPLIT_TEST);
+    char v[64] = "", t[64] = ""; /* an empty split is left out */
+    if (nv)
+        snprintf(v, sizeof v, "%zu of %zu validation", same[PRLE_SPLIT_VALIDATION], nv);
+    if (nt)
+        snprintf(t, sizeof t, "%zu of %zu test", same[PRLE_SPLIT_TEST], nt);
+    snprintf(buf, len, "; %s%s%s rows repeat a training %s", v, nv && nt ? " and " : "", t,
              prle_dataset_n_texts(ds) == 2 ? "pair" : "text");
     return 0;
 }

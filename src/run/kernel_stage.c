@@ -324,8 +324,11 @@ static int train(prle__kernel_stage *ks, prle_kernel_params *kp, double offset_r
     kp->on_epoch_ud = p->on_kernel_epoch_ud;
     const prle_matrix *xt = &ks->x[PRLE_SPLIT_TRAIN], *xv = &ks->x[PRLE_SPLIT_VALIDATION];
     if (p->on_event) {
-        prle_run_event e = {
-            .stage = PRLE_STAGE_KERNEL, .kernel = kp, .in_dim = xt->cols, .n_train = xt->rows};
+        prle_run_event e = {.stage = PRLE_STAGE_KERNEL,
+                            .kernel = kp,
+                            .in_dim = xt->cols,
+                            .n_train = xt->rows,
+                            .n_val = xv->rows};
         if (!p->on_event(&e, p->on_event_ud))
             return prle__error_set(PRLE_EABORTED, "kernel: stopped by the event callback");
     }

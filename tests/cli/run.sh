@@ -755,5 +755,16 @@ lacks tiny out "repeat a training"
 contains tiny err "prle: warning: the validation split has only 1 row: the kernel's and the experts' kept epochs"
 check tiny_eval 0 "$prle" eval runs/small --no-write
 matches tiny_eval out "^test +1 row, too few to score$"
+# no validation rows at all: said once, before the kernel trains, and that nothing stops the
+# fits early (data.file cut 90 / 0 / 10)
+pairs_tsvs 40 0 0
+check no_val 0 "$prle" run small.yaml data.files.train=null data.files.validation=null \
+  data.files.test=null data.file=train.tsv \
+  'data.split.ratios=[0.9, 0, 0.1]' data.embedding_cache_dir=cache/noval \
+  logging.run_name=noval kernel.max_epochs=2 train.max_epochs=2 --no-analyze --no-report
+contains no_val err "the validation split has 0 rows"
+matches no_val out "^data .*36 / 0 / 4 rows; [0-9]+ of 4 test rows repeat a training pair$"
+contains no_val err "nothing stops the kernel and the experts early"
+lines no_val err 1
 cd .. || exit 1
 finish
