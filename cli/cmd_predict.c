@@ -344,6 +344,16 @@ static int usage_error(const char *fmt, const char *arg)
     return CLI_USAGE;
 }
 
+/* Sets *slot to v unless an earlier option set it: false for an option given twice (the
+ * first would be dropped without a word). */
+static bool set_once(const char **slot, const char *v)
+{
+    if (*slot)
+        return false;
+    *slot = v;
+    return true;
+}
+
 int cmd_predict(int argc, char **argv)
 {
     const char *dir = NULL, *text = NULL, *text2 = NULL, *input = NULL, *split = NULL;
@@ -356,15 +366,20 @@ int cmd_predict(int argc, char **argv)
         const char *a = argv[i];
         bool has = i + 1 < argc;
         if (!strcmp(a, "--text") && has) {
-            text = argv[++i];
+            if (!set_once(&text, argv[++i]))
+                return usage_error("predict: %s is given twice", a);
         } else if (!strcmp(a, "--text2") && has) {
-            text2 = argv[++i];
+            if (!set_once(&text2, argv[++i]))
+                return usage_error("predict: %s is given twice", a);
         } else if (!strcmp(a, "--input") && has) {
-            input = argv[++i];
+            if (!set_once(&input, argv[++i]))
+                return usage_error("predict: %s is given twice", a);
         } else if (!strcmp(a, "--split") && has) {
-            split = argv[++i];
+            if (!set_once(&split, argv[++i]))
+                return usage_error("predict: %s is given twice", a);
         } else if (!strcmp(a, "--embeddings") && has) {
-            npy = argv[++i];
+            if (!set_once(&npy, argv[++i]))
+                return usage_error("predict: %s is given twice", a);
         } else if (!strcmp(a, "--explain") && has) {
             char *end;
             errno = 0;

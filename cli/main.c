@@ -120,8 +120,8 @@ int cmd_help(int argc, char **argv)
 
 int cmd_version(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    if (argc > 1)
+        return cli_error(CLI_USAGE, "version takes no arguments, got '%s'", argv[1]);
     const char *wp = getenv("OMP_WAIT_POLICY"), *sc = getenv("GOMP_SPINCOUNT");
     const char *gt = getenv("GLIBC_TUNABLES");
     printf("prle %s\n", prle_version());
@@ -187,6 +187,8 @@ int main(int argc, char **argv)
             return CLI_USAGE;
         }
     }
+    if (cli_opts.verbose && cli_opts.quiet)
+        return cli_error(CLI_USAGE, "-q and -v ask for opposite things: give one");
     if (i >= argc) {
         main_usage(stderr);
         return CLI_USAGE;

@@ -217,6 +217,12 @@ int prle_run_folder_map(prle_matrix *out, const prle_run_folder *rf, const prle_
     int err;
     const char *name = what ? what : "embeddings";
     size_t want = prle_kernel_in_dim(rf->kernel);
+    if (x->cols == 1 && want > 1 && x->rows == want) /* an (n,) file, as prle_npy_load reads it */
+        return prle__error_set(PRLE_ESHAPE,
+                               "%s: a 1-D array of shape (%zu,), where rows of shape (n, %zu) "
+                               "are expected: save one row as (1, %zu) (numpy: "
+                               "x.reshape(1, -1))",
+                               name, want, want, want);
     if (x->cols != want)
         return prle__error_set(PRLE_ESHAPE,
                                "%s: rows are %zu wide, the run's kernel takes %zu (the width of "

@@ -730,6 +730,23 @@ check emb_width 2 "$prle" predict $run --embeddings narrow.npy
 contains emb_width err "narrow.npy: rows are 3 wide, the run's kernel takes"
 check emb_two_inputs 2 "$prle" predict $run --embeddings narrow.npy --split test
 contains emb_two_inputs err "give one of --text, --input, --embeddings or --split"
+$py - <<'EOF'
+import ast, struct
+b = open("cache/small/test_embeds.npy", "rb").read()
+d = ast.literal_eval(b[10:10 + struct.unpack("<H", b[8:10])[0]].decode("latin1"))["shape"][1]
+hdr = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d,), }" % d
+hdr += " " * (64 - 10 - len(hdr) - 1) + "\n"
+open("flat.npy", "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(hdr)) +
+                              hdr.encode() + bytes(4 * d))
+EOF
+check emb_flat 2 "$prle" predict $run --embeddings flat.npy
+matches emb_flat err "flat.npy: a 1-D array of shape \([0-9]+,\), where rows of shape \(n, [0-9]+\)"
+check predict_twice 2 "$prle" predict $run --text a --text2 b --text c
+contains predict_twice err "predict: --text is given twice"
+check split_twice 2 "$prle" predict $run --split test --split validation
+check quiet_verbose 2 "$prle" -q -v version
+contains quiet_verbose err "-q and -v ask for opposite things"
+check version_extra 2 "$prle" version extra
 
 # a copied run folder whose data files are gone: eval says what it needs, predict works
 # (issue 14, item 4; tests/cli/moved.sh has the rest)
