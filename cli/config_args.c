@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "io/config_internal.h"
 
 int cli_config_load(prle_config *out, int argc, char **argv)
 {
@@ -17,6 +18,8 @@ int cli_config_load(prle_config *out, int argc, char **argv)
         }
         err = prle_config_override(out, argv[i]);
     }
+    if (err == 0 && !out->logging.run_name) /* set to null by an override: the file's name */
+        err = prle__cfg_default_run_name(out, argv[0]);
     if (err < 0) {
         prle_config_dispose(out);
         return cli_fail(err);

@@ -83,6 +83,10 @@ int prle__cfg_assign(prle_config *cfg, const prle__cfg_key *k, const prle__cfg_s
 /** The current directory (malloc'd) or NULL with the error set. */
 char *prle__cfg_getcwd(void);
 
+/** logging.run_name := the name of the config file at `path` without .yaml/.yml (what a file
+ *  that leaves it unset, or an override that sets it to null, gets). PRLE_ENOMEM. */
+int prle__cfg_default_run_name(prle_config *cfg, const char *path);
+
 /** Makes every relative path of `cfg` absolute against `base`. PRLE_ENOMEM on failure. */
 int prle__cfg_absolutize(prle_config *cfg, const char *base);
 

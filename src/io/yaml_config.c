@@ -528,6 +528,24 @@ done:
     return err;
 }
 
+int prle__cfg_default_run_name(prle_config *cfg, const char *path)
+{
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    size_t n = strlen(base);
+    if (n > 5 && strcmp(base + n - 5, ".yaml") == 0)
+        n -= 5;
+    else if (n > 4 && strcmp(base + n - 4, ".yml") == 0)
+        n -= 4;
+    char *name = malloc(n + 1);
+    if (!name)
+        return prle__error_nomem("run name");
+    memcpy(name, base, n);
+    name[n] = '\0';
+    free(cfg->logging.run_name);
+    cfg->logging.run_name = name;
+    return 0;
+}
+
 int prle_config_load(prle_config *out, const char *path)
 {
     char *text = NULL, *dir = NULL;
@@ -551,21 +569,8 @@ int prle_config_load(prle_config *out, const char *path)
     }
     if ((err = prle_config_load_string(out, text, len, path, dir)) < 0)
         goto done;
-    if (!out->logging.run_name) {
-        const char *base = slash ? slash + 1 : path;
-        size_t n = strlen(base);
-        if (n > 5 && strcmp(base + n - 5, ".yaml") == 0)
-            n -= 5;
-        else if (n > 4 && strcmp(base + n - 4, ".yml") == 0)
-            n -= 4;
-        if (!(out->logging.run_name = malloc(n + 1))) {
-            prle_config_dispose(out);
-            err = prle__error_nomem("run name");
-            goto done;
-        }
-        memcpy(out->logging.run_name, base, n);
-        out->logging.run_name[n] = '\0';
-    }
+    if (!out->logging.run_name && (err = prle__cfg_default_run_name(out, path)) < 0)
+        prle_config_dispose(out);
 done:
     free(text);
     free(dir);

@@ -62,6 +62,8 @@ printf 'model:\n\tknn_k: 3\n' >"$tmp/tab.yaml"
 check tab-indent 2 "$prle" config "$tmp/tab.yaml"
 contains tab-indent err "$tmp/tab.yaml:2:1: "
 contains tab-indent err "(a tab: YAML indents with spaces"
+check run-name-null 0 "$prle" config "$data/good.yaml" logging.run_name=null
+contains run-name-null out 'run_name: "good"'
 check seed-plus 0 "$prle" config "$data/good.yaml" train.seed=+7
 contains seed-plus out "  seed: 7"
 printf 'data:\n  name: [unclosed\n' >"$tmp/bad_syntax.yaml"
