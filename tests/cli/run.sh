@@ -549,7 +549,9 @@ check output_dir_file 2 "$prle" run small.yaml "${fast[@]}" train.output_dir=afi
 echo old >target.html && ln -s target.html link.html
 check out_link 0 "$prle" report $run --out link.html
 ok out_link_kept [ -L link.html ] && ok out_link_target grep -q "<html" target.html
-mkfifo pipe.html && { cat <pipe.html >pipe.txt & }
+# the reader opens the pipe under a time limit: if prle report failed before opening it, the
+# test goes on instead of waiting for a writer forever
+mkfifo pipe.html && { timeout 120 sh -c 'cat <pipe.html >pipe.txt' & }
 check out_fifo 0 "$prle" report $run --out pipe.html
 wait
 ok out_fifo_kept [ -p pipe.html ] && ok out_fifo_read grep -q "<!DOCTYPE html>" pipe.txt
