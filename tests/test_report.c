@@ -6,6 +6,7 @@
  * of a missing or malformed required or optional file; a full-size t-SNE stays small. */
 #include <sys/stat.h>
 
+#include "analysis/report_int.h"
 #include "prle_test.h"
 
 static const char *const files[] = {"config.yaml",
@@ -578,6 +579,62 @@ static void test_report__large_tsne(void)
     free(html);
 }
 
+/* Numbers keep two significant digits on any label scale: 0..1e-3 and 0..1e6 runs read */
+static void test_report__numbers_on_any_scale(void)
+{
+    const struct {
+        double v;
+        int d;
+        const char *want;
+    } c[] = {{3.35e-8, 4, "3.35e-08"}, {2.85e-4, 3, "0.000285"},  {0.0123, 4, "0.0123"},
+             {0.5, 2, "0.50"},         {-0.5, 2, "-0.50"},        {0.05, 2, "0.05"},
+             {0.0, 4, "0.0000"},       {-0.0, 2, "0.00"},         {3.24027237e10, 4, "3.24e+10"},
+             {999999.0, 0, "999999"},  {1234.5678, 2, "1234.57"}, {NAN, 2, "\u2014"}};
+    for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *fp = open_memstream(&buf, &len);
+        PT_CHECK(fp != NULL);
+        if (!fp)
+            return;
+        prle__html_num(fp, c[i].v, c[i].d);
+        fclose(fp);
+        PT_EQ_STR(buf, c[i].want);
+        free(buf);
+    }
+}
+
+/* Long texts are cut on a character, never inside a UTF-8 sequence, and escaped */
+static void test_report__text_cut(void)
+{
+    const struct {
+        size_t n;
+        const char *in, *want;
+    } c[] = {{3,
+              "a\xc3\xa9"
+              "bc",
+              "a\xc3\xa9"
+              "b\u2026"},
+             {3, "ab", "ab"},
+             {2,
+              "<\xe2\x82\xac"
+              "z",
+              "&lt;\xe2\x82\xac\u2026"},
+             {1, NULL, ""}};
+    for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *fp = open_memstream(&buf, &len);
+        PT_CHECK(fp != NULL);
+        if (!fp)
+            return;
+        prle__html_text_cut(fp, c[i].n, c[i].in);
+        fclose(fp);
+        PT_EQ_STR(buf, c[i].want);
+        free(buf);
+    }
+}
+
 int main(void)
 {
     PT_RUN(test_report__fixture);
@@ -588,5 +645,7 @@ int main(void)
     PT_RUN(test_report__required_files);
     PT_RUN(test_report__malformed);
     PT_RUN(test_report__large_tsne);
+    PT_RUN(test_report__numbers_on_any_scale);
+    PT_RUN(test_report__text_cut);
     return pt_report();
 }

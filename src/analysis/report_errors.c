@@ -151,28 +151,6 @@ static int by_abs_error(const void *a, const void *b)
     return (x->index > y->index) - (x->index < y->index);
 }
 
-/* At most TEXT_CHARS characters of s (UTF-8 kept whole), "\u2026" when cut. */
-static void short_text(FILE *fp, const char *s)
-{
-    char buf[TEXT_CHARS * 4 + 8];
-    size_t chars = 0, o = 0;
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
-    while (*p && chars < TEXT_CHARS) {
-        size_t len = *p < 0x80         ? 1
-                     : (*p >> 5) == 6  ? 2
-                     : (*p >> 4) == 14 ? 3
-                     : (*p >> 3) == 30 ? 4
-                                       : 1;
-        for (size_t k = 0; k < len && *p; k++)
-            buf[o++] = (char)*p++;
-        chars++;
-    }
-    if (*p)
-        memcpy(buf + o, "\u2026", 3), o += 3;
-    buf[o] = '\0';
-    prle__html_text(fp, buf);
-}
-
 static void rows_table(FILE *fp, trow *r, size_t n)
 {
     qsort(r, n, sizeof *r, by_abs_error);
@@ -189,10 +167,19 @@ static void rows_table(FILE *fp, trow *r, size_t n)
         prle__html_num(fp, r[i].label, 2);
         fputs("</td><td>", fp);
         prle__html_num(fp, r[i].pred, 2);
-        fprintf(fp, "</td><td>%+.2f</td><td class=\"nw\">", r[i].pred - r[i].label);
-        if (isfinite(lo) && isfinite(hi)) {
-            bool in = r[i].label >= lo && r[i].label <= hi;
-            fprintf(fp, "%s%.2f\u2013%.2f%s", in ? "" : "<b>", lo, hi, in ? "" : "</b>");
+        double e = r[i].pred - r[i].label;
+        fputs("</td><td>", fp);
+        if (e > 0)
+            fputc('+', fp);
+        prle__html_num(fp, e, 2);
+        fputs("</td><td class=\"nw\">", fp);
+        if (isfinite(lo) && isfinite(hi)) { /* "a–b", or "[a, b]" when an end is negative */
+            bool in = r[i].label >= lo && r[i].label <= hi, neg = lo < 0 || hi < 0;
+            fputs(in ? (neg ? "[" : "") : (neg ? "<b>[" : "<b>"), fp);
+            prle__html_num(fp, lo, 2);
+            fputs(neg ? ", " : "\u2013", fp);
+            prle__html_num(fp, hi, 2);
+            fputs(in ? (neg ? "]" : "") : (neg ? "]</b>" : "</b>"), fp);
         } else {
             fputs("\u2014", fp);
         }
@@ -201,11 +188,11 @@ static void rows_table(FILE *fp, trow *r, size_t n)
         fputs(" <span class=\"dim\">", fp);
         prle__html_num(fp, r[i].top_weight, 2);
         fputs("</span></td><td class=\"l\">", fp);
-        short_text(fp, prle__report_str(o, "text"));
+        prle__html_text_cut(fp, TEXT_CHARS, prle__report_str(o, "text"));
         const char *t2 = prle__report_str(o, "text2");
         if (t2) {
             fputs(" <span class=\"dim\">/</span> ", fp);
-            short_text(fp, t2);
+            prle__html_text_cut(fp, TEXT_CHARS, t2);
         }
         fputs("</td></tr>\n", fp);
     }

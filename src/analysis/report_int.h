@@ -38,7 +38,13 @@ int prle__report_write_shown(const char *run_dir, const char *shown_dir, const c
  */
 void prle__html_text(FILE *fp, const char *s);
 
-/** `v` with `decimals` digits after the point ("%.*f"), or an em dash when not finite. */
+/** prle__html_text of at most `max_chars` characters of `s` (UTF-8 sequences kept whole),
+ *  "\u2026" when cut: one long text must not stretch the page. */
+void prle__html_text_cut(FILE *fp, size_t max_chars, const char *s);
+
+/** `v` with `decimals` digits after the point ("%.*f"), or an em dash when not finite; with
+ *  decimals > 0, "%.3g" where that would show fewer than two significant digits or |v| is
+ *  1e6 or more (labels on a scale far from 0-5 stay readable). */
 void prle__html_num(FILE *fp, double v, int decimals);
 
 /** "%.3g" into `buf` (an em dash when not finite); returns `buf`. */

@@ -10,6 +10,8 @@
 
 /* Explained rows shown at most. */
 #define MAX_EXPLAINED 8
+#define CARD_CHARS                                                                                 \
+    400 /* a prototype's or a neighbour's text, cut: one long row stretched a card to 31,000 px */
 
 static int need_array(const cJSON **out, const cJSON *root, const char *key,
                       const prle__report_ctx *ctx, const char *file)
@@ -30,11 +32,11 @@ static void texts(FILE *fp, const cJSON *obj)
 {
     const char *t1 = prle__report_str(obj, "text"), *t2 = prle__report_str(obj, "text2");
     fputs("<p class=\"tx\">", fp);
-    prle__html_text(fp, t1 ? t1 : "\u2014");
+    prle__html_text_cut(fp, CARD_CHARS, t1 ? t1 : "\u2014");
     fputs("</p>\n", fp);
     if (t2) {
         fputs("<p class=\"tx tx2\">", fp);
-        prle__html_text(fp, t2);
+        prle__html_text_cut(fp, CARD_CHARS, t2);
         fputs("</p>\n", fp);
     }
 }
@@ -156,10 +158,10 @@ done:
 static void pair_text(FILE *fp, const cJSON *o)
 {
     const char *t2 = prle__report_str(o, "text2");
-    prle__html_text(fp, prle__report_str(o, "text"));
+    prle__html_text_cut(fp, CARD_CHARS, prle__report_str(o, "text"));
     if (t2) {
         fputs(" <span class=\"dim\">/</span> ", fp);
-        prle__html_text(fp, t2);
+        prle__html_text_cut(fp, CARD_CHARS, t2);
     }
 }
 

@@ -47,12 +47,42 @@ void prle__html_text(FILE *fp, const char *s)
     }
 }
 
+void prle__html_text_cut(FILE *fp, size_t max_chars, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    size_t chars = 0, o = 0, cap = max_chars * 4 + 8;
+    char stack[512], *buf = cap <= sizeof stack ? stack : malloc(cap);
+    if (!buf) { /* no memory for the copy: the text whole */
+        prle__html_text(fp, s);
+        return;
+    }
+    while (*p && chars < max_chars) {
+        size_t len = *p < 0x80         ? 1
+                     : (*p >> 5) == 6  ? 2
+                     : (*p >> 4) == 14 ? 3
+                     : (*p >> 3) == 30 ? 4
+                                       : 1;
+        for (size_t k = 0; k < len && *p; k++)
+            buf[o++] = (char)*p++;
+        chars++;
+    }
+    if (*p)
+        memcpy(buf + o, "\u2026", 3), o += 3;
+    buf[o] = '\0';
+    prle__html_text(fp, buf);
+    if (buf != stack)
+        free(buf);
+}
+
 void prle__html_num(FILE *fp, double v, int decimals)
 {
-    if (isfinite(v))
-        fprintf(fp, "%.*f", decimals, v == 0 ? 0.0 : v); /* no "-0.0000" */
-    else
+    double a = fabs(v);
+    if (!isfinite(v))
         fputs("\u2014", fp);
+    else if (decimals > 0 && v != 0 && (a < pow(10.0, 1 - decimals) || a >= 1e6))
+        fprintf(fp, "%.3g", v); /* labels on 0..1e-3 or 0..1e6: digits, not "0.0000" */
+    else
+        fprintf(fp, "%.*f", decimals, v == 0 ? 0.0 : v); /* no "-0.0000" */
 }
 
 const char *prle__fmt_g3(char buf[32], double v)
