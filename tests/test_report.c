@@ -453,8 +453,8 @@ static void test_report__unnamed_and_kept(void)
     put(run, "config.yaml",
         "data:\n  format: tsv\n  files: {train: sub/pairs-train.tsv, validation: pairs-dev.tsv, "
         "test: pairs-test.tsv}\n  text_fields: [a, b]\n  label_field: score\n  label_min: 0\n"
-        "  label_max: 5\nmodel:\n  encoder_type: glove\n  hidden_dim: 1024\nkernel:\n"
-        "  keep: last\n");
+        "  label_max: 5\nmodel:\n  encoder_type: glove\n  hidden_dim: 1024\n  type: proto_rbf\n"
+        "  gating_strategy: knn\nkernel:\n  keep: last\n");
     put(run, "train_log.csv",
         "stage,epoch,loss_pair,val_pair,kept\nkernel,1,0.06,0.05,0\nkernel,2,0.04,0.045,0\n"
         "kernel,3,0.03,0.047,1\n");
@@ -466,8 +466,21 @@ static void test_report__unnamed_and_kept(void)
     HAS(html, "<tr><th>encoder</th><td>glove");
     HAS(html, "<tr><th>encoder</th><td>glove, sif pooling</td></tr>"); /* the default; no width */
     HAS(html, "keep last (the last epoch)");
+    /* proto_rbf routes by its own bumps, in closed form: not the config's router */
+    HAS(html, "<tr><th>router</th><td>rbf, proto_rbf's own (model.gating_strategy is not used)");
+    HAS(html, "<tr><th>experts</th><td>proto_rbf, in closed form</td></tr>");
+    /* analysis.json absent: the t-SNE and oracle notes name the command */
+    HAS(html, "<code>analysis.json</code> is missing; run <code>prle analyze");
     HAS(html, "<p class=\"warn\">The validation pair loss was lowest at epoch 2 (0.0450), but "
               "epoch 3 (0.0470) was kept (kernel.keep: last)");
+    free(html);
+    /* analysis.json without maps or oracle (prle analyze --no-tsne --no-oracle): not "missing" */
+    put(run, "analysis.json", "{\"format\": \"prle-analysis\", \"version\": 1}");
+    if (!(html = write_and_read(run, pt_tmp("report_unnamed.html"))))
+        return;
+    HAS(html, "<code>analysis.json</code> has no t-SNE maps (<code>prle analyze --no-tsne</code>");
+    HAS(html, "<code>analysis.json</code> has no oracle (<code>prle analyze --no-oracle</code>");
+    LACKS(html, "<code>analysis.json</code> is missing");
     free(html);
 }
 

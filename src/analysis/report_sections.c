@@ -132,8 +132,12 @@ int prle__report_config(FILE *fp, const prle__report_ctx *ctx, const char *yaml_
             c->model.use_value_space
                 ? ", in value space"
                 : ", in value space (model.use_value_space: false is not acted on)");
-    prle__html_text(fp, or_dash(c->model.gating_strategy));
-    const char *g = c->model.gating_strategy ? c->model.gating_strategy : "";
+    bool rbf = c->model.type && strcmp(c->model.type, "proto_rbf") == 0;
+    if (rbf) /* the model routes by its own bumps: the router keys are not read */
+        fputs("rbf, proto_rbf's own (model.gating_strategy is not used)", fp);
+    else
+        prle__html_text(fp, or_dash(c->model.gating_strategy));
+    const char *g = rbf ? "" : c->model.gating_strategy ? c->model.gating_strategy : "";
     if (strcmp(g, "softmax") == 0 && c->model.tau_init > 0)
         fprintf(fp, ", &#964;&#8320; %s in [%s, %s]", prle__fmt_g3(b[0], c->model.tau_init),
                 prle__fmt_g3(b[1], c->model.tau_min), prle__fmt_g3(b[2], c->model.tau_max));
@@ -150,8 +154,12 @@ int prle__report_config(FILE *fp, const prle__report_ctx *ctx, const char *yaml_
         snprintf(threads, sizeof threads, "%d", c->train.threads);
     fputs("</td></tr>\n<tr><th>experts</th><td>", fp);
     prle__html_text(fp, or_dash(c->model.type));
-    fputs(", initialised ", fp);
-    prle__html_text(fp, or_dash(c->model.expert_init_strategy));
+    if (rbf) {
+        fputs(", in closed form", fp);
+    } else {
+        fputs(", initialised ", fp);
+        prle__html_text(fp, or_dash(c->model.expert_init_strategy));
+    }
     fputs("</td></tr>\n<tr><th>training</th><td>", fp);
     epochs(fp, c->train.max_epochs);
     fprintf(fp,
@@ -541,7 +549,7 @@ int prle__report_oracle(FILE *fp, const prle__report_ctx *ctx)
                                    "%s/analysis.json: \"oracle_moe\" is not an "
                                    "array",
                                    ctx->run_dir);
-        prle__report_missing(fp, ctx, "analysis.json", "prle analyze RUN");
+        prle__report_absent(fp, ctx, "oracle", "--no-oracle");
         fputs("</section>\n", fp);
         return 0;
     }

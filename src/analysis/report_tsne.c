@@ -117,7 +117,7 @@ int prle__report_tsne(FILE *fp, const prle__report_ctx *ctx)
     int err = 0;
     fputs("<section id=\"tsne\">\n<h2>t-SNE of retrieval and value space</h2>\n", fp);
     if (!tsne) {
-        prle__report_missing(fp, ctx, "analysis.json", "prle analyze RUN");
+        prle__report_absent(fp, ctx, "t-SNE maps", "--no-tsne");
         fputs("</section>\n", fp);
         return 0;
     }

@@ -177,6 +177,23 @@ fail:
     return err;
 }
 
+void prle__report_absent(FILE *fp, const prle__report_ctx *ctx, const char *what, const char *flag)
+{
+    if (!ctx->analysis) {
+        prle__report_missing(fp, ctx, "analysis.json", "prle analyze RUN");
+        return;
+    }
+    fputs("<p class=\"missing\">not computed \u2014 <code>analysis.json</code> has no ", fp);
+    prle__html_text(fp, what);
+    fputs(" (<code>prle analyze ", fp);
+    prle__html_text(fp, flag);
+    fputs("</code> leaves it out, and so does a split too small for it); run <code>prle "
+          "analyze ",
+          fp);
+    prle__html_text(fp, ctx->run_dir);
+    fputs("</code> to make it</p>\n", fp);
+}
+
 void prle__report_missing(FILE *fp, const prle__report_ctx *ctx, const char *file, const char *cmd)
 {
     fputs("<p class=\"missing\">not computed \u2014 <code>", fp);
