@@ -648,6 +648,27 @@ static void test_report__text_cut(void)
     }
 }
 
+/* A curve of one value, or of small positive ones, never gets a negative axis (an MSE of
+ * 2.84e-8 once had ticks from -9.7e-7 to 1.03e-6) */
+static void test_report__curve_axis_of_one_value(void)
+{
+    const double x[3] = {1, 2, 3}, one[1] = {2.84e-8}, small[3] = {1e-3, 0.5, 1.0};
+    for (int c = 0; c < 2; c++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *fp = open_memstream(&buf, &len);
+        PT_CHECK(fp != NULL);
+        if (!fp)
+            return;
+        prle__svg_curve(fp, "mse", "validation MSE", x, c ? small : one, NULL, c ? 3 : 1, NAN);
+        fclose(fp);
+        PT_CHECK(strstr(buf, "<svg") != NULL);
+        PT_CHECK(strstr(buf, ">-") == NULL); /* no tick label below zero */
+        PT_CHECK(strstr(buf, ">\u2212") == NULL);
+        free(buf);
+    }
+}
+
 int main(void)
 {
     PT_RUN(test_report__fixture);
@@ -660,5 +681,6 @@ int main(void)
     PT_RUN(test_report__large_tsne);
     PT_RUN(test_report__numbers_on_any_scale);
     PT_RUN(test_report__text_cut);
+    PT_RUN(test_report__curve_axis_of_one_value);
     return pt_report();
 }

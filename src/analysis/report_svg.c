@@ -7,20 +7,24 @@
 
 #include "analysis/report_int.h"
 
-/* A value range with room around it; a single value gets a small window. */
+/* A value range with room around it; a single value gets a window of 10 % of itself (of 1
+ * for 0), and values that are all >= 0 (losses, MSE) never get a negative axis. */
 static void nice_range(double *lo, double *hi, double pad)
 {
     if (!isfinite(*lo) || !isfinite(*hi)) {
         *lo = 0, *hi = 1;
         return;
     }
+    bool nonneg = *lo >= 0;
     double span = *hi - *lo;
     if (span <= 0) {
-        double w = fabs(*lo) * 0.1 + 1e-6;
+        double w = *lo != 0 ? fabs(*lo) * 0.1 : 1.0;
         *lo -= w, *hi += w;
-        return;
+    } else {
+        *lo -= span * pad, *hi += span * pad;
     }
-    *lo -= span * pad, *hi += span * pad;
+    if (nonneg && *lo < 0)
+        *lo = 0;
 }
 
 /* Labels of three ticks with as few significant digits (3 to 8) as keep them apart. */
