@@ -233,7 +233,8 @@ static void test_report__fixture(void)
     HAS(html, "aria-label=\"loss_pair\">\n<text x=\"6\" y=\"15\" class=\"ct\">pair loss</text>");
     PT_EQ_INT(count(html, "<polyline class=\"ln2\""), 1); /* validation, dashed */
     HAS(html, "class=\"tk\">validation</text>");
-    HAS(html, ">validation MSE, raw scale (before recalibration and the neighbour term)</text>");
+    HAS(html, ">validation MSE, raw scale, as trained</text>");
+    HAS(html, "The experts' validation MSE is the model's as trained: before the recalibration");
     HAS(html, ">task: train MSE, standardised</text>");
     HAS(html, "The validation pair loss was lowest at epoch 3 of 3, the epoch kept "
               "(kernel.keep: best)");

@@ -35,7 +35,7 @@ static const char *title_of(const char *name)
         {"anchor", "anchor (train)"},
         {"balance", "balance (train)"},
         {"entropy", "entropy (train)"},
-        {"val_mse", "validation MSE, raw scale (before recalibration and the neighbour term)"},
+        {"val_mse", "validation MSE, raw scale, as trained"}, /* the caption says before what */
         {"tau", "router \u03c4"},
     };
     for (size_t i = 0; i < sizeof t / sizeof *t; i++)
@@ -228,6 +228,11 @@ int prle__report_curves(FILE *fp, const prle__report_ctx *ctx)
             goto done;
     if (n_stages == 0)
         fputs("<p class=\"missing\">train_log.csv has no rows</p>\n", fp);
+    for (size_t i = 0; i < n_stages; i++)
+        if (strcmp(stages[i], "experts") == 0)
+            fputs("<p class=\"cap\">The experts' validation MSE is the model's as trained: "
+                  "before the recalibration on validation and the neighbour term.</p>\n",
+                  fp);
     fputs("</section>\n", fp);
 done:
     prle_table_free(t);

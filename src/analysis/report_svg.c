@@ -7,6 +7,10 @@
 
 #include "analysis/report_int.h"
 
+/* Characters of a bar's label that fit left of the bars (BL px, small type): longer ones
+ * were cut at the page's edge ("ridge yardstick (alpha 10, fit on train) (retrieval)") */
+#define BAR_LABEL_CHARS 30
+
 /* A value range with room around it; a single value gets a window of 10 % of itself (of 1
  * for 0), and values that are all >= 0 (losses, MSE) never get a negative axis. */
 static void nice_range(double *lo, double *hi, double pad)
@@ -180,7 +184,12 @@ void prle__svg_bars(FILE *fp, const prle__svg_bar *bars, size_t n, double lo, do
         double y = (double)i * ROW + 4, v = bars[i].value;
         fprintf(fp, "<text x=\"%.0f\" y=\"%.1f\" class=\"bl\" text-anchor=\"end\">", BL - 8,
                 y + 13);
-        prle__html_text(fp, bars[i].label);
+        if (strlen(bars[i].label) > BAR_LABEL_CHARS) { /* cut to the room left of the bars, */
+            fputs("<title>", fp);                      /* the whole label as the tooltip */
+            prle__html_text(fp, bars[i].label);
+            fputs("</title>", fp);
+        }
+        prle__html_text_cut(fp, BAR_LABEL_CHARS, bars[i].label);
         fputs("</text>", fp);
         if (isfinite(v)) {
             double c = v < lo ? lo : v > hi ? hi : v, px = lerp_px(c, lo, hi, BL, BR);
