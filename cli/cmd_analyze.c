@@ -18,6 +18,8 @@
 static bool on_progress(const prle_progress *p, void *ud)
 {
     cli_progress *ps = ud;
+    if (cli_opts.quiet)
+        return !cli_interrupted; /* -q: only the stop on a signal */
     if (strncmp(p->stage, "oracle:", 7) == 0 || strncmp(p->stage, "embed", 5) == 0 ||
         (ps->tty && strcmp(p->stage, "tsne") == 0))
         return cli_progress_fn(p, ps);
@@ -131,10 +133,8 @@ int cmd_analyze(int argc, char **argv)
     prle_config_dispose(&cfg);
     cli_progress ps;
     cli_progress_init(&ps);
-    if (!cli_opts.quiet) {
-        ap.progress = on_progress;
-        ap.progress_ud = &ps;
-    }
+    ap.progress = on_progress; /* always: it stops the library on a signal */
+    ap.progress_ud = &ps;
 
     prle_analysis_summary s;
     err = prle_analyze_run_summary(&s, run_dir, &ap);

@@ -26,6 +26,8 @@
 static bool on_progress(const prle_progress *p, void *ud)
 {
     cli_progress *ps = ud;
+    if (cli_opts.quiet)
+        return !cli_interrupted; /* -q: only the stop on a signal */
     if (!strncmp(p->stage, "baselines:", 10))
         return cli_progress_fn(p, ps);
     cli_progress_close(ps);
@@ -208,10 +210,8 @@ int cmd_baselines(int argc, char **argv)
     bp.seed = cfg.train.seed;
     cli_progress ps;
     cli_progress_init(&ps);
-    if (!cli_opts.quiet) {
-        bp.progress = on_progress;
-        bp.progress_ud = &ps;
-    }
+    bp.progress = on_progress; /* always: it stops the library on a signal */
+    bp.progress_ud = &ps;
 
     prle_dataset_params dp = prle_dataset_default_params();
     prle_embed_params ep = prle_embed_default_params();

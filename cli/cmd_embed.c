@@ -67,10 +67,9 @@ int cmd_embed(int argc, char **argv)
         ep.comm = &comm;
     if (mpi && comm.rank != 0)
         ps.show = false;
-    if (ps.show) {
-        dp.progress = ep.progress = cli_progress_fn;
-        dp.progress_ud = ep.progress_ud = &ps;
-    }
+    /* always: it prints only when ps.show, and it is what stops the library on a signal */
+    dp.progress = ep.progress = cli_progress_fn;
+    dp.progress_ud = ep.progress_ud = &ps;
     err = prle_dataset_load(&ds, &cfg.data, cfg.train.seed, &dp);
     int all = err; /* every rank loaded its rows, or none goes on */
     if (mpi && comm.min_int(comm.ud, &all) == 0 && all < 0 && err == 0) {

@@ -22,11 +22,13 @@ typedef struct view {
 
 static bool print_epoch(const prle_kernel_epoch *e, void *ud)
 {
-    (void)ud;
+    const view *v = ud;
+    if (!v->show)
+        return !cli_interrupted; /* -q: only the stop on a signal */
     printf("%5d %10.6f %10.6f %10.6f %10.5f %10.6f %8.2f %9.0f\n", e->epoch, e->loss, e->loss_pair,
            e->loss_triplet, e->loss_uniform, e->val_pair, e->seconds, e->rows_per_s);
     fflush(stdout);
-    return true;
+    return !cli_interrupted;
 }
 
 static bool on_event(const prle_run_event *e, void *ud)
@@ -46,7 +48,7 @@ static bool on_event(const prle_run_event *e, void *ud)
                "uniform", "val_pair", "seconds", "rows/s");
         fflush(stdout);
     }
-    return true;
+    return !cli_interrupted;
 }
 
 int cmd_kernel(int argc, char **argv)
@@ -63,11 +65,10 @@ int cmd_kernel(int argc, char **argv)
     prle_run_params rp = prle_run_default_params();
     rp.on_event = on_event;
     rp.on_event_ud = &v;
-    if (v.show) {
-        rp.on_kernel_epoch = print_epoch;
-        rp.progress = cli_progress_fn;
-        rp.progress_ud = &ps;
-    }
+    rp.on_kernel_epoch = print_epoch; /* always: they stop the library on a signal */
+    rp.on_kernel_epoch_ud = &v;
+    rp.progress = cli_progress_fn;
+    rp.progress_ud = &ps;
     err = prle_run_kernel(&res, &cfg, &rp);
     cli_progress_close(&ps);
     if (err < 0) {

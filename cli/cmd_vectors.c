@@ -21,6 +21,8 @@ static bool show_progress(void)
 static bool on_progress(const prle_progress *p, void *ud)
 {
     (void)ud;
+    if (!show_progress())
+        return !cli_interrupted; /* -q or a pipe: only the stop on a signal */
     if (p->total)
         fprintf(stderr, "\rprle: importing vectors %3.0f%% (%zu of %zu MB) %.1f s ",
                 100.0 * (double)p->done / (double)p->total, p->done >> 20, p->total >> 20,
@@ -28,7 +30,7 @@ static bool on_progress(const prle_progress *p, void *ud)
     else
         fprintf(stderr, "\rprle: importing vectors %zu MB %.1f s ", p->done >> 20, p->seconds);
     fflush(stderr);
-    return true;
+    return !cli_interrupted;
 }
 
 static int parse_format(const char *s, prle_vectors_format *out)
@@ -69,11 +71,10 @@ static int cmd_import(int argc, char **argv)
         usage(stderr);
         return CLI_USAGE;
     }
-    if (show_progress())
-        p.progress = on_progress;
+    p.progress = on_progress; /* always: it stops the import on a signal */
     prle_vectors_import_stats st;
     int err = prle_vectors_import(pos[0], pos[1], &p, &st);
-    if (p.progress)
+    if (show_progress())
         fputc('\n', stderr);
     if (err < 0)
         return cli_fail(err);
@@ -90,8 +91,7 @@ static int cmd_fetch(void)
 {
     char path[4096];
     prle_vectors_import_params p = prle_vectors_import_default_params();
-    if (show_progress())
-        p.progress = on_progress;
+    p.progress = on_progress; /* always: it stops the fetch on a signal */
     int err = prle_vectors_fetch_default(path, sizeof path, &p);
     if (err < 0)
         return cli_fail(err);

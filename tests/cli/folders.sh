@@ -115,6 +115,26 @@ for s in INT TERM INT-experts; do
   ok "sig$s old kept" [ "$(sha256sum sb/sig/model.safetensors | cut -d' ' -f1)" = "$old" ]
 done
 
+# with -q (or without a terminal) too: prle kernel and prle embed stop at the next step, not
+# after the whole fit (the progress callback that sees the signal was installed only when it
+# printed)
+"$prle" -q kernel small.yaml logging.run_name=qsig kernel.max_epochs=100000 kernel.patience=0 \
+  >qsig.out 2>qsig.err &
+pid=$!
+for _ in $(seq 1 100); do # until it has begun to train
+  [ -e sb/qsig ] && break
+  sleep 0.1
+done
+sleep 0.5
+kill -TERM $pid
+t0=$(date +%s)
+wait $pid
+rc=$?
+ok "qsig exit $rc" [ $rc -eq 143 ]
+ok qsig_soon [ $(($(date +%s) - t0)) -lt 20 ]
+ok qsig_message grep -q "stopped by SIGTERM" qsig.err
+ok qsig_no_kernel [ ! -e sb/qsig/kernel.safetensors ]
+
 # ---- a reader that goes away (prle run | head -1; here one that never reads, so the first
 # write already fails): the run finishes, exit 1 saying so -------------------------------------
 "$prle" run small.yaml logging.run_name=piped "${fast[@]}" 2>pipe.err | true
