@@ -1,4 +1,5 @@
 /* The encoder dispatch: model.encoder_type to a backend's vtable (encoder_impl.h). */
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +76,25 @@ int prle_encoder_encode(prle_matrix *out, const prle_encoder *enc, const char *c
                         size_t n, size_t *n_empty)
 {
     size_t dummy;
-    return enc->ops->encode(enc, out, texts, n, n_empty ? n_empty : &dummy);
+    int err = enc->ops->encode(enc, out, texts, n, n_empty ? n_empty : &dummy);
+    if (err < 0)
+        return err;
+    /* a damaged model or vectors file gives NaN rows, which a cache must not keep */
+    for (size_t i = 0; i < out->rows; i++) {
+        const float *r = prle_matrix_row(out, i);
+        for (size_t j = 0; j < out->cols; j++)
+            if (!isfinite(r[j])) {
+                const char *t = texts && i < n && texts[i] ? texts[i] : "";
+                err = prle__error_set(PRLE_EFORMAT,
+                                      "the encoder gave %s for the text \"%.40s%s\" (column %zu): "
+                                      "its model or vectors file is damaged (%s)",
+                                      isnan(r[j]) ? "nan" : "infinity", t,
+                                      strlen(t) > 40 ? "..." : "", j, prle_encoder_describe(enc));
+                prle_matrix_dispose(out);
+                return err;
+            }
+    }
+    return 0;
 }
 
 size_t prle_encoder_dim(const prle_encoder *enc)

@@ -117,6 +117,15 @@ check normalize 0 "$prle" embed single.yaml model.normalize=true data.embedding_
 import numpy as np; a = np.load('cache/n/train_embeds.npy')
 assert abs(np.linalg.norm(a, axis=1) - 1).max() < 1e-6" && pass || fail "normalize: unit rows"
 
+# ---- a damaged model whose outputs are NaN: refused, naming the encoder, no cache written -----
+cp tiny.gguf nan.gguf
+"$py" -c "f = open('nan.gguf', 'r+b'); f.seek(300000); f.write(b'\xff' * 50000)"
+check nan_model 2 "$prle" embed single.yaml model.model_path=nan.gguf data.embedding_cache_dir=cache/nan
+lines nan_model err 1
+contains nan_model err "the encoder gave nan for the text"
+contains nan_model err "its model or vectors file is damaged (gguf v1 model=nan.gguf"
+ok nan_no_cache [ ! -e cache/nan/train_embeds.npy ]
+
 # ---- the model's sha256, remembered per file identity in the user cache -------------------------
 cp tiny.gguf memo.gguf
 XDG_CACHE_HOME=$tmp/xdg check memo_first 0 "$prle" embed single.yaml model.model_path=memo.gguf \
