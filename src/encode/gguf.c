@@ -295,6 +295,12 @@ static int load(gguf_state *st, const char *path, const char *pooling, int threa
             PRLE_EFORMAT, "model.model_path: %s: no usable embedding output (width %d%s)", path, d,
             llama_model_has_encoder(st->model) ? ", an encoder-decoder model" : "");
     st->dim = (size_t)d;
+    int trained = llama_model_n_ctx_train(st->model); /* beyond it: memory without bound */
+    if (trained > 0 && st->max_tokens > trained)
+        return prle__error_set(PRLE_EINVAL,
+                               "data.max_seq_length %d is longer than %s's trained context of %d "
+                               "tokens: set it to %d or less",
+                               st->max_tokens, path, trained, trained);
     size_t most = llama_max_parallel_sequences();
     if (st->rows > most)
         st->rows = most;
@@ -349,8 +355,10 @@ int prle__gguf_encoder_init(prle_encoder *enc, const prle_config *cfg)
     st->max_tokens = cfg->data.max_seq_length > 0 ? cfg->data.max_seq_length : 1;
     size_t want = st->rows * (size_t)st->max_tokens;
     st->batch_tokens = want < MAX_BATCH_TOKENS ? (int)want : MAX_BATCH_TOKENS;
-    if (st->batch_tokens < st->max_tokens)
-        st->batch_tokens = st->max_tokens;
+    if (st->batch_tokens < st->max_tokens) { /* one text needs more: one text a decode (a */
+        st->batch_tokens = st->max_tokens;   /* context of 4,097 tokens over several sequences */
+        st->rows = 1;                        /* failed a GGML_ASSERT in llama.cpp) */
+    }
     enc->state = st;
     if ((err = load(st, path, pooling, cfg->train.threads)) < 0) {
         gguf_free_state(enc);

@@ -117,6 +117,13 @@ check normalize 0 "$prle" embed single.yaml model.normalize=true data.embedding_
 import numpy as np; a = np.load('cache/n/train_embeds.npy')
 assert abs(np.linalg.norm(a, axis=1) - 1).max() < 1e-6" && pass || fail "normalize: unit rows"
 
+# ---- max_seq_length beyond the model's trained context (2048 here): refused before any text
+# is read, not a GGML_ASSERT abort or memory without bound ---------------------------------------
+check beyond_context 2 "$prle" embed single.yaml data.max_seq_length=4097 \
+  data.embedding_cache_dir=cache/ctx
+contains beyond_context err "data.max_seq_length 4097 is longer than"
+contains beyond_context err "trained context of 2048 tokens"
+
 # ---- a damaged model whose outputs are NaN: refused, naming the encoder, no cache written -----
 cp tiny.gguf nan.gguf
 "$py" -c "f = open('nan.gguf', 'r+b'); f.seek(300000); f.write(b'\xff' * 50000)"
