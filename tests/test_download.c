@@ -337,10 +337,14 @@ static bool log_progress(const prle_progress *p, void *ud)
     return true;
 }
 
-static int load_stsb(prle_dataset **ds, const char *dl_dir, const char *u, progress_log *log)
+/* The stsb preset with data.data_dir `data_dir` (NULL: a folder that does not exist). */
+static int load_stsb_in(prle_dataset **ds, const char *data_dir, const char *dl_dir, const char *u,
+                        progress_log *log)
 {
     prle_config cfg;
-    const char *yaml = "data: {name: stsb, data_dir: /nonexistent/prle-data}\n";
+    char yaml[1200];
+    snprintf(yaml, sizeof yaml, "data: {name: stsb, data_dir: \"%s\"}\n",
+             data_dir ? data_dir : "/nonexistent/prle-data");
     int err = prle_config_load_string(&cfg, yaml, strlen(yaml), "t.yaml", "/");
     if (err < 0)
         return err;
@@ -352,6 +356,11 @@ static int load_stsb(prle_dataset **ds, const char *dl_dir, const char *u, progr
     err = prle_dataset_load(ds, &cfg.data, cfg.train.seed, &p);
     prle_config_dispose(&cfg);
     return err;
+}
+
+static int load_stsb(prle_dataset **ds, const char *dl_dir, const char *u, progress_log *log)
+{
+    return load_stsb_in(ds, NULL, dl_dir, u, log);
 }
 
 static void check_stsb(const prle_dataset *ds)
@@ -409,6 +418,31 @@ static void test_download__stsb_preset_fetches_once(void)
     before = atomic_load(&srv.hits);
     PT_OK(load_stsb(&ds, dl, NULL, NULL));
     unsetenv("PRLE_STSB_URL");
+    PT_EQ_INT(atomic_load(&srv.hits) - before, 1);
+    if (ds)
+        check_stsb(ds);
+    prle_dataset_free(ds);
+    rm_tree(sub);
+    rm_tree(dl);
+}
+
+/* With no data.data_dir the data folder is the download folder itself: its files are still
+ * checked, and a deleted one is fetched again instead of an error (or an edited one read) */
+static void test_download__stsb_in_the_download_folder(void)
+{
+    const char *dl = pt_tmp("dl-stsb-same");
+    char sub[1100], path[1200];
+    snprintf(sub, sizeof sub, "%s/stsb", dl);
+    rm_tree(sub);
+    rm_tree(dl);
+    prle_dataset *ds = NULL;
+    PT_OK(load_stsb_in(&ds, dl, dl, url("/Stsbenchmark.tar.gz"), NULL));
+    prle_dataset_free(ds);
+    ds = NULL;
+    snprintf(path, sizeof path, "%s/%s", sub, names[1]);
+    PT_CHECK(remove(path) == 0);
+    int before = atomic_load(&srv.hits);
+    PT_OK(load_stsb_in(&ds, dl, dl, url("/Stsbenchmark.tar.gz"), NULL));
     PT_EQ_INT(atomic_load(&srv.hits) - before, 1);
     if (ds)
         check_stsb(ds);
@@ -478,6 +512,7 @@ int main(void)
     }
     PT_RUN(test_download__url_to_file);
     PT_RUN(test_download__stsb_preset_fetches_once);
+    PT_RUN(test_download__stsb_in_the_download_folder);
     PT_RUN(test_download__stsb_failures_leave_nothing);
     server_stop();
     free(archive_ok);

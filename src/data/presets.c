@@ -234,23 +234,28 @@ done:
 }
 
 /* The folder the stsb preset reads: {data folder}/stsb if it exists, else the download
- * folder's stsb/, fetched there first unless it already holds the checked files. */
+ * folder's stsb/, fetched there first unless it already holds the checked files. The download
+ * folder is checked even when it is the data folder (the default): a deleted or edited file
+ * there is fetched again, not read. */
 static int stsb_folder(char **out, const char *data_dir, const prle_dataset_params *p)
 {
     int err;
     char *dir = fmt_alloc("%s/stsb", data_dir), *user = NULL, *udir = NULL;
     if (!dir)
         return prle__error_nomem("data folder");
-    if (is_dir(dir)) {
-        *out = dir;
-        return 0;
-    }
-    if ((err = user_data_dir(&user, p)) < 0)
-        goto done;
-    if (!(udir = fmt_alloc("%s/stsb", user))) {
+    int uerr = user_data_dir(&user, p); /* an error matters only when it is needed */
+    if (uerr == 0 && !(udir = fmt_alloc("%s/stsb", user))) {
         err = prle__error_nomem("data folder");
         goto done;
     }
+    if (!(udir && strcmp(dir, udir) == 0) && is_dir(dir)) { /* the user's own copy */
+        *out = dir;
+        dir = NULL;
+        err = 0;
+        goto done;
+    }
+    if ((err = uerr) < 0)
+        goto done;
     if (!stsb_complete(udir)) {
         if (!p->allow_download) {
             err = prle__error_set(PRLE_ENOTFOUND,
