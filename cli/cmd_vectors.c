@@ -107,8 +107,9 @@ static int cmd_info(const char *path)
         return cli_fail(err);
     size_t len;
     const char *first = prle_vectors_n_words(v) ? prle_vectors_word(v, 0, &len) : "";
-    printf("%s: %zu words x %zu dims%s, first word \"%s\", sha256 %s\n", path,
-           prle_vectors_n_words(v), prle_vectors_dim(v),
+    printf("%s: %zu words x %zu dims%s, first word \"%s\", content sha256 %s (recorded at "
+           "import)\n",
+           path, prle_vectors_n_words(v), prle_vectors_dim(v),
            prle_vectors_has_counts(v) ? " with counts" : "", first, prle_vectors_sha256(v));
     prle_vectors_free(v);
     return CLI_OK;

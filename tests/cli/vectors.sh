@@ -12,7 +12,7 @@ check import 0 "$prle" -q vectors import "$tmp/g.txt" "$tmp/g.pvec"
 contains import out "imported 2 words x 2 dims (glove)"
 contains import out "1 repeated words dropped (first at line 3"
 check info 0 "$prle" vectors info "$tmp/g.pvec"
-contains info out "2 words x 2 dims, first word \"the\", sha256 "
+contains info out "2 words x 2 dims, first word \"the\", content sha256 "
 
 printf 'the 0.1 0.2\nof 0.3\n' >"$tmp/bad.txt"
 # the source as its own destination (or through a link to it) is refused, not overwritten
