@@ -29,7 +29,8 @@ PRLE_API int prle_run_dir(char **out, const prle_config *cfg);
  * What prle_run and prle_run_kernel check of `cfg` before any work: every kernel, model,
  * prototype and router key converts and its values agree (prle_kernel_params_check,
  * prle_router_params_check, model.tau_max >= model.tau_min, rff's even kernel.proj_dim,
- * the stage-2 keys the library cannot honour), model.pooling suits the encoder, and the
+ * the stage-2 keys the library cannot honour), model.pooling is one glove or gguf has (the
+ * encoders that do not pool ignore it), and the
  * embedding cache lies outside the run folder that every run replaces. PRLE_EINVAL with a
  * message that begins with the key.
  */
