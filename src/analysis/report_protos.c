@@ -10,8 +10,8 @@
 
 /* Explained rows shown at most. */
 #define MAX_EXPLAINED 8
-#define CARD_CHARS                                                                                 \
-    400 /* a prototype's or a neighbour's text, cut: one long row stretched a card to 31,000 px */
+/* A prototype's or a neighbour's text is cut there: one long row stretched a card to 31,000 px */
+#define CARD_CHARS 400
 
 static int need_array(const cJSON **out, const cJSON *root, const char *key,
                       const prle__report_ctx *ctx, const char *file)
