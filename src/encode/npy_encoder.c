@@ -1,8 +1,10 @@
 /* encoder_type npy (SPEC.md §3): embeddings computed elsewhere, `{dir}/{split}_embeds.npy` as the
- * Python system writes them. They are inputs, not a cache: no manifest, only shape checks. */
+ * Python system writes them. They are inputs, not a cache: no manifest, only checks of their shapes
+ * and values. */
 #include <stdlib.h>
 
 #include "core/error.h"
+#include "core/matrix_int.h"
 #include "encode/embed_internal.h"
 #include "prle/npy.h"
 
@@ -27,6 +29,8 @@ int prle__embed_check_inputs(prle_embed_report *rep, const prle_config *cfg, con
         else if (s > 0 && m.cols != width)
             err = prle__error_set(PRLE_ESHAPE, "%s: width %zu, %s has %zu", path, m.cols, first,
                                   width);
+        else /* what prle run refuses, refused here too, not "checked" */
+            err = prle__check_finite(&m, path);
         if (s == 0) {
             width = m.cols;
             first = path;

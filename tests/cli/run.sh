@@ -692,6 +692,8 @@ check nan_row 2 "$prle" run small.yaml "${fast[@]}" model.encoder_type=npy \
   data.embedding_cache_dir=npyin logging.run_name=nan --no-analyze --no-report
 lines nan_row err 1
 contains nan_row err "npyin/train_embeds.npy: row 41 (0-based), column 3 is nan"
+check nan_row_embed 2 "$prle" embed small.yaml model.encoder_type=npy data.embedding_cache_dir=npyin
+contains nan_row_embed err "npyin/train_embeds.npy: row 41 (0-based), column 3 is nan"
 # every training row the same vector (gguf's cls pooling on a decoder-only model): refused
 # before the kernel trains, not NaN metrics
 mkdir -p npysame
