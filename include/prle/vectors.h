@@ -71,7 +71,9 @@ PRLE_API uint64_t prle_vectors_count(const prle_vectors *vec, size_t i);
 
 /**
  * SHA-256 of the file's content (every byte after its 128-byte header), 64 lower-case hex
- * characters, computed once at import and stored in the header. Borrowed.
+ * characters, computed once at import and stored in the header. Borrowed. The glove encoder
+ * checks it against the content once per file identity (the user cache's sha256 memo) and
+ * refuses a file changed since its import.
  */
 PRLE_API const char *prle_vectors_sha256(const prle_vectors *vec);
 

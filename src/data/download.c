@@ -68,13 +68,22 @@ int prle__sha256_hex(char out[65], const void *data, size_t n)
 
 int prle__sha256_file(char out[65], uint64_t *size, const char *path)
 {
+    return prle__sha256_file_from(out, size, path, 0);
+}
+
+int prle__sha256_file_from(char out[65], uint64_t *size, const char *path, uint64_t offset)
+{
     int err;
     EVP_MD_CTX *ctx = NULL;
     unsigned char buf[1 << 16];
-    uint64_t total = 0;
+    uint64_t total = offset;
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return prle__error_errno(path);
+    if (offset && fseeko(fp, (off_t)offset, SEEK_SET) != 0) {
+        err = prle__error_errno(path);
+        goto done;
+    }
     if ((err = sha_new(&ctx)) < 0)
         goto done;
     for (;;) {

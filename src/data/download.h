@@ -12,6 +12,10 @@ int prle__sha256_hex(char out[65], const void *data, size_t n);
 /** Hex sha256 and size of a file's bytes. PRLE_ENOTFOUND / PRLE_EIO naming the path. */
 int prle__sha256_file(char out[65], uint64_t *size, const char *path);
 
+/** prle__sha256_file of the bytes from `offset` on (a file past its header); *size is still
+ *  the file's size. */
+int prle__sha256_file_from(char out[65], uint64_t *size, const char *path, uint64_t offset);
+
 /** Creates `path` and its missing parents (mode 0777 before umask). PRLE_EIO naming it;
  *  PRLE_EINVAL where a file stands in the way. */
 int prle__mkdir_p(const char *path);

@@ -58,6 +58,9 @@ void prle__embed_raw_dispose(prle__embed_raw *raw);
  */
 int prle__sha256_file_memo(char out[65], uint64_t *size, const char *path);
 
+/** prle__sha256_file_memo of the bytes from `offset` on (prle__sha256_file_from). */
+int prle__sha256_file_memo_from(char out[65], uint64_t *size, const char *path, uint64_t offset);
+
 /* ---- from rows to encoder input (embed_text.c), shared by the cache and prle predict ---- */
 
 /** How a row becomes encoder input (SPEC.md §3). */

@@ -16,8 +16,10 @@
 
 #include "core/error.h"
 #include "core/threads.h"
+#include "encode/embed_internal.h"
 #include "encode/encoder_impl.h"
 #include "encode/tokenize.h"
+#include "encode/vectors_internal.h"
 #include "prle/vectors.h"
 
 typedef struct glove_state {
@@ -326,6 +328,27 @@ static int glove_load(prle_encoder *enc, const prle_st_file *f, const char *path
 static const prle__encoder_ops glove_ops = {"glove",    glove_fit,  glove_encode, glove_free,
                                             glove_save, glove_load, NULL};
 
+/* The content's sha256, which the header records at import and the encoder's description
+ * (so the embedding cache and encoder.safetensors) trusts: hashed once per file identity
+ * (the memo), so a file changed in place under the same header is refused, not read as the
+ * one it was. */
+static int verify(const prle_vectors *vec)
+{
+    char sha[65];
+    uint64_t size = 0;
+    const char *path = prle_vectors_path(vec);
+    int err = prle__sha256_file_memo_from(sha, &size, path, sizeof(prle__pvec_header));
+    if (err < 0)
+        return err;
+    if (strcmp(sha, prle_vectors_sha256(vec)) != 0)
+        return prle__error_set(PRLE_EFORMAT,
+                               "%s: its content's sha256 is %.12s..., not the %.12s... its "
+                               "header recorded at import: the file changed since; import it "
+                               "again (prle vectors import)",
+                               path, sha, prle_vectors_sha256(vec));
+    return 0;
+}
+
 int prle__glove_encoder_init(prle_encoder *enc, const prle_config *cfg)
 {
     const prle_model_config *mc = &cfg->model;
@@ -340,7 +363,8 @@ int prle__glove_encoder_init(prle_encoder *enc, const prle_config *cfg)
     glove_state *st = calloc(1, sizeof *st);
     if (!st)
         return prle__error_nomem("glove encoder");
-    if ((err = prle_vectors_load(&st->vec, mc->vectors)) < 0) {
+    if ((err = prle_vectors_load(&st->vec, mc->vectors)) < 0 || (err = verify(st->vec)) < 0) {
+        prle_vectors_free(st->vec);
         free(st);
         return err;
     }

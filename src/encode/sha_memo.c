@@ -1,6 +1,7 @@
 /* The sha256 of a large file (a GGUF model: gigabytes, 10-30 s to hash), remembered in the user
  * cache, ${XDG_CACHE_HOME:-$HOME/.cache}/prle/sha256-memo.txt, one line per file:
- *   <sha256> <size> <mtime s> <mtime ns> <device> <inode> <path>
+ *   <sha256> <size> <mtime s> <mtime ns> <device> <inode> [+<offset> ]<path>
+ * (+<offset>: the digest of the bytes from there on, a .pvec past its header)
  * A line is used only while the file's size, modification time, device and inode are those it
  * records (what make and rsync trust); anything else is hashed again and a line appended. The
  * memo is a speed-up only: without a home, or when it cannot be read or written, files are
@@ -59,21 +60,28 @@ static bool memo_find(char sha[65], const char *memo, const char *key)
 
 int prle__sha256_file_memo(char out[65], uint64_t *size, const char *path)
 {
+    return prle__sha256_file_memo_from(out, size, path, 0);
+}
+
+int prle__sha256_file_memo_from(char out[65], uint64_t *size, const char *path, uint64_t offset)
+{
     struct stat st;
-    char key[4096];
+    char key[4096], from[32] = "";
     if (stat(path, &st) != 0)
-        return prle__sha256_file(out, size, path); /* its error names the file */
+        return prle__sha256_file_from(out, size, path, offset); /* its error names the file */
     char *memo = memo_path();
-    int n = snprintf(key, sizeof key, "%" PRIu64 " %lld %ld %llu %llu %s", (uint64_t)st.st_size,
+    if (offset) /* the lines of whole files keep their old form */
+        snprintf(from, sizeof from, "+%" PRIu64 " ", offset);
+    int n = snprintf(key, sizeof key, "%" PRIu64 " %lld %ld %llu %llu %s%s", (uint64_t)st.st_size,
                      (long long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec,
-                     (unsigned long long)st.st_dev, (unsigned long long)st.st_ino, path);
+                     (unsigned long long)st.st_dev, (unsigned long long)st.st_ino, from, path);
     bool usable = memo && n > 0 && (size_t)n < sizeof key && !strchr(path, '\n');
     if (usable && memo_find(out, memo, key)) {
         *size = (uint64_t)st.st_size;
         free(memo);
         return 0;
     }
-    int err = prle__sha256_file(out, size, path);
+    int err = prle__sha256_file_from(out, size, path, offset);
     struct stat after;
     if (err == 0 && usable && stat(path, &after) == 0 && after.st_size == st.st_size &&
         after.st_mtim.tv_sec == st.st_mtim.tv_sec && after.st_mtim.tv_nsec == st.st_mtim.tv_nsec &&

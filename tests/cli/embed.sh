@@ -209,5 +209,17 @@ contains glove_reuse out "reused"
 check glove_pooling 0 "$prle" embed small.yaml model.encoder_type=glove model.vectors=vec.pvec \
   model.pooling=mean data.embedding_cache_dir=cache/glove
 contains glove_pooling err "encoder settings changed"
+# the vectors' content changed in place under the same header (whose sha256 the cache trusts):
+# refused, not the old cache reused
+cp vec.pvec vec_old.pvec
+py=/usr/bin/python3; [ -x "$py" ] || py=python3 # the standard library only
+"$py" -c "
+b = bytearray(open('vec.pvec', 'rb').read()); b[-1] ^= 0x40
+open('vec.pvec', 'wb').write(b)"
+XDG_CACHE_HOME="$tmp/xdg" check glove_changed 2 "$prle" embed small.yaml model.encoder_type=glove \
+  model.vectors=vec.pvec model.pooling=mean data.embedding_cache_dir=cache/glove
+contains glove_changed err "vec.pvec: its content's sha256 is"
+contains glove_changed err "import it again"
+cp vec_old.pvec vec.pvec
 
 finish
