@@ -27,6 +27,9 @@ typedef struct cli_globals {
     int quiet;          /* -q */
     const char *config; /* the command's CONFIG once cli_config_load read it: cli_fail names it
                            before an error about one of its keys */
+    const char *const *overrides; /* its key=value arguments (the first 256): an error about
+                                     a key one of them set names the override instead */
+    int n_overrides;
 } cli_globals;
 extern cli_globals cli_opts;
 

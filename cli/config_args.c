@@ -25,6 +25,11 @@ int cli_config_load(prle_config *out, int argc, char **argv)
         return cli_fail(err);
     }
     cli_opts.config = argv[0];
+    static const char *seen[256]; /* the strings are argv's; the callers' arrays are freed */
+    cli_opts.n_overrides = 0;
+    for (int i = 1; i < argc && cli_opts.n_overrides < 256; i++)
+        seen[cli_opts.n_overrides++] = argv[i];
+    cli_opts.overrides = seen;
     for (size_t i = 0; i < out->n_notices; i++)
         fprintf(stderr, "prle: notice: %s\n", out->notices[i]);
     if (!out->model.use_value_space) /* accepted for the original's configs (docs/config.md) */

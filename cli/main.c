@@ -34,12 +34,11 @@ int cli_error(int exit_code, const char *fmt, ...)
 
 /* Whether `msg` starts with a config key ("data.file and data.files are both set"), which
  * the library says without the file it came from; not a file name ("train.csv:3: ..."). */
-static bool about_a_key(const char *msg)
+static bool about_a_key(char key[96], const char *msg)
 {
-    char key[96];
     size_t n = 0;
-    while (n + 1 < sizeof key && ((msg[n] >= 'a' && msg[n] <= 'z') || msg[n] == '_' ||
-                                  msg[n] == '.' || (msg[n] >= '0' && msg[n] <= '9')))
+    while (n + 1 < 96 && ((msg[n] >= 'a' && msg[n] <= 'z') || msg[n] == '_' || msg[n] == '.' ||
+                          (msg[n] >= '0' && msg[n] <= '9')))
         key[n] = msg[n], n++;
     key[n] = '\0';
     while (n && key[n - 1] == '.') /* "... data.label_max." */
@@ -47,12 +46,28 @@ static bool about_a_key(const char *msg)
     return n && prle__cfg_find(key) != NULL;
 }
 
+/* The last override on the command line that set `key` ("key=value"), or NULL: the key's
+ * value came from there, not from the file. */
+static const char *override_of(const char *key)
+{
+    const char *found = NULL;
+    size_t n = strlen(key);
+    for (int i = 0; i < cli_opts.n_overrides; i++)
+        if (strncmp(cli_opts.overrides[i], key, n) == 0 && cli_opts.overrides[i][n] == '=')
+            found = cli_opts.overrides[i];
+    return found;
+}
+
 int cli_fail(int status)
 {
     const char *msg = prle_last_error();
     if (status == PRLE_EABORTED && cli_interrupted)
         return CLI_RUNTIME; /* stopped by a signal: main says so, in the user's words */
-    if (cli_opts.config && about_a_key(msg))
+    char key[96];
+    const char *ov = NULL;
+    if (cli_opts.config && about_a_key(key, msg) && (ov = override_of(key)) != NULL)
+        fprintf(stderr, "prle: override '%s': %s\n", ov, msg);
+    else if (cli_opts.config && about_a_key(key, msg))
         fprintf(stderr, "prle: %s: %s\n", cli_opts.config, msg);
     else
         fprintf(stderr, "prle: %s\n", *msg ? msg : prle_status_name(status));

@@ -110,5 +110,11 @@ for bad in "model.trainable_prototypes=true|model.trainable_prototypes: stage 2 
   contains "early-run-$n" err "${bad#*|}"
 done
 ok early-no-folder [ ! -e "$tmp/runs/early" ]
+# an error about a key an override set names the override, not the file
+check override-named 2 "$prle" config "$data/good.yaml" model.trainable_prototypes=true
+contains override-named err "prle: override 'model.trainable_prototypes=true': model.trainable_prototypes"
+printf 'model:\n  monitor: val_loss\n' >"$tmp/monitor.yaml"
+check monitor-in-file 2 "$prle" config "$tmp/monitor.yaml"
+contains monitor-in-file err "prle: $tmp/monitor.yaml: model.monitor: stage 2 stops early"
 
 finish
