@@ -24,6 +24,20 @@ const char *prle_encoder_pooling(const prle_config *cfg)
     return glove ? "sif" : "mean";
 }
 
+int prle__encoder_pooling_check(const prle_config *cfg)
+{
+    const char *pool = prle_encoder_pooling(cfg), *type = cfg->model.encoder_type;
+    if (!pool || !type)
+        return 0;
+    bool glove = strcmp(type, "glove") == 0;
+    const char *const ok[] = {"mean", glove ? "sif" : "last", glove ? NULL : "cls"};
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+        if (ok[i] && strcmp(pool, ok[i]) == 0)
+            return 0;
+    return prle__error_set(PRLE_EINVAL, "model.pooling: %s is not for %s (%s)", pool, type,
+                           glove ? "mean or sif" : "mean, last or cls");
+}
+
 int prle_encoder_new(prle_encoder **out, const prle_config *cfg)
 {
     const char *type = cfg->model.encoder_type ? cfg->model.encoder_type : "(null)";

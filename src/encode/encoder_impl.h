@@ -34,4 +34,9 @@ int prle__hashing_encoder_init(prle_encoder *enc, const prle_config *cfg);
 int prle__gguf_encoder_init(prle_encoder *enc, const prle_config *cfg);
 #endif
 
+/** model.pooling is one the config's encoder has (glove: mean, sif; gguf: mean, last, cls; the
+ *  encoders that do not pool ignore it): PRLE_EINVAL naming the key otherwise. The encoders'
+ *  inits and prle_run_config_check call it. */
+int prle__encoder_pooling_check(const prle_config *cfg);
+
 #endif

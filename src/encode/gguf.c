@@ -335,11 +335,8 @@ int prle__gguf_encoder_init(prle_encoder *enc, const prle_config *cfg)
     if (!path || !*path)
         return prle__error_set(PRLE_EINVAL, "model.model_path: not set (encoder_type gguf needs "
                                             "a .gguf file)");
-    if (strcmp(pooling, "mean") != 0 && strcmp(pooling, "last") != 0 && strcmp(pooling, "cls") != 0)
-        return prle__error_set(PRLE_EINVAL, "model.pooling: %s is not for gguf (mean, last or cls)",
-                               pooling);
-    int err = check_file(path);
-    if (err < 0)
+    int err = prle__encoder_pooling_check(cfg);
+    if (err < 0 || (err = check_file(path)) < 0)
         return err;
     char sha[65];
     uint64_t size = 0;

@@ -354,8 +354,8 @@ int prle__glove_encoder_init(prle_encoder *enc, const prle_config *cfg)
     const prle_model_config *mc = &cfg->model;
     const char *pooling = prle_encoder_pooling(cfg);
     int err;
-    if (strcmp(pooling, "mean") != 0 && strcmp(pooling, "sif") != 0)
-        return prle__error_set(PRLE_EINVAL, "model.pooling: '%s' is not mean or sif", pooling);
+    if ((err = prle__encoder_pooling_check(cfg)) < 0)
+        return err;
     if (!(mc->sif_a > 0) || !isfinite(mc->sif_a))
         return prle__error_set(PRLE_EINVAL, "model.sif_a: %g must be positive", mc->sif_a);
     if (mc->remove_pc != 0 && mc->remove_pc != 1)

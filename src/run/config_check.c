@@ -4,26 +4,10 @@
 #include <string.h>
 
 #include "core/error.h"
-#include "prle/encoder.h"
+#include "encode/encoder_impl.h"
 #include "prle/predictor.h"
 #include "prle/router.h"
 #include "prle/run.h"
-
-/* The pooling's name for the encoder: glove pools words (mean, sif), gguf token states (mean,
- * last, cls). */
-static int pooling_check(const prle_config *cfg)
-{
-    const char *pool = prle_encoder_pooling(cfg), *type = cfg->model.encoder_type;
-    if (!pool || !type)
-        return 0;
-    bool glove = strcmp(type, "glove") == 0;
-    const char *const ok[] = {"mean", glove ? "sif" : "last", glove ? NULL : "cls"};
-    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
-        if (ok[i] && strcmp(pool, ok[i]) == 0)
-            return 0;
-    return prle__error_set(PRLE_EINVAL, "model.pooling: %s is not for %s (%s)", pool, type,
-                           glove ? "mean or sif" : "mean, last or cls");
-}
 
 /* True when `path` is `dir` or lies below it (both absolute and normalised: the config's). */
 static bool below(const char *path, const char *dir)
@@ -35,16 +19,14 @@ static bool below(const char *path, const char *dir)
 int prle_run_config_check(const prle_config *cfg)
 {
     prle_predictor_params pp;
-    prle_router_params rp;
     char *dir = NULL;
     int err;
     if ((err = prle_predictor_params_from_config(&pp, cfg)) < 0)
         return err;
     pp.kernel.label_min = 0, pp.kernel.label_max = 1; /* the data's, checked when it loads */
     if ((err = prle_kernel_params_check(&pp.kernel)) < 0 ||
-        (err = prle_router_params_from_config(&rp, cfg)) < 0 ||
-        (err = prle_router_params_check(&rp)) < 0 || (err = pooling_check(cfg)) < 0 ||
-        (err = prle_run_dir(&dir, cfg)) < 0)
+        (err = prle_router_params_check(&pp.model.router)) < 0 ||
+        (err = prle__encoder_pooling_check(cfg)) < 0 || (err = prle_run_dir(&dir, cfg)) < 0)
         return err;
     if (below(cfg->data.embedding_cache_dir, dir))
         err = prle__error_set(PRLE_EINVAL,
