@@ -64,10 +64,11 @@ int cli_fail(int status)
     if (status == PRLE_EABORTED && cli_interrupted)
         return CLI_RUNTIME; /* stopped by a signal: main says so, in the user's words */
     char key[96];
-    const char *ov = NULL;
-    if (cli_opts.config && about_a_key(key, msg) && (ov = override_of(key)) != NULL)
+    bool keyed = cli_opts.config && about_a_key(key, msg);
+    const char *ov = keyed ? override_of(key) : NULL;
+    if (ov)
         fprintf(stderr, "prle: override '%s': %s\n", ov, msg);
-    else if (cli_opts.config && about_a_key(key, msg))
+    else if (keyed)
         fprintf(stderr, "prle: %s: %s\n", cli_opts.config, msg);
     else
         fprintf(stderr, "prle: %s\n", *msg ? msg : prle_status_name(status));
