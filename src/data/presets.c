@@ -249,6 +249,8 @@ static int stsb_folder(char **out, const char *data_dir, const prle_dataset_para
         goto done;
     }
     if (!(udir && strcmp(dir, udir) == 0) && is_dir(dir)) { /* the user's own copy */
+        if (uerr < 0)
+            prle_error_clear(); /* no download folder, and none needed */
         *out = dir;
         dir = NULL;
         err = 0;
