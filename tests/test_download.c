@@ -374,13 +374,20 @@ static void check_stsb(const prle_dataset *ds)
     }
 }
 
-static void test_download__stsb_preset_fetches_once(void)
+/* pt_tmp(name), made empty: a download folder, its stsb/ into `sub`. */
+static const char *fresh_download_dir(char sub[1100], const char *name)
 {
-    const char *dl = pt_tmp("dl-stsb");
-    char sub[1100], path[1200];
-    snprintf(sub, sizeof sub, "%s/stsb", dl);
+    const char *dl = pt_tmp(name);
+    snprintf(sub, 1100, "%s/stsb", dl);
     rm_tree(sub);
     rm_tree(dl);
+    return dl;
+}
+
+static void test_download__stsb_preset_fetches_once(void)
+{
+    char sub[1100], path[1200];
+    const char *dl = fresh_download_dir(sub, "dl-stsb");
     prle_dataset *ds = NULL;
     progress_log log = {0};
     int before = atomic_load(&srv.hits);
@@ -430,11 +437,8 @@ static void test_download__stsb_preset_fetches_once(void)
  * checked, and a deleted one is fetched again instead of an error (or an edited one read) */
 static void test_download__stsb_in_the_download_folder(void)
 {
-    const char *dl = pt_tmp("dl-stsb-same");
     char sub[1100], path[1200];
-    snprintf(sub, sizeof sub, "%s/stsb", dl);
-    rm_tree(sub);
-    rm_tree(dl);
+    const char *dl = fresh_download_dir(sub, "dl-stsb-same");
     prle_dataset *ds = NULL;
     PT_OK(load_stsb_in(&ds, dl, dl, url("/Stsbenchmark.tar.gz"), NULL));
     prle_dataset_free(ds);

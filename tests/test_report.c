@@ -593,76 +593,104 @@ static void test_report__large_tsne(void)
     free(html);
 }
 
+/* What `emit` writes for `arg`, as a malloc'd string; NULL (and a failed check) without a
+ * stream. */
+static char *capture(void (*emit)(FILE *fp, const void *arg), const void *arg)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    PT_CHECK(fp != NULL);
+    if (!fp)
+        return NULL;
+    emit(fp, arg);
+    fclose(fp);
+    return buf;
+}
+
+typedef struct num_case {
+    double v;
+    int d;
+    const char *want;
+} num_case;
+
+static void emit_num(FILE *fp, const void *arg)
+{
+    const num_case *c = arg;
+    prle__html_num(fp, c->v, c->d);
+}
+
 /* Numbers keep two significant digits on any label scale: 0..1e-3 and 0..1e6 runs read */
 static void test_report__numbers_on_any_scale(void)
 {
-    const struct {
-        double v;
-        int d;
-        const char *want;
-    } c[] = {{3.35e-8, 4, "3.35e-08"}, {2.85e-4, 3, "0.000285"},  {0.0123, 4, "0.0123"},
-             {0.5, 2, "0.50"},         {-0.5, 2, "-0.50"},        {0.05, 2, "0.05"},
-             {0.0, 4, "0.0000"},       {-0.0, 2, "0.00"},         {3.24027237e10, 4, "3.24e+10"},
-             {999999.0, 0, "999999"},  {1234.5678, 2, "1234.57"}, {NAN, 2, "\u2014"}};
+    const num_case c[] = {
+        {3.35e-8, 4, "3.35e-08"}, {2.85e-4, 3, "0.000285"},  {0.0123, 4, "0.0123"},
+        {0.5, 2, "0.50"},         {-0.5, 2, "-0.50"},        {0.05, 2, "0.05"},
+        {0.0, 4, "0.0000"},       {-0.0, 2, "0.00"},         {3.24027237e10, 4, "3.24e+10"},
+        {999999.0, 0, "999999"},  {1234.5678, 2, "1234.57"}, {NAN, 2, "\u2014"}};
     for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *fp = open_memstream(&buf, &len);
-        PT_CHECK(fp != NULL);
-        if (!fp)
-            return;
-        prle__html_num(fp, c[i].v, c[i].d);
-        fclose(fp);
-        PT_EQ_STR(buf, c[i].want);
+        char *buf = capture(emit_num, &c[i]);
+        if (buf)
+            PT_EQ_STR(buf, c[i].want);
         free(buf);
     }
+}
+
+typedef struct cut_case {
+    size_t n;
+    const char *in, *want;
+} cut_case;
+
+static void emit_cut(FILE *fp, const void *arg)
+{
+    const cut_case *c = arg;
+    prle__html_text_cut(fp, c->n, c->in);
 }
 
 /* Long texts are cut on a character, never inside a UTF-8 sequence, and escaped */
 static void test_report__text_cut(void)
 {
-    const struct {
-        size_t n;
-        const char *in, *want;
-    } c[] = {{3,
-              "a\xc3\xa9"
-              "bc",
-              "a\xc3\xa9"
-              "b\u2026"},
-             {3, "ab", "ab"},
-             {2,
-              "<\xe2\x82\xac"
-              "z",
-              "&lt;\xe2\x82\xac\u2026"},
-             {1, NULL, ""}};
+    const cut_case c[] = {{3,
+                           "a\xc3\xa9"
+                           "bc",
+                           "a\xc3\xa9"
+                           "b\u2026"},
+                          {3, "ab", "ab"},
+                          {2,
+                           "<\xe2\x82\xac"
+                           "z",
+                           "&lt;\xe2\x82\xac\u2026"},
+                          {1, NULL, ""}};
     for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *fp = open_memstream(&buf, &len);
-        PT_CHECK(fp != NULL);
-        if (!fp)
-            return;
-        prle__html_text_cut(fp, c[i].n, c[i].in);
-        fclose(fp);
-        PT_EQ_STR(buf, c[i].want);
+        char *buf = capture(emit_cut, &c[i]);
+        if (buf)
+            PT_EQ_STR(buf, c[i].want);
         free(buf);
     }
+}
+
+typedef struct curve_case {
+    const double *y;
+    size_t n;
+} curve_case;
+
+static void emit_curve(FILE *fp, const void *arg)
+{
+    static const double x[3] = {1, 2, 3};
+    const curve_case *c = arg;
+    prle__svg_curve(fp, "mse", "validation MSE", x, c->y, NULL, c->n, NAN);
 }
 
 /* A curve of one value, or of small positive ones, never gets a negative axis (an MSE of
  * 2.84e-8 once had ticks from -9.7e-7 to 1.03e-6) */
 static void test_report__curve_axis_of_one_value(void)
 {
-    const double x[3] = {1, 2, 3}, one[1] = {2.84e-8}, small[3] = {1e-3, 0.5, 1.0};
-    for (int c = 0; c < 2; c++) {
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *fp = open_memstream(&buf, &len);
-        PT_CHECK(fp != NULL);
-        if (!fp)
+    static const double one[1] = {2.84e-8}, small[3] = {1e-3, 0.5, 1.0};
+    const curve_case c[2] = {{one, 1}, {small, 3}};
+    for (int i = 0; i < 2; i++) {
+        char *buf = capture(emit_curve, &c[i]);
+        if (!buf)
             return;
-        prle__svg_curve(fp, "mse", "validation MSE", x, c ? small : one, NULL, c ? 3 : 1, NAN);
-        fclose(fp);
         PT_CHECK(strstr(buf, "<svg") != NULL);
         PT_CHECK(strstr(buf, ">-") == NULL); /* no tick label below zero */
         PT_CHECK(strstr(buf, ">\u2212") == NULL);
