@@ -268,6 +268,49 @@ static void test_predictor__neighbour_term(void)
     prle_matrix_dispose(&x), prle_matrix_dispose(&xv), prle_matrix_dispose(&xq);
 }
 
+/* Loads the predictor image u (n bytes, before the checksum format) with its calibration part
+ * (at cal_at, cal_len bytes) replaced by one of 60 rows holding labels 0 and predictions 1, and:
+ * kind 0 nothing else; 1 scales 1; 2 those and ridge predictions 2; 3 those and ridge_alpha 10.
+ * Returns the load's status. */
+static int with_cal_part(prle_predictor **back, const unsigned char *u, size_t n, size_t cal_at,
+                         size_t cal_len, int kind)
+{
+    prle_st_writer *w = NULL;
+    char *part = NULL;
+    size_t plen = 0, shape[1] = {60}, one[1] = {1};
+    static float zero[60], ones[60], twos[60];
+    static double scales[60];
+    double alpha = 10;
+    for (int i = 0; i < 60; i++)
+        ones[i] = 1, twos[i] = 2, scales[i] = 1;
+    int err;
+    if ((err = prle_st_writer_new(&w)) < 0 ||
+        (err = prle_st_writer_add_f32(w, "labels", zero, 1, shape)) < 0 ||
+        (err = prle_st_writer_add_f32(w, "predictions", ones, 1, shape)) < 0 ||
+        (kind >= 1 && (err = prle_st_writer_add_f64(w, "scales", scales, 1, shape)) < 0) ||
+        (kind >= 2 && (err = prle_st_writer_add_f32(w, "ridge_predictions", twos, 1, shape)) < 0) ||
+        (kind >= 3 && (err = prle_st_writer_add_f64(w, "ridge_alpha", &alpha, 1, one)) < 0) ||
+        (err = prle__st_writer_bytes(&part, &plen, w)) < 0) {
+        prle_st_writer_free(w);
+        return err;
+    }
+    prle_st_writer_free(w);
+    size_t nbad = n - cal_len + plen;
+    unsigned char *img = malloc(nbad);
+    if (!img) {
+        free(part);
+        return PRLE_ENOMEM;
+    }
+    memcpy(img, u, cal_at);
+    prle__le_put(img + cal_at, plen, 8);
+    memcpy(img + cal_at + 8, part, plen);
+    memcpy(img + cal_at + 8 + plen, u + cal_at + 8 + cal_len, n - cal_at - 8 - cal_len);
+    err = prle_predictor_load_memory(back, img, nbad, "bad.prle");
+    free(img);
+    free(part);
+    return err;
+}
+
 static void test_predictor__bindings(void)
 {
     static float y[300], yt[40], yhat[40];
@@ -387,28 +430,27 @@ static void test_predictor__bindings(void)
         PT_FAILS(prle_predictor_load_memory(&back, v1, nv, "old.prle"), PRLE_EFORMAT, "old.prle");
     }
     free(v1);
-    /* a calibration part without its scales is refused, naming the part */
-    prle_st_writer *w = NULL;
-    char *part = NULL;
-    size_t plen = 0, shape[1] = {60};
-    float sixty[60] = {0};
-    PT_OK(prle_st_writer_new(&w));
-    PT_OK(prle_st_writer_add_f32(w, "labels", sixty, 1, shape));
-    PT_OK(prle_st_writer_add_f32(w, "predictions", sixty, 1, shape));
-    PT_OK(prle__st_writer_bytes(&part, &plen, w));
-    prle_st_writer_free(w);
-    size_t nbad = n - cal_len + plen;
-    unsigned char *img = part ? malloc(nbad) : NULL;
-    if (img) {
-        memcpy(img, u, cal_at);
-        prle__le_put(img + cal_at, plen, 8);
-        memcpy(img + cal_at + 8, part, plen);
-        memcpy(img + cal_at + 8 + plen, u + cal_at + 8 + cal_len, n - cal_at - 8 - cal_len);
-        PT_FAILS(prle_predictor_load_memory(&back, img, nbad, "bad.prle"), PRLE_EFORMAT,
-                 "calibration part");
+    /* calibration parts of other contents in the place of this one: without scales refused,
+     * naming the part; without the ridge yardstick (written before it) loaded, with none; its
+     * predictions without their alpha refused; with both, the yardstick's MSE theirs */
+    for (int kind = 0; kind < 4; kind++) {
+        int err = with_cal_part(&back, u, n, cal_at, cal_len, kind);
+        prle_predictor_yardstick ys = {0};
+        if (kind == 0 || kind == 2)
+            PT_CHECK(err == PRLE_EFORMAT &&
+                     strstr(prle_last_error(), kind ? "ridge yardstick" : "calibration part"));
+        else if (err < 0)
+            PT_FAIL_AT("calibration part %d: %s", kind, prle_last_error());
+        else {
+            PT_OK(prle_predictor_yardstick_get(&ys, back));
+            PT_EQ_INT(ys.n, 60);
+            PT_NEAR(ys.mse, 1.0, 1e-12); /* predictions 1 against labels 0 */
+            PT_CHECK(kind == 1 ? isnan(ys.ridge_mse) && isnan(ys.ridge_alpha)
+                               : ys.ridge_mse == 4.0 && ys.ridge_alpha == 10.0);
+        }
+        prle_predictor_free(back);
+        back = NULL;
     }
-    free(img);
-    free(part);
     prle_free(mem);
 out:
     prle_predictor_free(p);
@@ -509,7 +551,17 @@ static void test_predictor__intervals(void)
     PT_OK(prle_predictor_save_memory(&mem, &n, p));
     PT_OK(prle_predictor_load_memory(&back, mem, n, NULL));
     prle_free(mem);
+    prle_predictor_yardstick ys, ys2;
+    PT_OK(prle_predictor_yardstick_get(&ys, p));
+    double se = 0;
+    for (size_t i = 0; i < 99; i++)
+        se += ((double)yhv[i] - yv[i]) * ((double)yhv[i] - yv[i]);
+    PT_EQ_INT(ys.n, 99);
+    PT_NEAR(ys.mse, se / 99, 1e-9 * ys.mse);
+    PT_CHECK(ys.ridge_mse > 0 && ys.ridge_alpha >= 1e-2 && ys.ridge_alpha <= 1e4);
     if (back) {
+        PT_OK(prle_predictor_yardstick_get(&ys2, back));
+        PT_CHECK(memcmp(&ys, &ys2, sizeof ys) == 0);
         PT_EQ_INT(prle_predictor_n_calibration(back), 99);
         PT_OK(prle_predictor_intervals(y2, l2, h2, back, &xt, 0.8, true));
         PT_OK(prle_predictor_intervals(yht, lo, hi, p, &xt, 0.8, true));
@@ -525,6 +577,8 @@ static void test_predictor__intervals(void)
         PT_EQ_INT(prle_predictor_n_calibration(p), 0);
         PT_FAILS(prle_predictor_intervals(yht, lo, hi, p, &xt, 0.9, false), PRLE_EINVAL,
                  "no held-out rows");
+        PT_OK(prle_predictor_yardstick_get(&ys, p));
+        PT_CHECK(ys.n == 0 && isnan(ys.mse) && isnan(ys.ridge_mse));
     }
 out:
     prle_predictor_free(p);

@@ -132,6 +132,21 @@ PRLE_API int prle_predictor_intervals(float *yhat, float *lo, float *hi, const p
 /** How many held-out rows intervals are calibrated on (0: none). */
 PRLE_API size_t prle_predictor_n_calibration(const prle_predictor *p);
 
+/** How the rows the fit held out score PRLE against a ridge on the same inputs (the yardstick
+ *  `prle run` keeps in metrics.json): a ridge of the training labels on the training rows,
+ *  its alpha (1e-2 ... 1e4) chosen on the held-out rows. When ridge_mse is below mse, a linear
+ *  model suits these inputs better than the fitted PRLE. */
+typedef struct prle_predictor_yardstick {
+    size_t n;           /**< held-out rows (0: none, and the rest NaN) */
+    double mse;         /**< the fitted predictor's mean squared error on them */
+    double ridge_mse;   /**< the ridge's; NaN when none factorised, or in a file written before
+                             2026-12-07 (eighth session) */
+    double ridge_alpha; /**< the ridge's alpha (NaN likewise) */
+} prle_predictor_yardstick;
+
+/** The yardstick of a fitted or loaded predictor. PRLE_EINVAL on NULL. */
+PRLE_API int prle_predictor_yardstick_get(prle_predictor_yardstick *out, const prle_predictor *p);
+
 /** The prototypes' rows of the fit's x (P entries, slot order) into `rows`. */
 PRLE_API void prle_predictor_prototype_rows(size_t *rows, const prle_predictor *p);
 

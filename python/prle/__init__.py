@@ -4,8 +4,8 @@ and the run folders of the `prle` command.
     from prle import PRLERegressor, load_run
 """
 from ._lib import Error, InputError, NotFoundError, version as __version__
-from .estimator import Explanation, PRLERegressor
+from .estimator import Explanation, PRLERegressor, RidgeBetterWarning
 from .run import Run, load_run
 
 __all__ = ["PRLERegressor", "Explanation", "Run", "load_run", "Error", "InputError", "__version__",
-           "NotFoundError"]
+           "NotFoundError", "RidgeBetterWarning"]

@@ -29,6 +29,12 @@ class Conformal(ctypes.Structure):
                 ("label_max", ctypes.c_double)]
 
 
+class Yardstick(ctypes.Structure):
+    """prle_predictor_yardstick: PRLE and a ridge scored on the rows a fit held out"""
+    _fields_ = [("n", ctypes.c_size_t), ("mse", ctypes.c_double), ("ridge_mse", ctypes.c_double),
+                ("ridge_alpha", ctypes.c_double)]
+
+
 class Error(RuntimeError):
     """A failure reported by libprle; `code` is its prle_status name (e.g. "PRLE_EIO")."""
 
@@ -111,6 +117,7 @@ _SIGNATURES = {
     "prle_predictor_load": (ctypes.c_int, [ctypes.POINTER(ctypes.c_void_p), ctypes.c_char_p]),
     "prle_predictor_free": (None, [ctypes.c_void_p]),
     "prle_predictor_n_calibration": (ctypes.c_size_t, [ctypes.c_void_p]),
+    "prle_predictor_yardstick_get": (ctypes.c_int, [ctypes.POINTER(Yardstick), ctypes.c_void_p]),
     "prle_predictor_intervals":
         (ctypes.c_int, [c_float_p, c_float_p, c_float_p, ctypes.c_void_p,
                         ctypes.POINTER(Matrix), ctypes.c_double, ctypes.c_bool]),

@@ -2,6 +2,7 @@
 import collections
 import ctypes
 import os
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -60,6 +61,11 @@ def _yaml_scalar(v):
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_yaml_scalar(x) for x in v) + "]"
     raise ValueError(f"prle: cannot pass {v!r} as a config value")
+
+
+class RidgeBetterWarning(UserWarning):
+    """PRLERegressor.fit: on the rows the fit held out, a ridge on the same features had a lower
+    mean squared error than the fitted PRLE (`validation_mse_` holds both)."""
 
 
 class _Handle:
@@ -166,6 +172,17 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
         every core, -2 all but one (results do not depend on it). With more than one thread
         on a machine other processes keep busy, start Python with OMP_WAIT_POLICY=passive:
         libgomp's idle threads otherwise spin (README, "The library from Python")
+
+    Attributes after fit
+    --------------------
+    prototype_rows_, n_prototypes_, n_features_in_, neighbour_weight_, n_calibration_ (the
+    rows the fit held out, which calibrate predict_interval)
+    validation_mse_ : dict, on those held-out rows: "n_rows", "prle" (this model's MSE),
+        "ridge" and "ridge_alpha" (a ridge on the same X, its alpha from 1e-2 ... 1e4 chosen on
+        them; NaN without held-out rows or in a file written before it). When the ridge's MSE
+        is the lower, fit warns with a RidgeBetterWarning: PRLE's value space is learnt from
+        pairs of rows, and on data that are linear in many features a ridge can be far better
+        (README, "Defaults from the data")
     """
 
     def __init__(self, n_prototypes=None, router=None, knn_k=None, tau_top1=None, expert=None,
@@ -290,6 +307,13 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
             ctypes.byref(xv) if xv is not None else None,
             _lib.fptr(yv) if yv is not None else None, params))
         self._set_fitted(_Handle(ptr))
+        v = self.validation_mse_
+        if v["ridge"] < v["prle"] * (1 + 1e-6):  # NaN (no yardstick) compares False
+            warnings.warn(
+                f"PRLERegressor: on the {v['n_rows']} rows the fit held out a ridge on the same "
+                f"features (alpha {v['ridge_alpha']:g}) has MSE {v['ridge']:.4g}, below PRLE's "
+                f"{v['prle']:.4g}: a linear model suits these features better "
+                "(validation_mse_ holds both)", RidgeBetterWarning, stacklevel=3)
         return self
 
     def _rows(self, X):
@@ -403,6 +427,10 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
         self.neighbour_weight_ = lib.prle_model_neighbour_weight(
             lib.prle_predictor_model(handle.ptr))
         self.n_calibration_ = lib.prle_predictor_n_calibration(handle.ptr)
+        ys = _lib.Yardstick()
+        _lib.check(lib.prle_predictor_yardstick_get(ctypes.byref(ys), handle.ptr))
+        self.validation_mse_ = {"n_rows": ys.n, "prle": ys.mse, "ridge": ys.ridge_mse,
+                                "ridge_alpha": ys.ridge_alpha}
 
     # -- pickling: the predictor's bytes (the same ones `save` writes) ------------------------
     def __getstate__(self):

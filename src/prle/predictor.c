@@ -43,7 +43,7 @@ void prle_predictor_free(prle_predictor *p)
     prle_model_free(p->model);
     prle_knn_free(p->nb);
     free(p->rows);
-    free(p->cal_y), free(p->cal_yhat), free(p->cal_s);
+    free(p->cal_y), free(p->cal_yhat), free(p->cal_s), free(p->cal_ridge);
     free(p);
 }
 
@@ -250,7 +250,8 @@ int prle_predictor_fit(prle_predictor **out, const prle_matrix *x, const float *
         (err = prle_model_fit(&p->model, &z_tr, yt, xv ? &z_va : NULL, xv ? yv : NULL, &mp)) < 0 ||
         (mp.neighbours && xv &&
          (err = add_neighbours(p, xt, yt, xv, yv, &z_va, pp.n_threads)) < 0) ||
-        (xv && (err = prle__predictor_calibrate(p, xv, yv)) < 0))
+        (xv && (err = prle__predictor_calibrate(p, xv, yv)) < 0) ||
+        (p->n_cal && (err = prle__predictor_ridge(p, xt, yt, xv, yv, pp.n_threads)) < 0))
         goto done;
     *out = p;
     p = NULL;

@@ -42,11 +42,44 @@ int prle__predictor_cal_writer(prle_st_writer **out, const prle_predictor *p)
     if ((err = prle_st_writer_new(&w)) < 0 ||
         (err = prle_st_writer_add_f32(w, "labels", p->cal_y, 1, shape)) < 0 ||
         (err = prle_st_writer_add_f32(w, "predictions", p->cal_yhat, 1, shape)) < 0 ||
-        (err = prle_st_writer_add_f64(w, "scales", p->cal_s, 1, shape)) < 0) {
+        (err = prle_st_writer_add_f64(w, "scales", p->cal_s, 1, shape)) < 0 ||
+        (p->cal_ridge &&
+         ((err = prle_st_writer_add_f32(w, "ridge_predictions", p->cal_ridge, 1, shape)) < 0 ||
+          (err = prle_st_writer_add_f64(w, "ridge_alpha", &p->ridge_alpha, 1, (size_t[1]){1})) <
+              0))) {
         prle_st_writer_free(w);
         return err;
     }
     *out = w;
+    return 0;
+}
+
+/* The ridge yardstick's predictions and alpha, when the file has them (written since
+ * 2026-12-07, eighth session). */
+static int load_ridge(prle_predictor *p, const prle_st_file *f, const char *path)
+{
+    prle_st_tensor_info t;
+    if (prle_st_find(&t, f, "ridge_predictions") < 0)
+        return 0; /* an older file: no yardstick */
+    size_t n = p->n_cal;
+    double alpha;
+    int err;
+    if (!(p->cal_ridge = malloc(n * sizeof *p->cal_ridge)))
+        return prle__error_nomem("predictor yardstick");
+    if ((err = prle_st_read_f32(p->cal_ridge, n, f, "ridge_predictions")) < 0 ||
+        (err = prle_st_read_f64(&alpha, 1, f, "ridge_alpha")) < 0)
+        return err == PRLE_ENOTFOUND || err == PRLE_ESHAPE
+                   ? prle__error_set(PRLE_EFORMAT,
+                                     "%s: the calibration part's ridge yardstick is not %zu "
+                                     "predictions and one alpha",
+                                     path, n)
+                   : err;
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(p->cal_ridge[i]))
+            return prle__error_set(PRLE_EFORMAT, "%s: ridge prediction %zu is not finite", path, i);
+    if (!(alpha > 0))
+        return prle__error_set(PRLE_EFORMAT, "%s: ridge_alpha is not positive", path);
+    p->ridge_alpha = alpha;
     return 0;
 }
 
@@ -82,7 +115,7 @@ int prle__predictor_cal_load(prle_predictor *p, const prle_st_file *f, const cha
                                    "below 1)",
                                    path, i);
     p->n_cal = n;
-    return 0;
+    return load_ridge(p, f, path);
 }
 
 size_t prle_predictor_n_calibration(const prle_predictor *p)

@@ -19,6 +19,10 @@ struct prle_predictor {
     float *cal_y, *cal_yhat;
     double *cal_s;
     size_t n_cal;
+    /* the ridge yardstick's predictions of those rows (n_cal; NULL in a file written before
+     * it) and its alpha (predictor_yardstick.c) */
+    float *cal_ridge;
+    double ridge_alpha;
 };
 
 /* The model's input rows z of the rows x (n, H): the kernel's value rows, and the neighbour
@@ -28,6 +32,12 @@ int prle__predictor_rows(prle_matrix *z, const prle_predictor *p, const prle_mat
 /* Keeps the held-out rows' labels, predictions and scales (x_val (n, H), y_val) once the fit
  * is final. n < 2 keeps none. */
 int prle__predictor_calibrate(prle_predictor *p, const prle_matrix *x_val, const float *y_val);
+
+/* The ridge yardstick on the held-out rows once they are kept (p->n_cal): a ridge of yt on
+ * xt, its alpha (1e-2 ... 1e4) chosen on (xv, yv), as metrics.json's; its predictions of xv go
+ * to p->cal_ridge. Nothing when no alpha factorises. PRLE_ENOMEM. */
+int prle__predictor_ridge(prle_predictor *p, const prle_matrix *xt, const float *yt,
+                          const prle_matrix *xv, const float *yv, int nt);
 
 /* The calibration part of the predictor file: a safetensors writer holding it (NULL, and 0
  * returned, when there is none), and its reading from an open part (n_cal set). */

@@ -34,6 +34,8 @@ class Estimator(unittest.TestCase):
         # check_regressor_data_not_an_array runs too)
         with warnings.catch_warnings():
             warnings.simplefilter("error", category=UserWarning)  # e.g. a skipped check
+            # its regression data are linear in one feature: a ridge is better there, and says so
+            warnings.simplefilter("ignore", category=prle.RidgeBetterWarning)
             check_estimator(prle.PRLERegressor())
 
     def test_fits_the_function(self):
@@ -205,6 +207,45 @@ class Estimator(unittest.TestCase):
         self.assertGreater(a.score(self.xt, self.yt), 0.9)
         with self.assertRaises(ValueError):
             a.fit(self.x[:400], self.y[:400], eval_set=(self.x[400:, :3], self.y[400:]))
+
+    def test_ridge_yardstick(self):
+        """validation_mse_: PRLE's MSE on the held-out rows is its predictions', the ridge's is
+        scikit-learn's Ridge at the alpha of the grid with the lowest validation MSE, and fit
+        warns exactly when the ridge is the better (linear data of many features: it is)."""
+        from sklearn.linear_model import Ridge
+        rng = np.random.RandomState(0)
+        beta = np.zeros(60)
+        beta[:10] = rng.randn(10)
+        x = rng.randn(500, 60)
+        y = x @ beta + 0.1 * rng.randn(500)
+        xt, yt, xv, yv = x[:400], y[:400], x[400:], y[400:]
+        with self.assertWarns(prle.RidgeBetterWarning) as cm:
+            m = prle.PRLERegressor(random_state=1).fit(xt, yt, eval_set=(xv, yv))
+        self.assertIn("a ridge on the same features", str(cm.warning))
+        v = m.validation_mse_
+        self.assertEqual(v["n_rows"], 100)
+        np.testing.assert_allclose(v["prle"], np.mean((m.predict(xv) - yv) ** 2), rtol=1e-4)
+        mse = {a: np.mean((Ridge(alpha=a).fit(xt, yt).predict(xv) - yv) ** 2)
+               for a in (1e-2, 1e-1, 1, 10, 100, 1e3, 1e4)}
+        best = min(mse, key=mse.get)
+        self.assertEqual(v["ridge_alpha"], best)
+        np.testing.assert_allclose(v["ridge"], mse[best], rtol=1e-3)
+        self.assertLess(v["ridge"], v["prle"])
+        back = pickle.loads(pickle.dumps(m))
+        self.assertEqual(back.validation_mse_, v)
+        with tempfile.TemporaryDirectory() as d:
+            m.save(os.path.join(d, "p.prle"))
+            self.assertEqual(prle.PRLERegressor.load(os.path.join(d, "p.prle")).validation_mse_, v)
+        # the class's nonlinear function: PRLE is far better, no warning
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", category=prle.RidgeBetterWarning)
+            fit = prle.PRLERegressor(random_state=3).fit(self.x, self.y)
+        self.assertLess(fit.validation_mse_["prle"], 0.2 * fit.validation_mse_["ridge"])
+        self.assertEqual(fit.validation_mse_["n_rows"], 90)
+        # nothing held out (fewer than 20 rows): no yardstick, no warning
+        small = prle.PRLERegressor(random_state=3).fit(self.x[:15], self.y[:15])
+        self.assertEqual(small.validation_mse_["n_rows"], 0)
+        self.assertTrue(np.isnan(small.validation_mse_["ridge"]))
 
     def test_errors(self):
         with self.assertRaises(prle.InputError) as cm:
