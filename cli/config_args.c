@@ -35,6 +35,13 @@ int cli_config_load(prle_config *out, int argc, char **argv)
     if (!out->model.use_value_space) /* accepted for the original's configs (docs/config.md) */
         fprintf(stderr, "prle: notice: model.use_value_space: false is not acted on: the router "
                         "and the experts work in value space\n");
+    if (strcmp(out->model.type, "proto_rbf") == 0 &&
+        strcmp(out->model.gating_strategy, "softmax") != 0) /* docs/config.md, model.type */
+        fprintf(stderr,
+                "prle: notice: model.gating_strategy: %s is not used by model.type: proto_rbf, "
+                "which weighs the prototypes by its own RBF of the squared distance, its tau "
+                "chosen on validation\n",
+                out->model.gating_strategy);
     return CLI_OK;
 }
 

@@ -29,6 +29,11 @@ lacks good err "use_value_space"
 # a key kept for the original's configs but not acted on says so
 check value_space 0 "$prle" config "$data/good.yaml" model.use_value_space=false
 contains value_space err "prle: notice: model.use_value_space: false is not acted on"
+# so does a router that proto_rbf's own RBF weights leave unused; its default is silent
+check rbf_knn 0 "$prle" config "$data/good.yaml" model.type=proto_rbf model.gating_strategy=knn
+contains rbf_knn err "prle: notice: model.gating_strategy: knn is not used by model.type: proto_rbf"
+check rbf 0 "$prle" config "$data/good.yaml" model.type=proto_rbf model.gating_strategy=softmax
+lacks rbf err "notice: model.gating_strategy"
 
 # overrides change the printed values; relative paths come from the current directory
 check override 0 "$prle" config "$data/good.yaml" model.tau_init=2.5 train.seed=7 \
