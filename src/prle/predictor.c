@@ -176,6 +176,7 @@ int prle_predictor_fit(prle_predictor **out, const prle_matrix *x, const float *
     prle_predictor_params pp = params ? *params : prle_predictor_default_params();
     prle_predictor *p = NULL;
     prle_matrix xs_tr = {0}, xs_va = {0}, z_tr = {0}, z_va = {0};
+    prle__ridge_choice raw = {0};
     float *ys_tr = NULL, *ys_va = NULL;
     size_t *perm = NULL;
     int err;
@@ -244,6 +245,15 @@ int prle_predictor_fit(prle_predictor **out, const prle_matrix *x, const float *
         goto done;
     }
     mp.protos.n_prototypes = prle_proto_count(mp.protos.n_prototypes, xt->rows);
+    /* the kernel's standardise test (prle_kernel_fit's rule), run here so that its ridge on the
+     * raw columns serves as the yardstick too, as in prle_run: a second Gram matrix of wide
+     * rows costs seconds */
+    if (kp.standardize_inputs == PRLE_KERNEL_STANDARDIZE_AUTO && xv && xv->rows >= 2) {
+        prle_standardize_test st;
+        if ((err = prle__kernel_standardize_test(&st, xt, yt, xv, yv, pp.n_threads, &raw)) < 0)
+            goto done;
+        kp.standardize_inputs = st.standardize;
+    }
     if ((err = prle_kernel_fit(&p->kernel, xt, yt, xv, yv, &kp)) < 0 ||
         (err = prle_kernel_apply(&z_tr, p->kernel, xt, pp.n_threads)) < 0 ||
         (xv && (err = prle_kernel_apply(&z_va, p->kernel, xv, pp.n_threads)) < 0) ||
@@ -251,7 +261,7 @@ int prle_predictor_fit(prle_predictor **out, const prle_matrix *x, const float *
         (mp.neighbours && xv &&
          (err = add_neighbours(p, xt, yt, xv, yv, &z_va, pp.n_threads)) < 0) ||
         (xv && (err = prle__predictor_calibrate(p, xv, yv)) < 0) ||
-        (p->n_cal && (err = prle__predictor_ridge(p, xt, yt, xv, yv, pp.n_threads)) < 0))
+        (p->n_cal && (err = prle__predictor_ridge(p, xt, yt, xv, yv, &raw, pp.n_threads)) < 0))
         goto done;
     *out = p;
     p = NULL;
@@ -259,6 +269,7 @@ done:
     prle_matrix_dispose(&xs_tr), prle_matrix_dispose(&xs_va);
     prle_matrix_dispose(&z_tr), prle_matrix_dispose(&z_va);
     free(ys_tr), free(ys_va), free(perm);
+    prle__ridge_choice_dispose(&raw);
     prle_predictor_free(p);
     return err;
 }

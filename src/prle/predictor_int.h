@@ -4,6 +4,7 @@
 #define PRLE_PREDICTOR_INT_H
 
 #include "io/safetensors_int.h"
+#include "math/ridge_path.h"
 #include "prle/neighbours.h"
 #include "prle/predictor.h"
 
@@ -34,10 +35,12 @@ int prle__predictor_rows(prle_matrix *z, const prle_predictor *p, const prle_mat
 int prle__predictor_calibrate(prle_predictor *p, const prle_matrix *x_val, const float *y_val);
 
 /* The ridge yardstick on the held-out rows once they are kept (p->n_cal): a ridge of yt on
- * xt, its alpha (1e-2 ... 1e4) chosen on (xv, yv), as metrics.json's; its predictions of xv go
- * to p->cal_ridge. Nothing when no alpha factorises. PRLE_ENOMEM. */
+ * xt, its alpha (1e-2 ... 1e4) chosen on (xv, yv), as metrics.json's; `given` (its coef may
+ * be NULL: none) is that ridge already chosen, by the kernel's standardise test. Its
+ * predictions of xv go to p->cal_ridge. Nothing when no alpha factorises. PRLE_ENOMEM. */
 int prle__predictor_ridge(prle_predictor *p, const prle_matrix *xt, const float *yt,
-                          const prle_matrix *xv, const float *yv, int nt);
+                          const prle_matrix *xv, const float *yv, const prle__ridge_choice *given,
+                          int nt);
 
 /* The calibration part of the predictor file: a safetensors writer holding it (NULL, and 0
  * returned, when there is none), and its reading from an open part (n_cal set). */

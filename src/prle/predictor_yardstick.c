@@ -13,7 +13,8 @@
 static const double ALPHAS[] = PRLE__RIDGE_REF_ALPHAS;
 
 int prle__predictor_ridge(prle_predictor *p, const prle_matrix *xt, const float *yt,
-                          const prle_matrix *xv, const float *yv, int nt)
+                          const prle_matrix *xv, const float *yv, const prle__ridge_choice *given,
+                          int nt)
 {
     size_t d = xt->cols;
     double *coef = malloc((d ? d : 1) * sizeof *coef), icpt;
@@ -23,15 +24,22 @@ int prle__predictor_ridge(prle_predictor *p, const prle_matrix *xt, const float 
         err = prle__error_nomem("predictor ridge yardstick");
         goto done;
     }
-    int best = prle__ridge_path_best(coef, &icpt, xt, yt, xv, yv, ALPHAS, PRLE__RIDGE_N_REF_ALPHAS,
-                                     prle__threads_resolve(nt));
-    if (best < 0 || (size_t)best == PRLE__RIDGE_N_REF_ALPHAS) {
-        err = best < 0 ? best : 0; /* no alpha factorised: no yardstick */
-        goto done;
+    double alpha;
+    if (given && given->coef && given->d == d) {
+        prle__ridge_path_predict(pred, given->coef, given->intercept, xv);
+        alpha = given->alpha;
+    } else {
+        int best = prle__ridge_path_best(coef, &icpt, xt, yt, xv, yv, ALPHAS,
+                                         PRLE__RIDGE_N_REF_ALPHAS, prle__threads_resolve(nt));
+        if (best < 0 || (size_t)best == PRLE__RIDGE_N_REF_ALPHAS) {
+            err = best < 0 ? best : 0; /* no alpha factorised: no yardstick */
+            goto done;
+        }
+        prle__ridge_path_predict(pred, coef, icpt, xv);
+        alpha = ALPHAS[best];
     }
-    prle__ridge_path_predict(pred, coef, icpt, xv);
     p->cal_ridge = pred, pred = NULL;
-    p->ridge_alpha = ALPHAS[best];
+    p->ridge_alpha = alpha;
 done:
     free(coef), free(pred);
     return err;
