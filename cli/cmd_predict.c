@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "core/threads.h"
@@ -240,8 +241,13 @@ static void print_score(const label_score *s, const prle_conformal *c)
     fprintf(stderr, "prle: predict: %zu labelled rows", s->n);
     if (s->n < s->rows)
         fprintf(stderr, " (of %zu)", s->rows);
-    fprintf(stderr, ": pearson %.4f, mse %.5g, mae %.5g (the labels' scale)", pearson,
-            s->se / (double)s->n, s->ae / (double)s->n);
+    if (isnan(pearson)) /* one row, or labels or predictions all equal */
+        fprintf(stderr, ": pearson undefined (%s)",
+                s->n < 2 ? "one row" : s->m2y > 0 ? "equal predictions" : "equal labels");
+    else
+        fprintf(stderr, ": pearson %.4f", pearson);
+    fprintf(stderr, ", mse %.5g, mae %.5g (the labels' scale)", s->se / (double)s->n,
+            s->ae / (double)s->n);
     if (c)
         fprintf(stderr, "; %.1f%% inside their %g interval",
                 100.0 * (double)s->covered / (double)s->n, c->level);
@@ -336,6 +342,25 @@ static int encode(prle_matrix *z, prle_matrix *x, prle_run_folder *rf, const row
 /* Inputs are encoded, predicted and printed this many rows at a time: memory follows the
  * chunk, not the file, and its buffers stay in cache. */
 #define CHUNK 2048
+
+/* A regular file is read through once before anything is printed, so that a bad row far into
+ * it (the rows are read a chunk at a time) stops the command before any prediction reaches
+ * stdout: all of its rows or none. A pipe is read once, as it comes: a bad row there stops
+ * the command after the chunks before it were printed. */
+static int check_input(prle_run_folder *rf, const char *input)
+{
+    struct stat st;
+    if (stat(input, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0; /* opening it says what is wrong */
+    prle_run_input_stream *s = NULL;
+    prle_run_input in = {0};
+    int err = prle_run_input_open(&s, rf, input);
+    while (err == 0 && (err = prle_run_input_next(&in, s, CHUNK)) == 0 && in.n)
+        ;
+    prle_run_input_dispose(&in);
+    prle_run_input_close(s);
+    return err;
+}
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -480,7 +505,8 @@ int cmd_predict(int argc, char **argv)
             goto fail;
     } else if (input) {
         /* a chunk of rows at a time, read as it is needed: memory follows the chunk */
-        if ((err = prle_run_input_open(&stream, rf, input)) < 0)
+        if ((err = check_input(rf, input)) < 0 ||
+            (err = prle_run_input_open(&stream, rf, input)) < 0)
             goto fail;
         for (size_t i0 = 0;; i0 += in.n) {
             if ((err = prle_run_input_next(&in, stream, CHUNK)) < 0)

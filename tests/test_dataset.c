@@ -692,6 +692,51 @@ static void test_dataset__bad_input(void)
     write_fixture("bad.jsonl", "{\"t\": \"a\", \"y\": 1}\n{\"t\": null, \"y\": 2}\n");
     PT_FAILS(load_yaml(&ds, "data:\n  file: bad.jsonl\n  text_fields: [t]\n  label_field: y\n"),
              PRLE_EFORMAT, want);
+#define JSONL_FAILS(body, line_msg)                                                                \
+    do {                                                                                           \
+        write_fixture("bad.jsonl", body);                                                          \
+        snprintf(want, sizeof want, "%s:%s", path, line_msg);                                      \
+        PT_FAILS(load_yaml(&ds, "data:\n  file: bad.jsonl\n  text_fields: [t]\n  label_field: "    \
+                                "y\n"),                                                            \
+                 PRLE_EFORMAT, want);                                                              \
+    } while (0)
+    /* a null label; a key twice (JSON readers differ on which value counts) */
+    JSONL_FAILS("{\"t\": \"a\", \"y\": null}\n", "1: missing label: field 'y' is absent or null");
+    JSONL_FAILS("{\"t\": \"a\", \"t\": \"b\", \"y\": 1}\n",
+                "1: the key \"t\" appears twice in the object");
+    /* a raw NUL byte inside a string: a bad row, not a text cut short there */
+    static const char raw_nul[] = "{\"t\": \"a\", \"y\": 1}\n{\"t\": \"a\0b\", \"y\": 1}\n";
+    PT_CHECK(pt_write_file(pt_tmp("bad.jsonl"), raw_nul, sizeof raw_nul - 1) == 0);
+    snprintf(want, sizeof want, "%s:2: the line holds a NUL byte", path);
+    PT_FAILS(load_yaml(&ds, "data:\n  file: bad.jsonl\n  text_fields: [t]\n  label_field: y\n"),
+             PRLE_EFORMAT, want);
+#undef JSONL_FAILS
+
+    /* a NUL in a label: refused, not read as the number before it */
+    snprintf(path, sizeof path, "%s", pt_tmp("bad-train.tsv"));
+    static const char nul_label[] = "a\tb\tscore\nx\ty\t1\0junk\n";
+    PT_CHECK(pt_write_file(path, nul_label, sizeof nul_label - 1) == 0);
+    snprintf(want, sizeof want, "%s:2: label in field 'score' (column 2) holds a NUL character",
+             path);
+    PT_FAILS(load_yaml(&ds, "data:\n" SET3 "  text_fields: [a]\n  label_field: score\n"),
+             PRLE_EFORMAT, want);
+    /* beyond double range: beyond float range too, not "not a number" */
+    write_split_set("a\tb\tscore\nx\ty\t1e309\n");
+    snprintf(want, sizeof want,
+             "%s:2: label '1e309' in field 'score' (column 2) is beyond float range", path);
+    PT_FAILS(load_yaml(&ds, "data:\n" SET3 "  text_fields: [a]\n  label_field: score\n"),
+             PRLE_EFORMAT, want);
+    /* the label's column as a text: the model would read its answer */
+    write_split_set("a\tb\tscore\nx\ty\t1\n");
+    snprintf(want, sizeof want,
+             "%s: data.text_fields and data.label_field both name field 'score' (column 2)", path);
+    PT_FAILS(load_yaml(&ds, "data:\n" SET3 "  text_fields: [a, score]\n  label_field: score\n"),
+             PRLE_EINVAL, want);
+    /* lines that end in CR alone read as one line: refused, saying so */
+    write_split_set("a\tb\tscore\rx\ty\t1\rz\tw\t2\r");
+    snprintf(want, sizeof want, "%s: its lines end in CR alone", path);
+    PT_FAILS(load_yaml(&ds, "data:\n" SET3 "  text_fields: [a]\n  label_field: score\n"),
+             PRLE_EFORMAT, want);
 }
 
 /* validation and test rows that repeat a training row's texts, every field, exactly */

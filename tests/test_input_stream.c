@@ -118,7 +118,8 @@ static void test_input_stream__same_rows_any_chunking(void)
         PT_CHECK(!whole.has_labels && isnan(whole.label[0]));
     }
     prle_run_input_dispose(&whole);
-    PT_FAILS(read_whole(&whole, txt, true), PRLE_EFORMAT, "stream.txt:1: text2 missing");
+    PT_FAILS(read_whole(&whole, txt, true), PRLE_EFORMAT,
+             "stream.txt:1: missing text: no text2 (after a tab) in this row");
     static const size_t blocks[] = {1, 2, 3, 5, 7, 64, 0};
     static const size_t chunks[] = {1, 2, 3, 100};
     for (size_t b = 0; b < sizeof blocks / sizeof *blocks; b++)
@@ -168,7 +169,9 @@ static void test_input_stream__errors_name_the_file_line(void)
                     "the file's second text column sentence2 has no place") != NULL);
     /* a pair's line without its tab */
     same_error("stream_pairs.txt", "a\tb\nc\td\n\ne only\nf\tg\n", 1, true);
-    PT_CHECK(strstr(prle_last_error(), "stream_pairs.txt:4: text2 missing") != NULL);
+    PT_CHECK(strstr(prle_last_error(),
+                    "stream_pairs.txt:4: missing text: no text2 (after a tab) in this row") !=
+             NULL);
     const char *p = pt_tmp("stream_empty.csv");
     PT_CHECK(pt_write_file(p, "\n\n", 2) == 0);
     prle_run_input_stream *s = NULL;
@@ -179,12 +182,11 @@ static void test_input_stream__errors_name_the_file_line(void)
     prle_run_input in = {0};
     PT_OK(prle__run_input_open(&s, p, false, NULL, 3, &has_text));
     PT_CHECK(has_text);
-    if (s) {
-        PT_OK(prle_run_input_next(&in, s, 5));
-        PT_EQ_INT(in.n, 0);
-    }
+    if (s)
+        PT_FAILS(prle_run_input_next(&in, s, 5), PRLE_EFORMAT, "stream_empty.csv: no data rows");
     prle_run_input_dispose(&in);
     prle_run_input_close(s);
+    PT_FAILS(read_whole(&in, p, false), PRLE_EFORMAT, "stream_empty.csv: no data rows");
     /* no text column: not for the stream (prle_run_input_open reads the dataset format) */
     PT_CHECK(pt_write_file(p, "a,b\n1,2\n", 8) == 0);
     PT_OK(prle__run_input_open(&s, p, false, NULL, 0, &has_text));
@@ -225,6 +227,53 @@ static void test_input_stream__label_column(void)
     PT_CHECK(pt_write_file(p, both, sizeof both - 1) == 0);
     PT_OK(prle__run_input_read_file(&in, p, false, &rating, &has_text));
     PT_CHECK(in.n == 1 && in.label[0] == 1.0f);
+    prle_run_input_dispose(&in);
+}
+
+/* Read whole or streamed, path holding `body` gives `want` (PRLE_EFORMAT) naming `msg`. */
+static void both_fail(const char *path, const char *body, size_t len, bool pairs, const char *msg)
+{
+    prle_run_input in = {0};
+    prle_run_input_stream *s = NULL;
+    bool has_text;
+    PT_CHECK(pt_write_file(path, body, len) == 0);
+    PT_FAILS(read_whole(&in, path, pairs), PRLE_EFORMAT, msg);
+    int err = prle__run_input_open(&s, path, pairs, NULL, 0, &has_text);
+    if (err == 0 && s)
+        err = prle_run_input_next(&in, s, 100);
+    PT_CHECK(err == PRLE_EFORMAT && strstr(prle_last_error(), msg));
+    prle_run_input_dispose(&in);
+    prle_run_input_close(s);
+}
+
+#define BOTH_FAIL(path, lit, pairs, msg) both_fail(path, lit, sizeof lit - 1, pairs, msg)
+
+/* Texts and labels are checked as the dataset loader checks them (data/fields.c): a NUL in a
+ * text or label, a label that is hex or beyond float range, are refused naming line and
+ * field, and spaces around a label are fine; a UTF-16 or CR-only file is refused in every
+ * format, plain text too. */
+static void test_input_stream__fields_as_datasets(void)
+{
+    char csv[1024], txt[1024];
+    snprintf(csv, sizeof csv, "%s", pt_tmp("fields.csv"));
+    snprintf(txt, sizeof txt, "%s", pt_tmp("fields.txt"));
+    BOTH_FAIL(csv, "text,label\na,1\nb\0c,2\n", false,
+              "fields.csv:3: text in field 'text' (column 0) holds a NUL character");
+    BOTH_FAIL(csv, "text,label\na,1\0x\n", false,
+              "fields.csv:2: label in field 'label' (column 1) holds a NUL character");
+    BOTH_FAIL(csv, "text,label\na,0x10\n", false,
+              "fields.csv:2: label '0x10' in field 'label' (column 1) is not a number");
+    BOTH_FAIL(csv, "text,label\na,1e309\n", false,
+              "fields.csv:2: label '1e309' in field 'label' (column 1) is beyond float range");
+    BOTH_FAIL(csv, "text,label\ra,1\rb,2\r", false, "fields.csv: its lines end in CR alone");
+    BOTH_FAIL(txt, "one\rtwo\rthree\r", false, "fields.txt: its lines end in CR alone");
+    BOTH_FAIL(txt, "\xFF\xFEo\0n\0e\0\n\0", false, "fields.txt: the file is UTF-16");
+    static const char spaced[] = "text,label\na, 3 \nb,\t4\t\nc,\n";
+    prle_run_input in = {0};
+    bool has_text;
+    PT_CHECK(pt_write_file(csv, spaced, sizeof spaced - 1) == 0);
+    PT_OK(prle__run_input_read_file(&in, csv, false, NULL, &has_text));
+    PT_CHECK(in.n == 3 && in.label[0] == 3.0f && in.label[1] == 4.0f && isnan(in.label[2]));
     prle_run_input_dispose(&in);
 }
 
@@ -305,5 +354,6 @@ int main(void)
     PT_RUN(test_input_stream__errors_name_the_file_line);
     PT_RUN(test_input_stream__label_column);
     PT_RUN(test_input_stream__own_columns);
+    PT_RUN(test_input_stream__fields_as_datasets);
     return pt_report();
 }

@@ -392,7 +392,9 @@ typedef struct prle_run_input {
  * for *.tsv, JSON Lines for *.jsonl): a column `text` or `sentence1`, for datasets of pairs
  * also `text2` or `sentence2`, and optionally `label` (empty cells: unknown). A file without
  * such a column is read as a file of the run's own dataset format (data.format, its text and
- * label fields; labels required). PRLE_ENOTFOUND, PRLE_EFORMAT naming file and line,
+ * label fields; labels required). Texts and labels are checked as the dataset loader checks
+ * them (a NUL character, a label that is not a decimal number or is beyond float range).
+ * PRLE_ENOTFOUND, PRLE_EFORMAT naming file and line (and "no data rows" for a header alone),
  * PRLE_EINVAL (pairs needed), PRLE_ENOMEM.
  */
 PRLE_API int prle_run_input_read(prle_run_input *out, const prle_run_folder *rf, const char *path);
@@ -415,7 +417,8 @@ PRLE_API int prle_run_input_open(prle_run_input_stream **out, const prle_run_fol
                                  const char *path);
 
 /** The next rows, at most `max_rows` (>= 1), into `out` (disposed first); out->n is 0 at the
- *  end. Errors of prle_run_input_read, found when their chunk is read. */
+ *  end. Errors of prle_run_input_read, found when their chunk is read; PRLE_EFORMAT "no data
+ *  rows" for a file that has none (a header alone). */
 PRLE_API int prle_run_input_next(prle_run_input *out, prle_run_input_stream *s, size_t max_rows);
 
 /** Closes the file and frees the stream (NULL is fine). */

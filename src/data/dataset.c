@@ -13,6 +13,7 @@
 #include "data/dataset_internal.h"
 #include "data/dataset_struct.h"
 #include "data/download.h"
+#include "data/fields.h"
 #include "io/fileio.h"
 
 /* ---- small helpers ---------------------------------------------------------------------- */
@@ -41,60 +42,6 @@ static int rows_alloc(ds_rows *r, size_t n, size_t n_texts)
     return 0;
 }
 
-/* A value for a message: at most 40 bytes, control characters as '?'. */
-static void show(char *out, size_t cap, const char *s)
-{
-    size_t n = 0, len = strlen(s);
-    for (; n < len && n < 40 && n + 4 < cap; n++)
-        out[n] = ((unsigned char)s[n] < 0x20 || s[n] == 0x7f) ? '?' : s[n];
-    if (n < len && n + 4 < cap)
-        out[n++] = '.', out[n++] = '.', out[n++] = '.';
-    out[n] = '\0';
-}
-
-/* A decimal number with optional surrounding spaces: [+-]digits[.digits][(e|E)[+-]digits].
- * No hex, inf or nan (strtod would take them). */
-static bool parse_label(double *out, const char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    size_t len = strlen(s);
-    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r'))
-        len--;
-    if (len == 0 || len > 64)
-        return false;
-    char buf[72];
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    size_t i = 0, digits = 0;
-    if (buf[i] == '+' || buf[i] == '-')
-        i++;
-    for (; isdigit((unsigned char)buf[i]); i++)
-        digits++;
-    if (buf[i] == '.')
-        for (i++; isdigit((unsigned char)buf[i]); i++)
-            digits++;
-    if (!digits)
-        return false;
-    if (buf[i] == 'e' || buf[i] == 'E') {
-        i++;
-        if (buf[i] == '+' || buf[i] == '-')
-            i++;
-        if (!isdigit((unsigned char)buf[i]))
-            return false;
-        while (isdigit((unsigned char)buf[i]))
-            i++;
-    }
-    if (buf[i] != '\0')
-        return false;
-    char *end;
-    double v = strtod(buf, &end);
-    if (*end != '\0' || !isfinite(v))
-        return false;
-    *out = v;
-    return true;
-}
-
 static int format_from_ext(prle_table_format *out, const char *path)
 {
     const char *base = strrchr(path, '/');
@@ -119,21 +66,6 @@ static int format_from_ext(prle_table_format *out, const char *path)
 }
 
 /* "field 'score' (column 4)", "column 4", or for JSONL "field 'score'". */
-static void field_desc(char *out, size_t cap, const prle_table *t, size_t col, bool jsonl)
-{
-    const char *name = prle_table_col_name(t, col);
-    char shown[64];
-    if (name) {
-        show(shown, sizeof shown, name);
-        if (jsonl)
-            snprintf(out, cap, "field '%s'", shown);
-        else
-            snprintf(out, cap, "field '%s' (column %zu)", shown, col);
-    } else {
-        snprintf(out, cap, "column %zu", col);
-    }
-}
-
 static int find_column(size_t *col, const prle_table *t, const prle__ds_field *f, const char *key)
 {
     if (f->name)
@@ -253,46 +185,30 @@ static int read_rows(ds_file *f, ds_rows *out, const prle__ds_spec *spec)
         goto done;
     char tdesc[2][160], ldesc[160];
     for (size_t i = 0; i < spec->n_texts; i++)
-        field_desc(tdesc[i], sizeof tdesc[i], t, tcol[i], jsonl);
-    field_desc(ldesc, sizeof ldesc, t, lcol, jsonl);
+        prle__field_desc(tdesc[i], sizeof tdesc[i], t, tcol[i], jsonl);
+    prle__field_desc(ldesc, sizeof ldesc, t, lcol, jsonl);
+    for (size_t i = 0; i < spec->n_texts; i++)
+        if (tcol[i] == lcol) { /* a model that reads its label: every score a lie */
+            err = prle__error_set(PRLE_EINVAL,
+                                  "%s: data.text_fields and data.label_field both name %s: the "
+                                  "model would read each row's label as its text",
+                                  f->path, ldesc);
+            goto done;
+        }
 
     size_t nt = prle_table_n_rows(t), first_own = 0;
     if ((err = rows_alloc(&r, nt, spec->n_texts)) < 0)
         goto done;
     for (size_t row = 0; row < nt; row++) {
         size_t line = prle_table_row_line(t, row);
-        char what[400], shown[64];
+        char what[400];
         const char *text[2] = {NULL, NULL};
-        const char *lab = prle_table_field(t, row, lcol);
         int rc = 0;
-        for (size_t i = 0; i < spec->n_texts && rc == 0; i++) {
-            text[i] = prle_table_field(t, row, tcol[i]);
-            if (!text[i]) {
-                if (jsonl) /* a key absent, or null */
-                    snprintf(what, sizeof what, "missing text: %s is absent or null in this row",
-                             tdesc[i]);
-                else
-                    snprintf(what, sizeof what, "missing text: no %s in this row", tdesc[i]);
-                rc = 1;
-            } else if (strlen(text[i]) != prle_table_field_len(t, row, tcol[i])) {
-                snprintf(what, sizeof what, "text in %s holds a NUL character", tdesc[i]);
-                rc = 1;
-            }
-        }
+        for (size_t i = 0; i < spec->n_texts && rc == 0; i++)
+            rc = prle__field_text(&text[i], what, sizeof what, t, row, tcol[i], tdesc[i], jsonl);
         double v = 0;
-        if (rc == 0 && (!lab || !*lab)) {
-            snprintf(what, sizeof what, "missing label: %s is %s", ldesc, lab ? "empty" : "absent");
-            rc = 1;
-        } else if (rc == 0 && !parse_label(&v, lab)) {
-            show(shown, sizeof shown, lab);
-            snprintf(what, sizeof what, "label '%s' in %s is not a number", shown, ldesc);
-            rc = 1;
-        } else if (rc == 0 && !isfinite((float)v)) { /* labels are stored as float */
-            show(shown, sizeof shown, lab);
-            snprintf(what, sizeof what, "label '%s' in %s is beyond float range (|x| < 3.4e38)",
-                     shown, ldesc);
-            rc = 1;
-        }
+        if (rc == 0)
+            rc = prle__field_label(&v, what, sizeof what, t, row, lcol, ldesc, jsonl);
         if (rc) {
             if (f->n_skipped == 0)
                 first_own = line;

@@ -439,6 +439,24 @@ size_t prle__table_scan_records(const char *s, size_t n, const prle_table_params
 
 /* ---- entry points ------------------------------------------------------------------- */
 
+int prle__table_start_check(const char *s, size_t n, const char *name)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (n >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF)))
+        /* its fields would read as one text of NUL-separated bytes */
+        return prle__error_set(PRLE_EFORMAT,
+                               "%s: the file is UTF-16 (it starts with the byte-order mark %s); "
+                               "save it as UTF-8",
+                               name, u[0] == 0xFF ? "FF FE" : "FE FF");
+    const char *cr = n > 1 ? memchr(s, '\r', n - 1) : NULL;
+    if (cr && !memchr(s, '\n', n))
+        return prle__error_set(PRLE_EFORMAT,
+                               "%s: its lines end in CR alone (classic Mac OS), which reads as "
+                               "one line; save it with LF or CRLF line ends",
+                               name);
+    return 0;
+}
+
 /* Takes ownership of `buf` (len bytes plus one writable byte at buf[len]); its first line is
  * line `line0` of the file `name`, and it starts the file unless `mid`. */
 static int table_build(prle_table **out, char *buf, size_t len, const char *name,
@@ -455,13 +473,7 @@ static int table_build(prle_table **out, char *buf, size_t len, const char *name
     memcpy(t->name, name, nlen);
     t->line0 = line0;
     t->mid = mid;
-    const unsigned char *u = (const unsigned char *)buf;
-    if (!mid && len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF))) {
-        /* its fields would read as one text of NUL-separated bytes */
-        err = prle__error_set(PRLE_EFORMAT,
-                              "%s: the file is UTF-16 (it starts with the byte-order mark %s); "
-                              "save it as UTF-8",
-                              name, u[0] == 0xFF ? "FF FE" : "FE FF");
+    if (!mid && (err = prle__table_start_check(buf, len, name)) < 0) {
         free(buf);
         prle_table_free(t);
         return err;

@@ -12,6 +12,11 @@
  *  start), else 0. */
 size_t prle__table_bom(const char *s, size_t n);
 
+/** The checks of a file's first bytes s[0..n) (`name` in the message): PRLE_EFORMAT for a
+ *  UTF-16 file (its byte-order mark), and for one whose lines end in CR alone (classic Mac
+ *  OS: a CR before the last byte and no LF at all), which would read as one line; else 0. */
+int prle__table_start_check(const char *s, size_t n, const char *name);
+
 /**
  * Scans s[0..n), which starts at a record boundary, as the parser of `p`'s format reads it
  * (CSV/TSV: a newline inside a quoted field belongs to the field; JSON Lines: one line a

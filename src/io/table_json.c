@@ -75,8 +75,6 @@ static int add_json_row(prle_table *t, const cJSON *obj, size_t line)
         for (; nf <= col; nf++)
             if ((err = prle__table_push_field(t, ABSENT, 0)) < 0)
                 return err;
-        if (t->fields[first + col].off != ABSENT)
-            continue; /* a repeated key: the first one counts, as with cJSON_GetObjectItem */
         char num[PRLE__JSON_NUMBUF], *heap = NULL;
         const char *s = NULL;
         size_t len = 0, off = 0;
@@ -111,13 +109,28 @@ static bool has_nul_escape(const char *buf, size_t s, size_t e)
     return false;
 }
 
+/* The first key that `obj` has twice, or NULL: JSON parsers differ on which value counts
+ * (cJSON the first, Python's json the last). */
+static const char *repeated_key(const cJSON *obj)
+{
+    for (const cJSON *c = obj->child; c; c = c->next)
+        for (const cJSON *d = c->next; d; d = d->next)
+            if (c->string && d->string && strcmp(c->string, d->string) == 0)
+                return c->string;
+    return NULL;
+}
+
 /* One record buf[s, e) that starts on `line`: a row when it is one JSON object, else a bad row
  * named by its column (a line of JSON Lines) or as the array's element. */
 static int json_record(prle_table *t, const prle_table_params *p, const char *buf, size_t s,
                        size_t e, size_t line, bool element)
 {
+    if (memchr(buf + s, '\0', e - s)) /* cJSON would end a string there */
+        return element ? prle__table_bad_row(t, p, line, "the array's element holds a NUL byte")
+                       : prle__table_bad_row(t, p, line, "the line holds a NUL byte");
     const char *end = NULL;
     cJSON *obj = cJSON_ParseWithLengthOpts(buf + s, e - s, &end, 0);
+    const char *twice = NULL;
     size_t at = (end && end >= buf + s && end <= buf + e) ? (size_t)(end - (buf + s)) : 0;
     int err;
     if (obj)
@@ -137,6 +150,9 @@ static int json_record(prle_table *t, const prle_table_params *p, const char *bu
                                   prle__json_type_name(obj));
     else if (has_nul_escape(buf, s, e)) /* as a raw NUL in a CSV field is */
         err = prle__table_bad_row(t, p, line, "a string holds \\u0000, a NUL character");
+    else if ((twice = repeated_key(obj)) != NULL)
+        err =
+            prle__table_bad_row(t, p, line, "the key \"%.64s\" appears twice in the object", twice);
     else
         err = add_json_row(t, obj, line);
     cJSON_Delete(obj);

@@ -2,11 +2,13 @@
  * (and `text2` / `sentence2`, `label`) or the run's own columns, or else a file in the run's
  * dataset format. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
 #include "core/str.h"
+#include "data/fields.h"
 #include "prle/table.h"
 #include "run/run_int.h"
 
@@ -73,36 +75,37 @@ static int from_table(prle_run_input *out, const prle_table *t, size_t c1, size_
                       bool pairs)
 {
     const char *path = prle_table_name(t);
+    bool jsonl = prle__str_ends_with(path, ".jsonl") || prle__str_ends_with(path, ".json");
     size_t n = prle_table_n_rows(t);
+    char desc[3][160], what[400];
+    size_t cols[3] = {c1, c2, cl};
+    for (int k = 0; k < 3; k++)
+        if (cols[k] != SIZE_MAX && (k != 1 || pairs)) {
+            if (prle_table_col_name(t, cols[k]))
+                prle__field_desc(desc[k], sizeof desc[k], t, cols[k], jsonl);
+            else /* plain text has no column names */
+                snprintf(desc[k], sizeof desc[k], "%s", k ? "text2 (after a tab)" : "text");
+        }
     prle_run_input in;
     int err = prle__run_input_alloc(&in, n, pairs);
     if (err < 0)
         return err;
     in.has_labels = cl != SIZE_MAX;
     for (size_t i = 0; i < n; i++, in.n++) {
-        const char *a = prle_table_field(t, i, c1), *b = pairs ? prle_table_field(t, i, c2) : NULL;
-        size_t line = prle_table_row_line(t, i);
-        if (!a || (pairs && !b)) {
-            /* plain text has no column names */
-            const char *col = a ? prle_table_col_name(t, c2) : prle_table_col_name(t, c1);
-            if (!col)
-                col = a ? "text2" : "text";
-            err = prle__error_set(PRLE_EFORMAT, "%s:%zu: %s missing", path, line, col);
+        const char *a = NULL, *b = NULL;
+        double v = NAN;
+        int bad = prle__field_text(&a, what, sizeof what, t, i, c1, desc[0], jsonl);
+        if (!bad && pairs)
+            bad = prle__field_text(&b, what, sizeof what, t, i, c2, desc[1], jsonl);
+        const char *l = cl != SIZE_MAX ? prle_table_field(t, i, cl) : NULL;
+        if (!bad && l && *l) /* an empty or absent label: an unlabelled row */
+            bad = prle__field_label(&v, what, sizeof what, t, i, cl, desc[2], jsonl);
+        if (bad) {
+            err =
+                prle__error_set(PRLE_EFORMAT, "%s:%zu: %s", path, prle_table_row_line(t, i), what);
             break;
         }
-        in.label[i] = NAN;
-        if (cl != SIZE_MAX) {
-            const char *l = prle_table_field(t, i, cl);
-            char *end = NULL;
-            if (l && *l) {
-                in.label[i] = strtof(l, &end);
-                if (*end || !isfinite(in.label[i])) {
-                    err = prle__error_set(PRLE_EFORMAT, "%s:%zu: label \"%s\" is not a number",
-                                          path, line, l);
-                    break;
-                }
-            }
-        }
+        in.label[i] = (float)v;
         if (!(in.text[i] = prle__strdup(a)) || (pairs && !(in.text2[i] = prle__strdup(b)))) {
             in.n++;
             err = prle__error_nomem("input rows");
@@ -199,9 +202,11 @@ static int from_dataset(prle_run_input *out, const prle_run_folder *rf, const ch
     }
     if ((err = prle_dataset_load(&ds, d, c.train.seed, NULL)) < 0) {
         const char *mine = prle__input_names_of(&c).text[0];
+        if (mine && (!strcmp(mine, "text") || !strcmp(mine, "sentence1")))
+            mine = NULL; /* named already */
         prle__error_prefix(err,
-                           "--input %s is neither a table with a text%s%s or sentence1 column "
-                           "nor in the run's dataset format",
+                           "--input %s, read in the run's dataset format (it is not a table "
+                           "with a text%s%s or sentence1 column)",
                            path, mine ? ", " : "", mine ? mine : "");
         goto done;
     }
@@ -248,6 +253,10 @@ int prle__run_input_read_file(prle_run_input *out, const char *path, bool pairs,
         err = lines ? prle__run_input_from_lines(out, t, pairs)
                     : prle__run_input_from_table(out, t, pairs, own);
     prle_table_free(t);
+    if (err == 0 && *has_text && out->n == 0) { /* a header alone */
+        prle_run_input_dispose(out);
+        err = prle__error_set(PRLE_EFORMAT, "%s: no data rows", path);
+    }
     return err;
 }
 
@@ -258,6 +267,10 @@ int prle_run_input_read(prle_run_input *out, const prle_run_folder *rf, const ch
     int err = prle__run_input_read_file(out, path, pairs, &own, &has_text);
     if (err == PRLE_ENOTFOUND || err == PRLE_EIO || has_text)
         return err;
+    prle_table_params tp = prle_table_default_params();
+    prle__run_input_params(&tp, path, pairs);
+    if (err < 0 && tp.format == PRLE_TABLE_JSONL)
+        return err;     /* JSON that does not parse: the run's format would not parse it either */
     prle_error_clear(); /* not a table of texts: the run's dataset format */
     return from_dataset(out, rf, path);
 }

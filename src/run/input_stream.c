@@ -27,7 +27,7 @@ struct prle_run_input_stream {
     size_t block;    /* bytes per read */
     char *header;    /* CSV/TSV: the header record's text (no BOM), put before every chunk */
     size_t header_len, header_lines;
-    size_t rows_out;      /* rows of `whole` handed out so far */
+    size_t rows_out;      /* rows handed out so far */
     prle_run_input whole; /* the dataset-format file, read whole */
     bool is_whole;
     bool lines;            /* plain text: columns by place */
@@ -147,6 +147,8 @@ static int lines_head(prle_run_input_stream *s, bool *has_text)
         return err;
     if (records == 0)
         return prle__error_set(PRLE_EFORMAT, "%s: empty file", s->path);
+    if ((err = prle__table_start_check(s->buf, s->len, s->path)) < 0)
+        return err; /* the chunks after it are read as the file's middle */
     size_t bom = prle__table_bom(s->buf, s->len);
     memmove(s->buf, s->buf + bom, s->len - bom);
     s->len -= bom;
@@ -225,6 +227,8 @@ int prle_run_input_next(prle_run_input *out, prle_run_input_stream *s, size_t ma
         return prle__error_set(PRLE_EINVAL, "input: max_rows must be >= 1");
     if (s->is_whole) {
         prle_run_input *w = &s->whole;
+        if (w->n == 0)
+            return prle__error_set(PRLE_EFORMAT, "%s: no data rows", s->path);
         size_t at = s->rows_out, n = w->n - at < max_rows ? w->n - at : max_rows;
         int err = prle__run_input_alloc(out, n, w->text2 != NULL);
         if (err < 0)
@@ -245,6 +249,8 @@ int prle_run_input_next(prle_run_input *out, prle_run_input_stream *s, size_t ma
         return err;
     if (records == 0) { /* the end: what is left is blank */
         s->len = 0;
+        if (s->rows_out == 0) /* a header alone, as the dataset loader words it */
+            return prle__error_set(PRLE_EFORMAT, "%s: no data rows", s->path);
         return prle__run_input_alloc(out, 0, s->pairs);
     }
     prle_table *t = NULL;
@@ -253,5 +259,7 @@ int prle_run_input_next(prle_run_input *out, prle_run_input_stream *s, size_t ma
     err = s->lines ? prle__run_input_from_lines(out, t, s->pairs)
                    : prle__run_input_from_table(out, t, s->pairs, &s->own);
     prle_table_free(t);
+    if (err == 0)
+        s->rows_out += out->n;
     return err;
 }

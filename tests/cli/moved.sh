@@ -100,9 +100,14 @@ ok own-json-same cmp -s out own-input.csv
 printf '[{"review": "a"},\n 7]\n' >own-bad.json
 check own-json-bad 2 "$prle" predict runs/own --input own-bad.json
 contains own-json-bad err "own-bad.json:2: expected a JSON object, found a number"
+# JSON that does not parse is said so, not blamed on the run's dataset format
+printf '[{"review": "a"},\n {"review": "b"' >own-trunc.json
+check own-json-trunc 2 "$prle" predict runs/own --input own-trunc.json
+contains own-json-trunc err "own-trunc.json:2: the JSON array is not closed"
+lacks own-json-trunc err "dataset format"
 printf 'id,body\n1,word3\n' >own-other.csv
 check own-other 2 "$prle" predict runs/own --input own-other.csv
-contains own-other err "is neither a table with a text, review or sentence1 column"
+contains own-other err "read in the run's dataset format (it is not a table with a text, review or sentence1 column)"
 check own-text2 2 "$prle" predict runs/own --text "a" --text2 "b"
 contains own-text2 err "this run's dataset has single texts: --text2 has no place"
 printf 'text,text2\nword3 and the cat,a dog\n' >own-two.csv

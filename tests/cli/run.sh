@@ -409,6 +409,15 @@ check predict_input 0 "$prle" predict $run --input inputs.csv --format csv
 ok predict_input_same cmp -s "$tmp/out" split.csv
 check predict_input_native 0 "$prle" predict $run --input test.csv --format csv
 ok predict_native_same cmp -s "$tmp/out" split.csv
+# one labelled row has no Pearson: the score line says why, not "nan"
+head -n 2 inputs.csv >one_row.csv
+check predict_one_row 0 "$prle" predict $run --input one_row.csv
+contains predict_one_row err "1 labelled rows: pearson undefined (one row), mse"
+# a header alone has no rows to predict
+head -n 1 inputs.csv >no_rows.csv
+check predict_no_rows 2 "$prle" predict $run --input no_rows.csv
+contains predict_no_rows err "no_rows.csv: no data rows"
+empty predict_no_rows_out out
 # every row as wide as the header: an unquoted comma in a text, or a missing field, is bad
 # input naming its line, not a text cut short or a pair without its second text
 printf 'sentence1,sentence2\nA man plays, a guitar.,A man plays music.\nA dog runs.\n' >ragged.csv
@@ -432,7 +441,7 @@ got, want = (list(csv.reader(open(p)))[1:] for p in sys.argv[1:])
 assert [r[2] for r in got] == [r[2] for r in want] and all(r[1] == "" for r in got), got[:3]
 EOF
 check predict_txt_bad 2 "$prle" predict $run --input inputs_bad.txt
-contains predict_txt_bad err "inputs_bad.txt:2: text2 missing"
+contains predict_txt_bad err "inputs_bad.txt:2: missing text: no text2 (after a tab) in this row"
 # inputs are predicted in chunks of 2048 rows: 45 copies of the test rows (more than two
 # chunks) give the split's predictions in every copy (to float rounding), one header, indices
 # in order; the explanations' predictions are the predictions, their lines sum to them
@@ -445,6 +454,17 @@ with open("many.csv", "w", newline="") as f:
 EOF
 check predict_chunks 0 "$prle" predict $run --input many.csv --format csv
 cp "$tmp/out" many_out.csv
+# a bad row past the first chunk: a file is read through first, so nothing reaches stdout;
+# a pipe is read as it comes, and the chunks before the bad row are printed
+{ cat many.csv; printf '"never closed,x\n'; } >many_bad.csv
+check predict_chunks_bad 2 "$prle" predict $run --input many_bad.csv --format csv
+empty predict_chunks_bad_out out
+matches predict_chunks_bad_err err "many_bad.csv:[0-9]+: unterminated quote"
+check predict_chunks_bad_pipe 2 sh -c "cat many_bad.csv | '$prle' predict $run --input /dev/stdin --format csv"
+cp "$tmp/out" many_bad_pipe.csv
+check predict_chunks_bad_pipe_some 0 $py -c '
+n = sum(1 for _ in open("many_bad_pipe.csv")) - 1
+assert n > 0 and n % 2048 == 0, n  # whole chunks, and not none'
 check predict_chunks_explain 0 "$prle" predict $run --input many.csv --format csv --explain 2
 cp "$tmp/out" many_explained.csv
 check predict_chunks_same 0 $py - <<'EOF'
