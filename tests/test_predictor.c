@@ -212,6 +212,9 @@ static void test_predictor__neighbour_term(void)
     PT_CHECK(k >= 5 && prle_model_neighbour_weight(prle_predictor_model(p)) > 0);
     size_t rows[NQ * 50];
     float labels[NQ * 50], c[NQ];
+    prle_matrix nodata = prle_matrix_view(NULL, NQ, D);
+    PT_FAILS(prle_predictor_neighbours(rows, labels, p, &nodata), PRLE_EINVAL, "NULL data");
+    PT_FAILS(prle_predictor_neighbour_predictions(c, p, &nodata), PRLE_EINVAL, "NULL data");
     PT_OK(prle_predictor_neighbours(rows, labels, p, &xq));
     PT_OK(prle_predictor_neighbour_predictions(c, p, &xq));
     /* the standardised rows (population sd) and each query's nearest by cosine */
@@ -257,6 +260,17 @@ static void test_predictor__neighbour_term(void)
     prle_matrix narrow = {.data = xq.data, .rows = NQ, .cols = D - 1};
     PT_FAILS(prle_predictor_neighbour_predictions(c, p, &narrow), PRLE_ESHAPE, "wide");
     PT_FAILS(prle_predictor_neighbour_predictions(NULL, p, &xq), PRLE_EINVAL, "NULL");
+    /* a load that succeeds leaves no message: the term's optional tensors absent (no test
+     * split's column in a predictor file) are looked up without one */
+    void *mem = NULL;
+    size_t nmem = 0;
+    prle_predictor *back = NULL;
+    PT_OK(prle_predictor_save_memory(&mem, &nmem, p));
+    prle_error_clear();
+    PT_OK(prle_predictor_load_memory(&back, mem, nmem, NULL));
+    PT_CHECK(prle_last_error_code() == PRLE_OK && prle_last_error()[0] == '\0');
+    prle_predictor_free(back);
+    prle_free(mem);
     prle_predictor_free(p);
     p = NULL;
     pp.model.neighbours = false;
@@ -336,6 +350,9 @@ static void test_predictor__bindings(void)
              "model.gating_strategy");
     const char *badf[] = {"val_fraction=1"};
     PT_FAILS(prle_predictor_params_from_overrides(&none, badf, 1), PRLE_EINVAL, "[0, 1)");
+    const char *null_one[] = {"train.seed=3", NULL};
+    PT_FAILS(prle_predictor_params_from_overrides(&none, null_one, 2), PRLE_EINVAL,
+             "override 1 is NULL");
 
     prle_predictor *p = NULL, *back = NULL;
     PT_OK(prle_predictor_fit(&p, &x, y, NULL, NULL, &pp));
@@ -343,6 +360,16 @@ static void test_predictor__bindings(void)
         goto out;
     PT_EQ_INT(prle_predictor_n_prototypes(p), 9);
     PT_EQ_INT(prle_predictor_in_dim(p), D);
+    /* rows without their data: refused, not read */
+    prle_matrix nodata = prle_matrix_view(NULL, 5, D);
+    float lo5[5], hi5[5];
+    prle_explain_item it5[5];
+    PT_FAILS(prle_predictor_predict(yhat, p, &nodata), PRLE_EINVAL, "NULL data pointer");
+    PT_FAILS(prle_predictor_intervals(yhat, lo5, hi5, p, &nodata, 0.9, false), PRLE_EINVAL,
+             "NULL data pointer");
+    PT_FAILS(prle_predictor_explain_rows(it5, lo5, hi5, p, &nodata, 1), PRLE_EINVAL,
+             "NULL data pointer");
+
     PT_NEAR(prle_model_get_params(prle_predictor_model(p))->label_max, 5, 0);
     size_t rows[9];
     prle_predictor_prototype_rows(rows, p);

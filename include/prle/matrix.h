@@ -25,7 +25,13 @@ typedef struct prle_matrix {
  */
 static inline prle_matrix prle_matrix_view(const float *data, size_t rows, size_t cols)
 {
-    return (prle_matrix){.data = (float *)data, .rows = rows, .cols = cols};
+    prle_matrix m; /* every field by name: valid C and C++ alike, warning-free in both */
+    m.data = (float *)data;
+    m.rows = rows;
+    m.cols = cols;
+    m.map_base_ = NULL;
+    m.map_len_ = 0;
+    return m;
 }
 
 /** Allocates (rows, cols) zero-filled. Returns PRLE_ENOMEM on overflow or failure. */

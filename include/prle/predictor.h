@@ -88,7 +88,7 @@ PRLE_API size_t prle_predictor_explain(prle_explain_item *items, float *rest, fl
 PRLE_API int prle_predictor_explain_rows(prle_explain_item *items, float *rest, float *yhat,
                                          const prle_predictor *p, const prle_matrix *x, size_t k);
 
-/** The width of the rows the predictor was fitted on, and its number of prototypes. */
+/** The width of the rows the predictor was fitted on. */
 PRLE_API size_t prle_predictor_in_dim(const prle_predictor *p);
 
 /** How many training rows the neighbour term averages (0: the fit kept none). */
@@ -110,6 +110,8 @@ PRLE_API int prle_predictor_neighbours(size_t *rows, float *labels, const prle_p
  */
 PRLE_API int prle_predictor_neighbour_predictions(float *c, const prle_predictor *p,
                                                   const prle_matrix *x);
+
+/** The number of prototypes P (experts) of the fit. */
 PRLE_API size_t prle_predictor_n_prototypes(const prle_predictor *p);
 
 /**
@@ -129,7 +131,8 @@ PRLE_API int prle_predictor_conformal(prle_conformal *out, const prle_predictor 
 PRLE_API int prle_predictor_intervals(float *yhat, float *lo, float *hi, const prle_predictor *p,
                                       const prle_matrix *x, double level, bool adaptive);
 
-/** How many held-out rows intervals are calibrated on (0: none). */
+/** How many held-out rows intervals are calibrated on (0: none; a fit keeps them when it held
+ *  out 2 or more: its x_val, or its val_fraction share of 20 or more rows). */
 PRLE_API size_t prle_predictor_n_calibration(const prle_predictor *p);
 
 /** How the rows the fit held out score PRLE against a ridge on the same inputs (the yardstick
@@ -160,7 +163,8 @@ PRLE_API const prle_model *prle_predictor_model(const prle_predictor *p);
  * the fit kept one (model.neighbours), the held-out rows for intervals and the row map of
  * explanations, then the sha256 of those bytes. A loaded predictor predicts the same bits.
  * Files of the formats before the checksum, the intervals and the neighbour term still load.
- * PRLE_EIO naming the path.
+ * Errors name the path: PRLE_ENOTFOUND when its folder does not exist, PRLE_EINVAL when it is
+ * a folder, PRLE_EIO when writing fails.
  */
 PRLE_API int prle_predictor_save(const prle_predictor *p, const char *path);
 

@@ -23,9 +23,11 @@ class Run:
     --embeddings`)."""
 
     def __init__(self, path):
-        self.path = os.fspath(path)
+        self.path = os.fsdecode(path)  # str, bytes or a path-like object
+        if not self.path:
+            raise ValueError("load_run: the run folder's path is empty")
         ptr = ctypes.c_void_p()
-        _lib.check(lib.prle_run_folder_open(ctypes.byref(ptr), self.path.encode()))
+        _lib.check(lib.prle_run_folder_open(ctypes.byref(ptr), os.fsencode(self.path)))
         self._rf = ptr
         self._model = lib.prle_run_folder_model(ptr)
         self.n_features_in_ = lib.prle_kernel_in_dim(lib.prle_run_folder_kernel(ptr))
@@ -75,6 +77,12 @@ class Run:
         of a missing value, a number) is refused rather than predicted as its repr."""
         if isinstance(texts, (str, bytes)):
             raise ValueError(f"{what} must be a list of strings, not one string")
+        if isinstance(texts, (dict, set, frozenset)) or (isinstance(texts, np.ndarray)
+                                                        and texts.ndim != 1):
+            raise TypeError(f"{what} must be a sequence of strings (a list, tuple or 1-D "
+                            f"array), not {type(texts).__name__}"
+                            + (f" of shape {texts.shape}" if isinstance(texts, np.ndarray)
+                               else ""))
         out = []
         for i, t in enumerate(texts):
             if isinstance(t, bytes):
@@ -98,10 +106,17 @@ class Run:
         if (texts is None) == (embeddings is None):
             raise ValueError("give texts or embeddings (one of them)")
         if embeddings is not None:
+            if texts2 is not None:
+                raise ValueError("texts2 goes with texts, not with embeddings")
             x = np.asarray(embeddings)
+            if x.dtype.kind not in "fiu":  # complex would lose its imaginary part, bool and
+                raise TypeError(f"embeddings must be real numbers, got dtype {x.dtype}")  # None
             if x.ndim != 2:
                 raise ValueError(f"embeddings must be 2-D (rows, {self.n_features_in_}), "
                                  f"got shape {x.shape}")
+            if x.shape[1] != self.n_features_in_:  # what the library says, for every method
+                raise _lib.InputError(f"embeddings: rows are {x.shape[1]} wide, the run's kernel "
+                                      f"takes {self.n_features_in_}", "PRLE_ESHAPE")
             return _lib.floats(x, "embeddings")
         t1 = self._texts(texts, "texts")
         a1 = (ctypes.c_char_p * max(len(t1), 1))(*t1)
@@ -186,8 +201,8 @@ class Run:
     def explain(self, texts=None, texts2=None, embeddings=None, k=3):
         """The k heaviest prototypes of each input, as an Explanation; `rows` are rows of the
         run's train split."""
-        if k < 1:
-            raise ValueError(f"explain: k must be 1 or more, got {k}")
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"explain: k must be an integer of 1 or more, got {k!r}")
         z = self._value(texts, texts2, embeddings)
         n, kk = z.shape[0], min(int(k), self.n_prototypes)
         items = np.zeros((n, kk), dtype=_lib.ITEM_DTYPE)

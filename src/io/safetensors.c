@@ -415,6 +415,12 @@ static int lookup(const prle__st_tensor **out, const prle_st_file *f, const char
     return 0;
 }
 
+bool prle__st_has(const prle_st_file *f, const char *name)
+{
+    prle__st_tensor key = {.name = (char *)name};
+    return f && name && f->nt && bsearch(&key, f->t, f->nt, sizeof *f->t, cmp_tensor_name);
+}
+
 int prle_st_find(prle_st_tensor_info *out, const prle_st_file *f, const char *name)
 {
     const prle__st_tensor *t;

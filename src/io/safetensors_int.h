@@ -39,4 +39,8 @@ int prle__st_writer_bytes(char **out, size_t *len, const prle_st_writer *w);
 /** Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
 bool prle__st_utf8_valid(const unsigned char *s, size_t n);
 
+/** Whether `f` has a tensor called `name`, setting no error: for the optional ones, whose
+ *  absence is no failure (a successful load leaves no message behind). */
+bool prle__st_has(const prle_st_file *f, const char *name);
+
 #endif

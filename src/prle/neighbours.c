@@ -10,6 +10,7 @@
 #include "baselines/baselines_int.h"
 #include "core/error.h"
 #include "core/threads.h"
+#include "io/safetensors_int.h"
 #include "math/paired_gain.h"
 
 const size_t prle__nb_ks[PRLE__NB_NK] = {5, 10, 20, 50};
@@ -365,7 +366,7 @@ static int read_splits(prle__nb_split s[PRLE_N_SPLITS], size_t *n_found, size_t 
     for (int i = 0; i < PRLE_N_SPLITS && err == 0; i++) {
         const char *sname = prle_split_name((prle_split)i);
         prle_st_tensor_info info;
-        if (prle_st_find(&info, f, sname) < 0)
+        if (!prle__st_has(f, sname))
             continue;
         size_t n = 0;
         if ((err = vec_len(&n, f, sname, path)) < 0)
@@ -379,7 +380,7 @@ static int read_splits(prle__nb_split s[PRLE_N_SPLITS], size_t *n_found, size_t 
         if ((err = prle_st_read_f32(s[i].col, n, f, sname)) == 0 && !all_finite_f(s[i].col, n))
             err = prle__error_set(PRLE_EFORMAT, "%s: tensor %s: a non-finite value", path, sname);
         kept_name(name, sizeof name, i);
-        if (err < 0 || prle_st_find(&info, f, name) < 0)
+        if (err < 0 || !prle__st_has(f, name) || (err = prle_st_find(&info, f, name)) < 0)
             continue;
         if (info.ndim != 2 || info.shape[0] != n || info.shape[1] != k) {
             err =

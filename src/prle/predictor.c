@@ -67,6 +67,9 @@ static int nb_query_check(const prle_predictor *p, const prle_matrix *x, const v
     if (x->cols != prle_kernel_in_dim(p->kernel))
         return prle__error_set(PRLE_ESHAPE, "predictor: rows are %zu wide, the fit's were %zu",
                                x->cols, prle_kernel_in_dim(p->kernel));
+    if (x->rows && !x->data)
+        return prle__error_set(PRLE_EINVAL, "predictor: %zu rows with a NULL data pointer",
+                               x->rows);
     return prle__check_finite(x, "predictor: rows");
 }
 
@@ -280,6 +283,9 @@ int prle__predictor_rows(prle_matrix *z, const prle_predictor *p, const prle_mat
     if (x->cols != d)
         return prle__error_set(PRLE_ESHAPE, "predictor: rows are %zu wide, the fit's were %zu",
                                x->cols, d);
+    if (x->rows && !x->data)
+        return prle__error_set(PRLE_EINVAL, "predictor: %zu rows with a NULL data pointer",
+                               x->rows);
     return prle__nb_model_rows(z, p->kernel, p->nb, x, prle_model_get_params(p->model)->n_threads);
 }
 

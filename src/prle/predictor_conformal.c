@@ -58,8 +58,7 @@ int prle__predictor_cal_writer(prle_st_writer **out, const prle_predictor *p)
  * 2026-12-07, eighth session). */
 static int load_ridge(prle_predictor *p, const prle_st_file *f, const char *path)
 {
-    prle_st_tensor_info t;
-    if (prle_st_find(&t, f, "ridge_predictions") < 0)
+    if (!prle__st_has(f, "ridge_predictions"))
         return 0; /* an older file: no yardstick */
     size_t n = p->n_cal;
     double alpha;
@@ -131,8 +130,9 @@ int prle_predictor_conformal(prle_conformal *out, const prle_predictor *p, doubl
     if (!p->n_cal)
         return prle__error_set(PRLE_EINVAL,
                                "predictor: no held-out rows to calibrate intervals on (fit with "
-                               "x_val, or 20 or more rows and val_fraction > 0; a predictor "
-                               "file written before intervals keeps none: fit again)");
+                               "2 or more x_val rows, or 20 or more rows and val_fraction > 0; "
+                               "a predictor file written before intervals keeps none: fit "
+                               "again)");
     const prle_model_params *mp = prle_model_get_params(p->model);
     return prle_conformal_calibrate(out, p->cal_y, p->cal_yhat, adaptive ? p->cal_s : NULL,
                                     p->n_cal, level, adaptive, mp->label_min, mp->label_max);

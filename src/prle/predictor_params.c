@@ -57,6 +57,9 @@ int prle_predictor_params_from_overrides(prle_predictor_params *out, const char 
     double vf = prle_predictor_default_params().val_fraction;
     if (!out || (n && !assignments))
         return prle__error_set(PRLE_EINVAL, "predictor: NULL argument");
+    for (size_t i = 0; i < n; i++)
+        if (!assignments[i])
+            return prle__error_set(PRLE_EINVAL, "predictor: override %zu is NULL", i);
     int err = prle_config_default(&cfg);
     for (size_t i = 0; err == 0 && i < n; i++)
         err = strncmp(assignments[i], "val_fraction=", 13) == 0

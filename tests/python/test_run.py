@@ -133,6 +133,32 @@ class RunFolder(unittest.TestCase):
         with self.assertRaises(prle.NotFoundError) as cm:
             prle.load_run(os.path.join(self.dir, "no-such-run"))
         self.assertIn("no-such-run", str(cm.exception))
+        # the width is checked by every method, neighbour_rows too (a run without the term
+        # returned empty rows for any width)
+        with self.assertRaises(prle.InputError) as cm:
+            self.folder.neighbour_rows(embeddings=self.x["test"][:, :10])
+        self.assertIn("rows are 10 wide, the run's kernel takes 320", str(cm.exception))
+        # inputs that would be read as something else are refused
+        with self.assertRaises(TypeError):
+            self.folder.predict(texts={a: 1}, texts2={b: 1})  # a dict's keys, in no order
+        with self.assertRaises(TypeError):
+            self.folder.predict(texts=np.array([[a]]), texts2=np.array([[b]]))
+        with self.assertRaises(ValueError) as cm:
+            self.folder.predict(texts2=[b], embeddings=self.x["test"][:1])
+        self.assertIn("texts2 goes with texts", str(cm.exception))
+        for bad in (self.x["test"][:2] + 1j, self.x["test"][:2] > 0,
+                    np.full((2, 320), None, dtype=object)):
+            with self.assertRaises(TypeError) as cm:
+                self.folder.predict(embeddings=bad)
+            self.assertIn("real numbers", str(cm.exception))
+        with self.assertRaises(ValueError) as cm:
+            self.folder.explain(embeddings=self.x["test"][:1], k=2.5)
+        self.assertIn("an integer", str(cm.exception))
+        with self.assertRaises(ValueError):
+            prle.load_run("")
+        with prle.load_run(os.fsencode(self.run_dir)) as same:  # bytes paths, as os functions take
+            self.assertEqual(same.predict(embeddings=self.x["test"][:2]).tolist(),
+                             self.folder.predict(embeddings=self.x["test"][:2]).tolist())
         rows, labels = self.folder.neighbour_rows(embeddings=self.x["test"][:3])
         self.assertEqual(rows.shape, (3, 0) if self.folder.neighbour_weight == 0 else rows.shape)
         if self.folder.neighbour_weight == 0:
