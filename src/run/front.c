@@ -1,6 +1,7 @@
 /* The parts of a run shared by prle_run and prle_run_kernel (prle kernel): dataset and
  * stage 0, the kernel stage's result, train_log.csv and config.yaml. No stage-2 code here. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,11 +65,55 @@ static int overlap_note(char *buf, size_t len, const prle_dataset *ds)
     return 0;
 }
 
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* "; the training label 1000 (train.csv:14) lies 400 interquartile ranges beyond the others
+ * and sets the label scale", or "" : a label range taken from the training labels (none set by
+ * the config or a preset) that one far-out label stretches, say a typo, squeezes every other
+ * label into a sliver of it, and the kernel learns label gaps over that scale. */
+static int outlier_note(char *buf, size_t len, const prle_dataset *ds)
+{
+    size_t n = prle_dataset_n_rows(ds, PRLE_SPLIT_TRAIN);
+    const float *y = prle_dataset_labels(ds, PRLE_SPLIT_TRAIN);
+    buf[0] = '\0';
+    if (n < 8 || !y)
+        return 0;
+    float *s = malloc(n * sizeof *s);
+    if (!s)
+        return prle__error_nomem("label outliers");
+    memcpy(s, y, n * sizeof *s);
+    qsort(s, n, sizeof *s, cmp_float);
+    double lo = s[0], hi = s[n - 1], q1 = s[n / 4], q3 = s[(3 * n) / 4], iqr = q3 - q1;
+    free(s);
+    bool from_data = (float)prle_dataset_label_min(ds) == (float)lo &&
+                     (float)prle_dataset_label_max(ds) == (float)hi; /* labels are floats */
+    double far = fmax(hi - q3, q1 - lo) / iqr;
+    if (!from_data || !(iqr > 0) || !(far > 50))
+        return 0;
+    double worst = hi - q3 >= q1 - lo ? hi : lo;
+    size_t row = 0;
+    while (row < n && (double)y[row] != worst)
+        row++;
+    const char *file = prle_dataset_source_file(ds, PRLE_SPLIT_TRAIN, row), *base;
+    base = file && strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+    snprintf(buf, len,
+             "; the training label %.6g (%s:%zu) lies %.0f interquartile ranges beyond the "
+             "others and sets the label scale: correct it, or set data.label_min and "
+             "data.label_max",
+             worst, base ? base : "?", prle_dataset_source_line(ds, PRLE_SPLIT_TRAIN, row), far);
+    return 0;
+}
+
 /* Dataset and stage 0, shared by prle_run and prle_run_kernel. */
 int prle__run_front(prle_dataset **ds, prle_run_result *res, const prle_config *cfg,
                     const prle_run_params *p)
 {
-    char note[1024]; /* the data line: title, cut, skipped rows and repeats, each bounded below */
+    char note[1536]; /* the data line: title, cut, skipped rows, repeats, a far label, each bounded
+                      */
     double t0 = prle__now();
     int err;
     prle_dataset_params dp = prle_dataset_default_params();
@@ -90,13 +135,14 @@ int prle__run_front(prle_dataset **ds, prle_run_result *res, const prle_config *
     if (prle_dataset_n_skipped(*ds))
         snprintf(skipped, sizeof skipped, " (%zu bad rows skipped; first: %s)",
                  prle_dataset_n_skipped(*ds), prle_dataset_skip_reason(*ds));
-    char same[128];
-    if ((err = overlap_note(same, sizeof same, *ds)) < 0)
+    char same[128], far[320];
+    if ((err = overlap_note(same, sizeof same, *ds)) < 0 ||
+        (err = outlier_note(far, sizeof far, *ds)) < 0)
         return err;
-    snprintf(note, sizeof note, "%s: %zu / %zu / %zu rows%s%s%s",
+    snprintf(note, sizeof note, "%s: %zu / %zu / %zu rows%s%s%s%s",
              prle_dataset_title(*ds, name, sizeof name), prle_dataset_n_rows(*ds, PRLE_SPLIT_TRAIN),
              prle_dataset_n_rows(*ds, PRLE_SPLIT_VALIDATION),
-             prle_dataset_n_rows(*ds, PRLE_SPLIT_TEST), cut, skipped, same);
+             prle_dataset_n_rows(*ds, PRLE_SPLIT_TEST), cut, skipped, same, far);
     if ((err = prle__run_stage_end(res, p, PRLE_STAGE_DATA, t0, note)) < 0)
         return err;
 

@@ -69,6 +69,17 @@ check full_kernel_reused 0 "$prle" -q kernel small.yaml logging.run_name=full \
 ok kept_model [ -s runs/full/model.safetensors ]
 check full_eval 0 "$prle" eval runs/full --no-write
 
+# a label range taken from the training labels: one far-out label (a typo) is named on prle
+# run's data line, since it sets the scale; the set without it says nothing
+sed 's/^\(the [a-z]* and the [a-z]*\tthe [a-z]* and a [a-z]*\t\)3$/\1300/' train.tsv >far.tsv
+ok far_label_written grep -q $'\t300$' far.tsv
+grep -v '^  label_m' small.yaml | sed 's/train: train.tsv/train: far.tsv/' >far.yaml
+check far_label 0 "$prle" run far.yaml logging.run_name=far --no-analyze --no-report
+matches far_label out "the training label 300 \(far.tsv:[0-9]+\) lies [0-9]+ interquartile ranges beyond the others and sets the label scale"
+grep -v '^  label_m' small.yaml >near.yaml
+check near_labels 0 "$prle" run near.yaml logging.run_name=near --no-analyze --no-report
+contains near_labels out "data "
+lacks near_labels out "interquartile"
 check bad_type 2 "$prle" kernel small.yaml kernel.projection_type=bogus
 check bad_rff 2 "$prle" kernel small.yaml kernel.projection_type=rff kernel.proj_dim=7
 contains bad_rff err "even"
