@@ -91,8 +91,10 @@ static int outlier_note(char *buf, size_t len, const prle_dataset *ds)
     free(s);
     bool from_data = (float)prle_dataset_label_min(ds) == (float)lo &&
                      (float)prle_dataset_label_max(ds) == (float)hi; /* labels are floats */
+    if (!from_data || !(iqr > 0))
+        return 0; /* (a quarter of the labels one value: no spread to measure against) */
     double far = fmax(hi - q3, q1 - lo) / iqr;
-    if (!from_data || !(iqr > 0) || !(far > 50))
+    if (!(far > 50))
         return 0;
     double worst = hi - q3 >= q1 - lo ? hi : lo;
     size_t row = 0;
@@ -112,8 +114,7 @@ static int outlier_note(char *buf, size_t len, const prle_dataset *ds)
 int prle__run_front(prle_dataset **ds, prle_run_result *res, const prle_config *cfg,
                     const prle_run_params *p)
 {
-    char note[1536]; /* the data line: title, cut, skipped rows, repeats, a far label, each bounded
-                      */
+    char note[1536]; /* the data line: title, cut, skipped rows, repeats, a far label */
     double t0 = prle__now();
     int err;
     prle_dataset_params dp = prle_dataset_default_params();

@@ -84,7 +84,10 @@ static int from_table(prle_run_input *out, const prle_table *t, size_t c1, size_
             if (prle_table_col_name(t, cols[k]))
                 prle__field_desc(desc[k], sizeof desc[k], t, cols[k], jsonl);
             else /* plain text has no column names */
-                snprintf(desc[k], sizeof desc[k], "%s", k ? "text2 (after a tab)" : "text");
+                snprintf(desc[k], sizeof desc[k], "%s",
+                         k == 0   ? "text"
+                         : k == 1 ? "text2 (after a tab)"
+                                  : "label");
         }
     prle_run_input in;
     int err = prle__run_input_alloc(&in, n, pairs);
