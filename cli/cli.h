@@ -3,6 +3,7 @@
 #define PRLE_CLI_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "prle/prle.h"
@@ -105,5 +106,18 @@ int cmd_run(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+
+/** stdout held in an unlinked file of ${TMPDIR:-/tmp} (cli/held_stdout.c): prle predict
+ *  --input prints nothing unless every row of its input was good. */
+typedef struct cli_held_stdout {
+    int saved, fd; /* the real stdout's duplicate, the file's descriptor; -1 when not held */
+} cli_held_stdout;
+
+/** Points stdout at the file. CLI_OK, or CLI_RUNTIME after the message. */
+int cli_stdout_hold(cli_held_stdout *h);
+
+/** Points stdout back and, with `keep`, copies the file's bytes to it. CLI_OK, or CLI_RUNTIME
+ *  after the message when a write fails. Nothing to do when not held. */
+int cli_stdout_release(cli_held_stdout *h, bool keep);
 
 #endif

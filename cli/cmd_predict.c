@@ -7,7 +7,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 #include "core/threads.h"
@@ -243,7 +242,9 @@ static void print_score(const label_score *s, const prle_conformal *c)
         fprintf(stderr, " (of %zu)", s->rows);
     if (isnan(pearson)) /* one row, or labels or predictions all equal */
         fprintf(stderr, ": pearson undefined (%s)",
-                s->n < 2 ? "one row" : s->m2y > 0 ? "equal predictions" : "equal labels");
+                s->n < 2     ? "one row"
+                : s->m2y > 0 ? "equal predictions"
+                             : "equal labels");
     else
         fprintf(stderr, ": pearson %.4f", pearson);
     fprintf(stderr, ", mse %.5g, mae %.5g (the labels' scale)", s->se / (double)s->n,
@@ -343,25 +344,6 @@ static int encode(prle_matrix *z, prle_matrix *x, prle_run_folder *rf, const row
  * chunk, not the file, and its buffers stay in cache. */
 #define CHUNK 2048
 
-/* A regular file is read through once before anything is printed, so that a bad row far into
- * it (the rows are read a chunk at a time) stops the command before any prediction reaches
- * stdout: all of its rows or none. A pipe is read once, as it comes: a bad row there stops
- * the command after the chunks before it were printed. */
-static int check_input(prle_run_folder *rf, const char *input)
-{
-    struct stat st;
-    if (stat(input, &st) != 0 || !S_ISREG(st.st_mode))
-        return 0; /* opening it says what is wrong */
-    prle_run_input_stream *s = NULL;
-    prle_run_input in = {0};
-    int err = prle_run_input_open(&s, rf, input);
-    while (err == 0 && (err = prle_run_input_next(&in, s, CHUNK)) == 0 && in.n)
-        ;
-    prle_run_input_dispose(&in);
-    prle_run_input_close(s);
-    return err;
-}
-
 static int usage_error(const char *fmt, const char *arg)
 {
     cli_error(CLI_USAGE, fmt, arg);
@@ -460,6 +442,7 @@ int cmd_predict(int argc, char **argv)
     prle_run_folder *rf = NULL;
     prle_run_input in = {0};
     prle_run_input_stream *stream = NULL;
+    cli_held_stdout held = {-1, -1};
     prle_matrix z = {0}, xr = {0}; /* the model's input rows; the retrieval rows, when kept */
     rows r = {0};
     unknown unk = {0};
@@ -505,9 +488,10 @@ int cmd_predict(int argc, char **argv)
             goto fail;
     } else if (input) {
         /* a chunk of rows at a time, read as it is needed: memory follows the chunk */
-        if ((err = check_input(rf, input)) < 0 ||
-            (err = prle_run_input_open(&stream, rf, input)) < 0)
+        if ((err = prle_run_input_open(&stream, rf, input)) < 0)
             goto fail;
+        if ((rc = cli_stdout_hold(&held)) != CLI_OK)
+            goto done;
         for (size_t i0 = 0;; i0 += in.n) {
             if ((err = prle_run_input_next(&in, stream, CHUNK)) < 0)
                 goto fail;
@@ -555,6 +539,11 @@ int cmd_predict(int argc, char **argv)
 fail:
     rc = cli_fail(err);
 done:
+    if (held.saved >= 0) { /* the rows' output, whole, or none of it */
+        int rel = cli_stdout_release(&held, rc == CLI_OK && !cli_interrupted);
+        if (rc == CLI_OK)
+            rc = rel;
+    }
     fflush(stdout);
     if (rc == CLI_OK && !cli_opts.quiet)
         print_score(&score, c);

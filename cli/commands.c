@@ -46,8 +46,8 @@
     "                        label fields); plain text (*.txt): one text per line, for\n"          \
     "                        pairs the two separated by a tab; a table or text file is read\n"     \
     "                        and predicted 2,048 rows at a time, so memory does not grow\n"        \
-    "                        with it; a file is checked whole first (a bad row: nothing\n"         \
-    "                        printed), a pipe as it comes\n"                                       \
+    "                        with it; the output is held until every row was read (a\n"            \
+    "                        bad row: nothing printed)\n"                                          \
     "  --embeddings NPY      retrieval embeddings of new rows made elsewhere, float32 (n, H)\n"    \
     "                        .npy as the run's training embeddings were (encoder_type npy)\n"      \
     "  --split NAME          the rows of train, validation or test of the run's dataset\n"         \
