@@ -704,6 +704,9 @@ static void test_dataset__bad_input(void)
     JSONL_FAILS("{\"t\": \"a\", \"y\": null}\n", "1: missing label: field 'y' is absent or null");
     JSONL_FAILS("{\"t\": \"a\", \"t\": \"b\", \"y\": 1}\n",
                 "1: the key \"t\" appears twice in the object");
+    /* a number JSON parsers read as infinity: said so, not reported as the label 'inf' */
+    JSONL_FAILS("{\"t\": \"a\", \"y\": 1e400}\n",
+                "1: the value of \"y\" is a number beyond double range");
     /* a raw NUL byte inside a string: a bad row, not a text cut short there */
     static const char raw_nul[] = "{\"t\": \"a\", \"y\": 1}\n{\"t\": \"a\0b\", \"y\": 1}\n";
     PT_CHECK(pt_write_file(pt_tmp("bad.jsonl"), raw_nul, sizeof raw_nul - 1) == 0);

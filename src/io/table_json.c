@@ -120,6 +120,16 @@ static const char *repeated_key(const cJSON *obj)
     return NULL;
 }
 
+/* The first key of `obj` whose value is a number beyond double range (cJSON reads 1e400 as
+ * infinity, which a label column would report as "inf"), or NULL. */
+static const char *overflowed_key(const cJSON *obj)
+{
+    for (const cJSON *c = obj->child; c; c = c->next)
+        if (cJSON_IsNumber(c) && !isfinite(c->valuedouble))
+            return c->string ? c->string : "";
+    return NULL;
+}
+
 /* One record buf[s, e) that starts on `line`: a row when it is one JSON object, else a bad row
  * named by its column (a line of JSON Lines) or as the array's element. */
 static int json_record(prle_table *t, const prle_table_params *p, const char *buf, size_t s,
@@ -153,6 +163,9 @@ static int json_record(prle_table *t, const prle_table_params *p, const char *bu
     else if ((twice = repeated_key(obj)) != NULL)
         err =
             prle__table_bad_row(t, p, line, "the key \"%.64s\" appears twice in the object", twice);
+    else if ((twice = overflowed_key(obj)) != NULL)
+        err = prle__table_bad_row(t, p, line,
+                                  "the value of \"%.64s\" is a number beyond double range", twice);
     else
         err = add_json_row(t, obj, line);
     cJSON_Delete(obj);
