@@ -230,12 +230,14 @@ static int parse_record(prle_table *t, size_t *ip, size_t *wp, size_t *line, siz
             bool ends = i >= n || s[i] == delim || s[i] == '\n' ||
                         (s[i] == '\r' && (i + 1 >= n || s[i + 1] == '\n'));
             if (*line > qline && !ends)
-                return prle__error_set(PRLE_EFORMAT,
-                                       "%s:%zu: the quoted field opened on line %zu closes here "
-                                       "with text after its quote: a stray '\"' swallowed the "
-                                       "lines between (inside a quoted field write \"\" for \"; "
-                                       "or set data.quoting: false)",
-                                       t->name, *line, qline);
+                return prle__error_set(
+                    PRLE_EFORMAT,
+                    "%s:%zu: the quoted field opened on line %zu closes here "
+                    "with text after its quote: a stray '\"' swallowed the "
+                    "lines between (inside a quoted field write \"\" for \"; "
+                    "or read it without quoting: data.quoting: false, or a *.tsv "
+                    "file for prle predict --input)",
+                    t->name, *line, qline);
         }
         size_t tail = w; /* unquoted text (after a closing quote: appended, like Python) */
         if (w == i) {
