@@ -608,6 +608,15 @@ static char *capture(void (*emit)(FILE *fp, const void *arg), const void *arg)
     return buf;
 }
 
+/* `emit` writes exactly `want` for `arg`. */
+static void expect_emit(void (*emit)(FILE *fp, const void *arg), const void *arg, const char *want)
+{
+    char *buf = capture(emit, arg);
+    if (buf)
+        PT_EQ_STR(buf, want);
+    free(buf);
+}
+
 typedef struct num_case {
     double v;
     int d;
@@ -628,12 +637,8 @@ static void test_report__numbers_on_any_scale(void)
         {0.5, 2, "0.50"},         {-0.5, 2, "-0.50"},        {0.05, 2, "0.05"},
         {0.0, 4, "0.0000"},       {-0.0, 2, "0.00"},         {3.24027237e10, 4, "3.24e+10"},
         {999999.0, 0, "999999"},  {1234.5678, 2, "1234.57"}, {NAN, 2, "\u2014"}};
-    for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
-        char *buf = capture(emit_num, &c[i]);
-        if (buf)
-            PT_EQ_STR(buf, c[i].want);
-        free(buf);
-    }
+    for (size_t i = 0; i < sizeof c / sizeof *c; i++)
+        expect_emit(emit_num, &c[i], c[i].want);
 }
 
 typedef struct cut_case {
@@ -661,12 +666,8 @@ static void test_report__text_cut(void)
                            "z",
                            "&lt;\xe2\x82\xac\u2026"},
                           {1, NULL, ""}};
-    for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
-        char *buf = capture(emit_cut, &c[i]);
-        if (buf)
-            PT_EQ_STR(buf, c[i].want);
-        free(buf);
-    }
+    for (size_t i = 0; i < sizeof c / sizeof *c; i++)
+        expect_emit(emit_cut, &c[i], c[i].want);
 }
 
 typedef struct curve_case {

@@ -69,11 +69,11 @@ int prle__report_file_error(int err, const prle__report_ctx *ctx, const char *na
 
 /** The "not computed" note of a section whose input `file` is absent; `cmd` says how to make
  *  it ("RUN" in it is replaced by the run folder). */
+void prle__report_missing(FILE *fp, const prle__report_ctx *ctx, const char *file, const char *cmd);
+
 /** The note of a piece of analysis.json that is absent: analysis.json missing altogether
  *  (prle__report_missing), or present without `what`, which `prle analyze` `flag` skips. */
 void prle__report_absent(FILE *fp, const prle__report_ctx *ctx, const char *what, const char *flag);
-
-void prle__report_missing(FILE *fp, const prle__report_ctx *ctx, const char *file, const char *cmd);
 
 /** A number member of `obj`, NaN when absent, null or not a number. */
 double prle__report_num(const cJSON *obj, const char *key);
