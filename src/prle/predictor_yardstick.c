@@ -17,31 +17,31 @@ int prle__predictor_ridge(prle_predictor *p, const prle_matrix *xt, const float 
                           int nt)
 {
     size_t d = xt->cols;
-    double *coef = malloc((d ? d : 1) * sizeof *coef), icpt;
-    float *pred = malloc(p->n_cal * sizeof *pred);
+    prle__ridge_choice own = {.d = d};
+    const prle__ridge_choice *c = given;
     int err = 0;
-    if (!coef || !pred) {
-        err = prle__error_nomem("predictor ridge yardstick");
-        goto done;
-    }
-    double alpha;
-    if (given && given->coef && given->d == d) {
-        prle__ridge_path_predict(pred, given->coef, given->intercept, xv);
-        alpha = given->alpha;
-    } else {
-        int best = prle__ridge_path_best(coef, &icpt, xt, yt, xv, yv, ALPHAS,
+    if (!(given && given->coef && given->d == d)) { /* none chosen yet: choose it here */
+        if (!(own.coef = malloc((d ? d : 1) * sizeof *own.coef)))
+            return prle__error_nomem("predictor ridge yardstick");
+        int best = prle__ridge_path_best(own.coef, &own.intercept, xt, yt, xv, yv, ALPHAS,
                                          PRLE__RIDGE_N_REF_ALPHAS, prle__threads_resolve(nt));
         if (best < 0 || (size_t)best == PRLE__RIDGE_N_REF_ALPHAS) {
             err = best < 0 ? best : 0; /* no alpha factorised: no yardstick */
             goto done;
         }
-        prle__ridge_path_predict(pred, coef, icpt, xv);
-        alpha = ALPHAS[best];
+        own.alpha = ALPHAS[best];
+        c = &own;
     }
-    p->cal_ridge = pred, pred = NULL;
-    p->ridge_alpha = alpha;
+    float *pred = malloc(p->n_cal * sizeof *pred);
+    if (!pred) {
+        err = prle__error_nomem("predictor ridge yardstick");
+        goto done;
+    }
+    prle__ridge_path_predict(pred, c->coef, c->intercept, xv);
+    p->cal_ridge = pred;
+    p->ridge_alpha = c->alpha;
 done:
-    free(coef), free(pred);
+    prle__ridge_choice_dispose(&own);
     return err;
 }
 
