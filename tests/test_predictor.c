@@ -4,10 +4,12 @@
  * and what bindings use: params from config keys, the file in memory (and one of the format
  * before the neighbour term and before intervals), many rows explained; the neighbour term's
  * rows and prediction against a search here; split-conformal intervals on the held-out rows
- * against the order statistic computed here.
+ * against the order statistic computed here; the caller's text kept in the file (and a file
+ * of the format before it).
  * LABELS: unit */
 #include "prle_test.h"
 
+#include "data/download.h"
 #include "io/endian.h"
 #include "io/safetensors_int.h"
 #include "prle/predictor.h"
@@ -122,9 +124,10 @@ static void test_predictor__fit_predict_explain(void)
         pt_write_file(path, bytes, len);
         PT_FAILS(prle_predictor_load(&back, path), PRLE_EFORMAT, "checksum does not match");
         bytes[len / 3] ^= 4;
-        /* the checks below read the structure: a file of the format before the checksum */
+        /* the checks below read the structure: a file of the format before the checksum and
+         * the caller's text (none here: its length, 8 zero bytes) */
         memcpy(bytes, "PRLEPRD3", 8);
-        len -= 64;
+        len -= 64 + 8;
     }
     if (bytes && len > 425 * 8 + 16) {
         /* a row map cut to one entry: the prototypes' rows point past it (found by the fuzzer) */
@@ -325,6 +328,80 @@ static int with_cal_part(prle_predictor **back, const unsigned char *u, size_t n
     return err;
 }
 
+/* A copy of the predictor image u (n bytes, with its checksum) whose text part (its last len
+ * bytes before the checksum) has byte `i` set to `c` and its length field set to `len_field`,
+ * checksummed again, loaded: the load's status. */
+static int with_text_changed(const unsigned char *u, size_t n, size_t len, size_t i, char c,
+                             uint64_t len_field)
+{
+    unsigned char *img = malloc(n);
+    if (!img)
+        return PRLE_ENOMEM;
+    memcpy(img, u, n);
+    size_t at = n - 64 - len; /* the text; its length field 8 bytes before */
+    img[at + i] = (unsigned char)c;
+    prle__le_put(img + at - 8, len_field, 8);
+    char hex[65];
+    int err = prle__sha256_hex(hex, img, n - 64);
+    if (err == 0) {
+        memcpy(img + n - 64, hex, 64);
+        prle_predictor *back = NULL;
+        err = prle_predictor_load_memory(&back, img, n, "text.prle");
+        prle_predictor_free(back);
+    }
+    free(img);
+    return err;
+}
+
+/* The caller's text: none in the image mem (n bytes) of p (its length 0 before the
+ * checksum); set, it goes into the file and comes back byte for byte, predictions unchanged;
+ * "" and NULL clear it; a NUL inside it or bytes after it are refused. */
+static void user_text_check(prle_predictor *p, const unsigned char *mem, size_t n,
+                            const prle_matrix *xt, const float *yhat)
+{
+    static const char text[] =
+        "{\"params\": {\"num_prototypes\": 7}, \"names\": [\"caf\xc3\xa9\"]}";
+    size_t tl = sizeof text - 1;
+    PT_CHECK(prle_predictor_user_text(p) == NULL);
+    PT_CHECK(prle__le_get(mem + n - 64 - 8, 8) == 0);
+    PT_OK(prle_predictor_set_user_text(p, text));
+    PT_CHECK(prle_predictor_user_text(p) && strcmp(prle_predictor_user_text(p), text) == 0);
+    void *m2 = NULL;
+    size_t n2 = 0;
+    prle_predictor *back = NULL;
+    PT_OK(prle_predictor_save_memory(&m2, &n2, p));
+    PT_EQ_INT(n2, n + tl);
+    if (m2) {
+        const unsigned char *u2 = m2;
+        PT_CHECK(prle__le_get(u2 + n2 - 64 - tl - 8, 8) == tl);
+        PT_CHECK(memcmp(u2 + n2 - 64 - tl, text, tl) == 0);
+        PT_OK(prle_predictor_load_memory(&back, m2, n2, "text.prle"));
+        if (back) {
+            float again[40];
+            PT_CHECK(strcmp(prle_predictor_user_text(back), text) == 0);
+            PT_OK(prle_predictor_predict(again, back, xt));
+            PT_CHECK(memcmp(again, yhat, sizeof again) == 0);
+            prle_predictor_free(back);
+            back = NULL;
+        }
+        PT_EQ_INT(with_text_changed(u2, n2, tl, 0, '{', tl), 0); /* unchanged: loads */
+        PT_EQ_INT(with_text_changed(u2, n2, tl, 5, '\0', tl), PRLE_EFORMAT);
+        PT_CHECK(strstr(prle_last_error(), "text.prle: the caller's text holds a NUL byte"));
+        PT_EQ_INT(with_text_changed(u2, n2, tl, 0, '{', tl - 2), PRLE_EFORMAT);
+        PT_CHECK(strstr(prle_last_error(), "2 bytes after the caller's text"));
+        PT_EQ_INT(with_text_changed(u2, n2, tl, 0, '{', tl + 1), PRLE_EFORMAT);
+        PT_CHECK(strstr(prle_last_error(), "runs past the end"));
+        prle_free(m2);
+    }
+    PT_OK(prle_predictor_set_user_text(p, ""));
+    PT_CHECK(prle_predictor_user_text(p) == NULL);
+    PT_OK(prle_predictor_set_user_text(p, "x"));
+    PT_OK(prle_predictor_set_user_text(p, NULL));
+    PT_CHECK(prle_predictor_user_text(p) == NULL);
+    PT_FAILS(prle_predictor_set_user_text(NULL, "x"), PRLE_EINVAL, "NULL argument");
+    PT_CHECK(prle_predictor_user_text(NULL) == NULL);
+}
+
 static void test_predictor__bindings(void)
 {
     static float y[300], yt[40], yhat[40];
@@ -415,7 +492,29 @@ static void test_predictor__bindings(void)
         back = NULL;
     }
     PT_FAILS(prle_predictor_load_memory(&back, mem, n - 1, NULL), PRLE_EFORMAT, "<memory>");
-    n -= 64; /* below: images of the formats before the checksum, made from this one */
+    user_text_check(p, mem, n, &xt, yhat);
+    /* a file of the format before the caller's text (PRLEPRD4): the same bytes without its
+     * length (no text here), a checksum of its own */
+    unsigned char *v4 = malloc(n - 8);
+    if (v4) {
+        memcpy(v4, mem, n - 64 - 8);
+        memcpy(v4, "PRLEPRD4", 8);
+        char hex[65];
+        PT_OK(prle__sha256_hex(hex, v4, n - 64 - 8));
+        memcpy(v4 + n - 64 - 8, hex, 64);
+        PT_OK(prle_predictor_load_memory(&back, v4, n - 8, "v4.prle"));
+        if (back) {
+            float again[40];
+            PT_OK(prle_predictor_predict(again, back, &xt));
+            PT_CHECK(memcmp(again, yhat, sizeof again) == 0);
+            PT_CHECK(prle_predictor_user_text(back) == NULL);
+            PT_EQ_INT(prle_predictor_n_calibration(back), 60);
+            prle_predictor_free(back);
+            back = NULL;
+        }
+        free(v4);
+    }
+    n -= 64 + 8; /* below: images of the formats before the checksum and the caller's text */
     memcpy(mem, "PRLEPRD3", 8);
     PT_OK(prle_predictor_load_memory(&back, mem, n, "v3.prle")); /* it still loads */
     prle_predictor_free(back);

@@ -150,6 +150,18 @@ typedef struct prle_predictor_yardstick {
 /** The yardstick of a fitted or loaded predictor. PRLE_EINVAL on NULL. */
 PRLE_API int prle_predictor_yardstick_get(prle_predictor_yardstick *out, const prle_predictor *p);
 
+/**
+ * Keeps `text` with the predictor (a copy; NULL or "" clears it): the caller's own settings,
+ * e.g. a binding's constructor arguments and feature names as JSON, which
+ * prle_predictor_save writes into the file and prle_predictor_load gives back. The library
+ * never reads it. PRLE_EINVAL on a NULL predictor, PRLE_ENOMEM.
+ */
+PRLE_API int prle_predictor_set_user_text(prle_predictor *p, const char *text);
+
+/** The text of prle_predictor_set_user_text or of the loaded file, owned by the predictor;
+ *  NULL when none (and in files written before 2026-12-07, ninth session). */
+PRLE_API const char *prle_predictor_user_text(const prle_predictor *p);
+
 /** The prototypes' rows of the fit's x (P entries, slot order) into `rows`. */
 PRLE_API void prle_predictor_prototype_rows(size_t *rows, const prle_predictor *p);
 

@@ -114,6 +114,8 @@ _SIGNATURES = {
         (ctypes.c_int, [ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p, ctypes.c_size_t,
                         ctypes.c_char_p]),
     "prle_predictor_save": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p]),
+    "prle_predictor_set_user_text": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p]),
+    "prle_predictor_user_text": (ctypes.c_char_p, [ctypes.c_void_p]),
     "prle_predictor_load": (ctypes.c_int, [ctypes.POINTER(ctypes.c_void_p), ctypes.c_char_p]),
     "prle_predictor_free": (None, [ctypes.c_void_p]),
     "prle_predictor_n_calibration": (ctypes.c_size_t, [ctypes.c_void_p]),

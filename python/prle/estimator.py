@@ -1,6 +1,7 @@
 """PRLERegressor: a scikit-learn estimator over libprle's predictor (prle/predictor.h)."""
 import collections
 import ctypes
+import json
 import os
 import warnings
 
@@ -47,6 +48,22 @@ _KEYS = {
 }
 
 
+_SAVED_FORMAT = "prle-sklearn"  # the predictor file's caller text that save writes
+
+
+def _jsonable(v):
+    """v as JSON values (tuples as lists, NumPy scalars as Python's), or raises TypeError."""
+    if v is None or isinstance(v, (bool, str)):
+        return v
+    if isinstance(v, (int, float, np.integer, np.floating, np.bool_)):
+        return v.item() if isinstance(v, np.generic) else v
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, dict) and all(isinstance(k, str) for k in v):
+        return {k: _jsonable(x) for k, x in v.items()}
+    raise TypeError(type(v).__name__)
+
+
 def _yaml_scalar(v):
     if v is None:  # YAML null: the key's own default (from the data where it has one)
         return "null"
@@ -61,6 +78,15 @@ def _yaml_scalar(v):
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_yaml_scalar(x) for x in v) + "]"
     raise ValueError(f"prle: cannot pass {v!r} as a config value")
+
+
+def _saved_settings(raw):
+    """The dict save wrote into a predictor file, or None for another caller's text."""
+    try:
+        d = json.loads(raw.decode()) if raw else None
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return d if isinstance(d, dict) and d.get("format") == _SAVED_FORMAT else None
 
 
 class RidgeBetterWarning(UserWarning):
@@ -373,8 +399,23 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
 
     def save(self, path):
         """Writes the fitted predictor to one file (prle_predictor_save), which C programs
-        read with prle_predictor_load and Python with PRLERegressor.load."""
+        read with prle_predictor_load and Python with PRLERegressor.load. The file keeps the
+        constructor arguments and feature_names_in_ too (as JSON, the predictor's user text):
+        every argument but a RandomState instance as random_state, which load gives as None."""
         check_is_fitted(self, "prototype_rows_")
+        params = {}
+        for k, v in self.get_params(deep=False).items():
+            try:
+                params[k] = _jsonable(v)
+            except TypeError:  # a RandomState: its state is not a setting
+                if k != "random_state":
+                    raise ValueError(f"save: {k}={v!r} cannot be kept in the file (JSON "
+                                     "values only)") from None
+        names = getattr(self, "feature_names_in_", None)
+        text = json.dumps({"format": _SAVED_FORMAT, "version": 1, "params": params,
+                           "feature_names_in": None if names is None else [str(n) for n in names]},
+                          ensure_ascii=False, allow_nan=False)
+        _lib.check(lib.prle_predictor_set_user_text(self._handle.ptr, text.encode()))
         _lib.check(lib.prle_predictor_save(self._handle.ptr, str(path).encode()))
 
     def neighbour_rows(self, X):
@@ -407,13 +448,24 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
 
     @classmethod
     def load(cls, path):
-        """A fitted estimator from a predictor file (save, or prle_predictor_save in C). Its
-        constructor arguments are the defaults and it has no feature_names_in_: the file holds
-        the fitted model, not them (pickle keeps both)."""
+        """A fitted estimator from a predictor file (save, or prle_predictor_save in C), with
+        the constructor arguments and feature_names_in_ that save kept; a file written in C,
+        or before 2026-12-07 (ninth session), gives the defaults and no feature names."""
         ptr = ctypes.c_void_p()
         _lib.check(lib.prle_predictor_load(ctypes.byref(ptr), str(path).encode()))
+        handle = _Handle(ptr)
         est = cls()
-        est._set_fitted(_Handle(ptr))
+        est._set_fitted(handle)
+        saved = _saved_settings(lib.prle_predictor_user_text(handle.ptr))
+        if saved:
+            known = est.get_params(deep=False)
+            params = {k: v for k, v in saved.get("params", {}).items() if k in known}
+            if isinstance(params.get("label_range"), list):
+                params["label_range"] = tuple(params["label_range"])
+            est.set_params(**params)
+            names = saved.get("feature_names_in")
+            if isinstance(names, list) and len(names) == est.n_features_in_:
+                est.feature_names_in_ = np.asarray(names, dtype=object)
         return est
 
     def _set_fitted(self, handle):

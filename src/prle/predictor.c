@@ -21,16 +21,18 @@
 #include "data/download.h"
 #include "prle/rng.h"
 
-/* One file: MAGIC, then five length-prefixed parts (u64 little-endian byte counts): the
+/* One file: MAGIC, then six length-prefixed parts (u64 little-endian byte counts): the
  * kernel's safetensors, the model's safetensors, the neighbour term's safetensors (empty
  * without one; files of MAGIC_V1 lack this part), the held-out rows for intervals as
  * safetensors (labels, predictions, scales; empty without them; files of MAGIC_V1 and
- * MAGIC_V2 lack this part), and the u64 map from training-subset rows to the caller's rows
- * (empty when there is none); last, the sha256 of every byte before it as 64 hex digits (files
- * of MAGIC_V3 and before lack it), so a damaged file is refused instead of predicting other
- * numbers. */
+ * MAGIC_V2 lack this part), the u64 map from training-subset rows to the caller's rows (a
+ * count of rows, then the rows; empty when there is none) and the caller's text (UTF-8
+ * bytes without a NUL; empty when none; files of MAGIC_V4 and before lack it); last, the
+ * sha256 of every byte before it as 64 hex digits (files of MAGIC_V3 and before lack it), so
+ * a damaged file is refused instead of predicting other numbers. */
 #define SHA_HEX 64
-static const char MAGIC[8] = {'P', 'R', 'L', 'E', 'P', 'R', 'D', '4'};
+static const char MAGIC[8] = {'P', 'R', 'L', 'E', 'P', 'R', 'D', '5'};
+static const char MAGIC_V4[8] = {'P', 'R', 'L', 'E', 'P', 'R', 'D', '4'};
 static const char MAGIC_V3[8] = {'P', 'R', 'L', 'E', 'P', 'R', 'D', '3'};
 static const char MAGIC_V2[8] = {'P', 'R', 'L', 'E', 'P', 'R', 'D', '2'};
 static const char MAGIC_V1[8] = {'P', 'R', 'L', 'E', 'P', 'R', 'D', '1'};
@@ -44,6 +46,7 @@ void prle_predictor_free(prle_predictor *p)
     prle_knn_free(p->nb);
     free(p->rows);
     free(p->cal_y), free(p->cal_yhat), free(p->cal_s), free(p->cal_ridge);
+    free(p->user_text);
     free(p);
 }
 
@@ -372,7 +375,8 @@ int prle_predictor_save_memory(void **out, size_t *size, const prle_predictor *p
     if ((err = layer_bytes(&kb, &kl, p, 0)) < 0 || (err = layer_bytes(&mb, &ml, p, 1)) < 0 ||
         (err = layer_bytes(&nbb, &nl, p, 2)) < 0 || (err = layer_bytes(&cb, &cl, p, 3)) < 0)
         goto done;
-    size_t n = 8 + 8 + kl + 8 + ml + 8 + nl + 8 + cl + 8 + 8 * nmap + SHA_HEX;
+    size_t ul = p->user_text ? strlen(p->user_text) : 0;
+    size_t n = 8 + 8 + kl + 8 + ml + 8 + nl + 8 + cl + 8 + 8 * nmap + 8 + ul + SHA_HEX;
     unsigned char *b = malloc(n), *at = b;
     if (!b) {
         err = prle__error_nomem("predictor image");
@@ -390,6 +394,9 @@ int prle_predictor_save_memory(void **out, size_t *size, const prle_predictor *p
     prle__le_put(at, nmap, 8), at += 8;
     for (size_t i = 0; i < nmap; i++, at += 8)
         prle__le_put(at, p->rows[i], 8);
+    prle__le_put(at, ul, 8), at += 8;
+    if (ul)
+        memcpy(at, p->user_text, ul), at += ul;
     char hex[SHA_HEX + 1];
     if ((err = prle__sha256_hex(hex, b, n - SHA_HEX)) < 0) {
         free(b);
@@ -422,6 +429,17 @@ int prle_predictor_save(const prle_predictor *p, const char *path)
 done:
     free(b);
     return err;
+}
+
+/* The caller's text: no NUL byte in its `len` bytes, and nothing after it but the checksum
+ * (`rest` bytes left). */
+static int user_text_check(const unsigned char *d, uint64_t len, size_t rest, const char *path)
+{
+    if (memchr(d, '\0', (size_t)len))
+        return prle__error_set(PRLE_EFORMAT, "%s: the caller's text holds a NUL byte", path);
+    if (rest)
+        return prle__error_set(PRLE_EFORMAT, "%s: %zu bytes after the caller's text", path, rest);
+    return 0;
 }
 
 /* The next length-prefixed part of the file: `*at` moves past it. */
@@ -464,15 +482,16 @@ int prle_predictor_load_memory(prle_predictor **out, const void *data, size_t si
     size_t at = 8;
     prle_st_file *kf = NULL, *mf = NULL, *nf = NULL, *cf = NULL;
     prle_predictor *p = NULL;
-    const unsigned char *kd = NULL, *md = NULL, *nd = NULL, *cd = NULL, *rd;
-    uint64_t kl = 0, ml = 0, nl = 0, cl = 0, nmap;
+    const unsigned char *kd = NULL, *md = NULL, *nd = NULL, *cd = NULL, *ud = NULL, *rd;
+    uint64_t kl = 0, ml = 0, nl = 0, cl = 0, ul = 0, nmap;
     int err;
     *out = NULL;
     const unsigned char *b = data;
     /* the format's version: 1 without the neighbour part, 2 without the calibration part, 3
-     * without the checksum */
+     * without the checksum, 4 without the caller's text */
     int v = size < 8                      ? 0
-            : memcmp(b, MAGIC, 8) == 0    ? 4
+            : memcmp(b, MAGIC, 8) == 0    ? 5
+            : memcmp(b, MAGIC_V4, 8) == 0 ? 4
             : memcmp(b, MAGIC_V3, 8) == 0 ? 3
             : memcmp(b, MAGIC_V2, 8) == 0 ? 2
             : memcmp(b, MAGIC_V1, 8) == 0 ? 1
@@ -481,7 +500,7 @@ int prle_predictor_load_memory(prle_predictor **out, const void *data, size_t si
         err = prle__error_set(PRLE_EFORMAT, "%s: not a PRLE predictor file", path);
         goto done;
     }
-    if (v == 4) {
+    if (v >= 4) {
         char hex[SHA_HEX + 1];
         if (size < 8 + SHA_HEX) {
             err = prle__error_set(PRLE_EFORMAT, "%s: truncated before its checksum", path);
@@ -504,11 +523,15 @@ int prle_predictor_load_memory(prle_predictor **out, const void *data, size_t si
         (v >= 3 && (err = part(&cd, &cl, b, size, &at, path, "calibration rows")) < 0))
         goto done;
     if (size - at < 8 || (nmap = prle__le_get(b + at, 8)) > (size - at - 8) / 8 ||
-        size - at - 8 != nmap * 8) {
+        (v < 5 && size - at - 8 != nmap * 8)) {
         err = prle__error_set(PRLE_EFORMAT, "%s: the row map is truncated or too long", path);
         goto done;
     }
     rd = b + at + 8;
+    at += 8 + 8 * (size_t)nmap;
+    if (v >= 5 && ((err = part(&ud, &ul, b, size, &at, path, "caller's text")) < 0 ||
+                   (err = user_text_check(ud, ul, size - at, path)) < 0))
+        goto done;
     if (!(p = calloc(1, sizeof *p))) {
         err = prle__error_nomem("predictor");
         goto done;
@@ -562,6 +585,13 @@ int prle_predictor_load_memory(prle_predictor **out, const void *data, size_t si
                                       path, q, proto[q], p->n_rows);
                 goto done;
             }
+    }
+    if (ul) {
+        if (!(p->user_text = malloc((size_t)ul + 1))) {
+            err = prle__error_nomem("predictor text");
+            goto done;
+        }
+        memcpy(p->user_text, ud, (size_t)ul), p->user_text[ul] = '\0';
     }
     *out = p;
     p = NULL;

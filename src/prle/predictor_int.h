@@ -24,6 +24,8 @@ struct prle_predictor {
      * it) and its alpha (predictor_yardstick.c) */
     float *cal_ridge;
     double ridge_alpha;
+    /* the caller's own text (prle_predictor_set_user_text), NULL when none */
+    char *user_text;
 };
 
 /* The model's input rows z of the rows x (n, H): the kernel's value rows, and the neighbour

@@ -99,6 +99,52 @@ class Estimator(unittest.TestCase):
             small.predict_interval(self.xt)
         self.assertIn("no held-out rows", str(cm.exception))
 
+    def test_file_keeps_params_and_feature_names(self):
+        class Named(np.ndarray):  # a table with column names, as a pandas DataFrame has
+            pass
+        x = np.ascontiguousarray(self.x[:200]).view(Named)
+        x.columns = [f"f{i}" for i in range(6)]
+        est = prle.PRLERegressor(n_prototypes=7, label_range=(-4, 4), neighbours=False,
+                                 config={"kernel.center_inputs": True, "model.tau_top1": 0.6},
+                                 random_state=np.random.RandomState(0))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", prle.RidgeBetterWarning)
+            est.fit(x, self.y[:200])
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "p.prle")
+            est.save(path)
+            back = prle.PRLERegressor.load(path)
+            want = dict(est.get_params(), random_state=None)  # a RandomState is not kept
+            self.assertEqual(back.get_params(), want)
+            self.assertEqual(back.label_range, (-4, 4))
+            self.assertEqual(list(back.feature_names_in_), [f"f{i}" for i in range(6)])
+            self.assertEqual(back.feature_names_in_.dtype, object)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # the same names: no feature-name warning
+                np.testing.assert_array_equal(back.predict(x), est.predict(x))
+            self.assertEqual(clone(back).get_params(), want)
+            # without names, and with an int seed: kept as given
+            plain = prle.PRLERegressor(n_prototypes=5, random_state=11).fit(self.x[:100],
+                                                                           self.y[:100])
+            plain.save(path)
+            back = prle.PRLERegressor.load(path)
+            self.assertEqual(back.get_params(), plain.get_params())
+            self.assertFalse(hasattr(back, "feature_names_in_"))
+            # another caller's text in the file (a C program's): the defaults, no error
+            for text in (b"not json", b'{"format": "other"}', b"[1, 2]"):
+                prle._lib.check(prle._lib.lib.prle_predictor_set_user_text(plain._handle.ptr, text))
+                prle._lib.check(prle._lib.lib.prle_predictor_save(plain._handle.ptr,
+                                                                  path.encode()))
+                back = prle.PRLERegressor.load(path)
+                self.assertEqual(back.get_params(), prle.PRLERegressor().get_params())
+                np.testing.assert_array_equal(back.predict(self.xt), plain.predict(self.xt))
+        # a config value JSON cannot hold is refused by save, naming the argument
+        odd = prle.PRLERegressor(n_prototypes=5, random_state=1).fit(self.x[:100], self.y[:100])
+        odd.config = {"kernel.center_inputs": object()}
+        with self.assertRaises(ValueError) as cm:
+            odd.save(os.path.join(tempfile.gettempdir(), "never.prle"))
+        self.assertIn("config=", str(cm.exception))
+
     def test_pickle_and_file(self):
         p = self.est.predict(self.xt)
         back = pickle.loads(pickle.dumps(self.est))
@@ -118,7 +164,7 @@ class Estimator(unittest.TestCase):
                 prle.PRLERegressor.load(path)
             self.assertIn(path, str(cm.exception))
         with self.assertRaises(prle.InputError) as cm:
-            pickle.loads(pickle.dumps(self.est).replace(b"PRLEPRD4", b"PRLEPRD9"))
+            pickle.loads(pickle.dumps(self.est).replace(b"PRLEPRD5", b"PRLEPRD9"))
         self.assertIn("not a PRLE predictor file", str(cm.exception))
         # one byte changed inside: the checksum refuses it, not other predictions
         raw = self.est._handle.to_bytes()
