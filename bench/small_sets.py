@@ -16,9 +16,14 @@ the GloVe encoder:
 data.file is cut 70/15/15 by prle (301 / 65 / 64 rows; 700 / 150 / 150 for stsb1000).
 
 With --reviews N it writes instead one set of N synthetic reviews the same way (seed 11), e.g.
-the README's large set: reviews60000 (42,000 / 9,000 / 9,000 rows).
+the README's large set: reviews60000 (42,000 / 9,000 / 9,000 rows); with --skewed too, their
+stars drawn 8 / 5 / 7 / 20 / 60 % for 1 ... 5 as on review sites (seed 31; reviewsN-skewed).
+--encoder E writes configs for encoder E (glove, the default, or hashing; the names of sets
+and caches then end in -E).
 
-usage: small_sets.py SHARED_DATA OUT [--reviews N]   (writes OUT/NAME.csv and OUT/NAME.yaml)"""
+usage: small_sets.py SHARED_DATA OUT [--reviews N [--skewed]] [--encoder E]
+       (writes OUT/NAME.csv and OUT/NAME.yaml)"""
+import argparse
 import csv
 import os
 import random
@@ -30,13 +35,13 @@ NEU = ("the food service place we ordered table waiter menu dinner was and a it 
        "staff price").split()
 
 
-def reviews(path, n=430, seed=3):
+def reviews(path, n=430, seed=3, probs=None):
     rng = random.Random(seed)
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["text", "stars"])
         for _ in range(n):
-            stars = rng.randint(1, 5)
+            stars = rng.choices([1, 2, 3, 4, 5], probs)[0] if probs else rng.randint(1, 5)
             words = [rng.choice(NEU) for _ in range(rng.randint(6, 14))]
             npos = max(0, stars - 2 + rng.choice([-1, 0, 0, 1]))
             nneg = max(0, 4 - stars + rng.choice([-1, 0, 0, 1]))
@@ -74,37 +79,49 @@ def stsb_pairs(shared, path):
         w.writerows(rows[:1000])
 
 
-def config(out, name, label, lo, hi, fields=("text",)):
+def config(out, name, label, lo, hi, fields=("text",), encoder="glove"):
     pair = len(fields) > 1
+    csv_name = name
+    if encoder != "glove":
+        name += "-" + encoder
     with open(os.path.join(out, name + ".yaml"), "w") as f:
         f.write(f"""# make bench-small: {name}, data and encoder keys only
 data:
   name: {name}
-  file: {name}.csv
+  file: {csv_name}.csv
   text_fields: [{", ".join(fields)}]
   label_field: {label}
   label_min: {lo}
   label_max: {hi}
 {"  combine_fields: false" + chr(10) if pair else ""}  embedding_cache_dir: cache-{name}
 model:
-  encoder_type: glove
+  encoder_type: {encoder}
 """)
 
 
 def main():
-    shared, out = sys.argv[1], sys.argv[2]
-    os.makedirs(out, exist_ok=True)
-    if len(sys.argv) == 5 and sys.argv[3] == "--reviews":
-        name = "reviews" + sys.argv[4]
-        reviews(os.path.join(out, name + ".csv"), int(sys.argv[4]), 11)
-        config(out, name, "stars", 1, 5)
+    ap = argparse.ArgumentParser(usage=__doc__.split("usage: ")[1])
+    ap.add_argument("shared")
+    ap.add_argument("out")
+    ap.add_argument("--reviews", type=int)
+    ap.add_argument("--skewed", action="store_true")
+    ap.add_argument("--encoder", default="glove", choices=("glove", "hashing"))
+    a = ap.parse_args()
+    if a.skewed and not a.reviews:
+        ap.error("--skewed goes with --reviews N")
+    os.makedirs(a.out, exist_ok=True)
+    if a.reviews:
+        name = f"reviews{a.reviews}" + ("-skewed" if a.skewed else "")
+        reviews(os.path.join(a.out, name + ".csv"), a.reviews, 31 if a.skewed else 11,
+                [0.08, 0.05, 0.07, 0.2, 0.6] if a.skewed else None)
+        config(a.out, name, "stars", 1, 5, encoder=a.encoder)
         return
-    ruddit(shared, os.path.join(out, "ruddit430.csv"))
-    reviews(os.path.join(out, "reviews430.csv"))
-    stsb_pairs(shared, os.path.join(out, "stsb1000.csv"))
-    config(out, "ruddit430", "score", -1, 1)
-    config(out, "reviews430", "stars", 1, 5)
-    config(out, "stsb1000", "score", 0, 5, ("sentence1", "sentence2"))
+    ruddit(a.shared, os.path.join(a.out, "ruddit430.csv"))
+    reviews(os.path.join(a.out, "reviews430.csv"))
+    stsb_pairs(a.shared, os.path.join(a.out, "stsb1000.csv"))
+    config(a.out, "ruddit430", "score", -1, 1, encoder=a.encoder)
+    config(a.out, "reviews430", "stars", 1, 5, encoder=a.encoder)
+    config(a.out, "stsb1000", "score", 0, 5, ("sentence1", "sentence2"), encoder=a.encoder)
 
 
 if __name__ == "__main__":
