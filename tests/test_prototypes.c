@@ -342,6 +342,22 @@ static void naive_fasterpam(size_t *med, const double *D, size_t n, size_t p)
     }
 }
 
+/* What the searches report as progress: the calls, the last (done, total), and whether every
+ * call before the last had total max_iter. */
+typedef struct passes_seen {
+    size_t calls, done, total;
+    bool before_at_max;
+} passes_seen;
+
+static bool record_pass(const prle_progress *info, void *ud)
+{
+    passes_seen *s = ud;
+    if (s->calls++ && s->total != 100)
+        s->before_at_max = false;
+    s->done = info->done, s->total = info->total;
+    return true;
+}
+
 static void test_prototypes__fasterpam_sequential_swaps(void)
 {
     /* from a poor start, the P rows nearest row 0: swaps come in runs, so candidate chunks
@@ -386,8 +402,26 @@ static void test_prototypes__fasterpam_sequential_swaps(void)
         for (size_t j = 0; j < P; j++)
             prle__proto_dist(dm + j * N, N, x.data + med[j] * D, sq + med[j], 1, x.data, sq, N, D,
                              1);
+        passes_seen seen = {.before_at_max = true};
+        c.progress = record_pass, c.progress_ud = &seen;
         PT_OK(prle__kmedoids_fasterpam(med, dm, &c));
         PT_CHECK(memcmp(med, want, sizeof med) == 0);
+        /* a pass per call, of max_iter until the last: the pass that finds no gain ends the
+           step, its count the total (a line shows the step done, not an ETA for 100 passes) */
+        PT_CHECK(seen.calls >= 2 && seen.calls < 100 && seen.before_at_max);
+        PT_EQ_INT(seen.done, seen.calls);
+        PT_EQ_INT(seen.total, seen.calls);
+        if (v == 0) { /* the alternate method from the same start reports the same way */
+            seen = (passes_seen){.before_at_max = true};
+            memcpy(med, start, sizeof med);
+            for (size_t j = 0; j < P; j++)
+                prle__proto_dist(dm + j * N, N, x.data + med[j] * D, sq + med[j], 1, x.data, sq, N,
+                                 D, 1);
+            PT_OK(prle__kmedoids_alternate(med, dm, &c));
+            PT_CHECK(seen.calls >= 2 && seen.calls < 100 && seen.before_at_max);
+            PT_EQ_INT(seen.done, seen.calls);
+            PT_EQ_INT(seen.total, seen.calls);
+        }
     }
     prle_matrix_dispose(&x);
 }

@@ -413,10 +413,14 @@ int prle__kmedoids_fasterpam(size_t *med, float *dm, const prle__kmed_ctx *c)
                 chunk = swapped ? CHUNK_MIN : 2 * chunk;
             }
         }
+        /* a pass without a gain ends the step: its count is then the total (the line shows
+           the step done, not an ETA for max_iter passes that will not run) */
+        bool last = swaps == swaps_before || !(s.loss < lastloss);
         if ((err = prle__progress(c->progress, c->progress_ud, "prototypes", (size_t)it + 1,
-                                  (size_t)c->max_iter, t0, "fasterpam")) < 0)
+                                  last ? (size_t)it + 1 : (size_t)c->max_iter, t0, "fasterpam")) <
+            0)
             goto done;
-        if (swaps == swaps_before || !(s.loss < lastloss))
+        if (last)
             break;
     }
 done:
@@ -493,7 +497,8 @@ int prle__kmedoids_alternate(size_t *med, float *dm, const prle__kmed_ctx *c)
             }
         }
         if ((err = prle__progress(c->progress, c->progress_ud, "prototypes", (size_t)it + 1,
-                                  (size_t)c->max_iter, t0, "alternate")) < 0)
+                                  changed ? (size_t)c->max_iter : (size_t)it + 1, t0,
+                                  "alternate")) < 0)
             goto done;
         if (!changed)
             break;
