@@ -77,12 +77,7 @@ fuzz: deps
 bench: deps
 	$(CMAKE) -S . -B $(BUILD) -DPRLE_BUILD_BENCH=ON
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
-	@# the malloc setting prle gives itself (cli/main.c): the benches time the library as it runs there
-	@for b in $(BUILD)/bench/bench_*; do [ -x "$$b" ] && \
-	  GLIBC_TUNABLES=$${GLIBC_TUNABLES:-glibc.malloc.hugetlb=1} "$$b" || exit 1; done
-	@bench/predict.sh $(BUILD)
-	@bench/busy.sh $(BUILD)
-	@bench/gguf.sh $(BUILD)
+	@bench/all.sh $(BUILD)
 
 # The accuracy scoreboard (issue 12): PRLE with the library's defaults on STS-B, Ruddit and
 # MLQE-PE ru-en over SEEDS, beside ridge, kNN and SVR on the same features and split.

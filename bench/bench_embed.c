@@ -9,6 +9,7 @@
  * byte, and the cache's .npy against the in-memory result), then prints one line: name,
  * sizes, threads, median ms. Data: $PRLE_DATA_DIR, else ../shared/data (from the repo root).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,7 +195,10 @@ static int bench_cache(const char *name, prle_config *cfg, const prle_dataset *d
     }
     snprintf(buf, sizeof buf, "%s/%s", dir, PRLE_EMBED_MANIFEST);
     unlink(buf);
-    rmdir(dir);
+    snprintf(buf, sizeof buf, "%s/.prle-cache", dir); /* the cache's marker (src/encode/cache.c) */
+    unlink(buf);
+    if (rmdir(dir) != 0)
+        fprintf(stderr, "%s: %s left behind: %s\n", name, dir, strerror(errno));
     return err;
 }
 

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """What the unit-length value space costs a linear fit (README, "Issue 12: where it stands").
 
 make_regression(N, 200, n_informative=20, noise=5, random_state=0), split 70/15/15: a ridge

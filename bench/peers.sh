@@ -82,7 +82,8 @@ med() {
 kv() { grep -o "\b$1=[^ ]*" "$2" | tail -1 | cut -d= -f2; }          # KEY=value lines (peers)
 wall() { cat "$1.wall"; }
 stage() { awk -v s="$1" '$1 == s && $3 == "s" {print $2}' "$2"; }     # prle run's stage lines
-kmedoids() { sed -n 's/^prle: prototypes: .*(\([0-9.]*\) s).*/\1/p' "$1" | tail -1; } # progress (-v)
+# k-medoids' seconds: its last progress line (-v), "prle: prototypes: 4/4 (0.5 s, 7.3/s) fasterpam"
+kmedoids() { sed -n 's/^prle: prototypes: \([0-9]*\)\/\1 (\([0-9.]*\) s[,)].*/\2/p' "$1" | tail -1; }
 # col MODEL NAME FILE: column NAME of MODEL's row in prle baselines' table ("best": the rest).
 col() {
   awk -v m="$1" -v c="$2" '$1 == "model" {for (i = 1; i <= NF; i++) if ($i == c) k = i}

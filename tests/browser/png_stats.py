@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Decodes a PNG with the standard library only (zlib; no PIL) and prints what says whether a
 screenshot shows something:
 

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Reference numbers for tests/test_csv.c, from Python's csv module (standard library only).
 
 Run:  /usr/bin/python3 tools/ref/csv_counts.py [SHARED_DATA]   (default ../shared/data)

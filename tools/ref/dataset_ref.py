@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Reference numbers for tests/test_dataset.c, computed independently of the C loader
 (standard library only).
 

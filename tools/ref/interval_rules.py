@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Split-conformal interval rules on a run folder, measured as README "Prediction intervals"
 quotes them: for each scale s(x) of the score |y - yhat| / s(x), the validation coverage
 cross-fit over 10 folds (row mod 10), the test coverage of the rule calibrated on all

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Independent reference for prototype selection (tests/test_prototypes.c).
 
 Writes tests/data/proto_small.npy: 12 rows of width 4 (three loose clusters, L2-normalised,

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Reference for prle__path_join_norm (src/core/str.c), the lexical normalisation of config
 paths: Python's posixpath.normpath(posixpath.join(base, rel)), an independent implementation.
 Prints the C table of tests/test_config.c (test_config__path_join_norm).

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Writes tests/data/report_run/: a small run folder exactly per docs/run-folder.md, the fixture
 of tests/test_report.c and tests/browser/report.sh. Standard library only; deterministic.
 

