@@ -38,7 +38,7 @@ fi
 
 # the settings prle gives itself unless the user set them (cli/main.c): the benches time the
 # library as it runs there (idle OpenMP threads sleep instead of spinning; 2 MB malloc pages)
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+[ -n "${OMP_WAIT_POLICY:-}${GOMP_SPINCOUNT:-}" ] || export OMP_WAIT_POLICY=passive
 for b in "$BUILD"/bench/bench_*; do
   [ -x "$b" ] || continue
   case $b in # bench_kernel reads the config's cache unless PRLE_BENCH_STSB is set
