@@ -459,7 +459,9 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
         saved = _saved_settings(lib.prle_predictor_user_text(handle.ptr))
         if saved:
             known = est.get_params(deep=False)
-            params = {k: v for k, v in saved.get("params", {}).items() if k in known}
+            given = saved.get("params")
+            params = {k: v for k, v in (given if isinstance(given, dict) else {}).items()
+                      if k in known}
             if isinstance(params.get("label_range"), list):
                 params["label_range"] = tuple(params["label_range"])
             est.set_params(**params)

@@ -131,7 +131,8 @@ class Estimator(unittest.TestCase):
             self.assertEqual(back.get_params(), plain.get_params())
             self.assertFalse(hasattr(back, "feature_names_in_"))
             # another caller's text in the file (a C program's): the defaults, no error
-            for text in (b"not json", b'{"format": "other"}', b"[1, 2]"):
+            for text in (b"not json", b'{"format": "other"}', b"[1, 2]",
+                         b'{"format": "prle-sklearn", "params": [1]}'):
                 prle._lib.check(prle._lib.lib.prle_predictor_set_user_text(plain._handle.ptr, text))
                 prle._lib.check(prle._lib.lib.prle_predictor_save(plain._handle.ptr,
                                                                   path.encode()))
