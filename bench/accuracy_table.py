@@ -8,6 +8,15 @@ usage: accuracy_table.py OUT "SETS" "SEEDS" """
 import json, statistics, sys
 
 
+def display(model):
+    """A baseline's name as the README's tables write it: SVR, ridge, kNN (", cosine" when the
+    grid chose the cosine metric)."""
+    name = {"svr": "SVR", "knn": "kNN"}.get(model["name"], model["name"])
+    if model["name"] == "knn" and "metric=cosine" in model.get("best", ""):
+        name += ", cosine"
+    return name
+
+
 def load(path):
     with open(path) as f:
         return json.load(f)
@@ -27,7 +36,7 @@ def main():
             best = min(b, key=lambda r: r["val_mse"])  # the one validation would pick
             rows.append(dict(p=m["test"]["unit"]["pearson"], mse=m["test"]["unit"]["mse"],
                              t1=m["test"]["weights"]["top1"], t3=m["test"]["weights"]["top3"],
-                             bname=best["name"], bp=best["test"]["pearson"],
+                             bname=display(best), bp=best["test"]["pearson"],
                              bmse=best["test"]["mse"],
                              sec=float(open(f"{d}/seconds").read())))
         mean = lambda k: statistics.mean(r[k] for r in rows)
