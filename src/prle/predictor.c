@@ -60,20 +60,28 @@ size_t prle_predictor_neighbour_k(const prle_predictor *p)
     return p && p->nb ? prle__nb_k(p->nb) : 0;
 }
 
-/* The checks of the neighbour term's queries: a term, rows of the fit's width, finite. */
+/* Rows the predictor can read: of the fit's width, with data when there are any. */
+static int rows_check(const prle_predictor *p, const prle_matrix *x)
+{
+    size_t d = prle_kernel_in_dim(p->kernel);
+    if (x->cols != d)
+        return prle__error_set(PRLE_ESHAPE, "predictor: rows are %zu wide, the fit's were %zu",
+                               x->cols, d);
+    if (x->rows && !x->data)
+        return prle__error_set(PRLE_EINVAL, "predictor: %zu rows with a NULL data pointer",
+                               x->rows);
+    return 0;
+}
+
+/* The checks of the neighbour term's queries: a term, rows_check, finite. */
 static int nb_query_check(const prle_predictor *p, const prle_matrix *x, const void *out)
 {
     if (!p || !x || !out)
         return prle__error_set(PRLE_EINVAL, "predictor: NULL argument");
     if (!p->nb)
         return prle__error_set(PRLE_EINVAL, "predictor: the fit kept no neighbour term");
-    if (x->cols != prle_kernel_in_dim(p->kernel))
-        return prle__error_set(PRLE_ESHAPE, "predictor: rows are %zu wide, the fit's were %zu",
-                               x->cols, prle_kernel_in_dim(p->kernel));
-    if (x->rows && !x->data)
-        return prle__error_set(PRLE_EINVAL, "predictor: %zu rows with a NULL data pointer",
-                               x->rows);
-    return prle__check_finite(x, "predictor: rows");
+    int err = rows_check(p, x);
+    return err < 0 ? err : prle__check_finite(x, "predictor: rows");
 }
 
 int prle_predictor_neighbour_predictions(float *c, const prle_predictor *p, const prle_matrix *x)
@@ -282,14 +290,10 @@ done:
 
 int prle__predictor_rows(prle_matrix *z, const prle_predictor *p, const prle_matrix *x)
 {
-    size_t d = prle_kernel_in_dim(p->kernel);
-    if (x->cols != d)
-        return prle__error_set(PRLE_ESHAPE, "predictor: rows are %zu wide, the fit's were %zu",
-                               x->cols, d);
-    if (x->rows && !x->data)
-        return prle__error_set(PRLE_EINVAL, "predictor: %zu rows with a NULL data pointer",
-                               x->rows);
-    return prle__nb_model_rows(z, p->kernel, p->nb, x, prle_model_get_params(p->model)->n_threads);
+    int err = rows_check(p, x);
+    return err < 0 ? err
+                   : prle__nb_model_rows(z, p->kernel, p->nb, x,
+                                         prle_model_get_params(p->model)->n_threads);
 }
 
 int prle_predictor_predict(float *yhat, const prle_predictor *p, const prle_matrix *x)
