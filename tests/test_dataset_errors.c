@@ -12,6 +12,8 @@ static void write_split_set(const char *train_text)
 }
 
 #define SET3 "  files: {train: bad-train.tsv, validation: ok-dev.tsv, test: ok-dev.tsv}\n"
+/* the bad training file read with text a and label score, the case most checks use */
+#define SET3_A "data:\n" SET3 "  text_fields: [a]\n  label_field: score\n"
 
 static void test_dataset__bad_input(void)
 {
@@ -22,13 +24,11 @@ static void test_dataset__bad_input(void)
 
     write_split_set("");
     snprintf(want, sizeof want, "%s: empty file", path);
-    PT_FAILS(load_yaml(&ds, "data:\n" SET3 "  text_fields: [a]\n  label_field: score\n"),
-             PRLE_EFORMAT, want);
+    PT_FAILS(load_yaml(&ds, SET3_A), PRLE_EFORMAT, want);
 
     write_split_set("a\tb\tscore\n");
     snprintf(want, sizeof want, "%s: no data rows", path);
-    PT_FAILS(load_yaml(&ds, "data:\n" SET3 "  text_fields: [a]\n  label_field: score\n"),
-             PRLE_EFORMAT, want);
+    PT_FAILS(load_yaml(&ds, SET3_A), PRLE_EFORMAT, want);
 
     write_split_set("a\tb\tscore\nx\ty\t1\n");
     snprintf(want, sizeof want, "%s: no column \"sentence\"", path);
@@ -55,25 +55,22 @@ static void test_dataset__bad_input(void)
         char text[200];
         snprintf(text, sizeof text, "a\tb\tscore\nx\ty\t%s\n", not_numbers[i]);
         write_split_set(text);
-        PT_FAILS(load_yaml(&ds, "data:\n" SET3 "  text_fields: [a]\n  label_field: score\n"),
-                 PRLE_EFORMAT, "is not a number");
+        PT_FAILS(load_yaml(&ds, SET3_A), PRLE_EFORMAT, "is not a number");
     }
 
     /* a double that float cannot hold: refused here, not later as "y_train[0] is inf" */
     write_split_set("a\tb\tscore\nx\ty\t1\nx\ty\t1e39\n");
     snprintf(want, sizeof want,
              "%s:3: label '1e39' in field 'score' (column 2) is beyond float range", path);
-    PT_FAILS(load_yaml(&ds, "data:\n" SET3 "  text_fields: [a]\n  label_field: score\n"),
-             PRLE_EFORMAT, want);
+    PT_FAILS(load_yaml(&ds, SET3_A), PRLE_EFORMAT, want);
     write_split_set("a\tb\tscore\nx\ty\t1\nx\ty\t-3.3e38\n"); /* still a float */
-    PT_OK(load_yaml(&ds, "data:\n" SET3 "  text_fields: [a]\n  label_field: score\n"));
+    PT_OK(load_yaml(&ds, SET3_A));
     prle_dataset_free(ds);
     ds = NULL;
 
     write_split_set("a\tb\tscore\nx\ty\t1\nx\t2\n");
     snprintf(want, sizeof want, "%s:3: expected 3 fields like the header, found 2", path);
-    PT_FAILS(load_yaml(&ds, "data:\n" SET3 "  text_fields: [a]\n  label_field: score\n"),
-             PRLE_EFORMAT, want);
+    PT_FAILS(load_yaml(&ds, SET3_A), PRLE_EFORMAT, want);
 
     /* without a header: every row wide enough for the columns used (STS-B: 7, 9 is fine) */
     write_split_set("g\tf\t2012\t1\t5.0\ts1\ts2\n"
@@ -168,14 +165,12 @@ static void test_dataset__bad_input(void)
     PT_CHECK(pt_write_file(path, nul_label, sizeof nul_label - 1) == 0);
     snprintf(want, sizeof want, "%s:2: label in field 'score' (column 2) holds a NUL character",
              path);
-    PT_FAILS(load_yaml(&ds, "data:\n" SET3 "  text_fields: [a]\n  label_field: score\n"),
-             PRLE_EFORMAT, want);
+    PT_FAILS(load_yaml(&ds, SET3_A), PRLE_EFORMAT, want);
     /* beyond double range: beyond float range too, not "not a number" */
     write_split_set("a\tb\tscore\nx\ty\t1e309\n");
     snprintf(want, sizeof want,
              "%s:2: label '1e309' in field 'score' (column 2) is beyond float range", path);
-    PT_FAILS(load_yaml(&ds, "data:\n" SET3 "  text_fields: [a]\n  label_field: score\n"),
-             PRLE_EFORMAT, want);
+    PT_FAILS(load_yaml(&ds, SET3_A), PRLE_EFORMAT, want);
     /* the label's column as a text: the model would read its answer */
     write_split_set("a\tb\tscore\nx\ty\t1\n");
     snprintf(want, sizeof want,
@@ -185,8 +180,7 @@ static void test_dataset__bad_input(void)
     /* lines that end in CR alone read as one line: refused, saying so */
     write_split_set("a\tb\tscore\rx\ty\t1\rz\tw\t2\r");
     snprintf(want, sizeof want, "%s: its lines end in CR alone", path);
-    PT_FAILS(load_yaml(&ds, "data:\n" SET3 "  text_fields: [a]\n  label_field: score\n"),
-             PRLE_EFORMAT, want);
+    PT_FAILS(load_yaml(&ds, SET3_A), PRLE_EFORMAT, want);
 }
 
 static void test_dataset__bad_config(void)

@@ -328,6 +328,17 @@ static int with_cal_part(prle_predictor **back, const unsigned char *u, size_t n
     return err;
 }
 
+/* The checksum of an image of n bytes written again over its last 64 bytes (after a change
+ * the test made on purpose). */
+static int reseal(unsigned char *img, size_t n)
+{
+    char hex[65];
+    int err = prle__sha256_hex(hex, img, n - 64);
+    if (err == 0)
+        memcpy(img + n - 64, hex, 64);
+    return err;
+}
+
 /* A copy of the predictor image u (n bytes, with its checksum) whose text part (its last len
  * bytes before the checksum) has byte `i` set to `c` and its length field set to `len_field`,
  * checksummed again, loaded: the load's status. */
@@ -341,10 +352,8 @@ static int with_text_changed(const unsigned char *u, size_t n, size_t len, size_
     size_t at = n - 64 - len; /* the text; its length field 8 bytes before */
     img[at + i] = (unsigned char)c;
     prle__le_put(img + at - 8, len_field, 8);
-    char hex[65];
-    int err = prle__sha256_hex(hex, img, n - 64);
+    int err = reseal(img, n);
     if (err == 0) {
-        memcpy(img + n - 64, hex, 64);
         prle_predictor *back = NULL;
         err = prle_predictor_load_memory(&back, img, n, "text.prle");
         prle_predictor_free(back);
@@ -499,9 +508,7 @@ static void test_predictor__bindings(void)
     if (v4) {
         memcpy(v4, mem, n - 64 - 8);
         memcpy(v4, "PRLEPRD4", 8);
-        char hex[65];
-        PT_OK(prle__sha256_hex(hex, v4, n - 64 - 8));
-        memcpy(v4 + n - 64 - 8, hex, 64);
+        PT_OK(reseal(v4, n - 8));
         PT_OK(prle_predictor_load_memory(&back, v4, n - 8, "v4.prle"));
         if (back) {
             float again[40];
