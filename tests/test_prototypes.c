@@ -292,6 +292,39 @@ static void test_prototypes__close_pairs(void)
     prle_matrix_dispose(&x);
 }
 
+static void test_prototypes__dist_full(void)
+{
+    /* the kept (n, n) matrix: n = 1101 crosses the 1024-row product blocks and ends off the
+       4 x 4 and 64 x 64 tiles of the mirror; on 1 and 2 threads every entry is written, the
+       matrix is exactly symmetric, and each row is that row computed alone to float rounding
+       (the blocked product may round an entry differently) */
+    enum { N = 1101, D = 13 };
+    prle_matrix x = make_data(N, D, 21);
+    float *sq = malloc(N * sizeof *sq), *full = malloc((size_t)N * N * sizeof *full);
+    float *one = malloc(N * sizeof *one);
+    PT_CHECK(x.data && sq && full && one);
+    prle__proto_sqnorms(sq, x.data, N, D, 1);
+    for (int nt = 1; nt <= 2; nt++) {
+        memset(full, 0xff, (size_t)N * N * sizeof *full); /* NaN where nothing was written */
+        prle__proto_dist_full(full, x.data, sq, N, D, nt);
+        size_t asym = 0;
+        double worst = 0;
+        for (size_t i = 0; i < N; i++) {
+            prle__proto_dist(one, N, x.data + i * D, sq + i, 1, x.data, sq, N, D, 1);
+            for (size_t j = 0; j < N; j++) {
+                asym += !(full[i * N + j] == full[j * N + i]);
+                worst = fmax(worst, fabs(full[i * N + j] - one[j]));
+            }
+        }
+        PT_EQ_INT(asym, 0);
+        PT_CHECK(worst < 1e-6);
+        PT_CHECK(full[0] == 0.0f && full[(size_t)N * N - 1] == 0.0f);
+        PT_NEAR(full[1000 * N + 3], dist(&x, 1000, 3), 1e-6);
+    }
+    free(sq), free(full), free(one);
+    prle_matrix_dispose(&x);
+}
+
 /* Textbook sequential FasterPAM on double distances D (n, n): candidates in row order, the
  * best slot's swap taken at once when it gains more than 1e-9 of the loss, stop on coming
  * back to the last swap (Schubert & Rousseeuw 2021, Alg. 3, with each gain from the loss). */
@@ -696,6 +729,7 @@ int main(void)
     PT_RUN(test_prototypes__kmedoids_blocked_equals_dense);
     PT_RUN(test_prototypes__close_pairs);
     PT_RUN(test_prototypes__fasterpam_sequential_swaps);
+    PT_RUN(test_prototypes__dist_full);
     PT_RUN(test_prototypes__deterministic_and_threads);
     PT_RUN(test_prototypes__kmeans_snapped_distinct);
     PT_RUN(test_prototypes__farthest_first);

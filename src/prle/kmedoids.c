@@ -12,6 +12,10 @@
 #include "prle/matrix.h"
 #include "prle/prototypes_int.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define BLK 256 /* alternate: member rows whose distance rows are computed at once */
 #define BLOCK_BYTES ((size_t)32 << 20) /* FasterPAM's Gram block, when block_rows is 0 */
 #define BLOCK_MIN 64
@@ -199,7 +203,7 @@ static inline float sq_bound(float ds)
  * loss of each slot, and the squared-distance bound below which a row can gain from a swap. */
 typedef struct fp_state {
     uint32_t *near, *sec;
-    float *dn, *ds, *bnd; /* (n) each; bnd[o] = sq_bound(ds[o]) */
+    float *dn, *ds, *bnd; /* (n) each; bnd[o] = sq_bound(ds[o]), blocked path only (else NULL) */
     double *removal;      /* (p) what dropping slot j alone costs */
     double loss;
 } fp_state;
@@ -217,6 +221,25 @@ static inline float row_dist(const fp_row *r, const prle__kmed_ctx *c, size_t o)
     return r->dist ? r->dist[o]
                    : prle__gram_dist(r->gram[o], c->sq[r->c], c->sq[o], c->x + r->c * c->d,
                                      c->x + o * c->d, c->d);
+}
+
+/* The first row o' >= o with !(row[o'] >= ds[o']), or n: the rows a candidate at distances
+ * `row` could gain on. Most rows cannot, so they are passed over eight at a time. */
+static inline size_t next_closer(const float *row, const float *ds, size_t o, size_t n)
+{
+#if defined(__SSE2__)
+    for (; o + 8 <= n; o += 8) {
+        int m = _mm_movemask_ps(_mm_cmpnge_ps(_mm_loadu_ps(row + o), _mm_loadu_ps(ds + o))) |
+                _mm_movemask_ps(_mm_cmpnge_ps(_mm_loadu_ps(row + o + 4), _mm_loadu_ps(ds + o + 4)))
+                    << 4;
+        if (m)
+            return o + (size_t)__builtin_ctz((unsigned)m);
+    }
+#endif
+    for (; o < n; o++)
+        if (!(row[o] >= ds[o]))
+            return o;
+    return n;
 }
 
 /* Change of the loss if candidate r replaced the best slot (Schubert & Rousseeuw 2021, Alg. 3
@@ -239,10 +262,8 @@ static double fp_gain(uint32_t *best_out, double *delta, const fp_row *r, const 
     const float *dn = s->dn, *ds = s->ds;
     if (r->dist) {
         const float *row = r->dist;
-        for (size_t o = 0; o < n; o++) {
+        for (size_t o = next_closer(row, ds, 0, n); o < n; o = next_closer(row, ds, o + 1, n)) {
             float doj = row[o];
-            if (doj >= ds[o])
-                continue;
             if (doj < dn[o]) {
                 acc += (double)doj - dn[o];
                 delta[near[o]] += (double)dn[o] - ds[o];
@@ -275,7 +296,7 @@ static double fp_gain(uint32_t *best_out, double *delta, const fp_row *r, const 
     return acc + delta[best];
 }
 
-/* Loss, removal losses and bounds from near/dn/sec/ds, in row order. */
+/* Loss, removal losses and bounds (if kept) from near/dn/sec/ds, in row order. */
 static void fp_refresh(fp_state *s, size_t n, size_t p)
 {
     double loss = 0;
@@ -287,8 +308,9 @@ static void fp_refresh(fp_state *s, size_t n, size_t p)
     if (p > 1)
         for (size_t o = 0; o < n; o++)
             s->removal[s->near[o]] += (double)s->ds[o] - s->dn[o];
-    for (size_t o = 0; o < n; o++)
-        s->bnd[o] = sq_bound(s->ds[o]);
+    if (s->bnd)
+        for (size_t o = 0; o < n; o++)
+            s->bnd[o] = sq_bound(s->ds[o]);
 }
 
 /* Candidates [i, e) of the block starting at c0, each against the current state, in parallel:
@@ -329,15 +351,15 @@ int prle__kmedoids_fasterpam(size_t *med, float *dm, const prle__kmed_ctx *c)
     fp_state s = {0};
     s.near = malloc(n * sizeof *s.near), s.sec = malloc(n * sizeof *s.sec);
     s.dn = malloc(n * sizeof *s.dn), s.ds = malloc(n * sizeof *s.ds);
-    s.bnd = malloc(n * sizeof *s.bnd), s.removal = malloc(p * sizeof *s.removal);
+    s.bnd = c->full ? NULL : malloc(n * sizeof *s.bnd), s.removal = malloc(p * sizeof *s.removal);
     float *gram = NULL;
     double *gain = malloc(brows * sizeof *gain), *scratch = NULL;
     uint32_t *slot = malloc(brows * sizeof *slot);
     bool *is_med = calloc(n, sizeof *is_med);
     double t0 = c->t0 > 0 ? c->t0 : prle__now();
     size_t bytes;
-    if (!s.near || !s.sec || !s.dn || !s.ds || !s.bnd || !s.removal || !gain || !slot || !is_med ||
-        !prle__mul_ok(&bytes, (size_t)(nt > 0 ? nt : 1), p) ||
+    if (!s.near || !s.sec || !s.dn || !s.ds || (!c->full && !s.bnd) || !s.removal || !gain ||
+        !slot || !is_med || !prle__mul_ok(&bytes, (size_t)(nt > 0 ? nt : 1), p) ||
         !prle__mul_ok(&bytes, bytes, sizeof *scratch) || !(scratch = malloc(bytes)) ||
         (!c->full && (!prle__mul_ok(&bytes, brows, n) ||
                       !prle__mul_ok(&bytes, bytes, sizeof *gram) || !(gram = malloc(bytes))))) {
