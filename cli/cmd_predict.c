@@ -26,14 +26,60 @@ typedef struct rows {
     const float *lo, *hi; /* n interval ends, or NULL */
 } rows;
 
-/* The shortest text that reads back to `v` (as predictions_{split}.csv); empty for NaN. */
-static void csv_float(float v)
+/* Bytes a plain CSV line takes at most: the index, four floats and their separators */
+#define CSV_PLAIN_MAX (24 + 4 * (PRLE__JSON_NUMBUF + 1))
+
+/* `sep` then the shortest text that reads back to `v` (as predictions_{split}.csv; empty for
+ * NaN) at `at`; returns the bytes written. */
+static size_t csv_float(char *at, char sep, float v)
 {
-    char buf[PRLE__JSON_NUMBUF];
-    if (!isnan(v)) {
-        prle__json_fmt_float(buf, v);
-        fputs(buf, stdout);
+    *at = sep;
+    return 1 + (isnan(v) ? 0 : prle__json_fmt_float(at + 1, v));
+}
+
+/* Row i's plain CSV line (index,label,prediction[,lo,hi]) into buf (CSV_PLAIN_MAX bytes);
+ * returns its length. */
+static size_t csv_plain(char *buf, const rows *r, size_t i)
+{
+    int w = snprintf(buf, CSV_PLAIN_MAX, "%zu", r->first + i);
+    size_t at = w > 0 ? (size_t)w : 0;
+    at += csv_float(buf + at, ',', r->label ? r->label[i] : NAN);
+    at += csv_float(buf + at, ',', r->yhat[i]);
+    if (r->lo) {
+        at += csv_float(buf + at, ',', r->lo[i]);
+        at += csv_float(buf + at, ',', r->hi[i]);
     }
+    buf[at++] = '\n';
+    return at;
+}
+
+typedef size_t (*csv_line_fn)(char *buf, const rows *r, size_t i, const void *ud);
+
+/* A chunk's CSV, row i's lines (at most `per` bytes) made by line(buf, r, i, ud): formatted
+ * side by side on the library's threads (the float printing is most of it), then written in
+ * row order, the same bytes as one by one. */
+static int csv_lines(const rows *r, size_t per, csv_line_fn line, const void *ud)
+{
+    size_t n = r->n;
+    char *buf = malloc((n ? n : 1) * per);
+    size_t *len = malloc((n ? n : 1) * sizeof *len);
+    if (!buf || !len) {
+        free(buf), free(len);
+        return PRLE_ENOMEM;
+    }
+#pragma omp parallel for schedule(static) num_threads(prle__threads_resolve(0)) if (n >= 256)
+    for (size_t i = 0; i < n; i++)
+        len[i] = line(buf + i * per, r, i, ud);
+    for (size_t i = 0; i < n; i++)
+        fwrite(buf + i * per, 1, len[i], stdout);
+    free(buf), free(len);
+    return 0;
+}
+
+static size_t csv_plain_line(char *buf, const rows *r, size_t i, const void *ud)
+{
+    (void)ud;
+    return csv_plain(buf, r, i);
 }
 
 /* A chunk's explanations: row i's kk items at items[i * kk], its rest's contribution and
@@ -72,25 +118,16 @@ static size_t csv_explained(char *buf, const rows *r, size_t i, const explained_
     return at < cap ? at : cap - 1;
 }
 
-/* The CSV of a chunk's explained rows: formatted side by side on the library's threads (the
- * float printing is most of it), then written in row order, the same bytes as one by one. */
-static int csv_explained_rows(const prle_dataset *ds, const rows *r, const explained_rows *x)
+/* What csv_explained reads besides the rows: the explanations and the training labels. */
+typedef struct explained_csv {
+    const explained_rows *x;
+    const float *ytr;
+} explained_csv;
+
+static size_t csv_explained_line(char *buf, const rows *r, size_t i, const void *ud)
 {
-    size_t per = (x->kk + 1) * CSV_LINE_MAX, n = r->n;
-    char *buf = malloc((n ? n : 1) * per);
-    size_t *len = malloc((n ? n : 1) * sizeof *len);
-    const float *ytr = prle_dataset_labels(ds, PRLE_SPLIT_TRAIN);
-    if (!buf || !len) {
-        free(buf), free(len);
-        return PRLE_ENOMEM;
-    }
-#pragma omp parallel for schedule(static) num_threads(prle__threads_resolve(0)) if (n >= 256)
-    for (size_t i = 0; i < n; i++)
-        len[i] = csv_explained(buf + i * per, r, i, x, ytr);
-    for (size_t i = 0; i < n; i++)
-        fwrite(buf + i * per, 1, len[i], stdout);
-    free(buf), free(len);
-    return 0;
+    const explained_csv *e = ud;
+    return csv_explained(buf, r, i, e->x, e->ytr);
 }
 
 static int explain_rows(prle_run_folder *rf, const prle_matrix *z, const rows *r,
@@ -107,7 +144,8 @@ static int explain_rows(prle_run_folder *rf, const prle_matrix *z, const rows *r
         printf("row,prediction,%sitem,slot,index,label,weight,local_prediction,contribution\n",
                iv ? "lo,hi," : "");
     if (fmt == FMT_CSV)
-        return csv_explained_rows(ds, r, x);
+        return csv_lines(r, (kk + 1) * CSV_LINE_MAX, csv_explained_line,
+                         &(explained_csv){x, prle_dataset_labels(ds, PRLE_SPLIT_TRAIN)});
     for (size_t i = 0; i < r->n && err == 0; i++) {
         size_t g = r->first + i;
         e = (prle_explained){.prediction = r->yhat[i],
@@ -161,22 +199,12 @@ static int plain_rows(prle_run_folder *rf, const rows *r, out_format fmt)
     else if (fmt == FMT_TABLE && r->first == 0)
         printf("%6s %8s %10s%s  %s\n", "row", "label", "prediction",
                iv ? "         lo         hi" : "", "text");
+    if (fmt == FMT_CSV)
+        return csv_lines(r, CSV_PLAIN_MAX, csv_plain_line, NULL);
     for (size_t i = 0; i < r->n && err == 0; i++) {
         size_t g = r->first + i;
         float y = r->label ? r->label[i] : NAN;
-        if (fmt == FMT_CSV) {
-            printf("%zu,", g);
-            csv_float(y);
-            putchar(',');
-            csv_float(r->yhat[i]);
-            if (iv) {
-                putchar(',');
-                csv_float(r->lo[i]);
-                putchar(',');
-                csv_float(r->hi[i]);
-            }
-            putchar('\n');
-        } else if (fmt == FMT_JSON) {
+        if (fmt == FMT_JSON) {
             prle_explain_input in = {.index = r->from_split ? g : SIZE_MAX,
                                      .text = r->text[i],
                                      .text2 = r->text2 ? r->text2[i] : NULL,
