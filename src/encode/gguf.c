@@ -110,6 +110,7 @@ static int check_file(const char *path)
                                "model.model_path: %s: not a GGUF file (it does not start with "
                                "\"GGUF\")",
                                path);
+    pthread_once(&backend_once, backend_start); /* ggml's complaints to our log, not stderr */
     struct gguf_context *g = gguf_init_from_file(path, (struct gguf_init_params){true, NULL});
     if (!g)
         return prle__error_set(PRLE_EFORMAT,

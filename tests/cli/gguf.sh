@@ -153,14 +153,19 @@ lines memo_two_lines xdg/prle/sha256-memo.txt 2
 # ---- files refused: exit 2 naming the file, no cache -------------------------------------------
 printf 'not a model\n' >text.gguf
 head -c 100000 tiny.gguf >cut.gguf
+# sixteen bytes of the key-value header inverted: ggml's reader fails, and says so to its log
+"$py" -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read())
+b[200:216] = bytes(x ^ 0xFF for x in b[200:216]); open(sys.argv[2], "wb").write(b)' tiny.gguf kv.gguf
 for c in "missing.gguf:no such file" "text.gguf:not a GGUF file" "cut.gguf:truncated" \
-  "vocab.gguf:no tensors" "noblk.gguf:llama.cpp cannot load it (" "noblk.gguf:not found)"; do
+  "vocab.gguf:no tensors" "noblk.gguf:llama.cpp cannot load it (" "noblk.gguf:not found)" \
+  "kv.gguf:a damaged or truncated GGUF header"; do
   f=${c%%:*} why=${c#*:}
   check "refuse_$f" 2 "$prle" embed single.yaml model.model_path="$f" \
     data.embedding_cache_dir="cache/bad_$f"
   contains "refuse_$f" err "$f"
   contains "refuse_$f" err "$why"
   ok "refuse_${f}_nothing_written" test ! -e "cache/bad_$f/train_embeds.npy"
+  lines "refuse_${f}_one_line" err 1 # prle's line alone: llama.cpp's log is kept, not printed
 done
 check refuse_sif 2 "$prle" embed single.yaml model.pooling=sif data.embedding_cache_dir=cache/s
 contains refuse_sif err "model.pooling: sif is not for gguf"
