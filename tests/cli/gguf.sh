@@ -3,8 +3,8 @@
 # (tests/data/tiny_gguf.py, with llama.cpp's gguf-py from the llama cache): parity with
 # llama.cpp's own llama-embedding (built from the same source by scripts/llama.sh) on the same
 # texts, batch sizes and thread counts, pairs, last/cls pooling, the manifest, and the files
-# refused with exit 2 (missing, not GGUF, truncated, no tensors, tensors llama.cpp cannot build a
-# model from).
+# refused with exit 2 and one line (missing, not GGUF, truncated, a damaged header, no tensors,
+# tensors llama.cpp cannot build a model from).
 # Usage: gguf.sh /path/to/prle   (the llama cache from scripts/llama.sh tool: make test builds
 #        the tool before the suite; run alone, this builds it on first use)
 set -u
