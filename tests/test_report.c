@@ -641,6 +641,39 @@ static void test_report__numbers_on_any_scale(void)
         expect_emit(emit_num, &c[i], c[i].want);
 }
 
+static void emit_plot(FILE *fp, const void *arg)
+{
+    prle__plot p = *(const prle__plot *)arg;
+    prle__plot_open(fp, &p, "t", "title", "x", "y", 340, 340);
+    prle__plot_close(fp);
+}
+
+/* The y tick labels clear the y title (x 13, its right edge ~19 px): ticks of seven
+ * characters move the frame right of its usual 56 px, those of a 0-5 scale leave it there */
+static void test_report__long_y_ticks(void)
+{
+    const prle__plot narrow = {.x0 = 0, .x1 = 1, .y0 = -0.00025, .y1 = 0.00025};
+    const prle__plot usual = {.x0 = 0, .x1 = 5, .y0 = 0, .y1 = 5};
+    char *buf = capture(emit_plot, &narrow);
+    if (!buf)
+        return;
+    const char *tick = strstr(buf, ">-0.0002<"), *frame = strstr(buf, "class=\"frame\"");
+    PT_CHECK(tick != NULL && frame != NULL);
+    double fx = -1;
+    const char *r = strstr(buf, "<rect x=\"");
+    PT_CHECK(r && sscanf(r, "<rect x=\"%lf\"", &fx) == 1);
+    /* the label ends 4 px left of the frame; 7 characters of the 10 px font take ~39 px */
+    PT_CHECK(fx - 4 - 7 * 5.6 >= 20);
+    free(buf);
+    buf = capture(emit_plot, &usual);
+    if (!buf)
+        return;
+    r = strstr(buf, "<rect x=\"");
+    PT_CHECK(r && sscanf(r, "<rect x=\"%lf\"", &fx) == 1);
+    PT_NEAR(fx, 56, 0);
+    free(buf);
+}
+
 typedef struct cut_case {
     size_t n;
     const char *in, *want;
@@ -682,6 +715,34 @@ static void emit_curve(FILE *fp, const void *arg)
     prle__svg_curve(fp, "mse", "validation MSE", x, c->y, NULL, c->n, NAN);
 }
 
+/* Close values need long y tick labels ("0.000100001"): the chart widens to the left so they
+ * start inside it; a 0-1 curve keeps its 260 px */
+static void test_report__curve_long_ticks(void)
+{
+    static const double close[3] = {1.00001e-4, 1.00002e-4, 1.00003e-4}, wide[3] = {0, 0.5, 1};
+    const curve_case c[2] = {{close, 3}, {wide, 3}};
+    for (int i = 0; i < 2; i++) {
+        char *buf = capture(emit_curve, &c[i]);
+        if (!buf)
+            return;
+        int x0 = 1, w = 0, width = 0;
+        const char *v = strstr(buf, "viewBox=\"");
+        PT_CHECK(v && sscanf(v, "viewBox=\"%d 0 %d 164\" width=\"%d\"", &x0, &w, &width) == 3);
+        size_t longest = 0; /* the y tick labels: text-anchor end, 4 px left of x 48 */
+        for (const char *t = buf; (t = strstr(t, "text-anchor=\"end\">")) != NULL; t++) {
+            size_t n = strcspn(t + 18, "<");
+            longest = n > longest && strncmp(t + 18, "kept", 4) != 0 ? n : longest;
+        }
+        PT_CHECK(longest >= (i == 0 ? 9u : 1u));
+        PT_CHECK(48 - 4 - 5.6 * (double)longest >= x0); /* the label starts in the chart */
+        PT_EQ_INT(w, width);
+        PT_EQ_INT(width - x0, 260 - 2 * x0); /* widened by as much as it starts left of 0 */
+        if (i == 1)
+            PT_EQ_INT(x0, 0);
+        free(buf);
+    }
+}
+
 /* A curve of one value, or of small positive ones, never gets a negative axis (an MSE of
  * 2.84e-8 once had ticks from -9.7e-7 to 1.03e-6) */
 static void test_report__curve_axis_of_one_value(void)
@@ -711,6 +772,8 @@ int main(void)
     PT_RUN(test_report__large_tsne);
     PT_RUN(test_report__numbers_on_any_scale);
     PT_RUN(test_report__text_cut);
+    PT_RUN(test_report__long_y_ticks);
+    PT_RUN(test_report__curve_long_ticks);
     PT_RUN(test_report__curve_axis_of_one_value);
     return pt_report();
 }

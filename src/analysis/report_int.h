@@ -116,6 +116,9 @@ void prle__svg_legend(FILE *fp, double lo, double hi);
 
 /* ---- charts with two labelled axes (report_plot.c) ----------------------------------- */
 
+/** The width of a tick label's character (class tk, 10 px; digits are 5.6), for margins. */
+#define PRLE__TICK_CHAR_PX 5.8
+
 /** The data range [x0, x1] x [y0, y1] (set by the caller before prle__plot_open) and the
  *  pixel box it maps to (set by prle__plot_open; py0 is the top). */
 typedef struct prle__plot {

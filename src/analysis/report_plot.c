@@ -2,8 +2,11 @@
  * ticks on both axes and axis titles, into which a section draws dots, bars and lines in data
  * coordinates. */
 #include <math.h>
+#include <string.h>
 
 #include "analysis/report_int.h"
+
+#define Y_TITLE_RIGHT 22 /* the rotated y title's right edge, and a little room */
 
 /* A round step (1, 2 or 5 times a power of ten) giving about `n` intervals over `span`. */
 static double round_step(double span, int n)
@@ -22,14 +25,19 @@ double prle__plot_y(const prle__plot *p, double y)
     return p->py1 - (y - p->y0) / (p->y1 - p->y0) * (p->py1 - p->py0);
 }
 
-static void ticks(FILE *fp, const prle__plot *p, bool x_axis)
+/* The axis' ticks into fp, or (fp NULL) only the characters of its longest tick label. */
+static size_t ticks(FILE *fp, const prle__plot *p, bool x_axis)
 {
     double lo = x_axis ? p->x0 : p->y0, hi = x_axis ? p->x1 : p->y1;
     double step = round_step(hi - lo, x_axis ? 5 : 4);
     char b[32];
+    size_t longest = 0;
     for (double t = ceil(lo / step - 1e-9) * step; t <= hi + step * 1e-9; t += step) {
         double v = fabs(t) < step * 1e-9 ? 0 : t;
-        if (x_axis) {
+        if (!fp) {
+            size_t n = strlen(prle__fmt_g3(b, v));
+            longest = n > longest ? n : longest;
+        } else if (x_axis) {
             double px = prle__plot_x(p, v);
             fprintf(fp,
                     "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.0f\" class=\"grid\"/>"
@@ -43,16 +51,21 @@ static void ticks(FILE *fp, const prle__plot *p, bool x_axis)
                     p->px0, p->px1, py, py, p->px0 - 4, py + 3.5, prle__fmt_g3(b, v));
         }
     }
+    return longest;
 }
 
 void prle__plot_open(FILE *fp, prle__plot *p, const char *cls, const char *title,
                      const char *xlabel, const char *ylabel, int width, int height)
 {
-    p->px0 = 56, p->px1 = width - 12, p->py0 = 26, p->py1 = height - 38;
     if (!(p->x1 > p->x0))
         p->x1 = p->x0 + 1;
     if (!(p->y1 > p->y0))
         p->y1 = p->y0 + 1;
+    /* the y ticks end 4 px left of the frame and must clear the y title (x 13, 11 px high):
+       the frame moves right for labels longer than six characters of the 10 px font */
+    double tick_px = PRLE__TICK_CHAR_PX * (double)ticks(NULL, p, false) + 4;
+    p->px0 = Y_TITLE_RIGHT + tick_px > 56 ? Y_TITLE_RIGHT + tick_px : 56;
+    p->px1 = width - 12, p->py0 = 26, p->py1 = height - 38;
     fprintf(fp,
             "<svg class=\"plot %s\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
             "role=\"img\" aria-label=\"",

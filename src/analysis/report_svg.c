@@ -113,20 +113,27 @@ void prle__svg_curve(FILE *fp, const char *name, const char *title, const double
         xlo -= 0.5, xhi += 0.5;
     nice_range(&ylo, &yhi, 0.06);
     char b[32];
+    double yt[3] = {ylo, (ylo + yhi) / 2, yhi};
+    char ylab[3][32];
+    tick_labels(ylab, yt);
+    /* y tick labels end 4 px left of the frame: longer ones than fit (up to eight digits tell
+       close values apart) widen the chart to the left, the drawing where it was */
+    size_t longest = 0;
+    for (int k = 0; k < 3; k++)
+        longest = strlen(ylab[k]) > longest ? strlen(ylab[k]) : longest;
+    int extra = (int)ceil(PRLE__TICK_CHAR_PX * (double)longest + 4 + 2 - CX0);
+    extra = extra > 0 ? extra : 0;
     fprintf(fp,
-            "<svg class=\"curve\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
+            "<svg class=\"curve\" viewBox=\"%d 0 %d %d\" width=\"%d\" height=\"%d\" "
             "role=\"img\" aria-label=\"",
-            CW, CH, CW, CH);
+            -extra, CW + extra, CH, CW + extra, CH);
     prle__html_text(fp, name);
     fputs("\">\n", fp);
-    fputs("<text x=\"6\" y=\"15\" class=\"ct\">", fp);
+    fprintf(fp, "<text x=\"%d\" y=\"15\" class=\"ct\">", 6 - extra);
     prle__html_text(fp, title);
     fputs("</text>\n", fp);
     fprintf(fp, "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" class=\"frame\"/>\n",
             CX0, CY0, CX1 - CX0, CY1 - CY0);
-    double yt[3] = {ylo, (ylo + yhi) / 2, yhi};
-    char ylab[3][32];
-    tick_labels(ylab, yt);
     for (int k = 0; k < 3; k++) { /* three y ticks: bottom, middle, top */
         double py = lerp_px(yt[k], ylo, yhi, CY1, CY0);
         fprintf(fp,
