@@ -25,8 +25,13 @@ typedef struct prle_predictor_params {
     int n_threads;             /**< 0 = prle_init's count */
     double label_min;          /**< the label range; NaN (default) = min and max of y */
     double label_max;
-    double val_fraction; /**< without validation rows: the share of the rows held out for
-                              early stopping (seeded), default 0.15; none below 20 rows */
+    double val_fraction;  /**< without validation rows: the share of the rows held out for
+                               early stopping (seeded), default 0.15; none below 20 rows */
+    bool linear_fallback; /**< when the ridge yardstick (prle_predictor_yardstick) scores below
+                               the fit on the held-out rows and the kernel is not linear: the
+                               fit again with kernel.type PRLE_HEAD_LINEAR, kept if its
+                               held-out MSE is lower; default true (prle_kernel_type of
+                               prle_predictor_kernel says which was kept) */
 } prle_predictor_params;
 
 /** The library's defaults (those of docs/config.md), label range from the data. */
@@ -43,7 +48,7 @@ PRLE_API int prle_predictor_params_from_config(prle_predictor_params *out, const
 /**
  * For bindings that do not mirror the structs (Python's ctypes): the defaults with `n`
  * config overrides "KEY=VALUE" applied (prle_config_override: "model.num_prototypes=10",
- * "train.seed=7"; and the predictor's own "val_fraction=0.2"), then
+ * "train.seed=7"; and the predictor's own "val_fraction=0.2" and "linear_fallback=false"), then
  * prle_predictor_params_from_config, into `out`, a buffer of prle_predictor_params_size()
  * bytes. PRLE_EINVAL "override 'KEY=VALUE': ..." for an unknown key or a bad value.
  */

@@ -175,7 +175,9 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
     tau_top1 : float in (0, 1) [model.tau_top1], the training rows' mean largest weight that
         sets the softmax temperature (0.7)
     expert : {"linear", "mlp", "proto_rbf"} [model.type]
-    kernel : {"resmlp", "mlp", "linear", "rff"} [kernel.projection_type]
+    kernel : {"resmlp", "mlp", "linear", "rff"} [kernel.projection_type]; None: resmlp, and
+        where the ridge yardstick beats that fit on the held-out rows (validation_mse_), a
+        second fit with "linear", kept if it scores better there (`kernel_` says which)
     value_dim : int [kernel.proj_dim], the value space's width (0: the input width up to
         2,048, else 512)
     kernel_learning_rate, kernel_max_epochs, kernel_patience : the kernel's Adam rate, epoch
@@ -202,7 +204,8 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
     Attributes after fit
     --------------------
     prototype_rows_, n_prototypes_, n_features_in_, neighbour_weight_, n_calibration_ (the
-    rows the fit held out, which calibrate predict_interval)
+    rows the fit held out, which calibrate predict_interval), kernel_ (the fitted kernel's
+    type: `kernel`, or with kernel None "resmlp" or the linear fallback's "linear")
     validation_mse_ : dict, on those held-out rows: "n_rows", "prle" (this model's MSE),
         "ridge" and "ridge_alpha" (a ridge on the same X, its alpha from 1e-2 ... 1e4 chosen on
         them; NaN without held-out rows or in a file written before it). When the ridge's MSE
@@ -247,6 +250,8 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
             out.append(f"{key}={_yaml_scalar(value)}")
         if self.val_fraction is not None:
             out.append(f"val_fraction={float(self.val_fraction)!r}")
+        if self.kernel is not None or "kernel.projection_type" in (self.config or {}):
+            out.append("linear_fallback=false")  # the kernel asked for is the one fitted
         if self.label_range is not None:
             lo, hi = self._label_range()
             out += [f"data.label_min={lo!r}", f"data.label_max={hi!r}"]
@@ -481,6 +486,8 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
         self.neighbour_weight_ = lib.prle_model_neighbour_weight(
             lib.prle_predictor_model(handle.ptr))
         self.n_calibration_ = lib.prle_predictor_n_calibration(handle.ptr)
+        self.kernel_ = lib.prle_head_type_name(
+            lib.prle_kernel_type(lib.prle_predictor_kernel(handle.ptr))).decode()
         ys = _lib.Yardstick()
         _lib.check(lib.prle_predictor_yardstick_get(ctypes.byref(ys), handle.ptr))
         self.validation_mse_ = {"n_rows": ys.n, "prle": ys.mse, "ridge": ys.ridge_mse,

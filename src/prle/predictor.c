@@ -183,13 +183,54 @@ done:
     return err;
 }
 
+/* Kernel, experts, the neighbour term, the held-out rows and the ridge yardstick of one fit
+ * into p (rows and n_rows left to the caller); `raw` is the standardise test's ridge, if any. */
+static int fit_layers(prle_predictor *p, const prle_matrix *xt, const float *yt,
+                      const prle_matrix *xv, const float *yv, const prle_kernel_params *kp,
+                      const prle_model_params *mp, const prle__ridge_choice *raw)
+{
+    prle_matrix z_tr = {0}, z_va = {0};
+    int nt = mp->n_threads;
+    int err = prle_kernel_fit(&p->kernel, xt, yt, xv, yv, kp);
+    if (err == 0)
+        err = prle_kernel_apply(&z_tr, p->kernel, xt, nt);
+    if (err == 0 && xv)
+        err = prle_kernel_apply(&z_va, p->kernel, xv, nt);
+    if (err == 0)
+        err = prle_model_fit(&p->model, &z_tr, yt, xv ? &z_va : NULL, xv ? yv : NULL, mp);
+    if (err == 0 && mp->neighbours && xv)
+        err = add_neighbours(p, xt, yt, xv, yv, &z_va, nt);
+    if (err == 0 && xv)
+        err = prle__predictor_calibrate(p, xv, yv);
+    if (err == 0 && p->n_cal)
+        err = prle__predictor_ridge(p, xt, yt, xv, yv, raw, nt);
+    prle_matrix_dispose(&z_tr), prle_matrix_dispose(&z_va);
+    return err;
+}
+
+/* The fit's mean squared error on the held-out rows (NaN without them). */
+static double held_out_mse(const prle_predictor *p)
+{
+    prle_predictor_yardstick y;
+    prle_predictor_yardstick_get(&y, p);
+    return y.mse;
+}
+
+/* The ridge yardstick scored below the fit on the held-out rows (false without them). */
+static bool ridge_wins(const prle_predictor *p)
+{
+    prle_predictor_yardstick y;
+    prle_predictor_yardstick_get(&y, p);
+    return y.ridge_mse < y.mse;
+}
+
 int prle_predictor_fit(prle_predictor **out, const prle_matrix *x, const float *y,
                        const prle_matrix *x_val, const float *y_val,
                        const prle_predictor_params *params)
 {
     prle_predictor_params pp = params ? *params : prle_predictor_default_params();
     prle_predictor *p = NULL;
-    prle_matrix xs_tr = {0}, xs_va = {0}, z_tr = {0}, z_va = {0};
+    prle_matrix xs_tr = {0}, xs_va = {0};
     prle__ridge_choice raw = {0};
     float *ys_tr = NULL, *ys_va = NULL;
     size_t *perm = NULL;
@@ -268,20 +309,32 @@ int prle_predictor_fit(prle_predictor **out, const prle_matrix *x, const float *
             goto done;
         kp.standardize_inputs = st.standardize;
     }
-    if ((err = prle_kernel_fit(&p->kernel, xt, yt, xv, yv, &kp)) < 0 ||
-        (err = prle_kernel_apply(&z_tr, p->kernel, xt, pp.n_threads)) < 0 ||
-        (xv && (err = prle_kernel_apply(&z_va, p->kernel, xv, pp.n_threads)) < 0) ||
-        (err = prle_model_fit(&p->model, &z_tr, yt, xv ? &z_va : NULL, xv ? yv : NULL, &mp)) < 0 ||
-        (mp.neighbours && xv &&
-         (err = add_neighbours(p, xt, yt, xv, yv, &z_va, pp.n_threads)) < 0) ||
-        (xv && (err = prle__predictor_calibrate(p, xv, yv)) < 0) ||
-        (p->n_cal && (err = prle__predictor_ridge(p, xt, yt, xv, yv, &raw, pp.n_threads)) < 0))
+    if ((err = fit_layers(p, xt, yt, xv, yv, &kp, &mp, &raw)) < 0)
         goto done;
+    if (pp.linear_fallback && kp.type != PRLE_HEAD_LINEAR && ridge_wins(p)) {
+        /* a linear model suits these rows better: the same fit with a linear kernel, kept if
+           it scores better on the held-out rows (the row map is the first fit's) */
+        prle_predictor *q = calloc(1, sizeof *q);
+        prle_kernel_params kl = kp;
+        kl.type = PRLE_HEAD_LINEAR;
+        if (!q) {
+            err = prle__error_nomem("predictor");
+            goto done;
+        }
+        if ((err = fit_layers(q, xt, yt, xv, yv, &kl, &mp, &raw)) == 0 &&
+            held_out_mse(q) < held_out_mse(p)) {
+            q->rows = p->rows, q->n_rows = p->n_rows, p->rows = NULL;
+            prle_predictor *t = p;
+            p = q, q = t;
+        }
+        prle_predictor_free(q);
+        if (err < 0)
+            goto done;
+    }
     *out = p;
     p = NULL;
 done:
     prle_matrix_dispose(&xs_tr), prle_matrix_dispose(&xs_va);
-    prle_matrix_dispose(&z_tr), prle_matrix_dispose(&z_va);
     free(ys_tr), free(ys_va), free(perm);
     prle__ridge_choice_dispose(&raw);
     prle_predictor_free(p);

@@ -13,7 +13,8 @@ prle_predictor_params prle_predictor_default_params(void)
                                    .seed = 42,
                                    .label_min = NAN,
                                    .label_max = NAN,
-                                   .val_fraction = 0.15};
+                                   .val_fraction = 0.15,
+                                   .linear_fallback = true};
 }
 
 size_t prle_predictor_params_size(void)
@@ -50,11 +51,23 @@ static int val_fraction(double *out, const char *a)
     return 0;
 }
 
+/* "linear_fallback=true|false": the predictor's own key. */
+static int linear_fallback(bool *out, const char *a)
+{
+    const char *v = a + strlen("linear_fallback=");
+    if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
+        return prle__error_set(PRLE_EINVAL, "override '%s': linear_fallback must be true or false",
+                               a);
+    *out = strcmp(v, "true") == 0;
+    return 0;
+}
+
 int prle_predictor_params_from_overrides(prle_predictor_params *out, const char *const *assignments,
                                          size_t n)
 {
     prle_config cfg;
     double vf = prle_predictor_default_params().val_fraction;
+    bool lf = prle_predictor_default_params().linear_fallback;
     if (!out || (n && !assignments))
         return prle__error_set(PRLE_EINVAL, "predictor: NULL argument");
     for (size_t i = 0; i < n; i++)
@@ -62,11 +75,12 @@ int prle_predictor_params_from_overrides(prle_predictor_params *out, const char 
             return prle__error_set(PRLE_EINVAL, "predictor: override %zu is NULL", i);
     int err = prle_config_default(&cfg);
     for (size_t i = 0; err == 0 && i < n; i++)
-        err = strncmp(assignments[i], "val_fraction=", 13) == 0
-                  ? val_fraction(&vf, assignments[i])
+        err = strncmp(assignments[i], "val_fraction=", 13) == 0 ? val_fraction(&vf, assignments[i])
+              : strncmp(assignments[i], "linear_fallback=", 16) == 0
+                  ? linear_fallback(&lf, assignments[i])
                   : prle_config_override(&cfg, assignments[i]);
     if (err == 0 && (err = prle_predictor_params_from_config(out, &cfg)) == 0)
-        out->val_fraction = vf;
+        out->val_fraction = vf, out->linear_fallback = lf;
     prle_config_dispose(&cfg);
     return err;
 }

@@ -258,7 +258,8 @@ class Estimator(unittest.TestCase):
     def test_ridge_yardstick(self):
         """validation_mse_: PRLE's MSE on the held-out rows is its predictions', the ridge's is
         scikit-learn's Ridge at the alpha of the grid with the lowest validation MSE, and fit
-        warns exactly when the ridge is the better (linear data of many features: it is)."""
+        warns exactly when the ridge is the better (linear data of many features: it is, even
+        after the linear kernel the fit then tries and keeps; not with a kernel named)."""
         from sklearn.linear_model import Ridge
         rng = np.random.RandomState(0)
         beta = np.zeros(60)
@@ -278,8 +279,21 @@ class Estimator(unittest.TestCase):
         self.assertEqual(v["ridge_alpha"], best)
         np.testing.assert_allclose(v["ridge"], mse[best], rtol=1e-3)
         self.assertLess(v["ridge"], v["prle"])
+        # the ridge beat the resmlp kernel, so a linear kernel was fitted too and kept: it
+        # scores better on the held-out rows than the kernel asked for by name
+        self.assertEqual(m.kernel_, "linear")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", prle.RidgeBetterWarning)
+            named = prle.PRLERegressor(kernel="resmlp", random_state=1).fit(
+                xt, yt, eval_set=(xv, yv))
+            keyed = prle.PRLERegressor(config={"kernel.projection_type": "resmlp"},
+                                       random_state=1).fit(xt, yt, eval_set=(xv, yv))
+        self.assertEqual((named.kernel_, keyed.kernel_), ("resmlp", "resmlp"))
+        self.assertLess(v["prle"], 0.75 * named.validation_mse_["prle"])  # 0.34 against 0.59
+        self.assertEqual(named.validation_mse_["ridge"], v["ridge"])
         back = pickle.loads(pickle.dumps(m))
         self.assertEqual(back.validation_mse_, v)
+        self.assertEqual(back.kernel_, "linear")
         with tempfile.TemporaryDirectory() as d:
             m.save(os.path.join(d, "p.prle"))
             self.assertEqual(prle.PRLERegressor.load(os.path.join(d, "p.prle")).validation_mse_, v)
@@ -288,6 +302,7 @@ class Estimator(unittest.TestCase):
             warnings.simplefilter("error", category=prle.RidgeBetterWarning)
             fit = prle.PRLERegressor(random_state=3).fit(self.x, self.y)
         self.assertLess(fit.validation_mse_["prle"], 0.2 * fit.validation_mse_["ridge"])
+        self.assertEqual(fit.kernel_, "resmlp")
         self.assertEqual(fit.validation_mse_["n_rows"], 90)
         # nothing held out (fewer than 20 rows): no yardstick, no warning
         small = prle.PRLERegressor(random_state=3).fit(self.x[:15], self.y[:15])
