@@ -1,8 +1,9 @@
 /* LABELS: unit io */
 /* Downloads against a real HTTP server started on 127.0.0.1 inside the test (one thread,
  * HTTP/1.0), serving a Stsbenchmark.tar.gz built here with libarchive from the shared STS-B
- * files: the generic URL-to-file path and the stsb preset's fetch, with 404, truncated,
- * corrupt and wrong-sha256 answers, none of which may leave a file behind. */
+ * files: the generic URL-to-file path and the stsb preset's fetch, with 404, 403, 503,
+ * truncated, corrupt and wrong-sha256 answers, none of which may leave a file behind or name
+ * a temporary file in its message. */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -23,13 +24,14 @@
 
 /* ---- the server ------------------------------------------------------------------------- */
 
-typedef enum route_kind { ROUTE_OK, ROUTE_404, ROUTE_TRUNCATED } route_kind;
+typedef enum route_kind { ROUTE_OK, ROUTE_STATUS, ROUTE_TRUNCATED } route_kind;
 
 typedef struct route {
     const char *path;
     route_kind kind;
     const char *body;
     size_t len;
+    int status; /* ROUTE_STATUS: the HTTP error it answers */
 } route;
 
 static struct server {
@@ -73,12 +75,12 @@ static void serve_one(int c)
         if (strcmp(srv.routes[i].path, path) == 0)
             rt = &srv.routes[i];
     char head[256];
-    if (!rt || rt->kind == ROUTE_404) {
-        const char *msg = "not found\n";
+    if (!rt || rt->kind == ROUTE_STATUS) {
+        const char *msg = "an error page\n";
         int n = snprintf(head, sizeof head,
-                         "HTTP/1.0 404 Not Found\r\nContent-Type: text/plain\r\n"
+                         "HTTP/1.0 %d Error\r\nContent-Type: text/plain\r\n"
                          "Content-Length: %zu\r\n\r\n",
-                         strlen(msg));
+                         rt ? rt->status : 404, strlen(msg));
         send_all(c, head, (size_t)n);
         send_all(c, msg, strlen(msg));
         return;
@@ -271,10 +273,24 @@ static void test_download__url_to_file(void)
     PT_EQ_INT(size, archive_ok_len);
     remove(path);
 
-    char want[600];
-    snprintf(want, sizeof want, "download %s: HTTP 404", url("/missing.tar.gz"));
-    PT_FAILS(prle__download(url("/missing.tar.gz"), path, NULL, NULL), PRLE_EIO, want);
-    PT_EQ_INT(n_entries(dir), 0);
+    /* HTTP errors: a wrong URL (4xx) is the user's to fix, a server's failure (5xx) is not */
+    char want[1200];
+    struct {
+        const char *path;
+        int code;
+    } http[] = {{"/missing.tar.gz", PRLE_ENOTFOUND},
+                {"/forbidden.tar.gz", PRLE_EINVAL},
+                {"/busy.tar.gz", PRLE_EIO}};
+    for (size_t i = 0; i < sizeof http / sizeof http[0]; i++) {
+        const char *u = url(http[i].path);
+        snprintf(want, sizeof want, "download %s: HTTP %d", u,
+                 http[i].code == PRLE_ENOTFOUND ? 404
+                 : http[i].code == PRLE_EINVAL  ? 403
+                                                : 503);
+        PT_FAILS(prle__download(u, path, NULL, NULL), http[i].code, want);
+        PT_EQ_STR(prle_last_error(), want);
+        PT_EQ_INT(n_entries(dir), 0);
+    }
 
     PT_FAILS(prle__download(url("/truncated.tar.gz"), path, NULL, NULL), PRLE_EIO,
              "the body ended early");
@@ -289,7 +305,7 @@ static void test_download__url_to_file(void)
     PT_EQ_INT(n_entries(dir), 0);
 
     int calls = 0;
-    prle__download_opts opts = {"download:test", stop_at_once, &calls, 0, 0};
+    prle__download_opts opts = {"download:test", stop_at_once, &calls, 0, 0, NULL};
     PT_FAILS(prle__download(url("/Stsbenchmark.tar.gz"), path, NULL, &opts), PRLE_EABORTED,
              "stopped by the progress callback");
     PT_CHECK(calls >= 1);
@@ -302,22 +318,45 @@ static void test_download__url_to_file(void)
     PT_FAILS(prle__download(url("/x"), path, "ABC", NULL), PRLE_EINVAL, "is not a lower-case");
     PT_EQ_INT(n_entries(dir), 0);
 
+    /* a failed write names the output (opts.name for a caller's temporary), not "(null)" or
+     * a temporary name gone by now: /dev/full is written in place and always full */
+    snprintf(want, sizeof want, "download %s: /dev/full: write failed: %s",
+             url("/Stsbenchmark.tar.gz"), strerror(ENOSPC));
+    PT_FAILS(prle__download(url("/Stsbenchmark.tar.gz"), "/dev/full", NULL, NULL), PRLE_EIO, want);
+    PT_EQ_STR(prle_last_error(), want);
+    prle__download_opts named = {NULL, NULL, NULL, 0, 0, "the-data-folder"};
+    snprintf(want, sizeof want,
+             "download %s: the-data-folder: write failed: ", url("/Stsbenchmark.tar.gz"));
+    PT_FAILS(prle__download(url("/Stsbenchmark.tar.gz"), "/dev/full", NULL, &named), PRLE_EIO,
+             want);
+    char nodir[1200];
+    snprintf(nodir, sizeof nodir, "%s/no-such-folder/a.part.1", dir);
+    snprintf(want, sizeof want, "the-data-folder: %s", strerror(ENOENT));
+    PT_FAILS(prle__download(url("/Stsbenchmark.tar.gz"), nodir, NULL, &named), PRLE_ENOTFOUND,
+             want);
+    PT_EQ_STR(prle_last_error(), want);
+    PT_EQ_INT(n_entries(dir), 0);
+
     /* archives: a missing member, a body that is not an archive */
     PT_OK(prle__download(url("/Stsbenchmark.tar.gz"), path, NULL, NULL));
     char dest[1100];
     snprintf(dest, sizeof dest, "%s/out.csv", dir);
     prle__archive_member m = {"stsbenchmark/nothere.csv", dest, NULL, false};
-    PT_FAILS(prle__archive_extract(path, &m, 1, 0), PRLE_EFORMAT,
+    PT_FAILS(prle__archive_extract(path, NULL, &m, 1, 0), PRLE_EFORMAT,
              "member stsbenchmark/nothere.csv is missing");
+    snprintf(want, sizeof want, "the download: member stsbenchmark/nothere.csv is missing");
+    PT_FAILS(prle__archive_extract(path, "the download", &m, 1, 0), PRLE_EFORMAT, want);
+    PT_EQ_STR(prle_last_error(), want);
     m.optional = true;
-    PT_OK(prle__archive_extract(path, &m, 1, 0));
+    PT_OK(prle__archive_extract(path, NULL, &m, 1, 0));
     m = (prle__archive_member){"stsbenchmark/sts-dev.csv", dest, file_sha[1], false};
-    PT_FAILS(prle__archive_extract(path, &m, 1, 1000), PRLE_EFORMAT, "larger than 1000 bytes");
-    PT_OK(prle__archive_extract(path, &m, 1, 0));
+    PT_FAILS(prle__archive_extract(path, NULL, &m, 1, 1000), PRLE_EFORMAT,
+             "larger than 1000 bytes");
+    PT_OK(prle__archive_extract(path, NULL, &m, 1, 0));
     PT_OK(prle__sha256_file(got, NULL, dest));
     PT_EQ_STR(got, file_sha[1]);
     PT_OK(prle__download(url("/garbage.tar.gz"), path, NULL, NULL));
-    PT_FAILS(prle__archive_extract(path, &m, 1, 0), PRLE_EFORMAT, "a.tar.gz: ");
+    PT_FAILS(prle__archive_extract(path, NULL, &m, 1, 0), PRLE_EFORMAT, "a.tar.gz: ");
     rm_tree(dir);
 }
 
@@ -458,30 +497,37 @@ static void test_download__stsb_in_the_download_folder(void)
 static void test_download__stsb_failures_leave_nothing(void)
 {
     const char *dl = pt_tmp("dl-stsb-bad");
-    char sub[1100], want[800];
+    char sub[1100], want[1200];
     snprintf(sub, sizeof sub, "%s/stsb", dl);
     struct {
         const char *path;
         int code;
-        const char *fmt; /* %s = the URL */
+        const char *fmt; /* %s = the URL, then %%s = the stsb folder */
     } cases[] = {
-        {"/missing.tar.gz", PRLE_EIO, "download %s: HTTP 404"},
+        {"/missing.tar.gz", PRLE_ENOTFOUND,
+         "download %s: HTTP 404 (no STS-B archive there: set PRLE_STSB_URL to a copy of it, or "
+         "data.data_dir to a folder holding stsb/)"},
+        {"/forbidden.tar.gz", PRLE_EINVAL, "download %s: HTTP 403 (no STS-B archive there: "},
+        {"/busy.tar.gz", PRLE_EIO, "download %s: HTTP 503"},
         {"/truncated.tar.gz", PRLE_EIO, "download %s: the body ended early"},
         {"/bad-sha.tar.gz", PRLE_EFORMAT,
-         "stsb download from %s: %%s/Stsbenchmark.tar.gz.part.%%ld: member "
-         "stsbenchmark/sts-dev.csv has sha256 "},
-        {"/garbage.tar.gz", PRLE_EFORMAT, "stsb download from %s: "},
+         "stsb download into %%s: %s: member stsbenchmark/sts-dev.csv has sha256 "},
+        {"/garbage.tar.gz", PRLE_EFORMAT, "stsb download into %%s: %s: "},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         rm_tree(sub);
         rm_tree(dl);
         char fmt2[800];
         snprintf(fmt2, sizeof fmt2, cases[i].fmt, url(cases[i].path));
-        snprintf(want, sizeof want, fmt2, sub, (long)getpid());
+        snprintf(want, sizeof want, fmt2, sub);
         prle_dataset *ds = NULL;
         PT_FAILS(load_stsb(&ds, dl, url(cases[i].path), NULL), cases[i].code, want);
+        PT_CHECK(strncmp(prle_last_error(), want, strlen(want)) == 0);
         PT_CHECK(ds == NULL);
         PT_CHECK(strchr(prle_last_error(), '\n') == NULL);
+        /* the archive's temporary name is gone: no message names it */
+        PT_CHECK(strstr(prle_last_error(), ".part.") == NULL);
+        PT_CHECK(strstr(prle_last_error(), ".tmp.") == NULL);
         PT_EQ_INT(n_entries(sub), 0);
     }
     rm_tree(sub);
@@ -504,12 +550,14 @@ int main(void)
         return 1;
     }
     static const char garbage[] = "this is not an archive, just some text\n";
-    srv.routes[0] = (route){"/Stsbenchmark.tar.gz", ROUTE_OK, archive_ok, archive_ok_len};
-    srv.routes[1] = (route){"/missing.tar.gz", ROUTE_404, NULL, 0};
-    srv.routes[2] = (route){"/truncated.tar.gz", ROUTE_TRUNCATED, archive_ok, archive_ok_len};
-    srv.routes[3] = (route){"/bad-sha.tar.gz", ROUTE_OK, archive_bad, archive_bad_len};
-    srv.routes[4] = (route){"/garbage.tar.gz", ROUTE_OK, garbage, sizeof garbage - 1};
-    srv.n_routes = 5;
+    srv.routes[0] = (route){"/Stsbenchmark.tar.gz", ROUTE_OK, archive_ok, archive_ok_len, 0};
+    srv.routes[1] = (route){"/missing.tar.gz", ROUTE_STATUS, NULL, 0, 404};
+    srv.routes[2] = (route){"/truncated.tar.gz", ROUTE_TRUNCATED, archive_ok, archive_ok_len, 0};
+    srv.routes[3] = (route){"/bad-sha.tar.gz", ROUTE_OK, archive_bad, archive_bad_len, 0};
+    srv.routes[4] = (route){"/garbage.tar.gz", ROUTE_OK, garbage, sizeof garbage - 1, 0};
+    srv.routes[5] = (route){"/forbidden.tar.gz", ROUTE_STATUS, NULL, 0, 403};
+    srv.routes[6] = (route){"/busy.tar.gz", ROUTE_STATUS, NULL, 0, 503};
+    srv.n_routes = 7;
     if (server_start() != 0) {
         printf("cannot start the test server: %s\n", strerror(errno));
         return 1;

@@ -180,6 +180,7 @@ typedef struct dl_state {
     EVP_MD_CTX *sha;
     uint64_t got;
     bool write_failed, sha_failed, aborted;
+    int write_errno;
     const prle__download_opts *opts;
     const char *stage;
     double t0;
@@ -191,6 +192,7 @@ static size_t dl_write(char *data, size_t size, size_t nmemb, void *ud)
     size_t n = size * nmemb;
     if (fwrite(data, 1, n, s->fp) != n) {
         s->write_failed = true;
+        s->write_errno = errno; /* libcurl may change errno before perform returns */
         return 0;
     }
     if (s->sha && EVP_DigestUpdate(s->sha, data, n) != 1) {
@@ -227,6 +229,31 @@ static bool is_sha256_hex(const char *s)
     return true;
 }
 
+/* err, with the current message's leading `path` (io/fileio.c names the file it was given
+ * first) replaced by `name`: a caller's temporary is gone by the time the message is read. */
+static int named_as(int err, const char *path, const char *name)
+{
+    const char *msg = prle_last_error();
+    size_t n = strlen(path);
+    if (err >= 0 || !strcmp(path, name) || strncmp(msg, path, n) != 0)
+        return err;
+    char rest[1024];
+    snprintf(rest, sizeof rest, "%s", msg + n);
+    return prle__error_set(err, "%s%s", name, rest);
+}
+
+/* The code of an HTTP error status: a URL that is wrong is the user's to fix (404 and 410:
+ * nothing there; another 4xx: refused); a server's failure (5xx) is the network's, as a
+ * timeout is. */
+static int http_status_code(long status)
+{
+    if (status == 404 || status == 410)
+        return PRLE_ENOTFOUND;
+    if (status >= 400 && status < 500)
+        return PRLE_EINVAL;
+    return PRLE_EIO;
+}
+
 int prle__download(const char *url, const char *path, const char *sha256,
                    const prle__download_opts *opts)
 {
@@ -247,8 +274,11 @@ int prle__download(const char *url, const char *path, const char *sha256,
                                curl_easy_strerror(curl_init_rc));
     if (!(curl = curl_easy_init()))
         return prle__error_set(PRLE_ERROR, "download %s: libcurl could not start", url);
-    if ((err = prle__afile_open(&out, path)) < 0)
+    const char *name = (opts && opts->name) ? opts->name : path;
+    if ((err = prle__afile_open(&out, path)) < 0) {
+        err = named_as(err, path, name);
         goto done;
+    }
     if (sha256 && (err = sha_new(&st.sha)) < 0)
         goto done;
     st.fp = out.fp;
@@ -284,11 +314,12 @@ int prle__download(const char *url, const char *path, const char *sha256,
             err = prle__error_set(PRLE_EABORTED, "download %s: stopped by the progress callback",
                                   url);
         else if (st.write_failed)
-            err = prle__error_set(PRLE_EIO, "%s: write failed: %s", out.tmp, strerror(errno));
+            err = prle__error_set(PRLE_EIO, "download %s: %s: write failed: %s", url, name,
+                                  strerror(st.write_errno));
         else if (st.sha_failed)
             err = prle__error_set(PRLE_ERROR, "download %s: sha256 update failed", url);
         else if (rc == CURLE_HTTP_RETURNED_ERROR)
-            err = prle__error_set(PRLE_EIO, "download %s: HTTP %ld", url, status);
+            err = prle__error_set(http_status_code(status), "download %s: HTTP %ld", url, status);
         else if (rc == CURLE_PARTIAL_FILE)
             err =
                 prle__error_set(PRLE_EIO, "download %s: the body ended early after %llu bytes (%s)",
@@ -309,7 +340,7 @@ int prle__download(const char *url, const char *path, const char *sha256,
             goto done;
         }
     }
-    err = prle__afile_commit(&out); /* disposes `out` either way */
+    err = named_as(prle__afile_commit(&out), path, name); /* disposes `out` either way */
 done:
     prle__afile_abort(&out);
     EVP_MD_CTX_free(st.sha);
@@ -372,17 +403,18 @@ static int write_atomic(const char *path, const char *data, size_t len)
     if (err < 0)
         return err;
     if (len && fwrite(data, 1, len, f.fp) != len) {
-        err = prle__error_set(PRLE_EIO, "%s: write failed: %s", f.tmp, strerror(errno));
+        err = prle__error_set(PRLE_EIO, "%s: write failed: %s", f.path, strerror(errno));
         prle__afile_abort(&f);
         return err;
     }
     return prle__afile_commit(&f);
 }
 
-int prle__archive_extract(const char *apath, const prle__archive_member *members, size_t n,
-                          size_t max_member_bytes)
+int prle__archive_extract(const char *archive_path, const char *label,
+                          const prle__archive_member *members, size_t n, size_t max_member_bytes)
 {
     int err = 0;
+    const char *apath = label ? label : archive_path; /* as messages name it */
     struct archive *a = NULL;
     member_buf *bufs = calloc(n ? n : 1, sizeof *bufs);
     if (!bufs)
@@ -395,7 +427,7 @@ int prle__archive_extract(const char *apath, const prle__archive_member *members
     }
     archive_read_support_filter_all(a);
     archive_read_support_format_all(a);
-    if (archive_read_open_filename(a, apath, 1 << 16) != ARCHIVE_OK) {
+    if (archive_read_open_filename(a, archive_path, 1 << 16) != ARCHIVE_OK) {
         err = prle__error_set(PRLE_EFORMAT, "%s: %s", apath,
                               archive_error_string(a) ? archive_error_string(a)
                                                       : "not a readable archive");

@@ -35,15 +35,18 @@ typedef struct prle__download_opts {
     void *progress_ud;
     long connect_timeout_s; /* 0: 30 s */
     long stall_timeout_s;   /* give up after this long below 1 byte/s; 0: 60 s */
+    const char *name;       /* what messages call the output (NULL: `path`), for a caller whose
+                             * `path` is a temporary of its own, gone when the message is read */
 } prle__download_opts;
 
 /**
  * Downloads `url` (http, https; redirects followed) to `path` through "path.tmp.PID". When
- * `sha256` (64 hex digits) is given, the body must hash to it. Errors name the URL:
- * PRLE_EIO for network failures, an HTTP status >= 400 ("HTTP 404") or a body shorter than
- * announced; PRLE_EFORMAT for a sha256 mismatch; PRLE_EABORTED when the progress callback
- * says stop. On any failure no file is left at `path` or its temporary name. `opts` may be
- * NULL.
+ * `sha256` (64 hex digits) is given, the body must hash to it. Errors name the URL, and the
+ * output as `path` or opts->name (never the temporary): PRLE_ENOTFOUND for HTTP 404 or 410
+ * and PRLE_EINVAL for another 4xx status ("HTTP 403": the URL is wrong, a user's to fix);
+ * PRLE_EIO for network failures, a 5xx status, a body shorter than announced or a write
+ * error; PRLE_EFORMAT for a sha256 mismatch; PRLE_EABORTED when the progress callback says
+ * stop. On any failure no file is left at `path` or its temporary name. `opts` may be NULL.
  */
 int prle__download(const char *url, const char *path, const char *sha256,
                    const prle__download_opts *opts);
@@ -60,11 +63,12 @@ typedef struct prle__archive_member {
  * Extracts `n` members of the archive at `archive_path` (any format and filter libarchive
  * reads: .tar.gz, .zip, ...). All-or-nothing as far as checks go: every required member must
  * be present and match its sha256 before any file is written; each file is then written
- * atomically. Errors name the archive and member: PRLE_EFORMAT for a corrupt or truncated
- * archive, a missing member or a sha256 mismatch; PRLE_EIO when writing fails; PRLE_EFORMAT
- * for a member over `max_member_bytes` (0: 1 GiB).
+ * atomically. Errors name the archive (as `label`, or `archive_path` when NULL: a caller's
+ * temporary archive is named as the user knows it) and member, or the member's output file:
+ * PRLE_EFORMAT for a corrupt or truncated archive, a missing member or a sha256 mismatch;
+ * PRLE_EIO when writing fails; PRLE_EFORMAT for a member over `max_member_bytes` (0: 1 GiB).
  */
-int prle__archive_extract(const char *archive_path, const prle__archive_member *members, size_t n,
-                          size_t max_member_bytes);
+int prle__archive_extract(const char *archive_path, const char *label,
+                          const prle__archive_member *members, size_t n, size_t max_member_bytes);
 
 #endif

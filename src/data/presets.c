@@ -181,7 +181,8 @@ static bool stsb_complete(const char *dir)
 }
 
 /* Fetches the STS benchmark archive into `dir` ({download folder}/stsb) and extracts the
- * three CSVs (sha256-checked) plus its readme and licence. The archive is removed after. */
+ * three CSVs (sha256-checked) plus its readme and licence. The archive is removed after, so
+ * messages name the URL and `dir`, never the archive's temporary name. */
 static int stsb_download(const char *dir, const prle_dataset_params *p)
 {
     int err;
@@ -199,9 +200,18 @@ static int stsb_download(const char *dir, const prle_dataset_params *p)
         err = prle__error_nomem("download path");
         goto done;
     }
-    prle__download_opts opts = {"download:stsb", p->progress, p->progress_ud, 0, 0};
-    if ((err = prle__download(url, archive, NULL, &opts)) < 0)
+    prle__download_opts opts = {"download:stsb", p->progress, p->progress_ud, 0, 0, dir};
+    if ((err = prle__download(url, archive, NULL, &opts)) < 0) {
+        if (err == PRLE_ENOTFOUND || err == PRLE_EINVAL) { /* an HTTP 4xx: the URL is wrong */
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", prle_last_error());
+            err = prle__error_set(err,
+                                  "%s (no STS-B archive there: set PRLE_STSB_URL to a copy of "
+                                  "it, or data.data_dir to a folder holding stsb/)",
+                                  msg);
+        }
         goto done;
+    }
     prle__archive_member m[PRLE_N_SPLITS + 2];
     for (int s = 0; s < PRLE_N_SPLITS + 2; s++) {
         const char *base = s < PRLE_N_SPLITS    ? stsb_files[s]
@@ -217,11 +227,11 @@ static int stsb_download(const char *dir, const prle_dataset_params *p)
         m[s] = (prle__archive_member){name, dest[s], s < PRLE_N_SPLITS ? stsb_sha256[s] : NULL,
                                       s >= PRLE_N_SPLITS};
     }
-    err = prle__archive_extract(archive, m, PRLE_N_SPLITS + 2, 64u << 20);
+    err = prle__archive_extract(archive, url, m, PRLE_N_SPLITS + 2, 64u << 20);
     for (int s = 0; s < PRLE_N_SPLITS + 2; s++)
         free((char *)m[s].name);
     if (err < 0)
-        err = prle__error_prefix(err, "stsb download from %s", url);
+        err = prle__error_prefix(err, "stsb download into %s", dir);
 done:
     if (archive)
         remove(archive);
