@@ -480,6 +480,15 @@ int cmd_predict(int argc, char **argv)
     int err, rc = CLI_OK;
     if ((err = prle_run_folder_open(&rf, dir)) < 0)
         goto fail;
+    const char *encoder = prle_run_folder_config(rf)->model.encoder_type;
+    if ((text || input) && encoder && !strcmp(encoder, "npy")) { /* before reading the input */
+        rc = cli_error(CLI_USAGE,
+                       "predict: %s has no text encoder (model.encoder_type npy: its embeddings "
+                       "were made elsewhere): give the inputs' embeddings with --embeddings "
+                       "FILE.npy instead of %s, or --split NAME",
+                       dir, text ? "--text" : "--input");
+        goto done;
+    }
     /* the retrieval rows name the neighbour term's training rows in explanations */
     bool keep_x = k > 0 && prle_run_folder_neighbour_k(rf) > 0;
     const prle_dataset *ds = prle_run_folder_dataset(rf);

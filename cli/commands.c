@@ -49,7 +49,9 @@
     "                        with it; the output is held until every row was read (a\n"            \
     "                        bad row: nothing printed)\n"                                          \
     "  --embeddings NPY      retrieval embeddings of new rows made elsewhere, float32 (n, H)\n"    \
-    "                        .npy as the run's training embeddings were (encoder_type npy)\n"      \
+    "                        .npy as the run's training embeddings were (a run of\n"               \
+    "                        encoder_type npy has no text encoder: the only new inputs it\n"       \
+    "                        takes)\n"                                                             \
     "  --split NAME          the rows of train, validation or test of the run's dataset\n"         \
     "Rows with labels are scored on a last line on stderr (Pearson, MSE, MAE; with\n"              \
     "--interval the share inside their intervals).\n"                                              \

@@ -280,6 +280,18 @@ check center_auto_false 0 "$prle" run small.yaml "${fast[@]}" "${off[@]}" kernel
 matches center_auto_false out "kernel.center_inputs is false, the saved kernel's true"
 check center_auto_again 0 "$prle" run small.yaml "${fast[@]}" "${off[@]}"
 matches center_auto_again out "kernel.center_inputs null now gives true, the saved kernel's false"
+# a run on precomputed embeddings has no text encoder: texts are refused (before the input file
+# is read) with the option that takes such a run's inputs; its embeddings are predicted
+for how in "--text A --text2 B" "--input test.csv"; do
+  # shellcheck disable=SC2086 # the option and its value as two words
+  check "npy_run ${how%% *}" 2 "$prle" predict runs/off $how
+  lines "npy_run ${how%% *}" err 1
+  contains "npy_run ${how%% *}" err "prle: predict: runs/off has no text encoder (model.encoder_type npy"
+  contains "npy_run ${how%% *}" err "give the inputs' embeddings with --embeddings FILE.npy instead of ${how%% *}, or --split NAME"
+  empty "npy_run ${how%% *} out" out
+done
+check npy_run_embeddings 0 "$prle" predict runs/off --embeddings npyoff/test_embeds.npy --format csv
+lines npy_run_embeddings out 101
 # a kernel saved with a hidden width other than the one the default gives now (the resmlp
 # default widened on 2026-12-06) retrains with the reason when the config leaves the width to
 # the default, instead of failing on the shapes
