@@ -549,9 +549,13 @@ int cmd_predict(int argc, char **argv)
         }
         goto done;
     } else if (npy) {
-        if ((err = prle_npy_load(&xr, npy)) == 0)
-            err = prle_run_folder_map(&z, rf, &xr, npy);
-        if (err < 0)
+        if ((err = prle_npy_load(&xr, npy)) < 0)
+            goto fail;
+        if (!xr.rows) { /* as --input refuses a header alone: not an empty table and exit 0 */
+            rc = cli_error(CLI_USAGE, "%s: no data rows (shape (0, %zu))", npy, xr.cols);
+            goto done;
+        }
+        if ((err = prle_run_folder_map(&z, rf, &xr, npy)) < 0)
             goto fail;
         if (!(blank = calloc(z.rows ? z.rows : 1, sizeof *blank))) {
             err = PRLE_ENOMEM;

@@ -425,11 +425,33 @@ ok predict_native_same cmp -s "$tmp/out" split.csv
 head -n 2 inputs.csv >one_row.csv
 check predict_one_row 0 "$prle" predict $run --input one_row.csv
 contains predict_one_row err "1 labelled rows: pearson undefined (one row), mse"
-# a header alone has no rows to predict
+# a header alone has no rows to predict, whatever the format (not an empty table, a CSV
+# header or nothing, and exit 0), and nor has a .npy of shape (0, H): exit 2, one line naming
+# the file, nothing on stdout
 head -n 1 inputs.csv >no_rows.csv
-check predict_no_rows 2 "$prle" predict $run --input no_rows.csv
-contains predict_no_rows err "no_rows.csv: no data rows"
-empty predict_no_rows_out out
+cols=$("$py" - <<'EOF'
+import struct
+b = open("cache/small/test_embeds.npy", "rb").read()
+h = b[10:10 + struct.unpack("<H", b[8:10])[0]].decode()
+cols = int(h.split("'shape': (")[1].split(",")[1].strip(" )"))
+hdr = "{'descr': '<f4', 'fortran_order': False, 'shape': (0, %d), }" % cols
+hdr += " " * (118 - len(hdr)) + "\n"
+open("no_rows.npy", "wb").write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(hdr)) + hdr.encode())
+print(cols)
+EOF
+)
+for fmt in table csv json "csv --explain 2"; do
+  # shellcheck disable=SC2086 # the format and its options as words
+  check "predict_no_rows $fmt" 2 "$prle" predict $run --input no_rows.csv --format $fmt
+  lines "predict_no_rows $fmt" err 1
+  contains "predict_no_rows $fmt" err "prle: no_rows.csv: no data rows"
+  empty "predict_no_rows $fmt out" out
+  # shellcheck disable=SC2086
+  check "predict_no_rows npy $fmt" 2 "$prle" predict $run --embeddings no_rows.npy --format $fmt
+  lines "predict_no_rows npy $fmt" err 1
+  contains "predict_no_rows npy $fmt" err "prle: no_rows.npy: no data rows (shape (0, $cols))"
+  empty "predict_no_rows npy $fmt out" out
+done
 # every row as wide as the header: an unquoted comma in a text, or a missing field, is bad
 # input naming its line, not a text cut short or a pair without its second text
 printf 'sentence1,sentence2\nA man plays, a guitar.,A man plays music.\nA dog runs.\n' >ragged.csv
