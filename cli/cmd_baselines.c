@@ -74,12 +74,15 @@ static int run_dir_of(char *out, size_t len, const prle_config *cfg)
 }
 
 /* CLI_OK when the run folder `dir` (if there is one) was made from these rows and, for `width`
- * above 0, from embeddings this wide: baselines written beside another config's run (the
- * same logging.run_name) would be shown beside a model they were not fitted like. */
-static int same_run(const char *dir, const prle_dataset *ds, size_t width)
+ * above 0, from embeddings this wide (and, for encoder_type npy, these input files): baselines
+ * written beside another config's run (the same logging.run_name) would be shown beside a model
+ * they were not fitted like. */
+static int same_run(const char *dir, const prle_config *cfg, const prle_dataset *ds, size_t width)
 {
     char why[PRLE__RUN_PATH + 128], path[PRLE__RUN_PATH];
     int err = prle__run_data_changed(why, sizeof why, dir, ds, 7u);
+    if (err == 0 && width) /* retrieval features: the npy inputs the run was made from */
+        err = prle__run_embeddings_changed(why, sizeof why, dir, cfg);
     if (err < 0)
         return cli_fail(err);
     if (err > 0)
@@ -266,7 +269,7 @@ int cmd_baselines(int argc, char **argv)
             goto done;
         }
     }
-    if ((!out_path || value) && (rc = same_run(run_dir, ds, value ? 0 : x[0].cols)) != CLI_OK)
+    if ((!out_path || value) && (rc = same_run(run_dir, &cfg, ds, value ? 0 : x[0].cols)) != CLI_OK)
         goto done;
     for (int k = 0; k < n_kinds; k++) {
         if ((err = prle_baselines_run(&res[k], NULL, kinds[k], &x[0], y[0], &x[1], y[1], &x[2],

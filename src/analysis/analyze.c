@@ -12,6 +12,8 @@
 #include "analysis/analyze_int.h"
 #include "core/error.h"
 #include "core/progress.h"
+#include "encode/inputs_record_int.h"
+#include "io/fileio.h"
 #include "prle/config.h"
 #include "prle/dataset.h"
 #include "prle/embed.h"
@@ -83,6 +85,32 @@ static int load_value(prle__run_data *r, const char *run_dir)
                                   r->xv[s].cols, r->xv[0].cols);
         free(path);
     }
+    return err;
+}
+
+/* The run's inputs as its dataset.json records them (encode/inputs_record_int.h): the data's
+ * rows and, for encoder_type npy, the input files, which no cache manifest checks. PRLE_EINVAL
+ * naming the file that changed since the run; nothing to compare in a folder of an older prle. */
+static int same_inputs(const prle__run_data *r, const char *run_dir)
+{
+    char why[4300];
+    cJSON *root = NULL;
+    char *path = join(run_dir, "dataset.json");
+    int err = path ? 0 : prle__error_nomem("analyze: path");
+    if (err == 0 && prle__path_exists(path) && (err = prle__json_read_file(&root, path)) == 0) {
+        const char *kind = "dataset";
+        if ((err = prle__inputs_rows_changed(why, sizeof why, root, path, r->ds, 7u)) == 0) {
+            kind = "embeddings";
+            err = prle__inputs_embeddings_changed(why, sizeof why, root, path, &r->cfg);
+        }
+        if (err > 0)
+            err = prle__error_set(PRLE_EINVAL,
+                                  "%s: analyze needs the run's %s, and %s: the run was made from "
+                                  "other data (prle run again to use the new data)",
+                                  run_dir, kind, why);
+    }
+    cJSON_Delete(root);
+    free(path);
     return err;
 }
 
@@ -228,7 +256,7 @@ int prle__analyze_run_pre(prle_analysis_summary *out, const char *run_dir,
         goto done;
     }
     r.k = prle_proto_count((size_t)r.cfg.model.num_prototypes, r.n[0]);
-    if ((err = load_value(&r, run_dir)) < 0 ||
+    if ((err = same_inputs(&r, run_dir)) < 0 || (err = load_value(&r, run_dir)) < 0 ||
         ((p->correlation || p->tsne) && (err = load_retrieval(&r, p)) < 0) ||
         (err = load_protos(&r, run_dir)) < 0)
         goto done;

@@ -196,6 +196,20 @@ static int need_data(const prle_run_folder *rf, const char *what)
                                                       : "data.*");
 }
 
+/* Before the embeddings of a split are read again: PRLE_EINVAL when the run's npy input files
+ * (encoder_type npy; its cache-built embeddings are checked by their manifest) changed since. */
+static int same_embeddings(const prle_run_folder *rf, const char *what)
+{
+    char why[PRLE__RUN_PATH + 128];
+    int err = prle__run_embeddings_changed(why, sizeof why, rf->dir, &rf->cfg);
+    if (err <= 0)
+        return err;
+    return prle__error_set(PRLE_EINVAL,
+                           "%s: %s needs the run's embeddings, and %s: the run was made from "
+                           "other data (prle run again to use the new data)",
+                           rf->dir, what, why);
+}
+
 const prle_dataset *prle_run_folder_dataset(const prle_run_folder *rf)
 {
     return rf->ds;
@@ -262,6 +276,7 @@ static int split_value(prle_matrix *out, const prle_run_folder *rf, prle_split s
         return 0;
     }
     if ((err = need_data(rf, "reading the embeddings of a split")) < 0 ||
+        (err = same_embeddings(rf, "reading the embeddings of a split")) < 0 ||
         (err = prle__load_embeddings(&x, &rf->cfg, rf->ds, split)) < 0)
         return err;
     err = prle_kernel_apply(out, rf->kernel, &x, rf->cfg.train.threads);
@@ -282,6 +297,7 @@ int prle_run_folder_value(prle_matrix *out, const prle_run_folder *rf, prle_spli
     if (rf->nb_split[split].col && rf->nb_split[split].n == n) /* the column the run kept */
         err = prle__nb_append(out, &z, rf->nb_split[split].col);
     else if ((err = need_data(rf, "the neighbour column of a split")) == 0 &&
+             (err = same_embeddings(rf, "the neighbour column of a split")) == 0 &&
              (err = prle__load_embeddings(&x, &rf->cfg, rf->ds, split)) == 0)
         err = prle__nb_extend(out, rf->nb, &z, &x, rf->cfg.train.threads);
     prle_matrix_dispose(&z);

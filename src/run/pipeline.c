@@ -157,7 +157,7 @@ static int run_stage2(stage2 *s2)
     res->model_epochs = s2->log.n ? s2->log.e[s2->log.n - 1].epoch : 0;
     res->n_prototypes = prle_model_n_prototypes(fit);
     /* what predict and explain need when the data files are gone (issue 14) */
-    if ((err = prle__run_data_write(s2->dir, ds)) < 0 ||
+    if ((err = prle__run_data_write(s2->dir, cfg, ds)) < 0 ||
         (err = prle__run_encoder_write(s2->dir, cfg, ds)) < 0)
         goto done;
     snprintf(note, sizeof note, "%zu prototype%s (%s), %s router, %s experts, %d epoch%s, kept %d",

@@ -9,10 +9,11 @@
 
 #include "core/error.h"
 #include "data/detached.h"
+#include "encode/inputs_record_int.h"
 #include "io/json.h"
 #include "run/run_int.h"
 
-int prle__run_data_write(const char *dir, const prle_dataset *ds)
+int prle__run_data_write(const char *dir, const prle_config *cfg, const prle_dataset *ds)
 {
     char path[PRLE__RUN_PATH];
     int err = prle__path_join(path, sizeof path, dir, PRLE__RUN_DATA);
@@ -45,6 +46,7 @@ int prle__run_data_write(const char *dir, const prle_dataset *ds)
         goto done;
     }
     if ((err = prle__json_add(root, "rows_sha256", sha)) < 0 ||
+        (err = prle__inputs_record_embeddings(root, cfg)) < 0 ||
         (err = prle__json_add(
              root, "validation_labels",
              prle__json_float_array(prle_dataset_labels(ds, PRLE_SPLIT_VALIDATION), nv))) < 0)
@@ -55,41 +57,37 @@ done:
     return err;
 }
 
+/* dir/dataset.json into *root, or NULL (no error) when there is none: a folder of an older prle */
+static int read_record(cJSON **root, char *path, size_t len, const char *dir)
+{
+    int err = prle__path_join(path, len, dir, PRLE__RUN_DATA);
+    *root = NULL;
+    if (err < 0 || !prle__path_exists(path))
+        return err;
+    return prle__json_read_file(root, path);
+}
+
 int prle__run_data_changed(char *why, size_t len, const char *dir, const prle_dataset *ds,
                            unsigned split_mask)
 {
     char path[PRLE__RUN_PATH];
     cJSON *root = NULL;
-    const cJSON *sha;
-    size_t n = 0;
-    int err = prle__path_join(path, sizeof path, dir, PRLE__RUN_DATA);
-    if (err < 0 || !prle__path_exists(path))
-        return err; /* a folder of an older prle: nothing to compare */
-    if ((err = prle__json_read_file(&root, path)) < 0)
-        return err;
-    const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, "rows_sha256");
-    if (!a) { /* written before 2026-12-07 */
-        cJSON_Delete(root);
-        return 0;
-    }
-    if ((err = prle__json_get_array(&sha, &n, root, "rows_sha256")) < 0 || n != PRLE_N_SPLITS) {
-        cJSON_Delete(root);
-        return err < 0 ? prle__error_prefix(err, "%s", path)
-                       : prle__error_set(PRLE_EFORMAT, "%s: rows_sha256 needs 3 entries", path);
-    }
-    int changed = 0;
-    const cJSON *it = sha->child;
-    for (int s = 0; s < PRLE_N_SPLITS && !changed; s++, it = it->next) {
-        const prle_dataset_split_info *in = prle_dataset_info(ds, (prle_split)s);
-        if ((split_mask & (1u << s)) && cJSON_IsString(it) && in &&
-            strcmp(it->valuestring, in->rows_sha256) != 0) {
-            snprintf(why, len, "the rows of its %s split are not those it was trained on (%s)",
-                     prle_split_name((prle_split)s), in->path ? in->path : "?");
-            changed = 1;
-        }
-    }
+    int err = read_record(&root, path, sizeof path, dir);
+    if (err == 0 && root)
+        err = prle__inputs_rows_changed(why, len, root, path, ds, split_mask);
     cJSON_Delete(root);
-    return changed;
+    return err;
+}
+
+int prle__run_embeddings_changed(char *why, size_t len, const char *dir, const prle_config *cfg)
+{
+    char path[PRLE__RUN_PATH];
+    cJSON *root = NULL;
+    int err = read_record(&root, path, sizeof path, dir);
+    if (err == 0 && root)
+        err = prle__inputs_embeddings_changed(why, len, root, path, cfg);
+    cJSON_Delete(root);
+    return err;
 }
 
 /* The prototypes' training rows (index, text, text2, label) of prototypes.json. */

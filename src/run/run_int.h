@@ -147,8 +147,9 @@ int prle__run_encode(prle_matrix *out, size_t *n_texts, size_t *n_empty, const p
 /** The neighbour term's training rows (src/prle/neighbours.h), when the model has one. */
 #define PRLE__RUN_NEIGHBOURS "neighbours.safetensors"
 
-/** Writes dir/dataset.json from the run's dataset. */
-int prle__run_data_write(const char *dir, const prle_dataset *ds);
+/** Writes dir/dataset.json from the run's dataset (and, for encoder_type npy, the size and
+ *  sha256 of the config's input files: encode/inputs_record_int.h). */
+int prle__run_data_write(const char *dir, const prle_config *cfg, const prle_dataset *ds);
 
 /** Copies old_dir's baselines.json (with the embeddings reused) and baselines_value.json (with
  *  the kernel reused too) into tmp while the old folder's rows and labels (dataset.json) and
@@ -162,6 +163,12 @@ int prle__run_carry_baselines(const char *tmp, const char *old_dir, const prle_d
  *  on a bad dataset.json. */
 int prle__run_data_changed(char *why, size_t len, const char *dir, const prle_dataset *ds,
                            unsigned split_mask);
+
+/** 1 when dir/dataset.json records the npy input files of the run (encoder_type npy) and one
+ *  that `cfg` names now has other bytes, with `why` naming the file; 0 when they match or the
+ *  file records none (other encoders, an older prle); negative on a bad dataset.json or an
+ *  unreadable input file. */
+int prle__run_embeddings_changed(char *why, size_t len, const char *dir, const prle_config *cfg);
 
 /** A detached dataset (data/detached.h) from dir/dataset.json and dir/prototypes.json;
  *  PRLE_ENOTFOUND without them, PRLE_EFORMAT naming the file. */

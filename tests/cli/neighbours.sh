@@ -5,7 +5,8 @@
 # split and on the same rows as --embeddings give the run's numbers; explanations carry the
 # term and still sum; a copy of the folder without the data still gives intervals (the
 # validation column is in the file); a missing or changed neighbours.safetensors is an error
-# naming it. Writes the .npy files with the standard library (no NumPy).
+# naming it, and so is a changed input file where the training rows' column needs it. Writes
+# the .npy files with the standard library (no NumPy).
 # Usage: neighbours.sh /path/to/prle
 set -u
 prle=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -163,6 +164,17 @@ contains changed err "neighbours.safetensors"
 mv nb.keep $run/neighbours.safetensors
 check restored 0 "$prle" predict $run --split test --format csv
 ok restored_same cmp -s "$tmp/out" $run/predictions_test.csv
+
+# the training rows' column is computed from the embeddings again: refused once their file
+# changed (the test rows' column is kept in the file)
+cp emb/train_embeds.npy train_embeds.keep
+printf '\0' >>emb/train_embeds.npy
+check train_changed 2 "$prle" predict $run --split train
+contains train_changed err "the neighbour column of a split needs the run's embeddings, and"
+contains train_changed err "emb/train_embeds.npy is not the file of train embeddings it was made from"
+check test_kept 0 "$prle" predict $run --split test --format csv
+mv train_embeds.keep emb/train_embeds.npy
+check train_restored 0 "$prle" predict $run --split train
 
 # model.neighbours=false: no term, no file
 check off 0 "$prle" run nb.yaml --no-analyze --no-report model.neighbours=false logging.run_name=off
