@@ -56,16 +56,11 @@ int cmd_eval(int argc, char **argv)
         rc = cli_fail(err);
         goto done;
     }
-    if (json) {
+    if (json)
         fputs(text, stdout);
-    } else {
-        cli_print_metrics(stdout, &m, mask);
-        /* a split asked for that could not be scored: said, not left out without a word */
-        for (int s = 0; s < PRLE_N_SPLITS; s++)
-            if ((mask & (1u << s)) && !m.splits[s].present &&
-                prle_dataset_n_rows(prle_run_folder_dataset(rf), (prle_split)s) == 1)
-                printf("%-10s 1 row, too few to score\n", prle_split_name((prle_split)s));
-    }
+    else
+        cli_print_metrics(stdout, &m,
+                          mask); /* a 1-row split: its MSE, RMSE, MAE, and why no more */
 done:
     free(text);
     prle_run_folder_free(rf);

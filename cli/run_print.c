@@ -111,11 +111,27 @@ static void metrics_line(FILE *out, const char *split, const char *scale, const 
     bool fixed = hi == 0.0 || (lo >= 1e-3 && hi < 1e3);
     fprintf(out, fixed ? "%-10s %-5s %6zu %9.5f %9.5f %9.5f" : "%-10s %-5s %6zu %9.5g %9.5g %9.5g",
             split, scale, m->n, m->mse, m->rmse, m->mae);
-    fprintf(out, " %9.5f %9.5f %9.5f %9.5f\n", m->r2, m->pearson, m->spearman, m->kendall);
+    const double rest[4] = {m->r2, m->pearson, m->spearman, m->kendall};
+    for (int k = 0; k < 4; k++) /* undefined (one row, equal labels or predictions): "-" */
+        if (isnan(rest[k]))
+            fprintf(out, " %9s", "-");
+        else
+            fprintf(out, " %9.5f", rest[k]);
+    fputc('\n', out);
+}
+
+/* A correlation to 4 decimals, "-" where undefined (one row, equal labels or predictions). */
+static const char *corr(char buf[32], double v)
+{
+    if (isnan(v))
+        return "-";
+    snprintf(buf, 32, "%.4f", v);
+    return buf;
 }
 
 void cli_print_metrics(FILE *out, const prle_run_metrics *m, unsigned split_mask)
 {
+    char b[2][32];
     fprintf(out, "%-10s %-5s %6s %9s %9s %9s %9s %9s %9s %9s\n", "split", "scale", "n", "mse",
             "rmse", "mae", "r2", "pearson", "spearman", "kendall");
     for (int s = 0; s < PRLE_N_SPLITS; s++) {
@@ -124,6 +140,9 @@ void cli_print_metrics(FILE *out, const prle_run_metrics *m, unsigned split_mask
             continue;
         metrics_line(out, prle_split_name((prle_split)s), "raw", &sm->raw);
         metrics_line(out, prle_split_name((prle_split)s), "0-1", &sm->unit);
+        if (sm->raw.n == 1)
+            fprintf(out, "%-10s 1 row: r2, pearson, spearman and kendall undefined (they need 2)\n",
+                    prle_split_name((prle_split)s));
     }
     for (int s = 0; s < PRLE_N_SPLITS; s++) {
         const prle_weight_stats *w = &m->splits[s].weights;
@@ -153,18 +172,19 @@ void cli_print_metrics(FILE *out, const prle_run_metrics *m, unsigned split_mask
         const prle_split_metrics *r = &m->ridge.splits[s];
         if (!m->ridge.present || !r->present || !(split_mask & (1u << s)))
             continue;
-        fprintf(out, "ridge   %-10s pearson %.4f, mse %.5f (0-1 scale); alpha %g, same features\n",
-                prle_split_name((prle_split)s), r->unit.pearson, r->unit.mse, m->ridge.alpha);
+        fprintf(out, "ridge   %-10s pearson %s, mse %.5f (0-1 scale); alpha %g, same features\n",
+                prle_split_name((prle_split)s), corr(b[0], r->unit.pearson), r->unit.mse,
+                m->ridge.alpha);
     }
     const prle_split_metrics *kv =
         &m->knn.splits[PRLE_SPLIT_VALIDATION]; /* the kNN scores no other */
     const prle_split_metrics *pv = &m->splits[PRLE_SPLIT_VALIDATION];
     if (m->knn.present && kv->present && pv->present) {
         fprintf(out,
-                "knn     validation pearson %.4f, mse %.5f (0-1 scale; PRLE %.4f, %.5f); k %zu, %s "
+                "knn     validation pearson %s, mse %.5f (0-1 scale; PRLE %s, %.5f); k %zu, %s "
                 "weights, cosine, same features",
-                kv->unit.pearson, kv->unit.mse, pv->unit.pearson, pv->unit.mse, m->knn.k,
-                m->knn.distance_weights ? "distance" : "uniform");
+                corr(b[0], kv->unit.pearson), kv->unit.mse, corr(b[1], pv->unit.pearson),
+                pv->unit.mse, m->knn.k, m->knn.distance_weights ? "distance" : "uniform");
         if (m->knn.fit_rows && m->knn.fit_rows < m->knn.train_rows)
             fprintf(out, ", %zu of the %zu training rows (evenly spaced)", m->knn.fit_rows,
                     m->knn.train_rows);

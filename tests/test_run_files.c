@@ -30,7 +30,22 @@ static void test_run_files__metrics_values(void)
     PT_NEAR(sm.unit.pearson, sm.raw.pearson, 0);
     PT_EQ_INT(sm.raw.n, 6);
     PT_CHECK(sm.present);
-    PT_FAILS(prle_split_metrics_compute(&sm, y6, p6, 1, 0, 5), PRLE_EINVAL, NULL);
+    /* one row: its errors (y 0, prediction 0.5); r2 and the correlations need two */
+    PT_OK(prle_split_metrics_compute(&sm, y6, p6, 1, 0, 5));
+    PT_CHECK(sm.present);
+    PT_EQ_INT(sm.raw.n, 1);
+    PT_EQ_INT(sm.unit.n, 1);
+    PT_NEAR(sm.raw.mse, 0.25, 0);
+    PT_NEAR(sm.raw.rmse, 0.5, 0);
+    PT_NEAR(sm.raw.mae, 0.5, 0);
+    PT_NEAR(sm.unit.mse, 0.25 / 25, 1e-15);
+    PT_NEAR(sm.unit.mae, 0.1, 1e-15);
+    PT_CHECK(isnan(sm.raw.r2) && isnan(sm.raw.pearson) && isnan(sm.raw.spearman) &&
+             isnan(sm.raw.kendall) && isnan(sm.unit.pearson));
+    PT_EQ_INT(sm.raw.flags, 0);
+    const float bad = NAN;
+    PT_FAILS(prle_split_metrics_compute(&sm, &bad, p6, 1, 0, 5), PRLE_EINVAL, "y_true[0] is nan");
+    PT_FAILS(prle_split_metrics_compute(&sm, y6, p6, 0, 0, 5), PRLE_EINVAL, NULL);
 }
 
 static void test_run_files__metrics_round_trip(void)
@@ -65,6 +80,23 @@ static void test_run_files__metrics_round_trip(void)
     PT_CHECK(text && strstr(text, "\"validation\"") < strstr(text, "\"test\""));
     free(text);
     free(file);
+
+    /* a split of one row: its entry, null where a metric needs two rows, read back as NaN */
+    prle_run_metrics one = {.label_min = 0, .label_max = 5};
+    PT_OK(prle_split_metrics_compute(&one.splits[PRLE_SPLIT_TEST], y6 + 2, p6 + 2, 1, 0, 5));
+    PT_OK(prle_run_metrics_json(&text, &one));
+    PT_CHECK(text && strstr(text, "\"test\": {\n      \"n\": 1,\n      \"raw\": {\n        "
+                                  "\"mse\": 0.25,\n        \"rmse\": 0.5,\n        \"mae\": "
+                                  "0.5,\n        \"r2\": null,\n        \"pearson\": null,\n"
+                                  "        \"spearman\": null,\n        \"kendall\": null\n"));
+    free(text);
+    PT_OK(prle__run_metrics_write(path, &one));
+    PT_OK(prle__run_metrics_read(&back, path));
+    PT_CHECK(back.splits[PRLE_SPLIT_TEST].present && !back.splits[PRLE_SPLIT_VALIDATION].present);
+    PT_EQ_INT(back.splits[PRLE_SPLIT_TEST].raw.n, 1);
+    PT_NEAR(back.splits[PRLE_SPLIT_TEST].unit.mse, 0.01, 1e-15);
+    PT_CHECK(isnan(back.splits[PRLE_SPLIT_TEST].raw.pearson) &&
+             isnan(back.splits[PRLE_SPLIT_TEST].unit.r2));
 }
 
 /* Weight concentration by hand: rows (0.5 0.3 0.2 0), (0.25 x 4), (1 0 0 0). */

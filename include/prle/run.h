@@ -50,8 +50,7 @@ typedef struct prle_weight_stats {
 
 /** One split's metrics on the raw label scale and on the 0-1 scale. */
 typedef struct prle_split_metrics {
-    bool present;              /**< false: the split was not scored (no rows, fewer than 2,
-                                    no labels) */
+    bool present;              /**< false: the split was not scored (no rows, no labels) */
     prle_metrics raw;          /**< labels and predictions as they are */
     prle_metrics unit;         /**< (y - label_min) / (label_max - label_min), predictions
                                     likewise */
@@ -156,8 +155,9 @@ PRLE_API bool prle_run_metrics_worse_than(const prle_run_metrics *m, const prle_
 PRLE_API bool prle_run_metrics_worse_than_ridge(const prle_run_metrics *m);
 
 /**
- * Scores `yhat` (n) against `y` (n) on both scales. PRLE_EINVAL (n < 2, a non-finite value
- * naming its index, an empty label range), PRLE_ENOMEM.
+ * Scores `yhat` (n) against `y` (n) on both scales. One row (n = 1) has its MSE, RMSE and MAE;
+ * r2, pearson, spearman and kendall are NaN (null in metrics.json), as they need two.
+ * PRLE_EINVAL (n = 0, a non-finite value naming its index, an empty label range), PRLE_ENOMEM.
  */
 PRLE_API int prle_split_metrics_compute(prle_split_metrics *out, const float *y, const float *yhat,
                                         size_t n, double label_min, double label_max);

@@ -201,6 +201,7 @@ static void split_table(FILE *fp, const cJSON *splits)
     fputs("<table class=\"num\">\n<tr><th class=\"l\">split</th><th>n</th><th>MSE</th><th>RMSE</th>"
           "<th>MAE</th><th>R&#178;</th><th>Pearson</th><th>Spearman</th><th>Kendall</th></tr>\n",
           fp);
+    bool one_row = false;
     for (const cJSON *s = splits->child; s; s = s->next) {
         const cJSON *raw = cJSON_GetObjectItemCaseSensitive(s, "raw");
         fputs("<tr><td class=\"l\">", fp);
@@ -212,8 +213,13 @@ static void split_table(FILE *fp, const cJSON *splits)
             prle__html_num(fp, prle__report_num(raw, keys[k]), 4);
         }
         fputs("</td></tr>\n", fp);
+        one_row |= prle__report_num(s, "n") == 1;
     }
     fputs("</table>\n", fp);
+    if (one_row) /* as prle eval says it */
+        fputs("<p class=\"cap\">A split of 1 row has its MSE, RMSE and MAE; R&#178;, Pearson, "
+              "Spearman and Kendall need 2 rows (\u2014).</p>\n",
+              fp);
 }
 
 /* Rows of one baselines file, converted to the 0-1 scale. */

@@ -17,8 +17,23 @@ int prle_split_metrics_compute(prle_split_metrics *out, const float *y, const fl
 {
     prle_split_metrics m = {.present = true};
     int err;
-    if ((err = prle_metrics_compute(&m.raw, y, yhat, n)) < 0 ||
-        (err = prle_metrics_rescale(&m.unit, &m.raw, label_min, label_max)) < 0)
+    if (n == 1 && y && yhat) { /* MSE, RMSE and MAE of one row; r2 and the correlations need 2 */
+        double e = (double)y[0] - (double)yhat[0];
+        if (!isfinite(e))
+            return prle__error_set(PRLE_EINVAL, "%s[0] is %s", isfinite(y[0]) ? "y_pred" : "y_true",
+                                   isnan(e) ? "nan" : "infinite");
+        m.raw = (prle_metrics){.mse = e * e,
+                               .rmse = fabs(e),
+                               .mae = fabs(e),
+                               .r2 = NAN,
+                               .pearson = NAN,
+                               .spearman = NAN,
+                               .kendall = NAN,
+                               .n = 1};
+    } else if ((err = prle_metrics_compute(&m.raw, y, yhat, n)) < 0) {
+        return err;
+    }
+    if ((err = prle_metrics_rescale(&m.unit, &m.raw, label_min, label_max)) < 0)
         return err;
     *out = m;
     return 0;
@@ -125,7 +140,7 @@ int prle__run_ridge_reference(prle_run_reference *out, const prle_matrix x[PRLE_
     }
     for (int s = PRLE_SPLIT_VALIDATION; s < PRLE_N_SPLITS; s++) {
         const float *y = prle_dataset_labels(ds, (prle_split)s);
-        if (x[s].rows < 2 || !y)
+        if (!x[s].rows || !y)
             continue;
         prle__ridge_path_predict(yhat, coef, icpt, &x[s]);
         if ((err = prle_split_metrics_compute(&ref.splits[s], y, yhat, x[s].rows, label_min,

@@ -386,7 +386,7 @@ int prle_run_eval(prle_run_metrics *out, const prle_run_folder *rf, unsigned spl
     for (int s = 0; s < PRLE_N_SPLITS; s++) {
         const float *y = prle_dataset_labels(rf->ds, (prle_split)s);
         size_t n = prle_dataset_n_rows(rf->ds, (prle_split)s), nw;
-        if (!(split_mask & (1u << s)) || !y || n < 2)
+        if (!(split_mask & (1u << s)) || !y || !n)
             continue;
         if ((err = prle_run_folder_value(&z, rf, (prle_split)s)) < 0)
             goto done;

@@ -69,21 +69,19 @@ static int predict_split(float **yhat, float **w, float **e, const prle_model *m
     return n ? prle_model_predict(*yhat, w ? *w : NULL, e ? *e : NULL, m, z) : 0;
 }
 
-/* "validation pearson 0.747 mse 1.09, test pearson 0.699 mse 1.24", and the neighbour term
- * when it was kept */
-static const char *eval_note(char *buf, size_t len, const prle_run_metrics *m,
-                             const prle_dataset *ds)
+/* "validation pearson 0.747 mse 1.09, test pearson 0.699 mse 1.24" ("test mse 1.24 (1 row:
+ * pearson undefined)"), and the neighbour term when it was kept */
+static const char *eval_note(char *buf, size_t len, const prle_run_metrics *m)
 {
     const prle_run_neighbours *nb = &m->neighbours;
     size_t used = 0;
     buf[0] = '\0';
     for (int s = PRLE_SPLIT_VALIDATION; s < PRLE_N_SPLITS && used < len; s++) {
         const prle_split_metrics *sm = &m->splits[s];
-        size_t rows = prle_dataset_n_rows(ds, (prle_split)s);
         int n = 0;
-        if (!sm->present && rows == 1) /* said, not left out without a word */
-            n = snprintf(buf + used, len - used, "%s%s: 1 row, too few to score", used ? ", " : "",
-                         prle_split_name((prle_split)s));
+        if (sm->present && sm->raw.n == 1) /* said, not printed as "pearson nan" */
+            n = snprintf(buf + used, len - used, "%s%s mse %.5g (1 row: pearson undefined)",
+                         used ? ", " : "", prle_split_name((prle_split)s), sm->raw.mse);
         else if (sm->present)
             n = snprintf(buf + used, len - used, "%s%s pearson %.4f mse %.5g", used ? ", " : "",
                          prle_split_name((prle_split)s), sm->raw.pearson, sm->raw.mse);
@@ -219,8 +217,9 @@ static int run_stage2(stage2 *s2)
         if ((err = prle__path_join(path, sizeof path, s2->dir, name)) < 0 ||
             (err = prle__run_predictions_write(path, y, yhat[s], NULL, NULL, z->rows)) < 0)
             goto done;
-        if (z->rows >= 2 && (err = prle_split_metrics_compute(&met->splits[s], y, yhat[s], z->rows,
-                                                              mp.label_min, mp.label_max)) < 0)
+        if (z->rows && y &&
+            (err = prle_split_metrics_compute(&met->splits[s], y, yhat[s], z->rows, mp.label_min,
+                                              mp.label_max)) < 0)
             goto done;
         prle_weight_stats_compute(&met->splits[s].weights, test ? w_test : w_val, z->rows,
                                   res->n_prototypes);
@@ -233,7 +232,7 @@ static int run_stage2(stage2 *s2)
     if ((err = prle__path_join(path, sizeof path, s2->dir, "metrics.json")) < 0 ||
         (err = prle__run_metrics_write(path, met)) < 0 ||
         (err = prle__run_stage_end(res, p, PRLE_STAGE_EVALUATE, t0,
-                                   eval_note(note, sizeof note, met, s2->ds))) < 0)
+                                   eval_note(note, sizeof note, met))) < 0)
         goto done;
 
     /* prototypes.json and explanations_test.json */

@@ -817,19 +817,19 @@ check moved_predict 0 "$prle" predict moved --text "A man is playing a flute." \
   --text2 "A man plays the flute." --explain 2
 mv train.csv.away train.csv
 
-# a split of one row cannot be scored: the evaluate line says so (metrics.json leaves it out),
-# and the explanations' header counts the prototypes there are
+# a split of one row has its MSE and no Pearson: the evaluate line says so (metrics.json:
+# tests/cli/one_row.sh), and the explanations' header counts the prototypes there are
 mkdir tiny && cd tiny || exit 1
 pairs_tsvs 6 1 1
 small_yaml tiny model.num_prototypes=25 train.output_dir=runs
 check tiny 0 "$prle" run small.yaml --no-analyze --no-report
-matches tiny out "^evaluate .* validation: 1 row, too few to score, test: 1 row, too few to score$"
+matches tiny out "^evaluate .* validation mse [0-9.e+-]+ \\(1 row: pearson undefined\\), test mse [0-9.e+-]+ \\(1 row: pearson undefined\\)$"
 contains tiny out "explained test predictions (all 3 prototypes):"
 matches tiny out "^experts .* 3 prototypes \\(k-medoids\\)"
 lacks tiny out "repeat a training"
 contains tiny err "prle: warning: the validation split has only 1 row: the kernel's and the experts' kept epochs"
 check tiny_eval 0 "$prle" eval runs/small --no-write
-matches tiny_eval out "^test +1 row, too few to score$"
+matches tiny_eval out "^test +1 row: r2, pearson, spearman and kendall undefined \\(they need 2\\)$"
 # no validation rows at all: said once, before the kernel trains, and that nothing stops the
 # fits early (data.file cut 90 / 0 / 10)
 pairs_tsvs 40 0 0
