@@ -58,9 +58,8 @@ int cmd_eval(int argc, char **argv)
     }
     if (json)
         fputs(text, stdout);
-    else
-        cli_print_metrics(stdout, &m,
-                          mask); /* a 1-row split: its MSE, RMSE, MAE, and why no more */
+    else /* a 1-row split: its MSE, RMSE, MAE, and why no more */
+        cli_print_metrics(stdout, &m, mask);
 done:
     free(text);
     prle_run_folder_free(rf);
