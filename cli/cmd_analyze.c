@@ -122,14 +122,16 @@ int cmd_analyze(int argc, char **argv)
     if (!run_dir)
         return usage_error("analyze: missing the run folder%s", "");
 
-    /* the run's thread count; the library reads the config again itself */
+    /* the run's thread count; the library reads the config again itself, after checking the
+     * folder's files against its marker, and says why a config that does not load fails (a
+     * changed one as prle eval does: its sha256) */
     char path[4200];
     snprintf(path, sizeof path, "%s/config.yaml", run_dir);
-    int err = prle_config_load(&cfg, path);
-    if (err < 0)
-        return cli_fail(err);
-    prle_init(cfg.train.threads);
-    ap.n_threads = cfg.train.threads;
+    if (prle_config_load(&cfg, path) == 0) {
+        prle_init(cfg.train.threads);
+        ap.n_threads = cfg.train.threads;
+    }
+    prle_error_clear();
     prle_config_dispose(&cfg);
     cli_progress ps;
     cli_progress_init(&ps);
@@ -137,7 +139,7 @@ int cmd_analyze(int argc, char **argv)
     ap.progress_ud = &ps;
 
     prle_analysis_summary s;
-    err = prle_analyze_run_summary(&s, run_dir, &ap);
+    int err = prle_analyze_run_summary(&s, run_dir, &ap);
     cli_progress_close(&ps);
     if (err < 0)
         return cli_fail(err);

@@ -208,6 +208,12 @@ int cmd_baselines(int argc, char **argv)
         rc = cli_error(CLI_USAGE, "baselines: run folder path too long");
         goto done;
     }
+    /* a run folder it reads (its dataset.json and kernel; --space value its value space) holds
+     * the files its run wrote, as prle eval checks them */
+    if ((!out_path || value) && (err = prle__run_verify(run_dir)) < 0) {
+        rc = cli_fail(err);
+        goto done;
+    }
     prle_init(cfg.train.threads);
     bp.n_threads = cfg.train.threads;
     bp.seed = cfg.train.seed;

@@ -136,7 +136,10 @@ typedef struct prle_analysis_summary {
  * Reads the run folder `run_dir` (config.yaml, value/{split}_embeds.npy, the retrieval
  * embeddings its config names, the labels, model.safetensors for the prototype rows when
  * present) and writes {run_dir}/analysis.json atomically. Seeds come from the config's
- * train.seed. PRLE_ENOTFOUND naming a missing file, PRLE_EFORMAT, PRLE_ENOMEM.
+ * train.seed. First the files the folder's .prle-run marker records are checked against their
+ * sha256, as prle_run_folder_open checks them (docs/run-folder.md): PRLE_EFORMAT naming one
+ * that changed since its run wrote it. PRLE_ENOTFOUND naming a missing file, PRLE_EFORMAT,
+ * PRLE_ENOMEM.
  */
 PRLE_API int prle_analyze_run(const char *run_dir, const prle_analyze_params *p);
 

@@ -20,6 +20,7 @@
 #include "prle/npy.h"
 #include "prle/prototypes.h"
 #include "prle/safetensors.h"
+#include "run/run_marker.h"
 
 #define N_SPLITS PRLE__N_SPLITS
 
@@ -335,7 +336,10 @@ done:
 int prle_analyze_run_summary(prle_analysis_summary *out, const char *run_dir,
                              const prle_analyze_params *p)
 {
-    return prle__analyze_run_pre(out, run_dir, p, NULL);
+    /* the folder's files as its run wrote them, as prle eval checks them (prle run analyses
+     * the folder it is building through prle__analyze_run_pre) */
+    int err = run_dir ? prle__run_verify(run_dir) : 0;
+    return err < 0 ? err : prle__analyze_run_pre(out, run_dir, p, NULL);
 }
 
 int prle_analyze_run(const char *run_dir, const prle_analyze_params *p)

@@ -10,6 +10,7 @@
 #include "io/fileio.h"
 #include "io/json.h"
 #include "prle/report.h"
+#include "run/run_marker.h"
 
 static const char css[] =
     "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;"
@@ -164,7 +165,10 @@ static int write_page(FILE *fp, const prle__report_ctx *ctx, const char *yaml)
 
 int prle_report_write(const char *run_dir, const char *out_path)
 {
-    return prle__report_write_shown(run_dir, run_dir, out_path);
+    /* the folder's files as its run wrote them, as prle eval checks them (prle run reports on
+     * the folder it is building through prle__report_write_shown) */
+    int err = run_dir && *run_dir ? prle__run_verify(run_dir) : 0;
+    return err < 0 ? err : prle__report_write_shown(run_dir, run_dir, out_path);
 }
 
 int prle__report_write_shown(const char *run_dir, const char *shown_dir, const char *out_path)

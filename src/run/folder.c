@@ -151,9 +151,10 @@ int prle__run_record(const char *dir)
     }
     if ((err = prle__json_add_string(root, "format", "prle-run")) < 0 ||
         (err = prle__json_add_int(root, "version", 1)) < 0 ||
-        (err = prle__json_add_string(root, "note",
-                                     "prle run replaces this folder only because this file is "
-                                     "here; prle eval and predict check the files below")) < 0 ||
+        (err = prle__json_add_string(
+             root, "note",
+             "prle run replaces this folder only because this file is here; prle eval, "
+             "predict, analyze, report and baselines check the files below")) < 0 ||
         (err = prle__json_add(root, "files", files)) < 0)
         goto done;
     for (size_t i = 0; i < N_RECORDED && err == 0; i++) {

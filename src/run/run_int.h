@@ -8,6 +8,7 @@
 #include "prle/neighbours.h"
 #include "prle/run.h"
 #include "prle/table.h"
+#include "run/run_marker.h"
 
 /** Longest path the run code builds. */
 #define PRLE__RUN_PATH 4096
@@ -18,23 +19,9 @@ int prle__path_join(char *out, size_t len, const char *dir, const char *name);
 /** Copies the bytes of `src` to `dst` atomically. PRLE_ENOTFOUND / PRLE_EIO naming the path. */
 int prle__copy_file(const char *dst, const char *src);
 
-/** The file that marks a folder as a PRLE run folder (issue 13): runs replace or write into
- *  a folder only when it holds this file, or is empty, or holds a run from before the marker
- *  (config.yaml and train_log.csv, or baselines.json). */
-#define PRLE__RUN_MARKER ".prle-run"
-
 /** 0 when `dir` is absent or may be replaced by a run (see PRLE__RUN_MARKER); PRLE_EINVAL
  *  naming it otherwise (a file, a link, a folder of something else). */
 int prle__run_folder_check(const char *dir);
-
-/** Rewrites the marker of `dir` with the size and sha256 of the files that make its model
- *  (config.yaml, kernel.safetensors, model.safetensors, dataset.json, encoder.safetensors,
- *  those present). */
-int prle__run_record(const char *dir);
-
-/** Checks the files the marker records; a run from before the marker passes. PRLE_EFORMAT
- *  naming a file whose bytes changed, PRLE_ENOTFOUND / PRLE_EIO from reading it. */
-int prle__run_verify(const char *dir);
 
 /** For commands that write into a run folder in place (prle kernel, prle baselines):
  *  prle__run_folder_check, then creates the folder and its marker if missing. */

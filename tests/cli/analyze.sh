@@ -28,6 +28,25 @@ with open(sys.argv[1], "wb") as f:
 EOF
 }
 
+# the run's marker (.prle-run) recording the folder's files as they are now, as a run that wrote
+# them would: the steps below edit config.yaml and move model.safetensors by hand, which
+# prle analyze refuses otherwise (see "a changed byte" below)
+remark() { # run folder
+  "$py" - "$1" <<'EOF'
+import hashlib, json, os, sys
+d = sys.argv[1]
+m = json.load(open(os.path.join(d, ".prle-run")))
+for name in list(m["files"]):
+    p = os.path.join(d, name)
+    if not os.path.exists(p):
+        del m["files"][name]
+        continue
+    b = open(p, "rb").read()
+    m["files"][name] = {"size": len(b), "sha256": hashlib.sha256(b).hexdigest()}
+json.dump(m, open(os.path.join(d, ".prle-run"), "w"))
+EOF
+}
+
 cat >check.py <<'EOF'
 import json, sys
 a = json.load(open(sys.argv[1]))
@@ -99,10 +118,12 @@ ok damaged_same cmp -s <(strip first.json) <(strip $run/analysis.json)
 ok damaged_computed cached $run/analysis.json False False
 rm -f "$tmap"
 sed -i 's/^  threads: .*/  threads: 2/' $run/config.yaml
+remark $run
 check two_threads 0 "$prle" -q analyze $run
 cp $run/analysis.json two.json
 rm -f "$tmap"
 sed -i 's/^  threads: .*/  threads: 1/' $run/config.yaml
+remark $run
 check one_thread 0 "$prle" -q analyze $run
 ok threads_same cmp -s <(strip two.json) <(strip $run/analysis.json)
 ok one_thread_computed cached $run/analysis.json False False
@@ -194,9 +215,36 @@ rm $run/model.safetensors
 # a model fitted on this value space: the oracle takes its prototypes as its medoids (k-medoids
 # would pick the same rows) and scores exactly as when it picks them itself
 check train 0 "$prle" -q train small.yaml
+
+# ---- a changed byte: prle analyze and prle report refuse the folder as prle eval does (the
+# ---- marker's sha256, docs/run-folder.md), before analysis.json or report.html is written
+flip() { # file: one float of its last tensor
+  "$py" -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[-5] ^= 0x40
+open(sys.argv[1], "wb").write(b)' "$1"; }
+analysis_before=$(sha256sum $run/analysis.json)
+for f in model kernel; do
+  cp $run/$f.safetensors $f.bak
+  flip $run/$f.safetensors
+  check flipped_analyze_$f 2 "$prle" -q analyze $run
+  lines flipped_analyze_$f err 1
+  contains flipped_analyze_$f err "prle: runs/small/$f.safetensors: its sha256 is not the one .prle-run records: the file changed after the run wrote it (run it again)"
+  empty flipped_analyze_$f out
+  ok flipped_analysis_kept_$f [ "$(sha256sum $run/analysis.json)" = "$analysis_before" ]
+  check flipped_report_$f 2 "$prle" report $run
+  lines flipped_report_$f err 1
+  contains flipped_report_$f err "prle: runs/small/$f.safetensors: its sha256 is not the one .prle-run records"
+  ok flipped_no_report_$f [ ! -e $run/report.html ]
+  mv $f.bak $run/$f.safetensors
+done
+sed -i 's/^  seed: 7$/  seed: 8/' $run/config.yaml # a hand-edited config: the same, named
+check edited_config 2 "$prle" -q analyze $run
+lines edited_config err 1
+contains edited_config err "prle: runs/small/config.yaml: its sha256 is not the one .prle-run records"
+sed -i 's/^  seed: 8$/  seed: 7/' $run/config.yaml
 check with_model 0 "$prle" -q analyze $run --no-tsne
 cp $run/analysis.json with_model.json
 mv $run/model.safetensors model.away
+remark $run
 check without_model 0 "$prle" -q analyze $run --no-tsne
 check same_oracle 0 "$py" - with_model.json $run/analysis.json <<'EOF'
 import json, sys

@@ -8,6 +8,7 @@ set -u
 prle=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 . "$(dirname "$0")/lib.bash"
 cd "$tmp" || exit 1
+py=/usr/bin/python3; [ -x "$py" ] || py=python3 # flips a byte of a file below
 
 pairs_tsvs 80 20 20
 small_yaml baselines-fixture
@@ -102,6 +103,21 @@ check run_range 0 "$prle" run small.yaml "${fast[@]}" data.label_max=6 --no-anal
 matches run_range out "^data .*; 20 of 20 validation and 20 of 20 test rows repeat a training pair$"
 ok range_dropped [ ! -e runs/small/baselines.json ] && ok range_dropped_value [ ! -e runs/small/baselines_value.json ]
 check default_again 0 "$prle" -q baselines small.yaml --models ridge
+# a changed byte in a file the run folder's marker records: refused as prle eval refuses it
+# where baselines read the folder (into it, --space value), before any grid; --out of the
+# retrieval space does not read it
+cp runs/small/kernel.safetensors kernel.bak
+"$py" -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[-5] ^= 0x40
+open(sys.argv[1], "wb").write(b)' runs/small/kernel.safetensors
+for space in retrieval value; do
+  check flipped_$space 2 "$prle" -q baselines small.yaml --space $space --models ridge
+  lines flipped_$space err 1
+  contains flipped_$space err "runs/small/kernel.safetensors: its sha256 is not the one .prle-run records: the file changed after the run wrote it (run it again)"
+  empty flipped_$space out
+done
+check flipped_out 0 "$prle" -q baselines small.yaml --models ridge --out f.json
+mv kernel.bak runs/small/kernel.safetensors
+check unflipped 0 "$prle" -q baselines small.yaml --space value --models ridge
 # value rows that do not match the data: refused
 head -c 200 runs/small/value/test_embeds.npy >runs/small/value/test_embeds.npy.cut
 mv runs/small/value/test_embeds.npy.cut runs/small/value/test_embeds.npy
