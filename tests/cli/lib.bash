@@ -1,10 +1,12 @@
 # Shared helpers of the tests/cli/*.sh scripts (sourced, not run; not *.sh, so ctest skips it). Each check counts a pass or
 # prints "FAIL name: why" with the captured output; `skip` notes a part that could not run;
 # `finish` prints the closing line and exits 1 on a failure, else 77 (ctest's SKIP_RETURN_CODE)
-# if a part was skipped, else 0. Sets: tmp (a scratch folder removed on exit), passes, fails,
-# skips. Output of `check` lands in $tmp/out and $tmp/err.
+# if a part was skipped, else 0. Sets: tmp (a scratch folder removed on exit), cli_dir (this
+# folder, for its helpers such as npy_split.py), passes, fails, skips. Output of `check` lands
+# in $tmp/out and $tmp/err.
 fails=0; passes=0; skips=0
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+cli_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 pass() { passes=$((passes+1)); }
 fail() { echo "FAIL $*"; fails=$((fails+1)); }
@@ -100,6 +102,16 @@ small_yaml() {
     printf '  embedding_cache_dir: cache/small\n'
     printf '%s\n' "$body"
   } >small.yaml
+}
+# npy_yaml FILE NAME: a config of train.csv / validation.csv / test.csv (text, label) whose
+# embeddings are emb/{split}_embeds.npy (encoder_type npy; tests/cli/npy_split.py writes both),
+# seed 2, the run in runs/NAME.
+npy_yaml() {
+  printf 'data:\n  name: %s\n' "$2" >"$1"
+  printf '  files: {train: train.csv, validation: validation.csv, test: test.csv}\n' >>"$1"
+  printf '  text_fields: [text]\n  label_field: label\n  embedding_cache_dir: emb\n' >>"$1"
+  printf 'model:\n  encoder_type: npy\ntrain:\n  seed: 2\n  output_dir: runs\n' >>"$1"
+  printf 'logging:\n  run_name: %s\n' "$2" >>"$1"
 }
 # stsb_yaml CACHE [section.key=value...]: small.yaml in the current folder for the STS-B subset
 # of stsb_subset (train.csv, dev.csv, test.csv; pair features), embeddings cached in CACHE, the

@@ -15,8 +15,11 @@ cd "$tmp" || exit 1
 py=/usr/bin/python3
 
 mkdir -p emb
-"$py" - <<'EOF'
-import random, struct
+"$py" - "$cli_dir" <<'EOF'
+import random, sys
+sys.dont_write_bytecode = True  # nothing written into tests/cli
+sys.path.insert(0, sys.argv[1])
+import npy_split
 rng = random.Random(12)
 dirs = [[rng.gauss(0, 1) for _ in range(6)] for _ in range(60)]
 value = [rng.gauss(0, 1) for _ in range(60)]
@@ -26,32 +29,9 @@ for split, n in (("train", 800), ("validation", 200), ("test", 200)):
         g = rng.randrange(60)
         rows.append([d + 0.3 * rng.gauss(0, 1) + 3 for d in dirs[g]])
         labels.append(value[g] + 0.1 * rng.gauss(0, 1))
-    hdr = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, 6), }" % n
-    hdr += " " * (118 - len(hdr)) + "\n"
-    with open(f"emb/{split}_embeds.npy", "wb") as f:
-        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(hdr)) + hdr.encode())
-        for r in rows:
-            f.write(struct.pack("<6f", *r))
-    with open(f"{split}.csv", "w") as f:
-        f.write("text,label\n")
-        for i, y in enumerate(labels):
-            f.write(f"row {i},{y:.6f}\n")
+    npy_split.write(split, rows, labels)
 EOF
-cat >nb.yaml <<'EOF'
-data:
-  name: directions
-  files: {train: train.csv, validation: validation.csv, test: test.csv}
-  text_fields: [text]
-  label_field: label
-  embedding_cache_dir: emb
-model:
-  encoder_type: npy
-train:
-  seed: 2
-  output_dir: runs
-logging:
-  run_name: directions
-EOF
+npy_yaml nb.yaml directions
 run=runs/directions
 
 check run 0 "$prle" run nb.yaml --no-analyze --no-report

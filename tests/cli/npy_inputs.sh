@@ -15,38 +15,19 @@ py=/usr/bin/python3
 mkdir -p emb
 cat >gen.py <<'EOF'
 # gen.py SEED [csv]: emb/{split}_embeds.npy of 4 columns (and the csv files, labels ~ column 0)
-import random, struct, sys
+import os, random, sys
+sys.dont_write_bytecode = True  # nothing written into tests/cli
+sys.path.insert(0, os.environ["NPY_SPLIT_DIR"])
+import npy_split
 rng = random.Random(int(sys.argv[1]))
 for split, n in (("train", 60), ("validation", 20), ("test", 20)):
     rows = [[rng.gauss(0, 1) for _ in range(4)] for _ in range(n)]
-    hdr = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, 4), }" % n
-    hdr += " " * (118 - len(hdr)) + "\n"
-    with open(f"emb/{split}_embeds.npy", "wb") as f:
-        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(hdr)) + hdr.encode())
-        for r in rows:
-            f.write(struct.pack("<4f", *r))
-    if len(sys.argv) > 2:
-        with open(f"{split}.csv", "w") as f:
-            f.write("text,label\n")
-            for i, r in enumerate(rows):
-                f.write(f"row {i},{r[0] + 0.1 * rng.gauss(0, 1):.6f}\n")
+    labels = [r[0] + 0.1 * rng.gauss(0, 1) for r in rows] if len(sys.argv) > 2 else None
+    npy_split.write(split, rows, labels)
 EOF
+export NPY_SPLIT_DIR=$cli_dir
 "$py" gen.py 1 csv
-cat >t.yaml <<'EOF'
-data:
-  name: tiny
-  files: {train: train.csv, validation: validation.csv, test: test.csv}
-  text_fields: [text]
-  label_field: label
-  embedding_cache_dir: emb
-model:
-  encoder_type: npy
-train:
-  seed: 2
-  output_dir: runs
-logging:
-  run_name: tiny
-EOF
+npy_yaml t.yaml tiny
 run=runs/tiny
 cp -r emb emb_run
 

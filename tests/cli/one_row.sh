@@ -12,37 +12,17 @@ cd "$tmp" || exit 1
 py=/usr/bin/python3
 
 mkdir -p emb
-"$py" - <<'EOF'
-import random, struct
+"$py" - "$cli_dir" <<'EOF'
+import random, sys
+sys.dont_write_bytecode = True  # nothing written into tests/cli
+sys.path.insert(0, sys.argv[1])
+import npy_split
 rng = random.Random(3)
 for split, n in (("train", 60), ("validation", 20), ("test", 1)):
     rows = [[rng.gauss(0, 1) for _ in range(4)] for _ in range(n)]
-    hdr = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, 4), }" % n
-    hdr += " " * (118 - len(hdr)) + "\n"
-    with open(f"emb/{split}_embeds.npy", "wb") as f:
-        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(hdr)) + hdr.encode())
-        for r in rows:
-            f.write(struct.pack("<4f", *r))
-    with open(f"{split}.csv", "w") as f:
-        f.write("text,label\n")
-        for i, r in enumerate(rows):
-            f.write(f"row {i},{r[0] + 0.1 * rng.gauss(0, 1):.6f}\n")
+    npy_split.write(split, rows, [r[0] + 0.1 * rng.gauss(0, 1) for r in rows])
 EOF
-cat >one.yaml <<'EOF'
-data:
-  name: one
-  files: {train: train.csv, validation: validation.csv, test: test.csv}
-  text_fields: [text]
-  label_field: label
-  embedding_cache_dir: emb
-model:
-  encoder_type: npy
-train:
-  seed: 2
-  output_dir: runs
-logging:
-  run_name: one
-EOF
+npy_yaml one.yaml one
 run=runs/one
 
 check run 0 "$prle" run one.yaml --no-analyze
