@@ -180,6 +180,36 @@ static bool stsb_complete(const char *dir)
     return true;
 }
 
+/* The outermost folder of the path `dir` that does not exist yet (a copy), or NULL when `dir`
+ * exists (or on no memory: nothing will be removed). */
+static char *first_missing(const char *dir)
+{
+    char *p = strdup(dir), *top = NULL;
+    while (p && !is_dir(p)) {
+        free(top);
+        top = strdup(p);
+        char *slash = strrchr(p, '/');
+        if (!slash || slash == p)
+            break;
+        *slash = '\0';
+    }
+    free(p);
+    return top;
+}
+
+/* Removes `dir` and its parents up to `top` (first_missing's), each only while empty. */
+static void remove_made(const char *dir, const char *top)
+{
+    char *p = top ? strdup(dir) : NULL;
+    while (p && rmdir(p) == 0 && strcmp(p, top) != 0) {
+        char *slash = strrchr(p, '/');
+        if (!slash || slash == p)
+            break;
+        *slash = '\0';
+    }
+    free(p);
+}
+
 /* Fetches the STS benchmark archive into `dir` ({download folder}/stsb) and extracts the
  * three CSVs (sha256-checked) plus its readme and licence. The archive is removed after, so
  * messages name the URL and `dir`, never the archive's temporary name. */
@@ -192,8 +222,11 @@ static int stsb_download(const char *dir, const prle_dataset_params *p)
         url = getenv("PRLE_STSB_URL");
     if (!url || !*url)
         url = STSB_URL;
-    if ((err = prle__mkdir_p(dir)) < 0)
+    char *made = first_missing(dir); /* the folders a failed first fetch takes away again */
+    if ((err = prle__mkdir_p(dir)) < 0) {
+        free(made);
         return err;
+    }
     char pid[32];
     snprintf(pid, sizeof pid, "%ld", (long)getpid());
     if (!(archive = fmt_alloc("%s/Stsbenchmark.tar.gz.part.%s", dir, pid))) {
@@ -235,8 +268,9 @@ static int stsb_download(const char *dir, const prle_dataset_params *p)
 done:
     if (archive)
         remove(archive);
-    if (err < 0)
-        rmdir(dir); /* only if empty: a failed first fetch leaves no folder behind */
+    if (err < 0) /* only while empty: a failed first fetch leaves no folder behind */
+        remove_made(dir, made);
+    free(made);
     free(archive);
     for (int s = 0; s < PRLE_N_SPLITS + 2; s++)
         free(dest[s]);

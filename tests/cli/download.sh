@@ -3,7 +3,8 @@
 # started here (no network): an HTTP 4xx answer is a wrong URL, exit 2 with one line naming
 # the URL and the status; a 5xx is the server's failure, exit 1; an answer that is not an
 # archive is exit 2 naming the URL and the stsb folder. No message names the archive's
-# temporary file (gone when it is read) and no stsb folder is left behind.
+# temporary file (gone when it is read) and no folder it made is left behind (stsb, nor the
+# user cache's prle/data above it).
 # Usage: download.sh /path/to/prle
 set -u
 prle=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -44,6 +45,7 @@ fetch() { # name, expected exit code, path on the server
   lacks "$1" err ".part."
   lacks "$1" err ".tmp."
   ok "$1 leaves no stsb folder" [ ! -e "$stsb" ]
+  ok "$1 leaves no folder it made" [ ! -e "$tmp/cache" ] # nor the cache's prle/data above it
 }
 
 fetch missing 2 /missing.tar.gz
