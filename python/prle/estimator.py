@@ -340,10 +340,12 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
         self._set_fitted(_Handle(ptr))
         v = self.validation_mse_
         if v["ridge"] < v["prle"] * (1 + 1e-6):  # NaN (no yardstick) compares False
+            tried = (", with the linear kernel the fit tried and kept" if self.kernel_ == "linear"
+                     and self.kernel is None else "")
             warnings.warn(
                 f"PRLERegressor: on the {v['n_rows']} rows the fit held out a ridge on the same "
                 f"features (alpha {v['ridge_alpha']:g}) has MSE {v['ridge']:.4g}, below PRLE's "
-                f"{v['prle']:.4g}: a linear model suits these features better "
+                f"{v['prle']:.4g}{tried}: a linear model suits these features better "
                 "(validation_mse_ holds both)", RidgeBetterWarning, stacklevel=3)
         return self
 

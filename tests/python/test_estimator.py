@@ -270,6 +270,7 @@ class Estimator(unittest.TestCase):
         with self.assertWarns(prle.RidgeBetterWarning) as cm:
             m = prle.PRLERegressor(random_state=1).fit(xt, yt, eval_set=(xv, yv))
         self.assertIn("a ridge on the same features", str(cm.warning))
+        self.assertIn("with the linear kernel the fit tried and kept", str(cm.warning))
         v = m.validation_mse_
         self.assertEqual(v["n_rows"], 100)
         np.testing.assert_allclose(v["prle"], np.mean((m.predict(xv) - yv) ** 2), rtol=1e-4)
