@@ -186,6 +186,21 @@ static void test_predictor__fit_predict_explain(void)
     y[7] = NAN;
     PT_FAILS(prle_predictor_fit(&p, &x, y, NULL, NULL, &pp), PRLE_EINVAL, "training label 7");
     y[7] = 0;
+    /* a label outside a range the caller set is named by the caller's row and the predictor's
+     * params, wherever the seeded split puts it (the kernel named a row of its shuffled
+     * training share and its own params; a held-out one passed) */
+    prle_predictor_params rp = pp;
+    rp.label_min = -5, rp.label_max = 5;
+    for (size_t i = 0; i < 500; i += 37) {
+        float keep = y[i];
+        y[i] = 9.0f;
+        char want[64];
+        snprintf(want, sizeof want, "training label %zu = 9 is outside", i);
+        PT_FAILS(prle_predictor_fit(&p, &x, y, NULL, NULL, &rp), PRLE_EINVAL, want);
+        PT_FAILS(prle_predictor_fit(&p, &x, y, NULL, NULL, &rp), PRLE_EINVAL, "label_max)");
+        PT_CHECK(p == NULL);
+        y[i] = keep;
+    }
     /* small sets work: 12 rows (none held out below 20) get 6 prototypes; 1 row is refused */
     prle_matrix few = prle_matrix_view(x.data, 12, D);
     PT_OK(prle_predictor_fit(&p, &few, y, NULL, NULL, &pp));

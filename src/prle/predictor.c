@@ -288,6 +288,22 @@ int prle_predictor_fit(prle_predictor **out, const prle_matrix *x, const float *
         if (isnan(hi))
             hi = b > a ? b : a + 1.0;
     }
+    /* the caller's labels against the range, by the caller's row (the kernel would name a row
+     * of the shuffled training share and its own params, which the fit overwrites), with the
+     * kernel's slack for float rounding; a held-out label outside it is refused too, so that
+     * the seeded split does not decide whether a fit fails */
+    if (lo < hi && isfinite(lo) && isfinite(hi)) {
+        double slack = 1e-6 * (hi - lo), a = (double)(float)lo - slack,
+               b = (double)(float)hi + slack;
+        for (size_t i = 0; i < n; i++)
+            if ((double)y[i] < a || (double)y[i] > b) {
+                err = prle__error_set(PRLE_EINVAL,
+                                      "predictor: training label %zu = %g is outside the label "
+                                      "range [%g, %g] (params label_min and label_max)",
+                                      i, (double)y[i], lo, hi);
+                goto done;
+            }
+    }
     prle_kernel_params kp = pp.kernel;
     kp.seed = pp.seed, kp.n_threads = pp.n_threads, kp.label_min = lo, kp.label_max = hi;
     prle_model_params mp = pp.model;
