@@ -173,6 +173,12 @@ static void test_predictor__fit_predict_explain(void)
     /* bad input */
     prle_matrix narrow = {.data = x.data, .rows = 10, .cols = D - 1};
     PT_FAILS(prle_predictor_predict(yhat, p, &narrow), PRLE_ESHAPE, "wide");
+    /* the accessors take a NULL predictor (prototype_rows crashed on it) */
+    size_t none_rows[1] = {7};
+    prle_predictor_prototype_rows(none_rows, NULL);
+    prle_predictor_prototype_rows(NULL, p);
+    PT_EQ_INT(none_rows[0], 7);
+    PT_EQ_INT(prle_predictor_n_prototypes(NULL), 0);
     prle_predictor_free(p);
     p = NULL;
     PT_FAILS(prle_predictor_fit(&p, &x, y, &xv, NULL, &pp), PRLE_EINVAL, "together");

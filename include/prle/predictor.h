@@ -167,7 +167,8 @@ PRLE_API int prle_predictor_set_user_text(prle_predictor *p, const char *text);
  *  NULL when none (and in files written before 2026-12-07, ninth session). */
 PRLE_API const char *prle_predictor_user_text(const prle_predictor *p);
 
-/** The prototypes' rows of the fit's x (P entries, slot order) into `rows`. */
+/** The prototypes' rows of the fit's x (P entries, slot order) into `rows`; nothing when
+ *  `rows` or `p` is NULL. */
 PRLE_API void prle_predictor_prototype_rows(size_t *rows, const prle_predictor *p);
 
 /** The layers, owned by the predictor. */

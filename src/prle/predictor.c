@@ -110,6 +110,8 @@ size_t prle_predictor_n_prototypes(const prle_predictor *p)
 
 void prle_predictor_prototype_rows(size_t *rows, const prle_predictor *p)
 {
+    if (!rows || !p) /* as the other accessors: nothing for a NULL predictor */
+        return;
     const size_t *r = prle_model_prototype_rows(p->model);
     for (size_t q = 0; q < prle_model_n_prototypes(p->model); q++)
         rows[q] = p->rows ? p->rows[r[q]] : r[q];
