@@ -66,15 +66,17 @@ PRLE_API size_t prle_predictor_params_size(void);
  * budgets of the layers then run without early stopping where no rows are held out. With
  * model.neighbours (the default) and validation rows, the neighbour term is chosen on them as
  * `prle run` chooses it (prle_model_set_neighbour_weight) and its training rows are kept.
- * PRLE_EINVAL for fewer than 2 training rows, a non-finite label or value, or bad params;
- * PRLE_ESHAPE for widths that differ; the layers' own errors. The same params and data give the
+ * PRLE_EINVAL for fewer than 2 training rows, a non-finite label or value, a label outside a
+ * label range the params set, or bad params; PRLE_ESHAPE for widths that differ; the layers' own
+ * errors. `params` NULL: prle_predictor_default_params(). The same params and data give the
  * same bits for any n_threads.
  */
 PRLE_API int prle_predictor_fit(prle_predictor **out, const prle_matrix *x, const float *y,
                                 const prle_matrix *x_val, const float *y_val,
                                 const prle_predictor_params *params);
 
-/** Predictions for the rows of x (n, H) into yhat (n). PRLE_ESHAPE on a width mismatch. */
+/** Predictions for the rows of x (n, H) into yhat (n). PRLE_ESHAPE on a width mismatch,
+ *  PRLE_EINVAL for a NULL argument or a non-finite value in x (yhat then undefined). */
 PRLE_API int prle_predictor_predict(float *yhat, const prle_predictor *p, const prle_matrix *x);
 
 /**
@@ -187,7 +189,8 @@ PRLE_API const prle_model *prle_predictor_model(const prle_predictor *p);
 PRLE_API int prle_predictor_save(const prle_predictor *p, const char *path);
 
 /** Reads a file of prle_predictor_save. PRLE_EFORMAT naming the path and the fault (a checksum
- *  that does not match the bytes: a damaged file). */
+ *  that does not match the bytes: a damaged file); PRLE_ENOTFOUND when the path does not exist,
+ *  PRLE_EINVAL when it is a folder, PRLE_EIO when reading fails. */
 PRLE_API int prle_predictor_load(prle_predictor **out, const char *path);
 
 /** The bytes prle_predictor_save writes, in memory: `*out` (free with prle_free), `*size`. */
