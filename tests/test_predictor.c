@@ -182,6 +182,10 @@ static void test_predictor__fit_predict_explain(void)
     prle_predictor_free(p);
     p = NULL;
     PT_FAILS(prle_predictor_fit(&p, &x, y, &xv, NULL, &pp), PRLE_EINVAL, "together");
+    /* validation rows given, but none: refused, not read as "nothing held out" */
+    prle_matrix empty = xv;
+    empty.rows = 0;
+    PT_FAILS(prle_predictor_fit(&p, &x, y, &empty, yv, &pp), PRLE_EINVAL, "0 validation rows");
     /* a share to hold out outside [0, 1) is refused, as its override is, not read as none */
     const double bad_vf[] = {1.0, 1.5, -0.5, NAN};
     for (size_t i = 0; i < 4; i++) {

@@ -66,10 +66,10 @@ PRLE_API size_t prle_predictor_params_size(void);
  * budgets of the layers then run without early stopping where no rows are held out. With
  * model.neighbours (the default) and validation rows, the neighbour term is chosen on them as
  * `prle run` chooses it (prle_model_set_neighbour_weight) and its training rows are kept.
- * PRLE_EINVAL for fewer than 2 training rows, a non-finite label or value, a label outside a
- * label range the params set, or bad params; PRLE_ESHAPE for widths that differ; the layers' own
- * errors. `params` NULL: prle_predictor_default_params(). The same params and data give the
- * same bits for any n_threads.
+ * PRLE_EINVAL for fewer than 2 training rows, 0 validation rows, a non-finite label or value,
+ * a label outside a label range the params set, or bad params; PRLE_ESHAPE for widths that differ;
+ * the layers' own errors. `params` NULL: prle_predictor_default_params(). The same params and data
+ * give the same bits for any n_threads.
  */
 PRLE_API int prle_predictor_fit(prle_predictor **out, const prle_matrix *x, const float *y,
                                 const prle_matrix *x_val, const float *y_val,

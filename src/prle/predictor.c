@@ -249,6 +249,9 @@ int prle_predictor_fit(prle_predictor **out, const prle_matrix *x, const float *
                                pp.val_fraction);
     if (x_val && ((err = check_xy(x_val, y_val, "validation")) < 0))
         return err;
+    if (x_val && x_val->rows == 0) /* else nothing is held out, and intervals fail later */
+        return prle__error_set(PRLE_EINVAL, "predictor: 0 validation rows (give NULL x_val and "
+                                            "y_val to hold out a share of x instead)");
     if (x_val && x_val->cols != x->cols)
         return prle__error_set(PRLE_ESHAPE, "predictor: validation rows are %zu wide, not %zu",
                                x_val->cols, x->cols);
