@@ -51,4 +51,10 @@ int prle__kernel_st_params(prle_kernel_params *p, size_t *in_dim, const prle_st_
 /** A kernel with the architecture of `p` for width `in_dim`, weights zeroed (not initialised). */
 int prle__kernel_alloc(prle_kernel **out, size_t in_dim, const prle_kernel_params *p);
 
+/** The first of the n labels y outside [label_min, label_max], or n: the ends taken as float,
+ *  as the labels are (rounding keeps order), with a slack of 1e-6 of the range for labels
+ *  computed in float. The kernel's fit refuses such a training label (the pair loss scales by
+ *  the range). */
+size_t prle__kernel_label_outside(const float *y, size_t n, double label_min, double label_max);
+
 #endif

@@ -150,22 +150,27 @@ static float *falloc(size_t a, size_t b)
 /* Finite labels; the training labels within the range the pair loss scales by (a 0-5 label
  * under the default 0-1 range would silently weigh every pair 25 times too much; float
  * rounding allowed). Validation labels may fall outside a range taken from the train split. */
+size_t prle__kernel_label_outside(const float *y, size_t n, double label_min, double label_max)
+{
+    double slack = 1e-6 * (label_max - label_min);
+    double lo = (double)(float)label_min - slack, hi = (double)(float)label_max + slack;
+    for (size_t i = 0; i < n; i++)
+        if ((double)y[i] < lo || (double)y[i] > hi)
+            return i;
+    return n;
+}
+
 static int check_labels(const float *y, size_t n, const char *what, const prle_kernel_params *p)
 {
-    /* the ends as float, as the labels are (rounding keeps order), and a slack for labels
-     * computed in float */
-    double slack = p ? 1e-6 * (p->label_max - p->label_min) : 0;
-    double lo = p ? (double)(float)p->label_min - slack : 0,
-           hi = p ? (double)(float)p->label_max + slack : 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         if (!isfinite(y[i]))
             return prle__error_set(PRLE_EINVAL, "%s[%zu] is %g", what, i, (double)y[i]);
-        if (p && ((double)y[i] < lo || (double)y[i] > hi))
-            return prle__error_set(PRLE_EINVAL,
-                                   "%s[%zu] = %g is outside the label range [%g, %g]: set "
-                                   "label_min and label_max of the kernel's params",
-                                   what, i, (double)y[i], p->label_min, p->label_max);
-    }
+    size_t i = p ? prle__kernel_label_outside(y, n, p->label_min, p->label_max) : n;
+    if (i < n)
+        return prle__error_set(PRLE_EINVAL,
+                               "%s[%zu] = %g is outside the label range [%g, %g]: set "
+                               "label_min and label_max of the kernel's params",
+                               what, i, (double)y[i], p->label_min, p->label_max);
     return 0;
 }
 

@@ -210,20 +210,12 @@ static int fit_layers(prle_predictor *p, const prle_matrix *xt, const float *yt,
     return err;
 }
 
-/* The fit's mean squared error on the held-out rows (NaN without them). */
-static double held_out_mse(const prle_predictor *p)
+/* The fit's scores on the held-out rows (NaN without them). */
+static prle_predictor_yardstick yardstick_of(const prle_predictor *p)
 {
     prle_predictor_yardstick y;
     prle_predictor_yardstick_get(&y, p);
-    return y.mse;
-}
-
-/* The ridge yardstick scored below the fit on the held-out rows (false without them). */
-static bool ridge_wins(const prle_predictor *p)
-{
-    prle_predictor_yardstick y;
-    prle_predictor_yardstick_get(&y, p);
-    return y.ridge_mse < y.mse;
+    return y;
 }
 
 int prle_predictor_fit(prle_predictor **out, const prle_matrix *x, const float *y,
@@ -294,20 +286,17 @@ int prle_predictor_fit(prle_predictor **out, const prle_matrix *x, const float *
             hi = b > a ? b : a + 1.0;
     }
     /* the caller's labels against the range, by the caller's row (the kernel would name a row
-     * of the shuffled training share and its own params, which the fit overwrites), with the
-     * kernel's slack for float rounding; a held-out label outside it is refused too, so that
-     * the seeded split does not decide whether a fit fails */
-    if (lo < hi && isfinite(lo) && isfinite(hi)) {
-        double slack = 1e-6 * (hi - lo), a = (double)(float)lo - slack,
-               b = (double)(float)hi + slack;
-        for (size_t i = 0; i < n; i++)
-            if ((double)y[i] < a || (double)y[i] > b) {
-                err = prle__error_set(PRLE_EINVAL,
-                                      "predictor: training label %zu = %g is outside the label "
-                                      "range [%g, %g] (params label_min and label_max)",
-                                      i, (double)y[i], lo, hi);
-                goto done;
-            }
+     * of the shuffled training share and its own params, which the fit overwrites), by the
+     * kernel's own test; a held-out label outside it is refused too, so that the seeded split
+     * does not decide whether a fit fails */
+    size_t bad =
+        lo < hi && isfinite(lo) && isfinite(hi) ? prle__kernel_label_outside(y, n, lo, hi) : n;
+    if (bad < n) {
+        err = prle__error_set(PRLE_EINVAL,
+                              "predictor: training label %zu = %g is outside the label range "
+                              "[%g, %g] (params label_min and label_max)",
+                              bad, (double)y[bad], lo, hi);
+        goto done;
     }
     prle_kernel_params kp = pp.kernel;
     kp.seed = pp.seed, kp.n_threads = pp.n_threads, kp.label_min = lo, kp.label_max = hi;
@@ -332,7 +321,8 @@ int prle_predictor_fit(prle_predictor **out, const prle_matrix *x, const float *
     }
     if ((err = fit_layers(p, xt, yt, xv, yv, &kp, &mp, &raw)) < 0)
         goto done;
-    if (pp.linear_fallback && kp.type != PRLE_HEAD_LINEAR && ridge_wins(p)) {
+    prle_predictor_yardstick first = yardstick_of(p);
+    if (pp.linear_fallback && kp.type != PRLE_HEAD_LINEAR && first.ridge_mse < first.mse) {
         /* a linear model suits these rows better: the same fit with a linear kernel, kept if
            it scores better on the held-out rows (the row map is the first fit's) */
         prle_predictor *q = calloc(1, sizeof *q);
@@ -343,7 +333,7 @@ int prle_predictor_fit(prle_predictor **out, const prle_matrix *x, const float *
             goto done;
         }
         if ((err = fit_layers(q, xt, yt, xv, yv, &kl, &mp, &raw)) == 0 &&
-            held_out_mse(q) < held_out_mse(p)) {
+            yardstick_of(q).mse < first.mse) {
             q->rows = p->rows, q->n_rows = p->n_rows, p->rows = NULL;
             prle_predictor *t = p;
             p = q, q = t;
