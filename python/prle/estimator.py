@@ -250,7 +250,7 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
             out.append(f"{key}={_yaml_scalar(value)}")
         if self.val_fraction is not None:
             out.append(f"val_fraction={float(self.val_fraction)!r}")
-        if self.kernel is not None or "kernel.projection_type" in (self.config or {}):
+        if not self._linear_fallback():
             out.append("linear_fallback=false")  # the kernel asked for is the one fitted
         if self.label_range is not None:
             lo, hi = self._label_range()
@@ -260,6 +260,10 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
             int(check_random_state(rs).randint(np.iinfo(np.int32).max))
         out += [f"train.seed={seed}", f"train.threads={_threads(self.n_jobs)}"]
         return out
+
+    def _linear_fallback(self):
+        """Whether the fit may switch to a linear kernel: no kernel named, here or in config."""
+        return self.kernel is None and "kernel.projection_type" not in (self.config or {})
 
     def _label_range(self):
         try:
@@ -340,8 +344,8 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
         self._set_fitted(_Handle(ptr))
         v = self.validation_mse_
         if v["ridge"] < v["prle"] * (1 + 1e-6):  # NaN (no yardstick) compares False
-            tried = (", with the linear kernel the fit tried and kept" if self.kernel_ == "linear"
-                     and self.kernel is None else "")
+            tried = (", with the linear kernel the fit tried and kept"
+                     if self.kernel_ == "linear" and self._linear_fallback() else "")
             warnings.warn(
                 f"PRLERegressor: on the {v['n_rows']} rows the fit held out a ridge on the same "
                 f"features (alpha {v['ridge_alpha']:g}) has MSE {v['ridge']:.4g}, below PRLE's "

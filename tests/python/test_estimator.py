@@ -290,6 +290,12 @@ class Estimator(unittest.TestCase):
             keyed = prle.PRLERegressor(config={"kernel.projection_type": "resmlp"},
                                        random_state=1).fit(xt, yt, eval_set=(xv, yv))
         self.assertEqual((named.kernel_, keyed.kernel_), ("resmlp", "resmlp"))
+        # a linear kernel asked for in config is fitted, not tried: the warning says no more
+        with self.assertWarns(prle.RidgeBetterWarning) as asked:
+            lin = prle.PRLERegressor(config={"kernel.projection_type": "linear"},
+                                     random_state=1).fit(xt, yt, eval_set=(xv, yv))
+        self.assertEqual(lin.kernel_, "linear")
+        self.assertNotIn("tried", str(asked.warning))
         self.assertLess(v["prle"], 0.75 * named.validation_mse_["prle"])  # 0.34 against 0.59
         self.assertEqual(named.validation_mse_["ridge"], v["ridge"])
         back = pickle.loads(pickle.dumps(m))
