@@ -103,6 +103,8 @@ small_yaml() {
     printf '%s\n' "$body"
   } >small.yaml
 }
+# npy_py ARGS...: python3 with tests/cli/npy_split.py importable (nothing written beside it)
+npy_py() { PYTHONPATH="$cli_dir" PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 "$@"; }
 # npy_yaml FILE NAME: a config of train.csv / validation.csv / test.csv (text, label) whose
 # embeddings are emb/{split}_embeds.npy (encoder_type npy; tests/cli/npy_split.py writes both),
 # seed 2, the run in runs/NAME.

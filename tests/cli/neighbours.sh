@@ -15,10 +15,8 @@ cd "$tmp" || exit 1
 py=/usr/bin/python3
 
 mkdir -p emb
-"$py" - "$cli_dir" <<'EOF'
-import random, sys
-sys.dont_write_bytecode = True  # nothing written into tests/cli
-sys.path.insert(0, sys.argv[1])
+npy_py - <<'EOF'
+import random
 import npy_split
 rng = random.Random(12)
 dirs = [[rng.gauss(0, 1) for _ in range(6)] for _ in range(60)]

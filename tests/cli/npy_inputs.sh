@@ -15,9 +15,7 @@ py=/usr/bin/python3
 mkdir -p emb
 cat >gen.py <<'EOF'
 # gen.py SEED [csv]: emb/{split}_embeds.npy of 4 columns (and the csv files, labels ~ column 0)
-import os, random, sys
-sys.dont_write_bytecode = True  # nothing written into tests/cli
-sys.path.insert(0, os.environ["NPY_SPLIT_DIR"])
+import random, sys
 import npy_split
 rng = random.Random(int(sys.argv[1]))
 for split, n in (("train", 60), ("validation", 20), ("test", 20)):
@@ -25,8 +23,7 @@ for split, n in (("train", 60), ("validation", 20), ("test", 20)):
     labels = [r[0] + 0.1 * rng.gauss(0, 1) for r in rows] if len(sys.argv) > 2 else None
     npy_split.write(split, rows, labels)
 EOF
-export NPY_SPLIT_DIR=$cli_dir
-"$py" gen.py 1 csv
+npy_py gen.py 1 csv
 npy_yaml t.yaml tiny
 run=runs/tiny
 cp -r emb emb_run
@@ -46,7 +43,7 @@ EOF
 check analyze_same 0 "$prle" analyze $run --no-tsne
 
 # the validation file replaced by other rows of the same shape
-"$py" gen.py 5
+npy_py gen.py 5
 cp emb_run/train_embeds.npy emb_run/test_embeds.npy emb/
 check analyze_changed 2 "$prle" analyze $run --no-tsne
 lines analyze_changed_one_line err 1
@@ -80,7 +77,7 @@ matches analyze_rows err "^prle: runs/tiny: analyze needs the run's dataset, and
 mv validation.keep validation.csv
 
 # new files and a new run: the run is made from them, and analyze works on it
-"$py" gen.py 5
+npy_py gen.py 5
 check rerun 0 "$prle" run t.yaml --no-report
 check analyze_rerun 0 "$prle" analyze $run --no-tsne
 check rerecord 0 "$py" - <<'EOF'
