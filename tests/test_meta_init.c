@@ -107,15 +107,21 @@ static void test_meta_init__ridge_warm_start(void)
         y8[i] = y[i] + shift[i % 3];
     prle_matrix zt = {.data = z, .rows = 8, .cols = D};
     prle_matrix zv = {.data = z + 8 * D, .rows = N - 8, .cols = D};
-    PT_OK(prle__meta_init_ridge(w, &c, &alpha, &zt, y8, &zv, y + 8, 2));
+    PT_OK(prle__meta_init_ridge(w, &c, &alpha, 0, &zt, y8, &zv, y + 8, 2));
     PT_NEAR(alpha, 0.1, 0);
     check_coef(w, c, ref_warm, D, 1e-4);
     prle_matrix all = {.data = z, .rows = N, .cols = D};
-    PT_OK(prle__meta_init_ridge(w, &c, &alpha, &all, y, NULL, NULL, 1));
+    PT_OK(prle__meta_init_ridge(w, &c, &alpha, 0, &all, y, NULL, NULL, 1));
     PT_NEAR(alpha, 1.0, 0);
     check_coef(w, c, ref_warm1, D, 1e-5);
+    /* a given alpha (a refit's frozen choice) is the fit validation chose, validation unused */
+    alpha = 0;
+    PT_OK(prle__meta_init_ridge(w, &c, &alpha, 0.1, &zt, y8, NULL, NULL, 1));
+    PT_NEAR(alpha, 0.1, 0);
+    check_coef(w, c, ref_warm, D, 1e-4);
     zv.cols = D - 1;
-    PT_FAILS(prle__meta_init_ridge(w, &c, &alpha, &zt, y8, &zv, y + 8, 1), PRLE_ESHAPE, "wide");
+    PT_OK(prle__meta_init_ridge(w, &c, &alpha, 0.1, &zt, y8, &zv, y + 8, 1));
+    PT_FAILS(prle__meta_init_ridge(w, &c, &alpha, 0, &zt, y8, &zv, y + 8, 1), PRLE_ESHAPE, "wide");
 }
 
 static void test_meta_init__svr(void)

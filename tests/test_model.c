@@ -430,7 +430,7 @@ static void test_model__warm_start(void)
         ys[i] = (float)((y[i] - mean) / sd);
     for (size_t i = 0; i < 40; i++)
         yvs[i] = (float)((yv[i] - mean) / sd);
-    PT_OK(prle__meta_init_ridge(w, &c, &alpha, &z, ys, &zv, yvs, 1));
+    PT_OK(prle__meta_init_ridge(w, &c, &alpha, 0, &z, ys, &zv, yvs, 1));
     PT_CHECK(alpha > 0);
     if (m) {
         PT_OK(prle_model_predict(yhat, NULL, NULL, m, &zv));

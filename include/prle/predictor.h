@@ -32,6 +32,14 @@ typedef struct prle_predictor_params {
                                fit again with kernel.type PRLE_HEAD_LINEAR, kept if its
                                held-out MSE is lower; default true (prle_kernel_type of
                                prle_predictor_kernel says which was kept) */
+    bool refit;           /**< when the fit held out its own val_fraction share (no x_val):
+                               once the held-out rows have chosen, the layers are fitted again
+                               on every row, those choices frozen (each layer's kept epoch
+                               count, the experts' ridge alpha, the recalibration slope), as
+                               scikit-learn's searches refit on all the data; intervals and the
+                               yardstick stay the first fit's, scored on rows it did not see.
+                               Not with the neighbour term kept or proto_rbf experts, whose
+                               choices are fitted on the held-out rows. Default true */
 } prle_predictor_params;
 
 /** The library's defaults (those of docs/config.md), label range from the data. */
@@ -48,9 +56,10 @@ PRLE_API int prle_predictor_params_from_config(prle_predictor_params *out, const
 /**
  * For bindings that do not mirror the structs (Python's ctypes): the defaults with `n`
  * config overrides "KEY=VALUE" applied (prle_config_override: "model.num_prototypes=10",
- * "train.seed=7"; and the predictor's own "val_fraction=0.2" and "linear_fallback=false"), then
- * prle_predictor_params_from_config, into `out`, a buffer of prle_predictor_params_size()
- * bytes. PRLE_EINVAL "override 'KEY=VALUE': ..." for an unknown key or a bad value.
+ * "train.seed=7"; and the predictor's own "val_fraction=0.2", "linear_fallback=false" and
+ * "refit=false"), then prle_predictor_params_from_config, into `out`, a buffer of
+ * prle_predictor_params_size() bytes. PRLE_EINVAL "override 'KEY=VALUE': ..." for an unknown key or
+ * a bad value.
  */
 PRLE_API int prle_predictor_params_from_overrides(prle_predictor_params *out,
                                                   const char *const *assignments, size_t n);
@@ -61,9 +70,10 @@ PRLE_API size_t prle_predictor_params_size(void);
 /**
  * Fits kernel and experts on x (n, H) and y (n), borrowed (not copied). x_val / y_val are
  * the validation rows for early stopping and the experts' warm start; both NULL: a seeded
- * `val_fraction` of the rows is held out instead. Small sets work: there are at most half as
- * many prototypes as training rows (model.protos.n_prototypes is lowered to that), and the
- * budgets of the layers then run without early stopping where no rows are held out. With
+ * `val_fraction` of the rows is held out instead, and with `refit` (the default) the layers
+ * are then fitted again on every row with the choices those rows made. Small sets work: there are
+ * at most half as many prototypes as training rows (model.protos.n_prototypes is lowered to that),
+ * and the budgets of the layers then run without early stopping where no rows are held out. With
  * model.neighbours (the default) and validation rows, the neighbour term is chosen on them as
  * `prle run` chooses it (prle_model_set_neighbour_weight) and its training rows are kept.
  * PRLE_EINVAL for fewer than 2 training rows, 0 validation rows, a non-finite label or value,

@@ -189,6 +189,11 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
         or more; the weight chosen is `neighbour_weight_` (0: not kept)
     val_fraction : float, default 0.15, the share of rows held out for early stopping when
         fit gets no `eval_set` (none below 20 rows)
+    refit : bool, default True: once those held-out rows have chosen (each layer's epochs, the
+        experts' ridge alpha, the recalibration's slope), fit again on every row with those
+        choices, as scikit-learn's searches refit on all the data; `validation_mse_` and
+        predict_interval stay scored on the held-out rows by the first fit. Not with an
+        `eval_set` (its rows only watch the fit), nor where the neighbour term was kept
     label_range : (low, high) or None, the label scale; None: min and max of y. It sets the
         kernel's label scale M (docs/config.md, data.label_min): a range much wider than y's
         spread blurs the value space (test R^2 0.965 with None, 0.833 with a range 7 times
@@ -218,7 +223,7 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
                  kernel=None, value_dim=None, kernel_learning_rate=None, kernel_max_epochs=None,
                  kernel_patience=None, learning_rate=None, max_epochs=None, patience=None,
                  batch_size=None, neighbours=None, val_fraction=None, label_range=None,
-                 config=None, random_state=None, n_jobs=None):
+                 config=None, random_state=None, n_jobs=None, refit=True):
         self.n_prototypes = n_prototypes
         self.router = router
         self.knn_k = knn_k
@@ -239,6 +244,7 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
         self.config = config
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.refit = refit
 
     # -- params -------------------------------------------------------------------------------
     def _overrides(self):
@@ -252,6 +258,10 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
             out.append(f"val_fraction={float(self.val_fraction)!r}")
         if not self._linear_fallback():
             out.append("linear_fallback=false")  # the kernel asked for is the one fitted
+        if not isinstance(self.refit, (bool, np.bool_)):
+            raise ValueError(f"refit must be True or False, got {self.refit!r}")
+        if not self.refit:
+            out.append("refit=false")
         if self.label_range is not None:
             lo, hi = self._label_range()
             out += [f"data.label_min={lo!r}", f"data.label_max={hi!r}"]

@@ -161,7 +161,8 @@ static int init_experts(prle_model *m, const prle_matrix *ztr, const float *ys,
     if (!(b->meta_w = malloc(m->d * sizeof *b->meta_w)))
         return prle__error_nomem("expert meta-init");
     if ((err = p->init == PRLE_EXPERT_INIT_RIDGE
-                   ? prle__meta_init_ridge(b->meta_w, &c, NULL, ztr, ys, zv, yvs, nt)
+                   ? prle__meta_init_ridge(b->meta_w, &c, &m->expert_alpha, o ? o->expert_alpha : 0,
+                                           ztr, ys, zv, yvs, nt)
                    : prle__meta_init_linear(b->meta_w, &c, ztr, ys, p->init, p->seed, nt)) < 0)
         return err;
     for (size_t q = 0; q < m->np; q++) {
@@ -408,7 +409,11 @@ int prle__model_fit(prle_model **out, const prle_matrix *ztr, const float *ytr,
         if ((err = train_epochs(m, zv, p, o, &b, nt, t0)) < 0)
             goto done;
     }
-    if (p->recalibrate && (err = recalibrate(m, zv, b.yvs, b.yh, nt)) < 0)
+    if (o && o->recal_slope > 0) { /* a + b y about the mean: mu + sd f -> mu + b sd f */
+        m->y_sd *= o->recal_slope;
+        m->recal_b = o->recal_slope;
+        m->recal_a = m->y_mean * (1.0 - o->recal_slope);
+    } else if (p->recalibrate && (err = recalibrate(m, zv, b.yvs, b.yh, nt)) < 0)
         goto done;
     *out = m;
     m = NULL;

@@ -163,20 +163,20 @@ done:
 static const double RIDGE_ALPHAS[] = {1e-3, 1e-2, 1e-1, 1, 10, 100, 1e3, 1e4};
 #define N_RIDGE_ALPHAS (sizeof RIDGE_ALPHAS / sizeof *RIDGE_ALPHAS)
 
-int prle__meta_init_ridge(float *w, float *c, double *alpha, const prle_matrix *z, const float *y,
-                          const prle_matrix *zv, const float *yv, int n_threads)
+int prle__meta_init_ridge(float *w, float *c, double *alpha, double given, const prle_matrix *z,
+                          const float *y, const prle_matrix *zv, const float *yv, int n_threads)
 {
     int err;
     if (!w || !c)
         return prle__error_set(PRLE_EINVAL, "meta-init: NULL output");
     if ((err = check_inputs(z, y)) < 0)
         return err;
-    bool has_val = zv && yv && zv->rows >= 2;
+    bool has_val = !(given > 0) && zv && yv && zv->rows >= 2;
     if (has_val && zv->cols != z->cols)
         return prle__error_set(PRLE_ESHAPE, "meta-init: validation rows are %zu wide, not %zu",
                                zv->cols, z->cols);
     size_t d = z->cols, n_alpha = has_val ? N_RIDGE_ALPHAS : 1;
-    const double *alphas = has_val ? RIDGE_ALPHAS : (const double[]){1.0};
+    const double *alphas = has_val ? RIDGE_ALPHAS : (const double[]){given > 0 ? given : 1.0};
     double *coef = malloc((d ? d : 1) * sizeof *coef), icpt;
     if (!coef)
         return prle__error_nomem("meta-init ridge");

@@ -15,11 +15,12 @@ int prle__meta_init_linear(float *w, float *c, const prle_matrix *z, const float
                            prle_expert_init how, uint64_t seed, int n_threads);
 
 /**
- * PRLE_EXPERT_INIT_RIDGE: ridge y ~ w.z + c (c unpenalised) on the training rows, alpha the
- * one of 1e-3 ... 1e4 with the lowest validation MSE on (zv, yv), or 1 when zv is NULL or has
- * fewer than 2 rows; `*alpha` (may be NULL) gets it. PRLE_EINVAL for bad shapes.
+ * PRLE_EXPERT_INIT_RIDGE: ridge y ~ w.z + c (c unpenalised) on the training rows, alpha
+ * `given` when it is above 0 (zv unused: a refit's frozen choice), else the one of 1e-3 ...
+ * 1e4 with the lowest validation MSE on (zv, yv), or 1 when zv is NULL or has fewer than 2
+ * rows; `*alpha` (may be NULL) gets it. PRLE_EINVAL for bad shapes.
  */
-int prle__meta_init_ridge(float *w, float *c, double *alpha, const prle_matrix *z, const float *y,
-                          const prle_matrix *zv, const float *yv, int n_threads);
+int prle__meta_init_ridge(float *w, float *c, double *alpha, double given, const prle_matrix *z,
+                          const float *y, const prle_matrix *zv, const float *yv, int n_threads);
 
 #endif

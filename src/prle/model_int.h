@@ -29,6 +29,8 @@ struct prle_model {
                                 recalibration folded in */
     double recal_a, recal_b; /* the recalibration y' = a + b y applied (0, 1: none) */
     int kept_epoch;          /* 1-based; 0 if unknown */
+    double expert_alpha;     /* the linear experts' ridge warm start's alpha (0: none, or a
+                                loaded model: not in the file) */
     double nb_weight;        /* lambda of the neighbour column (prle_model_set_neighbour_weight);
                                 0: the rows are D wide */
 };
@@ -70,6 +72,10 @@ typedef struct prle__fit_opts {
     const size_t *proto_rows;  /* (P) prototypes instead of prle_prototypes_select */
     const float *init_experts; /* (ex.n_params) initial expert parameters */
     const size_t *perm;        /* (n) the row order of every epoch instead of a shuffle */
+    /* a refit's choices, frozen from a fit that had validation rows (0: none) */
+    double expert_alpha; /* the ridge warm start's alpha, validation unused */
+    double recal_slope;  /* b > 0: the output spread times b about the training labels' mean,
+                            in place of the recalibration on validation */
 } prle__fit_opts;
 
 /** prle_model_fit with test hooks; `o` may be NULL. */

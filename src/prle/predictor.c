@@ -210,6 +210,47 @@ static int fit_layers(prle_predictor *p, const prle_matrix *xt, const float *yt,
     return err;
 }
 
+/* The refit (prle_predictor_params.refit): the kernel and experts fitted again on every row of
+ * x, with the choices the held-out rows made for p frozen: each layer's kept epoch count (run
+ * without early stopping), the kernel's kind and scaling, the experts' ridge alpha, the
+ * recalibration's slope. p keeps what was scored on the held-out rows (intervals, yardstick);
+ * its layers become the refit's and its rows all of x. */
+static int refit_all(prle_predictor *p, const prle_matrix *x, const float *y, prle_kernel_params kp,
+                     prle_model_params mp)
+{
+    prle_kernel *k = NULL;
+    prle_model *m = NULL;
+    prle_matrix z = {0};
+    double a, b;
+    prle_model_recalibration(&a, &b, p->model);
+    prle__fit_opts o = {.expert_alpha = p->model->expert_alpha, .recal_slope = b};
+    kp.type = prle_kernel_type(p->kernel);
+    kp.max_epochs = prle_kernel_kept_epoch(p->kernel);
+    mp.max_epochs = prle_model_kept_epoch(p->model);
+    int err = prle_kernel_fit(&k, x, y, NULL, NULL, &kp);
+    if (err == 0)
+        err = prle_kernel_apply(&z, k, x, mp.n_threads);
+    if (err == 0)
+        err = prle__model_fit(&m, &z, y, NULL, NULL, &mp, &o);
+    if (err == 0) {
+        prle_kernel_free(p->kernel), prle_model_free(p->model), free(p->rows);
+        p->kernel = k, p->model = m, p->rows = NULL, p->n_rows = 0;
+        k = NULL, m = NULL;
+    }
+    prle_kernel_free(k), prle_model_free(m);
+    prle_matrix_dispose(&z);
+    return err;
+}
+
+/* Whether p, fitted on a share of x with the rest held out, refits (refit_all): not where a
+ * choice was fitted on the held-out rows themselves (the neighbour term's search, proto_rbf's
+ * tau) nor where a layer kept no epoch. */
+static bool refits(const prle_predictor *p, const prle_model_params *mp)
+{
+    return !p->nb && mp->type != PRLE_EXPERT_PROTO_RBF && prle_kernel_kept_epoch(p->kernel) > 0 &&
+           prle_model_kept_epoch(p->model) > 0;
+}
+
 /* The fit's scores on the held-out rows (NaN without them). */
 static prle_predictor_yardstick yardstick_of(const prle_predictor *p)
 {
@@ -342,6 +383,8 @@ int prle_predictor_fit(prle_predictor **out, const prle_matrix *x, const float *
         if (err < 0)
             goto done;
     }
+    if (pp.refit && nv && refits(p, &mp) && (err = refit_all(p, x, y, kp, mp)) < 0)
+        goto done;
     *out = p;
     p = NULL;
 done:

@@ -14,7 +14,8 @@ prle_predictor_params prle_predictor_default_params(void)
                                    .label_min = NAN,
                                    .label_max = NAN,
                                    .val_fraction = 0.15,
-                                   .linear_fallback = true};
+                                   .linear_fallback = true,
+                                   .refit = true};
 }
 
 size_t prle_predictor_params_size(void)
@@ -51,13 +52,12 @@ static int val_fraction(double *out, const char *a)
     return 0;
 }
 
-/* "linear_fallback=true|false": the predictor's own key. */
-static int linear_fallback(bool *out, const char *a)
+/* "KEY=true|false" for the predictor's own boolean KEY, a "KEY=" prefix of a. */
+static int bool_key(bool *out, const char *a, const char *key)
 {
-    const char *v = a + strlen("linear_fallback=");
+    const char *v = a + strlen(key) + 1;
     if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
-        return prle__error_set(PRLE_EINVAL, "override '%s': linear_fallback must be true or false",
-                               a);
+        return prle__error_set(PRLE_EINVAL, "override '%s': %s must be true or false", a, key);
     *out = strcmp(v, "true") == 0;
     return 0;
 }
@@ -68,6 +68,7 @@ int prle_predictor_params_from_overrides(prle_predictor_params *out, const char 
     prle_config cfg;
     double vf = prle_predictor_default_params().val_fraction;
     bool lf = prle_predictor_default_params().linear_fallback;
+    bool rf = prle_predictor_default_params().refit;
     if (!out || (n && !assignments))
         return prle__error_set(PRLE_EINVAL, "predictor: NULL argument");
     for (size_t i = 0; i < n; i++)
@@ -77,10 +78,12 @@ int prle_predictor_params_from_overrides(prle_predictor_params *out, const char 
     for (size_t i = 0; err == 0 && i < n; i++)
         err = strncmp(assignments[i], "val_fraction=", 13) == 0 ? val_fraction(&vf, assignments[i])
               : strncmp(assignments[i], "linear_fallback=", 16) == 0
-                  ? linear_fallback(&lf, assignments[i])
+                  ? bool_key(&lf, assignments[i], "linear_fallback")
+              : strncmp(assignments[i], "refit=", 6) == 0
+                  ? bool_key(&rf, assignments[i], "refit")
                   : prle_config_override(&cfg, assignments[i]);
     if (err == 0 && (err = prle_predictor_params_from_config(out, &cfg)) == 0)
-        out->val_fraction = vf, out->linear_fallback = lf;
+        out->val_fraction = vf, out->linear_fallback = lf, out->refit = rf;
     prle_config_dispose(&cfg);
     return err;
 }

@@ -255,6 +255,27 @@ class Estimator(unittest.TestCase):
         with self.assertRaises(ValueError):
             a.fit(self.x[:400], self.y[:400], eval_set=(self.x[400:, :3], self.y[400:]))
 
+    def test_refit_on_every_row(self):
+        # refit (the default): the held-out rows' figures are the first fit's, the model the
+        # refit's; refit=False keeps the first fit, an eval_set is never refitted
+        off = prle.PRLERegressor(random_state=3, refit=False).fit(self.x, self.y)
+        self.assertEqual(off.validation_mse_, self.est.validation_mse_)
+        widths = [np.median(np.subtract(*m.predict_interval(self.xt[:20])[:0:-1]))
+                  for m in (off, self.est)]
+        self.assertGreater(widths[0], 0)
+        np.testing.assert_allclose(widths[0], widths[1], rtol=1e-5)  # the same q
+        self.assertFalse(np.array_equal(off.predict(self.xt), self.est.predict(self.xt)))
+        self.assertGreater(self.est.score(self.xt, self.yt), off.score(self.xt, self.yt) - 0.005)
+        ev = (self.x[500:], self.y[500:])
+        a = prle.PRLERegressor(random_state=2).fit(self.x[:500], self.y[:500], eval_set=ev)
+        b = prle.PRLERegressor(random_state=2, refit=False).fit(self.x[:500], self.y[:500],
+                                                                eval_set=ev)
+        np.testing.assert_array_equal(a.predict(self.xt), b.predict(self.xt))
+        self.assertIs(clone(off).refit, False)
+        with self.assertRaises(ValueError) as cm:
+            prle.PRLERegressor(refit="yes").fit(self.x, self.y)
+        self.assertIn("refit must be True or False", str(cm.exception))
+
     def test_ridge_yardstick(self):
         """validation_mse_: PRLE's MSE on the held-out rows is its predictions', the ridge's is
         scikit-learn's Ridge at the alpha of the grid with the lowest validation MSE, and fit
