@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """How much of PRLE's gap to the SVR on a small set is the baselines' refit on train +
 validation (README, "Defaults from the data"). For each seed: `prle run CONFIG` (its folder
-runs/rf<seed>, beside the config), then on that run's splits and retrieval features:
+rf<seed> in a new temporary folder, printed), then on that run's splits and retrieval features:
 
   prle run       the run's own test predictions
   svr train      scikit-learn's SVR (RBF, standardised features), C, gamma and epsilon on
@@ -13,14 +13,24 @@ runs/rf<seed>, beside the config), then on that run's splits and retrieval featu
 
 Prints each seed's test Pearson and the means (Pearson, MSE on the 0-1 scale).
 
-usage: refit_check.py PRLE CONFIG CACHE_DIR LABEL_MIN LABEL_MAX SEEDS
+With --estimator (README, "The library from Python", the refit), instead of the SVR and the
+refit by hand: PRLERegressor(random_state=seed, n_jobs=2) with refit=False and with its
+default refit, each fitted on the run's train + validation rows (it holds out its own 15 %),
+scored on the test rows, and the seconds of each fit.
+
+usage: refit_check.py [--estimator] PRLE CONFIG CACHE_DIR LABEL_MIN LABEL_MAX SEEDS
   e.g. (after make bench-small, from build/small)
        /usr/bin/python3 ../../tools/ref/refit_check.py ../prle ruddit430.yaml cache-ruddit430 -1 1 1,2,3,4,5
+  and (from the repository, OMP_WAIT_POLICY=passive)
+       /usr/bin/python3 tools/ref/refit_check.py --estimator build/prle bench/accuracy/ruddit-glove.yaml cache/ruddit-glove -1 1 1,2,3
+       /usr/bin/python3 tools/ref/refit_check.py --estimator build/prle bench/accuracy/stsb-glove.yaml cache/stsb-glove 0 5 1,2,3
 """
 import csv
 import os
 import subprocess
 import sys
+import tempfile
+import time
 
 import numpy as np
 from scipy.stats import pearsonr
@@ -50,20 +60,26 @@ def svr_grid(x, y, lo, hi):
 
 
 def main():
-    if len(sys.argv) != 7:
+    args = sys.argv[1:]
+    estimator = bool(args) and args[0] == "--estimator"
+    args = args[1:] if estimator else args
+    if len(args) != 6:
         sys.exit(__doc__)
-    prle, cfg, cache = sys.argv[1:4]
-    lo, hi = float(sys.argv[4]), float(sys.argv[5])
-    seeds = [int(s) for s in sys.argv[6].split(",")]
-    res = {}
+    prle, cfg, cache = args[0:3]
+    lo, hi = float(args[3]), float(args[4])
+    seeds = [int(s) for s in args[5].split(",")]
+    res, secs = {}, {}
+    runs = tempfile.mkdtemp(prefix="refit_check.")
+    print("run folders in", runs, flush=True)
 
     def add(key, p, y):
         res.setdefault(key, []).append((pearsonr(p, y)[0], np.mean((p - y) ** 2) / (hi - lo) ** 2))
 
     for seed in seeds:
         subprocess.run([prle, "run", cfg, "--no-analyze", "--no-report", f"train.seed={seed}",
-                        f"logging.run_name=rf{seed}"], check=True, stdout=subprocess.DEVNULL)
-        folder = os.path.join(os.path.dirname(cfg) or ".", "runs", f"rf{seed}")
+                        f"train.output_dir={runs}", f"logging.run_name=rf{seed}"], check=True,
+                       stdout=subprocess.DEVNULL)
+        folder = os.path.join(runs, f"rf{seed}")
         run = load_run(folder)
         with open(os.path.join(folder, "train_log.csv")) as f:
             kept = {r["stage"]: int(r["epoch"]) for r in csv.DictReader(f) if r["kept"] == "1"}
@@ -73,6 +89,14 @@ def main():
         add("prle run", run.predict(embeddings=x["test"].astype(np.float32)), yt)
         xtv = np.vstack([x["train"], x["validation"]])
         ytv = np.concatenate([y["train"], y["validation"]])
+        if estimator:
+            for refit in (False, True):
+                t = time.time()
+                est = PRLERegressor(random_state=seed, n_jobs=2, refit=refit).fit(xtv, ytv)
+                secs.setdefault(f"refit={refit}", []).append(time.time() - t)
+                add(f"refit={refit}", est.predict(x["test"]), yt)
+            print("seed", seed, {k: round(v[-1][0], 4) for k, v in res.items()}, flush=True)
+            continue
         c, g, eps = svr_grid(x, y, lo, hi)
         for key, xf, yf in (("svr train", x["train"], y["train"]), ("svr refit", xtv, ytv)):
             sc = StandardScaler().fit(xf)
@@ -87,7 +111,8 @@ def main():
               flush=True)
     for key, v in res.items():
         v = np.array(v)
-        print(f"{key:10s}  pearson {v[:, 0].mean():.4f}  mse(0-1) {v[:, 1].mean():.5f}")
+        fit = f"  fit {np.mean(secs[key]):.1f} s" if key in secs else ""
+        print(f"{key:10s}  pearson {v[:, 0].mean():.4f}  mse(0-1) {v[:, 1].mean():.5f}{fit}")
 
 
 if __name__ == "__main__":
