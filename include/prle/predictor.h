@@ -134,10 +134,10 @@ PRLE_API size_t prle_predictor_n_prototypes(const prle_predictor *p);
 /**
  * The split-conformal rule (prle/conformal.h) at `level`, plain or `adaptive`, calibrated on
  * the rows the fit held out (its x_val, or its val_fraction share): their labels and the fitted
- * predictor's predictions of them, kept by the fit and in its file; clipped to the fit's label
- * range. Coverage `level` holds for rows exchangeable with those. PRLE_EINVAL for a level
- * outside (0, 1), or a predictor without such rows (a fit on fewer than 20 rows without x_val,
- * or a file written before intervals).
+ * predictor's predictions of them (after a refit, the first fit's: params.refit), kept by the
+ * fit and in its file; clipped to the fit's label range. Coverage `level` holds for rows
+ * exchangeable with those. PRLE_EINVAL for a level outside (0, 1), or a predictor without such
+ * rows (a fit on fewer than 20 rows without x_val, or a file written before intervals).
  */
 PRLE_API int prle_predictor_conformal(prle_conformal *out, const prle_predictor *p, double level,
                                       bool adaptive);
@@ -158,7 +158,9 @@ PRLE_API size_t prle_predictor_n_calibration(const prle_predictor *p);
  *  model suits these inputs better than the fitted PRLE. */
 typedef struct prle_predictor_yardstick {
     size_t n;           /**< held-out rows (0: none, and the rest NaN) */
-    double mse;         /**< the fitted predictor's mean squared error on them */
+    double mse;         /**< the fitted predictor's mean squared error on them (after a
+                             refit, params.refit, the first fit's: the one that did not see
+                             them) */
     double ridge_mse;   /**< the ridge's; NaN when none factorised, or in a file written before
                              2026-12-07 (eighth session) */
     double ridge_alpha; /**< the ridge's alpha (NaN likewise) */

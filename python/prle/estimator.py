@@ -193,7 +193,8 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
         experts' ridge alpha, the recalibration's slope), fit again on every row with those
         choices, as scikit-learn's searches refit on all the data; `validation_mse_` and
         predict_interval stay scored on the held-out rows by the first fit. Not with an
-        `eval_set` (its rows only watch the fit), nor where the neighbour term was kept
+        `eval_set` (its rows only watch the fit), nor where the neighbour term was kept or
+        `expert` is "proto_rbf" (choices fitted on the held-out rows)
     label_range : (low, high) or None, the label scale; None: min and max of y. It sets the
         kernel's label scale M (docs/config.md, data.label_min): a range much wider than y's
         spread blurs the value space (test R^2 0.965 with None, 0.833 with a range 7 times
@@ -211,7 +212,8 @@ class PRLERegressor(RegressorMixin, BaseEstimator):
     prototype_rows_, n_prototypes_, n_features_in_, neighbour_weight_, n_calibration_ (the
     rows the fit held out, which calibrate predict_interval), kernel_ (the fitted kernel's
     type: `kernel`, or with kernel None "resmlp" or the linear fallback's "linear")
-    validation_mse_ : dict, on those held-out rows: "n_rows", "prle" (this model's MSE),
+    validation_mse_ : dict, on those held-out rows: "n_rows", "prle" (this model's MSE; after
+        the refit, the first fit's, which did not see them),
         "ridge" and "ridge_alpha" (a ridge on the same X, its alpha from 1e-2 ... 1e4 chosen on
         them; NaN without held-out rows or in a file written before it). When the ridge's MSE
         is the lower, fit warns with a RidgeBetterWarning: PRLE's value space is learnt from
