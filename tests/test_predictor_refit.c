@@ -92,7 +92,8 @@ done:
 }
 
 /* With the caller's x_val nothing is refitted (those rows only watch the fit, as an eval_set);
- * the override, as bindings pass it */
+ * a first fit on fewer rows than it held out lends no recalibration slope; the override, as
+ * bindings pass it */
 static void test_predictor__refit_off(void)
 {
     enum { N = 300, NV = 60, NT = 50 };
@@ -111,6 +112,19 @@ static void test_predictor__refit_off(void)
         PT_OK(prle_predictor_predict(a, p, &xt));
         PT_OK(prle_predictor_predict(b, q, &xt));
         PT_CHECK(memcmp(a, b, sizeof a) == 0);
+    }
+    prle_predictor_free(p), prle_predictor_free(q);
+    /* a first fit on a tenth of the rows: its recalibration slope is not carried */
+    pp.refit = true, pp.val_fraction = 0.9;
+    PT_OK(prle_predictor_fit(&p, &x, y, NULL, NULL, &pp));
+    pp.refit = false;
+    PT_OK(prle_predictor_fit(&q, &x, y, NULL, NULL, &pp));
+    if (p && q) {
+        double ap, bp, aq, bq;
+        prle_model_recalibration(&aq, &bq, prle_predictor_model(q));
+        prle_model_recalibration(&ap, &bp, prle_predictor_model(p));
+        PT_CHECK(bq != 1.0);
+        PT_NEAR(bp, 1.0, 0);
     }
     prle_predictor_free(p), prle_predictor_free(q);
     const char *off[1] = {"refit=false"}, *bad[1] = {"refit=no"};
