@@ -161,6 +161,8 @@ typedef struct prle_train_config {
     int threads;                    /**< worker threads; 0 = all cores */
     bool em_alt_training;           /**< v1: alternate geometry / expert epochs */
     bool pretrain_smoke_test;       /**< evaluate once before training */
+    bool refit;                     /**< fit again on train + validation with validation's
+                                         choices frozen (new) */
 } prle_train_config;
 
 /** Stage 1: the metric-learning kernel (`kernel.*`). */

@@ -160,6 +160,7 @@ const prle__cfg_key prle__cfg_keys[] = {
     {"train.seeds", PRLE__CFG_U64S, OFF(train.seeds), "42", NULL, NULL, 0, 0, NUL, 0},
     BOOL("train.em_alt_training", train.em_alt_training, "false"),
     BOOL("train.pretrain_smoke_test", train.pretrain_smoke_test, "false"),
+    BOOL("train.refit", train.refit, "false"),
     ENUM("train.float32_matmul_precision", train.float32_matmul_precision, NULL, precisions, NULL,
          NUL),
     PATH("train.output_dir", train.output_dir, "runs"),

@@ -25,14 +25,20 @@ int prle_conformal_fit(prle_conformal *out, const prle_run_folder *rf, double le
     prle_matrix z = {0};
     float *yhat = NULL;
     double *s = NULL;
-    int err = prle_run_folder_value(&z, rf, PRLE_SPLIT_VALIDATION);
+    const float *held_yhat, *held_w; /* a refit run's: its first fit's, held out */
+    bool held = prle__run_folder_heldout(&held_yhat, &held_w, rf) == n;
+    int err = held ? 0 : prle_run_folder_value(&z, rf, PRLE_SPLIT_VALIDATION);
     if (err < 0)
         return err;
     if (!(yhat = malloc(n * sizeof *yhat)) || !(s = malloc(n * sizeof *s))) {
         err = prle__error_nomem("calibration");
         goto done;
     }
-    err = prle__conformal_predict_scales(yhat, s, m, &z, adaptive);
+    if (held) {
+        memcpy(yhat, held_yhat, n * sizeof *yhat);
+        prle__conformal_entropy_scales(s, held_w, n, prle_model_n_prototypes(m), adaptive);
+    } else
+        err = prle__conformal_predict_scales(yhat, s, m, &z, adaptive);
     if (err == 0)
         err = prle_conformal_calibrate(out, y, yhat, adaptive ? s : NULL, n, level, adaptive,
                                        prle_dataset_label_min(ds), prle_dataset_label_max(ds));

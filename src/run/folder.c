@@ -133,8 +133,8 @@ int prle__run_folder_check(const char *dir)
 
 /* The files that make the model: their sha256 go into the marker (finding 10). */
 static const char *const RECORDED[] = {
-    "config.yaml",  "kernel.safetensors", "model.safetensors", "prototypes.json",
-    PRLE__RUN_DATA, PRLE__RUN_ENCODER,    PRLE__RUN_NEIGHBOURS};
+    "config.yaml",  "kernel.safetensors", "model.safetensors",  "prototypes.json",
+    PRLE__RUN_DATA, PRLE__RUN_ENCODER,    PRLE__RUN_NEIGHBOURS, PRLE__RUN_HELDOUT};
 #define N_RECORDED (sizeof RECORDED / sizeof *RECORDED)
 
 int prle__run_record(const char *dir)

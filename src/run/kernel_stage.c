@@ -194,6 +194,16 @@ static int try_reuse(prle__kernel_stage *ks, const char *dir, const prle_kernel_
         return err;
     if (!prle__path_exists(path))
         return 0;
+    char held[PRLE__RUN_PATH];
+    if ((err = prle__path_join(held, sizeof held, dir, PRLE__RUN_HELDOUT)) < 0)
+        return err;
+    if (prle__path_exists(held) && !ks->must_reuse) /* its choices would not be held out */
+        return (err = set_note(ks,
+                               "trained (the saved kernel of %s was refitted on train + "
+                               "validation, train.refit)",
+                               dir)) < 0
+                   ? err
+                   : 0;
     if ((err = prle__run_verify(dir)) < 0) { /* its bytes changed since its run wrote them */
         if (ks->must_reuse)
             return err;
@@ -524,5 +534,6 @@ int prle__kernel_stage_run(prle__kernel_stage *ks)
     }
     if (!reused && (err = train(ks, &kp, offset_ratio)) < 0)
         return err;
+    ks->kp = kp;
     return write_outputs(ks);
 }

@@ -24,6 +24,9 @@ struct prle_run_folder {
     prle_knn *nb;      /* the neighbour term's kNN, when the model has one */
     prle__nb_split nb_split[PRLE_N_SPLITS]; /* its column and neighbours of a split's rows */
     size_t nb_n_train;                      /* the training rows its kept rows come from */
+    float *held_yhat, *held_w; /* train.refit: the first fit's validation predictions and
+                                  weights (heldout.safetensors), else NULL */
+    size_t n_held;
 };
 
 void prle_run_folder_free(prle_run_folder *rf)
@@ -39,6 +42,7 @@ void prle_run_folder_free(prle_run_folder *rf)
     prle_encoder_free(rf->enc);
     prle_knn_free(rf->nb);
     prle__nb_splits_dispose(rf->nb_split);
+    free(rf->held_yhat), free(rf->held_w);
     free(rf);
 }
 
@@ -143,6 +147,15 @@ int prle_run_folder_open(prle_run_folder **out, const char *dir)
             goto done;
         rf->detached = true;
     }
+    /* a refit run scores and calibrates on its first fit's validation predictions */
+    if ((err = prle__path_join(path, sizeof path, dir, PRLE__RUN_HELDOUT)) < 0)
+        goto done;
+    if (prle__path_exists(path)) {
+        rf->n_held = prle_dataset_n_rows(rf->ds, PRLE_SPLIT_VALIDATION);
+        if ((err = prle__run_heldout_read(&rf->held_yhat, &rf->held_w, path, rf->n_held,
+                                          prle_model_n_prototypes(rf->model))) < 0)
+            goto done;
+    }
     const size_t *rows = prle_model_prototype_rows(rf->model);
     size_t ntr = prle_dataset_n_rows(rf->ds, PRLE_SPLIT_TRAIN);
     for (size_t p = 0; p < prle_model_n_prototypes(rf->model); p++)
@@ -158,6 +171,12 @@ int prle_run_folder_open(prle_run_folder **out, const char *dir)
 done:
     prle_run_folder_free(rf);
     return err;
+}
+
+size_t prle__run_folder_heldout(const float **yhat, const float **w, const prle_run_folder *rf)
+{
+    *yhat = rf->held_yhat, *w = rf->held_w;
+    return rf->held_yhat ? rf->n_held : 0;
 }
 
 const char *prle_run_folder_dir(const prle_run_folder *rf)
@@ -388,15 +407,20 @@ int prle_run_eval(prle_run_metrics *out, const prle_run_folder *rf, unsigned spl
         size_t n = prle_dataset_n_rows(rf->ds, (prle_split)s), nw;
         if (!(split_mask & (1u << s)) || !y || !n)
             continue;
-        if ((err = prle_run_folder_value(&z, rf, (prle_split)s)) < 0)
+        bool held = s == PRLE_SPLIT_VALIDATION && rf->held_yhat;
+        if (!held && (err = prle_run_folder_value(&z, rf, (prle_split)s)) < 0)
             goto done;
         if (!prle__mul_ok(&nw, n, np) || !(yhat[s] = malloc(n * sizeof **yhat)) ||
             !(w[s] = malloc(nw * sizeof **w))) {
             err = prle__error_nomem("predictions");
             goto done;
         }
-        if ((err = prle_model_predict(yhat[s], w[s], NULL, rf->model, &z)) < 0 ||
-            (err = prle_split_metrics_compute(&m.splits[s], y, yhat[s], n, m.label_min,
+        if (held) /* a refit run: the first fit's, which did not train on these rows */
+            memcpy(yhat[s], rf->held_yhat, n * sizeof **yhat),
+                memcpy(w[s], rf->held_w, nw * sizeof **w);
+        else if ((err = prle_model_predict(yhat[s], w[s], NULL, rf->model, &z)) < 0)
+            goto done;
+        if ((err = prle_split_metrics_compute(&m.splits[s], y, yhat[s], n, m.label_min,
                                               m.label_max)) < 0)
             goto done;
         prle_weight_stats_compute(&m.splits[s].weights, w[s], n, np);

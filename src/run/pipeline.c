@@ -101,6 +101,17 @@ static const char *eval_note(char *buf, size_t len, const prle_run_metrics *m)
     return buf;
 }
 
+/* eval_note, and with the refit the rows it learnt from */
+static const char *refit_note(char *buf, size_t len, const prle_run_metrics *m, bool refit,
+                              size_t n)
+{
+    eval_note(buf, len, m);
+    size_t used = strlen(buf);
+    if (refit && used < len)
+        snprintf(buf + used, len - used, "; test by the refit on train + validation (%zu rows)", n);
+    return buf;
+}
+
 /* Stage 2 and everything written from it. */
 typedef struct stage2 {
     const prle_config *cfg;
@@ -111,6 +122,27 @@ typedef struct stage2 {
     prle_run_result *res;
     epoch_log log;
 } stage2;
+
+/* train.refit: the refit model (prle__run_refit) saved as model.safetensors and loaded back
+ * into *m, as the first fit was, and the training rows' predictions and weights by it. */
+static int refit_model(prle_model **m, float **yhat_train, float **w_train, stage2 *s2,
+                       const prle_model *first, const prle_model_params *mp, const char *model_path)
+{
+    prle_model *r = NULL;
+    int err = prle__run_refit(&r, s2->ks, first, mp, s2->ds, s2->dir);
+    if (err == 0)
+        err = prle_model_save(r, model_path);
+    prle_model_free(r);
+    prle_model_free(*m);
+    *m = NULL;
+    free(*yhat_train), free(*w_train);
+    *yhat_train = *w_train = NULL;
+    if (err == 0)
+        err = prle_model_load(m, model_path);
+    if (err == 0)
+        err = predict_split(yhat_train, w_train, NULL, *m, &s2->ks->z[PRLE_SPLIT_TRAIN]);
+    return err;
+}
 
 static int run_stage2(stage2 *s2)
 {
@@ -198,6 +230,7 @@ static int run_stage2(stage2 *s2)
         (err = prle_model_save(fit, model_path)) < 0 || (err = prle_model_load(&m, model_path)) < 0)
         goto done;
     prle_model_recalibration(&met->recal_intercept, &met->recal_slope, m);
+    bool refit = prle__run_refits(cfg, ks, &nbs, &mp);
     if (nbs.choice.on)
         met->neighbours = (prle_run_neighbours){
             .present = true,
@@ -207,8 +240,20 @@ static int run_stage2(stage2 *s2)
             .validation_gain = 1.0 - nbs.choice.mse / nbs.choice.mse_prle,
         };
     for (int s = PRLE_SPLIT_VALIDATION; s < PRLE_N_SPLITS; s++) {
-        const prle_matrix *z = nbs.in[s];
         bool test = s == PRLE_SPLIT_TEST;
+        /* validation is scored by the first fit, which did not train on it; the test rows
+         * and every file after it by the refit */
+        if (test && refit) {
+            if ((err = prle__run_heldout_write(s2->dir, yhat[PRLE_SPLIT_VALIDATION], w_val,
+                                               nbs.in[PRLE_SPLIT_VALIDATION]->rows,
+                                               res->n_prototypes)) < 0 ||
+                (err = refit_model(&m, &yhat[PRLE_SPLIT_TRAIN], &w_train, s2, fit, &mp,
+                                   model_path)) < 0)
+                goto done;
+            /* the line the saved model applies: the first fit's slope about the refit's mean */
+            prle_model_recalibration(&met->recal_intercept, &met->recal_slope, m);
+        }
+        const prle_matrix *z = nbs.in[s];
         if ((err = predict_split(&yhat[s], test ? &w_test : &w_val, test ? &e_test : NULL, m, z)) <
             0)
             goto done;
@@ -232,7 +277,8 @@ static int run_stage2(stage2 *s2)
     if ((err = prle__path_join(path, sizeof path, s2->dir, "metrics.json")) < 0 ||
         (err = prle__run_metrics_write(path, met)) < 0 ||
         (err = prle__run_stage_end(res, p, PRLE_STAGE_EVALUATE, t0,
-                                   eval_note(note, sizeof note, met))) < 0)
+                                   refit_note(note, sizeof note, met, refit,
+                                              zt->rows + ks->z[PRLE_SPLIT_VALIDATION].rows))) < 0)
         goto done;
 
     /* prototypes.json and explanations_test.json */
@@ -285,7 +331,8 @@ done:
 static int stage2_beside_analysis(stage2 *s2, prle__analysis_pre *pre, bool analyze)
 {
     const prle_config *cfg = s2->cfg;
-    if (!analyze || prle__threads_resolve(cfg->train.threads) != 2)
+    /* (a refit replaces the value rows the affinities would come from) */
+    if (!analyze || prle__threads_resolve(cfg->train.threads) != 2 || cfg->train.refit)
         return run_stage2(s2);
     prle_analyze_params ap = prle_analyze_default_params();
     int err = 0;

@@ -83,6 +83,7 @@ typedef struct prle__kernel_stage {
     prle_matrix x[PRLE_N_SPLITS]; /* retrieval embeddings (the cache) */
     prle_matrix z[PRLE_N_SPLITS]; /* value space */
     prle_kernel *kernel;
+    prle_kernel_params kp;     /* its params, centring and standardising resolved */
     prle_kernel_epoch *epochs; /* the kernel's epoch records (fit or old log) */
     size_t n_epochs;
     int kept_epoch;
@@ -133,6 +134,8 @@ int prle__run_encode(prle_matrix *out, size_t *n_texts, size_t *n_empty, const p
 #define PRLE__RUN_ENCODER "encoder.safetensors"
 /** The neighbour term's training rows (src/prle/neighbours.h), when the model has one. */
 #define PRLE__RUN_NEIGHBOURS "neighbours.safetensors"
+/* train.refit: the first fit's predictions and routing weights of the validation rows */
+#define PRLE__RUN_HELDOUT "heldout.safetensors"
 
 /** Writes dir/dataset.json from the run's dataset (and, for encoder_type npy, the size and
  *  sha256 of the config's input files: encode/inputs_record_int.h). */
@@ -187,6 +190,35 @@ typedef struct prle__nb_stage {
 int prle__nb_stage_run(prle__nb_stage *out, prle_run_reference *knn_ref, prle_model *fit,
                        const prle__kernel_stage *ks, const prle_dataset *ds, bool enabled,
                        const char *dir, double label_min, double label_max, int n_threads);
+
+/* ---- train.refit (refit.c) ------------------------------------------------------------- */
+
+/** Whether the run refits: train.refit with validation rows, and neither the neighbour term
+ *  kept nor proto_rbf experts (their choices are fitted on the validation rows). */
+bool prle__run_refits(const prle_config *cfg, const prle__kernel_stage *ks,
+                      const prle__nb_stage *nbs, const prle_model_params *mp);
+
+/**
+ * The refit: the kernel fitted again on train + validation for the kept epochs of ks, the
+ * experts on those rows' value vectors for the kept epochs of `first` (mp its params), with
+ * first's warm-start alpha and recalibration slope and prototypes chosen among the train rows.
+ * ks->kernel and ks->z, and dir's kernel.safetensors and value/, become the refit's; *out is
+ * the refit model (prle_model_free). The layers' errors, PRLE_ENOMEM, PRLE_EIO.
+ */
+int prle__run_refit(prle_model **out, prle__kernel_stage *ks, const prle_model *first,
+                    const prle_model_params *mp, const prle_dataset *ds, const char *dir);
+
+/** dir/heldout.safetensors: "predictions" (n) and "weights" (n, P) of the validation rows by
+ *  the fit that did not train on them, which a refit run scores and calibrates on. */
+int prle__run_heldout_write(const char *dir, const float *yhat, const float *w, size_t n, size_t P);
+
+/** What prle__run_heldout_write wrote, into malloc'd *yhat and *w, for n rows and P
+ *  prototypes: PRLE_EFORMAT naming `path` when the shapes or values are not those. */
+int prle__run_heldout_read(float **yhat, float **w, const char *path, size_t n, size_t P);
+
+/** The held-out predictions and weights of a refit run folder (n validation rows), or 0 and
+ *  NULLs when the run did not refit. */
+size_t prle__run_folder_heldout(const float **yhat, const float **w, const prle_run_folder *rf);
 
 void prle__nb_stage_dispose(prle__nb_stage *s);
 
