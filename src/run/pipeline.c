@@ -431,7 +431,9 @@ int prle_run(prle_run_result *out, const prle_config *cfg, const prle_run_params
             0)
             goto done;
     }
-    if ((err = prle__run_carry_baselines(tmp, ks.old_dir, ds, res.embed.reused, ks.reused)) < 0)
+    /* (value-space baselines describe the first kernel's space, which a refit replaces) */
+    if ((err = prle__run_carry_baselines(tmp, ks.old_dir, ds, res.embed.reused,
+                                         ks.reused && !cfg->train.refit)) < 0)
         goto done;
     /* the report too is made in the temporary folder; its footer names the final one */
     if (p.report && has_experts) {

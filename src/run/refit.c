@@ -35,8 +35,8 @@ static int stack(prle_matrix *out, float **y, const prle_matrix *a, const float 
 bool prle__run_refits(const prle_config *cfg, const prle__kernel_stage *ks,
                       const prle__nb_stage *nbs, const prle_model_params *mp)
 {
-    return cfg->train.refit && ks->x[PRLE_SPLIT_VALIDATION].rows > 0 && !nbs->choice.on &&
-           mp->type != PRLE_EXPERT_PROTO_RBF && ks->kept_epoch > 0;
+    return cfg->train.refit && !ks->must_reuse && ks->x[PRLE_SPLIT_VALIDATION].rows > 0 &&
+           !nbs->choice.on && mp->type != PRLE_EXPERT_PROTO_RBF && ks->kept_epoch > 0;
 }
 
 int prle__run_refit(prle_model **out, prle__kernel_stage *ks, const prle_model *first,

@@ -193,8 +193,9 @@ int prle__nb_stage_run(prle__nb_stage *out, prle_run_reference *knn_ref, prle_mo
 
 /* ---- train.refit (refit.c) ------------------------------------------------------------- */
 
-/** Whether the run refits: train.refit with validation rows, and neither the neighbour term
- *  kept nor proto_rbf experts (their choices are fitted on the validation rows). */
+/** Whether the run refits: train.refit with validation rows and a kernel stage, and neither
+ *  the neighbour term kept nor proto_rbf experts (their choices are fitted on the validation
+ *  rows). */
 bool prle__run_refits(const prle_config *cfg, const prle__kernel_stage *ks,
                       const prle__nb_stage *nbs, const prle_model_params *mp);
 
