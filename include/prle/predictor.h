@@ -39,7 +39,8 @@ typedef struct prle_predictor_params {
                                scikit-learn's searches refit on all the data; intervals and the
                                yardstick stay the first fit's, scored on rows it did not see.
                                Not with the neighbour term kept or proto_rbf experts, whose
-                               choices are fitted on the held-out rows. Default true */
+                               choices are fitted on the held-out rows. The layers' progress
+                               and on_epoch callbacks run for both fits. Default true */
 } prle_predictor_params;
 
 /** The library's defaults (those of docs/config.md), label range from the data. */
