@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/matrix_int.h"
 #include "core/progress.h"
 #include "core/threads.h"
 #include "prle/rng.h"
@@ -78,17 +79,8 @@ typedef struct grid_data {
 
 static int concat(grid_data *g)
 {
-    int err;
-    size_t ntr = g->xtr->rows, nva = g->xva->rows, d = g->xtr->cols;
-    if ((err = prle_matrix_alloc(&g->xall, ntr + nva, d)) < 0)
-        return err;
-    if (!(g->yall = malloc((ntr + nva) * sizeof(float))))
-        return prle__error_nomem("baselines: train + validation");
-    memcpy(g->xall.data, g->xtr->data, ntr * d * sizeof(float));
-    memcpy(g->xall.data + ntr * d, g->xva->data, nva * d * sizeof(float));
-    memcpy(g->yall, g->ytr, ntr * sizeof(float));
-    memcpy(g->yall + ntr, g->yva, nva * sizeof(float));
-    return 0;
+    return prle__matrix_stack(&g->xall, &g->yall, g->xtr, g->ytr, g->xva, g->yva,
+                              "baselines: train + validation");
 }
 
 /* ---- points evaluated in parallel: trees, forests, SVR ------------------------------------ */

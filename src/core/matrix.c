@@ -127,3 +127,25 @@ int prle__check_finite(const prle_matrix *m, const char *what)
     }
     return 0;
 }
+
+int prle__matrix_stack(prle_matrix *out, float **y, const prle_matrix *a, const float *ya,
+                       const prle_matrix *b, const float *yb, const char *what)
+{
+    size_t na = a->rows, nb = b->rows, d = a->cols;
+    int err = prle_matrix_alloc(out, na + nb, d);
+    if (err < 0)
+        return err;
+    if (na)
+        memcpy(out->data, a->data, na * d * sizeof(float));
+    if (nb)
+        memcpy(out->data + na * d, b->data, nb * d * sizeof(float));
+    if (!y)
+        return 0;
+    if (!(*y = malloc((na + nb ? na + nb : 1) * sizeof **y)))
+        return prle__error_nomem(what);
+    if (na)
+        memcpy(*y, ya, na * sizeof **y);
+    if (nb)
+        memcpy(*y + na, yb, nb * sizeof **y);
+    return 0;
+}

@@ -16,4 +16,10 @@ void prle__matrix_col_scale(double *scale, const double *mean, const prle_matrix
  *  first non-finite value of `m`; `what` names the rows (a path, "predictor: training rows"). */
 int prle__check_finite(const prle_matrix *m, const char *what);
 
+/** out (a->rows + b->rows, a->cols) newly allocated: a's rows, then b's (as wide); with y
+ *  non-NULL, *y (malloc'd) the labels ya then yb likewise (train + validation for a refit).
+ *  PRLE_ENOMEM naming `what`; on failure the caller disposes of what was set. */
+int prle__matrix_stack(prle_matrix *out, float **y, const prle_matrix *a, const float *ya,
+                       const prle_matrix *b, const float *yb, const char *what);
+
 #endif

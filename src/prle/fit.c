@@ -16,6 +16,12 @@
 #include "prle/rng.h"
 #include "prle/router.h"
 
+prle__fit_opts prle__refit_opts(const prle_model *first, size_t n_first, size_t n_held)
+{
+    return (prle__fit_opts){.expert_alpha = first->expert_alpha,
+                            .recal_slope = n_first >= n_held ? first->recal_b : 0.0};
+}
+
 int prle_model_fit(prle_model **out, const prle_matrix *ztr, const float *ytr,
                    const prle_matrix *zva, const float *yva, const prle_model_params *p)
 {

@@ -221,14 +221,7 @@ static int refit_all(prle_predictor *p, const prle_matrix *x, const float *y, pr
     prle_kernel *k = NULL;
     prle_model *m = NULL;
     prle_matrix z = {0};
-    double a, b;
-    prle_model_recalibration(&a, &b, p->model);
-    /* the slope only where the first fit learnt from as many rows as it held out: one fitted
-     * on a few rows says how to stretch that model, not one fitted on all (val_fraction 0.9 on
-     * 30 rows: b 6.1, the refit's test R^2 0.18 -> -21) */
-    size_t held = x->rows - p->n_rows;
-    prle__fit_opts o = {.expert_alpha = p->model->expert_alpha,
-                        .recal_slope = p->n_rows >= held ? b : 0.0};
+    prle__fit_opts o = prle__refit_opts(p->model, p->n_rows, x->rows - p->n_rows);
     kp.type = prle_kernel_type(p->kernel);
     kp.max_epochs = prle_kernel_kept_epoch(p->kernel);
     mp.max_epochs = prle_model_kept_epoch(p->model);

@@ -415,10 +415,10 @@ int prle_run_eval(prle_run_metrics *out, const prle_run_folder *rf, unsigned spl
             err = prle__error_nomem("predictions");
             goto done;
         }
-        if (held) /* a refit run: the first fit's, which did not train on these rows */
-            memcpy(yhat[s], rf->held_yhat, n * sizeof **yhat),
-                memcpy(w[s], rf->held_w, nw * sizeof **w);
-        else if ((err = prle_model_predict(yhat[s], w[s], NULL, rf->model, &z)) < 0)
+        if (held) { /* a refit run: the first fit's, which did not train on these rows */
+            memcpy(yhat[s], rf->held_yhat, n * sizeof **yhat);
+            memcpy(w[s], rf->held_w, nw * sizeof **w);
+        } else if ((err = prle_model_predict(yhat[s], w[s], NULL, rf->model, &z)) < 0)
             goto done;
         if ((err = prle_split_metrics_compute(&m.splits[s], y, yhat[s], n, m.label_min,
                                               m.label_max)) < 0)

@@ -8,29 +8,12 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/matrix_int.h"
 #include "io/safetensors_int.h"
 #include "prle/model_int.h"
 #include "prle/npy.h"
 #include "run/run_files.h"
 #include "run/run_int.h"
-
-/* out (a->rows + b->rows, cols): a's rows, then b's; labels likewise into *y. */
-static int stack(prle_matrix *out, float **y, const prle_matrix *a, const float *ya,
-                 const prle_matrix *b, const float *yb)
-{
-    int err = prle_matrix_alloc(out, a->rows + b->rows, a->cols);
-    if (err < 0)
-        return err;
-    memcpy(out->data, a->data, a->rows * a->cols * sizeof(float));
-    memcpy(prle_matrix_row(out, a->rows), b->data, b->rows * b->cols * sizeof(float));
-    if (!y)
-        return 0;
-    if (!(*y = malloc(out->rows * sizeof **y)))
-        return prle__error_nomem("refit labels");
-    memcpy(*y, ya, a->rows * sizeof **y);
-    memcpy(*y + a->rows, yb, b->rows * sizeof **y);
-    return 0;
-}
 
 bool prle__run_refits(const prle_config *cfg, const prle__kernel_stage *ks,
                       const prle__nb_stage *nbs, const prle_model_params *mp)
@@ -56,8 +39,9 @@ int prle__run_refit(prle_model **out, prle__kernel_stage *ks, const prle_model *
     kp.max_epochs = ks->kept_epoch;
     kp.keep = PRLE_KEEP_LAST;
     kp.progress = NULL, kp.on_epoch = NULL;
-    if ((err = stack(&xtv, &ytv, xt, prle_dataset_labels(ds, PRLE_SPLIT_TRAIN), xv,
-                     prle_dataset_labels(ds, PRLE_SPLIT_VALIDATION))) < 0 ||
+    if ((err = prle__matrix_stack(&xtv, &ytv, xt, prle_dataset_labels(ds, PRLE_SPLIT_TRAIN), xv,
+                                  prle_dataset_labels(ds, PRLE_SPLIT_VALIDATION), "refit rows")) <
+            0 ||
         (err = prle_kernel_fit(&k, &xtv, ytv, NULL, NULL, &kp)) < 0)
         goto done;
     for (int s = 0; s < PRLE_N_SPLITS; s++)
@@ -68,20 +52,15 @@ int prle__run_refit(prle_model **out, prle__kernel_stage *ks, const prle_model *
     prle_model_params p2 = *mp;
     p2.max_epochs = prle_model_kept_epoch(first);
     p2.progress = p2.protos.progress = NULL, p2.on_epoch = NULL;
-    double a, b;
-    prle_model_recalibration(&a, &b, first);
-    /* the slope only where the first fit learnt from as many rows as it held out (as
-     * prle_predictor_fit's refit) */
-    prle__fit_opts o = {.expert_alpha = first->expert_alpha,
-                        .recal_slope = xt->rows >= xv->rows ? b : 0.0};
+    prle__fit_opts o = prle__refit_opts(first, xt->rows, xv->rows);
     if (!(rows = malloc(np * sizeof *rows))) {
         err = prle__error_nomem("refit prototypes");
         goto done;
     }
     o.proto_rows = rows;
     if ((err = prle_prototypes_select(rows, NULL, &z[PRLE_SPLIT_TRAIN], &p2.protos)) < 0 ||
-        (err = stack(&ztv, NULL, &z[PRLE_SPLIT_TRAIN], NULL, &z[PRLE_SPLIT_VALIDATION], NULL)) <
-            0 ||
+        (err = prle__matrix_stack(&ztv, NULL, &z[PRLE_SPLIT_TRAIN], NULL, &z[PRLE_SPLIT_VALIDATION],
+                                  NULL, "refit rows")) < 0 ||
         (err = prle__model_fit(&m, &ztv, ytv, NULL, NULL, &p2, &o)) < 0)
         goto done;
     /* kernel.safetensors and value/ become the refit's, as the model will */
